@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: MIT
+# Thin wrapper around Meson/Ninja: every target first makes sure the Debian
+# packages it needs are there (installing them when run as root).
+
+MESON ?= meson
+BUILD ?= build
+ASAN ?= build-asan
+FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all build asan fuzz-build check check-fast demo bench fuzz clean deps-build
+
+all: build
+
+deps-build:
+	@scripts/deps.sh build
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD) >/dev/null
+
+$(ASAN)/build.ninja:
+	$(MESON) setup $(ASAN) -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbuildtype=debug >/dev/null
+
+$(FUZZ)/build.ninja:
+	CC=clang $(MESON) setup $(FUZZ) -Dfuzz=true -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dbuildtype=debug >/dev/null
+
+build: deps-build $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+asan: deps-build $(ASAN)/build.ninja
+	ninja -C $(ASAN)
+
+fuzz-build: deps-build $(FUZZ)/build.ninja
+	ninja -C $(FUZZ)
+
+# All tests: the normal build, the same suites under ASan+UBSan, and the
+# libFuzzer target for a bounded time.  scripts/check.sh prints the summary.
+check:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory build asan fuzz-build
+	@scripts/check.sh $(BUILD) $(ASAN) $(FUZZ) $(FUZZ_SECONDS)
+
+demo:
+	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory build >/dev/null
+	@scripts/demo.sh $(BUILD)/src/xenstored/xpt-xenstored
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory build >/dev/null
+	@bench/run.sh $(BUILD)
+
+fuzz: fuzz-build
+	@$(FUZZ)/tests/fuzz/fuzz-wire -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)

@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Make sure the Debian packages a make target needs are installed: as root,
+# install the missing ones with apt-get; otherwise print the exact command
+# and fail.
+#
+# usage: scripts/deps.sh build|check|demo|bench|fuzz ...
+set -eu
+
+pkgs_build="gcc meson ninja-build pkg-config libxen-dev"
+pkgs_check="$pkgs_build libcmocka-dev xenstore-utils python3 python3-pyxs clang libclang-rt-14-dev"
+pkgs_demo="$pkgs_build xenstore-utils"
+pkgs_bench="$pkgs_build"
+
+want=""
+for target in "$@"; do
+	case "$target" in
+	build) want="$want $pkgs_build" ;;
+	check) want="$want $pkgs_check" ;;
+	demo) want="$want $pkgs_demo" ;;
+	bench) want="$want $pkgs_bench" ;;
+	*) echo "deps.sh: unknown target '$target'" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $want; do
+	case " $missing " in *" $p "*) continue ;; esac
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	echo "deps: installing missing Debian packages:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	# shellcheck disable=SC2086
+	apt-get install -y -q $missing >/dev/null 2>&1 || {
+		apt-get update -q >/dev/null
+		apt-get install -y -q $missing >/dev/null
+	}
+	exit 0
+fi
+echo "deps: missing Debian packages:$missing" >&2
+echo "deps: install them with:  sudo apt-get install$missing" >&2
+exit 1

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Connections: assembling requests from bytes, queueing replies and watch
+ * events, and the limits that keep one client from stalling the others.
+ *
+ * A connection whose unsent output passes XSD_STALL_BYTES (or, for a
+ * domain, the outstanding-request quota) is not read until the output
+ * drains: a client that never reads its replies only blocks itself.  Watch
+ * events to a domain are dropped beyond its memory quota or after the
+ * event timeout; a privileged client that lets XSD_DROP_BYTES of events
+ * pile up is disconnected.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "log.h"
+#include "xenstored.h"
+
+#define XSD_STALL_BYTES (256u * 1024)
+#define XSD_DROP_BYTES (64u * 1024 * 1024)
+
+uint64_t xsd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct conn *conn_new(struct xsd *xsd, int fd, struct domain *dom,
+		      bool readonly)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->xsd = xsd;
+	c->fd = fd;
+	c->dom = dom;
+	c->id = dom->domid;
+	c->readonly = readonly;
+	c->next_txid = 1;
+	c->seq = ++xsd->seq;
+	c->stamp = 0;
+	c->next = xsd->conns;
+	if (xsd->conns)
+		xsd->conns->prev = c;
+	xsd->conns = c;
+	return c;
+}
+
+const char *conn_implicit_path(const struct conn *c)
+{
+	return c->dom ? c->dom->path : "/local/domain/0";
+}
+
+void conn_drop_output(struct conn *c)
+{
+	struct outmsg *m;
+
+	while ((m = c->out_head)) {
+		c->out_head = m->next;
+		free(m);
+	}
+	c->out_tail = NULL;
+	c->out_off = 0;
+	c->out_bytes = 0;
+	c->out_count = 0;
+}
+
+/* Tear down what the connection holds; the memory goes in conn_free. */
+void conn_close(struct conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	watch_remove_all(c);
+	txn_abort_all(c);
+	conn_drop_output(c);
+	if (c->fd >= 0) {
+		close(c->fd);	/* also removes it from epoll */
+		c->fd = -1;
+	}
+	c->dom = NULL;
+}
+
+void conn_free(struct conn *c)
+{
+	struct xsd *xsd = c->xsd;
+	struct conn **pp;
+
+	conn_close(c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		xsd->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	for (pp = &xsd->dirty; *pp; pp = &(*pp)->dirty_next)
+		if (*pp == c) {
+			*pp = c->dirty_next;
+			break;
+		}
+	free(c);
+}
+
+void conn_mark_dirty(struct conn *c)
+{
+	if (c->on_dirty)
+		return;
+	c->on_dirty = true;
+	c->dirty_next = c->xsd->dirty;
+	c->xsd->dirty = c;
+}
+
+bool conn_may_read(const struct conn *c)
+{
+	unsigned int q = c->xsd->cfg.quota.outstanding;
+
+	if (c->dead || c->out_bytes > XSD_STALL_BYTES)
+		return false;
+	if (conn_unprivileged(c) && q && c->out_count >= q)
+		return false;
+	return true;
+}
+
+static struct outmsg *conn_msg(uint32_t type, uint32_t req_id,
+			       uint32_t tx_id, const void *a, uint32_t alen,
+			       const void *b, uint32_t blen)
+{
+	struct outmsg *m = xmalloc(sizeof(*m) + XSD_HDR_LEN + alen + blen);
+	struct xsd_sockmsg h = {
+		.type = type, .req_id = req_id, .tx_id = tx_id,
+		.len = alen + blen,
+	};
+
+	if (!m)
+		return NULL;
+	m->next = NULL;
+	m->len = XSD_HDR_LEN + alen + blen;
+	m->event = false;
+	memcpy(m->buf, &h, XSD_HDR_LEN);
+	if (alen)
+		memcpy(m->buf + XSD_HDR_LEN, a, alen);
+	if (blen)
+		memcpy(m->buf + XSD_HDR_LEN + alen, b, blen);
+	return m;
+}
+
+static void conn_queue(struct conn *c, struct outmsg *m)
+{
+	if (c->out_tail)
+		c->out_tail->next = m;
+	else
+		c->out_head = m;
+	c->out_tail = m;
+	c->out_bytes += m->len;
+	c->out_count++;
+	conn_mark_dirty(c);
+}
+
+/* Reply to the request being processed, echoing its req_id and tx_id. */
+int conn_reply(struct conn *c, uint32_t type, const void *data, uint32_t len)
+{
+	struct outmsg *m;
+
+	if (len > XENSTORE_PAYLOAD_MAX)
+		return conn_reply_error(c, E2BIG);
+	if (c->xsd->access_log)
+		io_access_log(c, "OUT", &(struct xsd_sockmsg){
+			.type = type, .req_id = c->hdr.req_id,
+			.tx_id = c->hdr.tx_id, .len = len }, data);
+	m = conn_msg(type, c->hdr.req_id, c->hdr.tx_id, data, len, NULL, 0);
+	if (!m) {
+		/* Never leave a request unanswered: drop the client instead. */
+		log_err("out of memory replying to connection of domain %u",
+			c->id);
+		c->closing = true;
+		return -ENOMEM;
+	}
+	conn_queue(c, m);
+	return 0;
+}
+
+int conn_reply_error(struct conn *c, int err)
+{
+	size_t i, n = sizeof(xsd_errors) / sizeof(xsd_errors[0]);
+	const char *name = "EINVAL";
+
+	for (i = 0; i < n; i++)
+		if (xsd_errors[i].errnum == err) {
+			name = xsd_errors[i].errstring;
+			break;
+		}
+	return conn_reply(c, XS_ERROR, name, strlen(name) + 1);
+}
+
+void conn_send_event(struct conn *c, const char *path, const char *token)
+{
+	uint32_t plen = strlen(path) + 1, tlen = strlen(token) + 1;
+	uint32_t len = plen + tlen;
+	struct outmsg *m, *q;
+
+	if (c->dead || len > XENSTORE_PAYLOAD_MAX)
+		return;
+	m = conn_msg(XS_WATCH_EVENT, 0, 0, path, plen, token, tlen);
+	if (!m)
+		return;
+	m->event = true;
+	/* An identical event still unsent is enough (not for @ events). */
+	if (path[0] != '@')
+		for (q = c->out_head; q; q = q->next)
+			if (q->event && q->len == m->len &&
+			    memcmp(q->buf + XSD_HDR_LEN, m->buf + XSD_HDR_LEN,
+				   len) == 0) {
+				free(m);
+				return;
+			}
+	if (conn_unprivileged(c) && c->xsd->cfg.quota.memory &&
+	    c->out_bytes + m->len > c->xsd->cfg.quota.memory) {
+		log_warn("domain %u: memory quota reached, watch event %s "
+			 "dropped", c->id, path);
+		free(m);
+		return;
+	}
+	if (c->out_bytes + m->len > XSD_DROP_BYTES) {
+		log_warn("connection of domain %u does not read its events; "
+			 "disconnecting it", c->id);
+		free(m);
+		c->closing = true;
+		conn_mark_dirty(c);
+		return;
+	}
+	m->queued_ms = conn_unprivileged(c) ? xsd_now_ms() : 0;
+	conn_queue(c, m);
+}
+
+/*
+ * Consume bytes of the client's stream; each complete request is processed
+ * at once.  Stops early (with *used < len) when the connection may not
+ * read more for now.  A header announcing more than 4096 bytes is a
+ * protocol violation: -EPROTO, and the caller drops the connection.
+ */
+int conn_feed(struct conn *c, const void *buf, size_t len, size_t *used)
+{
+	const char *p = buf;
+	size_t off = 0, take;
+
+	while (off < len && !c->closing && conn_may_read(c)) {
+		if (c->in_used < XSD_HDR_LEN) {
+			take = XSD_HDR_LEN - c->in_used;
+			if (take > len - off)
+				take = len - off;
+			memcpy((char *)&c->hdr + c->in_used, p + off, take);
+			c->in_used += take;
+			off += take;
+			if (c->in_used < XSD_HDR_LEN)
+				break;
+			if (c->hdr.len > XENSTORE_PAYLOAD_MAX) {
+				log_warn("connection of domain %u sent a %u-byte "
+					 "payload; dropping it", c->id,
+					 c->hdr.len);
+				*used = off;
+				return -EPROTO;
+			}
+		} else {
+			take = XSD_HDR_LEN + c->hdr.len - c->in_used;
+			if (take > len - off)
+				take = len - off;
+			memcpy(c->in + (c->in_used - XSD_HDR_LEN), p + off,
+			       take);
+			c->in_used += take;
+			off += take;
+		}
+		if (c->in_used == XSD_HDR_LEN + c->hdr.len) {
+			c->in[c->hdr.len] = '\0';
+			wire_process(c);
+			c->in_used = 0;
+		}
+	}
+	*used = off;
+	return 0;
+}

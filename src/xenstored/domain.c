@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Domains.  Without a hypervisor a domain exists from XS_INTRODUCE to
+ * XS_RELEASE (dom0 always); while it exists, DIR/domain/<domid> is its
+ * socket and every connection there acts as that domain.  Release removes
+ * the domain's nodes the way C xenstored does when a domain dies.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fault.h"
+#include "log.h"
+#include "xenstored.h"
+
+struct domain *domain_find(const struct xsd *xsd, unsigned int domid)
+{
+	struct domain *d;
+
+	if (domid == 0)
+		return xsd->dom0;
+	for (d = xsd->domains; d; d = d->next)
+		if (d->domid == domid)
+			return d;
+	return NULL;
+}
+
+struct domain *domain_alloc(struct xsd *xsd, unsigned int domid)
+{
+	struct domain *d = xcalloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->domid = domid;
+	d->gen = xsd->gen;
+	d->target = UINT32_MAX;
+	d->listen_fd = -1;
+	snprintf(d->path, sizeof(d->path), "/local/domain/%u", domid);
+	d->next = xsd->domains;
+	xsd->domains = d;
+	return d;
+}
+
+bool domain_exists(const struct xsd *xsd, unsigned int domid)
+{
+	struct domain *d = domain_find(xsd, domid);
+
+	return d && d->introduced;
+}
+
+bool domid_unprivileged(unsigned int domid)
+{
+	return domid != 0;
+}
+
+bool conn_unprivileged(const struct conn *c)
+{
+	return c && domid_unprivileged(c->id);
+}
+
+void domain_count_node(struct xsd *xsd, unsigned int owner, int delta)
+{
+	struct domain *d = domain_find(xsd, owner);
+
+	if (d)
+		d->nnodes += delta;
+}
+
+static void domain_unlink(struct xsd *xsd, struct domain *d)
+{
+	struct domain **pp;
+
+	for (pp = &xsd->domains; *pp; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			return;
+		}
+}
+
+static void domain_reset_conns(struct xsd *xsd, struct domain *d)
+{
+	struct conn *c;
+
+	for (c = xsd->conns; c; c = c->next)
+		if (c->dom == d && !c->dead) {
+			watch_remove_all(c);
+			txn_abort_all(c);
+			conn_drop_output(c);
+		}
+}
+
+int domain_introduce(struct xsd *xsd, unsigned int domid, struct conn *by)
+{
+	struct domain *d = domain_find(xsd, domid);
+	int r;
+
+	if (domid == 0)
+		return 0;	/* dom0 is always there */
+	if (!d) {
+		d = domain_alloc(xsd, domid);
+		if (!d)
+			return -ENOMEM;
+	}
+	if (!d->introduced) {
+		r = io_domain_listen(xsd, d);
+		if (r < 0) {
+			if (!d->nnodes) {
+				domain_unlink(xsd, d);
+				free(d);
+			}
+			return r;
+		}
+		d->introduced = true;
+		log_info("introduced domain %u", domid);
+		watch_fire_special(xsd, "@introduceDomain");
+	}
+	domain_reset_conns(xsd, d);
+	return 0;
+}
+
+static void perms_drop_domid(struct perms *p, unsigned int domid)
+{
+	unsigned int cur, new;
+
+	if (p->p[0].id == domid)
+		p->p[0].id = 0;
+	for (cur = new = 1; cur < p->num; cur++) {
+		if (p->p[cur].id == domid)
+			continue;
+		p->p[new++] = p->p[cur];
+	}
+	p->num = new;
+}
+
+/*
+ * Pre-order walk from "/": every node the domain owns goes, with its
+ * subtree, by the same removal (and events) as XS_RM.  Stops once the
+ * domain owns nothing.
+ */
+static void domain_tree_remove(struct xsd *xsd, struct domain *d,
+			       const char *path)
+{
+	struct op op = { .xsd = xsd, .conn = NULL, .txn = NULL };
+	char *children, *child, cpath[XSD_PATH_BUF];
+	struct node *n;
+	uint32_t len, off;
+
+	n = ntab_get(&xsd->nodes, path, strlen(path),
+		     path_hash(path, strlen(path)));
+	if (!n || d->nnodes <= 0)
+		return;
+	if (n->perms.p[0].id == d->domid) {
+		if (store_rm(&op, path) < 0)
+			log_err("could not remove %s of released domain %u",
+				path, d->domid);
+		return;
+	}
+	len = n->childlen;
+	if (!len)
+		return;
+	children = xmalloc(len);
+	if (!children)
+		return;
+	memcpy(children, n->children, len);
+	for (off = 0; off < len && d->nnodes > 0; off += strlen(child) + 1) {
+		child = children + off;
+		snprintf(cpath, sizeof(cpath), "%s/%s",
+			 strcmp(path, "/") ? path : "", child);
+		domain_tree_remove(xsd, d, cpath);
+	}
+	free(children);
+}
+
+int domain_release(struct xsd *xsd, unsigned int domid)
+{
+	struct domain *d = domain_find(xsd, domid);
+	struct conn *c, *next;
+
+	if (domid == 0)
+		return -EINVAL;
+	if (!d || !d->introduced)
+		return -ENOENT;
+	for (c = xsd->conns; c; c = next) {
+		next = c->next;
+		if (c->dom == d && !c->dead)
+			conn_close(c);
+	}
+	io_domain_unlisten(xsd, d);
+	d->introduced = false;
+	domain_tree_remove(xsd, d, "/");
+	perms_drop_domid(&xsd->special_release, domid);
+	perms_drop_domid(&xsd->special_intro, domid);
+	watch_fire_special(xsd, "@releaseDomain");
+	log_info("released domain %u", domid);
+	domain_unlink(xsd, d);
+	free(d->sockpath);
+	free(d);
+	return 0;
+}
+
+void domain_free_all(struct xsd *xsd)
+{
+	struct domain *d;
+
+	while ((d = xsd->domains)) {
+		xsd->domains = d->next;
+		free(d->sockpath);
+		free(d);
+	}
+}

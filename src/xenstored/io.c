@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Sockets and the event loop.  One epoll set holds the listening sockets
+ * (privileged, read-only, one per introduced domain), every client and a
+ * signalfd; each wake-up costs O(ready fds), never O(connections).  Replies
+ * are written at the end of each batch of events (one writev per client).
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "log.h"
+#include "xenstored.h"
+
+enum { IO_CONN = 1, IO_LISTEN, IO_LISTEN_RO, IO_LISTEN_DOM, IO_SIGNAL };
+
+static char *io_path(const char *dir, const char *name)
+{
+	size_t len = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(len);
+
+	if (p)
+		snprintf(p, len, "%s/%s", dir, name);
+	return p;
+}
+
+static int io_epoll_add(struct xsd *xsd, int fd, uint32_t events, void *tag)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = tag };
+
+	return epoll_ctl(xsd->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int io_listen_path(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0600) < 0 || listen(fd, 128) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int io_listen(struct xsd *xsd)
+{
+	const char *dir = xsd->cfg.rundir;
+	sigset_t mask;
+	int fd;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		fatal("cannot create run directory %s: %m", dir);
+	xsd->sockpath = io_path(dir, "socket");
+	xsd->ro_sockpath = io_path(dir, "socket_ro");
+	xsd->domdir = io_path(dir, "domain");
+	if (!xsd->sockpath || !xsd->ro_sockpath || !xsd->domdir)
+		fatal("out of memory");
+	if (mkdir(xsd->domdir, 0755) < 0 && errno != EEXIST)
+		fatal("cannot create %s: %m", xsd->domdir);
+	xsd->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (xsd->epfd < 0)
+		fatal("epoll_create1: %m");
+
+	xsd->sock_fd = io_listen_path(xsd->sockpath);
+	if (xsd->sock_fd < 0)
+		fatal("cannot listen on %s: %s (is another xenstored using "
+		      "this run directory?)", xsd->sockpath,
+		      strerror(-xsd->sock_fd));
+	xsd->ro_fd = io_listen_path(xsd->ro_sockpath);
+	if (xsd->ro_fd < 0)
+		fatal("cannot listen on %s: %s", xsd->ro_sockpath,
+		      strerror(-xsd->ro_fd));
+	xsd->io_tag_sock = IO_LISTEN;
+	xsd->io_tag_ro = IO_LISTEN_RO;
+	xsd->io_tag_sig = IO_SIGNAL;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		fatal("signalfd: %m");
+	xsd->sig_fd = fd;
+
+	if (io_epoll_add(xsd, xsd->sock_fd, EPOLLIN, &xsd->io_tag_sock) < 0 ||
+	    io_epoll_add(xsd, xsd->ro_fd, EPOLLIN, &xsd->io_tag_ro) < 0 ||
+	    io_epoll_add(xsd, fd, EPOLLIN, &xsd->io_tag_sig) < 0)
+		fatal("epoll_ctl: %m");
+	return 0;
+}
+
+/* DIR/domain/<domid>: exists before XS_INTRODUCE is answered. */
+int io_domain_listen(struct xsd *xsd, struct domain *d)
+{
+	char name[16];
+	int fd;
+
+	if (xsd->epfd < 0)
+		return 0;	/* in-memory store: no sockets */
+	snprintf(name, sizeof(name), "%u", d->domid);
+	free(d->sockpath);
+	d->sockpath = io_path(xsd->domdir, name);
+	if (!d->sockpath)
+		return -ENOMEM;
+	fd = io_listen_path(d->sockpath);
+	if (fd < 0) {
+		log_err("cannot listen on %s: %s", d->sockpath, strerror(-fd));
+		return fd == -ENOMEM ? -ENOMEM : -EIO;
+	}
+	d->io_kind = IO_LISTEN_DOM;
+	if (io_epoll_add(xsd, fd, EPOLLIN, d) < 0) {
+		close(fd);
+		unlink(d->sockpath);
+		return -EIO;
+	}
+	d->listen_fd = fd;
+	return 0;
+}
+
+void io_domain_unlisten(struct xsd *xsd, struct domain *d)
+{
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		d->listen_fd = -1;
+	}
+	if (d->sockpath) {
+		unlink(d->sockpath);
+		free(d->sockpath);
+		d->sockpath = NULL;
+	}
+}
+
+void io_update_events(struct conn *c)
+{
+	uint32_t want = 0;
+	struct epoll_event ev;
+
+	if (c->fd < 0)
+		return;
+	if (conn_may_read(c) && c->rlen < XSD_RBUF)
+		want |= EPOLLIN;
+	if (c->out_head)
+		want |= EPOLLOUT;
+	if (want == c->events_armed)
+		return;
+	ev.events = want;
+	ev.data.ptr = c;
+	if (epoll_ctl(c->xsd->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->events_armed = want;
+}
+
+static void io_accept(struct xsd *xsd, int lfd, struct domain *d,
+		      bool readonly)
+{
+	struct conn *c;
+	int fd;
+
+	for (;;) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("accept: %m");
+			return;
+		}
+		c = conn_new(xsd, fd, d, readonly);
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->io_kind = IO_CONN;
+		if (io_epoll_add(xsd, fd, EPOLLIN, c) < 0) {
+			conn_free(c);
+			continue;
+		}
+		c->events_armed = EPOLLIN;
+		log_debug("new connection %" PRIu64 " as domain %u",
+			  c->seq, d->domid);
+	}
+}
+
+/* Process what has been read, as far as the connection may go on. */
+static void io_consume(struct conn *c)
+{
+	size_t used;
+	int r;
+
+	if (c->roff == c->rlen)
+		return;
+	r = conn_feed(c, c->rbuf + c->roff, c->rlen - c->roff, &used);
+	c->roff += used;
+	if (c->roff == c->rlen)
+		c->roff = c->rlen = 0;
+	if (r < 0)
+		c->closing = true;
+	conn_mark_dirty(c);
+}
+
+static void io_read(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->dead || c->closing || !conn_may_read(c))
+		return;
+	if (c->roff) {
+		memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
+		c->rlen -= c->roff;
+		c->roff = 0;
+	}
+	n = read(c->fd, c->rbuf + c->rlen, XSD_RBUF - c->rlen);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		c->closing = true;
+		conn_drop_output(c);
+		conn_mark_dirty(c);
+		return;
+	}
+	if (n < 0)
+		return;
+	c->rlen += n;
+	io_consume(c);
+}
+
+void io_flush(struct conn *c)
+{
+	struct iovec iov[64];
+	struct outmsg *m;
+	bool could_read = conn_may_read(c);
+	ssize_t n;
+	int cnt;
+
+	while (c->fd >= 0 && c->out_head) {
+		cnt = 0;
+		for (m = c->out_head; m && cnt < 64; m = m->next, cnt++) {
+			iov[cnt].iov_base = m->buf + (cnt ? 0 : c->out_off);
+			iov[cnt].iov_len = m->len - (cnt ? 0 : c->out_off);
+		}
+		n = writev(c->fd, iov, cnt);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			c->closing = true;
+			conn_drop_output(c);
+			break;
+		}
+		while (n > 0 && (m = c->out_head)) {
+			size_t left = m->len - c->out_off;
+
+			if ((size_t)n < left) {
+				c->out_off += n;
+				break;
+			}
+			n -= left;
+			c->out_off = 0;
+			c->out_head = m->next;
+			if (!c->out_head)
+				c->out_tail = NULL;
+			c->out_bytes -= m->len;
+			c->out_count--;
+			free(m);
+		}
+	}
+	if (c->closing && (!c->out_head || c->fd < 0)) {
+		conn_close(c);
+		return;
+	}
+	if (!could_read && conn_may_read(c))
+		io_consume(c);
+	io_update_events(c);
+}
+
+/* Events a domain has not started to read within the timeout are dropped. */
+static void io_expire_events(struct xsd *xsd, uint64_t now)
+{
+	unsigned int tmo = xsd->cfg.quota.event_timeout;
+	struct outmsg **pp, *m;
+	struct conn *c;
+
+	if (!tmo)
+		return;
+	for (c = xsd->conns; c; c = c->next) {
+		if (!c->out_head || !conn_unprivileged(c) || c->dead)
+			continue;
+		for (pp = &c->out_head->next; (m = *pp);) {
+			if (m->event && now - m->queued_ms > tmo * 1000ull) {
+				*pp = m->next;
+				if (c->out_tail == m)
+					c->out_tail = NULL;
+				c->out_bytes -= m->len;
+				c->out_count--;
+				free(m);
+				continue;
+			}
+			pp = &m->next;
+		}
+		if (!c->out_tail)
+			for (m = c->out_head; m; m = m->next)
+				c->out_tail = m;
+		log_debug("expired stale events of domain %u", c->id);
+	}
+}
+
+static void io_flush_dirty(struct xsd *xsd)
+{
+	struct conn *c;
+
+	while ((c = xsd->dirty)) {
+		xsd->dirty = c->dirty_next;
+		c->on_dirty = false;
+		if (!c->dead)
+			io_flush(c);
+	}
+}
+
+static void io_reap(struct xsd *xsd)
+{
+	struct conn *c, *next;
+
+	for (c = xsd->conns; c; c = next) {
+		next = c->next;
+		if (c->dead && c->fd < 0)
+			conn_free(c);
+	}
+}
+
+int io_run(struct xsd *xsd)
+{
+	struct epoll_event evs[64];
+	bool reap = false;
+	int n, i;
+
+	while (!xsd->stop) {
+		n = epoll_wait(xsd->epfd, evs, 64, 1000);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait: %m");
+		}
+		for (i = 0; i < n; i++) {
+			int kind = *(int *)evs[i].data.ptr;
+			struct conn *c = evs[i].data.ptr;
+			struct domain *d = evs[i].data.ptr;
+			struct signalfd_siginfo si;
+
+			switch (kind) {
+			case IO_LISTEN:
+				io_accept(xsd, xsd->sock_fd, xsd->dom0, false);
+				break;
+			case IO_LISTEN_RO:
+				io_accept(xsd, xsd->ro_fd, xsd->dom0, true);
+				break;
+			case IO_LISTEN_DOM:
+				if (d->listen_fd >= 0)
+					io_accept(xsd, d->listen_fd, d, false);
+				break;
+			case IO_SIGNAL:
+				while (read(xsd->sig_fd, &si, sizeof(si)) > 0)
+					xsd->stop = true;
+				break;
+			case IO_CONN:
+				if (c->dead)
+					break;
+				if (evs[i].events & EPOLLOUT)
+					io_flush(c);
+				if (evs[i].events & (EPOLLIN | EPOLLHUP |
+						     EPOLLERR))
+					io_read(c);
+				break;
+			}
+		}
+		io_flush_dirty(xsd);
+		/* Free closed connections only between batches. */
+		for (struct conn *c = xsd->conns; c && !reap; c = c->next)
+			reap = c->dead;
+		if (reap) {
+			io_reap(xsd);
+			reap = false;
+		}
+		if (n == 0 || xsd_now_ms() - xsd->last_scan_ms >= 1000) {
+			xsd->last_scan_ms = xsd_now_ms();
+			io_expire_events(xsd, xsd->last_scan_ms);
+		}
+	}
+	return 0;
+}
+
+void io_shutdown(struct xsd *xsd)
+{
+	struct domain *d;
+
+	for (d = xsd->domains; d; d = d->next)
+		io_domain_unlisten(xsd, d);
+	if (xsd->sockpath)
+		unlink(xsd->sockpath);
+	if (xsd->ro_sockpath)
+		unlink(xsd->ro_sockpath);
+	if (xsd->domdir)
+		rmdir(xsd->domdir);
+}
+
+void io_access_log(struct conn *c, const char *dir, const struct xsd_sockmsg *h,
+		   const char *payload)
+{
+	FILE *f = c->xsd->access_log;
+	struct timespec ts;
+	uint32_t i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(f, "%lld.%06ld conn=%" PRIu64 " dom=%u %s %s req=%u tx=%u len=%u ",
+		(long long)ts.tv_sec, ts.tv_nsec / 1000, c->seq, c->id, dir,
+		wire_type_name(h->type), h->req_id, h->tx_id, h->len);
+	for (i = 0; i < h->len && i < 256; i++) {
+		unsigned char ch = payload[i];
+
+		if (!ch)
+			fputs("\\0", f);
+		else if (ch < 32 || ch > 126 || ch == '\\')
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputs(h->len > 256 ? "...\n" : "\n", f);
+	fflush(f);
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+/* Path rules: validity, canonical (absolute) form, parents, hashing. */
+#include <stdio.h>
+#include <string.h>
+
+#include "xenstored.h"
+
+static bool path_valid_chars(const char *p)
+{
+	static bool ok[256];
+	static bool init;
+
+	if (!init) {
+		const char *c;
+
+		for (c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789-/_@"; *c; c++)
+			ok[(unsigned char)*c] = true;
+		init = true;
+	}
+	for (; *p; p++)
+		if (!ok[(unsigned char)*p])
+			return false;
+	return true;
+}
+
+/* Length of a leading "/local/domain/<N>/" (N of at most 5 digits), else 0. */
+static size_t path_local_prefix(const char *p)
+{
+	static const char pre[] = "/local/domain/";
+	size_t i = sizeof(pre) - 1, digits = 0;
+
+	if (strncmp(p, pre, i) != 0)
+		return 0;
+	while (p[i] >= '0' && p[i] <= '9' && digits < 5) {
+		i++;
+		digits++;
+	}
+	if (!digits || p[i] != '/')
+		return 0;
+	return i + 1;
+}
+
+/*
+ * A node name: absolute, no trailing or double '/', only [A-Za-z0-9-/_@],
+ * and at most path-max characters below /local/domain/<N>/.
+ */
+bool path_is_valid(const struct xsd *xsd, const char *path)
+{
+	size_t len = strlen(path);
+
+	if (path[0] != '/')
+		return false;
+	if (len > 1 && path[len - 1] == '/')
+		return false;
+	if (strstr(path, "//"))
+		return false;
+	if (xsd->cfg.quota.path_max &&
+	    len > path_local_prefix(path) + xsd->cfg.quota.path_max)
+		return false;
+	return path_valid_chars(path);
+}
+
+/* Absolute form of a request's path: relative ones hang off the domain's. */
+int path_canonical(const struct conn *c, const char *in, char *out,
+		   size_t outlen)
+{
+	int n;
+
+	if (in[0] == '/' || in[0] == '@')
+		n = snprintf(out, outlen, "%s", in);
+	else
+		n = snprintf(out, outlen, "%s/%s", conn_implicit_path(c), in);
+	if (n < 0 || (size_t)n >= outlen)
+		return -EINVAL;
+	return 0;
+}
+
+/* Length of the parent's path: "/a/b" -> 2 ("/a"), "/a" -> 1 ("/"). */
+size_t path_parent_len(const char *path, size_t len)
+{
+	while (len > 1 && path[len - 1] != '/')
+		len--;
+	return len > 1 ? len - 1 : 1;
+}
+
+uint32_t path_hash(const char *path, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)path[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* Does an event on `child` concern a watch on `parent`? "/" sees all. */
+bool path_is_child(const char *child, const char *parent)
+{
+	size_t len = strlen(parent);
+
+	if (strcmp(parent, "/") == 0)
+		return true;
+	if (strncmp(child, parent, len) != 0)
+		return false;
+	return child[len] == '/' || child[len] == '\0';
+}
