@@ -323,3 +323,55 @@ void xsd_free(struct xsd *xsd)
 	free(xsd->domdir);
 	free(xsd);
 }
+
+/*
+ * Consistency of the whole store (xenstore-control check, tests, fuzzing):
+ * every child listed exists, every node but "/" is listed by its parent,
+ * and each domain's node count is the number of nodes it owns.
+ */
+int xsd_check(struct xsd *xsd)
+{
+	struct ntab *t = &xsd->nodes;
+	struct domain *d;
+	struct node *n, *p;
+	char path[XSD_PATH_BUF];
+	uint32_t off;
+	size_t i, plen, listed = 0;
+	int owned;
+
+	if (!ntab_get(t, "/", 1, path_hash("/", 1)))
+		return -EIO;
+	for (i = 0; i < t->nbuckets; i++)
+		for (n = t->b[i]; n; n = n->hnext) {
+			if (!n->perms.num)
+				return -EIO;
+			for (off = 0; off < n->childlen;
+			     off += strlen(n->children + off) + 1) {
+				snprintf(path, sizeof(path), "%s/%s",
+					 n->pathlen > 1 ? n->path : "",
+					 n->children + off);
+				if (!ntab_get(t, path, strlen(path),
+					      path_hash(path, strlen(path))))
+					return -EIO;
+				listed++;
+			}
+			if (n->pathlen == 1)
+				continue;
+			plen = path_parent_len(n->path, n->pathlen);
+			p = ntab_get(t, n->path, plen,
+				     path_hash(n->path, plen));
+			if (!p)
+				return -EIO;
+		}
+	if (listed != t->count - 1)
+		return -EIO;	/* a node not listed, or listed twice */
+	for (d = xsd->domains; d; d = d->next) {
+		owned = 0;
+		for (i = 0; i < t->nbuckets; i++)
+			for (n = t->b[i]; n; n = n->hnext)
+				owned += n->perms.p[0].id == d->domid;
+		if (owned != d->nnodes)
+			return -EIO;
+	}
+	return 0;
+}

@@ -507,8 +507,12 @@ static int do_control(struct op *op, const struct req *rq)
 		return -EINVAL;
 	if (strcmp(rq->buf, "help") == 0)
 		return conn_reply(op->conn, XS_CONTROL, help, sizeof(help));
-	if (strcmp(rq->buf, "check") == 0)
+	if (strcmp(rq->buf, "check") == 0) {
+		if (xsd_check(op->xsd) < 0)
+			return conn_reply(op->conn, XS_CONTROL,
+					  "store inconsistent", 19);
 		return conn_reply(op->conn, XS_CONTROL, "OK", 3);
+	}
 	if (strcmp(rq->buf, "print") == 0 && req_count_strings(rq) >= 2) {
 		log_info("control: %s", req_arg(rq, 1));
 		return conn_reply(op->conn, XS_CONTROL, "OK", 3);

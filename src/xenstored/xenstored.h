@@ -353,5 +353,6 @@ void io_access_log(struct conn *c, const char *dir, const struct xsd_sockmsg *h,
 void xsd_default_config(struct xsd_config *cfg);
 struct xsd *xsd_new(const struct xsd_config *cfg);
 void xsd_free(struct xsd *xsd);
+int xsd_check(struct xsd *xsd);
 
 #endif

@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The body of `make check`: every test suite in the normal and the
+# ASan+UBSan build, then the libFuzzer target for a bounded time.  Prints
+# one line per step and a closing "check: N passed, N failed" line.
+#
+# usage: scripts/check.sh BUILD ASAN_BUILD FUZZ_BUILD FUZZ_SECONDS
+set -u
+build=$1 asan=$2 fuzz=$3 fuzz_seconds=$4
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+passed=0 failed=0 failures=()
+
+count() { # builddir label: add meson's per-test results to the totals
+	local log="$1/meson-logs/testlog.json" p f
+	[ -f "$log" ] || return
+	p=$(grep -c '"result": "OK"' "$log")
+	f=$(grep -c -E '"result": "(FAIL|ERROR|TIMEOUT)"' "$log")
+	passed=$((passed + p)) failed=$((failed + f))
+	while read -r name; do failures+=("$2: $name"); done < <(
+		/usr/bin/python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    r=json.loads(l)
+    if r["result"] in ("FAIL","ERROR","TIMEOUT"): print(r["name"])' "$log")
+}
+
+for b in "$build" "$asan"; do
+	echo "== tests in $b"
+	meson test -C "$b" --print-errorlogs --num-processes 2 ||
+		true
+	count "$b" "$b"
+done
+
+echo "== fuzzing fuzz-wire for ${fuzz_seconds}s"
+if [ -x "$fuzz/tests/fuzz/fuzz-wire" ]; then
+	work=$(mktemp -d)
+	cp tests/fuzz/corpus/* "$work/"
+	if "$fuzz/tests/fuzz/fuzz-wire" -max_total_time="$fuzz_seconds" \
+		-print_final_stats=1 "$work" >"$work.log" 2>&1; then
+		passed=$((passed + 1))
+		grep -E 'stat::number_of_executed_units|cov:' "$work.log" | tail -2
+	else
+		failed=$((failed + 1))
+		failures+=("fuzz-wire (see the crash below)")
+		tail -40 "$work.log"
+	fi
+	rm -rf "$work" "$work.log"
+else
+	failed=$((failed + 1))
+	failures+=("fuzz-wire was not built")
+fi
+
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "check: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
