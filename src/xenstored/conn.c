@@ -77,6 +77,7 @@ void conn_close(struct conn *c)
 	if (c->dead)
 		return;
 	c->dead = true;
+	c->xsd->ndead++;
 	watch_remove_all(c);
 	txn_abort_all(c);
 	conn_drop_output(c);

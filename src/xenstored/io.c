@@ -351,7 +351,6 @@ static void io_reap(struct xsd *xsd)
 int io_run(struct xsd *xsd)
 {
 	struct epoll_event evs[64];
-	bool reap = false;
 	int n, i;
 
 	while (!xsd->stop) {
@@ -395,11 +394,9 @@ int io_run(struct xsd *xsd)
 		}
 		io_flush_dirty(xsd);
 		/* Free closed connections only between batches. */
-		for (struct conn *c = xsd->conns; c && !reap; c = c->next)
-			reap = c->dead;
-		if (reap) {
+		if (xsd->ndead) {
 			io_reap(xsd);
-			reap = false;
+			xsd->ndead = 0;
 		}
 		if (n == 0 || xsd_now_ms() - xsd->last_scan_ms >= 1000) {
 			xsd->last_scan_ms = xsd_now_ms();

@@ -186,6 +186,7 @@ struct xsd {
 	struct perms special_release;	/* @releaseDomain */
 	struct conn *conns;		/* list head */
 	struct conn *dirty;		/* connections with new output */
+	unsigned int ndead;		/* closed, not yet freed */
 	struct windex watches;
 	uint64_t stamp;
 
