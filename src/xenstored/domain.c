@@ -83,9 +83,10 @@ static void domain_reset_conns(struct xsd *xsd, struct domain *d)
 
 	for (c = xsd->conns; c; c = c->next)
 		if (c->dom == d && !c->dead) {
+			/* Queued output stays: a socket cannot lose half a
+			 * message the way C xenstored resets a ring. */
 			watch_remove_all(c);
 			txn_abort_all(c);
-			conn_drop_output(c);
 		}
 }
 
