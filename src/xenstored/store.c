@@ -261,9 +261,9 @@ int store_create(struct op *op, const char *path, const void *data,
 			return -ENOSPC;
 		}
 		if (i == 0)
-			size = 16 + 8 * parent->perms.num + len;
+			size = XSD_NODE_HDR + 8 * parent->perms.num + len;
 		else if (i < k)
-			size = 16 + 8 * parent->perms.num + (lens[i - 1] - lens[i]);
+			size = XSD_NODE_HDR + 8 * parent->perms.num + (lens[i - 1] - lens[i]);
 		else
 			size = node_size(parent) + (lens[k - 1] - lens[k]) +
 			       (lens[k] == 1 ? 1 : 0);

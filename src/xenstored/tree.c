@@ -219,10 +219,10 @@ int node_del_child(struct node *n, const char *name)
 	return -ENOENT;
 }
 
-/* The record size C xenstored charges against the node-size quota. */
+/* The record size C xenstored 4.17 charges against the node-size quota. */
 uint32_t node_size(const struct node *n)
 {
-	return 16 + 8 * n->perms.num + n->datalen + n->childlen;
+	return XSD_NODE_HDR + 8 * n->perms.num + n->datalen + n->childlen;
 }
 
 const char *node_basename(const struct node *n)

@@ -153,7 +153,7 @@ static int do_write(struct op *op, const struct req *rq)
 	} else if (r < 0) {
 		return r;
 	} else {
-		r = op_size_check(op, 16 + 8 * n->perms.num + vlen +
+		r = op_size_check(op, XSD_NODE_HDR + 8 * n->perms.num + vlen +
 					  n->childlen);
 		if (r < 0)
 			return r;
@@ -287,7 +287,7 @@ static int do_set_perms(struct op *op, const struct req *rq)
 		r = -EPERM;
 		goto out;
 	}
-	size = 16 + 8 * p.num + n->datalen + n->childlen;
+	size = XSD_NODE_HDR + 8 * p.num + n->datalen + n->childlen;
 	r = op_size_check(op, size);
 	if (r < 0)
 		goto out;

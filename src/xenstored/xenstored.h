@@ -20,6 +20,9 @@
 #define XSD_NOGEN UINT64_MAX		/* generation of a missing node */
 #define XSD_DOMID_SELF 0x7FF0u
 #define XSD_PATH_BUF 4200		/* a canonical path always fits */
+/* 4.17's record header (u64 generation, three u32, padded): the node-size
+ * quota charges it with 8 bytes per permission, the value and the children. */
+#define XSD_NODE_HDR 24u
 #define XSD_HDR_LEN ((uint32_t)sizeof(struct xsd_sockmsg))
 
 /* Permission bits (the xs_permissions ABI of xenstore_lib.h). */
