@@ -171,7 +171,7 @@ static void test_node_size(void **state)
 }
 
 /*
- * DAEMON BUG (reported): 4.17 charges sizeof(struct xs_tdb_record_hdr)
+ * 4.17 charges sizeof(struct xs_tdb_record_hdr)
  * = 24 bytes (u64 + 3 x u32, padded to 8), not 16, so with one permission
  * a value of 2016 bytes already gives 24 + 8 + 2016 = 2048 >= 2048: ENOSPC.
  * Debian's 4.17 xenstored: 2015 OK, 2016 ENOSPC.
@@ -189,7 +189,7 @@ static void test_node_size_boundary(void **state)
 }
 
 /*
- * DAEMON BUG (reported), the same 24-byte header for a parent's child
+ * The same 24-byte header for a parent's child
  * list: Debian's 4.17 xenstored lets domain 5 write n1 .. n424 under its
  * home (child list 2012 bytes) and refuses n425 with ENOSPC.
  */
