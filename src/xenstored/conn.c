@@ -100,11 +100,17 @@ void conn_free(struct conn *c)
 		xsd->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	for (pp = &xsd->dirty; *pp; pp = &(*pp)->dirty_next)
-		if (*pp == c) {
-			*pp = c->dirty_next;
-			break;
-		}
+	if (c->on_dirty) {
+		struct conn *prev = NULL;
+
+		for (pp = &xsd->dirty; *pp; prev = *pp, pp = &(*pp)->dirty_next)
+			if (*pp == c) {
+				*pp = c->dirty_next;
+				if (xsd->dirty_tail == c)
+					xsd->dirty_tail = prev;
+				break;
+			}
+	}
 	free(c);
 }
 
@@ -113,8 +119,12 @@ void conn_mark_dirty(struct conn *c)
 	if (c->on_dirty)
 		return;
 	c->on_dirty = true;
-	c->dirty_next = c->xsd->dirty;
-	c->xsd->dirty = c;
+	c->dirty_next = NULL;
+	if (c->xsd->dirty_tail)
+		c->xsd->dirty_tail->dirty_next = c;
+	else
+		c->xsd->dirty = c;
+	c->xsd->dirty_tail = c;
 }
 
 bool conn_may_read(const struct conn *c)

@@ -325,12 +325,15 @@ static void io_expire_events(struct xsd *xsd, uint64_t now)
 	}
 }
 
+/* Write out in the order output was queued: watchers' events first. */
 static void io_flush_dirty(struct xsd *xsd)
 {
 	struct conn *c;
 
 	while ((c = xsd->dirty)) {
 		xsd->dirty = c->dirty_next;
+		if (!xsd->dirty)
+			xsd->dirty_tail = NULL;
 		c->on_dirty = false;
 		if (!c->dead)
 			io_flush(c);
@@ -389,6 +392,8 @@ int io_run(struct xsd *xsd)
 				if (evs[i].events & (EPOLLIN | EPOLLHUP |
 						     EPOLLERR))
 					io_read(c);
+				/* Reply now, not after the whole batch. */
+				io_flush_dirty(xsd);
 				break;
 			}
 		}

@@ -65,12 +65,16 @@ bool path_is_valid(const struct xsd *xsd, const char *path)
 int path_canonical(const struct conn *c, const char *in, char *out,
 		   size_t outlen)
 {
+	size_t len = strlen(in);
 	int n;
 
-	if (in[0] == '/' || in[0] == '@')
-		n = snprintf(out, outlen, "%s", in);
-	else
-		n = snprintf(out, outlen, "%s/%s", conn_implicit_path(c), in);
+	if (in[0] == '/' || in[0] == '@') {
+		if (len >= outlen)
+			return -EINVAL;
+		memcpy(out, in, len + 1);
+		return 0;
+	}
+	n = snprintf(out, outlen, "%s/%s", conn_implicit_path(c), in);
 	if (n < 0 || (size_t)n >= outlen)
 		return -EINVAL;
 	return 0;
@@ -84,16 +88,26 @@ size_t path_parent_len(const char *path, size_t len)
 	return len > 1 ? len - 1 : 1;
 }
 
+/* Word-at-a-time multiplicative hash: paths are hashed on every lookup. */
 uint32_t path_hash(const char *path, size_t len)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
 
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)path[i];
-		h *= 16777619u;
+	while (len >= 8) {
+		memcpy(&w, path, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+		path += 8;
+		len -= 8;
 	}
-	return h;
+	if (len) {
+		w = 0;
+		memcpy(&w, path, len);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 /* Does an event on `child` concern a watch on `parent`? "/" sees all. */

@@ -188,7 +188,7 @@ struct xsd {
 	struct perms special_intro;	/* @introduceDomain */
 	struct perms special_release;	/* @releaseDomain */
 	struct conn *conns;		/* list head */
-	struct conn *dirty;		/* connections with new output */
+	struct conn *dirty, *dirty_tail;	/* connections with new output */
 	unsigned int ndead;		/* closed, not yet freed */
 	struct windex watches;
 	uint64_t stamp;
