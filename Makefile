@@ -8,7 +8,7 @@ ASAN ?= build-asan
 FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build asan fuzz-build check check-fast demo bench fuzz clean deps-build
+.PHONY: all build asan fuzz-build check demo bench fuzz lab clean deps-build
 
 all: build
 
@@ -51,6 +51,10 @@ bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory build >/dev/null
 	@bench/run.sh $(BUILD)
+
+# The real-Xen lab (QEMU, software emulation): every scenario, or one.
+lab:
+	@lab/lab.sh run $(SCENARIO)
 
 fuzz: fuzz-build
 	@$(FUZZ)/tests/fuzz/fuzz-wire -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus

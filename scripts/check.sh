@@ -50,6 +50,16 @@ else
 	failures+=("fuzz-wire was not built")
 fi
 
+echo "== the real-Xen lab's quick scenario"
+if [ -x lab/lab.sh ]; then
+	lab/lab.sh check
+	case $? in
+	0) passed=$((passed + 1)) ;;
+	77) ;;	# it printed its SKIP line and the reason
+	*) failed=$((failed + 1)); failures+=("lab: cold-plug") ;;
+	esac
+fi
+
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
 echo "check: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
