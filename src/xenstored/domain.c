@@ -150,7 +150,13 @@ static void domain_tree_remove(struct xsd *xsd, struct domain *d,
 		     path_hash(path, strlen(path)));
 	if (!n || d->nnodes <= 0)
 		return;
-	if (n->perms.p[0].id == d->domid) {
+	if (n->pathlen == 1 && n->perms.p[0].id == d->domid) {
+		/* C would delete "/" and never recover: dom0 takes it back. */
+		n->perms.p[0].id = 0;
+		domain_count_node(xsd, d->domid, -1);
+		domain_count_node(xsd, 0, 1);
+		n->gen = ++xsd->gen;
+	} else if (n->perms.p[0].id == d->domid) {
 		if (store_rm(&op, path) < 0)
 			log_err("could not remove %s of released domain %u",
 				path, d->domid);

@@ -353,8 +353,13 @@ static int store_rm_walk(struct op *op, struct node *n, struct node *parent,
 		strcat(strcat(cpath, "/"), child);
 		r = op_lookup(op, cpath, &cn);
 		free(cpath);
+		/*
+		 * A listed child that is missing: only a transaction whose copy
+		 * of n predates another client's changes sees this.  C stops
+		 * the walk with EIO, keeping what it already removed.
+		 */
 		if (r == -ENOENT)
-			continue;
+			r = -EIO;
 		if (r < 0 || (r = store_rm_walk(op, cn, n, false)) < 0) {
 			free(children);
 			return r;
@@ -394,10 +399,14 @@ int store_rm(struct op *op, const char *path)
 	if (!base)
 		return -ENOMEM;
 	r = store_rm_walk(op, n, parent, true);
-	if (r == 0) {
-		node_del_child(parent, base);
-		r = op_modified(op, parent);
-	}
+	/*
+	 * A transaction's copy of the parent may predate the node (created
+	 * by someone else since): C finds no child entry to remove and
+	 * answers EIO, keeping the removals done so far.
+	 */
+	if (r == 0)
+		r = node_del_child(parent, base) < 0 ? -EIO
+						     : op_modified(op, parent);
 	free(base);
 	return r;
 }

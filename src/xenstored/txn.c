@@ -190,22 +190,32 @@ void txn_count_node(struct txn *t, unsigned int domid, int delta)
 	t->ndoms++;
 }
 
-/* Node-count quota at commit, as C checks it: for every changed domain. */
-static int txn_check_quota(struct xsd *xsd, struct txn *t)
+/*
+ * Node counts at commit, as C checks them, for every domain whose count the
+ * transaction changed: a domain that no longer exists fails the commit
+ * (ENOMEM, C's answer), and an unprivileged committer that created nodes
+ * must keep every unprivileged domain below the nodes quota.
+ */
+static int txn_check_domains(struct xsd *xsd, struct txn *t)
 {
 	unsigned int i, q = xsd->cfg.quota.nodes;
+	bool chk = t->node_created && conn_unprivileged(t->conn) && q;
 	struct domain *d;
 	int cnt;
 
-	if (!t->node_created || !conn_unprivileged(t->conn) || !q)
-		return 0;
 	for (i = 0; i < t->ndoms; i++) {
 		d = domain_find(xsd, t->doms[i].domid);
-		if (!d || !domid_unprivileged(d->domid))
-			continue;
-		cnt = d->nnodes + t->doms[i].delta;
-		if (cnt >= (int)q)
+		if (!d) {
+			cnt = -1;
+		} else {
+			cnt = d->nnodes + t->doms[i].delta;
+			if (cnt < 0 || !domid_unprivileged(d->domid))
+				cnt = 0;
+		}
+		if (chk && cnt >= (int)q)
 			return -ENOSPC;
+		if (cnt < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -219,7 +229,7 @@ static int txn_commit(struct xsd *xsd, struct txn *t)
 
 	if (t->failed)
 		return -ENOMEM;
-	r = txn_check_quota(xsd, t);
+	r = txn_check_domains(xsd, t);
 	if (r < 0)
 		return r;
 	for (tn = t->acc_head; tn; tn = tn->anext) {
