@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: MIT
+/* Client side of the hypercall protocol: framing, fd passing, wrappers. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "hvclient.h"
+
+struct hv_client {
+	int fd;
+	uint32_t seq;
+	unsigned int domid;
+	pthread_mutex_t lock;
+};
+
+static int hv_connect(const char *path, struct hv_client **ret)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct hv_hello hello = { .version = HV_PROTO_VERSION };
+	struct hv_client *h;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		close(fd);
+		return -ENOMEM;
+	}
+	h->fd = fd;
+	pthread_mutex_init(&h->lock, NULL);
+	r = hv_call(h, HV_OP_HELLO, &hello, sizeof(hello), -1, &hello,
+		    sizeof(hello), NULL);
+	if (r < 0) {
+		hv_close(h);
+		return r;
+	}
+	h->domid = hello.domid;
+	*ret = h;
+	return 0;
+}
+
+int hv_open(const char *rundir, struct hv_client **ret)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/hv/control", rundir);
+	return hv_connect(path, ret);
+}
+
+int hv_open_domain(const char *rundir, unsigned int domid,
+		   struct hv_client **ret)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/hv/domain/%u", rundir, domid);
+	return hv_connect(path, ret);
+}
+
+void hv_close(struct hv_client *h)
+{
+	if (!h)
+		return;
+	close(h->fd);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+unsigned int hv_self(const struct hv_client *h)
+{
+	return h->domid;
+}
+
+static int hv_send(int fd, const void *buf, size_t len, int pass_fd)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	union {
+		struct cmsghdr c;
+		char b[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (pass_fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.b;
+		mh.msg_controllen = sizeof(u.b);
+		u.c.cmsg_level = SOL_SOCKET;
+		u.c.cmsg_type = SCM_RIGHTS;
+		u.c.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&u.c), &pass_fd, sizeof(int));
+	}
+	do {
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+static ssize_t hv_recv(int fd, void *buf, size_t len, int *ret_fd)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	union {
+		struct cmsghdr c;
+		char b[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.b, .msg_controllen = sizeof(u.b),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*ret_fd = -1;
+	do {
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+	return n;
+}
+
+int hv_call(struct hv_client *h, uint32_t op, const void *req,
+	    uint32_t reqlen, int fd_in, void *rep, uint32_t replen,
+	    int *fd_out)
+{
+	char buf[HV_MSG_MAX];
+	struct hv_msg m;
+	int fd = -1, r;
+	ssize_t n;
+
+	if (fd_out)
+		*fd_out = -1;
+	if (reqlen > HV_MSG_MAX - sizeof(m))
+		return -E2BIG;
+	pthread_mutex_lock(&h->lock);
+	m.op = op;
+	m.seq = ++h->seq;
+	m.ret = 0;
+	m.len = reqlen;
+	memcpy(buf, &m, sizeof(m));
+	if (reqlen)
+		memcpy(buf + sizeof(m), req, reqlen);
+	r = hv_send(h->fd, buf, sizeof(m) + reqlen, fd_in);
+	if (r < 0)
+		goto out;
+	n = hv_recv(h->fd, buf, sizeof(buf), &fd);
+	if (n < 0) {
+		r = n;
+		goto out;
+	}
+	if ((size_t)n < sizeof(m)) {
+		r = n == 0 ? -ECONNRESET : -EPROTO;
+		goto out;
+	}
+	memcpy(&m, buf, sizeof(m));
+	if (m.op != op || m.seq != h->seq || m.len != (size_t)n - sizeof(m)) {
+		r = -EPROTO;
+		goto out;
+	}
+	r = m.ret;
+	if (r == 0 && rep) {
+		memset(rep, 0, replen);
+		memcpy(rep, buf + sizeof(m), m.len < replen ? m.len : replen);
+	}
+out:
+	pthread_mutex_unlock(&h->lock);
+	if (fd >= 0) {
+		if (fd_out && r == 0)
+			*fd_out = fd;
+		else
+			close(fd);
+	}
+	return r;
+}
+
+#define CALL(op, req) hv_call(h, op, &(req), sizeof(req), -1, &(req), \
+			      sizeof(req), NULL)
+
+int hv_domain_create(struct hv_client *h, uint32_t flags, const char *name,
+		     uint64_t memory_kb, uint32_t vcpus,
+		     unsigned int *ret_domid)
+{
+	struct hv_domain_create c = {
+		.flags = flags, .memory_kb = memory_kb, .vcpus = vcpus,
+	};
+	int r;
+
+	snprintf(c.name, sizeof(c.name), "%s", name ? name : "");
+	r = CALL(HV_OP_DOMAIN_CREATE, c);
+	if (r == 0)
+		*ret_domid = c.domid;
+	return r;
+}
+
+static int hv_domid_op(struct hv_client *h, uint32_t op, unsigned int domid)
+{
+	struct hv_domid d = { .domid = domid };
+
+	return CALL(op, d);
+}
+
+int hv_domain_unpause(struct hv_client *h, unsigned int domid)
+{
+	return hv_domid_op(h, HV_OP_DOMAIN_UNPAUSE, domid);
+}
+
+int hv_domain_pause(struct hv_client *h, unsigned int domid)
+{
+	return hv_domid_op(h, HV_OP_DOMAIN_PAUSE, domid);
+}
+
+int hv_domain_destroy(struct hv_client *h, unsigned int domid)
+{
+	return hv_domid_op(h, HV_OP_DOMAIN_DESTROY, domid);
+}
+
+int hv_domain_shutdown(struct hv_client *h, unsigned int domid,
+		       uint32_t reason)
+{
+	struct hv_domain_shutdown s = { .domid = domid, .reason = reason };
+
+	return CALL(HV_OP_DOMAIN_SHUTDOWN, s);
+}
+
+int hv_domain_getinfo(struct hv_client *h, unsigned int domid,
+		      struct hv_domain_info *ret)
+{
+	struct hv_domid d = { .domid = domid };
+
+	return hv_call(h, HV_OP_DOMAIN_GETINFO, &d, sizeof(d), -1, ret,
+		       sizeof(*ret), NULL);
+}
+
+int hv_bind_virq_dom_exc(struct hv_client *h, unsigned int *ret_port,
+			 int *ret_fd)
+{
+	struct hv_evtchn e = { 0 };
+	int r = hv_call(h, HV_OP_BIND_VIRQ_DOM_EXC, &e, sizeof(e), -1, &e,
+			sizeof(e), ret_fd);
+
+	if (r == 0)
+		*ret_port = e.port;
+	return r;
+}
+
+int hv_evtchn_alloc_unbound(struct hv_client *h, unsigned int remote_domid,
+			    unsigned int *ret_port)
+{
+	struct hv_evtchn e = { .remote_domid = remote_domid };
+	int r = CALL(HV_OP_EVTCHN_ALLOC_UNBOUND, e);
+
+	if (r == 0)
+		*ret_port = e.port;
+	return r;
+}
+
+int hv_evtchn_bind_interdomain(struct hv_client *h, unsigned int remote_domid,
+			       unsigned int remote_port,
+			       unsigned int *ret_port)
+{
+	struct hv_evtchn e = {
+		.remote_domid = remote_domid, .remote_port = remote_port,
+	};
+	int r = CALL(HV_OP_EVTCHN_BIND_INTERDOMAIN, e);
+
+	if (r == 0)
+		*ret_port = e.port;
+	return r;
+}
+
+int hv_evtchn_bind_pirq(struct hv_client *h, int pirq,
+			unsigned int *ret_port)
+{
+	struct hv_evtchn e = { .pirq = (uint32_t)pirq };
+	int r = CALL(HV_OP_EVTCHN_BIND_PIRQ, e);
+
+	if (r == 0)
+		*ret_port = e.port;
+	return r;
+}
+
+int hv_evtchn_fd(struct hv_client *h, unsigned int port, int *ret_fd)
+{
+	struct hv_evtchn e = { .port = port };
+
+	return hv_call(h, HV_OP_EVTCHN_FD, &e, sizeof(e), -1, &e, sizeof(e),
+		       ret_fd);
+}
+
+int hv_evtchn_send(struct hv_client *h, unsigned int port)
+{
+	struct hv_evtchn e = { .port = port };
+
+	return CALL(HV_OP_EVTCHN_SEND, e);
+}
+
+int hv_evtchn_close(struct hv_client *h, unsigned int port)
+{
+	struct hv_evtchn e = { .port = port };
+
+	return CALL(HV_OP_EVTCHN_CLOSE, e);
+}
+
+int hv_evtchn_ack(int fd, uint64_t *ret_count)
+{
+	uint64_t v;
+	ssize_t n = read(fd, &v, sizeof(v));
+
+	if (n < 0)
+		return errno == EAGAIN ? (*ret_count = 0, 0) : -errno;
+	if (n != sizeof(v))
+		return -EIO;
+	*ret_count = v;
+	return 0;
+}
+
+int hv_page_alloc(int *ret_fd, void **ret_map)
+{
+	void *p;
+	int fd = memfd_create("xpt-page", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, HV_PAGE_SIZE) < 0) {
+		close(fd);
+		return -errno;
+	}
+	p = mmap(NULL, HV_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return -errno;
+	}
+	*ret_fd = fd;
+	*ret_map = p;
+	return 0;
+}
+
+int hv_grant_page(struct hv_client *h, unsigned int remote_domid, int memfd,
+		  int readonly, uint32_t *ret_gref)
+{
+	struct hv_grant g = { .remote_domid = remote_domid,
+			      .readonly = (uint32_t)!!readonly };
+	int r = hv_call(h, HV_OP_GNTTAB_GRANT, &g, sizeof(g), memfd, &g,
+			sizeof(g), NULL);
+
+	if (r == 0)
+		*ret_gref = g.gref;
+	return r;
+}
+
+int hv_map_grant(struct hv_client *h, unsigned int granter, uint32_t gref,
+		 int *ret_fd, void **ret_map)
+{
+	struct hv_grant g = { .remote_domid = granter, .gref = gref };
+	void *p;
+	int fd, r;
+
+	r = hv_call(h, HV_OP_GNTTAB_MAP, &g, sizeof(g), -1, &g, sizeof(g),
+		    &fd);
+	if (r < 0)
+		return r;
+	if (fd < 0)
+		return -EPROTO;
+	p = mmap(NULL, HV_PAGE_SIZE, PROT_READ | (g.readonly ? 0 : PROT_WRITE),
+		 MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	*ret_map = p;
+	return 0;
+}
+
+int hv_unmap_grant(struct hv_client *h, unsigned int granter, uint32_t gref)
+{
+	struct hv_grant g = { .remote_domid = granter, .gref = gref };
+
+	return CALL(HV_OP_GNTTAB_UNMAP, g);
+}
+
+int hv_end_grant(struct hv_client *h, uint32_t gref)
+{
+	struct hv_grant g = { .gref = gref };
+
+	return CALL(HV_OP_GNTTAB_END, g);
+}
+
+int hv_pci_list(struct hv_client *h, struct hv_pci_list *ret)
+{
+	return hv_call(h, HV_OP_PCI_LIST, NULL, 0, -1, ret, sizeof(*ret),
+		       NULL);
+}
+
+int hv_pci_info(struct hv_client *h, uint32_t sbdf, struct hv_pci_dev *ret)
+{
+	struct hv_pci_sbdf s = { .sbdf = sbdf };
+
+	return hv_call(h, HV_OP_PCI_INFO, &s, sizeof(s), -1, ret,
+		       sizeof(*ret), NULL);
+}
+
+int hv_pci_conf_read(struct hv_client *h, uint32_t sbdf, uint32_t offset,
+		     uint32_t size, uint32_t *ret_value)
+{
+	struct hv_pci_conf c = { .sbdf = sbdf, .offset = offset, .size = size };
+	int r = CALL(HV_OP_PCI_CONF_READ, c);
+
+	if (r == 0)
+		*ret_value = c.value;
+	return r;
+}
+
+int hv_pci_conf_write(struct hv_client *h, uint32_t sbdf, uint32_t offset,
+		      uint32_t size, uint32_t value)
+{
+	struct hv_pci_conf c = { .sbdf = sbdf, .offset = offset, .size = size,
+				 .value = value };
+
+	return CALL(HV_OP_PCI_CONF_WRITE, c);
+}
+
+int hv_pci_reset(struct hv_client *h, uint32_t sbdf)
+{
+	struct hv_pci_sbdf s = { .sbdf = sbdf };
+
+	return CALL(HV_OP_PCI_RESET, s);
+}
+
+int hv_pci_raise_irq(struct hv_client *h, uint32_t sbdf, uint32_t type,
+		     uint32_t entry, int *ret_delivered)
+{
+	struct hv_pci_irq i = { .sbdf = sbdf, .type = type, .entry = entry };
+	int r = CALL(HV_OP_PCI_RAISE_IRQ, i);
+
+	if (r == 0 && ret_delivered)
+		*ret_delivered = (int)i.delivered;
+	return r;
+}
+
+static int hv_assign_op(struct hv_client *h, uint32_t op, unsigned int domid,
+			uint32_t sbdf)
+{
+	struct hv_assign a = { .domid = domid, .sbdf = sbdf };
+
+	return CALL(op, a);
+}
+
+int hv_test_assign_device(struct hv_client *h, uint32_t sbdf)
+{
+	return hv_assign_op(h, HV_OP_TEST_ASSIGN, 0, sbdf);
+}
+
+int hv_assign_device(struct hv_client *h, unsigned int domid, uint32_t sbdf)
+{
+	return hv_assign_op(h, HV_OP_ASSIGN, domid, sbdf);
+}
+
+int hv_deassign_device(struct hv_client *h, unsigned int domid,
+		       uint32_t sbdf)
+{
+	return hv_assign_op(h, HV_OP_DEASSIGN, domid, sbdf);
+}
+
+static int hv_perm_op(struct hv_client *h, uint32_t op, unsigned int domid,
+		      uint64_t first, uint64_t nr, int allow)
+{
+	struct hv_perm p = { .domid = domid, .allow = (uint32_t)!!allow,
+			     .first = first, .nr = nr };
+
+	return CALL(op, p);
+}
+
+int hv_iomem_permission(struct hv_client *h, unsigned int domid,
+			uint64_t first_frame, uint64_t nr, int allow)
+{
+	return hv_perm_op(h, HV_OP_IOMEM_PERMISSION, domid, first_frame, nr,
+			  allow);
+}
+
+int hv_ioport_permission(struct hv_client *h, unsigned int domid,
+			 uint64_t first, uint64_t nr, int allow)
+{
+	return hv_perm_op(h, HV_OP_IOPORT_PERMISSION, domid, first, nr, allow);
+}
+
+int hv_irq_permission(struct hv_client *h, unsigned int domid, int pirq,
+		      int allow)
+{
+	return hv_perm_op(h, HV_OP_IRQ_PERMISSION, domid, (uint64_t)pirq, 1,
+			  allow);
+}
+
+int hv_map_pirq(struct hv_client *h, unsigned int domid, uint32_t type,
+		uint32_t sbdf, uint32_t entry, int *ret_pirq)
+{
+	struct hv_map_pirq m = { .domid = domid, .type = type, .sbdf = sbdf,
+				 .entry = entry, .pirq = -1 };
+	int r = CALL(HV_OP_MAP_PIRQ, m);
+
+	if (r == 0)
+		*ret_pirq = m.pirq;
+	return r;
+}
+
+int hv_unmap_pirq(struct hv_client *h, unsigned int domid, int pirq)
+{
+	struct hv_map_pirq m = { .domid = domid, .pirq = pirq };
+
+	return CALL(HV_OP_UNMAP_PIRQ, m);
+}
+
+int hv_prepare_msix(struct hv_client *h, uint32_t sbdf)
+{
+	struct hv_pci_sbdf s = { .sbdf = sbdf };
+
+	return CALL(HV_OP_PREPARE_MSIX, s);
+}
+
+int hv_release_msix(struct hv_client *h, uint32_t sbdf)
+{
+	struct hv_pci_sbdf s = { .sbdf = sbdf };
+
+	return CALL(HV_OP_RELEASE_MSIX, s);
+}
+
+int hv_msix_state(struct hv_client *h, uint32_t sbdf,
+		  struct hv_msix_state *ret)
+{
+	struct hv_pci_sbdf s = { .sbdf = sbdf };
+
+	return hv_call(h, HV_OP_MSIX_STATE, &s, sizeof(s), -1, ret,
+		       sizeof(*ret), NULL);
+}
+
+int hv_parse_bdf(const char *s, uint32_t *ret_sbdf)
+{
+	unsigned int seg = 0, bus, dev, fn;
+	int n = 0;
+
+	if (sscanf(s, "%x:%x:%x.%x%n", &seg, &bus, &dev, &fn, &n) == 4 &&
+	    !s[n]) {
+		/* full form */
+	} else if (seg = 0, n = 0,
+		   sscanf(s, "%x:%x.%x%n", &bus, &dev, &fn, &n) == 3 && !s[n]) {
+		/* bus:dev.fn */
+	} else {
+		return -EINVAL;
+	}
+	if (seg > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+		return -EINVAL;
+	*ret_sbdf = HV_SBDF(seg, bus, dev, fn);
+	return 0;
+}
+
+void hv_format_bdf(uint32_t sbdf, char *buf, size_t len)
+{
+	snprintf(buf, len, "%04x:%02x:%02x.%x", HV_SBDF_SEG(sbdf),
+		 HV_SBDF_BUS(sbdf), HV_SBDF_DEV(sbdf), HV_SBDF_FN(sbdf));
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The client side of the hypercall protocol (hvproto.h): what a process of
+ * a modelled domain uses instead of privcmd/evtchn/gntdev.  Every function
+ * returns 0 or a negative errno, results through ret_* pointers.
+ */
+#ifndef XPT_HVCLIENT_H
+#define XPT_HVCLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvproto.h"
+
+struct hv_client;
+
+/* $rundir/hv/control (privileged) or $rundir/hv/domain/<domid>. */
+int hv_open(const char *rundir, struct hv_client **ret);
+int hv_open_domain(const char *rundir, unsigned int domid,
+		   struct hv_client **ret);
+void hv_close(struct hv_client *h);
+unsigned int hv_self(const struct hv_client *h);	/* own domid */
+
+/* One request/reply; fd_in (or -1) travels with the request, *fd_out (if
+ * not NULL) receives a descriptor sent with the reply, else -1. */
+int hv_call(struct hv_client *h, uint32_t op, const void *req,
+	    uint32_t reqlen, int fd_in, void *rep, uint32_t replen,
+	    int *fd_out);
+
+/* domains */
+int hv_domain_create(struct hv_client *h, uint32_t flags, const char *name,
+		     uint64_t memory_kb, uint32_t vcpus,
+		     unsigned int *ret_domid);
+int hv_domain_unpause(struct hv_client *h, unsigned int domid);
+int hv_domain_pause(struct hv_client *h, unsigned int domid);
+int hv_domain_shutdown(struct hv_client *h, unsigned int domid,
+		       uint32_t reason);
+int hv_domain_destroy(struct hv_client *h, unsigned int domid);
+int hv_domain_getinfo(struct hv_client *h, unsigned int domid,
+		      struct hv_domain_info *ret);
+int hv_bind_virq_dom_exc(struct hv_client *h, unsigned int *ret_port,
+			 int *ret_fd);
+
+/* event channels; an eventfd becomes readable when its port fires */
+int hv_evtchn_alloc_unbound(struct hv_client *h, unsigned int remote_domid,
+			    unsigned int *ret_port);
+int hv_evtchn_bind_interdomain(struct hv_client *h, unsigned int remote_domid,
+			       unsigned int remote_port,
+			       unsigned int *ret_port);
+int hv_evtchn_bind_pirq(struct hv_client *h, int pirq,
+			unsigned int *ret_port);
+int hv_evtchn_fd(struct hv_client *h, unsigned int port, int *ret_fd);
+int hv_evtchn_send(struct hv_client *h, unsigned int port);
+int hv_evtchn_close(struct hv_client *h, unsigned int port);
+/* Consume pending notifications on an eventfd: how many arrived. */
+int hv_evtchn_ack(int fd, uint64_t *ret_count);
+
+/* grant tables; pages are memfds of HV_PAGE_SIZE */
+int hv_page_alloc(int *ret_fd, void **ret_map);
+int hv_grant_page(struct hv_client *h, unsigned int remote_domid, int memfd,
+		  int readonly, uint32_t *ret_gref);
+int hv_map_grant(struct hv_client *h, unsigned int granter, uint32_t gref,
+		 int *ret_fd, void **ret_map);
+int hv_unmap_grant(struct hv_client *h, unsigned int granter, uint32_t gref);
+int hv_end_grant(struct hv_client *h, uint32_t gref);
+
+/* host PCI */
+int hv_pci_list(struct hv_client *h, struct hv_pci_list *ret);
+int hv_pci_info(struct hv_client *h, uint32_t sbdf, struct hv_pci_dev *ret);
+int hv_pci_conf_read(struct hv_client *h, uint32_t sbdf, uint32_t offset,
+		     uint32_t size, uint32_t *ret_value);
+int hv_pci_conf_write(struct hv_client *h, uint32_t sbdf, uint32_t offset,
+		      uint32_t size, uint32_t value);
+int hv_pci_reset(struct hv_client *h, uint32_t sbdf);
+int hv_pci_raise_irq(struct hv_client *h, uint32_t sbdf, uint32_t type,
+		     uint32_t entry, int *ret_delivered);
+
+/* IOMMU and permissions */
+int hv_test_assign_device(struct hv_client *h, uint32_t sbdf);
+int hv_assign_device(struct hv_client *h, unsigned int domid, uint32_t sbdf);
+int hv_deassign_device(struct hv_client *h, unsigned int domid,
+		       uint32_t sbdf);
+int hv_iomem_permission(struct hv_client *h, unsigned int domid,
+			uint64_t first_frame, uint64_t nr, int allow);
+int hv_ioport_permission(struct hv_client *h, unsigned int domid,
+			 uint64_t first, uint64_t nr, int allow);
+int hv_irq_permission(struct hv_client *h, unsigned int domid, int pirq,
+		      int allow);
+
+/* physdev */
+int hv_map_pirq(struct hv_client *h, unsigned int domid, uint32_t type,
+		uint32_t sbdf, uint32_t entry, int *ret_pirq);
+int hv_unmap_pirq(struct hv_client *h, unsigned int domid, int pirq);
+int hv_prepare_msix(struct hv_client *h, uint32_t sbdf);
+int hv_release_msix(struct hv_client *h, uint32_t sbdf);
+int hv_msix_state(struct hv_client *h, uint32_t sbdf,
+		  struct hv_msix_state *ret);
+
+/* "0000:03:00.1" <-> sbdf */
+int hv_parse_bdf(const char *s, uint32_t *ret_sbdf);
+void hv_format_bdf(uint32_t sbdf, char *buf, size_t len);
+
+#endif

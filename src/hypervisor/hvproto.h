@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypercall protocol between xpt-hypervisor and its clients: one
+ * request, one reply, over SOCK_SEQPACKET Unix sockets; pages (memfds) and
+ * event-channel notification fds (eventfds) travel with SCM_RIGHTS.
+ *
+ * Sockets (under $XPT_RUNDIR/hv/):
+ *   control         privileged: dom0's toolstack and backends
+ *   domain/<domid>  created with the domain; a connection there acts as
+ *                   that domain and can only act as itself
+ *
+ * Every message is struct hv_msg followed by `len` bytes of the op's
+ * payload struct.  A reply echoes op and seq, sets ret (0 or -errno) and
+ * carries the op's reply payload (often the same struct, filled in).  Ops
+ * are named after Xen's (domctl, physdev, evtchn, gnttab, sysctl).
+ */
+#ifndef XPT_HVPROTO_H
+#define XPT_HVPROTO_H
+
+#include <stdint.h>
+
+#define HV_PROTO_VERSION 1
+#define HV_MSG_MAX 8192
+#define HV_PAGE_SIZE 4096
+#define HV_DOMID_IO 0x7FF1u		/* quarantine owner (Xen's dom_io) */
+#define HV_DOMID_SELF 0x7FF0u
+#define HV_MAX_VEC 128			/* SH_INFO_MAX_VEC */
+
+enum hv_op {
+	/* version / identity */
+	HV_OP_HELLO = 1,		/* -> hv_hello: who am I */
+
+	/* domains (privileged) */
+	HV_OP_DOMAIN_CREATE = 10,	/* hv_domain_create -> domid; paused */
+	HV_OP_DOMAIN_UNPAUSE,		/* hv_domid */
+	HV_OP_DOMAIN_PAUSE,		/* hv_domid */
+	HV_OP_DOMAIN_SHUTDOWN,		/* hv_domain_shutdown (a domain may
+					 * shut itself down: domid SELF) */
+	HV_OP_DOMAIN_DESTROY,		/* hv_domid */
+	HV_OP_DOMAIN_GETINFO,		/* hv_domid -> hv_domain_info */
+	HV_OP_DOMAIN_LIST,		/* -> hv_domain_list */
+	HV_OP_BIND_VIRQ_DOM_EXC,	/* -> hv_evtchn + fd: domain state changed */
+
+	/* event channels (any domain, acting as itself) */
+	HV_OP_EVTCHN_ALLOC_UNBOUND = 30, /* hv_evtchn {remote_domid} -> port */
+	HV_OP_EVTCHN_BIND_INTERDOMAIN,	/* hv_evtchn {remote_domid,
+					 * remote_port} -> port */
+	HV_OP_EVTCHN_BIND_PIRQ,		/* hv_evtchn {pirq} -> port */
+	HV_OP_EVTCHN_FD,		/* hv_evtchn {port} -> fd (eventfd;
+					 * readable when the port fired) */
+	HV_OP_EVTCHN_SEND,		/* hv_evtchn {port} */
+	HV_OP_EVTCHN_CLOSE,		/* hv_evtchn {port} */
+
+	/* grant tables */
+	HV_OP_GNTTAB_GRANT = 40,	/* hv_grant {remote_domid, readonly}
+					 * + fd (memfd page) -> gref */
+	HV_OP_GNTTAB_MAP,		/* hv_grant {remote_domid = granter,
+					 * gref} -> fd (memfd page) */
+	HV_OP_GNTTAB_UNMAP,		/* hv_grant {remote_domid, gref} */
+	HV_OP_GNTTAB_END,		/* hv_grant {gref}: revoke own grant */
+
+	/* host PCI devices */
+	HV_OP_PCI_LIST = 60,		/* -> hv_pci_list */
+	HV_OP_PCI_INFO,			/* hv_pci_sbdf -> hv_pci_dev */
+	HV_OP_PCI_CONF_READ,		/* hv_pci_conf -> value (privileged) */
+	HV_OP_PCI_CONF_WRITE,		/* hv_pci_conf (privileged) */
+	HV_OP_PCI_RESET,		/* hv_pci_sbdf: the reset method;
+					 * -ENOTTY if the device has none */
+	HV_OP_PCI_RAISE_IRQ,		/* hv_pci_irq: test hook, the device
+					 * signals INTx / MSI / MSI-X entry */
+	HV_OP_PCI_BAR_WRITE,		/* hv_pci_bar: the device's own MMIO
+					 * (e.g. the MSI-X table), privileged */
+
+	/* IOMMU (privileged) */
+	HV_OP_TEST_ASSIGN = 80,		/* hv_assign: -EINVAL if owned by a
+					 * domU or unknown, -EBUSY ... */
+	HV_OP_ASSIGN,			/* hv_assign; -EBUSY if MSI-X MASKALL
+					 * still set (not reset) or owned
+					 * elsewhere; -EOPNOTSUPP if the domain
+					 * was created without passthrough */
+	HV_OP_DEASSIGN,			/* hv_assign: back to quarantine */
+
+	/* permissions (privileged) */
+	HV_OP_IOMEM_PERMISSION = 90,	/* hv_perm {domid, first(64-bit frame), nr, allow} */
+	HV_OP_IOPORT_PERMISSION,	/* hv_perm */
+	HV_OP_IRQ_PERMISSION,		/* hv_perm {first = pirq} */
+
+	/* physdev */
+	HV_OP_MAP_PIRQ = 100,		/* hv_map_pirq -> pirq */
+	HV_OP_UNMAP_PIRQ,		/* hv_map_pirq {domid, pirq} */
+	HV_OP_PREPARE_MSIX,		/* hv_pci_sbdf */
+	HV_OP_RELEASE_MSIX,		/* hv_pci_sbdf */
+	HV_OP_MSIX_STATE,		/* hv_pci_sbdf -> hv_msix_state (tests) */
+};
+
+struct hv_msg {
+	uint32_t op;
+	uint32_t seq;
+	int32_t ret;		/* reply: 0 or -errno */
+	uint32_t len;		/* payload bytes that follow */
+};
+
+struct hv_hello {
+	uint32_t version;	/* HV_PROTO_VERSION */
+	uint32_t domid;		/* reply: the caller's domain */
+	uint32_t privileged;	/* reply */
+};
+
+struct hv_domid {
+	uint32_t domid;
+};
+
+enum hv_domain_flags {
+	HV_DOMF_HVM = 1u << 0,
+	HV_DOMF_PASSTHROUGH = 1u << 1,	/* IOMMU context: devices may be assigned */
+};
+
+struct hv_domain_create {
+	uint32_t flags;		/* hv_domain_flags */
+	uint32_t domid;		/* reply */
+	uint64_t memory_kb;
+	uint32_t vcpus;
+	char name[64];
+};
+
+enum hv_shutdown_reason {
+	HV_SHUTDOWN_POWEROFF = 0,
+	HV_SHUTDOWN_REBOOT = 1,
+	HV_SHUTDOWN_SUSPEND = 2,
+	HV_SHUTDOWN_CRASH = 3,
+};
+
+struct hv_domain_shutdown {
+	uint32_t domid;		/* HV_DOMID_SELF from the domain itself */
+	uint32_t reason;
+};
+
+enum hv_domain_state {
+	HV_DOM_PAUSED = 0,
+	HV_DOM_RUNNING = 1,
+	HV_DOM_SHUTDOWN = 2,
+	HV_DOM_DYING = 3,
+};
+
+struct hv_domain_info {
+	uint32_t domid;
+	uint32_t flags;
+	uint32_t state;		/* hv_domain_state */
+	uint32_t shutdown_reason;
+	char name[64];
+};
+
+struct hv_domain_list {
+	uint32_t count;
+	struct hv_domain_info d[64];
+};
+
+struct hv_evtchn {
+	uint32_t port;		/* local port (in, or reply) */
+	uint32_t remote_domid;
+	uint32_t remote_port;
+	uint32_t pirq;
+};
+
+struct hv_grant {
+	uint32_t remote_domid;	/* GRANT: the grantee; MAP: the granter */
+	uint32_t gref;		/* reply of GRANT; in for MAP/UNMAP/END */
+	uint32_t readonly;
+};
+
+struct hv_pci_sbdf {
+	uint32_t sbdf;		/* seg << 16 | bus << 8 | devfn */
+};
+
+#define HV_SBDF(seg, bus, dev, fn) \
+	((uint32_t)(seg) << 16 | (uint32_t)(bus) << 8 | (uint32_t)(dev) << 3 | (fn))
+#define HV_SBDF_SEG(s) ((s) >> 16)
+#define HV_SBDF_BUS(s) (((s) >> 8) & 0xff)
+#define HV_SBDF_DEV(s) (((s) >> 3) & 0x1f)
+#define HV_SBDF_FN(s) ((s) & 7)
+
+enum hv_irq_type {
+	HV_IRQ_INTX = 0,
+	HV_IRQ_MSI = 1,
+	HV_IRQ_MSIX = 2,
+};
+
+struct hv_pci_bar {
+	uint64_t addr;		/* host physical address; 0 if unused */
+	uint64_t size;
+	uint32_t flags;		/* HV_BAR_* */
+	uint32_t pad;
+};
+
+enum {
+	HV_BAR_IO = 1u << 0,
+	HV_BAR_64 = 1u << 1,
+	HV_BAR_PREFETCH = 1u << 2,
+};
+
+struct hv_pci_dev {
+	uint32_t sbdf;
+	uint16_t vendor, device;
+	uint32_t class;		/* base << 16 | sub << 8 | prog-if */
+	uint32_t owner;		/* 0 = dom0 (hardware domain), HV_DOMID_IO,
+				 * or a domU */
+	uint8_t intx_pin;	/* 0 none, 1..4 = INTA..INTD */
+	uint8_t has_msi;
+	uint8_t has_msix;
+	uint8_t reset;		/* 0 none, 1 FLR, 2 PM, 3 bus */
+	uint16_t msix_entries;	/* table size */
+	uint16_t num_vfs;	/* SR-IOV VFs (on the PF) */
+	uint32_t pf_sbdf;	/* for a VF: its PF; else UINT32_MAX */
+	uint32_t gsi;		/* INTx line */
+	struct hv_pci_bar bar[6];
+};
+
+struct hv_pci_list {
+	uint32_t count;
+	uint32_t sbdf[128];
+};
+
+struct hv_pci_conf {
+	uint32_t sbdf;
+	uint32_t offset;	/* 0 .. 4095 */
+	uint32_t size;		/* 1, 2, 4 */
+	uint32_t value;
+};
+
+struct hv_pci_irq {
+	uint32_t sbdf;
+	uint32_t type;		/* hv_irq_type */
+	uint32_t entry;		/* MSI-X table entry / MSI vector */
+	uint32_t delivered;	/* reply: 1 if an event channel fired */
+};
+
+struct hv_assign {
+	uint32_t domid;
+	uint32_t sbdf;
+};
+
+struct hv_perm {
+	uint32_t domid;
+	uint32_t allow;
+	uint64_t first;		/* frame number, port, or pirq */
+	uint64_t nr;
+};
+
+struct hv_map_pirq {
+	uint32_t domid;		/* the domain the pirq is mapped for */
+	uint32_t type;		/* hv_irq_type */
+	uint32_t sbdf;
+	uint32_t entry;		/* MSI-X entry / MSI vector index */
+	int32_t pirq;		/* in: -1 = allocate; reply: the pirq */
+};
+
+struct hv_msix_state {
+	uint32_t sbdf;
+	uint32_t used_entries;
+	uint8_t prepared;
+	uint8_t host_maskall;
+	uint8_t guest_maskall;
+	uint8_t hw_maskall;	/* Message Control MASKALL in config space */
+	uint8_t hw_enable;
+	uint8_t pad[3];
+};
+
+#endif
