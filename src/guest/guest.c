@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xpt-guest: a PV guest kernel for PCI passthrough tests.  It talks to
+ * xenstore and the hypervisor only through its own domain's sockets, so it
+ * can do exactly what a guest can, and answers "what do you see?" on its
+ * query socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#include "guest.h"
+#include "hvclient.h"
+#include "log.h"
+
+static const char usage[] =
+"Usage: xpt-guest --rundir DIR --domid N [OPTION]...\n"
+"A PV guest kernel with pcifront: finds its passed-through PCI devices over\n"
+"xenstore and the pci_op page, enables MSI-X/MSI/INTx and counts interrupts.\n"
+"\n"
+"  -R, --rundir DIR            run directory: xenstore via DIR/domain/N, the\n"
+"                              hypervisor via DIR/hv/domain/N; query socket\n"
+"                              DIR/guest/N, pid file DIR/guest/N.pid\n"
+"  -d, --domid N               the domain this guest runs as\n"
+"  -t, --pciop-timeout-ms MS   how long a pci_op may take (default 2000)\n"
+"  -H, --hold-backend          publish the frontend but act on backend states\n"
+"                              only after a `resume` query (a slow guest)\n"
+"  -v, --verbose               more log output (repeat for debug)\n"
+"  -h, --help                  show this help and exit\n"
+"  -V, --version               show the version and exit\n"
+"\n"
+"Query socket requests: status, reprobe, resume, shutdown REASON.\n"
+"SIGTERM stops the guest and removes its socket and pid file.\n"
+"See xpt-guest(8).\n";
+
+static int guest_parse_uint(const char *s, unsigned long max,
+			    unsigned long *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > max || s[0] == '-')
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static void guest_parse_args(struct guest *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rundir", required_argument, NULL, 'R' },
+		{ "domid", required_argument, NULL, 'd' },
+		{ "pciop-timeout-ms", required_argument, NULL, 't' },
+		{ "hold-backend", no_argument, NULL, 'H' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	int level = LOG_LVL_WARN, o;
+	bool have_domid = false;
+	unsigned long v;
+
+	g->pciop_timeout_ms = 2000;
+	while ((o = getopt_long(argc, argv, "R:d:t:HvhV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'R':
+			g->rundir = optarg;
+			break;
+		case 'd':
+			if (guest_parse_uint(optarg, 0x7fef, &v) < 0 || v == 0)
+				fatal("--domid: not a guest domid: %s", optarg);
+			g->domid = (unsigned int)v;
+			have_domid = true;
+			break;
+		case 't':
+			if (guest_parse_uint(optarg, 600000, &v) < 0 || v == 0)
+				fatal("--pciop-timeout-ms: 1..600000: %s",
+				      optarg);
+			g->pciop_timeout_ms = (int)v;
+			break;
+		case 'H':
+			g->hold = true;
+			break;
+		case 'v':
+			level++;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		case 'V':
+			printf("xpt-guest %s\n", XPT_VERSION);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			exit(2);
+		}
+	}
+	if (optind != argc || !g->rundir || !have_domid) {
+		fputs(usage, stderr);
+		exit(2);
+	}
+	log_init("xpt-guest", level);
+}
+
+static void guest_write_pidfile(const struct guest *g)
+{
+	char tmp[4200], buf[32];
+	int fd, n;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", g->pid_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fatal("cannot write pid file %s: %m", tmp);
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n || close(fd) < 0 ||
+	    rename(tmp, g->pid_path) < 0)
+		fatal("cannot write pid file %s: %m", g->pid_path);
+}
+
+static int guest_open(struct guest *g)
+{
+	char path[4096];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/domain/%u", g->rundir, g->domid);
+	setenv("XENSTORED_PATH", path, 1);
+	g->xs = xs_open(0);
+	if (!g->xs) {
+		log_err("cannot open xenstore as dom%u at %s: %m (was the "
+			"domain introduced?)", g->domid, path);
+		return -errno;
+	}
+	r = hv_open_domain(g->rundir, g->domid, &g->hv);
+	if (r < 0) {
+		log_err("cannot open the hypervisor as dom%u under %s/hv: %s",
+			g->domid, g->rundir, strerror(-r));
+		return r;
+	}
+	if (hv_self(g->hv) != g->domid) {
+		log_err("the hypervisor says we are dom%u, not dom%u",
+			hv_self(g->hv), g->domid);
+		return -EPERM;
+	}
+	return 0;
+}
+
+enum { PFD_SIG, PFD_XS, PFD_LISTEN, PFD_PORT, PFD_FIXED };
+#define PFD_MAX (PFD_FIXED + GUEST_MAX_CLIENTS + GUEST_MAX_DEVS * GUEST_MAX_VEC)
+
+static void guest_loop(struct guest *g, int sigfd)
+{
+	struct pollfd pfd[PFD_MAX];
+	struct qclient *who[PFD_MAX];
+	unsigned int i, j, n;
+	uint64_t cnt;
+	char **w;
+
+	while (!g->quit) {
+		memset(who, 0, sizeof(who));
+		pfd[PFD_SIG] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+		pfd[PFD_XS] = (struct pollfd){ .fd = xs_fileno(g->xs),
+					       .events = POLLIN };
+		pfd[PFD_LISTEN] = (struct pollfd){ .fd = g->listen_fd,
+						   .events = POLLIN };
+		/* stray notifications on the op port, outside a request */
+		pfd[PFD_PORT] = (struct pollfd){ .fd = g->port_fd,
+						 .events = POLLIN };
+		n = PFD_FIXED;
+		for (i = 0; i < GUEST_MAX_CLIENTS; i++)
+			if (g->client[i].fd >= 0) {
+				who[n] = &g->client[i];
+				pfd[n++] = (struct pollfd){
+					.fd = g->client[i].fd, .events = POLLIN };
+			}
+		for (i = 0; i < GUEST_MAX_DEVS; i++)
+			for (j = 0; g->dev[i].used && j < g->dev[i].nvec; j++)
+				if (g->dev[i].fd[j] >= 0)
+					pfd[n++] = (struct pollfd){
+						.fd = g->dev[i].fd[j],
+						.events = POLLIN };
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll: %m");
+		}
+		if (pfd[PFD_SIG].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sigfd, &si, sizeof(si)) == sizeof(si))
+				log_info("guest: signal %u, stopping",
+					 si.ssi_signo);
+			break;
+		}
+		if (pfd[PFD_PORT].fd >= 0 && pfd[PFD_PORT].revents)
+			hv_evtchn_ack(g->port_fd, &cnt);
+		for (i = 0; i < GUEST_MAX_DEVS; i++)
+			if (g->dev[i].used)
+				driver_poll_irqs(&g->dev[i]);
+		if (pfd[PFD_XS].revents) {
+			while ((w = xs_check_watch(g->xs)))
+				free(w);
+			if (errno != EAGAIN) {
+				log_err("lost the xenstore connection: %m");
+				break;
+			}
+			pcifront_step(g);
+		}
+		if (pfd[PFD_LISTEN].revents)
+			query_accept(g);
+		for (i = PFD_FIXED; i < n; i++)
+			if (who[i] && who[i]->fd == pfd[i].fd &&
+			    pfd[i].revents)
+				query_input(g, who[i]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct guest g = { .listen_fd = -1 };
+	sigset_t mask;
+	int sigfd, r;
+
+	guest_parse_args(&g, argc, argv);
+	pcifront_init(&g);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sigfd < 0)
+		fatal("signalfd: %m");
+	signal(SIGPIPE, SIG_IGN);
+	if (guest_open(&g) < 0)
+		return 1;
+	r = query_open(&g);
+	if (r < 0)
+		fatal("cannot create the query socket under %s/guest: %s",
+		      g.rundir, strerror(-r));
+	r = pcifront_watch(&g);
+	if (r < 0)
+		fatal("cannot watch %s: %s", g.fe_path, strerror(-r));
+	guest_write_pidfile(&g);
+	log_info("guest: dom%u running, query socket %s", g.domid,
+		 g.sock_path);
+	guest_loop(&g, sigfd);
+
+	/* A guest that stops does not say goodbye on xenstore: its domain
+	 * is going away.  Only local resources are released. */
+	g.dead_backend = true;
+	query_close(&g);
+	unlink(g.pid_path);
+	pcifront_teardown(&g);
+	hv_close(g.hv);
+	xs_close(g.xs);
+	close(sigfd);
+	return 0;
+}

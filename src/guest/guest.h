@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xpt-guest: a PV guest kernel reduced to what PCI passthrough needs.
+ * pcifront (pcifront.c) finds devices through the backend's root-N keys and
+ * config reads over the shared pci_op page (pciop.c); a small driver per
+ * device (driver.c) enables MSI-X/MSI/INTx and counts interrupts; the query
+ * socket (query.c) tells tests what the guest sees.
+ */
+#ifndef XPT_GUEST_H
+#define XPT_GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <xen/io/pciif.h>
+
+struct xs_handle;
+struct hv_client;
+
+#define GUEST_MAX_DEVS 64
+#define GUEST_MAX_ROOTS 32		/* more root-N keys is bad input */
+#define GUEST_MAX_VEC 4			/* vectors a driver asks for */
+#define GUEST_MAX_CLIENTS 16
+
+/*
+ * The frontend's phases.  Each one except ABSENT is also the xenbus state
+ * the frontend has written to its own `state` node.
+ */
+enum pcifront_phase {
+	PF_ABSENT = 0,		/* no frontend device in xenstore (yet) */
+	PF_INITIALISED = 3,	/* op page/evtchn published, waiting for 4 */
+	PF_CONNECTED = 4,	/* roots scanned, drivers bound */
+	PF_CLOSING = 5,		/* fatal error reported, waiting for the end */
+	PF_CLOSED = 6,		/* disconnected */
+	PF_RECONFIGURING = 7,	/* detached state-N==5 devices, waiting for 8 */
+};
+
+/* What the frontend does next, given its phase and the backend's state. */
+enum pcifront_action {
+	PFA_NONE,
+	PFA_CONNECT,		/* scan roots, -> Connected */
+	PFA_CONNECT_DETACH,	/* missed Connected: connect, then detach */
+	PFA_DETACH,		/* remove state-N==5 devices, -> Reconfiguring */
+	PFA_ATTACH,		/* rescan roots, -> Connected */
+	PFA_DISCONNECT,		/* drop devices, -> Closed */
+};
+
+enum driver_irq { IRQ_NONE, IRQ_INTX, IRQ_MSI, IRQ_MSIX };
+enum driver_state { DRV_NONE, DRV_BOUND, DRV_FAILED };
+
+struct gdev {
+	bool used;
+	uint32_t sbdf;			/* guest-visible address */
+	char host[20];			/* host BDF from dev-N, or "?" */
+	uint16_t vendor, device;
+	uint32_t class;
+	enum driver_state drv;
+	enum driver_irq irq;
+	uint8_t msi_cap, msix_cap;	/* capability offsets, 0 = absent */
+	uint16_t msix_size;		/* table size */
+	unsigned int nvec;
+	int pirq[GUEST_MAX_VEC];
+	unsigned int port[GUEST_MAX_VEC];
+	int fd[GUEST_MAX_VEC];		/* eventfd per vector, -1 = none */
+	uint64_t count[GUEST_MAX_VEC];
+};
+
+struct qclient {
+	int fd;				/* -1 = free slot */
+	char buf[256];
+	size_t len;
+};
+
+struct guest {
+	/* parsed options */
+	const char *rundir;
+	unsigned int domid;
+	int pciop_timeout_ms;
+	bool hold;			/* --hold-backend: act on backend
+					 * states only after `resume` */
+
+	struct xs_handle *xs;
+	struct hv_client *hv;
+
+	/* pcifront */
+	enum pcifront_phase phase;
+	char fe_path[64];		/* /local/domain/N/device/pci/0 */
+	char be_path[128];		/* read from fe/backend */
+	unsigned int be_domid;
+	bool be_watched;
+	int backend_state;		/* last read */
+	int page_fd;
+	struct xen_pci_sharedinfo *sh;
+	uint32_t gref;
+	bool granted;
+	unsigned int port;		/* the pci_op event channel */
+	bool port_open;
+	int port_fd;			/* its eventfd */
+	bool dead_backend;		/* a pci_op timed out during a scan */
+
+	struct gdev dev[GUEST_MAX_DEVS];
+
+	/* query socket */
+	int listen_fd;
+	char sock_path[4096];
+	char pid_path[4096];
+	struct qclient client[GUEST_MAX_CLIENTS];
+	bool quit;
+};
+
+/* pcifront.c */
+enum pcifront_action pcifront_next(enum pcifront_phase phase,
+				   int backend_state);
+const char *pcifront_phase_name(enum pcifront_phase phase);
+void pcifront_init(struct guest *g);
+int pcifront_watch(struct guest *g);
+void pcifront_step(struct guest *g);
+void pcifront_teardown(struct guest *g);
+int pcifront_frontend_state(const struct guest *g);
+
+/* pciop.c */
+int pciop_call(struct guest *g, struct xen_pci_op *op);
+int pciop_conf_read(struct guest *g, uint32_t sbdf, int offset, int size,
+		    uint32_t *ret_value);
+int pciop_conf_write(struct guest *g, uint32_t sbdf, int offset, int size,
+		     uint32_t value);
+int pciop_enable_msix(struct guest *g, uint32_t sbdf, unsigned int nvec,
+		      int *ret_pirqs);
+int pciop_disable_msix(struct guest *g, uint32_t sbdf);
+int pciop_enable_msi(struct guest *g, uint32_t sbdf, int *ret_pirq);
+int pciop_disable_msi(struct guest *g, uint32_t sbdf, int *ret_intx_pirq);
+
+/* driver.c */
+void driver_init_dev(struct gdev *d);
+int driver_probe(struct guest *g, struct gdev *d);
+void driver_remove(struct guest *g, struct gdev *d);
+int driver_reprobe(struct guest *g, struct gdev *d);
+void driver_poll_irqs(struct gdev *d);
+const char *driver_irq_name(enum driver_irq irq);
+const char *driver_state_name(enum driver_state s);
+
+/* query.c */
+int query_open(struct guest *g);
+void query_close(struct guest *g);
+void query_accept(struct guest *g);
+void query_input(struct guest *g, struct qclient *c);
+int query_format_dev(const struct gdev *d, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,1278 @@
+// SPDX-License-Identifier: MIT
+/*
+ * End-to-end: the modelled host.  Each case starts xpt-xenstored,
+ * xpt-hypervisor (host file tests/e2e/host.txt), xpt-pciback and guests
+ * (xpt-guest) in a fresh run directory, plays dom0's toolstack itself
+ * (domain create, XS_INTRODUCE, permissions, assignment) and writes the
+ * PCI xenstore nodes with the libxl 4.17 peer fixture
+ * (tests/peers/libxl417), then asks the guests what they see on their
+ * query sockets.  Waits are event-driven (xenstore watches, inotify,
+ * pidfds) and bounded; nothing sleeps.
+ *
+ * usage: e2e XENSTORED HYPERVISOR PCIBACK GUEST FIXTURE HOSTFILE [CASE...]
+ * Prints one line per case and "e2e: N passed, N failed".  Set
+ * XPT_E2E_KEEP=1 to keep run directories, XPT_E2E_VERBOSE=1 for -v logs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenstore.h>
+#include <xen/io/pciif.h>
+
+#include "hvclient.h"
+
+#define WAIT_MS 15000
+#define MAX_PROCS 32
+
+/* the devices of host.txt */
+#define A HV_SBDF(0, 3, 0, 0)	/* MSI-X 8, FLR */
+#define B HV_SBDF(0, 4, 0, 0)	/* MSI-X 5, FLR */
+#define C HV_SBDF(0, 5, 0, 0)	/* MSI-X 16, no reset */
+#define D HV_SBDF(0, 6, 0, 0)	/* MSI only */
+
+static const char *bin_xenstored, *bin_hv, *bin_pciback, *bin_guest,
+	*bin_fixture, *hostfile;
+
+struct proc {
+	pid_t pid;
+	int pidfd;
+	char name[32];
+};
+
+struct env {
+	char dir[80];
+	struct proc proc[MAX_PROCS];
+	unsigned int nproc;
+	struct xs_handle *xs;
+	struct hv_client *hv;
+	char why[512];		/* the first failure */
+};
+
+static bool fail(struct env *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static bool fail(struct env *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e->why[0]) {
+		va_start(ap, fmt);
+		vsnprintf(e->why, sizeof(e->why), fmt, ap);
+		va_end(ap);
+	}
+	return false;
+}
+
+#define CHECK(e, cond, ...) do { if (!(cond)) return fail(e, __VA_ARGS__); } while (0)
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *bdf(uint32_t sbdf)
+{
+	static char buf[4][16];
+	static unsigned int i;
+
+	i = (i + 1) % 4;
+	hv_format_bdf(sbdf, buf[i], sizeof(buf[i]));
+	return buf[i];
+}
+
+/* processes */
+
+static struct proc *spawn(struct env *e, const char *name,
+			  const char *const argv[])
+{
+	struct proc *p = &e->proc[e->nproc];
+	char log[256];
+	int fd;
+
+	if (e->nproc == MAX_PROCS)
+		return NULL;
+	snprintf(log, sizeof(log), "%s/%s.log", e->dir, name);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	p->pid = fork();
+	if (p->pid == 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fd);
+	if (p->pid < 0)
+		return NULL;
+	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	e->nproc++;
+	return p;
+}
+
+static bool proc_exited(struct proc *p, int ms)
+{
+	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+
+	if (p->pid <= 0)
+		return true;
+	if (p->pidfd >= 0 && ms > 0)
+		poll(&pfd, 1, ms);
+	if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+		p->pid = 0;
+		return true;
+	}
+	return false;
+}
+
+static void proc_stop(struct proc *p, int sig)
+{
+	if (p->pid <= 0)
+		return;
+	kill(p->pid, sig);
+	if (!proc_exited(p, 5000)) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		p->pid = 0;
+	}
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	p->pidfd = -1;
+}
+
+/* Wait for a file to appear (inotify on its nearest existing directory)
+ * while the process that should create it is alive. */
+static bool wait_file(struct env *e, const char *path, struct proc *p)
+{
+	int64_t deadline = now_ms() + WAIT_MS;
+	char dir[256], buf[4096], *slash;
+	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	bool ok = false;
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = ifd, .events = POLLIN },
+			{ .fd = p ? p->pidfd : -1, .events = POLLIN },
+		};
+		int64_t left;
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		while ((slash = strrchr(dir, '/')) && slash != dir) {
+			*slash = '\0';
+			if (access(dir, F_OK) == 0)
+				break;
+		}
+		inotify_add_watch(ifd, dir, IN_CREATE | IN_MOVED_TO);
+		if (access(path, F_OK) == 0) {
+			ok = true;
+			break;
+		}
+		left = deadline - now_ms();
+		if (left <= 0 || (p && proc_exited(p, 0)))
+			break;
+		poll(pfd, 2, (int)left);
+		while (read(ifd, buf, sizeof(buf)) > 0)
+			;
+	}
+	close(ifd);
+	if (!ok)
+		fail(e, "%s did not appear%s", path,
+		     p && p->pid == 0 ? " (its process died)" : "");
+	return ok;
+}
+
+static bool env_start(struct env *e, bool historic)
+{
+	const char *argv[12];
+	char path[256], fdarg[16], ready[16];
+	int pfd[2], n = 0;
+	struct proc *p;
+	bool verbose = getenv("XPT_E2E_VERBOSE") != NULL;
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->dir, sizeof(e->dir), "%s/xpt-e2e.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(e->dir))
+		return fail(e, "mkdtemp: %s", strerror(errno));
+
+	/* xenstored: ready when it writes to --ready-fd */
+	if (pipe2(pfd, 0) < 0)
+		return fail(e, "pipe: %s", strerror(errno));
+	snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
+	argv[n++] = bin_xenstored;
+	argv[n++] = "--rundir";
+	argv[n++] = e->dir;
+	argv[n++] = "--ready-fd";
+	argv[n++] = fdarg;
+	argv[n] = NULL;
+	p = spawn(e, "xenstored", argv);
+	close(pfd[1]);
+	n = p ? (int)read(pfd[0], ready, sizeof(ready)) : -1;
+	close(pfd[0]);
+	if (n <= 0)
+		return fail(e, "xpt-xenstored did not start");
+
+	n = 0;
+	argv[n++] = bin_hv;
+	argv[n++] = "--rundir";
+	argv[n++] = e->dir;
+	argv[n++] = "--host";
+	argv[n++] = hostfile;
+	if (verbose)
+		argv[n++] = "-v";
+	argv[n] = NULL;
+	p = spawn(e, "hypervisor", argv);
+	snprintf(path, sizeof(path), "%s/hv/hypervisor.pid", e->dir);
+	if (!p || !wait_file(e, path, p))
+		return fail(e, "xpt-hypervisor did not start");
+
+	n = 0;
+	argv[n++] = bin_pciback;
+	argv[n++] = "--rundir";
+	argv[n++] = e->dir;
+	if (historic)
+		argv[n++] = "--historic";
+	if (verbose)
+		argv[n++] = "-v";
+	argv[n] = NULL;
+	p = spawn(e, "pciback", argv);
+	snprintf(path, sizeof(path), "%s/pciback/pciback.pid", e->dir);
+	if (!p || !wait_file(e, path, p))
+		return fail(e, "xpt-pciback did not start");
+
+	snprintf(path, sizeof(path), "%s/socket", e->dir);
+	setenv("XENSTORED_PATH", path, 1);
+	e->xs = xs_open(0);
+	if (!e->xs)
+		return fail(e, "xs_open: %s", strerror(errno));
+	n = hv_open(e->dir, &e->hv);
+	if (n < 0)
+		return fail(e, "hv_open: %s", strerror(-n));
+	return true;
+}
+
+static void env_stop(struct env *e, bool failed)
+{
+	char cmd[300];
+	int i;
+
+	if (e->xs)
+		xs_close(e->xs);
+	if (e->hv)
+		hv_close(e->hv);
+	/* guests and fixtures first, xenstored last */
+	for (i = (int)e->nproc - 1; i >= 0; i--)
+		proc_stop(&e->proc[i], SIGTERM);
+	if (failed) {
+		for (i = 0; i < (int)e->nproc; i++) {
+			snprintf(cmd, sizeof(cmd), "echo '--- %s log:'; tail -n 25 "
+				 "%s/%s.log", e->proc[i].name, e->dir,
+				 e->proc[i].name);
+			if (system(cmd) != 0)
+				break;
+		}
+	}
+	if (getenv("XPT_E2E_KEEP")) {
+		fprintf(stderr, "kept %s\n", e->dir);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", e->dir);
+}
+
+/* xenstore as dom0 */
+
+static char *xs_get(struct env *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static char *xs_get(struct env *e, const char *fmt, ...)
+{
+	char path[256];
+	unsigned int len;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	return xs_read(e->xs, XBT_NULL, path, &len);
+}
+
+static int be_state(struct env *e, unsigned int domid)
+{
+	char *v = xs_get(e, "/local/domain/0/backend/pci/%u/0/state", domid);
+	int s = v ? atoi(v) : -1;
+
+	free(v);
+	return s;
+}
+
+static int fe_state(struct env *e, unsigned int domid)
+{
+	char *v = xs_get(e, "/local/domain/%u/device/pci/0/state", domid);
+	int s = v ? atoi(v) : -1;
+
+	free(v);
+	return s;
+}
+
+/* Re-evaluate pred whenever anything under /local/domain changes, and
+ * at least every 50 ms, until the deadline. */
+static bool wait_until(struct env *e, bool (*pred)(struct env *, void *),
+		       void *arg, const char *what)
+{
+	int64_t deadline = now_ms() + WAIT_MS;
+	bool ok = false;
+	char **w;
+
+	if (!xs_watch(e->xs, "/local/domain", "wait"))
+		return fail(e, "watch: %s", strerror(errno));
+	for (;;) {
+		struct pollfd pfd = { .fd = xs_fileno(e->xs), .events = POLLIN };
+		int64_t left;
+
+		while ((w = xs_check_watch(e->xs)))
+			free(w);
+		if (pred(e, arg)) {
+			ok = true;
+			break;
+		}
+		left = deadline - now_ms();
+		if (left <= 0)
+			break;
+		/* re-ask at least every 50 ms: a guest's reaction to the
+		 * last write need not produce another one */
+		poll(&pfd, 1, left < 50 ? (int)left : 50);
+	}
+	xs_unwatch(e->xs, "/local/domain", "wait");
+	if (!ok)
+		fail(e, "timed out waiting for %s", what);
+	return ok;
+}
+
+struct states { unsigned int domid; int fe, be; };
+
+static bool states_are(struct env *e, void *arg)
+{
+	struct states *s = arg;
+
+	return (s->fe < 0 || fe_state(e, s->domid) == s->fe) &&
+	       (s->be < 0 || be_state(e, s->domid) == s->be);
+}
+
+static bool wait_states(struct env *e, unsigned int domid, int fe, int be)
+{
+	struct states s = { domid, fe, be };
+	char what[96];
+
+	snprintf(what, sizeof(what), "dom%u frontend %d backend %d", domid,
+		 fe, be);
+	if (wait_until(e, states_are, &s, what))
+		return true;
+	e->why[0] = '\0';
+	return fail(e, "timed out waiting for %s (now frontend %d backend %d)",
+		    what + 0, fe_state(e, domid), be_state(e, domid));
+}
+
+/* the pciback control socket */
+
+static bool pciback(struct env *e, const char *req, char *reply, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int64_t deadline = now_ms() + WAIT_MS;
+	size_t n = 0;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/pciback/control", e->dir);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return fail(e, "pciback control: %s", strerror(errno));
+	}
+	reply[0] = '\0';
+	while (n < len - 1 && !memchr(reply, '\n', n)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			break;
+		r = read(fd, reply + n, len - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		reply[n] = '\0';
+	}
+	close(fd);
+	return true;
+}
+
+static bool pciback_ok(struct env *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static bool pciback_ok(struct env *e, const char *fmt, ...)
+{
+	char req[128], reply[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(req, sizeof(req), fmt, ap);
+	va_end(ap);
+	if (!pciback(e, req, reply, sizeof(reply)))
+		return false;
+	reply[strcspn(reply, "\n")] = '\0';
+	CHECK(e, !strncmp(reply, "ok", 2), "pciback '%s': %s", req, reply);
+	return true;
+}
+
+/* Seize and quarantine, as `xl pci-assignable-add` does. */
+static bool assignable(struct env *e, uint32_t sbdf)
+{
+	int r;
+
+	if (!pciback_ok(e, "seize %s", bdf(sbdf)))
+		return false;
+	r = hv_assign_device(e->hv, HV_DOMID_IO, sbdf);
+	CHECK(e, r == 0, "quarantine %s: %s", bdf(sbdf), strerror(-r));
+	return true;
+}
+
+/* the toolstack's domain */
+
+static bool domain_create(struct env *e, unsigned int *ret_domid)
+{
+	struct xs_permissions ro[2] = { { 0, XS_PERM_NONE }, { 0, XS_PERM_READ } };
+	struct xs_permissions rw[1] = { { 0, XS_PERM_NONE } };
+	static const char *const rwdirs[] = { "data", "error", "control" };
+	unsigned int domid, i;
+	char path[128];
+	int r;
+
+	r = hv_domain_create(e->hv, HV_DOMF_PASSTHROUGH, "e2e", 262144, 1,
+			     &domid);
+	CHECK(e, r == 0, "domain create: %s", strerror(-r));
+	CHECK(e, xs_introduce_domain(e->xs, domid, 0, 1),
+	      "introduce dom%u: %s", domid, strerror(errno));
+	ro[1].id = domid;
+	rw[0].id = domid;
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	CHECK(e, xs_mkdir(e->xs, XBT_NULL, path) &&
+	      xs_set_permissions(e->xs, XBT_NULL, path, ro, 2), "mkdir %s", path);
+	snprintf(path, sizeof(path), "/local/domain/%u/device", domid);
+	xs_mkdir(e->xs, XBT_NULL, path);
+	xs_set_permissions(e->xs, XBT_NULL, path, ro, 2);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/local/domain/%u/%s", domid,
+			 rwdirs[i]);
+		xs_mkdir(e->xs, XBT_NULL, path);
+		xs_set_permissions(e->xs, XBT_NULL, path, rw, 1);
+	}
+	*ret_domid = domid;
+	return true;
+}
+
+/* libxl's pci_add_dm_done for a PV guest: permissions, INTx pirq, then
+ * the IOMMU.  Returns the assignment's error. */
+static int domain_assign(struct env *e, unsigned int domid, uint32_t sbdf)
+{
+	struct hv_pci_dev info;
+	unsigned int i;
+	int r, pirq;
+
+	r = hv_pci_info(e->hv, sbdf, &info);
+	if (r < 0)
+		return r;
+	for (i = 0; i < 6; i++) {
+		if (!info.bar[i].size)
+			continue;
+		if (info.bar[i].flags & HV_BAR_IO)
+			r = hv_ioport_permission(e->hv, domid, info.bar[i].addr,
+						 info.bar[i].size, 1);
+		else
+			r = hv_iomem_permission(e->hv, domid,
+						info.bar[i].addr >> 12,
+						(info.bar[i].size + 4095) >> 12, 1);
+		if (r < 0)
+			return r;
+	}
+	if (info.intx_pin) {
+		r = hv_map_pirq(e->hv, domid, HV_IRQ_INTX, sbdf, 0, &pirq);
+		if (r == 0)
+			r = hv_irq_permission(e->hv, domid, pirq, 1);
+		if (r < 0)
+			return r;
+	}
+	return hv_assign_device(e->hv, domid, sbdf);
+}
+
+static bool run_fixture(struct env *e, const char *mode, unsigned int domid,
+			uint32_t d1, uint32_t d2)
+{
+	char dom[16], b1[16], b2[16];
+	const char *argv[10];
+	struct proc *p;
+	int n = 0, status;
+
+	snprintf(dom, sizeof(dom), "%u", domid);
+	snprintf(b1, sizeof(b1), "%s", bdf(d1));
+	snprintf(b2, sizeof(b2), "%s", bdf(d2));
+	argv[n++] = bin_fixture;
+	argv[n++] = "--rundir";
+	argv[n++] = e->dir;
+	argv[n++] = mode;
+	argv[n++] = dom;
+	argv[n++] = b1;
+	if (d2 != UINT32_MAX)
+		argv[n++] = b2;
+	argv[n] = NULL;
+	p = spawn(e, "fixture", argv);
+	CHECK(e, p, "cannot start the fixture");
+	if (waitpid(p->pid, &status, 0) != p->pid)
+		status = -1;
+	p->pid = 0;
+	CHECK(e, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "fixture %s dom%u %s failed (see fixture.log)", mode, domid, b1);
+	return true;
+}
+
+static bool guest_start(struct env *e, unsigned int domid, bool hold)
+{
+	char dom[16], path[256], name[32];
+	const char *argv[10];
+	struct proc *p;
+	int n = 0;
+
+	snprintf(dom, sizeof(dom), "%u", domid);
+	snprintf(name, sizeof(name), "guest%u", domid);
+	argv[n++] = bin_guest;
+	argv[n++] = "--rundir";
+	argv[n++] = e->dir;
+	argv[n++] = "--domid";
+	argv[n++] = dom;
+	argv[n++] = "-v";
+	if (hold)
+		argv[n++] = "--hold-backend";
+	argv[n] = NULL;
+	p = spawn(e, name, argv);
+	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->dir, domid);
+	CHECK(e, p, "cannot start xpt-guest");
+	return wait_file(e, path, p);
+}
+
+static struct proc *find_proc(struct env *e, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nproc; i++)
+		if (e->proc[i].pid > 0 && !strcmp(e->proc[i].name, name))
+			return &e->proc[i];
+	return NULL;
+}
+
+/* the guest's query socket */
+
+struct qdev {
+	char bdf[16], host[16], driver[8], irq[8], counts[80];
+	unsigned int vendor, device, class, vectors;
+	unsigned long long count;
+};
+
+struct qstatus {
+	int fe, be;
+	unsigned int n;
+	struct qdev d[16];
+};
+
+static bool guest_query(struct env *e, unsigned int domid, const char *req,
+			char *reply, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int64_t deadline = now_ms() + WAIT_MS;
+	size_t n = 0;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/guest/%u", e->dir, domid);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return fail(e, "guest %u query: %s", domid, strerror(errno));
+	}
+	reply[0] = '\0';
+	while (n < len - 1 && !(n >= 4 && !strcmp(reply + n - 4, "end\n") &&
+				(n == 4 || reply[n - 5] == '\n'))) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - now_ms();
+		ssize_t r;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			break;
+		r = read(fd, reply + n, len - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		reply[n] = '\0';
+	}
+	close(fd);
+	CHECK(e, n >= 4 && !strcmp(reply + n - 4, "end\n"),
+	      "guest %u: no complete reply to %s: '%s'", domid, req, reply);
+	return true;
+}
+
+static bool guest_status(struct env *e, unsigned int domid, struct qstatus *s)
+{
+	char reply[8192], *line, *save = NULL;
+
+	memset(s, 0, sizeof(*s));
+	if (!guest_query(e, domid, "status", reply, sizeof(reply)))
+		return false;
+	for (line = strtok_r(reply, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct qdev *d = &s->d[s->n];
+
+		if (sscanf(line, "state frontend=%d backend=%d", &s->fe,
+			   &s->be) == 2)
+			continue;
+		if (strncmp(line, "dev ", 4) || s->n == 16)
+			continue;
+		if (sscanf(line, "dev %15s host=%15s vendor=0x%x device=0x%x "
+			   "class=0x%x driver=%7s irq=%7s vectors=%u count=%llu "
+			   "counts=%79s", d->bdf, d->host, &d->vendor,
+			   &d->device, &d->class, d->driver, d->irq,
+			   &d->vectors, &d->count, d->counts) >= 9)
+			s->n++;
+	}
+	return true;
+}
+
+static const struct qdev *qfind(const struct qstatus *s, const char *host)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->d[i].host, host))
+			return &s->d[i];
+	return NULL;
+}
+
+struct ndev { unsigned int domid, n; };
+
+static bool guest_has_n(struct env *e, void *arg)
+{
+	struct ndev *w = arg;
+	struct qstatus s;
+	char save[sizeof(e->why)];
+	bool ok;
+
+	memcpy(save, e->why, sizeof(save));
+	ok = guest_status(e, w->domid, &s) && s.n == w->n && s.fe == 4 &&
+	     fe_state(e, w->domid) == 4 && be_state(e, w->domid) == 4;
+	memcpy(e->why, save, sizeof(save));
+	return ok;
+}
+
+static bool guest_gone(struct env *e, void *arg)
+{
+	unsigned int domid = *(unsigned int *)arg;
+	struct qstatus s;
+	char save[sizeof(e->why)];
+	bool ok;
+
+	memcpy(save, e->why, sizeof(save));
+	ok = guest_status(e, domid, &s) && s.n == 0 && s.fe == 0;
+	memcpy(e->why, save, sizeof(save));
+	return ok;
+}
+
+/* Connected on both sides with n devices seen by the guest. */
+static bool wait_guest_devs(struct env *e, unsigned int domid, unsigned int n)
+{
+	struct ndev w = { domid, n };
+	struct qstatus s;
+	char what[64];
+
+	snprintf(what, sizeof(what), "dom%u to see %u device(s)", domid, n);
+	if (wait_until(e, guest_has_n, &w, what))
+		return true;
+	guest_status(e, domid, &s);
+	e->why[0] = '\0';
+	return fail(e, "dom%u sees %u device(s), wanted %u (frontend %d, "
+		    "backend %d)", domid, s.n, n, fe_state(e, domid),
+		    be_state(e, domid));
+}
+
+static void parse_counts(const char *s, unsigned long long *c, unsigned int n)
+{
+	unsigned int i;
+	char *end;
+
+	for (i = 0; i < n; i++) {
+		c[i] = strtoull(s, &end, 10);
+		s = *end == ',' ? end + 1 : end;
+	}
+}
+
+/* Raise MSI-X entry i i+1 times; the guest must count exactly that on
+ * vector i, on top of what it counted before. */
+static bool check_irqs(struct env *e, unsigned int domid, uint32_t sbdf,
+		       unsigned int nvec)
+{
+	unsigned long long before[16] = { 0 }, after[16] = { 0 };
+	struct qstatus s;
+	const struct qdev *d;
+	unsigned int i, j;
+	int r, delivered;
+
+	CHECK(e, guest_status(e, domid, &s), "status");
+	d = qfind(&s, bdf(sbdf));
+	CHECK(e, d, "dom%u does not see %s", domid, bdf(sbdf));
+	CHECK(e, !strcmp(d->irq, "msix") && !strcmp(d->driver, "bound") &&
+	      d->vectors == nvec,
+	      "dom%u %s: driver=%s irq=%s vectors=%u, wanted bound msix %u",
+	      domid, bdf(sbdf), d->driver, d->irq, d->vectors, nvec);
+	parse_counts(d->counts, before, nvec);
+	for (i = 0; i < nvec; i++)
+		for (j = 0; j <= i; j++) {
+			r = hv_pci_raise_irq(e->hv, sbdf, HV_IRQ_MSIX, i,
+					     &delivered);
+			CHECK(e, r == 0 && delivered, "raise %s entry %u: %s, "
+			      "delivered %d", bdf(sbdf), i, strerror(-r),
+			      delivered);
+		}
+	CHECK(e, guest_status(e, domid, &s), "status");
+	d = qfind(&s, bdf(sbdf));
+	CHECK(e, d, "dom%u lost %s", domid, bdf(sbdf));
+	parse_counts(d->counts, after, nvec);
+	for (i = 0; i < nvec; i++)
+		CHECK(e, after[i] == before[i] + i + 1, "dom%u %s vector %u: "
+		      "%llu interrupts counted, wanted %llu", domid, bdf(sbdf),
+		      i, after[i], before[i] + i + 1);
+	return true;
+}
+
+/* A guest for one device: create, assign, cold-plug, unpause, boot. */
+static bool boot_guest(struct env *e, const char *mode, uint32_t d1,
+		       uint32_t d2, bool hold, unsigned int *ret_domid)
+{
+	unsigned int domid;
+	int r;
+
+	if (!domain_create(e, &domid))
+		return false;
+	r = domain_assign(e, domid, d1);
+	CHECK(e, r == 0, "assign %s to dom%u: %s", bdf(d1), domid, strerror(-r));
+	if (d2 != UINT32_MAX) {
+		r = domain_assign(e, domid, d2);
+		CHECK(e, r == 0, "assign %s to dom%u: %s", bdf(d2), domid,
+		      strerror(-r));
+	}
+	if (!run_fixture(e, mode, domid, d1, d2))
+		return false;
+	r = hv_domain_unpause(e->hv, domid);
+	CHECK(e, r == 0, "unpause dom%u: %s", domid, strerror(-r));
+	if (!guest_start(e, domid, hold))
+		return false;
+	*ret_domid = domid;
+	return true;
+}
+
+/* 1. libxl 4.17's per-device cold-plug against the current backend */
+static bool case_coldplug(struct env *e)
+{
+	unsigned int domid;
+	struct qstatus s;
+	const struct qdev *a, *b;
+	char reply[256];
+
+	if (!env_start(e, false) || !assignable(e, A) || !assignable(e, B) ||
+	    !boot_guest(e, "coldplug-perdevice", A, B, false, &domid) ||
+	    !wait_guest_devs(e, domid, 2) || !guest_status(e, domid, &s))
+		return false;
+	a = qfind(&s, bdf(A));
+	b = qfind(&s, bdf(B));
+	CHECK(e, a && b, "guest does not see both host devices");
+	CHECK(e, a->vendor == 0x8086 && a->device == 0x1572 &&
+	      a->class == 0x020000 && b->device == 0x1533,
+	      "identity: %04x:%04x class %06x", a->vendor, a->device, a->class);
+	if (!check_irqs(e, domid, A, 4) || !check_irqs(e, domid, B, 4))
+		return false;
+	/* nvme's probe: enable, disable, enable again */
+	if (!guest_query(e, domid, "reprobe", reply, sizeof(reply)))
+		return false;
+	return check_irqs(e, domid, A, 4);
+}
+
+/* 2. the historic backend: per-device writes lose the second device
+ *    (seed 001), one transaction does not */
+static bool case_historic(struct env *e)
+{
+	unsigned int domid;
+	struct qstatus s;
+	char reply[256];
+
+	if (!env_start(e, true) || !assignable(e, A) || !assignable(e, B) ||
+	    !boot_guest(e, "coldplug-perdevice", A, B, false, &domid) ||
+	    !wait_guest_devs(e, domid, 1) || !guest_status(e, domid, &s))
+		return false;
+	CHECK(e, qfind(&s, bdf(A)) && !qfind(&s, bdf(B)),
+	      "historic per-device: wanted only %s", bdf(A));
+	/* Linux 6.1's refusal of a second MSI-X enable: INTx */
+	if (!guest_query(e, domid, "reprobe", reply, sizeof(reply)) ||
+	    !guest_status(e, domid, &s))
+		return false;
+	CHECK(e, s.n == 1 && !strcmp(s.d[0].irq, "intx") && s.d[0].vectors == 1,
+	      "historic reprobe: irq=%s, wanted intx", s.n ? s.d[0].irq : "?");
+	{
+		unsigned long long before = s.d[0].count;
+		int r, delivered;
+
+		r = hv_pci_raise_irq(e->hv, A, HV_IRQ_INTX, 0, &delivered);
+		CHECK(e, r == 0 && delivered, "raise INTx: %s, delivered %d",
+		      strerror(-r), delivered);
+		CHECK(e, guest_status(e, domid, &s) && s.n == 1 &&
+		      s.d[0].count == before + 1, "INTx not counted");
+	}
+	env_stop(e, false);
+
+	if (!env_start(e, true) || !assignable(e, A) || !assignable(e, B) ||
+	    !boot_guest(e, "coldplug-onetxn", A, B, false, &domid) ||
+	    !wait_guest_devs(e, domid, 2))
+		return false;
+	return check_irqs(e, domid, B, 4);
+}
+
+/* 3. hot-add, hot-remove, and the missed-Connected case */
+static bool case_hotplug(struct env *e)
+{
+	unsigned int domid, dom2;
+	struct qstatus s;
+
+	if (!env_start(e, false) || !assignable(e, A) || !assignable(e, B) ||
+	    !assignable(e, C) || !assignable(e, D) ||
+	    !boot_guest(e, "coldplug-onetxn", A, UINT32_MAX, false, &domid) ||
+	    !wait_guest_devs(e, domid, 1))
+		return false;
+	CHECK(e, domain_assign(e, domid, B) == 0, "assign %s", bdf(B));
+	if (!run_fixture(e, "hotadd", domid, B, UINT32_MAX) ||
+	    !wait_guest_devs(e, domid, 2) || !check_irqs(e, domid, B, 4))
+		return false;
+	if (!run_fixture(e, "hotremove", domid, A, UINT32_MAX) ||
+	    !wait_guest_devs(e, domid, 1) || !guest_status(e, domid, &s))
+		return false;
+	CHECK(e, qfind(&s, bdf(B)) && !qfind(&s, bdf(A)),
+	      "after hot-remove of %s the guest sees %s", bdf(A), s.d[0].host);
+	if (!check_irqs(e, domid, B, 4))
+		return false;
+
+	/* missed Connected: the guest publishes (3), pciback connects (4),
+	 * the toolstack hot-adds (7) before the guest looked at 4 */
+	if (!boot_guest(e, "coldplug-onetxn", C, UINT32_MAX, true, &dom2) ||
+	    !wait_states(e, dom2, 3, 4))
+		return false;
+	CHECK(e, domain_assign(e, dom2, D) == 0, "assign %s", bdf(D));
+	if (!run_fixture(e, "hotadd", dom2, D, UINT32_MAX) ||
+	    !wait_states(e, dom2, 3, 7))
+		return false;
+	{
+		char reply[64];
+
+		if (!guest_query(e, dom2, "resume", reply, sizeof(reply)))
+			return false;
+	}
+	if (!wait_guest_devs(e, dom2, 2) || !guest_status(e, dom2, &s))
+		return false;
+	CHECK(e, qfind(&s, bdf(C)) && qfind(&s, bdf(D)),
+	      "missed Connected: the guest lacks a device");
+	if (!check_irqs(e, dom2, C, 4))
+		return false;
+
+	/* removing the last device removes both directories (libxl's
+	 * device_destroy): the guest lets go of everything */
+	if (!run_fixture(e, "hotremove", dom2, D, UINT32_MAX) ||
+	    !wait_guest_devs(e, dom2, 1) ||
+	    !run_fixture(e, "hotremove", dom2, C, UINT32_MAX))
+		return false;
+	return wait_until(e, guest_gone, &dom2, "the guest to drop its frontend");
+}
+
+/* 4. MSI-X after re-assignment: the mask-all bit left set refuses the
+ *    next assignment until a reset */
+static bool case_reassign(struct env *e)
+{
+	unsigned int dom1, dom2;
+	struct hv_msix_state ms;
+	uint32_t cmd;
+	int r;
+
+	if (!env_start(e, false) || !assignable(e, A) ||
+	    !boot_guest(e, "coldplug-onetxn", A, UINT32_MAX, false, &dom1) ||
+	    !wait_guest_devs(e, dom1, 1) || !check_irqs(e, dom1, A, 4))
+		return false;
+	/* the device stops decoding memory, then the domain dies */
+	r = hv_pci_conf_read(e->hv, A, 4, 2, &cmd);
+	if (r == 0)
+		r = hv_pci_conf_write(e->hv, A, 4, 2, cmd & ~2u);
+	CHECK(e, r == 0, "memory decoding off: %s", strerror(-r));
+	{
+		char name[32];
+		struct proc *g1;
+
+		snprintf(name, sizeof(name), "guest%u", dom1);
+		g1 = find_proc(e, name);
+		if (g1)
+			proc_stop(g1, SIGKILL);
+	}
+	r = hv_domain_destroy(e->hv, dom1);
+	CHECK(e, r == 0, "destroy dom%u: %s", dom1, strerror(-r));
+	r = hv_msix_state(e->hv, A, &ms);
+	CHECK(e, r == 0 && ms.hw_maskall, "after destroy: hw_maskall %d (%s)",
+	      ms.hw_maskall, strerror(-r));
+
+	if (!domain_create(e, &dom2))
+		return false;
+	r = domain_assign(e, dom2, A);
+	CHECK(e, r == -EBUSY, "assign without reset: %s, wanted EBUSY",
+	      r ? strerror(-r) : "success");
+	/* the toolstack's cleanup of dom1: backend gone, pciback releases */
+	{
+		char path[96];
+
+		snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u",
+			 dom1);
+		xs_rm(e->xs, XBT_NULL, path);
+		snprintf(path, sizeof(path), "/local/domain/%u", dom1);
+		xs_rm(e->xs, XBT_NULL, path);
+	}
+	xs_release_domain(e->xs, dom1);
+	if (!pciback_ok(e, "reset %s", bdf(A)))
+		return false;
+	r = hv_msix_state(e->hv, A, &ms);
+	CHECK(e, r == 0 && !ms.hw_maskall, "after reset: hw_maskall still set");
+	r = domain_assign(e, dom2, A);
+	CHECK(e, r == 0, "assign after reset: %s", strerror(-r));
+	if (!run_fixture(e, "coldplug-onetxn", dom2, A, UINT32_MAX))
+		return false;
+	r = hv_domain_unpause(e->hv, dom2);
+	CHECK(e, r == 0, "unpause: %s", strerror(-r));
+	return guest_start(e, dom2, false) && wait_guest_devs(e, dom2, 1) &&
+	       check_irqs(e, dom2, A, 4);
+}
+
+/* a guest played by the test, to send what xpt-guest never would */
+struct bad {
+	struct xs_handle *xs;
+	struct hv_client *hv;
+	unsigned int domid;
+	int page_fd, port_fd;
+	struct xen_pci_sharedinfo *sh;
+	uint32_t gref;
+	unsigned int port;
+};
+
+static bool bad_open(struct env *e, struct bad *g, unsigned int domid)
+{
+	char path[256];
+	void *map;
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	g->domid = domid;
+	snprintf(path, sizeof(path), "%s/domain/%u", e->dir, domid);
+	setenv("XENSTORED_PATH", path, 1);
+	g->xs = xs_open(0);
+	CHECK(e, g->xs, "xs_open as dom%u", domid);
+	r = hv_open_domain(e->dir, domid, &g->hv);
+	CHECK(e, r == 0, "hv as dom%u: %s", domid, strerror(-r));
+	r = hv_page_alloc(&g->page_fd, &map);
+	CHECK(e, r == 0, "page: %s", strerror(-r));
+	g->sh = map;
+	r = hv_grant_page(g->hv, 0, g->page_fd, 0, &g->gref);
+	CHECK(e, r == 0, "grant: %s", strerror(-r));
+	r = hv_evtchn_alloc_unbound(g->hv, 0, &g->port);
+	if (r == 0)
+		r = hv_evtchn_fd(g->hv, g->port, &g->port_fd);
+	CHECK(e, r == 0, "evtchn: %s", strerror(-r));
+	return true;
+}
+
+static void bad_close(struct bad *g)
+{
+	if (g->xs)
+		xs_close(g->xs);
+	if (g->hv)
+		hv_close(g->hv);
+	if (g->page_fd > 0)
+		close(g->page_fd);
+	if (g->port_fd > 0)
+		close(g->port_fd);
+}
+
+static bool bad_publish(struct env *e, struct bad *g, const char *ref,
+			const char *port, const char *magic)
+{
+	char dir[96], path[160];
+	xs_transaction_t t;
+
+	snprintf(dir, sizeof(dir), "/local/domain/%u/device/pci/0", g->domid);
+	do {
+		t = xs_transaction_start(g->xs);
+		snprintf(path, sizeof(path), "%s/pci-op-ref", dir);
+		xs_write(g->xs, t, path, ref, strlen(ref));
+		snprintf(path, sizeof(path), "%s/event-channel", dir);
+		xs_write(g->xs, t, path, port, strlen(port));
+		snprintf(path, sizeof(path), "%s/magic", dir);
+		xs_write(g->xs, t, path, magic, strlen(magic));
+	} while (!xs_transaction_end(g->xs, t, false) && errno == EAGAIN);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	CHECK(e, xs_write(g->xs, XBT_NULL, path, "3", 1),
+	      "dom%u: write state: %s", g->domid, strerror(errno));
+	return true;
+}
+
+/* one pci_op; returns op->err, or 1 when the backend did not answer */
+static int bad_op(struct bad *g, uint32_t cmd, uint32_t bus, uint32_t devfn,
+		  int offset, int size, uint32_t value, uint32_t *ret_value)
+{
+	struct xen_pci_op op = {
+		.cmd = cmd, .bus = bus, .devfn = devfn, .offset = offset,
+		.size = size, .value = value,
+	};
+	int64_t deadline = now_ms() + 3000;
+	uint64_t n;
+
+	memcpy(&g->sh->op, &op, sizeof(op));
+	__atomic_fetch_or(&g->sh->flags, XEN_PCIF_active, __ATOMIC_SEQ_CST);
+	hv_evtchn_send(g->hv, g->port);
+	while (__atomic_load_n(&g->sh->flags, __ATOMIC_ACQUIRE) &
+	       XEN_PCIF_active) {
+		struct pollfd pfd = { .fd = g->port_fd, .events = POLLIN };
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0)
+			return 1;
+		if (poll(&pfd, 1, (int)left) > 0)
+			hv_evtchn_ack(g->port_fd, &n);
+	}
+	if (ret_value)
+		*ret_value = g->sh->op.value;
+	return g->sh->op.err;
+}
+
+static bool error_node(struct env *e, void *arg)
+{
+	unsigned int domid = *(unsigned int *)arg;
+	char *v = xs_get(e, "/local/domain/0/error/backend/pci/%u/0/error",
+			 domid);
+	bool ok = v != NULL && be_state(e, domid) == 5;
+
+	free(v);
+	return ok;
+}
+
+/* the good guest still works: devices, interrupts */
+static bool good_guest_ok(struct env *e, unsigned int domid)
+{
+	struct qstatus s;
+	const struct qdev *d;
+	unsigned long long before;
+	int r, delivered;
+
+	CHECK(e, guest_status(e, domid, &s) && s.n == 1 && s.fe == 4,
+	      "the good guest lost its device");
+	d = qfind(&s, bdf(A));
+	CHECK(e, d && !strcmp(d->irq, "msix"), "the good guest's MSI-X");
+	before = d->count;
+	r = hv_pci_raise_irq(e->hv, A, HV_IRQ_MSIX, 0, &delivered);
+	CHECK(e, r == 0 && delivered, "raise: %s", strerror(-r));
+	CHECK(e, guest_status(e, domid, &s) && (d = qfind(&s, bdf(A))) &&
+	      d->count == before + 1, "the good guest's interrupt not counted");
+	return true;
+}
+
+/* 5. bad input from guests; the daemons keep serving the good one */
+static bool case_badinput(struct env *e)
+{
+	unsigned int good, d2, d3, d4, domid;
+	struct bad g2 = { .page_fd = -1 }, g3 = { .page_fd = -1 },
+		   g4 = { .page_fd = -1 };
+	char ref[16], port[16];
+	uint32_t val = 0;
+	bool ok = false;
+	int err;
+
+	if (!env_start(e, false) || !assignable(e, A) || !assignable(e, B) ||
+	    !assignable(e, C) || !assignable(e, D) ||
+	    !boot_guest(e, "coldplug-onetxn", A, UINT32_MAX, false, &good) ||
+	    !wait_guest_devs(e, good, 1) || !check_irqs(e, good, A, 4))
+		return false;
+
+	/* dom2: a connected guest sending bogus pci_ops */
+	if (!domain_create(e, &d2) || domain_assign(e, d2, B) != 0 ||
+	    !run_fixture(e, "coldplug-onetxn", d2, B, UINT32_MAX) ||
+	    hv_domain_unpause(e->hv, d2) != 0 || !bad_open(e, &g2, d2))
+		goto out;
+	snprintf(ref, sizeof(ref), "%u", g2.gref);
+	snprintf(port, sizeof(port), "%u", g2.port);
+	if (!bad_publish(e, &g2, ref, port, "7") || !wait_states(e, d2, 3, 4))
+		goto out;
+	err = bad_op(&g2, XEN_PCI_OP_conf_read, 0, 0, 0, 4, 0, &val);
+	if (err || val != 0x15338086) {
+		fail(e, "dom2's own device: err %d value %#x", err, val);
+		goto out;
+	}
+	{
+		static const struct {
+			const char *what;
+			uint32_t cmd, bus, devfn;
+			int offset, size, want;
+		} ops[] = {
+			{ "unknown command", 99, 0, 0, 0, 4, XEN_PCI_ERR_not_implemented },
+			{ "offset 4096", 0, 0, 0, 4096, 4, XEN_PCI_ERR_invalid_offset },
+			{ "negative offset", 0, 0, 0, -4, 4, XEN_PCI_ERR_invalid_offset },
+			{ "unaligned", 0, 0, 0, 2, 4, XEN_PCI_ERR_invalid_offset },
+			{ "size 3", 0, 0, 0, 0, 3, XEN_PCI_ERR_invalid_offset },
+			{ "a slot it does not own", 0, 0, 5 << 3, 0, 4, XEN_PCI_ERR_dev_not_found },
+			{ "the good guest's host device", 0, 3, 0, 0, 4, XEN_PCI_ERR_dev_not_found },
+			{ "write, not its device", 1, 3, 0, 4, 2, XEN_PCI_ERR_dev_not_found },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+			err = bad_op(&g2, ops[i].cmd, ops[i].bus, ops[i].devfn,
+				     ops[i].offset, ops[i].size, 0, NULL);
+			if (err != ops[i].want) {
+				fail(e, "pci_op %s: err %d, wanted %d",
+				     ops[i].what, err, ops[i].want);
+				goto out;
+			}
+		}
+		err = bad_op(&g2, XEN_PCI_OP_enable_msix, 0, 0, 0, 0, 129, NULL);
+		if (err == 0 || err == 1) {
+			fail(e, "enable_msix with 129 vectors: err %d", err);
+			goto out;
+		}
+	}
+	err = bad_op(&g2, XEN_PCI_OP_conf_read, 0, 0, 0, 4, 0, &val);
+	if (err || val != 0x15338086 || be_state(e, d2) != 4) {
+		fail(e, "dom2 after bogus ops: err %d, backend %d", err,
+		     be_state(e, d2));
+		goto out;
+	}
+
+	/* dom3: garbage in its frontend nodes */
+	if (!domain_create(e, &d3) || domain_assign(e, d3, C) != 0 ||
+	    !run_fixture(e, "coldplug-onetxn", d3, C, UINT32_MAX) ||
+	    hv_domain_unpause(e->hv, d3) != 0 || !bad_open(e, &g3, d3))
+		goto out;
+	snprintf(ref, sizeof(ref), "%u", g3.gref);
+	domid = d3;
+	if (!bad_publish(e, &g3, ref, "banana", "8") ||
+	    !wait_until(e, error_node, &domid, "dom3's backend to fail"))
+		goto out;
+
+	/* dom4: a grant reference that is not a grant to dom0 (it granted
+	 * that page to the good guest) */
+	if (!domain_create(e, &d4) || domain_assign(e, d4, D) != 0 ||
+	    !run_fixture(e, "coldplug-onetxn", d4, D, UINT32_MAX) ||
+	    hv_domain_unpause(e->hv, d4) != 0 || !bad_open(e, &g4, d4))
+		goto out;
+	{
+		uint32_t other;
+
+		if (hv_grant_page(g4.hv, good, g4.page_fd, 0, &other) < 0) {
+			fail(e, "dom4 cannot grant to dom%u", good);
+			goto out;
+		}
+		snprintf(ref, sizeof(ref), "%u", other);
+	}
+	snprintf(port, sizeof(port), "%u", g4.port);
+	domid = d4;
+	if (!bad_publish(e, &g4, ref, port, "7") ||
+	    !wait_until(e, error_node, &domid, "dom4's backend to fail"))
+		goto out;
+
+	/* nothing else changed */
+	err = bad_op(&g2, XEN_PCI_OP_conf_read, 0, 0, 0, 4, 0, &val);
+	if (err || val != 0x15338086) {
+		fail(e, "dom2 after the others: err %d", err);
+		goto out;
+	}
+	{
+		char reply[512];
+
+		ok = good_guest_ok(e, good) &&
+		     pciback(e, "list", reply, sizeof(reply));
+		if (ok && !strstr(reply, "exported-to="))
+			ok = fail(e, "pciback list: %s", reply);
+	}
+out:
+	bad_close(&g2);
+	bad_close(&g3);
+	bad_close(&g4);
+	return ok;
+}
+
+static const struct {
+	const char *name;
+	bool (*run)(struct env *e);
+} cases[] = {
+	{ "cold-plug of two devices, libxl 4.17 per-device writes", case_coldplug },
+	{ "historic backend: one device per-device, two in one transaction", case_historic },
+	{ "hot-add, hot-remove, missed Connected", case_hotplug },
+	{ "MSI-X after re-assignment: EBUSY until reset", case_reassign },
+	{ "bad input from guests", case_badinput },
+};
+
+int main(int argc, char **argv)
+{
+	unsigned int passed = 0, failed = 0, i;
+	int a;
+
+	if (argc < 7) {
+		fprintf(stderr, "usage: %s XENSTORED HYPERVISOR PCIBACK GUEST "
+			"FIXTURE HOSTFILE [CASE...]\n", argv[0]);
+		return 2;
+	}
+	bin_xenstored = argv[1];
+	bin_hv = argv[2];
+	bin_pciback = argv[3];
+	bin_guest = argv[4];
+	bin_fixture = argv[5];
+	hostfile = argv[6];
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct env e;
+		bool ok, want = argc == 7;
+
+		for (a = 7; a < argc; a++)
+			want |= (unsigned int)atoi(argv[a]) == i + 1;
+		if (!want)
+			continue;
+		ok = cases[i].run(&e);
+		printf("e2e %u (%s): %s%s%s\n", i + 1, cases[i].name,
+		       ok ? "ok" : "FAILED: ", ok ? "" : e.why, "");
+		fflush(stdout);
+		env_stop(&e, !ok);
+		if (ok)
+			passed++;
+		else
+			failed++;
+	}
+	printf("e2e: %u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

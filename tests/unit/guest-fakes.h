@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fakes for the guest's unit tests: a pci_op backend answering from
+ * in-memory config spaces, and the few hypercalls the guest makes (pages
+ * are real memfds, event channels real eventfds the test can signal).
+ * Linked instead of pciop.c and hvclient.c.
+ */
+#ifndef XPT_GUEST_FAKES_H
+#define XPT_GUEST_FAKES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define FAKE_MAX_DEVS 8
+#define FAKE_MAX_PORTS 64
+
+struct fake_dev {
+	bool present;
+	uint32_t sbdf;
+	uint8_t cfg[256];
+	bool msix_on, msi_on;
+	int msix_enables;	/* successful enables so far */
+};
+
+struct fake {
+	struct fake_dev dev[FAKE_MAX_DEVS];
+	bool historic;		/* refuse a second MSI-X enable (-EALREADY) */
+	bool dead;		/* every pci_op times out */
+	int ops;		/* pci_ops seen */
+	int shutdown_reason;	/* -1 = none */
+	struct {
+		bool used;
+		int pirq;
+		int fd;
+	} port[FAKE_MAX_PORTS];
+};
+
+extern struct fake fake;
+
+void fake_reset(void);
+/* A device on the fake backend; msix_size 0 = no MSI-X capability. */
+struct fake_dev *fake_add(uint32_t sbdf, uint16_t vendor, uint16_t device,
+			  uint32_t class, unsigned int msix_size, bool msi,
+			  uint8_t pin, uint8_t line);
+/* Signal the event channel bound to pirq: 0, or -1 if none is bound. */
+int fake_irq(int pirq);
+
+#endif

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The guest's driver and query socket against a fake pci_op backend
+ * (guest-fakes.c): capability walk, MSI-X / MSI / INTx choice, interrupt
+ * counting, the nvme-style reprobe against a current and a historic
+ * backend, and the query protocol's lines.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "guest-fakes.h"
+#include "guest.h"
+#include "hvclient.h"
+
+#define BDF0 HV_SBDF(0, 0, 0, 0)
+#define BDF1 HV_SBDF(0, 0, 1, 0)
+
+static struct guest g;
+
+static int setup(void **state)
+{
+	unsigned int i;
+
+	fake_reset();
+	memset(&g, 0, sizeof(g));
+	g.listen_fd = -1;
+	for (i = 0; i < GUEST_MAX_CLIENTS; i++)
+		g.client[i].fd = -1;
+	for (i = 0; i < GUEST_MAX_DEVS; i++)
+		driver_init_dev(&g.dev[i]);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	unsigned int i;
+
+	for (i = 0; i < GUEST_MAX_DEVS; i++)
+		if (g.dev[i].used)
+			driver_remove(&g, &g.dev[i]);
+	for (i = 0; i < GUEST_MAX_CLIENTS; i++)
+		if (g.client[i].fd >= 0)
+			close(g.client[i].fd);
+	fake_reset();
+	return 0;
+}
+
+static struct gdev *add_dev(uint32_t sbdf)
+{
+	unsigned int i;
+
+	for (i = 0; g.dev[i].used; i++)
+		;
+	g.dev[i].used = true;
+	g.dev[i].sbdf = sbdf;
+	strcpy(g.dev[i].host, "?");
+	return &g.dev[i];
+}
+
+static void test_msix(void **state)
+{
+	struct fake_dev *f = fake_add(BDF0, 0x8086, 0x1234, 0x010802, 8, true,
+				      1, 16);
+	struct gdev *d = add_dev(BDF0);
+	char line[512];
+
+	assert_int_equal(driver_probe(&g, d), 0);
+	assert_int_equal(d->drv, DRV_BOUND);
+	assert_int_equal(d->irq, IRQ_MSIX);
+	assert_int_equal(d->nvec, 4);			/* min(8, 4) */
+	assert_int_equal(d->pirq[0], 100);
+	assert_int_equal(d->pirq[3], 103);
+	assert_true(f->cfg[4] & 0x6);			/* MEM | MASTER */
+	assert_int_equal(fake_irq(101), 0);
+	assert_int_equal(fake_irq(101), 0);
+	assert_int_equal(fake_irq(103), 0);
+	driver_poll_irqs(d);
+	assert_int_equal(d->count[1], 2);
+	assert_int_equal(d->count[3], 1);
+	d->vendor = 0x8086;
+	d->device = 0x1234;
+	d->class = 0x010802;
+	assert_int_equal(query_format_dev(d, line, sizeof(line)), 0);
+	assert_string_equal(line, "dev 0000:00:00.0 host=? vendor=0x8086 "
+			    "device=0x1234 class=0x010802 driver=bound "
+			    "irq=msix vectors=4 count=3 counts=0,2,0,1\n");
+	driver_remove(&g, d);
+	assert_false(f->msix_on);
+	assert_int_equal(fake_irq(101), -1);		/* unbound */
+}
+
+static void test_small_table(void **state)
+{
+	struct gdev *d = add_dev(BDF0);
+
+	fake_add(BDF0, 1, 2, 3, 2, false, 0, 0);
+	assert_int_equal(driver_probe(&g, d), 0);
+	assert_int_equal(d->irq, IRQ_MSIX);
+	assert_int_equal(d->nvec, 2);
+}
+
+static void test_msi(void **state)
+{
+	struct gdev *d = add_dev(BDF1);
+
+	fake_add(BDF1, 1, 2, 3, 0, true, 1, 17);
+	assert_int_equal(driver_probe(&g, d), 0);
+	assert_int_equal(d->irq, IRQ_MSI);
+	assert_int_equal(d->nvec, 1);
+	assert_int_equal(d->pirq[0], 200);
+}
+
+static void test_intx(void **state)
+{
+	struct gdev *d = add_dev(BDF0);
+
+	fake_add(BDF0, 1, 2, 3, 0, false, 1, 17);
+	assert_int_equal(driver_probe(&g, d), 0);
+	assert_int_equal(d->irq, IRQ_INTX);
+	assert_int_equal(d->pirq[0], 17);		/* Interrupt Line */
+	assert_int_equal(fake_irq(17), 0);
+	driver_poll_irqs(d);
+	assert_int_equal(d->count[0], 1);
+}
+
+static void test_no_irq(void **state)
+{
+	struct gdev *d = add_dev(BDF0);
+
+	fake_add(BDF0, 1, 2, 3, 0, false, 0, 0);
+	assert_int_equal(driver_probe(&g, d), 0);
+	assert_int_equal(d->drv, DRV_BOUND);
+	assert_int_equal(d->irq, IRQ_NONE);
+	assert_int_equal(d->nvec, 0);
+}
+
+static void test_absent(void **state)
+{
+	struct gdev *d = add_dev(BDF1);
+
+	assert_true(driver_probe(&g, d) < 0);
+	assert_int_equal(d->drv, DRV_FAILED);
+}
+
+/* A capability list that points at itself must not hang the guest. */
+static void test_cap_loop(void **state)
+{
+	struct fake_dev *f = fake_add(BDF0, 1, 2, 3, 0, true, 0, 0);
+	struct gdev *d = add_dev(BDF0);
+
+	f->cfg[0x51] = 0x50;
+	assert_int_equal(driver_probe(&g, d), 0);
+	assert_int_equal(d->irq, IRQ_MSI);
+	f->cfg[0x34] = 0x20;				/* below 0x40 */
+	driver_remove(&g, d);
+	assert_int_equal(driver_probe(&g, d), 0);
+	assert_int_equal(d->irq, IRQ_NONE);
+}
+
+static void test_reprobe_current(void **state)
+{
+	struct gdev *d = add_dev(BDF0);
+
+	fake_add(BDF0, 1, 2, 3, 16, false, 1, 16);
+	assert_int_equal(driver_probe(&g, d), 0);
+	fake_irq(100);
+	assert_int_equal(driver_reprobe(&g, d), 0);
+	assert_int_equal(d->irq, IRQ_MSIX);
+	assert_int_equal(d->nvec, 4);
+	driver_poll_irqs(d);
+	assert_int_equal(d->count[0], 0);		/* fresh vectors */
+	assert_int_equal(fake_irq(102), 0);
+	driver_poll_irqs(d);
+	assert_int_equal(d->count[2], 1);
+}
+
+/* Linux 6.1's pciback refused the second enable: nvme ends on INTx. */
+static void test_reprobe_historic(void **state)
+{
+	struct gdev *d = add_dev(BDF0);
+
+	fake.historic = true;
+	fake_add(BDF0, 1, 2, 3, 16, false, 1, 16);
+	assert_int_equal(driver_probe(&g, d), 0);
+	assert_int_equal(d->irq, IRQ_MSIX);
+	assert_int_equal(driver_reprobe(&g, d), 0);
+	assert_int_equal(d->irq, IRQ_INTX);
+	assert_int_equal(d->nvec, 1);
+	assert_int_equal(d->pirq[0], 16);
+}
+
+static void test_dead_backend(void **state)
+{
+	struct gdev *d = add_dev(BDF0);
+
+	fake_add(BDF0, 1, 2, 3, 16, false, 1, 16);
+	fake.dead = true;
+	assert_true(driver_probe(&g, d) < 0);
+	assert_int_equal(d->drv, DRV_FAILED);
+}
+
+/* one request over a socketpair: the reply up to and including "end" */
+static void request(const char *req, char *reply, size_t len)
+{
+	int sv[2];
+	size_t n = 0;
+	ssize_t r;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	g.client[0].fd = sv[0];
+	g.client[0].len = 0;
+	assert_int_equal(write(sv[1], req, strlen(req)), (ssize_t)strlen(req));
+	query_input(&g, &g.client[0]);
+	if (g.client[0].fd >= 0)
+		close(g.client[0].fd);
+	g.client[0].fd = -1;
+	while (n < len - 1 && (r = read(sv[1], reply + n, len - 1 - n)) > 0)
+		n += (size_t)r;
+	reply[n] = '\0';
+	close(sv[1]);
+}
+
+static void test_query(void **state)
+{
+	struct gdev *d = add_dev(BDF0);
+	char reply[2048];
+
+	fake_add(BDF0, 0x1af4, 0x1041, 0x020000, 3, false, 1, 16);
+	d->vendor = 0x1af4;
+	d->device = 0x1041;
+	d->class = 0x020000;
+	strcpy(d->host, "0000:03:00.0");
+	driver_probe(&g, d);
+	g.phase = PF_CONNECTED;
+	g.backend_state = 4;
+	fake_irq(100);
+	request("status\n", reply, sizeof(reply));
+	assert_string_equal(reply, "state frontend=4 backend=4\n"
+			    "dev 0000:00:00.0 host=0000:03:00.0 vendor=0x1af4 "
+			    "device=0x1041 class=0x020000 driver=bound irq=msix "
+			    "vectors=3 count=1 counts=1,0,0\nend\n");
+	request("frobnicate\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL ", 13));
+	assert_non_null(strstr(reply, "\nend\n"));
+	request("shutdown sideways\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL ", 13));
+	assert_false(g.quit);
+	request("reprobe\n", reply, sizeof(reply));
+	assert_string_equal(reply, "ok\nend\n");
+	assert_int_equal(d->irq, IRQ_MSIX);
+	request("shutdown crash\n", reply, sizeof(reply));
+	assert_string_equal(reply, "ok\nend\n");
+	assert_int_equal(fake.shutdown_reason, HV_SHUTDOWN_CRASH);
+	assert_true(g.quit);
+}
+
+static void test_query_long_line(void **state)
+{
+	char big[600], reply[256];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	request(big, reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error E2BIG", 11));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_msix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_small_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_intx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_irq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_absent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cap_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reprobe_current, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reprobe_historic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dead_backend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_long_line, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
