@@ -54,7 +54,19 @@ echo "== the real-Xen lab's quick scenario"
 if [ -x lab/lab.sh ]; then
 	lab/lab.sh check
 	case $? in
-	0) passed=$((passed + 1)) ;;
+	0)
+		passed=$((passed + 1))
+		# A broken expectation must fail loudly (and leave no QEMU).
+		if lab/selftest-broken.sh >/tmp/xpt-lab-selftest.$$ 2>&1; then
+			passed=$((passed + 1))
+			echo "lab: selftest-broken PASS"
+		else
+			failed=$((failed + 1))
+			failures+=("lab: selftest-broken")
+			tail -20 /tmp/xpt-lab-selftest.$$
+		fi
+		rm -f /tmp/xpt-lab-selftest.$$
+		;;
 	77) ;;	# it printed its SKIP line and the reason
 	*) failed=$((failed + 1)); failures+=("lab: cold-plug") ;;
 	esac

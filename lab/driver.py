@@ -1,0 +1,535 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""The lab driver: boots Xen + dom0 under QEMU and runs scenarios over the
+serial console, unattended.
+
+Each scenario boots a fresh QEMU (its own process group, tracked by pid),
+types commands into dom0's shell and records, for every command, its exit
+status, its output and its timing.  A command is sent as
+
+    echo @@S""7@@; CMD; echo @@R""7@@ rc=$?
+
+so that the tty's echo of the line (which shows the quotes) never matches
+the sentinels, and the output is exactly what lies between "@@S7@@" and
+"@@R7@@ rc=N".  Xen's console input ring holds 128 bytes: input goes out in
+16-byte chunks 30 ms apart.
+
+Per scenario, OUT/<scenario>/ receives result.json (every step), serial.log
+(the whole console), qemu.stderr, xenstore/NN-label.txt (the PCI backend and
+frontend subtrees at each step) and the guests' console logs.  On failure the
+driver prints the step, what was expected, what it got and the console lines
+around it, then kills its QEMU.  OUT/summary.json and a table close the run.
+"""
+import argparse
+import ctypes
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import mkcpio  # noqa: E402
+import scenarios  # noqa: E402
+
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]")
+FATAL = re.compile(rb"Panic on CPU [0-9]+|Kernel panic - not syncing[^\r\n]*|"
+                   rb"DOM0-FAILED: [^\r\n]*")
+KERNEL_LINE = re.compile(r"^\[\s*[0-9]+\.[0-9]+\] ")
+
+XEN_CMDLINE = ("console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M "
+               "dom0_max_vcpus=1 loglvl=all guest_loglvl=all noreboot "
+               "iommu=1,verbose")
+DOM0_CMDLINE = "console=hvc0 earlyprintk=xen rdinit=/init loglevel=4"
+
+# Set while QEMU is being stopped: a second Ctrl-C must not cut that short.
+STOPPING = [False]
+
+
+class Abort(Exception):
+    """A signal asked the driver to stop."""
+
+
+class StepFailed(Exception):
+    def __init__(self, step, expected, got, excerpt="", shell_alive=True):
+        super().__init__(step)
+        self.step = step
+        self.expected = expected
+        self.got = got
+        self.excerpt = excerpt
+        self.shell_alive = shell_alive
+
+
+def _die_with_parent():
+    """In QEMU's child before exec: SIGKILL it when the driver dies, even by
+    SIGKILL, which no handler of the driver can catch."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Qemu:
+    """One QEMU in its own session, serial console on stdin/stdout."""
+
+    def __init__(self, argv, rundir):
+        self.log = open(os.path.join(rundir, "serial.log"), "wb")
+        err = open(os.path.join(rundir, "qemu.stderr"), "wb")
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=err,
+                                     start_new_session=True, close_fds=True,
+                                     preexec_fn=_die_with_parent)
+        err.close()
+        with open(os.path.join(rundir, "qemu.pid"), "w") as f:
+            f.write("%d\n" % self.proc.pid)
+        self.buf = bytearray()
+        self.eof = False
+        self.cond = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        fd = self.proc.stdout.fileno()
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            self.log.write(data)
+            self.log.flush()
+            with self.cond:
+                self.buf += data
+                self.cond.notify_all()
+        with self.cond:
+            self.eof = True
+            self.cond.notify_all()
+
+    def now(self):
+        return time.monotonic() - self.t0
+
+    def mark(self):
+        with self.cond:
+            return len(self.buf)
+
+    def send(self, text):
+        data = text.encode()
+        try:
+            for i in range(0, len(data), 16):
+                self.proc.stdin.write(data[i:i + 16])
+                self.proc.stdin.flush()
+                time.sleep(0.03)
+        except (BrokenPipeError, OSError):
+            pass
+
+    def wait(self, regex, start, deadline):
+        """The first match of regex at or after offset start.  Returns None
+        at the deadline or when QEMU is gone; a Xen or Linux panic, or a
+        failed dom0 init, returns the fatal line's match instead (the caller
+        tells them apart by .re)."""
+        with self.cond:
+            while True:
+                m = regex.search(self.buf, start)
+                if m:
+                    return m
+                f = FATAL.search(self.buf, start)
+                if f:
+                    return f
+                if self.eof:
+                    return None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(min(left, 1.0))
+
+    def text(self, start, end=None):
+        with self.cond:
+            raw = bytes(self.buf[start:end])
+        return ANSI.sub(b"", raw).decode("utf-8", "replace").replace("\r", "")
+
+    def tail(self, start=0, lines=40):
+        return "\n".join(self.text(start).splitlines()[-lines:])
+
+    def kill(self):
+        """Stop this QEMU and everything in its process group."""
+        if self.proc.poll() is None:
+            for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 10)):
+                try:
+                    os.killpg(self.proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.proc.wait(grace)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        self.proc.wait()
+        self.reader.join(5)
+        self.log.close()
+
+
+class Lab:
+    """One booted lab: a QEMU plus the record of every step."""
+
+    def __init__(self, opts, rundir):
+        self.opts = opts
+        self.rundir = rundir
+        self.steps = []
+        self.seq = 0
+        self.dumps = 0
+        self.qemu = None
+        self.facts = {}
+
+    # -- boot --------------------------------------------------------------
+    def qemu_argv(self):
+        img = self.opts.img
+        disk = os.path.join(self.rundir, "vblk.img")
+        with open(disk, "wb") as f:
+            f.write(b"xpt-lab\n" * 512)
+            f.truncate(4 << 20)
+        for p in (img, self.opts.initrd, disk):
+            if "," in p:
+                raise SystemExit("lab: path %s has a comma; QEMU's -initrd "
+                                 "and -drive cannot take it" % p)
+        return [self.opts.qemu, "-nodefaults", "-no-user-config",
+                "-display", "none", "-monitor", "none",
+                "-machine", "q35,accel=tcg", "-cpu", "qemu64",
+                "-m", "3072", "-smp", "2", "-serial", "stdio",
+                "-device", "intel-iommu,intremap=off",
+                "-device", "e1000,addr=05.0,mac=52:54:00:12:34:56",
+                "-device", "edu,addr=06.0",
+                "-drive", "file=%s,if=none,id=vb0,format=raw" % disk,
+                "-device", "virtio-blk-pci,drive=vb0,addr=07.0",
+                "-kernel", os.path.join(img, "xen"),
+                "-append", XEN_CMDLINE,
+                "-initrd", "%s %s,%s" % (os.path.join(img, "vmlinuz"),
+                                         DOM0_CMDLINE, self.opts.initrd)]
+
+    def boot(self):
+        argv = self.qemu_argv()
+        with open(os.path.join(self.rundir, "qemu.argv"), "w") as f:
+            f.write(" ".join(argv) + "\n")
+        self.qemu = Qemu(argv, self.rundir)
+        t = self.opts.boot_timeout
+        step = {"step": "boot: Xen and dom0 up (DOM0-READY)", "cmd": "qemu",
+                "t": 0.0}
+        m = self.qemu.wait(re.compile(rb"DOM0-READY"), 0,
+                           time.monotonic() + t)
+        step["seconds"] = round(self.qemu.now(), 1)
+        if m is None or m.re is FATAL:
+            step["ok"] = False
+            self.steps.append(step)
+            got = m.group(0).decode(errors="replace") if m else (
+                "QEMU exited" if self.qemu.eof else "no DOM0-READY in %ds" % t)
+            raise StepFailed(step, "DOM0-READY on the console within %ds" % t,
+                             got, self.qemu.tail(), shell_alive=False)
+        step["ok"] = True
+        self.steps.append(step)
+        # The shell starts right after DOM0-READY; the first command also
+        # proves that input reaches it.
+        self.sh("true", name="dom0 shell answers", timeout=60)
+        self.facts["dom0_ready_s"] = step["seconds"]
+
+    # -- commands ----------------------------------------------------------
+    def sh(self, cmd, name=None, timeout=60, expect_rc=0, record=True):
+        """Run cmd in dom0's shell; returns the step dict.  Fails the
+        scenario when rc differs from expect_rc (None: any rc)."""
+        self.seq += 1
+        n = self.seq
+        q = self.qemu
+        start = q.mark()
+        t = q.now()
+        step = {"step": name or cmd, "cmd": cmd, "t": round(t, 1)}
+        q.send('echo @@S""%d@@; %s; echo @@R""%d@@ rc=$?\n' % (n, cmd, n))
+        deadline = time.monotonic() + timeout
+        m1 = q.wait(re.compile(rb"@@S%d@@\r*\n" % n), start, deadline)
+        m2 = None
+        if m1 is not None and m1.re is not FATAL:
+            m2 = q.wait(re.compile(rb"@@R%d@@ rc=([0-9]+)" % n), m1.end(),
+                        deadline)
+        step["seconds"] = round(q.now() - t, 2)
+        fatal = None
+        for m in (m1, m2):
+            if m is not None and m.re is FATAL:
+                fatal = m
+        if m2 is None or fatal is not None:
+            step["ok"] = False
+            step["rc"] = None
+            self.steps.append(step)
+            got = (fatal.group(0).decode(errors="replace") if fatal else
+                   "QEMU exited" if q.eof else
+                   "no end sentinel after %ds" % timeout)
+            raise StepFailed(step, "command to finish within %ds" % timeout,
+                             got, q.tail(start), shell_alive=False)
+        lines = q.text(m1.end(), m2.start()).splitlines()
+        step["rc"] = int(m2.group(1))
+        step["out"] = "\n".join(ln for ln in lines if not (
+            ln.startswith("(XEN)") or KERNEL_LINE.match(ln)))
+        other = [ln for ln in lines if ln.startswith("(XEN)") or
+                 KERNEL_LINE.match(ln)]
+        if other:
+            step["console"] = other
+        step["ok"] = expect_rc is None or step["rc"] == expect_rc
+        if record:
+            self.steps.append(step)
+        if not step["ok"]:
+            raise StepFailed(step, "exit status %d" % expect_rc,
+                             "exit status %d, output:\n%s" % (
+                                 step["rc"], step["out"]), q.tail(start))
+        return step
+
+    def check(self, step, ok, expected, got):
+        """Fail the scenario at step unless ok."""
+        if not ok:
+            step["ok"] = False
+            step["expected"] = expected
+            raise StepFailed(step, expected, got, self.qemu.tail(lines=25))
+
+    # -- guests ------------------------------------------------------------
+    def guest_state(self, name):
+        out = self.sh("lab-gstate %s" % name, timeout=60, record=False)["out"]
+        return scenarios.parse_gstate(out), out
+
+    def guest_wait(self, name, what, pred, timeout=None):
+        """Poll guest NAME's reports until pred(state) holds."""
+        timeout = timeout or self.opts.guest_timeout
+        t = self.qemu.now()
+        deadline = time.monotonic() + timeout
+        polls = 0
+        while True:
+            state, raw = self.guest_state(name)
+            polls += 1
+            if pred(state):
+                step = {"step": "guest %s: %s" % (name, what),
+                        "cmd": "lab-gstate %s" % name, "rc": 0, "out": raw,
+                        "t": round(t, 1), "polls": polls,
+                        "seconds": round(self.qemu.now() - t, 2), "ok": True}
+                self.steps.append(step)
+                return state
+            if time.monotonic() > deadline:
+                step = {"step": "guest %s: %s" % (name, what),
+                        "cmd": "lab-gstate %s" % name, "out": raw,
+                        "t": round(t, 1), "polls": polls,
+                        "seconds": round(self.qemu.now() - t, 2),
+                        "ok": False, "expected": what}
+                self.steps.append(step)
+                log = self.sh("tail -n 25 /var/log/xen/console/guest-%s.log"
+                              % name, record=False, expect_rc=None)["out"]
+                raise StepFailed(step, what + " (within %ds)" % timeout,
+                                 "last report:\n" + raw,
+                                 "guest-%s.log (tail):\n%s" % (name, log))
+            time.sleep(2)
+
+    def xsdump(self, label, *names):
+        """Save the PCI backend/frontend xenstore subtrees to xenstore/."""
+        self.dumps += 1
+        step = self.sh("lab-xsdump %s" % " ".join(names),
+                       name="xenstore dump: %s" % label, timeout=60)
+        d = os.path.join(self.rundir, "xenstore")
+        os.makedirs(d, exist_ok=True)
+        fn = "%02d-%s.txt" % (self.dumps, re.sub(r"[^A-Za-z0-9.-]+", "-",
+                                                 label).strip("-"))
+        with open(os.path.join(d, fn), "w") as f:
+            f.write(step["out"] + "\n")
+        return step["out"]
+
+    def collect(self):
+        """Best-effort diagnostics after the scenario: guest logs and dmesg."""
+        d = os.path.join(self.rundir, "dom0")
+        os.makedirs(d, exist_ok=True)
+        for what, cmd in (("dmesg.txt", "dmesg | tail -n 150"),
+                          ("xl-list.txt", "xl list"),
+                          ("xl-dmesg.txt", "xl dmesg | tail -n 80"),
+                          ("guest-logs.txt",
+                           "for f in /var/log/xen/console/*.log "
+                           "/var/log/xen/*.log; do [ -f $f ] || continue; "
+                           "echo \"==> $f\"; tail -n 80 $f; done")):
+            try:
+                out = self.sh(cmd, record=False, timeout=60,
+                              expect_rc=None)["out"]
+            except StepFailed:
+                return
+            with open(os.path.join(d, what), "w") as f:
+                f.write(out + "\n")
+
+    def stop(self):
+        if self.qemu is not None:
+            self.qemu.kill()
+        try:
+            os.unlink(os.path.join(self.rundir, "vblk.img"))
+        except FileNotFoundError:
+            pass
+
+
+def build_initrd(opts, rundir):
+    """dom0's initramfs: the assembled one, plus an overlay cpio when the
+    caller adds files or picks another xenstored."""
+    base = os.path.join(opts.img, "dom0.cpio.gz")
+    if not opts.dom0_file and not opts.xenstored:
+        return base
+    tree = os.path.join(rundir, "overlay")
+    shutil.rmtree(tree, ignore_errors=True)
+    os.makedirs(os.path.join(tree, "etc", "lab"))
+    have = set()
+    manifest = os.path.join(opts.img, "dom0.files")
+    if os.path.exists(manifest):
+        with open(manifest) as f:
+            have = {ln.strip() for ln in f}
+    for spec in opts.dom0_file:
+        src, sep, dest = spec.partition(":")
+        if not sep or not dest.startswith("/"):
+            raise SystemExit("lab: --dom0-file wants SRC:/ABS/DEST, got %r"
+                             % spec)
+        _overlay_add(tree, src, dest)
+        for lib in _elf_libs(src):
+            d = "/lib/x86_64-linux-gnu/" + os.path.basename(lib)
+            if d.lstrip("/") not in have and not os.path.exists(tree + d):
+                _overlay_add(tree, lib, d)
+    if opts.xenstored:
+        with open(os.path.join(tree, "etc", "lab", "dom0.conf"), "w") as f:
+            f.write("XENSTORED=%s\n" % _shquote(opts.xenstored))
+    extra = os.path.join(rundir, "overlay.cpio.gz")
+    mkcpio.pack(tree, extra)
+    out = os.path.join(rundir, "dom0.cpio.gz")
+    with open(out, "wb") as o:
+        for p in (base, extra):
+            with open(p, "rb") as i:
+                shutil.copyfileobj(i, o)
+    return out
+
+
+def _shquote(s):
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+def _overlay_add(tree, src, dest):
+    dst = os.path.join(tree, dest.lstrip("/"))
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    shutil.copy(src, dst)
+
+
+def _elf_libs(path):
+    with open(path, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            return []
+    r = subprocess.run(["ldd", path], capture_output=True, text=True)
+    return re.findall(r"=> (/\S+)", r.stdout)
+
+
+def run_scenario(opts, name, outdir):
+    rundir = os.path.join(outdir, name)
+    shutil.rmtree(rundir, ignore_errors=True)
+    os.makedirs(rundir)
+    func, desc = scenarios.SCENARIOS[name][:2]
+    lab = Lab(opts, rundir)
+    result = {"scenario": name, "description": desc, "result": "FAIL"}
+    t0 = time.monotonic()
+    failure = None
+    try:
+        try:
+            lab.opts.initrd = build_initrd(opts, rundir)
+            lab.boot()
+            func(lab)
+            result["result"] = "PASS"
+        except StepFailed as e:
+            failure = e
+            result["failure"] = {"step": e.step.get("step"),
+                                 "cmd": e.step.get("cmd"),
+                                 "expected": e.expected, "got": e.got,
+                                 "console": e.excerpt}
+        if lab.qemu and (failure is None or failure.shell_alive):
+            lab.collect()
+    except Abort:
+        result["result"] = "ABORTED"
+    finally:
+        STOPPING[0] = True
+        lab.stop()
+        STOPPING[0] = False
+    result["seconds"] = round(time.monotonic() - t0, 1)
+    result["facts"] = lab.facts
+    result["steps"] = lab.steps
+    with open(os.path.join(rundir, "result.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    if failure is not None:
+        print("lab: FAIL %s at step %r" % (name, failure.step.get("step")),
+              file=sys.stderr)
+        if failure.step.get("cmd"):
+            print("  command:  %s" % failure.step["cmd"], file=sys.stderr)
+        print("  expected: %s" % failure.expected, file=sys.stderr)
+        print("  got:      %s" % failure.got.replace("\n", "\n            "),
+              file=sys.stderr)
+        if failure.excerpt:
+            print("  relevant console lines:", file=sys.stderr)
+            for ln in failure.excerpt.splitlines():
+                print("    | " + ln, file=sys.stderr)
+        print("  details:  %s/result.json, serial.log" % rundir,
+              file=sys.stderr)
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--img", required=True, help="assembled image dir")
+    ap.add_argument("--out", required=True, help="run output dir")
+    ap.add_argument("--qemu", default="qemu-system-x86_64")
+    ap.add_argument("--boot-timeout", type=int, default=300)
+    ap.add_argument("--guest-timeout", type=int, default=240)
+    ap.add_argument("--dom0-file", action="append", default=[],
+                    metavar="SRC:DEST", help="add a file to dom0")
+    ap.add_argument("--xenstored", help="dom0's xenstored command line")
+    ap.add_argument("--list", action="store_true", help="list scenarios")
+    ap.add_argument("scenario", nargs="*")
+    opts = ap.parse_args()
+    if opts.list:
+        for n, s in scenarios.SCENARIOS.items():
+            print("%-18s %s%s" % (n, s[1], "" if s[2] else " (not in 'all')"))
+        return 0
+    names = opts.scenario or [n for n, s in scenarios.SCENARIOS.items()
+                              if s[2]]
+    for n in names:
+        if n not in scenarios.SCENARIOS:
+            print("lab: unknown scenario %r (try --list)" % n,
+                  file=sys.stderr)
+            return 2
+    os.makedirs(opts.out, exist_ok=True)
+
+    def on_signal(signum, frame):
+        if not STOPPING[0]:
+            raise Abort()
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+
+    results = []
+    try:
+        for n in names:
+            print("lab: %s ..." % n, file=sys.stderr, flush=True)
+            r = run_scenario(opts, n, opts.out)
+            results.append(r)
+            print("lab: %s %s (%.0fs)" % (n, r["result"], r["seconds"]),
+                  file=sys.stderr, flush=True)
+            if r["result"] == "ABORTED":
+                break
+    except Abort:
+        pass
+    summary = [{"scenario": r["scenario"], "result": r["result"],
+                "seconds": r["seconds"]} for r in results]
+    with open(os.path.join(opts.out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    print("%-18s %-7s %8s" % ("scenario", "result", "seconds"))
+    for r in summary:
+        print("%-18s %-7s %8.1f" % (r["scenario"], r["result"], r["seconds"]))
+    if any(r["result"] == "ABORTED" for r in results):
+        return 130
+    return 0 if results and all(r["result"] == "PASS" for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The real-Xen lab: Debian's Xen 4.17 and Linux 6.1 under QEMU (TCG), driven
+# over the serial console.  See lab/README.md.
+#
+#   lab/lab.sh run [--out DIR] [SCENARIO...]   all default scenarios, or some
+#   lab/lab.sh check                          cold-plug only, one line, for make check
+#   lab/lab.sh list                           the scenarios
+#   lab/lab.sh assemble                       build (or reuse) the images only
+#
+# Environment: LAB_OUT (run directory), LAB_CACHE (image cache, default
+# <repo>/.cache/lab), LAB_DOM0_FILES ("SRC:/DEST ..." added to dom0),
+# LAB_XENSTORED (dom0's xenstored command line, default the C xenstored),
+# LAB_QEMU (the QEMU binary, default qemu-system-x86_64).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+py=/usr/bin/python3
+qemu=${LAB_QEMU:-qemu-system-x86_64}
+qemu_pkg="apt-get install -y --no-install-recommends qemu-system-x86"
+
+usage() {
+	sed -n 's/^#   //p' "$0" >&2
+	exit 2
+}
+
+# need_qemu: prints nothing and returns 0 when QEMU is usable; otherwise
+# prints the reason and returns 1.  Installs QEMU when run as root.
+need_qemu() {
+	if ! command -v "$qemu" >/dev/null 2>&1; then
+		if [ "$(id -u)" != 0 ]; then
+			echo "$qemu not installed; as root run: $qemu_pkg"
+			return 1
+		fi
+		echo "lab: installing qemu-system-x86" >&2
+		if ! DEBIAN_FRONTEND=noninteractive $qemu_pkg >/dev/null 2>&1; then
+			apt-get update -qq >/dev/null 2>&1 || true
+			DEBIAN_FRONTEND=noninteractive $qemu_pkg >/dev/null 2>&1 || {
+				echo "could not install QEMU ($qemu_pkg failed)"
+				return 1
+			}
+		fi
+		command -v "$qemu" >/dev/null 2>&1 || {
+			echo "$qemu not found, even after $qemu_pkg"
+			return 1
+		}
+	fi
+	[ -x "$py" ] || { echo "$py not found (apt-get install python3)"; return 1; }
+	if ! "$qemu" -device help 2>/dev/null | grep -q '"edu"'; then
+		echo "$qemu has no edu device"
+		return 1
+	fi
+	if ! "$qemu" -accel help 2>/dev/null | grep -qx tcg; then
+		echo "$qemu has no TCG accelerator"
+		return 1
+	fi
+	local avail
+	avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+	if [ "${avail:-0}" -lt 3300 ]; then
+		echo "only ${avail} MiB of memory available; a lab needs 3.3 GiB"
+		return 1
+	fi
+	return 0
+}
+
+# assemble: sets $img, or prints why not and returns 1 (10: download failed).
+assemble() {
+	local err=$1
+	if img=$("$here/assemble.sh" 2>"$err"); then
+		return 0
+	fi
+	if grep -q 'apt-get download failed\|no linux-image' "$err"; then
+		return 10
+	fi
+	return 1
+}
+
+default_out() {
+	echo "${LAB_OUT:-$repo/.cache/lab/runs/$(date +%Y%m%d-%H%M%S)-$$}"
+}
+
+driver_args() {
+	local f
+	args=(--qemu "$qemu")
+	for f in ${LAB_DOM0_FILES:-}; do
+		args+=(--dom0-file "$f")
+	done
+	[ -n "${LAB_XENSTORED:-}" ] && args+=(--xenstored "$LAB_XENSTORED")
+	return 0
+}
+
+cmd_run() {
+	local out
+	out=$(default_out)
+	if [ "${1:-}" = "--out" ]; then
+		[ $# -ge 2 ] || usage
+		out=$2
+		shift 2
+	fi
+	if ! why=$(need_qemu); then
+		echo "lab: cannot run: $why" >&2
+		exit 1
+	fi
+	mkdir -p "$out"
+	out=$(cd "$out" && pwd)
+	local t0=$SECONDS rc=0
+	assemble "$out/assemble.log" || rc=$?
+	cat "$out/assemble.log" >&2
+	[ $rc = 0 ] || { echo "lab: image assembly failed (see above)" >&2; exit 1; }
+	echo "lab: images ready in $((SECONDS - t0))s; run directory $out" >&2
+	driver_args
+	"$py" "$here/driver.py" --img "$img" --out "$out" "${args[@]}" "$@"
+}
+
+cmd_check() {
+	local why out rc=0 t0=$SECONDS
+	if ! why=$(need_qemu); then
+		echo "lab: SKIP: $why"
+		exit 77
+	fi
+	out=$(default_out)
+	mkdir -p "$out"
+	out=$(cd "$out" && pwd)
+	assemble "$out/assemble.log" || rc=$?
+	if [ $rc = 10 ]; then
+		echo "lab: SKIP: the Debian packages could not be downloaded:" \
+			"$(tail -n 1 "$out/assemble.log")"
+		exit 77
+	elif [ $rc != 0 ]; then
+		cat "$out/assemble.log" >&2
+		echo "lab: FAIL: image assembly failed (see above)"
+		exit 1
+	fi
+	driver_args
+	rc=0
+	"$py" "$here/driver.py" --img "$img" --out "$out" "${args[@]}" cold-plug \
+		>"$out/driver.out" 2>"$out/driver.err" || rc=$?
+	local secs=$((SECONDS - t0))
+	if [ $rc = 0 ]; then
+		echo "lab: cold-plug PASS (${secs}s)"
+		return 0
+	fi
+	cat "$out/driver.err" >&2
+	echo "lab: cold-plug FAIL (${secs}s, exit $rc); run directory $out"
+	exit 1
+}
+
+case "${1:-}" in
+run) shift; cmd_run "$@" ;;
+check) cmd_check ;;
+list) exec "$py" "$here/driver.py" --img . --out . --list ;;
+assemble) "$here/assemble.sh" ;;
+*) usage ;;
+esac
