@@ -68,8 +68,9 @@ enum hv_op {
 					 * -ENOTTY if the device has none */
 	HV_OP_PCI_RAISE_IRQ,		/* hv_pci_irq: test hook, the device
 					 * signals INTx / MSI / MSI-X entry */
-	HV_OP_PCI_BAR_WRITE,		/* hv_pci_bar: the device's own MMIO
+	HV_OP_PCI_BAR_WRITE,		/* hv_pci_mmio: the device's own MMIO
 					 * (e.g. the MSI-X table), privileged */
+	HV_OP_PCI_BAR_READ,		/* hv_pci_mmio -> value, privileged */
 
 	/* IOMMU (privileged) */
 	HV_OP_TEST_ASSIGN = 80,		/* hv_assign: -EINVAL if owned by a
@@ -225,6 +226,18 @@ struct hv_pci_conf {
 	uint32_t offset;	/* 0 .. 4095 */
 	uint32_t size;		/* 1, 2, 4 */
 	uint32_t value;
+};
+
+/* BAR_WRITE / BAR_READ: an access to a memory BAR of the device (the
+ * MSI-X table and PBA are modelled; other offsets read 0, writes are
+ * dropped). */
+struct hv_pci_mmio {
+	uint32_t sbdf;
+	uint32_t bar;		/* 0..5 */
+	uint64_t offset;	/* within the BAR */
+	uint32_t size;		/* 4 or 8 */
+	uint32_t pad;
+	uint64_t value;
 };
 
 struct hv_pci_irq {
