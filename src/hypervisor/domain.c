@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Domains: the model's life cycle (create paused, unpause, pause, shutdown,
+ * destroy), domid allocation and VIRQ_DOM_EXC.  Dom0 exists from the start
+ * and is the hardware domain; domUs get ids from 1 upward, a live id is
+ * never handed out twice (Xen allocates round-robin the same way).
+ *
+ * Destruction follows Xen's domain_kill order: event channels are closed
+ * (which unbinds PIRQs and masks their vectors), devices are deassigned,
+ * then the remaining PIRQs are unmapped (free_domain_pirqs: with memory
+ * decoding off this leaves the MSI-X function mask set, seed 003), grants
+ * are revoked and permissions dropped.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hypervisor.h"
+#include "log.h"
+
+static const char *const state_names[] = {
+	[HV_DOM_PAUSED] = "paused",
+	[HV_DOM_RUNNING] = "running",
+	[HV_DOM_SHUTDOWN] = "shutdown",
+	[HV_DOM_DYING] = "dying",
+};
+
+const char *hyp_domain_state_name(uint32_t state)
+{
+	return state < 4 ? state_names[state] : "?";
+}
+
+static struct hyp_domain *domain_alloc(uint32_t domid)
+{
+	struct hyp_domain *d = calloc(1, sizeof(*d));
+	unsigned int i;
+
+	if (!d)
+		return NULL;
+	d->domid = domid;
+	d->listen_fd = -1;
+	for (i = 0; i < HYP_NR_PORTS; i++)
+		d->ports[i].efd = -1;
+	for (i = 0; i < HYP_NR_GRANTS; i++)
+		d->grants[i].memfd = -1;
+	return d;
+}
+
+int hyp_new(struct hyp **ret)
+{
+	struct hyp *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	h->epfd = h->sigfd = h->control_fd = -1;
+	h->quarantine = true;
+	h->next_domid = 1;
+	h->dom[0] = domain_alloc(0);
+	if (!h->dom[0]) {
+		free(h);
+		return -ENOMEM;
+	}
+	h->dom[0]->state = HV_DOM_RUNNING;
+	h->dom[0]->flags = HV_DOMF_PASSTHROUGH;
+	snprintf(h->dom[0]->name, sizeof(h->dom[0]->name), "Domain-0");
+	*ret = h;
+	return 0;
+}
+
+static void domain_free(struct hyp_domain *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < HYP_NR_PORTS; i++)
+		if (d->ports[i].efd >= 0)
+			close(d->ports[i].efd);
+	for (i = 0; i < HYP_NR_GRANTS; i++)
+		if (d->grants[i].memfd >= 0)
+			close(d->grants[i].memfd);
+	hyp_perm_clear(d);
+	free(d->sock_path);
+	free(d);
+}
+
+void hyp_free(struct hyp *h)
+{
+	unsigned int i;
+
+	if (!h)
+		return;
+	hyp_unlisten(h);
+	for (i = 0; i < HYP_DOMID_MAX; i++)
+		if (h->dom[i])
+			domain_free(h->dom[i]);
+	for (i = 0; i < h->npci; i++)
+		hyp_pci_free(h->pci[i]);
+	free(h->rundir);
+	free(h);
+}
+
+struct hyp_domain *hyp_domain_get(struct hyp *h, uint32_t domid)
+{
+	return domid < HYP_DOMID_MAX ? h->dom[domid] : NULL;
+}
+
+/* VIRQ_DOM_EXC: every VIRQ port of dom0 fires. */
+static void domain_changed(struct hyp *h, struct hyp_domain *d,
+			   const char *what)
+{
+	struct hyp_domain *d0 = h->dom[0];
+	unsigned int p;
+
+	log_info("domain %u (%s): %s, now %s", d->domid, d->name, what,
+		 hyp_domain_state_name(d->state));
+	for (p = 1; p < HYP_NR_PORTS; p++)
+		if (d0->ports[p].state == PORT_VIRQ)
+			hyp_evtchn_notify(d0, p);
+}
+
+int hyp_domain_create(struct hyp *h, uint32_t flags, const char *name,
+		      uint64_t memory_kb, uint32_t vcpus,
+		      uint32_t *ret_domid)
+{
+	struct hyp_domain *d;
+	uint32_t domid = h->next_domid, tries;
+	int r;
+
+	if (flags & ~(uint32_t)(HV_DOMF_HVM | HV_DOMF_PASSTHROUGH))
+		return -EINVAL;
+	for (tries = 0; tries < HYP_DOMID_MAX; tries++) {
+		if (domid == 0 || domid >= HYP_DOMID_MAX)
+			domid = 1;
+		if (!h->dom[domid])
+			break;
+		domid++;
+	}
+	if (h->dom[domid] || domid == 0)
+		return -ENOSPC;
+	d = domain_alloc(domid);
+	if (!d)
+		return -ENOMEM;
+	d->flags = flags;
+	d->state = HV_DOM_PAUSED;
+	d->pause_count = 1;
+	d->memory_kb = memory_kb;
+	d->vcpus = vcpus;
+	snprintf(d->name, sizeof(d->name), "%.*s", (int)sizeof(d->name) - 1,
+		 name ? name : "");
+	h->dom[domid] = d;
+	r = hyp_domain_socket_open(h, d);
+	if (r < 0) {
+		h->dom[domid] = NULL;
+		domain_free(d);
+		return r;
+	}
+	h->next_domid = domid + 1;
+	domain_changed(h, d, "created");
+	*ret_domid = domid;
+	return 0;
+}
+
+/* A domU that exists; dom0 and reserved ids are not controllable. */
+static int domu_get(struct hyp *h, uint32_t domid, struct hyp_domain **ret)
+{
+	struct hyp_domain *d;
+
+	if (domid == 0)
+		return -EINVAL;
+	d = hyp_domain_get(h, domid);
+	if (!d)
+		return -ESRCH;
+	*ret = d;
+	return 0;
+}
+
+int hyp_domain_pause(struct hyp *h, uint32_t domid)
+{
+	struct hyp_domain *d;
+	int r = domu_get(h, domid, &d);
+
+	if (r < 0)
+		return r;
+	d->pause_count++;
+	if (d->state == HV_DOM_RUNNING) {
+		d->state = HV_DOM_PAUSED;
+		domain_changed(h, d, "paused");
+	}
+	return 0;
+}
+
+int hyp_domain_unpause(struct hyp *h, uint32_t domid)
+{
+	struct hyp_domain *d;
+	int r = domu_get(h, domid, &d);
+
+	if (r < 0)
+		return r;
+	if (d->pause_count == 0)
+		return -EINVAL;	/* Xen: not paused by the controller */
+	d->pause_count--;
+	if (d->pause_count == 0 && d->state == HV_DOM_PAUSED) {
+		d->state = HV_DOM_RUNNING;
+		domain_changed(h, d, "unpaused");
+	}
+	return 0;
+}
+
+int hyp_domain_shutdown(struct hyp *h, uint32_t domid, uint32_t reason)
+{
+	struct hyp_domain *d;
+	int r = domu_get(h, domid, &d);
+
+	if (r < 0)
+		return r;
+	if (reason > HV_SHUTDOWN_CRASH)
+		return -EINVAL;
+	if (d->state == HV_DOM_SHUTDOWN)
+		return 0;	/* the first reason stands, as in Xen */
+	d->state = HV_DOM_SHUTDOWN;
+	d->shutdown_reason = reason;
+	domain_changed(h, d, "shut down");
+	return 0;
+}
+
+int hyp_domain_destroy(struct hyp *h, uint32_t domid)
+{
+	struct hyp_domain *d;
+	int r = domu_get(h, domid, &d);
+
+	if (r < 0)
+		return r;
+	d->state = HV_DOM_DYING;
+	hyp_domain_socket_close(h, d);
+	hyp_evtchn_destroy(h, d);
+	hyp_iommu_release_devices(h, d);
+	hyp_irq_destroy(h, d);
+	hyp_gnttab_destroy(h, d);
+	h->dom[domid] = NULL;
+	domain_changed(h, d, "destroyed");
+	domain_free(d);
+	return 0;
+}
+
+int hyp_domain_getinfo(struct hyp *h, uint32_t domid,
+		       struct hv_domain_info *ret)
+{
+	struct hyp_domain *d = hyp_domain_get(h, domid);
+
+	if (!d)
+		return -ESRCH;
+	memset(ret, 0, sizeof(*ret));
+	ret->domid = d->domid;
+	ret->flags = d->flags;
+	ret->state = d->state;
+	ret->shutdown_reason = d->shutdown_reason;
+	memcpy(ret->name, d->name, sizeof(ret->name));
+	return 0;
+}
+
+int hyp_domain_list(struct hyp *h, struct hv_domain_list *ret)
+{
+	uint32_t i;
+
+	memset(ret, 0, sizeof(*ret));
+	for (i = 0; i < HYP_DOMID_MAX && ret->count < 64; i++)
+		if (h->dom[i])
+			hyp_domain_getinfo(h, i, &ret->d[ret->count++]);
+	return 0;
+}
+
+int hyp_bind_virq_dom_exc(struct hyp *h, uint32_t *ret_port)
+{
+	return hyp_evtchn_alloc_virq(h, 0, ret_port);
+}

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xpt-hypervisor: the map.  One struct hyp holds the whole model (domains,
+ * event channels, grant tables, PIRQs, host PCI devices and their config
+ * spaces, IOMMU ownership); every operation is a hyp_* function returning
+ * 0 or -errno, callable in-process (unit tests) or through the sockets
+ * (io.c dispatches hvproto.h messages to them).
+ *
+ * Files: hypervisor.c (main), io.c (sockets, epoll, dispatch table),
+ * domain.c (domains, VIRQ_DOM_EXC), evtchn.c, gnttab.c, perm.c (iomem,
+ * ioport, irq ranges), hostfile.c (host file and sysfs), pci.c (config
+ * space, BARs, MSI-X table, reset, raised interrupts), iommu.c (assign,
+ * quarantine), irq.c (PIRQs, MSI/MSI-X state as Xen keeps it).
+ */
+#ifndef XPT_HYPERVISOR_H
+#define XPT_HYPERVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvclient.h"	/* hvproto.h, hv_parse_bdf, hv_format_bdf */
+
+#define HYP_DOMID_MAX 0x7FF0u		/* DOMID_FIRST_RESERVED */
+#define HYP_NR_PORTS 1024u		/* ports 1 .. 1023; 0 is invalid */
+#define HYP_NR_GRANTS 1024u
+#define HYP_GREF_FIRST 8u		/* GNTTAB_NR_RESERVED_ENTRIES */
+#define HYP_NR_PIRQS 1024u
+#define HYP_PIRQ_GSI_MAX 256u		/* GSI pirqs below, MSI pirqs above */
+#define HYP_PCI_MAX 128u		/* hv_pci_list */
+#define HYP_CONF_SIZE 4096u
+
+/* Standard config-space registers and bits used by the model. */
+#define PCI_CMD 0x04
+#define PCI_CMD_IO 0x0001
+#define PCI_CMD_MEM 0x0002
+#define PCI_CMD_MASTER 0x0004
+#define PCI_CMD_INTX_DISABLE 0x0400
+#define PCI_STATUS 0x06
+#define PCI_STATUS_CAP_LIST 0x0010
+#define PCI_BAR0 0x10
+#define PCI_ROM 0x30
+#define PCI_CAP_PTR 0x34
+#define PCI_INT_LINE 0x3c
+#define PCI_INT_PIN 0x3d
+#define PCI_CAP_ID_PM 0x01
+#define PCI_CAP_ID_MSI 0x05
+#define PCI_CAP_ID_EXP 0x10
+#define PCI_CAP_ID_MSIX 0x11
+#define PCI_EXT_CAP_ID_SRIOV 0x0010
+#define MSI_FLAGS_ENABLE 0x0001
+#define MSI_FLAGS_QMASK 0x000e		/* multiple message capable */
+#define MSI_FLAGS_QSIZE 0x0070		/* multiple message enable */
+#define MSI_FLAGS_64BIT 0x0080
+#define MSIX_FLAGS_QSIZE 0x07ff
+#define MSIX_FLAGS_MASKALL 0x4000
+#define MSIX_FLAGS_ENABLE 0x8000
+#define MSIX_ENTRY_SIZE 16
+#define MSIX_ENTRY_CTRL_MASKBIT 1u
+#define EXP_DEVCAP_FLR (1u << 28)
+#define EXP_DEVCTL_BCR_FLR 0x8000
+
+enum hyp_reset { HYP_RESET_NONE, HYP_RESET_FLR, HYP_RESET_PM, HYP_RESET_BUS };
+
+enum hyp_port_state {
+	PORT_FREE,
+	PORT_UNBOUND,		/* alloc_unbound: waits for remote_domid */
+	PORT_INTERDOMAIN,	/* linked to remote_domid:remote_port */
+	PORT_PIRQ,		/* bound to pirq (-1: force-unbound) */
+	PORT_VIRQ,		/* VIRQ_DOM_EXC (dom0 only) */
+};
+
+struct hyp_port {
+	uint8_t state;		/* enum hyp_port_state */
+	uint32_t remote_domid;
+	uint32_t remote_port;
+	int pirq;
+	int efd;		/* eventfd, from allocation: nothing lost */
+};
+
+struct hyp_grant {
+	bool in_use;
+	bool readonly;
+	uint32_t grantee;
+	uint32_t maps;		/* the grantee's current mappings */
+	int memfd;
+};
+
+struct hyp_pirq {
+	bool in_use;
+	uint8_t type;		/* enum hv_irq_type */
+	uint32_t sbdf;
+	uint32_t entry;
+	uint32_t gsi;		/* INTx */
+	uint32_t port;		/* bound event channel, 0 = none */
+};
+
+/* A set of [first, last] ranges (iomem frames, ioports, pirqs). */
+struct hyp_ranges {
+	struct hyp_range { uint64_t first, last; } *r;
+	size_t n;
+};
+
+enum hyp_perm_kind { HYP_PERM_IOMEM, HYP_PERM_IOPORT, HYP_PERM_IRQ };
+
+struct hyp_domain {
+	uint32_t domid;
+	uint32_t flags;		/* hv_domain_flags */
+	uint32_t state;		/* hv_domain_state */
+	uint32_t shutdown_reason;
+	uint32_t pause_count;
+	uint64_t memory_kb;
+	uint32_t vcpus;
+	char name[64];
+	struct hyp_port ports[HYP_NR_PORTS];
+	struct hyp_grant grants[HYP_NR_GRANTS];
+	struct hyp_pirq pirqs[HYP_NR_PIRQS];
+	struct hyp_ranges perm[3];	/* enum hyp_perm_kind */
+	int listen_fd;		/* hv/domain/<domid>, -1 in-process */
+	char *sock_path;
+};
+
+/* Who an MSI / MSI-X vector of a device is mapped for. */
+struct hyp_vecmap {
+	uint32_t domid;
+	int pirq;		/* -1: not mapped */
+};
+
+struct hyp_msix_entry {
+	uint32_t addr_lo, addr_hi, data, ctrl;
+};
+
+struct hyp_pcidev {
+	struct hv_pci_dev info;		/* description; info.owner is live */
+	unsigned int line;		/* host file line (0 = sysfs) */
+	bool pcie;
+	bool quarantine;		/* assigned to DOMID_IO once */
+	uint8_t msi_vectors;		/* 1..32, 0 = no MSI */
+	uint8_t pm_pos, msi_pos, msix_pos, pcie_pos;
+	uint16_t sriov_pos;
+	uint8_t msix_table_bar, msix_pba_bar;
+	uint32_t msix_table_off, msix_pba_off;
+	uint32_t vf_device;
+	uint32_t vf_offset, vf_stride;
+	uint8_t conf[HYP_CONF_SIZE];
+	uint8_t wmask[HYP_CONF_SIZE];	/* bits dom0 may write */
+	uint32_t bar_mask[6];		/* address bits of each BAR dword */
+	struct hyp_msix_entry *msix_tab;
+	struct hyp_vecmap *msix_map;	/* per table entry */
+	struct hyp_vecmap msi_map[32];
+	/* Xen's struct arch_msix, the parts that matter. */
+	uint32_t used_entries;		/* mapped vectors + 1 if prepared */
+	bool prepared;
+	bool host_maskall;
+	bool guest_maskall;
+};
+
+struct hyp_conn;
+
+struct hyp {
+	char *rundir;			/* NULL: in-process, no sockets */
+	int epfd;
+	int sigfd;
+	int control_fd;
+	char *control_path;
+	char *pid_path;
+	struct hyp_conn *conns;
+	bool stop;
+	bool quarantine;		/* iommu=quarantine (Xen 4.17: on) */
+	uint32_t next_domid;
+	struct hyp_domain *dom[HYP_DOMID_MAX];
+	struct hyp_pcidev *pci[HYP_PCI_MAX];
+	unsigned int npci;
+};
+
+/* hypervisor.c / lifecycle (domain.c) */
+int hyp_new(struct hyp **ret);
+void hyp_free(struct hyp *h);
+
+/* io.c: sockets under rundir/hv, the epoll loop, message dispatch */
+int hyp_listen(struct hyp *h, const char *rundir);
+int hyp_run(struct hyp *h);		/* until SIGTERM/SIGINT or h->stop */
+void hyp_unlisten(struct hyp *h);
+int hyp_dispatch(struct hyp *h, uint32_t caller, bool privileged,
+		 const void *msg, size_t len, int fd_in,
+		 void *reply, size_t *ret_replen, int *ret_fd);
+int hyp_domain_socket_open(struct hyp *h, struct hyp_domain *d);
+void hyp_domain_socket_close(struct hyp *h, struct hyp_domain *d);
+
+/* domain.c */
+struct hyp_domain *hyp_domain_get(struct hyp *h, uint32_t domid);
+int hyp_domain_create(struct hyp *h, uint32_t flags, const char *name,
+		      uint64_t memory_kb, uint32_t vcpus,
+		      uint32_t *ret_domid);
+int hyp_domain_pause(struct hyp *h, uint32_t domid);
+int hyp_domain_unpause(struct hyp *h, uint32_t domid);
+int hyp_domain_shutdown(struct hyp *h, uint32_t domid, uint32_t reason);
+int hyp_domain_destroy(struct hyp *h, uint32_t domid);
+int hyp_domain_getinfo(struct hyp *h, uint32_t domid,
+		       struct hv_domain_info *ret);
+int hyp_domain_list(struct hyp *h, struct hv_domain_list *ret);
+int hyp_bind_virq_dom_exc(struct hyp *h, uint32_t *ret_port);
+const char *hyp_domain_state_name(uint32_t state);
+
+/* evtchn.c */
+int hyp_evtchn_alloc_unbound(struct hyp *h, uint32_t domid,
+			     uint32_t remote_domid, uint32_t *ret_port);
+int hyp_evtchn_bind_interdomain(struct hyp *h, uint32_t domid,
+				uint32_t remote_domid, uint32_t remote_port,
+				uint32_t *ret_port);
+int hyp_evtchn_bind_pirq(struct hyp *h, uint32_t domid, int pirq,
+			 uint32_t *ret_port);
+int hyp_evtchn_alloc_virq(struct hyp *h, uint32_t domid, uint32_t *ret_port);
+int hyp_evtchn_fd(struct hyp *h, uint32_t domid, uint32_t port, int *ret_fd);
+int hyp_evtchn_send(struct hyp *h, uint32_t domid, uint32_t port);
+int hyp_evtchn_close(struct hyp *h, uint32_t domid, uint32_t port);
+void hyp_evtchn_notify(struct hyp_domain *d, uint32_t port);
+void hyp_evtchn_destroy(struct hyp *h, struct hyp_domain *d);
+
+/* gnttab.c */
+int hyp_gnttab_grant(struct hyp *h, uint32_t domid, uint32_t grantee,
+		     int memfd, bool readonly, uint32_t *ret_gref);
+int hyp_gnttab_map(struct hyp *h, uint32_t domid, uint32_t granter,
+		   uint32_t gref, int *ret_fd, bool *ret_readonly);
+int hyp_gnttab_unmap(struct hyp *h, uint32_t domid, uint32_t granter,
+		     uint32_t gref);
+int hyp_gnttab_end(struct hyp *h, uint32_t domid, uint32_t gref);
+void hyp_gnttab_destroy(struct hyp *h, struct hyp_domain *d);
+
+/* perm.c */
+int hyp_perm_set(struct hyp *h, enum hyp_perm_kind kind, uint32_t domid,
+		 uint64_t first, uint64_t nr, bool allow);
+bool hyp_perm_has(struct hyp *h, enum hyp_perm_kind kind, uint32_t domid,
+		  uint64_t first, uint64_t nr);
+void hyp_perm_clear(struct hyp_domain *d);
+
+/* hostfile.c */
+int hyp_host_parse(struct hyp *h, const char *text, const char *name,
+		   char *err, size_t errlen);
+int hyp_host_load(struct hyp *h, const char *path, char *err, size_t errlen);
+int hyp_host_from_sysfs(struct hyp *h, const char *root, char *err,
+			size_t errlen);
+
+/* pci.c */
+struct hyp_pcidev *hyp_pci_get(struct hyp *h, uint32_t sbdf);
+int hyp_pci_add(struct hyp *h, const struct hyp_pcidev *desc,
+		char *err, size_t errlen);
+void hyp_pci_build_conf(struct hyp_pcidev *p);
+int hyp_pci_list(struct hyp *h, struct hv_pci_list *ret);
+int hyp_pci_info(struct hyp *h, uint32_t sbdf, struct hv_pci_dev *ret);
+int hyp_pci_conf_read(struct hyp *h, uint32_t sbdf, uint32_t offset,
+		      uint32_t size, uint32_t *ret_value);
+int hyp_pci_conf_write(struct hyp *h, uint32_t sbdf, uint32_t offset,
+		       uint32_t size, uint32_t value);
+int hyp_pci_reset(struct hyp *h, uint32_t sbdf);
+int hyp_pci_raise_irq(struct hyp *h, uint32_t sbdf, uint32_t type,
+		      uint32_t entry, uint32_t *ret_delivered);
+int hyp_pci_bar_read(struct hyp *h, uint32_t sbdf, uint32_t bar,
+		     uint64_t offset, uint32_t size, uint64_t *ret_value);
+int hyp_pci_bar_write(struct hyp *h, uint32_t sbdf, uint32_t bar,
+		      uint64_t offset, uint32_t size, uint64_t value);
+uint32_t hyp_conf_get(const struct hyp_pcidev *p, unsigned int off,
+		      unsigned int size);
+void hyp_conf_put(struct hyp_pcidev *p, unsigned int off, unsigned int size,
+		  uint32_t v);
+bool hyp_pci_mem_decoded(const struct hyp_pcidev *p);
+void hyp_pci_free(struct hyp_pcidev *p);
+
+/* iommu.c */
+int hyp_test_assign(struct hyp *h, uint32_t sbdf);
+int hyp_assign(struct hyp *h, uint32_t domid, uint32_t sbdf);
+int hyp_deassign(struct hyp *h, uint32_t domid, uint32_t sbdf);
+void hyp_iommu_release_devices(struct hyp *h, struct hyp_domain *d);
+
+/* irq.c */
+int hyp_map_pirq(struct hyp *h, uint32_t domid, uint32_t type, uint32_t sbdf,
+		 uint32_t entry, int pirq_in, int *ret_pirq);
+int hyp_unmap_pirq(struct hyp *h, uint32_t domid, int pirq);
+int hyp_prepare_msix(struct hyp *h, uint32_t sbdf);
+int hyp_release_msix(struct hyp *h, uint32_t sbdf);
+int hyp_msix_state(struct hyp *h, uint32_t sbdf, struct hv_msix_state *ret);
+void hyp_msix_conf_write(struct hyp_pcidev *p, uint16_t *value);
+void hyp_irq_guest_bind(struct hyp *h, struct hyp_domain *d, int pirq);
+void hyp_irq_guest_unbind(struct hyp *h, struct hyp_domain *d, int pirq);
+void hyp_irq_destroy(struct hyp *h, struct hyp_domain *d);
+
+#endif

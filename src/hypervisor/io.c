@@ -1,0 +1,913 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Sockets, the event loop and message dispatch.  One epoll set holds the
+ * control socket, one listening socket per domain, every connection and a
+ * signalfd; each SOCK_SEQPACKET message is one request (hvproto.h), checked
+ * for length before any copy, answered with one reply.  The dispatch table
+ * says which ops need privilege (the control socket) and which take a
+ * descriptor; a connection on hv/domain/<domid> always acts as <domid>.
+ * Nothing a peer sends ends the daemon: a malformed request gets an error
+ * reply, a broken connection is closed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "hypervisor.h"
+#include "log.h"
+
+struct hyp_conn {
+	struct hyp_conn *next;
+	int fd;
+	uint32_t domid;
+	bool privileged;
+	bool listening;
+	bool dead;
+};
+
+/* One request being served. */
+struct hyp_req {
+	struct hyp *h;
+	uint32_t caller;
+	bool privileged;
+	const void *in;		/* the op's request struct, zero-padded */
+	int fd_in;
+	void *out;		/* reply payload */
+	size_t outlen;
+	int fd_out;		/* sent with the reply, then closed */
+};
+
+enum { OP_PRIV = 1u << 0, OP_FD = 1u << 1 };
+
+typedef int op_fn(struct hyp_req *r);
+
+/* Handlers: unpack, call the model, pack.  Short by design. */
+
+static int op_hello(struct hyp_req *r)
+{
+	const struct hv_hello *in = r->in;
+	struct hv_hello *out = r->out;
+
+	if (in->version != HV_PROTO_VERSION)
+		return -EPROTONOSUPPORT;
+	out->version = HV_PROTO_VERSION;
+	out->domid = r->caller;
+	out->privileged = r->privileged;
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
+static int op_domain_create(struct hyp_req *r)
+{
+	const struct hv_domain_create *in = r->in;
+	struct hv_domain_create *out = r->out;
+	char name[sizeof(in->name) + 1];
+	uint32_t domid;
+	int ret;
+
+	memcpy(name, in->name, sizeof(in->name));
+	name[sizeof(in->name)] = '\0';
+	ret = hyp_domain_create(r->h, in->flags, name, in->memory_kb,
+				in->vcpus, &domid);
+	if (ret < 0)
+		return ret;
+	*out = *in;
+	out->domid = domid;
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
+static int op_domain_unpause(struct hyp_req *r)
+{
+	return hyp_domain_unpause(r->h,
+				  ((const struct hv_domid *)r->in)->domid);
+}
+
+static int op_domain_pause(struct hyp_req *r)
+{
+	return hyp_domain_pause(r->h, ((const struct hv_domid *)r->in)->domid);
+}
+
+static int op_domain_shutdown(struct hyp_req *r)
+{
+	const struct hv_domain_shutdown *in = r->in;
+	uint32_t domid = in->domid;
+
+	if (domid == HV_DOMID_SELF)
+		domid = r->caller;
+	else if (!r->privileged && domid != r->caller)
+		return -EPERM;
+	return hyp_domain_shutdown(r->h, domid, in->reason);
+}
+
+static int op_domain_destroy(struct hyp_req *r)
+{
+	return hyp_domain_destroy(r->h,
+				  ((const struct hv_domid *)r->in)->domid);
+}
+
+static int op_domain_getinfo(struct hyp_req *r)
+{
+	uint32_t domid = ((const struct hv_domid *)r->in)->domid;
+
+	if (domid == HV_DOMID_SELF)
+		domid = r->caller;
+	r->outlen = sizeof(struct hv_domain_info);
+	return hyp_domain_getinfo(r->h, domid, r->out);
+}
+
+static int op_domain_list(struct hyp_req *r)
+{
+	r->outlen = sizeof(struct hv_domain_list);
+	return hyp_domain_list(r->h, r->out);
+}
+
+static int op_bind_virq(struct hyp_req *r)
+{
+	struct hv_evtchn *out = r->out;
+	uint32_t port;
+	int ret, fd;
+
+	ret = hyp_bind_virq_dom_exc(r->h, &port);
+	if (ret < 0)
+		return ret;
+	ret = hyp_evtchn_fd(r->h, 0, port, &fd);
+	if (ret < 0)
+		return ret;
+	r->fd_out = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	memset(out, 0, sizeof(*out));
+	out->port = port;
+	r->outlen = sizeof(*out);
+	return r->fd_out < 0 ? -errno : 0;
+}
+
+static int evtchn_reply(struct hyp_req *r, uint32_t port, int ret)
+{
+	struct hv_evtchn *out = r->out;
+
+	if (ret < 0)
+		return ret;
+	*out = *(const struct hv_evtchn *)r->in;
+	out->port = port;
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
+static int op_evtchn_alloc_unbound(struct hyp_req *r)
+{
+	const struct hv_evtchn *in = r->in;
+	uint32_t port = 0;
+	int ret = hyp_evtchn_alloc_unbound(r->h, r->caller, in->remote_domid,
+					   &port);
+
+	return evtchn_reply(r, port, ret);
+}
+
+static int op_evtchn_bind_interdomain(struct hyp_req *r)
+{
+	const struct hv_evtchn *in = r->in;
+	uint32_t port = 0;
+	int ret = hyp_evtchn_bind_interdomain(r->h, r->caller,
+					      in->remote_domid,
+					      in->remote_port, &port);
+
+	return evtchn_reply(r, port, ret);
+}
+
+static int op_evtchn_bind_pirq(struct hyp_req *r)
+{
+	const struct hv_evtchn *in = r->in;
+	uint32_t port = 0;
+	int ret;
+
+	if (in->pirq > INT32_MAX)
+		return -EINVAL;
+	ret = hyp_evtchn_bind_pirq(r->h, r->caller, (int)in->pirq, &port);
+	return evtchn_reply(r, port, ret);
+}
+
+static int op_evtchn_fd(struct hyp_req *r)
+{
+	const struct hv_evtchn *in = r->in;
+	int fd, ret = hyp_evtchn_fd(r->h, r->caller, in->port, &fd);
+
+	if (ret < 0)
+		return ret;
+	r->fd_out = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (r->fd_out < 0)
+		return -errno;
+	return evtchn_reply(r, in->port, 0);
+}
+
+static int op_evtchn_send(struct hyp_req *r)
+{
+	const struct hv_evtchn *in = r->in;
+
+	return evtchn_reply(r, in->port,
+			    hyp_evtchn_send(r->h, r->caller, in->port));
+}
+
+static int op_evtchn_close(struct hyp_req *r)
+{
+	const struct hv_evtchn *in = r->in;
+
+	return evtchn_reply(r, in->port,
+			    hyp_evtchn_close(r->h, r->caller, in->port));
+}
+
+static int op_gnttab_grant(struct hyp_req *r)
+{
+	const struct hv_grant *in = r->in;
+	struct hv_grant *out = r->out;
+	uint32_t gref;
+	int ret;
+
+	if (r->fd_in < 0)
+		return -EINVAL;
+	ret = hyp_gnttab_grant(r->h, r->caller, in->remote_domid, r->fd_in,
+			       in->readonly != 0, &gref);
+	if (ret < 0)
+		return ret;
+	*out = *in;
+	out->gref = gref;
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
+static int op_gnttab_map(struct hyp_req *r)
+{
+	const struct hv_grant *in = r->in;
+	struct hv_grant *out = r->out;
+	bool ro;
+	int ret = hyp_gnttab_map(r->h, r->caller, in->remote_domid, in->gref,
+				 &r->fd_out, &ro);
+
+	if (ret < 0)
+		return ret;
+	*out = *in;
+	out->readonly = ro;
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
+static int op_gnttab_unmap(struct hyp_req *r)
+{
+	const struct hv_grant *in = r->in;
+
+	return hyp_gnttab_unmap(r->h, r->caller, in->remote_domid, in->gref);
+}
+
+static int op_gnttab_end(struct hyp_req *r)
+{
+	return hyp_gnttab_end(r->h, r->caller,
+			      ((const struct hv_grant *)r->in)->gref);
+}
+
+static int op_pci_list(struct hyp_req *r)
+{
+	r->outlen = sizeof(struct hv_pci_list);
+	return hyp_pci_list(r->h, r->out);
+}
+
+static int op_pci_info(struct hyp_req *r)
+{
+	r->outlen = sizeof(struct hv_pci_dev);
+	return hyp_pci_info(r->h, ((const struct hv_pci_sbdf *)r->in)->sbdf,
+			    r->out);
+}
+
+static int op_pci_conf_read(struct hyp_req *r)
+{
+	const struct hv_pci_conf *in = r->in;
+	struct hv_pci_conf *out = r->out;
+	uint32_t v;
+	int ret = hyp_pci_conf_read(r->h, in->sbdf, in->offset, in->size, &v);
+
+	if (ret < 0)
+		return ret;
+	*out = *in;
+	out->value = v;
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
+static int op_pci_conf_write(struct hyp_req *r)
+{
+	const struct hv_pci_conf *in = r->in;
+
+	return hyp_pci_conf_write(r->h, in->sbdf, in->offset, in->size,
+				  in->value);
+}
+
+static int op_pci_reset(struct hyp_req *r)
+{
+	return hyp_pci_reset(r->h, ((const struct hv_pci_sbdf *)r->in)->sbdf);
+}
+
+static int op_pci_raise_irq(struct hyp_req *r)
+{
+	const struct hv_pci_irq *in = r->in;
+	struct hv_pci_irq *out = r->out;
+	uint32_t delivered;
+	int ret = hyp_pci_raise_irq(r->h, in->sbdf, in->type, in->entry,
+				    &delivered);
+
+	if (ret < 0)
+		return ret;
+	*out = *in;
+	out->delivered = delivered;
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
+static int op_pci_bar_write(struct hyp_req *r)
+{
+	const struct hv_pci_mmio *in = r->in;
+
+	return hyp_pci_bar_write(r->h, in->sbdf, in->bar, in->offset, in->size,
+				 in->value);
+}
+
+static int op_pci_bar_read(struct hyp_req *r)
+{
+	const struct hv_pci_mmio *in = r->in;
+	struct hv_pci_mmio *out = r->out;
+	uint64_t v;
+	int ret = hyp_pci_bar_read(r->h, in->sbdf, in->bar, in->offset,
+				   in->size, &v);
+
+	if (ret < 0)
+		return ret;
+	*out = *in;
+	out->value = v;
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
+static int op_test_assign(struct hyp_req *r)
+{
+	return hyp_test_assign(r->h, ((const struct hv_assign *)r->in)->sbdf);
+}
+
+static int op_assign(struct hyp_req *r)
+{
+	const struct hv_assign *in = r->in;
+
+	return hyp_assign(r->h, in->domid, in->sbdf);
+}
+
+static int op_deassign(struct hyp_req *r)
+{
+	const struct hv_assign *in = r->in;
+
+	return hyp_deassign(r->h, in->domid, in->sbdf);
+}
+
+static int perm_op(struct hyp_req *r, enum hyp_perm_kind kind)
+{
+	const struct hv_perm *in = r->in;
+
+	return hyp_perm_set(r->h, kind, in->domid, in->first, in->nr,
+			    in->allow != 0);
+}
+
+static int op_iomem_permission(struct hyp_req *r)
+{
+	return perm_op(r, HYP_PERM_IOMEM);
+}
+
+static int op_ioport_permission(struct hyp_req *r)
+{
+	return perm_op(r, HYP_PERM_IOPORT);
+}
+
+static int op_irq_permission(struct hyp_req *r)
+{
+	return perm_op(r, HYP_PERM_IRQ);
+}
+
+static int op_map_pirq(struct hyp_req *r)
+{
+	const struct hv_map_pirq *in = r->in;
+	struct hv_map_pirq *out = r->out;
+	int pirq, ret;
+
+	ret = hyp_map_pirq(r->h, in->domid, in->type, in->sbdf, in->entry,
+			   in->pirq < 0 ? -1 : in->pirq, &pirq);
+	if (ret < 0)
+		return ret;
+	*out = *in;
+	out->pirq = pirq;
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
+static int op_unmap_pirq(struct hyp_req *r)
+{
+	const struct hv_map_pirq *in = r->in;
+
+	return hyp_unmap_pirq(r->h, in->domid, in->pirq);
+}
+
+static int op_prepare_msix(struct hyp_req *r)
+{
+	return hyp_prepare_msix(r->h,
+				((const struct hv_pci_sbdf *)r->in)->sbdf);
+}
+
+static int op_release_msix(struct hyp_req *r)
+{
+	return hyp_release_msix(r->h,
+				((const struct hv_pci_sbdf *)r->in)->sbdf);
+}
+
+static int op_msix_state(struct hyp_req *r)
+{
+	r->outlen = sizeof(struct hv_msix_state);
+	return hyp_msix_state(r->h, ((const struct hv_pci_sbdf *)r->in)->sbdf,
+			      r->out);
+}
+
+static const struct hyp_op {
+	uint32_t op;
+	const char *name;
+	op_fn *fn;
+	size_t req;		/* minimum payload */
+	unsigned int flags;
+} ops[] = {
+	{ HV_OP_HELLO, "hello", op_hello, sizeof(struct hv_hello), 0 },
+	{ HV_OP_DOMAIN_CREATE, "domain_create", op_domain_create,
+	  sizeof(struct hv_domain_create), OP_PRIV },
+	{ HV_OP_DOMAIN_UNPAUSE, "domain_unpause", op_domain_unpause,
+	  sizeof(struct hv_domid), OP_PRIV },
+	{ HV_OP_DOMAIN_PAUSE, "domain_pause", op_domain_pause,
+	  sizeof(struct hv_domid), OP_PRIV },
+	{ HV_OP_DOMAIN_SHUTDOWN, "domain_shutdown", op_domain_shutdown,
+	  sizeof(struct hv_domain_shutdown), 0 },
+	{ HV_OP_DOMAIN_DESTROY, "domain_destroy", op_domain_destroy,
+	  sizeof(struct hv_domid), OP_PRIV },
+	{ HV_OP_DOMAIN_GETINFO, "domain_getinfo", op_domain_getinfo,
+	  sizeof(struct hv_domid), OP_PRIV },
+	{ HV_OP_DOMAIN_LIST, "domain_list", op_domain_list, 0, OP_PRIV },
+	{ HV_OP_BIND_VIRQ_DOM_EXC, "bind_virq_dom_exc", op_bind_virq, 0,
+	  OP_PRIV },
+	{ HV_OP_EVTCHN_ALLOC_UNBOUND, "evtchn_alloc_unbound",
+	  op_evtchn_alloc_unbound, sizeof(struct hv_evtchn), 0 },
+	{ HV_OP_EVTCHN_BIND_INTERDOMAIN, "evtchn_bind_interdomain",
+	  op_evtchn_bind_interdomain, sizeof(struct hv_evtchn), 0 },
+	{ HV_OP_EVTCHN_BIND_PIRQ, "evtchn_bind_pirq", op_evtchn_bind_pirq,
+	  sizeof(struct hv_evtchn), 0 },
+	{ HV_OP_EVTCHN_FD, "evtchn_fd", op_evtchn_fd,
+	  sizeof(struct hv_evtchn), 0 },
+	{ HV_OP_EVTCHN_SEND, "evtchn_send", op_evtchn_send,
+	  sizeof(struct hv_evtchn), 0 },
+	{ HV_OP_EVTCHN_CLOSE, "evtchn_close", op_evtchn_close,
+	  sizeof(struct hv_evtchn), 0 },
+	{ HV_OP_GNTTAB_GRANT, "gnttab_grant", op_gnttab_grant,
+	  sizeof(struct hv_grant), OP_FD },
+	{ HV_OP_GNTTAB_MAP, "gnttab_map", op_gnttab_map,
+	  sizeof(struct hv_grant), 0 },
+	{ HV_OP_GNTTAB_UNMAP, "gnttab_unmap", op_gnttab_unmap,
+	  sizeof(struct hv_grant), 0 },
+	{ HV_OP_GNTTAB_END, "gnttab_end", op_gnttab_end,
+	  sizeof(struct hv_grant), 0 },
+	{ HV_OP_PCI_LIST, "pci_list", op_pci_list, 0, 0 },
+	{ HV_OP_PCI_INFO, "pci_info", op_pci_info,
+	  sizeof(struct hv_pci_sbdf), 0 },
+	{ HV_OP_PCI_CONF_READ, "pci_conf_read", op_pci_conf_read,
+	  sizeof(struct hv_pci_conf), OP_PRIV },
+	{ HV_OP_PCI_CONF_WRITE, "pci_conf_write", op_pci_conf_write,
+	  sizeof(struct hv_pci_conf), OP_PRIV },
+	{ HV_OP_PCI_RESET, "pci_reset", op_pci_reset,
+	  sizeof(struct hv_pci_sbdf), OP_PRIV },
+	{ HV_OP_PCI_RAISE_IRQ, "pci_raise_irq", op_pci_raise_irq,
+	  sizeof(struct hv_pci_irq), OP_PRIV },
+	{ HV_OP_PCI_BAR_WRITE, "pci_bar_write", op_pci_bar_write,
+	  sizeof(struct hv_pci_mmio), OP_PRIV },
+	{ HV_OP_PCI_BAR_READ, "pci_bar_read", op_pci_bar_read,
+	  sizeof(struct hv_pci_mmio), OP_PRIV },
+	{ HV_OP_TEST_ASSIGN, "test_assign", op_test_assign,
+	  sizeof(struct hv_assign), OP_PRIV },
+	{ HV_OP_ASSIGN, "assign", op_assign, sizeof(struct hv_assign),
+	  OP_PRIV },
+	{ HV_OP_DEASSIGN, "deassign", op_deassign, sizeof(struct hv_assign),
+	  OP_PRIV },
+	{ HV_OP_IOMEM_PERMISSION, "iomem_permission", op_iomem_permission,
+	  sizeof(struct hv_perm), OP_PRIV },
+	{ HV_OP_IOPORT_PERMISSION, "ioport_permission", op_ioport_permission,
+	  sizeof(struct hv_perm), OP_PRIV },
+	{ HV_OP_IRQ_PERMISSION, "irq_permission", op_irq_permission,
+	  sizeof(struct hv_perm), OP_PRIV },
+	{ HV_OP_MAP_PIRQ, "map_pirq", op_map_pirq, sizeof(struct hv_map_pirq),
+	  OP_PRIV },
+	{ HV_OP_UNMAP_PIRQ, "unmap_pirq", op_unmap_pirq,
+	  sizeof(struct hv_map_pirq), OP_PRIV },
+	{ HV_OP_PREPARE_MSIX, "prepare_msix", op_prepare_msix,
+	  sizeof(struct hv_pci_sbdf), OP_PRIV },
+	{ HV_OP_RELEASE_MSIX, "release_msix", op_release_msix,
+	  sizeof(struct hv_pci_sbdf), OP_PRIV },
+	{ HV_OP_MSIX_STATE, "msix_state", op_msix_state,
+	  sizeof(struct hv_pci_sbdf), OP_PRIV },
+};
+
+static const struct hyp_op *op_find(uint32_t op)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (ops[i].op == op)
+			return &ops[i];
+	return NULL;
+}
+
+/*
+ * One request -> one reply (always written to reply/ret_replen).  fd_in is
+ * consumed; *ret_fd (owned by the caller) is sent with the reply or -1.
+ */
+int hyp_dispatch(struct hyp *h, uint32_t caller, bool privileged,
+		 const void *msg, size_t len, int fd_in,
+		 void *reply, size_t *ret_replen, int *ret_fd)
+{
+	union {
+		char b[HV_MSG_MAX];
+		uint64_t align;
+	} in, out;
+	struct hv_msg m = { 0 }, rm;
+	const struct hyp_op *op = NULL;
+	struct hyp_req r = {
+		.h = h, .caller = caller, .privileged = privileged,
+		.in = in.b, .fd_in = fd_in, .out = out.b, .fd_out = -1,
+	};
+	int ret;
+
+	*ret_fd = -1;
+	memset(in.b, 0, sizeof(in.b));
+	if (len < sizeof(m)) {
+		memcpy(&m, msg, len);
+		ret = -EINVAL;
+		goto reply;
+	}
+	memcpy(&m, msg, sizeof(m));
+	if (m.len != len - sizeof(m) || len > HV_MSG_MAX) {
+		ret = -EINVAL;
+		goto reply;
+	}
+	op = op_find(m.op);
+	if (!op) {
+		ret = -ENOSYS;
+		goto reply;
+	}
+	if (m.len < op->req) {
+		ret = -EINVAL;
+		goto reply;
+	}
+	if (op->flags & OP_PRIV && !privileged) {
+		ret = -EPERM;
+		goto reply;
+	}
+	memcpy(in.b, (const char *)msg + sizeof(m), m.len);
+	if (!(op->flags & OP_FD) && fd_in >= 0) {
+		close(fd_in);
+		r.fd_in = fd_in = -1;
+	}
+	ret = op->fn(&r);
+reply:
+	if (ret < 0) {
+		log_debug("domain %u: %s (op %u): %s", caller,
+			  op ? op->name : "?", m.op, strerror(-ret));
+		r.outlen = 0;
+		if (r.fd_out >= 0)
+			close(r.fd_out);
+		r.fd_out = -1;
+	}
+	if (fd_in >= 0)
+		close(fd_in);
+	rm = (struct hv_msg){ .op = m.op, .seq = m.seq, .ret = ret,
+			      .len = (uint32_t)r.outlen };
+	memcpy(reply, &rm, sizeof(rm));
+	memcpy((char *)reply + sizeof(rm), out.b, r.outlen);
+	*ret_replen = sizeof(rm) + r.outlen;
+	*ret_fd = r.fd_out;
+	return ret;
+}
+
+/* Sockets ----------------------------------------------------------------- */
+
+static int epoll_add(struct hyp *h, int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	return epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static struct hyp_conn *conn_new(struct hyp *h, int fd, uint32_t domid,
+				 bool privileged, bool listening)
+{
+	struct hyp_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->domid = domid;
+	c->privileged = privileged;
+	c->listening = listening;
+	if (epoll_add(h, fd, c) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->next = h->conns;
+	h->conns = c;
+	return c;
+}
+
+static void conn_kill(struct hyp_conn *c)
+{
+	if (c->dead)
+		return;
+	close(c->fd);		/* also leaves the epoll set */
+	c->fd = -1;
+	c->dead = true;
+}
+
+static void conns_sweep(struct hyp *h)
+{
+	struct hyp_conn **pp = &h->conns, *c;
+
+	while ((c = *pp)) {
+		if (c->dead) {
+			*pp = c->next;
+			free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+static int listen_on(const char *path, int *ret_fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 64) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int hyp_domain_socket_open(struct hyp *h, struct hyp_domain *d)
+{
+	char path[4096];
+	int fd, r;
+
+	if (!h->rundir)
+		return 0;
+	snprintf(path, sizeof(path), "%s/hv/domain/%u", h->rundir, d->domid);
+	r = listen_on(path, &fd);
+	if (r < 0) {
+		log_err("%s: cannot listen: %s", path, strerror(-r));
+		return r;
+	}
+	d->sock_path = strdup(path);
+	if (!d->sock_path || !conn_new(h, fd, d->domid, false, true)) {
+		close(fd);
+		unlink(path);
+		free(d->sock_path);
+		d->sock_path = NULL;
+		return -ENOMEM;
+	}
+	d->listen_fd = fd;
+	return 0;
+}
+
+/* The domain is going: its socket and every connection through it. */
+void hyp_domain_socket_close(struct hyp *h, struct hyp_domain *d)
+{
+	struct hyp_conn *c;
+
+	for (c = h->conns; c; c = c->next)
+		if (!c->privileged && c->domid == d->domid)
+			conn_kill(c);
+	if (d->sock_path)
+		unlink(d->sock_path);
+	free(d->sock_path);
+	d->sock_path = NULL;
+	d->listen_fd = -1;
+}
+
+static int mkdir_p(const char *path)
+{
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int hyp_listen(struct hyp *h, const char *rundir)
+{
+	char path[4096];
+	sigset_t mask;
+	int r;
+
+	h->rundir = strdup(rundir);
+	if (!h->rundir)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/hv", rundir);
+	if ((r = mkdir_p(rundir)) < 0 || (r = mkdir_p(path)) < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/hv/domain", rundir);
+	if ((r = mkdir_p(path)) < 0)
+		return r;
+	h->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (h->epfd < 0)
+		return -errno;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	h->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (h->sigfd < 0)
+		return -errno;
+	if ((r = epoll_add(h, h->sigfd, NULL)) < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/hv/control", rundir);
+	r = listen_on(path, &h->control_fd);
+	if (r < 0)
+		return r;
+	h->control_path = strdup(path);
+	if (!h->control_path || !conn_new(h, h->control_fd, 0, true, true))
+		return -ENOMEM;
+	return 0;
+}
+
+static void conn_accept(struct hyp *h, struct hyp_conn *l)
+{
+	int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("accept: %m");
+		return;
+	}
+	if (!conn_new(h, fd, l->domid, l->privileged, false)) {
+		log_warn("out of memory: connection refused");
+		close(fd);
+	}
+}
+
+#define MAX_FDS 4
+
+static void conn_serve(struct hyp *h, struct hyp_conn *c)
+{
+	static union {
+		char b[HV_MSG_MAX];
+		uint64_t align;
+	} in, out;
+	union {
+		struct cmsghdr c;
+		char b[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+	} u;
+	struct iovec iov = { .iov_base = in.b, .iov_len = sizeof(in.b) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.b, .msg_controllen = sizeof(u.b),
+	};
+	struct iovec oiov = { .iov_base = out.b };
+	struct msghdr omh = { .msg_iov = &oiov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	int fd_in = -1, fd_out = -1, fds[MAX_FDS], ret;
+	size_t replen, i, nfds;
+	ssize_t n;
+
+	n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
+		for (i = 0; i < nfds; i++) {
+			if (fd_in < 0)
+				fd_in = fds[i];
+			else
+				close(fds[i]);	/* one descriptor per request */
+		}
+	}
+	if (n <= 0) {
+		if (fd_in >= 0)
+			close(fd_in);
+		conn_kill(c);
+		return;
+	}
+	if (mh.msg_flags & MSG_TRUNC)
+		n = HV_MSG_MAX + 1;	/* too long: dispatch says -EINVAL */
+	ret = hyp_dispatch(h, c->domid, c->privileged, in.b,
+			   (size_t)n > sizeof(in.b) ? sizeof(in.b) + 1 :
+			   (size_t)n, fd_in, out.b, &replen, &fd_out);
+	(void)ret;
+	oiov.iov_len = replen;
+	if (fd_out >= 0) {
+		memset(&u, 0, sizeof(u));
+		omh.msg_control = u.b;
+		omh.msg_controllen = CMSG_SPACE(sizeof(int));
+		cm = CMSG_FIRSTHDR(&omh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd_out, sizeof(int));
+	}
+	if (!c->dead &&
+	    sendmsg(c->fd, &omh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		log_debug("domain %u: reply lost (%m): connection closed",
+			  c->domid);
+		conn_kill(c);
+	}
+	if (fd_out >= 0)
+		close(fd_out);
+}
+
+int hyp_run(struct hyp *h)
+{
+	struct epoll_event evs[32];
+	int n, i;
+
+	while (!h->stop) {
+		n = epoll_wait(h->epfd, evs, 32, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (i = 0; i < n && !h->stop; i++) {
+			struct hyp_conn *c = evs[i].data.ptr;
+
+			if (!c) {
+				struct signalfd_siginfo si;
+
+				if (read(h->sigfd, &si, sizeof(si)) > 0) {
+					log_info("signal %u: stopping",
+						 si.ssi_signo);
+					h->stop = true;
+				}
+				continue;
+			}
+			if (c->dead)
+				continue;
+			if (c->listening)
+				conn_accept(h, c);
+			else if (evs[i].events & EPOLLIN)
+				conn_serve(h, c);
+			else
+				conn_kill(c);	/* hang-up, error */
+		}
+		conns_sweep(h);
+	}
+	return 0;
+}
+
+void hyp_unlisten(struct hyp *h)
+{
+	struct hyp_conn *c;
+	uint32_t i;
+
+	for (c = h->conns; c; c = c->next)
+		conn_kill(c);
+	conns_sweep(h);
+	for (i = 0; i < HYP_DOMID_MAX; i++)
+		if (h->dom[i] && h->dom[i]->sock_path) {
+			unlink(h->dom[i]->sock_path);
+			free(h->dom[i]->sock_path);
+			h->dom[i]->sock_path = NULL;
+		}
+	if (h->control_path) {
+		unlink(h->control_path);
+		free(h->control_path);
+		h->control_path = NULL;
+	}
+	h->control_fd = -1;
+	if (h->sigfd >= 0)
+		close(h->sigfd);
+	if (h->epfd >= 0)
+		close(h->epfd);
+	h->sigfd = h->epfd = -1;
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IOMMU ownership of host devices.  A device is owned by exactly one of
+ * dom0 (the hardware domain, at boot), DOMID_IO (quarantine) or one domU.
+ *
+ * Errors as Xen 4.17's iommu_do_pci_domctl: test-assign -EINVAL when the
+ * device is unknown or owned by a domU; assign -EOPNOTSUPP when the domain
+ * has no IOMMU context (created without passthrough), -ENODEV unknown,
+ * -EBUSY owned by a domU, -EBUSY while the MSI-X function mask is still set
+ * in hardware (pci_reset_msix_state: "device hasn't been reset properly");
+ * on success host_maskall and guest_maskall are cleared.
+ *
+ * Deassign follows Xen 4.17's default build (CONFIG_IOMMU_QUARANTINE_BASIC,
+ * iommu=quarantine): a device leaving a domU goes to DOMID_IO; leaving
+ * DOMID_IO it returns to dom0 (what `xl pci-assignable-remove` does).
+ * With --no-quarantine (iommu=no-quarantine) it returns to dom0 unless it
+ * was explicitly quarantined before.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "hypervisor.h"
+#include "log.h"
+
+static bool owned_by_domu(const struct hyp_pcidev *p)
+{
+	return p->info.owner != 0 && p->info.owner != HV_DOMID_IO;
+}
+
+int hyp_test_assign(struct hyp *h, uint32_t sbdf)
+{
+	struct hyp_pcidev *p = hyp_pci_get(h, sbdf);
+
+	if (!p || owned_by_domu(p))
+		return -EINVAL;	/* "already assigned, or non-existent" */
+	return 0;
+}
+
+int hyp_assign(struct hyp *h, uint32_t domid, uint32_t sbdf)
+{
+	struct hyp_domain *d = NULL;
+	struct hyp_pcidev *p;
+	char bdf[16];
+
+	if (domid != HV_DOMID_IO) {
+		d = hyp_domain_get(h, domid);
+		if (!d)
+			return -ESRCH;
+		if (!(d->flags & HV_DOMF_PASSTHROUGH))
+			return -EOPNOTSUPP;
+		if (d->state == HV_DOM_DYING)
+			return -EINVAL;
+	}
+	p = hyp_pci_get(h, sbdf);
+	if (!p)
+		return -ENODEV;
+	hv_format_bdf(sbdf, bdf, sizeof(bdf));
+	if (owned_by_domu(p)) {
+		log_warn("%s: assign to domain %u refused: owned by domain %u",
+			 bdf, domid, p->info.owner);
+		return -EBUSY;
+	}
+	if (p->info.has_msix) {
+		if (hyp_conf_get(p, p->msix_pos + 2u, 2) & MSIX_FLAGS_MASKALL) {
+			log_warn("%s: MSI-X mask-all still set: device hasn't "
+				 "been reset properly (reset it, then assign)",
+				 bdf);
+			return -EBUSY;
+		}
+		p->host_maskall = false;
+		p->guest_maskall = false;
+	}
+	if (domid == HV_DOMID_IO)
+		p->quarantine = true;
+	log_info("%s: assigned to domain %u (was %u)", bdf, domid,
+		 p->info.owner);
+	p->info.owner = domid;
+	return 0;
+}
+
+static void deassign(struct hyp *h, struct hyp_pcidev *p)
+{
+	uint32_t target = 0;
+	char bdf[16];
+
+	if ((p->quarantine || h->quarantine) && p->info.owner != HV_DOMID_IO)
+		target = HV_DOMID_IO;
+	hv_format_bdf(p->info.sbdf, bdf, sizeof(bdf));
+	log_info("%s: deassigned from domain %u to %s", bdf, p->info.owner,
+		 target == HV_DOMID_IO ? "quarantine (DOMID_IO)" : "dom0");
+	p->info.owner = target;
+}
+
+int hyp_deassign(struct hyp *h, uint32_t domid, uint32_t sbdf)
+{
+	struct hyp_pcidev *p;
+
+	if (domid != HV_DOMID_IO && !hyp_domain_get(h, domid))
+		return -ESRCH;
+	p = hyp_pci_get(h, sbdf);
+	if (!p || p->info.owner != domid)
+		return -ENODEV;
+	deassign(h, p);
+	return 0;
+}
+
+/* pci_release_devices at domain death. */
+void hyp_iommu_release_devices(struct hyp *h, struct hyp_domain *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->npci; i++)
+		if (h->pci[i]->info.owner == d->domid)
+			deassign(h, h->pci[i]);
+}

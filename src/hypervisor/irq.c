@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: MIT
+/*
+ * PIRQs and MSI/MSI-X state, as Xen 4.17 keeps them (hv-dm.md part B).
+ *
+ * Per device: used_entries = mapped MSI-X vectors + 1 if prepared;
+ * host_maskall (set by the hypervisor when it must mask a vector but the
+ * device does not decode memory, so the table cannot be written);
+ * guest_maskall (what the owner last wrote to MASKALL).  The hardware
+ * MASKALL bit is host_maskall || guest_maskall whenever the hypervisor
+ * writes Message Control.  Assignment clears both flags, and is refused
+ * while the hardware bit is still set (iommu.c).
+ *
+ * Worked example (seed 003): a guest's vector is mapped and bound; its
+ * domain is destroyed after the device stopped decoding memory; closing
+ * the port and unmapping the pirq cannot write the table, so host_maskall
+ * and MASKALL are set; the next assignment fails with -EBUSY until a
+ * reset clears MASKALL in config space.
+ *
+ * map_pirq also does what dom0 Linux's MSI core does around the hypercall
+ * (the model has no dom0 kernel): it sets MSI/MSI-X Enable and clears the
+ * function mask (guest_maskall) after mapping, and the last explicit unmap
+ * clears Enable again.  Vectors start masked in the table and are unmasked
+ * when an event channel binds the pirq (Xen's irq startup), masked again
+ * at unbind.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "hypervisor.h"
+#include "log.h"
+
+static uint16_t msix_ctl(const struct hyp_pcidev *p)
+{
+	return (uint16_t)hyp_conf_get(p, p->msix_pos + 2u, 2);
+}
+
+static void msix_ctl_put(struct hyp_pcidev *p, uint16_t v)
+{
+	hyp_conf_put(p, p->msix_pos + 2u, 2, v);
+}
+
+/* Write Message Control as Xen does: MASKALL = host || guest. */
+static void msix_ctl_sync(struct hyp_pcidev *p, uint16_t ctl)
+{
+	if (p->host_maskall || p->guest_maskall)
+		ctl |= MSIX_FLAGS_MASKALL;
+	else
+		ctl &= ~MSIX_FLAGS_MASKALL;
+	msix_ctl_put(p, ctl);
+}
+
+/* pci_msi_conf_write_intercept for a Message Control write by the owner. */
+void hyp_msix_conf_write(struct hyp_pcidev *p, uint16_t *value)
+{
+	p->guest_maskall = *value & MSIX_FLAGS_MASKALL;
+	if (p->host_maskall)
+		*value |= MSIX_FLAGS_MASKALL;
+}
+
+static struct hyp_pcidev *pirq_dev(struct hyp *h, const struct hyp_pirq *pi)
+{
+	return pi->type == HV_IRQ_INTX ? NULL : hyp_pci_get(h, pi->sbdf);
+}
+
+/* msi_set_mask_bit for an MSI-X vector. */
+static void msix_mask(struct hyp_pcidev *p, uint32_t entry, bool mask)
+{
+	char bdf[16];
+
+	if (hyp_pci_mem_decoded(p)) {
+		if (mask)
+			p->msix_tab[entry].ctrl |= MSIX_ENTRY_CTRL_MASKBIT;
+		else
+			p->msix_tab[entry].ctrl &= ~MSIX_ENTRY_CTRL_MASKBIT;
+		return;
+	}
+	if (!mask)
+		return;
+	hv_format_bdf(p->info.sbdf, bdf, sizeof(bdf));
+	log_warn("%s: cannot mask MSI-X entry %u (memory decoding off): "
+		 "masking the whole function (host_maskall)", bdf, entry);
+	p->host_maskall = true;
+	msix_ctl_sync(p, msix_ctl(p));
+}
+
+void hyp_irq_guest_bind(struct hyp *h, struct hyp_domain *d, int pirq)
+{
+	struct hyp_pirq *pi = &d->pirqs[pirq];
+	struct hyp_pcidev *p = pirq_dev(h, pi);
+
+	if (p && pi->type == HV_IRQ_MSIX)
+		msix_mask(p, pi->entry, false);
+}
+
+void hyp_irq_guest_unbind(struct hyp *h, struct hyp_domain *d, int pirq)
+{
+	struct hyp_pirq *pi = &d->pirqs[pirq];
+	struct hyp_pcidev *p = pirq_dev(h, pi);
+
+	if (p && pi->type == HV_IRQ_MSIX)
+		msix_mask(p, pi->entry, true);
+}
+
+static int pirq_alloc(struct hyp_domain *d, uint32_t type, uint32_t gsi,
+		      int want)
+{
+	int q;
+
+	if (want >= 0)
+		return (uint32_t)want < HYP_NR_PIRQS && !d->pirqs[want].in_use ?
+		       want : -EBUSY;
+	if (type == HV_IRQ_INTX) {
+		if (gsi < HYP_PIRQ_GSI_MAX && !d->pirqs[gsi].in_use)
+			return (int)gsi;
+		for (q = 16; q < (int)HYP_PIRQ_GSI_MAX; q++)
+			if (!d->pirqs[q].in_use)
+				return q;
+		return -ENOSPC;
+	}
+	/* MSI pirqs from the top down, as Xen's get_free_pirq does. */
+	for (q = HYP_NR_PIRQS - 1; q >= (int)HYP_PIRQ_GSI_MAX; q--)
+		if (!d->pirqs[q].in_use)
+			return q;
+	return -ENOSPC;
+}
+
+static int map_vector(struct hyp *h, struct hyp_domain *d,
+		      struct hyp_pcidev *p, uint32_t type, uint32_t entry,
+		      int want, int *ret_pirq)
+{
+	struct hyp_vecmap *vm;
+	uint16_t ctl;
+	int q;
+
+	if (p->info.owner != d->domid)
+		return -ENODEV;
+	if (type == HV_IRQ_MSI) {
+		if (!p->msi_vectors)
+			return -ENODEV;
+		if (entry >= p->msi_vectors)
+			return -EINVAL;
+		vm = &p->msi_map[entry];
+	} else {
+		if (!p->info.has_msix)
+			return -ENODEV;
+		if (entry >= p->info.msix_entries)
+			return -EINVAL;
+		/* msix_capability_init: the table must be reachable. */
+		if (!hyp_pci_mem_decoded(p))
+			return -ENXIO;
+		vm = &p->msix_map[entry];
+	}
+	if (vm->pirq >= 0) {
+		if (vm->domid != d->domid || (want >= 0 && want != vm->pirq))
+			return -EBUSY;
+		*ret_pirq = vm->pirq;	/* remapping the same pair: fine */
+		return 0;
+	}
+	q = pirq_alloc(d, type, 0, want);
+	if (q < 0)
+		return q;
+	d->pirqs[q] = (struct hyp_pirq){
+		.in_use = true, .type = (uint8_t)type, .sbdf = p->info.sbdf,
+		.entry = entry,
+	};
+	vm->domid = d->domid;
+	vm->pirq = q;
+	if (type == HV_IRQ_MSI) {
+		unsigned int n = 0;
+
+		while ((1u << n) <= entry)
+			n++;
+		ctl = (uint16_t)hyp_conf_get(p, p->msi_pos + 2u, 2);
+		if ((unsigned int)((ctl & MSI_FLAGS_QSIZE) >> 4) < n)
+			ctl = (uint16_t)((ctl & ~MSI_FLAGS_QSIZE) | n << 4);
+		hyp_conf_put(p, p->msi_pos + 2u, 2, ctl | MSI_FLAGS_ENABLE);
+	} else {
+		if (p->used_entries == 0)
+			p->host_maskall = false;	/* first user */
+		p->used_entries++;
+		p->msix_tab[entry].addr_lo = 0xfee00000u;
+		p->msix_tab[entry].addr_hi = 0;
+		p->msix_tab[entry].data = (uint32_t)q;
+		p->msix_tab[entry].ctrl |= MSIX_ENTRY_CTRL_MASKBIT;
+		/* dom0's MSI core: Enable, then clear the function mask. */
+		p->guest_maskall = false;
+		msix_ctl_sync(p, msix_ctl(p) | MSIX_FLAGS_ENABLE);
+	}
+	*ret_pirq = q;
+	return 0;
+}
+
+int hyp_map_pirq(struct hyp *h, uint32_t domid, uint32_t type, uint32_t sbdf,
+		 uint32_t entry, int pirq_in, int *ret_pirq)
+{
+	struct hyp_domain *d;
+	struct hyp_pcidev *p;
+	char bdf[16];
+	int q, r, i;
+
+	if (domid == HV_DOMID_SELF)
+		domid = 0;
+	d = hyp_domain_get(h, domid);
+	if (!d)
+		return -ESRCH;
+	if (pirq_in < -1 || pirq_in >= (int)HYP_NR_PIRQS)
+		return -EINVAL;
+	p = hyp_pci_get(h, sbdf);
+	if (!p)
+		return -ENODEV;
+	hv_format_bdf(sbdf, bdf, sizeof(bdf));
+	switch (type) {
+	case HV_IRQ_INTX:
+		if (!p->info.intx_pin)
+			return -EINVAL;	/* no INTx, no GSI */
+		for (i = 0; i < (int)HYP_NR_PIRQS; i++)
+			if (d->pirqs[i].in_use &&
+			    d->pirqs[i].type == HV_IRQ_INTX &&
+			    d->pirqs[i].gsi == p->info.gsi) {
+				if (pirq_in >= 0 && pirq_in != i)
+					return -EBUSY;
+				*ret_pirq = i;
+				return 0;
+			}
+		q = pirq_alloc(d, type, p->info.gsi, pirq_in);
+		if (q < 0)
+			return q;
+		d->pirqs[q] = (struct hyp_pirq){
+			.in_use = true, .type = HV_IRQ_INTX, .sbdf = sbdf,
+			.gsi = p->info.gsi,
+		};
+		break;
+	case HV_IRQ_MSI:
+	case HV_IRQ_MSIX:
+		r = map_vector(h, d, p, type, entry, pirq_in, &q);
+		if (r < 0)
+			return r;
+		break;
+	default:
+		return -EINVAL;
+	}
+	/* map_domain_pirq grants the domain access to the pirq. */
+	hyp_perm_set(h, HYP_PERM_IRQ, domid, (uint64_t)q, 1, true);
+	log_info("%s: %s entry %u -> domain %u pirq %d", bdf,
+		 type == HV_IRQ_INTX ? "INTx" : type == HV_IRQ_MSI ? "MSI" :
+		 "MSI-X", entry, domid, q);
+	*ret_pirq = q;
+	return 0;
+}
+
+static bool msix_any_mapped(const struct hyp_pcidev *p)
+{
+	return p->used_entries > (p->prepared ? 1u : 0u);
+}
+
+/*
+ * unmap_domain_pirq: force-unbind a bound event channel, disable the
+ * vector (__pci_disable_msix), drop the irq permission.  explicit: the
+ * owner's own unmap (dom0's MSI core clears Enable with the last vector);
+ * not explicit: the hypervisor cleaning up a dead domain.
+ */
+static void unmap_one(struct hyp *h, struct hyp_domain *d, int q,
+		      bool explicit)
+{
+	struct hyp_pirq *pi = &d->pirqs[q];
+	struct hyp_pcidev *p = pirq_dev(h, pi);
+	uint16_t ctl;
+	bool maskall;
+
+	if (pi->port) {
+		log_warn("domain %u: forcing unbind of pirq %d (port %u)",
+			 d->domid, q, pi->port);
+		hyp_irq_guest_unbind(h, d, q);
+		d->ports[pi->port].pirq = -1;
+		pi->port = 0;
+	}
+	if (p && pi->type == HV_IRQ_MSIX && p->msix_map[pi->entry].pirq == q &&
+	    p->msix_map[pi->entry].domid == d->domid) {
+		ctl = msix_ctl(p);
+		maskall = p->host_maskall;
+		if (hyp_pci_mem_decoded(p)) {
+			p->msix_tab[pi->entry].ctrl |= MSIX_ENTRY_CTRL_MASKBIT;
+		} else if (!(ctl & MSIX_FLAGS_MASKALL)) {
+			log_warn("cannot disable pirq %d: masking MSI-X of "
+				 "%04x:%02x:%02x.%x (memory decoding off)", q,
+				 HV_SBDF_SEG(pi->sbdf), HV_SBDF_BUS(pi->sbdf),
+				 HV_SBDF_DEV(pi->sbdf), HV_SBDF_FN(pi->sbdf));
+			maskall = true;
+		}
+		p->host_maskall = maskall;
+		p->msix_map[pi->entry].pirq = -1;
+		if (p->used_entries)
+			p->used_entries--;
+		if (explicit && !msix_any_mapped(p))
+			ctl &= ~MSIX_FLAGS_ENABLE;
+		msix_ctl_sync(p, ctl);
+	} else if (p && pi->type == HV_IRQ_MSI &&
+		   p->msi_map[pi->entry].pirq == q &&
+		   p->msi_map[pi->entry].domid == d->domid) {
+		unsigned int i, left = 0;
+
+		p->msi_map[pi->entry].pirq = -1;
+		for (i = 0; i < p->msi_vectors; i++)
+			left += p->msi_map[i].pirq >= 0;
+		if (explicit && !left)
+			hyp_conf_put(p, p->msi_pos + 2u, 2,
+				     hyp_conf_get(p, p->msi_pos + 2u, 2) &
+				     ~MSI_FLAGS_ENABLE);
+	}
+	*pi = (struct hyp_pirq){ 0 };
+	hyp_perm_set(h, HYP_PERM_IRQ, d->domid, (uint64_t)q, 1, false);
+}
+
+int hyp_unmap_pirq(struct hyp *h, uint32_t domid, int pirq)
+{
+	struct hyp_domain *d;
+
+	if (domid == HV_DOMID_SELF)
+		domid = 0;
+	d = hyp_domain_get(h, domid);
+	if (!d)
+		return -ESRCH;
+	if (pirq < 0 || (uint32_t)pirq >= HYP_NR_PIRQS ||
+	    !d->pirqs[pirq].in_use)
+		return -EINVAL;
+	unmap_one(h, d, pirq, true);
+	log_info("domain %u: pirq %d unmapped", domid, pirq);
+	return 0;
+}
+
+/* free_domain_pirqs: whatever the dead domain left mapped. */
+void hyp_irq_destroy(struct hyp *h, struct hyp_domain *d)
+{
+	uint32_t q;
+
+	for (q = 0; q < HYP_NR_PIRQS; q++)
+		if (d->pirqs[q].in_use)
+			unmap_one(h, d, (int)q, false);
+}
+
+static int msix_dev(struct hyp *h, uint32_t sbdf, struct hyp_pcidev **ret)
+{
+	struct hyp_pcidev *p = hyp_pci_get(h, sbdf);
+
+	if (!p || !p->info.has_msix)
+		return -ENODEV;
+	*ret = p;
+	return 0;
+}
+
+int hyp_prepare_msix(struct hyp *h, uint32_t sbdf)
+{
+	struct hyp_pcidev *p;
+	int r = msix_dev(h, sbdf, &p);
+
+	if (r < 0)
+		return r;
+	if (p->used_entries != 0)
+		return -EBUSY;
+	if (!hyp_pci_mem_decoded(p))
+		return -ENXIO;
+	p->host_maskall = false;	/* msix_capability_init, first user */
+	p->used_entries = 1;
+	p->prepared = true;
+	msix_ctl_sync(p, msix_ctl(p));
+	return 0;
+}
+
+int hyp_release_msix(struct hyp *h, uint32_t sbdf)
+{
+	struct hyp_pcidev *p;
+	int r = msix_dev(h, sbdf, &p);
+
+	if (r < 0)
+		return r;
+	if (p->used_entries != 1 || !p->prepared)
+		return -EBUSY;
+	p->used_entries = 0;
+	p->prepared = false;
+	return 0;
+}
+
+int hyp_msix_state(struct hyp *h, uint32_t sbdf, struct hv_msix_state *ret)
+{
+	struct hyp_pcidev *p;
+	uint16_t ctl;
+	int r = msix_dev(h, sbdf, &p);
+
+	if (r < 0)
+		return r;
+	ctl = msix_ctl(p);
+	*ret = (struct hv_msix_state){
+		.sbdf = sbdf,
+		.used_entries = p->used_entries,
+		.prepared = p->prepared,
+		.host_maskall = p->host_maskall,
+		.guest_maskall = p->guest_maskall,
+		.hw_maskall = !!(ctl & MSIX_FLAGS_MASKALL),
+		.hw_enable = !!(ctl & MSIX_FLAGS_ENABLE),
+	};
+	return 0;
+}
