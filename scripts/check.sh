@@ -31,24 +31,31 @@ for b in "$build" "$asan"; do
 	count "$b" "$b"
 done
 
-echo "== fuzzing fuzz-wire for ${fuzz_seconds}s"
-if [ -x "$fuzz/tests/fuzz/fuzz-wire" ]; then
+# Each libFuzzer target with its seed corpus, for a bounded time.
+fuzz_one() { # target corpus seconds
+	local bin="$fuzz/tests/fuzz/$1" work log
+	echo "== fuzzing $1 for ${3}s"
+	if [ ! -x "$bin" ]; then
+		failed=$((failed + 1))
+		failures+=("$1 was not built")
+		return
+	fi
 	work=$(mktemp -d)
-	cp tests/fuzz/corpus/* "$work/"
-	if "$fuzz/tests/fuzz/fuzz-wire" -max_total_time="$fuzz_seconds" \
-		-print_final_stats=1 "$work" >"$work.log" 2>&1; then
+	log=$(mktemp)
+	cp "$2"/* "$work/" 2>/dev/null
+	if "$bin" -max_total_time="$3" -print_final_stats=1 "$work" >"$log" 2>&1; then
 		passed=$((passed + 1))
-		grep -E 'stat::number_of_executed_units|cov:' "$work.log" | tail -2
+		grep -E 'stat::number_of_executed_units|DONE' "$log" | tail -2
 	else
 		failed=$((failed + 1))
-		failures+=("fuzz-wire (see the crash below)")
-		tail -40 "$work.log"
+		failures+=("$1 (see the crash above)")
+		tail -40 "$log"
 	fi
-	rm -rf "$work" "$work.log"
-else
-	failed=$((failed + 1))
-	failures+=("fuzz-wire was not built")
-fi
+	rm -rf "$work" "$log"
+}
+fuzz_one fuzz-wire tests/fuzz/corpus "$fuzz_seconds"
+fuzz_one fuzz-spec tests/fuzz/corpus-spec $((fuzz_seconds / 3 + 1))
+fuzz_one fuzz-hv tests/fuzz/corpus-hv $((fuzz_seconds / 3 + 1))
 
 echo "== the real-Xen lab's quick scenario"
 if [ -x lab/lab.sh ]; then

@@ -7,7 +7,7 @@
 # usage: scripts/deps.sh build|check|demo|bench|fuzz ...
 set -eu
 
-pkgs_build="gcc meson ninja-build pkg-config libxen-dev"
+pkgs_build="gcc meson ninja-build pkg-config libxen-dev libyajl-dev"
 pkgs_check="$pkgs_build libcmocka-dev xenstore-utils python3 python3-pyxs clang libclang-rt-14-dev"
 pkgs_demo="$pkgs_build xenstore-utils"
 pkgs_bench="$pkgs_build"

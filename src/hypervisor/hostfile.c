@@ -530,21 +530,32 @@ int hyp_host_parse(struct hyp *h, const char *text, const char *name,
 		.next_io = IO_BASE, .next_gsi = 16,
 	};
 	const char *s = text;
+	unsigned int physical = 0;
 	char line[4096];
 	int r;
 
 	while (*s) {
-		const char *nl = strchr(s, '\n');
-		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		size_t used = 0;
 		char *hash;
 
-		ps.line++;
-		if (len >= sizeof(line))
-			return perr(&ps, "line longer than %zu characters",
-				    sizeof(line) - 1);
-		memcpy(line, s, len);
-		line[len] = '\0';
-		s += len + (nl ? 1 : 0);
+		ps.line = physical + 1;	/* errors name the first line */
+		/* A line ending in a backslash continues on the next. */
+		for (;;) {
+			const char *nl = strchr(s, '\n');
+			size_t len = nl ? (size_t)(nl - s) : strlen(s);
+
+			physical++;
+			if (used + len >= sizeof(line))
+				return perr(&ps, "line longer than %zu "
+					    "characters", sizeof(line) - 1);
+			memcpy(line + used, s, len);
+			used += len;
+			line[used] = '\0';
+			s += len + (nl ? 1 : 0);
+			if (!used || line[used - 1] != '\\' || !nl)
+				break;
+			line[used - 1] = ' ';
+		}
 		hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';

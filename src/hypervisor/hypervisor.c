@@ -29,7 +29,7 @@ static const char usage_text[] =
 "                        from /sys/bus/pci/devices (nothing is written)\n"
 "      --sysfs-root DIR  read devices from DIR instead (implies --from-sysfs)\n"
 "      --no-quarantine   deassigned devices return to dom0, not DOMID_IO\n"
-"                        (Xen's iomem=no-quarantine; default: quarantine)\n"
+"                        (Xen's iommu=no-quarantine; default: quarantine)\n"
 "  -v, --verbose         more log output (repeat for debug)\n"
 "  -h, --help            show this help and exit\n"
 "  -V, --version         show the version and exit\n"

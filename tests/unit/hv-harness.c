@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,6 +70,8 @@ void hvh_start(struct hvh *t, const char *host)
 	t->pid = fork();
 	assert_true(t->pid >= 0);
 	if (t->pid == 0) {
+		/* A failed assertion in the test must not leave a daemon. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(p[0]);
 		child(t, host, p[1]);
 	}

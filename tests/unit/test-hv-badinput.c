@@ -75,7 +75,8 @@ static int raw_call(int fd, uint32_t op, uint32_t seq, const void *payload,
 	struct hv_msg m = { .op = op, .seq = seq, .len = claimed_len }, r;
 
 	memcpy(buf, &m, sizeof(m));
-	memcpy(buf + sizeof(m), payload, plen);
+	if (plen)
+		memcpy(buf + sizeof(m), payload, plen);
 	raw_send(fd, buf, sizeof(m) + plen, NULL, 0);
 	r = raw_reply(fd);
 	assert_int_equal(r.op, op);

@@ -119,6 +119,11 @@ static void test_errors(void **state)
 	expect_error("01:00.1 1234:0002 class=0\n"
 		     "01:00.0 1234:0001 class=0 bar0=4K vfs=2\n", 2,
 		     "described twice");
+	/* Continued lines: the error names the first physical line. */
+	expect_error("# x\n01:00.0 1234:0001 \\\n  class=0 \\\n  bogus=1\n", 2,
+		     "unknown key 'bogus'");
+	expect_error("01:00.0 1234:0001 \\\n class=0\n02:00.0 1:2\n", 3,
+		     "class is missing");
 	expect_error("ff:1f.7 1234:0001 class=0 bar0=4K vfs=2\n", 1,
 		     "beyond bus ff");
 	{

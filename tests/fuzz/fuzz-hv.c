@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target for xpt-hypervisor's two parsers: the host file
+ * (input starting with 'H') and the hypercall protocol (otherwise: a
+ * sequence of messages, each [flags byte][u16 length][message], served
+ * by hyp_dispatch in-process against a small host, privileged when bit 0
+ * of flags is set, as domain 1 otherwise).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hypervisor.h"
+#include "log.h"
+
+static const char host[] =
+	"03:00.0 8086:1572 class=020000 bar0=1M,mem64 bar2=16K,mem64 msix=8 "
+	"msix-bar=2 intx=a vfs=2\n"
+	"02:00.0 10de:1eb8 class=030000 bar0=16M intx=a msi=4 reset=bus\n"
+	"05:00.0 1234:1111 class=ff0000 bar0=8K msix=4 pcie=no reset=none\n";
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char reply[HV_MSG_MAX];
+	struct hyp *h;
+	char err[256];
+	uint32_t d;
+	size_t replen;
+
+	log_init("fuzz-hv", -1);
+	if (hyp_new(&h) < 0)
+		return 0;
+	if (size && data[0] == 'H') {
+		char *text = malloc(size);
+
+		if (text) {
+			memcpy(text, data + 1, size - 1);
+			text[size - 1] = '\0';
+			hyp_host_parse(h, text, "fuzz", err, sizeof(err));
+			free(text);
+		}
+		hyp_free(h);
+		return 0;
+	}
+	if (hyp_host_parse(h, host, "fuzz", err, sizeof(err)) < 0 ||
+	    hyp_domain_create(h, HV_DOMF_PASSTHROUGH, "g", 0, 1, &d) < 0)
+		abort();
+	while (size >= 3) {
+		bool priv = data[0] & 1;
+		size_t len = (size_t)data[1] | (size_t)data[2] << 8;
+		int fd;
+
+		data += 3;
+		size -= 3;
+		if (len > size)
+			len = size;
+		hyp_dispatch(h, priv ? 0 : d, priv, data, len, -1, reply,
+			     &replen, &fd);
+		if (fd >= 0)
+			close(fd);
+		if (replen < sizeof(struct hv_msg) || replen > HV_MSG_MAX)
+			abort();
+		data += len;
+		size -= len;
+	}
+	hyp_free(h);
+	return 0;
+}
