@@ -8,7 +8,7 @@ ASAN ?= build-asan
 FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all build asan fuzz-build check demo bench fuzz lab clean deps-build
+.PHONY: all build asan fuzz-build check demo demo-store bench fuzz lab lab-selftest clean deps-build
 
 all: build
 
@@ -42,10 +42,17 @@ check:
 	@$(MAKE) --no-print-directory build asan fuzz-build
 	@scripts/check.sh $(BUILD) $(ASAN) $(FUZZ) $(FUZZ_SECONDS)
 
+# The main job: a modelled host, a PV guest with passthrough, xpt driving it.
 demo:
 	@scripts/deps.sh demo
 	@$(MAKE) --no-print-directory build >/dev/null
-	@scripts/demo.sh $(BUILD)/src/xenstored/xpt-xenstored
+	@scripts/demo-xpt.sh $(BUILD)
+
+# The store alone, driven by Debian's xenstore-* tools.
+demo-store:
+	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory build >/dev/null
+	@scripts/demo-store.sh $(BUILD)/src/xenstored/xpt-xenstored
 
 bench:
 	@scripts/deps.sh bench
@@ -55,6 +62,9 @@ bench:
 # The real-Xen lab (QEMU, software emulation): every scenario, or one.
 lab:
 	@lab/lab.sh run $(SCENARIO)
+
+lab-selftest:
+	@lab/selftest-broken.sh && lab/selftest-procs.sh
 
 fuzz: fuzz-build
 	@$(FUZZ)/tests/fuzz/fuzz-wire -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus

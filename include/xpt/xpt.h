@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libxpt: the toolstack (libxl's role) for the xpt modelled host.  One
+ * context per process; every operation returns 0 or a negative errno and,
+ * on failure, leaves a message naming the domain, the device and what to do
+ * in xpt_ctx_error(), plus the exit code class a CLI should use.
+ */
+#ifndef XPT_XPT_H
+#define XPT_XPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "xpt/spec.h"
+
+/* Exit codes of the xpt(1) CLI; xpt_ctx_exit_code() maps failures. */
+enum xpt_exit {
+	XPT_EXIT_OK = 0,
+	XPT_EXIT_FAIL = 1,	/* the operation failed */
+	XPT_EXIT_USAGE = 2,	/* usage or parse error */
+	XPT_EXIT_NOTFOUND = 3,	/* no such domain or device */
+};
+
+struct xpt_ctx;
+
+/* rundir NULL: $XPT_RUNDIR, else /run/xpt.  Connections to xenstore and
+ * the hypervisor are made on first use. */
+int xpt_ctx_open(const char *rundir, struct xpt_ctx **ret);
+void xpt_ctx_close(struct xpt_ctx *c);
+const char *xpt_ctx_rundir(const struct xpt_ctx *c);
+const char *xpt_ctx_error(const struct xpt_ctx *c);
+int xpt_ctx_exit_code(const struct xpt_ctx *c);
+/* Warnings collected by the last operation (one per line), or "". */
+const char *xpt_ctx_warnings(const struct xpt_ctx *c);
+
+/* host.c: the modelled host's daemons in the run directory */
+struct xpt_host_opts {
+	const char *hostfile;	/* NULL: $XPT_HOST, else examples/host */
+	bool historic;		/* xpt-pciback --historic (pre-5.13) */
+	bool verbose;
+};
+int xpt_host_start(struct xpt_ctx *c, const struct xpt_host_opts *o);
+int xpt_host_stop(struct xpt_ctx *c);
+/* Prints one line per daemon; 0 when all run, -ESRCH otherwise. */
+int xpt_host_status(struct xpt_ctx *c, FILE *out);
+/* Test hook: the device signals an interrupt (MSI-X entry / MSI vector,
+ * or INTx when it uses neither); *ret_delivered: a guest was notified. */
+int xpt_host_raise_irq(struct xpt_ctx *c, uint32_t sbdf, unsigned int entry,
+		       int *ret_delivered);
+
+/* domain.c */
+struct xpt_domain_info {
+	unsigned int domid;
+	char name[65];
+	char state[16];		/* running, paused, shutdown, dying */
+	uint64_t memory_mb;
+	unsigned int vcpus;
+	unsigned int ndevs;	/* devices in the persisted configuration */
+	int guest_pid;		/* -1 none */
+	bool guest_alive;
+};
+/* "3" or a name -> domid; -ESRCH (exit 3) when there is none. */
+int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
+		       unsigned int *ret_domid);
+int xpt_domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
+		      bool paused, unsigned int *ret_domid);
+int xpt_domain_destroy(struct xpt_ctx *c, unsigned int domid);
+int xpt_domain_pause(struct xpt_ctx *c, unsigned int domid);
+int xpt_domain_unpause(struct xpt_ctx *c, unsigned int domid);
+int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
+		      unsigned int *ret_domid);
+/* *ret is malloc'ed (free it); dom0 first. */
+int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
+		    size_t *ret_n);
+/* One request on the guest's query socket (e.g. "status"); the reply
+ * lines without the final "end". */
+int xpt_guest_query(struct xpt_ctx *c, unsigned int domid, const char *req,
+		    char *buf, size_t len);
+
+/* pci.c: passthrough to a PV guest */
+int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
+		   const struct xpt_pci *spec);
+int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
+		   const struct xpt_pci *spec, bool force);
+
+/* backend.c: what the backend directory holds, whatever state it is in */
+#define XPT_BE_MAX 256
+struct xpt_be_entry {
+	int index;
+	bool has_dev, valid;	/* valid: dev-N parses as a BDF */
+	uint32_t sbdf;
+	char dev[32];		/* raw dev-N */
+	int state;		/* state-N, -1 missing or garbage */
+	char vdev[32];		/* vdev-N (written by the backend), "" */
+	int vdevfn;		/* vdevfn-N, -1 missing */
+	char opts[128], name[65];
+	bool beyond;		/* index >= num_devs */
+};
+struct xpt_be {
+	bool exists;
+	int num_devs;		/* -1 missing or garbage */
+	int state, fe_state;	/* -1 missing */
+	size_t n;		/* entries, by index */
+	struct xpt_be_entry e[XPT_BE_MAX];
+	size_t nwarn;
+	char warn[16][160];
+};
+int xpt_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret);
+
+/* assignable.c */
+struct xpt_assignable {
+	uint32_t sbdf;
+	char name[65];
+	int domid;		/* -1: free; else the domain it is assigned to */
+};
+int xpt_assignable_add(struct xpt_ctx *c, uint32_t sbdf, const char *name);
+int xpt_assignable_remove(struct xpt_ctx *c, const struct xpt_pci *spec,
+			  bool rebind);
+int xpt_assignable_list(struct xpt_ctx *c, struct xpt_assignable *ret,
+			size_t max, size_t *ret_n);
+
+#endif

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Assignable devices (libxl §8.8): bound to pciback and quarantined
+ * (owned by DOMID_IO in the IOMMU); named in /libxl/pci/<bdf>/name.  A
+ * device under an assignment marker (/libxl/pci/<bdf>/domid) is in use,
+ * not assignable.  Every step that fails undoes the ones before it.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libxpt.h"
+
+static void node(uint32_t sbdf, const char *key, char *buf, size_t len)
+{
+	char m[16];
+
+	xpt_marker_bdf(sbdf, m, sizeof(m));
+	snprintf(buf, len, "/libxl/pci/%s%s%s", m, key ? "/" : "",
+		 key ? key : "");
+}
+
+int xpt_assignable_add(struct xpt_ctx *c, uint32_t sbdf, const char *name)
+{
+	struct hv_pci_dev info;
+	char bdf[16], req[48], reply[256], path[96];
+	const char *p;
+	bool seized_now = false;
+	uint32_t other;
+	int r = xpt_connect(c);
+
+	if (r < 0)
+		return r;
+	xpt_format_bdf(sbdf, bdf, sizeof(bdf));
+	if (name) {
+		for (p = name; *p && isgraph((unsigned char)*p); p++)
+			;
+		if (!*name || *p || strlen(name) > 64)
+			return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "name '%s': "
+					"1 to 64 printable characters without "
+					"spaces", name);
+		if (xpt_dev_name_to_bdf(c, name, &other) == 0 && other != sbdf)
+			return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "the name "
+					"'%s' is already used by another "
+					"device", name);
+		c->err[0] = '\0';
+		c->exit_code = 0;
+	}
+	r = hv_pci_info(c->hv, sbdf, &info);
+	if (r < 0)
+		return xpt_fail(c, r == -ENODEV ? XPT_EXIT_NOTFOUND :
+				XPT_EXIT_FAIL, r, "%s: %s", bdf, r == -ENODEV ?
+				"no such PCI device on this host" :
+				strerror(-r));
+	if (info.owner != 0 && info.owner != HV_DOMID_IO)
+		return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s is assigned to "
+				"domain %u; detach it first", bdf, info.owner);
+	snprintf(req, sizeof(req), "seize %s", bdf);
+	r = xpt_pb_request(c, req, reply, sizeof(reply));
+	if (r == 0)
+		seized_now = true;
+	else if (r != -EEXIST)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "%s: pciback cannot "
+				"seize it: %s", bdf, reply);
+	if (info.owner != HV_DOMID_IO) {
+		r = hv_assign_device(c->hv, HV_DOMID_IO, sbdf);
+		if (r < 0) {
+			if (seized_now) {
+				snprintf(req, sizeof(req), "release %s", bdf);
+				xpt_pb_request(c, req, reply, sizeof(reply));
+			}
+			return xpt_fail(c, XPT_EXIT_FAIL, r, "%s: cannot "
+					"quarantine it: %s", bdf, strerror(-r));
+		}
+	}
+	if (name) {
+		node(sbdf, "name", path, sizeof(path));
+		r = xpt_xs_write(c, XBT_NULL, path, "%s", name);
+		if (r < 0)
+			xpt_warn(c, "%s: cannot record its name: %s", bdf,
+				 strerror(-r));
+	}
+	return 0;
+}
+
+int xpt_assignable_remove(struct xpt_ctx *c, const struct xpt_pci *spec,
+			  bool rebind)
+{
+	struct hv_pci_dev info;
+	char bdf[16], req[48], reply[256], path[96];
+	uint32_t sbdf = spec->sbdf;
+	int r = xpt_connect(c), owner;
+
+	(void)rebind;	/* the model's dom0 driver is implicit */
+	if (r < 0)
+		return r;
+	if (!spec->has_bdf) {
+		r = xpt_dev_name_to_bdf(c, spec->name, &sbdf);
+		if (r < 0)
+			return r;
+	}
+	xpt_format_bdf(sbdf, bdf, sizeof(bdf));
+	node(sbdf, "domid", path, sizeof(path));
+	if (xpt_xs_read_int(c, XBT_NULL, path, &owner) == 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s is assigned to "
+				"domain %d: detach it first (`xpt pci-detach "
+				"%d %s`)", bdf, owner, owner, bdf);
+	r = hv_pci_info(c->hv, sbdf, &info);
+	if (r < 0)
+		return xpt_fail(c, r == -ENODEV ? XPT_EXIT_NOTFOUND :
+				XPT_EXIT_FAIL, r, "%s: %s", bdf, r == -ENODEV ?
+				"no such PCI device on this host" :
+				strerror(-r));
+	if (info.owner != 0 && info.owner != HV_DOMID_IO)
+		return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s is owned by "
+				"domain %u: detach it first", bdf, info.owner);
+	if (info.owner == HV_DOMID_IO) {
+		r = hv_deassign_device(c->hv, HV_DOMID_IO, sbdf);
+		if (r < 0)
+			return xpt_fail(c, XPT_EXIT_FAIL, r, "%s: cannot take "
+					"it out of quarantine: %s", bdf,
+					strerror(-r));
+	}
+	snprintf(req, sizeof(req), "release %s", bdf);
+	r = xpt_pb_request(c, req, reply, sizeof(reply));
+	if (r < 0) {
+		if (info.owner == HV_DOMID_IO)
+			hv_assign_device(c->hv, HV_DOMID_IO, sbdf);
+		return xpt_fail(c, r == -ENODEV ? XPT_EXIT_NOTFOUND :
+				XPT_EXIT_FAIL, r, "%s: %s", bdf, r == -ENODEV ?
+				"not assignable (not bound to pciback)" :
+				reply);
+	}
+	node(sbdf, NULL, path, sizeof(path));
+	xpt_xs_rm(c, XBT_NULL, path);
+	return 0;
+}
+
+int xpt_assignable_list(struct xpt_ctx *c, struct xpt_assignable *ret,
+			size_t max, size_t *ret_n)
+{
+	struct xpt_pb_dev pb[128];
+	char path[96], *v;
+	size_t n = 0, i;
+	int r = xpt_connect(c);
+
+	if (r == 0)
+		r = xpt_pb_list(c, pb, 128, &n);
+	if (r < 0)
+		return r;
+	for (i = 0; i < n && i < max; i++) {
+		ret[i].sbdf = pb[i].sbdf;
+		node(pb[i].sbdf, "name", path, sizeof(path));
+		v = xpt_xs_read(c, XBT_NULL, path);
+		snprintf(ret[i].name, sizeof(ret[i].name), "%s", v ? v : "");
+		free(v);
+		node(pb[i].sbdf, "domid", path, sizeof(path));
+		if (xpt_xs_read_int(c, XBT_NULL, path, &ret[i].domid) < 0)
+			ret[i].domid = pb[i].domid;
+	}
+	*ret_n = i;
+	return 0;
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The toolstack context: run directory, connections (xenstore as dom0,
+ * the hypervisor's control socket), the error of the last operation, and
+ * the named delay points race tests arm with XPT_DELAY.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libxpt.h"
+
+int64_t xpt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* XPT_DELAY="point=ms[,point=ms...]"; malformed items are ignored with a
+ * warning, so a typo never changes what an operation does. */
+static void delay_parse(struct xpt_ctx *c, const char *spec)
+{
+	char buf[512], *item, *save = NULL, *eq, *end;
+	long ms;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		eq = strchr(item, '=');
+		if (!eq || c->ndelay == XPT_MAX_DELAYS) {
+			fprintf(stderr, "xpt: XPT_DELAY item '%s' ignored "
+				"(want point=ms)\n", item);
+			continue;
+		}
+		*eq = '\0';
+		errno = 0;
+		ms = strtol(eq + 1, &end, 10);
+		if (errno || *end || ms < 0 || ms > 600000) {
+			fprintf(stderr, "xpt: XPT_DELAY %s: '%s' is not a "
+				"number of milliseconds\n", item, eq + 1);
+			continue;
+		}
+		snprintf(c->delay[c->ndelay].point,
+			 sizeof(c->delay[c->ndelay].point), "%s", item);
+		c->delay[c->ndelay++].ms = (int)ms;
+	}
+}
+
+int xpt_ctx_open(const char *rundir, struct xpt_ctx **ret)
+{
+	struct xpt_ctx *c = calloc(1, sizeof(*c));
+	const char *s;
+
+	if (!c)
+		return -ENOMEM;
+	if (!rundir)
+		rundir = getenv("XPT_RUNDIR");
+	if (!rundir || !*rundir)
+		rundir = "/run/xpt";
+	if (strlen(rundir) >= sizeof(c->rundir)) {
+		free(c);
+		return -ENAMETOOLONG;
+	}
+	snprintf(c->rundir, sizeof(c->rundir), "%s", rundir);
+	s = getenv("XPT_DELAY");
+	if (s && *s)
+		delay_parse(c, s);
+	s = getenv("XPT_SEED");
+	if (s && *s) {
+		c->seed = (unsigned int)strtoul(s, NULL, 0);
+		c->seeded = true;
+	}
+	*ret = c;
+	return 0;
+}
+
+void xpt_ctx_close(struct xpt_ctx *c)
+{
+	if (!c)
+		return;
+	if (c->xs)
+		xs_close(c->xs);
+	if (c->hv)
+		hv_close(c->hv);
+	free(c);
+}
+
+const char *xpt_ctx_rundir(const struct xpt_ctx *c)
+{
+	return c->rundir;
+}
+
+const char *xpt_ctx_error(const struct xpt_ctx *c)
+{
+	return c->err[0] ? c->err : "unknown error";
+}
+
+int xpt_ctx_exit_code(const struct xpt_ctx *c)
+{
+	return c->exit_code ? c->exit_code : XPT_EXIT_FAIL;
+}
+
+const char *xpt_ctx_warnings(const struct xpt_ctx *c)
+{
+	return c->warnings;
+}
+
+/* Record the first failure of an operation; later ones (from undo paths)
+ * become warnings so the root cause stays the message. */
+int xpt_fail(struct xpt_ctx *c, int code, int r, const char *fmt, ...)
+{
+	char msg[sizeof(c->err)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->err[0]) {
+		xpt_warn(c, "%s", msg);
+	} else {
+		memcpy(c->err, msg, sizeof(c->err));
+		c->exit_code = code;
+	}
+	return r < 0 ? r : -EIO;
+}
+
+void xpt_warn(struct xpt_ctx *c, const char *fmt, ...)
+{
+	size_t used = strlen(c->warnings);
+	va_list ap;
+
+	if (used + 2 >= sizeof(c->warnings))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->warnings + used, sizeof(c->warnings) - used - 1, fmt, ap);
+	va_end(ap);
+	used = strlen(c->warnings);
+	c->warnings[used] = '\n';
+	c->warnings[used + 1] = '\0';
+}
+
+int xpt_connect(struct xpt_ctx *c)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if (c->xs && c->hv)
+		return 0;
+	snprintf(path, sizeof(path), "%s/socket", c->rundir);
+	if (access(path, F_OK) < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, -ENOENT,
+				"the host is not running in %s (no xenstore "
+				"socket): start it with `xpt host start`",
+				c->rundir);
+	if (!c->xs) {
+		setenv("XENSTORED_PATH", path, 1);
+		c->xs = xs_open(0);
+		if (!c->xs)
+			return xpt_fail(c, XPT_EXIT_FAIL, -errno,
+					"cannot connect to xenstore at %s: %s; "
+					"is the host running (`xpt host "
+					"status`)?", path, strerror(errno));
+	}
+	if (!c->hv) {
+		r = hv_open(c->rundir, &c->hv);
+		if (r < 0)
+			return xpt_fail(c, XPT_EXIT_FAIL, r,
+					"cannot connect to the hypervisor at "
+					"%s/hv/control: %s; is the host "
+					"running (`xpt host status`)?",
+					c->rundir, strerror(-r));
+	}
+	return 0;
+}
+
+/* A deliberate pause for race tests: with XPT_SEED, a seeded fraction of
+ * the configured time so many seeds explore many interleavings. */
+void xpt_delay_point(struct xpt_ctx *c, const char *point)
+{
+	unsigned int i, h = 5381;
+	int ms;
+	const char *p;
+
+	for (i = 0; i < c->ndelay; i++) {
+		if (strcmp(c->delay[i].point, point))
+			continue;
+		ms = c->delay[i].ms;
+		if (c->seeded && ms > 0) {
+			for (p = point; *p; p++)
+				h = h * 33 + (unsigned char)*p;
+			h ^= c->seed * 2654435761u;
+			h ^= h >> 15;
+			h *= 2246822519u;
+			h ^= h >> 13;
+			ms = (int)(h % (unsigned int)(ms + 1));
+		}
+		if (ms > 0)
+			poll(NULL, 0, ms);
+	}
+}
+
+int xpt_path(struct xpt_ctx *c, char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = (size_t)snprintf(buf, len, "%s/", c->rundir);
+	va_list ap;
+	int r;
+
+	if (n >= len)
+		return -ENAMETOOLONG;
+	va_start(ap, fmt);
+	r = vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+	return r < 0 || (size_t)r >= len - n ? -ENAMETOOLONG : 0;
+}
+
+int xpt_mkdirs(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+void xpt_format_bdf(uint32_t sbdf, char *buf, size_t len)
+{
+	snprintf(buf, len, "%04x:%02x:%02x.%x", XPT_PCI_SEG(sbdf),
+		 XPT_PCI_BUS(sbdf), XPT_PCI_DEV(sbdf), XPT_PCI_FN(sbdf));
+}
+
+/* ':' and '.' are not allowed in xenstore names: libxl's
+ * /libxl/pci/DDDD-BB-DD-F. */
+void xpt_marker_bdf(uint32_t sbdf, char *buf, size_t len)
+{
+	snprintf(buf, len, "%04x-%02x-%02x-%x", XPT_PCI_SEG(sbdf),
+		 XPT_PCI_BUS(sbdf), XPT_PCI_DEV(sbdf), XPT_PCI_FN(sbdf));
+}

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The host side of passing one PCI function to a domain (libxl's
+ * pci_add_dm_done, §8.4, corrected): the assignment marker
+ * /libxl/pci/<bdf>/domid claimed in a transaction (so two toolstacks can
+ * never both take a device), reset, IOMMU test-assign, iomem/ioport
+ * permissions with 64-bit frame numbers, the INTx pirq and its permission,
+ * then the assignment.  Every step is recorded in struct xpt_dev so that
+ * xpt_dev_release() undoes exactly what was done, in reverse, and is also
+ * the teardown of detach and destroy.
+ *
+ * Reset rule (§12.15): for a device reset through its bus (the GPU and its
+ * audio function), a multi-function set resets function 0 only, and a
+ * function is never reset while another function of the slot is assigned
+ * to some domain; FLR and PM resets are per function (SR-IOV VFs).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libxpt.h"
+
+static int marker_path(uint32_t sbdf, const char *key, char *buf, size_t len)
+{
+	char m[16];
+
+	xpt_marker_bdf(sbdf, m, sizeof(m));
+	snprintf(buf, len, "/libxl/pci/%s%s%s", m, key ? "/" : "",
+		 key ? key : "");
+	return 0;
+}
+
+/* -1 when the device has no marker */
+static int marker_owner(struct xpt_ctx *c, xs_transaction_t t, uint32_t sbdf)
+{
+	char path[96];
+	int v;
+
+	marker_path(sbdf, "domid", path, sizeof(path));
+	if (xpt_xs_read_int(c, t, path, &v) < 0)
+		return -1;
+	return v;
+}
+
+static int marker_claim(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf)
+{
+	char path[96], bdf[16];
+	xs_transaction_t t;
+	int owner;
+
+	xpt_format_bdf(sbdf, bdf, sizeof(bdf));
+	marker_path(sbdf, "domid", path, sizeof(path));
+	for (;;) {
+		t = xs_transaction_start(c->xs);
+		if (t == XBT_NULL)
+			return xpt_fail(c, XPT_EXIT_FAIL, -errno, "xenstore "
+					"transaction: %s", strerror(errno));
+		owner = marker_owner(c, t, sbdf);
+		if (owner >= 0) {
+			xs_transaction_end(c->xs, t, true);
+			if (owner == (int)domid)
+				return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST,
+						"%s is already attached to "
+						"domain %u", bdf, domid);
+			return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s is not "
+					"assignable: it is assigned to domain "
+					"%d; detach it there first (`xpt "
+					"pci-detach %d %s`)", bdf, owner, owner,
+					bdf);
+		}
+		if (xpt_xs_write(c, t, path, "%u", domid) < 0) {
+			xs_transaction_end(c->xs, t, true);
+			return xpt_fail(c, XPT_EXIT_FAIL, -EIO, "cannot write "
+					"%s: %s", path, strerror(errno));
+		}
+		if (xs_transaction_end(c->xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return xpt_fail(c, XPT_EXIT_FAIL, -errno, "xenstore "
+					"commit: %s", strerror(errno));
+	}
+}
+
+static void marker_drop(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf)
+{
+	char path[96];
+	xs_transaction_t t;
+
+	marker_path(sbdf, "domid", path, sizeof(path));
+	for (;;) {
+		t = xs_transaction_start(c->xs);
+		if (t == XBT_NULL)
+			return;
+		if (marker_owner(c, t, sbdf) == (int)domid)
+			xpt_xs_rm(c, t, path);
+		if (xs_transaction_end(c->xs, t, false) || errno != EAGAIN)
+			return;
+	}
+}
+
+int xpt_dev_name_to_bdf(struct xpt_ctx *c, const char *name,
+			uint32_t *ret_sbdf)
+{
+	unsigned int n, i, seg, bus, dev, fn;
+	char path[128], *v, **ents = xs_directory(c->xs, XBT_NULL,
+						   "/libxl/pci", &n);
+
+	for (i = 0; ents && i < n; i++) {
+		snprintf(path, sizeof(path), "/libxl/pci/%s/name", ents[i]);
+		v = xpt_xs_read(c, XBT_NULL, path);
+		if (v && !strcmp(v, name) &&
+		    sscanf(ents[i], "%x-%x-%x-%x", &seg, &bus, &dev, &fn) == 4) {
+			free(v);
+			free(ents);
+			*ret_sbdf = XPT_PCI_SBDF(seg, bus, dev, fn);
+			return 0;
+		}
+		free(v);
+	}
+	free(ents);
+	return xpt_fail(c, XPT_EXIT_NOTFOUND, -ENOENT, "no assignable device "
+			"is named '%s' (see `xpt pci-assignable-list`; name "
+			"one with `xpt pci-assignable-add -n %s BDF`)", name,
+			name);
+}
+
+int xpt_dev_expand(struct xpt_ctx *c, const struct xpt_pci *spec,
+		   struct xpt_dev *ret, size_t max, size_t *ret_n)
+{
+	uint32_t sbdf = spec->sbdf;
+	struct hv_pci_list list;
+	char bdf[16];
+	size_t n = 0;
+	int r, fn;
+
+	if (!spec->has_bdf) {
+		r = xpt_dev_name_to_bdf(c, spec->name, &sbdf);
+		if (r < 0)
+			return r;
+	}
+	xpt_format_bdf(sbdf, bdf, sizeof(bdf));
+	if (spec->func_mask == XPT_FUNC_ALL) {
+		if (spec->vslot < 0)
+			return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "%.*s.*: "
+					"must specify a v-slot for multi-"
+					"function devices (e.g. %.*s.*@5)",
+					(int)strlen(bdf) - 2, bdf,
+					(int)strlen(bdf) - 2, bdf);
+		r = hv_pci_list(c->hv, &list);
+		if (r < 0)
+			return xpt_fail(c, XPT_EXIT_FAIL, r, "hypervisor: PCI "
+					"list: %s", strerror(-r));
+		for (fn = 7; fn >= 0; fn--) {
+			uint32_t s = (sbdf & ~7u) | (uint32_t)fn;
+			uint32_t i;
+
+			for (i = 0; i < list.count && i < 128; i++)
+				if (list.sbdf[i] == s && n < max)
+					ret[n++].sbdf = s;
+		}
+		if (n == 0)
+			return xpt_fail(c, XPT_EXIT_NOTFOUND, -ENODEV, "no "
+					"function of %.*s.* exists on this host",
+					(int)strlen(bdf) - 2, bdf);
+	} else {
+		ret[n++].sbdf = sbdf;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct xpt_dev *d = &ret[i];
+		uint32_t s = d->sbdf;
+
+		memset(d, 0, sizeof(*d));
+		d->sbdf = s;
+		d->spec = *spec;
+		d->spec.sbdf = s;
+		d->spec.has_bdf = true;
+		d->spec.func_mask = (uint8_t)(1u << XPT_PCI_FN(s));
+		d->vdevfn = spec->vslot >= 0 ?
+			    (int)((unsigned int)spec->vslot << 3 | XPT_PCI_FN(s)) :
+			    -1;
+		d->pirq_nr = -1;
+		r = hv_pci_info(c->hv, s, &d->info);
+		if (r < 0) {
+			xpt_format_bdf(s, bdf, sizeof(bdf));
+			return xpt_fail(c, r == -ENODEV ? XPT_EXIT_NOTFOUND :
+					XPT_EXIT_FAIL, r, "%s: %s", bdf,
+					r == -ENODEV ? "no such PCI device on "
+					"this host (see `xpt pci-assignable-"
+					"list`)" : strerror(-r));
+		}
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static bool in_set(uint32_t sbdf, const struct xpt_dev *devs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (devs[i].sbdf == sbdf)
+			return true;
+	return false;
+}
+
+/* Another function of sbdf's slot, outside the set, assigned somewhere. */
+static bool slot_busy(struct xpt_ctx *c, uint32_t sbdf,
+		      const struct xpt_dev *devs, size_t n)
+{
+	uint32_t fn, s;
+
+	for (fn = 0; fn < 8; fn++) {
+		s = (sbdf & ~7u) | fn;
+		if (s != sbdf && !in_set(s, devs, n) &&
+		    marker_owner(c, XBT_NULL, s) >= 0)
+			return true;
+	}
+	return false;
+}
+
+static void reset_set(struct xpt_ctx *c, const struct xpt_dev *devs,
+		      size_t n, bool teardown)
+{
+	char req[48], reply[256], bdf[16];
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		const struct xpt_dev *d = &devs[i];
+		/* a bus reset hits every function of the slot; FLR and PM
+		 * resets are per function (SR-IOV VFs) */
+		bool bus = d->info.reset == 3;
+
+		if (bus && XPT_PCI_FN(d->sbdf) != 0 &&
+		    in_set(d->sbdf & ~7u, devs, n))
+			continue;	/* function 0 resets the slot */
+		xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
+		if (bus && slot_busy(c, d->sbdf, devs, n)) {
+			xpt_warn(c, "%s: not reset: another function of the "
+				 "same device is assigned to a domain", bdf);
+			continue;
+		}
+		snprintf(req, sizeof(req), "reset %s", bdf);
+		r = xpt_pb_request(c, req, reply, sizeof(reply));
+		if (r == -ENOTTY)
+			xpt_warn(c, "%s has no reset method: it %s without a "
+				 "reset", bdf, teardown ? "was released" :
+				 "is assigned");
+		else if (r < 0)
+			xpt_warn(c, "%s: reset failed: %s", bdf, reply);
+	}
+}
+
+/* The INTx pirq is the GSI's: keep it while another device of the
+ * domain uses the same line. */
+static bool gsi_shared(struct xpt_ctx *c, unsigned int domid, uint32_t gsi,
+		       const struct xpt_dev *devs, size_t n)
+{
+	unsigned int ne, i, seg, bus, dev, fn;
+	char **ents = xs_directory(c->xs, XBT_NULL, "/libxl/pci", &ne);
+	struct hv_pci_dev info;
+	bool shared = false;
+
+	for (i = 0; ents && i < ne && !shared; i++) {
+		uint32_t s;
+
+		if (sscanf(ents[i], "%x-%x-%x-%x", &seg, &bus, &dev, &fn) != 4)
+			continue;
+		s = XPT_PCI_SBDF(seg, bus, dev, fn);
+		if (in_set(s, devs, n) ||
+		    marker_owner(c, XBT_NULL, s) != (int)domid)
+			continue;
+		shared = hv_pci_info(c->hv, s, &info) == 0 && info.intx_pin &&
+			 info.gsi == gsi;
+	}
+	free(ents);
+	return shared;
+}
+
+static int perms_set(struct xpt_ctx *c, unsigned int domid,
+		     const struct hv_pci_dev *info, int allow)
+{
+	unsigned int i;
+	int r, first = 0;
+
+	for (i = 0; i < 6; i++) {
+		const struct hv_pci_bar *b = &info->bar[i];
+
+		if (!b->size || !b->addr)
+			continue;
+		if (b->flags & HV_BAR_IO)
+			r = hv_ioport_permission(c->hv, domid, b->addr,
+						 b->size, allow);
+		else	/* 64-bit frame numbers (XSA-476) */
+			r = hv_iomem_permission(c->hv, domid, b->addr >> 12,
+						(b->addr + b->size - 1) / 4096 -
+						b->addr / 4096 + 1, allow);
+		if (r < 0 && !first)
+			first = r;
+		if (r < 0 && allow)
+			return r;
+	}
+	return first;
+}
+
+static int prepare_one(struct xpt_ctx *c, unsigned int domid,
+		       struct xpt_dev *d)
+{
+	char bdf[16];
+	int r;
+
+	xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
+	r = hv_test_assign_device(c->hv, d->sbdf);
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "%s cannot be assigned "
+				"to domain %u: %s", bdf, domid, r == -EINVAL ?
+				"it is already assigned to another domain" :
+				strerror(-r));
+	r = perms_set(c, domid, &d->info, 1);
+	d->perms = true;
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: cannot grant "
+				"the BARs of %s: %s", domid, bdf, strerror(-r));
+	if (d->info.intx_pin) {
+		r = hv_map_pirq(c->hv, domid, HV_IRQ_INTX, d->sbdf, 0,
+				&d->pirq_nr);
+		if (r == 0) {
+			d->pirq = true;
+			r = hv_irq_permission(c->hv, domid, d->pirq_nr, 1);
+		}
+		if (r < 0)
+			return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: "
+					"cannot map the INTx line of %s: %s",
+					domid, bdf, strerror(-r));
+	}
+	r = hv_assign_device(c->hv, domid, d->sbdf);
+	if (r == -EOPNOTSUPP)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u was created "
+				"without passthrough, so %s cannot be "
+				"assigned: set passthrough=\"enabled\" (or a "
+				"pci=[...] list) in its configuration and "
+				"re-create it", domid, bdf);
+	if (r == -EBUSY)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "%s cannot be assigned "
+				"to domain %u: busy (owned by another domain, "
+				"or not reset since its last user: try `xpt "
+				"pci-assignable-remove %s` and "
+				"`pci-assignable-add %s`)", bdf, domid, bdf,
+				bdf);
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "%s cannot be assigned "
+				"to domain %u: %s", bdf, domid, strerror(-r));
+	d->assigned = true;
+	return 0;
+}
+
+int xpt_dev_prepare(struct xpt_ctx *c, unsigned int domid,
+		    struct xpt_dev *devs, size_t n)
+{
+	struct xpt_pb_dev pb[128];
+	size_t npb = 0, i, j;
+	char bdf[16];
+	int r;
+
+	r = xpt_pb_list(c, pb, 128, &npb);
+	if (r < 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		bool seized = false;
+
+		xpt_format_bdf(devs[i].sbdf, bdf, sizeof(bdf));
+		for (j = 0; j < npb; j++)
+			seized |= pb[j].sbdf == devs[i].sbdf;
+		if (!seized && devs[i].spec.seize) {
+			r = xpt_assignable_add(c, devs[i].sbdf, NULL);
+			if (r < 0)
+				goto fail;
+			seized = true;
+		}
+		if (!seized) {
+			r = xpt_fail(c, XPT_EXIT_FAIL, -EPERM, "%s is not "
+				     "assignable (not bound to pciback): make "
+				     "it assignable with `xpt pci-assignable-"
+				     "add %s`, or add seize=1 to the spec",
+				     bdf, bdf);
+			goto fail;
+		}
+		r = marker_claim(c, domid, devs[i].sbdf);
+		if (r < 0)
+			goto fail;
+		devs[i].marker = true;
+	}
+	reset_set(c, devs, n, false);
+	for (i = 0; i < n; i++) {
+		r = prepare_one(c, domid, &devs[i]);
+		if (r < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	xpt_dev_release(c, domid, devs, n);
+	return r;
+}
+
+void xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
+		     struct xpt_dev *devs, size_t n)
+{
+	struct hv_pci_dev now;
+	char bdf[16];
+	size_t i;
+	int r;
+	bool any = false;
+
+	for (i = n; i-- > 0;) {
+		struct xpt_dev *d = &devs[i];
+
+		xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
+		if (d->assigned || (hv_pci_info(c->hv, d->sbdf, &now) == 0 &&
+				    now.owner == domid)) {
+			r = hv_deassign_device(c->hv, domid, d->sbdf);
+			if (r < 0 && r != -ENODEV && r != -ESRCH)
+				xpt_warn(c, "%s: deassign from domain %u: %s",
+					 bdf, domid, strerror(-r));
+			d->assigned = false;
+		}
+		if (d->pirq) {
+			hv_irq_permission(c->hv, domid, d->pirq_nr, 0);
+			if (!gsi_shared(c, domid, d->info.gsi, devs, n))
+				hv_unmap_pirq(c->hv, domid, d->pirq_nr);
+			d->pirq = false;
+		}
+		if (d->perms) {
+			perms_set(c, domid, &d->info, 0);
+			d->perms = false;
+		}
+		any |= d->marker;
+	}
+	if (any)
+		reset_set(c, devs, n, true);
+	for (i = 0; i < n; i++) {
+		if (devs[i].marker)
+			marker_drop(c, domid, devs[i].sbdf);
+		devs[i].marker = false;
+	}
+}
+
+void xpt_dev_permissive(struct xpt_ctx *c, unsigned int domid,
+			const struct xpt_dev *devs, size_t n)
+{
+	char req[48], reply[256], bdf[16];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!devs[i].spec.permissive)
+			continue;
+		xpt_format_bdf(devs[i].sbdf, bdf, sizeof(bdf));
+		snprintf(req, sizeof(req), "permissive %s", bdf);
+		if (xpt_pb_request(c, req, reply, sizeof(reply)) < 0)
+			xpt_warn(c, "domain %u: %s: permissive not applied: %s",
+				 domid, bdf, reply);
+	}
+}

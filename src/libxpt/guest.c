@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The guest kernel of a PV domain: an xpt-guest process (xpt-guest(8)),
+ * started once the domain is unpaused (the process running *is* the
+ * domain running), ready when DIR/guest/<domid>.pid appears; and its query
+ * socket DIR/guest/<domid>, which reports what the guest itself sees.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "libxpt.h"
+
+#define QUERY_WAIT_MS 5000
+
+int xpt_guest_start(struct xpt_ctx *c, unsigned int domid, int *ret_pid)
+{
+	char bin[PATH_MAX], log[PATH_MAX], pidpath[PATH_MAX], dom[16];
+	const char *argv[8];
+	int n = 0, r, pid;
+
+	if (xpt_find_binary("xpt-guest", bin, sizeof(bin)) < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, -ENOENT, "cannot find "
+				"xpt-guest (the guest kernel) next to xpt, in "
+				"$XPT_LIBEXEC or in $PATH");
+	xpt_path(c, log, sizeof(log), "log");
+	xpt_mkdirs(log);
+	xpt_path(c, log, sizeof(log), "log/guest-%u.log", domid);
+	xpt_path(c, pidpath, sizeof(pidpath), "guest/%u.pid", domid);
+	unlink(pidpath);
+	snprintf(dom, sizeof(dom), "%u", domid);
+	argv[n++] = bin;
+	argv[n++] = "--rundir";
+	argv[n++] = c->rundir;
+	argv[n++] = "--domid";
+	argv[n++] = dom;
+	if (getenv("XPT_GUEST_VERBOSE"))
+		argv[n++] = "-v";
+	argv[n] = NULL;
+	r = xpt_spawn_detached(argv, log, &pid);
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: cannot start "
+				"its guest kernel: %s", domid, strerror(-r));
+	r = xpt_wait_file(pidpath, pid, XPT_START_WAIT_MS);
+	if (r < 0) {
+		if (xpt_pid_alive(pid, c->rundir))
+			xpt_pid_stop(pid, 2000);
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: the guest "
+				"kernel %s; see %s", domid, r == -ECHILD ?
+				"exited while booting" : "did not boot in time",
+				log);
+	}
+	*ret_pid = pid;
+	return 0;
+}
+
+bool xpt_guest_alive(struct xpt_ctx *c, unsigned int domid, int pid)
+{
+	char mark[32];
+
+	snprintf(mark, sizeof(mark), "--domid %u ", domid);
+	return xpt_pid_alive(pid, c->rundir) && xpt_pid_alive(pid, mark);
+}
+
+void xpt_guest_kill(struct xpt_ctx *c, unsigned int domid, int pid)
+{
+	if (!xpt_guest_alive(c, domid, pid))
+		return;
+	kill(pid, SIGCONT);	/* a paused domain's process is stopped */
+	kill(pid, SIGKILL);
+	xpt_pid_stop(pid, 2000);
+}
+
+int xpt_guest_query(struct xpt_ctx *c, unsigned int domid, const char *req,
+		    char *buf, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int64_t deadline = xpt_now_ms() + QUERY_WAIT_MS;
+	size_t n = 0;
+	int fd, r;
+
+	buf[0] = '\0';
+	r = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/guest/%u",
+		     c->rundir, domid);
+	if (r < 0 || (size_t)r >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: no guest "
+				"kernel answers on %s (%s): is the domain "
+				"paused or not started? (`xpt list`, `xpt "
+				"unpause %u`)", domid, sa.sun_path,
+				strerror(-r), domid);
+	}
+	if (dprintf(fd, "%s\n", req) < 0) {
+		r = -errno;
+		close(fd);
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: query: %s",
+				domid, strerror(-r));
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - xpt_now_ms();
+		ssize_t got;
+
+		if ((n >= 4 && !strcmp(buf + n - 4, "end\n") &&
+		     (n == 4 || buf[n - 5] == '\n')) ||
+		    (!strncmp(buf, "error", 5) && n && buf[n - 1] == '\n'))
+			break;
+		if (n + 1 >= len || left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+			close(fd);
+			return xpt_fail(c, XPT_EXIT_FAIL, -ETIMEDOUT, "domain "
+					"%u: the guest did not answer '%s' "
+					"within %d s", domid, req,
+					QUERY_WAIT_MS / 1000);
+		}
+		got = read(fd, buf + n, len - 1 - n);
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+		buf[n] = '\0';
+	}
+	close(fd);
+	if (!strncmp(buf, "error", 5))
+		return xpt_fail(c, XPT_EXIT_FAIL, -EIO, "domain %u: the guest "
+				"answered: %.200s", domid, buf);
+	if (n >= 4 && !strcmp(buf + n - 4, "end\n"))
+		buf[n - 4] = '\0';
+	return 0;
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `xpt host start|stop|status`: the modelled host's daemons in the run
+ * directory, in dependency order (xenstored, hypervisor, pciback), each
+ * ready when its pid file appears (bounded wait; a daemon that dies while
+ * starting fails the start at once and the others are stopped again).
+ * Logs go to $XPT_RUNDIR/log/<daemon>.log.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libxpt.h"
+
+#ifndef XPT_EXAMPLES_DIR
+#define XPT_EXAMPLES_DIR "/usr/share/xpt/examples"
+#endif
+
+static const struct daemon {
+	const char *bin, *pidfile, *log;
+} daemons[] = {
+	{ "xpt-xenstored", "xenstored.pid", "xenstored" },
+	{ "xpt-hypervisor", "hv/hypervisor.pid", "hypervisor" },
+	{ "xpt-pciback", "pciback/pciback.pid", "pciback" },
+};
+#define NDAEMONS (sizeof(daemons) / sizeof(daemons[0]))
+
+static int read_pidfile(struct xpt_ctx *c, const struct daemon *d)
+{
+	char path[PATH_MAX], buf[32];
+	FILE *f;
+	long pid = -1;
+
+	if (xpt_path(c, path, sizeof(path), "%s", d->pidfile) < 0)
+		return -1;
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		pid = strtol(buf, NULL, 10);
+	fclose(f);
+	return pid > 0 && pid < 0x7fffffff ? (int)pid : -1;
+}
+
+static bool daemon_alive(struct xpt_ctx *c, const struct daemon *d, int *pid)
+{
+	*pid = read_pidfile(c, d);
+	return xpt_pid_alive(*pid, c->rundir);
+}
+
+static void stop_guests(struct xpt_ctx *c)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *dp;
+
+	if (xpt_path(c, dir, sizeof(dir), "xpt/domains") < 0 ||
+	    !(dp = opendir(dir)))
+		return;
+	while ((de = readdir(dp))) {
+		static struct xpt_domcfg d;
+		char *end;
+		unsigned long domid = strtoul(de->d_name, &end, 10);
+
+		if (strcmp(end, ".json") || xpt_domcfg_load(c, (unsigned int)domid,
+							    &d) < 0)
+			continue;
+		if (xpt_pid_alive(d.guest_pid, c->rundir))
+			xpt_pid_stop(d.guest_pid, 3000);
+		xpt_domcfg_remove(c, (unsigned int)domid);
+	}
+	closedir(dp);
+	c->err[0] = '\0';	/* damaged configs do not fail a stop */
+}
+
+int xpt_host_stop(struct xpt_ctx *c)
+{
+	char path[PATH_MAX];
+	int i, pid;
+	bool any = false;
+
+	if (c->xs) {
+		xs_close(c->xs);
+		c->xs = NULL;
+	}
+	if (c->hv) {
+		hv_close(c->hv);
+		c->hv = NULL;
+	}
+	stop_guests(c);
+	for (i = (int)NDAEMONS - 1; i >= 0; i--) {
+		if (!daemon_alive(c, &daemons[i], &pid))
+			continue;
+		any = true;
+		if (xpt_pid_stop(pid, 5000) == -ETIMEDOUT)
+			xpt_warn(c, "%s (pid %d) did not stop on SIGTERM "
+				 "within 5 s: killed", daemons[i].bin, pid);
+	}
+	if (xpt_path(c, path, sizeof(path), "xpt/lock") == 0) {
+		DIR *dp = opendir(path);
+		struct dirent *de;
+
+		while (dp && (de = readdir(dp))) {
+			char f[PATH_MAX + 300];
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(f, sizeof(f), "%s/%s", path, de->d_name);
+			unlink(f);
+		}
+		if (dp)
+			closedir(dp);
+	}
+	if (!any)
+		xpt_warn(c, "no host daemon was running in %s", c->rundir);
+	return 0;
+}
+
+int xpt_host_start(struct xpt_ctx *c, const struct xpt_host_opts *o)
+{
+	char bin[PATH_MAX], log[PATH_MAX], pidpath[PATH_MAX], host[PATH_MAX];
+	const char *hostfile = o ? o->hostfile : NULL;
+	const char *argv[12];
+	size_t i;
+	int n, r, pid;
+
+	if (!hostfile)
+		hostfile = getenv("XPT_HOST");
+	if (!hostfile || !*hostfile)
+		hostfile = XPT_EXAMPLES_DIR "/host";
+	if (!realpath(hostfile, host))
+		return xpt_fail(c, XPT_EXIT_NOTFOUND, -ENOENT, "host file %s: "
+				"%s (give one with --host FILE or $XPT_HOST)",
+				hostfile, strerror(errno));
+	for (i = 0; i < NDAEMONS; i++)
+		if (daemon_alive(c, &daemons[i], &pid))
+			return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "%s already "
+					"runs in %s (pid %d): `xpt host stop` "
+					"first, or use another XPT_RUNDIR",
+					daemons[i].bin, c->rundir, pid);
+	if (xpt_path(c, log, sizeof(log), "log") < 0)
+		return -ENAMETOOLONG;
+	r = xpt_mkdirs(log);
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "cannot create %s: %s",
+				log, strerror(-r));
+	for (i = 0; i < NDAEMONS; i++) {
+		const struct daemon *d = &daemons[i];
+
+		if (xpt_find_binary(d->bin, bin, sizeof(bin)) < 0) {
+			r = xpt_fail(c, XPT_EXIT_FAIL, -ENOENT, "cannot find "
+				     "%s next to xpt, in $XPT_LIBEXEC or in "
+				     "$PATH: build it (`make build`) or set "
+				     "XPT_LIBEXEC", d->bin);
+			goto fail;
+		}
+		xpt_path(c, pidpath, sizeof(pidpath), "%s", d->pidfile);
+		unlink(pidpath);	/* stale, from a crash */
+		xpt_path(c, log, sizeof(log), "log/%s.log", d->log);
+		n = 0;
+		argv[n++] = bin;
+		argv[n++] = "--rundir";
+		argv[n++] = c->rundir;
+		if (i == 1) {
+			argv[n++] = "--host";
+			argv[n++] = host;
+		}
+		if (i == 2 && o && o->historic)
+			argv[n++] = "--historic";
+		if (o && o->verbose)
+			argv[n++] = "-v";
+		argv[n] = NULL;
+		r = xpt_spawn_detached(argv, log, &pid);
+		if (r < 0) {
+			r = xpt_fail(c, XPT_EXIT_FAIL, r, "cannot start %s: %s",
+				     d->bin, strerror(-r));
+			goto fail;
+		}
+		r = xpt_wait_file(pidpath, pid, XPT_START_WAIT_MS);
+		if (r < 0) {
+			r = xpt_fail(c, XPT_EXIT_FAIL, r, "%s %s (no %s after "
+				     "%d s); see %s", d->bin, r == -ECHILD ?
+				     "exited while starting" : "did not become "
+				     "ready", pidpath, XPT_START_WAIT_MS / 1000,
+				     log);
+			if (r != -ECHILD && xpt_pid_alive(pid, c->rundir))
+				xpt_pid_stop(pid, 2000);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	for (; i > 0; i--)
+		if (daemon_alive(c, &daemons[i - 1], &pid))
+			xpt_pid_stop(pid, 3000);
+	return r;
+}
+
+int xpt_host_status(struct xpt_ctx *c, FILE *out)
+{
+	size_t i;
+	int pid, up = 0;
+
+	fprintf(out, "run directory %s\n", c->rundir);
+	for (i = 0; i < NDAEMONS; i++) {
+		bool alive = daemon_alive(c, &daemons[i], &pid);
+
+		fprintf(out, "%-15s %s", daemons[i].bin,
+			alive ? "running" : "stopped");
+		if (alive)
+			fprintf(out, "  pid %d", pid);
+		fprintf(out, "\n");
+		up += alive;
+	}
+	if (up == (int)NDAEMONS)
+		return 0;
+	return xpt_fail(c, XPT_EXIT_FAIL, -ESRCH, "the host is %s in %s%s",
+			up ? "partly running" : "not running", c->rundir,
+			up ? ": `xpt host stop`, then `xpt host start`" :
+			": start it with `xpt host start`");
+}
+
+int xpt_host_raise_irq(struct xpt_ctx *c, uint32_t sbdf, unsigned int entry,
+		       int *ret_delivered)
+{
+	static const uint32_t types[] = { HV_IRQ_MSIX, HV_IRQ_MSI, HV_IRQ_INTX };
+	struct hv_msix_state ms;
+	char bdf[16];
+	int r = xpt_connect(c), delivered = 0;
+	size_t i;
+
+	if (r < 0)
+		return r;
+	xpt_format_bdf(sbdf, bdf, sizeof(bdf));
+	/* the kind the device has enabled: MSI-X if any entry is in use */
+	i = hv_msix_state(c->hv, sbdf, &ms) == 0 && ms.hw_enable ? 0 : 1;
+	for (; i < 3; i++) {
+		r = hv_pci_raise_irq(c->hv, sbdf, types[i], entry, &delivered);
+		if (r == 0 && delivered)
+			break;
+	}
+	if (r < 0)
+		return xpt_fail(c, r == -ENODEV ? XPT_EXIT_NOTFOUND :
+				XPT_EXIT_FAIL, r, "%s: raise interrupt: %s", bdf,
+				strerror(-r));
+	*ret_delivered = delivered;
+	return 0;
+}

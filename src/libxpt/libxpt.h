@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libxpt's map: the context struct and the internal functions, grouped by
+ * file.  Public API: include/xpt/xpt.h.
+ */
+#ifndef XPT_LIBXPT_H
+#define XPT_LIBXPT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <xenstore.h>
+
+#include "hvclient.h"
+#include "xpt/spec.h"
+#include "xpt/xpt.h"
+
+#define XPT_WAIT_MS 10000		/* backend waits (libxl: 10 s) */
+#define XPT_FORCE_WAIT_MS 2000		/* forced detach / destroy */
+#define XPT_START_WAIT_MS 10000		/* daemons and guests starting */
+#define XPT_LOCK_WAIT_S 60
+#define XPT_MAX_DELAYS 16
+
+struct xpt_delay {
+	char point[48];
+	int ms;
+};
+
+struct xpt_ctx {
+	char rundir[PATH_MAX - 64];
+	struct xs_handle *xs;
+	struct hv_client *hv;
+	char err[1024];
+	int exit_code;
+	char warnings[2048];
+	unsigned int seq;			/* watch tokens */
+	struct xpt_delay delay[XPT_MAX_DELAYS];
+	unsigned int ndelay;
+	unsigned int seed;
+	bool seeded;
+};
+
+/* ctx.c */
+int xpt_fail(struct xpt_ctx *c, int code, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void xpt_warn(struct xpt_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int xpt_connect(struct xpt_ctx *c);	/* xenstore + hypervisor */
+void xpt_delay_point(struct xpt_ctx *c, const char *point);
+int64_t xpt_now_ms(void);
+int xpt_path(struct xpt_ctx *c, char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int xpt_mkdirs(const char *path);
+void xpt_format_bdf(uint32_t sbdf, char *buf, size_t len);	/* 0000:03:00.0 */
+void xpt_marker_bdf(uint32_t sbdf, char *buf, size_t len);	/* 0000-03-00-0 */
+
+/* lock.c: per-domain flock, bounded */
+int xpt_lock_domain(struct xpt_ctx *c, unsigned int domid, int *ret_fd);
+void xpt_unlock(int fd);
+
+/* wait.c: bounded event-driven waits on xenstore */
+/* pred returns 1 done, 0 not yet, <0 failed (its error is the result). */
+typedef int (*xpt_pred_fn)(struct xpt_ctx *c, void *arg);
+int xpt_wait(struct xpt_ctx *c, const char *const *paths, size_t npaths,
+	     int timeout_ms, int recheck_ms, xpt_pred_fn pred, void *arg);
+/* Wait for a file to appear while process pid lives (inotify, pidfd). */
+int xpt_wait_file(const char *path, int pid, int timeout_ms);
+
+/* xs.c: small xenstore helpers */
+char *xpt_xs_read(struct xpt_ctx *c, xs_transaction_t t, const char *path);
+int xpt_xs_read_int(struct xpt_ctx *c, xs_transaction_t t, const char *path,
+		    int *ret);
+int xpt_xs_write(struct xpt_ctx *c, xs_transaction_t t, const char *path,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int xpt_xs_rm(struct xpt_ctx *c, xs_transaction_t t, const char *path);
+bool xpt_xs_exists(struct xpt_ctx *c, xs_transaction_t t, const char *path);
+
+/* pbctl.c: the pciback control socket */
+int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
+		   size_t len);
+/* sbdfs seized by pciback and their exporting domain (-1 none) */
+struct xpt_pb_dev { uint32_t sbdf; int domid; };
+int xpt_pb_list(struct xpt_ctx *c, struct xpt_pb_dev *ret, size_t max,
+		size_t *ret_n);
+
+/* backend.c */
+void xpt_be_paths(unsigned int domid, char *be, size_t belen, char *fe,
+		  size_t felen);
+int xpt_be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
+		struct xpt_be *ret);
+const struct xpt_be_entry *xpt_be_find(const struct xpt_be *b, uint32_t sbdf);
+/* The toolstack's writes. */
+struct xpt_dev;
+void xpt_be_create_dirs(struct xpt_ctx *c, xs_transaction_t t,
+			unsigned int domid, const char *name);
+int xpt_be_write_dev(struct xpt_ctx *c, xs_transaction_t t,
+		     unsigned int domid, int n, const struct xpt_dev *d);
+/* Remove the entries of sbdfs and compact (§4.3); the last removes both
+ * directories.  Returns how many entries remain. */
+int xpt_be_remove_compact(struct xpt_ctx *c, xs_transaction_t t,
+			  unsigned int domid, const struct xpt_be *b,
+			  const uint32_t *sbdfs, size_t n);
+int xpt_be_error_node(struct xpt_ctx *c, unsigned int domid, char *buf,
+		      size_t len);
+
+/* config.c: the persisted domain configuration (JSON) */
+struct xpt_domcfg {
+	unsigned int domid;
+	char uuid[40];
+	struct xpt_cfg cfg;		/* pci[] one entry per function */
+	bool started;
+	int guest_pid;
+};
+int xpt_domcfg_load(struct xpt_ctx *c, unsigned int domid,
+		    struct xpt_domcfg *ret);
+int xpt_domcfg_save(struct xpt_ctx *c, const struct xpt_domcfg *d);
+void xpt_domcfg_remove(struct xpt_ctx *c, unsigned int domid);
+int xpt_domcfg_to_json(const struct xpt_domcfg *d, char **ret);
+int xpt_domcfg_from_json(const char *text, struct xpt_domcfg *ret,
+			 char *err, size_t errlen);
+
+/* dev.c: one function being passed through: what was done, for undo */
+struct xpt_dev {
+	struct xpt_pci spec;	/* this function only: func_mask = 1 << fn */
+	uint32_t sbdf;
+	int vdevfn;		/* -1 none */
+	struct hv_pci_dev info;
+	bool marker, perms, pirq, assigned;
+	int pirq_nr;
+};
+/* Expand a spec (name=, BB:DD.*) into functions, highest first and
+ * function 0 last. */
+int xpt_dev_expand(struct xpt_ctx *c, const struct xpt_pci *spec,
+		   struct xpt_dev *ret, size_t max, size_t *ret_n);
+int xpt_dev_prepare(struct xpt_ctx *c, unsigned int domid,
+		    struct xpt_dev *devs, size_t n);
+/* Undo (or tear down): permissions, pirq, IOMMU, reset, marker. */
+void xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
+		     struct xpt_dev *devs, size_t n);
+void xpt_dev_permissive(struct xpt_ctx *c, unsigned int domid,
+			const struct xpt_dev *devs, size_t n);
+int xpt_dev_name_to_bdf(struct xpt_ctx *c, const char *name,
+			uint32_t *ret_sbdf);
+
+/* pci.c */
+int xpt_pci_coldplug(struct xpt_ctx *c, unsigned int domid, const char *name,
+		     const struct xpt_dev *devs, size_t n);
+int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, bool fe_alive,
+			int guest_pid);
+
+/* guest.c: the guest kernel process */
+int xpt_guest_start(struct xpt_ctx *c, unsigned int domid, int *ret_pid);
+void xpt_guest_kill(struct xpt_ctx *c, unsigned int domid, int pid);
+bool xpt_guest_alive(struct xpt_ctx *c, unsigned int domid, int pid);
+
+/* spawn.c: detached daemons */
+int xpt_find_binary(const char *name, char *buf, size_t len);
+int xpt_spawn_detached(const char *const argv[], const char *logpath,
+		       int *ret_pid);
+bool xpt_pid_alive(int pid, const char *must_contain);
+int xpt_pid_stop(int pid, int timeout_ms);
+
+#endif

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The per-domain lock ($XPT_RUNDIR/xpt/lock/<domid>, flock): serialises
+ * PCI operations and configuration updates of one domain across xpt
+ * processes.  Waiting is bounded by an alarm; a lock file replaced under
+ * us (destroy unlinks it) is detected by comparing inodes, and retried.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libxpt.h"
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static int lock_wait(int fd, unsigned int seconds)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	int r;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK)
+		return -errno;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);	/* no SA_RESTART: flock gets EINTR */
+	alarm(seconds);
+	r = flock(fd, LOCK_EX) == 0 ? 0 : -errno;
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	return r == -EINTR ? -ETIMEDOUT : r;
+}
+
+int xpt_lock_domain(struct xpt_ctx *c, unsigned int domid, int *ret_fd)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct stat a, b;
+	int fd, r, tries;
+
+	if (xpt_path(c, dir, sizeof(dir), "xpt/lock") < 0 ||
+	    xpt_path(c, path, sizeof(path), "xpt/lock/%u", domid) < 0)
+		return -ENAMETOOLONG;
+	r = xpt_mkdirs(dir);
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "cannot create %s: %s",
+				dir, strerror(-r));
+	for (tries = 0; tries < 16; tries++) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return xpt_fail(c, XPT_EXIT_FAIL, -errno,
+					"cannot open the lock of domain %u "
+					"(%s): %s", domid, path,
+					strerror(errno));
+		r = lock_wait(fd, XPT_LOCK_WAIT_S);
+		if (r < 0) {
+			close(fd);
+			return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: "
+					"cannot take its lock %s: %s%s", domid,
+					path, strerror(-r), r == -ETIMEDOUT ?
+					" (another xpt holds it; see `ps`)" :
+					"");
+		}
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+			*ret_fd = fd;
+			return 0;
+		}
+		close(fd);	/* unlinked by a destroy meanwhile */
+	}
+	return xpt_fail(c, XPT_EXIT_FAIL, -EAGAIN,
+			"domain %u: its lock file keeps being replaced", domid);
+}
+
+void xpt_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libxpt in-process: the persisted configuration's JSON round trip, and
+ * the backend directory logic (reading whatever is there, detach
+ * compaction, removal of the last device) against a real xpt-xenstored
+ * started by the test (argv[1]).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "libxpt.h"
+
+static const char *xenstored;
+static char rundir[64];
+static pid_t xsd_pid;
+
+static struct xpt_ctx *ctx_xs(void)
+{
+	struct xpt_ctx *c;
+	char path[128];
+
+	assert_int_equal(xpt_ctx_open(rundir, &c), 0);
+	snprintf(path, sizeof(path), "%s/socket", rundir);
+	setenv("XENSTORED_PATH", path, 1);
+	c->xs = xs_open(0);
+	assert_non_null(c->xs);
+	return c;
+}
+
+static void w(struct xpt_ctx *c, const char *path, const char *val)
+{
+	assert_true(xs_write(c->xs, XBT_NULL, path, val, strlen(val)));
+}
+
+static char *r(struct xpt_ctx *c, const char *path)
+{
+	return xpt_xs_read(c, XBT_NULL, path);
+}
+
+#define BE "/local/domain/0/backend/pci/7/0"
+
+static void test_json_roundtrip(void **state)
+{
+	static struct xpt_domcfg d, back;
+	char err[128], *text = NULL;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.domid = 12;
+	snprintf(d.uuid, sizeof(d.uuid), "%s",
+		 "4b0da73e-672a-44d1-b65d-4f574631a7d3");
+	snprintf(d.cfg.name, sizeof(d.cfg.name), "web \"quoted\"");
+	snprintf(d.cfg.type, sizeof(d.cfg.type), "pv");
+	d.cfg.memory_mb = 2048;
+	d.cfg.vcpus = 4;
+	d.started = true;
+	d.guest_pid = 4242;
+	assert_int_equal(xpt_pci_spec_parse("0000:03:02.1@05,permissive=1,"
+					    "rdm_policy=relaxed", &d.cfg.pci[0],
+					    err, sizeof(err)), 0);
+	assert_int_equal(xpt_pci_spec_parse("04:00.0", &d.cfg.pci[1], err,
+					    sizeof(err)), 0);
+	d.cfg.npci = 2;
+	assert_int_equal(xpt_domcfg_to_json(&d, &text), 0);
+	assert_int_equal(xpt_domcfg_from_json(text, &back, err, sizeof(err)),
+			 0);
+	free(text);
+	assert_int_equal(back.domid, 12);
+	assert_string_equal(back.cfg.name, d.cfg.name);
+	assert_string_equal(back.uuid, d.uuid);
+	assert_int_equal(back.cfg.memory_mb, 2048);
+	assert_int_equal(back.cfg.vcpus, 4);
+	assert_true(back.started);
+	assert_int_equal(back.guest_pid, 4242);
+	assert_int_equal(back.cfg.npci, 2);
+	assert_true(xpt_pci_spec_equal(&back.cfg.pci[0], &d.cfg.pci[0]));
+	assert_true(xpt_pci_spec_equal(&back.cfg.pci[1], &d.cfg.pci[1]));
+	/* damaged files are rejected with a reason, never half-read */
+	assert_int_equal(xpt_domcfg_from_json("{\"domid\":1}", &back, err,
+					      sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "name"));
+	assert_int_equal(xpt_domcfg_from_json("{\"domid\":1,\"name\":\"x\","
+					      "\"pci\":[\"3:0.8\"]}", &back,
+					      err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "pci[0]"));
+	assert_int_equal(xpt_domcfg_from_json("not json", &back, err,
+					      sizeof(err)), -EINVAL);
+}
+
+static void put_dev(struct xpt_ctx *c, int i, const char *bdf, const char *vdev)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), BE "/dev-%d", i);
+	w(c, p, bdf);
+	snprintf(p, sizeof(p), BE "/key-%d", i);
+	w(c, p, bdf);
+	snprintf(p, sizeof(p), BE "/state-%d", i);
+	w(c, p, "3");
+	snprintf(p, sizeof(p), BE "/vdev-%d", i);
+	w(c, p, vdev);
+	snprintf(p, sizeof(p), BE "/opts-%d", i);
+	w(c, p, "msitranslate=0,power_mgmt=0,permissive=0,rdm_policy=strict");
+}
+
+static void test_compaction(void **state)
+{
+	static struct xpt_be b;
+	struct xpt_ctx *c = ctx_xs();
+	uint32_t mid = XPT_PCI_SBDF(0, 3, 2, 1);
+	char *v;
+
+	(void)state;
+	xpt_xs_rm(c, XBT_NULL, "/local/domain/0/backend/pci/7");
+	put_dev(c, 0, "0000:03:02.0", "0000:00:00.00");
+	put_dev(c, 1, "0000:03:02.1", "0000:00:01.00");
+	put_dev(c, 2, "0000:04:00.0", "0000:00:02.00");
+	w(c, BE "/name-2", "nvme");
+	w(c, BE "/num_devs", "3");
+	w(c, BE "/state", "4");
+	w(c, BE "/root-0", "0000:00");
+	assert_int_equal(xpt_be_read(c, XBT_NULL, 7, &b), 0);
+	assert_true(b.exists);
+	assert_int_equal(b.n, 3);
+	assert_int_equal(b.nwarn, 0);
+	assert_int_equal(xpt_be_remove_compact(c, XBT_NULL, 7, &b, &mid, 1), 2);
+	/* index 2 moved to 1 with every key it had; index 2 gone */
+	v = r(c, BE "/dev-1");
+	assert_string_equal(v, "0000:04:00.0");
+	free(v);
+	v = r(c, BE "/vdev-1");
+	assert_string_equal(v, "0000:00:02.00");
+	free(v);
+	v = r(c, BE "/name-1");
+	assert_string_equal(v, "nvme");
+	free(v);
+	assert_null(r(c, BE "/dev-2"));
+	assert_null(r(c, BE "/name-2"));
+	v = r(c, BE "/num_devs");
+	assert_string_equal(v, "2");
+	free(v);
+	v = r(c, BE "/root-0");	/* the backend's keys are never touched */
+	assert_string_equal(v, "0000:00");
+	free(v);
+	/* the last devices: both directories go */
+	assert_int_equal(xpt_be_read(c, XBT_NULL, 7, &b), 0);
+	{
+		uint32_t all[2] = { XPT_PCI_SBDF(0, 3, 2, 0),
+				    XPT_PCI_SBDF(0, 4, 0, 0) };
+
+		assert_int_equal(xpt_be_remove_compact(c, XBT_NULL, 7, &b, all,
+						       2), 0);
+	}
+	assert_false(xpt_xs_exists(c, XBT_NULL, BE));
+	xpt_ctx_close(c);
+}
+
+static void test_garbage(void **state)
+{
+	static struct xpt_be b;
+	struct xpt_ctx *c = ctx_xs();
+
+	(void)state;
+	xpt_xs_rm(c, XBT_NULL, "/local/domain/0/backend/pci/7");
+	put_dev(c, 0, "0000:03:02.0", "0000:00:00.00");
+	put_dev(c, 2, "0000:03:02.2", "0000:00:02.00");	/* hole at 1 */
+	w(c, BE "/dev-5", "banana");			/* garbage, beyond */
+	w(c, BE "/state-9999999", "1");			/* absurd index */
+	w(c, BE "/junk", "x");
+	w(c, BE "/num_devs", "3");
+	assert_int_equal(xpt_be_read(c, XBT_NULL, 7, &b), 0);
+	assert_int_equal(b.n, 3);
+	assert_int_equal(b.e[0].index, 0);
+	assert_true(b.e[0].valid);
+	assert_int_equal(b.e[1].index, 2);
+	assert_int_equal(b.e[2].index, 5);
+	assert_false(b.e[2].valid);
+	assert_true(b.e[2].beyond);
+	assert_true(b.nwarn >= 4);	/* hole, junk, garbage, beyond, index */
+	assert_non_null(xpt_be_find(&b, XPT_PCI_SBDF(0, 3, 2, 2)));
+	assert_null(xpt_be_find(&b, XPT_PCI_SBDF(0, 3, 2, 1)));
+	w(c, BE "/num_devs", "many");
+	assert_int_equal(xpt_be_read(c, XBT_NULL, 7, &b), 0);
+	assert_int_equal(b.num_devs, -1);
+	xpt_xs_rm(c, XBT_NULL, "/local/domain/0/backend/pci/7");
+	assert_int_equal(xpt_be_read(c, XBT_NULL, 7, &b), 0);
+	assert_false(b.exists);
+	xpt_ctx_close(c);
+}
+
+static int start_xenstored(void **state)
+{
+	char fdarg[16], ready[16];
+	int pfd[2];
+
+	(void)state;
+	snprintf(rundir, sizeof(rundir), "/tmp/xpt-unit-libxpt.XXXXXX");
+	if (!mkdtemp(rundir) || pipe(pfd) < 0)
+		return -1;
+	xsd_pid = fork();
+	if (xsd_pid == 0) {
+		snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
+		close(pfd[0]);
+		execl(xenstored, xenstored, "--rundir", rundir, "--ready-fd",
+		      fdarg, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], ready, sizeof(ready)) <= 0)
+		return -1;
+	close(pfd[0]);
+	return 0;
+}
+
+static int stop_xenstored(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	if (xsd_pid > 0) {
+		kill(xsd_pid, SIGTERM);
+		waitpid(xsd_pid, NULL, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rundir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_roundtrip),
+		cmocka_unit_test(test_compaction),
+		cmocka_unit_test(test_garbage),
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s XPT-XENSTORED\n", argv[0]);
+		return 2;
+	}
+	xenstored = argv[1];
+	return cmocka_run_group_tests(tests, start_xenstored, stop_xenstored);
+}
