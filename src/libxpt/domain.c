@@ -238,11 +238,16 @@ static bool name_taken(struct xpt_ctx *c, const char *name)
 
 struct connarg { unsigned int domid; int state; };
 
+/*
+ * After create: the backend exported the devices and connected to the
+ * guest's frontend (4), or failed (5/6).  The guest's own drivers are not
+ * waited for: a kernel may load pcifront late, or never (libxl does not
+ * wait at all).
+ */
 static int be_connected(struct xpt_ctx *c, void *arg)
 {
 	struct connarg *a = arg;
 	char path[96];
-	int fes;
 
 	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u/0/state",
 		 a->domid);
@@ -250,12 +255,7 @@ static int be_connected(struct xpt_ctx *c, void *arg)
 		return 0;
 	if (a->state == 5 || a->state == 6)
 		return -EPIPE;
-	if (a->state != 4)
-		return 0;
-	/* the frontend reaches 4 once the guest probed its drivers */
-	snprintf(path, sizeof(path), "/local/domain/%u/device/pci/0/state",
-		 a->domid);
-	return xpt_xs_read_int(c, XBT_NULL, path, &fes) == 0 && fes == 4;
+	return a->state == 4;
 }
 
 int xpt_domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
@@ -370,6 +370,16 @@ int xpt_domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 			xpt_be_paths(domid, be, sizeof(be), fe, sizeof(fe));
 			r = xpt_wait(c, paths, 2, XPT_WAIT_MS, 0, be_connected,
 				     &a);
+			if (r == -ETIMEDOUT && a.state != 5 && a.state != 6) {
+				/* Not an error: the guest has not connected
+				 * its PCI frontend (yet). */
+				fprintf(stderr, "xpt: warning: domain %u (%s): "
+					"the guest has not connected to its PCI "
+					"devices yet (backend state %d); they "
+					"appear when its pcifront starts\n",
+					domid, cfg->name, a.state);
+				r = 0;
+			}
 			if (r < 0) {
 				if (xpt_be_error_node(c, domid, err,
 						      sizeof(err)) < 0)

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The toolstack tests' harness: a modelled host in a fresh run directory
+ * (xpt-xenstored, xpt-hypervisor, xpt-pciback; the guests are started by
+ * the toolstack under test as $XPT_GUEST), and helpers that drive "the
+ * toolstack under test" (xpt or the libxl 4.17 peer) by its executable and
+ * look at xenstore, the hypervisor and the guests.  Waits are event-driven
+ * (watches, inotify, pidfds) and bounded.
+ */
+#ifndef XPT_TOOLSTACK_HARNESS_H
+#define XPT_TOOLSTACK_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <xenstore.h>
+
+#include "hvclient.h"
+
+#define WAIT_MS 15000
+#define MAX_PROCS 48
+
+/* the devices of tests/toolstack/host.txt */
+#define DEV_A HV_SBDF(0, 3, 0, 0)	/* MSI-X, 64-bit BARs above 4 GiB */
+#define DEV_B HV_SBDF(0, 4, 0, 0)
+#define DEV_C HV_SBDF(0, 5, 0, 0)
+#define DEV_D HV_SBDF(0, 6, 0, 0)
+#define DEV_E HV_SBDF(0, 7, 0, 0)	/* no legacy IRQ */
+#define DEV_MF0 HV_SBDF(0, 8, 0, 0)	/* multi-function 08:00.0/.1 */
+#define DEV_MF1 HV_SBDF(0, 8, 0, 1)
+#define DEV_BR HV_SBDF(0, 9, 0, 0)	/* a PCI bridge: pciback refuses it */
+#define DEV_K(i) HV_SBDF(0, 0x0a + (i), 0, 0)	/* 0a..0f: the race pool */
+
+struct bins {
+	const char *xenstored, *hv, *pciback, *guest, *hostfile, *outdir;
+};
+extern struct bins bins;
+
+/* the toolstack under test */
+struct ts {
+	const char *name;	/* "xpt" / "libxl-4.17 peer" */
+	const char *path;
+	bool peer;
+};
+
+struct proc {
+	pid_t pid;
+	int pidfd;
+	char name[32];
+	char out[200];		/* its output file */
+};
+
+struct env {
+	char dir[80];
+	const struct ts *ts;
+	struct proc proc[MAX_PROCS];
+	unsigned int nproc, nrun;
+	struct xs_handle *xs;
+	struct hv_client *hv;
+	bool hold;		/* next create: guest with --hold-backend */
+	const char *variant;	/* LIBXL417_FLOW for the peer */
+	int peer_wait_ms;	/* LIBXL417_WAIT_MS for the peer, 0 = 10 s */
+	char out[4096];		/* output of the last toolstack run */
+	char why[768];		/* the first failure */
+};
+
+bool fail(struct env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define CHECK(e, cond, ...) do { if (!(cond)) return fail(e, __VA_ARGS__); } while (0)
+
+int64_t now_ms(void);
+const char *bdf(uint32_t sbdf);
+
+bool env_start(struct env *e, const struct ts *ts, bool historic);
+void env_stop(struct env *e, bool failed);
+
+/* the toolstack: args after the executable, NULL-terminated */
+struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[]);
+/* exit code, -1 if still running at the deadline (then it is killed
+ * unless keep), -2 killed by a signal; output in e->out */
+int ts_wait(struct env *e, struct proc *p, int ms, bool keep);
+int ts_run(struct env *e, const char *delay, int ms, const char *const args[]);
+#define TS(e, ms, ...) ts_run(e, NULL, ms, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* write NAME.cfg in the run directory; pci: "'spec', 'spec'" or "" */
+const char *cfg_file(struct env *e, const char *name, const char *pci);
+/* create NAME with these devices, wait for the guest process */
+bool create(struct env *e, const char *name, const char *pci,
+	    unsigned int *ret_domid);
+bool dom_by_name(struct env *e, const char *name, unsigned int *ret_domid);
+bool guest_wait_started(struct env *e, unsigned int domid);
+pid_t guest_pid(struct env *e, unsigned int domid);
+
+/* seize + quarantine, as `xl pci-assignable-add` does */
+bool assignable(struct env *e, uint32_t sbdf);
+bool pciback_req(struct env *e, const char *req, char *reply, size_t len);
+
+/* xenstore as dom0 */
+char *xs_get(struct env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool xs_exists(struct env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int xs_int(struct env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool xs_put(struct env *e, const char *path, const char *val);
+int be_state(struct env *e, unsigned int domid);
+int fe_state(struct env *e, unsigned int domid);
+bool marker(struct env *e, uint32_t sbdf, unsigned int *ret_domid);
+int be_find(struct env *e, unsigned int domid, uint32_t sbdf); /* index or -1 */
+
+bool wait_until(struct env *e, bool (*pred)(struct env *, void *), void *arg,
+		int ms, const char *what);
+bool wait_states(struct env *e, unsigned int domid, int fe, int be, int ms);
+
+/* the guest's query socket */
+struct qdev {
+	char bdf[16], host[16], driver[8], irq[8], counts[80];
+	unsigned int vendor, device, class, vectors;
+	unsigned long long count;
+};
+struct qstatus {
+	int fe, be;
+	unsigned int n;
+	struct qdev d[16];
+};
+bool guest_query(struct env *e, unsigned int domid, const char *req,
+		 char *reply, size_t len);
+bool guest_status(struct env *e, unsigned int domid, struct qstatus *s);
+bool qhas(const struct qstatus *s, uint32_t sbdf);
+/* Connected on both sides, the guest sees n devices */
+bool wait_guest_devs(struct env *e, unsigned int domid, unsigned int n, int ms);
+
+/* hypervisor */
+uint32_t owner(struct env *e, uint32_t sbdf);
+bool file_has(struct env *e, const char *file, const char *needle);
+
+#endif

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The toolstack tests: every test runs against the libxl 4.17 peer
+ * (tests/peers/libxl417-flow) and against xpt.  A historic-bug test must
+ * FAIL on the peer and PASS on xpt; the race test must find a violation on
+ * the peer and none on xpt; the interop table must show every xpt cell OK.
+ *
+ * usage: toolstack MODE XENSTORED HYPERVISOR PCIBACK GUEST HOSTFILE OUTDIR
+ *                  PEER [XPT] [BUG...]
+ *   MODE: bugs | race | interop.  XPT may be "" (not built yet): the peer
+ *   side still runs.  Prints one line per test and
+ *   "toolstack: N passed, N failed".  XPT_TS_KEEP=1 keeps run
+ *   directories, XPT_TS_VERBOSE=1 shows the logs of failures,
+ *   XPT_TS_SEEDS=N fixes the number of race seeds.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "toolstack.h"
+
+static struct ts peer = { "libxl-4.17 peer", NULL, true };
+static struct ts xpt = { "xpt", NULL, false };
+
+static bool run_bug(const struct bug *b, const struct ts *ts, char *why,
+		    size_t len, double *secs)
+{
+	struct env e;
+	int64_t t0 = now_ms();
+	bool ok;
+
+	ok = env_start(&e, ts, b->historic_backend);
+	if (ok) {
+		/* XPT_TS_NO_VARIANT=1: the plain 4.17 flow, to see which
+		 * tests it passes (the fixes it carries) */
+		e.variant = getenv("XPT_TS_NO_VARIANT") ? NULL : b->variant;
+		e.peer_wait_ms = b->peer_wait_ms;
+		ok = b->run(&e);
+	}
+	snprintf(why, len, "%s", e.why[0] ? e.why : "?");
+	env_stop(&e, !ok && !ts->peer);
+	*secs = (double)(now_ms() - t0) / 1000.0;
+	return ok;
+}
+
+static bool wanted(int n, int argc, char **argv, int first)
+{
+	int a;
+
+	if (argc <= first)
+		return true;
+	for (a = first; a < argc; a++)
+		if (atoi(argv[a]) == n)
+			return true;
+	return false;
+}
+
+static int mode_bugs(int argc, char **argv, int first, unsigned int *passed,
+		     unsigned int *failed)
+{
+	char path[4096];
+	FILE *md;
+	unsigned int i;
+
+	snprintf(path, sizeof(path), "%s/historic-bugs-results.md",
+		 bins.outdir);
+	md = fopen(path, "we");
+	if (md)
+		fprintf(md, "| bug | test | peer (expected FAIL) | xpt "
+			"(expected PASS) |\n|---|---|---|---|\n");
+	for (i = 0; i < nbugs; i++) {
+		const struct bug *b = &bugs[i];
+		char pwhy[768], xwhy[768], line[2048];
+		double ps = 0, xs = 0;
+		bool pok, xok = false, good;
+
+		if (!wanted(b->number, argc, argv, first))
+			continue;
+		pok = run_bug(b, &peer, pwhy, sizeof(pwhy), &ps);
+		if (xpt.path)
+			xok = run_bug(b, &xpt, xwhy, sizeof(xwhy), &xs);
+		good = (b->peer_passes ? pok : !pok) && (!xpt.path || xok);
+		snprintf(line, sizeof(line), "toolstack bug %d (%s): peer%s%s "
+			 "%s [%.1fs]; xpt %s%s [%.1fs]: %s", b->number,
+			 b->title, b->variant ? " " : "",
+			 b->variant ? b->variant : "",
+			 pok ? "PASS" : "FAIL", ps,
+			 !xpt.path ? "not built" : xok ? "PASS" : "FAIL",
+			 xpt.path && !xok ? "" : "", xs,
+			 good ? "ok" : "FAILED");
+		printf("%s\n", line);
+		if (!pok)
+			printf("    peer: %s\n", pwhy);
+		if (xpt.path && !xok)
+			printf("    xpt: %s\n", xwhy);
+		fflush(stdout);
+		if (md)
+			fprintf(md, "| %d | bug%d | %s%s | %s |\n", b->number,
+				b->number, pok ? "PASS" : "FAIL: ",
+				pok ? "" : pwhy,
+				!xpt.path ? "not built" : xok ? "PASS" : xwhy);
+		if (good)
+			(*passed)++;
+		else
+			(*failed)++;
+	}
+	if (md)
+		fclose(md);
+	return 0;
+}
+
+static void mode_race(unsigned int *passed, unsigned int *failed)
+{
+	unsigned int seeds, viol;
+	char first[768];
+	bool ok;
+
+	ok = race_run(&peer, 1, 15000, &seeds, &viol, first, sizeof(first));
+	printf("toolstack race (peer, num_devs read outside the transaction): "
+	       "%u seeds, %u with violations%s%s: %s\n", seeds, viol,
+	       viol ? "; first: " : "", viol ? first : "",
+	       ok && viol ? "ok (caught)" : "FAILED (not caught)");
+	if (ok && viol)
+		(*passed)++;
+	else
+		(*failed)++;
+	fflush(stdout);
+	if (!xpt.path) {
+		printf("toolstack race (xpt): not built\n");
+		return;
+	}
+	ok = race_run(&xpt, 1, 28000, &seeds, &viol, first, sizeof(first));
+	printf("toolstack race (xpt): %u seeds, %u with violations%s%s: %s\n",
+	       seeds, viol, viol ? "; first: " : "", viol ? first : "",
+	       ok && !viol && seeds ? "ok" : "FAILED");
+	if (ok && !viol && seeds)
+		(*passed)++;
+	else
+		(*failed)++;
+}
+
+static void mode_interop(unsigned int *passed, unsigned int *failed)
+{
+	const struct ts *tss[2] = { &xpt, &peer };
+	char path[4096], cell[256], table[16384];
+	size_t off = 0;
+	unsigned int t, h, s;
+	bool ok = true, caught = false;
+	FILE *md;
+
+	off += (size_t)snprintf(table + off, sizeof(table) - off,
+				"| toolstack | backend |");
+	for (s = 0; s < ninterop; s++)
+		off += (size_t)snprintf(table + off, sizeof(table) - off,
+					" %s |", interop_scenarios[s]);
+	off += (size_t)snprintf(table + off, sizeof(table) - off, "\n|---|---|");
+	for (s = 0; s < ninterop; s++)
+		off += (size_t)snprintf(table + off, sizeof(table) - off, "---|");
+	off += (size_t)snprintf(table + off, sizeof(table) - off, "\n");
+	for (t = 0; t < 2; t++) {
+		for (h = 0; h < 2; h++) {
+			off += (size_t)snprintf(table + off, sizeof(table) - off,
+				"| %s | %s |", tss[t]->name,
+				h ? "pre-5.13 (`--historic`)" : "current");
+			for (s = 0; s < ninterop; s++) {
+				bool c = false;
+
+				if (tss[t]->path)
+					c = interop_cell(tss[t], h, (int)s, cell,
+							 sizeof(cell));
+				else
+					snprintf(cell, sizeof(cell), "not built");
+				if (!tss[t]->peer && !c)
+					ok = false;
+				if (tss[t]->peer && !c)
+					caught = true;
+				off += (size_t)snprintf(table + off,
+							sizeof(table) - off,
+							" %s |", cell);
+			}
+			off += (size_t)snprintf(table + off, sizeof(table) - off,
+						"\n");
+		}
+	}
+	printf("%s", table);
+	snprintf(path, sizeof(path), "%s/interop.md", bins.outdir);
+	md = fopen(path, "we");
+	if (md) {
+		fputs(table, md);
+		fclose(md);
+	}
+	ok = ok && caught;
+	printf("toolstack interop table (%s): %s\n", path,
+	       ok ? "ok" : "FAILED (an xpt cell is not OK, or the peer shows "
+	       "no historic failure)");
+	if (ok)
+		(*passed)++;
+	else
+		(*failed)++;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int passed = 0, failed = 0;
+	const char *mode;
+
+	if (argc < 9) {
+		fprintf(stderr, "usage: %s bugs|race|interop XENSTORED "
+			"HYPERVISOR PCIBACK GUEST HOSTFILE OUTDIR PEER [XPT] "
+			"[BUG...]\n", argv[0]);
+		return 2;
+	}
+	mode = argv[1];
+	bins.xenstored = argv[2];
+	bins.hv = argv[3];
+	bins.pciback = argv[4];
+	bins.guest = argv[5];
+	bins.hostfile = argv[6];
+	bins.outdir = argv[7];
+	peer.path = argv[8];
+	if (argc > 9 && argv[9][0] && access(argv[9], X_OK) == 0)
+		xpt.path = argv[9];
+	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(mode, "bugs"))
+		mode_bugs(argc, argv, 10, &passed, &failed);
+	else if (!strcmp(mode, "race"))
+		mode_race(&passed, &failed);
+	else if (!strcmp(mode, "interop"))
+		mode_interop(&passed, &failed);
+	else
+		return 2;
+	printf("toolstack: %u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

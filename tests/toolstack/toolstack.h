@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* The toolstack tests: historic bugs (bugs.c), the race (race.c), the
+ * interop table (interop.c), run by toolstack.c. */
+#ifndef XPT_TOOLSTACK_H
+#define XPT_TOOLSTACK_H
+
+#include <stdbool.h>
+
+#include "harness.h"
+
+struct bug {
+	int number;		/* pci-protocol.md §13 */
+	const char *title;
+	bool (*run)(struct env *e);
+	bool historic_backend;	/* run with xpt-pciback --historic */
+	const char *variant;	/* the peer's LIBXL417_FLOW for this bug */
+	int peer_wait_ms;	/* the peer's libxl__wait_for_backend bound */
+	bool peer_passes;	/* the 4.17 flow is right here (the table says why) */
+};
+
+extern const struct bug bugs[];
+extern const unsigned int nbugs;
+
+/* race.c: returns seeds run / with violations through the pointers */
+bool race_run(const struct ts *ts, unsigned int first_seed, int budget_ms,
+	      unsigned int *ret_seeds, unsigned int *ret_violations,
+	      char *first_violation, size_t len);
+
+/* interop.c: one cell */
+bool interop_cell(const struct ts *ts, bool historic, int scenario,
+		  char *cell, size_t len);
+extern const char *const interop_scenarios[];
+extern const unsigned int ninterop;
+
+#endif
