@@ -339,6 +339,12 @@ class Lab:
                                                  label).strip("-"))
         with open(os.path.join(d, fn), "w") as f:
             f.write(step["out"] + "\n")
+        # The whole tree too, for lab/compare-trees.py (not a step: the
+        # scenario's record stays the same).
+        full = self.sh("xenstore-ls -fp / | cat", timeout=60, record=False,
+                       expect_rc=None)
+        with open(os.path.join(d, fn[:-4] + ".full"), "w") as f:
+            f.write(full["out"] + "\n")
         return step["out"]
 
     def collect(self):

@@ -3,7 +3,7 @@
 # The real-Xen lab: Debian's Xen 4.17 and Linux 6.1 under QEMU (TCG), driven
 # over the serial console.  See lab/README.md.
 #
-#   lab/lab.sh run [--out DIR] [SCENARIO...]   all default scenarios, or some
+#   lab/lab.sh run [--out DIR] [--store c|xpt] [SCENARIO...]   all default scenarios, or some
 #   lab/lab.sh check                          cold-plug only, one line, for make check
 #   lab/lab.sh list                           the scenarios
 #   lab/lab.sh assemble                       build (or reuse) the images only
@@ -11,7 +11,10 @@
 # Environment: LAB_OUT (run directory), LAB_CACHE (image cache, default
 # <repo>/.cache/lab), LAB_DOM0_FILES ("SRC:/DEST ..." added to dom0),
 # LAB_XENSTORED (dom0's xenstored command line, default the C xenstored),
-# LAB_QEMU (the QEMU binary, default qemu-system-x86_64).
+# LAB_STORE (c, the default, or xpt: dom0's store is xpt-xenstored --xen,
+# LAB_XPT_XENSTORED or build/src/xenstored/xpt-xenstored; its log is
+# /var/log/xen/xpt-xenstored.log in dom0), LAB_QEMU (the QEMU binary,
+# default qemu-system-x86_64).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -80,6 +83,38 @@ default_out() {
 	echo "${LAB_OUT:-$repo/.cache/lab/runs/$(date +%Y%m%d-%H%M%S)-$$}"
 }
 
+# store_args OUT: with LAB_STORE=xpt, dom0 gets xpt-xenstored and a
+# wrapper that starts it as the host's store (on the socket path
+# libxenstore uses, logging to a file so the console stays clean).
+store_args() {
+	local out=$1 bin w
+	case "${LAB_STORE:-c}" in
+	c) return 0 ;;
+	xpt) ;;
+	*) echo "lab: unknown store '${LAB_STORE}' (c or xpt)" >&2; exit 2 ;;
+	esac
+	bin=${LAB_XPT_XENSTORED:-$repo/build/src/xenstored/xpt-xenstored}
+	if [ ! -x "$bin" ]; then
+		echo "lab: $bin not built (make build)" >&2
+		exit 1
+	fi
+	if ! "$bin" --help | grep -q -- '--xen'; then
+		echo "lab: $bin has no Xen transport (libxen-dev missing at build time?)" >&2
+		exit 1
+	fi
+	w=$out/xpt-xenstored-lab
+	cat >"$w" <<'EOS'
+#!/bin/sh
+# dom0's store for LAB_STORE=xpt (written by lab.sh)
+exec /usr/sbin/xpt-xenstored --xen --rundir=/run/xenstored \
+	--pid-file=/run/xenstored.pid -v "$@" 2>>/var/log/xen/xpt-xenstored.log
+EOS
+	chmod 755 "$w"
+	args+=(--dom0-file "$bin:/usr/sbin/xpt-xenstored"
+	       --dom0-file "$w:/usr/sbin/xpt-xenstored-lab")
+	[ -n "${LAB_XENSTORED:-}" ] || args+=(--xenstored /usr/sbin/xpt-xenstored-lab)
+}
+
 driver_args() {
 	local f
 	args=(--qemu "$qemu")
@@ -87,17 +122,20 @@ driver_args() {
 		args+=(--dom0-file "$f")
 	done
 	[ -n "${LAB_XENSTORED:-}" ] && args+=(--xenstored "$LAB_XENSTORED")
+	store_args "$1"
 	return 0
 }
 
 cmd_run() {
 	local out
 	out=$(default_out)
-	if [ "${1:-}" = "--out" ]; then
-		[ $# -ge 2 ] || usage
-		out=$2
-		shift 2
-	fi
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+		--store) [ $# -ge 2 ] || usage; LAB_STORE=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
 	if ! why=$(need_qemu); then
 		echo "lab: cannot run: $why" >&2
 		exit 1
@@ -108,8 +146,9 @@ cmd_run() {
 	assemble "$out/assemble.log" || rc=$?
 	cat "$out/assemble.log" >&2
 	[ $rc = 0 ] || { echo "lab: image assembly failed (see above)" >&2; exit 1; }
-	echo "lab: images ready in $((SECONDS - t0))s; run directory $out" >&2
-	driver_args
+	echo "lab: images ready in $((SECONDS - t0))s; run directory $out" \
+		"(store: ${LAB_STORE:-c})" >&2
+	driver_args "$out"
 	"$py" "$here/driver.py" --img "$img" --out "$out" "${args[@]}" "$@"
 }
 
@@ -132,13 +171,13 @@ cmd_check() {
 		echo "lab: FAIL: image assembly failed (see above)"
 		exit 1
 	fi
-	driver_args
+	driver_args "$out"
 	rc=0
 	"$py" "$here/driver.py" --img "$img" --out "$out" "${args[@]}" cold-plug \
 		>"$out/driver.out" 2>"$out/driver.err" || rc=$?
 	local secs=$((SECONDS - t0))
 	if [ $rc = 0 ]; then
-		echo "lab: cold-plug PASS (${secs}s)"
+		echo "lab: cold-plug PASS (${secs}s${LAB_STORE:+, store $LAB_STORE})"
 		return 0
 	fi
 	cat "$out/driver.err" >&2

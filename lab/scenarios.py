@@ -141,6 +141,43 @@ def destroy(lab, name):
                   timeout=180)
 
 
+def watch_release(lab, name):
+    """Before destroying guest name: a node it owns outside its own
+    directory, and a xenstore-watch on @releaseDomain in dom0 that exits
+    after the registration event and one more.  Returns the domid."""
+    step = lab.sh("xl domid %s" % name, name="domid of %s" % name)
+    domid = int(step["out"].strip().splitlines()[-1])
+    lab.sh("xenstore-write /tool/lab/owned-by-%d x && "
+           "xenstore-chmod /tool/lab/owned-by-%d n%d" % (domid, domid, domid),
+           name="a node owned by %s outside its directory" % name)
+    lab.sh("rm -f /tmp/release.txt; "
+           "(xenstore-watch -n 2 @releaseDomain >/tmp/release.txt 2>&1; "
+           "echo exit=$? >>/tmp/release.txt) & "
+           "i=0; until [ -s /tmp/release.txt ] || [ $i -ge 50 ]; do "
+           "usleep 100000; i=$((i + 1)); done; cat /tmp/release.txt",
+           name="xenstore-watch @releaseDomain started")
+    return domid
+
+
+def released(lab, domid):
+    """After xl destroy: @releaseDomain fired (the watcher got its second
+    event and exited) and no node of the domain is left."""
+    step = lab.sh("i=0; until grep -q exit= /tmp/release.txt || "
+                  "[ $i -ge 100 ]; do usleep 100000; i=$((i + 1)); done; "
+                  "cat /tmp/release.txt", name="@releaseDomain fired")
+    events = [ln for ln in step["out"].splitlines()
+              if ln.startswith("@releaseDomain")]
+    lab.check(step, len(events) == 2 and "exit=0" in step["out"],
+              "xenstore-watch saw @releaseDomain twice (registration, "
+              "destroy) and exited 0", step["out"])
+    step = lab.sh("xenstore-ls -fp / | grep -E '/local/domain/%d(/| )|"
+                  "owned-by-%d|\\(n%d' || echo '(none)'" % (domid, domid, domid),
+                  name="no node of domain %d left" % domid)
+    lab.check(step, step["out"].strip() == "(none)",
+              "no node under /local/domain/%d, owned by it or naming it"
+              % domid, step["out"])
+
+
 # -- scenarios --------------------------------------------------------------
 
 def cold_plug(lab, passed=(E1000, EDU), expected=(E1000, EDU),
@@ -258,8 +295,10 @@ def destroy_attached(lab):
                    lambda s: sees(s, (E1000, VBLK, EDU)))
     lab.xsdump("three devices attached", "g1")
     pci_list(lab, "g1", (E1000, VBLK, EDU))
+    domid = watch_release(lab, "g1")
     step = destroy(lab, "g1")
     lab.facts["destroy_seconds"] = step["seconds"]
+    released(lab, domid)
     dump = lab.xsdump("destroyed")
     lab.check(lab.steps[-1], "(absent)" in dump,
               "no PCI backend left in xenstore after destroy", dump)

@@ -71,6 +71,29 @@ void conn_drop_output(struct conn *c)
 	c->out_count = 0;
 }
 
+/* n more bytes of the output queue have been sent. */
+void conn_output_done(struct conn *c, size_t n)
+{
+	struct outmsg *m;
+
+	while (n > 0 && (m = c->out_head)) {
+		size_t left = m->len - c->out_off;
+
+		if (n < left) {
+			c->out_off += n;
+			break;
+		}
+		n -= left;
+		c->out_off = 0;
+		c->out_head = m->next;
+		if (!c->out_head)
+			c->out_tail = NULL;
+		c->out_bytes -= m->len;
+		c->out_count--;
+		free(m);
+	}
+}
+
 /* Tear down what the connection holds; the memory goes in conn_free. */
 void conn_close(struct conn *c)
 {
@@ -84,6 +107,11 @@ void conn_close(struct conn *c)
 	if (c->fd >= 0) {
 		close(c->fd);	/* also removes it from epoll */
 		c->fd = -1;
+	}
+	if (c->ring) {
+		if (c->ring->conn == c)
+			c->ring->conn = NULL;
+		c->ring = NULL;
 	}
 	c->dom = NULL;
 }

@@ -2,8 +2,10 @@
 /*
  * Domains.  Without a hypervisor a domain exists from XS_INTRODUCE to
  * XS_RELEASE (dom0 always); while it exists, DIR/domain/<domid> is its
- * socket and every connection there acts as that domain.  Release removes
- * the domain's nodes the way C xenstored does when a domain dies.
+ * socket and every connection there acts as that domain.  With one
+ * (xsd->hv, xen.c) it talks over its ring instead, and also goes when the
+ * hypervisor says it died.  Release removes the domain's nodes the way C
+ * xenstored does when a domain dies.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,22 @@ bool domain_exists(const struct xsd *xsd, unsigned int domid)
 	struct domain *d = domain_find(xsd, domid);
 
 	return d && d->introduced;
+}
+
+/*
+ * May a permission name this domain?  An introduced one, or, with a
+ * hypervisor, any domain it has: the toolstack gives a new domain rights
+ * on its directories before it introduces it (C xenstored's
+ * find_or_alloc_existing_domain).  Such a domain gets its struct, and so
+ * its generation, now.
+ */
+bool domain_known(struct xsd *xsd, unsigned int domid)
+{
+	if (domain_exists(xsd, domid))
+		return true;
+	if (!xsd->hv || !xsd->hv->exists || !xsd->hv->exists(xsd, domid))
+		return false;
+	return domain_find(xsd, domid) || domain_alloc(xsd, domid);
 }
 
 bool domid_unprivileged(unsigned int domid)
@@ -92,6 +110,13 @@ static void domain_reset_conns(struct xsd *xsd, struct domain *d)
 
 int domain_introduce(struct xsd *xsd, unsigned int domid, struct conn *by)
 {
+	return domain_introduce_port(xsd, domid, 0, by);
+}
+
+/* port: the domain's event channel (the hypervisor transport's business). */
+int domain_introduce_port(struct xsd *xsd, unsigned int domid,
+			  unsigned int port, struct conn *by)
+{
 	struct domain *d = domain_find(xsd, domid);
 	int r;
 
@@ -102,8 +127,15 @@ int domain_introduce(struct xsd *xsd, unsigned int domid, struct conn *by)
 		if (!d)
 			return -ENOMEM;
 	}
+	if (d->introduced && xsd->hv) {
+		/* Rebind the event channel, reset the ring. */
+		r = xsd->hv->introduce(xsd, d, port);
+		if (r < 0)
+			return r;
+	}
 	if (!d->introduced) {
-		r = io_domain_listen(xsd, d);
+		r = xsd->hv ? xsd->hv->introduce(xsd, d, port) :
+			io_domain_listen(xsd, d);
 		if (r < 0) {
 			if (!d->nnodes) {
 				domain_unlink(xsd, d);
@@ -187,6 +219,10 @@ int domain_release(struct xsd *xsd, unsigned int domid)
 		return -EINVAL;
 	if (!d || !d->introduced)
 		return -ENOENT;
+	if (d->ring)
+		ring_close(d->ring);
+	if (xsd->hv)
+		xsd->hv->release(xsd, d);
 	for (c = xsd->conns; c; c = next) {
 		next = c->next;
 		if (c->dom == d && !c->dead)
@@ -203,6 +239,18 @@ int domain_release(struct xsd *xsd, unsigned int domid)
 	free(d->sockpath);
 	free(d);
 	return 0;
+}
+
+/* A domain known but never introduced died: its nodes go, silently. */
+void domain_forget(struct xsd *xsd, struct domain *d)
+{
+	if (d->introduced || d->domid == 0)
+		return;
+	domain_tree_remove(xsd, d, "/");
+	log_info("forgot domain %u (never introduced)", d->domid);
+	domain_unlink(xsd, d);
+	free(d->sockpath);
+	free(d);
 }
 
 void domain_free_all(struct xsd *xsd)

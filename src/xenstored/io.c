@@ -24,7 +24,7 @@
 #include "log.h"
 #include "xenstored.h"
 
-enum { IO_CONN = 1, IO_LISTEN, IO_LISTEN_RO, IO_LISTEN_DOM, IO_SIGNAL };
+enum { IO_CONN = 1, IO_LISTEN, IO_LISTEN_RO, IO_LISTEN_DOM, IO_SIGNAL, IO_HV };
 
 static char *io_path(const char *dir, const char *name)
 {
@@ -156,6 +156,13 @@ void io_domain_unlisten(struct xsd *xsd, struct domain *d)
 	}
 }
 
+/* The hypervisor transport's fd (event channels): xsd->hv->event. */
+int io_hv_add(struct xsd *xsd, int fd)
+{
+	xsd->io_tag_hv = IO_HV;
+	return io_epoll_add(xsd, fd, EPOLLIN, &xsd->io_tag_hv);
+}
+
 void io_update_events(struct conn *c)
 {
 	uint32_t want = 0;
@@ -254,6 +261,10 @@ void io_flush(struct conn *c)
 	ssize_t n;
 	int cnt;
 
+	if (c->ring) {
+		ring_flush(c->ring);
+		return;
+	}
 	while (c->fd >= 0 && c->out_head) {
 		cnt = 0;
 		for (m = c->out_head; m && cnt < 64; m = m->next, cnt++) {
@@ -268,22 +279,7 @@ void io_flush(struct conn *c)
 			conn_drop_output(c);
 			break;
 		}
-		while (n > 0 && (m = c->out_head)) {
-			size_t left = m->len - c->out_off;
-
-			if ((size_t)n < left) {
-				c->out_off += n;
-				break;
-			}
-			n -= left;
-			c->out_off = 0;
-			c->out_head = m->next;
-			if (!c->out_head)
-				c->out_tail = NULL;
-			c->out_bytes -= m->len;
-			c->out_count--;
-			free(m);
-		}
+		conn_output_done(c, n);
 	}
 	if (c->closing && (!c->out_head || c->fd < 0)) {
 		conn_close(c);
@@ -379,6 +375,10 @@ int io_run(struct xsd *xsd)
 			case IO_LISTEN_DOM:
 				if (d->listen_fd >= 0)
 					io_accept(xsd, d->listen_fd, d, false);
+				break;
+			case IO_HV:
+				xsd->hv->event(xsd);
+				io_flush_dirty(xsd);
 				break;
 			case IO_SIGNAL:
 				while (read(xsd->sig_fd, &si, sizeof(si)) > 0)

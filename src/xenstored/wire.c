@@ -267,7 +267,7 @@ static int do_set_perms(struct op *op, const struct req *rq)
 		return r;
 	/* Entries for domains that do not exist are kept but ignored. */
 	for (i = 0; i < p.num; i++)
-		if (!domain_exists(op->xsd, p.p[i].id))
+		if (!domain_known(op->xsd, p.p[i].id))
 			p.p[i].perms |= PERM_IGNORE;
 	if (p.p[0].perms & PERM_IGNORE) {
 		r = -ENOENT;
@@ -398,7 +398,7 @@ static int do_introduce(struct op *op, const struct req *rq)
 		return -EINVAL;
 	if (domid >= XSD_DOMID_SELF)
 		return -EINVAL;
-	r = domain_introduce(op->xsd, domid, op->conn);
+	r = domain_introduce_port(op->xsd, domid, port, op->conn);
 	if (r < 0)
 		return r;
 	return conn_reply(op->conn, XS_INTRODUCE, "OK", 3);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * xpt-xenstored: a xenstore daemon speaking Xen's wire protocol over Unix
- * sockets.  Command line, start-up, readiness and shutdown.
+ * sockets and, on a Xen host, over the domains' rings (xen.c).  Command
+ * line, start-up, readiness and shutdown.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +39,12 @@ static const char usage_text[] =
 "  -W, --watch-nb N         same as --quota watches=N\n"
 "  -t, --transaction N      same as --quota transactions=N\n"
 "  -M, --path-max N         same as --quota path-max=N\n"
+"  -X, --xen                serve the Xen host this runs on: dom0's ring\n"
+"                           (/proc/xen/xsd_kva, xsd_port) and the guests'\n"
+"                           rings; fail if that is not possible\n"
+"      --no-xen             sockets only, even on a Xen host\n"
+"                           (default: --xen when /proc/xen/xsd_kva exists and\n"
+"                           this build has Xen's libraries, else sockets only)\n"
 "  -D, --daemon             detach from the terminal once ready\n"
 "  -N, --no-fork            stay in the foreground (the default)\n"
 "  -v, --verbose            more log output (repeat for debug)\n"
@@ -106,6 +113,8 @@ static void parse_args(int argc, char **argv, struct xsd_config *cfg)
 		{ "watch-nb", required_argument, NULL, 'W' },
 		{ "transaction", required_argument, NULL, 't' },
 		{ "path-max", required_argument, NULL, 'M' },
+		{ "xen", no_argument, NULL, 'X' },
+		{ "no-xen", no_argument, NULL, 'x' },
 		{ "daemon", no_argument, NULL, 'D' },
 		{ "no-fork", no_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -117,7 +126,7 @@ static void parse_args(int argc, char **argv, struct xsd_config *cfg)
 	char *eq;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "R:F:T:Q:E:S:W:t:M:DNvhV", opts,
+	while ((o = getopt_long(argc, argv, "R:F:T:Q:E:S:W:t:M:XDNvhV", opts,
 				NULL)) != -1) {
 		switch (o) {
 		case 'R': cfg->rundir = optarg; break;
@@ -142,6 +151,8 @@ static void parse_args(int argc, char **argv, struct xsd_config *cfg)
 		case 'W': set_quota(&cfg->quota, "watches", optarg); break;
 		case 't': set_quota(&cfg->quota, "transactions", optarg); break;
 		case 'M': set_quota(&cfg->quota, "path-max", optarg); break;
+		case 'X': cfg->xen = XSD_XEN_ON; break;
+		case 'x': cfg->xen = XSD_XEN_OFF; break;
 		case 'D': cfg->daemonize = true; break;
 		case 'N': cfg->daemonize = false; break;
 		case 'v': cfg->verbose++; break;
@@ -197,6 +208,35 @@ static void notify_systemd(void)
 	close(fd);
 }
 
+/* --xen, --no-xen or, by default, Xen when this is a Xen host's dom0. */
+static void start_xen(struct xsd *xsd)
+{
+	int mode = xsd->cfg.xen;
+
+	if (mode == XSD_XEN_OFF)
+		return;
+#ifdef XPT_HAVE_XEN
+	int r;
+
+	if (mode == XSD_XEN_AUTO && !xen_present())
+		return;
+	r = xen_open(xsd);
+	if (r == 0) {
+		log_info("serving the Xen host: dom0's ring and the guests'");
+		return;
+	}
+	if (mode == XSD_XEN_ON)
+		fatal("--xen: cannot take over as the host's store (%s); "
+		      "is another xenstored running?", strerror(-r));
+	log_warn("this looks like a Xen host, but taking over its store "
+		 "failed (%s): serving the sockets only", strerror(-r));
+#else
+	if (mode == XSD_XEN_ON)
+		fatal("--xen: this xpt-xenstored was built without Xen's "
+		      "libraries (libxenevtchn, libxengnttab, libxenctrl)");
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	struct xsd_config cfg;
@@ -239,6 +279,7 @@ int main(int argc, char **argv)
 			fatal("cannot open access log %s: %m", cfg.access_log);
 	}
 	io_listen(xsd);
+	start_xen(xsd);
 	write_pidfile(cfg.pidfile);
 	if (cfg.ready_fd >= 0) {
 		if (write(cfg.ready_fd, "READY=1\n", 8) != 8)
@@ -262,6 +303,9 @@ int main(int argc, char **argv)
 
 	io_run(xsd);
 
+#ifdef XPT_HAVE_XEN
+	xen_close(xsd);
+#endif
 	io_shutdown(xsd);
 	unlink(cfg.pidfile);
 	if (xsd->access_log)

@@ -67,8 +67,10 @@ struct ntab {
 
 struct conn;
 struct domain;
+struct ring;
 struct txn;
 struct watch;
+struct xsd;
 
 /* Quotas: 0 disables a check.  Defaults are C xenstored 4.17's. */
 struct xsd_quota {
@@ -91,6 +93,7 @@ struct xsd_config {
 	int ready_fd;
 	bool daemonize;
 	int verbose;
+	enum { XSD_XEN_AUTO, XSD_XEN_OFF, XSD_XEN_ON } xen;
 	struct xsd_quota quota;
 };
 
@@ -107,6 +110,7 @@ struct domain {
 	unsigned int nwatches;
 	int listen_fd;		/* DIR/domain/<domid>, -1 for dom0 */
 	char *sockpath;
+	struct ring *ring;	/* with a hypervisor: its shared page */
 	char path[32];		/* /local/domain/<domid> */
 };
 
@@ -133,6 +137,7 @@ struct conn {
 	bool stalled;			/* reading paused: too much unsent output */
 	bool on_dirty;
 	struct conn *dirty_next;
+	struct ring *ring;		/* a domain's ring (fd is -1), or NULL */
 	uint64_t seq;			/* creation order, orders watch events */
 	uint32_t events_armed;		/* epoll events currently registered */
 
@@ -178,6 +183,36 @@ struct windex {
 	size_t count;
 };
 
+/*
+ * A hypervisor under the store (xen.c): domains talk over shared pages
+ * and event channels instead of DIR/domain/<domid>.  NULL without one.
+ */
+struct xsd_hv {
+	/* Every XS_INTRODUCE of a domain other than dom0: map its page and
+	 * bind its event channel the first time, rebind and reset after. */
+	int (*introduce)(struct xsd *xsd, struct domain *d, unsigned int port);
+	/* The domain is gone from the store: unbind and unmap. */
+	void (*release)(struct xsd *xsd, struct domain *d);
+	/* Its fd (io_hv_add) is readable. */
+	void (*event)(struct xsd *xsd);
+	/* Does the hypervisor have this domain (alive, not dying)? */
+	bool (*exists)(struct xsd *xsd, unsigned int domid);
+};
+
+/*
+ * ring.c: a domain's connection over its page, xs_wire.h's struct
+ * xenstore_domain_interface.  No Xen library: whoever maps the page says
+ * how to kick the peer (notify), so tests drive a plain buffer.
+ */
+struct ring {
+	struct xenstore_domain_interface *intf;
+	struct xsd *xsd;
+	struct domain *dom;
+	struct conn *conn;		/* NULL while the domain is ignored */
+	void (*notify)(struct ring *r);
+	uint32_t error;			/* XENSTORE_ERROR_*, once ignored */
+};
+
 struct xsd {
 	struct xsd_config cfg;
 	struct ntab nodes;
@@ -202,6 +237,11 @@ struct xsd {
 	FILE *access_log;
 	char *sockpath, *ro_sockpath, *domdir;
 	bool stop;
+
+	/* the hypervisor transport, when there is one */
+	const struct xsd_hv *hv;
+	void *hv_state;
+	int io_tag_hv;
 };
 
 /* path.c */
@@ -243,10 +283,14 @@ void perms_adjust(struct xsd *xsd, struct node *n);
 struct domain *domain_find(const struct xsd *xsd, unsigned int domid);
 struct domain *domain_alloc(struct xsd *xsd, unsigned int domid);
 bool domain_exists(const struct xsd *xsd, unsigned int domid);
+bool domain_known(struct xsd *xsd, unsigned int domid);
+void domain_forget(struct xsd *xsd, struct domain *d);
 bool domid_unprivileged(unsigned int domid);
 bool conn_unprivileged(const struct conn *c);
 void domain_count_node(struct xsd *xsd, unsigned int owner, int delta);
 int domain_introduce(struct xsd *xsd, unsigned int domid, struct conn *by);
+int domain_introduce_port(struct xsd *xsd, unsigned int domid,
+			  unsigned int port, struct conn *by);
 int domain_release(struct xsd *xsd, unsigned int domid);
 void domain_free_all(struct xsd *xsd);
 
@@ -339,6 +383,7 @@ void conn_send_event(struct conn *c, const char *path, const char *token);
 void conn_mark_dirty(struct conn *c);
 bool conn_may_read(const struct conn *c);
 void conn_drop_output(struct conn *c);
+void conn_output_done(struct conn *c, size_t n);
 const char *conn_implicit_path(const struct conn *c);
 uint64_t xsd_now_ms(void);
 
@@ -350,8 +395,22 @@ int io_run(struct xsd *xsd);
 void io_shutdown(struct xsd *xsd);
 void io_flush(struct conn *c);
 void io_update_events(struct conn *c);
+int io_hv_add(struct xsd *xsd, int fd);
 void io_access_log(struct conn *c, const char *dir, const struct xsd_sockmsg *h,
 		   const char *payload);
+
+/* ring.c */
+int ring_init(struct ring *r, struct xsd *xsd, struct domain *d, void *page,
+	      void (*notify)(struct ring *r));
+void ring_close(struct ring *r);
+void ring_reset(struct ring *r);
+void ring_event(struct ring *r);
+void ring_flush(struct ring *r);
+
+/* xen.c (only where Xen's libraries are): the Xen transport */
+bool xen_present(void);
+int xen_open(struct xsd *xsd);
+void xen_close(struct xsd *xsd);
 
 /* xsd lifetime (tree.c) */
 void xsd_default_config(struct xsd_config *cfg);

@@ -577,7 +577,8 @@ bool assignable(struct env *e, uint32_t sbdf)
 
 /* xenstore */
 
-static char *xs_vget(struct env *e, const char *fmt, va_list ap)
+static char * __attribute__((format(printf, 2, 0)))
+xs_vget(struct env *e, const char *fmt, va_list ap)
 {
 	char path[512];
 	unsigned int len;
