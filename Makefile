@@ -60,8 +60,9 @@ bench:
 	@bench/run.sh $(BUILD)
 
 # The real-Xen lab (QEMU, software emulation): every scenario, or one.
-lab:
-	@lab/lab.sh run $(SCENARIO)
+# STORE=xpt runs xpt-xenstored as dom0's store instead of C xenstored.
+lab: $(if $(filter xpt,$(STORE)),build)
+	@LAB_STORE=$(or $(STORE),c) lab/lab.sh run $(SCENARIO)
 
 lab-selftest:
 	@lab/selftest-broken.sh && lab/selftest-procs.sh
