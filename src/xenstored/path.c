@@ -88,6 +88,15 @@ size_t path_parent_len(const char *path, size_t len)
 	return len > 1 ? len - 1 : 1;
 }
 
+/* The parent's path into out (at least strlen(path) + 1 bytes). */
+void path_parent(const char *path, char *out)
+{
+	size_t len = path_parent_len(path, strlen(path));
+
+	memcpy(out, path, len);
+	out[len] = '\0';
+}
+
 /* Word-at-a-time multiplicative hash: paths are hashed on every lookup. */
 uint32_t path_hash(const char *path, size_t len)
 {

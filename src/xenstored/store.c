@@ -382,13 +382,11 @@ static int store_rm_walk(struct op *op, struct node *n, struct node *parent,
 int store_rm(struct op *op, const char *path)
 {
 	char ppath[XSD_PATH_BUF];
-	size_t plen = path_parent_len(path, strlen(path));
 	struct node *parent, *n;
 	char *base;
 	int r;
 
-	memcpy(ppath, path, plen);
-	ppath[plen] = '\0';
+	path_parent(path, ppath);
 	r = op_lookup(op, ppath, &parent);
 	if (r < 0)
 		return errno_propagates(r) ? r : -EINVAL;

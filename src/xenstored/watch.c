@@ -179,7 +179,6 @@ static bool watch_permitted(struct xsd *xsd, struct conn *c, const char *path,
 			    const struct node *node,
 			    const struct perms *oldperms)
 {
-	char ppath[XSD_PATH_BUF];
 	size_t plen;
 	struct node *parent;
 
@@ -193,9 +192,9 @@ static bool watch_permitted(struct xsd *xsd, struct conn *c, const char *path,
 	}
 	if (perms_for_conn(c, &node->perms) & PERM_READ)
 		return true;
+	/* The parent's path is a prefix of path: look it up in place. */
 	plen = path_parent_len(path, strlen(path));
-	memcpy(ppath, path, plen);
-	parent = ntab_get(&xsd->nodes, ppath, plen, path_hash(ppath, plen));
+	parent = ntab_get(&xsd->nodes, path, plen, path_hash(path, plen));
 	return parent && (perms_for_conn(c, &parent->perms) & PERM_READ);
 }
 

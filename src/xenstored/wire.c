@@ -188,15 +188,12 @@ static int do_rm(struct op *op, const struct req *rq)
 {
 	char path[XSD_PATH_BUF], ppath[XSD_PATH_BUF];
 	struct node *n;
-	size_t plen;
 	int r = op_get_node(op, req_onearg(rq), PERM_WRITE, path, sizeof(path),
 			    &n);
 
 	if (r == -ENOENT) {
 		/* Already gone is fine, if the parent is there. */
-		plen = path_parent_len(path, strlen(path));
-		memcpy(ppath, path, plen);
-		ppath[plen] = '\0';
+		path_parent(path, ppath);
 		r = op_lookup(op, ppath, &n);
 		if (r == 0)
 			return conn_reply(op->conn, XS_RM, "OK", 3);

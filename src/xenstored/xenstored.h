@@ -249,6 +249,7 @@ bool path_is_valid(const struct xsd *xsd, const char *path);
 int path_canonical(const struct conn *c, const char *in, char *out,
 		   size_t outlen);
 size_t path_parent_len(const char *path, size_t len);
+void path_parent(const char *path, char *out);
 uint32_t path_hash(const char *path, size_t len);
 bool path_is_child(const char *child, const char *parent);
 
