@@ -74,6 +74,22 @@ int xpt_xs_write(struct xpt_ctx *c, xs_transaction_t t, const char *path,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int xpt_xs_rm(struct xpt_ctx *c, xs_transaction_t t, const char *path);
 bool xpt_xs_exists(struct xpt_ctx *c, xs_transaction_t t, const char *path);
+/* Bounded transactions with checked writes (the loop is in xs.c). */
+#define XPT_TXN_TRIES 64
+struct xpt_txn {
+	xs_transaction_t t;
+	unsigned int tries;	/* conflicts so far */
+	int err;		/* the first failed write inside, or 0 */
+};
+#define XPT_TXN_INIT { XBT_NULL, 0, 0 }
+int xpt_txn_begin(struct xpt_ctx *c, struct xpt_txn *tx);
+int xpt_txn_end(struct xpt_ctx *c, struct xpt_txn *tx);
+void xpt_txn_abort(struct xpt_ctx *c, struct xpt_txn *tx);
+void xpt_txn_write(struct xpt_ctx *c, struct xpt_txn *tx, const char *path,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void xpt_txn_rm(struct xpt_ctx *c, struct xpt_txn *tx, const char *path);
+void xpt_txn_mkdir(struct xpt_ctx *c, struct xpt_txn *tx, const char *path,
+		   const struct xs_permissions *perms, unsigned int nperms);
 
 /* pbctl.c: the pciback control socket */
 int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
