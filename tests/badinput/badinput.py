@@ -22,6 +22,7 @@ checked against Debian's C xenstored 4.17.7.
 """
 
 import os
+import resource
 import socket
 import struct
 import subprocess
@@ -39,6 +40,7 @@ RESET_WATCHES, DIRECTORY_PART = 21, 22
 HDR = struct.Struct("<IIII")
 PAYLOAD_MAX = 4096
 DEADLINE = 10.0          # seconds for any single expected reply
+LOG_LIMIT = 64 * 1024    # bytes of daemon log any one case may cause
 PROBE_DEADLINE = 5.0     # the witness must be answered within this
 
 
@@ -166,8 +168,9 @@ def nul(*parts):
 
 
 class Runner:
-    def __init__(self, sock_path, rundir, proc):
+    def __init__(self, sock_path, rundir, proc, log_path=None):
         self.sock_path = sock_path
+        self.log_path = log_path
         self.rundir = rundir
         self.proc = proc
         self.passed = 0
@@ -232,7 +235,17 @@ class Runner:
             return "witness READ got type %d %r" % (t, p)
         return None
 
+    def log_size(self):
+        """Bytes the daemon has logged so far (None: log not captured)."""
+        if not self.log_path:
+            return None
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return None
+
     def case(self, name, fn):
+        log0, rss0 = self.log_size(), self.rss_kb()
         try:
             why = fn(self)
         except Exception as e:      # a case must never abort the run
@@ -242,13 +255,27 @@ class Runner:
             print("skip - %s (needs xpt-xenstored domain sockets)" % name, flush=True)
             return
         after = self.probe()
+        log1, rss1 = self.log_size(), self.rss_kb()
+        measured = ""
+        if rss0 and rss1:
+            measured += "rss %.1f MB (%+.1f)" % (rss1 / 1024.0, (rss1 - rss0) / 1024.0)
+        if log0 is not None and log1 is not None:
+            measured += ", log +%d B" % (log1 - log0)
+            if log1 - log0 > LOG_LIMIT:
+                why = (why + "; " if why else "") + \
+                    "the daemon logged %d bytes (limit %d)" % (log1 - log0, LOG_LIMIT)
+        if rss1 and rss1 / 1024.0 > self.rss_limit_mb + 32:
+            why = (why + "; " if why else "") + \
+                "daemon RSS %.1f MB (limit %d MB)" % (rss1 / 1024.0, self.rss_limit_mb + 32)
+        if measured:
+            measured = " [" + measured + "]"
         if why is None and after is None:
             self.passed += 1
-            print("ok   - %s" % name, flush=True)
+            print("ok   - %s%s" % (name, measured), flush=True)
         else:
             self.failed += 1
             msgs = [m for m in (why, after and "after: " + after) if m]
-            print("FAIL - %s: %s" % (name, "; ".join(msgs)), flush=True)
+            print("FAIL - %s: %s%s" % (name, "; ".join(msgs), measured), flush=True)
 
     # --- helpers for the cases ------------------------------------------
 
@@ -989,10 +1016,33 @@ CASES = [
 ]
 
 
-def start_daemon(daemon, extra):
+DAEMON = None
+
+
+def tail_log(path, lines=20):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return
+    for line in data.splitlines()[-lines:]:
+        print("#    log: " + line.decode("utf-8", "replace"))
+
+
+def start_daemon(daemon, extra, nofile=None):
+    """Start a daemon in a fresh run directory; its log goes to
+    RUNDIR/xenstored.log.  nofile: its RLIMIT_NOFILE."""
     rundir = tempfile.mkdtemp(prefix="xpt-badinput.")
+    log = open(os.path.join(rundir, "xenstored.log"), "wb")
+
+    def limit():
+        if nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
     proc = subprocess.Popen([daemon, "--rundir", rundir] + extra,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, stderr=log,
+                            preexec_fn=limit)
+    log.close()
     pidfile = os.path.join(rundir, "xenstored.pid")
     deadline = time.monotonic() + 20
     while not os.path.exists(pidfile):
@@ -1009,6 +1059,7 @@ def start_daemon(daemon, extra):
 def main():
     ext = os.environ.get("XPT_EXTERNAL_SOCKET")
     proc = None
+    log_path = None
     if ext:
         sock_path = ext
         rundir = os.path.dirname(ext)
@@ -1016,11 +1067,14 @@ def main():
         if len(sys.argv) < 2:
             print(__doc__, file=sys.stderr)
             return 2
+        global DAEMON
+        DAEMON = sys.argv[1]
         rundir, proc = start_daemon(sys.argv[1], sys.argv[2:])
         sock_path = os.path.join(rundir, "socket")
+        log_path = os.path.join(rundir, "xenstored.log")
     only = os.environ.get("BADINPUT_ONLY")
     try:
-        r = Runner(sock_path, rundir, proc)
+        r = Runner(sock_path, rundir, proc, log_path)
         for name, fn in CASES:
             if only and only not in name:
                 continue
@@ -1032,6 +1086,8 @@ def main():
               % (r.witness_reads, r.max_witness_latency * 1000))
         print("badinput: %d passed, %d failed%s" % (
             r.passed, r.failed, ", %d skipped" % r.skipped if r.skipped else ""))
+        if r.failed and log_path:
+            tail_log(log_path)
         return 1 if r.failed else 0
     finally:
         if proc is not None:
