@@ -84,10 +84,17 @@ void domain_count_node(struct xsd *xsd, unsigned int owner, int delta)
 		d->nnodes += delta;
 }
 
+/*
+ * The domain's struct goes: a device model that targeted it loses the
+ * target, so a new domain reusing the domid is not its target too.
+ */
 static void domain_unlink(struct xsd *xsd, struct domain *d)
 {
-	struct domain **pp;
+	struct domain **pp, *o;
 
+	for (o = xsd->domains; o; o = o->next)
+		if (o->target == d->domid)
+			o->target = UINT32_MAX;
 	for (pp = &xsd->domains; *pp; pp = &(*pp)->next)
 		if (*pp == d) {
 			*pp = d->next;

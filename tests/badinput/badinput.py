@@ -981,6 +981,35 @@ def c_events_to_dead_reader(r):
     return None
 
 
+def c_target_released(r):
+    # SET_TARGET(6, 7), RELEASE 7, a new domain 7: domain 6 must not be its
+    # device model (it could read and write the new domain's nodes).
+    if r.proc is None:
+        return "skip"
+    setup_domain(r, 6)
+    setup_domain(r, 7)
+    r.admin.ok(SET_TARGET, nul("6", "7"))
+    r.admin.ok(RELEASE, nul("7"))
+    path = setup_domain(r, 7)
+    d7 = Conn(path)
+    dm = Conn(r.domain_path(6))
+    try:
+        d7.ok(WRITE, nul("secret") + b"s")
+        why = r.errors(dm, [
+            (READ, nul("/local/domain/7/secret"), "EACCES"),
+            (WRITE, nul("/local/domain/7/secret") + b"x", "EACCES"),
+        ])
+        t, p = d7.req(READ, nul("secret"))
+        if t != READ or p != b"s":
+            why = (why + "; " if why else "") + "domain 7 reads %r" % (p,)
+        return why
+    finally:
+        d7.close()
+        dm.close()
+        r.admin.ok(RELEASE, nul("7"))
+        r.admin.ok(RELEASE, nul("6"))
+
+
 CASES = [
     ("truncated header then close", c_truncated_header),
     ("partial header pending, others served", c_truncated_header_then_garbage_wait),
@@ -1013,6 +1042,7 @@ CASES = [
     ("50 pipelined requests in one write", c_pipelined),
     ("many connections opened and closed abruptly", c_many_connections),
     ("watcher that never reads its events", c_events_to_dead_reader),
+    ("SET_TARGET does not outlive its target", c_target_released),
 ]
 
 

@@ -178,6 +178,28 @@ static void test_set_target(void **state)
 	h_check_tree(x);
 }
 
+/*
+ * The target relation dies with the target: a new domain that reuses the
+ * domid is not the old device model's target.
+ */
+static void test_set_target_released(void **state)
+{
+	struct conn *c7;
+
+	assert_int_equal(h_okv(c0, XS_SET_TARGET, 0, "6", "5", NULL), 0);
+	assert_int_equal(h_okv(c0, XS_RELEASE, 0, "5", NULL), 0);
+	c7 = h_dom(x, 5);
+	assert_int_equal(h_write(c0, 0, "/local/domain/5", ""), 0);
+	assert_int_equal(h_setperms(c0, 0, "/local/domain/5", "n5"), 0);
+	assert_int_equal(h_write(c7, 0, "/local/domain/5/secret", "s"), 0);
+	assert_string_equal(h_read(c6, 0, "/local/domain/5/secret"),
+			    "!EACCES");
+	assert_int_equal(h_write(c6, 0, "/local/domain/5/secret", "x"),
+			 -EACCES);
+	assert_string_equal(h_read(c7, 0, "/local/domain/5/secret"), "s");
+	h_check_tree(x);
+}
+
 /* strtol base 0 in, "%i" out: 0x10 -> 16, 010 -> 8. */
 static void test_perms_parse_format(void **state)
 {
@@ -362,6 +384,7 @@ int main(void)
 		T(test_set_perms_owner_only),
 		T(test_set_perms_counts),
 		T(test_set_target),
+		T(test_set_target_released),
 		T(test_perms_parse_format),
 		T(test_perms_wire_round_trip),
 		T(test_nonexistent_domain_entries),
