@@ -1,56 +1,240 @@
 // SPDX-License-Identifier: MIT
-/* Client side of the hypercall protocol: framing, fd passing, wrappers. */
+/*
+ * Client side of the hypercall protocol: framing, fd passing, wrappers.
+ *
+ * Every call is bounded (hv_set_timeout, default HV_CALL_TIMEOUT_MS): a
+ * hypervisor that stops answering costs the caller that long, then
+ * -ETIMEDOUT.  The connection is closed at once, so a late reply can never
+ * be taken for the answer to a later request; the next call dials again
+ * (the control and domain sockets keep no per-connection state worth
+ * losing) and says HELLO before its request.
+ */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hvclient.h"
 
 struct hv_client {
-	int fd;
+	int fd;			/* -1: broken, dialled again by the next call */
 	uint32_t seq;
 	unsigned int domid;
+	int timeout_ms;
+	char path[108];		/* sun_path */
 	pthread_mutex_t lock;
 };
 
-static int hv_connect(const char *path, struct hv_client **ret)
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Until fd has `events` or the deadline passes: 0, -ETIMEDOUT, -errno. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int64_t left;
+	int n;
+
+	for (;;) {
+		left = deadline - mono_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n > 0)
+			return 0;	/* POLLHUP/POLLERR: the I/O says which */
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+static int hv_send(int fd, const void *buf, size_t len, int pass_fd,
+		   int64_t deadline)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	union {
+		struct cmsghdr c;
+		char b[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+	int r;
+
+	if (pass_fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.b;
+		mh.msg_controllen = sizeof(u.b);
+		u.c.cmsg_level = SOL_SOCKET;
+		u.c.cmsg_type = SCM_RIGHTS;
+		u.c.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&u.c), &pass_fd, sizeof(int));
+	}
+	for (;;) {
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		r = wait_fd(fd, POLLOUT, deadline);
+		if (r < 0)
+			return r;
+	}
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+static ssize_t hv_recv(int fd, void *buf, size_t len, int *ret_fd,
+		       int64_t deadline)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	union {
+		struct cmsghdr c;
+		char b[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.b, .msg_controllen = sizeof(u.b),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+	int r;
+
+	*ret_fd = -1;
+	for (;;) {
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		r = wait_fd(fd, POLLIN, deadline);
+		if (r < 0)
+			return r;
+	}
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+	return n;
+}
+
+/* One request and its reply on fd; *ret_fd as hv_call's *fd_out. */
+static int exchange(int fd, uint32_t seq, uint32_t op, const void *req,
+		    uint32_t reqlen, int fd_in, void *rep, uint32_t replen,
+		    int *ret_fd, int64_t deadline)
+{
+	char buf[HV_MSG_MAX];
+	struct hv_msg m = { .op = op, .seq = seq, .len = reqlen };
+	ssize_t n;
+	int r;
+
+	*ret_fd = -1;
+	memcpy(buf, &m, sizeof(m));
+	if (reqlen)
+		memcpy(buf + sizeof(m), req, reqlen);
+	r = hv_send(fd, buf, sizeof(m) + reqlen, fd_in, deadline);
+	if (r < 0)
+		return r;
+	n = hv_recv(fd, buf, sizeof(buf), ret_fd, deadline);
+	if (n < 0)
+		return (int)n;
+	if ((size_t)n < sizeof(m))
+		return n == 0 ? -ECONNRESET : -EPROTO;
+	memcpy(&m, buf, sizeof(m));
+	if (m.op != op || m.seq != seq || m.len != (size_t)n - sizeof(m))
+		return -EPROTO;
+	if (m.ret > 0 || m.ret < -4095)
+		return -EPROTO;
+	if (m.ret == 0 && rep) {
+		memset(rep, 0, replen);
+		memcpy(rep, buf + sizeof(m), m.len < replen ? m.len : replen);
+	}
+	return m.ret;
+}
+
+/* Errors after which the stream cannot be trusted to pair requests with
+ * replies: the connection goes. */
+static bool conn_broken(int r)
+{
+	return r == -ETIMEDOUT || r == -EPROTO || r == -ECONNRESET ||
+	       r == -EPIPE || r == -ENOTCONN || r == -EIO;
+}
+
+/* Connect (bounded by SO_SNDTIMEO, which Unix sockets apply to connect)
+ * and say HELLO.  Caller holds h->lock or owns h alone. */
+static int dial(struct hv_client *h, int64_t deadline)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct hv_hello hello = { .version = HV_PROTO_VERSION };
-	struct hv_client *h;
-	int fd, r;
+	int64_t left = deadline - mono_ms();
+	struct timeval tv;
+	int fd, r, rfd;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
+	if (left <= 0)
+		return -ETIMEDOUT;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	memcpy(sa.sun_path, h->path, sizeof(h->path));
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT :
+		    -errno;
 		close(fd);
 		return r;
 	}
-	h = calloc(1, sizeof(*h));
-	if (!h) {
+	r = exchange(fd, ++h->seq, HV_OP_HELLO, &hello, sizeof(hello), -1,
+		     &hello, sizeof(hello), &rfd, deadline);
+	if (rfd >= 0)
+		close(rfd);
+	if (r == 0 && h->fd == -2)
+		h->domid = hello.domid;		/* first connection */
+	else if (r == 0 && hello.domid != h->domid)
+		r = -EPROTO;		/* someone else answers there now */
+	if (r < 0) {
 		close(fd);
-		return -ENOMEM;
+		return r;
 	}
 	h->fd = fd;
+	return 0;
+}
+
+static int hv_connect(const char *path, struct hv_client **ret)
+{
+	struct hv_client *h;
+	int r;
+
+	if (strlen(path) >= sizeof(h->path))
+		return -ENAMETOOLONG;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->fd = -2;		/* never connected */
+	h->timeout_ms = HV_CALL_TIMEOUT_MS;
+	memcpy(h->path, path, strlen(path) + 1);
 	pthread_mutex_init(&h->lock, NULL);
-	r = hv_call(h, HV_OP_HELLO, &hello, sizeof(hello), -1, &hello,
-		    sizeof(hello), NULL);
+	r = dial(h, mono_ms() + h->timeout_ms);
 	if (r < 0) {
-		hv_close(h);
+		pthread_mutex_destroy(&h->lock);
+		free(h);
 		return r;
 	}
-	h->domid = hello.domid;
 	*ret = h;
 	return 0;
 }
@@ -76,7 +260,8 @@ void hv_close(struct hv_client *h)
 {
 	if (!h)
 		return;
-	close(h->fd);
+	if (h->fd >= 0)
+		close(h->fd);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
@@ -86,103 +271,35 @@ unsigned int hv_self(const struct hv_client *h)
 	return h->domid;
 }
 
-static int hv_send(int fd, const void *buf, size_t len, int pass_fd)
+void hv_set_timeout(struct hv_client *h, int ms)
 {
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	union {
-		struct cmsghdr c;
-		char b[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
-
-	if (pass_fd >= 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.b;
-		mh.msg_controllen = sizeof(u.b);
-		u.c.cmsg_level = SOL_SOCKET;
-		u.c.cmsg_type = SCM_RIGHTS;
-		u.c.cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(&u.c), &pass_fd, sizeof(int));
-	}
-	do {
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
-
-static ssize_t hv_recv(int fd, void *buf, size_t len, int *ret_fd)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	union {
-		struct cmsghdr c;
-		char b[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = u.b, .msg_controllen = sizeof(u.b),
-	};
-	struct cmsghdr *c;
-	ssize_t n;
-
-	*ret_fd = -1;
-	do {
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
-	return n;
+	pthread_mutex_lock(&h->lock);
+	h->timeout_ms = ms > 0 ? ms : HV_CALL_TIMEOUT_MS;
+	pthread_mutex_unlock(&h->lock);
 }
 
 int hv_call(struct hv_client *h, uint32_t op, const void *req,
 	    uint32_t reqlen, int fd_in, void *rep, uint32_t replen,
 	    int *fd_out)
 {
-	char buf[HV_MSG_MAX];
-	struct hv_msg m;
-	int fd = -1, r;
-	ssize_t n;
+	int64_t deadline;
+	int fd = -1, r = 0;
 
 	if (fd_out)
 		*fd_out = -1;
-	if (reqlen > HV_MSG_MAX - sizeof(m))
+	if (reqlen > HV_MSG_MAX - sizeof(struct hv_msg))
 		return -E2BIG;
 	pthread_mutex_lock(&h->lock);
-	m.op = op;
-	m.seq = ++h->seq;
-	m.ret = 0;
-	m.len = reqlen;
-	memcpy(buf, &m, sizeof(m));
-	if (reqlen)
-		memcpy(buf + sizeof(m), req, reqlen);
-	r = hv_send(h->fd, buf, sizeof(m) + reqlen, fd_in);
-	if (r < 0)
-		goto out;
-	n = hv_recv(h->fd, buf, sizeof(buf), &fd);
-	if (n < 0) {
-		r = n;
-		goto out;
+	deadline = mono_ms() + h->timeout_ms;
+	if (h->fd < 0)
+		r = dial(h, deadline);
+	if (r == 0)
+		r = exchange(h->fd, ++h->seq, op, req, reqlen, fd_in, rep,
+			     replen, &fd, deadline);
+	if (conn_broken(r) && h->fd >= 0) {
+		close(h->fd);
+		h->fd = -1;
 	}
-	if ((size_t)n < sizeof(m)) {
-		r = n == 0 ? -ECONNRESET : -EPROTO;
-		goto out;
-	}
-	memcpy(&m, buf, sizeof(m));
-	if (m.op != op || m.seq != h->seq || m.len != (size_t)n - sizeof(m)) {
-		r = -EPROTO;
-		goto out;
-	}
-	r = m.ret;
-	if (r == 0 && rep) {
-		memset(rep, 0, replen);
-		memcpy(rep, buf + sizeof(m), m.len < replen ? m.len : replen);
-	}
-out:
 	pthread_mutex_unlock(&h->lock);
 	if (fd >= 0) {
 		if (fd_out && r == 0)

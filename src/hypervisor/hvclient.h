@@ -20,9 +20,15 @@ int hv_open_domain(const char *rundir, unsigned int domid,
 		   struct hv_client **ret);
 void hv_close(struct hv_client *h);
 unsigned int hv_self(const struct hv_client *h);	/* own domid */
+/* Bound of every later call (ms; <= 0: HV_CALL_TIMEOUT_MS). */
+#define HV_CALL_TIMEOUT_MS 10000
+void hv_set_timeout(struct hv_client *h, int ms);
 
 /* One request/reply; fd_in (or -1) travels with the request, *fd_out (if
- * not NULL) receives a descriptor sent with the reply, else -1. */
+ * not NULL) receives a descriptor sent with the reply, else -1.  Bounded:
+ * -ETIMEDOUT after the client's timeout (the request may or may not have
+ * been carried out); the connection is then dropped and the next call
+ * connects again. */
 int hv_call(struct hv_client *h, uint32_t op, const void *req,
 	    uint32_t reqlen, int fd_in, void *rep, uint32_t replen,
 	    int *fd_out);

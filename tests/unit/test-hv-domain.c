@@ -1,8 +1,19 @@
 // SPDX-License-Identifier: MIT
-/* Domains: life cycle, domid allocation, VIRQ_DOM_EXC, per-domain sockets. */
+/*
+ * Domains: life cycle, domid allocation, VIRQ_DOM_EXC, per-domain sockets,
+ * the paged domain list; and hvclient's bound on a call (a fake hypervisor
+ * that stops answering).
+ */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hv-harness.h"
@@ -150,6 +161,127 @@ static void test_sockets(void **state)
 	hvh_stop(&t);
 }
 
+/*
+ * A fake hypervisor on hv/control: the first connection is greeted, then
+ * never answered (its requests are read and dropped, as by a hung daemon);
+ * later connections answer every request with -ESRCH.
+ */
+struct mute {
+	char dir[64];
+	int lfd;
+	int conns;		/* accepted so far */
+	pthread_t thread;
+};
+
+static int mute_reply(int fd, const struct hv_msg *m, int32_t ret,
+		      const void *payload, uint32_t len)
+{
+	char buf[HV_MSG_MAX];
+	struct hv_msg r = { .op = m->op, .seq = m->seq, .ret = ret,
+			    .len = len };
+
+	memcpy(buf, &r, sizeof(r));
+	memcpy(buf + sizeof(r), payload, len);
+	return send(fd, buf, sizeof(r) + len, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+static void *mute_serve(void *arg)
+{
+	struct mute *s = arg;
+	char buf[HV_MSG_MAX];
+	struct hv_msg m;
+	int fd;
+	ssize_t n;
+
+	while ((fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		int conn = __atomic_add_fetch(&s->conns, 1,
+					      __ATOMIC_SEQ_CST);
+
+		while ((n = recv(fd, buf, sizeof(buf), 0)) >=
+		       (ssize_t)sizeof(m)) {
+			memcpy(&m, buf, sizeof(m));
+			if (m.op == HV_OP_HELLO) {
+				struct hv_hello h = { HV_PROTO_VERSION, 0, 1 };
+
+				mute_reply(fd, &m, 0, &h, sizeof(h));
+			} else if (conn > 1) {
+				mute_reply(fd, &m, -ESRCH, NULL, 0);
+			}
+		}
+		close(fd);	/* the client hung up */
+	}
+	return NULL;
+}
+
+static void mute_start(struct mute *s)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	memset(s, 0, sizeof(*s));
+	strcpy(s->dir, "/tmp/xpt-hv-mute.XXXXXX");
+	assert_non_null(mkdtemp(s->dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/hv", s->dir);
+	assert_int_equal(mkdir(sa.sun_path, 0755), 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/hv/control", s->dir);
+	s->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	assert_true(s->lfd >= 0);
+	assert_int_equal(bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(s->lfd, 8), 0);
+	assert_int_equal(pthread_create(&s->thread, NULL, mute_serve, s), 0);
+}
+
+static void mute_stop(struct mute *s)
+{
+	char cmd[128];
+
+	shutdown(s->lfd, SHUT_RDWR);	/* accept() returns */
+	pthread_join(s->thread, NULL);
+	close(s->lfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int conns(struct mute *s)
+{
+	return __atomic_load_n(&s->conns, __ATOMIC_SEQ_CST);
+}
+
+static int64_t elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)(t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* A hypervisor that stops answering costs a call its bound, not forever;
+ * the next call runs on a fresh connection and gets its own answer. */
+static void test_call_deadline(void **state)
+{
+	struct hv_domain_info info;
+	struct hv_client *h = NULL;
+	struct timespec t0;
+	struct mute s;
+	int64_t ms;
+
+	mute_start(&s);
+	assert_int_equal(hv_open(s.dir, &h), 0);
+	hv_set_timeout(h, 300);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(hv_domain_getinfo(h, 1, &info), -ETIMEDOUT);
+	ms = elapsed_ms(&t0);
+	assert_true(ms >= 290);
+	assert_true(ms < 5000);
+	/* Reconnected: the second connection answers. */
+	assert_int_equal(hv_domain_getinfo(h, 1, &info), -ESRCH);
+	assert_int_equal(conns(&s), 2);
+	assert_int_equal(hv_domain_pause(h, 1), -ESRCH);
+	assert_int_equal(conns(&s), 2);
+	hv_close(h);
+	mute_stop(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_domid_wrap_skips_live),
 		cmocka_unit_test(test_virq_dom_exc_inprocess),
 		cmocka_unit_test(test_sockets),
+		cmocka_unit_test(test_call_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
