@@ -172,49 +172,99 @@ static void perms_drop_domid(struct perms *p, unsigned int domid)
 	p->num = new;
 }
 
+/* One directory of the walk below: its children, copied, and the next. */
+struct walk_dir {
+	char *children;
+	uint32_t len, off;
+	size_t pathlen;		/* of the directory's path */
+};
+
 /*
- * Pre-order walk from "/": every node the domain owns goes, with its
- * subtree, by the same removal (and events) as XS_RM.  Stops once the
- * domain owns nothing.
+ * Does the domain own n?  Then n goes with its subtree, by the same
+ * removal (and events) as XS_RM, and the walk does not descend.
  */
-static void domain_tree_remove(struct xsd *xsd, struct domain *d,
-			       const char *path)
+static bool domain_take_node(struct xsd *xsd, struct domain *d,
+			     struct node *n)
 {
 	struct op op = { .xsd = xsd, .conn = NULL, .txn = NULL };
-	char *children, *child, cpath[XSD_PATH_BUF];
-	struct node *n;
-	uint32_t len, off;
 
-	n = ntab_get(&xsd->nodes, path, strlen(path),
-		     path_hash(path, strlen(path)));
-	if (!n || d->nnodes <= 0)
-		return;
-	if (n->pathlen == 1 && n->perms.p[0].id == d->domid) {
+	if (n->perms.p[0].id != d->domid)
+		return false;
+	if (n->pathlen == 1) {
 		/* C would delete "/" and never recover: dom0 takes it back. */
 		n->perms.p[0].id = 0;
 		domain_count_node(xsd, d->domid, -1);
 		domain_count_node(xsd, 0, 1);
 		n->gen = ++xsd->gen;
-	} else if (n->perms.p[0].id == d->domid) {
-		if (store_rm(&op, path) < 0)
-			log_err("could not remove %s of released domain %u",
-				path, d->domid);
-		return;
+		return false;
 	}
-	len = n->childlen;
-	if (!len)
-		return;
-	children = xmalloc(len);
-	if (!children)
-		return;
-	memcpy(children, n->children, len);
-	for (off = 0; off < len && d->nnodes > 0; off += strlen(child) + 1) {
-		child = children + off;
-		snprintf(cpath, sizeof(cpath), "%s/%s",
-			 strcmp(path, "/") ? path : "", child);
-		domain_tree_remove(xsd, d, cpath);
+	if (store_rm(&op, n->path) < 0)
+		log_err("could not remove %s of released domain %u", n->path,
+			d->domid);
+	return true;
+}
+
+/*
+ * Pre-order walk from "/", in child order, removing every node the domain
+ * owns; it stops once the domain owns nothing.  Iterative, with the
+ * directories being walked on the heap: a chain of nodes may be as deep
+ * as a path is long (2000 levels), far too deep for a recursion.
+ */
+static void domain_tree_remove(struct xsd *xsd, struct domain *d)
+{
+	struct walk_dir *stack = NULL, *top, *ns;
+	size_t depth = 0, cap = 0, plen, clen;
+	char path[XSD_PATH_BUF] = "/";
+	const char *child;
+	struct node *n;
+
+	n = ntab_get(&xsd->nodes, "/", 1, path_hash("/", 1));
+	plen = 1;
+	while (n && d->nnodes > 0) {
+		/* n (at path) is visited: take it, or descend into it. */
+		if (!domain_take_node(xsd, d, n) && n->childlen) {
+			if (depth == cap) {
+				cap = cap ? cap * 2 : 16;
+				ns = xrealloc(stack, cap * sizeof(*stack));
+				if (!ns)
+					break;
+				stack = ns;
+			}
+			top = &stack[depth];
+			top->children = xmalloc(n->childlen);
+			if (!top->children)
+				break;
+			memcpy(top->children, n->children, n->childlen);
+			top->len = n->childlen;
+			top->off = 0;
+			top->pathlen = plen;
+			depth++;
+		}
+		/* The next child of the deepest directory not done. */
+		n = NULL;
+		while (!n && depth > 0 && d->nnodes > 0) {
+			top = &stack[depth - 1];
+			if (top->off >= top->len) {
+				free(top->children);
+				depth--;
+				continue;
+			}
+			child = top->children + top->off;
+			clen = strlen(child);
+			top->off += clen + 1;
+			plen = top->pathlen == 1 ? 0 : top->pathlen;
+			if (plen + 1 + clen >= sizeof(path))
+				continue;
+			path[plen] = '/';
+			memcpy(path + plen + 1, child, clen + 1);
+			plen += 1 + clen;
+			n = ntab_get(&xsd->nodes, path, plen,
+				     path_hash(path, plen));
+		}
 	}
-	free(children);
+	while (depth > 0)
+		free(stack[--depth].children);
+	free(stack);
 }
 
 int domain_release(struct xsd *xsd, unsigned int domid)
@@ -237,7 +287,7 @@ int domain_release(struct xsd *xsd, unsigned int domid)
 	}
 	io_domain_unlisten(xsd, d);
 	d->introduced = false;
-	domain_tree_remove(xsd, d, "/");
+	domain_tree_remove(xsd, d);
 	perms_drop_domid(&xsd->special_release, domid);
 	perms_drop_domid(&xsd->special_intro, domid);
 	watch_fire_special(xsd, "@releaseDomain");
@@ -253,7 +303,7 @@ void domain_forget(struct xsd *xsd, struct domain *d)
 {
 	if (d->introduced || d->domid == 0)
 		return;
-	domain_tree_remove(xsd, d, "/");
+	domain_tree_remove(xsd, d);
 	log_info("forgot domain %u (never introduced)", d->domid);
 	domain_unlink(xsd, d);
 	free(d->sockpath);

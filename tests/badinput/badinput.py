@@ -981,6 +981,91 @@ def c_events_to_dead_reader(r):
     return None
 
 
+class Daemon:
+    """A daemon of a case's own, for options the shared one must not have."""
+
+    def __init__(self, extra, nofile=None, stack=None):
+        self.rundir, self.proc = start_daemon(DAEMON, extra, nofile, stack)
+        self.sock_path = os.path.join(self.rundir, "socket")
+        self.log_path = os.path.join(self.rundir, "xenstored.log")
+        self.pid = self.proc.pid
+
+    def domain_path(self, domid):
+        return os.path.join(self.rundir, "domain", str(domid))
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def status(self):
+        """None while it runs, else why it is not running."""
+        rc = self.proc.poll()
+        if rc is None:
+            return None
+        tail_log(self.log_path)
+        return "the daemon exited with status %d" % rc
+
+    def log_size(self):
+        return os.path.getsize(self.log_path)
+
+    def cpu_seconds(self):
+        with open("/proc/%d/stat" % self.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_kb(self):
+        with open("/proc/%d/status" % self.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        subprocess.call(["rm", "-rf", self.rundir])
+
+
+def c_release_deep_chain(r):
+    # With a raised path limit a chain of nodes can be 2000 levels deep;
+    # releasing a domain that owns its leaf must not recurse that deep.
+    if r.proc is None:
+        return "skip"
+    d = Daemon(["--path-max", "4096"], stack=8 << 20)
+    try:
+        a = Conn(d.sock_path)
+        a.ok(INTRODUCE, nul("5", "1234", "1"))
+        leaf = "/deep" + "/a" * 2040
+        a.ok(WRITE, nul(leaf) + b"x")
+        a.ok(SET_PERMS, nul(leaf, "n5"))
+        a.ok(WRITE, nul("/deep/probe") + b"alive")
+        try:
+            t, p = a.req(RELEASE, nul("5"))
+        except (OSError, Closed) as e:
+            return "RELEASE: %r; %s" % (e, d.status())
+        if t != RELEASE:
+            return "RELEASE: %r" % (p,)
+        why = r.errors(a, [(READ, nul(leaf), "ENOENT")])
+        parent = leaf[:-2]
+        t, p = a.req(READ, nul(parent))
+        if t != READ:
+            why = (why + "; " if why else "") + "the leaf's parent: %r" % (p,)
+        w = Conn(d.sock_path)
+        t, p = w.req(READ, nul("/deep/probe"))
+        w.close()
+        if p != b"alive":
+            why = (why + "; " if why else "") + "a new client reads %r" % (p,)
+        a.ok(RM, nul("/deep"))
+        a.close()
+        return why or d.status()
+    finally:
+        d.stop()
+
+
 def c_target_released(r):
     # SET_TARGET(6, 7), RELEASE 7, a new domain 7: domain 6 must not be its
     # device model (it could read and write the new domain's nodes).
@@ -1043,6 +1128,7 @@ CASES = [
     ("many connections opened and closed abruptly", c_many_connections),
     ("watcher that never reads its events", c_events_to_dead_reader),
     ("SET_TARGET does not outlive its target", c_target_released),
+    ("release of a domain owning the end of a 2040-deep chain", c_release_deep_chain),
 ]
 
 
@@ -1059,15 +1145,17 @@ def tail_log(path, lines=20):
         print("#    log: " + line.decode("utf-8", "replace"))
 
 
-def start_daemon(daemon, extra, nofile=None):
+def start_daemon(daemon, extra, nofile=None, stack=None):
     """Start a daemon in a fresh run directory; its log goes to
-    RUNDIR/xenstored.log.  nofile: its RLIMIT_NOFILE."""
+    RUNDIR/xenstored.log.  nofile, stack: its RLIMIT_NOFILE, RLIMIT_STACK."""
     rundir = tempfile.mkdtemp(prefix="xpt-badinput.")
     log = open(os.path.join(rundir, "xenstored.log"), "wb")
 
     def limit():
         if nofile is not None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        if stack is not None:
+            resource.setrlimit(resource.RLIMIT_STACK, (stack, stack))
 
     proc = subprocess.Popen([daemon, "--rundir", rundir] + extra,
                             stdin=subprocess.DEVNULL, stderr=log,
