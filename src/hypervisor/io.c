@@ -776,6 +776,34 @@ static void conn_accept(struct hyp *h, struct hyp_conn *l)
 
 #define MAX_FDS 4
 
+/*
+ * The descriptors of a message recvmsg returned: the first goes with the
+ * request, every other one is closed here.  Returns the first or -1.
+ * Called only after a recvmsg that succeeded: a failed one (a peer's
+ * reset) leaves the control buffer as it was, and a number found there
+ * may name another client's socket by now.
+ */
+static int take_fds(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	size_t i, nfds;
+	int fd_in = -1, fd;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfds; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (fd_in < 0)
+				fd_in = fd;
+			else
+				close(fd);	/* one descriptor per request */
+		}
+	}
+	return fd_in;
+}
+
 static void conn_serve(struct hyp *h, struct hyp_conn *c)
 {
 	static union {
@@ -794,36 +822,39 @@ static void conn_serve(struct hyp *h, struct hyp_conn *c)
 	struct iovec oiov = { .iov_base = out.b };
 	struct msghdr omh = { .msg_iov = &oiov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
-	int fd_in = -1, fd_out = -1, fds[MAX_FDS], ret;
-	size_t replen, i, nfds;
+	int fd_in, fd_out = -1, ret;
+	size_t replen, len;
 	ssize_t n;
 
+	memset(&u, 0, sizeof(u));
+	/* A message shorter than a header must not reuse the last one's. */
+	memset(in.b, 0, sizeof(struct hv_msg));
 	n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		log_debug("domain %u: %m: connection closed", c->domid);
+		conn_kill(c);
 		return;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
-		for (i = 0; i < nfds; i++) {
-			if (fd_in < 0)
-				fd_in = fds[i];
-			else
-				close(fds[i]);	/* one descriptor per request */
-		}
 	}
-	if (n <= 0) {
+	fd_in = take_fds(&mh);
+	if (n == 0) {
 		if (fd_in >= 0)
 			close(fd_in);
 		conn_kill(c);
 		return;
 	}
-	if (mh.msg_flags & MSG_TRUNC)
-		n = HV_MSG_MAX + 1;	/* too long: dispatch says -EINVAL */
-	ret = hyp_dispatch(h, c->domid, c->privileged, in.b,
-			   (size_t)n > sizeof(in.b) ? sizeof(in.b) + 1 :
-			   (size_t)n, fd_in, out.b, &replen, &fd_out);
+	len = (size_t)n;
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		/* Longer than any request, or more descriptors than a request
+		 * takes (the kernel dropped the rest): dispatch says -EINVAL. */
+		if (fd_in >= 0)
+			close(fd_in);
+		fd_in = -1;
+		len = sizeof(in.b) + 1;
+	}
+	ret = hyp_dispatch(h, c->domid, c->privileged, in.b, len, fd_in, out.b,
+			   &replen, &fd_out);
 	(void)ret;
 	oiov.iov_len = replen;
 	if (fd_out >= 0) {

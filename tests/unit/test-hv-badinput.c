@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * Bad input from a domain socket: garbage, truncated and oversized
- * messages, unknown ops, stray descriptors, other domains' ports and
- * grants, privileged ops, a peer that leaves mid-request, random
- * messages.  Every request gets an error reply; the daemon stays up and
- * keeps serving the other clients.
+ * messages, unknown ops, stray descriptors (and more than fit), other
+ * domains' ports and grants, privileged ops, a peer that leaves
+ * mid-request or resets its connection, random messages.  Every request
+ * gets an error reply; the daemon stays up and keeps serving the other
+ * clients.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,6 +315,116 @@ static void test_random_messages(void **state)
 	hvh_stop(&t);
 }
 
+/*
+ * A peer that resets its connection (closes it with a reply unread: the
+ * daemon's recvmsg fails with ECONNRESET) must cost only that connection.
+ * Its previous request carried a descriptor, whose number the daemon gave
+ * to the next connection it accepted; a reset that looked at the control
+ * buffer of the failed recvmsg found that stale number there and closed
+ * the other client's socket.
+ */
+static void test_reset_after_descriptor(void **state)
+{
+	struct hv_hello hello = { .version = HV_PROTO_VERSION };
+	struct hv_msg m = { .op = HV_OP_HELLO, .seq = 1, .len = sizeof(hello) };
+	struct hv_domain_info info;
+	struct pollfd pfd;
+	struct hvh t;
+	char buf[64];
+	unsigned int d;
+	int a, b, p[2], i;
+
+	hvh_start(&t, hvh_host);
+	assert_int_equal(hv_domain_create(t.ctl, 0, "a", 0, 1, &d), 0);
+	memcpy(buf, &m, sizeof(m));
+	memcpy(buf + sizeof(m), &hello, sizeof(hello));
+	for (i = 0; i < 8; i++) {
+		a = raw_connect(t.rundir, "control");
+		assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+		raw_send(a, buf, sizeof(m) + sizeof(hello), &p[0], 1);
+		close(p[0]);
+		close(p[1]);
+		/* The reply is there; leave it unread. */
+		pfd = (struct pollfd){ .fd = a, .events = POLLIN };
+		assert_int_equal(poll(&pfd, 1, 5000), 1);
+		b = raw_connect(t.rundir, i & 1 ? "control" : "domain/1");
+		assert_int_equal(raw_call(b, HV_OP_HELLO, 2, &hello,
+					  sizeof(hello), sizeof(hello)), 0);
+		close(a);
+		/* A round trip on a third connection: the daemon has seen the
+		 * reset, which was queued first (b may still be queued from
+		 * its last request and so come before it). */
+		assert_int_equal(hv_domain_getinfo(t.ctl, d, &info), 0);
+		assert_int_equal(raw_call(b, HV_OP_HELLO, 3, &hello,
+					  sizeof(hello), sizeof(hello)), 0);
+		close(b);
+	}
+	assert_true(hvh_alive(&t));
+	hvh_stop(&t);
+}
+
+/* Open descriptors of the daemon. */
+static int fd_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * More descriptors than a request takes: the kernel keeps what fits the
+ * daemon's control buffer, drops the rest and says MSG_CTRUNC; the request
+ * is refused like a truncated one, and the descriptors it did get are
+ * closed.  A few stray ones are closed and the request served.
+ */
+static void test_too_many_descriptors(void **state)
+{
+	struct hv_hello hello = { .version = HV_PROTO_VERSION };
+	struct hv_msg m = { .op = HV_OP_HELLO, .seq = 1, .len = sizeof(hello) };
+	struct hv_domain_info info;
+	struct hvh t;
+	char buf[64];
+	int fd, fds[8], p[2], before, i;
+	unsigned int d;
+
+	hvh_start(&t, hvh_host);
+	assert_int_equal(hv_domain_create(t.ctl, 0, "a", 0, 1, &d), 0);
+	fd = raw_connect(t.rundir, "domain/1");
+	assert_int_equal(raw_call(fd, HV_OP_HELLO, 1, &hello, sizeof(hello),
+				  sizeof(hello)), 0);
+	before = fd_count(t.pid);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	for (i = 0; i < 8; i++)
+		fds[i] = p[i & 1];
+	memcpy(buf, &m, sizeof(m));
+	memcpy(buf + sizeof(m), &hello, sizeof(hello));
+	raw_send(fd, buf, sizeof(m) + sizeof(hello), fds, 8);
+	assert_int_equal(raw_reply(fd).ret, -EINVAL);
+	m.seq = 2;
+	memcpy(buf, &m, sizeof(m));
+	raw_send(fd, buf, sizeof(m) + sizeof(hello), fds, 2);
+	assert_int_equal(raw_reply(fd).ret, 0);
+	/* Short of a header, with descriptors. */
+	raw_send(fd, "xy", 2, fds, 8);
+	assert_int_equal(raw_reply(fd).ret, -EINVAL);
+	close(p[0]);
+	close(p[1]);
+	assert_int_equal(fd_count(t.pid), before);
+	assert_int_equal(hv_domain_getinfo(t.ctl, d, &info), 0);
+	close(fd);
+	hvh_stop(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +433,8 @@ int main(void)
 		cmocka_unit_test(test_other_domains_resources),
 		cmocka_unit_test(test_peer_leaves_mid_request),
 		cmocka_unit_test(test_random_messages),
+		cmocka_unit_test(test_reset_after_descriptor),
+		cmocka_unit_test(test_too_many_descriptors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
