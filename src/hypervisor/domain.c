@@ -259,14 +259,23 @@ int hyp_domain_getinfo(struct hyp *h, uint32_t domid,
 	return 0;
 }
 
-int hyp_domain_list(struct hyp *h, struct hv_domain_list *ret)
+int hyp_domain_list(struct hyp *h, uint32_t first_domid, uint32_t max,
+		    struct hv_domain_list *ret)
 {
 	uint32_t i;
 
+	if (max == 0 || max > HV_DOMAIN_LIST_PAGE)
+		max = HV_DOMAIN_LIST_PAGE;
 	memset(ret, 0, sizeof(*ret));
-	for (i = 0; i < HYP_DOMID_MAX && ret->count < 64; i++)
-		if (h->dom[i])
-			hyp_domain_getinfo(h, i, &ret->d[ret->count++]);
+	for (i = first_domid; i < HYP_DOMID_MAX; i++) {
+		if (!h->dom[i])
+			continue;
+		if (ret->count == max) {
+			ret->next_domid = i;
+			break;
+		}
+		hyp_domain_getinfo(h, i, &ret->d[ret->count++]);
+	}
 	return 0;
 }
 

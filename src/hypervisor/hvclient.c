@@ -368,6 +368,62 @@ int hv_domain_getinfo(struct hv_client *h, unsigned int domid,
 		       sizeof(*ret), NULL);
 }
 
+int hv_domain_list_page(struct hv_client *h, unsigned int first_domid,
+			unsigned int max, struct hv_domain_list *ret)
+{
+	struct hv_domain_list_req q = { .first_domid = first_domid,
+					.max = max };
+	int r = hv_call(h, HV_OP_DOMAIN_LIST, &q, sizeof(q), -1, ret,
+			sizeof(*ret), NULL);
+
+	if (r == 0 && ret->count > HV_DOMAIN_LIST_PAGE)
+		r = -EPROTO;
+	return r;
+}
+
+int hv_domain_list(struct hv_client *h, struct hv_domain_info **ret,
+		   size_t *ret_n)
+{
+	struct hv_domain_list *page = malloc(sizeof(*page));
+	struct hv_domain_info *all = NULL, *grown;
+	unsigned int first = 0;
+	size_t n = 0;
+	int r;
+
+	if (!page)
+		return -ENOMEM;
+	for (;;) {
+		r = hv_domain_list_page(h, first, 0, page);
+		if (r < 0)
+			goto out;
+		grown = realloc(all, (n + page->count + 1) * sizeof(*all));
+		if (!grown) {
+			r = -ENOMEM;
+			goto out;
+		}
+		all = grown;
+		memcpy(all + n, page->d, page->count * sizeof(*all));
+		n += page->count;
+		if (page->next_domid == 0)
+			break;
+		/* Ids only grow from page to page: the walk ends. */
+		if (page->next_domid <= first || (page->count &&
+		    page->next_domid <= page->d[page->count - 1].domid) ||
+		    page->next_domid >= HV_DOMID_SELF) {
+			r = -EPROTO;
+			goto out;
+		}
+		first = page->next_domid;
+	}
+	*ret = all;
+	*ret_n = n;
+	all = NULL;
+out:
+	free(all);
+	free(page);
+	return r;
+}
+
 int hv_bind_virq_dom_exc(struct hv_client *h, unsigned int *ret_port,
 			 int *ret_fd)
 {

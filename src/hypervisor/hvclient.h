@@ -44,6 +44,14 @@ int hv_domain_shutdown(struct hv_client *h, unsigned int domid,
 int hv_domain_destroy(struct hv_client *h, unsigned int domid);
 int hv_domain_getinfo(struct hv_client *h, unsigned int domid,
 		      struct hv_domain_info *ret);
+/* One page of DOMAIN_LIST (hvproto.h); max 0: a full page. */
+int hv_domain_list_page(struct hv_client *h, unsigned int first_domid,
+			unsigned int max, struct hv_domain_list *ret);
+/* Every domain, in id order, page by page: *ret is malloc'ed (free it).
+ * A domain created or destroyed meanwhile may or may not be listed;
+ * none is listed twice. */
+int hv_domain_list(struct hv_client *h, struct hv_domain_info **ret,
+		   size_t *ret_n);
 int hv_bind_virq_dom_exc(struct hv_client *h, unsigned int *ret_port,
 			 int *ret_fd);
 

@@ -38,7 +38,8 @@ enum hv_op {
 					 * shut itself down: domid SELF) */
 	HV_OP_DOMAIN_DESTROY,		/* hv_domid */
 	HV_OP_DOMAIN_GETINFO,		/* hv_domid -> hv_domain_info */
-	HV_OP_DOMAIN_LIST,		/* -> hv_domain_list */
+	HV_OP_DOMAIN_LIST,		/* hv_domain_list_req -> hv_domain_list
+					 * (one page) */
 	HV_OP_BIND_VIRQ_DOM_EXC,	/* -> hv_evtchn + fd: domain state changed */
 
 	/* event channels (any domain, acting as itself) */
@@ -151,9 +152,24 @@ struct hv_domain_info {
 	char name[64];
 };
 
+/*
+ * DOMAIN_LIST pages through the domains as Xen's getdomaininfolist does:
+ * those with an id >= first_domid, in id order, at most max of them (0 or
+ * more than a page: a page).  next_domid is where the next page starts, 0
+ * when there are no more domains.  An empty request lists the first page.
+ * The reply carries only the count entries filled in.
+ */
+#define HV_DOMAIN_LIST_PAGE 64
+
+struct hv_domain_list_req {
+	uint32_t first_domid;
+	uint32_t max;
+};
+
 struct hv_domain_list {
 	uint32_t count;
-	struct hv_domain_info d[64];
+	uint32_t next_domid;
+	struct hv_domain_info d[HV_DOMAIN_LIST_PAGE];
 };
 
 struct hv_evtchn {

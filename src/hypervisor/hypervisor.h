@@ -198,7 +198,9 @@ int hyp_domain_shutdown(struct hyp *h, uint32_t domid, uint32_t reason);
 int hyp_domain_destroy(struct hyp *h, uint32_t domid);
 int hyp_domain_getinfo(struct hyp *h, uint32_t domid,
 		       struct hv_domain_info *ret);
-int hyp_domain_list(struct hyp *h, struct hv_domain_list *ret);
+/* One page of the domains from first_domid on (hvproto.h DOMAIN_LIST). */
+int hyp_domain_list(struct hyp *h, uint32_t first_domid, uint32_t max,
+		    struct hv_domain_list *ret);
 int hyp_bind_virq_dom_exc(struct hyp *h, uint32_t *ret_port);
 const char *hyp_domain_state_name(uint32_t state);
 

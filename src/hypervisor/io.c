@@ -127,8 +127,13 @@ static int op_domain_getinfo(struct hyp_req *r)
 
 static int op_domain_list(struct hyp_req *r)
 {
-	r->outlen = sizeof(struct hv_domain_list);
-	return hyp_domain_list(r->h, r->out);
+	const struct hv_domain_list_req *in = r->in;
+	struct hv_domain_list *out = r->out;
+	int ret = hyp_domain_list(r->h, in->first_domid, in->max, out);
+
+	r->outlen = offsetof(struct hv_domain_list, d) +
+		    out->count * sizeof(out->d[0]);
+	return ret;
 }
 
 static int op_bind_virq(struct hyp_req *r)

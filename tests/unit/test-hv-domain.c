@@ -50,8 +50,9 @@ static void test_lifecycle_inprocess(void **state)
 	assert_int_equal(info.shutdown_reason, HV_SHUTDOWN_REBOOT);
 	assert_int_equal(hyp_domain_shutdown(h, a, 99), -EINVAL);
 	assert_int_equal(hyp_domain_shutdown(h, b, 99), -EINVAL);
-	assert_int_equal(hyp_domain_list(h, &list), 0);
+	assert_int_equal(hyp_domain_list(h, 0, 0, &list), 0);
 	assert_int_equal(list.count, 3);
+	assert_int_equal(list.next_domid, 0);
 	assert_int_equal(list.d[0].domid, 0);
 	assert_int_equal(list.d[0].state, HV_DOM_RUNNING);
 
@@ -83,6 +84,79 @@ static void test_domid_wrap_skips_live(void **state)
 	assert_int_equal(hyp_domain_create(h, 0, "b", 0, 1, &b), 0);
 	assert_int_equal(b, 2);
 	hyp_free(h);
+}
+
+/* More domains than a page: every one is listed once, in id order, with
+ * holes; a short max pages early; a start past the last is empty. */
+static void test_list_pages(void **state)
+{
+	static struct hv_domain_list page;
+	struct hyp *h = hvh_model("");
+	uint32_t d, i, first, seen;
+	char name[16];
+
+	for (i = 1; i <= 200; i++) {
+		snprintf(name, sizeof(name), "d%u", i);
+		assert_int_equal(hyp_domain_create(h, 0, name, 0, 1, &d), 0);
+		assert_int_equal(d, i);
+	}
+	for (i = 10; i <= 200; i += 10)
+		assert_int_equal(hyp_domain_destroy(h, i), 0);
+	for (first = 0, seen = 0;; first = page.next_domid) {
+		assert_int_equal(hyp_domain_list(h, first, 0, &page), 0);
+		assert_true(page.count <= HV_DOMAIN_LIST_PAGE);
+		for (i = 0; i < page.count; i++, seen++) {
+			/* ids 0..200 without the multiples of 10 */
+			d = seen ? (seen - 1) + (seen - 1) / 9 + 1 : 0;
+			assert_int_equal(page.d[i].domid, d);
+			if (d)
+				assert_int_equal(atoi(page.d[i].name + 1), d);
+		}
+		if (!page.next_domid)
+			break;
+		assert_int_equal(page.count, HV_DOMAIN_LIST_PAGE);
+	}
+	assert_int_equal(seen, 201 - 20);
+	assert_int_equal(hyp_domain_list(h, 5, 2, &page), 0);
+	assert_int_equal(page.count, 2);
+	assert_int_equal(page.d[0].domid, 5);
+	assert_int_equal(page.d[1].domid, 6);
+	assert_int_equal(page.next_domid, 7);
+	assert_int_equal(hyp_domain_list(h, 199, 1000, &page), 0);
+	assert_int_equal(page.count, 1);
+	assert_int_equal(page.next_domid, 0);
+	assert_int_equal(hyp_domain_list(h, 0x7fff, 0, &page), 0);
+	assert_int_equal(page.count, 0);
+	hyp_free(h);
+}
+
+/* The same over the control socket, with hvclient's walk. */
+static void test_list_sockets(void **state)
+{
+	struct hv_domain_info *all = NULL;
+	struct hv_domain_list page;
+	struct hvh t;
+	unsigned int d, i;
+	size_t n;
+
+	hvh_start(&t, "");
+	for (i = 1; i <= 150; i++)
+		assert_int_equal(hv_domain_create(t.ctl, 0, "x", 0, 1, &d), 0);
+	assert_int_equal(hv_domain_destroy(t.ctl, 64), 0);
+	assert_int_equal(hv_domain_list(t.ctl, &all, &n), 0);
+	assert_int_equal(n, 150);
+	for (i = 0; i < n; i++)
+		assert_int_equal(all[i].domid, i < 64 ? i : i + 1);
+	free(all);
+	/* An old client's empty request: the first page. */
+	assert_int_equal(hv_call(t.ctl, HV_OP_DOMAIN_LIST, NULL, 0, -1, &page,
+				 sizeof(page), NULL), 0);
+	assert_int_equal(page.count, HV_DOMAIN_LIST_PAGE);
+	assert_int_equal(page.next_domid, HV_DOMAIN_LIST_PAGE + 1);
+	assert_int_equal(hv_domain_list_page(t.ctl, 140, 0, &page), 0);
+	assert_int_equal(page.count, 11);
+	assert_int_equal(page.next_domid, 0);
+	hvh_stop(&t);
 }
 
 static void test_virq_dom_exc_inprocess(void **state)
@@ -287,6 +361,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle_inprocess),
 		cmocka_unit_test(test_domid_wrap_skips_live),
+		cmocka_unit_test(test_list_pages),
+		cmocka_unit_test(test_list_sockets),
 		cmocka_unit_test(test_virq_dom_exc_inprocess),
 		cmocka_unit_test(test_sockets),
 		cmocka_unit_test(test_call_deadline),
