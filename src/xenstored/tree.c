@@ -275,6 +275,7 @@ void xsd_default_config(struct xsd_config *cfg)
 	cfg->quota.txn_nodes = 1024;
 	cfg->quota.outstanding = 20;
 	cfg->quota.memory = 2621440;
+	cfg->quota.memory_soft = 2097152;
 	cfg->quota.event_timeout = 20;
 }
 

@@ -492,13 +492,51 @@ static int do_reset_watches(struct op *op, const struct req *rq)
 	return conn_reply(op->conn, XS_RESET_WATCHES, "OK", 3);
 }
 
+/*
+ * "quota", "quota set NAME VALUE", "quota DOMID", "quota-soft",
+ * "quota-soft set memory VALUE": C xenstored 4.17's commands.  Values are
+ * at least 1, as in 4.17; numbers that do not fit an int are refused.
+ */
+static int control_quota(struct op *op, const struct req *rq, bool soft)
+{
+	unsigned int nargs = req_count_strings(rq) - 1, v;
+	char out[XENSTORE_PAYLOAD_MAX];
+	const struct quota_def *def;
+	uint32_t len;
+	int r;
+
+	if (nargs == 0)
+		r = quota_show(&op->xsd->cfg.quota, soft, out, sizeof(out),
+			       &len);
+	else if (strcmp(req_arg(rq, 1), "set") == 0) {
+		if (nargs != 3)
+			return -EINVAL;
+		def = quota_find(req_arg(rq, 2), soft);
+		if (!def || quota_parse(req_arg(rq, 3), &v) < 0 || v < 1)
+			return -EINVAL;
+		*quota_ref(&op->xsd->cfg.quota, def) = v;
+		log_info("control: quota%s %s set to %u", soft ? "-soft" : "",
+			 def->name, v);
+		return conn_reply(op->conn, XS_CONTROL, "OK", 3);
+	} else {
+		if (soft || nargs != 1 || quota_parse(req_arg(rq, 1), &v) < 0)
+			return -EINVAL;
+		r = quota_report(op->xsd, v, out, sizeof(out), &len);
+	}
+	if (r < 0)
+		return r;
+	return conn_reply(op->conn, XS_CONTROL, out, len);
+}
+
 /* xenstore-control: a small set of C xenstored's commands. */
 static int do_control(struct op *op, const struct req *rq)
 {
 	static const char help[] =
-		"Supported commands:\n"
-		"check\nhelp\nprint <string>\nquota\n";
-	char out[512];
+		"check\t\n"
+		"print\t<string>\n"
+		"quota\t[set <name> <val>|<domid>]\n"
+		"quota-soft\t[set <name> <val>]\n"
+		"help\t\n";
 
 	if (req_count_strings(rq) < 1)
 		return -EINVAL;
@@ -514,17 +552,10 @@ static int do_control(struct op *op, const struct req *rq)
 		log_info("control: %s", req_arg(rq, 1));
 		return conn_reply(op->conn, XS_CONTROL, "OK", 3);
 	}
-	if (strcmp(rq->buf, "quota") == 0) {
-		const struct xsd_quota *q = &op->xsd->cfg.quota;
-		int n = snprintf(out, sizeof(out),
-			"nodes %u\nnode-size %u\nwatches %u\ntransactions %u\n"
-			"permissions %u\npath-max %u\ntransaction-nodes %u\n"
-			"outstanding %u\nmemory %u\nwatch-event-timeout %u\n",
-			q->nodes, q->node_size, q->watches, q->transactions,
-			q->permissions, q->path_max, q->txn_nodes,
-			q->outstanding, q->memory, q->event_timeout);
-		return conn_reply(op->conn, XS_CONTROL, out, n + 1);
-	}
+	if (strcmp(rq->buf, "quota") == 0)
+		return control_quota(op, rq, false);
+	if (strcmp(rq->buf, "quota-soft") == 0)
+		return control_quota(op, rq, true);
 	return -EINVAL;
 }
 

@@ -39,6 +39,10 @@ static const char usage_text[] =
 "  -W, --watch-nb N         same as --quota watches=N\n"
 "  -t, --transaction N      same as --quota transactions=N\n"
 "  -M, --path-max N         same as --quota path-max=N\n"
+"  -A, --perm-nb N          same as --quota permissions=N\n"
+"  -q, --quota-soft memory=N  log a warning when a domain uses more than N\n"
+"                           bytes (2097152)\n"
+"  -w, --timeout watch-event=SEC  same as --quota watch-event-timeout=SEC\n"
 "  -X, --xen                serve the Xen host this runs on: dom0's ring\n"
 "                           (/proc/xen/xsd_kva, xsd_port) and the guests'\n"
 "                           rings; fail if that is not possible\n"
@@ -68,36 +72,32 @@ static int parse_uint(const char *s, unsigned int *ret)
 	return 0;
 }
 
-static int set_quota(struct xsd_quota *q, const char *name, const char *val)
+/* -Q NAME=VALUE, -q NAME=VALUE and the short forms: quota.c's names. */
+static void set_quota(struct xsd_quota *q, const char *name, const char *val,
+		      bool soft)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} names[] = {
-		{ "nodes", offsetof(struct xsd_quota, nodes) },
-		{ "node-size", offsetof(struct xsd_quota, node_size) },
-		{ "watches", offsetof(struct xsd_quota, watches) },
-		{ "transactions", offsetof(struct xsd_quota, transactions) },
-		{ "permissions", offsetof(struct xsd_quota, permissions) },
-		{ "path-max", offsetof(struct xsd_quota, path_max) },
-		{ "transaction-nodes", offsetof(struct xsd_quota, txn_nodes) },
-		{ "outstanding", offsetof(struct xsd_quota, outstanding) },
-		{ "memory", offsetof(struct xsd_quota, memory) },
-		{ "watch-event-timeout",
-		  offsetof(struct xsd_quota, event_timeout) },
-	};
+	const struct quota_def *def = quota_find(name, soft);
 	unsigned int v;
-	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(names[i].name, name) == 0) {
-			if (parse_uint(val, &v) < 0)
-				fatal("quota %s: '%s' is not a number", name,
-				      val);
-			*(unsigned int *)((char *)q + names[i].off) = v;
-			return 0;
-		}
-	fatal("unknown quota '%s' (see --help for the list)", name);
+	if (!def)
+		fatal("unknown %squota '%s' (see --help for the list)",
+		      soft ? "soft " : "", name);
+	if (quota_parse(val, &v) < 0)
+		fatal("quota %s: '%s' is not a number up to 2147483647", name,
+		      val);
+	*quota_ref(q, def) = v;
+}
+
+/* "NAME=VALUE" of -Q and -q. */
+static void set_quota_arg(struct xsd_quota *q, char *arg, bool soft)
+{
+	char *eq = strchr(arg, '=');
+
+	if (!eq)
+		fatal("%s wants NAME=VALUE, got '%s'",
+		      soft ? "--quota-soft" : "--quota", arg);
+	*eq = '\0';
+	set_quota(q, arg, eq + 1, soft);
 }
 
 static void parse_args(int argc, char **argv, struct xsd_config *cfg)
@@ -113,6 +113,9 @@ static void parse_args(int argc, char **argv, struct xsd_config *cfg)
 		{ "watch-nb", required_argument, NULL, 'W' },
 		{ "transaction", required_argument, NULL, 't' },
 		{ "path-max", required_argument, NULL, 'M' },
+		{ "perm-nb", required_argument, NULL, 'A' },
+		{ "quota-soft", required_argument, NULL, 'q' },
+		{ "timeout", required_argument, NULL, 'w' },
 		{ "xen", no_argument, NULL, 'X' },
 		{ "no-xen", no_argument, NULL, 'x' },
 		{ "daemon", no_argument, NULL, 'D' },
@@ -123,10 +126,10 @@ static void parse_args(int argc, char **argv, struct xsd_config *cfg)
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int v;
-	char *eq;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "R:F:T:Q:E:S:W:t:M:XDNvhV", opts,
+	while ((o = getopt_long(argc, argv, "R:F:T:Q:q:w:E:S:W:t:M:A:XDNvhV",
+				opts,
 				NULL)) != -1) {
 		switch (o) {
 		case 'R': cfg->rundir = optarg; break;
@@ -138,19 +141,26 @@ static void parse_args(int argc, char **argv, struct xsd_config *cfg)
 				      "descriptor", optarg);
 			cfg->ready_fd = v;
 			break;
-		case 'Q':
-			eq = strchr(optarg, '=');
-			if (!eq)
-				fatal("--quota wants NAME=VALUE, got '%s'",
-				      optarg);
-			*eq = '\0';
-			set_quota(&cfg->quota, optarg, eq + 1);
+		case 'Q': set_quota_arg(&cfg->quota, optarg, false); break;
+		case 'q': set_quota_arg(&cfg->quota, optarg, true); break;
+		case 'w':
+			/* C's -w watch-event=SEC: our watch-event-timeout */
+			if (strncmp(optarg, "watch-event=", 12) != 0)
+				fatal("--timeout: only watch-event=SECONDS "
+				      "is known, got '%s'", optarg);
+			set_quota(&cfg->quota, "watch-event-timeout",
+				  optarg + 12, false);
 			break;
-		case 'E': set_quota(&cfg->quota, "nodes", optarg); break;
-		case 'S': set_quota(&cfg->quota, "node-size", optarg); break;
-		case 'W': set_quota(&cfg->quota, "watches", optarg); break;
-		case 't': set_quota(&cfg->quota, "transactions", optarg); break;
-		case 'M': set_quota(&cfg->quota, "path-max", optarg); break;
+		case 'E': set_quota(&cfg->quota, "nodes", optarg, false); break;
+		case 'S': set_quota(&cfg->quota, "node-size", optarg, false); break;
+		case 'W': set_quota(&cfg->quota, "watches", optarg, false); break;
+		case 't':
+			set_quota(&cfg->quota, "transactions", optarg, false);
+			break;
+		case 'M': set_quota(&cfg->quota, "path-max", optarg, false); break;
+		case 'A':
+			set_quota(&cfg->quota, "permissions", optarg, false);
+			break;
 		case 'X': cfg->xen = XSD_XEN_ON; break;
 		case 'x': cfg->xen = XSD_XEN_OFF; break;
 		case 'D': cfg->daemonize = true; break;

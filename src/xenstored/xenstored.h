@@ -84,6 +84,15 @@ struct xsd_quota {
 	unsigned int outstanding;	/* unsent replies before reading stops */
 	unsigned int memory;		/* queued output bytes per domain */
 	unsigned int event_timeout;	/* seconds an event may wait unsent */
+	unsigned int memory_soft;	/* a warning above this */
+};
+
+/* A quota's name for -Q/-q and xenstore-control (quota.c). */
+struct quota_def {
+	const char *name;
+	size_t off;			/* in struct xsd_quota */
+	const char *descr;
+	bool soft;			/* quota-soft, -q */
 };
 
 struct xsd_config {
@@ -280,6 +289,15 @@ int perms_format(const struct perms *p, char *buf, size_t len,
 int perms_dup(struct perms *dst, const struct perms *src);
 void perms_adjust(struct xsd *xsd, struct node *n);
 
+/* quota.c */
+const struct quota_def *quota_find(const char *name, bool soft);
+unsigned int *quota_ref(struct xsd_quota *q, const struct quota_def *def);
+int quota_parse(const char *s, unsigned int *ret);
+int quota_show(const struct xsd_quota *q, bool soft, char *buf, size_t len,
+	       uint32_t *ret_len);
+int quota_report(struct xsd *xsd, unsigned int domid, char *buf, size_t len,
+		 uint32_t *ret_len);
+
 /* domain.c */
 struct domain *domain_find(const struct xsd *xsd, unsigned int domid);
 struct domain *domain_alloc(struct xsd *xsd, unsigned int domid);
@@ -289,6 +307,10 @@ void domain_forget(struct xsd *xsd, struct domain *d);
 bool domid_unprivileged(unsigned int domid);
 bool conn_unprivileged(const struct conn *c);
 void domain_count_node(struct xsd *xsd, unsigned int owner, int delta);
+unsigned int domain_txns(const struct xsd *xsd, const struct domain *d);
+unsigned int domain_outstanding(const struct xsd *xsd,
+				const struct domain *d);
+size_t domain_memory(const struct xsd *xsd, const struct domain *d);
 int domain_introduce(struct xsd *xsd, unsigned int domid, struct conn *by);
 int domain_introduce_port(struct xsd *xsd, unsigned int domid,
 			  unsigned int port, struct conn *by);

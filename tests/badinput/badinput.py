@@ -1066,6 +1066,45 @@ def c_release_deep_chain(r):
         d.stop()
 
 
+def c_control_quota(r):
+    # xenstore-control quota set / quota <domid> must act, and numbers that
+    # do not fit must be refused, not wrapped.
+    if r.proc is None:
+        return "skip"
+    path = setup_domain(r, 5)
+    d = Conn(path)
+    a = r.admin
+    try:
+        why = r.errors(a, [
+            (CONTROL, nul("quota", "set", "watches", "10000000000003"), "EINVAL"),
+            (CONTROL, nul("quota", "set", "watches", "4294967299"), "EINVAL"),
+            (CONTROL, nul("quota", "set", "watches", "0"), "EINVAL"),
+            (CONTROL, nul("quota", "set", "nosuch", "3"), "EINVAL"),
+            (CONTROL, nul("quota", "10000000000005"), "EINVAL"),
+            (CONTROL, nul("quota", "4242"), "ENOENT"),
+        ])
+        t, p = a.req(CONTROL, nul("quota", "set", "watches", "3"))
+        if (t, p) != (CONTROL, b"OK\0"):
+            return (why + "; " if why else "") + "quota set watches 3: %r" % (p[:60],)
+        n = 0
+        for i in range(10):
+            t, p = d.req(WATCH, nul("w%d" % i, "t"))
+            if t == ERROR:
+                break
+            n += 1
+        if n != 4:          # 4.17 allows quota + 1
+            why = (why + "; " if why else "") + \
+                "%d watches after quota set watches 3, expected 4" % n
+        t, p = a.req(CONTROL, nul("quota", "5"))
+        if t != CONTROL or not p.startswith(b"Domain 5:\n") or \
+                b"\nwatches         :        4\n" not in p:
+            why = (why + "; " if why else "") + "quota 5: %r" % (p[:200],)
+        return why
+    finally:
+        a.ok(CONTROL, nul("quota", "set", "watches", "128"))
+        d.close()
+
+
 def c_target_released(r):
     # SET_TARGET(6, 7), RELEASE 7, a new domain 7: domain 6 must not be its
     # device model (it could read and write the new domain's nodes).
@@ -1128,6 +1167,7 @@ CASES = [
     ("many connections opened and closed abruptly", c_many_connections),
     ("watcher that never reads its events", c_events_to_dead_reader),
     ("SET_TARGET does not outlive its target", c_target_released),
+    ("CONTROL quota set/<domid>, overlong numbers -> EINVAL", c_control_quota),
     ("release of a domain owning the end of a 2040-deep chain", c_release_deep_chain),
 ]
 

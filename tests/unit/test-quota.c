@@ -329,10 +329,97 @@ static void test_control_quota(void **state)
 
 	restart(7, 3, 2, 9);
 	assert_int_equal(h_callv(c0, XS_CONTROL, 0, &m, "quota", NULL), 0);
-	assert_non_null(strstr(m.data, "nodes 7\n"));
-	assert_non_null(strstr(m.data, "watches 3\n"));
-	assert_non_null(strstr(m.data, "transactions 2\n"));
-	assert_non_null(strstr(m.data, "transaction-nodes 9\n"));
+	assert_non_null(strstr(m.data, "Quota settings:\n"));
+	assert_non_null(strstr(m.data, "\nnodes            :        7 "));
+	assert_non_null(strstr(m.data, "\nwatches          :        3 "));
+	assert_non_null(strstr(m.data, "\ntransactions     :        2 "));
+	assert_non_null(strstr(m.data, "\ntransaction-nodes:        9 "));
+	assert_int_equal(m.len, strlen(m.data) + 1);
+	/* unprivileged callers may not */
+	assert_int_equal(h_callv(c5, XS_CONTROL, 0, &m, "quota", NULL),
+			 -EACCES);
+}
+
+/* "quota set NAME VALUE" changes the quota the daemon applies. */
+static void test_control_quota_set(void **state)
+{
+	struct h_msg m;
+
+	assert_int_equal(h_okv(c0, XS_CONTROL, 0, "quota", "set", "watches",
+			       "2", NULL), 0);
+	assert_int_equal(h_callv(c0, XS_CONTROL, 0, &m, "quota", NULL), 0);
+	assert_non_null(strstr(m.data, "\nwatches          :        2 "));
+	assert_int_equal(h_watch(c5, "/local/domain/5/a", "t"), 0);
+	assert_int_equal(h_watch(c5, "/local/domain/5/b", "t"), 0);
+	assert_int_equal(h_watch(c5, "/local/domain/5/c", "t"), 0);
+	assert_int_equal(h_watch(c5, "/local/domain/5/d", "t"), -E2BIG);
+	h_drain(c5);
+
+	assert_int_equal(h_okv(c0, XS_CONTROL, 0, "quota", "set", "nodes",
+			       "3", NULL), 0);
+	assert_int_equal(h_write(c5, 0, "/local/domain/5/n1", ""), 0);
+	assert_int_equal(h_write(c5, 0, "/local/domain/5/n2", ""), 0);
+	assert_int_equal(h_write(c5, 0, "/local/domain/5/n3", ""), -ENOSPC);
+
+	assert_int_equal(h_okv(c0, XS_CONTROL, 0, "quota-soft", "set",
+			       "memory", "1000", NULL), 0);
+	assert_int_equal(h_callv(c0, XS_CONTROL, 0, &m, "quota-soft", NULL),
+			 0);
+	assert_non_null(strstr(m.data, "\nmemory           :     1000 "));
+	assert_int_equal(x->cfg.quota.memory_soft, 1000);
+}
+
+/* 4.17 refuses values below 1; xpt also numbers that do not fit an int. */
+static void test_control_quota_bad(void **state)
+{
+	static const char *const bad[][4] = {
+		{ "set", "nodes", "0", NULL },
+		{ "set", "nodes", "-5", NULL },
+		{ "set", "nodes", "10000000000000", NULL },
+		{ "set", "nodes", "4294967297", NULL },
+		{ "set", "nodes", "2147483648", NULL },
+		{ "set", "nodes", "12x", NULL },
+		{ "set", "nodes", "", NULL },
+		{ "set", "bogus", "5", NULL },
+		{ "set", "nodes", NULL, NULL },
+		{ "set", "nodes", "5", "6" },
+		{ "10000000000005", NULL, NULL, NULL },
+		{ "4294967301", NULL, NULL, NULL },
+		{ "5", "6", NULL, NULL },
+		{ "five", NULL, NULL, NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(h_okv(c0, XS_CONTROL, 0, "quota", bad[i][0],
+				       bad[i][1], bad[i][2], bad[i][3], NULL),
+				 -EINVAL);
+	assert_int_equal(x->cfg.quota.nodes, 1000);
+	assert_int_equal(h_okv(c0, XS_CONTROL, 0, "quota-soft", "set",
+			       "nodes", "5", NULL), -EINVAL);
+	assert_int_equal(h_okv(c0, XS_CONTROL, 0, "quota-soft", "5", NULL),
+			 -EINVAL);
+	assert_int_equal(h_okv(c0, XS_CONTROL, 0, "quota", "99", NULL),
+			 -ENOENT);
+}
+
+/* "quota DOMID": what the domain uses. */
+static void test_control_quota_domain(void **state)
+{
+	struct h_msg m;
+	uint32_t t;
+
+	assert_int_equal(h_write(c5, 0, "/local/domain/5/a", ""), 0);
+	assert_int_equal(h_watch(c5, "/local/domain/5/a", "t"), 0);
+	assert_int_equal(h_tstart(c5, &t), 0);
+	assert_int_equal(h_callv(c0, XS_CONTROL, 0, &m, "quota", "5", NULL),
+			 0);
+	assert_non_null(strstr(m.data, "Domain 5:\n"));
+	assert_non_null(strstr(m.data, "\nnodes           :        2\n"));
+	assert_non_null(strstr(m.data, "\nwatches         :        1\n"));
+	assert_non_null(strstr(m.data, "\ntransactions    :        1\n"));
+	assert_non_null(strstr(m.data, "\nmemory          : "));
+	assert_int_equal(h_tend(c5, t, false), 0);
 }
 
 int main(void)
@@ -353,6 +440,9 @@ int main(void)
 		T(test_permissions),
 		T(test_transaction_nodes),
 		T(test_control_quota),
+		T(test_control_quota_set),
+		T(test_control_quota_bad),
+		T(test_control_quota_domain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
