@@ -215,8 +215,9 @@ int conn_reply(struct conn *c, uint32_t type, const void *data, uint32_t len)
 	m = conn_msg(type, c->hdr.req_id, c->hdr.tx_id, data, len, NULL, 0);
 	if (!m) {
 		/* Never leave a request unanswered: drop the client instead. */
-		log_err("out of memory replying to connection of domain %u",
-			c->id);
+		peerlog_msg(c->xsd, PEERLOG_NOMEM, LOG_LVL_ERR,
+			    "out of memory replying to connection of "
+			    "domain %u", c->id);
 		c->closing = true;
 		return -ENOMEM;
 	}
@@ -260,14 +261,16 @@ void conn_send_event(struct conn *c, const char *path, const char *token)
 			}
 	if (conn_unprivileged(c) && c->xsd->cfg.quota.memory &&
 	    c->out_bytes + m->len > c->xsd->cfg.quota.memory) {
-		log_warn("domain %u: memory quota reached, watch event %s "
-			 "dropped", c->id, path);
+		peerlog_msg(c->xsd, PEERLOG_EVENT_DROP, LOG_LVL_WARN,
+			    "domain %u: memory quota reached, watch event %s "
+			    "dropped", c->id, path);
 		free(m);
 		return;
 	}
 	if (c->out_bytes + m->len > XSD_DROP_BYTES) {
-		log_warn("connection of domain %u does not read its events; "
-			 "disconnecting it", c->id);
+		peerlog_msg(c->xsd, PEERLOG_NOT_READING, LOG_LVL_WARN,
+			    "connection of domain %u does not read its "
+			    "events; disconnecting it", c->id);
 		free(m);
 		c->closing = true;
 		conn_mark_dirty(c);
@@ -299,9 +302,10 @@ int conn_feed(struct conn *c, const void *buf, size_t len, size_t *used)
 			if (c->in_used < XSD_HDR_LEN)
 				break;
 			if (c->hdr.len > XENSTORE_PAYLOAD_MAX) {
-				log_warn("connection of domain %u sent a %u-byte "
-					 "payload; dropping it", c->id,
-					 c->hdr.len);
+				peerlog_msg(c->xsd, PEERLOG_PROTOCOL,
+					    LOG_LVL_WARN, "connection of domain "
+					    "%u sent a %u-byte payload; "
+					    "dropping it", c->id, c->hdr.len);
 				*used = off;
 				return -EPROTO;
 			}

@@ -193,7 +193,8 @@ static void io_accept(struct xsd *xsd, int lfd, struct domain *d,
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
-				log_warn("accept: %m");
+				peerlog_msg(xsd, PEERLOG_ACCEPT, LOG_LVL_WARN,
+					    "accept: %m");
 			return;
 		}
 		c = conn_new(xsd, fd, d, readonly);

@@ -71,8 +71,9 @@ void ring_close(struct ring *r)
 
 static void ring_ignore(struct ring *r, uint32_t err, const char *why)
 {
-	log_warn("domain %u: %s; ignoring its ring until it is introduced "
-		 "again or released", r->dom->domid, why);
+	peerlog_msg(r->xsd, PEERLOG_RING, LOG_LVL_WARN,
+		    "domain %u: %s; ignoring its ring until it is introduced "
+		    "again or released", r->dom->domid, why);
 	r->error = err;
 	ring_mb();
 	RING_STORE(r->intf->error, err);
@@ -93,8 +94,9 @@ void ring_reset(struct ring *r)
 		r->conn->in_used = 0;
 		r->conn->closing = false;
 	} else if (ring_attach(r) < 0) {
-		log_err("domain %u: out of memory resetting its ring",
-			r->dom->domid);
+		peerlog_msg(r->xsd, PEERLOG_NOMEM, LOG_LVL_ERR,
+			    "domain %u: out of memory resetting its ring",
+			    r->dom->domid);
 		return;
 	}
 	RING_STORE(i->req_cons, 0);

@@ -62,8 +62,9 @@ static void xen_notify(struct ring *r)
 	struct xdom *x = (struct xdom *)r;
 
 	if (x->bound && xenevtchn_notify(x->xen->xce, x->local) < 0)
-		log_warn("domain %u: cannot notify event channel %u: %m",
-			 x->domid, x->local);
+		peerlog_msg(r->xsd, PEERLOG_RING, LOG_LVL_WARN,
+			    "domain %u: cannot notify event channel %u: %m",
+			    x->domid, x->local);
 }
 
 static struct xdom *xen_find(struct xen *xen, unsigned int domid)

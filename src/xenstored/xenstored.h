@@ -222,6 +222,24 @@ struct ring {
 	uint32_t error;			/* XENSTORE_ERROR_*, once ignored */
 };
 
+/* Kinds of log line a peer can cause (peerlog.c rate-limits each). */
+enum peerlog_kind {
+	PEERLOG_PROTOCOL,	/* a header announcing too much */
+	PEERLOG_EVENT_DROP,	/* a watch event dropped */
+	PEERLOG_NOT_READING,	/* a client dropped for not reading */
+	PEERLOG_NOMEM,		/* out of memory serving a peer */
+	PEERLOG_RING,		/* a ring ignored */
+	PEERLOG_ACCEPT,		/* connections refused or not accepted */
+	PEERLOG_QUOTA,		/* a domain past a memory quota */
+	PEERLOG_KINDS
+};
+
+struct peerlog {
+	uint64_t window_ms;		/* start of the current window */
+	unsigned int lines;		/* logged in it */
+	unsigned long suppressed;	/* not logged since the last line */
+};
+
 struct xsd {
 	struct xsd_config cfg;
 	struct ntab nodes;
@@ -246,6 +264,8 @@ struct xsd {
 	FILE *access_log;
 	char *sockpath, *ro_sockpath, *domdir;
 	bool stop;
+
+	struct peerlog peerlog[PEERLOG_KINDS];
 
 	/* the hypervisor transport, when there is one */
 	const struct xsd_hv *hv;
@@ -288,6 +308,10 @@ int perms_format(const struct perms *p, char *buf, size_t len,
 		 uint32_t *ret_len);
 int perms_dup(struct perms *dst, const struct perms *src);
 void perms_adjust(struct xsd *xsd, struct node *n);
+
+/* peerlog.c */
+void peerlog_msg(struct xsd *xsd, enum peerlog_kind kind, int level,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* quota.c */
 const struct quota_def *quota_find(const char *name, bool soft);

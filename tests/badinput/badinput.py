@@ -1105,6 +1105,52 @@ def c_control_quota(r):
         d.close()
 
 
+def c_log_flood_events(r):
+    # A guest whose events are dropped (memory quota) must not make the
+    # daemon write a line per dropped event.
+    if r.proc is None:
+        return "skip"
+    path = setup_domain(r, 5)
+    r.admin.ok(MKDIR, nul("/badinput/lg"))
+    r.admin.ok(SET_PERMS, nul("/badinput/lg", "n0", "r5"))
+    d = Conn(path)
+    log0 = r.log_size()
+    try:
+        d.ok(WATCH, nul("/badinput/lg", "T" * 4000))
+        d.sock.setblocking(False)
+        data = b""
+        for i in range(5000):
+            p = nul("/badinput/lg/%d" % i) + b"x"
+            data += HDR.pack(WRITE, 90000 + i, 0, len(p)) + p
+        a = Conn(r.sock_path)
+        a.send_raw(data)
+        for i in range(5000):
+            m = a.recv_msg()
+            if m[0] != WRITE:
+                return "write %d: %r" % (i, m)
+        a.close()
+        print("#    5000 events for a domain that does not read: log +%d B"
+              % (r.log_size() - log0), flush=True)
+        return None
+    finally:
+        d.close()
+        r.admin.ok(RM, nul("/badinput/lg"))
+
+
+def c_log_flood_headers(r):
+    # One bad header per connection, 1000 connections: not 1000 log lines.
+    log0 = r.log_size()
+    for i in range(1000):
+        c = Conn(r.sock_path)
+        c.send_raw(HDR.pack(READ, 1, 0, PAYLOAD_MAX + 1))
+        why = c.expect_closed()
+        c.close()
+        if why:
+            return "connection %d: %s" % (i, why)
+    print("#    1000 oversized headers: log +%d B" % (r.log_size() - log0), flush=True)
+    return None
+
+
 def c_target_released(r):
     # SET_TARGET(6, 7), RELEASE 7, a new domain 7: domain 6 must not be its
     # device model (it could read and write the new domain's nodes).
@@ -1167,6 +1213,8 @@ CASES = [
     ("many connections opened and closed abruptly", c_many_connections),
     ("watcher that never reads its events", c_events_to_dead_reader),
     ("SET_TARGET does not outlive its target", c_target_released),
+    ("log: events dropped for a domain, rate-limited", c_log_flood_events),
+    ("log: 1000 oversized headers, rate-limited", c_log_flood_headers),
     ("CONTROL quota set/<domid>, overlong numbers -> EINVAL", c_control_quota),
     ("release of a domain owning the end of a 2040-deep chain", c_release_deep_chain),
 ]
