@@ -3,12 +3,15 @@
  * Connections: assembling requests from bytes, queueing replies and watch
  * events, and the limits that keep one client from stalling the others.
  *
- * A connection whose unsent output passes XSD_STALL_BYTES (or, for a
- * domain, the outstanding-request quota) is not read until the output
- * drains: a client that never reads its replies only blocks itself.  Watch
- * events to a domain are dropped beyond its memory quota or after the
- * event timeout; a privileged client that lets XSD_DROP_BYTES of events
- * pile up is disconnected.
+ * A connection whose unsent output passes XSD_STALL_BYTES is not read until
+ * the output drains: a client that never reads its replies only blocks
+ * itself.  An unprivileged domain is counted as a whole, as C xenstored
+ * counts its one ring: the messages and bytes queued on all its
+ * connections, and its transactions' copies of nodes, against its
+ * outstanding and memory quotas.  Past either, none of its connections is
+ * read until output drains; watch events to it are dropped beyond its
+ * memory quota or after the event timeout.  A privileged client that lets
+ * XSD_DROP_BYTES of events pile up is disconnected.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +52,96 @@ struct conn *conn_new(struct xsd *xsd, int fd, struct domain *dom,
 	if (xsd->conns)
 		xsd->conns->prev = c;
 	xsd->conns = c;
+	c->dnext = dom->conns;
+	if (dom->conns)
+		dom->conns->dprev = c;
+	dom->conns = c;
+	dom->nconns++;
 	return c;
+}
+
+size_t conn_domain_memory(const struct domain *d)
+{
+	return d->out_bytes + d->txn_bytes;
+}
+
+/* May an unprivileged domain's connections be read? */
+static bool domain_may_read(const struct xsd *xsd, const struct domain *d)
+{
+	const struct xsd_quota *q = &xsd->cfg.quota;
+
+	if (q->outstanding && d->nout >= q->outstanding)
+		return false;
+	return !q->memory || d->out_bytes < q->memory;
+}
+
+/*
+ * What the domain holds changed: say when it passes its soft memory
+ * quota, and once it went down, wake the connections that stopped
+ * reading on the domain's account.
+ */
+static void domain_usage_changed(struct xsd *xsd, struct domain *d,
+				 bool down)
+{
+	unsigned int soft = xsd->cfg.quota.memory_soft;
+	size_t mem = conn_domain_memory(d);
+	struct conn *c;
+
+	if (!domid_unprivileged(d->domid))
+		return;
+	if (soft && mem > soft && !d->soft_reported) {
+		d->soft_reported = true;
+		peerlog_msg(xsd, PEERLOG_QUOTA, LOG_LVL_WARN,
+			    "domain %u holds %zu bytes, above its soft memory "
+			    "quota (%u)", d->domid, mem, soft);
+	} else if (d->soft_reported && mem <= soft) {
+		d->soft_reported = false;
+		peerlog_msg(xsd, PEERLOG_QUOTA, LOG_LVL_INFO,
+			    "domain %u is below its soft memory quota again",
+			    d->domid);
+	}
+	if (down && d->stalled && domain_may_read(xsd, d)) {
+		d->stalled = false;
+		for (c = d->conns; c; c = c->dnext)
+			conn_mark_dirty(c);
+	}
+}
+
+/* Queued output changed by bytes and msgs (negative: sent or dropped). */
+static void conn_account(struct conn *c, long bytes, int msgs)
+{
+	struct domain *d = c->dom;
+
+	c->out_bytes += bytes;
+	c->out_count += msgs;
+	if (!d)
+		return;
+	d->out_bytes += bytes;
+	d->nout += msgs;
+	domain_usage_changed(c->xsd, d, bytes < 0);
+}
+
+/* A transaction of c copied (bytes > 0) or freed node copies. */
+void conn_charge_txn(struct conn *c, long bytes)
+{
+	struct domain *d = c->dom;
+
+	if (!d)
+		return;
+	d->txn_bytes += bytes;
+	domain_usage_changed(c->xsd, d, bytes < 0);
+}
+
+/* Take m (after prev, or the head) off the queue; the caller frees it. */
+void conn_unqueue(struct conn *c, struct outmsg *prev, struct outmsg *m)
+{
+	if (prev)
+		prev->next = m->next;
+	else
+		c->out_head = m->next;
+	if (c->out_tail == m)
+		c->out_tail = prev;
+	conn_account(c, -(long)m->len, -1);
 }
 
 const char *conn_implicit_path(const struct conn *c)
@@ -61,14 +153,11 @@ void conn_drop_output(struct conn *c)
 {
 	struct outmsg *m;
 
+	c->out_off = 0;
 	while ((m = c->out_head)) {
-		c->out_head = m->next;
+		conn_unqueue(c, NULL, m);
 		free(m);
 	}
-	c->out_tail = NULL;
-	c->out_off = 0;
-	c->out_bytes = 0;
-	c->out_count = 0;
 }
 
 /* n more bytes of the output queue have been sent. */
@@ -85,11 +174,7 @@ void conn_output_done(struct conn *c, size_t n)
 		}
 		n -= left;
 		c->out_off = 0;
-		c->out_head = m->next;
-		if (!c->out_head)
-			c->out_tail = NULL;
-		c->out_bytes -= m->len;
-		c->out_count--;
+		conn_unqueue(c, NULL, m);
 		free(m);
 	}
 }
@@ -97,6 +182,8 @@ void conn_output_done(struct conn *c, size_t n)
 /* Tear down what the connection holds; the memory goes in conn_free. */
 void conn_close(struct conn *c)
 {
+	struct domain *d = c->dom;
+
 	if (c->dead)
 		return;
 	c->dead = true;
@@ -113,6 +200,13 @@ void conn_close(struct conn *c)
 			c->ring->conn = NULL;
 		c->ring = NULL;
 	}
+	if (c->dprev)
+		c->dprev->dnext = c->dnext;
+	else
+		d->conns = c->dnext;
+	if (c->dnext)
+		c->dnext->dprev = c->dprev;
+	d->nconns--;
 	c->dom = NULL;
 }
 
@@ -157,13 +251,13 @@ void conn_mark_dirty(struct conn *c)
 
 bool conn_may_read(const struct conn *c)
 {
-	unsigned int q = c->xsd->cfg.quota.outstanding;
-
 	if (c->dead || c->out_bytes > XSD_STALL_BYTES)
 		return false;
-	if (conn_unprivileged(c) && q && c->out_count >= q)
-		return false;
-	return true;
+	if (!conn_unprivileged(c) || !c->dom ||
+	    domain_may_read(c->xsd, c->dom))
+		return true;
+	c->dom->stalled = true;
+	return false;
 }
 
 static struct outmsg *conn_msg(uint32_t type, uint32_t req_id,
@@ -196,8 +290,7 @@ static void conn_queue(struct conn *c, struct outmsg *m)
 	else
 		c->out_head = m;
 	c->out_tail = m;
-	c->out_bytes += m->len;
-	c->out_count++;
+	conn_account(c, m->len, 1);
 	conn_mark_dirty(c);
 }
 
@@ -259,8 +352,8 @@ void conn_send_event(struct conn *c, const char *path, const char *token)
 				free(m);
 				return;
 			}
-	if (conn_unprivileged(c) && c->xsd->cfg.quota.memory &&
-	    c->out_bytes + m->len > c->xsd->cfg.quota.memory) {
+	if (conn_unprivileged(c) && c->dom && c->xsd->cfg.quota.memory &&
+	    conn_domain_memory(c->dom) + m->len > c->xsd->cfg.quota.memory) {
 		peerlog_msg(c->xsd, PEERLOG_EVENT_DROP, LOG_LVL_WARN,
 			    "domain %u: memory quota reached, watch event %s "
 			    "dropped", c->id, path);

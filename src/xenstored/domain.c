@@ -88,41 +88,6 @@ void domain_count_node(struct xsd *xsd, unsigned int owner, int delta)
  * The domain's struct goes: a device model that targeted it loses the
  * target, so a new domain reusing the domid is not its target too.
  */
-/* What a domain's connections hold (xenstore-control quota <domid>). */
-unsigned int domain_txns(const struct xsd *xsd, const struct domain *d)
-{
-	const struct conn *c;
-	unsigned int n = 0;
-
-	for (c = xsd->conns; c; c = c->next)
-		if (c->dom == d)
-			n += c->ntxns;
-	return n;
-}
-
-unsigned int domain_outstanding(const struct xsd *xsd,
-				const struct domain *d)
-{
-	const struct conn *c;
-	unsigned int n = 0;
-
-	for (c = xsd->conns; c; c = c->next)
-		if (c->dom == d)
-			n += c->out_count;
-	return n;
-}
-
-size_t domain_memory(const struct xsd *xsd, const struct domain *d)
-{
-	const struct conn *c;
-	size_t n = 0;
-
-	for (c = xsd->conns; c; c = c->next)
-		if (c->dom == d)
-			n += c->out_bytes;
-	return n;
-}
-
 static void domain_unlink(struct xsd *xsd, struct domain *d)
 {
 	struct domain **pp, *o;

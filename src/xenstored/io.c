@@ -197,6 +197,17 @@ static void io_accept(struct xsd *xsd, int lfd, struct domain *d,
 					    "accept: %m");
 			return;
 		}
+		if (domid_unprivileged(d->domid) &&
+		    xsd->cfg.quota.connections &&
+		    d->nconns >= xsd->cfg.quota.connections) {
+			/* Closed at once: the client sees EOF, not a hang. */
+			peerlog_msg(xsd, PEERLOG_ACCEPT, LOG_LVL_WARN,
+				    "domain %u already has %u connections "
+				    "(quota connections): refusing another",
+				    d->domid, d->nconns);
+			close(fd);
+			continue;
+		}
 		c = conn_new(xsd, fd, d, readonly);
 		if (!c) {
 			close(fd);
@@ -219,7 +230,7 @@ static void io_consume(struct conn *c)
 	size_t used;
 	int r;
 
-	if (c->roff == c->rlen)
+	if (c->roff == c->rlen || c->closing)
 		return;
 	r = conn_feed(c, c->rbuf + c->roff, c->rlen - c->roff, &used);
 	c->roff += used;
@@ -227,7 +238,8 @@ static void io_consume(struct conn *c)
 		c->roff = c->rlen = 0;
 	if (r < 0)
 		c->closing = true;
-	conn_mark_dirty(c);
+	if (used || r < 0)
+		conn_mark_dirty(c);
 }
 
 static void io_read(struct conn *c)
@@ -258,7 +270,6 @@ void io_flush(struct conn *c)
 {
 	struct iovec iov[64];
 	struct outmsg *m;
-	bool could_read = conn_may_read(c);
 	ssize_t n;
 	int cnt;
 
@@ -286,7 +297,8 @@ void io_flush(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	if (!could_read && conn_may_read(c))
+	/* Requests read while it (or its domain) could not go on. */
+	if (conn_may_read(c))
 		io_consume(c);
 	io_update_events(c);
 }
@@ -295,7 +307,7 @@ void io_flush(struct conn *c)
 static void io_expire_events(struct xsd *xsd, uint64_t now)
 {
 	unsigned int tmo = xsd->cfg.quota.event_timeout;
-	struct outmsg **pp, *m;
+	struct outmsg *prev, *m;
 	struct conn *c;
 
 	if (!tmo)
@@ -303,22 +315,17 @@ static void io_expire_events(struct xsd *xsd, uint64_t now)
 	for (c = xsd->conns; c; c = c->next) {
 		if (!c->out_head || !conn_unprivileged(c) || c->dead)
 			continue;
-		for (pp = &c->out_head->next; (m = *pp);) {
+		/* The head may be partly written: it stays. */
+		for (prev = c->out_head; (m = prev->next); ) {
 			if (m->event && now - m->queued_ms > tmo * 1000ull) {
-				*pp = m->next;
-				if (c->out_tail == m)
-					c->out_tail = NULL;
-				c->out_bytes -= m->len;
-				c->out_count--;
+				conn_unqueue(c, prev, m);
 				free(m);
+				log_debug("expired a stale event of domain %u",
+					  c->id);
 				continue;
 			}
-			pp = &m->next;
+			prev = m;
 		}
-		if (!c->out_tail)
-			for (m = c->out_head; m; m = m->next)
-				c->out_tail = m;
-		log_debug("expired stale events of domain %u", c->id);
 	}
 }
 

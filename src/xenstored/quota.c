@@ -29,6 +29,7 @@ static const struct quota_def quota_defs[] = {
 	  "Max. number of permissions per node", false },
 	{ "watch-event-timeout", Q(event_timeout),
 	  "Seconds a watch event may wait unsent", false },
+	{ "connections", Q(connections), "Connections per domain", false },
 	{ "memory", Q(memory_soft),
 	  "Total Xenstore memory per domain (warning level)", true },
 };
@@ -110,9 +111,8 @@ int quota_report(struct xsd *xsd, unsigned int domid, char *buf, size_t len,
 		     "Domain %u:\n%-16s: %8d\n%-16s: %8u\n%-16s: %8u\n"
 		     "%-16s: %8u\n%-16s: %8zu\n",
 		     domid, "nodes", d->nnodes, "watches", d->nwatches,
-		     "transactions", domain_txns(xsd, d),
-		     "outstanding", domain_outstanding(xsd, d),
-		     "memory", domain_memory(xsd, d));
+		     "transactions", d->ntxns, "outstanding", d->nout,
+		     "memory", conn_domain_memory(d));
 	if (n < 0 || (size_t)n >= len)
 		return -E2BIG;
 	*ret_len = n + 1;

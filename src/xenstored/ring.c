@@ -156,11 +156,10 @@ void ring_flush(struct ring *r)
 	struct conn *c = r->conn;
 	uint32_t cons, prod, space, off, n;
 	struct outmsg *m;
-	bool could_read, wrote = false;
+	bool wrote = false;
 
 	if (!c)
 		return;
-	could_read = conn_may_read(c);
 	while ((m = c->out_head)) {
 		cons = RING_LOAD(i->rsp_cons);
 		prod = RING_LOAD(i->rsp_prod);
@@ -191,7 +190,9 @@ void ring_flush(struct ring *r)
 		ring_ignore(r, XENSTORE_ERROR_COMM, "connection failed");
 		return;
 	}
-	if (!could_read && conn_may_read(c))
+	/* Requests left in the ring while it (or its domain) could not
+	 * go on. */
+	if (conn_may_read(c))
 		ring_input(r);
 }
 

@@ -276,6 +276,7 @@ void xsd_default_config(struct xsd_config *cfg)
 	cfg->quota.outstanding = 20;
 	cfg->quota.memory = 2621440;
 	cfg->quota.memory_soft = 2097152;
+	cfg->quota.connections = 16;
 	cfg->quota.event_timeout = 20;
 }
 

@@ -55,6 +55,7 @@ int txn_start(struct conn *c, uint32_t *ret_id)
 	t->next = c->txns;
 	c->txns = t;
 	c->ntxns++;
+	c->dom->ntxns++;
 	*ret_id = t->id;
 	return 0;
 }
@@ -83,6 +84,7 @@ static void txn_unlink(struct conn *c, struct txn *t)
 		if (*pp == t) {
 			*pp = t->next;
 			c->ntxns--;
+			c->dom->ntxns--;
 			return;
 		}
 }

@@ -356,8 +356,8 @@ static int do_txn_start(struct op *op, const struct req *rq)
 
 	if (op->txn)
 		return -EBUSY;
-	/* 4.17's boundary: quota + 1 open transactions per connection. */
-	if (conn_unprivileged(op->conn) && q && op->conn->ntxns > q)
+	/* 4.17's boundary: quota + 1 open transactions, per domain. */
+	if (conn_unprivileged(op->conn) && q && op->conn->dom->ntxns > q)
 		return -ENOSPC;
 	r = txn_start(op->conn, &tid);
 	if (r < 0)

@@ -82,9 +82,10 @@ struct xsd_quota {
 	unsigned int path_max;		/* path length below /local/domain/N */
 	unsigned int txn_nodes;		/* nodes accessed per transaction */
 	unsigned int outstanding;	/* unsent replies before reading stops */
-	unsigned int memory;		/* queued output bytes per domain */
+	unsigned int memory;		/* bytes per domain: output, txn copies */
 	unsigned int event_timeout;	/* seconds an event may wait unsent */
 	unsigned int memory_soft;	/* a warning above this */
+	unsigned int connections;	/* per domain (xpt: sockets, not rings) */
 };
 
 /* A quota's name for -Q/-q and xenstore-control (quota.c). */
@@ -117,6 +118,15 @@ struct domain {
 	unsigned int target;	/* SET_TARGET, or UINT32_MAX */
 	int nnodes;		/* nodes owned */
 	unsigned int nwatches;
+	/* What its connections hold, all counted against its quotas. */
+	struct conn *conns;	/* live connections (conn->dnext) */
+	unsigned int nconns;
+	unsigned int ntxns;	/* open transactions */
+	unsigned int nout;	/* queued replies and events */
+	size_t out_bytes;	/* their bytes */
+	size_t txn_bytes;	/* transactions' copies of nodes */
+	bool stalled;		/* its connections stopped reading on these */
+	bool soft_reported;	/* above the soft memory quota, said so */
 	int listen_fd;		/* DIR/domain/<domid>, -1 for dom0 */
 	char *sockpath;
 	struct ring *ring;	/* with a hypervisor: its shared page */
@@ -136,6 +146,7 @@ struct outmsg {
 struct conn {
 	int io_kind;			/* first: epoll tag */
 	struct conn *next, *prev;	/* all connections */
+	struct conn *dnext, *dprev;	/* the domain's connections */
 	struct xsd *xsd;
 	int fd;				/* -1 for in-memory connections */
 	unsigned int id;		/* domid the connection acts as */
@@ -159,7 +170,7 @@ struct conn {
 	uint32_t rlen, roff;
 	char rbuf[XSD_RBUF];
 
-	/* output queue */
+	/* output queue; dom->nout and dom->out_bytes count it too */
 	struct outmsg *out_head, *out_tail;
 	uint32_t out_off;		/* bytes of out_head already written */
 	size_t out_bytes;
@@ -331,10 +342,6 @@ void domain_forget(struct xsd *xsd, struct domain *d);
 bool domid_unprivileged(unsigned int domid);
 bool conn_unprivileged(const struct conn *c);
 void domain_count_node(struct xsd *xsd, unsigned int owner, int delta);
-unsigned int domain_txns(const struct xsd *xsd, const struct domain *d);
-unsigned int domain_outstanding(const struct xsd *xsd,
-				const struct domain *d);
-size_t domain_memory(const struct xsd *xsd, const struct domain *d);
 int domain_introduce(struct xsd *xsd, unsigned int domid, struct conn *by);
 int domain_introduce_port(struct xsd *xsd, unsigned int domid,
 			  unsigned int port, struct conn *by);
@@ -431,6 +438,9 @@ void conn_mark_dirty(struct conn *c);
 bool conn_may_read(const struct conn *c);
 void conn_drop_output(struct conn *c);
 void conn_output_done(struct conn *c, size_t n);
+void conn_unqueue(struct conn *c, struct outmsg *prev, struct outmsg *m);
+void conn_charge_txn(struct conn *c, long bytes);
+size_t conn_domain_memory(const struct domain *d);
 const char *conn_implicit_path(const struct conn *c);
 uint64_t xsd_now_ms(void);
 

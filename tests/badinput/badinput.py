@@ -1151,6 +1151,59 @@ def c_log_flood_headers(r):
     return None
 
 
+def c_domain_many_connections(r):
+    # One domain, 48 connections that never read, each watching with a
+    # 2000-byte token while dom0 writes: the domain's connections are
+    # bounded (quota connections, 16) and its queued events are counted
+    # against one memory quota for the whole domain, not one per connection.
+    if r.proc is None:
+        return "skip"
+    path = setup_domain(r, 9)
+    r.admin.ok(MKDIR, nul("/badinput/mc"))
+    r.admin.ok(SET_PERMS, nul("/badinput/mc", "n0", "r9"))
+    rss0 = r.rss_kb()
+    conns, refused = [], 0
+    try:
+        for i in range(48):
+            c = Conn(path)
+            try:
+                c.ok(WATCH, nul("/badinput/mc", "%d-" % i + "T" * 2000))
+            except (Closed, ConnectionResetError, BrokenPipeError):
+                refused += 1
+                c.close()
+                continue
+            c.sock.setblocking(False)
+            conns.append(c)
+        a = Conn(r.sock_path)
+        data = b""
+        for i in range(1300):
+            p = nul("/badinput/mc/%d" % i) + b"x"
+            data += HDR.pack(WRITE, 70000 + i, 0, len(p)) + p
+        a.send_raw(data)
+        for i in range(1300):
+            m = a.recv_msg()
+            if m[0] != WRITE:
+                return "write %d: %r" % (i, m)
+        a.close()
+        growth = (r.rss_kb() - rss0) / 1024.0
+        t, p = r.admin.req(CONTROL, nul("quota", "9"))
+        mem = [l for l in p.split(b"\n") if l.startswith(b"memory")]
+        print("#    domain 9: %d connections accepted, %d refused; daemon RSS +%.1f MB; %s"
+              % (len(conns), refused, growth, mem[0].decode() if mem else p), flush=True)
+        why = None
+        if len(conns) > 16:
+            why = "%d connections of one domain accepted (quota 16)" % len(conns)
+        limit = 16 if r.rss_limit_mb < 100 else r.rss_limit_mb
+        if growth > limit:
+            why = (why + "; " if why else "") + "RSS +%.1f MB (limit %d)" % (growth, limit)
+        return why
+    finally:
+        for c in conns:
+            c.close()
+        r.admin.ok(RM, nul("/badinput/mc"))
+        r.admin.ok(RELEASE, nul("9"))
+
+
 def c_target_released(r):
     # SET_TARGET(6, 7), RELEASE 7, a new domain 7: domain 6 must not be its
     # device model (it could read and write the new domain's nodes).
@@ -1213,6 +1266,7 @@ CASES = [
     ("many connections opened and closed abruptly", c_many_connections),
     ("watcher that never reads its events", c_events_to_dead_reader),
     ("SET_TARGET does not outlive its target", c_target_released),
+    ("one domain, 48 connections that never read", c_domain_many_connections),
     ("log: events dropped for a domain, rate-limited", c_log_flood_events),
     ("log: 1000 oversized headers, rate-limited", c_log_flood_headers),
     ("CONTROL quota set/<domid>, overlong numbers -> EINVAL", c_control_quota),

@@ -80,14 +80,7 @@ void h_send(struct conn *c, uint32_t type, uint32_t tx, const void *p,
 
 static void h_unlink(struct conn *c, struct outmsg *prev, struct outmsg *m)
 {
-	if (prev)
-		prev->next = m->next;
-	else
-		c->out_head = m->next;
-	if (c->out_tail == m)
-		c->out_tail = prev;
-	c->out_bytes -= m->len;
-	c->out_count--;
+	conn_unqueue(c, prev, m);
 }
 
 static void h_copy(struct h_msg *ret, const struct outmsg *m)

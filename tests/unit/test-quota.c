@@ -249,26 +249,97 @@ static void test_watches_config(void **state)
 	h_drain(c5);
 }
 
-/* 4.17: 11 open transactions per connection, the 12th is ENOSPC. */
+/*
+ * 4.17: 11 open transactions on a domain's one ring, the 12th is ENOSPC.
+ * Per domain, whatever the number of its connections.
+ */
 static void test_transactions(void **state)
 {
 	struct conn *other = h_dom(x, 5);
 	uint32_t t;
 	int i;
 
-	for (i = 1; i <= 11; i++)
+	for (i = 1; i <= 6; i++)
 		assert_int_equal(h_tstart(c5, &t), 0);
-	assert_int_equal(h_tstart(c5, &t), -ENOSPC);
-	/* per connection */
-	for (i = 1; i <= 11; i++)
+	for (i = 1; i <= 5; i++)
 		assert_int_equal(h_tstart(other, &t), 0);
+	assert_int_equal(h_tstart(c5, &t), -ENOSPC);
+	assert_int_equal(h_tstart(other, &t), -ENOSPC);
+	assert_int_equal(domain_find(x, 5)->ntxns, 11);
 	assert_int_equal(h_tend(c5, 3, false), 0);
-	assert_int_equal(h_tstart(c5, &t), 0);
+	assert_int_equal(h_tstart(other, &t), 0);
+	assert_int_equal(h_tstart(c5, &t), -ENOSPC);
+	/* a closed connection's transactions are gone */
+	conn_free(other);
+	assert_int_equal(domain_find(x, 5)->ntxns, 5);
+	for (i = 1; i <= 6; i++)
+		assert_int_equal(h_tstart(c5, &t), 0);
 	assert_int_equal(h_tstart(c5, &t), -ENOSPC);
 	/* dom0 is not limited */
 	for (i = 1; i <= 30; i++)
 		assert_int_equal(h_tstart(c0, &t), 0);
+}
+
+/*
+ * Outstanding messages count per domain: one connection holding 20
+ * unread replies stops the domain's other connections too, until it reads.
+ */
+static void test_outstanding_per_domain(void **state)
+{
+	struct conn *other = h_dom(x, 5);
+	struct h_msg m;
+	int i;
+
+	assert_int_equal(h_write(c0, 0, "/local/domain/5/v", "x"), 0);
+	for (i = 0; i < 20; i++)
+		h_send(c5, XS_READ, 0, "/local/domain/5/v", 18);
+	assert_int_equal(domain_find(x, 5)->nout, 20);
+	assert_false(conn_may_read(other));
+	assert_false(conn_may_read(c5));
+	assert_true(conn_may_read(c0));
+	other->on_dirty = false;	/* not served by io.c here */
+	assert_true(h_pop(c5, &m));
+	assert_true(conn_may_read(other));
+	assert_true(other->on_dirty);	/* woken */
+	h_drain(c5);
+	while (h_pop(c5, &m))
+		;
+	assert_int_equal(domain_find(x, 5)->nout, 0);
 	conn_free(other);
+}
+
+/* The memory quota holds for the domain's events on all its connections. */
+static void test_memory_per_domain(void **state)
+{
+	struct xsd_config cfg;
+	struct conn *other;
+	char p[64];
+	unsigned int n;
+	int i;
+
+	h_free(x);
+	xsd_default_config(&cfg);
+	cfg.quota.memory = 1000;
+	start(&cfg);
+	other = h_dom(x, 5);
+	assert_int_equal(domain_find(x, 5)->nconns, 2);
+	assert_int_equal(h_watch(c5, "/local/domain/5", "t"), 0);
+	assert_int_equal(h_watch(other, "/local/domain/5", "u"), 0);
+	h_drain(c5);
+	h_drain(other);
+	for (i = 0; i < 40; i++) {
+		snprintf(p, sizeof(p), "/local/domain/5/n%d", i);
+		assert_int_equal(h_write(c0, 0, p, ""), 0);
+	}
+	n = h_event_count(c5) + h_event_count(other);
+	/* 16-byte header, ~22-byte payload: 26 fit in 1000 bytes */
+	assert_true(n >= 20 && n <= 27);
+	assert_true(domain_find(x, 5)->out_bytes <= 1000);
+	h_drain(c5);
+	h_drain(other);
+	assert_int_equal(domain_find(x, 5)->out_bytes, 0);
+	conn_free(other);
+	assert_int_equal(domain_find(x, 5)->nconns, 1);
 }
 
 static void test_transactions_config(void **state)
@@ -437,6 +508,8 @@ int main(void)
 		T(test_watches_config),
 		T(test_transactions),
 		T(test_transactions_config),
+		T(test_outstanding_per_domain),
+		T(test_memory_per_domain),
 		T(test_permissions),
 		T(test_transaction_nodes),
 		T(test_control_quota),
