@@ -253,7 +253,7 @@ int xpt_pci_spec_parse_defaults(const char *spec, const struct xpt_pci *defaults
 		p.rdm_policy = defaults->rdm_policy;
 	}
 	if (!spec || !*spec)
-		return fail(err, errlen, "empty PCI spec (expected [DDDD:]BB:DD.F[@VSLOT][,KEY=VALUE...] "
+		return fail(err, errlen, "\"\": empty (expected [DDDD:]BB:DD.F[@VSLOT][,KEY=VALUE...] "
 			    "or name=NAME)");
 
 	for (;;) {

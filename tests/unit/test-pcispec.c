@@ -164,7 +164,7 @@ static void test_item21(void **state)
 static void test_errors(void **state)
 {
 	/* No device, or two. */
-	parse_bad("", "empty PCI spec");
+	parse_bad("", "\"\": empty (expected [DDDD:]BB:DD.F");
 	parse_bad("permissive=1", "no device");
 	parse_bad("03:00.0,name=x", "not both");
 	parse_bad("name=x,bdf=03:00.0", "not both");

@@ -194,7 +194,7 @@ static void test_pci_errors(void **state)
 	parse_bad("pci = [ \"bdf=03:00.0,name=x\" ]", "line 1: pci[0]: ");
 	parse_bad("pci = [ \"03:00.0@20\" ]", "\"@20\": vslot 0x20 out of range (0-0x1f)");
 	parse_bad("pci = \"03:00.0\"", "line 1: pci: expected a list, e.g. pci = [ \"03:00.0\" ]");
-	parse_bad("pci = [ \"\" ]", "pci[0]: empty PCI spec");
+	parse_bad("pci = [ \"\" ]", "pci[0]: \"\": empty (expected");
 
 	/* Size limits: 64 devices, 127 characters each. */
 	char text[8192];
