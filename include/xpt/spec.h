@@ -21,9 +21,10 @@ struct xpt_pci {
 	bool has_bdf;         /* false when only name= was given */
 };
 
-/* xl-pci-configuration(5) grammar (research §9): "[DDDD:]BB:DD.F[@VSLOT][,KEY=VALUE]...",
- * "BB:DD.*", KEY in bdf, vslot, permissive, msitranslate, power_mgmt, rdm_policy, seize, name.
- * Exactly one of a BDF (positional or bdf=) and name= must be given.
+/* xl-pci-configuration(5) grammar: "[DDDD:]BB:DD.F[@VSLOT][,KEY=VALUE]...",
+ * "BB:DD.*", KEY in bdf, vslot, permissive, msitranslate, power_mgmt, rdm_policy, seize, name;
+ * an empty VALUE means the default.  Exactly one of a BDF (positional or bdf=) and name=
+ * must be given.  Where this differs from xl: docs/xpt-pci-spec.5.
  * Returns 0 or -EINVAL with err = a message pointing at the offending part, e.g.
  * "\"3:0.8\": function 8 out of range (0-7)" / "\"@20\": vslot 0x20 out of range (0-0x1f)".
  * *ret is written only on success. */

@@ -10,16 +10,23 @@
  *     -> sbdf 0x00000300, func_mask 0xff, vslot 8, rdm_policy relaxed
  *     -> canonical "0000:03:00.*@08,rdm_policy=relaxed"
  *
- * Where xl is lax we are strict, and say so in the message: xl reads the
- * boolean options with atoi(), so "permissive=yes" silently means 0 there;
- * here it is an error naming the accepted values.  A key given twice (or "@"
- * and vslot= together) is an error too, since one of them would be ignored.
+ * What xl-pci-configuration(5) and xl.cfg(5) allow is accepted: an empty
+ * value means the default ("permissive=" takes pci_permissive), rdm_policy
+ * in any case, numbers with any number of leading zeros, booleans as
+ * xl.cfg(5) BOOLEANs.  What xl (tools/libs/util/libxlu_pci.c) would
+ * silently read as something else is refused, with a message naming what
+ * is allowed: xl reads booleans with atoi(3), so "permissive=yes" and
+ * "permissive=0x1" mean 0 there; it ignores what follows a number in
+ * "bdf=03:00.0@5" and "vslot=5z", and truncates numbers past 32 bits; a
+ * key given twice (or "@" and vslot= together) lets the last one win.
+ * docs/xpt-pci-spec.5 lists every difference.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "xpt/spec.h"
 
@@ -44,18 +51,24 @@ struct tok {
 	size_t len;
 };
 
-/* Hex number of 1..8 digits filling [s, s+len) exactly. */
+/* Hex number filling [s, s+len) exactly: -EINVAL if it is not one,
+ * -ERANGE past 32 bits (more than 8 digits after the leading zeros). */
 static int parse_hex(const char *s, size_t len, unsigned long *ret)
 {
 	unsigned long v = 0;
-	size_t i;
+	size_t i, lead = 0;
 
-	if (len == 0 || len > 8)
+	if (len == 0)
 		return -EINVAL;
-	for (i = 0; i < len; i++) {
-		int c = (unsigned char)s[i];
-		if (!isxdigit(c))
+	for (i = 0; i < len; i++)
+		if (!isxdigit((unsigned char)s[i]))
 			return -EINVAL;
+	while (lead < len && s[lead] == '0')
+		lead++;
+	if (len - lead > 8)
+		return -ERANGE;
+	for (i = lead; i < len; i++) {
+		int c = (unsigned char)s[i];
 		v = v << 4 | (unsigned long)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
 	}
 	*ret = v;
@@ -73,7 +86,7 @@ static int parse_bdf(struct tok t, const char *s, size_t len, struct xpt_pci *p,
 	unsigned long v[4] = { 0, 0, 0, 0 };
 	const char *end = s + len;
 	bool all = false;
-	int first;
+	int first, r;
 
 	for (i = 0; i < len; i++)
 		if (s[i] == ':')
@@ -101,7 +114,12 @@ static int parse_bdf(struct tok t, const char *s, size_t len, struct xpt_pci *p,
 	for (i = (size_t)first; i < 4; i++) {
 		if (i == 3 && all)
 			break;
-		if (parse_hex(f[i], flen[i], &v[i]) < 0)
+		r = parse_hex(f[i], flen[i], &v[i]);
+		if (r == -ERANGE)
+			return fail(err, errlen, "\"%.*s\": %s \"%.*s\" is too long (0-%s%lx)",
+				    (int)t.len, t.s, part[i], (int)flen[i], f[i],
+				    i == 3 ? "" : "0x", max[i]);
+		if (r < 0)
 			return fail(err, errlen, "\"%.*s\": %s \"%.*s\" is not a hex number%s",
 				    (int)t.len, t.s, part[i], (int)flen[i], f[i],
 				    i == 3 ? " (0-7 or *)" : "");
@@ -121,12 +139,17 @@ static int parse_vslot(struct tok t, const char *s, size_t len, int *ret,
 		       char *err, size_t errlen)
 {
 	unsigned long v;
+	int r;
 
 	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		s += 2;
 		len -= 2;
 	}
-	if (parse_hex(s, len, &v) < 0)
+	r = parse_hex(s, len, &v);
+	if (r == -ERANGE)
+		return fail(err, errlen, "\"%.*s\": vslot is too long (0-0x1f)",
+			    (int)t.len, t.s);
+	if (r < 0)
 		return fail(err, errlen, "\"%.*s\": vslot is not a hex number (0-0x1f)",
 			    (int)t.len, t.s);
 	if (v > 0x1f)
@@ -136,14 +159,37 @@ static int parse_vslot(struct tok t, const char *s, size_t len, int *ret,
 	return 0;
 }
 
+/*
+ * A BOOLEAN of xl.cfg(5): a NUMBER, 0 off and any other value on, in
+ * decimal or, after a leading 0, octal ("010" is on in both readings).
+ * Refused where xl's atoi(3) would read something else: hexadecimal,
+ * which xl.cfg(5) allows but atoi reads as 0; words ("yes" is 0 too);
+ * signs; values past 32 bits, which atoi truncates (4294967296 is 0).
+ */
 static int parse_flag(struct tok t, const char *v, size_t vlen, bool *ret,
 		      char *err, size_t errlen)
 {
-	if (vlen == 1 && (v[0] == '0' || v[0] == '1')) {
-		*ret = v[0] == '1';
-		return 0;
+	bool octal = vlen > 1 && v[0] == '0';
+	unsigned long long x = 0;
+	size_t i;
+
+	if (octal && (v[1] == 'x' || v[1] == 'X'))
+		return fail(err, errlen, "\"%.*s\": expected 0 or 1, not hexadecimal "
+			    "(xl reads it as 0)", (int)t.len, t.s);
+	for (i = 0; i < vlen; i++) {
+		if (!isdigit((unsigned char)v[i]))
+			return fail(err, errlen, "\"%.*s\": expected 0 or 1 (a number: 0 is "
+				    "off, any other on)", (int)t.len, t.s);
+		if (octal && v[i] > '7')
+			return fail(err, errlen, "\"%.*s\": not a number (after a leading 0, "
+				    "octal digits 0-7)", (int)t.len, t.s);
+		x = x * (octal ? 8 : 10) + (unsigned long long)(v[i] - '0');
+		if (x > 0xffffffffull)
+			return fail(err, errlen, "\"%.*s\": number too long (at most 32 bits; "
+				    "expected 0 or 1)", (int)t.len, t.s);
 	}
-	return fail(err, errlen, "\"%.*s\": expected 0 or 1", (int)t.len, t.s);
+	*ret = x != 0;
+	return 0;
 }
 
 enum opt { OPT_BDF, OPT_VSLOT, OPT_PERMISSIVE, OPT_MSITRANSLATE, OPT_POWER_MGMT,
@@ -180,6 +226,11 @@ static int parse_option(struct tok t, struct xpt_pci *p, bool seen[OPT_COUNT],
 			    o == OPT_BDF ? "the BDF is" : o == OPT_VSLOT ? "the vslot is"
 			    : "option");
 	seen[o] = true;
+	/* xl-pci-configuration(5): "Default values apply if the parameter is
+	 * not specified, or if it is specified with an empty value"; *p holds
+	 * the defaults still, as no key comes twice. */
+	if (vlen == 0)
+		return 0;
 
 	switch ((enum opt)o) {
 	case OPT_BDF:
@@ -198,18 +249,19 @@ static int parse_option(struct tok t, struct xpt_pci *p, bool seen[OPT_COUNT],
 	case OPT_SEIZE:
 		return parse_flag(t, v, vlen, &p->seize, err, errlen);
 	case OPT_RDM_POLICY:
-		if (vlen == 6 && !memcmp(v, "strict", 6))
+		/* Any case, as libxl's enum parsing; not its "invalid". */
+		if (vlen == 6 && !strncasecmp(v, "strict", 6))
 			p->rdm_policy = XPT_RDM_STRICT;
-		else if (vlen == 7 && !memcmp(v, "relaxed", 7))
+		else if (vlen == 7 && !strncasecmp(v, "relaxed", 7))
 			p->rdm_policy = XPT_RDM_RELAXED;
 		else
 			return fail(err, errlen, "\"%.*s\": expected strict or relaxed",
 				    (int)t.len, t.s);
 		return 0;
 	case OPT_NAME:
-		if (vlen == 0 || vlen >= sizeof(p->name))
-			return fail(err, errlen, "\"%.*s\": name must be 1-%zu characters",
-				    (int)t.len, t.s, sizeof(p->name) - 1);
+		if (vlen >= sizeof(p->name))
+			return fail(err, errlen, "\"%.*s\": name is too long (at most %zu "
+				    "characters)", (int)t.len, t.s, sizeof(p->name) - 1);
 		for (i = 0; i < vlen; i++)
 			if (!isgraph((unsigned char)v[i]))
 				return fail(err, errlen, "\"%.*s\": name must be printable, "
@@ -292,9 +344,9 @@ int xpt_pci_spec_parse_defaults(const char *spec, const struct xpt_pci *defaults
 		s = comma + 1;
 	}
 
-	if (seen[OPT_BDF] && seen[OPT_NAME])
+	if (p.has_bdf && p.name[0])
 		return fail(err, errlen, "\"%s\": give either a BDF or name=NAME, not both", spec);
-	if (!seen[OPT_BDF] && !seen[OPT_NAME])
+	if (!p.has_bdf && !p.name[0])
 		return fail(err, errlen, "\"%s\": no device (expected a BDF [DDDD:]BB:DD.F or "
 			    "name=NAME)", spec);
 	*ret = p;
