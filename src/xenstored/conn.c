@@ -13,6 +13,7 @@
  * memory quota or after the event timeout.  A privileged client that lets
  * XSD_DROP_BYTES of events pile up is disconnected.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 
 #define XSD_STALL_BYTES (256u * 1024)
 #define XSD_DROP_BYTES (64u * 1024 * 1024)
+#define XSD_TRIM_BYTES (1024u * 1024)
 
 uint64_t xsd_now_ms(void)
 {
@@ -151,6 +153,7 @@ const char *conn_implicit_path(const struct conn *c)
 
 void conn_drop_output(struct conn *c)
 {
+	size_t held = c->out_bytes;
 	struct outmsg *m;
 
 	c->out_off = 0;
@@ -158,6 +161,10 @@ void conn_drop_output(struct conn *c)
 		conn_unqueue(c, NULL, m);
 		free(m);
 	}
+	/* Megabytes of small messages leave the heap in holes: give them
+	 * back, or the daemon keeps the peak of one bad client for good. */
+	if (held >= XSD_TRIM_BYTES)
+		malloc_trim(0);
 }
 
 /* n more bytes of the output queue have been sent. */
@@ -337,7 +344,7 @@ void conn_send_event(struct conn *c, const char *path, const char *token)
 	uint32_t len = plen + tlen;
 	struct outmsg *m, *q;
 
-	if (c->dead || len > XENSTORE_PAYLOAD_MAX)
+	if (c->dead || c->closing || len > XENSTORE_PAYLOAD_MAX)
 		return;
 	m = conn_msg(XS_WATCH_EVENT, 0, 0, path, plen, token, tlen);
 	if (!m)
@@ -365,6 +372,8 @@ void conn_send_event(struct conn *c, const char *path, const char *token)
 			    "connection of domain %u does not read its "
 			    "events; disconnecting it", c->id);
 		free(m);
+		/* Its queue goes now: io_flush closes it. */
+		conn_drop_output(c);
 		c->closing = true;
 		conn_mark_dirty(c);
 		return;

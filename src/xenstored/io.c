@@ -270,6 +270,7 @@ void io_flush(struct conn *c)
 {
 	struct iovec iov[64];
 	struct outmsg *m;
+	bool blocked = false;
 	ssize_t n;
 	int cnt;
 
@@ -285,15 +286,24 @@ void io_flush(struct conn *c)
 		}
 		n = writev(c->fd, iov, cnt);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				blocked = true;
 				break;
+			}
 			c->closing = true;
 			conn_drop_output(c);
 			break;
 		}
 		conn_output_done(c, n);
 	}
-	if (c->closing && (!c->out_head || c->fd < 0)) {
+	/*
+	 * A connection being closed gets what its socket takes now, and no
+	 * more: a peer that does not read must not keep it (and its queue)
+	 * alive.
+	 */
+	if (c->closing && (!c->out_head || c->fd < 0 || blocked)) {
 		conn_close(c);
 		return;
 	}

@@ -1204,6 +1204,57 @@ def c_domain_many_connections(r):
         r.admin.ok(RELEASE, nul("9"))
 
 
+def c_dom0_never_reads_events(r):
+    # A dom0 client with 50 watches (4000-byte tokens) that stops reading:
+    # past 64 MiB of queued events the daemon must close it and free the
+    # memory, not hold it forever.
+    def dom0_watches():
+        t, p = r.admin.req(CONTROL, nul("quota", "0"))
+        for line in p.split(b"\n"):
+            if line.startswith(b"watches"):
+                return int(line.split(b":")[1])
+        raise AssertionError("quota 0: %r" % (p,))
+
+    watches0, rss0 = dom0_watches(), r.rss_kb()
+    w = Conn(r.sock_path)
+    a = Conn(r.sock_path)
+    try:
+        r.admin.ok(MKDIR, nul("/badinput/nr"))
+        for i in range(50):
+            w.ok(WATCH, nul("/badinput/nr", "%03d" % i + "T" * 4000))
+        w.sock.setblocking(False)       # and from now on never read
+        data = b""
+        for i in range(400):
+            p = nul("/badinput/nr/%d" % i) + b"x"
+            data += HDR.pack(WRITE, 80000 + i, 0, len(p)) + p
+        a.send_raw(data)
+        for i in range(400):
+            m = a.recv_msg()
+            if m[0] != WRITE:
+                return "write %d: %r" % (i, m)
+        rss_peak = r.rss_kb()
+        # the daemon must let go of the connection (and its watches)
+        deadline = time.monotonic() + DEADLINE
+        while dom0_watches() > watches0:
+            if time.monotonic() > deadline:
+                return "the non-reading client still holds its connection " \
+                    "%.0fs later (daemon RSS %.1f MB)" % (DEADLINE, r.rss_kb() / 1024.0)
+            r.probe()
+            time.sleep(0.01)
+        rss1 = r.rss_kb()
+        print("#    dom0 client not reading 80 MB of events: RSS %.1f MB at the "
+              "end of the writes, %.1f MB once it was closed (%.1f before)"
+              % (rss_peak / 1024.0, rss1 / 1024.0, rss0 / 1024.0), flush=True)
+        if r.rss_limit_mb < 100 and rss1 - rss0 > 16 * 1024:
+            return "RSS %.1f MB after the close, %.1f MB before" % (
+                rss1 / 1024.0, rss0 / 1024.0)
+        return None
+    finally:
+        w.close()
+        a.close()
+        r.admin.ok(RM, nul("/badinput/nr"))
+
+
 def c_target_released(r):
     # SET_TARGET(6, 7), RELEASE 7, a new domain 7: domain 6 must not be its
     # device model (it could read and write the new domain's nodes).
@@ -1266,6 +1317,7 @@ CASES = [
     ("many connections opened and closed abruptly", c_many_connections),
     ("watcher that never reads its events", c_events_to_dead_reader),
     ("SET_TARGET does not outlive its target", c_target_released),
+    ("dom0 client that never reads 80 MB of events is closed", c_dom0_never_reads_events),
     ("one domain, 48 connections that never read", c_domain_many_connections),
     ("log: events dropped for a domain, rate-limited", c_log_flood_events),
     ("log: 1000 oversized headers, rate-limited", c_log_flood_headers),
