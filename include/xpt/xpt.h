@@ -61,7 +61,8 @@ struct xpt_domain_info {
 	int guest_pid;		/* -1 none */
 	bool guest_alive;
 };
-/* "3" or a name -> domid; -ESRCH (exit 3) when there is none. */
+/* "3" or a name -> domid; -ESRCH (exit 3) when there is none,
+ * -ENOTUNIQ when two domains have the name. */
 int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
 		       unsigned int *ret_domid);
 int xpt_domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
@@ -71,7 +72,7 @@ int xpt_domain_pause(struct xpt_ctx *c, unsigned int domid);
 int xpt_domain_unpause(struct xpt_ctx *c, unsigned int domid);
 int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 		      unsigned int *ret_domid);
-/* *ret is malloc'ed (free it); dom0 first. */
+/* Every domain, in id order (dom0 first); *ret is malloc'ed (free it). */
 int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		    size_t *ret_n);
 /* One request on the guest's query socket (e.g. "status"); the reply

@@ -7,6 +7,9 @@
  * process, hypervisor domain, XS_RELEASE), pause, unpause, reboot (destroy
  * + create from the persisted configuration: exactly the devices attached
  * at that moment), list, and name resolution.
+ *
+ * The hypervisor's list is read page by page, whatever the number of
+ * domains.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -21,10 +24,16 @@
 
 #define MAX_DEVS 64
 
-static int hv_list(struct xpt_ctx *c, struct hv_domain_list *ret)
+/* Every domain the hypervisor has, in id order; *ret malloc'ed. */
+static int dom_list(struct xpt_ctx *c, struct hv_domain_info **ret,
+		    size_t *ret_n)
 {
-	return hv_call(c->hv, HV_OP_DOMAIN_LIST, NULL, 0, -1, ret,
-		       sizeof(*ret), NULL);
+	int r = hv_domain_list(c->hv, ret, ret_n);
+
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "hypervisor: listing the "
+				"domains: %s", strerror(-r));
+	return 0;
 }
 
 static char *dom_name(struct xpt_ctx *c, unsigned int domid)
@@ -35,16 +44,28 @@ static char *dom_name(struct xpt_ctx *c, unsigned int domid)
 	return xpt_xs_read(c, XBT_NULL, path);
 }
 
+/* The name a domain goes by: its xenstore name; else "Domain-0" for
+ * dom0, else the name given to the hypervisor (a domain whose toolstack
+ * has not written xenstore yet).  NULL only when out of memory. */
+static char *known_name(struct xpt_ctx *c, const struct hv_domain_info *info)
+{
+	char *name = dom_name(c, info->domid);
+
+	if (name)
+		return name;
+	return strndup(info->domid == 0 ? "Domain-0" : info->name,
+		       sizeof(info->name) - 1);
+}
+
 int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
 		       unsigned int *ret_domid)
 {
-	static struct hv_domain_list list;
-	struct hv_domain_info info;
+	struct hv_domain_info info, *list = NULL;
 	const char *p;
 	char *end, *name;
 	unsigned long v;
-	uint32_t i;
-	int r = xpt_connect(c);
+	size_t i, n = 0;
+	int r = xpt_connect(c), found = -1;
 
 	if (r < 0)
 		return r;
@@ -61,23 +82,32 @@ int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
 		*ret_domid = (unsigned int)v;
 		return 0;
 	}
-	r = hv_list(c, &list);
+	r = dom_list(c, &list, &n);
 	if (r < 0)
-		return xpt_fail(c, XPT_EXIT_FAIL, r, "hypervisor: domain list: "
-				"%s", strerror(-r));
-	for (i = 0; i < list.count && i < 64; i++) {
-		name = dom_name(c, list.d[i].domid);
-		if (!name && list.d[i].domid == 0)
-			name = strdup("Domain-0");
+		return r;
+	for (i = 0; i < n; i++) {
+		name = known_name(c, &list[i]);
 		if (name && !strcmp(name, dom)) {
-			free(name);
-			*ret_domid = list.d[i].domid;
-			return 0;
+			if (found >= 0) {
+				r = xpt_fail(c, XPT_EXIT_FAIL, -ENOTUNIQ,
+					     "domains %d and %u are both named "
+					     "'%s': use the domain id", found,
+					     list[i].domid, dom);
+				free(name);
+				goto out;
+			}
+			found = (int)list[i].domid;
 		}
 		free(name);
 	}
-	return xpt_fail(c, XPT_EXIT_NOTFOUND, -ESRCH, "no domain is named "
-			"'%s' (see `xpt list`)", dom);
+	if (found < 0)
+		r = xpt_fail(c, XPT_EXIT_NOTFOUND, -ESRCH, "no domain is named "
+			     "'%s' (see `xpt list`)", dom);
+	else
+		*ret_domid = (unsigned int)found;
+out:
+	free(list);
+	return r;
 }
 
 static void make_uuid(char *buf, size_t len)
@@ -531,47 +561,54 @@ int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		    size_t *ret_n)
 {
-	static struct hv_domain_list list;
-	static struct xpt_domcfg d;
 	static const char *const states[] = {
-		"paused", "running", "shutdown", "dying",
+		[HV_DOM_PAUSED] = "paused", [HV_DOM_RUNNING] = "running",
+		[HV_DOM_SHUTDOWN] = "shutdown", [HV_DOM_DYING] = "dying",
 	};
-	struct xpt_domain_info *out;
-	uint32_t i;
+	struct hv_domain_info *list = NULL;
+	struct xpt_domain_info *out = NULL;
+	struct xpt_domcfg *d = NULL;
+	size_t i, n = 0;
 	char *name;
 	int r = xpt_connect(c);
 
 	if (r == 0)
-		r = hv_list(c, &list);
+		r = dom_list(c, &list, &n);
 	if (r < 0)
-		return c->err[0] ? r : xpt_fail(c, XPT_EXIT_FAIL, r,
-						"hypervisor: domain list: %s",
-						strerror(-r));
-	out = calloc(list.count ? list.count : 1, sizeof(*out));
-	if (!out)
-		return -ENOMEM;
-	for (i = 0; i < list.count && i < 64; i++) {
+		return r;
+	out = calloc(n ? n : 1, sizeof(*out));
+	d = malloc(sizeof(*d));
+	if (!out || !d) {
+		r = xpt_fail(c, XPT_EXIT_FAIL, -ENOMEM, "listing %zu domains: "
+			     "out of memory", n);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
 		struct xpt_domain_info *o = &out[i];
 
-		o->domid = list.d[i].domid;
-		name = dom_name(c, o->domid);
-		snprintf(o->name, sizeof(o->name), "%s", name ? name :
-			 o->domid == 0 ? "Domain-0" : list.d[i].name);
+		o->domid = list[i].domid;
+		name = known_name(c, &list[i]);
+		snprintf(o->name, sizeof(o->name), "%s", name ? name : "");
 		free(name);
-		snprintf(o->state, sizeof(o->state), "%s",
-			 list.d[i].state < 4 ? states[list.d[i].state] : "?");
 		o->guest_pid = -1;
-		if (o->domid && xpt_domcfg_load(c, o->domid, &d) == 0) {
-			o->memory_mb = d.cfg.memory_mb;
-			o->vcpus = d.cfg.vcpus ? d.cfg.vcpus : 1;
-			o->ndevs = (unsigned int)d.cfg.npci;
-			o->guest_pid = d.guest_pid;
+		if (o->domid && xpt_domcfg_load(c, o->domid, d) == 0) {
+			o->memory_mb = d->cfg.memory_mb;
+			o->vcpus = d->cfg.vcpus ? d->cfg.vcpus : 1;
+			o->ndevs = (unsigned int)d->cfg.npci;
+			o->guest_pid = d->guest_pid;
 			o->guest_alive = xpt_guest_alive(c, o->domid,
-							 d.guest_pid);
+							 d->guest_pid);
 		}
 		c->err[0] = '\0';
+		snprintf(o->state, sizeof(o->state), "%s",
+			 list[i].state < 4 ? states[list[i].state] : "?");
 	}
 	*ret = out;
-	*ret_n = list.count;
-	return 0;
+	*ret_n = n;
+	out = NULL;
+out:
+	free(out);
+	free(d);
+	free(list);
+	return r;
 }

@@ -9,10 +9,15 @@
  * query sockets.  Waits are event-driven (xenstore watches, inotify,
  * pidfds) and bounded; nothing sleeps.
  *
+ * The domain cases (6 on) run the xpt CLI ($XPT_E2E_XPT, which meson
+ * sets) on the same host, as a user would, and check its output and exit
+ * codes.
+ *
  * usage: e2e XENSTORED HYPERVISOR PCIBACK GUEST FIXTURE HOSTFILE [CASE...]
  * Prints one line per case and "e2e: N passed, N failed".  Set
  * XPT_E2E_KEEP=1 to keep run directories, XPT_E2E_VERBOSE=1 for -v logs.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -44,7 +49,7 @@
 #define D HV_SBDF(0, 6, 0, 0)	/* MSI only */
 
 static const char *bin_xenstored, *bin_hv, *bin_pciback, *bin_guest,
-	*bin_fixture, *hostfile;
+	*bin_fixture, *hostfile, *bin_xpt;
 
 struct proc {
 	pid_t pid;
@@ -265,6 +270,40 @@ static bool env_start(struct env *e, bool historic)
 	return true;
 }
 
+/* Guest kernels xpt started (detached, not in e->proc): their pid files. */
+static void kill_xpt_guests(struct env *e)
+{
+	char path[512], buf[32];
+	struct dirent *de;
+	unsigned int i;
+	DIR *d;
+	long pid;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/guest", e->dir);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		if (!strstr(de->d_name, ".pid"))
+			continue;
+		snprintf(path, sizeof(path), "%s/guest/%s", e->dir, de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		pid = strtol(buf, NULL, 10);
+		for (i = 0; i < e->nproc && e->proc[i].pid != pid; i++)
+			;
+		if (pid > 1 && i == e->nproc)
+			kill((pid_t)pid, SIGKILL);
+	}
+	if (d)
+		closedir(d);
+}
+
 static void env_stop(struct env *e, bool failed)
 {
 	char cmd[300];
@@ -274,6 +313,7 @@ static void env_stop(struct env *e, bool failed)
 		xs_close(e->xs);
 	if (e->hv)
 		hv_close(e->hv);
+	kill_xpt_guests(e);
 	/* guests and fixtures first, xenstored last */
 	for (i = (int)e->nproc - 1; i >= 0; i--)
 		proc_stop(&e->proc[i], SIGTERM);
@@ -1227,6 +1267,158 @@ out:
 	return ok;
 }
 
+/* the xpt CLI */
+
+struct run {
+	pid_t pid;
+	int fd;			/* its stdout and stderr */
+	char out[16384];
+	size_t n;
+};
+
+/* xpt -R DIR args...: started, not waited for. */
+static bool xpt_start(struct env *e, struct run *r, const char *const args[])
+{
+	const char *argv[16];
+	int p[2], n = 0;
+
+	CHECK(e, bin_xpt, "XPT_E2E_XPT is not set: the path of the xpt "
+	      "binary (meson sets it)");
+	argv[n++] = bin_xpt;
+	argv[n++] = "-R";
+	argv[n++] = e->dir;
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	memset(r, 0, sizeof(*r));
+	CHECK(e, pipe2(p, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+	r->pid = fork();
+	if (r->pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	r->fd = p[0];
+	CHECK(e, r->pid > 0, "fork: %s", strerror(errno));
+	return true;
+}
+
+/* Its output (until EOF) and exit code; -1 if it ran past WAIT_MS. */
+static int xpt_finish(struct run *r)
+{
+	int64_t deadline = now_ms() + WAIT_MS;
+	int st = 0;
+	ssize_t got;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			break;
+		got = read(r->fd, r->out + r->n, sizeof(r->out) - 1 - r->n);
+		if (got <= 0)
+			break;
+		r->n += (size_t)got;
+		if (r->n == sizeof(r->out) - 1)
+			break;
+	}
+	r->out[r->n] = '\0';
+	close(r->fd);
+	if (now_ms() >= deadline)
+		kill(r->pid, SIGKILL);
+	if (waitpid(r->pid, &st, 0) != r->pid || !WIFEXITED(st))
+		return -1;
+	return now_ms() >= deadline ? -1 : WEXITSTATUS(st);
+}
+
+#define XPT(e, r, ...) xpt_run(e, r, (const char *const[]){ __VA_ARGS__, NULL })
+
+static int xpt_run(struct env *e, struct run *r, const char *const args[])
+{
+	return xpt_start(e, r, args) ? xpt_finish(r) : -1;
+}
+
+static unsigned int count_of(const char *hay, const char *needle)
+{
+	unsigned int n = 0;
+
+	while ((hay = strstr(hay, needle))) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+static bool write_cfg(struct env *e, const char *name, const char *text,
+		      char *path, size_t len)
+{
+	FILE *f;
+
+	snprintf(path, len, "%s/%s", e->dir, name);
+	f = fopen(path, "we");
+	CHECK(e, f, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	CHECK(e, fclose(f) == 0, "%s: %s", path, strerror(errno));
+	return true;
+}
+
+/* 6. more domains than one page of the hypervisor's list (64): every one
+ *    listed, resolved by name and unique */
+static bool case_many_domains(struct env *e)
+{
+	static struct run r;
+	enum { N = 70 };
+	char cfg[256], name[32], want[64];
+	unsigned int i;
+	int rc;
+
+	if (!env_start(e, false) ||
+	    !write_cfg(e, "many.cfg", "memory = 64\n", cfg, sizeof(cfg)))
+		return false;
+	for (i = 1; i <= N; i++) {
+		snprintf(name, sizeof(name), "name=\"d%u\"", i);
+		rc = XPT(e, &r, "create", "-p", cfg, name);
+		CHECK(e, rc == 0, "create d%u: rc %d: %s", i, rc, r.out);
+	}
+	rc = XPT(e, &r, "list", "--json");
+	CHECK(e, rc == 0, "list: rc %d: %s", rc, r.out);
+	CHECK(e, count_of(r.out, "\"domid\"") == N + 1,
+	      "list --json shows %u domains, not %u", count_of(r.out, "\"domid\""),
+	      N + 1);
+	for (i = 1; i <= N; i++) {
+		snprintf(want, sizeof(want), "\"name\": \"d%u\"", i);
+		CHECK(e, strstr(r.out, want), "list lacks d%u", i);
+	}
+	rc = XPT(e, &r, "list");
+	CHECK(e, rc == 0 && count_of(r.out, " paused ") == N,
+	      "list: rc %d, %u paused", rc, count_of(r.out, " paused "));
+	/* names past the first page resolve to their own domain */
+	rc = XPT(e, &r, "pci-list", "d70");
+	CHECK(e, rc == 0 && strstr(r.out, "domain 70 has no PCI devices"),
+	      "pci-list d70: rc %d: %s", rc, r.out);
+	rc = XPT(e, &r, "create", "-p", cfg, "name=\"d66\"");
+	CHECK(e, rc == 1 && strstr(r.out, "a domain named 'd66' already "
+				   "exists"),
+	      "a second d66: rc %d: %s", rc, r.out);
+	rc = XPT(e, &r, "destroy", "d69");
+	CHECK(e, rc == 0, "destroy d69: rc %d: %s", rc, r.out);
+	{
+		struct hv_domain_info info;
+
+		CHECK(e, hv_domain_getinfo(e->hv, 69, &info) == -ESRCH &&
+		      hv_domain_getinfo(e->hv, 70, &info) == 0 &&
+		      hv_domain_getinfo(e->hv, 68, &info) == 0,
+		      "destroy d69 did not destroy exactly domain 69");
+	}
+	rc = XPT(e, &r, "destroy", "d69");
+	CHECK(e, rc == 3 && strstr(r.out, "no domain is named 'd69'"),
+	      "destroy d69 again: rc %d: %s", rc, r.out);
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*run)(struct env *e);
@@ -1236,6 +1428,7 @@ static const struct {
 	{ "hot-add, hot-remove, missed Connected", case_hotplug },
 	{ "MSI-X after re-assignment: EBUSY until reset", case_reassign },
 	{ "bad input from guests", case_badinput },
+	{ "xpt: more domains than a page of the domain list", case_many_domains },
 };
 
 int main(int argc, char **argv)
@@ -1254,6 +1447,7 @@ int main(int argc, char **argv)
 	bin_guest = argv[4];
 	bin_fixture = argv[5];
 	hostfile = argv[6];
+	bin_xpt = getenv("XPT_E2E_XPT");
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct env e;
