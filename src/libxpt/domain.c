@@ -8,8 +8,12 @@
  * + create from the persisted configuration: exactly the devices attached
  * at that moment), list, and name resolution.
  *
- * The hypervisor's list is read page by page, whatever the number of
- * domains.
+ * Names are unique host-wide: create checks a new name against every
+ * domain the hypervisor lists and every /local/domain/<id>/name in
+ * xenstore under the host lock (lock.c), and holds that lock until its
+ * own name is in xenstore, so two creates of one name cannot both pass
+ * the check.  The hypervisor's list is read page by page, whatever the
+ * number of domains.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -57,12 +61,69 @@ static char *known_name(struct xpt_ctx *c, const struct hv_domain_info *info)
 		       sizeof(info->name) - 1);
 }
 
+static int cmp_domid(const void *key, const void *elem)
+{
+	unsigned int a = *(const unsigned int *)key;
+	uint32_t b = ((const struct hv_domain_info *)elem)->domid;
+
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * Who holds name: a domain the hypervisor has, or the xenstore leftovers
+ * of one it no longer has (/local/domain/<id>/name).  1 and *ret_domid,
+ * *ret_leftover when held; 0 when free; <0 on failure.
+ */
+static int name_holder(struct xpt_ctx *c, const char *name,
+		       unsigned int *ret_domid, bool *ret_leftover)
+{
+	struct hv_domain_info *list = NULL;
+	char **ids = NULL, *held, *end;
+	unsigned int nids = 0, i;
+	unsigned long v;
+	size_t n = 0;
+	int r = dom_list(c, &list, &n);
+
+	for (i = 0; r == 0 && i < n; i++) {
+		held = known_name(c, &list[i]);
+		if (!held) {
+			r = -ENOMEM;
+		} else if (!strcmp(held, name)) {
+			*ret_domid = list[i].domid;
+			*ret_leftover = false;
+			r = 1;
+		}
+		free(held);
+	}
+	if (r == 0)
+		ids = xs_directory(c->xs, XBT_NULL, "/local/domain", &nids);
+	for (i = 0; r == 0 && ids && i < nids; i++) {
+		errno = 0;
+		v = strtoul(ids[i], &end, 10);
+		if (errno || *end || !*ids[i] || v >= 0x7ff0)
+			continue;
+		if (bsearch(&(unsigned int){ (unsigned int)v }, list, n,
+			    sizeof(*list), cmp_domid))
+			continue;	/* seen above */
+		held = dom_name(c, (unsigned int)v);
+		if (held && !strcmp(held, name)) {
+			*ret_domid = (unsigned int)v;
+			*ret_leftover = true;
+			r = 1;
+		}
+		free(held);
+	}
+	free(ids);
+	free(list);
+	return r;
+}
+
 int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
 		       unsigned int *ret_domid)
 {
 	struct hv_domain_info info, *list = NULL;
 	const char *p;
-	char *end, *name;
+	char *end, *name, path[64] = "";
 	unsigned long v;
 	size_t i, n = 0;
 	int r = xpt_connect(c), found = -1;
@@ -72,10 +133,15 @@ int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
 	for (p = dom; *p && isdigit((unsigned char)*p); p++)
 		;
 	if (*dom && !*p) {
+		/* A domain id, as xl reads one: the hypervisor's, or the
+		 * xenstore leftovers of one destroy can still clean. */
 		errno = 0;
 		v = strtoul(dom, &end, 10);
+		if (!errno && v < 0x7ff0)
+			snprintf(path, sizeof(path), "/local/domain/%lu", v);
 		if (errno || v >= 0x7ff0 ||
-		    hv_domain_getinfo(c->hv, (unsigned int)v, &info) < 0)
+		    (hv_domain_getinfo(c->hv, (unsigned int)v, &info) < 0 &&
+		     !xpt_xs_exists(c, XBT_NULL, path)))
 			return xpt_fail(c, XPT_EXIT_NOTFOUND, -ESRCH, "domain "
 					"%s does not exist (see `xpt list`)",
 					dom);
@@ -256,16 +322,6 @@ static int start_guest_locked(struct xpt_ctx *c, struct xpt_domcfg *d)
 	return xpt_domcfg_save(c, d);
 }
 
-static bool name_taken(struct xpt_ctx *c, const char *name)
-{
-	unsigned int domid;
-	bool taken = xpt_domain_resolve(c, name, &domid) == 0;
-
-	c->err[0] = '\0';
-	c->exit_code = 0;
-	return taken;
-}
-
 struct connarg { unsigned int domid; int state; };
 
 /*
@@ -288,16 +344,41 @@ static int be_connected(struct xpt_ctx *c, void *arg)
 	return a->state == 4;
 }
 
-int xpt_domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
-		      bool paused, unsigned int *ret_domid)
+/* Refuse a name in use (under the host lock). */
+static int name_free(struct xpt_ctx *c, const char *name)
 {
-	static struct xpt_domcfg d;
-	static struct xpt_dev devs[MAX_DEVS];
+	unsigned int domid = 0;
+	bool leftover = false;
+	int r = name_holder(c, name, &domid, &leftover);
+
+	if (r < 0)
+		return c->err[0] ? r : xpt_fail(c, XPT_EXIT_FAIL, r, "%s: "
+						"checking the domain names: %s",
+						name, strerror(-r));
+	if (r == 0)
+		return 0;
+	if (leftover)
+		return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "the name '%s' is "
+				"still held by the xenstore nodes of domain %u, "
+				"which no longer runs: remove them with `xpt "
+				"destroy %u`, or choose another name", name,
+				domid, domid);
+	return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "a domain named '%s' "
+			"already exists (domain %u; see `xpt list`)", name,
+			domid);
+}
+
+/* held_host: the host lock when the caller holds it (reboot), else -1. */
+static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
+			 bool paused, int held_host, unsigned int *ret_domid)
+{
+	struct xpt_domcfg *d = NULL;
+	struct xpt_dev *devs = NULL;
 	size_t ndev = 0, i, n;
 	uint32_t flags = 0;
-	unsigned int domid;
-	int r, lock = -1;
-	bool pt;
+	unsigned int domid = 0;
+	int r, lock = -1, host = -1;
+	bool pt, made = false;
 
 	r = xpt_connect(c);
 	if (r < 0)
@@ -313,19 +394,21 @@ int xpt_domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "%s: passthrough="
 				"\"disabled\" but pci=[...] lists %zu device(s)",
 				cfg->name, cfg->npci);
-	if (name_taken(c, cfg->name))
-		return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "a domain named "
-				"'%s' already exists (see `xpt list`)",
-				cfg->name);
-	memset(&d, 0, sizeof(d));
-	d.cfg = *cfg;
-	d.cfg.npci = 0;
-	d.guest_pid = -1;
+	d = calloc(1, sizeof(*d));
+	devs = calloc(MAX_DEVS, sizeof(*devs));
+	if (!d || !devs) {
+		r = xpt_fail(c, XPT_EXIT_FAIL, -ENOMEM, "%s: out of memory",
+			     cfg->name);
+		goto out;
+	}
+	d->cfg = *cfg;
+	d->cfg.npci = 0;
+	d->guest_pid = -1;
 	for (i = 0; i < cfg->npci; i++) {
 		r = xpt_dev_expand(c, &cfg->pci[i], devs + ndev,
 				   MAX_DEVS - ndev, &n);
 		if (r < 0)
-			return r;
+			goto out;
 		ndev += n;
 	}
 	for (i = 0; i < ndev; i++) {
@@ -336,62 +419,76 @@ int xpt_domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 				char bdf[16];
 
 				xpt_format_bdf(devs[i].sbdf, bdf, sizeof(bdf));
-				return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL,
-						"%s: %s is listed twice in "
-						"pci=[...]", cfg->name, bdf);
+				r = xpt_fail(c, XPT_EXIT_USAGE, -EINVAL,
+					     "%s: %s is listed twice in "
+					     "pci=[...]", cfg->name, bdf);
+				goto out;
 			}
-		d.cfg.pci[d.cfg.npci] = devs[i].spec;
-		d.cfg.pci[d.cfg.npci].name[0] = '\0';
-		snprintf(d.cfg.pci_text[d.cfg.npci], sizeof(d.cfg.pci_text[0]),
-			 "%s", "");
-		d.cfg.npci++;
+		d->cfg.pci[d->cfg.npci] = devs[i].spec;
+		d->cfg.pci[d->cfg.npci].name[0] = '\0';
+		snprintf(d->cfg.pci_text[d->cfg.npci],
+			 sizeof(d->cfg.pci_text[0]), "%s", "");
+		d->cfg.npci++;
 	}
 	pt = ndev || !strcmp(cfg->passthrough, "enabled") ||
 	     !strcmp(cfg->passthrough, "sync_pt") ||
 	     !strcmp(cfg->passthrough, "share_pt");
 	if (pt)
 		flags |= HV_DOMF_PASSTHROUGH;
+	/* From the name check until the name is in xenstore. */
+	r = held_host >= 0 ? 0 : xpt_lock_host(c, &host);
+	if (r < 0)
+		goto out;
+	r = name_free(c, cfg->name);
+	if (r < 0)
+		goto out;
+	xpt_delay_point(c, "create.after-name-check");
 	r = hv_domain_create(c->hv, flags, cfg->name,
 			     (cfg->memory_mb ? cfg->memory_mb : 128) * 1024,
 			     cfg->vcpus ? cfg->vcpus : 1, &domid);
-	if (r < 0)
-		return xpt_fail(c, XPT_EXIT_FAIL, r, "%s: the hypervisor "
-				"cannot create the domain: %s", cfg->name,
-				strerror(-r));
-	d.domid = domid;
-	make_uuid(d.uuid, sizeof(d.uuid));
+	if (r < 0) {
+		r = xpt_fail(c, XPT_EXIT_FAIL, r, "%s: the hypervisor cannot "
+			     "create the domain: %s", cfg->name,
+			     r == -ENOSPC ? "no free domain id" : strerror(-r));
+		goto out;
+	}
+	made = true;
+	d->domid = domid;
+	make_uuid(d->uuid, sizeof(d->uuid));
 	r = xpt_lock_domain(c, domid, &lock);
 	if (r < 0)
-		goto fail;
-	r = domain_nodes(c, domid, &d);
+		goto out;
+	r = domain_nodes(c, domid, d);
 	if (r < 0) {
 		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u (%s): writing its "
 			     "xenstore nodes: %s", domid, cfg->name,
 			     strerror(-r));
-		goto fail;
+		goto out;
 	}
+	xpt_unlock(host);	/* the name is taken for all to see */
+	host = -1;
 	if (!xs_introduce_domain(c->xs, domid, 0, 1)) {
 		r = xpt_fail(c, XPT_EXIT_FAIL, -errno, "domain %u (%s): "
 			     "XS_INTRODUCE: %s", domid, cfg->name,
 			     strerror(errno));
-		goto fail;
+		goto out;
 	}
-	r = xpt_domcfg_save(c, &d);
+	r = xpt_domcfg_save(c, d);
 	if (r < 0)
-		goto fail;
+		goto out;
 	r = xpt_dev_prepare(c, domid, devs, ndev);
 	if (r < 0)
-		goto fail;
+		goto out;
 	r = xpt_pci_coldplug(c, domid, cfg->name, devs, ndev);
 	if (r < 0) {
 		xpt_dev_release(c, domid, devs, ndev);
-		goto fail;
+		goto out;
 	}
 	xpt_dev_permissive(c, domid, devs, ndev);
 	if (!paused) {
-		r = start_guest_locked(c, &d);
+		r = start_guest_locked(c, d);
 		if (r < 0)
-			goto fail;
+			goto out;
 		if (ndev) {
 			struct connarg a = { domid, -1 };
 			char be[128], fe[128], err[256];
@@ -423,17 +520,26 @@ int xpt_domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 					     "destroyed; see %s/log/", domid,
 					     cfg->name, err, a.state,
 					     c->rundir);
-				goto fail;
+				goto out;
 			}
 		}
 	}
-	xpt_unlock(lock);
 	*ret_domid = domid;
-	return 0;
-fail:
-	destroy_locked(c, domid);
+	r = 0;
+out:
+	if (r < 0 && made)
+		destroy_locked(c, domid);
 	xpt_unlock(lock);
+	xpt_unlock(host);
+	free(devs);
+	free(d);
 	return r;
+}
+
+int xpt_domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
+		      bool paused, unsigned int *ret_domid)
+{
+	return domain_create(c, cfg, paused, -1, ret_domid);
 }
 
 int xpt_domain_destroy(struct xpt_ctx *c, unsigned int domid)
@@ -524,37 +630,34 @@ int xpt_domain_unpause(struct xpt_ctx *c, unsigned int domid)
 	return r;
 }
 
+/* The host lock is held throughout: nobody takes the name between the
+ * destroy and the create. */
 int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 		      unsigned int *ret_domid)
 {
-	static struct xpt_domcfg d;
-	struct xpt_cfg *cfg;
-	int r = xpt_connect(c), lock = -1;
+	struct xpt_domcfg *d = malloc(sizeof(*d));
+	int r = d ? xpt_connect(c) : -ENOMEM, lock = -1, host = -1;
 
 	if (r == 0)
+		r = xpt_lock_host(c, &host);
+	if (r == 0)
 		r = xpt_lock_domain(c, domid, &lock);
-	if (r < 0)
-		return r;
-	r = xpt_domcfg_load(c, domid, &d);
-	if (r < 0) {
-		xpt_unlock(lock);
+	if (r == 0) {
+		r = xpt_domcfg_load(c, domid, d);
 		if (r == -ENOENT)
-			return xpt_fail(c, XPT_EXIT_NOTFOUND, r, "domain %u: no "
-					"configuration recorded (not created "
-					"by xpt, or gone): cannot reboot it",
-					domid);
-		return r;
+			r = xpt_fail(c, XPT_EXIT_NOTFOUND, r, "domain %u: no "
+				     "configuration recorded (not created by "
+				     "xpt, or gone): cannot reboot it", domid);
 	}
-	cfg = malloc(sizeof(*cfg));
-	if (!cfg) {
+	if (r == 0) {
+		destroy_locked(c, domid);
 		xpt_unlock(lock);
-		return -ENOMEM;
+		lock = -1;
+		r = domain_create(c, &d->cfg, false, host, ret_domid);
 	}
-	*cfg = d.cfg;
-	destroy_locked(c, domid);
 	xpt_unlock(lock);
-	r = xpt_domain_create(c, cfg, false, ret_domid);
-	free(cfg);
+	xpt_unlock(host);
+	free(d);
 	return r;
 }
 

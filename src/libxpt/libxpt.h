@@ -54,8 +54,9 @@ int xpt_mkdirs(const char *path);
 void xpt_format_bdf(uint32_t sbdf, char *buf, size_t len);	/* 0000:03:00.0 */
 void xpt_marker_bdf(uint32_t sbdf, char *buf, size_t len);	/* 0000-03-00-0 */
 
-/* lock.c: per-domain flock, bounded */
+/* lock.c: per-domain and host-wide flocks, bounded; host first */
 int xpt_lock_domain(struct xpt_ctx *c, unsigned int domid, int *ret_fd);
+int xpt_lock_host(struct xpt_ctx *c, int *ret_fd);
 void xpt_unlock(int fd);
 
 /* wait.c: bounded event-driven waits on xenstore */

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The per-domain lock ($XPT_RUNDIR/xpt/lock/<domid>, flock): serialises
- * PCI operations and configuration updates of one domain across xpt
- * processes.  Waiting is bounded by an alarm; a lock file replaced under
- * us (destroy unlinks it) is detected by comparing inodes, and retried.
+ * The toolstack's locks (flock in $XPT_RUNDIR/xpt/lock/) across xpt
+ * processes: <domid> serialises PCI operations and configuration updates
+ * of one domain; "host" serialises what must be unique host-wide (a new
+ * domain's name, from the check until it is in xenstore).  Lock order:
+ * host before a domain.  Waiting is bounded by an alarm; a lock file
+ * replaced under us (destroy unlinks a domain's) is detected by comparing
+ * inodes, and retried.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,14 +42,17 @@ static int lock_wait(int fd, unsigned int seconds)
 	return r == -EINTR ? -ETIMEDOUT : r;
 }
 
-int xpt_lock_domain(struct xpt_ctx *c, unsigned int domid, int *ret_fd)
+/* Open and flock path (what: "domain 3", "the host") in the lock
+ * directory; a file replaced under us is opened again. */
+static int lock_file(struct xpt_ctx *c, const char *name, const char *what,
+		     int *ret_fd)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	struct stat a, b;
 	int fd, r, tries;
 
 	if (xpt_path(c, dir, sizeof(dir), "xpt/lock") < 0 ||
-	    xpt_path(c, path, sizeof(path), "xpt/lock/%u", domid) < 0)
+	    xpt_path(c, path, sizeof(path), "xpt/lock/%s", name) < 0)
 		return -ENAMETOOLONG;
 	r = xpt_mkdirs(dir);
 	if (r < 0)
@@ -56,15 +62,14 @@ int xpt_lock_domain(struct xpt_ctx *c, unsigned int domid, int *ret_fd)
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return xpt_fail(c, XPT_EXIT_FAIL, -errno,
-					"cannot open the lock of domain %u "
-					"(%s): %s", domid, path,
-					strerror(errno));
+					"cannot open the lock of %s (%s): %s",
+					what, path, strerror(errno));
 		r = lock_wait(fd, XPT_LOCK_WAIT_S);
 		if (r < 0) {
 			close(fd);
-			return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: "
-					"cannot take its lock %s: %s%s", domid,
-					path, strerror(-r), r == -ETIMEDOUT ?
+			return xpt_fail(c, XPT_EXIT_FAIL, r, "%s: cannot take "
+					"its lock %s: %s%s", what, path,
+					strerror(-r), r == -ETIMEDOUT ?
 					" (another xpt holds it; see `ps`)" :
 					"");
 		}
@@ -76,7 +81,21 @@ int xpt_lock_domain(struct xpt_ctx *c, unsigned int domid, int *ret_fd)
 		close(fd);	/* unlinked by a destroy meanwhile */
 	}
 	return xpt_fail(c, XPT_EXIT_FAIL, -EAGAIN,
-			"domain %u: its lock file keeps being replaced", domid);
+			"%s: its lock file %s keeps being replaced", what, path);
+}
+
+int xpt_lock_domain(struct xpt_ctx *c, unsigned int domid, int *ret_fd)
+{
+	char name[16], what[32];
+
+	snprintf(name, sizeof(name), "%u", domid);
+	snprintf(what, sizeof(what), "domain %u", domid);
+	return lock_file(c, name, what, ret_fd);
+}
+
+int xpt_lock_host(struct xpt_ctx *c, int *ret_fd)
+{
+	return lock_file(c, "host", "the host", ret_fd);
 }
 
 void xpt_unlock(int fd)

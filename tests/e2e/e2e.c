@@ -1401,7 +1401,7 @@ static bool case_many_domains(struct env *e)
 	      "pci-list d70: rc %d: %s", rc, r.out);
 	rc = XPT(e, &r, "create", "-p", cfg, "name=\"d66\"");
 	CHECK(e, rc == 1 && strstr(r.out, "a domain named 'd66' already "
-				   "exists"),
+				   "exists (domain 66"),
 	      "a second d66: rc %d: %s", rc, r.out);
 	rc = XPT(e, &r, "destroy", "d69");
 	CHECK(e, rc == 0, "destroy d69: rc %d: %s", rc, r.out);
@@ -1419,6 +1419,64 @@ static bool case_many_domains(struct env *e)
 	return true;
 }
 
+/* 7. concurrent creates of one name: exactly one succeeds */
+static bool case_same_name(struct env *e)
+{
+	static struct run r[8];
+	struct hv_domain_info *all = NULL;
+	char cfg[256], id[16];
+	unsigned int i, ok = 0, named = 0, domid = 0;
+	size_t n = 0;
+	int rc;
+
+	if (!env_start(e, false) ||
+	    !write_cfg(e, "same.cfg", "name = \"same\"\nmemory = 64\n", cfg,
+		       sizeof(cfg)))
+		return false;
+	/* the window between the name check and the name in xenstore */
+	setenv("XPT_DELAY", "create.after-name-check=200", 1);
+	for (i = 0; i < 8; i++)
+		if (!xpt_start(e, &r[i], (const char *const[]){ "create", "-p",
+							      cfg, NULL }))
+			break;
+	unsetenv("XPT_DELAY");
+	CHECK(e, i == 8, "could not start 8 creates");
+	for (i = 0; i < 8; i++) {
+		rc = xpt_finish(&r[i]);
+		if (rc == 0) {
+			ok++;
+			continue;
+		}
+		CHECK(e, rc == 1 && strstr(r[i].out, "a domain named 'same' "
+					   "already exists"),
+		      "create %u: rc %d: %s", i, rc, r[i].out);
+	}
+	rc = hv_domain_list(e->hv, &all, &n);
+	CHECK(e, rc == 0, "domain list: %s", strerror(-rc));
+	for (i = 0; i < n; i++)
+		named += !strcmp(all[i].name, "same");
+	free(all);
+	CHECK(e, ok == 1 && named == 1, "%u of 8 concurrent creates of 'same' "
+	      "succeeded, %u domains have that name", ok, named);
+	/* a name held by the xenstore leftovers of a domain the hypervisor
+	 * no longer has: refused, until destroy removes them */
+	rc = XPT(e, &r[0], "create", "-p", cfg, "name=\"lo\"");
+	CHECK(e, rc == 0 && sscanf(r[0].out, "created domain lo id %u",
+				   &domid) == 1, "create lo: rc %d: %s", rc,
+	      r[0].out);
+	CHECK(e, hv_domain_destroy(e->hv, domid) == 0, "hv destroy");
+	rc = XPT(e, &r[0], "create", "-p", cfg, "name=\"lo\"");
+	CHECK(e, rc == 1 && strstr(r[0].out, "still held by the xenstore "
+				   "nodes of domain"),
+	      "create lo over leftovers: rc %d: %s", rc, r[0].out);
+	snprintf(id, sizeof(id), "%u", domid);
+	rc = XPT(e, &r[0], "destroy", id);
+	CHECK(e, rc == 0, "destroy the leftovers: rc %d: %s", rc, r[0].out);
+	rc = XPT(e, &r[0], "create", "-p", cfg, "name=\"lo\"");
+	CHECK(e, rc == 0, "create lo again: rc %d: %s", rc, r[0].out);
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*run)(struct env *e);
@@ -1429,6 +1487,7 @@ static const struct {
 	{ "MSI-X after re-assignment: EBUSY until reset", case_reassign },
 	{ "bad input from guests", case_badinput },
 	{ "xpt: more domains than a page of the domain list", case_many_domains },
+	{ "xpt: concurrent creates of one name", case_same_name },
 };
 
 int main(int argc, char **argv)
