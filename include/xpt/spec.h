@@ -86,7 +86,9 @@ int xpt_pci_spec_parse_defaults(const char *spec, const struct xpt_pci *defaults
 				struct xpt_pci *ret, char *err, size_t errlen);
 /* Field-by-field equality (ignores bytes after the name's NUL). */
 bool xpt_pci_spec_equal(const struct xpt_pci *a, const struct xpt_pci *b);
-/* What xl refuses to create from: no name.  0 or -EINVAL with err. */
+/* What xpt refuses to create from: no name, or a name that is not UTF-8,
+ * holds a control character or '/', or is all digits (xpt.cfg(5)).  0 or
+ * -EINVAL with err. */
 int xpt_cfg_check(const struct xpt_cfg *cfg, char *err, size_t errlen);
 /* Equality of everything but the warnings. */
 bool xpt_cfg_equal(const struct xpt_cfg *a, const struct xpt_cfg *b);

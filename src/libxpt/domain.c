@@ -377,15 +377,15 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	size_t ndev = 0, i, n;
 	uint32_t flags = 0;
 	unsigned int domid = 0;
+	char why[256];
 	int r, lock = -1, host = -1;
 	bool pt, made = false;
 
 	r = xpt_connect(c);
 	if (r < 0)
 		return r;
-	if (!cfg->name[0])
-		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "the configuration "
-				"has no name = \"...\"");
+	if (xpt_cfg_check(cfg, why, sizeof(why)) < 0)
+		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "%s", why);
 	if (cfg->type[0] && strcmp(cfg->type, "pv"))
 		return xpt_fail(c, XPT_EXIT_FAIL, -EOPNOTSUPP, "%s: type=\"%s\" "
 				"is not supported yet: xpt runs PV guests "
@@ -637,6 +637,7 @@ int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 {
 	struct xpt_domcfg *d = malloc(sizeof(*d));
 	int r = d ? xpt_connect(c) : -ENOMEM, lock = -1, host = -1;
+	char why[256];
 
 	if (r == 0)
 		r = xpt_lock_host(c, &host);
@@ -649,6 +650,10 @@ int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 				     "configuration recorded (not created by "
 				     "xpt, or gone): cannot reboot it", domid);
 	}
+	if (r == 0 && xpt_cfg_check(&d->cfg, why, sizeof(why)) < 0)
+		r = xpt_fail(c, XPT_EXIT_FAIL, -EINVAL, "domain %u: its "
+			     "recorded configuration cannot be created again "
+			     "(%s); it was left as it is", domid, why);
 	if (r == 0) {
 		destroy_locked(c, domid);
 		xpt_unlock(lock);

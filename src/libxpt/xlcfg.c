@@ -120,6 +120,76 @@ static void cwarn(struct ctx *c, unsigned line, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---- domain names ---- */
+
+/* Length of the UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, at most U+10FFFF), 0 if it is not one; *ret_cp the code
+ * point. */
+static size_t utf8_seq(const unsigned char *s, uint32_t *ret_cp)
+{
+	uint32_t cp, min;
+	size_t n, i;
+
+	if (s[0] < 0x80) {
+		*ret_cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2, cp = s[0] & 0x1f, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3, cp = s[0] & 0x0f, min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4, cp = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*ret_cp = cp;
+	return n;
+}
+
+/*
+ * What a domain name may be: any UTF-8 text but control characters (C0,
+ * DEL, C1) and '/' (it names xenstore nodes and files); not all digits,
+ * because xpt, like xl, reads a DOMAIN argument of digits as a domain id
+ * and such a domain could never be named.  On error, why says what is
+ * wrong without echoing the bad bytes.
+ */
+static int name_check(const char *name, bool digits_ok, char *why, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	bool digits = true;
+	size_t n, i;		/* i: the character's position, from 1 */
+	uint32_t cp;
+
+	for (i = 1; *p; p += n, i++) {
+		n = utf8_seq(p, &cp);
+		if (n == 0)
+			return fail(why, len, "character %zu (byte 0x%02x) is not "
+				    "valid UTF-8", i, *p);
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+			return fail(why, len, "character %zu is a control character "
+				    "(U+%04X); a name may hold any printable UTF-8 but "
+				    "'/'", i, (unsigned)cp);
+		if (cp == '/')
+			return fail(why, len, "character %zu is '/' (a name is part "
+				    "of xenstore paths); choose another name", i);
+		digits &= cp >= '0' && cp <= '9';
+	}
+	if (*name && digits && !digits_ok)
+		return fail(why, len, "\"%s\" is all digits: xpt (like xl) reads a "
+			    "number as a domain id, so the domain could not be "
+			    "addressed by name; add a letter, e.g. \"vm%s\"", name,
+			    name);
+	return 0;
+}
+
 /* ---- lexer ---- */
 
 static int lex_put(struct lexer *lx, size_t *n, char ch)
@@ -491,10 +561,11 @@ static int apply(struct ctx *c, const char *key, bool append, const struct value
 		note_again(c, key, &c->name_line, v->line);
 		r = get_string(c, key, v, cfg->name, sizeof(cfg->name));
 		if (r == 0) {
-			for (const char *p = cfg->name; *p; p++)
-				if (!isprint((unsigned char)*p))
-					return cfail(c, v->line, "name: control character in \"%s\"",
-						     cfg->name);
+			char why[256];
+
+			/* name = 42 is valid syntax; create refuses it. */
+			if (name_check(cfg->name, true, why, sizeof(why)) < 0)
+				return cfail(c, v->line, "name: %s", why);
 		}
 		return r;
 	}
@@ -785,8 +856,14 @@ int xpt_cfg_apply_arg(struct xpt_cfg *cfg, const char *kv, char *err, size_t err
 
 int xpt_cfg_check(const struct xpt_cfg *cfg, char *err, size_t errlen)
 {
+	char why[256];
+
 	if (!cfg->name[0])
 		return fail(err, errlen, "no domain name: add name = \"NAME\" to the config");
+	if (memchr(cfg->name, '\0', sizeof(cfg->name)) == NULL)
+		return fail(err, errlen, "name: longer than %zu bytes", sizeof(cfg->name) - 1);
+	if (name_check(cfg->name, false, why, sizeof(why)) < 0)
+		return fail(err, errlen, "name: %s", why);
 	return 0;
 }
 

@@ -197,7 +197,7 @@ static int cmd_create(struct xpt_ctx *c, int argc, char **argv)
 {
 	static struct xpt_cfg cfg;
 	bool paused = false;
-	char err[256];
+	char err[768];
 	unsigned int domid;
 	size_t i;
 	int opt, r;
@@ -210,13 +210,14 @@ static int cmd_create(struct xpt_ctx *c, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_err("no configuration file");
+	/* The parser's messages name the file (or the argument) already. */
 	if (xpt_cfg_parse_file(argv[optind], &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "xpt: %s: %s\n", argv[optind], err);
+		fprintf(stderr, "xpt: %s\n", err);
 		return XPT_EXIT_USAGE;
 	}
 	for (optind++; optind < argc; optind++)
 		if (xpt_cfg_apply_arg(&cfg, argv[optind], err, sizeof(err)) < 0) {
-			fprintf(stderr, "xpt: '%s': %s\n", argv[optind], err);
+			fprintf(stderr, "xpt: %s\n", err);
 			return XPT_EXIT_USAGE;
 		}
 	for (i = 0; i < cfg.nwarnings && i < XPT_CFG_MAX_WARNINGS; i++)

@@ -1477,6 +1477,40 @@ static bool case_same_name(struct env *e)
 	return true;
 }
 
+/* 8. names: UTF-8 yes, digits and '/' no; a config error names its
+ *    file once */
+static bool case_domain_messages(struct env *e)
+{
+	static struct run r;
+	char cfg[256], bad[256];
+	int rc;
+
+	if (!env_start(e, false) ||
+	    !write_cfg(e, "k.cfg", "name = \"k1\"\nmemory = 64\n", cfg,
+		       sizeof(cfg)) ||
+	    !write_cfg(e, "bad.cfg", "name = \"x\"\nmemory = abc\n", bad,
+		       sizeof(bad)))
+		return false;
+	rc = XPT(e, &r, "create", "-p", cfg, "name=\"42\"");
+	CHECK(e, rc == 2 && strstr(r.out, "\"42\" is all digits"),
+	      "name 42: rc %d: %s", rc, r.out);
+	rc = XPT(e, &r, "create", "-p", cfg, "name=\"a/b\"");
+	CHECK(e, rc == 2 && strstr(r.out, "character 2 is '/'"),
+	      "name a/b: rc %d: %s", rc, r.out);
+	rc = XPT(e, &r, "create", "-p", cfg, "name=\"caf\xc3\xa9-\xe6\x97\xa5\"");
+	CHECK(e, rc == 0, "UTF-8 name: rc %d: %s", rc, r.out);
+	rc = XPT(e, &r, "pause", "caf\xc3\xa9-\xe6\x97\xa5");
+	CHECK(e, rc == 0, "pause by UTF-8 name: rc %d: %s", rc, r.out);
+	rc = XPT(e, &r, "create", "-p", bad);
+	CHECK(e, rc == 2 && count_of(r.out, bad) == 1 &&
+	      strstr(r.out, "line 2: memory"),
+	      "bad config: rc %d: %s", rc, r.out);
+	rc = XPT(e, &r, "create", "-p", cfg, "memory=abc");
+	CHECK(e, rc == 2 && count_of(r.out, "'memory=abc'") == 1,
+	      "bad argument: rc %d: %s", rc, r.out);
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*run)(struct env *e);
@@ -1488,6 +1522,7 @@ static const struct {
 	{ "bad input from guests", case_badinput },
 	{ "xpt: more domains than a page of the domain list", case_many_domains },
 	{ "xpt: concurrent creates of one name", case_same_name },
+	{ "xpt: domain names and messages", case_domain_messages },
 };
 
 int main(int argc, char **argv)

@@ -161,7 +161,13 @@ static void test_values(void **state)
 	parse_bad("memory = [1]", "memory: expected a single value, got a list");
 	parse_bad("name = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
 		  "name: \"aaaa");
-	parse_bad("name = \"a\\tb\"", "name: control character");
+	parse_bad("name = \"a\\tb\"", "name: character 2 is a control character (U+0009)");
+	parse_bad("name = \"a\xc2\x85\"", "name: character 2 is a control character (U+0085)");
+	parse_bad("name = \"a\\x7f\"", "name: character 2 is a control character (U+007F)");
+	parse_bad("name = \"ab\xff\"", "name: character 3 (byte 0xff) is not valid UTF-8");
+	parse_bad("name = \"\xc0\xaf\"", "not valid UTF-8");	/* overlong '/' */
+	parse_bad("name = \"\xed\xa0\x80\"", "not valid UTF-8");	/* surrogate */
+	parse_bad("name = \"web/1\"", "name: character 4 is '/'");
 	parse_bad("pci_permissive = 2", "pci_permissive: 2 out of range (0-1)");
 }
 
@@ -349,6 +355,25 @@ static void test_check(void **state)
 	assert_non_null(strstr(err, "name = \"NAME\""));
 	parse_ok("name = 'x'");
 	assert_int_equal(xpt_cfg_check(&cfg, err, sizeof(err)), 0);
+	/* UTF-8 names are names */
+	parse_ok("name = \"caf\xc3\xa9-\xe6\x97\xa5\xe6\x9c\xac-\xf0\x9f\x90\xa7\"");
+	assert_int_equal(xpt_cfg_check(&cfg, err, sizeof(err)), 0);
+	/* digits parse (name = 42 is xl syntax) but cannot be created: a
+	 * DOMAIN argument of digits is a domain id */
+	parse_ok("name = 42");
+	assert_int_equal(xpt_cfg_check(&cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "\"42\" is all digits"));
+	assert_non_null(strstr(err, "\"vm42\""));
+	parse_ok("name = '0x2a'");
+	assert_int_equal(xpt_cfg_check(&cfg, err, sizeof(err)), 0);
+	/* a struct built by a program, not the parser */
+	memset(&cfg, 0, sizeof(cfg));
+	strcpy(cfg.name, "a\x01");
+	assert_int_equal(xpt_cfg_check(&cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "control character (U+0001)"));
+	memset(cfg.name, 'a', sizeof(cfg.name));
+	assert_int_equal(xpt_cfg_check(&cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "longer than 64 bytes"));
 }
 
 static void roundtrip(const struct xpt_cfg *a)
@@ -396,7 +421,7 @@ static void rnd_string(char *dst, size_t size, bool printable)
 	memset(dst, 0, size);
 	for (i = 0; i < n; i++) {
 		char ch = (char)(printable ? 0x20 + rnd(0x5f) : 1 + rnd(0xff));
-		dst[i] = ch;
+		dst[i] = printable && ch == '/' ? '_' : ch;	/* a name */
 	}
 }
 
