@@ -54,7 +54,8 @@ int xpt_host_raise_irq(struct xpt_ctx *c, uint32_t sbdf, unsigned int entry,
 struct xpt_domain_info {
 	unsigned int domid;
 	char name[65];
-	char state[16];		/* running, paused, shutdown, dying */
+	char state[16];		/* running, paused, shutdown, dying; crashed:
+				 * its kernel was started and is gone */
 	uint64_t memory_mb;
 	unsigned int vcpus;
 	unsigned int ndevs;	/* devices in the persisted configuration */

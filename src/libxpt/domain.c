@@ -666,13 +666,30 @@ int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 	return r;
 }
 
-int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
-		    size_t *ret_n)
+/* The state `xpt list` shows: the hypervisor's, except that a domain
+ * whose kernel was started and is gone (killed, crashed) is "crashed",
+ * as xl shows a crashed domain, not "running". */
+static void list_state(const struct hv_domain_info *info,
+		       const struct xpt_domain_info *o, bool started,
+		       char *buf, size_t len)
 {
 	static const char *const states[] = {
 		[HV_DOM_PAUSED] = "paused", [HV_DOM_RUNNING] = "running",
 		[HV_DOM_SHUTDOWN] = "shutdown", [HV_DOM_DYING] = "dying",
 	};
+	bool live = info->state == HV_DOM_PAUSED ||
+		    info->state == HV_DOM_RUNNING;
+
+	if (o->domid && live && started && !o->guest_alive)
+		snprintf(buf, len, "crashed");
+	else
+		snprintf(buf, len, "%s", info->state < 4 ?
+			 states[info->state] : "?");
+}
+
+int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
+		    size_t *ret_n)
+{
 	struct hv_domain_info *list = NULL;
 	struct xpt_domain_info *out = NULL;
 	struct xpt_domcfg *d = NULL;
@@ -693,6 +710,7 @@ int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 	}
 	for (i = 0; i < n; i++) {
 		struct xpt_domain_info *o = &out[i];
+		bool started = false;
 
 		o->domid = list[i].domid;
 		name = known_name(c, &list[i]);
@@ -706,10 +724,10 @@ int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 			o->guest_pid = d->guest_pid;
 			o->guest_alive = xpt_guest_alive(c, o->domid,
 							 d->guest_pid);
+			started = d->started;
 		}
 		c->err[0] = '\0';
-		snprintf(o->state, sizeof(o->state), "%s",
-			 list[i].state < 4 ? states[list[i].state] : "?");
+		list_state(&list[i], o, started, o->state, sizeof(o->state));
 	}
 	*ret = out;
 	*ret_n = n;

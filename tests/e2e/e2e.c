@@ -1477,12 +1477,28 @@ static bool case_same_name(struct env *e)
 	return true;
 }
 
-/* 8. names: UTF-8 yes, digits and '/' no; a config error names its
- *    file once */
+static bool pid_gone(int pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	bool gone;
+
+	if (fd < 0)
+		return errno == ESRCH;
+	gone = poll(&pfd, 1, WAIT_MS) == 1;
+	close(fd);
+	return gone;
+}
+
+/* 8. a guest whose kernel died is listed as crashed; names: UTF-8 yes,
+ *    digits and '/' no; a config error names its file once */
 static bool case_domain_messages(struct env *e)
 {
 	static struct run r;
-	char cfg[256], bad[256];
+	char cfg[256], bad[256], path[512], buf[32], *line;
+	unsigned int domid = 0;
+	long pid;
+	FILE *f;
 	int rc;
 
 	if (!env_start(e, false) ||
@@ -1491,6 +1507,27 @@ static bool case_domain_messages(struct env *e)
 	    !write_cfg(e, "bad.cfg", "name = \"x\"\nmemory = abc\n", bad,
 		       sizeof(bad)))
 		return false;
+	rc = XPT(e, &r, "create", cfg);
+	CHECK(e, rc == 0 && sscanf(r.out, "created domain k1 id %u", &domid) == 1,
+	      "create k1: rc %d: %s", rc, r.out);
+	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->dir, domid);
+	f = fopen(path, "re");
+	CHECK(e, f && fgets(buf, sizeof(buf), f), "%s: cannot read", path);
+	fclose(f);
+	pid = strtol(buf, NULL, 10);
+	CHECK(e, pid > 1 && kill((pid_t)pid, SIGKILL) == 0 && pid_gone((int)pid),
+	      "cannot kill the guest kernel %ld", pid);
+	rc = XPT(e, &r, "list");
+	line = strstr(r.out, "k1 ");
+	CHECK(e, rc == 0 && line && strstr(line, " crashed ") &&
+	      strstr(line, " crashed ") < strchr(line, '\n'),
+	      "list after the kernel died: rc %d: %s", rc, r.out);
+	rc = XPT(e, &r, "list", "--json");
+	CHECK(e, rc == 0 && strstr(r.out, "\"state\": \"crashed\""),
+	      "list --json: rc %d: %s", rc, r.out);
+	rc = XPT(e, &r, "destroy", "k1");
+	CHECK(e, rc == 0, "destroy k1: rc %d: %s", rc, r.out);
+
 	rc = XPT(e, &r, "create", "-p", cfg, "name=\"42\"");
 	CHECK(e, rc == 2 && strstr(r.out, "\"42\" is all digits"),
 	      "name 42: rc %d: %s", rc, r.out);
@@ -1522,7 +1559,7 @@ static const struct {
 	{ "bad input from guests", case_badinput },
 	{ "xpt: more domains than a page of the domain list", case_many_domains },
 	{ "xpt: concurrent creates of one name", case_same_name },
-	{ "xpt: domain names and messages", case_domain_messages },
+	{ "xpt: crashed kernel listed, names and messages", case_domain_messages },
 };
 
 int main(int argc, char **argv)
