@@ -205,96 +205,93 @@ static int domain_nodes(struct xpt_ctx *c, unsigned int domid,
 	static const char *const rwdirs[] = {
 		"data", "drivers", "feature", "attr", "error", "control/shutdown",
 	};
+	unsigned long long kb = (unsigned long long)d->cfg.memory_mb * 1024;
+	struct xpt_txn tx = XPT_TXN_INIT;
 	char dom[64], vm[96], p[160];
-	xs_transaction_t t;
 	size_t i;
+	int r;
 
 	snprintf(dom, sizeof(dom), "/local/domain/%u", domid);
 	snprintf(vm, sizeof(vm), "/vm/%s", d->uuid);
-	for (;;) {
-		t = xs_transaction_start(c->xs);
-		if (t == XBT_NULL)
-			return -errno;
-		xpt_xs_rm(c, t, dom);
-		xs_mkdir(c->xs, t, dom);
-		xs_set_permissions(c->xs, t, dom, ro, 2);
-		xpt_xs_rm(c, t, vm);
-		xs_mkdir(c->xs, t, vm);
-		xs_set_permissions(c->xs, t, vm, ro, 2);
+	do {
+		r = xpt_txn_begin(c, &tx);
+		if (r < 0)
+			break;
+		xpt_txn_rm(c, &tx, dom);
+		xpt_txn_mkdir(c, &tx, dom, ro, 2);
+		xpt_txn_rm(c, &tx, vm);
+		xpt_txn_mkdir(c, &tx, vm, ro, 2);
 		for (i = 0; i < sizeof(rodirs) / sizeof(rodirs[0]); i++) {
 			snprintf(p, sizeof(p), "%s/%s", dom, rodirs[i]);
-			xs_mkdir(c->xs, t, p);
-			xs_set_permissions(c->xs, t, p, ro, 2);
+			xpt_txn_mkdir(c, &tx, p, ro, 2);
 		}
 		for (i = 0; i < sizeof(rwdirs) / sizeof(rwdirs[0]); i++) {
 			snprintf(p, sizeof(p), "%s/%s", dom, rwdirs[i]);
-			xs_mkdir(c->xs, t, p);
-			xs_set_permissions(c->xs, t, p, rw, 1);
+			xpt_txn_mkdir(c, &tx, p, rw, 1);
 		}
 		snprintf(p, sizeof(p), "%s/name", dom);
-		xpt_xs_write(c, t, p, "%s", d->cfg.name);
+		xpt_txn_write(c, &tx, p, "%s", d->cfg.name);
 		snprintf(p, sizeof(p), "%s/domid", dom);
-		xpt_xs_write(c, t, p, "%u", domid);
+		xpt_txn_write(c, &tx, p, "%u", domid);
 		snprintf(p, sizeof(p), "%s/vm", dom);
-		xpt_xs_write(c, t, p, "%s", vm);
+		xpt_txn_write(c, &tx, p, "%s", vm);
 		snprintf(p, sizeof(p), "%s/memory/target", dom);
-		xpt_xs_write(c, t, p, "%llu",
-			     (unsigned long long)d->cfg.memory_mb * 1024);
+		xpt_txn_write(c, &tx, p, "%llu", kb);
 		snprintf(p, sizeof(p), "%s/memory/static-max", dom);
-		xpt_xs_write(c, t, p, "%llu",
-			     (unsigned long long)d->cfg.memory_mb * 1024);
+		xpt_txn_write(c, &tx, p, "%llu", kb);
 		snprintf(p, sizeof(p), "%s/name", vm);
-		xpt_xs_write(c, t, p, "%s", d->cfg.name);
+		xpt_txn_write(c, &tx, p, "%s", d->cfg.name);
 		snprintf(p, sizeof(p), "%s/uuid", vm);
-		xpt_xs_write(c, t, p, "%s", d->uuid);
+		xpt_txn_write(c, &tx, p, "%s", d->uuid);
 		snprintf(p, sizeof(p), "/libxl/%u", domid);
-		xpt_xs_rm(c, t, p);
-		xs_mkdir(c->xs, t, p);
-		xs_set_permissions(c->xs, t, p, none, 1);
+		xpt_txn_rm(c, &tx, p);
+		xpt_txn_mkdir(c, &tx, p, none, 1);
 		snprintf(p, sizeof(p), "/libxl/%u/type", domid);
-		xpt_xs_write(c, t, p, "pv");
-		if (xs_transaction_end(c->xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -errno;
-	}
+		xpt_txn_write(c, &tx, p, "pv");
+	} while ((r = xpt_txn_end(c, &tx)) == 1);
+	return r;
 }
 
 /* Everything of a domain goes, whatever state it is in.  Caller holds
  * the lock (or the domain is ours alone, during create). */
 static void destroy_locked(struct xpt_ctx *c, unsigned int domid)
 {
-	static struct xpt_domcfg d;
+	static const char *const nodes[] = {	/* + domid */
+		"/local/domain/", "/libxl/", "/local/domain/0/error/backend/pci/",
+	};
+	struct xpt_domcfg *dp = malloc(sizeof(*dp));
 	char saved[sizeof(c->err)], path[160], fe[128], *vm;
 	int saved_code = c->exit_code, fes = -1, r;
 	bool has_cfg, fe_alive;
+	size_t i;
 
 	memcpy(saved, c->err, sizeof(saved));
 	c->err[0] = '\0';
-	has_cfg = xpt_domcfg_load(c, domid, &d) == 0;
+	has_cfg = dp && xpt_domcfg_load(c, domid, dp) == 0;
 	c->err[0] = '\0';
 	hv_domain_pause(c->hv, domid);
 	xpt_be_paths(domid, NULL, 0, fe, sizeof(fe));
 	snprintf(path, sizeof(path), "%s/state", fe);
 	if (xpt_xs_read_int(c, XBT_NULL, path, &fes) < 0)
 		fes = -1;
-	fe_alive = has_cfg && xpt_guest_alive(c, domid, d.guest_pid) &&
+	fe_alive = has_cfg && xpt_guest_alive(c, domid, dp->guest_pid) &&
 		   fes == 4;
 	if (has_cfg && fe_alive)
-		kill(d.guest_pid, SIGCONT);	/* let it answer */
-	xpt_pci_destroy_all(c, domid, fe_alive, has_cfg ? d.guest_pid : -1);
+		kill(dp->guest_pid, SIGCONT);	/* let it answer */
+	xpt_pci_destroy_all(c, domid, fe_alive, has_cfg ? dp->guest_pid : -1);
 	snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
 	vm = xpt_xs_read(c, XBT_NULL, path);
 	if (vm && !strncmp(vm, "/vm/", 4))
 		xpt_xs_rm(c, XBT_NULL, vm);
 	free(vm);
-	snprintf(path, sizeof(path), "/local/domain/%u", domid);
-	xpt_xs_rm(c, XBT_NULL, path);
-	snprintf(path, sizeof(path), "/libxl/%u", domid);
-	xpt_xs_rm(c, XBT_NULL, path);
-	snprintf(path, sizeof(path), "/local/domain/0/error/backend/pci/%u",
-		 domid);
-	xpt_xs_rm(c, XBT_NULL, path);
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(path, sizeof(path), "%s%u", nodes[i], domid);
+		r = xpt_xs_rm(c, XBT_NULL, path);
+		if (r < 0)
+			xpt_warn(c, "domain %u: cannot remove %s: %s; `xpt "
+				 "destroy %u` again removes it", domid, path,
+				 strerror(-r), domid);
+	}
 	r = hv_domain_destroy(c->hv, domid);
 	if (r < 0 && r != -ESRCH)
 		xpt_warn(c, "domain %u: hypervisor destroy: %s", domid,
@@ -305,6 +302,7 @@ static void destroy_locked(struct xpt_ctx *c, unsigned int domid)
 		unlink(path);
 	memcpy(c->err, saved, sizeof(saved));
 	c->exit_code = saved_code;
+	free(dp);
 }
 
 static int start_guest_locked(struct xpt_ctx *c, struct xpt_domcfg *d)
@@ -458,21 +456,29 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	r = xpt_lock_domain(c, domid, &lock);
 	if (r < 0)
 		goto out;
+	/* Introduced first: permissions may only name a domain xenstore
+	 * knows (C xenstored asks the hypervisor; this host's does not). */
+	if (!xs_introduce_domain(c->xs, domid, 0, 1)) {
+		r = errno ? -errno : -EIO;
+		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u (%s): "
+			     "XS_INTRODUCE: %s", domid, cfg->name,
+			     strerror(-r));
+		goto out;
+	}
 	r = domain_nodes(c, domid, d);
 	if (r < 0) {
+		if (r == -EAGAIN)
+			snprintf(why, sizeof(why), "the transaction still "
+				 "conflicted after %d tries (is another "
+				 "toolstack writing there?)", XPT_TXN_TRIES);
+		else
+			snprintf(why, sizeof(why), "%s", strerror(-r));
 		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u (%s): writing its "
-			     "xenstore nodes: %s", domid, cfg->name,
-			     strerror(-r));
+			     "xenstore nodes: %s", domid, cfg->name, why);
 		goto out;
 	}
 	xpt_unlock(host);	/* the name is taken for all to see */
 	host = -1;
-	if (!xs_introduce_domain(c->xs, domid, 0, 1)) {
-		r = xpt_fail(c, XPT_EXIT_FAIL, -errno, "domain %u (%s): "
-			     "XS_INTRODUCE: %s", domid, cfg->name,
-			     strerror(errno));
-		goto out;
-	}
 	r = xpt_domcfg_save(c, d);
 	if (r < 0)
 		goto out;
@@ -500,11 +506,11 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 			if (r == -ETIMEDOUT && a.state != 5 && a.state != 6) {
 				/* Not an error: the guest has not connected
 				 * its PCI frontend (yet). */
-				fprintf(stderr, "xpt: warning: domain %u (%s): "
-					"the guest has not connected to its PCI "
-					"devices yet (backend state %d); they "
-					"appear when its pcifront starts\n",
-					domid, cfg->name, a.state);
+				xpt_warn(c, "domain %u (%s): the guest has "
+					 "not connected to its PCI devices yet "
+					 "(backend state %d); they appear when "
+					 "its pcifront starts", domid,
+					 cfg->name, a.state);
 				r = 0;
 			}
 			if (r < 0) {
@@ -579,41 +585,48 @@ int xpt_domain_destroy(struct xpt_ctx *c, unsigned int domid)
 	return 0;
 }
 
+static int nomem(struct xpt_ctx *c, unsigned int domid)
+{
+	return xpt_fail(c, XPT_EXIT_FAIL, -ENOMEM, "domain %u: out of memory",
+			domid);
+}
+
 int xpt_domain_pause(struct xpt_ctx *c, unsigned int domid)
 {
-	static struct xpt_domcfg d;
-	int r = xpt_connect(c), lock = -1;
+	struct xpt_domcfg *d = malloc(sizeof(*d));
+	int r = d ? xpt_connect(c) : nomem(c, domid), lock = -1;
 
 	if (r == 0)
 		r = xpt_lock_domain(c, domid, &lock);
-	if (r < 0)
-		return r;
-	r = hv_domain_pause(c->hv, domid);
-	if (r < 0) {
-		xpt_unlock(lock);
-		return xpt_fail(c, r == -ESRCH ? XPT_EXIT_NOTFOUND :
-				XPT_EXIT_FAIL, r, "domain %u: pause: %s", domid,
-				strerror(-r));
-	}
-	if (xpt_domcfg_load(c, domid, &d) == 0 &&
-	    xpt_guest_alive(c, domid, d.guest_pid))
-		kill(d.guest_pid, SIGSTOP);	/* its vcpus stop */
-	c->err[0] = '\0';
+	if (r == 0)
+		r = hv_domain_pause(c->hv, domid);
+	if (r < 0 && lock >= 0)
+		r = xpt_fail(c, r == -ESRCH ? XPT_EXIT_NOTFOUND :
+			     XPT_EXIT_FAIL, r, "domain %u: pause: %s", domid,
+			     strerror(-r));
+	if (r == 0 && xpt_domcfg_load(c, domid, d) == 0 &&
+	    xpt_guest_alive(c, domid, d->guest_pid))
+		kill(d->guest_pid, SIGSTOP);	/* its vcpus stop */
+	if (r == 0)
+		c->err[0] = '\0';
 	xpt_unlock(lock);
-	return 0;
+	free(d);
+	return r;
 }
 
 int xpt_domain_unpause(struct xpt_ctx *c, unsigned int domid)
 {
-	static struct xpt_domcfg d;
-	int r = xpt_connect(c), lock = -1;
+	struct xpt_domcfg *d = calloc(1, sizeof(*d));
+	int r = d ? xpt_connect(c) : nomem(c, domid), lock = -1;
 
 	if (r == 0)
 		r = xpt_lock_domain(c, domid, &lock);
-	if (r < 0)
+	if (r < 0) {
+		free(d);
 		return r;
-	if (xpt_domcfg_load(c, domid, &d) == 0 && !d.started) {
-		r = start_guest_locked(c, &d);	/* first boot */
+	}
+	if (xpt_domcfg_load(c, domid, d) == 0 && !d->started) {
+		r = start_guest_locked(c, d);	/* first boot */
 	} else {
 		c->err[0] = '\0';
 		r = hv_domain_unpause(c->hv, domid);
@@ -622,11 +635,12 @@ int xpt_domain_unpause(struct xpt_ctx *c, unsigned int domid)
 				     XPT_EXIT_FAIL, r, "domain %u: unpause: "
 				     "%s", domid, r == -EINVAL ? "it is not "
 				     "paused" : strerror(-r));
-		else if (d.domid == domid && xpt_guest_alive(c, domid,
-							      d.guest_pid))
-			kill(d.guest_pid, SIGCONT);
+		else if (d->domid == domid && xpt_guest_alive(c, domid,
+								d->guest_pid))
+			kill(d->guest_pid, SIGCONT);
 	}
 	xpt_unlock(lock);
+	free(d);
 	return r;
 }
 
@@ -636,7 +650,7 @@ int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 		      unsigned int *ret_domid)
 {
 	struct xpt_domcfg *d = malloc(sizeof(*d));
-	int r = d ? xpt_connect(c) : -ENOMEM, lock = -1, host = -1;
+	int r = d ? xpt_connect(c) : nomem(c, domid), lock = -1, host = -1;
 	char why[256];
 
 	if (r == 0)

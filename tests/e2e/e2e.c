@@ -1535,7 +1535,21 @@ static bool case_domain_messages(struct env *e)
 	CHECK(e, rc == 2 && strstr(r.out, "character 2 is '/'"),
 	      "name a/b: rc %d: %s", rc, r.out);
 	rc = XPT(e, &r, "create", "-p", cfg, "name=\"caf\xc3\xa9-\xe6\x97\xa5\"");
-	CHECK(e, rc == 0, "UTF-8 name: rc %d: %s", rc, r.out);
+	CHECK(e, rc == 0 && sscanf(r.out, "created domain %*s id %u",
+				   &domid) == 1,
+	      "UTF-8 name: rc %d: %s", rc, r.out);
+	/* the guest owns its writable directories (libxl__domain_make) */
+	snprintf(path, sizeof(path), "/local/domain/%u/data", domid);
+	{
+		unsigned int np = 0;
+		struct xs_permissions *p = xs_get_permissions(e->xs, XBT_NULL,
+							      path, &np);
+		bool owned = p && np >= 1 && p[0].id == domid;
+
+		CHECK(e, owned, "%s is owned by domain %d, not %u", path,
+		      p && np ? (int)p[0].id : -1, domid);
+		free(p);
+	}
 	rc = XPT(e, &r, "pause", "caf\xc3\xa9-\xe6\x97\xa5");
 	CHECK(e, rc == 0, "pause by UTF-8 name: rc %d: %s", rc, r.out);
 	rc = XPT(e, &r, "create", "-p", bad);
