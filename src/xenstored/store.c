@@ -54,6 +54,7 @@ int op_modified(struct op *op, struct node *n)
 			return -EIO;
 		}
 		tn->modified = true;
+		return txn_charge(op->txn, tn);
 	}
 	return 0;
 }
@@ -84,6 +85,7 @@ int op_insert(struct op *op, struct node *n)
 	node_free(tn->node);
 	tn->node = n;
 	tn->modified = true;
+	txn_charge(op->txn, tn);	/* over the quota: the txn fails */
 	return 0;
 }
 
@@ -106,6 +108,7 @@ int op_remove(struct op *op, struct node *n)
 	node_free(n);
 	tn->node = NULL;
 	tn->modified = true;
+	txn_charge(op->txn, tn);
 	return 0;
 }
 

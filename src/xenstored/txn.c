@@ -17,6 +17,11 @@
  *   T1 commits                      -> 5 != 6: EAGAIN; /x stays "b"
  * Creating or deleting a node also changes its parent's child list, which
  * the transaction copied too: two transactions adding siblings conflict.
+ *
+ * The copies are charged to the domain's memory quota, as C charges them:
+ * every node touched, even one only looked at for an EACCES answer, costs
+ * its record.  An unprivileged domain past its quota gets ENOMEM for the
+ * access and the transaction fails.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +69,7 @@ static void txn_free(struct txn *t)
 {
 	struct tnode *tn, *next;
 
+	conn_charge_txn(t->conn, -(long)t->charged);
 	for (tn = t->acc_head; tn; tn = next) {
 		next = tn->anext;
 		node_free(tn->node);
@@ -120,6 +126,41 @@ static void txn_grow(struct txn *t)
 	t->nbuckets = nb;
 }
 
+/* What a transaction's record of a node holds. */
+static size_t tnode_bytes(const struct tnode *tn)
+{
+	const struct node *n = tn->node;
+	size_t b = sizeof(*tn) + tn->pathlen + 1 +
+		   tn->oldperms.num * sizeof(struct perm);
+
+	if (n)
+		b += sizeof(*n) + n->pathlen + 1 +
+		     n->perms.num * sizeof(struct perm) + n->datalen +
+		     n->childlen;
+	return b;
+}
+
+/*
+ * Charge tn's current size to the domain.  Past an unprivileged domain's
+ * memory quota: -ENOMEM and the transaction fails (the charge stays
+ * until it ends, and so does the memory).
+ */
+int txn_charge(struct txn *t, struct tnode *tn)
+{
+	unsigned int q = t->conn->xsd->cfg.quota.memory;
+	size_t now = tnode_bytes(tn);
+
+	conn_charge_txn(t->conn, (long)now - (long)tn->charged);
+	t->charged += now - tn->charged;
+	tn->charged = now;
+	if (q && conn_unprivileged(t->conn) && t->conn->dom &&
+	    conn_domain_memory(t->conn->dom) > q) {
+		t->failed = true;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* The transaction's record of path, made (with a copy) on first access. */
 int txn_access(struct xsd *xsd, struct txn *t, const char *path, size_t len,
 	       struct tnode **ret)
@@ -156,6 +197,16 @@ int txn_access(struct xsd *xsd, struct txn *t, const char *path, size_t len,
 			t->failed = true;
 			return -ENOMEM;
 		}
+	}
+	/* Over the quota: the copy is not made. */
+	if (txn_charge(t, tn) < 0) {
+		conn_charge_txn(t->conn, -(long)tn->charged);
+		t->charged -= tn->charged;
+		node_free(tn->node);
+		free(tn->oldperms.p);
+		free(tn->path);
+		free(tn);
+		return -ENOMEM;
 	}
 	if (t->nnodes >= t->nbuckets)
 		txn_grow(t);

@@ -372,6 +372,7 @@ struct tnode {
 	bool modified;
 	bool fire;
 	bool exact;
+	size_t charged;			/* bytes charged to the domain */
 };
 
 struct txn {
@@ -386,6 +387,7 @@ struct txn {
 	bool node_created;
 	struct { unsigned int domid; int delta; } *doms;
 	unsigned int ndoms;
+	size_t charged;			/* all its tnodes' bytes */
 };
 
 struct txn *txn_find(struct conn *c, uint32_t id);
@@ -396,6 +398,7 @@ int txn_access(struct xsd *xsd, struct txn *t, const char *path, size_t len,
 	       struct tnode **ret);
 struct tnode *txn_tnode(struct txn *t, const char *path, size_t len);
 void txn_count_node(struct txn *t, unsigned int domid, int delta);
+int txn_charge(struct txn *t, struct tnode *tn);
 
 /* The view a request has of the store: global, or a transaction's. */
 struct op {

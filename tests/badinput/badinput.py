@@ -1255,6 +1255,59 @@ def c_dom0_never_reads_events(r):
         r.admin.ok(RM, nul("/badinput/nr"))
 
 
+def c_txn_copies(r):
+    # A domain's transactions copy every node they touch, even for reads
+    # answered EACCES: 11 transactions each reading 1000 of dom0's
+    # 4000-byte nodes must not cost the daemon 45 MB.
+    if r.proc is None:
+        return "skip"
+    path = setup_domain(r, 5)
+    a = Conn(r.sock_path)
+    d = Conn(path)
+    rss0 = r.rss_kb()
+    counts = {}
+    try:
+        val = b"B" * 4000
+        for lo in range(0, 1000, 100):
+            data = b""
+            for i in range(lo, lo + 100):
+                p = nul("/badinput/tc/%d" % i) + val
+                data += HDR.pack(WRITE, 50000 + i, 0, len(p)) + p
+            a.send_raw(data)
+            for i in range(100):
+                if a.recv_msg()[0] != WRITE:
+                    return "dom0's write %d failed" % (lo + i)
+        rss1 = r.rss_kb()
+        tids = []
+        for _ in range(11):
+            tid = int(d.ok(TRANSACTION_START, b"\0").rstrip(b"\0"))
+            tids.append(tid)
+            for lo in range(0, 1000, 16):       # below the outstanding quota
+                for i in range(lo, min(lo + 16, 1000)):
+                    d.send(READ, nul("/badinput/tc/%d" % i), tx=tid)
+                for i in range(lo, min(lo + 16, 1000)):
+                    m = d.recv_reply()
+                    key = errname(m[3]) if m[0] == ERROR else "value"
+                    counts[key] = counts.get(key, 0) + 1
+        growth = (r.rss_kb() - rss1) / 1024.0
+        print("#    11 transactions x 1000 reads of 4000-byte dom0 nodes: %r; "
+              "daemon RSS +%.1f MB (the nodes themselves: +%.1f MB)"
+              % (counts, growth, (rss1 - rss0) / 1024.0), flush=True)
+        why = None
+        if counts.get("value"):
+            why = "domain 5 read dom0's nodes"
+        limit = 16 if r.rss_limit_mb < 100 else r.rss_limit_mb
+        if growth > limit:
+            why = (why + "; " if why else "") + "RSS +%.1f MB (limit %d)" % (growth, limit)
+        for tid in tids:
+            t, p = d.req(TRANSACTION_END, nul("T"), tx=tid)
+        return why
+    finally:
+        d.close()
+        r.admin.ok(RM, nul("/badinput/tc"))
+        a.close()
+
+
 def c_target_released(r):
     # SET_TARGET(6, 7), RELEASE 7, a new domain 7: domain 6 must not be its
     # device model (it could read and write the new domain's nodes).
@@ -1317,6 +1370,7 @@ CASES = [
     ("many connections opened and closed abruptly", c_many_connections),
     ("watcher that never reads its events", c_events_to_dead_reader),
     ("SET_TARGET does not outlive its target", c_target_released),
+    ("transactions' node copies count against the memory quota", c_txn_copies),
     ("dom0 client that never reads 80 MB of events is closed", c_dom0_never_reads_events),
     ("one domain, 48 connections that never read", c_domain_many_connections),
     ("log: events dropped for a domain, rate-limited", c_log_flood_events),

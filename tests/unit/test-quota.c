@@ -342,6 +342,64 @@ static void test_memory_per_domain(void **state)
 	assert_int_equal(domain_find(x, 5)->nconns, 1);
 }
 
+/*
+ * A transaction's copies of nodes are charged to the domain's memory, even
+ * for reads answered EACCES; past the quota: ENOMEM, the transaction fails.
+ */
+static void test_memory_txn_copies(void **state)
+{
+	static char big[2001];
+	struct xsd_config cfg;
+	struct domain *d;
+	char p[64];
+	uint32_t t;
+	int i, r = 0;
+
+	h_free(x);
+	xsd_default_config(&cfg);
+	cfg.quota.memory = 40000;
+	start(&cfg);
+	d = domain_find(x, 5);
+	memset(big, 'b', 2000);
+	for (i = 0; i < 40; i++) {
+		snprintf(p, sizeof(p), "/big/%d", i);
+		assert_int_equal(h_write(c0, 0, p, big), 0);
+	}
+	assert_int_equal(h_tstart(c5, &t), 0);
+	for (i = 0; i < 40; i++) {
+		snprintf(p, sizeof(p), "/big/%d", i);
+		r = h_call(c5, XS_READ, t, p, strlen(p) + 1, NULL);
+		if (r != -EACCES)
+			break;
+	}
+	assert_int_equal(r, -ENOMEM);
+	assert_true(i >= 10 && i < 20);		/* ~2.1 KB a copy */
+	assert_true(d->txn_bytes <= 40000);
+	assert_int_equal(h_tend(c5, t, true), -ENOMEM);
+	assert_int_equal(d->txn_bytes, 0);
+
+	/* writes grow the copies: charged too */
+	assert_int_equal(h_tstart(c5, &t), 0);
+	for (i = 0; i < 40; i++) {
+		snprintf(p, sizeof(p), "/local/domain/5/w%d", i);
+		r = h_writen(c5, t, p, big, 1500);
+		if (r < 0)
+			break;
+	}
+	assert_true(d->txn_bytes > 0);
+	assert_int_equal(h_tend(c5, t, true), -ENOMEM);
+	assert_int_equal(d->txn_bytes, 0);
+	assert_string_equal(h_read(c5, 0, "/local/domain/5/w0"), "!ENOENT");
+
+	/* dom0 is not limited */
+	assert_int_equal(h_tstart(c0, &t), 0);
+	for (i = 0; i < 40; i++) {
+		snprintf(p, sizeof(p), "/big/%d", i);
+		assert_string_equal(h_read(c0, t, p), big);
+	}
+	assert_int_equal(h_tend(c0, t, true), 0);
+}
+
 static void test_transactions_config(void **state)
 {
 	uint32_t t;
@@ -510,6 +568,7 @@ int main(void)
 		T(test_transactions_config),
 		T(test_outstanding_per_domain),
 		T(test_memory_per_domain),
+		T(test_memory_txn_copies),
 		T(test_permissions),
 		T(test_transaction_nodes),
 		T(test_control_quota),
