@@ -22,7 +22,7 @@ static void node(uint32_t sbdf, const char *key, char *buf, size_t len)
 		 key ? key : "");
 }
 
-int xpt_assignable_add(struct xpt_ctx *c, uint32_t sbdf, const char *name)
+int xpt_assignable_seize(struct xpt_ctx *c, uint32_t sbdf, const char *name)
 {
 	struct hv_pci_dev info;
 	char bdf[16], req[48], reply[256], path[96];
@@ -85,13 +85,27 @@ int xpt_assignable_add(struct xpt_ctx *c, uint32_t sbdf, const char *name)
 	return 0;
 }
 
+int xpt_assignable_add(struct xpt_ctx *c, uint32_t sbdf, const char *name)
+{
+	int r = xpt_connect(c), fd = -1;
+
+	if (r == 0)
+		r = xpt_lock_devices(c, &sbdf, 1, &fd);
+	if (r == 0)
+		r = xpt_assignable_seize(c, sbdf, name);
+	xpt_unlock_devices(&fd, 1);
+	return r;
+}
+
+static int remove_locked(struct xpt_ctx *c, uint32_t sbdf);
+
+/* Under the device's lock: an attach between its checks and its
+ * backend write never loses the device to pciback's release. */
 int xpt_assignable_remove(struct xpt_ctx *c, const struct xpt_pci *spec,
 			  bool rebind)
 {
-	struct hv_pci_dev info;
-	char bdf[16], req[48], reply[256], path[96];
 	uint32_t sbdf = spec->sbdf;
-	int r = xpt_connect(c), owner;
+	int r = xpt_connect(c), fd = -1;
 
 	(void)rebind;	/* the model's dom0 driver is implicit */
 	if (r < 0)
@@ -101,12 +115,32 @@ int xpt_assignable_remove(struct xpt_ctx *c, const struct xpt_pci *spec,
 		if (r < 0)
 			return r;
 	}
+	r = xpt_lock_devices(c, &sbdf, 1, &fd);
+	if (r == 0)
+		r = remove_locked(c, sbdf);
+	xpt_unlock_devices(&fd, 1);
+	return r;
+}
+
+static int remove_locked(struct xpt_ctx *c, uint32_t sbdf)
+{
+	struct xpt_hold h;
+	struct hv_pci_dev info;
+	char bdf[16], req[48], reply[256], path[96];
+	const char *layer;
+	int r, owner;
+
 	xpt_format_bdf(sbdf, bdf, sizeof(bdf));
-	node(sbdf, "domid", path, sizeof(path));
-	if (xpt_xs_read_int(c, XBT_NULL, path, &owner) == 0)
-		return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s is assigned to "
-				"domain %d: detach it first (`xpt pci-detach "
-				"%d %s`)", bdf, owner, owner, bdf);
+	r = xpt_hold_survey(c, 0, &sbdf, 1, &h);
+	if (r < 0)
+		return r;
+	owner = xpt_hold_other(&h, 0, &layer);
+	if (owner >= 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s is in use: %s "
+				"domain %d; detach it first (`xpt pci-detach "
+				"%d %s`)", bdf, layer, owner == (int)HV_DOMID_SELF ?
+				h.be_domid : owner, owner == (int)HV_DOMID_SELF ?
+				h.be_domid : owner, bdf);
 	r = hv_pci_info(c->hv, sbdf, &info);
 	if (r < 0)
 		return xpt_fail(c, r == -ENODEV ? XPT_EXIT_NOTFOUND :

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xen/io/xenbus.h>
+
 #include "libxpt.h"
 
 static const char *const dev_keys[] = {
@@ -226,7 +228,7 @@ const struct xpt_be_entry *xpt_be_find(const struct xpt_be *b, uint32_t sbdf)
 
 /* libxl__create_pci_backend, inside the caller's transaction (§3.3): both
  * directories, their permissions, and the keys of a device in state 1. */
-void xpt_be_create_dirs(struct xpt_ctx *c, xs_transaction_t t,
+void xpt_be_create_dirs(struct xpt_ctx *c, struct xpt_txn *tx,
 			unsigned int domid, const char *name)
 {
 	struct xs_permissions fe_perms[2] = {
@@ -240,59 +242,78 @@ void xpt_be_create_dirs(struct xpt_ctx *c, xs_transaction_t t,
 	char be[128], fe[128], p[192];
 
 	xpt_be_paths(domid, be, sizeof(be), fe, sizeof(fe));
-	xpt_xs_rm(c, t, fe);
-	xpt_xs_rm(c, t, be);
-	xs_mkdir(c->xs, t, fe);
-	xs_set_permissions(c->xs, t, fe, fe_perms, 2);
-	xs_mkdir(c->xs, t, be);
-	xs_set_permissions(c->xs, t, be, be_perms, 2);
+	xpt_txn_rm(c, tx, fe);
+	xpt_txn_rm(c, tx, be);
+	xpt_txn_mkdir(c, tx, fe, fe_perms, 2);
+	xpt_txn_mkdir(c, tx, be, be_perms, 2);
 	snprintf(p, sizeof(p), "%s/backend", fe);
-	xpt_xs_write(c, t, p, "%s", be);
+	xpt_txn_write(c, tx, p, "%s", be);
 	snprintf(p, sizeof(p), "%s/backend-id", fe);
-	xpt_xs_write(c, t, p, "0");
+	xpt_txn_write(c, tx, p, "0");
 	snprintf(p, sizeof(p), "%s/state", fe);
-	xpt_xs_write(c, t, p, "1");
+	xpt_txn_write(c, tx, p, "%d", XenbusStateInitialising);
 	snprintf(p, sizeof(p), "%s/frontend", be);
-	xpt_xs_write(c, t, p, "%s", fe);
+	xpt_txn_write(c, tx, p, "%s", fe);
 	snprintf(p, sizeof(p), "%s/frontend-id", be);
-	xpt_xs_write(c, t, p, "%u", domid);
+	xpt_txn_write(c, tx, p, "%u", domid);
 	snprintf(p, sizeof(p), "%s/online", be);
-	xpt_xs_write(c, t, p, "1");
+	xpt_txn_write(c, tx, p, "1");
 	snprintf(p, sizeof(p), "%s/state", be);
-	xpt_xs_write(c, t, p, "1");
+	xpt_txn_write(c, tx, p, "%d", XenbusStateInitialising);
 	snprintf(p, sizeof(p), "%s/domain", be);
-	xpt_xs_write(c, t, p, "%s", name);
+	xpt_txn_write(c, tx, p, "%s", name);
 }
 
-int xpt_be_write_dev(struct xpt_ctx *c, xs_transaction_t t,
-		     unsigned int domid, int n, const struct xpt_dev *d)
+/* One device entry as the toolstack writes it (state-N Initialising). */
+void xpt_be_write_entry(struct xpt_ctx *c, struct xpt_txn *tx,
+			unsigned int domid, int n,
+			const struct xpt_be_entry *e)
 {
-	char be[128], p[192], bdf[16];
-	int r = 0;
+	char be[128], p[192];
 
 	xpt_be_paths(domid, be, sizeof(be), NULL, 0);
-	xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
 	snprintf(p, sizeof(p), "%s/key-%d", be, n);
-	r |= xpt_xs_write(c, t, p, "%s", bdf);
+	xpt_txn_write(c, tx, p, "%s", e->dev);
 	snprintf(p, sizeof(p), "%s/dev-%d", be, n);
-	r |= xpt_xs_write(c, t, p, "%s", bdf);
-	if (d->vdevfn > 0) {
+	xpt_txn_write(c, tx, p, "%s", e->dev);
+	if (e->vdevfn > 0) {
 		snprintf(p, sizeof(p), "%s/vdevfn-%d", be, n);
-		r |= xpt_xs_write(c, t, p, "%x", (unsigned int)d->vdevfn);
+		xpt_txn_write(c, tx, p, "%x", (unsigned int)e->vdevfn);
 	}
-	if (d->spec.name[0]) {
+	if (e->name[0]) {
 		snprintf(p, sizeof(p), "%s/name-%d", be, n);
-		r |= xpt_xs_write(c, t, p, "%s", d->spec.name);
+		xpt_txn_write(c, tx, p, "%s", e->name);
 	}
-	snprintf(p, sizeof(p), "%s/opts-%d", be, n);
-	r |= xpt_xs_write(c, t, p, "msitranslate=%d,power_mgmt=%d,"
-			  "permissive=%d,rdm_policy=%s", d->spec.msitranslate,
-			  d->spec.power_mgmt, d->spec.permissive,
-			  d->spec.rdm_policy == XPT_RDM_RELAXED ? "relaxed" :
-			  "strict");
+	if (e->opts[0]) {
+		snprintf(p, sizeof(p), "%s/opts-%d", be, n);
+		xpt_txn_write(c, tx, p, "%s", e->opts);
+	}
 	snprintf(p, sizeof(p), "%s/state-%d", be, n);
-	r |= xpt_xs_write(c, t, p, "1");
-	return r ? -EIO : 0;
+	xpt_txn_write(c, tx, p, "%d", XenbusStateInitialising);
+}
+
+void xpt_be_entry_of(const struct xpt_dev *d, struct xpt_be_entry *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->has_dev = ret->valid = true;
+	ret->sbdf = d->sbdf;
+	xpt_format_bdf(d->sbdf, ret->dev, sizeof(ret->dev));
+	ret->vdevfn = d->vdevfn;
+	snprintf(ret->opts, sizeof(ret->opts), "msitranslate=%d,power_mgmt=%d,"
+		 "permissive=%d,rdm_policy=%s", d->spec.msitranslate,
+		 d->spec.power_mgmt, d->spec.permissive,
+		 d->spec.rdm_policy == XPT_RDM_RELAXED ? "relaxed" : "strict");
+	snprintf(ret->name, sizeof(ret->name), "%s", d->spec.name);
+	ret->state = -1;
+}
+
+void xpt_be_write_dev(struct xpt_ctx *c, struct xpt_txn *tx,
+		      unsigned int domid, int n, const struct xpt_dev *d)
+{
+	struct xpt_be_entry e;
+
+	xpt_be_entry_of(d, &e);
+	xpt_be_write_entry(c, tx, domid, n, &e);
 }
 
 static bool removed(const struct xpt_be_entry *e, const uint32_t *sbdfs,
@@ -306,7 +327,7 @@ static bool removed(const struct xpt_be_entry *e, const uint32_t *sbdfs,
 	return false;
 }
 
-int xpt_be_remove_compact(struct xpt_ctx *c, xs_transaction_t t,
+int xpt_be_remove_compact(struct xpt_ctx *c, struct xpt_txn *tx,
 			  unsigned int domid, const struct xpt_be *b,
 			  const uint32_t *sbdfs, size_t n)
 {
@@ -322,10 +343,10 @@ int xpt_be_remove_compact(struct xpt_ctx *c, xs_transaction_t t,
 		/* the last device: libxl__device_destroy, which also
 		 * removes the empty parent (libxl__xs_path_cleanup) */
 		snprintf(p, sizeof(p), "/local/domain/0/backend/pci/%u", domid);
-		xpt_xs_rm(c, t, p);
-		xpt_xs_rm(c, t, fe);
+		xpt_txn_rm(c, tx, p);
+		xpt_txn_rm(c, tx, fe);
 		snprintf(p, sizeof(p), "/libxl/%u/device/pci/0", domid);
-		xpt_xs_rm(c, t, p);
+		xpt_txn_rm(c, tx, p);
 		return 0;
 	}
 	m = 0;
@@ -340,11 +361,11 @@ int xpt_be_remove_compact(struct xpt_ctx *c, xs_transaction_t t,
 					 dev_keys[k], j);
 				snprintf(q, sizeof(q), "%s/%s-%d", be,
 					 dev_keys[k], m);
-				v = xpt_xs_read(c, t, p);
+				v = xpt_xs_read(c, tx->t, p);
 				if (v)
-					xs_write(c->xs, t, q, v, strlen(v));
+					xpt_txn_write(c, tx, q, "%s", v);
 				else
-					xpt_xs_rm(c, t, q);
+					xpt_txn_rm(c, tx, q);
 				free(v);
 			}
 		}
@@ -357,11 +378,11 @@ int xpt_be_remove_compact(struct xpt_ctx *c, xs_transaction_t t,
 		for (k = 0; k < NKEYS; k++) {
 			snprintf(p, sizeof(p), "%s/%s-%d", be, dev_keys[k],
 				 b->e[i].index);
-			xpt_xs_rm(c, t, p);
+			xpt_txn_rm(c, tx, p);
 		}
 	}
 	snprintf(p, sizeof(p), "%s/num_devs", be);
-	xpt_xs_write(c, t, p, "%d", m);
+	xpt_txn_write(c, tx, p, "%d", m);
 	return m;
 }
 

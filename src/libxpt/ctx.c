@@ -24,6 +24,18 @@ int64_t xpt_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int xpt_bound_ms(const struct xpt_ctx *c, int ms)
+{
+	int64_t left;
+
+	if (!c->deadline)
+		return ms;
+	left = c->deadline - xpt_now_ms();
+	if (left < 0)
+		left = 0;
+	return left < ms ? (int)left : ms;
+}
+
 /* XPT_DELAY="point=ms[,point=ms...]"; malformed items are ignored with a
  * warning, so a typo never changes what an operation does. */
 static void delay_parse(struct xpt_ctx *c, const char *spec)
@@ -36,16 +48,16 @@ static void delay_parse(struct xpt_ctx *c, const char *spec)
 	     item = strtok_r(NULL, ",", &save)) {
 		eq = strchr(item, '=');
 		if (!eq || c->ndelay == XPT_MAX_DELAYS) {
-			fprintf(stderr, "xpt: XPT_DELAY item '%s' ignored "
-				"(want point=ms)\n", item);
+			xpt_warn(c, "XPT_DELAY item '%s' ignored (want "
+				 "point=ms)", item);
 			continue;
 		}
 		*eq = '\0';
 		errno = 0;
 		ms = strtol(eq + 1, &end, 10);
 		if (errno || *end || ms < 0 || ms > 600000) {
-			fprintf(stderr, "xpt: XPT_DELAY %s: '%s' is not a "
-				"number of milliseconds\n", item, eq + 1);
+			xpt_warn(c, "XPT_DELAY %s: '%s' is not a number of "
+				 "milliseconds", item, eq + 1);
 			continue;
 		}
 		snprintf(c->delay[c->ndelay].point,

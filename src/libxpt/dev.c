@@ -45,20 +45,19 @@ static int marker_owner(struct xpt_ctx *c, xs_transaction_t t, uint32_t sbdf)
 
 static int marker_claim(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf)
 {
+	struct xpt_txn tx = XPT_TXN_INIT;
 	char path[96], bdf[16];
-	xs_transaction_t t;
-	int owner;
+	int owner, r;
 
 	xpt_format_bdf(sbdf, bdf, sizeof(bdf));
 	marker_path(sbdf, "domid", path, sizeof(path));
-	for (;;) {
-		t = xs_transaction_start(c->xs);
-		if (t == XBT_NULL)
-			return xpt_fail(c, XPT_EXIT_FAIL, -errno, "xenstore "
-					"transaction: %s", strerror(errno));
-		owner = marker_owner(c, t, sbdf);
+	do {
+		r = xpt_txn_begin(c, &tx);
+		if (r < 0)
+			break;
+		owner = marker_owner(c, tx.t, sbdf);
 		if (owner >= 0) {
-			xs_transaction_end(c->xs, t, true);
+			xpt_txn_abort(c, &tx);
 			if (owner == (int)domid)
 				return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST,
 						"%s is already attached to "
@@ -69,34 +68,30 @@ static int marker_claim(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf)
 					"pci-detach %d %s`)", bdf, owner, owner,
 					bdf);
 		}
-		if (xpt_xs_write(c, t, path, "%u", domid) < 0) {
-			xs_transaction_end(c->xs, t, true);
-			return xpt_fail(c, XPT_EXIT_FAIL, -EIO, "cannot write "
-					"%s: %s", path, strerror(errno));
-		}
-		if (xs_transaction_end(c->xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return xpt_fail(c, XPT_EXIT_FAIL, -errno, "xenstore "
-					"commit: %s", strerror(errno));
-	}
+		xpt_txn_write(c, &tx, path, "%u", domid);
+	} while ((r = xpt_txn_end(c, &tx)) == 1);
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "%s: cannot reserve it "
+				"for domain %u (%s): %s", bdf, domid, path,
+				strerror(-r));
+	return 0;
 }
 
-static void marker_drop(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf)
+static int marker_drop(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf)
 {
+	struct xpt_txn tx = XPT_TXN_INIT;
 	char path[96];
-	xs_transaction_t t;
+	int r;
 
 	marker_path(sbdf, "domid", path, sizeof(path));
-	for (;;) {
-		t = xs_transaction_start(c->xs);
-		if (t == XBT_NULL)
-			return;
-		if (marker_owner(c, t, sbdf) == (int)domid)
-			xpt_xs_rm(c, t, path);
-		if (xs_transaction_end(c->xs, t, false) || errno != EAGAIN)
-			return;
-	}
+	do {
+		r = xpt_txn_begin(c, &tx);
+		if (r < 0)
+			break;
+		if (marker_owner(c, tx.t, sbdf) == (int)domid)
+			xpt_txn_rm(c, &tx, path);
+	} while ((r = xpt_txn_end(c, &tx)) == 1);
+	return r;
 }
 
 int xpt_dev_name_to_bdf(struct xpt_ctx *c, const char *name,
@@ -219,19 +214,24 @@ static bool slot_busy(struct xpt_ctx *c, uint32_t sbdf,
 	return false;
 }
 
-static void reset_set(struct xpt_ctx *c, const struct xpt_dev *devs,
-		      size_t n, bool teardown)
+/* Reset the devices whose reset this operation owes (d->reset: it
+ * reserved them); d->reset_err records a reset that did not happen. */
+static void reset_set(struct xpt_ctx *c, struct xpt_dev *devs, size_t n,
+		      bool teardown)
 {
 	char req[48], reply[256], bdf[16];
 	size_t i;
 	int r;
 
 	for (i = 0; i < n; i++) {
-		const struct xpt_dev *d = &devs[i];
+		struct xpt_dev *d = &devs[i];
 		/* a bus reset hits every function of the slot; FLR and PM
 		 * resets are per function (SR-IOV VFs) */
 		bool bus = d->info.reset == 3;
 
+		d->reset_err = 0;
+		if (!d->reset)
+			continue;
 		if (bus && XPT_PCI_FN(d->sbdf) != 0 &&
 		    in_set(d->sbdf & ~7u, devs, n))
 			continue;	/* function 0 resets the slot */
@@ -243,12 +243,14 @@ static void reset_set(struct xpt_ctx *c, const struct xpt_dev *devs,
 		}
 		snprintf(req, sizeof(req), "reset %s", bdf);
 		r = xpt_pb_request(c, req, reply, sizeof(reply));
-		if (r == -ENOTTY)
+		if (r == -ENOTTY) {
 			xpt_warn(c, "%s has no reset method: it %s without a "
 				 "reset", bdf, teardown ? "was released" :
 				 "is assigned");
-		else if (r < 0)
+		} else if (r < 0) {
 			xpt_warn(c, "%s: reset failed: %s", bdf, reply);
+			d->reset_err = r;
+		}
 	}
 }
 
@@ -355,41 +357,151 @@ static int prepare_one(struct xpt_ctx *c, unsigned int domid,
 	return 0;
 }
 
+/* Give back what seize=1 took in this operation: out of quarantine,
+ * out of pciback. */
+static void unseize(struct xpt_ctx *c, struct xpt_dev *d)
+{
+	char req[48], reply[256], bdf[16];
+
+	xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
+	hv_deassign_device(c->hv, HV_DOMID_IO, d->sbdf);
+	snprintf(req, sizeof(req), "release %s", bdf);
+	if (xpt_pb_request(c, req, reply, sizeof(reply)) < 0)
+		xpt_warn(c, "%s: seized for this attach, but could not be "
+			 "given back: %s", bdf, reply);
+	d->seized = false;
+}
+
+/* Refuse, before any side effect, what is not this domain's to take or
+ * what pciback would refuse; mark this domain's own leftovers. */
+static int prepare_check(struct xpt_ctx *c, unsigned int domid,
+			 struct xpt_dev *d, const struct xpt_hold *h,
+			 bool *ret_leftover)
+{
+	const char *layer;
+	char bdf[16];
+	int other;
+
+	xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
+	*ret_leftover = false;
+	if (h->bridge)
+		return xpt_fail(c, XPT_EXIT_FAIL, -EINVAL, "%s is a PCI bridge: "
+				"pciback does not pass bridges through (it "
+				"would close domain %u's PCI backend); attach "
+				"the devices behind it instead", bdf, domid);
+	other = xpt_hold_other(h, domid, &layer);
+	if (other >= 0 && other != (int)HV_DOMID_SELF)
+		return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s cannot be "
+				"attached to domain %u: %s domain %d; detach it "
+				"there first (`xpt pci-detach -f %d %s`)", bdf,
+				domid, layer, other, other, bdf);
+	if (other >= 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s cannot be "
+				"attached to domain %u: %s %d; see `xpt "
+				"pci-list` of each domain", bdf, domid, layer,
+				h->be_domid);
+	if (h->be_domid == (int)domid) {
+		if (h->be_state == 5 || h->be_state == 6)
+			return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s is being "
+					"detached from domain %u (state-N %d); "
+					"finish that with `xpt pci-detach -f "
+					"%u %s`", bdf, domid, h->be_state,
+					domid, bdf);
+		return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "%s is already "
+				"attached to domain %u (see `xpt pci-list "
+				"%u`)", bdf, domid, domid);
+	}
+	if (h->pb_domid == (int)domid)
+		return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "xpt-pciback still "
+				"exports %s to domain %u (a detach did not "
+				"finish); finish it with `xpt pci-detach -f %u "
+				"%s`", bdf, domid, domid, bdf);
+	if (!h->pb_bound && !d->spec.seize)
+		return xpt_fail(c, XPT_EXIT_FAIL, -EPERM, "%s is not "
+				"assignable (not bound to pciback): make it "
+				"assignable with `xpt pci-assignable-add %s`, "
+				"or add seize=1 to the spec", bdf, bdf);
+	/* Reserved for or owned by this domain, but in no backend and not
+	 * exported: an operation of this domain was interrupted (we hold
+	 * its lock, so none is running). */
+	*ret_leftover = h->marker == (int)domid || h->hv == (int)domid;
+	return 0;
+}
+
+/* What a domain holds of a device, as release flags, from the survey:
+ * only layers that name this domain are undone. */
+static void flags_from_hold(struct xpt_ctx *c, unsigned int domid,
+			    struct xpt_dev *d, const struct xpt_hold *h)
+{
+	d->assigned = h->hv == (int)domid;
+	d->marker = h->marker == (int)domid;
+	d->reset = d->assigned || d->marker;
+	d->perms = d->reset;
+	d->pirq = false;
+	d->pirq_nr = -1;
+	if (d->perms && d->info.intx_pin &&
+	    hv_map_pirq(c->hv, domid, HV_IRQ_INTX, d->sbdf, 0,
+			&d->pirq_nr) == 0)
+		d->pirq = true;	/* the existing mapping */
+}
+
 int xpt_dev_prepare(struct xpt_ctx *c, unsigned int domid,
 		    struct xpt_dev *devs, size_t n)
 {
-	struct xpt_pb_dev pb[128];
-	size_t npb = 0, i, j;
-	char bdf[16];
-	int r;
+	struct xpt_hold *h = calloc(n ? n : 1, sizeof(*h));
+	uint32_t *sbdfs = calloc(n ? n : 1, sizeof(*sbdfs));
+	bool *leftover = calloc(n ? n : 1, sizeof(*leftover));
+	char left[512];
+	size_t i;
+	int r = -ENOMEM;
 
-	r = xpt_pb_list(c, pb, 128, &npb);
-	if (r < 0)
-		return r;
+	if (!h || !sbdfs || !leftover)
+		goto out;
+	for (i = 0; i < n; i++)
+		sbdfs[i] = devs[i].sbdf;
+	r = xpt_hold_survey(c, domid, sbdfs, n, h);
+	if (r < 0) {
+		r = c->err[0] ? r : xpt_fail(c, XPT_EXIT_FAIL, r, "cannot "
+					     "establish who holds the devices: "
+					     "%s", strerror(-r));
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
-		bool seized = false;
+		r = prepare_check(c, domid, &devs[i], &h[i], &leftover[i]);
+		if (r < 0)
+			goto out;
+	}
+	/* side effects from here on, each recorded in devs[] */
+	for (i = 0; i < n; i++) {
+		struct xpt_dev old = devs[i];
+		char bdf[16];
 
+		if (!leftover[i])
+			continue;
 		xpt_format_bdf(devs[i].sbdf, bdf, sizeof(bdf));
-		for (j = 0; j < npb; j++)
-			seized |= pb[j].sbdf == devs[i].sbdf;
-		if (!seized && devs[i].spec.seize) {
-			r = xpt_assignable_add(c, devs[i].sbdf, NULL);
+		xpt_warn(c, "%s: finishing an interrupted operation of domain "
+			 "%u first", bdf, domid);
+		flags_from_hold(c, domid, &old, &h[i]);
+		if (xpt_dev_release(c, domid, &old, 1, left, sizeof(left))) {
+			r = xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s: the "
+				     "leftovers of an interrupted operation "
+				     "of domain %u could not be cleared: %s; "
+				     "retry, or destroy the domain", bdf,
+				     domid, left);
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (!h[i].pb_bound) {	/* seize=1 */
+			r = xpt_assignable_seize(c, devs[i].sbdf, NULL);
 			if (r < 0)
 				goto fail;
-			seized = true;
-		}
-		if (!seized) {
-			r = xpt_fail(c, XPT_EXIT_FAIL, -EPERM, "%s is not "
-				     "assignable (not bound to pciback): make "
-				     "it assignable with `xpt pci-assignable-"
-				     "add %s`, or add seize=1 to the spec",
-				     bdf, bdf);
-			goto fail;
+			devs[i].seized = true;
 		}
 		r = marker_claim(c, domid, devs[i].sbdf);
 		if (r < 0)
 			goto fail;
-		devs[i].marker = true;
+		devs[i].marker = devs[i].reset = true;
 	}
 	reset_set(c, devs, n, false);
 	for (i = 0; i < n; i++) {
@@ -397,32 +509,46 @@ int xpt_dev_prepare(struct xpt_ctx *c, unsigned int domid,
 		if (r < 0)
 			goto fail;
 	}
-	return 0;
+	r = 0;
+	goto out;
 fail:
-	xpt_dev_release(c, domid, devs, n);
+	xpt_dev_release(c, domid, devs, n, left, sizeof(left));
+out:
+	free(h);
+	free(sbdfs);
+	free(leftover);
 	return r;
 }
 
-void xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
-		     struct xpt_dev *devs, size_t n)
+/* Undo exactly what the flags record, in reverse; a device whose
+ * deassign or reset did not happen keeps its marker, so it stays
+ * reserved for domid and a retry (or `xpt destroy`) finishes it.
+ * Returns how many devices were left so, described in left. */
+int xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
+		    struct xpt_dev *devs, size_t n, char *left,
+		    size_t leftlen)
 {
-	struct hv_pci_dev now;
 	char bdf[16];
-	size_t i;
-	int r;
+	size_t i, used = 0;
+	int r, nleft = 0;
 	bool any = false;
 
+	if (leftlen)
+		left[0] = '\0';
 	for (i = n; i-- > 0;) {
 		struct xpt_dev *d = &devs[i];
 
+		d->stuck = NULL;
 		xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
-		if (d->assigned || (hv_pci_info(c->hv, d->sbdf, &now) == 0 &&
-				    now.owner == domid)) {
+		if (d->assigned) {
 			r = hv_deassign_device(c->hv, domid, d->sbdf);
-			if (r < 0 && r != -ENODEV && r != -ESRCH)
+			if (r < 0 && r != -ENODEV && r != -ESRCH) {
 				xpt_warn(c, "%s: deassign from domain %u: %s",
 					 bdf, domid, strerror(-r));
-			d->assigned = false;
+				d->stuck = "the hypervisor did not deassign it";
+			} else {
+				d->assigned = false;
+			}
 		}
 		if (d->pirq) {
 			hv_irq_permission(c->hv, domid, d->pirq_nr, 0);
@@ -434,15 +560,90 @@ void xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
 			perms_set(c, domid, &d->info, 0);
 			d->perms = false;
 		}
-		any |= d->marker;
+		any |= d->reset && !d->stuck;
 	}
+	for (i = 0; i < n; i++)
+		if (devs[i].stuck)
+			devs[i].reset = false;
 	if (any)
 		reset_set(c, devs, n, true);
 	for (i = 0; i < n; i++) {
-		if (devs[i].marker)
-			marker_drop(c, domid, devs[i].sbdf);
-		devs[i].marker = false;
+		struct xpt_dev *d = &devs[i];
+
+		if (!d->stuck && d->reset_err)
+			d->stuck = d->reset_err == -ETIMEDOUT ? "not reset: "
+				   "xpt-pciback did not answer" : "not reset";
+		d->reset = false;
+		if (d->stuck) {
+			nleft++;
+			xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
+			if (used < leftlen)
+				used += (size_t)snprintf(left + used,
+							 leftlen - used,
+							 "%s%s (%s)", used ?
+							 ", " : "", bdf,
+							 d->stuck);
+			continue;	/* stays reserved */
+		}
+		if (d->marker && marker_drop(c, domid, d->sbdf) < 0) {
+			xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
+			xpt_warn(c, "%s: its /libxl/pci marker for domain %u "
+				 "could not be removed", bdf, domid);
+		}
+		d->marker = false;
+		if (d->seized)
+			unseize(c, d);
 	}
+	return nleft;
+}
+
+/* The host side of devices leaving domid (detach, destroy): what the
+ * survey says is the domain's is released; a device another domain holds
+ * (a stale or forged backend entry) is left alone. */
+int xpt_dev_teardown(struct xpt_ctx *c, unsigned int domid,
+		     const uint32_t *sbdfs, size_t n, char *left,
+		     size_t leftlen)
+{
+	struct xpt_dev *devs = calloc(n ? n : 1, sizeof(*devs));
+	struct xpt_hold *h = calloc(n ? n : 1, sizeof(*h));
+	size_t i, m = 0;
+	int r = -ENOMEM;
+
+	if (leftlen)
+		left[0] = '\0';
+	if (!devs || !h)
+		goto out;
+	r = xpt_hold_survey(c, domid, sbdfs, n, h);
+	if (r < 0) {	/* pciback silent: the other layers still answer */
+		for (i = 0; i < n; i++)
+			h[i].pb_domid = -1;
+		c->err[0] = '\0';
+	}
+	for (i = 0; i < n; i++) {
+		struct xpt_dev *d = &devs[m];
+		const char *layer;
+		char bdf[16];
+		int other = xpt_hold_other(&h[i], domid, &layer);
+
+		xpt_format_bdf(sbdfs[i], bdf, sizeof(bdf));
+		if (other >= 0 && other != (int)HV_DOMID_SELF &&
+		    h[i].hv != (int)domid && h[i].marker != (int)domid) {
+			xpt_warn(c, "%s: left alone: %s domain %d, not %u",
+				 bdf, layer, other, domid);
+			continue;
+		}
+		memset(d, 0, sizeof(*d));
+		d->sbdf = sbdfs[i];
+		if (hv_pci_info(c->hv, d->sbdf, &d->info) < 0)
+			continue;	/* not a host device: nothing to undo */
+		flags_from_hold(c, domid, d, &h[i]);
+		m++;
+	}
+	r = xpt_dev_release(c, domid, devs, m, left, leftlen);
+out:
+	free(devs);
+	free(h);
+	return r;
 }
 
 void xpt_dev_permissive(struct xpt_ctx *c, unsigned int domid,

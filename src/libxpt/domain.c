@@ -252,16 +252,37 @@ static int domain_nodes(struct xpt_ctx *c, unsigned int domid,
 	return r;
 }
 
+/* Some /libxl/pci marker still reserves a device for domid. */
+static bool markers_name(struct xpt_ctx *c, unsigned int domid)
+{
+	unsigned int n, i;
+	char **ents = xs_directory(c->xs, XBT_NULL, "/libxl/pci", &n);
+	char path[128];
+	bool found = false;
+	int v;
+
+	for (i = 0; ents && i < n && !found; i++) {
+		snprintf(path, sizeof(path), "/libxl/pci/%s/domid", ents[i]);
+		found = xpt_xs_read_int(c, XBT_NULL, path, &v) == 0 &&
+			v == (int)domid;
+	}
+	free(ents);
+	return found;
+}
+
 /* Everything of a domain goes, whatever state it is in.  Caller holds
- * the lock (or the domain is ours alone, during create). */
-static void destroy_locked(struct xpt_ctx *c, unsigned int domid)
+ * the lock (or the domain is ours alone, during create).  Returns 0, or
+ * <0 with what was left (and how to finish it) as the context's error
+ * when there was none before. */
+static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 {
 	static const char *const nodes[] = {	/* + domid */
 		"/local/domain/", "/libxl/", "/local/domain/0/error/backend/pci/",
 	};
 	struct xpt_domcfg *dp = malloc(sizeof(*dp));
 	char saved[sizeof(c->err)], path[160], fe[128], *vm;
-	int saved_code = c->exit_code, fes = -1, r;
+	int saved_code = c->exit_code, fes = -1, r, ret = 0;
+	char left[512], fail[768] = "";
 	bool has_cfg, fe_alive;
 	size_t i;
 
@@ -278,7 +299,15 @@ static void destroy_locked(struct xpt_ctx *c, unsigned int domid)
 		   fes == 4;
 	if (has_cfg && fe_alive)
 		kill(dp->guest_pid, SIGCONT);	/* let it answer */
-	xpt_pci_destroy_all(c, domid, fe_alive, has_cfg ? dp->guest_pid : -1);
+	r = xpt_pci_destroy_all(c, domid, fe_alive, has_cfg ? dp->guest_pid : -1,
+				left, sizeof(left));
+	if (r < 0) {
+		ret = r;
+		snprintf(fail, sizeof(fail), "domain %u: destroyed, but its "
+			 "devices were not all released: %s; they stay "
+			 "reserved for domain %u: run `xpt destroy %u` again "
+			 "once that is fixed", domid, left, domid, domid);
+	}
 	snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
 	vm = xpt_xs_read(c, XBT_NULL, path);
 	if (vm && !strncmp(vm, "/vm/", 4))
@@ -293,9 +322,12 @@ static void destroy_locked(struct xpt_ctx *c, unsigned int domid)
 				 strerror(-r), domid);
 	}
 	r = hv_domain_destroy(c->hv, domid);
-	if (r < 0 && r != -ESRCH)
-		xpt_warn(c, "domain %u: hypervisor destroy: %s", domid,
-			 strerror(-r));
+	if (r < 0 && r != -ESRCH) {
+		ret = r;
+		snprintf(fail, sizeof(fail), "domain %u: the hypervisor did "
+			 "not destroy it: %s; run `xpt destroy %u` again",
+			 domid, strerror(-r), domid);
+	}
 	xs_release_domain(c->xs, domid);
 	xpt_domcfg_remove(c, domid);
 	if (xpt_path(c, path, sizeof(path), "xpt/lock/%u", domid) == 0)
@@ -303,6 +335,9 @@ static void destroy_locked(struct xpt_ctx *c, unsigned int domid)
 	memcpy(c->err, saved, sizeof(saved));
 	c->exit_code = saved_code;
 	free(dp);
+	if (ret < 0)	/* a warning when an earlier failure is the message */
+		xpt_fail(c, XPT_EXIT_FAIL, ret, "%s", fail);
+	return ret;
 }
 
 static int start_guest_locked(struct xpt_ctx *c, struct xpt_domcfg *d)
@@ -372,6 +407,9 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 {
 	struct xpt_domcfg *d = NULL;
 	struct xpt_dev *devs = NULL;
+	uint32_t sbdfs[MAX_DEVS];
+	int devlock[MAX_DEVS];
+	char left[512];
 	size_t ndev = 0, i, n;
 	uint32_t flags = 0;
 	unsigned int domid = 0;
@@ -379,6 +417,8 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	int r, lock = -1, host = -1;
 	bool pt, made = false;
 
+	for (i = 0; i < MAX_DEVS; i++)
+		devlock[i] = -1;
 	r = xpt_connect(c);
 	if (r < 0)
 		return r;
@@ -423,7 +463,12 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 				goto out;
 			}
 		d->cfg.pci[d->cfg.npci] = devs[i].spec;
-		d->cfg.pci[d->cfg.npci].name[0] = '\0';
+		if (devs[i].spec.name[0]) {
+			/* kept as name=, as given: a reboot resolves it */
+			d->cfg.pci[d->cfg.npci].has_bdf = false;
+			d->cfg.pci[d->cfg.npci].sbdf = 0;
+			d->cfg.pci[d->cfg.npci].func_mask = 0;
+		}
 		snprintf(d->cfg.pci_text[d->cfg.npci],
 			 sizeof(d->cfg.pci_text[0]), "%s", "");
 		d->cfg.npci++;
@@ -482,12 +527,17 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	r = xpt_domcfg_save(c, d);
 	if (r < 0)
 		goto out;
+	for (i = 0; i < ndev; i++)
+		sbdfs[i] = devs[i].sbdf;
+	r = xpt_lock_devices(c, sbdfs, ndev, devlock);
+	if (r < 0)
+		goto out;
 	r = xpt_dev_prepare(c, domid, devs, ndev);
 	if (r < 0)
 		goto out;
 	r = xpt_pci_coldplug(c, domid, cfg->name, devs, ndev);
 	if (r < 0) {
-		xpt_dev_release(c, domid, devs, ndev);
+		xpt_dev_release(c, domid, devs, ndev, left, sizeof(left));
 		goto out;
 	}
 	xpt_dev_permissive(c, domid, devs, ndev);
@@ -535,6 +585,7 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 out:
 	if (r < 0 && made)
 		destroy_locked(c, domid);
+	xpt_unlock_devices(devlock, ndev);
 	xpt_unlock(lock);
 	xpt_unlock(host);
 	free(devs);
@@ -570,7 +621,8 @@ int xpt_domain_destroy(struct xpt_ctx *c, unsigned int domid)
 
 		snprintf(path, sizeof(path), "/local/domain/%u", domid);
 		known = (d && xpt_domcfg_load(c, domid, d) == 0) ||
-			xpt_xs_exists(c, XBT_NULL, path);
+			xpt_xs_exists(c, XBT_NULL, path) ||
+			markers_name(c, domid);
 		free(d);
 		c->err[0] = '\0';
 		if (!known) {
@@ -580,9 +632,9 @@ int xpt_domain_destroy(struct xpt_ctx *c, unsigned int domid)
 					domid);
 		}
 	}
-	destroy_locked(c, domid);
+	r = destroy_locked(c, domid);
 	xpt_unlock(lock);
-	return 0;
+	return r;
 }
 
 static int nomem(struct xpt_ctx *c, unsigned int domid)
@@ -668,8 +720,9 @@ int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 		r = xpt_fail(c, XPT_EXIT_FAIL, -EINVAL, "domain %u: its "
 			     "recorded configuration cannot be created again "
 			     "(%s); it was left as it is", domid, why);
+	if (r == 0)
+		r = destroy_locked(c, domid);
 	if (r == 0) {
-		destroy_locked(c, domid);
 		xpt_unlock(lock);
 		lock = -1;
 		r = domain_create(c, &d->cfg, false, host, ret_domid);

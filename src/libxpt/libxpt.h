@@ -19,6 +19,7 @@
 #define XPT_FORCE_WAIT_MS 2000		/* forced detach / destroy */
 #define XPT_START_WAIT_MS 10000		/* daemons and guests starting */
 #define XPT_LOCK_WAIT_S 60
+#define XPT_DESTROY_MS 4000		/* the whole of a destroy's waits */
 #define XPT_MAX_DELAYS 16
 
 struct xpt_delay {
@@ -38,6 +39,7 @@ struct xpt_ctx {
 	unsigned int ndelay;
 	unsigned int seed;
 	bool seeded;
+	int64_t deadline;			/* ms (xpt_now_ms), 0 none */
 };
 
 /* ctx.c */
@@ -48,6 +50,8 @@ void xpt_warn(struct xpt_ctx *c, const char *fmt, ...)
 int xpt_connect(struct xpt_ctx *c);	/* xenstore + hypervisor */
 void xpt_delay_point(struct xpt_ctx *c, const char *point);
 int64_t xpt_now_ms(void);
+/* ms bounded by the operation's deadline (destroy bounds all its waits) */
+int xpt_bound_ms(const struct xpt_ctx *c, int ms);
 int xpt_path(struct xpt_ctx *c, char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int xpt_mkdirs(const char *path);
@@ -58,6 +62,8 @@ void xpt_marker_bdf(uint32_t sbdf, char *buf, size_t len);	/* 0000-03-00-0 */
 int xpt_lock_domain(struct xpt_ctx *c, unsigned int domid, int *ret_fd);
 int xpt_lock_host(struct xpt_ctx *c, int *ret_fd);
 void xpt_unlock(int fd);
+/* flock(LOCK_EX) bounded by seconds: 0, -ETIMEDOUT or -errno */
+int xpt_flock_wait(int fd, unsigned int seconds);
 
 /* wait.c: bounded event-driven waits on xenstore */
 /* pred returns 1 done, 0 not yet, <0 failed (its error is the result). */
@@ -96,6 +102,7 @@ void xpt_txn_mkdir(struct xpt_ctx *c, struct xpt_txn *tx, const char *path,
 int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
 		   size_t len);
 /* sbdfs seized by pciback and their exporting domain (-1 none) */
+#define XPT_PB_MAX 256
 struct xpt_pb_dev { uint32_t sbdf; int domid; };
 int xpt_pb_list(struct xpt_ctx *c, struct xpt_pb_dev *ret, size_t max,
 		size_t *ret_n);
@@ -108,17 +115,49 @@ int xpt_be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
 const struct xpt_be_entry *xpt_be_find(const struct xpt_be *b, uint32_t sbdf);
 /* The toolstack's writes. */
 struct xpt_dev;
-void xpt_be_create_dirs(struct xpt_ctx *c, xs_transaction_t t,
+void xpt_be_create_dirs(struct xpt_ctx *c, struct xpt_txn *tx,
 			unsigned int domid, const char *name);
-int xpt_be_write_dev(struct xpt_ctx *c, xs_transaction_t t,
-		     unsigned int domid, int n, const struct xpt_dev *d);
+void xpt_be_write_entry(struct xpt_ctx *c, struct xpt_txn *tx,
+			unsigned int domid, int n,
+			const struct xpt_be_entry *e);
+void xpt_be_entry_of(const struct xpt_dev *d, struct xpt_be_entry *ret);
+void xpt_be_write_dev(struct xpt_ctx *c, struct xpt_txn *tx,
+		      unsigned int domid, int n, const struct xpt_dev *d);
 /* Remove the entries of sbdfs and compact (§4.3); the last removes both
  * directories.  Returns how many entries remain. */
-int xpt_be_remove_compact(struct xpt_ctx *c, xs_transaction_t t,
+int xpt_be_remove_compact(struct xpt_ctx *c, struct xpt_txn *tx,
 			  unsigned int domid, const struct xpt_be *b,
 			  const uint32_t *sbdfs, size_t n);
 int xpt_be_error_node(struct xpt_ctx *c, unsigned int domid, char *buf,
 		      size_t len);
+
+/* assignable.c: bind to pciback and quarantine; caller holds the
+ * device's lock */
+int xpt_assignable_seize(struct xpt_ctx *c, uint32_t sbdf, const char *name);
+
+/* owner.c: who holds each device, before anything is changed */
+struct xpt_hold {
+	uint32_t sbdf;
+	int hv;			/* IOMMU owner: a domid, HV_DOMID_IO; -1 no device */
+	bool bridge;		/* a PCI-to-PCI bridge: pciback refuses it */
+	bool pb_bound;		/* bound to pciback (assignable) */
+	int pb_domid;		/* the domain pciback exports it to, -1 none */
+	int marker;		/* /libxl/pci/<bdf>/domid, -1 none */
+	int be_domid;		/* a backend listing it (the surveyed domain's
+				 * first), -1 none */
+	int be_state;		/* its state-N there */
+	int be_count;		/* backends listing it */
+};
+int xpt_hold_survey(struct xpt_ctx *c, unsigned int domid,
+		    const uint32_t *sbdfs, size_t n, struct xpt_hold *ret);
+/* domid holds it in some layer */
+bool xpt_hold_is(const struct xpt_hold *h, unsigned int domid);
+/* another domain holding it (and in which layer, as words), or -1 */
+int xpt_hold_other(const struct xpt_hold *h, unsigned int domid,
+		   const char **ret_layer);
+int xpt_lock_devices(struct xpt_ctx *c, const uint32_t *sbdfs, size_t n,
+		     int *ret_fds);
+void xpt_unlock_devices(int *fds, size_t n);
 
 /* config.c: the persisted domain configuration (JSON) */
 struct xpt_domcfg {
@@ -142,8 +181,13 @@ struct xpt_dev {
 	uint32_t sbdf;
 	int vdevfn;		/* -1 none */
 	struct hv_pci_dev info;
+	/* what this operation did (so release undoes exactly that) */
 	bool marker, perms, pirq, assigned;
+	bool seized;		/* seize=1 bound it to pciback */
+	bool reset;		/* a reset is owed: the domain reserved it */
 	int pirq_nr;
+	int reset_err;		/* last reset's failure, 0 none */
+	const char *stuck;	/* release: why it stays reserved, NULL */
 };
 /* Expand a spec (name=, BB:DD.*) into functions, highest first and
  * function 0 last. */
@@ -151,9 +195,17 @@ int xpt_dev_expand(struct xpt_ctx *c, const struct xpt_pci *spec,
 		   struct xpt_dev *ret, size_t max, size_t *ret_n);
 int xpt_dev_prepare(struct xpt_ctx *c, unsigned int domid,
 		    struct xpt_dev *devs, size_t n);
-/* Undo (or tear down): permissions, pirq, IOMMU, reset, marker. */
-void xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
-		     struct xpt_dev *devs, size_t n);
+/* Undo exactly what the flags record: permissions, pirq, IOMMU,
+ * reset, marker, seize.  Returns how many devices stay reserved because
+ * their deassign or reset failed, described in left. */
+int xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
+		    struct xpt_dev *devs, size_t n, char *left,
+		    size_t leftlen);
+/* Devices leaving domid: release what the domain holds of each, leave
+ * alone what another domain holds.  Returns as xpt_dev_release. */
+int xpt_dev_teardown(struct xpt_ctx *c, unsigned int domid,
+		     const uint32_t *sbdfs, size_t n, char *left,
+		     size_t leftlen);
 void xpt_dev_permissive(struct xpt_ctx *c, unsigned int domid,
 			const struct xpt_dev *devs, size_t n);
 int xpt_dev_name_to_bdf(struct xpt_ctx *c, const char *name,
@@ -163,7 +215,7 @@ int xpt_dev_name_to_bdf(struct xpt_ctx *c, const char *name,
 int xpt_pci_coldplug(struct xpt_ctx *c, unsigned int domid, const char *name,
 		     const struct xpt_dev *devs, size_t n);
 int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, bool fe_alive,
-			int guest_pid);
+			int guest_pid, char *left, size_t leftlen);
 
 /* guest.c: the guest kernel process */
 int xpt_guest_start(struct xpt_ctx *c, unsigned int domid, int *ret_pid);

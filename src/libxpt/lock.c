@@ -24,7 +24,7 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
-static int lock_wait(int fd, unsigned int seconds)
+int xpt_flock_wait(int fd, unsigned int seconds)
 {
 	struct sigaction sa = { .sa_handler = on_alarm }, old;
 	int r;
@@ -64,7 +64,7 @@ static int lock_file(struct xpt_ctx *c, const char *name, const char *what,
 			return xpt_fail(c, XPT_EXIT_FAIL, -errno,
 					"cannot open the lock of %s (%s): %s",
 					what, path, strerror(errno));
-		r = lock_wait(fd, XPT_LOCK_WAIT_S);
+		r = xpt_flock_wait(fd, XPT_LOCK_WAIT_S);
 		if (r < 0) {
 			close(fd);
 			return xpt_fail(c, XPT_EXIT_FAIL, r, "%s: cannot take "

@@ -45,7 +45,7 @@ int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
 		   size_t len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = xpt_now_ms() + PB_WAIT_MS;
+	int64_t deadline = xpt_now_ms() + xpt_bound_ms(c, PB_WAIT_MS);
 	char *last;
 	size_t n = 0;
 	int fd, r;

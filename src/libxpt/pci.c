@@ -28,10 +28,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xen/io/xenbus.h>
+
 #include "libxpt.h"
 
 #define MAX_FN 8
-#define MAX_TRIES 64
+
+static const char *state_name(int s)
+{
+	static const char *const names[] = {
+		"Unknown", "Initialising", "InitWait", "Initialised",
+		"Connected", "Closing", "Closed", "Reconfiguring",
+		"Reconfigured",
+	};
+
+	return s >= 0 && s <= 8 ? names[s] : "missing";
+}
+
+static bool be_closed(int state)
+{
+	return state == XenbusStateClosing || state == XenbusStateClosed;
+}
 
 struct waitarg {
 	unsigned int domid;
@@ -44,7 +61,6 @@ static int connected_pred(struct xpt_ctx *c, void *arg)
 {
 	struct waitarg *w = arg;
 	struct xpt_be *b = malloc(sizeof(*b));
-	char err[256];
 	size_t i;
 	int r = 0;
 
@@ -56,17 +72,14 @@ static int connected_pred(struct xpt_ctx *c, void *arg)
 		return -ENOENT;
 	}
 	w->last_state = b->state;
-	if (xpt_be_error_node(c, w->domid, err, sizeof(err)) == 0 &&
-	    (b->state == 5 || b->state == 6))
+	if (be_closed(b->state)) {
 		r = -EPIPE;
-	else if (b->state == 5 || b->state == 6)
-		r = -EPIPE;
-	else if (b->state == 4) {
+	} else if (b->state == XenbusStateConnected) {
 		r = 1;
 		for (i = 0; i < w->n; i++) {
 			const struct xpt_be_entry *e = xpt_be_find(b, w->sbdfs[i]);
 
-			if (!e || e->state != 3)
+			if (!e || e->state != XenbusStateInitialised)
 				r = 0;
 		}
 	}
@@ -94,18 +107,75 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 	return r;
 }
 
-static const char *state_name(int s)
-{
-	static const char *const names[] = {
-		"Unknown", "Initialising", "InitWait", "Initialised",
-		"Connected", "Closing", "Closed", "Reconfiguring",
-		"Reconfigured",
-	};
+struct relarg {
+	unsigned int domid;
+	const uint32_t *sbdfs;	/* NULL: every device */
+	size_t n;
+	uint32_t held;		/* one device pciback still exports */
+	bool silent;		/* pciback did not answer */
+};
 
-	return s >= 0 && s <= 8 ? names[s] : "missing";
+/* pciback exports none of the devices (or none at all) to the domain */
+static int released_pred(struct xpt_ctx *c, void *arg)
+{
+	struct relarg *a = arg;
+	struct xpt_pb_dev pb[XPT_PB_MAX];
+	size_t n = 0, i, j;
+
+	if (xpt_pb_list(c, pb, XPT_PB_MAX, &n) < 0) {
+		a->silent = true;
+		return -ETIMEDOUT;
+	}
+	c->err[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (pb[i].domid != (int)a->domid)
+			continue;
+		for (j = 0; a->sbdfs && j < a->n; j++)
+			if (a->sbdfs[j] == pb[i].sbdf)
+				break;
+		if (!a->sbdfs || j < a->n) {
+			a->held = pb[i].sbdf;
+			return 0;
+		}
+	}
+	return 1;
 }
 
-/* The failure of a backend wait, in words, with pciback's error node. */
+/* Wait, bounded, until pciback exports none of sbdfs (all if NULL) to
+ * domid.  pciback's view changes on its own xenstore writes (state-N,
+ * its state), so the backend is watched, with a periodic re-check for a
+ * backend that is already gone. */
+static int wait_released(struct xpt_ctx *c, unsigned int domid,
+			 const uint32_t *sbdfs, size_t n, int timeout_ms,
+			 struct relarg *ret)
+{
+	char be[128];
+	const char *paths[1] = { be };
+
+	xpt_be_paths(domid, be, sizeof(be), NULL, 0);
+	*ret = (struct relarg){ domid, sbdfs, n, 0, false };
+	return xpt_wait(c, paths, 1, timeout_ms, 20, released_pred, ret);
+}
+
+/* Is pciback there to blame?  Its control socket answers `list`. */
+static bool pciback_answers(struct xpt_ctx *c)
+{
+	struct xpt_pb_dev pb[XPT_PB_MAX];
+	size_t n;
+	char saved[sizeof(c->err)];
+	int code = c->exit_code;
+	bool ok;
+
+	memcpy(saved, c->err, sizeof(saved));
+	c->err[0] = '\0';
+	ok = xpt_pb_list(c, pb, XPT_PB_MAX, &n) == 0;
+	memcpy(c->err, saved, sizeof(saved));
+	c->exit_code = code;
+	return ok;
+}
+
+/* The failure of a backend wait, in words, with pciback's error node;
+ * who did not answer: the guest, or pciback itself. */
 static int wait_failed(struct xpt_ctx *c, unsigned int domid, int r,
 		       int state, const char *what, const char *hint)
 {
@@ -116,23 +186,29 @@ static int wait_failed(struct xpt_ctx *c, unsigned int domid, int r,
 				"backend reports \"%s\" (backend state %d %s)%s",
 				domid, what, err, state, state_name(state),
 				hint);
+	if (r == -ETIMEDOUT && !pciback_answers(c))
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s: "
+				"xpt-pciback does not answer (backend state %d "
+				"%s); check it with `xpt host status`%s",
+				domid, what, state, state_name(state), hint);
 	return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s: %s (backend "
 			"state %d %s)%s", domid, what, r == -ETIMEDOUT ?
-			"timed out" : r == -ENOENT ? "the backend vanished" :
-			"the backend is closing", state, state_name(state),
-			hint);
+			"the guest did not answer in time" : r == -ENOENT ?
+			"the backend vanished" : "the backend is closing",
+			state, state_name(state), hint);
 }
 
 struct domstate {
 	bool has_cfg, started, fe_alive;
 	struct xpt_domcfg cfg;
+	char name[72];
 };
 
 static void domstate_get(struct xpt_ctx *c, unsigned int domid,
 			 struct domstate *s)
 {
 	struct hv_domain_info info;
-	char fe[128], path[160];
+	char fe[128], path[160], *v;
 	int fes = -1;
 
 	memset(s, 0, sizeof(*s));
@@ -147,16 +223,26 @@ static void domstate_get(struct xpt_ctx *c, unsigned int domid,
 	snprintf(path, sizeof(path), "%s/state", fe);
 	if (xpt_xs_read_int(c, XBT_NULL, path, &fes) < 0)
 		fes = -1;
-	s->fe_alive = fes >= 1 && fes <= 8 && fes != 5 && fes != 6 &&
+	s->fe_alive = fes >= XenbusStateInitialising &&
+		      fes <= XenbusStateReconfigured && !be_closed(fes) &&
 		      (!s->has_cfg || xpt_guest_alive(c, domid,
 						       s->cfg.guest_pid));
+	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+	v = xpt_xs_read(c, XBT_NULL, path);
+	snprintf(s->name, sizeof(s->name), "%s", v ? v : "");
+	free(v);
 }
 
 static int domain_check(struct xpt_ctx *c, unsigned int domid)
 {
 	struct hv_domain_info info;
-	int r = hv_domain_getinfo(c->hv, domid, &info);
+	int r;
 
+	if (domid == 0)
+		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "domain 0 owns the "
+				"host's devices: passthrough is to a guest "
+				"domain (see `xpt list`)");
+	r = hv_domain_getinfo(c->hv, domid, &info);
 	if (r == -ESRCH)
 		return xpt_fail(c, XPT_EXIT_NOTFOUND, r, "domain %u does not "
 				"exist (see `xpt list`)", domid);
@@ -169,97 +255,185 @@ static int domain_check(struct xpt_ctx *c, unsigned int domid)
 	return 0;
 }
 
+/* Both directories with the entries, num_devs last, in one transaction:
+ * even a pre-5.13 pciback sees every device. */
+static int write_backend(struct xpt_ctx *c, unsigned int domid,
+			 const char *name, const struct xpt_be_entry *e,
+			 size_t n)
+{
+	struct xpt_txn tx = XPT_TXN_INIT;
+	char be[128], path[160];
+	size_t i;
+	int r;
+
+	xpt_be_paths(domid, be, sizeof(be), NULL, 0);
+	snprintf(path, sizeof(path), "%s/num_devs", be);
+	do {
+		r = xpt_txn_begin(c, &tx);
+		if (r < 0)
+			break;
+		xpt_be_create_dirs(c, &tx, domid, name);
+		for (i = 0; i < n; i++)
+			xpt_be_write_entry(c, &tx, domid, (int)i, &e[i]);
+		xpt_txn_write(c, &tx, path, "%zu", n);
+		xpt_delay_point(c, "coldplug.in-txn");
+	} while ((r = xpt_txn_end(c, &tx)) == 1);
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: writing its "
+				"PCI backend %s: %s", domid, be, strerror(-r));
+	return 0;
+}
+
 int xpt_pci_coldplug(struct xpt_ctx *c, unsigned int domid, const char *name,
 		     const struct xpt_dev *devs, size_t n)
 {
-	char be[128], path[160];
-	xs_transaction_t t;
+	struct xpt_be_entry *e;
 	size_t i;
 	int r;
 
 	if (n == 0)
 		return 0;
-	xpt_be_paths(domid, be, sizeof(be), NULL, 0);
-	for (;;) {
-		t = xs_transaction_start(c->xs);
-		if (t == XBT_NULL)
-			return xpt_fail(c, XPT_EXIT_FAIL, -errno, "xenstore "
-					"transaction: %s", strerror(errno));
-		xpt_be_create_dirs(c, t, domid, name);
-		r = 0;
-		for (i = 0; i < n && r == 0; i++)
-			r = xpt_be_write_dev(c, t, domid, (int)i, &devs[i]);
-		snprintf(path, sizeof(path), "%s/num_devs", be);
-		if (r == 0)
-			r = xpt_xs_write(c, t, path, "%zu", n);
-		xpt_delay_point(c, "coldplug.in-txn");
-		if (r < 0) {
-			xs_transaction_end(c->xs, t, true);
-			return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: "
-					"writing the PCI backend: %s", domid,
-					strerror(errno));
-		}
-		if (xs_transaction_end(c->xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return xpt_fail(c, XPT_EXIT_FAIL, -errno, "domain %u: "
-					"committing the PCI backend: %s", domid,
-					strerror(errno));
-	}
+	e = calloc(n, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		xpt_be_entry_of(&devs[i], &e[i]);
+	r = write_backend(c, domid, name, e, n);
+	free(e);
+	return r;
 }
 
-/* The attach transaction loop; every decision from inside the
- * transaction. */
+/* Remove both directories in one transaction: pciback releases every
+ * device of the domain (reset) and forgets the backend. */
+static int remove_backend(struct xpt_ctx *c, unsigned int domid)
+{
+	struct xpt_txn tx = XPT_TXN_INIT;
+	char path[128], fe[128];
+	int r;
+
+	xpt_be_paths(domid, NULL, 0, fe, sizeof(fe));
+	do {
+		r = xpt_txn_begin(c, &tx);
+		if (r < 0)
+			break;
+		snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u",
+			 domid);
+		xpt_txn_rm(c, &tx, path);
+		xpt_txn_rm(c, &tx, fe);
+		snprintf(path, sizeof(path), "/libxl/%u/device/pci/0", domid);
+		xpt_txn_rm(c, &tx, path);
+	} while ((r = xpt_txn_end(c, &tx)) == 1);
+	return r;
+}
+
+/*
+ * A backend no frontend is connected to (the domain never ran, or its
+ * kernel died) is rebuilt rather than reconfigured: removed, pciback's
+ * release of every device awaited, then written again with the new set
+ * in one transaction.  A pciback of any version then exports exactly the
+ * set (a pre-5.13 one ignores entries added after it set up, and
+ * state-N=5 without a frontend).  On failure the old set is written back.
+ */
+static int rebuild_backend(struct xpt_ctx *c, unsigned int domid,
+			   const char *name, const struct xpt_be *old,
+			   const struct xpt_dev *add, size_t nadd,
+			   const uint32_t *drop, size_t ndrop)
+{
+	struct xpt_be_entry *e = calloc(old->n + nadd + 1, sizeof(*e));
+	struct relarg rel;
+	size_t i, j, n = 0;
+	char bdf[16];
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	for (i = 0; i < old->n; i++) {
+		bool gone = false;
+
+		if (!old->e[i].valid)
+			continue;
+		for (j = 0; j < ndrop; j++)
+			gone |= old->e[i].sbdf == drop[j];
+		if (!gone)
+			e[n++] = old->e[i];
+	}
+	for (i = 0; i < nadd; i++)
+		xpt_be_entry_of(&add[i], &e[n++]);
+	r = remove_backend(c, domid);
+	if (r < 0) {
+		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: removing its PCI "
+			     "backend: %s", domid, strerror(-r));
+		goto out;
+	}
+	xpt_delay_point(c, "rebuild.removed");
+	r = wait_released(c, domid, NULL, 0, XPT_WAIT_MS, &rel);
+	if (r < 0) {
+		xpt_format_bdf(rel.held, bdf, sizeof(bdf));
+		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s", domid,
+			     rel.silent ? "xpt-pciback does not answer; check "
+			     "it with `xpt host status`" : "xpt-pciback did "
+			     "not release the devices of the removed "
+			     "backend in time");
+		/* the previous set, so nothing else changes */
+		for (i = 0, n = 0; i < old->n; i++)
+			if (old->e[i].valid)
+				e[n++] = old->e[i];
+		if (n)
+			write_backend(c, domid, name, e, n);
+		goto out;
+	}
+	r = n ? write_backend(c, domid, name, e, n) : 0;
+out:
+	free(e);
+	return r;
+}
+
+/* The attach transaction loop of a running guest; every decision from
+ * inside the transaction. */
 static int attach_xenstore(struct xpt_ctx *c, unsigned int domid,
 			   const char *name, const struct xpt_dev *devs,
-			   size_t n, bool started, bool *ret_created)
+			   size_t n)
 {
 	struct xpt_be *b = malloc(sizeof(*b));
+	struct xpt_txn tx = XPT_TXN_INIT;
 	char be[128], path[160], bdf[16];
-	xs_transaction_t t;
-	int r = 0, tries, base, state;
+	int r = 0, base, state, waits = 0;
+	bool created;
 	size_t i;
 
 	if (!b)
 		return -ENOMEM;
 	xpt_be_paths(domid, be, sizeof(be), NULL, 0);
-	for (tries = 0;; tries++) {
-		if (tries == MAX_TRIES) {
-			r = xpt_fail(c, XPT_EXIT_FAIL, -EAGAIN, "domain %u: "
-				     "the PCI backend keeps changing; try "
-				     "again", domid);
+	for (;;) {
+		r = xpt_txn_begin(c, &tx);
+		if (r < 0)
 			break;
-		}
-		t = xs_transaction_start(c->xs);
-		if (t == XBT_NULL) {
-			r = xpt_fail(c, XPT_EXIT_FAIL, -errno, "xenstore "
-				     "transaction: %s", strerror(errno));
-			break;
-		}
-		r = xpt_be_read(c, t, domid, b);
+		r = xpt_be_read(c, tx.t, domid, b);
 		xpt_delay_point(c, "attach.in-txn");
 		if (r < 0) {
-			xs_transaction_end(c->xs, t, true);
-			r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: reading "
-				     "the PCI backend: %s", domid, strerror(-r));
+			xpt_txn_abort(c, &tx);
 			break;
 		}
-		*ret_created = false;
+		created = false;
 		if (!b->exists || (b->num_devs < 0 && b->n == 0)) {
 			/* first device: both directories, no wait, no 7 */
-			xpt_be_create_dirs(c, t, domid, name);
+			xpt_be_create_dirs(c, &tx, domid, name);
 			base = 0;
-			*ret_created = true;
+			created = true;
 		} else if (b->num_devs < 0) {
-			xs_transaction_end(c->xs, t, true);
+			xpt_txn_abort(c, &tx);
 			r = xpt_fail(c, XPT_EXIT_FAIL, -EIO, "domain %u: the "
 				     "PCI backend %s is damaged (%s); detach "
 				     "its devices with `xpt pci-detach -f` or "
 				     "destroy the domain", domid, be,
 				     b->nwarn ? b->warn[0] : "no num_devs");
-			break;
-		} else if (started && b->state != 4) {
-			xs_transaction_end(c->xs, t, true);
+			goto out;
+		} else if (b->state != XenbusStateConnected) {
+			xpt_txn_abort(c, &tx);
+			if (waits++ == 4) {
+				r = -EAGAIN;
+				goto fail;
+			}
 			r = wait_connected(c, domid, NULL, 0, XPT_WAIT_MS,
 					   &state);
 			if (r < 0) {
@@ -268,7 +442,7 @@ static int attach_xenstore(struct xpt_ctx *c, unsigned int domid,
 						"nothing was attached", "; is "
 						"the guest running? (`xpt "
 						"guest-status`)");
-				break;
+				goto out;
 			}
 			continue;
 		} else {
@@ -279,7 +453,7 @@ static int attach_xenstore(struct xpt_ctx *c, unsigned int domid,
 			for (i = 0; i < n; i++) {
 				if (!xpt_be_find(b, devs[i].sbdf))
 					continue;
-				xs_transaction_end(c->xs, t, true);
+				xpt_txn_abort(c, &tx);
 				xpt_format_bdf(devs[i].sbdf, bdf, sizeof(bdf));
 				r = xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "%s is "
 					     "already in the PCI backend of "
@@ -287,31 +461,24 @@ static int attach_xenstore(struct xpt_ctx *c, unsigned int domid,
 				goto out;
 			}
 		}
-		r = 0;
-		for (i = 0; i < n && r == 0; i++)
-			r = xpt_be_write_dev(c, t, domid, base + (int)i,
-					     &devs[i]);
+		for (i = 0; i < n; i++)
+			xpt_be_write_dev(c, &tx, domid, base + (int)i, &devs[i]);
 		snprintf(path, sizeof(path), "%s/num_devs", be);
-		if (r == 0)
-			r = xpt_xs_write(c, t, path, "%d", base + (int)n);
-		if (r == 0 && !*ret_created && started) {
+		xpt_txn_write(c, &tx, path, "%d", base + (int)n);
+		if (!created) {
 			snprintf(path, sizeof(path), "%s/state", be);
-			r = xpt_xs_write(c, t, path, "7");
+			xpt_txn_write(c, &tx, path, "%d",
+				      XenbusStateReconfiguring);
 		}
-		if (r < 0) {
-			xs_transaction_end(c->xs, t, true);
-			r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: writing "
-				     "the PCI backend failed", domid);
+		r = xpt_txn_end(c, &tx);
+		if (r != 1)
 			break;
-		}
-		if (xs_transaction_end(c->xs, t, false))
-			break;
-		if (errno != EAGAIN) {
-			r = xpt_fail(c, XPT_EXIT_FAIL, -errno, "domain %u: "
-				     "commit: %s", domid, strerror(errno));
-			break;
-		}
 	}
+fail:
+	if (r < 0)
+		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: writing the PCI "
+			     "backend: %s", domid, r == -EAGAIN ? "it keeps "
+			     "changing; try again" : strerror(-r));
 out:
 	free(b);
 	return r;
@@ -323,32 +490,28 @@ static int remove_xenstore(struct xpt_ctx *c, unsigned int domid,
 			   const uint32_t *sbdfs, size_t n)
 {
 	struct xpt_be *b = malloc(sizeof(*b));
-	xs_transaction_t t;
-	int r = 0;
+	struct xpt_txn tx = XPT_TXN_INIT;
+	int r;
 
 	if (!b)
 		return -ENOMEM;
-	for (;;) {
-		t = xs_transaction_start(c->xs);
-		if (t == XBT_NULL) {
-			r = -errno;
+	do {
+		r = xpt_txn_begin(c, &tx);
+		if (r < 0)
+			break;
+		r = xpt_be_read(c, tx.t, domid, b);
+		if (r < 0) {
+			xpt_txn_abort(c, &tx);
 			break;
 		}
-		r = xpt_be_read(c, t, domid, b);
-		if (r == 0 && b->exists)
-			xpt_be_remove_compact(c, t, domid, b, sbdfs, n);
-		if (xs_transaction_end(c->xs, t, false))
-			break;
-		if (errno != EAGAIN) {
-			r = -errno;
-			break;
-		}
-	}
+		if (b->exists)
+			xpt_be_remove_compact(c, &tx, domid, b, sbdfs, n);
+	} while ((r = xpt_txn_end(c, &tx)) == 1);
 	free(b);
 	if (r < 0)
-		xpt_warn(c, "domain %u: removing PCI backend entries: %s",
-			 domid, strerror(-r));
-	return r;
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: removing PCI "
+				"backend entries: %s", domid, strerror(-r));
+	return 0;
 }
 
 static void cfg_add(struct xpt_domcfg *d, const struct xpt_dev *devs, size_t n)
@@ -357,27 +520,40 @@ static void cfg_add(struct xpt_domcfg *d, const struct xpt_dev *devs, size_t n)
 
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < d->cfg.npci; j++)
-			if (d->cfg.pci[j].sbdf == devs[i].sbdf)
+			if (d->cfg.pci[j].has_bdf &&
+			    d->cfg.pci[j].sbdf == devs[i].sbdf)
 				break;
 		if (j == XPT_CFG_MAX_PCI)
 			continue;
 		d->cfg.pci[j] = devs[i].spec;
-		d->cfg.pci[j].name[0] = '\0';	/* resolved to the BDF */
+		if (devs[i].spec.name[0]) {
+			/* kept as name=, as given: a reboot resolves it */
+			d->cfg.pci[j].has_bdf = false;
+			d->cfg.pci[j].sbdf = 0;
+			d->cfg.pci[j].func_mask = 0;
+		}
 		if (j == d->cfg.npci)
 			d->cfg.npci++;
 	}
 }
 
-static void cfg_del(struct xpt_domcfg *d, const uint32_t *sbdfs, size_t n)
+static void cfg_del(struct xpt_ctx *c, struct xpt_domcfg *d,
+		    const uint32_t *sbdfs, size_t n)
 {
 	size_t i, j, k = 0;
 
 	for (j = 0; j < d->cfg.npci; j++) {
+		const struct xpt_pci *p = &d->cfg.pci[j];
+		uint32_t sbdf = p->sbdf;
 		bool gone = false;
 
+		if (!p->has_bdf && xpt_dev_name_to_bdf(c, p->name, &sbdf) < 0) {
+			c->err[0] = '\0';
+			c->exit_code = 0;
+		}
 		for (i = 0; i < n; i++)
-			gone |= d->cfg.pci[j].sbdf == sbdfs[i] &&
-				d->cfg.pci[j].func_mask != XPT_FUNC_ALL;
+			gone |= sbdf == sbdfs[i] &&
+				p->func_mask != XPT_FUNC_ALL;
 		if (!gone)
 			d->cfg.pci[k++] = d->cfg.pci[j];
 	}
@@ -389,35 +565,39 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 {
 	struct xpt_dev devs[MAX_FN];
 	struct domstate *s = calloc(1, sizeof(*s));
+	struct xpt_be *b = malloc(sizeof(*b));
 	uint32_t sbdfs[MAX_FN];
+	int devlock[MAX_FN];
 	size_t n = 0, i;
 	int r, lock = -1, state;
-	bool created = false;
-	char name[72];
+	char left[512];
 
-	if (!s)
-		return -ENOMEM;
+	for (i = 0; i < MAX_FN; i++)
+		devlock[i] = -1;
+	if (!s || !b) {
+		r = -ENOMEM;
+		goto out;
+	}
 	r = xpt_connect(c);
+	if (r == 0)
+		r = domain_check(c, domid);
 	if (r == 0)
 		r = xpt_lock_domain(c, domid, &lock);
 	if (r == 0)
 		r = domain_check(c, domid);
 	if (r == 0)
 		r = xpt_dev_expand(c, spec, devs, MAX_FN, &n);
+	for (i = 0; r == 0 && i < n; i++)
+		sbdfs[i] = devs[i].sbdf;
+	if (r == 0)
+		r = xpt_lock_devices(c, sbdfs, n, devlock);
 	if (r < 0)
 		goto out;
 	domstate_get(c, domid, s);
-	{
-		char p[64], *v;
-
-		snprintf(p, sizeof(p), "/local/domain/%u/name", domid);
-		v = xpt_xs_read(c, XBT_NULL, p);
-		snprintf(name, sizeof(name), "%s", v ? v : "");
-		free(v);
-	}
+	if (xpt_be_read(c, XBT_NULL, domid, b) < 0)
+		b->exists = false;
 	for (i = 0; i < n; i++) {
 		uint32_t f0 = devs[i].sbdf & ~7u;
-		struct xpt_be *b = NULL;
 		char bdf[16];
 		size_t j;
 		bool have0 = false;
@@ -427,10 +607,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 			continue;	/* function 0, or an SR-IOV VF */
 		for (j = 0; j < n; j++)
 			have0 |= devs[j].sbdf == f0;
-		b = have0 ? NULL : malloc(sizeof(*b));
-		if (b && xpt_be_read(c, XBT_NULL, domid, b) == 0)
-			have0 = xpt_be_find(b, f0) != NULL;
-		free(b);
+		have0 |= b->exists && xpt_be_find(b, f0) != NULL;
 		xpt_format_bdf(devs[i].sbdf, bdf, sizeof(bdf));
 		if (!have0)
 			xpt_warn(c, "%s is function %u of a device whose "
@@ -439,33 +616,43 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 				 "will not see it (attach BB:DD.*@VSLOT)", bdf,
 				 XPT_PCI_FN(devs[i].sbdf));
 	}
+	if (b->exists && be_closed(b->state)) {
+		r = xpt_fail(c, XPT_EXIT_FAIL, -EPIPE, "domain %u: its PCI "
+			     "backend is %s, so the guest has no PCI devices; "
+			     "detach them with `xpt pci-detach -f` (see `xpt "
+			     "pci-list %u`) or reboot the domain", domid,
+			     state_name(b->state), domid);
+		goto out;
+	}
 	r = xpt_dev_prepare(c, domid, devs, n);
 	if (r < 0)
 		goto out;
 	xpt_delay_point(c, "attach.before-txn");
-	r = attach_xenstore(c, domid, name, devs, n, s->started, &created);
+	if (s->started && s->fe_alive)
+		r = attach_xenstore(c, domid, s->name, devs, n);
+	else if (!b->exists)
+		r = xpt_pci_coldplug(c, domid, s->name, devs, n);
+	else
+		r = rebuild_backend(c, domid, s->name, b, devs, n, NULL, 0);
 	if (r < 0) {
-		xpt_dev_release(c, domid, devs, n);
+		xpt_dev_release(c, domid, devs, n, left, sizeof(left));
 		goto out;
 	}
 	xpt_dev_permissive(c, domid, devs, n);
-	for (i = 0; i < n; i++)
-		sbdfs[i] = devs[i].sbdf;
-	if (s->started) {
+	if (s->started && s->fe_alive) {
 		xpt_delay_point(c, "attach.before-wait");
 		r = wait_connected(c, domid, sbdfs, n, XPT_WAIT_MS, &state);
 		if (r < 0) {
-			char bdf[16];
-
-			xpt_format_bdf(devs[0].sbdf, bdf, sizeof(bdf));
 			wait_failed(c, domid, r, state, "the guest did not "
 				    "take the device", "; the attach was "
 				    "undone");
-			(void)bdf;
 			remove_xenstore(c, domid, sbdfs, n);
-			xpt_dev_release(c, domid, devs, n);
+			xpt_dev_release(c, domid, devs, n, left, sizeof(left));
 			goto out;
 		}
+	} else if (s->started) {
+		xpt_warn(c, "domain %u: its guest kernel is not running: the "
+			 "devices appear when it boots", domid);
 	}
 	if (s->has_cfg) {
 		cfg_add(&s->cfg, devs, n);
@@ -475,41 +662,47 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 			 "configuration is not recorded", domid);
 	}
 out:
+	xpt_unlock_devices(devlock, n);
 	xpt_unlock(lock);
 	free(s);
+	free(b);
 	return r;
 }
 
 /* The functions a detach spec names: BB:DD.* is every function of the
- * slot that the backend or the markers know for this domain. */
+ * slot that this domain holds in some layer (backend, marker, pciback,
+ * the hypervisor). */
 static int detach_targets(struct xpt_ctx *c, unsigned int domid,
-			  const struct xpt_pci *spec, const struct xpt_be *b,
-			  uint32_t *ret, size_t *ret_n)
+			  const struct xpt_pci *spec, uint32_t *ret,
+			  size_t *ret_n)
 {
-	uint32_t sbdf = spec->sbdf;
-	char bdf[16], path[96];
-	size_t n = 0;
-	int fn, owner;
+	struct xpt_hold h[8];
+	uint32_t sbdf = spec->sbdf, cand[8];
+	size_t n = 0, nc = 0, i;
+	char bdf[16];
+	int fn, r;
 
 	if (!spec->has_bdf) {
-		int r = xpt_dev_name_to_bdf(c, spec->name, &sbdf);
-
+		r = xpt_dev_name_to_bdf(c, spec->name, &sbdf);
 		if (r < 0)
 			return r;
 	}
 	for (fn = 7; fn >= 0; fn--) {
 		uint32_t s = (sbdf & ~7u) | (uint32_t)fn;
-		char m[16];
 
-		if (spec->func_mask != XPT_FUNC_ALL && s != sbdf)
-			continue;
-		xpt_marker_bdf(s, m, sizeof(m));
-		snprintf(path, sizeof(path), "/libxl/pci/%s/domid", m);
-		if (xpt_xs_read_int(c, XBT_NULL, path, &owner) < 0)
-			owner = -1;
-		if (xpt_be_find(b, s) || owner == (int)domid)
-			ret[n++] = s;
+		if (spec->func_mask == XPT_FUNC_ALL || s == sbdf)
+			cand[nc++] = s;
 	}
+	r = xpt_hold_survey(c, domid, cand, nc, h);
+	if (r < 0) {	/* pciback silent: the other layers still answer */
+		c->err[0] = '\0';
+		c->exit_code = 0;
+	}
+	for (i = 0; i < nc; i++)
+		if (h[i].be_domid == (int)domid ||
+		    h[i].marker == (int)domid ||
+		    (r == 0 && h[i].pb_domid == (int)domid))
+			ret[n++] = cand[i];
 	xpt_format_bdf(sbdf, bdf, sizeof(bdf));
 	if (n == 0)
 		return xpt_fail(c, XPT_EXIT_NOTFOUND, -ENOENT, "%s%s is not "
@@ -520,108 +713,77 @@ static int detach_targets(struct xpt_ctx *c, unsigned int domid,
 	return 0;
 }
 
-/* state-N=5 (+ state=7 when Connected) for the targets, in one
- * transaction.  Returns 1 if state=7 was written. */
+/* state-N=5 (+ state=7) for the targets, in one transaction, once the
+ * backend is Connected.  Returns 1 if it was written, 0 if there was
+ * nothing to mark. */
 static int detach_mark(struct xpt_ctx *c, unsigned int domid,
-		       const uint32_t *sbdfs, size_t n, bool started,
-		       bool force, bool fe_alive)
+		       const uint32_t *sbdfs, size_t n, bool force)
 {
 	struct xpt_be *b = malloc(sizeof(*b));
+	struct xpt_txn tx = XPT_TXN_INIT;
 	char be[128], path[160];
-	xs_transaction_t t;
-	int r = 0, tries, state, reconf;
+	int r = 0, waits = 0, state, marked;
 	size_t i;
 
 	if (!b)
 		return -ENOMEM;
 	xpt_be_paths(domid, be, sizeof(be), NULL, 0);
-	for (tries = 0;; tries++) {
-		t = xs_transaction_start(c->xs);
-		if (t == XBT_NULL) {
-			r = -errno;
+	for (;;) {
+		r = xpt_txn_begin(c, &tx);
+		if (r < 0)
 			break;
-		}
-		r = xpt_be_read(c, t, domid, b);
+		r = xpt_be_read(c, tx.t, domid, b);
 		if (r < 0 || !b->exists) {
-			xs_transaction_end(c->xs, t, true);
-			r = 0;
+			xpt_txn_abort(c, &tx);
 			break;
 		}
-		if (started && b->state != 4 && fe_alive && tries < 4) {
-			xs_transaction_end(c->xs, t, true);
+		if (b->state != XenbusStateConnected) {
+			xpt_txn_abort(c, &tx);
+			if (waits++ == 4) {
+				r = -EAGAIN;
+				break;
+			}
 			r = wait_connected(c, domid, NULL, 0, force ?
 					   XPT_FORCE_WAIT_MS : XPT_WAIT_MS,
 					   &state);
-			if (r < 0 && !force) {
-				r = wait_failed(c, domid, r, state, "cannot "
-						"detach", "; force it with `xpt "
-						"pci-detach -f`");
-				break;
-			}
 			if (r < 0)
-				fe_alive = false;
+				return wait_failed(c, domid, r, state,
+						   "cannot detach", force ? "" :
+						   "; force it with `xpt "
+						   "pci-detach -f`");
 			continue;
 		}
-		if (started && b->state != 4 && !force) {
-			xs_transaction_end(c->xs, t, true);
-			r = wait_failed(c, domid, -EPIPE, b->state, "cannot "
-					"detach: the guest's PCI frontend is "
-					"not connected", "; force it with "
-					"`xpt pci-detach -f`");
-			break;
-		}
-		reconf = started && b->state == 4;
+		marked = 0;
 		for (i = 0; i < n; i++) {
 			const struct xpt_be_entry *e = xpt_be_find(b, sbdfs[i]);
 
 			if (!e)
 				continue;
-			snprintf(path, sizeof(path), "%s/state-%d", be, e->index);
-			xpt_xs_write(c, t, path, "5");
+			snprintf(path, sizeof(path), "%s/state-%d", be,
+				 e->index);
+			xpt_txn_write(c, &tx, path, "%d", XenbusStateClosing);
+			marked++;
 		}
-		if (reconf) {
-			snprintf(path, sizeof(path), "%s/state", be);
-			xpt_xs_write(c, t, path, "7");
+		if (!marked) {
+			xpt_txn_abort(c, &tx);
+			break;
 		}
+		snprintf(path, sizeof(path), "%s/state", be);
+		xpt_txn_write(c, &tx, path, "%d", XenbusStateReconfiguring);
 		xpt_delay_point(c, "detach.in-txn");
-		if (xs_transaction_end(c->xs, t, false)) {
-			r = reconf;
-			break;
-		}
-		if (errno != EAGAIN || tries == MAX_TRIES) {
-			r = xpt_fail(c, XPT_EXIT_FAIL, -errno, "domain %u: "
-				     "commit: %s", domid, strerror(errno));
-			break;
-		}
+		r = xpt_txn_end(c, &tx);
+		if (r == 0)
+			r = 1;
+		else if (r == 1)
+			continue;
+		break;
 	}
 	free(b);
+	if (r < 0 && !c->err[0])
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: marking the "
+				"devices for removal: %s", domid,
+				strerror(-r));
 	return r;
-}
-
-/* Host side of devices leaving a domain, everything marked as done so
- * that release undoes all of it; tolerant of what is already gone. */
-static void teardown(struct xpt_ctx *c, unsigned int domid,
-		     const uint32_t *sbdfs, size_t n)
-{
-	struct xpt_dev devs[XPT_BE_MAX];
-	size_t i, m = 0;
-
-	for (i = 0; i < n && m < XPT_BE_MAX; i++) {
-		struct xpt_dev *d = &devs[m];
-
-		memset(d, 0, sizeof(*d));
-		d->sbdf = sbdfs[i];
-		d->pirq_nr = -1;
-		if (hv_pci_info(c->hv, d->sbdf, &d->info) < 0)
-			continue;	/* not a host device: nothing to undo */
-		d->marker = d->perms = d->assigned = true;
-		if (d->info.intx_pin &&
-		    hv_map_pirq(c->hv, domid, HV_IRQ_INTX, d->sbdf, 0,
-				&d->pirq_nr) == 0)
-			d->pirq = true;	/* the existing mapping */
-		m++;
-	}
-	xpt_dev_release(c, domid, devs, m);
 }
 
 int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
@@ -629,16 +791,19 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 {
 	struct xpt_be *b = malloc(sizeof(*b));
 	struct domstate *s = calloc(1, sizeof(*s));
+	struct relarg rel;
 	uint32_t sbdfs[MAX_FN];
+	char bdf[16], left[512];
 	size_t n = 0;
 	int r, lock = -1, state;
 
 	if (!b || !s) {
-		free(b);
-		free(s);
-		return -ENOMEM;
+		r = -ENOMEM;
+		goto out;
 	}
 	r = xpt_connect(c);
+	if (r == 0)
+		r = domain_check(c, domid);
 	if (r == 0)
 		r = xpt_lock_domain(c, domid, &lock);
 	if (r == 0)
@@ -646,30 +811,72 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 	if (r == 0)
 		r = xpt_be_read(c, XBT_NULL, domid, b);
 	if (r == 0)
-		r = detach_targets(c, domid, spec, b, sbdfs, &n);
+		r = detach_targets(c, domid, spec, sbdfs, &n);
 	if (r < 0)
 		goto out;
 	domstate_get(c, domid, s);
-	r = detach_mark(c, domid, sbdfs, n, s->started, force, s->fe_alive);
+	if (b->exists && s->started && s->fe_alive &&
+	    !be_closed(b->state)) {
+		/* a connected guest lets go through Reconfiguring */
+		r = detach_mark(c, domid, sbdfs, n, force);
+		if (r == 1) {
+			r = wait_connected(c, domid, NULL, 0, force ?
+					   XPT_FORCE_WAIT_MS : XPT_WAIT_MS,
+					   &state);
+			if (r < 0 && !force) {
+				wait_failed(c, domid, r, state, "the device "
+					    "was not released", "; it is "
+					    "marked for removal (state-N=5): "
+					    "finish with `xpt pci-detach -f`");
+				goto out;
+			}
+		}
+		if (r < 0 && !force)
+			goto out;
+		c->err[0] = '\0';
+		c->exit_code = 0;
+		xpt_delay_point(c, "detach.before-compact");
+		r = remove_xenstore(c, domid, sbdfs, n);
+	} else if (b->exists) {
+		/* nobody on the other end: rebuild without the devices */
+		xpt_delay_point(c, "detach.before-compact");
+		r = rebuild_backend(c, domid, s->name, b, NULL, 0, sbdfs, n);
+	}
 	if (r < 0)
 		goto out;
-	if (r == 1 && (s->fe_alive || !force)) {
-		r = wait_connected(c, domid, NULL, 0, force ?
-				   XPT_FORCE_WAIT_MS : XPT_WAIT_MS, &state);
-		if (r < 0 && !force) {
-			wait_failed(c, domid, r, state, "the guest did not "
-				    "release the device", "; it is marked for "
-				    "removal (state-N=5): finish with `xpt "
-				    "pci-detach -f`");
-			goto out;
-		}
+	/* 0 only once pciback let go */
+	r = wait_released(c, domid, sbdfs, n, force ? XPT_FORCE_WAIT_MS :
+			  XPT_WAIT_MS, &rel);
+	if (r < 0 && b->exists && !be_closed(b->state) && force &&
+	    !s->fe_alive) {
+		/* entries gone but still exported: pciback answers only a
+		 * backend rebuild for a dead frontend */
+		if (xpt_be_read(c, XBT_NULL, domid, b) == 0 && b->exists &&
+		    rebuild_backend(c, domid, s->name, b, NULL, 0, sbdfs,
+				    n) == 0)
+			r = wait_released(c, domid, sbdfs, n,
+					  XPT_FORCE_WAIT_MS, &rel);
 	}
-	xpt_delay_point(c, "detach.before-compact");
-	remove_xenstore(c, domid, sbdfs, n);
-	teardown(c, domid, sbdfs, n);
+	if (r < 0) {
+		xpt_format_bdf(rel.held, bdf, sizeof(bdf));
+		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s; the device "
+			     "stays reserved for the domain: retry `xpt "
+			     "pci-detach -f %u %s`, or destroy the domain",
+			     domid, rel.silent ? "xpt-pciback does not answer "
+			     "(`xpt host status`)" : "xpt-pciback still exports "
+			     "it", domid, bdf);
+		goto out;
+	}
+	if (xpt_dev_teardown(c, domid, sbdfs, n, left, sizeof(left))) {
+		r = xpt_fail(c, XPT_EXIT_FAIL, -EIO, "domain %u: detached, but "
+			     "not released: %s; these stay reserved for the "
+			     "domain: retry `xpt pci-detach -f`, or destroy "
+			     "the domain", domid, left);
+		goto out;
+	}
 	r = 0;
 	if (s->has_cfg) {
-		cfg_del(&s->cfg, sbdfs, n);
+		cfg_del(c, &s->cfg, sbdfs, n);
 		r = xpt_domcfg_save(c, &s->cfg);
 	}
 out:
@@ -679,69 +886,45 @@ out:
 	return r;
 }
 
-/* Destroy's part (caller holds the lock): ask a live guest to let go
- * (bounded), remove both directories, wait (bounded) for pciback to
- * release, then the host side of every device the domain may hold: in the
- * backend, under a marker, or owned in the IOMMU. */
-static int released_pred(struct xpt_ctx *c, void *arg)
-{
-	unsigned int domid = *(unsigned int *)arg;
-	struct xpt_pb_dev pb[128];
-	size_t n = 0, i;
-
-	if (xpt_pb_list(c, pb, 128, &n) < 0)
-		return -EIO;
-	for (i = 0; i < n; i++)
-		if (pb[i].domid == (int)domid)
-			return 0;
-	return 1;
-}
-
+/* Destroy's part (caller holds the lock), all of it within one deadline
+ * (XPT_DESTROY_MS) whatever the number of devices: ask a live guest to
+ * let go, remove both directories, wait for pciback to release, then
+ * the host side of every device the domain holds: in the backend, under
+ * a marker, or owned in the IOMMU.  Returns 0, or -EBUSY with what was
+ * left (it stays reserved for the domain; `xpt destroy` again finishes
+ * it) in left. */
 int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, bool fe_alive,
-			int guest_pid)
+			int guest_pid, char *left, size_t leftlen)
 {
 	struct xpt_be *b = malloc(sizeof(*b));
 	uint32_t *sbdfs = calloc(XPT_BE_MAX, sizeof(*sbdfs));
-	char be[128], fe[128], path[128], **ents;
-	struct hv_pci_list list;
+	struct hv_pci_list *list = malloc(sizeof(*list));
+	char path[128], **ents;
+	struct relarg rel;
 	unsigned int ne, i;
 	size_t n = 0, j;
-	xs_transaction_t t;
+	int64_t saved_deadline = c->deadline;
+	int r = -ENOMEM;
 
-	if (!b || !sbdfs) {
-		free(b);
-		free(sbdfs);
-		return -ENOMEM;
-	}
-	xpt_be_paths(domid, be, sizeof(be), fe, sizeof(fe));
+	if (leftlen)
+		left[0] = '\0';
+	if (!b || !sbdfs || !list)
+		goto out;
+	c->deadline = xpt_now_ms() + XPT_DESTROY_MS;
 	if (xpt_be_read(c, XBT_NULL, domid, b) < 0)
 		b->exists = false;
 	for (j = 0; j < b->n; j++)
 		if (b->e[j].valid && n < XPT_BE_MAX)
 			sbdfs[n++] = b->e[j].sbdf;
-	if (b->exists && fe_alive && b->state == 4 && n) {
-		if (detach_mark(c, domid, sbdfs, n, true, true, true) == 1)
-			wait_connected(c, domid, NULL, 0, XPT_FORCE_WAIT_MS,
-				       NULL);
-	}
+	if (b->exists && fe_alive && b->state == XenbusStateConnected && n &&
+	    detach_mark(c, domid, sbdfs, n, true) == 1)
+		wait_connected(c, domid, NULL, 0, XPT_FORCE_WAIT_MS / 2, NULL);
+	c->err[0] = '\0';
 	xpt_guest_kill(c, domid, guest_pid);
 	/* both directories in one transaction: pciback releases all */
-	for (;;) {
-		t = xs_transaction_start(c->xs);
-		if (t == XBT_NULL)
-			break;
-		snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u",
-			 domid);
-		xpt_xs_rm(c, t, path);
-		xpt_xs_rm(c, t, fe);
-		snprintf(path, sizeof(path), "/libxl/%u/device/pci/0", domid);
-		xpt_xs_rm(c, t, path);
-		if (xs_transaction_end(c->xs, t, false) || errno != EAGAIN)
-			break;
-	}
+	remove_backend(c, domid);
 	if (b->exists)
-		xpt_wait(c, NULL, 0, XPT_FORCE_WAIT_MS, 10, released_pred,
-			 &domid);
+		wait_released(c, domid, NULL, 0, XPT_DESTROY_MS, &rel);
 	c->err[0] = '\0';
 	/* markers and IOMMU ownership catch what the backend lost */
 	ents = xs_directory(c->xs, XBT_NULL, "/libxl/pci", &ne);
@@ -756,13 +939,13 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, bool fe_alive,
 			sbdfs[n++] = XPT_PCI_SBDF(seg, bus, dev, fn);
 	}
 	free(ents);
-	if (hv_pci_list(c->hv, &list) == 0) {
-		for (i = 0; i < list.count && i < 128; i++) {
+	if (hv_pci_list(c->hv, list) == 0) {
+		for (i = 0; i < list->count && i < 128; i++) {
 			struct hv_pci_dev info;
 
-			if (hv_pci_info(c->hv, list.sbdf[i], &info) == 0 &&
+			if (hv_pci_info(c->hv, list->sbdf[i], &info) == 0 &&
 			    info.owner == domid && n < XPT_BE_MAX)
-				sbdfs[n++] = list.sbdf[i];
+				sbdfs[n++] = list->sbdf[i];
 		}
 	}
 	/* dedup */
@@ -775,22 +958,37 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, bool fe_alive,
 			sbdfs[ne++] = sbdfs[j];
 	}
 	xpt_delay_point(c, "destroy.before-deassign");
-	teardown(c, domid, sbdfs, ne);
+	r = xpt_dev_teardown(c, domid, sbdfs, ne, left, leftlen) ? -EBUSY : 0;
+out:
+	c->deadline = saved_deadline;
 	free(b);
 	free(sbdfs);
-	return 0;
+	free(list);
+	return r;
 }
 
 int xpt_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret)
 {
+	char err[256];
 	int r = xpt_connect(c);
 
 	if (r == 0)
 		r = domain_check(c, domid);
 	if (r == 0)
 		r = xpt_be_read(c, XBT_NULL, domid, ret);
-	if (r < 0 && !c->err[0])
-		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: reading its "
-				"PCI backend: %s", domid, strerror(-r));
-	return r;
+	if (r < 0)
+		return c->err[0] ? r : xpt_fail(c, XPT_EXIT_FAIL, r, "domain "
+						"%u: reading its PCI backend: "
+						"%s", domid, strerror(-r));
+	if (ret->exists && be_closed(ret->state) &&
+	    ret->nwarn < sizeof(ret->warn) / sizeof(ret->warn[0]))
+		snprintf(ret->warn[ret->nwarn++], sizeof(ret->warn[0]),
+			 "the PCI backend is %s: the guest has none of these "
+			 "devices; detach them with `xpt pci-detach -f` or "
+			 "reboot the domain", state_name(ret->state));
+	if (ret->exists && xpt_be_error_node(c, domid, err, sizeof(err)) == 0 &&
+	    ret->nwarn < sizeof(ret->warn) / sizeof(ret->warn[0]))
+		snprintf(ret->warn[ret->nwarn++], sizeof(ret->warn[0]),
+			 "pciback reports: %.100s", err);
+	return 0;
 }

@@ -23,7 +23,7 @@
 int xpt_wait(struct xpt_ctx *c, const char *const *paths, size_t npaths,
 	     int timeout_ms, int recheck_ms, xpt_pred_fn pred, void *arg)
 {
-	int64_t deadline = xpt_now_ms() + timeout_ms;
+	int64_t deadline = xpt_now_ms() + xpt_bound_ms(c, timeout_ms);
 	char token[32];
 	size_t i, nw = 0;
 	char **ev;

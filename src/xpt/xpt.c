@@ -242,11 +242,22 @@ static int one_domain(struct xpt_ctx *c, int argc, char **argv,
 	return resolve(c, argv[optind], domid);
 }
 
+/* A domain id is taken as it is: the leftovers of a domain the
+ * hypervisor no longer knows are still destroyed. */
 static int cmd_destroy(struct xpt_ctx *c, int argc, char **argv)
 {
 	unsigned int domid;
-	int r = one_domain(c, argc, argv, &domid);
+	char *end;
+	unsigned long v;
+	int r;
 
+	if (argc == 2 && argv[1][0] >= '0' && argv[1][0] <= '9') {
+		errno = 0;
+		v = strtoul(argv[1], &end, 10);
+		if (!errno && !*end && v < 0x7ff0)
+			return done(c, xpt_domain_destroy(c, (unsigned int)v));
+	}
+	r = one_domain(c, argc, argv, &domid);
 	return r ? r : done(c, xpt_domain_destroy(c, domid));
 }
 

@@ -116,6 +116,7 @@ static void test_compaction(void **state)
 {
 	static struct xpt_be b;
 	struct xpt_ctx *c = ctx_xs();
+	struct xpt_txn tx = XPT_TXN_INIT;	/* outside a transaction */
 	uint32_t mid = XPT_PCI_SBDF(0, 3, 2, 1);
 	char *v;
 
@@ -132,7 +133,8 @@ static void test_compaction(void **state)
 	assert_true(b.exists);
 	assert_int_equal(b.n, 3);
 	assert_int_equal(b.nwarn, 0);
-	assert_int_equal(xpt_be_remove_compact(c, XBT_NULL, 7, &b, &mid, 1), 2);
+	assert_int_equal(xpt_be_remove_compact(c, &tx, 7, &b, &mid, 1), 2);
+	assert_int_equal(tx.err, 0);
 	/* index 2 moved to 1 with every key it had; index 2 gone */
 	v = r(c, BE "/dev-1");
 	assert_string_equal(v, "0000:04:00.0");
@@ -157,10 +159,61 @@ static void test_compaction(void **state)
 		uint32_t all[2] = { XPT_PCI_SBDF(0, 3, 2, 0),
 				    XPT_PCI_SBDF(0, 4, 0, 0) };
 
-		assert_int_equal(xpt_be_remove_compact(c, XBT_NULL, 7, &b, all,
-						       2), 0);
+		assert_int_equal(xpt_be_remove_compact(c, &tx, 7, &b, all, 2),
+				 0);
+		assert_int_equal(tx.err, 0);
 	}
 	assert_false(xpt_xs_exists(c, XBT_NULL, BE));
+	xpt_ctx_close(c);
+}
+
+/* A write that fails inside a transaction is never committed past:
+ * the transaction aborts with that write's error, and nothing of it
+ * lands. */
+static void test_txn_failed_write(void **state)
+{
+	struct xpt_ctx *c = ctx_xs();
+	struct xpt_txn tx = XPT_TXN_INIT;
+	int r;
+
+	(void)state;
+	xpt_xs_rm(c, XBT_NULL, "/test/txn");
+	do {
+		assert_int_equal(xpt_txn_begin(c, &tx), 0);
+		xpt_txn_write(c, &tx, "/test/txn/a", "1");
+		xpt_txn_write(c, &tx, "/test/txn/bad//path", "2");
+		xpt_txn_write(c, &tx, "/test/txn/c", "3");
+	} while ((r = xpt_txn_end(c, &tx)) == 1);
+	assert_int_equal(r, -EINVAL);
+	assert_false(xpt_xs_exists(c, XBT_NULL, "/test/txn"));
+	xpt_ctx_close(c);
+}
+
+/* A transaction that conflicts every time gives up after XPT_TXN_TRIES
+ * with -EAGAIN instead of spinning. */
+static void test_txn_bounded(void **state)
+{
+	struct xpt_ctx *c = ctx_xs(), *other = ctx_xs();
+	struct xpt_txn tx = XPT_TXN_INIT;
+	unsigned int tries = 0;
+	char *v;
+	int r;
+
+	(void)state;
+	w(c, "/test/txn-hot", "0");
+	do {
+		assert_int_equal(xpt_txn_begin(c, &tx), 0);
+		v = xpt_xs_read(c, tx.t, "/test/txn-hot");
+		free(v);
+		xpt_txn_write(c, &tx, "/test/txn-hot", "%u", tries);
+		/* another writer wins every time */
+		assert_int_equal(xpt_xs_write(other, XBT_NULL,
+					      "/test/txn-hot", "x%u", tries), 0);
+		tries++;
+	} while ((r = xpt_txn_end(c, &tx)) == 1);
+	assert_int_equal(r, -EAGAIN);
+	assert_int_equal(tries, XPT_TXN_TRIES);
+	xpt_ctx_close(other);
 	xpt_ctx_close(c);
 }
 
@@ -239,6 +292,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_roundtrip),
 		cmocka_unit_test(test_compaction),
+		cmocka_unit_test(test_txn_failed_write),
+		cmocka_unit_test(test_txn_bounded),
 		cmocka_unit_test(test_garbage),
 	};
 
