@@ -4,6 +4,13 @@
  * (privileged, read-only, one per introduced domain), every client and a
  * signalfd; each wake-up costs O(ready fds), never O(connections).  Replies
  * are written at the end of each batch of events (one writev per client).
+ *
+ * File descriptors are finite.  The last fd_reserve of them are for dom0:
+ * a domain's connection that gets one is closed at once, so guests can
+ * never keep dom0 out.  When accept() fails for want of fds (EMFILE) the
+ * listener stays readable; rather than spin on it, every listener is
+ * paused until a connection closes or IO_ACCEPT_PAUSE_MS pass, and the
+ * clients wait in the listen backlog.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,6 +33,8 @@
 #include "xenstored.h"
 
 enum { IO_CONN = 1, IO_LISTEN, IO_LISTEN_RO, IO_LISTEN_DOM, IO_SIGNAL, IO_HV };
+
+#define IO_ACCEPT_PAUSE_MS 200
 
 static char *io_path(const char *dir, const char *name)
 {
@@ -71,8 +81,14 @@ int io_listen(struct xsd *xsd)
 	sigset_t mask;
 	int fd;
 
+	struct rlimit rl;
+
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		fatal("cannot create run directory %s: %m", dir);
+	xsd->fd_limit = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		xsd->fd_limit = rl.rlim_cur;
+	xsd->fd_reserve = xsd->fd_limit / 8 > 16 ? xsd->fd_limit / 8 : 16;
 	xsd->sockpath = io_path(dir, "socket");
 	xsd->ro_sockpath = io_path(dir, "socket_ro");
 	xsd->domdir = io_path(dir, "domain");
@@ -182,6 +198,38 @@ void io_update_events(struct conn *c)
 		c->events_armed = want;
 }
 
+/* Every listening socket on (EPOLLIN) or off. */
+static void io_listeners_arm(struct xsd *xsd, bool on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
+	struct domain *d;
+
+	ev.data.ptr = &xsd->io_tag_sock;
+	epoll_ctl(xsd->epfd, EPOLL_CTL_MOD, xsd->sock_fd, &ev);
+	ev.data.ptr = &xsd->io_tag_ro;
+	epoll_ctl(xsd->epfd, EPOLL_CTL_MOD, xsd->ro_fd, &ev);
+	for (d = xsd->domains; d; d = d->next)
+		if (d->listen_fd >= 0) {
+			ev.data.ptr = d;
+			epoll_ctl(xsd->epfd, EPOLL_CTL_MOD, d->listen_fd, &ev);
+		}
+}
+
+static void io_accept_pause(struct xsd *xsd)
+{
+	peerlog_msg(xsd, PEERLOG_ACCEPT, LOG_LVL_WARN,
+		    "cannot accept a connection: %m (%lu fds); not "
+		    "accepting until a connection closes", xsd->fd_limit);
+	io_listeners_arm(xsd, false);
+	xsd->accept_resume_ms = xsd_now_ms() + IO_ACCEPT_PAUSE_MS;
+}
+
+static void io_accept_resume(struct xsd *xsd)
+{
+	io_listeners_arm(xsd, true);
+	xsd->accept_resume_ms = 0;
+}
+
 static void io_accept(struct xsd *xsd, int lfd, struct domain *d,
 		      bool readonly)
 {
@@ -191,11 +239,24 @@ static void io_accept(struct xsd *xsd, int lfd, struct domain *d,
 	for (;;) {
 		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				io_accept_pause(xsd);
+			else if (errno != EAGAIN && errno != EINTR &&
+				 errno != ECONNABORTED)
 				peerlog_msg(xsd, PEERLOG_ACCEPT, LOG_LVL_WARN,
 					    "accept: %m");
 			return;
+		}
+		/* fds are given lowest first: all below fd are in use. */
+		if (domid_unprivileged(d->domid) &&
+		    (unsigned long)fd + xsd->fd_reserve >= xsd->fd_limit) {
+			peerlog_msg(xsd, PEERLOG_ACCEPT, LOG_LVL_WARN,
+				    "refusing a connection of domain %u: the "
+				    "last %lu of %lu fds are dom0's",
+				    d->domid, xsd->fd_reserve, xsd->fd_limit);
+			close(fd);
+			continue;
 		}
 		if (domid_unprivileged(d->domid) &&
 		    xsd->cfg.quota.connections &&
@@ -371,7 +432,17 @@ int io_run(struct xsd *xsd)
 	int n, i;
 
 	while (!xsd->stop) {
-		n = epoll_wait(xsd->epfd, evs, 64, 1000);
+		int tmo = 1000;
+
+		if (xsd->accept_resume_ms) {
+			uint64_t now = xsd_now_ms();
+
+			if (now >= xsd->accept_resume_ms)
+				io_accept_resume(xsd);
+			else if (xsd->accept_resume_ms - now < 1000)
+				tmo = xsd->accept_resume_ms - now;
+		}
+		n = epoll_wait(xsd->epfd, evs, 64, tmo);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -420,6 +491,9 @@ int io_run(struct xsd *xsd)
 		if (xsd->ndead) {
 			io_reap(xsd);
 			xsd->ndead = 0;
+			/* fds were freed: try the backlog again */
+			if (xsd->accept_resume_ms)
+				io_accept_resume(xsd);
 		}
 		if (n == 0 || xsd_now_ms() - xsd->last_scan_ms >= 1000) {
 			xsd->last_scan_ms = xsd_now_ms();

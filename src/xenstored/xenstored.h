@@ -270,6 +270,9 @@ struct xsd {
 	int io_tag_sock, io_tag_ro, io_tag_sig;	/* epoll tags */
 	int sig_fd;
 	uint64_t last_scan_ms;
+	unsigned long fd_limit;		/* RLIMIT_NOFILE */
+	unsigned long fd_reserve;	/* the last fds: dom0's sockets only */
+	uint64_t accept_resume_ms;	/* listeners paused until (0: not) */
 	int epfd;
 	int sock_fd, ro_fd;
 	FILE *access_log;

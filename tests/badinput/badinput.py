@@ -1308,6 +1308,100 @@ def c_txn_copies(r):
         a.close()
 
 
+def served(path, timeout):
+    """A new connection, if a READ on it is answered within timeout: the
+    Conn, else (not accepted, or closed) None and the Conn or None."""
+    try:
+        c = Conn(path, timeout=timeout)
+    except OSError:
+        return None, None
+    try:
+        c.send(READ, nul("/"))
+        c.recv_reply(timeout)
+        return c, None
+    except socket.timeout:
+        return None, c
+    except (OSError, Closed):
+        c.close()
+        return None, None
+
+
+def c_out_of_fds(r):
+    # A daemon with 64 fds.  Guests opening connections on their sockets
+    # must leave dom0's reserve alone; dom0 itself running out (EMFILE)
+    # must make the daemon wait, not spin, and serve it again once fds
+    # are free.
+    if r.proc is None:
+        return "skip"
+    d = Daemon([], nofile=64)
+    held, why = [], None
+    try:
+        a = Conn(d.sock_path)
+        for domid in range(1, 6):
+            a.ok(INTRODUCE, nul(str(domid), "1234", "1"))
+        guests = 0
+        for domid in range(1, 6):
+            for _ in range(16):
+                c, pending = served(d.domain_path(domid), 1.0)
+                if pending:
+                    held.append(pending)
+                    why = "the guests used every fd: one waits in the backlog"
+                    break
+                if c:
+                    held.append(c)
+                    guests += 1
+            if why:
+                break
+        dom0 = 0
+        pending = None
+        for _ in range(40):
+            c, pending = served(d.sock_path, 1.0)
+            if not c:
+                break
+            held.append(c)
+            dom0 += 1
+        print("#    64 fds: %d guest connections (5 domains x 16 tried), then %d "
+              "for dom0 until it ran out" % (guests, dom0), flush=True)
+        if dom0 < 8:
+            why = (why + "; " if why else "") + \
+                "only %d dom0 connections after the guests'" % dom0
+        if pending is None:
+            return (why + "; " if why else "") + \
+                "dom0's connection past the limit was closed, not kept waiting"
+        cpu0, log0 = d.cpu_seconds(), d.log_size()
+        t0 = time.monotonic()
+        w = Conn(d.sock_path)     # a witness in the backlog too
+        w.send(READ, nul("/"))
+        while time.monotonic() - t0 < 2.0:
+            if d.status():
+                return d.status()
+            time.sleep(0.1)
+        cpu = (d.cpu_seconds() - cpu0) / (time.monotonic() - t0)
+        logged = d.log_size() - log0
+        print("#    out of fds for %.1f s: daemon CPU %.0f%%, log +%d B"
+              % (time.monotonic() - t0, cpu * 100, logged), flush=True)
+        if cpu > 0.2:
+            why = (why + "; " if why else "") + "the daemon spins: %.0f%% CPU" % (cpu * 100)
+        if logged > 4096:
+            why = (why + "; " if why else "") + "it logged %d bytes in 2 s" % logged
+        for c in held[-5:]:
+            c.close()
+        del held[-5:]
+        try:
+            pending.recv_reply(DEADLINE)
+            w.recv_reply(DEADLINE)
+        except (OSError, Closed) as e:
+            why = (why + "; " if why else "") + \
+                "dom0's waiting connections not served after fds were freed: %r" % (e,)
+        pending.close()
+        w.close()
+        return why or d.status()
+    finally:
+        for c in held:
+            c.close()
+        d.stop()
+
+
 def c_target_released(r):
     # SET_TARGET(6, 7), RELEASE 7, a new domain 7: domain 6 must not be its
     # device model (it could read and write the new domain's nodes).
@@ -1370,6 +1464,7 @@ CASES = [
     ("many connections opened and closed abruptly", c_many_connections),
     ("watcher that never reads its events", c_events_to_dead_reader),
     ("SET_TARGET does not outlive its target", c_target_released),
+    ("out of fds: dom0's reserve, no spin on EMFILE", c_out_of_fds),
     ("transactions' node copies count against the memory quota", c_txn_copies),
     ("dom0 client that never reads 80 MB of events is closed", c_dom0_never_reads_events),
     ("one domain, 48 connections that never read", c_domain_many_connections),
