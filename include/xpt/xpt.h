@@ -61,6 +61,8 @@ struct xpt_domain_info {
 	unsigned int ndevs;	/* devices in the persisted configuration */
 	int guest_pid;		/* -1 none */
 	bool guest_alive;
+	char pci_backend[16];	/* "" fine, "closing", "closed" */
+	char pci_error[160];	/* pciback's error node, "" none */
 };
 /* "3" or a name -> domid; -ESRCH (exit 3) when there is none,
  * -ENOTUNIQ when two domains have the name. */

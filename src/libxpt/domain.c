@@ -24,6 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <xen/io/xenbus.h>
+
 #include "libxpt.h"
 
 #define MAX_DEVS 64
@@ -754,6 +756,28 @@ static void list_state(const struct hv_domain_info *info,
 			 states[info->state] : "?");
 }
 
+/* A PCI backend that is Closing/Closed or has an error node: the guest
+ * has lost its devices whatever the entries say. */
+static void pci_health(struct xpt_ctx *c, struct xpt_domain_info *o)
+{
+	char path[96];
+	int st;
+
+	o->pci_backend[0] = o->pci_error[0] = '\0';
+	if (!o->domid)
+		return;
+	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u/0/state",
+		 o->domid);
+	if (xpt_xs_read_int(c, XBT_NULL, path, &st) < 0)
+		return;
+	snprintf(o->pci_backend, sizeof(o->pci_backend), "%s",
+		 st == XenbusStateClosing ? "closing" :
+		 st == XenbusStateClosed ? "closed" : "");
+	if (xpt_be_error_node(c, o->domid, o->pci_error,
+			      sizeof(o->pci_error)) < 0)
+		o->pci_error[0] = '\0';
+}
+
 int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		    size_t *ret_n)
 {
@@ -795,6 +819,7 @@ int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		}
 		c->err[0] = '\0';
 		list_state(&list[i], o, started, o->state, sizeof(o->state));
+		pci_health(c, o);
 	}
 	*ret = out;
 	*ret_n = n;

@@ -324,6 +324,13 @@ static int cmd_list(struct xpt_ctx *c, int argc, char **argv)
 			GS(g, "memory"); yajl_gen_integer(g, (long long)d[i].memory_mb);
 			GS(g, "vcpus"); yajl_gen_integer(g, d[i].vcpus);
 			GS(g, "pci_devices"); yajl_gen_integer(g, d[i].ndevs);
+			GS(g, "pci_backend");
+			GS(g, d[i].pci_backend[0] ? d[i].pci_backend : "ok");
+			GS(g, "pci_error");
+			if (d[i].pci_error[0])
+				GS(g, d[i].pci_error);
+			else
+				yajl_gen_null(g);
 			GS(g, "guest_pid");
 			if (d[i].guest_alive)
 				yajl_gen_integer(g, d[i].guest_pid);
@@ -337,10 +344,23 @@ static int cmd_list(struct xpt_ctx *c, int argc, char **argv)
 		printf("%-20s %5s %6s %5s %-8s %4s\n", "Name", "ID", "Mem",
 		       "VCPUs", "State", "PCI");
 		for (i = 0; i < n; i++)
-			printf("%-20s %5u %6llu %5u %-8s %4u\n", d[i].name,
+			printf("%-20s %5u %6llu %5u %-8s %4u%s\n", d[i].name,
 			       d[i].domid, (unsigned long long)d[i].memory_mb,
-			       d[i].vcpus, d[i].state, d[i].ndevs);
+			       d[i].vcpus, d[i].state, d[i].ndevs,
+			       d[i].pci_backend[0] || d[i].pci_error[0] ?
+			       " !" : "");
 	}
+	/* loudly: the guest lost its devices whatever the count says */
+	for (i = 0; i < n; i++)
+		if (d[i].pci_backend[0] || d[i].pci_error[0])
+			fprintf(stderr, "xpt: warning: domain %u (%s): its PCI "
+				"backend is %s%s%s%s: the guest has lost its "
+				"PCI devices; see `xpt pci-list %u`\n",
+				d[i].domid, d[i].name, d[i].pci_backend[0] ?
+				d[i].pci_backend : "failing",
+				d[i].pci_error[0] ? " (pciback: \"" : "",
+				d[i].pci_error, d[i].pci_error[0] ? "\")" : "",
+				d[i].domid);
 	free(d);
 	return 0;
 }

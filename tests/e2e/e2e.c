@@ -1272,7 +1272,7 @@ out:
 struct run {
 	pid_t pid;
 	int fd;			/* its stdout and stderr */
-	char out[16384];
+	char out[65536];	/* list --json of 71 domains */
 	size_t n;
 };
 
