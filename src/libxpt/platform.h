@@ -81,13 +81,16 @@ struct xpt_platform {
 	void (*close)(struct xpt_ctx *c);
 
 	/* Domains.  create: paused, with an IOMMU context when passthrough
-	 * is set, no PCI devices (the caller cold-plugs them) and its
-	 * xenstore nodes written and introduced; boot: its first unpause
+	 * is set, no PCI devices (the caller cold-plugs them), its xenstore
+	 * nodes written (/local/domain/<id> with name, /vm/<uuid>,
+	 * /libxl/<id>; the model through xpt_domain_nodes(), libxl by its
+	 * own build) and introduced to xenstore; boot: its first unpause
 	 * (the guest kernel starts); kernel: 1 its kernel runs, 0 it died
 	 * or never started; kill_kernel: what destroy does to a guest that
 	 * must stop answering now. */
 	int (*dom_create)(struct xpt_ctx *c, const struct xpt_cfg *cfg,
-			  bool passthrough, unsigned int *ret_domid);
+			  const char *uuid, bool passthrough,
+			  unsigned int *ret_domid);
 	int (*dom_boot)(struct xpt_ctx *c, unsigned int domid);
 	int (*dom_pause)(struct xpt_ctx *c, unsigned int domid);
 	int (*dom_unpause)(struct xpt_ctx *c, unsigned int domid);
