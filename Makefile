@@ -1,30 +1,55 @@
 # SPDX-License-Identifier: MIT
 # Thin wrapper around Meson/Ninja: every target first makes sure the Debian
-# packages it needs are there (installing them when run as root).
+# packages it needs are there (scripts/deps.sh: installs them when run as
+# root, prints the exact apt-get line otherwise).
 
 MESON ?= meson
 BUILD ?= build
 ASAN ?= build-asan
 FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
+# Warnings are errors in CI (.ci/run passes WERROR=true), not for a user
+# whose compiler is newer than ours.
+WERROR ?= false
+, := ,
 
-.PHONY: all build asan fuzz-build check demo demo-store bench fuzz lab lab-selftest clean deps-build
+.PHONY: all build asan fuzz-build check demo demo-store bench fuzz lab \
+	lab-selftest clean deps-build deps-demo deps-bench deps-fuzz deps-lab \
+	deps-check
 
 all: build
 
-deps-build:
-	@scripts/deps.sh build
+deps-build deps-demo deps-bench deps-fuzz deps-lab deps-check:
+	@scripts/deps.sh $(@:deps-%=%)
 
-$(BUILD)/build.ninja:
-	$(MESON) setup $(BUILD) >/dev/null
+# setup DIR,ENV,OPTIONS: `meson setup`, showing its output only when it
+# fails.  A directory is set up again when Debian's package set changed
+# since (deps.sh installed cmocka after `make demo`, say: meson must look
+# again) and when WERROR changed (the stamp DIR/.werror-VALUE).
+setup = @if [ -f $(1)/build.ninja ]; then re=--reconfigure; else re=; fi; \
+	echo "meson setup $${re:+$$re }$(1)"; \
+	out=$$($(2) $(MESON) setup $$re $(1) -Dwerror=$(WERROR) $(3) 2>&1) || { \
+		printf '%s\n' "$$out" >&2; \
+		echo "make: meson setup $(1) failed: the reason is above;" \
+			"the whole log is $(1)/meson-logs/meson-log.txt" >&2; \
+		exit 1; }; \
+	touch $(1)/build.ninja
+dpkg_status = $(wildcard /var/lib/dpkg/status)
+%/.werror-$(WERROR):
+	@mkdir -p $* && rm -f $*/.werror-* && touch $@
 
-$(ASAN)/build.ninja:
-	$(MESON) setup $(ASAN) -Db_sanitize=address,undefined -Db_lundef=false \
-		-Dbuildtype=debug >/dev/null
+# quietly CMD: for targets whose own output is the point (demo, bench):
+# the build's output only when it fails.
+quietly = out=$$($(1) 2>&1) || { printf '%s\n' "$$out" >&2; exit 1; }
 
-$(FUZZ)/build.ninja:
-	CC=clang $(MESON) setup $(FUZZ) -Dfuzz=true -Db_sanitize=address,undefined \
-		-Db_lundef=false -Dbuildtype=debug >/dev/null
+$(BUILD)/build.ninja: $(dpkg_status) $(BUILD)/.werror-$(WERROR) | deps-build
+	$(call setup,$(BUILD),,)
+
+$(ASAN)/build.ninja: $(dpkg_status) $(ASAN)/.werror-$(WERROR) | deps-build
+	$(call setup,$(ASAN),,-Db_sanitize=address$(,)undefined -Db_lundef=false -Dbuildtype=debug)
+
+$(FUZZ)/build.ninja: $(dpkg_status) $(FUZZ)/.werror-$(WERROR) | deps-fuzz
+	$(call setup,$(FUZZ),CC=clang,-Dfuzz=true -Db_sanitize=address$(,)undefined -Db_lundef=false -Dbuildtype=debug)
 
 build: deps-build $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -32,39 +57,42 @@ build: deps-build $(BUILD)/build.ninja
 asan: deps-build $(ASAN)/build.ninja
 	ninja -C $(ASAN)
 
-fuzz-build: deps-build $(FUZZ)/build.ninja
+fuzz-build: deps-fuzz $(FUZZ)/build.ninja
 	ninja -C $(FUZZ)
 
-# All tests: the normal build, the same suites under ASan+UBSan, and the
-# libFuzzer target for a bounded time.  scripts/check.sh prints the summary.
-check:
-	@scripts/deps.sh check
+# All tests: the normal build, the same suites under ASan+UBSan, the
+# libFuzzer targets for a bounded time and the lab's quick scenario.
+# scripts/check.sh prints the summary, skipped suites included.
+check: deps-check
 	@$(MAKE) --no-print-directory build asan fuzz-build
 	@scripts/check.sh $(BUILD) $(ASAN) $(FUZZ) $(FUZZ_SECONDS)
 
 # The main job: a modelled host, a PV guest with passthrough, xpt driving it.
-demo:
-	@scripts/deps.sh demo
-	@$(MAKE) --no-print-directory build >/dev/null
+demo: deps-demo
+	@echo "make: building in $(BUILD)/ (the output shows only if it fails)"
+	@$(call quietly,$(MAKE) --no-print-directory build)
 	@scripts/demo-xpt.sh $(BUILD)
 
 # The store alone, driven by Debian's xenstore-* tools.
-demo-store:
-	@scripts/deps.sh demo
-	@$(MAKE) --no-print-directory build >/dev/null
+demo-store: deps-demo
+	@echo "make: building in $(BUILD)/ (the output shows only if it fails)"
+	@$(call quietly,$(MAKE) --no-print-directory build)
 	@scripts/demo-store.sh $(BUILD)/src/xenstored/xpt-xenstored
 
-bench:
-	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory build >/dev/null
+bench: deps-bench
+	@echo "make: building in $(BUILD)/ (the output shows only if it fails)"
+	@$(call quietly,$(MAKE) --no-print-directory build)
 	@bench/run.sh $(BUILD)
 
 # The real-Xen lab (QEMU, software emulation): every scenario, or one.
 # STORE=xpt runs xpt-xenstored as dom0's store instead of C xenstored.
-lab: $(if $(filter xpt,$(STORE)),build)
+# lab/lab.sh installs QEMU itself (as root) or names the apt-get line.
+lab:
+	@scripts/deps.sh lab $(if $(filter xpt,$(STORE)),build)
+	@$(if $(filter xpt,$(STORE)),$(MAKE) --no-print-directory build)
 	@LAB_STORE=$(or $(STORE),c) lab/lab.sh run $(SCENARIO)
 
-lab-selftest:
+lab-selftest: deps-lab
 	@lab/selftest-broken.sh && lab/selftest-procs.sh
 
 fuzz: fuzz-build

@@ -4,11 +4,18 @@
 # install the missing ones with apt-get; otherwise print the exact command
 # and fail.
 #
-# usage: scripts/deps.sh build|check|demo|bench|fuzz ...
+# usage: scripts/deps.sh build|check|demo|bench|fuzz|lab ...
+#
+# The lab's QEMU is installed by lab/lab.sh itself (without recommends, and
+# checked for the devices the lab needs).  Debian's Xen userspace, the
+# reference the tests and benchmarks compare with, is fetched with
+# `apt-get download`, never installed (tests/peers/fetch-debian-xen.sh).
 set -eu
 
 pkgs_build="gcc meson ninja-build pkg-config libxen-dev libyajl-dev"
-pkgs_check="$pkgs_build libcmocka-dev xenstore-utils python3 python3-pyxs clang libclang-rt-14-dev"
+pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
+pkgs_lab="python3"
+pkgs_check="$pkgs_fuzz $pkgs_lab libcmocka-dev xenstore-utils python3-pyxs"
 pkgs_demo="$pkgs_build xenstore-utils"
 pkgs_bench="$pkgs_build"
 
@@ -19,6 +26,8 @@ for target in "$@"; do
 	check) want="$want $pkgs_check" ;;
 	demo) want="$want $pkgs_demo" ;;
 	bench) want="$want $pkgs_bench" ;;
+	fuzz) want="$want $pkgs_fuzz" ;;
+	lab) want="$want $pkgs_lab" ;;
 	*) echo "deps.sh: unknown target '$target'" >&2; exit 2 ;;
 	esac
 done
