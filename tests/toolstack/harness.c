@@ -855,3 +855,565 @@ bool file_has(struct env *e, const char *file, const char *needle)
 		fclose(f);
 	return found;
 }
+
+/* the all-layers invariant (harness.h) */
+
+char guest_proc_state(struct env *e, unsigned int domid)
+{
+	pid_t pid = guest_pid(e, domid);
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 1)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || !p[1] || !p[2])
+		return 0;
+	return p[2] == 'Z' || p[2] == 'X' ? 0 : p[2];
+}
+
+pid_t daemon_pid(struct env *e, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nproc && i < 3; i++)
+		if (!strcmp(e->proc[i].name, name))
+			return e->proc[i].pid;
+	return 0;
+}
+
+static bool guest_live(struct env *e, unsigned int domid)
+{
+	char s = guest_proc_state(e, domid);
+
+	return s && s != 'T' && s != 't';
+}
+
+#define INV_MAXDOM 16
+
+struct invdom {
+	unsigned int domid;
+	bool exists, has_be, live, q_ok;
+	int be, fe, num;
+	struct qstatus q;
+};
+
+struct quietarg { unsigned int domid; };
+
+static bool guest_quiet(struct env *e, void *arg)
+{
+	struct quietarg *a = arg;
+	struct qstatus s;
+	char save[sizeof(e->why)];
+	int num;
+	bool ok;
+
+	memcpy(save, e->why, sizeof(save));
+	num = xs_int(e, "/local/domain/0/backend/pci/%u/0/num_devs", a->domid);
+	if (!xs_exists(e, "/local/domain/0/backend/pci/%u/0", a->domid))
+		ok = guest_status(e, a->domid, &s) && s.n == 0;
+	else
+		ok = be_state(e, a->domid) == 4 && fe_state(e, a->domid) == 4 &&
+		     guest_status(e, a->domid, &s) && s.fe == 4 &&
+		     (int)s.n == num;
+	memcpy(e->why, save, sizeof(save));
+	return ok;
+}
+
+static void add_dom(struct invdom *d, unsigned int *nd, unsigned int domid)
+{
+	unsigned int i;
+
+	if (domid == HV_DOMID_IO)
+		return;
+	for (i = 0; i < *nd; i++)
+		if (d[i].domid == domid)
+			return;
+	if (*nd < INV_MAXDOM)
+		d[(*nd)++] = (struct invdom){ .domid = domid };
+}
+
+static void add_dirs(struct env *e, struct invdom *d, unsigned int *nd,
+		     const char *dir, bool skip0)
+{
+	unsigned int n, i;
+	char **ents = xs_directory(e->xs, XBT_NULL, dir, &n);
+
+	for (i = 0; ents && i < n; i++) {
+		char *end;
+		unsigned long v = strtoul(ents[i], &end, 10);
+
+		if (!*end && (v || !skip0))
+			add_dom(d, nd, (unsigned int)v);
+	}
+	free(ents);
+}
+
+static int pb_exported(const char *list, uint32_t sbdf)
+{
+	char needle[40];
+	const char *p;
+
+	snprintf(needle, sizeof(needle), "%s exported-to=", bdf(sbdf));
+	p = strstr(list, needle);
+	if (!p)
+		return -2;
+	p += strlen(needle);
+	return *p == '-' ? -1 : (int)strtoul(p, NULL, 10);
+}
+
+bool layers_get(struct env *e, uint32_t sbdf, struct layers *l)
+{
+	char reply[16384];
+	unsigned int d[INV_MAXDOM], nd = 0, n, i;
+	char **ents = xs_directory(e->xs, XBT_NULL,
+				   "/local/domain/0/backend/pci", &n);
+
+	memset(l, 0, sizeof(*l));
+	l->sbdf = sbdf;
+	l->be_devstate = -1;
+	for (i = 0; ents && i < n && nd < INV_MAXDOM; i++)
+		d[nd++] = (unsigned int)strtoul(ents[i], NULL, 10);
+	free(ents);
+	for (i = 0; i < nd; i++) {
+		int idx = be_find(e, d[i], sbdf);
+
+		if (idx < 0 || l->nbe == 4)
+			continue;
+		if (!l->nbe)
+			l->be_devstate = xs_int(e, "/local/domain/0/backend/pci/"
+						"%u/0/state-%d", d[i], idx);
+		l->be_dom[l->nbe++] = d[i];
+	}
+	ents = xs_directory(e->xs, XBT_NULL, "/local/domain", &n);
+	for (i = 0; ents && i < n; i++) {
+		unsigned int dom = (unsigned int)strtoul(ents[i], NULL, 10);
+		struct qstatus q;
+		char save[sizeof(e->why)];
+
+		if (!dom || !guest_live(e, dom) || l->nseen == 4)
+			continue;
+		memcpy(save, e->why, sizeof(save));
+		if (guest_status(e, dom, &q) && qhas(&q, sbdf))
+			l->seen_by[l->nseen++] = dom;
+		memcpy(e->why, save, sizeof(save));
+	}
+	free(ents);
+	if (!marker(e, sbdf, (unsigned int *)&l->marker))
+		l->marker = -1;
+	l->owner = owner(e, sbdf);
+	l->pb = pciback_req(e, "list", reply, sizeof(reply)) ?
+		pb_exported(reply, sbdf) : -3;
+	return true;
+}
+
+const char *layers_str(const struct layers *l)
+{
+	static char buf[4][256];
+	static unsigned int k;
+	char *b = buf[k = (k + 1) % 4];
+	size_t off = 0;
+	unsigned int i;
+
+	off += (size_t)snprintf(b + off, 256 - off, "%s [backend", bdf(l->sbdf));
+	if (!l->nbe)
+		off += (size_t)snprintf(b + off, 256 - off, " -");
+	for (i = 0; i < l->nbe; i++)
+		off += (size_t)snprintf(b + off, 256 - off, " dom%u", l->be_dom[i]);
+	if (l->nbe)
+		off += (size_t)snprintf(b + off, 256 - off, " (state-N %d)",
+					l->be_devstate);
+	off += (size_t)snprintf(b + off, 256 - off, ", guest");
+	if (!l->nseen)
+		off += (size_t)snprintf(b + off, 256 - off, " -");
+	for (i = 0; i < l->nseen; i++)
+		off += (size_t)snprintf(b + off, 256 - off, " dom%u",
+					l->seen_by[i]);
+	off += (size_t)snprintf(b + off, 256 - off, ", marker ");
+	off += (size_t)(l->marker < 0 ?
+		snprintf(b + off, 256 - off, "-") :
+		snprintf(b + off, 256 - off, "%d", l->marker));
+	off += (size_t)(l->owner == HV_DOMID_IO ?
+		snprintf(b + off, 256 - off, ", iommu DOMID_IO") :
+		snprintf(b + off, 256 - off, ", iommu dom%u", l->owner));
+	if (l->pb >= 0)
+		snprintf(b + off, 256 - off, ", pciback dom%d]", l->pb);
+	else
+		snprintf(b + off, 256 - off, ", pciback %s]", l->pb == -1 ?
+			 "-" : l->pb == -2 ? "not seized" : "no answer");
+	return b;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+viol(char *msg, size_t len, const char *fmt, ...)
+{
+	size_t off = strlen(msg);
+	va_list ap;
+
+	if (off + 8 >= len)
+		return;
+	if (off)
+		off += (size_t)snprintf(msg + off, len - off, "; ");
+	va_start(ap, fmt);
+	vsnprintf(msg + off, len - off, fmt, ap);
+	va_end(ap);
+}
+
+bool inv_check(struct env *e, const char *when)
+{
+	struct hv_domain_list *hl = calloc(1, sizeof(*hl));
+	struct invdom d[INV_MAXDOM];
+	struct hv_pci_list pl;
+	char msg[700] = "", pbl[16384] = "";
+	unsigned int nd = 0, i, k;
+	bool pb_ok;
+	int j;
+
+	if (hl && hv_call(e->hv, HV_OP_DOMAIN_LIST, NULL, 0, -1, hl,
+			  sizeof(*hl), NULL) >= 0)
+		for (i = 0; i < hl->count && i < 64; i++)
+			if (hl->d[i].domid)
+				add_dom(d, &nd, hl->d[i].domid);
+	free(hl);
+	add_dirs(e, d, &nd, "/local/domain", true);
+	add_dirs(e, d, &nd, "/local/domain/0/backend/pci", false);
+	for (i = 0; i < nd; i++) {
+		struct invdom *x = &d[i];
+		struct hv_domain_info info;
+
+		x->exists = hv_domain_getinfo(e->hv, x->domid, &info) == 0 &&
+			    info.state != HV_DOM_DYING;
+		x->has_be = xs_exists(e, "/local/domain/0/backend/pci/%u/0",
+				      x->domid);
+		x->live = x->domid && x->exists && guest_live(e, x->domid);
+		if (x->live) {
+			struct quietarg q = { x->domid };
+
+			wait_until(e, guest_quiet, &q, 3000, NULL);
+		}
+	}
+	for (i = 0; i < nd; i++) {
+		struct invdom *x = &d[i];
+		char *err;
+
+		x->be = be_state(e, x->domid);
+		x->fe = fe_state(e, x->domid);
+		x->num = xs_int(e, "/local/domain/0/backend/pci/%u/0/num_devs",
+				x->domid);
+		if (x->live) {
+			char save[sizeof(e->why)];
+
+			memcpy(save, e->why, sizeof(save));
+			x->q_ok = guest_status(e, x->domid, &x->q);
+			memcpy(e->why, save, sizeof(save));
+			if (!x->q_ok)
+				viol(msg, sizeof(msg), "dom%u's guest does not "
+				     "answer", x->domid);
+		}
+		if (!x->has_be)
+			continue;
+		if (!x->exists)
+			viol(msg, sizeof(msg), "a backend is left for dom%u, "
+			     "which does not exist", x->domid);
+		err = xs_get(e, "/local/domain/0/error/backend/pci/%u/0/error",
+			     x->domid);
+		if (err)
+			viol(msg, sizeof(msg), "dom%u's backend has an error "
+			     "node: %s", x->domid, err);
+		free(err);
+		if (x->be == 5 || x->be == 6 || x->be < 1 || x->be > 8)
+			viol(msg, sizeof(msg), "dom%u's backend is at state %d",
+			     x->domid, x->be);
+		else if (x->live && (x->be != 4 || x->fe != 4))
+			viol(msg, sizeof(msg), "dom%u never settles: backend "
+			     "%d, frontend %d", x->domid, x->be, x->fe);
+		if (x->num < 0)
+			viol(msg, sizeof(msg), "dom%u's backend: num_devs %s",
+			     x->domid, x->num == -1 ? "missing" : "garbage");
+		for (j = 0; j < x->num && j < 64; j++) {
+			char *v = xs_get(e, "/local/domain/0/backend/pci/%u/0/"
+					 "dev-%d", x->domid, j);
+			uint32_t s;
+
+			if (!v || hv_parse_bdf(v, &s) < 0)
+				viol(msg, sizeof(msg), "dom%u: dev-%d %s under "
+				     "num_devs=%d", x->domid, j, v ? "garbage" :
+				     "missing", x->num);
+			free(v);
+		}
+		for (j = x->num < 0 ? 0 : x->num; j < (x->num < 0 ? 0 : x->num) + 8; j++)
+			if (xs_exists(e, "/local/domain/0/backend/pci/%u/0/dev-%d",
+				      x->domid, j))
+				viol(msg, sizeof(msg), "dom%u: dev-%d beyond "
+				     "num_devs=%d", x->domid, j, x->num);
+		if (x->live && x->q_ok && x->num >= 0 && (int)x->q.n != x->num)
+			viol(msg, sizeof(msg), "dom%u's guest sees %u devices, "
+			     "num_devs=%d", x->domid, x->q.n, x->num);
+	}
+	for (i = 0; i < nd; i++)
+		if (d[i].live && d[i].q_ok && !d[i].has_be && d[i].q.n)
+			viol(msg, sizeof(msg), "dom%u's guest sees %u devices "
+			     "without a backend", d[i].domid, d[i].q.n);
+	pb_ok = pciback_req(e, "list", pbl, sizeof(pbl)) && strstr(pbl, "ok");
+	if (!pb_ok)
+		viol(msg, sizeof(msg), "pciback does not answer `list`");
+	if (hv_pci_list(e->hv, &pl) < 0)
+		pl.count = 0;
+	for (k = 0; k < pl.count && k < 128; k++) {
+		struct layers l;
+		const char *why = NULL;
+		struct invdom *bd = NULL;
+		unsigned int dom;
+
+		memset(&l, 0, sizeof(l));
+		l.sbdf = pl.sbdf[k];
+		l.be_devstate = -1;
+		for (i = 0; i < nd; i++) {
+			int idx;
+
+			if (!d[i].has_be || (idx = be_find(e, d[i].domid,
+							   l.sbdf)) < 0)
+				continue;
+			if (!l.nbe) {
+				bd = &d[i];
+				l.be_devstate = xs_int(e, "/local/domain/0/"
+						       "backend/pci/%u/0/"
+						       "state-%d", d[i].domid,
+						       idx);
+			}
+			if (l.nbe < 4)
+				l.be_dom[l.nbe++] = d[i].domid;
+		}
+		for (i = 0; i < nd; i++)
+			if (d[i].live && d[i].q_ok && qhas(&d[i].q, l.sbdf) &&
+			    l.nseen < 4)
+				l.seen_by[l.nseen++] = d[i].domid;
+		if (!marker(e, l.sbdf, &dom))
+			l.marker = -1;
+		else
+			l.marker = (int)dom;
+		l.owner = owner(e, l.sbdf);
+		l.pb = pb_ok ? pb_exported(pbl, l.sbdf) : -3;
+		if (l.nbe > 1)
+			why = "in two backends";
+		else if (l.nseen > 1)
+			why = "seen by two guests";
+		else if (l.nbe == 1) {
+			dom = l.be_dom[0];
+			if (l.marker != (int)dom)
+				why = "its marker is not the backend's domain";
+			else if (l.owner != dom)
+				why = "the IOMMU owner is not the backend's "
+				      "domain";
+			else if (bd->be == 4 && l.be_devstate == 3 &&
+				 l.pb != (int)dom)
+				why = "pciback does not export it to the "
+				      "backend's domain";
+			else if (l.pb >= 0 && l.pb != (int)dom)
+				why = "pciback exports it to another domain";
+			else if (bd->live && bd->q_ok && !l.nseen)
+				why = "the guest does not see it";
+			else if (l.nseen && l.seen_by[0] != dom)
+				why = "another guest sees it";
+		} else {
+			if (l.nseen)
+				why = "seen by a guest, in no backend";
+			else if (l.marker >= 0)
+				why = "in no backend, but marked";
+			else if (l.pb >= 0)
+				why = "in no backend, but exported by pciback";
+			else if (l.pb == -1 && l.owner != HV_DOMID_IO)
+				why = "assignable (pciback holds it) but not "
+				      "quarantined";
+			else if (l.pb == -2 && l.owner != 0 &&
+				 l.owner != HV_DOMID_IO)
+				why = "in no backend, owned by a domain";
+		}
+		if (why)
+			viol(msg, sizeof(msg), "%s: %s", layers_str(&l), why);
+	}
+	if (msg[0])
+		return fail(e, "%s: layers disagree: %s", when, msg);
+	return true;
+}
+
+/* the refusing hypervisor (hv_refuse) */
+
+static void proxy_loop(int lfd, const struct sockaddr_un *real, uint32_t op)
+{
+	struct pollfd pfd[64];
+	int peer[64], n = 1, i;
+	char buf[HV_MSG_MAX];
+
+	pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	for (;;) {
+		if (poll(pfd, (nfds_t)n, -1) < 0)
+			continue;
+		if (pfd[0].revents & POLLIN && n + 2 <= 64) {
+			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC),
+			    s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+			if (c >= 0 && s >= 0 &&
+			    connect(s, (const struct sockaddr *)real,
+				    sizeof(*real)) == 0) {
+				pfd[n] = (struct pollfd){ .fd = c, .events = POLLIN };
+				peer[n++] = s;
+				pfd[n] = (struct pollfd){ .fd = s, .events = POLLIN };
+				peer[n++] = c;
+			} else {
+				if (c >= 0)
+					close(c);
+				if (s >= 0)
+					close(s);
+			}
+		}
+		for (i = 1; i < n; i++) {
+			union {
+				struct cmsghdr c;
+				char b[CMSG_SPACE(sizeof(int))];
+			} u;
+			struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+					     .msg_control = u.b,
+					     .msg_controllen = sizeof(u.b) };
+			struct hv_msg m;
+			ssize_t r;
+
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			r = recvmsg(pfd[i].fd, &mh, 0);
+			if (r <= 0) {
+				/* close the pair */
+				int j = (i % 2) ? i + 1 : i - 1, lo = i < j ? i : j;
+
+				close(pfd[lo].fd);
+				close(pfd[lo + 1].fd);
+				memmove(&pfd[lo], &pfd[lo + 2],
+					(size_t)(n - lo - 2) * sizeof(pfd[0]));
+				memmove(&peer[lo], &peer[lo + 2],
+					(size_t)(n - lo - 2) * sizeof(peer[0]));
+				n -= 2;
+				break;
+			}
+			/* odd slots are the toolstack's side: its requests */
+			if (i % 2 == 1 && (size_t)r >= sizeof(m) +
+			    sizeof(struct hv_assign)) {
+				struct hv_assign a;
+
+				memcpy(&m, buf, sizeof(m));
+				memcpy(&a, buf + sizeof(m), sizeof(a));
+				if (m.op != op)
+					a.domid = 0;
+				if (a.domid != HV_DOMID_IO && a.domid != 0) {
+					m.ret = -EIO;
+					m.len = 0;
+					send(pfd[i].fd, &m, sizeof(m), MSG_NOSIGNAL);
+					continue;
+				}
+			}
+			iov.iov_len = (size_t)r;
+			mh.msg_iovlen = 1;
+			if (!mh.msg_controllen || !CMSG_FIRSTHDR(&mh))
+				mh.msg_control = NULL, mh.msg_controllen = 0;
+			sendmsg(peer[i], &mh, MSG_NOSIGNAL);
+			if (mh.msg_control) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(fd));
+				close(fd);
+			}
+		}
+	}
+}
+
+bool hv_refuse(struct env *e, uint32_t op)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX },
+			   real = { .sun_family = AF_UNIX };
+	struct proc *p;
+	int lfd;
+
+	CHECK(e, e->nproc < MAX_PROCS, "no process slot for the proxy");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.80s/hv/control", e->dir);
+	snprintf(real.sun_path, sizeof(real.sun_path), "%.80s/hv/control.real",
+		 e->dir);
+	CHECK(e, rename(sa.sun_path, real.sun_path) == 0, "rename %s: %s",
+	      sa.sun_path, strerror(errno));
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(e, lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0
+	      && listen(lfd, 16) == 0, "proxy %s: %s", sa.sun_path,
+	      strerror(errno));
+	p = &e->proc[e->nproc++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "hvproxy");
+	p->pid = fork();
+	if (p->pid == 0) {
+		proxy_loop(lfd, &real, op);
+		_exit(0);
+	}
+	close(lfd);
+	p->pidfd = p->pid > 0 ? (int)syscall(SYS_pidfd_open, p->pid, 0) : -1;
+	return p->pid > 0 || fail(e, "fork: %s", strerror(errno));
+}
+
+struct irqarg { unsigned int domid; uint32_t sbdf; unsigned long long before; };
+
+static const struct qdev *qfind_host(const struct qstatus *s, uint32_t sbdf)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->d[i].host, bdf(sbdf)))
+			return &s->d[i];
+	return NULL;
+}
+
+static bool irq_grew(struct env *e, void *arg)
+{
+	struct irqarg *a = arg;
+	struct qstatus s;
+	const struct qdev *d;
+	char save[sizeof(e->why)];
+	bool ok;
+
+	memcpy(save, e->why, sizeof(save));
+	ok = guest_status(e, a->domid, &s) && (d = qfind_host(&s, a->sbdf)) &&
+	     d->count > a->before;
+	memcpy(e->why, save, sizeof(save));
+	return ok;
+}
+
+bool irq_counted(struct env *e, unsigned int domid, uint32_t sbdf)
+{
+	struct qstatus s;
+	const struct qdev *d;
+	struct irqarg a = { domid, sbdf, 0 };
+	uint32_t type;
+	int r, delivered = 0;
+
+	CHECK(e, guest_status(e, domid, &s), "dom%u's guest does not answer",
+	      domid);
+	d = qfind_host(&s, sbdf);
+	CHECK(e, d, "dom%u's guest does not see %s", domid, bdf(sbdf));
+	type = !strcmp(d->irq, "msix") ? HV_IRQ_MSIX :
+	       !strcmp(d->irq, "msi") ? HV_IRQ_MSI : HV_IRQ_INTX;
+	a.before = d->count;
+	r = hv_pci_raise_irq(e->hv, sbdf, type, 0, &delivered);
+	CHECK(e, r == 0 && delivered, "%s raised an interrupt (%s): %s; not "
+	      "delivered to dom%u (its interrupts were stopped: reset or "
+	      "deassigned?)", bdf(sbdf), d->irq, r ? strerror(-r) : "ok",
+	      domid);
+	return wait_until(e, irq_grew, &a, 2000, NULL) ||
+	       fail(e, "dom%u did not count the interrupt of %s", domid,
+		    bdf(sbdf));
+}

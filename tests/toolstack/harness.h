@@ -130,4 +130,49 @@ bool wait_guest_devs(struct env *e, unsigned int domid, unsigned int n, int ms);
 uint32_t owner(struct env *e, uint32_t sbdf);
 bool file_has(struct env *e, const char *file, const char *needle);
 
+
+/*
+ * The all-layers invariant (inv_check): for every host device and every
+ * domain, once each running guest is quiet,
+ *   - each backend directory is healthy: its domain exists, no error node,
+ *     not Closing/Closed, num_devs = the dev-N keys 0..num_devs-1 with
+ *     nothing beyond and no device twice;
+ *   - a device in dom D's backend is marked for D (/libxl/pci), owned by
+ *     D in the IOMMU, exported to D by pciback (once the backend is
+ *     Connected) and seen by D's guest (if it runs);
+ *   - a device in no backend is seen by no guest, has no marker, is
+ *     exported to nobody and is quarantined (DOMID_IO) if pciback holds
+ *     it, else dom0's;
+ *   - nothing is in two backends or seen by two guests, and a running
+ *     guest sees exactly its backend's devices.
+ * A guest that is stopped (SIGSTOP) or gone is not asked.  On a
+ * violation e->why lists every device row that breaks it.
+ */
+struct layers {
+	uint32_t sbdf;
+	unsigned int nbe, be_dom[4];	/* backends listing it */
+	int be_devstate;		/* its state-N in the first one */
+	unsigned int nseen, seen_by[4];	/* guests that see it */
+	int marker;			/* /libxl/pci/../domid, -1 none */
+	uint32_t owner;			/* IOMMU */
+	int pb;				/* pciback: exported-to domid, -1 '-',
+					 * -2 not seized */
+};
+bool layers_get(struct env *e, uint32_t sbdf, struct layers *l);
+const char *layers_str(const struct layers *l);	/* one row, for messages */
+bool inv_check(struct env *e, const char *when);
+/* the guest process: 'R'unning/'S'leeping, 'T' stopped, 0 gone */
+char guest_proc_state(struct env *e, unsigned int domid);
+/* the pid of a daemon of the host: "pciback", "hypervisor", "xenstored" */
+pid_t daemon_pid(struct env *e, const char *name);
+
+/* a hypervisor that refuses one operation: a proxy in front of
+ * $dir/hv/control (new connections only; the harness's own, pciback's and
+ * the guests' are not affected) that answers op (e.g. HV_OP_DEASSIGN) for
+ * a domU with -EIO and forwards everything else */
+bool hv_refuse(struct env *e, uint32_t op);
+/* the guest counts an interrupt raised by the device (its MSI-X entry 0,
+ * MSI or INTx, whichever its driver uses) */
+bool irq_counted(struct env *e, unsigned int domid, uint32_t sbdf);
+
 #endif
