@@ -4,14 +4,14 @@
  * devices and g2 with one; then, all at once as separate processes, first
  * attaches to g1, appends to g2 and a detach of g2's device beside them,
  * each process with delays at the named points (XPT_DELAY) drawn from the
- * seed.  Afterwards, once every guest is quiet:
- *   - backend consistency: num_devs = the dev-N keys 0..num_devs-1, no
- *     key beyond, no device twice;
- *   - every guest sees exactly its backend's devices;
+ * seed.  Afterwards:
  *   - every operation that returned 0 took effect, every failed one left
- *     nothing; no device in two domains; the hypervisor owner, the
- *     /libxl/pci marker and the backend agree for every device (nothing
- *     leaked: a device in no backend is quarantined without marker).
+ *     nothing;
+ *   - the all-layers invariant (inv_check, harness.h), once every guest
+ *     is quiet: backend entries consistent, each guest sees exactly its
+ *     backend's devices, and the hypervisor's owner, the /libxl/pci
+ *     marker and pciback's exporting domain agree with the backend for
+ *     every device; nothing owned twice, nothing leaked.
  * Worked example of what it catches (libxl 4.17): both first attaches
  * read num_devs absent, both create the backend; the second rm's the
  * first's dev-0: num_devs=1, the lost device stays assigned and marked.
@@ -61,28 +61,6 @@ static void make_delay(struct rng *r, char *buf, size_t len)
 			off += (size_t)snprintf(buf + off, len - off, "%s%s=%u",
 						off ? "," : "", points[i],
 						rnd(r, 200));
-}
-
-struct quiet { unsigned int domid; };
-
-static bool is_quiet(struct env *e, void *arg)
-{
-	struct quiet *q = arg;
-	struct qstatus s;
-	char save[sizeof(e->why)];
-	int num;
-	bool ok;
-
-	memcpy(save, e->why, sizeof(save));
-	num = xs_int(e, "/local/domain/0/backend/pci/%u/0/num_devs", q->domid);
-	if (!xs_exists(e, "/local/domain/0/backend/pci/%u/0", q->domid))
-		ok = guest_status(e, q->domid, &s) && s.n == 0;
-	else
-		ok = be_state(e, q->domid) == 4 && fe_state(e, q->domid) == 4 &&
-		     guest_status(e, q->domid, &s) && s.fe == 4 &&
-		     (int)s.n == num;
-	memcpy(e->why, save, sizeof(save));
-	return ok;
 }
 
 /* ownership, markers, lost devices: need no quiet guest */
@@ -136,64 +114,14 @@ static bool check_devices(struct env *e, const unsigned int dom[2],
 	return true;
 }
 
-/* the invariants; false (e->why says which) on a violation */
+/* the invariants; false (e->why says which) on a violation: what each
+ * operation's exit status promises, then every layer agrees */
 static bool check(struct env *e, const unsigned int dom[2], uint32_t *pool,
 		  unsigned int npool, const struct op *ops, unsigned int nops,
 		  uint32_t g2_initial)
 {
-	unsigned int k, i;
-	int j;
-
-	bool quiet[2];
-
-	for (k = 0; k < 2; k++) {
-		struct quiet q = { dom[k] };
-
-		quiet[k] = wait_until(e, is_quiet, &q, 2500, NULL);
-	}
-	if (!check_devices(e, dom, pool, npool, ops, nops, g2_initial))
-		return false;
-	for (k = 0; k < 2; k++) {
-		struct qstatus s;
-		int num = xs_int(e, "/local/domain/0/backend/pci/%u/0/num_devs",
-				 dom[k]);
-
-		CHECK(e, quiet[k], "dom%u never settles: backend %d, frontend "
-		      "%d, num_devs %d", dom[k], be_state(e, dom[k]),
-		      fe_state(e, dom[k]), num);
-		if (num < 0)
-			num = 0;
-		for (j = 0; j < num; j++) {
-			char *v = xs_get(e, "/local/domain/0/backend/pci/%u/0/"
-					 "dev-%d", dom[k], j);
-			uint32_t sb;
-
-			if (!v || hv_parse_bdf(v, &sb) < 0) {
-				free(v);
-				return fail(e, "dom%u: dev-%d %s under "
-					    "num_devs=%d", dom[k], j,
-					    v ? "garbage" : "missing", num);
-			}
-			free(v);
-		}
-		for (j = num; j < num + 8; j++)
-			CHECK(e, !xs_exists(e, "/local/domain/0/backend/pci/%u/"
-					    "0/dev-%d", dom[k], j),
-			      "dom%u: dev-%d beyond num_devs=%d", dom[k], j,
-			      num);
-		CHECK(e, guest_status(e, dom[k], &s), "dom%u's guest", dom[k]);
-		CHECK(e, (int)s.n == num, "dom%u: the guest sees %u devices, "
-		      "num_devs=%d", dom[k], s.n, num);
-		for (i = 0; i < npool; i++) {
-			bool in_be = be_find(e, dom[k], pool[i]) >= 0;
-
-			CHECK(e, in_be == qhas(&s, pool[i]), "dom%u: %s %s the "
-			      "backend but %s by the guest", dom[k],
-			      bdf(pool[i]), in_be ? "in" : "not in",
-			      in_be ? "not seen" : "seen");
-		}
-	}
-	return true;
+	return inv_check(e, "after the race") &&
+	       check_devices(e, dom, pool, npool, ops, nops, g2_initial);
 }
 
 /* one seed; returns false on a harness failure, *violation on a broken
@@ -261,9 +189,249 @@ out:
 	return ok;
 }
 
-bool race_run(const struct ts *ts, unsigned int first_seed, int budget_ms,
-	      unsigned int *ret_seeds, unsigned int *ret_violations,
-	      char *first_violation, size_t len)
+/*
+ * The mixed race: the operations the classic one never mixes.  Per seed,
+ * g1 without devices and g2 with P0 and P1; then at once, each with
+ * seeded delays:
+ *   - pci-attach g1 P2;
+ *   - pci-attach g2 P0: a re-attach of an attached device (must fail or
+ *     converge, never take P0 from g2);
+ *   - create g3 with P3, and (odd seeds) pci-attach g1 P3 beside it: one
+ *     device targeted by two operations;
+ *   - pci-assignable-remove P4 beside pci-attach g1 P4 (the peer has no
+ *     pci-assignable-remove: it runs only the attach);
+ *   - pci-detach g2 P1, or destroy g2 (seed bit), and sometimes both;
+ *   - (seed bit) pci-attach g2 P5, which may meet the destroy.
+ * Afterwards each exit status must hold (an attach that returned 0 took
+ * effect unless its domain was destroyed, at most one of two operations
+ * on one device won, a successful remove left the device to dom0, a
+ * successful destroy left nothing) and inv_check must pass.
+ */
+enum mkind { M_ATTACH, M_DETACH, M_CREATE, M_DESTROY, M_REMOVE };
+
+struct mop {
+	enum mkind kind;
+	const char *dom;
+	uint32_t dev;
+	char delay[160];
+	struct proc *p;
+	int rc;
+	bool skipped;
+};
+
+static const char *const mkind_name[] = {
+	"pci-attach", "pci-detach", "create", "destroy", "pci-assignable-remove",
+};
+
+static const char *mop_str(const struct mop *m)
+{
+	static char buf[4][80];
+	static unsigned int k;
+	char *b = buf[k = (k + 1) % 4];
+
+	snprintf(b, 80, "%s%s%s%s%s (rc %d)", mkind_name[m->kind],
+		 m->dom ? " " : "", m->dom ? m->dom : "",
+		 m->kind == M_DESTROY ? "" : " ",
+		 m->kind == M_DESTROY ? "" : bdf(m->dev), m->rc);
+	return b;
+}
+
+static bool dom_named(struct env *e, const char *name, unsigned int *domid)
+{
+	char save[sizeof(e->why)];
+	bool r;
+
+	memcpy(save, e->why, sizeof(save));
+	r = dom_by_name(e, name, domid);
+	memcpy(e->why, save, sizeof(save));
+	return r;
+}
+
+static bool mixed_check(struct env *e, const struct mop *m, unsigned int n)
+{
+	unsigned int i, j, domid;
+	bool g2_gone = false;
+
+	for (i = 0; i < n; i++)
+		if (m[i].kind == M_DESTROY && m[i].rc == 0)
+			g2_gone = true;
+	if (!inv_check(e, "after the mixed race"))
+		return false;
+	for (i = 0; i < n; i++) {
+		const struct mop *o = &m[i];
+		bool in;
+
+		if (o->skipped)
+			continue;
+		switch (o->kind) {
+		case M_ATTACH:
+			if (!strcmp(o->dom, "g2") && g2_gone)
+				break;
+			in = dom_named(e, o->dom, &domid) &&
+			     be_find(e, domid, o->dev) >= 0;
+			/* the re-attach of g2's P0: P0 stays g2's */
+			if (o->dev == DEV_K(0))
+				CHECK(e, in, "%s: %s is no longer g2's",
+				      mop_str(o), bdf(o->dev));
+			else if (o->rc == 0) {
+				bool detached = false;
+
+				for (j = 0; j < n; j++)
+					detached |= m[j].kind == M_DETACH &&
+						    m[j].rc == 0 &&
+						    m[j].dev == o->dev;
+				CHECK(e, in || detached, "%s returned 0, %s is "
+				      "not in %s's backend", mop_str(o),
+				      bdf(o->dev), o->dom);
+			} else
+				CHECK(e, !in, "%s failed, yet %s is in %s's "
+				      "backend", mop_str(o), bdf(o->dev), o->dom);
+			break;
+		case M_CREATE:
+			if (o->rc == 0)
+				CHECK(e, dom_named(e, o->dom, &domid) &&
+				      be_find(e, domid, o->dev) >= 0, "%s "
+				      "returned 0: no %s with %s", mop_str(o),
+				      o->dom, bdf(o->dev));
+			else
+				CHECK(e, !dom_named(e, o->dom, &domid), "%s "
+				      "failed, yet a domain %s exists",
+				      mop_str(o), o->dom);
+			break;
+		case M_DESTROY:
+			if (o->rc == 0)
+				CHECK(e, !dom_named(e, o->dom, &domid),
+				      "%s returned 0, %s still exists",
+				      mop_str(o), o->dom);
+			break;
+		case M_DETACH:
+			if (o->rc == 0 && !g2_gone)
+				CHECK(e, !dom_named(e, o->dom, &domid) ||
+				      be_find(e, domid, o->dev) < 0, "%s "
+				      "returned 0, %s is still in %s's backend",
+				      mop_str(o), bdf(o->dev), o->dom);
+			break;
+		case M_REMOVE:
+			if (o->rc == 0) {
+				struct layers l;
+
+				layers_get(e, o->dev, &l);
+				CHECK(e, !l.nbe && l.owner == 0 && l.pb == -2,
+				      "%s returned 0, yet %s", mop_str(o),
+				      layers_str(&l));
+			}
+			break;
+		}
+		/* two operations taking one device: one wins */
+		for (j = i + 1; j < n; j++)
+			CHECK(e, !(o->rc == 0 && m[j].rc == 0 && !m[j].skipped &&
+				   o->dev == m[j].dev &&
+				   (o->kind == M_CREATE || o->kind == M_ATTACH ||
+				    o->kind == M_REMOVE) &&
+				   (m[j].kind == M_CREATE ||
+				    m[j].kind == M_ATTACH ||
+				    m[j].kind == M_REMOVE) &&
+				   o->dev != DEV_K(0)), "%s and %s both "
+			      "succeeded", mop_str(o), mop_str(&m[j]));
+	}
+	return true;
+}
+
+static bool mixed_seed(const struct ts *ts, unsigned int seed,
+		       bool *violation, char *why, size_t len)
+{
+	uint32_t pool[NPOOL] = { DEV_K(0), DEV_K(1), DEV_K(2), DEV_K(3),
+				 DEV_K(4), DEV_K(5) };
+	struct rng r = { 0x51ed270b9e3779b9ull ^ ((uint64_t)seed << 21 | seed) };
+	struct mop m[10];
+	unsigned int dom[2], n = 0, i, bits;
+	char spec[64], cfg3[256];
+	struct env e;
+	bool ok = false;
+
+	*violation = false;
+	rnd(&r, 2);
+	if (!env_start(&e, ts, false))
+		goto out;
+	e.peer_wait_ms = 1500;
+	for (i = 0; i < NPOOL; i++)
+		if (!assignable(&e, pool[i]))
+			goto out;
+	snprintf(spec, sizeof(spec), "'%s', '%s'", bdf(pool[0]), bdf(pool[1]));
+	if (!create(&e, "g1", "", &dom[0]) || !create(&e, "g2", spec, &dom[1]) ||
+	    !wait_guest_devs(&e, dom[1], 2, 5000))
+		goto out;
+	snprintf(spec, sizeof(spec), "'%s'", bdf(pool[3]));
+	snprintf(cfg3, sizeof(cfg3), "%s", cfg_file(&e, "g3", spec));
+	bits = rnd(&r, 16);
+	m[n++] = (struct mop){ .kind = M_ATTACH, .dom = "g1",
+			       .dev = pool[2] };
+	m[n++] = (struct mop){ .kind = M_ATTACH, .dom = "g2",
+			       .dev = pool[0] };
+	m[n++] = (struct mop){ .kind = M_CREATE, .dom = "g3",
+			       .dev = pool[3] };
+	if (seed & 1)
+		m[n++] = (struct mop){ .kind = M_ATTACH, .dom = "g1",
+				       .dev = pool[3] };
+	m[n++] = (struct mop){ .kind = M_REMOVE, .dev = pool[4],
+			       .skipped = ts->peer };
+	m[n++] = (struct mop){ .kind = M_ATTACH, .dom = "g1",
+			       .dev = pool[4] };
+	if (bits & 1 || !(bits & 2))
+		m[n++] = (struct mop){ .kind = M_DETACH, .dom = "g2",
+				       .dev = pool[1] };
+	if (bits & 2)
+		m[n++] = (struct mop){ .kind = M_DESTROY, .dom = "g2",
+				       .dev = 0 };
+	if (bits & 4)
+		m[n++] = (struct mop){ .kind = M_ATTACH, .dom = "g2",
+				       .dev = pool[5] };
+	for (i = 0; i < n; i++)
+		make_delay(&r, m[i].delay, sizeof(m[i].delay));
+	for (i = 0; i < n; i++) {
+		char b[16];
+
+		if (m[i].skipped)
+			continue;
+		snprintf(b, sizeof(b), "%s", bdf(m[i].dev));
+		switch (m[i].kind) {
+		case M_CREATE:
+			m[i].p = ts_spawn(&e, m[i].delay, (const char *const[]){
+				"create", cfg3, NULL });
+			break;
+		case M_DESTROY:
+			m[i].p = ts_spawn(&e, m[i].delay, (const char *const[]){
+				"destroy", m[i].dom, NULL });
+			break;
+		case M_REMOVE:
+			m[i].p = ts_spawn(&e, m[i].delay, (const char *const[]){
+				"pci-assignable-remove", b, NULL });
+			break;
+		default:
+			m[i].p = ts_spawn(&e, m[i].delay, (const char *const[]){
+				mkind_name[m[i].kind], m[i].dom, b, NULL });
+		}
+	}
+	for (i = 0; i < n; i++)
+		m[i].rc = m[i].skipped ? 1 : ts_wait(&e, m[i].p, 40000, false);
+	ok = true;
+	for (i = 0; i < n; i++)
+		if (m[i].rc < 0) {
+			fail(&e, "%s: %s", mop_str(&m[i]), m[i].rc == -1 ?
+			     "hung" : "crashed");
+			*violation = true;
+			goto out;
+		}
+	*violation = !mixed_check(&e, m, n);
+out:
+	snprintf(why, len, "%s", e.why);
+	env_stop(&e, false);
+	return ok;
+}
+
+bool race_run(const struct ts *ts, bool mixed, unsigned int first_seed,
+	      int budget_ms, unsigned int *ret_seeds,
+	      unsigned int *ret_violations, char *first_violation, size_t len)
 {
 	int64_t end = now_ms() + budget_ms;
 	const char *fixed = getenv("XPT_TS_SEEDS");
@@ -276,7 +444,8 @@ bool race_run(const struct ts *ts, unsigned int first_seed, int budget_ms,
 		char why[768];
 		bool v;
 
-		if (!race_seed(ts, seed, &v, why, sizeof(why))) {
+		if (!(mixed ? mixed_seed : race_seed)(ts, seed, &v, why,
+						      sizeof(why))) {
 			snprintf(first_violation, len, "seed %u: harness: %s",
 				 seed, why);
 			ok = false;

@@ -7,8 +7,8 @@
  *
  * usage: toolstack MODE XENSTORED HYPERVISOR PCIBACK GUEST HOSTFILE OUTDIR
  *                  PEER [XPT] [BUG...]
- *   MODE: bugs | race | interop.  XPT may be "" (not built yet): the peer
- *   side still runs.  Prints one line per test and
+ *   MODE: bugs | race | race-mixed | interop.  XPT may be "" (not built
+ *   yet): the peer side still runs.  Prints one line per test and
  *   "toolstack: N passed, N failed".  XPT_TS_KEEP=1 keeps run
  *   directories, XPT_TS_VERBOSE=1 shows the logs of failures,
  *   XPT_TS_SEEDS=N fixes the number of race seeds.
@@ -111,15 +111,17 @@ static int mode_bugs(int argc, char **argv, int first, unsigned int *passed,
 	return 0;
 }
 
-static void mode_race(unsigned int *passed, unsigned int *failed)
+static void mode_race(bool mixed, unsigned int *passed, unsigned int *failed)
 {
+	const char *what = mixed ? "race-mixed" : "race";
 	unsigned int seeds, viol;
 	char first[768];
 	bool ok;
 
-	ok = race_run(&peer, 1, 15000, &seeds, &viol, first, sizeof(first));
-	printf("toolstack race (peer, num_devs read outside the transaction): "
-	       "%u seeds, %u with violations%s%s: %s\n", seeds, viol,
+	ok = race_run(&peer, mixed, 1, 15000, &seeds, &viol, first,
+		      sizeof(first));
+	printf("toolstack %s (peer, num_devs read outside the transaction): "
+	       "%u seeds, %u with violations%s%s: %s\n", what, seeds, viol,
 	       viol ? "; first: " : "", viol ? first : "",
 	       ok && viol ? "ok (caught)" : "FAILED (not caught)");
 	if (ok && viol)
@@ -128,12 +130,13 @@ static void mode_race(unsigned int *passed, unsigned int *failed)
 		(*failed)++;
 	fflush(stdout);
 	if (!xpt.path) {
-		printf("toolstack race (xpt): not built\n");
+		printf("toolstack %s (xpt): not built\n", what);
 		return;
 	}
-	ok = race_run(&xpt, 1, 28000, &seeds, &viol, first, sizeof(first));
-	printf("toolstack race (xpt): %u seeds, %u with violations%s%s: %s\n",
-	       seeds, viol, viol ? "; first: " : "", viol ? first : "",
+	ok = race_run(&xpt, mixed, 1, 28000, &seeds, &viol, first,
+		      sizeof(first));
+	printf("toolstack %s (xpt): %u seeds, %u with violations%s%s: %s\n",
+	       what, seeds, viol, viol ? "; first: " : "", viol ? first : "",
 	       ok && !viol && seeds ? "ok" : "FAILED");
 	if (ok && !viol && seeds)
 		(*passed)++;
@@ -207,9 +210,9 @@ int main(int argc, char **argv)
 	const char *mode;
 
 	if (argc < 9) {
-		fprintf(stderr, "usage: %s bugs|race|interop XENSTORED "
-			"HYPERVISOR PCIBACK GUEST HOSTFILE OUTDIR PEER [XPT] "
-			"[BUG...]\n", argv[0]);
+		fprintf(stderr, "usage: %s bugs|race|race-mixed|interop "
+			"XENSTORED HYPERVISOR PCIBACK GUEST HOSTFILE OUTDIR "
+			"PEER [XPT] [BUG...]\n", argv[0]);
 		return 2;
 	}
 	mode = argv[1];
@@ -226,7 +229,9 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "bugs"))
 		mode_bugs(argc, argv, 10, &passed, &failed);
 	else if (!strcmp(mode, "race"))
-		mode_race(&passed, &failed);
+		mode_race(false, &passed, &failed);
+	else if (!strcmp(mode, "race-mixed"))
+		mode_race(true, &passed, &failed);
 	else if (!strcmp(mode, "interop"))
 		mode_interop(&passed, &failed);
 	else

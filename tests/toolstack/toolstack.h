@@ -22,9 +22,9 @@ extern const struct bug bugs[];
 extern const unsigned int nbugs;
 
 /* race.c: returns seeds run / with violations through the pointers */
-bool race_run(const struct ts *ts, unsigned int first_seed, int budget_ms,
-	      unsigned int *ret_seeds, unsigned int *ret_violations,
-	      char *first_violation, size_t len);
+bool race_run(const struct ts *ts, bool mixed, unsigned int first_seed,
+	      int budget_ms, unsigned int *ret_seeds,
+	      unsigned int *ret_violations, char *first_violation, size_t len);
 
 /* interop.c: one cell */
 bool interop_cell(const struct ts *ts, bool historic, int scenario,
