@@ -16,6 +16,8 @@ struct bug {
 	const char *variant;	/* the peer's LIBXL417_FLOW for this bug */
 	int peer_wait_ms;	/* the peer's libxl__wait_for_backend bound */
 	bool peer_passes;	/* the 4.17 flow is right here (the table says why) */
+	const char *peer_reason;	/* the peer must fail for this reason:
+					 * its failure message contains it */
 };
 
 extern const struct bug bugs[];
