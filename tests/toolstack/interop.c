@@ -100,3 +100,31 @@ out:
 	env_stop(&e, false);
 	return ok;
 }
+
+/* One round of the unpaced race: the peer without its cold-plug pace (as
+ * real libxl 4.17, which does not wait between the per-device
+ * transactions) against a pre-5.13 pciback, 3 devices; *ret_seen is what
+ * the guest sees.  false on a harness failure. */
+bool interop_unpaced_round(const struct ts *peer, unsigned int *ret_seen)
+{
+	struct qstatus s;
+	unsigned int domid;
+	struct env e;
+	bool ok = false;
+
+	*ret_seen = 0;
+	if (!env_start(&e, peer, true) || !assignable(&e, DEV_A) ||
+	    !assignable(&e, DEV_B) || !assignable(&e, DEV_C))
+		goto out;
+	e.variant = "unpaced";
+	if (!create(&e, "g1", "'03:00.0', '04:00.0', '05:00.0'", &domid))
+		goto out;
+	ok = true;
+	if (wait_guest_devs(&e, domid, 3, 2000))
+		*ret_seen = 3;
+	else if (guest_status(&e, domid, &s))
+		*ret_seen = s.n;
+out:
+	env_stop(&e, false);
+	return ok;
+}

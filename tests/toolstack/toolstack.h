@@ -31,6 +31,7 @@ bool race_run(const struct ts *ts, bool mixed, unsigned int first_seed,
 /* interop.c: one cell */
 bool interop_cell(const struct ts *ts, bool historic, int scenario,
 		  char *cell, size_t len);
+bool interop_unpaced_round(const struct ts *peer, unsigned int *ret_seen);
 extern const char *const interop_scenarios[];
 extern const unsigned int ninterop;
 
