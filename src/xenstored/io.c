@@ -303,12 +303,28 @@ static void io_consume(struct conn *c)
 		conn_mark_dirty(c);
 }
 
-static void io_read(struct conn *c)
+/* The socket is readable, or hung up (hup: EPOLLHUP or EPOLLERR). */
+static void io_read(struct conn *c, bool hup)
 {
 	ssize_t n;
 
-	if (c->dead || c->closing || !conn_may_read(c))
+	if (c->dead || c->closing)
 		return;
+	if (!conn_may_read(c)) {
+		/*
+		 * It waits, maybe for another connection of its domain to
+		 * read: stop polling its input (level-triggered, it would
+		 * wake us at once), and if the peer is gone, so is it.
+		 */
+		if (hup) {
+			c->closing = true;
+			conn_drop_output(c);
+			conn_mark_dirty(c);
+		} else {
+			io_update_events(c);
+		}
+		return;
+	}
 	if (c->roff) {
 		memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
 		c->rlen -= c->roff;
@@ -480,7 +496,8 @@ int io_run(struct xsd *xsd)
 					io_flush(c);
 				if (evs[i].events & (EPOLLIN | EPOLLHUP |
 						     EPOLLERR))
-					io_read(c);
+					io_read(c, evs[i].events &
+						   (EPOLLHUP | EPOLLERR));
 				/* Reply now, not after the whole batch. */
 				io_flush_dirty(xsd);
 				break;

@@ -1402,6 +1402,60 @@ def c_out_of_fds(r):
         d.stop()
 
 
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def c_domain_stalled_no_spin(r):
+    # One connection of a domain leaves 20 replies unsent: the domain is not
+    # read (outstanding quota).  Its other connections' requests, and their
+    # hang-ups, must wait without making the daemon spin.
+    if r.proc is None:
+        return "skip"
+    path = setup_domain(r, 9)
+    hog, other, gone = Conn(path), Conn(path), Conn(path)
+    why = None
+    try:
+        r.admin.ok(WRITE, nul("/local/domain/9/v") + b"x" * 4000)
+        # the socket's buffer takes some of the replies, the rest queue
+        data = HDR.pack(READ, 1, 0, 2) + nul("v")
+        hog.send_raw(data * 200)
+        deadline = time.monotonic() + DEADLINE
+        while True:     # until the daemon has queued 20 replies
+            t, p = r.admin.req(CONTROL, nul("quota", "9"))
+            if b"outstanding     :       20" in p:
+                break
+            if time.monotonic() > deadline:
+                return "domain 9 never reached 20 outstanding: %r" % (p,)
+        other.send(READ, nul("v"))
+        gone.send(READ, nul("v"))
+        gone.close()
+        cpu0, t0 = cpu_seconds(r.pid), time.monotonic()
+        for _ in range(10):
+            r.probe()
+            time.sleep(0.1)
+        cpu = (cpu_seconds(r.pid) - cpu0) / (time.monotonic() - t0)
+        print("#    domain 9 stalled, one connection waiting, one hung up: "
+              "daemon CPU %.0f%%" % (cpu * 100), flush=True)
+        if cpu > 0.2:
+            why = "the daemon spins: %.0f%% CPU" % (cpu * 100)
+        # the hog reads: everything is answered
+        for _ in range(200):
+            m = hog.recv_reply()
+            if m[0] != READ:
+                return (why + "; " if why else "") + "hog got %r" % (m,)
+        m = other.recv_reply()
+        if m[0] != READ or m[3] != b"x" * 4000:
+            why = (why + "; " if why else "") + "the other connection got %r" % (m,)
+        return why
+    finally:
+        hog.close()
+        other.close()
+        r.admin.ok(RELEASE, nul("9"))
+
+
 def c_target_released(r):
     # SET_TARGET(6, 7), RELEASE 7, a new domain 7: domain 6 must not be its
     # device model (it could read and write the new domain's nodes).
@@ -1464,6 +1518,7 @@ CASES = [
     ("many connections opened and closed abruptly", c_many_connections),
     ("watcher that never reads its events", c_events_to_dead_reader),
     ("SET_TARGET does not outlive its target", c_target_released),
+    ("a stalled domain's other connections wait without a spin", c_domain_stalled_no_spin),
     ("out of fds: dom0's reserve, no spin on EMFILE", c_out_of_fds),
     ("transactions' node copies count against the memory quota", c_txn_copies),
     ("dom0 client that never reads 80 MB of events is closed", c_dom0_never_reads_events),
