@@ -1342,7 +1342,7 @@ def c_out_of_fds(r):
         guests = 0
         for domid in range(1, 6):
             for _ in range(16):
-                c, pending = served(d.domain_path(domid), 1.0)
+                c, pending = served(d.domain_path(domid), 3.0)
                 if pending:
                     held.append(pending)
                     why = "the guests used every fd: one waits in the backlog"
@@ -1355,7 +1355,7 @@ def c_out_of_fds(r):
         dom0 = 0
         pending = None
         for _ in range(40):
-            c, pending = served(d.sock_path, 1.0)
+            c, pending = served(d.sock_path, 3.0)
             if not c:
                 break
             held.append(c)
