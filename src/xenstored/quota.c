@@ -50,6 +50,12 @@ unsigned int *quota_ref(struct xsd_quota *q, const struct quota_def *def)
 	return (unsigned int *)((char *)q + def->off);
 }
 
+static unsigned int quota_value(const struct xsd_quota *q,
+				const struct quota_def *def)
+{
+	return *(const unsigned int *)((const char *)q + def->off);
+}
+
 /*
  * A quota value or a domid: plain decimal digits that fit an int.  No
  * sign, no blanks, no wrap-around: "10000000000000" is refused, not 2^32
@@ -88,8 +94,7 @@ int quota_show(const struct xsd_quota *q, bool soft, char *buf, size_t len,
 		if (d->soft != soft)
 			continue;
 		n = snprintf(buf + used, len - used, "%-17s: %8u %s\n",
-			     d->name,
-			     *quota_ref((struct xsd_quota *)q, d), d->descr);
+			     d->name, quota_value(q, d), d->descr);
 		if (n < 0 || (size_t)n >= len - used)
 			return -E2BIG;
 		used += n;
