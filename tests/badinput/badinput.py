@@ -1019,6 +1019,19 @@ class Daemon:
                     return int(line.split()[1])
         return 0
 
+    def bounds(self, rss_limit_mb):
+        """None, or what the daemon holds or logged beyond the bounds."""
+        why = self.status()
+        if why:
+            return why
+        rss, logged = self.rss_kb() / 1024.0, self.log_size()
+        print("#    its own daemon: RSS %.1f MB, log %d B" % (rss, logged), flush=True)
+        if rss > rss_limit_mb:
+            return "its daemon's RSS is %.1f MB (limit %d)" % (rss, rss_limit_mb)
+        if logged > LOG_LIMIT:
+            return "its daemon logged %d bytes (limit %d)" % (logged, LOG_LIMIT)
+        return None
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -1061,7 +1074,7 @@ def c_release_deep_chain(r):
             why = (why + "; " if why else "") + "a new client reads %r" % (p,)
         a.ok(RM, nul("/deep"))
         a.close()
-        return why or d.status()
+        return why or d.bounds(r.rss_limit_mb)
     finally:
         d.stop()
 
@@ -1395,7 +1408,7 @@ def c_out_of_fds(r):
                 "dom0's waiting connections not served after fds were freed: %r" % (e,)
         pending.close()
         w.close()
-        return why or d.status()
+        return why or d.bounds(r.rss_limit_mb)
     finally:
         for c in held:
             c.close()
