@@ -30,25 +30,15 @@ struct xpt_ctx;
 int xpt_ctx_open(const char *rundir, struct xpt_ctx **ret);
 void xpt_ctx_close(struct xpt_ctx *c);
 const char *xpt_ctx_rundir(const struct xpt_ctx *c);
+/* The host to drive: "model" or "xen"; NULL: $XPT_PLATFORM, else xen in
+ * a Xen control domain, else model.  Exit code 2 when unknown or not
+ * built in. */
+int xpt_ctx_set_platform(struct xpt_ctx *c, const char *name);
+const char *xpt_ctx_platform(struct xpt_ctx *c);
 const char *xpt_ctx_error(const struct xpt_ctx *c);
 int xpt_ctx_exit_code(const struct xpt_ctx *c);
 /* Warnings collected by the last operation (one per line), or "". */
 const char *xpt_ctx_warnings(const struct xpt_ctx *c);
-
-/* host.c: the modelled host's daemons in the run directory */
-struct xpt_host_opts {
-	const char *hostfile;	/* NULL: $XPT_HOST, else examples/host */
-	bool historic;		/* xpt-pciback --historic (pre-5.13) */
-	bool verbose;
-};
-int xpt_host_start(struct xpt_ctx *c, const struct xpt_host_opts *o);
-int xpt_host_stop(struct xpt_ctx *c);
-/* Prints one line per daemon; 0 when all run, -ESRCH otherwise. */
-int xpt_host_status(struct xpt_ctx *c, FILE *out);
-/* Test hook: the device signals an interrupt (MSI-X entry / MSI vector,
- * or INTx when it uses neither); *ret_delivered: a guest was notified. */
-int xpt_host_raise_irq(struct xpt_ctx *c, uint32_t sbdf, unsigned int entry,
-		       int *ret_delivered);
 
 /* domain.c */
 struct xpt_domain_info {
@@ -59,8 +49,7 @@ struct xpt_domain_info {
 	uint64_t memory_mb;
 	unsigned int vcpus;
 	unsigned int ndevs;	/* devices in the persisted configuration */
-	int guest_pid;		/* -1 none */
-	bool guest_alive;
+	bool kernel_alive;	/* its guest kernel runs (dom0: true) */
 	char pci_backend[16];	/* "" fine, "closing", "closed" */
 	char pci_error[160];	/* pciback's error node, "" none */
 };
@@ -78,10 +67,6 @@ int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 /* Every domain, in id order (dom0 first); *ret is malloc'ed (free it). */
 int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		    size_t *ret_n);
-/* One request on the guest's query socket (e.g. "status"); the reply
- * lines without the final "end". */
-int xpt_guest_query(struct xpt_ctx *c, unsigned int domid, const char *req,
-		    char *buf, size_t len);
 
 /* pci.c: passthrough to a PV guest */
 int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,

@@ -24,8 +24,8 @@ static void node(uint32_t sbdf, const char *key, char *buf, size_t len)
 
 int xpt_assignable_seize(struct xpt_ctx *c, uint32_t sbdf, const char *name)
 {
-	struct hv_pci_dev info;
-	char bdf[16], req[48], reply[256], path[96];
+	struct xpt_pdev info;
+	char bdf[16], reply[256], path[96];
 	const char *p;
 	bool seized_now = false;
 	uint32_t other;
@@ -48,29 +48,27 @@ int xpt_assignable_seize(struct xpt_ctx *c, uint32_t sbdf, const char *name)
 		c->err[0] = '\0';
 		c->exit_code = 0;
 	}
-	r = hv_pci_info(c->hv, sbdf, &info);
+	r = c->pf->pci_info(c, sbdf, &info);
 	if (r < 0)
 		return xpt_fail(c, r == -ENODEV ? XPT_EXIT_NOTFOUND :
 				XPT_EXIT_FAIL, r, "%s: %s", bdf, r == -ENODEV ?
 				"no such PCI device on this host" :
 				strerror(-r));
-	if (info.owner != 0 && info.owner != HV_DOMID_IO)
+	if (info.owner != 0 && info.owner != (int)XPT_DOMID_IO)
 		return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s is assigned to "
-				"domain %u; detach it first", bdf, info.owner);
-	snprintf(req, sizeof(req), "seize %s", bdf);
-	r = xpt_pb_request(c, req, reply, sizeof(reply));
+				"domain %d; detach it first", bdf, info.owner);
+	r = c->pf->pb_seize(c, sbdf, reply, sizeof(reply));
 	if (r == 0)
 		seized_now = true;
 	else if (r != -EEXIST)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "%s: pciback cannot "
 				"seize it: %s", bdf, reply);
-	if (info.owner != HV_DOMID_IO) {
-		r = hv_assign_device(c->hv, HV_DOMID_IO, sbdf);
+	if (info.owner != (int)XPT_DOMID_IO) {
+		r = c->pf->assign(c, XPT_DOMID_IO, sbdf);
 		if (r < 0) {
-			if (seized_now) {
-				snprintf(req, sizeof(req), "release %s", bdf);
-				xpt_pb_request(c, req, reply, sizeof(reply));
-			}
+			if (seized_now)
+				c->pf->pb_release(c, sbdf, true, reply,
+						  sizeof(reply));
 			return xpt_fail(c, XPT_EXIT_FAIL, r, "%s: cannot "
 					"quarantine it: %s", bdf, strerror(-r));
 		}
@@ -97,7 +95,7 @@ int xpt_assignable_add(struct xpt_ctx *c, uint32_t sbdf, const char *name)
 	return r;
 }
 
-static int remove_locked(struct xpt_ctx *c, uint32_t sbdf);
+static int remove_locked(struct xpt_ctx *c, uint32_t sbdf, bool rebind);
 
 /* Under the device's lock: an attach between its checks and its
  * backend write never loses the device to pciback's release. */
@@ -107,7 +105,6 @@ int xpt_assignable_remove(struct xpt_ctx *c, const struct xpt_pci *spec,
 	uint32_t sbdf = spec->sbdf;
 	int r = xpt_connect(c), fd = -1;
 
-	(void)rebind;	/* the model's dom0 driver is implicit */
 	if (r < 0)
 		return r;
 	if (!spec->has_bdf) {
@@ -117,16 +114,16 @@ int xpt_assignable_remove(struct xpt_ctx *c, const struct xpt_pci *spec,
 	}
 	r = xpt_lock_devices(c, &sbdf, 1, &fd);
 	if (r == 0)
-		r = remove_locked(c, sbdf);
+		r = remove_locked(c, sbdf, rebind);
 	xpt_unlock_devices(&fd, 1);
 	return r;
 }
 
-static int remove_locked(struct xpt_ctx *c, uint32_t sbdf)
+static int remove_locked(struct xpt_ctx *c, uint32_t sbdf, bool rebind)
 {
 	struct xpt_hold h;
-	struct hv_pci_dev info;
-	char bdf[16], req[48], reply[256], path[96];
+	struct xpt_pdev info;
+	char bdf[16], reply[256], path[96];
 	const char *layer;
 	int r, owner;
 
@@ -138,30 +135,29 @@ static int remove_locked(struct xpt_ctx *c, uint32_t sbdf)
 	if (owner >= 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s is in use: %s "
 				"domain %d; detach it first (`xpt pci-detach "
-				"%d %s`)", bdf, layer, owner == (int)HV_DOMID_SELF ?
-				h.be_domid : owner, owner == (int)HV_DOMID_SELF ?
+				"%d %s`)", bdf, layer, owner == (int)XPT_DOMID_FIRST_RESERVED ?
+				h.be_domid : owner, owner == (int)XPT_DOMID_FIRST_RESERVED ?
 				h.be_domid : owner, bdf);
-	r = hv_pci_info(c->hv, sbdf, &info);
+	r = c->pf->pci_info(c, sbdf, &info);
 	if (r < 0)
 		return xpt_fail(c, r == -ENODEV ? XPT_EXIT_NOTFOUND :
 				XPT_EXIT_FAIL, r, "%s: %s", bdf, r == -ENODEV ?
 				"no such PCI device on this host" :
 				strerror(-r));
-	if (info.owner != 0 && info.owner != HV_DOMID_IO)
+	if (info.owner != 0 && info.owner != (int)XPT_DOMID_IO)
 		return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s is owned by "
-				"domain %u: detach it first", bdf, info.owner);
-	if (info.owner == HV_DOMID_IO) {
-		r = hv_deassign_device(c->hv, HV_DOMID_IO, sbdf);
+				"domain %d: detach it first", bdf, info.owner);
+	if (info.owner == (int)XPT_DOMID_IO) {
+		r = c->pf->deassign(c, XPT_DOMID_IO, sbdf);
 		if (r < 0)
 			return xpt_fail(c, XPT_EXIT_FAIL, r, "%s: cannot take "
 					"it out of quarantine: %s", bdf,
 					strerror(-r));
 	}
-	snprintf(req, sizeof(req), "release %s", bdf);
-	r = xpt_pb_request(c, req, reply, sizeof(reply));
+	r = c->pf->pb_release(c, sbdf, rebind, reply, sizeof(reply));
 	if (r < 0) {
-		if (info.owner == HV_DOMID_IO)
-			hv_assign_device(c->hv, HV_DOMID_IO, sbdf);
+		if (info.owner == (int)XPT_DOMID_IO)
+			c->pf->assign(c, XPT_DOMID_IO, sbdf);
 		return xpt_fail(c, r == -ENODEV ? XPT_EXIT_NOTFOUND :
 				XPT_EXIT_FAIL, r, "%s: %s", bdf, r == -ENODEV ?
 				"not assignable (not bound to pciback)" :
@@ -175,15 +171,18 @@ static int remove_locked(struct xpt_ctx *c, uint32_t sbdf)
 int xpt_assignable_list(struct xpt_ctx *c, struct xpt_assignable *ret,
 			size_t max, size_t *ret_n)
 {
-	struct xpt_pb_dev pb[128];
+	struct xpt_pb_dev pb[XPT_PB_MAX];
 	char path[96], *v;
 	size_t n = 0, i;
 	int r = xpt_connect(c);
 
-	if (r == 0)
-		r = xpt_pb_list(c, pb, 128, &n);
 	if (r < 0)
 		return r;
+	r = c->pf->pb_list(c, pb, XPT_PB_MAX, &n);
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "listing pciback's devices: "
+				"%s (is the host running? `xpt host status`)",
+				strerror(-r));
 	for (i = 0; i < n && i < max; i++) {
 		ret[i].sbdf = pb[i].sbdf;
 		node(pb[i].sbdf, "name", path, sizeof(path));

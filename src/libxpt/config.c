@@ -8,7 +8,7 @@
  *
  *   {"domid":3,"uuid":"…","name":"web","type":"pv","memory":512,
  *    "vcpus":2,"passthrough":"enabled","kernel":"","started":true,
- *    "guest_pid":4242,"pci":["0000:03:02.0","0000:03:02.1,permissive=1"]}
+ *    "pci":["0000:03:02.0","0000:03:02.1,permissive=1"]}
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,8 +53,6 @@ int xpt_domcfg_to_json(const struct xpt_domcfg *d, char **ret)
 	GEN_STR(g, d->cfg.kernel);
 	GEN_STR(g, "started");
 	yajl_gen_bool(g, d->started);
-	GEN_STR(g, "guest_pid");
-	yajl_gen_integer(g, d->guest_pid);
 	GEN_STR(g, "pci");
 	yajl_gen_array_open(g);
 	for (i = 0; i < d->cfg.npci; i++) {
@@ -135,8 +133,6 @@ int xpt_domcfg_from_json(const char *text, struct xpt_domcfg *ret,
 			  (uint64_t)n : 128;
 	d.cfg.vcpus = get_int(root, "vcpus", &n) && n > 0 && n < 4096 ?
 		      (unsigned int)n : 1;
-	d.guest_pid = get_int(root, "guest_pid", &n) && n > 0 &&
-		      n < 0x7fffffff ? (int)n : -1;
 	{
 		const char *sp[] = { "started", NULL };
 

@@ -100,8 +100,8 @@ void xpt_ctx_close(struct xpt_ctx *c)
 		return;
 	if (c->xs)
 		xs_close(c->xs);
-	if (c->hv)
-		hv_close(c->hv);
+	if (c->pf)
+		c->pf->close(c);
 	free(c);
 }
 
@@ -159,36 +159,58 @@ void xpt_warn(struct xpt_ctx *c, const char *fmt, ...)
 	c->warnings[used + 1] = '\0';
 }
 
+int xpt_ctx_set_platform(struct xpt_ctx *c, const char *name)
+{
+	const struct xpt_platform *pf;
+	int r = xpt_platform_select(name, &pf);
+
+	if (!name || !*name)
+		name = getenv("XPT_PLATFORM");
+	if (!name || !*name)
+		name = "xen";	/* the automatic choice of a Xen dom0 */
+
+	if (r == -EOPNOTSUPP)
+		return xpt_fail(c, XPT_EXIT_USAGE, r, "platform '%s': this xpt "
+				"was built without Xen's libraries (install "
+				"libxen-dev and rebuild)", name);
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_USAGE, r, "platform '%s': unknown "
+				"(model or xen)", name);
+	if (c->pf && c->pf != pf)
+		c->pf->close(c);
+	c->pf = pf;
+	return 0;
+}
+
+const char *xpt_ctx_platform(struct xpt_ctx *c)
+{
+	if (!c->pf && xpt_ctx_set_platform(c, NULL) < 0)
+		return "?";
+	return c->pf->name;
+}
+
+/* The platform's connection first (the model's tells xenstore where its
+ * socket is), then xenstore: the host's, whichever xenstored runs. */
 int xpt_connect(struct xpt_ctx *c)
 {
-	char path[PATH_MAX];
 	int r;
 
-	if (c->xs && c->hv)
-		return 0;
-	snprintf(path, sizeof(path), "%s/socket", c->rundir);
-	if (access(path, F_OK) < 0)
-		return xpt_fail(c, XPT_EXIT_FAIL, -ENOENT,
-				"the host is not running in %s (no xenstore "
-				"socket): start it with `xpt host start`",
-				c->rundir);
+	if (!c->pf) {
+		r = xpt_ctx_set_platform(c, NULL);
+		if (r < 0)
+			return r;
+	}
+	r = c->pf->open(c);
+	if (r < 0)
+		return c->err[0] ? r : xpt_fail(c, XPT_EXIT_FAIL, r, "cannot "
+						"reach the %s host: %s",
+						c->pf->name, strerror(-r));
 	if (!c->xs) {
-		setenv("XENSTORED_PATH", path, 1);
 		c->xs = xs_open(0);
 		if (!c->xs)
 			return xpt_fail(c, XPT_EXIT_FAIL, -errno,
-					"cannot connect to xenstore at %s: %s; "
-					"is the host running (`xpt host "
-					"status`)?", path, strerror(errno));
-	}
-	if (!c->hv) {
-		r = hv_open(c->rundir, &c->hv);
-		if (r < 0)
-			return xpt_fail(c, XPT_EXIT_FAIL, r,
-					"cannot connect to the hypervisor at "
-					"%s/hv/control: %s; is the host "
-					"running (`xpt host status`)?",
-					c->rundir, strerror(-r));
+					"cannot connect to xenstore: %s; is "
+					"xenstored running?", strerror(errno));
 	}
 	return 0;
 }

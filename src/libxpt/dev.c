@@ -123,10 +123,9 @@ int xpt_dev_name_to_bdf(struct xpt_ctx *c, const char *name,
 int xpt_dev_expand(struct xpt_ctx *c, const struct xpt_pci *spec,
 		   struct xpt_dev *ret, size_t max, size_t *ret_n)
 {
-	uint32_t sbdf = spec->sbdf;
-	struct hv_pci_list list;
+	uint32_t sbdf = spec->sbdf, list[XPT_PCI_MAX];
 	char bdf[16];
-	size_t n = 0;
+	size_t n = 0, nlist = 0;
 	int r, fn;
 
 	if (!spec->has_bdf) {
@@ -142,16 +141,16 @@ int xpt_dev_expand(struct xpt_ctx *c, const struct xpt_pci *spec,
 					"function devices (e.g. %.*s.*@5)",
 					(int)strlen(bdf) - 2, bdf,
 					(int)strlen(bdf) - 2, bdf);
-		r = hv_pci_list(c->hv, &list);
+		r = c->pf->pci_list(c, list, XPT_PCI_MAX, &nlist);
 		if (r < 0)
-			return xpt_fail(c, XPT_EXIT_FAIL, r, "hypervisor: PCI "
-					"list: %s", strerror(-r));
+			return xpt_fail(c, XPT_EXIT_FAIL, r, "listing the host's "
+					"PCI devices: %s", strerror(-r));
 		for (fn = 7; fn >= 0; fn--) {
 			uint32_t s = (sbdf & ~7u) | (uint32_t)fn;
-			uint32_t i;
+			size_t i;
 
-			for (i = 0; i < list.count && i < 128; i++)
-				if (list.sbdf[i] == s && n < max)
+			for (i = 0; i < nlist; i++)
+				if (list[i] == s && n < max)
 					ret[n++].sbdf = s;
 		}
 		if (n == 0)
@@ -175,7 +174,7 @@ int xpt_dev_expand(struct xpt_ctx *c, const struct xpt_pci *spec,
 			    (int)((unsigned int)spec->vslot << 3 | XPT_PCI_FN(s)) :
 			    -1;
 		d->pirq_nr = -1;
-		r = hv_pci_info(c->hv, s, &d->info);
+		r = c->pf->pci_info(c, s, &d->info);
 		if (r < 0) {
 			xpt_format_bdf(s, bdf, sizeof(bdf));
 			return xpt_fail(c, r == -ENODEV ? XPT_EXIT_NOTFOUND :
@@ -219,7 +218,7 @@ static bool slot_busy(struct xpt_ctx *c, uint32_t sbdf,
 static void reset_set(struct xpt_ctx *c, struct xpt_dev *devs, size_t n,
 		      bool teardown)
 {
-	char req[48], reply[256], bdf[16];
+	char reply[256], bdf[16];
 	size_t i;
 	int r;
 
@@ -227,7 +226,7 @@ static void reset_set(struct xpt_ctx *c, struct xpt_dev *devs, size_t n,
 		struct xpt_dev *d = &devs[i];
 		/* a bus reset hits every function of the slot; FLR and PM
 		 * resets are per function (SR-IOV VFs) */
-		bool bus = d->info.reset == 3;
+		bool bus = d->info.reset == XPT_RESET_BUS;
 
 		d->reset_err = 0;
 		if (!d->reset)
@@ -241,8 +240,7 @@ static void reset_set(struct xpt_ctx *c, struct xpt_dev *devs, size_t n,
 				 "same device is assigned to a domain", bdf);
 			continue;
 		}
-		snprintf(req, sizeof(req), "reset %s", bdf);
-		r = xpt_pb_request(c, req, reply, sizeof(reply));
+		r = c->pf->pb_reset(c, d->sbdf, reply, sizeof(reply));
 		if (r == -ENOTTY) {
 			xpt_warn(c, "%s has no reset method: it %s without a "
 				 "reset", bdf, teardown ? "was released" :
@@ -261,7 +259,7 @@ static bool gsi_shared(struct xpt_ctx *c, unsigned int domid, uint32_t gsi,
 {
 	unsigned int ne, i, seg, bus, dev, fn;
 	char **ents = xs_directory(c->xs, XBT_NULL, "/libxl/pci", &ne);
-	struct hv_pci_dev info;
+	struct xpt_pdev info;
 	bool shared = false;
 
 	for (i = 0; ents && i < ne && !shared; i++) {
@@ -273,7 +271,7 @@ static bool gsi_shared(struct xpt_ctx *c, unsigned int domid, uint32_t gsi,
 		if (in_set(s, devs, n) ||
 		    marker_owner(c, XBT_NULL, s) != (int)domid)
 			continue;
-		shared = hv_pci_info(c->hv, s, &info) == 0 && info.intx_pin &&
+		shared = c->pf->pci_info(c, s, &info) == 0 && info.intx_pin &&
 			 info.gsi == gsi;
 	}
 	free(ents);
@@ -281,21 +279,22 @@ static bool gsi_shared(struct xpt_ctx *c, unsigned int domid, uint32_t gsi,
 }
 
 static int perms_set(struct xpt_ctx *c, unsigned int domid,
-		     const struct hv_pci_dev *info, int allow)
+		     const struct xpt_pdev *info, int allow)
 {
 	unsigned int i;
 	int r, first = 0;
 
 	for (i = 0; i < 6; i++) {
-		const struct hv_pci_bar *b = &info->bar[i];
+		const struct xpt_pbar *b = &info->bar[i];
 
 		if (!b->size || !b->addr)
 			continue;
-		if (b->flags & HV_BAR_IO)
-			r = hv_ioport_permission(c->hv, domid, b->addr,
-						 b->size, allow);
+		if (b->io)
+			r = c->pf->ioport_permission(c, domid,
+						     (uint32_t)b->addr,
+						     (uint32_t)b->size, allow);
 		else	/* 64-bit frame numbers (XSA-476) */
-			r = hv_iomem_permission(c->hv, domid, b->addr >> 12,
+			r = c->pf->iomem_permission(c, domid, b->addr >> 12,
 						(b->addr + b->size - 1) / 4096 -
 						b->addr / 4096 + 1, allow);
 		if (r < 0 && !first)
@@ -313,7 +312,7 @@ static int prepare_one(struct xpt_ctx *c, unsigned int domid,
 	int r;
 
 	xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
-	r = hv_test_assign_device(c->hv, d->sbdf);
+	r = c->pf->test_assign(c, d->sbdf);
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "%s cannot be assigned "
 				"to domain %u: %s", bdf, domid, r == -EINVAL ?
@@ -325,18 +324,17 @@ static int prepare_one(struct xpt_ctx *c, unsigned int domid,
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: cannot grant "
 				"the BARs of %s: %s", domid, bdf, strerror(-r));
 	if (d->info.intx_pin) {
-		r = hv_map_pirq(c->hv, domid, HV_IRQ_INTX, d->sbdf, 0,
-				&d->pirq_nr);
+		r = c->pf->map_pirq(c, domid, d->sbdf, &d->pirq_nr);
 		if (r == 0) {
 			d->pirq = true;
-			r = hv_irq_permission(c->hv, domid, d->pirq_nr, 1);
+			r = c->pf->irq_permission(c, domid, d->pirq_nr, 1);
 		}
 		if (r < 0)
 			return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: "
 					"cannot map the INTx line of %s: %s",
 					domid, bdf, strerror(-r));
 	}
-	r = hv_assign_device(c->hv, domid, d->sbdf);
+	r = c->pf->assign(c, domid, d->sbdf);
 	if (r == -EOPNOTSUPP)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u was created "
 				"without passthrough, so %s cannot be "
@@ -361,12 +359,11 @@ static int prepare_one(struct xpt_ctx *c, unsigned int domid,
  * out of pciback. */
 static void unseize(struct xpt_ctx *c, struct xpt_dev *d)
 {
-	char req[48], reply[256], bdf[16];
+	char reply[256], bdf[16];
 
 	xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
-	hv_deassign_device(c->hv, HV_DOMID_IO, d->sbdf);
-	snprintf(req, sizeof(req), "release %s", bdf);
-	if (xpt_pb_request(c, req, reply, sizeof(reply)) < 0)
+	c->pf->deassign(c, XPT_DOMID_IO, d->sbdf);
+	if (c->pf->pb_release(c, d->sbdf, true, reply, sizeof(reply)) < 0)
 		xpt_warn(c, "%s: seized for this attach, but could not be "
 			 "given back: %s", bdf, reply);
 	d->seized = false;
@@ -390,7 +387,7 @@ static int prepare_check(struct xpt_ctx *c, unsigned int domid,
 				"would close domain %u's PCI backend); attach "
 				"the devices behind it instead", bdf, domid);
 	other = xpt_hold_other(h, domid, &layer);
-	if (other >= 0 && other != (int)HV_DOMID_SELF)
+	if (other >= 0 && other != (int)XPT_DOMID_FIRST_RESERVED)
 		return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s cannot be "
 				"attached to domain %u: %s domain %d; detach it "
 				"there first (`xpt pci-detach -f %d %s`)", bdf,
@@ -440,8 +437,7 @@ static void flags_from_hold(struct xpt_ctx *c, unsigned int domid,
 	d->pirq = false;
 	d->pirq_nr = -1;
 	if (d->perms && d->info.intx_pin &&
-	    hv_map_pirq(c->hv, domid, HV_IRQ_INTX, d->sbdf, 0,
-			&d->pirq_nr) == 0)
+	    c->pf->map_pirq(c, domid, d->sbdf, &d->pirq_nr) == 0)
 		d->pirq = true;	/* the existing mapping */
 }
 
@@ -541,7 +537,7 @@ int xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
 		d->stuck = NULL;
 		xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
 		if (d->assigned) {
-			r = hv_deassign_device(c->hv, domid, d->sbdf);
+			r = c->pf->deassign(c, domid, d->sbdf);
 			if (r < 0 && r != -ENODEV && r != -ESRCH) {
 				xpt_warn(c, "%s: deassign from domain %u: %s",
 					 bdf, domid, strerror(-r));
@@ -551,9 +547,9 @@ int xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
 			}
 		}
 		if (d->pirq) {
-			hv_irq_permission(c->hv, domid, d->pirq_nr, 0);
+			c->pf->irq_permission(c, domid, d->pirq_nr, 0);
 			if (!gsi_shared(c, domid, d->info.gsi, devs, n))
-				hv_unmap_pirq(c->hv, domid, d->pirq_nr);
+				c->pf->unmap_pirq(c, domid, d->pirq_nr);
 			d->pirq = false;
 		}
 		if (d->perms) {
@@ -626,7 +622,7 @@ int xpt_dev_teardown(struct xpt_ctx *c, unsigned int domid,
 		int other = xpt_hold_other(&h[i], domid, &layer);
 
 		xpt_format_bdf(sbdfs[i], bdf, sizeof(bdf));
-		if (other >= 0 && other != (int)HV_DOMID_SELF &&
+		if (other >= 0 && other != (int)XPT_DOMID_FIRST_RESERVED &&
 		    h[i].hv != (int)domid && h[i].marker != (int)domid) {
 			xpt_warn(c, "%s: left alone: %s domain %d, not %u",
 				 bdf, layer, other, domid);
@@ -634,7 +630,7 @@ int xpt_dev_teardown(struct xpt_ctx *c, unsigned int domid,
 		}
 		memset(d, 0, sizeof(*d));
 		d->sbdf = sbdfs[i];
-		if (hv_pci_info(c->hv, d->sbdf, &d->info) < 0)
+		if (c->pf->pci_info(c, d->sbdf, &d->info) < 0)
 			continue;	/* not a host device: nothing to undo */
 		flags_from_hold(c, domid, d, &h[i]);
 		m++;
@@ -649,15 +645,15 @@ out:
 void xpt_dev_permissive(struct xpt_ctx *c, unsigned int domid,
 			const struct xpt_dev *devs, size_t n)
 {
-	char req[48], reply[256], bdf[16];
+	char reply[256], bdf[16];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (!devs[i].spec.permissive)
 			continue;
 		xpt_format_bdf(devs[i].sbdf, bdf, sizeof(bdf));
-		snprintf(req, sizeof(req), "permissive %s", bdf);
-		if (xpt_pb_request(c, req, reply, sizeof(reply)) < 0)
+		if (c->pf->pb_permissive(c, devs[i].sbdf, reply,
+					 sizeof(reply)) < 0)
 			xpt_warn(c, "domain %u: %s: permissive not applied: %s",
 				 domid, bdf, reply);
 	}

@@ -31,10 +31,10 @@
 #define MAX_DEVS 64
 
 /* Every domain the hypervisor has, in id order; *ret malloc'ed. */
-static int dom_list(struct xpt_ctx *c, struct hv_domain_info **ret,
+static int dom_list(struct xpt_ctx *c, struct xpt_pdom **ret,
 		    size_t *ret_n)
 {
-	int r = hv_domain_list(c->hv, ret, ret_n);
+	int r = xpt_dom_list_all(c, ret, ret_n);
 
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "hypervisor: listing the "
@@ -53,7 +53,7 @@ static char *dom_name(struct xpt_ctx *c, unsigned int domid)
 /* The name a domain goes by: its xenstore name; else "Domain-0" for
  * dom0, else the name given to the hypervisor (a domain whose toolstack
  * has not written xenstore yet).  NULL only when out of memory. */
-static char *known_name(struct xpt_ctx *c, const struct hv_domain_info *info)
+static char *known_name(struct xpt_ctx *c, const struct xpt_pdom *info)
 {
 	char *name = dom_name(c, info->domid);
 
@@ -66,7 +66,7 @@ static char *known_name(struct xpt_ctx *c, const struct hv_domain_info *info)
 static int cmp_domid(const void *key, const void *elem)
 {
 	unsigned int a = *(const unsigned int *)key;
-	uint32_t b = ((const struct hv_domain_info *)elem)->domid;
+	unsigned int b = ((const struct xpt_pdom *)elem)->domid;
 
 	return a < b ? -1 : a > b;
 }
@@ -79,7 +79,7 @@ static int cmp_domid(const void *key, const void *elem)
 static int name_holder(struct xpt_ctx *c, const char *name,
 		       unsigned int *ret_domid, bool *ret_leftover)
 {
-	struct hv_domain_info *list = NULL;
+	struct xpt_pdom *list = NULL;
 	char **ids = NULL, *held, *end;
 	unsigned int nids = 0, i;
 	unsigned long v;
@@ -123,7 +123,7 @@ static int name_holder(struct xpt_ctx *c, const char *name,
 int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
 		       unsigned int *ret_domid)
 {
-	struct hv_domain_info info, *list = NULL;
+	struct xpt_pdom info, *list = NULL;
 	const char *p;
 	char *end, *name, path[64] = "";
 	unsigned long v;
@@ -142,7 +142,7 @@ int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
 		if (!errno && v < 0x7ff0)
 			snprintf(path, sizeof(path), "/local/domain/%lu", v);
 		if (errno || v >= 0x7ff0 ||
-		    (hv_domain_getinfo(c->hv, (unsigned int)v, &info) < 0 &&
+		    (c->pf->dom_info(c, (unsigned int)v, &info) < 0 &&
 		     !xpt_xs_exists(c, XBT_NULL, path)))
 			return xpt_fail(c, XPT_EXIT_NOTFOUND, -ESRCH, "domain "
 					"%s does not exist (see `xpt list`)",
@@ -196,8 +196,8 @@ static void make_uuid(char *buf, size_t len)
 /* libxl__domain_make, kept small: the domain's directory owned by dom0
  * and readable by the guest, the guest's writable subdirectories, its
  * /vm/<uuid> and /libxl/<domid>; one transaction. */
-static int domain_nodes(struct xpt_ctx *c, unsigned int domid,
-			const struct xpt_domcfg *d)
+int xpt_domain_nodes(struct xpt_ctx *c, unsigned int domid,
+		     const struct xpt_cfg *cfg, const char *uuid)
 {
 	struct xs_permissions ro[2] = { { 0, XS_PERM_NONE },
 					{ domid, XS_PERM_READ } };
@@ -207,14 +207,15 @@ static int domain_nodes(struct xpt_ctx *c, unsigned int domid,
 	static const char *const rwdirs[] = {
 		"data", "drivers", "feature", "attr", "error", "control/shutdown",
 	};
-	unsigned long long kb = (unsigned long long)d->cfg.memory_mb * 1024;
+	unsigned long long kb = (unsigned long long)(cfg->memory_mb ?
+						      cfg->memory_mb : 128) * 1024;
 	struct xpt_txn tx = XPT_TXN_INIT;
 	char dom[64], vm[96], p[160];
 	size_t i;
 	int r;
 
 	snprintf(dom, sizeof(dom), "/local/domain/%u", domid);
-	snprintf(vm, sizeof(vm), "/vm/%s", d->uuid);
+	snprintf(vm, sizeof(vm), "/vm/%s", uuid);
 	do {
 		r = xpt_txn_begin(c, &tx);
 		if (r < 0)
@@ -232,7 +233,7 @@ static int domain_nodes(struct xpt_ctx *c, unsigned int domid,
 			xpt_txn_mkdir(c, &tx, p, rw, 1);
 		}
 		snprintf(p, sizeof(p), "%s/name", dom);
-		xpt_txn_write(c, &tx, p, "%s", d->cfg.name);
+		xpt_txn_write(c, &tx, p, "%s", cfg->name);
 		snprintf(p, sizeof(p), "%s/domid", dom);
 		xpt_txn_write(c, &tx, p, "%u", domid);
 		snprintf(p, sizeof(p), "%s/vm", dom);
@@ -242,9 +243,9 @@ static int domain_nodes(struct xpt_ctx *c, unsigned int domid,
 		snprintf(p, sizeof(p), "%s/memory/static-max", dom);
 		xpt_txn_write(c, &tx, p, "%llu", kb);
 		snprintf(p, sizeof(p), "%s/name", vm);
-		xpt_txn_write(c, &tx, p, "%s", d->cfg.name);
+		xpt_txn_write(c, &tx, p, "%s", cfg->name);
 		snprintf(p, sizeof(p), "%s/uuid", vm);
-		xpt_txn_write(c, &tx, p, "%s", d->uuid);
+		xpt_txn_write(c, &tx, p, "%s", uuid);
 		snprintf(p, sizeof(p), "/libxl/%u", domid);
 		xpt_txn_rm(c, &tx, p);
 		xpt_txn_mkdir(c, &tx, p, none, 1);
@@ -281,28 +282,29 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 	static const char *const nodes[] = {	/* + domid */
 		"/local/domain/", "/libxl/", "/local/domain/0/error/backend/pci/",
 	};
-	struct xpt_domcfg *dp = malloc(sizeof(*dp));
 	char saved[sizeof(c->err)], path[160], fe[128], *vm;
 	int saved_code = c->exit_code, fes = -1, r, ret = 0;
 	char left[512], fail[768] = "";
-	bool has_cfg, fe_alive;
+	struct xpt_pdom info;
+	bool fe_alive;
 	size_t i;
 
 	memcpy(saved, c->err, sizeof(saved));
 	c->err[0] = '\0';
-	has_cfg = dp && xpt_domcfg_load(c, domid, dp) == 0;
-	c->err[0] = '\0';
-	hv_domain_pause(c->hv, domid);
 	xpt_be_paths(domid, NULL, 0, fe, sizeof(fe));
 	snprintf(path, sizeof(path), "%s/state", fe);
 	if (xpt_xs_read_int(c, XBT_NULL, path, &fes) < 0)
 		fes = -1;
-	fe_alive = has_cfg && xpt_guest_alive(c, domid, dp->guest_pid) &&
-		   fes == 4;
-	if (has_cfg && fe_alive)
-		kill(dp->guest_pid, SIGCONT);	/* let it answer */
-	r = xpt_pci_destroy_all(c, domid, fe_alive, has_cfg ? dp->guest_pid : -1,
-				left, sizeof(left));
+	fe_alive = c->pf->dom_kernel(c, domid) > 0 &&
+		   fes == XenbusStateConnected;
+	/* a live frontend may let go of its devices first; any other guest
+	 * stops now */
+	if (fe_alive && c->pf->dom_info(c, domid, &info) == 0 &&
+	    info.state == XPT_DOM_PAUSED)
+		c->pf->dom_unpause(c, domid);
+	else
+		c->pf->dom_pause(c, domid);
+	r = xpt_pci_destroy_all(c, domid, fe_alive, left, sizeof(left));
 	if (r < 0) {
 		ret = r;
 		snprintf(fail, sizeof(fail), "domain %u: destroyed, but its "
@@ -323,7 +325,7 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 				 "destroy %u` again removes it", domid, path,
 				 strerror(-r), domid);
 	}
-	r = hv_domain_destroy(c->hv, domid);
+	r = c->pf->dom_destroy(c, domid);
 	if (r < 0 && r != -ESRCH) {
 		ret = r;
 		snprintf(fail, sizeof(fail), "domain %u: the hypervisor did "
@@ -336,7 +338,6 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 		unlink(path);
 	memcpy(c->err, saved, sizeof(saved));
 	c->exit_code = saved_code;
-	free(dp);
 	if (ret < 0)	/* a warning when an earlier failure is the message */
 		xpt_fail(c, XPT_EXIT_FAIL, ret, "%s", fail);
 	return ret;
@@ -344,16 +345,13 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 
 static int start_guest_locked(struct xpt_ctx *c, struct xpt_domcfg *d)
 {
-	int r = hv_domain_unpause(c->hv, d->domid), pid;
+	int r = c->pf->dom_boot(c, d->domid);
 
 	if (r < 0)
-		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: unpause: %s",
-				d->domid, strerror(-r));
-	r = xpt_guest_start(c, d->domid, &pid);
-	if (r < 0)
-		return r;
+		return c->err[0] ? r : xpt_fail(c, XPT_EXIT_FAIL, r, "domain "
+						"%u: boot: %s", d->domid,
+						strerror(-r));
 	d->started = true;
-	d->guest_pid = pid;
 	return xpt_domcfg_save(c, d);
 }
 
@@ -413,7 +411,6 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	int devlock[MAX_DEVS];
 	char left[512];
 	size_t ndev = 0, i, n;
-	uint32_t flags = 0;
 	unsigned int domid = 0;
 	char why[256];
 	int r, lock = -1, host = -1;
@@ -443,7 +440,6 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	}
 	d->cfg = *cfg;
 	d->cfg.npci = 0;
-	d->guest_pid = -1;
 	for (i = 0; i < cfg->npci; i++) {
 		r = xpt_dev_expand(c, &cfg->pci[i], devs + ndev,
 				   MAX_DEVS - ndev, &n);
@@ -478,8 +474,6 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	pt = ndev || !strcmp(cfg->passthrough, "enabled") ||
 	     !strcmp(cfg->passthrough, "sync_pt") ||
 	     !strcmp(cfg->passthrough, "share_pt");
-	if (pt)
-		flags |= HV_DOMF_PASSTHROUGH;
 	/* From the name check until the name is in xenstore. */
 	r = held_host >= 0 ? 0 : xpt_lock_host(c, &host);
 	if (r < 0)
@@ -488,42 +482,19 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	if (r < 0)
 		goto out;
 	xpt_delay_point(c, "create.after-name-check");
-	r = hv_domain_create(c->hv, flags, cfg->name,
-			     (cfg->memory_mb ? cfg->memory_mb : 128) * 1024,
-			     cfg->vcpus ? cfg->vcpus : 1, &domid);
+	make_uuid(d->uuid, sizeof(d->uuid));
+	r = c->pf->dom_create(c, cfg, d->uuid, pt, &domid);
 	if (r < 0) {
-		r = xpt_fail(c, XPT_EXIT_FAIL, r, "%s: the hypervisor cannot "
-			     "create the domain: %s", cfg->name,
-			     r == -ENOSPC ? "no free domain id" : strerror(-r));
+		if (!c->err[0])
+			xpt_fail(c, XPT_EXIT_FAIL, r, "%s: cannot create the "
+				 "domain: %s", cfg->name, strerror(-r));
 		goto out;
 	}
 	made = true;
 	d->domid = domid;
-	make_uuid(d->uuid, sizeof(d->uuid));
 	r = xpt_lock_domain(c, domid, &lock);
 	if (r < 0)
 		goto out;
-	/* Introduced first: permissions may only name a domain xenstore
-	 * knows (C xenstored asks the hypervisor; this host's does not). */
-	if (!xs_introduce_domain(c->xs, domid, 0, 1)) {
-		r = errno ? -errno : -EIO;
-		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u (%s): "
-			     "XS_INTRODUCE: %s", domid, cfg->name,
-			     strerror(-r));
-		goto out;
-	}
-	r = domain_nodes(c, domid, d);
-	if (r < 0) {
-		if (r == -EAGAIN)
-			snprintf(why, sizeof(why), "the transaction still "
-				 "conflicted after %d tries (is another "
-				 "toolstack writing there?)", XPT_TXN_TRIES);
-		else
-			snprintf(why, sizeof(why), "%s", strerror(-r));
-		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u (%s): writing its "
-			     "xenstore nodes: %s", domid, cfg->name, why);
-		goto out;
-	}
 	xpt_unlock(host);	/* the name is taken for all to see */
 	host = -1;
 	r = xpt_domcfg_save(c, d);
@@ -603,7 +574,7 @@ int xpt_domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 
 int xpt_domain_destroy(struct xpt_ctx *c, unsigned int domid)
 {
-	struct hv_domain_info info;
+	struct xpt_pdom info;
 	int r, lock = -1;
 
 	r = xpt_connect(c);
@@ -615,7 +586,7 @@ int xpt_domain_destroy(struct xpt_ctx *c, unsigned int domid)
 	r = xpt_lock_domain(c, domid, &lock);
 	if (r < 0)
 		return r;
-	if (hv_domain_getinfo(c->hv, domid, &info) == -ESRCH) {
+	if (c->pf->dom_info(c, domid, &info) == -ESRCH) {
 		/* leftovers of a half-destroyed domain are still cleaned */
 		struct xpt_domcfg *d = malloc(sizeof(*d));
 		char path[64];
@@ -653,16 +624,11 @@ int xpt_domain_pause(struct xpt_ctx *c, unsigned int domid)
 	if (r == 0)
 		r = xpt_lock_domain(c, domid, &lock);
 	if (r == 0)
-		r = hv_domain_pause(c->hv, domid);
+		r = c->pf->dom_pause(c, domid);
 	if (r < 0 && lock >= 0)
 		r = xpt_fail(c, r == -ESRCH ? XPT_EXIT_NOTFOUND :
 			     XPT_EXIT_FAIL, r, "domain %u: pause: %s", domid,
 			     strerror(-r));
-	if (r == 0 && xpt_domcfg_load(c, domid, d) == 0 &&
-	    xpt_guest_alive(c, domid, d->guest_pid))
-		kill(d->guest_pid, SIGSTOP);	/* its vcpus stop */
-	if (r == 0)
-		c->err[0] = '\0';
 	xpt_unlock(lock);
 	free(d);
 	return r;
@@ -683,15 +649,12 @@ int xpt_domain_unpause(struct xpt_ctx *c, unsigned int domid)
 		r = start_guest_locked(c, d);	/* first boot */
 	} else {
 		c->err[0] = '\0';
-		r = hv_domain_unpause(c->hv, domid);
+		r = c->pf->dom_unpause(c, domid);
 		if (r < 0)
 			r = xpt_fail(c, r == -ESRCH ? XPT_EXIT_NOTFOUND :
 				     XPT_EXIT_FAIL, r, "domain %u: unpause: "
 				     "%s", domid, r == -EINVAL ? "it is not "
 				     "paused" : strerror(-r));
-		else if (d->domid == domid && xpt_guest_alive(c, domid,
-								d->guest_pid))
-			kill(d->guest_pid, SIGCONT);
 	}
 	xpt_unlock(lock);
 	free(d);
@@ -738,21 +701,21 @@ int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 /* The state `xpt list` shows: the hypervisor's, except that a domain
  * whose kernel was started and is gone (killed, crashed) is "crashed",
  * as xl shows a crashed domain, not "running". */
-static void list_state(const struct hv_domain_info *info,
+static void list_state(const struct xpt_pdom *info,
 		       const struct xpt_domain_info *o, bool started,
 		       char *buf, size_t len)
 {
 	static const char *const states[] = {
-		[HV_DOM_PAUSED] = "paused", [HV_DOM_RUNNING] = "running",
-		[HV_DOM_SHUTDOWN] = "shutdown", [HV_DOM_DYING] = "dying",
+		[XPT_DOM_PAUSED] = "paused", [XPT_DOM_RUNNING] = "running",
+		[XPT_DOM_SHUTDOWN] = "shutdown", [XPT_DOM_DYING] = "dying",
 	};
-	bool live = info->state == HV_DOM_PAUSED ||
-		    info->state == HV_DOM_RUNNING;
+	bool live = info->state == XPT_DOM_PAUSED ||
+		    info->state == XPT_DOM_RUNNING;
 
-	if (o->domid && live && started && !o->guest_alive)
+	if (o->domid && live && started && !o->kernel_alive)
 		snprintf(buf, len, "crashed");
 	else
-		snprintf(buf, len, "%s", info->state < 4 ?
+		snprintf(buf, len, "%s", info->state <= XPT_DOM_DYING ?
 			 states[info->state] : "?");
 }
 
@@ -781,7 +744,7 @@ static void pci_health(struct xpt_ctx *c, struct xpt_domain_info *o)
 int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		    size_t *ret_n)
 {
-	struct hv_domain_info *list = NULL;
+	struct xpt_pdom *list = NULL;
 	struct xpt_domain_info *out = NULL;
 	struct xpt_domcfg *d = NULL;
 	size_t i, n = 0;
@@ -807,14 +770,12 @@ int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		name = known_name(c, &list[i]);
 		snprintf(o->name, sizeof(o->name), "%s", name ? name : "");
 		free(name);
-		o->guest_pid = -1;
+		o->kernel_alive = o->domid == 0 ||
+				  c->pf->dom_kernel(c, o->domid) != 0;
 		if (o->domid && xpt_domcfg_load(c, o->domid, d) == 0) {
 			o->memory_mb = d->cfg.memory_mb;
 			o->vcpus = d->cfg.vcpus ? d->cfg.vcpus : 1;
 			o->ndevs = (unsigned int)d->cfg.npci;
-			o->guest_pid = d->guest_pid;
-			o->guest_alive = xpt_guest_alive(c, o->domid,
-							 d->guest_pid);
 			started = d->started;
 		}
 		c->err[0] = '\0';

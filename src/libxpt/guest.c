@@ -16,10 +16,11 @@
 #include <unistd.h>
 
 #include "libxpt.h"
+#include "model.h"
 
 #define QUERY_WAIT_MS 5000
 
-int xpt_guest_start(struct xpt_ctx *c, unsigned int domid, int *ret_pid)
+int xpt_guest_start(struct xpt_ctx *c, unsigned int domid)
 {
 	char bin[PATH_MAX], log[PATH_MAX], pidpath[PATH_MAX], dom[16];
 	const char *argv[8];
@@ -56,25 +57,52 @@ int xpt_guest_start(struct xpt_ctx *c, unsigned int domid, int *ret_pid)
 				"exited while booting" : "did not boot in time",
 				log);
 	}
-	*ret_pid = pid;
 	return 0;
 }
 
-bool xpt_guest_alive(struct xpt_ctx *c, unsigned int domid, int pid)
+/* The kernel's pid from its pid file, if that process is still the
+ * domain's kernel of this host (a recycled pid is not); else -1. */
+static int guest_pid(struct xpt_ctx *c, unsigned int domid)
 {
-	char mark[32];
+	char path[PATH_MAX], mark[32];
+	long pid = -1;
+	FILE *f;
 
+	if (xpt_path(c, path, sizeof(path), "guest/%u.pid", domid) < 0 ||
+	    !(f = fopen(path, "re")))
+		return -1;
+	if (fscanf(f, "%ld", &pid) != 1 || pid <= 0 || pid > INT32_MAX)
+		pid = -1;
+	fclose(f);
 	snprintf(mark, sizeof(mark), "--domid %u ", domid);
-	return xpt_pid_alive(pid, c->rundir) && xpt_pid_alive(pid, mark);
+	if (pid < 0 || !xpt_pid_alive((int)pid, c->rundir) ||
+	    !xpt_pid_alive((int)pid, mark))
+		return -1;
+	return (int)pid;
 }
 
-void xpt_guest_kill(struct xpt_ctx *c, unsigned int domid, int pid)
+bool xpt_guest_alive(struct xpt_ctx *c, unsigned int domid)
 {
-	if (!xpt_guest_alive(c, domid, pid))
+	return guest_pid(c, domid) > 0;
+}
+
+void xpt_guest_signal(struct xpt_ctx *c, unsigned int domid, int sig)
+{
+	int pid = guest_pid(c, domid);
+
+	if (pid > 0)
+		kill(pid, sig);
+}
+
+void xpt_guest_kill(struct xpt_ctx *c, unsigned int domid)
+{
+	int pid = guest_pid(c, domid);
+
+	if (pid < 0)
 		return;
 	kill(pid, SIGCONT);	/* a paused domain's process is stopped */
 	kill(pid, SIGKILL);
-	xpt_pid_stop(pid, 2000);
+	xpt_pid_stop(pid, xpt_bound_ms(c, 2000));
 }
 
 int xpt_guest_query(struct xpt_ctx *c, unsigned int domid, const char *req,
@@ -86,6 +114,11 @@ int xpt_guest_query(struct xpt_ctx *c, unsigned int domid, const char *req,
 	int fd, r;
 
 	buf[0] = '\0';
+	if (strcmp(xpt_ctx_platform(c), "model"))
+		return xpt_fail(c, XPT_EXIT_USAGE, -EOPNOTSUPP, "guest-status "
+				"asks a modelled guest; on the %s platform ask "
+				"the guest itself (lspci in the guest)",
+				xpt_ctx_platform(c));
 	r = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/guest/%u",
 		     c->rundir, domid);
 	if (r < 0 || (size_t)r >= sizeof(sa.sun_path))

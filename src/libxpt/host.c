@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "libxpt.h"
+#include "model.h"
 
 #ifndef XPT_EXAMPLES_DIR
 #define XPT_EXAMPLES_DIR "/usr/share/xpt/examples"
@@ -68,12 +69,24 @@ static void stop_guests(struct xpt_ctx *c)
 		if (strcmp(end, ".json") || xpt_domcfg_load(c, (unsigned int)domid,
 							    &d) < 0)
 			continue;
-		if (xpt_pid_alive(d.guest_pid, c->rundir))
-			xpt_pid_stop(d.guest_pid, 3000);
+		xpt_guest_kill(c, (unsigned int)domid);
 		xpt_domcfg_remove(c, (unsigned int)domid);
 	}
 	closedir(dp);
 	c->err[0] = '\0';	/* damaged configs do not fail a stop */
+}
+
+/* The modelled host's daemons are ours to start; a Xen host's are not. */
+static int model_only(struct xpt_ctx *c)
+{
+	const char *pf = xpt_ctx_platform(c);
+
+	if (strcmp(pf, "model"))
+		return xpt_fail(c, XPT_EXIT_USAGE, -EOPNOTSUPP, "`xpt host` "
+				"and `guest-status` control the modelled host; "
+				"this is the %s platform (use --platform model "
+				"for a modelled host)", pf);
+	return 0;
 }
 
 int xpt_host_stop(struct xpt_ctx *c)
@@ -82,14 +95,14 @@ int xpt_host_stop(struct xpt_ctx *c)
 	int i, pid;
 	bool any = false;
 
+	if (model_only(c) < 0)
+		return -EOPNOTSUPP;
 	if (c->xs) {
 		xs_close(c->xs);
 		c->xs = NULL;
 	}
-	if (c->hv) {
-		hv_close(c->hv);
-		c->hv = NULL;
-	}
+	if (c->pf)
+		c->pf->close(c);
 	stop_guests(c);
 	for (i = (int)NDAEMONS - 1; i >= 0; i--) {
 		if (!daemon_alive(c, &daemons[i], &pid))
@@ -127,6 +140,8 @@ int xpt_host_start(struct xpt_ctx *c, const struct xpt_host_opts *o)
 	size_t i;
 	int n, r, pid;
 
+	if (model_only(c) < 0)
+		return -EOPNOTSUPP;
 	if (!hostfile)
 		hostfile = getenv("XPT_HOST");
 	if (!hostfile || !*hostfile)
@@ -204,6 +219,8 @@ int xpt_host_status(struct xpt_ctx *c, FILE *out)
 	size_t i;
 	int pid, up = 0;
 
+	if (model_only(c) < 0)
+		return -EOPNOTSUPP;
 	fprintf(out, "run directory %s\n", c->rundir);
 	for (i = 0; i < NDAEMONS; i++) {
 		bool alive = daemon_alive(c, &daemons[i], &pid);
@@ -229,16 +246,18 @@ int xpt_host_raise_irq(struct xpt_ctx *c, uint32_t sbdf, unsigned int entry,
 	static const uint32_t types[] = { HV_IRQ_MSIX, HV_IRQ_MSI, HV_IRQ_INTX };
 	struct hv_msix_state ms;
 	char bdf[16];
-	int r = xpt_connect(c), delivered = 0;
+	int r = model_only(c), delivered = 0;
 	size_t i;
 
+	if (r == 0)
+		r = xpt_connect(c);
 	if (r < 0)
 		return r;
 	xpt_format_bdf(sbdf, bdf, sizeof(bdf));
 	/* the kind the device has enabled: MSI-X if any entry is in use */
-	i = hv_msix_state(c->hv, sbdf, &ms) == 0 && ms.hw_enable ? 0 : 1;
+	i = hv_msix_state(xpt_model_hv(c), sbdf, &ms) == 0 && ms.hw_enable ? 0 : 1;
 	for (; i < 3; i++) {
-		r = hv_pci_raise_irq(c->hv, sbdf, types[i], entry, &delivered);
+		r = hv_pci_raise_irq(xpt_model_hv(c), sbdf, types[i], entry, &delivered);
 		if (r == 0 && delivered)
 			break;
 	}

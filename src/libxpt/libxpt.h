@@ -11,8 +11,9 @@
 #include <stdint.h>
 #include <xenstore.h>
 
-#include "hvclient.h"
+#include "platform.h"
 #include "xpt/spec.h"
+#include "xpt/model.h"
 #include "xpt/xpt.h"
 
 #define XPT_WAIT_MS 10000		/* backend waits (libxl: 10 s) */
@@ -30,7 +31,8 @@ struct xpt_delay {
 struct xpt_ctx {
 	char rundir[PATH_MAX - 64];
 	struct xs_handle *xs;
-	struct hv_client *hv;
+	const struct xpt_platform *pf;		/* the host: model or xen */
+	void *pfdata;				/* the platform's own state */
 	char err[1024];
 	int exit_code;
 	char warnings[2048];
@@ -98,14 +100,10 @@ void xpt_txn_rm(struct xpt_ctx *c, struct xpt_txn *tx, const char *path);
 void xpt_txn_mkdir(struct xpt_ctx *c, struct xpt_txn *tx, const char *path,
 		   const struct xs_permissions *perms, unsigned int nperms);
 
-/* pbctl.c: the pciback control socket */
-int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
-		   size_t len);
-/* sbdfs seized by pciback and their exporting domain (-1 none) */
+/* pciback's devices: at most this many are surveyed */
 #define XPT_PB_MAX 256
-struct xpt_pb_dev { uint32_t sbdf; int domid; };
-int xpt_pb_list(struct xpt_ctx *c, struct xpt_pb_dev *ret, size_t max,
-		size_t *ret_n);
+/* host PCI functions: at most this many are listed */
+#define XPT_PCI_MAX 1024
 
 /* backend.c */
 void xpt_be_paths(unsigned int domid, char *be, size_t belen, char *fe,
@@ -164,8 +162,7 @@ struct xpt_domcfg {
 	unsigned int domid;
 	char uuid[40];
 	struct xpt_cfg cfg;		/* pci[] one entry per function */
-	bool started;
-	int guest_pid;
+	bool started;		/* its kernel was booted once */
 };
 int xpt_domcfg_load(struct xpt_ctx *c, unsigned int domid,
 		    struct xpt_domcfg *ret);
@@ -180,7 +177,7 @@ struct xpt_dev {
 	struct xpt_pci spec;	/* this function only: func_mask = 1 << fn */
 	uint32_t sbdf;
 	int vdevfn;		/* -1 none */
-	struct hv_pci_dev info;
+	struct xpt_pdev info;
 	/* what this operation did (so release undoes exactly that) */
 	bool marker, perms, pirq, assigned;
 	bool seized;		/* seize=1 bound it to pciback */
@@ -215,12 +212,15 @@ int xpt_dev_name_to_bdf(struct xpt_ctx *c, const char *name,
 int xpt_pci_coldplug(struct xpt_ctx *c, unsigned int domid, const char *name,
 		     const struct xpt_dev *devs, size_t n);
 int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, bool fe_alive,
-			int guest_pid, char *left, size_t leftlen);
+			char *left, size_t leftlen);
 
-/* guest.c: the guest kernel process */
-int xpt_guest_start(struct xpt_ctx *c, unsigned int domid, int *ret_pid);
-void xpt_guest_kill(struct xpt_ctx *c, unsigned int domid, int pid);
-bool xpt_guest_alive(struct xpt_ctx *c, unsigned int domid, int pid);
+/* domain.c: the domain's own xenstore nodes, for a platform whose domain
+ * build does not write them (libxl__domain_make's, kept small) */
+int xpt_domain_nodes(struct xpt_ctx *c, unsigned int domid,
+		     const struct xpt_cfg *cfg, const char *uuid);
+
+/* platform.c: every domain, in id order (*ret malloc'ed) */
+int xpt_dom_list_all(struct xpt_ctx *c, struct xpt_pdom **ret, size_t *ret_n);
 
 /* spawn.c: detached daemons */
 int xpt_find_binary(const char *name, char *buf, size_t len);

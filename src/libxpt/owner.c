@@ -52,16 +52,16 @@ int xpt_hold_survey(struct xpt_ctx *c, unsigned int domid,
 		goto out;
 	/* pciback silent: every other layer is still surveyed, and the
 	 * caller decides whether pciback's view was needed */
-	pbr = xpt_pb_list(c, pb, XPT_PB_MAX, &npb);
+	pbr = c->pf->pb_list(c, pb, XPT_PB_MAX, &npb);
 	if (pbr < 0)
 		npb = 0;
 	for (j = 0; j < n; j++) {
 		struct xpt_hold *h = &ret[j];
-		struct hv_pci_dev info;
+		struct xpt_pdev info;
 
 		memset(h, 0, sizeof(*h));
 		h->sbdf = sbdfs[j];
-		h->hv = hv_pci_info(c->hv, sbdfs[j], &info) == 0 ?
+		h->hv = c->pf->pci_info(c, sbdfs[j], &info) == 0 ?
 			(int)info.owner : -1;
 		h->bridge = h->hv >= 0 && (info.class >> 8) == 0x0604;
 		h->pb_domid = -1;
@@ -80,7 +80,7 @@ int xpt_hold_survey(struct xpt_ctx *c, unsigned int domid,
 		char *end;
 		long d = strtol(doms[i], &end, 10);
 
-		if (*end || d < 0 || d >= HV_DOMID_SELF ||
+		if (*end || d < 0 || d >= XPT_DOMID_FIRST_RESERVED ||
 		    xpt_be_read(c, XBT_NULL, (unsigned int)d, b) < 0)
 			continue;
 		for (j = 0; j < n; j++) {
@@ -117,7 +117,7 @@ int xpt_hold_other(const struct xpt_hold *h, unsigned int domid,
 	const char *layer = NULL;
 	int other = -1;
 
-	if (h->hv > 0 && h->hv != (int)domid && h->hv != (int)HV_DOMID_IO) {
+	if (h->hv > 0 && h->hv != (int)domid && h->hv != (int)XPT_DOMID_IO) {
 		other = h->hv;
 		layer = "the hypervisor assigns it to";
 	} else if (h->marker >= 0 && h->marker != (int)domid) {
@@ -130,7 +130,7 @@ int xpt_hold_other(const struct xpt_hold *h, unsigned int domid,
 		other = h->be_domid;
 		layer = "it is listed in the PCI backend of";
 	} else if (h->be_count > 1) {
-		other = (int)HV_DOMID_SELF;
+		other = (int)XPT_DOMID_FIRST_RESERVED;
 		layer = "it is listed in the PCI backends of several domains, "
 			"among them";
 	}

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "libxpt.h"
+#include "model.h"
 
 #define PB_WAIT_MS 15000
 
@@ -121,9 +122,7 @@ int xpt_pb_list(struct xpt_ctx *c, struct xpt_pb_dev *ret, size_t max,
 	int r = xpt_pb_request(c, "list", reply, sizeof(reply));
 
 	if (r < 0)
-		return xpt_fail(c, XPT_EXIT_FAIL, r, "xpt-pciback list: %s "
-				"(is the host running? `xpt host status`)",
-				reply);
+		return r;
 	for (line = strtok_r(reply, "\n", &save); line && n < max;
 	     line = strtok_r(NULL, "\n", &save)) {
 		uint32_t sbdf;

@@ -122,7 +122,7 @@ static int released_pred(struct xpt_ctx *c, void *arg)
 	struct xpt_pb_dev pb[XPT_PB_MAX];
 	size_t n = 0, i, j;
 
-	if (xpt_pb_list(c, pb, XPT_PB_MAX, &n) < 0) {
+	if (c->pf->pb_list(c, pb, XPT_PB_MAX, &n) < 0) {
 		a->silent = true;
 		return -ETIMEDOUT;
 	}
@@ -168,7 +168,7 @@ static bool pciback_answers(struct xpt_ctx *c)
 
 	memcpy(saved, c->err, sizeof(saved));
 	c->err[0] = '\0';
-	ok = xpt_pb_list(c, pb, XPT_PB_MAX, &n) == 0;
+	ok = c->pf->pb_list(c, pb, XPT_PB_MAX, &n) == 0;
 	memcpy(c->err, saved, sizeof(saved));
 	c->exit_code = code;
 	return ok;
@@ -207,7 +207,7 @@ struct domstate {
 static void domstate_get(struct xpt_ctx *c, unsigned int domid,
 			 struct domstate *s)
 {
-	struct hv_domain_info info;
+	struct xpt_pdom info;
 	char fe[128], path[160], *v;
 	int fes = -1;
 
@@ -217,16 +217,15 @@ static void domstate_get(struct xpt_ctx *c, unsigned int domid,
 	if (s->has_cfg)
 		s->started = s->cfg.started;
 	else	/* a domain of another toolstack: running means started */
-		s->started = hv_domain_getinfo(c->hv, domid, &info) == 0 &&
-			     info.state == HV_DOM_RUNNING;
+		s->started = c->pf->dom_info(c, domid, &info) == 0 &&
+			     info.state == XPT_DOM_RUNNING;
 	xpt_be_paths(domid, NULL, 0, fe, sizeof(fe));
 	snprintf(path, sizeof(path), "%s/state", fe);
 	if (xpt_xs_read_int(c, XBT_NULL, path, &fes) < 0)
 		fes = -1;
 	s->fe_alive = fes >= XenbusStateInitialising &&
 		      fes <= XenbusStateReconfigured && !be_closed(fes) &&
-		      (!s->has_cfg || xpt_guest_alive(c, domid,
-						       s->cfg.guest_pid));
+		      c->pf->dom_kernel(c, domid) != 0;
 	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
 	v = xpt_xs_read(c, XBT_NULL, path);
 	snprintf(s->name, sizeof(s->name), "%s", v ? v : "");
@@ -235,21 +234,21 @@ static void domstate_get(struct xpt_ctx *c, unsigned int domid,
 
 static int domain_check(struct xpt_ctx *c, unsigned int domid)
 {
-	struct hv_domain_info info;
+	struct xpt_pdom info;
 	int r;
 
 	if (domid == 0)
 		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "domain 0 owns the "
 				"host's devices: passthrough is to a guest "
 				"domain (see `xpt list`)");
-	r = hv_domain_getinfo(c->hv, domid, &info);
+	r = c->pf->dom_info(c, domid, &info);
 	if (r == -ESRCH)
 		return xpt_fail(c, XPT_EXIT_NOTFOUND, r, "domain %u does not "
 				"exist (see `xpt list`)", domid);
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s", domid,
 				strerror(-r));
-	if (info.state == HV_DOM_DYING)
+	if (info.state == XPT_DOM_DYING)
 		return xpt_fail(c, XPT_EXIT_FAIL, -EINVAL, "domain %u is "
 				"being destroyed", domid);
 	return 0;
@@ -894,15 +893,15 @@ out:
  * left (it stays reserved for the domain; `xpt destroy` again finishes
  * it) in left. */
 int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, bool fe_alive,
-			int guest_pid, char *left, size_t leftlen)
+			char *left, size_t leftlen)
 {
 	struct xpt_be *b = malloc(sizeof(*b));
 	uint32_t *sbdfs = calloc(XPT_BE_MAX, sizeof(*sbdfs));
-	struct hv_pci_list *list = malloc(sizeof(*list));
+	uint32_t *list = calloc(XPT_PCI_MAX, sizeof(*list));
 	char path[128], **ents;
 	struct relarg rel;
 	unsigned int ne, i;
-	size_t n = 0, j;
+	size_t n = 0, j, nlist = 0;
 	int64_t saved_deadline = c->deadline;
 	int r = -ENOMEM;
 
@@ -920,7 +919,7 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, bool fe_alive,
 	    detach_mark(c, domid, sbdfs, n, true) == 1)
 		wait_connected(c, domid, NULL, 0, XPT_FORCE_WAIT_MS / 2, NULL);
 	c->err[0] = '\0';
-	xpt_guest_kill(c, domid, guest_pid);
+	c->pf->dom_kill_kernel(c, domid);
 	/* both directories in one transaction: pciback releases all */
 	remove_backend(c, domid);
 	if (b->exists)
@@ -939,13 +938,13 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, bool fe_alive,
 			sbdfs[n++] = XPT_PCI_SBDF(seg, bus, dev, fn);
 	}
 	free(ents);
-	if (hv_pci_list(c->hv, list) == 0) {
-		for (i = 0; i < list->count && i < 128; i++) {
-			struct hv_pci_dev info;
+	if (c->pf->pci_list(c, list, XPT_PCI_MAX, &nlist) == 0) {
+		for (j = 0; j < nlist; j++) {
+			struct xpt_pdev info;
 
-			if (hv_pci_info(c->hv, list->sbdf[i], &info) == 0 &&
-			    info.owner == domid && n < XPT_BE_MAX)
-				sbdfs[n++] = list->sbdf[i];
+			if (c->pf->pci_info(c, list[j], &info) == 0 &&
+			    info.owner == (int)domid && n < XPT_BE_MAX)
+				sbdfs[n++] = list[j];
 		}
 	}
 	/* dedup */

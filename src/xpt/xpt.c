@@ -15,6 +15,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "xpt/spec.h"
+#include "xpt/model.h"
 #include "xpt/xpt.h"
 
 struct cmd {
@@ -331,11 +332,8 @@ static int cmd_list(struct xpt_ctx *c, int argc, char **argv)
 				GS(g, d[i].pci_error);
 			else
 				yajl_gen_null(g);
-			GS(g, "guest_pid");
-			if (d[i].guest_alive)
-				yajl_gen_integer(g, d[i].guest_pid);
-			else
-				yajl_gen_null(g);
+			GS(g, "kernel");
+			yajl_gen_bool(g, d[i].kernel_alive);
 			yajl_gen_map_close(g);
 		}
 		yajl_gen_array_close(g);
@@ -687,11 +685,14 @@ static void main_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: xpt [-R DIR] COMMAND [ARGS...]\n"
-		"The xpt toolstack: PCI passthrough to PV guests on the "
-		"modelled Xen host.\n\n"
+	fprintf(f, "usage: xpt [-R DIR] [-P PLATFORM] COMMAND [ARGS...]\n"
+		"The xpt toolstack: PCI passthrough to PV guests, on a Xen "
+		"host or the modelled one.\n\n"
 		"  -R, --rundir DIR  run directory (default $XPT_RUNDIR, "
 		"else /run/xpt)\n"
+		"  -P, --platform P  model or xen (default $XPT_PLATFORM, else "
+		"xen in a\n"
+		"                    Xen control domain, else model)\n"
 		"  -h, --help        this help;  xpt COMMAND --help: a "
 		"command's\n"
 		"  -V, --version     the version\n\nCommands:\n");
@@ -722,19 +723,21 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "rundir", required_argument, NULL, 'R' },
+		{ "platform", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *rundir = NULL;
+	const char *rundir = NULL, *platform = NULL;
 	struct xpt_ctx *c;
 	size_t i;
 	int opt, r;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((opt = getopt_long(argc, argv, "+R:hV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+R:P:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'R': rundir = optarg; break;
+		case 'P': platform = optarg; break;
 		case 'h': main_usage(stdout); return 0;
 		case 'V': printf("xpt %s\n", XPT_VERSION); return 0;
 		default: main_usage(stderr); return XPT_EXIT_USAGE;
@@ -761,7 +764,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xpt: run directory: %s\n", strerror(-r));
 		return XPT_EXIT_FAIL;
 	}
-	r = cur->run(c, argc, argv);
+	if (xpt_ctx_set_platform(c, platform) < 0)
+		r = failed(c);
+	else
+		r = cur->run(c, argc, argv);
 	xpt_ctx_close(c);
 	return r;
 }
