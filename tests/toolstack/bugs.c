@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * One test per historic PV bug of pci-protocol.md §13 (1-4, 6-15, 18-21,
+ * One test per historic PV bug of docs/historic-bugs.md (1-4, 6-15, 18-21,
  * 24).  Each takes the toolstack under test (struct env's ts) and asserts
  * what xenstore, the hypervisor and the guest must show; the runner
  * (toolstack.c) requires a failure against the libxl 4.17 peer and a pass

@@ -9,7 +9,7 @@
 #include "harness.h"
 
 struct bug {
-	int number;		/* pci-protocol.md §13 */
+	int number;		/* its row in docs/historic-bugs.md */
 	const char *title;
 	bool (*run)(struct env *e);
 	bool historic_backend;	/* run with xpt-pciback --historic */

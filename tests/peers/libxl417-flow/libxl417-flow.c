@@ -8,12 +8,12 @@
  *   libxl417-flow pci-attach DOMAIN SPEC | pci-detach [-f] DOMAIN SPEC
  *   libxl417-flow pci-list DOMAIN
  *
- * It follows pci-protocol.md §4.1-§4.4 and §8.2-§8.7 step by step, so the
+ * It follows libxl 4.17's tools/libs/light/libxl_pci.c step by step, so the
  * tests in tests/toolstack/ can show each historic bug on it:
  *   - num_devs is read outside the transaction that writes index N, and a
  *     missing num_devs makes the transaction rm + mkdir both directories
- *     (concurrent first attach / append lose devices, §8.5);
- *   - cold-plug writes one transaction per device (seed 001), paced: it
+ *     (concurrent first attach / append lose devices);
+ *   - cold-plug writes one transaction per device (as in the lab), paced: it
  *     waits (bounded) for the backend to leave InitWait before the next
  *     device, so an old pciback always sees the first device alone and
  *     the interleaving is the observed one every time.  Real 4.17 does
@@ -25,7 +25,7 @@
  *   - `BB:DD.*` adds only the highest function (4.13+), but writes the
  *     marker of function 0;
  *   - detach revokes memory BARs with a 32-bit start (pre-XSA-476);
- *   - permissive is skipped when the device has no legacy IRQ (Arm, §8.4);
+ *   - permissive is skipped when the device has no legacy IRQ (Arm, pci_add_dm_done);
  *   - a failed add removes the marker but not the IOMMU assignment or the
  *     permissions.
  * Older behaviour, by the commit that fixed it, with env LIBXL417_FLOW set
@@ -469,7 +469,7 @@ static void xwrite(struct flow *fl, xs_transaction_t t, const char *path,
 	va_start(ap, fmt);
 	vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
-	/* libxl__xs_writev's result is ignored (§8.5) */
+	/* libxl__xs_writev's result is ignored, as libxl_pci.c does */
 	xs_write(fl->xs, t, path, val, strlen(val));
 }
 
@@ -503,7 +503,7 @@ static void fe_path(unsigned int domid, char *buf, size_t len)
 
 static bool commit(struct flow *fl, xs_transaction_t t)
 {
-	/* non-EAGAIN failures are ignored, as libxl does (§8.10) */
+	/* non-EAGAIN failures are ignored, as libxl does */
 	return xs_transaction_end(fl->xs, t, false) || errno != EAGAIN;
 }
 
@@ -660,7 +660,7 @@ static bool assignable(struct flow *fl, const char *bdf)
 	return v == NULL;
 }
 
-/* libxl__create_pci_backend, in the caller's transaction (§3.3) */
+/* libxl__create_pci_backend, in the caller's transaction */
 static void create_backend(struct flow *fl, xs_transaction_t t,
 			   unsigned int domid)
 {
@@ -726,7 +726,7 @@ static void save_device(struct flow *fl, unsigned int domid,
 	cfg_write(fl, domid, &c);
 }
 
-/* libxl__device_pci_add_xenstore (§8.5), flaws included */
+/* libxl__device_pci_add_xenstore, flaws included */
 static int add_xenstore(struct flow *fl, unsigned int domid,
 			const struct spec *p, unsigned int fn, bool starting)
 {
@@ -803,7 +803,7 @@ static int add_xenstore(struct flow *fl, unsigned int domid,
 	return 0;
 }
 
-/* pci_add_dm_done for a PV guest (§8.4) */
+/* pci_add_dm_done for a PV guest */
 static int add_dm_done(struct flow *fl, unsigned int domid,
 		       const struct spec *p, unsigned int fn, bool starting)
 {
@@ -837,7 +837,7 @@ static int add_dm_done(struct flow *fl, unsigned int domid,
 	}
 	if (!info.intx_pin) {
 		/* no /sys/.../irq (no legacy IRQ): libxl jumps to
-		 * out_no_irq, past the permissive step (§8.4 step 3) */
+		 * out_no_irq, past the permissive step */
 		err("Couldn't open /sys/bus/pci/devices/%s/irq", bdf);
 		goto out_no_irq;
 	}
@@ -901,7 +901,7 @@ static int resolve_name(struct flow *fl, struct spec *p)
 	return r;
 }
 
-/* libxl__device_pci_add (§8.2) */
+/* libxl__device_pci_add */
 static int pci_add(struct flow *fl, unsigned int domid, struct spec *p,
 		   bool starting)
 {
@@ -1027,7 +1027,7 @@ static void move_key(struct flow *fl, xs_transaction_t t, unsigned int domid,
 	free(v);
 }
 
-/* libxl__device_pci_remove_xenstore (§4.3) */
+/* libxl__device_pci_remove_xenstore */
 static int remove_xenstore(struct flow *fl, unsigned int domid,
 			   const struct spec *p, unsigned int fn)
 {
@@ -1156,7 +1156,7 @@ static int do_pci_remove(struct flow *fl, unsigned int domid,
 	}
 	if (hv_deassign_device(fl->hv, domid, sbdf_of(p, fn)) < 0)
 		err("xc_deassign_device failed for %s", bdf);
-	/* pci_remove_done ignores the result (§4.4) */
+	/* pci_remove_done ignores the result */
 	remove_xenstore(fl, domid, p, fn);
 	marker_path(bdf, path, sizeof(path));
 	xs_rm(fl->xs, XBT_NULL, path);
@@ -1369,7 +1369,7 @@ static void domain_destroy(struct flow *fl, unsigned int domid)
 }
 
 /* libxl_retrieve_domain_configuration: xenstore is primary for devices,
- * JSON entries missing there are dropped (§8.7) */
+ * JSON entries missing there are dropped */
 static int domain_retrieve(struct flow *fl, unsigned int domid, struct cfg *c)
 {
 	struct spec list[64];
