@@ -14,12 +14,12 @@ WERROR ?= false
 , := ,
 
 .PHONY: all build asan fuzz-build check demo demo-store bench fuzz lab \
-	lab-selftest clean deps-build deps-demo deps-bench deps-fuzz deps-lab \
-	deps-check
+	lab-selftest clean deps-build deps-demo deps-demo-store deps-bench \
+	deps-fuzz deps-lab deps-check
 
 all: build
 
-deps-build deps-demo deps-bench deps-fuzz deps-lab deps-check:
+deps-build deps-demo deps-demo-store deps-bench deps-fuzz deps-lab deps-check:
 	@scripts/deps.sh $(@:deps-%=%)
 
 # setup DIR,ENV,OPTIONS: `meson setup`, showing its output only when it
@@ -74,7 +74,7 @@ demo: deps-demo
 	@scripts/demo-xpt.sh $(BUILD)
 
 # The store alone, driven by Debian's xenstore-* tools.
-demo-store: deps-demo
+demo-store: deps-demo-store
 	@echo "make: building in $(BUILD)/ (the output shows only if it fails)"
 	@$(call quietly,$(MAKE) --no-print-directory build)
 	@scripts/demo-store.sh $(BUILD)/src/xenstored/xpt-xenstored

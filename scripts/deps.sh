@@ -4,7 +4,7 @@
 # install the missing ones with apt-get; otherwise print the exact command
 # and fail.
 #
-# usage: scripts/deps.sh build|check|demo|bench|fuzz|lab ...
+# usage: scripts/deps.sh build|check|demo|demo-store|bench|fuzz|lab ...
 #
 # The lab's QEMU is installed by lab/lab.sh itself (without recommends, and
 # checked for the devices the lab needs).  Debian's Xen userspace, the
@@ -16,7 +16,8 @@ pkgs_build="gcc meson ninja-build pkg-config libxen-dev libyajl-dev"
 pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
 pkgs_lab="python3"
 pkgs_check="$pkgs_fuzz $pkgs_lab libcmocka-dev xenstore-utils python3-pyxs"
-pkgs_demo="$pkgs_build xenstore-utils"
+pkgs_demo="$pkgs_build"
+pkgs_demo_store="$pkgs_build xenstore-utils"
 pkgs_bench="$pkgs_build"
 
 want=""
@@ -25,6 +26,7 @@ for target in "$@"; do
 	build) want="$want $pkgs_build" ;;
 	check) want="$want $pkgs_check" ;;
 	demo) want="$want $pkgs_demo" ;;
+	demo-store) want="$want $pkgs_demo_store" ;;
 	bench) want="$want $pkgs_bench" ;;
 	fuzz) want="$want $pkgs_fuzz" ;;
 	lab) want="$want $pkgs_lab" ;;
