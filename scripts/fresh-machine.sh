@@ -74,8 +74,11 @@ prepare() {
 	else
 		tar --exclude=./.cache --exclude='./build*' -cf - .
 	fi | tar -C "$1/xpt" -xf -
-	in_chroot "$1" 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q make >/dev/null' ||
+	in_chroot "$1" 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q make' \
+		>"$1/prepare.log" 2>&1 || {
+		cat "$1/prepare.log" >&2
 		die "could not install make in the chroot"
+	}
 }
 
 root=
