@@ -134,9 +134,78 @@ void conn_charge_txn(struct conn *c, long bytes)
 	domain_usage_changed(c->xsd, d, bytes < 0);
 }
 
+/*
+ * The index of queued watch events (not @ ones) by payload: C looks for a
+ * duplicate by walking the whole queue, which costs a domain that lets
+ * 40000 events pile up a 40000-step walk for every new one.
+ */
+static struct outmsg **conn_ev_chain(const struct conn *c, uint32_t hash)
+{
+	return &c->ev_index[hash & (c->ev_nbuckets - 1)];
+}
+
+static struct outmsg *conn_ev_find(const struct conn *c,
+				   const struct outmsg *m, uint32_t hash)
+{
+	struct outmsg *q;
+
+	if (!c->ev_nbuckets)
+		return NULL;
+	for (q = *conn_ev_chain(c, hash); q; q = q->enext)
+		if (q->ehash == hash && q->len == m->len &&
+		    memcmp(q->buf + XSD_HDR_LEN, m->buf + XSD_HDR_LEN,
+			   m->len - XSD_HDR_LEN) == 0)
+			return q;
+	return NULL;
+}
+
+/* Index m (best effort: without memory, duplicates are merely sent). */
+static void conn_ev_add(struct conn *c, struct outmsg *m, uint32_t hash)
+{
+	uint32_t nb = c->ev_nbuckets ? c->ev_nbuckets * 2 : 64, i;
+	struct outmsg **b, *q, *next;
+
+	if (c->ev_count >= c->ev_nbuckets) {
+		b = xcalloc(nb, sizeof(*b));
+		if (!b && !c->ev_nbuckets)
+			return;
+		if (b) {
+			for (i = 0; i < c->ev_nbuckets; i++)
+				for (q = c->ev_index[i]; q; q = next) {
+					next = q->enext;
+					q->enext = b[q->ehash & (nb - 1)];
+					b[q->ehash & (nb - 1)] = q;
+				}
+			free(c->ev_index);
+			c->ev_index = b;
+			c->ev_nbuckets = nb;
+		}
+	}
+	m->ehash = hash;
+	m->enext = *conn_ev_chain(c, hash);
+	*conn_ev_chain(c, hash) = m;
+	m->indexed = true;
+	c->ev_count++;
+}
+
+static void conn_ev_del(struct conn *c, struct outmsg *m)
+{
+	struct outmsg **pp;
+
+	for (pp = conn_ev_chain(c, m->ehash); *pp; pp = &(*pp)->enext)
+		if (*pp == m) {
+			*pp = m->enext;
+			m->indexed = false;
+			c->ev_count--;
+			return;
+		}
+}
+
 /* Take m (after prev, or the head) off the queue; the caller frees it. */
 void conn_unqueue(struct conn *c, struct outmsg *prev, struct outmsg *m)
 {
+	if (m->indexed)
+		conn_ev_del(c, m);
 	if (prev)
 		prev->next = m->next;
 	else
@@ -240,6 +309,7 @@ void conn_free(struct conn *c)
 				break;
 			}
 	}
+	free(c->ev_index);
 	free(c);
 }
 
@@ -280,8 +350,10 @@ static struct outmsg *conn_msg(uint32_t type, uint32_t req_id,
 	if (!m)
 		return NULL;
 	m->next = NULL;
+	m->enext = NULL;
 	m->len = XSD_HDR_LEN + alen + blen;
 	m->event = false;
+	m->indexed = false;
 	memcpy(m->buf, &h, XSD_HDR_LEN);
 	if (alen)
 		memcpy(m->buf + XSD_HDR_LEN, a, alen);
@@ -341,8 +413,8 @@ int conn_reply_error(struct conn *c, int err)
 void conn_send_event(struct conn *c, const char *path, const char *token)
 {
 	uint32_t plen = strlen(path) + 1, tlen = strlen(token) + 1;
-	uint32_t len = plen + tlen;
-	struct outmsg *m, *q;
+	uint32_t len = plen + tlen, hash = 0;
+	struct outmsg *m;
 
 	if (c->dead || c->closing || len > XENSTORE_PAYLOAD_MAX)
 		return;
@@ -351,14 +423,13 @@ void conn_send_event(struct conn *c, const char *path, const char *token)
 		return;
 	m->event = true;
 	/* An identical event still unsent is enough (not for @ events). */
-	if (path[0] != '@')
-		for (q = c->out_head; q; q = q->next)
-			if (q->event && q->len == m->len &&
-			    memcmp(q->buf + XSD_HDR_LEN, m->buf + XSD_HDR_LEN,
-				   len) == 0) {
-				free(m);
-				return;
-			}
+	if (path[0] != '@') {
+		hash = path_hash(m->buf + XSD_HDR_LEN, len);
+		if (conn_ev_find(c, m, hash)) {
+			free(m);
+			return;
+		}
+	}
 	if (conn_unprivileged(c) && c->dom && c->xsd->cfg.quota.memory &&
 	    conn_domain_memory(c->dom) + m->len > c->xsd->cfg.quota.memory) {
 		peerlog_msg(c->xsd, PEERLOG_EVENT_DROP, LOG_LVL_WARN,
@@ -380,6 +451,8 @@ void conn_send_event(struct conn *c, const char *path, const char *token)
 	}
 	m->queued_ms = conn_unprivileged(c) ? xsd_now_ms() : 0;
 	conn_queue(c, m);
+	if (path[0] != '@')
+		conn_ev_add(c, m, hash);
 }
 
 /*

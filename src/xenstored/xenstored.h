@@ -135,8 +135,11 @@ struct domain {
 
 struct outmsg {
 	struct outmsg *next;
+	struct outmsg *enext;	/* chain of conn->ev_index */
 	uint32_t len;		/* header + payload */
+	uint32_t ehash;		/* of an indexed event's payload */
 	bool event;
+	bool indexed;		/* in conn->ev_index */
 	uint64_t queued_ms;
 	char buf[];		/* struct xsd_sockmsg then payload */
 };
@@ -183,6 +186,9 @@ struct conn {
 	unsigned int ntxns;
 	uint64_t stamp;			/* event permission cache */
 	bool stamp_ok;
+	/* queued events by payload, to drop duplicates in O(1) */
+	struct outmsg **ev_index;
+	uint32_t ev_nbuckets, ev_count;
 };
 
 /* A watch: indexed by path in xsd->watch_index, listed per connection. */

@@ -1469,6 +1469,47 @@ def c_domain_stalled_no_spin(r):
         r.admin.ok(RELEASE, nul("9"))
 
 
+def c_event_dedup_cost(r):
+    # A guest that watches and never reads gets tens of thousands of events
+    # queued (up to its memory quota).  Checking each new event for a
+    # duplicate must not walk that whole queue: 60000 writes by dom0 must
+    # not cost the daemon seconds of CPU.
+    if r.proc is None:
+        return "skip"
+    path = setup_domain(r, 5)
+    r.admin.ok(MKDIR, nul("/badinput/dd"))
+    r.admin.ok(SET_PERMS, nul("/badinput/dd", "n0", "r5"))
+    d = Conn(path)
+    a = Conn(r.sock_path)
+    try:
+        d.ok(WATCH, nul("/badinput/dd", "t"))
+        d.sock.setblocking(False)
+        cpu0, t0 = cpu_seconds(r.pid), time.monotonic()
+        for lo in range(0, 60000, 1000):
+            data = b""
+            for i in range(lo, lo + 1000):   # 1000 children a directory
+                p = nul("/badinput/dd/%d/%d" % (lo // 1000, i))
+                data += HDR.pack(WRITE, i, 0, len(p)) + p
+            a.send_raw(data)
+            for i in range(1000):
+                m = a.recv_msg(timeout=60)
+                if m[0] != WRITE:
+                    return "write %d: %r" % (lo + i, m)
+        cpu = cpu_seconds(r.pid) - cpu0
+        t, p = r.admin.req(CONTROL, nul("quota", "5"))
+        out = [l for l in p.split(b"\n") if l.startswith(b"outstanding")]
+        print("#    60000 events for a domain that does not read (%s): daemon "
+              "CPU %.2f s in %.1f s" % (out[0].decode() if out else p, cpu,
+                                         time.monotonic() - t0), flush=True)
+        if cpu > 3.0:
+            return "the daemon took %.1f s of CPU for 60000 writes" % cpu
+        return None
+    finally:
+        d.close()
+        a.close()
+        r.admin.ok(RM, nul("/badinput/dd"))
+
+
 def c_target_released(r):
     # SET_TARGET(6, 7), RELEASE 7, a new domain 7: domain 6 must not be its
     # device model (it could read and write the new domain's nodes).
@@ -1531,6 +1572,7 @@ CASES = [
     ("many connections opened and closed abruptly", c_many_connections),
     ("watcher that never reads its events", c_events_to_dead_reader),
     ("SET_TARGET does not outlive its target", c_target_released),
+    ("events queued for a domain: duplicates found without a walk", c_event_dedup_cost),
     ("a stalled domain's other connections wait without a spin", c_domain_stalled_no_spin),
     ("out of fds: dom0's reserve, no spin on EMFILE", c_out_of_fds),
     ("transactions' node copies count against the memory quota", c_txn_copies),
