@@ -427,18 +427,26 @@ static int prepare_check(struct xpt_ctx *c, unsigned int domid,
 
 /* What a domain holds of a device, as release flags, from the survey:
  * only layers that name this domain are undone. */
-static void flags_from_hold(struct xpt_ctx *c, unsigned int domid,
-			    struct xpt_dev *d, const struct xpt_hold *h)
+static int flags_from_hold(struct xpt_ctx *c, unsigned int domid,
+			   struct xpt_dev *d, const struct xpt_hold *h)
 {
+	int r;
+
 	d->assigned = h->hv == (int)domid;
 	d->marker = h->marker == (int)domid;
 	d->reset = d->assigned || d->marker;
 	d->perms = d->reset;
 	d->pirq = false;
 	d->pirq_nr = -1;
-	if (d->perms && d->info.intx_pin &&
-	    c->pf->map_pirq(c, domid, d->sbdf, &d->pirq_nr) == 0)
-		d->pirq = true;	/* the existing mapping */
+	if (!d->perms || !d->info.intx_pin)
+		return 0;
+	r = c->pf->map_pirq(c, domid, d->sbdf, &d->pirq_nr);
+	if (r == -ESRCH)
+		return 0;	/* the domain is gone, and its pirqs with it */
+	if (r < 0)
+		return r;
+	d->pirq = true;	/* the existing mapping */
+	return 0;
 }
 
 int xpt_dev_prepare(struct xpt_ctx *c, unsigned int domid,
@@ -477,7 +485,15 @@ int xpt_dev_prepare(struct xpt_ctx *c, unsigned int domid,
 		xpt_format_bdf(devs[i].sbdf, bdf, sizeof(bdf));
 		xpt_warn(c, "%s: finishing an interrupted operation of domain "
 			 "%u first", bdf, domid);
-		flags_from_hold(c, domid, &old, &h[i]);
+		r = flags_from_hold(c, domid, &old, &h[i]);
+		if (r < 0) {
+			r = xpt_fail(c, XPT_EXIT_FAIL, r, "%s: the leftovers of "
+				     "an interrupted operation of domain %u: "
+				     "its interrupt cannot be looked up: %s; "
+				     "retry, or destroy the domain", bdf, domid,
+				     strerror(-r));
+			goto out;
+		}
 		if (xpt_dev_release(c, domid, &old, 1, left, sizeof(left))) {
 			r = xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s: the "
 				     "leftovers of an interrupted operation "
@@ -602,8 +618,9 @@ int xpt_dev_teardown(struct xpt_ctx *c, unsigned int domid,
 {
 	struct xpt_dev *devs = calloc(n ? n : 1, sizeof(*devs));
 	struct xpt_hold *h = calloc(n ? n : 1, sizeof(*h));
-	size_t i, m = 0;
-	int r = -ENOMEM;
+	char unknown[512] = "";
+	size_t i, m = 0, used = 0;
+	int r = -ENOMEM, nunknown = 0;
 
 	if (leftlen)
 		left[0] = '\0';
@@ -630,12 +647,37 @@ int xpt_dev_teardown(struct xpt_ctx *c, unsigned int domid,
 		}
 		memset(d, 0, sizeof(*d));
 		d->sbdf = sbdfs[i];
-		if (c->pf->pci_info(c, d->sbdf, &d->info) < 0)
+		r = h[i].hv_err ? h[i].hv_err :
+		    c->pf->pci_info(c, d->sbdf, &d->info);
+		if (r == -ENODEV)
 			continue;	/* not a host device: nothing to undo */
-		flags_from_hold(c, domid, d, &h[i]);
+		if (r == 0)
+			r = flags_from_hold(c, domid, d, &h[i]);
+		if (r < 0) {
+			/* who owns it, or its interrupt, is unknown: it
+			 * stays as it is, reserved, and is reported */
+			nunknown++;
+			if (used < sizeof(unknown))
+				used += (size_t)snprintf(unknown + used,
+					sizeof(unknown) - used, "%s%s (the "
+					"host could not describe it: %s)",
+					used ? ", " : "", bdf, strerror(-r));
+			continue;
+		}
 		m++;
 	}
 	r = xpt_dev_release(c, domid, devs, m, left, leftlen);
+	if (nunknown && leftlen) {
+		char *all = malloc(leftlen);
+
+		if (all) {
+			snprintf(all, leftlen, "%s%s%s", unknown, left[0] ?
+				 ", " : "", left);
+			memcpy(left, all, leftlen);
+			free(all);
+		}
+	}
+	r += nunknown;
 out:
 	free(devs);
 	free(h);

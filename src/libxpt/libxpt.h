@@ -136,7 +136,8 @@ int xpt_assignable_seize(struct xpt_ctx *c, uint32_t sbdf, const char *name);
 /* owner.c: who holds each device, before anything is changed */
 struct xpt_hold {
 	uint32_t sbdf;
-	int hv;			/* IOMMU owner: a domid, HV_DOMID_IO; -1 no device */
+	int hv;			/* IOMMU owner: a domid, XPT_DOMID_IO; -1 unknown */
+	int hv_err;		/* why unknown: -ENODEV no such device, ... */
 	bool bridge;		/* a PCI-to-PCI bridge: pciback refuses it */
 	bool pb_bound;		/* bound to pciback (assignable) */
 	int pb_domid;		/* the domain pciback exports it to, -1 none */

@@ -61,8 +61,8 @@ int xpt_hold_survey(struct xpt_ctx *c, unsigned int domid,
 
 		memset(h, 0, sizeof(*h));
 		h->sbdf = sbdfs[j];
-		h->hv = c->pf->pci_info(c, sbdfs[j], &info) == 0 ?
-			(int)info.owner : -1;
+		h->hv_err = c->pf->pci_info(c, sbdfs[j], &info);
+		h->hv = h->hv_err == 0 ? info.owner : -1;
 		h->bridge = h->hv >= 0 && (info.class >> 8) == 0x0604;
 		h->pb_domid = -1;
 		for (k = 0; k < npb; k++)

@@ -246,8 +246,9 @@ static int domain_check(struct xpt_ctx *c, unsigned int domid)
 		return xpt_fail(c, XPT_EXIT_NOTFOUND, r, "domain %u does not "
 				"exist (see `xpt list`)", domid);
 	if (r < 0)
-		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s", domid,
-				strerror(-r));
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: the %s host "
+				"cannot tell its state: %s", domid,
+				c->pf->name, strerror(-r));
 	if (info.state == XPT_DOM_DYING)
 		return xpt_fail(c, XPT_EXIT_FAIL, -EINVAL, "domain %u is "
 				"being destroyed", domid);
@@ -857,13 +858,15 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 					  XPT_FORCE_WAIT_MS, &rel);
 	}
 	if (r < 0) {
-		xpt_format_bdf(rel.held, bdf, sizeof(bdf));
-		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s; the device "
-			     "stays reserved for the domain: retry `xpt "
-			     "pci-detach -f %u %s`, or destroy the domain",
-			     domid, rel.silent ? "xpt-pciback does not answer "
-			     "(`xpt host status`)" : "xpt-pciback still exports "
-			     "it", domid, bdf);
+		xpt_format_bdf(rel.silent ? sbdfs[0] : rel.held, bdf,
+			       sizeof(bdf));
+		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s %s; it is out "
+			     "of the guest's backend but stays reserved for the "
+			     "domain: retry `xpt pci-detach -f %u %s`, or "
+			     "destroy the domain", domid, rel.silent ?
+			     "xpt-pciback does not answer (`xpt host status`), "
+			     "so it may still hold" : "xpt-pciback still "
+			     "exports", bdf, domid, bdf);
 		goto out;
 	}
 	if (xpt_dev_teardown(c, domid, sbdfs, n, left, sizeof(left))) {

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An in-memory host behind libxpt's platform table, for in-process tests
+ * of the protocol code: domains, host PCI functions with their IOMMU
+ * owner, pciback binding, BAR permissions and INTx pirqs, each visible to
+ * the test; and a fault point: the Nth call of any op fails with -EIO.
+ * xenstore is real (an xpt-xenstored the fixture starts).
+ */
+#ifndef XPT_TEST_FAKEPLATFORM_H
+#define XPT_TEST_FAKEPLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "libxpt.h"
+
+#define FAKE_NDEV 4
+#define FAKE_NDOM 8
+
+struct fake_dev {
+	uint32_t sbdf;
+	int owner;			/* 0, XPT_DOMID_IO or a domid */
+	bool bound;			/* to pciback */
+	bool perms[FAKE_NDOM];		/* BAR access granted, by slot */
+	bool pirq[FAKE_NDOM];		/* INTx pirq mapped, by slot */
+};
+
+struct fake_dom {
+	bool used, kernel;
+	unsigned int domid;
+	enum xpt_dom_state state;
+	char name[64];
+};
+
+struct fake_host {
+	struct fake_dev dev[FAKE_NDEV];
+	struct fake_dom dom[FAKE_NDOM];
+	unsigned int next_domid;
+	unsigned int calls;		/* ops called so far */
+	unsigned int fail_at;		/* this call fails (1-based), 0 none */
+	bool failed;			/* the fault was hit */
+};
+
+extern struct fake_host fake;
+extern const struct xpt_platform fake_platform;
+
+/* Devices 03:00.0 .. 06:00.0, owned by dom0, not bound; domids from
+ * next_domid (kept across resets, so xenstore never sees one twice). */
+void fake_reset(void);
+struct fake_dev *fake_dev(uint32_t sbdf);
+struct fake_dom *fake_dom(unsigned int domid);
+int fake_slot(unsigned int domid);	/* -1 none */
+
+/* An xpt-xenstored in a temporary run directory, and a context on it
+ * with the fake platform. */
+int fake_start_xenstored(const char *xenstored);
+void fake_stop_xenstored(void);
+struct xpt_ctx *fake_ctx(void);
+
+#endif

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Every platform call of an operation fails in turn (SQLite's method):
+ * create with two devices, attach a third, detach the first, destroy,
+ * on the in-memory host of fakeplatform.c with a real xpt-xenstored.  For
+ * call N = 1, 2, ... the Nth call fails; each operation must then either
+ * succeed or fail leaving every layer as it found it: the hypervisor's
+ * owner, pciback's binding, BAR permissions and pirqs of every device,
+ * the /libxl/pci markers and the backend entries.  A detach that took the
+ * device out of the backend before the failure, and a destroy, may leave
+ * devices reserved to the domain, and must say so; run again they finish.
+ * After each round nothing is left of the domain.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fakeplatform.h"
+
+static const char *xenstored;
+
+struct snap {
+	struct fake_dev dev[FAKE_NDEV];
+	int marker[FAKE_NDEV];		/* its domid, -1 none */
+	int be[FAKE_NDEV];		/* the domain whose backend lists it */
+	bool dom[FAKE_NDOM];
+};
+
+static void snap_take(struct xpt_ctx *c, struct snap *s)
+{
+	struct xpt_be *b = malloc(sizeof(*b));
+	char m[16], path[64];
+	int i, j;
+
+	assert_non_null(b);
+	memset(s, 0, sizeof(*s));
+	memcpy(s->dev, fake.dev, sizeof(s->dev));
+	for (i = 0; i < FAKE_NDEV; i++) {
+		xpt_marker_bdf(fake.dev[i].sbdf, m, sizeof(m));
+		snprintf(path, sizeof(path), "/libxl/pci/%s/domid", m);
+		if (xpt_xs_read_int(c, XBT_NULL, path, &s->marker[i]) < 0)
+			s->marker[i] = -1;
+		s->be[i] = -1;
+	}
+	for (j = 0; j < FAKE_NDOM; j++) {
+		s->dom[j] = fake.dom[j].used;
+		if (!fake.dom[j].used ||
+		    xpt_be_read(c, XBT_NULL, fake.dom[j].domid, b) < 0)
+			continue;
+		for (i = 0; i < FAKE_NDEV; i++)
+			if (xpt_be_find(b, fake.dev[i].sbdf))
+				s->be[i] = (int)fake.dom[j].domid;
+	}
+	free(b);
+}
+
+static void snap_equal(const struct snap *a, const struct snap *b,
+		       const char *op, unsigned int n)
+{
+	int i;
+
+	for (i = 0; i < FAKE_NDEV; i++) {
+		if (a->dev[i].owner != b->dev[i].owner ||
+		    a->dev[i].bound != b->dev[i].bound ||
+		    memcmp(a->dev[i].perms, b->dev[i].perms,
+			   sizeof(a->dev[i].perms)) ||
+		    memcmp(a->dev[i].pirq, b->dev[i].pirq,
+			   sizeof(a->dev[i].pirq)) ||
+		    a->marker[i] != b->marker[i] || a->be[i] != b->be[i])
+			fail_msg("%s failed at call %u and changed device %d: "
+				 "owner %d->%d bound %d->%d marker %d->%d "
+				 "backend %d->%d", op, n, i, a->dev[i].owner,
+				 b->dev[i].owner, a->dev[i].bound,
+				 b->dev[i].bound, a->marker[i], b->marker[i],
+				 a->be[i], b->be[i]);
+	}
+	if (memcmp(a->dom, b->dom, sizeof(a->dom)))
+		fail_msg("%s failed at call %u and left a domain behind", op,
+			 n);
+}
+
+/* Nothing of any domain: devices quarantined, bound, no grants, no
+ * markers, no backends, no domains. */
+static void all_clean(struct xpt_ctx *c, unsigned int n)
+{
+	struct snap s;
+	int i, j;
+
+	snap_take(c, &s);
+	for (i = 0; i < FAKE_NDEV; i++) {
+		if (s.dev[i].owner != (int)XPT_DOMID_IO || !s.dev[i].bound ||
+		    s.marker[i] >= 0 || s.be[i] >= 0)
+			fail_msg("round %u: device %d left: owner %d bound %d "
+				 "marker %d backend %d", n, i, s.dev[i].owner,
+				 s.dev[i].bound, s.marker[i], s.be[i]);
+		for (j = 0; j < FAKE_NDOM; j++)
+			if (s.dev[i].perms[j] || s.dev[i].pirq[j])
+				fail_msg("round %u: device %d keeps a grant or "
+					 "pirq", n, i);
+	}
+	for (j = 0; j < FAKE_NDOM; j++)
+		if (s.dom[j])
+			fail_msg("round %u: a domain is left", n);
+}
+
+static struct xpt_pci spec_of(uint32_t sbdf)
+{
+	struct xpt_pci p;
+
+	xpt_pci_spec_init(&p);
+	p.sbdf = sbdf;
+	p.has_bdf = true;
+	p.func_mask = (uint8_t)(1u << XPT_PCI_FN(sbdf));
+	return p;
+}
+
+/* One round with call fail_at failing; returns the calls made. */
+static unsigned int round_run(unsigned int fail_at)
+{
+	struct xpt_ctx *c = fake_ctx();
+	struct xpt_cfg *cfg = calloc(1, sizeof(*cfg));
+	struct snap before, after;
+	struct xpt_pci p;
+	unsigned int domid = 0;
+	int i, r;
+
+	assert_non_null(c);
+	assert_non_null(cfg);
+	fake_reset();
+	for (i = 0; i < FAKE_NDEV; i++)
+		assert_int_equal(xpt_assignable_add(c, fake.dev[i].sbdf,
+						    NULL), 0);
+	snprintf(cfg->name, sizeof(cfg->name), "g%u", fail_at);
+	cfg->memory_mb = 64;
+	cfg->pci[0] = spec_of(fake.dev[0].sbdf);
+	cfg->pci[1] = spec_of(fake.dev[1].sbdf);
+	cfg->npci = 2;
+	fake.calls = 0;
+	fake.fail_at = fail_at;
+
+	snap_take(c, &before);
+	r = xpt_domain_create(c, cfg, true, &domid);
+	if (r < 0) {
+		snap_take(c, &after);
+		snap_equal(&before, &after, "create", fail_at);
+		goto out;
+	}
+	snap_take(c, &before);
+	p = spec_of(fake.dev[2].sbdf);
+	if (xpt_pci_attach(c, domid, &p) < 0) {
+		snap_take(c, &after);
+		snap_equal(&before, &after, "attach", fail_at);
+	}
+	snap_take(c, &before);
+	p = spec_of(fake.dev[0].sbdf);
+	if (xpt_pci_detach(c, domid, &p, false) < 0) {
+		snap_take(c, &after);
+		if (strstr(xpt_ctx_error(c), "reserved for the domain")) {
+			/* out of the backend, still the domain's: said so,
+			 * and the retry the message names finishes it */
+			if (after.marker[0] != (int)domid || after.be[0] >= 0 ||
+			    xpt_pci_detach(c, domid, &p, true) < 0)
+				fail_msg("detach failed at call %u (%s) and "
+					 "did not converge: %s", fail_at,
+					 "stays reserved", xpt_ctx_error(c));
+		} else {
+			snap_equal(&before, &after, "detach", fail_at);
+		}
+	}
+	r = xpt_domain_destroy(c, domid);
+	if (getenv("FAULTS_VERBOSE"))
+		fprintf(stderr, "destroy at %u: %d %s / %s\n", fail_at, r,
+			r < 0 ? xpt_ctx_error(c) : "", xpt_ctx_warnings(c));
+	if (r < 0) {
+		/* a teardown that failed says what it left, and a second
+		 * destroy finishes it */
+		if (!strstr(xpt_ctx_error(c), "domain") ||
+		    xpt_domain_destroy(c, domid) < 0)
+			fail_msg("destroy failed at call %u: %s; again: %s",
+				 fail_at, xpt_ctx_error(c), xpt_ctx_error(c));
+	}
+out:
+	all_clean(c, fail_at);
+	if (fail_at && fail_at <= fake.calls && !fake.failed)
+		fail_msg("call %u was never made to fail", fail_at);
+	r = (int)fake.calls;
+	xpt_ctx_close(c);
+	free(cfg);
+	return (unsigned int)r;
+}
+
+static void test_every_call_fails(void **state)
+{
+	unsigned int total, n;
+
+	(void)state;
+	total = round_run(0);
+	assert_true(total > 20);
+	for (n = 1; n <= total; n++)
+		round_run(n);
+	print_message("%u platform calls, each made to fail in turn\n",
+		      total);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return fake_start_xenstored(xenstored);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fake_stop_xenstored();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_call_fails),
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s XPT-XENSTORED\n", argv[0]);
+		return 2;
+	}
+	xenstored = argv[1];
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
