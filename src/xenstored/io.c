@@ -78,10 +78,9 @@ static int io_listen_path(const char *path)
 int io_listen(struct xsd *xsd)
 {
 	const char *dir = xsd->cfg.rundir;
+	struct rlimit rl;
 	sigset_t mask;
 	int fd;
-
-	struct rlimit rl;
 
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		fatal("cannot create run directory %s: %m", dir);
