@@ -326,10 +326,35 @@ void xsd_free(struct xsd *xsd)
 	free(xsd);
 }
 
+/* A domain's counts are the sums over its connections. */
+static int xsd_check_usage(const struct domain *d)
+{
+	unsigned int nconns = 0, ntxns = 0, nout = 0;
+	size_t out_bytes = 0, txn_bytes = 0;
+	const struct conn *c;
+	const struct txn *tx;
+
+	for (c = d->conns; c; c = c->dnext) {
+		if (c->dead || c->dom != d)
+			return -EIO;
+		nconns++;
+		ntxns += c->ntxns;
+		nout += c->out_count;
+		out_bytes += c->out_bytes;
+		for (tx = c->txns; tx; tx = tx->next)
+			txn_bytes += tx->charged;
+	}
+	if (nconns != d->nconns || ntxns != d->ntxns || nout != d->nout ||
+	    out_bytes != d->out_bytes || txn_bytes != d->txn_bytes)
+		return -EIO;
+	return 0;
+}
+
 /*
  * Consistency of the whole store (xenstore-control check, tests, fuzzing):
  * every child listed exists, every node but "/" is listed by its parent,
- * and each domain's node count is the number of nodes it owns.
+ * each domain's node count is the number of nodes it owns and its usage
+ * the sum over its connections.
  */
 int xsd_check(struct xsd *xsd)
 {
@@ -372,7 +397,7 @@ int xsd_check(struct xsd *xsd)
 		for (i = 0; i < t->nbuckets; i++)
 			for (n = t->b[i]; n; n = n->hnext)
 				owned += n->perms.p[0].id == d->domid;
-		if (owned != d->nnodes)
+		if (owned != d->nnodes || xsd_check_usage(d) < 0)
 			return -EIO;
 	}
 	return 0;

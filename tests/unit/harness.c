@@ -528,4 +528,7 @@ void h_check_tree(struct xsd *x)
 
 	if (bad)
 		fail_msg("store inconsistent (%d problems): %s", bad, why);
+	if (xsd_check(x) < 0)
+		fail_msg("xsd_check: the store or a domain's usage counts "
+			 "are inconsistent");
 }

@@ -400,6 +400,32 @@ static void test_memory_txn_copies(void **state)
 	assert_int_equal(h_tend(c0, t, true), 0);
 }
 
+/* xsd_check (xenstore-control check, the fuzzer) sums the usage up. */
+static void test_usage_check(void **state)
+{
+	struct domain *d = domain_find(x, 5);
+	struct conn *other = h_dom(x, 5);
+	uint32_t t;
+
+	assert_int_equal(h_watch(other, "/local/domain/5", "t"), 0);
+	assert_int_equal(h_tstart(c5, &t), 0);
+	assert_string_equal(h_read(c5, t, "/local/domain/5"), "");
+	assert_int_equal(xsd_check(x), 0);
+	d->nout++;
+	assert_int_equal(xsd_check(x), -EIO);
+	d->nout--;
+	d->txn_bytes++;
+	assert_int_equal(xsd_check(x), -EIO);
+	d->txn_bytes--;
+	d->nconns++;
+	assert_int_equal(xsd_check(x), -EIO);
+	d->nconns--;
+	assert_int_equal(xsd_check(x), 0);
+	conn_free(other);
+	assert_int_equal(xsd_check(x), 0);
+	assert_int_equal(h_tend(c5, t, false), 0);
+}
+
 static void test_transactions_config(void **state)
 {
 	uint32_t t;
@@ -569,6 +595,7 @@ int main(void)
 		T(test_outstanding_per_domain),
 		T(test_memory_per_domain),
 		T(test_memory_txn_copies),
+		T(test_usage_check),
 		T(test_permissions),
 		T(test_transaction_nodes),
 		T(test_control_quota),
