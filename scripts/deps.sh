@@ -15,7 +15,7 @@ set -eu
 pkgs_build="gcc meson ninja-build pkg-config libxen-dev libyajl-dev"
 pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
 pkgs_lab="python3"
-pkgs_check="$pkgs_fuzz $pkgs_lab libcmocka-dev xenstore-utils python3-pyxs"
+pkgs_check="$pkgs_fuzz $pkgs_lab libcmocka-dev xenstore-utils python3-pyxs qemu-system-x86"
 pkgs_demo="$pkgs_build"
 pkgs_demo_store="$pkgs_build xenstore-utils"
 pkgs_bench="$pkgs_build"

@@ -223,6 +223,22 @@ int xpt_domain_nodes(struct xpt_ctx *c, unsigned int domid,
 /* platform.c: every domain, in id order (*ret malloc'ed) */
 int xpt_dom_list_all(struct xpt_ctx *c, struct xpt_pdom **ret, size_t *ret_n);
 
+/* qmp.c: a QMP client (a device model's monitor socket), every wait
+ * bounded; a QMP error returns its class as an errno (CommandNotFound
+ * -EOPNOTSUPP, DeviceNotFound -ENODEV, else -EIO) and "Class: desc" in
+ * err; a session that breaks the protocol returns -EPROTO: close it. */
+struct xpt_qmp;
+int xpt_qmp_open(const char *path, int timeout_ms, struct xpt_qmp **ret,
+		 char *err, size_t errlen);
+void xpt_qmp_close(struct xpt_qmp *q);
+/* args_json: a JSON object's text, or NULL; *ret_json (if not NULL) the
+ * "return" value as JSON text, malloc'ed. */
+int xpt_qmp_exec(struct xpt_qmp *q, const char *cmd, const char *args_json,
+		 int timeout_ms, char **ret_json, char *err, size_t errlen);
+/* An event by name (and data.device), one already queued included. */
+int xpt_qmp_wait_event(struct xpt_qmp *q, const char *name,
+		       const char *device, int timeout_ms);
+
 /* spawn.c: detached daemons */
 int xpt_find_binary(const char *name, char *buf, size_t len);
 int xpt_spawn_detached(const char *const argv[], const char *logpath,

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A QMP client (QEMU Machine Protocol: JSON objects, one per line, over
+ * a Unix socket), as the toolstack speaks it to a device model:
+ *
+ *   S: {"QMP": {"version": {...}, "capabilities": [...]}}     greeting
+ *   C: {"execute": "qmp_capabilities", "id": 1}
+ *   S: {"return": {}, "id": 1}
+ *   C: {"execute": "device_del", "arguments": {"id": "pt0"}, "id": 2}
+ *   S: {"event": "DEVICE_DELETED", "data": {"device": "pt0", ...}, ...}
+ *   S: {"return": {}, "id": 2}
+ *
+ * Replies are matched by id; events that arrive meanwhile are queued, so
+ * a later wait for DEVICE_DELETED sees one that came before its reply.
+ * Every read is bounded by the caller's timeout; anything that is not a
+ * JSON object, a reply with another id, or a line over XPT_QMP_MAX_LINE
+ * ends the session with -EPROTO (the caller closes it).  One session per
+ * socket: the caller holds the domain's lock (QEMU serves one client per
+ * monitor socket, and two users must never interleave).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "libxpt.h"
+
+#define XPT_QMP_MAX_LINE (1u << 20)
+#define XPT_QMP_MAX_EVENTS 64
+
+struct xpt_qmp {
+	int fd;
+	unsigned int next_id;
+	char *buf;		/* received, not yet parsed */
+	size_t len, cap;
+	char *events[XPT_QMP_MAX_EVENTS];	/* queued event lines */
+	size_t nevents;
+};
+
+/* Split off one line (without its terminator) from the buffer, reading
+ * more until the deadline; *ret malloc'ed. */
+static int read_line(struct xpt_qmp *q, int64_t deadline, char **ret)
+{
+	for (;;) {
+		char *nl = q->len ? memchr(q->buf, '\n', q->len) : NULL;
+		struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+		int64_t left;
+		ssize_t n;
+
+		if (nl) {
+			size_t l = (size_t)(nl - q->buf);
+
+			*ret = strndup(q->buf, l && q->buf[l - 1] == '\r' ?
+				       l - 1 : l);
+			memmove(q->buf, nl + 1, q->len - l - 1);
+			q->len -= l + 1;
+			return *ret ? 0 : -ENOMEM;
+		}
+		if (q->len >= XPT_QMP_MAX_LINE)
+			return -EPROTO;
+		if (q->cap - q->len < 4096) {
+			size_t cap = q->cap ? q->cap * 2 : 8192;
+			char *b = realloc(q->buf, cap);
+
+			if (!b)
+				return -ENOMEM;
+			q->buf = b;
+			q->cap = cap;
+		}
+		left = deadline - xpt_now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, (int)left);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n <= 0)
+			continue;
+		n = read(q->fd, q->buf + q->len, q->cap - q->len);
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return -errno;
+		if (n > 0)
+			q->len += (size_t)n;
+	}
+}
+
+static int write_all(int fd, const char *s, size_t n, int64_t deadline)
+{
+	while (n) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		int64_t left = deadline - xpt_now_ms();
+		ssize_t w;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		w = send(fd, s, n, MSG_NOSIGNAL);
+		if (w < 0 && errno != EINTR && errno != EAGAIN)
+			return -errno;
+		if (w > 0) {
+			s += w;
+			n -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+/* A parsed value back to JSON text; nesting is bounded, as the text
+ * comes from a less-trusted process. */
+static int json_gen(yajl_gen g, yajl_val v, int depth)
+{
+	size_t i;
+	int r = 0;
+
+	if (depth > 32)
+		return -EPROTO;
+	if (YAJL_IS_STRING(v)) {
+		const char *t = YAJL_GET_STRING(v);
+
+		yajl_gen_string(g, (const unsigned char *)t, strlen(t));
+	} else if (YAJL_IS_NUMBER(v)) {
+		const char *t = YAJL_GET_NUMBER(v);
+
+		yajl_gen_number(g, t, strlen(t));
+	}
+	else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
+		yajl_gen_bool(g, YAJL_IS_TRUE(v));
+	else if (YAJL_IS_NULL(v))
+		yajl_gen_null(g);
+	else if (YAJL_IS_OBJECT(v)) {
+		yajl_gen_map_open(g);
+		for (i = 0; r == 0 && i < YAJL_GET_OBJECT(v)->len; i++) {
+			const char *k = YAJL_GET_OBJECT(v)->keys[i];
+
+			yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+			r = json_gen(g, YAJL_GET_OBJECT(v)->values[i],
+				     depth + 1);
+		}
+		yajl_gen_map_close(g);
+	} else if (YAJL_IS_ARRAY(v)) {
+		yajl_gen_array_open(g);
+		for (i = 0; r == 0 && i < YAJL_GET_ARRAY(v)->len; i++)
+			r = json_gen(g, YAJL_GET_ARRAY(v)->values[i],
+				     depth + 1);
+		yajl_gen_array_close(g);
+	}
+	return r;
+}
+
+/* QMP error classes, as QEMU names them, to errnos. */
+static int class_errno(const char *class)
+{
+	static const struct { const char *name; int err; } map[] = {
+		{ "CommandNotFound", EOPNOTSUPP },
+		{ "DeviceNotFound", ENODEV },
+		{ "DeviceNotActive", ENODEV },
+		{ "KVMMissingCap", EOPNOTSUPP },
+		{ "GenericError", EIO },
+	};
+	size_t i;
+
+	for (i = 0; class && i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(class, map[i].name))
+			return map[i].err;
+	return EIO;
+}
+
+static const char *str_at(yajl_val v, const char *a, const char *b)
+{
+	const char *path[3] = { a, b, NULL };
+	yajl_val s = yajl_tree_get(v, path, yajl_t_string);
+
+	return s ? YAJL_GET_STRING(s) : NULL;
+}
+
+/* One message; an event is queued and 0 returned with *ret NULL. */
+static int read_message(struct xpt_qmp *q, int64_t deadline, yajl_val *ret)
+{
+	char *line = NULL, err[128];
+	const char *ev[] = { "event", NULL };
+	yajl_val v;
+	int r;
+
+	*ret = NULL;
+	r = read_line(q, deadline, &line);
+	if (r < 0)
+		return r;
+	if (!*line) {
+		free(line);
+		return 0;
+	}
+	v = yajl_tree_parse(line, err, sizeof(err));
+	if (!v || !YAJL_IS_OBJECT(v)) {
+		yajl_tree_free(v);
+		free(line);
+		return -EPROTO;
+	}
+	if (yajl_tree_get(v, ev, yajl_t_string)) {
+		yajl_tree_free(v);
+		if (q->nevents == XPT_QMP_MAX_EVENTS) {	/* oldest goes */
+			free(q->events[0]);
+			memmove(q->events, q->events + 1,
+				(XPT_QMP_MAX_EVENTS - 1) * sizeof(char *));
+			q->nevents--;
+		}
+		q->events[q->nevents++] = line;
+		return 0;
+	}
+	free(line);
+	*ret = v;
+	return 0;
+}
+
+void xpt_qmp_close(struct xpt_qmp *q)
+{
+	size_t i;
+
+	if (!q)
+		return;
+	if (q->fd >= 0)
+		close(q->fd);
+	for (i = 0; i < q->nevents; i++)
+		free(q->events[i]);
+	free(q->buf);
+	free(q);
+}
+
+int xpt_qmp_exec(struct xpt_qmp *q, const char *cmd, const char *args_json,
+		 int timeout_ms, char **ret_json, char *err, size_t errlen)
+{
+	int64_t deadline = xpt_now_ms() + timeout_ms;
+	const char *idp[] = { "id", NULL }, *retp[] = { "return", NULL };
+	unsigned int id = ++q->next_id;
+	char *req;
+	yajl_val v = NULL, idv, rv;
+	int r, n;
+
+	if (err && errlen)
+		err[0] = '\0';
+	n = asprintf(&req, "{\"execute\": \"%s\"%s%s, \"id\": %u}\r\n", cmd,
+		     args_json ? ", \"arguments\": " : "",
+		     args_json ? args_json : "", id);
+	if (n < 0)
+		return -ENOMEM;
+	r = write_all(q->fd, req, (size_t)n, deadline);
+	free(req);
+	while (r == 0) {
+		r = read_message(q, deadline, &v);
+		if (r < 0 || !v)
+			continue;
+		idv = yajl_tree_get(v, idp, yajl_t_number);
+		if (!idv || !YAJL_IS_INTEGER(idv) ||
+		    YAJL_GET_INTEGER(idv) != (long long)id) {
+			r = -EPROTO;	/* a reply to nothing we asked */
+			break;
+		}
+		rv = yajl_tree_get(v, retp, yajl_t_any);
+		if (rv) {
+			if (ret_json) {
+				const unsigned char *buf;
+				size_t len;
+				yajl_gen g = yajl_gen_alloc(NULL);
+
+				if (!g) {
+					r = -ENOMEM;
+					break;
+				}
+				r = json_gen(g, rv, 0);
+				if (r == 0 && yajl_gen_get_buf(g, &buf, &len) ==
+				    yajl_gen_status_ok)
+					*ret_json = strndup((const char *)buf,
+							    len);
+				yajl_gen_free(g);
+				if (r == 0 && !*ret_json)
+					r = -ENOMEM;
+			}
+			break;
+		}
+		r = -class_errno(str_at(v, "error", "class"));
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s",
+				 str_at(v, "error", "class") ?: "error",
+				 str_at(v, "error", "desc") ?: "(no text)");
+		break;
+	}
+	yajl_tree_free(v);
+	return r;
+}
+
+int xpt_qmp_open(const char *path, int timeout_ms, struct xpt_qmp **ret,
+		 char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int64_t deadline = xpt_now_ms() + timeout_ms;
+	struct xpt_qmp *q = calloc(1, sizeof(*q));
+	const char *greet[] = { "QMP", NULL };
+	yajl_val v = NULL;
+	int r;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!q)
+		return -ENOMEM;
+	q->fd = -1;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		r = -ENAMETOOLONG;
+		goto fail;
+	}
+	strcpy(sa.sun_path, path);
+	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (q->fd < 0 || connect(q->fd, (struct sockaddr *)&sa,
+				 sizeof(sa)) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* the greeting comes first, unasked */
+	do
+		r = read_message(q, deadline, &v);
+	while (r == 0 && !v);
+	if (r == 0 && !yajl_tree_get(v, greet, yajl_t_object))
+		r = -EPROTO;
+	yajl_tree_free(v);
+	if (r == 0)
+		r = xpt_qmp_exec(q, "qmp_capabilities", NULL,
+				 (int)(deadline - xpt_now_ms()), NULL, err,
+				 errlen);
+	if (r < 0)
+		goto fail;
+	*ret = q;
+	return 0;
+fail:
+	if (err && errlen && !err[0])
+		snprintf(err, errlen, "%s", r == -EPROTO ? "not a QMP server "
+			 "(no greeting, or not JSON)" : strerror(-r));
+	xpt_qmp_close(q);
+	return r;
+}
+
+/* The event's line matches: "event" is name, and data.device is device
+ * when one is given. */
+static bool event_is(const char *line, const char *name, const char *device)
+{
+	char err[64];
+	yajl_val v = yajl_tree_parse(line, err, sizeof(err));
+	const char *e = v ? str_at(v, "event", NULL) : NULL;
+	const char *d = v ? str_at(v, "data", "device") : NULL;
+	bool yes = e && !strcmp(e, name) &&
+		   (!device || (d && !strcmp(d, device)));
+
+	yajl_tree_free(v);
+	return yes;
+}
+
+int xpt_qmp_wait_event(struct xpt_qmp *q, const char *name,
+		       const char *device, int timeout_ms)
+{
+	int64_t deadline = xpt_now_ms() + timeout_ms;
+	yajl_val v;
+	size_t i;
+	int r;
+
+	for (;;) {
+		for (i = 0; i < q->nevents; i++) {
+			if (!event_is(q->events[i], name, device))
+				continue;
+			free(q->events[i]);
+			memmove(q->events + i, q->events + i + 1,
+				(q->nevents - i - 1) * sizeof(char *));
+			q->nevents--;
+			return 0;
+		}
+		r = read_message(q, deadline, &v);
+		if (r < 0)
+			return r;
+		if (v) {	/* a reply nobody waits for */
+			yajl_tree_free(v);
+			return -EPROTO;
+		}
+	}
+}
