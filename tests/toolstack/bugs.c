@@ -434,15 +434,16 @@ static bool bug10(struct env *e)
 }
 
 /* 11. detaching the last device removes everything, even with a dead
- *     frontend (forced) */
+ *     frontend (forced); and one of two, the guest dead, is released */
 static bool bug11(struct env *e)
 {
-	uint32_t d[] = { DEV_A };
+	uint32_t d[] = { DEV_A, DEV_B };
+	struct layers l;
 	unsigned int domid;
 	pid_t g;
 	int rc;
 
-	if (!seize_all(e, d, 1) || !create(e, "g1", "'03:00.0'", &domid) ||
+	if (!seize_all(e, d, 2) || !create(e, "g1", "'03:00.0'", &domid) ||
 	    !wait_guest_devs(e, domid, 1, 5000))
 		return false;
 	rc = DETACH(e, 30000, "g1", "03:00.0");
@@ -459,7 +460,27 @@ static bool bug11(struct env *e)
 	rc = TS(e, 30000, "pci-detach", "-f", "g1", "03:00.0");
 	kill(g, SIGCONT);
 	CHECK(e, rc == 0 || rc == 1, "pci-detach -f: rc %d: %s", rc, e->out);
-	return be_gone(e, domid) && released(e, domid, DEV_A);
+	if (!be_gone(e, domid) || !released(e, domid, DEV_A))
+		return false;
+	/* a device that is not the last, the guest dead: the one detached
+	 * is released by pciback too, the other stays */
+	rc = ATTACH(e, 30000, "g1", "03:00.0");
+	CHECK(e, rc == 0, "pci-attach 03:00.0 again: rc %d: %s", rc, e->out);
+	rc = ATTACH(e, 30000, "g1", "04:00.0");
+	CHECK(e, rc == 0, "pci-attach 04:00.0: rc %d: %s", rc, e->out);
+	if (!wait_guest_devs(e, domid, 2, 5000))
+		return false;
+	kill(g, SIGKILL);
+	rc = TS(e, 30000, "pci-detach", "-f", "g1", "04:00.0");
+	CHECK(e, rc == 0 || rc == 1, "pci-detach -f of one of two, guest "
+	      "dead: rc %d: %s", rc, e->out);
+	layers_get(e, DEV_B, &l);
+	CHECK(e, rc != 0 || l.pb == -1, "pci-detach -f of one of two devices "
+	      "of a dead guest returned 0, pciback keeps it: %s",
+	      layers_str(&l));
+	CHECK(e, be_find(e, domid, DEV_A) >= 0, "03:00.0 left the backend "
+	      "with 04:00.0");
+	return rc != 0 || released(e, domid, DEV_B);
 }
 
 static bool opts_has(struct env *e, unsigned int domid, uint32_t sbdf,
@@ -476,23 +497,31 @@ static bool opts_has(struct env *e, unsigned int domid, uint32_t sbdf,
 	return true;
 }
 
-/* 12. reboot keeps every device and its options */
+/* 12. reboot keeps every device, its options and the name it was
+ *     attached by */
 static bool bug12(struct env *e)
 {
-	uint32_t d[] = { DEV_A, DEV_B, DEV_C };
+	uint32_t d[] = { DEV_A, DEV_B, DEV_C, DEV_D };
 	unsigned int domid, dom2;
 	char *v;
 	int rc, i;
 
-	if (!seize_all(e, d, 3) ||
+	/* `xl pci-assignable-add -n nic 06:00.0` */
+	if (!seize_all(e, d, 4) ||
+	    !xs_put(e, "/libxl/pci/0000-06-00-0/name", "nic") ||
 	    !create(e, "g1", "'03:00.0,permissive=1', "
 		    "'04:00.0@3,rdm_policy=relaxed', '05:00.0,msitranslate=1'",
 		    &domid) || !wait_guest_devs(e, domid, 3, 5000))
 		return false;
+	/* a device attached by name: name-N is kept across the reboot */
+	rc = TS(e, 30000, "pci-attach", "g1", "name=nic");
+	CHECK(e, rc == 0, "pci-attach name=nic: rc %d: %s", rc, e->out);
+	if (!wait_guest_devs(e, domid, 4, 5000))
+		return false;
 	rc = TS(e, 60000, "reboot", "g1");
 	CHECK(e, rc == 0, "reboot: rc %d: %s", rc, e->out);
 	if (!dom_by_name(e, "g1", &dom2) || !guest_wait_started(e, dom2) ||
-	    !wait_guest_devs(e, dom2, 3, 5000))
+	    !wait_guest_devs(e, dom2, 4, 5000))
 		return false;
 	if (!opts_has(e, dom2, DEV_A, "permissive=1") ||
 	    !opts_has(e, dom2, DEV_B, "rdm_policy=relaxed") ||
@@ -502,6 +531,12 @@ static bool bug12(struct env *e)
 	v = xs_get(e, "/local/domain/0/backend/pci/%u/0/vdevfn-%d", dom2, i);
 	CHECK(e, v && strtoul(v, NULL, 16) == 0x18, "vdevfn of %s: %s, "
 	      "wanted 18 (@3)", bdf(DEV_B), v ? v : "(none)");
+	free(v);
+	i = be_find(e, dom2, DEV_D);
+	v = i >= 0 ? xs_get(e, "/local/domain/0/backend/pci/%u/0/name-%d",
+			    dom2, i) : NULL;
+	CHECK(e, v && !strcmp(v, "nic"), "%s attached as name=nic: name-%d "
+	      "%s after the reboot", bdf(DEV_D), i, v ? v : "missing");
 	free(v);
 	return true;
 }
@@ -716,21 +751,24 @@ static bool error_written(struct env *e, void *arg)
  * writing anything, and the guest keeps the device it has. */
 static bool bug24(struct env *e)
 {
-	uint32_t d[] = { DEV_A, DEV_BR };
+	uint32_t d[] = { DEV_A, DEV_B, DEV_BR };
 	unsigned int domid;
 	char *err, *msg;
 	int rc;
 
-	if (!seize_all(e, d, 2) || !create(e, "g1", "'03:00.0'", &domid) ||
-	    !wait_guest_devs(e, domid, 1, 5000))
+	if (!seize_all(e, d, 3) ||
+	    !create(e, "g1", "'03:00.0', '04:00.0'", &domid) ||
+	    !wait_guest_devs(e, domid, 2, 5000))
 		return false;
 	rc = ATTACH(e, 30000, "g1", "09:00.0");
 	/* a toolstack that does not wait returns before pciback failed */
 	wait_until(e, error_written, &domid, 5000, NULL);
 	err = xs_get(e, "/local/domain/0/error/backend/pci/%u/0/error", domid);
+	/* refused before anything was written: the guest keeps both */
 	if (!err && rc != 0 && strstr(e->out, "bridge") &&
 	    be_find(e, domid, DEV_BR) < 0)
-		return wait_guest_devs(e, domid, 1, 5000);
+		return wait_guest_devs(e, domid, 2, 5000) &&
+		       inv_check(e, "after a refused bridge attach");
 	if (!err)
 		return fail(e, "pciback wrote no error node (rc %d: %s)", rc,
 			    e->out);
@@ -777,10 +815,10 @@ const struct bug bugs[] = {
 	  "num_devs=2 after two of three detached" },
 	{ 11, "detaching the last device removes everything", bug11, false,
 	  NULL, 3000, false,
-	  "still present (state 7" },
+	  "backend/pci/1/0 still present" },
 	{ 12, "reboot keeps all devices and options", bug12, false,
 	  "pre-c19434d928", 0, false,
-	  "sees 1 device(s), wanted 3" },
+	  "sees 1 device(s), wanted 4" },
 	{ 13, "a pci-attached device is in the saved config", bug13, false,
 	  "pre-0fdb48ffe7", 0, false,
 	  "did not survive the reboot" },
