@@ -11,8 +11,9 @@
 
 const char *const interop_scenarios[] = {
 	"cold-plug 1 device", "cold-plug 3 devices", "hot-attach", "detach",
+	"`create -p`, 2 attaches, unpause",
 };
-const unsigned int ninterop = 4;
+const unsigned int ninterop = 5;
 
 /* what the guest sees: OK, or the difference in a few words */
 static bool sees(struct env *e, unsigned int domid, const uint32_t *want,
@@ -92,6 +93,33 @@ bool interop_cell(const struct ts *ts, bool historic, int scenario,
 			snprintf(e.why, sizeof(e.why), "pci-detach rc %d", rc);
 		else
 			ok = sees(&e, domid, d + 1, 1, cell, len);
+		break;
+	case 4:
+		/* devices attached before the first unpause are exported
+		 * whatever the backend's version */
+		rc = TS(&e, 10000, "create", "-p", cfg_file(&e, "g1",
+							     "'03:00.0'"));
+		if (rc != 0 || !dom_by_name(&e, "g1", &domid)) {
+			snprintf(cell, len, "create -p rc %d", rc);
+			break;
+		}
+		rc = TS(&e, 30000, "pci-attach", "g1", "04:00.0");
+		if (rc == 0)
+			rc = TS(&e, 30000, "pci-attach", "g1", "05:00.0");
+		if (rc != 0) {
+			char *bar = strchr(e.out, '|');
+
+			if (bar)
+				*bar = '\0';
+			snprintf(cell, len, "pci-attach to the paused domain: "
+				 "rc %d (%.90s)", rc, e.out);
+			break;
+		}
+		rc = TS(&e, 30000, "unpause", "g1");
+		if (rc != 0 || !guest_wait_started(&e, domid))
+			snprintf(cell, len, "unpause rc %d", rc);
+		else
+			ok = sees(&e, domid, d, 3, cell, len);
 		break;
 	}
 	if (!ok && !strcmp(cell, "?"))
