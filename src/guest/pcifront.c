@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pcifront: the frontend half of the PCI split driver, as Linux's
- * xen-pcifront does it (pci-protocol.md §6).
+ * xen-pcifront does it (docs/protocol.md §6; Linux's
+ * drivers/pci/xen-pcifront.c).
  *
  * The guest may run before the toolstack wrote anything, so everything is
  * driven by two watches: the frontend directory (device/pci/0 appearing,

@@ -8,8 +8,8 @@
  * Destruction follows Xen's domain_kill order: event channels are closed
  * (which unbinds PIRQs and masks their vectors), devices are deassigned,
  * then the remaining PIRQs are unmapped (free_domain_pirqs: with memory
- * decoding off this leaves the MSI-X function mask set, seed 003), grants
- * are revoked and permissions dropped.
+ * decoding off this leaves the MSI-X function mask set,
+ * docs/protocol.md §11), grants are revoked and permissions dropped.
  */
 #include <errno.h>
 #include <stdio.h>

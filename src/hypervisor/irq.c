@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * PIRQs and MSI/MSI-X state, as Xen 4.17 keeps them (hv-dm.md part B).
+ * PIRQs and MSI/MSI-X state, as Xen 4.17 keeps them
+ * (docs/protocol.md §11; Xen's xen/arch/x86/msi.c).
  *
  * Per device: used_entries = mapped MSI-X vectors + 1 if prepared;
  * host_maskall (set by the hypervisor when it must mask a vector but the
@@ -10,7 +11,8 @@
  * writes Message Control.  Assignment clears both flags, and is refused
  * while the hardware bit is still set (iommu.c).
  *
- * Worked example (seed 003): a guest's vector is mapped and bound; its
+ * Worked example (xen-devel "xen: xen-pciback: Reset MSI-X state when
+ * exposing a device", Dec 2018): a guest's vector is mapped and bound; its
  * domain is destroyed after the device stopped decoding memory; closing
  * the port and unmapping the pirq cannot write the table, so host_maskall
  * and MASKALL are set; the next assignment fails with -EBUSY until a

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Assignable devices (libxl §8.8): bound to pciback and quarantined
- * (owned by DOMID_IO in the IOMMU); named in /libxl/pci/<bdf>/name.  A
- * device under an assignment marker (/libxl/pci/<bdf>/domid) is in use,
- * not assignable.  Every step that fails undoes the ones before it.
+ * Assignable devices (libxl's, docs/protocol.md §8.8): bound to pciback
+ * and quarantined (owned by DOMID_IO in the IOMMU); named in
+ * /libxl/pci/<bdf>/name.  A device under an assignment marker
+ * (/libxl/pci/<bdf>/domid) is in use, not assignable.  Every step that
+ * fails undoes the ones before it.
  */
 #include <ctype.h>
 #include <errno.h>

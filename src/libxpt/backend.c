@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * The PV PCI backend directory, /local/domain/0/backend/pci/<domid>/0, and
- * its frontend, /local/domain/<domid>/device/pci/0 (pci-protocol.md §3):
+ * its frontend, /local/domain/<domid>/device/pci/0 (docs/protocol.md §3):
  * reading it whatever a broken toolstack or a crash left there (holes,
  * entries beyond num_devs, garbage values: a warning each, never a
- * failure), the toolstack's writes, and detach compaction (§4.3).
+ * failure), the toolstack's writes, and detach compaction
+ * (docs/protocol.md §4.3).
  *
  * Compaction example: entries 0,1,2 (dev-0 A, dev-1 B, dev-2 C), detach B:
  * the keys of index 2 move to 1 (state, dev, key, vdev, opts, vdevfn,
@@ -226,8 +227,9 @@ const struct xpt_be_entry *xpt_be_find(const struct xpt_be *b, uint32_t sbdf)
 	return NULL;
 }
 
-/* libxl__create_pci_backend, inside the caller's transaction (§3.3): both
- * directories, their permissions, and the keys of a device in state 1. */
+/* libxl__create_pci_backend, inside the caller's transaction
+ * (docs/protocol.md §3.3): both directories, their permissions, and the
+ * keys of a device in state 1. */
 void xpt_be_create_dirs(struct xpt_ctx *c, struct xpt_txn *tx,
 			unsigned int domid, const char *name)
 {

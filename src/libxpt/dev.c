@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The host side of passing one PCI function to a domain (libxl's
- * pci_add_dm_done, §8.4, corrected): the assignment marker
+ * pci_add_dm_done, docs/protocol.md §8.4, corrected): the assignment marker
  * /libxl/pci/<bdf>/domid claimed in a transaction (so two toolstacks can
  * never both take a device), reset, IOMMU test-assign, iomem/ioport
  * permissions with 64-bit frame numbers, the INTx pirq and its permission,
@@ -9,10 +9,11 @@
  * xpt_dev_release() undoes exactly what was done, in reverse, and is also
  * the teardown of detach and destroy.
  *
- * Reset rule (§12.15): for a device reset through its bus (the GPU and its
- * audio function), a multi-function set resets function 0 only, and a
- * function is never reset while another function of the slot is assigned
- * to some domain; FLR and PM resets are per function (SR-IOV VFs).
+ * Reset rule (docs/protocol.md §12 item 15): for a device reset through
+ * its bus (the GPU and its audio function), a multi-function set resets
+ * function 0 only, and a function is never reset while another function
+ * of the slot is assigned to some domain; FLR and PM resets are per
+ * function (SR-IOV VFs).
  */
 #include <errno.h>
 #include <stdio.h>

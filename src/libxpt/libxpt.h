@@ -121,8 +121,8 @@ void xpt_be_write_entry(struct xpt_ctx *c, struct xpt_txn *tx,
 void xpt_be_entry_of(const struct xpt_dev *d, struct xpt_be_entry *ret);
 void xpt_be_write_dev(struct xpt_ctx *c, struct xpt_txn *tx,
 		      unsigned int domid, int n, const struct xpt_dev *d);
-/* Remove the entries of sbdfs and compact (§4.3); the last removes both
- * directories.  Returns how many entries remain. */
+/* Remove the entries of sbdfs and compact (docs/protocol.md §4.3); the
+ * last removes both directories.  Returns how many entries remain. */
 int xpt_be_remove_compact(struct xpt_ctx *c, struct xpt_txn *tx,
 			  unsigned int domid, const struct xpt_be *b,
 			  const uint32_t *sbdfs, size_t n);

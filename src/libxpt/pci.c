@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * PV PCI passthrough through xenstore (pci-protocol.md §4, corrected as
- * §12 asks).  Under the domain's lock:
+ * PV PCI passthrough through xenstore (docs/protocol.md §4, corrected as
+ * docs/protocol.md §12 asks).  Under the domain's lock:
  *
  * cold-plug (domain never started): ONE transaction creates both
  *   directories with their permissions and writes every device and

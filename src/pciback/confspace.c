@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Config-space virtualisation for guests (pci-protocol.md §5.5).
+ * Config-space virtualisation for guests (docs/protocol.md §5.5).
  *
  * A device has a table of virtual fields built at seize time from its
  * header and capability list.  A read takes the real register and lets

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The guest-visible topology (pci-protocol.md §5.4) and the root buses
+ * The guest-visible topology (docs/protocol.md §5.4) and the root buses
  * published for pcifront.
  *
  * vpci (the default): one root bus 0000:00.  A function joins the slot of

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The pci_op service (pci-protocol.md §5.6): the frontend's request in the
+ * The pci_op service (docs/protocol.md §5.6): the frontend's request in the
  * granted xen_pci_sharedinfo page is copied once, looked up by its
  * guest-visible address among this guest's devices only, served, and
  * answered (err, value, MSI-X vectors) before _XEN_PCIF_active is cleared

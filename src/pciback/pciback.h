@@ -7,9 +7,9 @@
  *
  *   stub.c      seized host devices: seize, reset, save/restore, release
  *   export.c    the guest-visible topology (vpci bus 0000:00, or passthrough)
- *   confspace.c config-space virtualisation (pci-protocol.md §5.5)
- *   op.c        the pci_op service over the granted page (§5.6)
- *   xenbus.c    the per-backend xenbus state machine (§5.2)
+ *   confspace.c config-space virtualisation (docs/protocol.md §5.5)
+ *   op.c        the pci_op service on the granted page (docs/protocol.md §5.6)
+ *   xenbus.c    the per-backend xenbus state machine (docs/protocol.md §5.2)
  *   ctl.c       the control socket (seize/release/list/reset/permissive)
  *   loop.c      the epoll loop: xenstore watches, event channels, control
  *   pciback.c   main(): command line, start-up, shutdown
@@ -40,7 +40,8 @@ struct xs_handle;
 enum pb_profile {
 	/* pre-5.13 (before c81d3d2460): backend-watch events while
 	 * Initialised are ignored, so per-device cold-plug writes after the
-	 * first are never exported (seed 001). */
+	 * first are never exported (xen-devel "libxl / xen-pciback
+	 * interaction", Mar 2021; docs/protocol.md §5.3). */
 	PB_HIST_NO_INIT_RESCAN = 1u << 0,
 	/* Linux 6.1 as observed in the lab: after disable_msix the device
 	 * still counts as MSI-X enabled; the next enable gets -EALREADY. */

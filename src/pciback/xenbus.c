@@ -2,8 +2,9 @@
 /*
  * The xenbus backend of one guest, backend/pci/<domid>/0, as an explicit
  * state machine: pciback_step() takes an event and acts on the backend's
- * own state by the table of pci-protocol.md §5.2; every switch of the
- * `state` node is logged by switch_state().
+ * own state by the table of docs/protocol.md §5.2 (Linux's
+ * drivers/xen/xen-pciback/xenbus.c); every switch of the `state` node is
+ * logged by switch_state().
  *
  *   event                own state  action
  *   probe (state 1 dir)  -          -> 2, then as a backend write
@@ -34,7 +35,8 @@
  *                                          exports dev-1 (state-1=3)
  *   pcifront: T{pci-op-ref, event-channel, magic}, state 3 -> attach -> 4
  * The historic (pre-5.13) profile ignores the second write: dev-1 stays
- * at state-1=1 and the guest sees one device (seed 001).
+ * at state-1=1 and the guest sees one device (xen-devel thread "libxl /
+ * xen-pciback interaction", Mar 2021: docs/protocol.md §10 item 2).
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -16,9 +16,9 @@ no daemon is started and an already running one is used instead (for example
 Debian's C xenstored); the cases that need domain sockets (DIR/domain/<id>,
 an xpt-xenstored feature) are then skipped.
 
-Expected errors follow Xen 4.17's C xenstored (see
-shared/research/xenstore.md); every expectation not covered by that note was
-checked against Debian's C xenstored 4.17.7.
+Expected errors follow Xen 4.17's C xenstored (xen.git
+tools/xenstore/xenstored_*.c and docs/misc/xenstore.txt); every expectation
+not settled by reading those was checked against Debian's C xenstored 4.17.7.
 """
 
 import os

@@ -858,7 +858,7 @@ static bool case_coldplug(struct env *e)
 }
 
 /* 2. the historic backend: per-device writes lose the second device
- *    (seed 001), one transaction does not */
+ *    (docs/protocol.md §13 item 1), one transaction does not */
 static bool case_historic(struct env *e)
 {
 	unsigned int domid;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * PIRQs and MSI/MSI-X state: map + raise delivers to the bound port,
- * Xen's prepare/release rules, the Message Control intercept, and seed 003
- * (mask-all left set by a dying domain blocks the next assignment until a
- * reset; afterwards interrupts reach the second guest).
+ * Xen's prepare/release rules, the Message Control intercept, and the
+ * reassignment case of docs/protocol.md §11 (mask-all left set by a dying
+ * domain blocks the next assignment until a reset; afterwards interrupts
+ * reach the second guest).
  */
 #include <errno.h>
 #include <unistd.h>
@@ -205,7 +206,8 @@ static void test_prepare_release(void **state)
 	hyp_free(h);
 }
 
-/* seed 003, in-process: the state at every step. */
+/* The reassignment case (docs/protocol.md §11), in-process: the state at
+ * every step. */
 static void test_seed003_inprocess(void **state)
 {
 	struct hyp *h = hvh_model(hvh_host);
@@ -253,7 +255,8 @@ static void test_seed003_inprocess(void **state)
 	hyp_free(h);
 }
 
-/* seed 003 through the sockets, as pciback and two guests would see it. */
+/* The reassignment case through the sockets, as pciback and two guests
+ * would see it. */
 static void test_seed003_sockets(void **state)
 {
 	struct hvh t;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* xpt-pciback: config-space virtualisation (§5.5). */
+/* xpt-pciback: config-space virtualisation (docs/protocol.md §5.5). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>

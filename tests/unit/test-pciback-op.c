@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* xpt-pciback: pci_op dispatch (§5.6), MSI/MSI-X and re-allocation. */
+/* xpt-pciback: pci_op dispatch (docs/protocol.md §5.6), MSI/MSI-X and
+ * re-allocation. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* xpt-pciback: the guest-visible topology (§5.4) and BDF parsing. */
+/* xpt-pciback: the guest-visible topology (docs/protocol.md §5.4) and BDF
+ * parsing. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>

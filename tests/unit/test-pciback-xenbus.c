@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * xpt-pciback: the xenbus state machine (§5.2) against a real
- * xpt-xenstored (argv[1]) started in a temporary run directory, with the
- * hypervisor faked in-process.  The test plays libxl 4.17 (backend writes)
+ * xpt-pciback: the xenbus state machine (docs/protocol.md §5.2) against a
+ * real xpt-xenstored (argv[1]) started in a temporary run directory, with
+ * the hypervisor faked in-process.  The test plays libxl 4.17 (backend writes)
  * and pcifront (frontend writes) and runs the daemon's loop until the
  * expected node appears, with a deadline.
  */
@@ -311,8 +311,9 @@ static void test_coldplug_and_connect(void **state)
 	assert_node(BE(5) "/state", "4");
 }
 
-/* Seed 001: libxl 4.17 writes one transaction per device; the backend is
- * Initialised after the first.  The current profile re-scans. */
+/* docs/protocol.md §5.3: libxl 4.17 writes one transaction per device;
+ * the backend is Initialised after the first.  The current profile
+ * re-scans. */
 static void test_coldplug_per_device(void **state)
 {
 	libxl_add(5, 0, "0000:03:00.0", false);
@@ -483,7 +484,8 @@ static void test_missing_magic_and_num_devs(void **state)
 		    "device (0000:05:00.0)! perhaps already in-use?");
 }
 
-/* Hot-add and hot-remove through Reconfiguring (§4.2, §4.3). */
+/* Hot-add and hot-remove through Reconfiguring (docs/protocol.md §4.2
+ * and §4.3). */
 static void test_hotplug(void **state)
 {
 	struct fakehv_dev *b = fakehv_find(DEV_B);

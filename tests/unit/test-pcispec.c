@@ -109,7 +109,8 @@ static void test_vslot(void **state)
 	assert_int_equal(p.vslot, 3);
 }
 
-/* research §9: three spellings of the same device. */
+/* docs/protocol.md §9 (xl-pci-configuration(5)): three spellings of the
+ * same device. */
 static void test_equivalent_forms(void **state)
 {
 	struct xpt_pci a = parse_ok("36:00.0@1e,seize=1");
@@ -139,7 +140,7 @@ static void test_options(void **state)
 	assert_true(p.permissive);
 }
 
-/* research §13 item 21, verbatim. */
+/* docs/protocol.md §13 item 21, verbatim. */
 static void test_item21(void **state)
 {
 	struct xpt_pci p;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A peer fixture that writes the PV PCI backend/frontend xenstore nodes the
- * way libxl 4.17 does (pci-protocol.md §3, §3.3, §4.1-§4.3, §8.5), as dom0,
+ * way libxl 4.17 does (docs/protocol.md §3, §3.3, §4.1-§4.3, §8.5), as dom0,
  * so the backend and frontend models can be tested against an old
  * toolstack's exact write pattern:
  *
@@ -22,7 +22,8 @@
  * waits until the backend left InitWait (state >= 3) before writing the
  * next, which is the interleaving Jan Beulich observed every time ("the
  * watch event getting processed when num_devs still reported 1") and which
- * makes the seed-001 bug deterministic.  --no-pace writes back to back.
+ * makes the only-first-device bug deterministic (docs/protocol.md §13
+ * item 1).  --no-pace writes back to back.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -125,7 +126,8 @@ static int fx_read_int(struct fx *f, const char *key, int *ret)
 	return 0;
 }
 
-/* libxl__create_pci_backend, inside the caller's transaction (§3.3). */
+/* libxl__create_pci_backend, inside the caller's transaction
+ * (docs/protocol.md §3.3). */
 static void fx_create_backend(struct fx *f, xs_transaction_t t)
 {
 	struct xs_permissions fe_perms[2] = {
@@ -261,7 +263,8 @@ static void fx_coldplug(struct fx *f, bool onetxn, int nbdf, char **bdfs)
 
 		if (fx_parse_bdf(bdfs[i], b) < 0)
 			fx_die("bad BDF %s", bdfs[i]);
-		/* libxl reads num_devs outside the transaction (§8.5) */
+		/* libxl reads num_devs outside the transaction
+		 * (docs/protocol.md §8.5) */
 		if (fx_read_int(f, "num_devs", &num) < 0)
 			num = 0;
 		do {
