@@ -29,6 +29,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "json.h"
 #include "libxpt.h"
 
 #define XPT_QMP_MAX_LINE (1u << 20)
@@ -111,48 +112,6 @@ static int write_all(int fd, const char *s, size_t n, int64_t deadline)
 		}
 	}
 	return 0;
-}
-
-/* A parsed value back to JSON text; nesting is bounded, as the text
- * comes from a less-trusted process. */
-static int json_gen(yajl_gen g, yajl_val v, int depth)
-{
-	size_t i;
-	int r = 0;
-
-	if (depth > 32)
-		return -EPROTO;
-	if (YAJL_IS_STRING(v)) {
-		const char *t = YAJL_GET_STRING(v);
-
-		yajl_gen_string(g, (const unsigned char *)t, strlen(t));
-	} else if (YAJL_IS_NUMBER(v)) {
-		const char *t = YAJL_GET_NUMBER(v);
-
-		yajl_gen_number(g, t, strlen(t));
-	}
-	else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
-		yajl_gen_bool(g, YAJL_IS_TRUE(v));
-	else if (YAJL_IS_NULL(v))
-		yajl_gen_null(g);
-	else if (YAJL_IS_OBJECT(v)) {
-		yajl_gen_map_open(g);
-		for (i = 0; r == 0 && i < YAJL_GET_OBJECT(v)->len; i++) {
-			const char *k = YAJL_GET_OBJECT(v)->keys[i];
-
-			yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-			r = json_gen(g, YAJL_GET_OBJECT(v)->values[i],
-				     depth + 1);
-		}
-		yajl_gen_map_close(g);
-	} else if (YAJL_IS_ARRAY(v)) {
-		yajl_gen_array_open(g);
-		for (i = 0; r == 0 && i < YAJL_GET_ARRAY(v)->len; i++)
-			r = json_gen(g, YAJL_GET_ARRAY(v)->values[i],
-				     depth + 1);
-		yajl_gen_array_close(g);
-	}
-	return r;
 }
 
 /* QMP error classes, as QEMU names them, to errnos. */
@@ -273,7 +232,7 @@ int xpt_qmp_exec(struct xpt_qmp *q, const char *cmd, const char *args_json,
 					r = -ENOMEM;
 					break;
 				}
-				r = json_gen(g, rv, 0);
+				r = json_gen_value(g, rv);
 				if (r == 0 && yajl_gen_get_buf(g, &buf, &len) ==
 				    yajl_gen_status_ok)
 					*ret_json = strndup((const char *)buf,

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xpt-dm: the device model of one HVM guest, QEMU's role, started with
+ * the arguments libxl gives QEMU (the subset that matters here):
+ *
+ *   xpt-dm -xen-domid 5 -chardev socket,id=libxl-cmd,path=P,server=on,
+ *          wait=off -mon chardev=libxl-cmd,mode=control -S -nodefaults
+ *          -no-shutdown -machine xenfv
+ *
+ * It serves QMP on P, one client at a time as QEMU's socket chardev
+ * does, and announces readiness as QEMU does: when the VM starts running
+ * (at once without -S, at `cont` with it) it writes
+ * /local/domain/<dm-domid>/device-model/<domid>/state = running.  No
+ * peer input ends it: a bad client is answered or dropped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "dm.h"
+#include "hvclient.h"
+#include "log.h"
+
+static const char usage[] =
+"Usage: xpt-dm -xen-domid N -chardev socket,id=ID,path=PATH,server=on,wait=off\n"
+"              -mon chardev=ID,mode=control [OPTION]...\n"
+"The device model of an HVM guest on the xpt modelled host (QEMU's role):\n"
+"a QMP monitor on PATH and xen-pci-passthrough devices.\n"
+"\n"
+"  -xen-domid N            the guest this device model serves\n"
+"  -chardev socket,...     the QMP socket (server=on,wait=off)\n"
+"  -mon chardev=ID,mode=control   make that chardev the QMP monitor\n"
+"  -S                      start paused: running (and the xenstore state)\n"
+"                          only after QMP `cont`\n"
+"  -nodefaults, -no-shutdown, -machine M, -nographic, -display none\n"
+"                          accepted as QEMU takes them\n"
+"  --rundir DIR            the modelled host's run directory (xenstore at\n"
+"                          DIR/socket, the hypervisor at DIR/hv); default\n"
+"                          $XPT_RUNDIR\n"
+"  --dm-domid N            the domain the device model runs in (default 0)\n"
+"  -v, --verbose           more log output\n"
+"  -h, --help              this help;  -V, --version  the version\n"
+"See xpt-dm(8).\n";
+
+static int parse_uint(const char *s, unsigned long max, unsigned int *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > max || s[0] == '-')
+		return -EINVAL;
+	*ret = (unsigned int)v;
+	return 0;
+}
+
+/* "key=value" from a comma list; NULL when absent. */
+static const char *opt_value(const char *list, const char *key, char *buf,
+			     size_t len)
+{
+	size_t kl = strlen(key);
+	const char *p = list;
+
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (n > kl && !strncmp(p, key, kl) && p[kl] == '=') {
+			snprintf(buf, len, "%.*s", (int)(n - kl - 1), p + kl + 1);
+			return buf;
+		}
+		p = comma ? comma + 1 : NULL;
+	}
+	return NULL;
+}
+
+static _Noreturn void bad_usage(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static _Noreturn void bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "xpt-dm: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'xpt-dm --help'.\n");
+	exit(2);
+}
+
+static void parse_args(struct dm *d, int argc, char **argv)
+{
+	char chardev_id[64] = "", mon_id[64] = "", v[256], path[256] = "";
+	const char *rundir = getenv("XPT_RUNDIR");
+	bool have_domid = false;
+	int i, verbose = 0;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] :
+						 NULL;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			exit(0);
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("xpt-dm %s\n", XPT_VERSION);
+			exit(0);
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+			verbose++;
+		} else if (!strcmp(a, "-S")) {
+			d->start_paused = true;
+		} else if (!strcmp(a, "-nodefaults") ||
+			   !strcmp(a, "-no-shutdown") ||
+			   !strcmp(a, "-nographic") ||
+			   !strcmp(a, "-no-user-config")) {
+			continue;
+		} else if (!next) {
+			bad_usage("option '%s' needs an argument", a);
+		} else if (!strcmp(a, "-xen-domid")) {
+			if (parse_uint(next, 0x7fef, &d->domid) < 0)
+				bad_usage("-xen-domid '%s': not a domain id",
+					  next);
+			have_domid = true;
+			i++;
+		} else if (!strcmp(a, "--dm-domid")) {
+			if (parse_uint(next, 0x7fef, &d->dm_domid) < 0)
+				bad_usage("--dm-domid '%s': not a domain id",
+					  next);
+			i++;
+		} else if (!strcmp(a, "--rundir")) {
+			rundir = next;
+			i++;
+		} else if (!strcmp(a, "-chardev")) {
+			if (strncmp(next, "socket,", 7) ||
+			    !opt_value(next, "id", chardev_id,
+				       sizeof(chardev_id)) ||
+			    !opt_value(next, "path", path, sizeof(path)))
+				bad_usage("-chardev '%s': want socket,id=ID,"
+					  "path=PATH,server=on,wait=off", next);
+			if (!opt_value(next, "server", v, sizeof(v)) ||
+			    strcmp(v, "on"))
+				bad_usage("-chardev '%s': only server=on is "
+					  "served", next);
+			i++;
+		} else if (!strcmp(a, "-mon")) {
+			if (!opt_value(next, "chardev", mon_id,
+				       sizeof(mon_id)) ||
+			    !opt_value(next, "mode", v, sizeof(v)) ||
+			    strcmp(v, "control"))
+				bad_usage("-mon '%s': want chardev=ID,"
+					  "mode=control", next);
+			i++;
+		} else if (!strcmp(a, "-machine") || !strcmp(a, "-M") ||
+			   !strcmp(a, "-display") || !strcmp(a, "-name") ||
+			   !strcmp(a, "-m") || !strcmp(a, "-smp")) {
+			i++;
+		} else {
+			bad_usage("unknown option '%s'", a);
+		}
+	}
+	if (!have_domid)
+		bad_usage("%s", "-xen-domid N is required");
+	if (!path[0] || strcmp(chardev_id, mon_id))
+		bad_usage("%s", "a -chardev socket and a -mon on it are "
+			  "required (the QMP socket)");
+	if (strlen(path) >= sizeof(d->qmp_path))
+		bad_usage("QMP socket path '%s' is too long", path);
+	snprintf(d->qmp_path, sizeof(d->qmp_path), "%s", path);
+	snprintf(d->rundir, sizeof(d->rundir), "%s", rundir ? rundir :
+		 "/run/xpt");
+	log_init("xpt-dm", LOG_LVL_INFO + verbose);
+}
+
+void dm_set_status(struct dm *d, enum dm_status s)
+{
+	char path[128];
+
+	d->status = s;
+	if (s != DM_RUNNING || !d->xs)
+		return;
+	snprintf(path, sizeof(path), "/local/domain/%u/device-model/%u/state",
+		 d->dm_domid, d->domid);
+	if (!xs_write(d->xs, XBT_NULL, path, "running", 7))
+		log_warn("cannot write %s: %s", path, strerror(errno));
+	else
+		log_info("domain %u: running (%s)", d->domid, path);
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			0);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 4) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static void client_close(struct dm *d)
+{
+	if (d->client_fd >= 0)
+		close(d->client_fd);
+	d->client_fd = -1;
+	d->in_len = 0;
+	d->negotiated = false;
+}
+
+static void client_read(struct dm *d)
+{
+	ssize_t n;
+
+	if (d->in_len >= DM_MAX_LINE) {
+		client_close(d);
+		return;
+	}
+	n = read(d->client_fd, d->in + d->in_len, DM_MAX_LINE - d->in_len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		client_close(d);
+		return;
+	}
+	d->in_len += (size_t)n;
+	if (qmp_input(d) < 0)
+		client_close(d);
+}
+
+int main(int argc, char **argv)
+{
+	struct dm d = { .listen_fd = -1, .client_fd = -1 };
+	char xspath[300];
+	sigset_t mask;
+	int sfd;
+
+	signal(SIGPIPE, SIG_IGN);
+	parse_args(&d, argc, argv);
+	d.in = malloc(DM_MAX_LINE + 1);
+	if (!d.in)
+		fatal("out of memory");
+	snprintf(xspath, sizeof(xspath), "%s/socket", d.rundir);
+	if (!getenv("XENSTORED_PATH") && access(xspath, F_OK) == 0)
+		setenv("XENSTORED_PATH", xspath, 1);
+	d.xs = xs_open(0);
+	if (!d.xs)
+		log_warn("no xenstore (%s): the device-model state is not "
+			 "written", strerror(errno));
+	d.listen_fd = listen_on(d.qmp_path);
+	if (d.listen_fd < 0)
+		fatal("cannot listen on %s: %s", d.qmp_path,
+		      strerror(-d.listen_fd));
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		fatal("signalfd: %s", strerror(errno));
+	log_info("domain %u: QMP on %s%s", d.domid, d.qmp_path,
+		 d.start_paused ? ", paused (-S)" : "");
+	if (d.start_paused)
+		d.status = DM_PRELAUNCH;
+	else
+		dm_set_status(&d, DM_RUNNING);
+	while (!d.quit) {
+		struct pollfd p[3] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = d.client_fd < 0 ? d.listen_fd : -1,
+			  .events = POLLIN },
+			{ .fd = d.client_fd, .events = POLLIN },
+		};
+
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll: %s", strerror(errno));
+		}
+		if (p[0].revents)
+			break;
+		if (p[1].revents & POLLIN) {
+			/* one monitor client at a time, as QEMU's socket
+			 * chardev: the next waits in the backlog */
+			d.client_fd = accept4(d.listen_fd, NULL, NULL,
+					      SOCK_CLOEXEC | SOCK_NONBLOCK);
+			if (d.client_fd >= 0)
+				qmp_greet(&d);
+		}
+		if (d.client_fd >= 0 && (p[2].revents & (POLLIN | POLLHUP |
+							 POLLERR)))
+			client_read(&d);
+	}
+	log_info("domain %u: device model exits", d.domid);
+	client_close(&d);
+	close(d.listen_fd);
+	unlink(d.qmp_path);
+	if (d.hv)
+		hv_close(d.hv);
+	if (d.xs)
+		xs_close(d.xs);
+	free(d.in);
+	return 0;
+}

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xen-pci-passthrough devices of xpt-dm: device_add takes a host device
+ * the toolstack has already assigned to the guest (the hypervisor's
+ * owner must be the guest: QEMU cannot pass through what the IOMMU does
+ * not give it), device_del gives it back, query-pci lists them.
+ *
+ * Not modelled yet (issue 11 continues): the guest-visible side, i.e.
+ * config-space emulation through an ioreq server and MSI/MSI-X table
+ * emulation binding pirqs; xpt-dm(8) says so.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dm.h"
+#include "hvclient.h"
+#include "log.h"
+
+/* QEMU's rule for ids: a letter, then letters, digits, '-', '.', '_'. */
+static bool id_ok(const char *id)
+{
+	const char *p;
+
+	if (!isalpha((unsigned char)id[0]) || strlen(id) >= 64)
+		return false;
+	for (p = id; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-._", *p))
+			return false;
+	return true;
+}
+
+/* "S.F" or "S" in hex, as libxl writes addr= */
+static int parse_addr(const char *s, int *ret_slot)
+{
+	char *end;
+	unsigned long slot = strtoul(s, &end, 16), fn = 0;
+
+	if (end == s || slot > 0x1f)
+		return -EINVAL;
+	if (*end == '.') {
+		s = end + 1;
+		fn = strtoul(s, &end, 16);
+		if (end == s || fn > 7)
+			return -EINVAL;
+	}
+	if (*end)
+		return -EINVAL;
+	*ret_slot = (int)slot;
+	return 0;
+}
+
+int pt_add(struct dm *d, const char *id, const char *hostaddr,
+	   const char *addr, bool permissive, char *err, size_t errlen)
+{
+	struct hv_pci_dev info;
+	struct dm_dev *dev;
+	uint32_t sbdf;
+	size_t i;
+	int r, slot = -1;
+
+	if (*id && !id_ok(id)) {
+		snprintf(err, errlen, "Parameter 'id' expects an identifier");
+		return -EINVAL;
+	}
+	for (i = 0; *id && i < d->ndev; i++)
+		if (!strcmp(d->dev[i].id, id)) {
+			snprintf(err, errlen, "Duplicate device ID '%s'", id);
+			return -EEXIST;
+		}
+	if (!hostaddr) {
+		snprintf(err, errlen, "Parameter 'hostaddr' is missing");
+		return -EINVAL;
+	}
+	if (hv_parse_bdf(hostaddr, &sbdf) < 0) {
+		snprintf(err, errlen, "Property 'xen-pci-passthrough.hostaddr' "
+			 "doesn't take value '%.64s'", hostaddr);
+		return -EINVAL;
+	}
+	if (addr && parse_addr(addr, &slot) < 0) {
+		snprintf(err, errlen, "Property 'xen-pci-passthrough.addr' "
+			 "doesn't take value '%.32s'", addr);
+		return -EINVAL;
+	}
+	if (d->ndev == DM_MAX_DEVS) {
+		snprintf(err, errlen, "no free PCI slot");
+		return -ENOSPC;
+	}
+	if (!d->hv && (r = hv_open(d->rundir, &d->hv)) < 0) {
+		snprintf(err, errlen, "xen_pt: cannot reach the hypervisor: "
+			 "%s", strerror(-r));
+		return r;
+	}
+	r = hv_pci_info(d->hv, sbdf, &info);
+	if (r < 0 || info.owner != d->domid) {
+		snprintf(err, errlen, "xen_pt: %s is %s", hostaddr, r < 0 ?
+			 "not a host PCI device" : "not assigned to this "
+			 "domain");
+		return r < 0 ? r : -EPERM;
+	}
+	dev = &d->dev[d->ndev++];
+	memset(dev, 0, sizeof(*dev));
+	snprintf(dev->id, sizeof(dev->id), "%s", id);
+	dev->host_sbdf = sbdf;
+	dev->slot = slot;
+	dev->permissive = permissive;
+	log_info("domain %u: %s passed through as %s", d->domid, hostaddr,
+		 *id ? id : "(no id)");
+	return 0;
+}
+
+int pt_del(struct dm *d, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < d->ndev; i++) {
+		if (strcmp(d->dev[i].id, id) || !*id)
+			continue;
+		log_info("domain %u: %s removed", d->domid, id);
+		memmove(&d->dev[i], &d->dev[i + 1],
+			(d->ndev - i - 1) * sizeof(d->dev[0]));
+		d->ndev--;
+		return 0;
+	}
+	return -ENODEV;
+}
+
+/* Guest slots: the one asked for, else the first free from 4 (QEMU's
+ * xenfv machine has its own devices below). */
+static int slot_of(const struct dm *d, size_t k)
+{
+	size_t i;
+	int s;
+
+	if (d->dev[k].slot >= 0)
+		return d->dev[k].slot;
+	for (s = 4; s < 32; s++) {
+		bool used = false;
+
+		for (i = 0; i < d->ndev; i++)
+			used |= i != k && d->dev[i].slot == s;
+		for (i = 0; i < k; i++)
+			used |= d->dev[i].slot < 0 && slot_of(d, i) == s;
+		if (!used)
+			return s;
+	}
+	return 31;
+}
+
+char *pt_query_json(struct dm *d)
+{
+	size_t i, cap = 256 + d->ndev * 320, n;
+	char *out = malloc(cap);
+
+	if (!out)
+		return NULL;
+	n = (size_t)snprintf(out, cap, "[{\"bus\": 0, \"devices\": [");
+	for (i = 0; i < d->ndev; i++) {
+		struct hv_pci_dev info = { 0 };
+
+		if (d->hv)
+			hv_pci_info(d->hv, d->dev[i].host_sbdf, &info);
+		n += (size_t)snprintf(out + n, cap - n, "%s{\"bus\": 0, "
+				      "\"slot\": %d, \"function\": 0, "
+				      "\"class_info\": {\"class\": %u}, "
+				      "\"id\": {\"device\": %u, \"vendor\": "
+				      "%u}, \"qdev_id\": \"%s\", "
+				      "\"regions\": []}", i ? ", " : "",
+				      slot_of(d, i), info.class >> 8,
+				      info.device, info.vendor,
+				      d->dev[i].id);
+	}
+	snprintf(out + n, cap - n, "]}]");
+	return out;
+}
