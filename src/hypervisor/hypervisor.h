@@ -7,10 +7,11 @@
  * (io.c dispatches hvproto.h messages to them).
  *
  * Files: hypervisor.c (main), io.c (sockets, epoll, dispatch table),
- * domain.c (domains, VIRQ_DOM_EXC), evtchn.c, gnttab.c, perm.c (iomem,
- * ioport, irq ranges), hostfile.c (host file and sysfs), pci.c (config
- * space, BARs, MSI-X table, reset, raised interrupts), iommu.c (assign,
- * quarantine), irq.c (PIRQs, MSI/MSI-X state as Xen keeps it).
+ * domain.c (domains, VIRQ_DOM_EXC), evtchn.c, gnttab.c, ranges.c (range
+ * sets), perm.c (iomem, ioport, irq permissions), hostfile.c (host file
+ * and sysfs), pci.c (config space, BARs, MSI-X table, reset, raised
+ * interrupts), iommu.c (assign, quarantine), irq.c (PIRQs, MSI/MSI-X
+ * state as Xen keeps it).
  */
 #ifndef XPT_HYPERVISOR_H
 #define XPT_HYPERVISOR_H
@@ -228,6 +229,18 @@ int hyp_gnttab_unmap(struct hyp *h, uint32_t domid, uint32_t granter,
 		     uint32_t gref);
 int hyp_gnttab_end(struct hyp *h, uint32_t domid, uint32_t gref);
 void hyp_gnttab_destroy(struct hyp *h, struct hyp_domain *d);
+
+/* ranges.c: limit 0 = none; -ENOMEM when an add (or a split) would
+ * exceed it, nothing changed */
+int hyp_ranges_add(struct hyp_ranges *s, uint64_t first, uint64_t last,
+		   size_t limit);
+int hyp_ranges_remove(struct hyp_ranges *s, uint64_t first, uint64_t last,
+		      size_t limit);
+bool hyp_ranges_cover(const struct hyp_ranges *s, uint64_t first,
+		      uint64_t last);
+bool hyp_ranges_overlap(const struct hyp_ranges *s, uint64_t first,
+			uint64_t last);
+void hyp_ranges_free(struct hyp_ranges *s);
 
 /* perm.c */
 int hyp_perm_set(struct hyp *h, enum hyp_perm_kind kind, uint32_t domid,
