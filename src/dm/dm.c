@@ -29,6 +29,7 @@
 #include "dm.h"
 #include "hvclient.h"
 #include "log.h"
+#include "parse.h"
 
 static const char usage[] =
 "Usage: xpt-dm -xen-domid N -chardev socket,id=ID,path=PATH,server=on,wait=off\n"
@@ -51,17 +52,14 @@ static const char usage[] =
 "  -h, --help              this help;  -V, --version  the version\n"
 "See xpt-dm(8).\n";
 
-static int parse_uint(const char *s, unsigned long max, unsigned int *ret)
+static int parse_domid(const char *s, unsigned int *ret)
 {
-	char *end;
 	unsigned long v;
+	int r = parse_ulong(s, 0x7fef, &v);
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > max || s[0] == '-')
-		return -EINVAL;
-	*ret = (unsigned int)v;
-	return 0;
+	if (r == 0)
+		*ret = (unsigned int)v;
+	return r;
 }
 
 /* "key=value" from a comma list; NULL when absent. */
@@ -127,13 +125,13 @@ static void parse_args(struct dm *d, int argc, char **argv)
 		} else if (!next) {
 			bad_usage("option '%s' needs an argument", a);
 		} else if (!strcmp(a, "-xen-domid")) {
-			if (parse_uint(next, 0x7fef, &d->domid) < 0)
+			if (parse_domid(next, &d->domid) < 0)
 				bad_usage("-xen-domid '%s': not a domain id",
 					  next);
 			have_domid = true;
 			i++;
 		} else if (!strcmp(a, "--dm-domid")) {
-			if (parse_uint(next, 0x7fef, &d->dm_domid) < 0)
+			if (parse_domid(next, &d->dm_domid) < 0)
 				bad_usage("--dm-domid '%s': not a domain id",
 					  next);
 			i++;

@@ -20,6 +20,7 @@
 #include "guest.h"
 #include "hvclient.h"
 #include "log.h"
+#include "parse.h"
 
 static const char usage[] =
 "Usage: xpt-guest --rundir DIR --domid N [OPTION]...\n"
@@ -40,20 +41,6 @@ static const char usage[] =
 "Query socket requests: status, reprobe, resume, shutdown REASON.\n"
 "SIGTERM stops the guest and removes its socket and pid file.\n"
 "See xpt-guest(8).\n";
-
-static int guest_parse_uint(const char *s, unsigned long max,
-			    unsigned long *ret)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > max || s[0] == '-')
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
 
 static void guest_parse_args(struct guest *g, int argc, char **argv)
 {
@@ -78,13 +65,13 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 			g->rundir = optarg;
 			break;
 		case 'd':
-			if (guest_parse_uint(optarg, 0x7fef, &v) < 0 || v == 0)
+			if (parse_ulong(optarg, 0x7fef, &v) < 0 || v == 0)
 				fatal("--domid: not a guest domid: %s", optarg);
 			g->domid = (unsigned int)v;
 			have_domid = true;
 			break;
 		case 't':
-			if (guest_parse_uint(optarg, 600000, &v) < 0 || v == 0)
+			if (parse_ulong(optarg, 600000, &v) < 0 || v == 0)
 				fatal("--pciop-timeout-ms: 1..600000: %s",
 				      optarg);
 			g->pciop_timeout_ms = (int)v;

@@ -476,6 +476,11 @@ void fake_stop_xenstored(void)
 		fprintf(stderr, "could not remove %s\n", rundir);
 }
 
+const char *fake_rundir(void)
+{
+	return rundir;
+}
+
 struct xpt_ctx *fake_ctx(void)
 {
 	struct xpt_ctx *c;

@@ -55,6 +55,7 @@ int fake_slot(unsigned int domid);	/* -1 none */
  * with the fake platform. */
 int fake_start_xenstored(const char *xenstored);
 void fake_stop_xenstored(void);
+const char *fake_rundir(void);
 struct xpt_ctx *fake_ctx(void);
 
 #endif

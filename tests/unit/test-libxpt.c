@@ -3,33 +3,30 @@
  * libxpt in-process: the persisted configuration's JSON round trip, and
  * the backend directory logic (reading whatever is there, detach
  * compaction, removal of the last device) against a real xpt-xenstored
- * started by the test (argv[1]).
+ * started by the fixture in fakeplatform.c (argv[1]).
  */
 #include <errno.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fakeplatform.h"
 #include "libxpt.h"
 
 static const char *xenstored;
-static char rundir[64];
-static pid_t xsd_pid;
 
 static struct xpt_ctx *ctx_xs(void)
 {
 	struct xpt_ctx *c;
 	char path[128];
 
-	assert_int_equal(xpt_ctx_open(rundir, &c), 0);
-	snprintf(path, sizeof(path), "%s/socket", rundir);
+	assert_int_equal(xpt_ctx_open(fake_rundir(), &c), 0);
+	snprintf(path, sizeof(path), "%s/socket", fake_rundir());
 	setenv("XENSTORED_PATH", path, 1);
 	c->xs = xs_open(0);
 	assert_non_null(c->xs);
@@ -250,39 +247,15 @@ static void test_garbage(void **state)
 
 static int start_xenstored(void **state)
 {
-	char fdarg[16], ready[16];
-	int pfd[2];
-
 	(void)state;
-	snprintf(rundir, sizeof(rundir), "/tmp/xpt-unit-libxpt.XXXXXX");
-	if (!mkdtemp(rundir) || pipe(pfd) < 0)
-		return -1;
-	xsd_pid = fork();
-	if (xsd_pid == 0) {
-		snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
-		close(pfd[0]);
-		execl(xenstored, xenstored, "--rundir", rundir, "--ready-fd",
-		      fdarg, (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	if (read(pfd[0], ready, sizeof(ready)) <= 0)
-		return -1;
-	close(pfd[0]);
-	return 0;
+	return fake_start_xenstored(xenstored);
 }
 
 static int stop_xenstored(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	if (xsd_pid > 0) {
-		kill(xsd_pid, SIGTERM);
-		waitpid(xsd_pid, NULL, 0);
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rundir);
-	return system(cmd) == 0 ? 0 : -1;
+	fake_stop_xenstored();
+	return 0;
 }
 
 int main(int argc, char **argv)
