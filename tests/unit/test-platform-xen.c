@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The sysfs half of the xen platform (src/libxpt/platform-xen.c) against
+ * a fake /sys in a temporary directory ($XPT_SYSFS): host PCI functions
+ * (ids, BARs, INTx, reset method, SR-IOV parent), pciback's devices and
+ * the domain each is exported to (xenstore backends of a real
+ * xpt-xenstored, argv[1], plus the live xenbus device), seize and release
+ * as libxl does them (unbind, new_slot, bind; the original driver kept in
+ * /libxl/pci/<bdf>/driver_path and bound again), reset and permissive.
+ * No hypervisor: its ops must say so, not crash.
+ *
+ * The fake tree has no kernel behind it: a write lands in a plain file,
+ * which the test reads back; where the kernel would move a device to
+ * another driver, the test moves the `driver` link itself.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "libxpt.h"
+
+static const char *xenstored;
+static char rundir[64], root[64];
+static pid_t xsd_pid;
+static const struct xpt_platform *X = &xpt_platform_xen;
+
+#define E1000 XPT_PCI_SBDF(0, 0, 5, 0)
+#define EDU XPT_PCI_SBDF(0, 0, 6, 0)
+#define PF XPT_PCI_SBDF(0, 0, 7, 0)
+#define VF XPT_PCI_SBDF(0, 0, 7, 1)
+
+static void mkdirs(const char *path)
+{
+	assert_int_equal(xpt_mkdirs(path), 0);
+}
+
+/* root/rel holds text (its directory made first). */
+static void put(const char *rel, const char *fmt, ...)
+{
+	char path[PATH_MAX], *slash;
+	va_list ap;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	mkdirs(path);
+	*slash = '/';
+	f = fopen(path, "w");
+	assert_non_null(f);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
+
+static void link_to(const char *target, const char *rel)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	unlink(path);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+/* What the code wrote into root/rel. */
+static const char *got(const char *rel)
+{
+	static char buf[256];
+	char path[PATH_MAX];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+#define DEV "bus/pci/devices/"
+#define PB "bus/pci/drivers/pciback/"
+
+static void config_pin(const char *bdf, unsigned char pin)
+{
+	char rel[128], cfg[64] = { 0 };
+	FILE *f;
+	char path[PATH_MAX];
+
+	snprintf(rel, sizeof(rel), DEV "%s/config", bdf);
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	cfg[0x3d] = (char)pin;
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(cfg, 1, sizeof(cfg), f), sizeof(cfg));
+	fclose(f);
+}
+
+static void fake_tree(void)
+{
+	static const char zero[] =
+		"0x0000000000000000 0x0000000000000000 0x0000000000000000\n";
+
+	/* e1000: a memory BAR, an I/O BAR, INTA on GSI 21, FLR, bound to
+	 * its own driver */
+	put(DEV "0000:00:05.0/vendor", "0x8086\n");
+	put(DEV "0000:00:05.0/device", "0x100e\n");
+	put(DEV "0000:00:05.0/class", "0x020000\n");
+	put(DEV "0000:00:05.0/irq", "21\n");
+	put(DEV "0000:00:05.0/resource",
+	    "0x00000000febc0000 0x00000000febdffff 0x0000000000040200\n%s"
+	    "0x000000000000c000 0x000000000000c03f 0x0000000000040101\n"
+	    "%s%s%s"
+	    "0x00000000feb80000 0x00000000febbffff 0x0000000000046200\n",
+	    zero, zero, zero, zero);
+	put(DEV "0000:00:05.0/reset", "");
+	put(DEV "0000:00:05.0/reset_method", "flr bus\n");
+	put(DEV "0000:00:05.0/driver_override", "(null)\n");
+	config_pin("0000:00:05.0", 1);
+	put("bus/pci/drivers/e1000/bind", "");
+	put("bus/pci/drivers/e1000/unbind", "");
+	link_to("../../drivers/e1000", DEV "0000:00:05.0/driver");
+
+	/* edu: one 64-bit BAR above 4 GiB, no INTx, no reset, in pciback */
+	put(DEV "0000:00:06.0/vendor", "0x1234\n");
+	put(DEV "0000:00:06.0/device", "0x11e8\n");
+	put(DEV "0000:00:06.0/class", "0x00ff00\n");
+	put(DEV "0000:00:06.0/irq", "0\n");
+	put(DEV "0000:00:06.0/resource",
+	    "0x0000000800000000 0x00000008000fffff 0x000000000014220c\n%s%s",
+	    zero, zero);
+	config_pin("0000:00:06.0", 0);
+	link_to("../../drivers/pciback", DEV "0000:00:06.0/driver");
+
+	/* an SR-IOV PF (bus reset) and its VF (PM reset), no driver */
+	put(DEV "0000:00:07.0/vendor", "0x8086\n");
+	put(DEV "0000:00:07.0/device", "0x10c9\n");
+	put(DEV "0000:00:07.0/class", "0x020000\n");
+	put(DEV "0000:00:07.0/resource", "%s", zero);
+	put(DEV "0000:00:07.0/reset", "");
+	put(DEV "0000:00:07.0/reset_method", "bus\n");
+	put(DEV "0000:00:07.1/vendor", "0x8086\n");
+	put(DEV "0000:00:07.1/device", "0x10ca\n");
+	put(DEV "0000:00:07.1/class", "0x020000\n");
+	put(DEV "0000:00:07.1/resource", "%s", zero);
+	put(DEV "0000:00:07.1/reset", "");
+	put(DEV "0000:00:07.1/reset_method", "pm\n");
+	link_to("../0000:00:07.0", DEV "0000:00:07.1/physfn");
+	put(DEV "not-a-bdf/vendor", "0x0\n");
+
+	put(PB "slots", "0000:00:06.0\n");
+	put(PB "new_slot", "");
+	put(PB "remove_slot", "");
+	put(PB "bind", "");
+	put(PB "unbind", "");
+	put(PB "permissive", "");
+	link_to("../../devices/0000:00:06.0", PB "0000:00:06.0");
+	/* pciback's xenbus device serving domain 3 */
+	put("bus/xen-backend/devices/pci-3-0/devtype", "pci\n");
+}
+
+static struct xpt_ctx *ctx_xs(void)
+{
+	struct xpt_ctx *c;
+	char path[128];
+
+	assert_int_equal(xpt_ctx_open(rundir, &c), 0);
+	snprintf(path, sizeof(path), "%s/socket", rundir);
+	setenv("XENSTORED_PATH", path, 1);
+	c->xs = xs_open(0);
+	assert_non_null(c->xs);
+	return c;
+}
+
+static void w(struct xpt_ctx *c, const char *path, const char *val)
+{
+	assert_true(xs_write(c->xs, XBT_NULL, path, val, strlen(val)));
+}
+
+static void test_pci_list(void **state)
+{
+	struct xpt_ctx *c = ctx_xs();
+	uint32_t s[8];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(X->pci_list(c, s, 8, &n), 0);
+	assert_int_equal(n, 4);		/* not-a-bdf is skipped */
+	assert_int_equal(s[0], E1000);
+	assert_int_equal(s[1], EDU);
+	assert_int_equal(s[2], PF);
+	assert_int_equal(s[3], VF);
+	assert_int_equal(X->pci_list(c, s, 2, &n), 0);
+	assert_int_equal(n, 2);
+	xpt_ctx_close(c);
+}
+
+static void test_pci_info(void **state)
+{
+	struct xpt_ctx *c = ctx_xs();
+	struct xpt_pdev d;
+
+	(void)state;
+	assert_int_equal(X->pci_info(c, E1000, &d), 0);
+	assert_int_equal(d.sbdf, E1000);
+	assert_int_equal(d.vendor, 0x8086);
+	assert_int_equal(d.device, 0x100e);
+	assert_int_equal(d.class, 0x020000);
+	assert_int_equal(d.intx_pin, 1);
+	assert_int_equal(d.gsi, 21);
+	assert_int_equal(d.reset, XPT_RESET_FLR);
+	assert_int_equal(d.pf_sbdf, UINT32_MAX);
+	assert_int_equal(d.owner, -1);	/* no hypervisor to ask */
+	assert_int_equal(d.bar[0].addr, 0xfebc0000);
+	assert_int_equal(d.bar[0].size, 0x20000);
+	assert_false(d.bar[0].io);
+	assert_int_equal(d.bar[1].size, 0);
+	assert_int_equal(d.bar[2].addr, 0xc000);
+	assert_int_equal(d.bar[2].size, 0x40);
+	assert_true(d.bar[2].io);
+	assert_int_equal(d.bar[5].size, 0);	/* the ROM line is not a BAR */
+
+	assert_int_equal(X->pci_info(c, EDU, &d), 0);
+	assert_int_equal(d.intx_pin, 0);
+	assert_int_equal(d.gsi, 0);
+	assert_int_equal(d.reset, XPT_RESET_NONE);
+	assert_true(d.bar[0].addr == 0x800000000ull);	/* 64 bits kept */
+	assert_int_equal(d.bar[0].size, 0x100000);
+
+	assert_int_equal(X->pci_info(c, PF, &d), 0);
+	assert_int_equal(d.reset, XPT_RESET_BUS);
+	assert_int_equal(X->pci_info(c, VF, &d), 0);
+	assert_int_equal(d.reset, XPT_RESET_PM);
+	assert_int_equal(d.pf_sbdf, PF);
+
+	assert_int_equal(X->pci_info(c, XPT_PCI_SBDF(0, 0, 9, 0), &d),
+			 -ENODEV);
+	xpt_ctx_close(c);
+}
+
+#define BE3 "/local/domain/0/backend/pci/3/0"
+#define BE4 "/local/domain/0/backend/pci/4/0"
+
+static int pb_domid(struct xpt_ctx *c, uint32_t sbdf)
+{
+	struct xpt_pb_dev pb[8];
+	size_t n = 0, i;
+
+	assert_int_equal(X->pb_list(c, pb, 8, &n), 0);
+	for (i = 0; i < n; i++)
+		if (pb[i].sbdf == sbdf)
+			return pb[i].domid;
+	fail_msg("device not in pciback's list");
+	return -2;
+}
+
+static void test_pb_list(void **state)
+{
+	struct xpt_ctx *c = ctx_xs();
+	struct xpt_pb_dev pb[8];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(X->pb_list(c, pb, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(pb[0].sbdf, EDU);
+	assert_int_equal(pb[0].domid, -1);
+
+	/* exported: listed, vdev-N written by pciback, state-N 3 */
+	w(c, BE3 "/num_devs", "1");
+	w(c, BE3 "/dev-0", "0000:00:06.0");
+	w(c, BE3 "/state-0", "1");
+	assert_int_equal(pb_domid(c, EDU), -1);		/* asked, not done */
+	w(c, BE3 "/vdev-0", "0000:00:00.00");
+	w(c, BE3 "/state-0", "3");
+	assert_int_equal(pb_domid(c, EDU), 3);
+	w(c, BE3 "/state-0", "5");		/* detach asked: still held */
+	assert_int_equal(pb_domid(c, EDU), 3);
+
+	/* a directory left behind, no live xenbus device: not exported */
+	assert_true(xs_rm(c->xs, XBT_NULL, "/local/domain/0/backend/pci/3"));
+	w(c, BE4 "/num_devs", "1");
+	w(c, BE4 "/dev-0", "0000:00:06.0");
+	w(c, BE4 "/vdev-0", "0000:00:00.00");
+	w(c, BE4 "/state-0", "3");
+	w(c, BE4 "/state", "6");
+	assert_int_equal(pb_domid(c, EDU), -1);
+	assert_true(xs_rm(c->xs, XBT_NULL, "/local/domain/0/backend/pci"));
+	xpt_ctx_close(c);
+}
+
+static void test_seize(void **state)
+{
+	struct xpt_ctx *c = ctx_xs();
+	char msg[256], *v, want[PATH_MAX], drv[PATH_MAX];
+
+	(void)state;
+	/* bound to e1000: unbind there, new slot, bind; e1000 remembered */
+	assert_int_equal(X->pb_seize(c, E1000, msg, sizeof(msg)), 0);
+	assert_string_equal(got("bus/pci/drivers/e1000/unbind"),
+			    "0000:00:05.0");
+	assert_string_equal(got(PB "new_slot"), "0000:00:05.0");
+	assert_string_equal(got(PB "bind"), "0000:00:05.0");
+	snprintf(drv, sizeof(drv), "%s/bus/pci/drivers/e1000", root);
+	assert_non_null(realpath(drv, want));
+	v = xpt_xs_read(c, XBT_NULL, "/libxl/pci/0000-00-05-0/driver_path");
+	assert_non_null(v);
+	assert_string_equal(v, want);
+	free(v);
+
+	/* the kernel moved it: a second seize finds it in pciback */
+	link_to("../../drivers/pciback", DEV "0000:00:05.0/driver");
+	assert_int_equal(X->pb_seize(c, E1000, msg, sizeof(msg)), -EEXIST);
+
+	/* no driver, slot already listed: no second slot, no driver_path */
+	put(PB "slots", "0000:00:06.0\n0000:00:07.0\n");
+	put(PB "new_slot", "");
+	assert_int_equal(X->pb_seize(c, PF, msg, sizeof(msg)), 0);
+	assert_string_equal(got(PB "new_slot"), "");
+	assert_string_equal(got(PB "bind"), "0000:00:07.0");
+	assert_false(xpt_xs_exists(c, XBT_NULL,
+				   "/libxl/pci/0000-00-07-0/driver_path"));
+
+	assert_int_equal(X->pb_seize(c, XPT_PCI_SBDF(0, 0, 9, 0), msg,
+				     sizeof(msg)), -ENODEV);
+	assert_non_null(strstr(msg, "no such PCI device"));
+	xpt_ctx_close(c);
+}
+
+static void test_release(void **state)
+{
+	struct xpt_ctx *c = ctx_xs();
+	char msg[256], drv[PATH_MAX], real[PATH_MAX];
+
+	(void)state;
+	/* as test_seize left it: in pciback, e1000 recorded */
+	snprintf(drv, sizeof(drv), "%s/bus/pci/drivers/e1000", root);
+	assert_non_null(realpath(drv, real));
+	w(c, "/libxl/pci/0000-00-05-0/driver_path", real);
+	link_to("../../drivers/pciback", DEV "0000:00:05.0/driver");
+	put(PB "slots", "0000:00:05.0\n0000:00:06.0\n");
+	put(DEV "0000:00:05.0/driver_override", "pciback\n");
+	put("bus/pci/drivers/e1000/bind", "");
+
+	assert_int_equal(X->pb_release(c, E1000, true, msg, sizeof(msg)), 0);
+	assert_string_equal(got(PB "unbind"), "0000:00:05.0");
+	assert_string_equal(got(PB "remove_slot"), "0000:00:05.0");
+	assert_string_equal(got(DEV "0000:00:05.0/driver_override"), "\n");
+	assert_string_equal(got("bus/pci/drivers/e1000/bind"),
+			    "0000:00:05.0");
+	assert_false(xpt_xs_exists(c, XBT_NULL,
+				   "/libxl/pci/0000-00-05-0/driver_path"));
+
+	/* rebind asked, nothing recorded: released, with a warning */
+	put(PB "remove_slot", "");
+	c->warnings[0] = '\0';
+	assert_int_equal(X->pb_release(c, EDU, true, msg, sizeof(msg)), 0);
+	assert_string_equal(got(PB "unbind"), "0000:00:06.0");
+	assert_string_equal(got(PB "remove_slot"), "0000:00:06.0");
+	assert_non_null(strstr(c->warnings, "no original driver"));
+
+	/* not in pciback: refused, with the driver named */
+	link_to("../../drivers/e1000", DEV "0000:00:05.0/driver");
+	assert_int_equal(X->pb_release(c, E1000, false, msg, sizeof(msg)),
+			 -ENODEV);
+	assert_non_null(strstr(msg, "not bound to pciback but to e1000"));
+	xpt_ctx_close(c);
+}
+
+static void test_reset_permissive(void **state)
+{
+	struct xpt_ctx *c = ctx_xs();
+	char msg[256];
+
+	(void)state;
+	assert_int_equal(X->pb_reset(c, E1000, msg, sizeof(msg)), 0);
+	assert_string_equal(got(DEV "0000:00:05.0/reset"), "1");
+	assert_int_equal(X->pb_reset(c, EDU, msg, sizeof(msg)), -ENOTTY);
+	assert_non_null(strstr(msg, "no reset method"));
+	assert_int_equal(X->pb_permissive(c, EDU, msg, sizeof(msg)), 0);
+	assert_string_equal(got(PB "permissive"), "0000:00:06.0");
+	xpt_ctx_close(c);
+}
+
+/* Without the hypervisor interface (not opened, or not Xen), its ops
+ * fail cleanly. */
+static void test_no_hypervisor(void **state)
+{
+	struct xpt_ctx *c = ctx_xs();
+	struct xpt_pdom d[4];
+	size_t n;
+	int pirq;
+
+	(void)state;
+	assert_int_equal(X->test_assign(c, E1000), -ENXIO);
+	assert_int_equal(X->assign(c, 1, E1000), -ENXIO);
+	assert_int_equal(X->map_pirq(c, 1, E1000, &pirq), -ENXIO);
+	assert_int_equal(X->dom_list(c, 0, d, 4, &n), -ENXIO);
+	assert_int_equal(X->dom_info(c, 0, d), -ENXIO);
+	xpt_ctx_close(c);
+}
+
+static int setup(void **state)
+{
+	char fdarg[16], ready[16];
+	int pfd[2];
+
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/xpt-unit-sysfs.XXXXXX");
+	snprintf(rundir, sizeof(rundir), "/tmp/xpt-unit-pfxen.XXXXXX");
+	if (!mkdtemp(root) || !mkdtemp(rundir) || pipe(pfd) < 0)
+		return -1;
+	setenv("XPT_SYSFS", root, 1);
+	fake_tree();
+	xsd_pid = fork();
+	if (xsd_pid == 0) {
+		snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
+		close(pfd[0]);
+		execl(xenstored, xenstored, "--rundir", rundir, "--ready-fd",
+		      fdarg, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], ready, sizeof(ready)) <= 0)
+		return -1;
+	close(pfd[0]);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[192];
+
+	(void)state;
+	if (xsd_pid > 0) {
+		kill(xsd_pid, SIGTERM);
+		waitpid(xsd_pid, NULL, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", rundir, root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pci_list),
+		cmocka_unit_test(test_pci_info),
+		cmocka_unit_test(test_pb_list),
+		cmocka_unit_test(test_seize),
+		cmocka_unit_test(test_release),
+		cmocka_unit_test(test_reset_permissive),
+		cmocka_unit_test(test_no_hypervisor),
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s XPT-XENSTORED\n", argv[0]);
+		return 2;
+	}
+	xenstored = argv[1];
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
