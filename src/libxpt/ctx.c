@@ -144,6 +144,22 @@ int xpt_fail(struct xpt_ctx *c, int code, int r, const char *fmt, ...)
 	return r < 0 ? r : -EIO;
 }
 
+void xpt_fail_more(struct xpt_ctx *c, const char *fmt, ...)
+{
+	size_t used = strlen(c->err);
+	va_list ap;
+
+	if (used + 3 >= sizeof(c->err))
+		return;
+	if (used) {
+		memcpy(c->err + used, "; ", 3);
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(c->err + used, sizeof(c->err) - used, fmt, ap);
+	va_end(ap);
+}
+
 void xpt_warn(struct xpt_ctx *c, const char *fmt, ...)
 {
 	size_t used = strlen(c->warnings);

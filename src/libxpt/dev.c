@@ -525,7 +525,7 @@ int xpt_dev_prepare(struct xpt_ctx *c, unsigned int domid,
 	r = 0;
 	goto out;
 fail:
-	xpt_dev_release(c, domid, devs, n, left, sizeof(left));
+	xpt_dev_undo(c, domid, devs, n, "attach");
 out:
 	free(h);
 	free(sbdfs);
@@ -608,6 +608,24 @@ int xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
 			unseize(c, d);
 	}
 	return nleft;
+}
+
+void xpt_dev_undo(struct xpt_ctx *c, unsigned int domid,
+		  struct xpt_dev *devs, size_t n, const char *what)
+{
+	char left[512], bdf[16];
+	size_t i;
+
+	if (xpt_dev_release(c, domid, devs, n, left, sizeof(left)) == 0) {
+		xpt_fail_more(c, "the %s was undone", what);
+		return;
+	}
+	for (i = 0; i < n && !devs[i].stuck; i++)
+		;
+	xpt_format_bdf(i < n ? devs[i].sbdf : devs[0].sbdf, bdf, sizeof(bdf));
+	xpt_fail_more(c, "the %s could NOT be undone: %s; still reserved "
+		      "for domain %u: release with `xpt pci-detach -f %u %s` "
+		      "or destroy the domain", what, left, domid, domid, bdf);
 }
 
 /* The host side of devices leaving domid (detach, destroy): what the

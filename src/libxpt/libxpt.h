@@ -49,6 +49,9 @@ int xpt_fail(struct xpt_ctx *c, int code, int r, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void xpt_warn(struct xpt_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* More of the same failure: "; text" appended to the error. */
+void xpt_fail_more(struct xpt_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 int xpt_connect(struct xpt_ctx *c);	/* xenstore + hypervisor */
 void xpt_delay_point(struct xpt_ctx *c, const char *point);
 int64_t xpt_now_ms(void);
@@ -201,6 +204,10 @@ int xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
 		    size_t leftlen);
 /* Devices leaving domid: release what the domain holds of each, leave
  * alone what another domain holds.  Returns as xpt_dev_release. */
+/* Undo a failed operation's devices and say in the error whether that
+ * worked ("the attach was undone") or what stays reserved. */
+void xpt_dev_undo(struct xpt_ctx *c, unsigned int domid,
+		  struct xpt_dev *devs, size_t n, const char *what);
 int xpt_dev_teardown(struct xpt_ctx *c, unsigned int domid,
 		     const uint32_t *sbdfs, size_t n, char *left,
 		     size_t leftlen);

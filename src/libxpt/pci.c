@@ -438,8 +438,7 @@ static int attach_xenstore(struct xpt_ctx *c, unsigned int domid,
 					   &state);
 			if (r < 0) {
 				r = wait_failed(c, domid, r, state, "the PCI "
-						"backend is not Connected, so "
-						"nothing was attached", "; is "
+						"backend is not Connected", "; is "
 						"the guest running? (`xpt "
 						"guest-status`)");
 				goto out;
@@ -570,7 +569,6 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	int devlock[MAX_FN];
 	size_t n = 0, i;
 	int r, lock = -1, state;
-	char left[512];
 
 	for (i = 0; i < MAX_FN; i++)
 		devlock[i] = -1;
@@ -635,7 +633,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	else
 		r = rebuild_backend(c, domid, s->name, b, devs, n, NULL, 0);
 	if (r < 0) {
-		xpt_dev_release(c, domid, devs, n, left, sizeof(left));
+		xpt_dev_undo(c, domid, devs, n, "attach");
 		goto out;
 	}
 	xpt_dev_permissive(c, domid, devs, n);
@@ -644,10 +642,9 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 		r = wait_connected(c, domid, sbdfs, n, XPT_WAIT_MS, &state);
 		if (r < 0) {
 			wait_failed(c, domid, r, state, "the guest did not "
-				    "take the device", "; the attach was "
-				    "undone");
+				    "take the device", "");
 			remove_xenstore(c, domid, sbdfs, n);
-			xpt_dev_release(c, domid, devs, n, left, sizeof(left));
+			xpt_dev_undo(c, domid, devs, n, "attach");
 			goto out;
 		}
 	} else if (s->started) {
@@ -674,7 +671,7 @@ out:
  * the hypervisor). */
 static int detach_targets(struct xpt_ctx *c, unsigned int domid,
 			  const struct xpt_pci *spec, uint32_t *ret,
-			  size_t *ret_n)
+			  bool *ret_held, size_t *ret_n)
 {
 	struct xpt_hold h[8];
 	uint32_t sbdf = spec->sbdf, cand[8];
@@ -698,11 +695,18 @@ static int detach_targets(struct xpt_ctx *c, unsigned int domid,
 		c->err[0] = '\0';
 		c->exit_code = 0;
 	}
-	for (i = 0; i < nc; i++)
-		if (h[i].be_domid == (int)domid ||
-		    h[i].marker == (int)domid ||
-		    (r == 0 && h[i].pb_domid == (int)domid))
+	for (i = 0; i < nc; i++) {
+		/* held: the domain has it in a layer beyond the backend
+		 * entry; an entry alone may be stale (pciback never exported
+		 * it, or it names another domain's device) */
+		bool held = h[i].hv == (int)domid || h[i].marker == (int)domid ||
+			    (r == 0 && h[i].pb_domid == (int)domid);
+
+		if (held || h[i].be_domid == (int)domid) {
+			ret_held[n] = held;
 			ret[n++] = cand[i];
+		}
+	}
 	xpt_format_bdf(sbdf, bdf, sizeof(bdf));
 	if (n == 0)
 		return xpt_fail(c, XPT_EXIT_NOTFOUND, -ENOENT, "%s%s is not "
@@ -792,9 +796,10 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 	struct xpt_be *b = malloc(sizeof(*b));
 	struct domstate *s = calloc(1, sizeof(*s));
 	struct relarg rel;
-	uint32_t sbdfs[MAX_FN];
+	uint32_t sbdfs[MAX_FN], ours[MAX_FN];
+	bool held[MAX_FN];
 	char bdf[16], left[512];
-	size_t n = 0;
+	size_t n = 0, nours = 0, i;
 	int r, lock = -1, state;
 
 	if (!b || !s) {
@@ -811,14 +816,27 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 	if (r == 0)
 		r = xpt_be_read(c, XBT_NULL, domid, b);
 	if (r == 0)
-		r = detach_targets(c, domid, spec, sbdfs, &n);
+		r = detach_targets(c, domid, spec, sbdfs, held, &n);
 	if (r < 0)
 		goto out;
+	for (i = 0; i < n; i++) {
+		if (held[i]) {
+			ours[nours++] = sbdfs[i];
+			continue;
+		}
+		/* pciback is not asked to let go of what it never gave the
+		 * guest: it would fail to find the entry's vdev and close
+		 * the whole backend */
+		xpt_format_bdf(sbdfs[i], bdf, sizeof(bdf));
+		xpt_warn(c, "domain %u: %s is only a stale entry of its PCI "
+			 "backend (the domain does not hold it): the entry is "
+			 "removed, the device left as it is", domid, bdf);
+	}
 	domstate_get(c, domid, s);
 	if (b->exists && s->started && s->fe_alive &&
-	    !be_closed(b->state)) {
+	    !be_closed(b->state) && nours) {
 		/* a connected guest lets go through Reconfiguring */
-		r = detach_mark(c, domid, sbdfs, n, force);
+		r = detach_mark(c, domid, ours, nours, force);
 		if (r == 1) {
 			r = wait_connected(c, domid, NULL, 0, force ?
 					   XPT_FORCE_WAIT_MS : XPT_WAIT_MS,
@@ -837,6 +855,9 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 		c->exit_code = 0;
 		xpt_delay_point(c, "detach.before-compact");
 		r = remove_xenstore(c, domid, sbdfs, n);
+	} else if (b->exists && s->started && s->fe_alive &&
+		   !be_closed(b->state)) {
+		r = remove_xenstore(c, domid, sbdfs, n);	/* stale only */
 	} else if (b->exists) {
 		/* nobody on the other end: rebuild without the devices */
 		xpt_delay_point(c, "detach.before-compact");
@@ -845,7 +866,7 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 	if (r < 0)
 		goto out;
 	/* 0 only once pciback let go */
-	r = wait_released(c, domid, sbdfs, n, force ? XPT_FORCE_WAIT_MS :
+	r = wait_released(c, domid, ours, nours, force ? XPT_FORCE_WAIT_MS :
 			  XPT_WAIT_MS, &rel);
 	if (r < 0 && b->exists && !be_closed(b->state) && force &&
 	    !s->fe_alive) {
@@ -854,11 +875,11 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 		if (xpt_be_read(c, XBT_NULL, domid, b) == 0 && b->exists &&
 		    rebuild_backend(c, domid, s->name, b, NULL, 0, sbdfs,
 				    n) == 0)
-			r = wait_released(c, domid, sbdfs, n,
+			r = wait_released(c, domid, ours, nours,
 					  XPT_FORCE_WAIT_MS, &rel);
 	}
 	if (r < 0) {
-		xpt_format_bdf(rel.silent ? sbdfs[0] : rel.held, bdf,
+		xpt_format_bdf(rel.silent ? (nours ? ours[0] : sbdfs[0]) : rel.held, bdf,
 			       sizeof(bdf));
 		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s %s; it is out "
 			     "of the guest's backend but stays reserved for the "
