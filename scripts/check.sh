@@ -37,20 +37,13 @@ skip() { # suite what reason
 }
 
 count() { # builddir: add meson's per-test results to the totals
-	local log="$1/meson-logs/testlog.json" result suite name reason seen=" "
+	local log="$1/meson-logs/testlog.json" lines result suite name reason seen=" "
 	if [ ! -f "$log" ]; then
 		fail "$1: meson test did not run (see above)"
 		return
 	fi
 	# One line per test: RESULT, SUITE, NAME, REASON (a skip's own words).
-	while IFS=$'\t' read -r result suite name reason; do
-		seen="$seen$suite "
-		case $result in
-		OK|EXPECTEDFAIL) passed=$((passed + 1)) ;;
-		SKIP) skip "$suite" "$1: $name" "$reason" ;;
-		*) fail "$1: $name ($result)" ;;
-		esac
-	done < <(/usr/bin/python3 -c 'import json, re, sys
+	if ! lines=$(/usr/bin/python3 -c 'import json, re, sys
 for l in open(sys.argv[1]):
     r = json.loads(l)
     # "xpt:unit+hv / unit-hv-domain": project, suites, test
@@ -58,7 +51,19 @@ for l in open(sys.argv[1]):
     suite = suites.split(":")[-1].split("+")[0]
     why = [s for s in (r.get("stdout") or "").splitlines() if "SKIP" in s]
     why = re.sub(r"^.*SKIP:?\s*", "", why[0]) if why else "exit status 77"
-    print(r["result"], suite, name, why, sep="\t")' "$log")
+    print(r["result"], suite, name, why, sep="\t")' "$log"); then
+		fail "$1: cannot read $log"
+		return
+	fi
+	while IFS=$'\t' read -r result suite name reason; do
+		[ -n "$result" ] || continue
+		seen="$seen$suite "
+		case $result in
+		OK|EXPECTEDFAIL) passed=$((passed + 1)) ;;
+		SKIP) skip "$suite" "$1: $name" "$reason" ;;
+		*) fail "$1: $name ($result)" ;;
+		esac
+	done <<<"$lines"
 	for suite in $suites; do
 		[[ $seen == *" $suite "* ]] || fail "$1: no test of suite '$suite' ran"
 	done
