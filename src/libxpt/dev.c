@@ -623,9 +623,10 @@ void xpt_dev_undo(struct xpt_ctx *c, unsigned int domid,
 	for (i = 0; i < n && !devs[i].stuck; i++)
 		;
 	xpt_format_bdf(i < n ? devs[i].sbdf : devs[0].sbdf, bdf, sizeof(bdf));
-	xpt_fail_more(c, "the %s could NOT be undone: %s; still reserved "
-		      "for domain %u: release with `xpt pci-detach -f %u %s` "
-		      "or destroy the domain", what, left, domid, domid, bdf);
+	xpt_fail_more(c, "the %s stopped half-way and not all of it could "
+		      "be taken back: %s, still reserved for domain %u: release "
+		      "with `xpt pci-detach -f %u %s` or destroy the domain",
+		      what, left, domid, domid, bdf);
 }
 
 /* The host side of devices leaving domid (detach, destroy): what the
