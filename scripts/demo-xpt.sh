@@ -58,7 +58,23 @@ show() {
 # hardware: e.g. a NIC receiving packets).
 traffic() {
 	local i
+	bound "$1"
 	for i in $(seq "$2"); do xpt host raise-irq "$1" 0 >/dev/null; done
+}
+
+# The guest's driver binds a device a moment after the toolstack returns
+# (the backend connects first): wait for it, bounded, before the traffic.
+bound() {
+	local deadline=$((SECONDS + 10)) full
+	full=$(printf '%s' "$1" | sed 's/^\([0-9a-f]*:[0-9a-f]*\.[0-7]\)$/0000:\1/')
+	until xpt guest-status demo 2>/dev/null |
+		grep -q "host=$full .*driver=bound"; do
+		if [ $SECONDS -ge $deadline ]; then
+			echo "demo: the guest did not bind $1 within 10 s" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
 }
 
 step "1. Start the modelled host"
