@@ -16,22 +16,20 @@
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fakeplatform.h"
 #include "libxpt.h"
 
 static const char *xenstored;
-static char rundir[64], root[64];
-static pid_t xsd_pid;
+static char root[64];
 static const struct xpt_platform *X = &xpt_platform_xen;
 
 #define E1000 XPT_PCI_SBDF(0, 0, 5, 0)
@@ -176,8 +174,8 @@ static struct xpt_ctx *ctx_xs(void)
 	struct xpt_ctx *c;
 	char path[128];
 
-	assert_int_equal(xpt_ctx_open(rundir, &c), 0);
-	snprintf(path, sizeof(path), "%s/socket", rundir);
+	assert_int_equal(xpt_ctx_open(fake_rundir(), &c), 0);
+	snprintf(path, sizeof(path), "%s/socket", fake_rundir());
 	setenv("XENSTORED_PATH", path, 1);
 	c->xs = xs_open(0);
 	assert_non_null(c->xs);
@@ -412,43 +410,25 @@ static void test_no_hypervisor(void **state)
 	xpt_ctx_close(c);
 }
 
+/* The fake /sys, and an xpt-xenstored (fakeplatform.c's fixture). */
 static int setup(void **state)
 {
-	char fdarg[16], ready[16];
-	int pfd[2];
-
 	(void)state;
 	snprintf(root, sizeof(root), "/tmp/xpt-unit-sysfs.XXXXXX");
-	snprintf(rundir, sizeof(rundir), "/tmp/xpt-unit-pfxen.XXXXXX");
-	if (!mkdtemp(root) || !mkdtemp(rundir) || pipe(pfd) < 0)
+	if (!mkdtemp(root))
 		return -1;
 	setenv("XPT_SYSFS", root, 1);
 	fake_tree();
-	xsd_pid = fork();
-	if (xsd_pid == 0) {
-		snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
-		close(pfd[0]);
-		execl(xenstored, xenstored, "--rundir", rundir, "--ready-fd",
-		      fdarg, (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	if (read(pfd[0], ready, sizeof(ready)) <= 0)
-		return -1;
-	close(pfd[0]);
-	return 0;
+	return fake_start_xenstored(xenstored);
 }
 
 static int teardown(void **state)
 {
-	char cmd[192];
+	char cmd[128];
 
 	(void)state;
-	if (xsd_pid > 0) {
-		kill(xsd_pid, SIGTERM);
-		waitpid(xsd_pid, NULL, 0);
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", rundir, root);
+	fake_stop_xenstored();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
