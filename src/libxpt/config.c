@@ -7,7 +7,8 @@
  * function, in canonical spec text.
  *
  *   {"domid":3,"uuid":"…","name":"web","type":"pv","memory":512,
- *    "vcpus":2,"passthrough":"enabled","kernel":"","started":true,
+ *    "vcpus":2,"passthrough":"enabled","kernel":"","ramdisk":"",
+ *    "extra":"","started":true,
  *    "pci":["0000:03:02.0","0000:03:02.1,permissive=1"]}
  */
 #include <errno.h>
@@ -51,6 +52,10 @@ int xpt_domcfg_to_json(const struct xpt_domcfg *d, char **ret)
 	GEN_STR(g, d->cfg.passthrough);
 	GEN_STR(g, "kernel");
 	GEN_STR(g, d->cfg.kernel);
+	GEN_STR(g, "ramdisk");
+	GEN_STR(g, d->cfg.ramdisk);
+	GEN_STR(g, "extra");
+	GEN_STR(g, d->cfg.extra);
 	GEN_STR(g, "started");
 	yajl_gen_bool(g, d->started);
 	GEN_STR(g, "pci");
@@ -129,6 +134,10 @@ int xpt_domcfg_from_json(const char *text, struct xpt_domcfg *ret,
 		 s ? s : "");
 	s = get_str(root, "kernel");
 	snprintf(d.cfg.kernel, sizeof(d.cfg.kernel), "%s", s ? s : "");
+	s = get_str(root, "ramdisk");
+	snprintf(d.cfg.ramdisk, sizeof(d.cfg.ramdisk), "%s", s ? s : "");
+	s = get_str(root, "extra");
+	snprintf(d.cfg.extra, sizeof(d.cfg.extra), "%s", s ? s : "");
 	d.cfg.memory_mb = get_int(root, "memory", &n) && n > 0 ?
 			  (uint64_t)n : 128;
 	d.cfg.vcpus = get_int(root, "vcpus", &n) && n > 0 && n < 4096 ?

@@ -59,6 +59,9 @@ static void test_json_roundtrip(void **state)
 	snprintf(d.cfg.type, sizeof(d.cfg.type), "pv");
 	d.cfg.memory_mb = 2048;
 	d.cfg.vcpus = 4;
+	snprintf(d.cfg.kernel, sizeof(d.cfg.kernel), "/boot/vmlinuz");
+	snprintf(d.cfg.ramdisk, sizeof(d.cfg.ramdisk), "/boot/initrd");
+	snprintf(d.cfg.extra, sizeof(d.cfg.extra), "console=hvc0 \"q\"");
 	d.started = true;
 	assert_int_equal(xpt_pci_spec_parse("0000:03:02.1@05,permissive=1,"
 					    "rdm_policy=relaxed", &d.cfg.pci[0],
@@ -75,6 +78,9 @@ static void test_json_roundtrip(void **state)
 	assert_string_equal(back.uuid, d.uuid);
 	assert_int_equal(back.cfg.memory_mb, 2048);
 	assert_int_equal(back.cfg.vcpus, 4);
+	assert_string_equal(back.cfg.kernel, "/boot/vmlinuz");
+	assert_string_equal(back.cfg.ramdisk, "/boot/initrd");	/* reboot on Xen */
+	assert_string_equal(back.cfg.extra, "console=hvc0 \"q\"");
 	assert_true(back.started);
 	assert_int_equal(back.cfg.npci, 2);
 	assert_true(xpt_pci_spec_equal(&back.cfg.pci[0], &d.cfg.pci[0]));
