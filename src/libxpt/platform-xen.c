@@ -485,14 +485,39 @@ static int read_bars(uint32_t sbdf, struct xpt_pbar *bar)
 	return 0;
 }
 
+/* The INTx line: its GSI (`irq`; 0 none) and pin (config byte 0x3d; the
+ * first 64 bytes are world-readable).  A pin with no line routed to it has
+ * nothing to map. */
+static void read_intx(uint32_t sbdf, uint8_t *ret_pin, uint32_t *ret_gsi)
+{
+	char path[PATH_MAX];
+	unsigned long long v;
+	unsigned char pin = 0;
+	uint32_t gsi = 0;
+	int fd;
+
+	if (dev_path(path, sizeof(path), sbdf, "irq") == 0 &&
+	    sys_read_ull(path, &v) == 0 && v > 0 && v < 0xff)
+		gsi = (uint32_t)v;
+	if (dev_path(path, sizeof(path), sbdf, "config") == 0 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		if (pread(fd, &pin, 1, PCI_INTERRUPT_PIN) != 1)
+			pin = gsi ? 1 : 0;
+		close(fd);
+	} else {
+		pin = gsi ? 1 : 0;
+	}
+	*ret_pin = gsi && pin <= 4 ? pin : 0;
+	*ret_gsi = gsi;
+}
+
 static int x_pci_info(struct xpt_ctx *c, uint32_t sbdf, struct xpt_pdev *ret)
 {
 	struct xpt_pdev d;
 	unsigned long long v;
 	char path[PATH_MAX], target[PATH_MAX], drv[64], *base;
-	unsigned char pin = 0;
 	ssize_t n;
-	int r, fd;
+	int r;
 
 	if (!dev_exists(sbdf))
 		return -ENODEV;
@@ -511,20 +536,7 @@ static int x_pci_info(struct xpt_ctx *c, uint32_t sbdf, struct xpt_pdev *ret)
 	    (r = sys_read_ull(path, &v)) < 0)
 		return r;
 	d.class = (uint32_t)v;
-	if (dev_path(path, sizeof(path), sbdf, "irq") == 0 &&
-	    sys_read_ull(path, &v) == 0 && v > 0 && v < 0xff)
-		d.gsi = (uint32_t)v;
-	/* the pin, from config space (its first 64 bytes are world-readable) */
-	if (dev_path(path, sizeof(path), sbdf, "config") == 0 &&
-	    (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		if (pread(fd, &pin, 1, PCI_INTERRUPT_PIN) != 1)
-			pin = d.gsi ? 1 : 0;
-		close(fd);
-	} else {
-		pin = d.gsi ? 1 : 0;
-	}
-	/* a pin with no line routed to it: nothing to map */
-	d.intx_pin = d.gsi && pin <= 4 ? pin : 0;
+	read_intx(sbdf, &d.intx_pin, &d.gsi);
 	d.reset = reset_kind(sbdf);
 	if (dev_path(path, sizeof(path), sbdf, "physfn") == 0 &&
 	    (n = readlink(path, target, sizeof(target) - 1)) > 0) {
@@ -847,17 +859,18 @@ static int x_irq_permission(struct xpt_ctx *c, unsigned int domid, int pirq,
 static int x_map_pirq(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf,
 		      int *ret_pirq)
 {
-	struct xpt_pdev d;
-	int r, pirq;
+	uint8_t pin;
+	uint32_t gsi;
+	int pirq;
 
 	XCH_OR_FAIL(c);
-	r = x_pci_info(c, sbdf, &d);
-	if (r < 0)
-		return r;
-	if (!d.intx_pin || !d.gsi)
+	if (!dev_exists(sbdf))
+		return -ENODEV;
+	read_intx(sbdf, &pin, &gsi);
+	if (!pin)
 		return -ENOENT;
-	pirq = (int)d.gsi;
-	if (xc_physdev_map_pirq(xch(c), domid, (int)d.gsi, &pirq) < 0)
+	pirq = (int)gsi;
+	if (xc_physdev_map_pirq(xch(c), domid, (int)gsi, &pirq) < 0)
 		return xc_err();
 	*ret_pirq = pirq;
 	return 0;
