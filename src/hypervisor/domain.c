@@ -5,7 +5,8 @@
  * and is the hardware domain; domUs get ids from 1 upward, a live id is
  * never handed out twice (Xen allocates round-robin the same way).
  *
- * Destruction follows Xen's domain_kill order: event channels are closed
+ * Destruction follows Xen's domain_kill order: ioreq servers go (vCPUs
+ * blocked on them with them), event channels are closed
  * (which unbinds PIRQs and masks their vectors), devices are deassigned,
  * then the remaining PIRQs are unmapped (free_domain_pirqs: with memory
  * decoding off this leaves the MSI-X function mask set,
@@ -40,6 +41,7 @@ static struct hyp_domain *domain_alloc(uint32_t domid)
 	if (!d)
 		return NULL;
 	d->domid = domid;
+	d->target = HYP_NO_DOMID;
 	d->listen_fd = -1;
 	for (i = 0; i < HYP_NR_PORTS; i++)
 		d->ports[i].efd = -1;
@@ -80,6 +82,7 @@ static void domain_free(struct hyp_domain *d)
 		if (d->grants[i].memfd >= 0)
 			close(d->grants[i].memfd);
 	hyp_perm_clear(d);
+	hyp_ioreq_destroy_all(d);
 	free(d->sock_path);
 	free(d);
 }
@@ -141,6 +144,10 @@ int hyp_domain_create(struct hyp *h, uint32_t flags, const char *name,
 	d = domain_alloc(domid);
 	if (!d)
 		return -ENOMEM;
+	if (flags & HV_DOMF_HVM && hyp_hvm_new(d) < 0) {
+		domain_free(d);
+		return -ENOMEM;
+	}
 	d->flags = flags;
 	d->state = HV_DOM_PAUSED;
 	d->pause_count = 1;
@@ -227,17 +234,23 @@ int hyp_domain_shutdown(struct hyp *h, uint32_t domid, uint32_t reason)
 int hyp_domain_destroy(struct hyp *h, uint32_t domid)
 {
 	struct hyp_domain *d;
+	uint32_t i;
 	int r = domu_get(h, domid, &d);
 
 	if (r < 0)
 		return r;
 	d->state = HV_DOM_DYING;
 	hyp_domain_socket_close(h, d);
+	hyp_ioreq_destroy_all(d);
 	hyp_evtchn_destroy(h, d);
 	hyp_iommu_release_devices(h, d);
 	hyp_irq_destroy(h, d);
 	hyp_gnttab_destroy(h, d);
 	h->dom[domid] = NULL;
+	hyp_ioreq_emulator_gone(h, domid);
+	for (i = 0; i < HYP_DOMID_MAX; i++)
+		if (h->dom[i] && h->dom[i]->target == domid)
+			h->dom[i]->target = HYP_NO_DOMID;
 	domain_changed(h, d, "destroyed");
 	domain_free(d);
 	return 0;
@@ -282,4 +295,33 @@ int hyp_domain_list(struct hyp *h, uint32_t first_domid, uint32_t max,
 int hyp_bind_virq_dom_exc(struct hyp *h, uint32_t *ret_port)
 {
 	return hyp_evtchn_alloc_virq(h, 0, ret_port);
+}
+
+/*
+ * XEN_DOMCTL_set_target: domid (a stub domain) becomes target's device
+ * model and may use the device-model ops on it.  Either going ends it.
+ */
+int hyp_domain_set_target(struct hyp *h, uint32_t domid, uint32_t target)
+{
+	struct hyp_domain *d, *t;
+	int r = domu_get(h, domid, &d);
+
+	if (r < 0)
+		return r;
+	r = domu_get(h, target, &t);
+	if (r < 0)
+		return r;
+	if (d == t)
+		return -EINVAL;
+	d->target = target;
+	log_info("domain %u: device model of domain %u", domid, target);
+	return 0;
+}
+
+bool hyp_domain_is_dm(struct hyp *h, uint32_t caller, uint32_t target)
+{
+	struct hyp_domain *d = hyp_domain_get(h, caller);
+
+	return caller == 0 || (d && target != HYP_NO_DOMID &&
+			       d->target == target);
 }

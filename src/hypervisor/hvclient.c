@@ -727,6 +727,175 @@ int hv_msix_state(struct hv_client *h, uint32_t sbdf,
 		       sizeof(*ret), NULL);
 }
 
+int hv_set_target(struct hv_client *h, unsigned int domid,
+		  unsigned int target)
+{
+	struct hv_set_target t = { .domid = domid, .target = target };
+
+	return CALL(HV_OP_SET_TARGET, t);
+}
+
+int hv_ioreq_server_create(struct hv_client *h, unsigned int domid,
+			   unsigned int bufioreq, unsigned int *ret_id)
+{
+	struct hv_ioreq_server s = { .domid = domid, .bufioreq = bufioreq };
+	int r = CALL(HV_OP_IOREQ_SERVER_CREATE, s);
+
+	if (r == 0)
+		*ret_id = s.id;
+	return r;
+}
+
+int hv_ioreq_server_get_info(struct hv_client *h, unsigned int domid,
+			     unsigned int id, struct hv_ioreq_server *ret,
+			     int *ret_fd)
+{
+	struct hv_ioreq_server s = { .domid = domid, .id = id };
+	int fd, r;
+
+	r = hv_call(h, HV_OP_IOREQ_SERVER_GET_INFO, &s, sizeof(s), -1, ret,
+		    sizeof(*ret), &fd);
+	if (r == 0 && fd < 0)
+		r = -EPROTO;
+	if (r == 0 && ret_fd)
+		*ret_fd = fd;
+	else if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static int hv_ioreq_range_op(struct hv_client *h, uint32_t op,
+			     unsigned int domid, unsigned int id,
+			     uint32_t type, uint64_t start, uint64_t end)
+{
+	struct hv_ioreq_range rg = { .domid = domid, .id = id, .type = type,
+				     .start = start, .end = end };
+
+	return CALL(op, rg);
+}
+
+int hv_ioreq_map_range(struct hv_client *h, unsigned int domid,
+		       unsigned int id, uint32_t type, uint64_t start,
+		       uint64_t end)
+{
+	return hv_ioreq_range_op(h, HV_OP_IOREQ_MAP_RANGE, domid, id, type,
+				 start, end);
+}
+
+int hv_ioreq_unmap_range(struct hv_client *h, unsigned int domid,
+			 unsigned int id, uint32_t type, uint64_t start,
+			 uint64_t end)
+{
+	return hv_ioreq_range_op(h, HV_OP_IOREQ_UNMAP_RANGE, domid, id, type,
+				 start, end);
+}
+
+int hv_ioreq_server_set_state(struct hv_client *h, unsigned int domid,
+			      unsigned int id, int enabled)
+{
+	struct hv_ioreq_server s = { .domid = domid, .id = id,
+				     .enabled = (uint32_t)!!enabled };
+
+	return CALL(HV_OP_IOREQ_SERVER_SET_STATE, s);
+}
+
+int hv_ioreq_server_destroy(struct hv_client *h, unsigned int domid,
+			    unsigned int id)
+{
+	struct hv_ioreq_server s = { .domid = domid, .id = id };
+
+	return CALL(HV_OP_IOREQ_SERVER_DESTROY, s);
+}
+
+int hv_ioreq_fetch(struct hv_client *h, unsigned int domid, unsigned int id,
+		   struct hv_ioreq *ret)
+{
+	struct hv_ioreq q = { .domid = domid, .id = id };
+
+	return hv_call(h, HV_OP_IOREQ_FETCH, &q, sizeof(q), -1, ret,
+		       sizeof(*ret), NULL);
+}
+
+int hv_ioreq_complete(struct hv_client *h, unsigned int domid,
+		      unsigned int id, unsigned int vcpu, uint64_t data)
+{
+	struct hv_ioreq q = { .domid = domid, .id = id, .vcpu = vcpu,
+			      .data = data };
+
+	return CALL(HV_OP_IOREQ_COMPLETE, q);
+}
+
+int hv_hvm_io(struct hv_client *h, struct hv_hvm_io *io)
+{
+	struct hv_hvm_io rep;
+	int r = hv_call(h, HV_OP_HVM_IO, io, sizeof(*io), -1, &rep,
+			sizeof(rep), NULL);
+
+	if (r == 0)
+		io->data = rep.data;
+	return r;
+}
+
+int hv_hvm_port_read(struct hv_client *h, unsigned int vcpu, uint16_t port,
+		     uint32_t size, uint32_t *ret_value)
+{
+	struct hv_hvm_io io = { .vcpu = vcpu, .type = HV_IOREQ_TYPE_PIO,
+				.addr = port, .size = size,
+				.dir = HV_IOREQ_READ };
+	int r = hv_hvm_io(h, &io);
+
+	if (r == 0)
+		*ret_value = (uint32_t)io.data;
+	return r;
+}
+
+int hv_hvm_port_write(struct hv_client *h, unsigned int vcpu, uint16_t port,
+		      uint32_t size, uint32_t value)
+{
+	struct hv_hvm_io io = { .vcpu = vcpu, .type = HV_IOREQ_TYPE_PIO,
+				.addr = port, .size = size,
+				.dir = HV_IOREQ_WRITE, .data = value };
+
+	return hv_hvm_io(h, &io);
+}
+
+/* CF8 for an access: enable, bus, devfn, dword register (bits 11:8 of
+ * the register in CF8 bits 27:24, the extended form). */
+static int cf8_select(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
+		      uint32_t reg, uint32_t size)
+{
+	uint32_t cf8;
+
+	if (HV_SBDF_SEG(sbdf) || reg >= 4096 ||
+	    (size != 1 && size != 2 && size != 4) || (reg & 3) + size > 4)
+		return -EINVAL;
+	cf8 = HV_CF8_ENABLE | (sbdf & 0xffff) << 8 | (reg & 0xfc) |
+	      (reg & 0xf00) << 16;
+	return hv_hvm_port_write(h, vcpu, 0xcf8, 4, cf8);
+}
+
+int hv_hvm_config_read(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
+		       uint32_t reg, uint32_t size, uint32_t *ret_value)
+{
+	int r = cf8_select(h, vcpu, sbdf, reg, size);
+
+	if (r < 0)
+		return r;
+	return hv_hvm_port_read(h, vcpu, (uint16_t)(0xcfc + (reg & 3)), size,
+				ret_value);
+}
+
+int hv_hvm_config_write(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
+			uint32_t reg, uint32_t size, uint32_t value)
+{
+	int r = cf8_select(h, vcpu, sbdf, reg, size);
+
+	if (r < 0)
+		return r;
+	return hv_hvm_port_write(h, vcpu, (uint16_t)(0xcfc + (reg & 3)), size,
+				 value);
+}
+
 int hv_parse_bdf(const char *s, uint32_t *ret_sbdf)
 {
 	unsigned int seg = 0, bus, dev, fn;

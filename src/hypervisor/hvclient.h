@@ -110,6 +110,49 @@ int hv_release_msix(struct hv_client *h, uint32_t sbdf);
 int hv_msix_state(struct hv_client *h, uint32_t sbdf,
 		  struct hv_msix_state *ret);
 
+/* HVM device models (dom0, or a stub domain after set_target): ioreq
+ * servers as libxendevicemodel's xendevicemodel_*_ioreq_server */
+int hv_set_target(struct hv_client *h, unsigned int domid,
+		  unsigned int target);
+int hv_ioreq_server_create(struct hv_client *h, unsigned int domid,
+			   unsigned int bufioreq, unsigned int *ret_id);
+/* *ret_fd (if not NULL): the server's eventfd, readable when a request
+ * is waiting for hv_ioreq_fetch. */
+int hv_ioreq_server_get_info(struct hv_client *h, unsigned int domid,
+			     unsigned int id, struct hv_ioreq_server *ret,
+			     int *ret_fd);
+int hv_ioreq_map_range(struct hv_client *h, unsigned int domid,
+		       unsigned int id, uint32_t type, uint64_t start,
+		       uint64_t end);
+int hv_ioreq_unmap_range(struct hv_client *h, unsigned int domid,
+			 unsigned int id, uint32_t type, uint64_t start,
+			 uint64_t end);
+int hv_ioreq_server_set_state(struct hv_client *h, unsigned int domid,
+			      unsigned int id, int enabled);
+int hv_ioreq_server_destroy(struct hv_client *h, unsigned int domid,
+			    unsigned int id);
+/* The next request sent to the server (-EAGAIN: none), and its answer
+ * (a read's value in data; ignored for a write). */
+int hv_ioreq_fetch(struct hv_client *h, unsigned int domid, unsigned int id,
+		   struct hv_ioreq *ret);
+int hv_ioreq_complete(struct hv_client *h, unsigned int domid,
+		      unsigned int id, unsigned int vcpu, uint64_t data);
+
+/* An HVM guest's vCPU (its domain socket): port and MMIO accesses, and
+ * PCI config space through 0xcf8/0xcfc (segment 0; one access at a time
+ * per domain, as a guest's PCI config lock keeps it).  A claimed access
+ * waits for its emulator, bounded by the client's timeout (-ETIMEDOUT:
+ * the vCPU stays blocked until the emulator answers). */
+int hv_hvm_io(struct hv_client *h, struct hv_hvm_io *io);
+int hv_hvm_port_read(struct hv_client *h, unsigned int vcpu, uint16_t port,
+		     uint32_t size, uint32_t *ret_value);
+int hv_hvm_port_write(struct hv_client *h, unsigned int vcpu, uint16_t port,
+		      uint32_t size, uint32_t value);
+int hv_hvm_config_read(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
+		       uint32_t reg, uint32_t size, uint32_t *ret_value);
+int hv_hvm_config_write(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
+			uint32_t reg, uint32_t size, uint32_t value);
+
 /* "0000:03:00.1" <-> sbdf */
 int hv_parse_bdf(const char *s, uint32_t *ret_sbdf);
 void hv_format_bdf(uint32_t sbdf, char *buf, size_t len);

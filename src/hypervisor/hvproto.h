@@ -12,7 +12,14 @@
  * Every message is struct hv_msg followed by `len` bytes of the op's
  * payload struct.  A reply echoes op and seq, sets ret (0 or -errno) and
  * carries the op's reply payload (often the same struct, filled in).  Ops
- * are named after Xen's (domctl, physdev, evtchn, gnttab, sysctl).
+ * are named after Xen's (domctl, physdev, evtchn, gnttab, sysctl, dm_op).
+ *
+ * Device-model ops (ioreq servers) start their payload
+ * with the target domain's id; they are open to the control socket and
+ * to the domain set as the target's device model (SET_TARGET, a stub
+ * domain), as Xen's XSM_DM_PRIV checks are.  HVM_IO is the one request
+ * whose reply may come later: a guest access an emulator claimed is
+ * answered when the emulator completes it (the vCPU is blocked meanwhile).
  */
 #ifndef XPT_HVPROTO_H
 #define XPT_HVPROTO_H
@@ -93,6 +100,33 @@ enum hv_op {
 	HV_OP_PREPARE_MSIX,		/* hv_pci_sbdf */
 	HV_OP_RELEASE_MSIX,		/* hv_pci_sbdf */
 	HV_OP_MSIX_STATE,		/* hv_pci_sbdf -> hv_msix_state (tests) */
+
+	/* stub domains (privileged) */
+	HV_OP_SET_TARGET = 110,		/* hv_set_target: XEN_DOMCTL_set_target,
+					 * domid becomes target's device model */
+
+	/* ioreq servers: XEN_DMOP_* 1..6 and the emulator's side of the
+	 * ioreq page (device model: control socket or the target's DM) */
+	HV_OP_IOREQ_SERVER_CREATE = 120, /* hv_ioreq_server {domid, bufioreq}
+					 * -> id */
+	HV_OP_IOREQ_SERVER_GET_INFO,	/* hv_ioreq_server {domid, id} ->
+					 * hv_ioreq_server + fd (eventfd:
+					 * readable when a request is ready) */
+	HV_OP_IOREQ_MAP_RANGE,		/* hv_ioreq_range */
+	HV_OP_IOREQ_UNMAP_RANGE,	/* hv_ioreq_range */
+	HV_OP_IOREQ_SERVER_SET_STATE,	/* hv_ioreq_server {domid, id, enabled} */
+	HV_OP_IOREQ_SERVER_DESTROY,	/* hv_ioreq_server {domid, id} */
+	HV_OP_IOREQ_FETCH,		/* hv_ioreq {domid, id} -> the oldest
+					 * vCPU's READY request, now INPROCESS;
+					 * -EAGAIN: none */
+	HV_OP_IOREQ_COMPLETE,		/* hv_ioreq {domid, id, vcpu, data}:
+					 * IORESP_READY, the vCPU resumes */
+
+	/* HVM guest I/O (a domain, acting as itself) */
+	HV_OP_HVM_IO = 130,		/* hv_hvm_io -> hv_hvm_io {data}: port
+					 * or MMIO access of one vCPU; the reply
+					 * waits while an emulator handles it */
+
 };
 
 struct hv_msg {
@@ -293,5 +327,84 @@ struct hv_msix_state {
 	uint8_t hw_enable;
 	uint8_t pad[3];
 };
+
+struct hv_set_target {
+	uint32_t domid;		/* the stub domain */
+	uint32_t target;	/* the HVM guest it is the device model of */
+};
+
+/* ioreq servers (Xen's public/hvm/dm_op.h, hvm_op.h, ioreq.h). */
+#define HV_IOREQ_MAX_SERVERS 8		/* MAX_NR_IOREQ_SERVERS */
+#define HV_IOREQ_MAX_RANGES 256		/* MAX_NR_IO_RANGES, per server, type */
+#define HV_IOREQ_BUFIOREQ_ATOMIC 2	/* HVM_IOREQSRV_BUFIOREQ_ATOMIC: max */
+#define HV_IOREQ_PCI_SBDF(s, b, d, f) HV_SBDF(s, b, d, f) /* XEN_DMOP_PCI_SBDF */
+
+enum hv_io_range_type {			/* XEN_DMOP_IO_RANGE_* */
+	HV_IO_RANGE_PORT = 0,
+	HV_IO_RANGE_MEMORY = 1,
+	HV_IO_RANGE_PCI = 2,		/* start, end: SBDFs */
+	HV_IO_RANGE_TYPES = 3,
+};
+
+struct hv_ioreq_server {
+	uint32_t domid;		/* the target HVM domain */
+	uint32_t id;		/* CREATE: reply; others: in */
+	uint32_t bufioreq;	/* CREATE: 0..2, validated, not modelled */
+	uint32_t enabled;	/* SET_STATE: in; GET_INFO: reply */
+	uint32_t emulator;	/* GET_INFO reply: the creating domain */
+	uint32_t nr_ranges[HV_IO_RANGE_TYPES];	/* GET_INFO reply */
+};
+
+struct hv_ioreq_range {
+	uint32_t domid;
+	uint32_t id;
+	uint32_t type;		/* hv_io_range_type */
+	uint32_t pad;
+	uint64_t start, end;	/* inclusive */
+};
+
+enum hv_ioreq_type {			/* IOREQ_TYPE_* */
+	HV_IOREQ_TYPE_PIO = 0,
+	HV_IOREQ_TYPE_COPY = 1,		/* MMIO */
+	HV_IOREQ_TYPE_PCI_CONFIG = 2,	/* addr = sbdf << 32 | register */
+};
+
+enum hv_ioreq_dir { HV_IOREQ_WRITE = 0, HV_IOREQ_READ = 1 };
+
+enum hv_ioreq_state {			/* STATE_IOREQ_*, STATE_IORESP_* */
+	HV_IOREQ_STATE_NONE = 0,
+	HV_IOREQ_STATE_READY = 1,
+	HV_IOREQ_STATE_INPROCESS = 2,
+	HV_IOREQ_STATE_IORESP_READY = 3,
+};
+
+/* One request as the emulator sees it (ioreq_t, the fields that matter). */
+struct hv_ioreq {
+	uint32_t domid;
+	uint32_t id;		/* the server */
+	uint32_t vcpu;
+	uint8_t state;		/* hv_ioreq_state */
+	uint8_t type;		/* hv_ioreq_type */
+	uint8_t dir;		/* hv_ioreq_dir */
+	uint8_t pad;
+	uint64_t addr;
+	uint64_t data;		/* write: the value; COMPLETE of a read: in */
+	uint32_t size;		/* bytes: 1, 2, 4 (8 for MMIO) */
+	uint32_t pad2;
+};
+
+/* A guest vCPU's port (PIO) or MMIO (COPY) access.  Ports 0xcfc-0xcff
+ * with CF8's enable bit set are PCI config accesses (routed by SBDF);
+ * a dword write to 0xcf8 latches CF8 (and is forwarded like any port). */
+struct hv_hvm_io {
+	uint32_t vcpu;
+	uint32_t type;		/* HV_IOREQ_TYPE_PIO or _COPY */
+	uint64_t addr;		/* port or guest physical address */
+	uint32_t size;		/* PIO 1, 2, 4; COPY 1, 2, 4, 8 */
+	uint32_t dir;		/* hv_ioreq_dir */
+	uint64_t data;		/* write: in; read: reply */
+};
+
+#define HV_CF8_ENABLE 0x80000000u
 
 #endif

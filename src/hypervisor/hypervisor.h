@@ -11,7 +11,8 @@
  * sets), perm.c (iomem, ioport, irq permissions), hostfile.c (host file
  * and sysfs), pci.c (config space, BARs, MSI-X table, reset, raised
  * interrupts), iommu.c (assign, quarantine), irq.c (PIRQs, MSI/MSI-X
- * state as Xen keeps it).
+ * state as Xen keeps it), ioreq.c (HVM: ioreq
+ * servers, routing of guest port and MMIO accesses).
  */
 #ifndef XPT_HYPERVISOR_H
 #define XPT_HYPERVISOR_H
@@ -30,6 +31,8 @@
 #define HYP_PIRQ_GSI_MAX 256u		/* GSI pirqs below, MSI pirqs above */
 #define HYP_PCI_MAX 128u		/* hv_pci_list */
 #define HYP_CONF_SIZE 4096u
+#define HYP_HVM_VCPUS 128u		/* vCPUs with an ioreq slot */
+#define HYP_NO_DOMID 0xFFFFFFFFu	/* no target; a dead emulator */
 
 /* Standard config-space registers and bits used by the model. */
 #define PCI_CMD 0x04
@@ -104,6 +107,33 @@ struct hyp_ranges {
 
 enum hyp_perm_kind { HYP_PERM_IOMEM, HYP_PERM_IOPORT, HYP_PERM_IRQ };
 
+/* An ioreq server (ioreq.c).  serial is unique over the daemon's life, so
+ * a request sent to a destroyed server never matches a new one that got
+ * the same id. */
+struct hyp_ioreq_server {
+	uint32_t id;
+	uint32_t serial;
+	uint32_t emulator;	/* the creating domain; HYP_NO_DOMID once dead */
+	bool enabled;
+	uint8_t bufioreq;
+	int efd;		/* eventfd: a request is READY */
+	struct hyp_ranges range[HV_IO_RANGE_TYPES];
+};
+
+/* A vCPU's synchronous ioreq slot. */
+struct hyp_vcpu_io {
+	uint8_t state;		/* enum hv_ioreq_state */
+	uint32_t serial;	/* the server it was sent to */
+	struct hv_ioreq req;
+};
+
+/* What an HVM domain has beyond a PV one. */
+struct hyp_hvm {
+	uint32_t cf8;		/* last dword written to port 0xcf8 */
+	struct hyp_ioreq_server *srv[HV_IOREQ_MAX_SERVERS];
+	struct hyp_vcpu_io vio[HYP_HVM_VCPUS];
+};
+
 struct hyp_domain {
 	uint32_t domid;
 	uint32_t flags;		/* hv_domain_flags */
@@ -117,6 +147,8 @@ struct hyp_domain {
 	struct hyp_grant grants[HYP_NR_GRANTS];
 	struct hyp_pirq pirqs[HYP_NR_PIRQS];
 	struct hyp_ranges perm[3];	/* enum hyp_perm_kind */
+	uint32_t target;	/* set_target: device model of; HYP_NO_DOMID */
+	struct hyp_hvm *hvm;	/* HV_DOMF_HVM only */
 	int listen_fd;		/* hv/domain/<domid>, -1 in-process */
 	char *sock_path;
 };
@@ -169,6 +201,7 @@ struct hyp {
 	bool stop;
 	bool quarantine;		/* iommu=quarantine (Xen 4.17: on) */
 	uint32_t next_domid;
+	uint32_t ioreq_serial;		/* last server serial handed out */
 	struct hyp_domain *dom[HYP_DOMID_MAX];
 	struct hyp_pcidev *pci[HYP_PCI_MAX];
 	unsigned int npci;
@@ -182,6 +215,7 @@ void hyp_free(struct hyp *h);
 int hyp_listen(struct hyp *h, const char *rundir);
 int hyp_run(struct hyp *h);		/* until SIGTERM/SIGINT or h->stop */
 void hyp_unlisten(struct hyp *h);
+#define HYP_DEFERRED 1	/* hyp_dispatch: reply later (hyp_hvm_io_collect) */
 int hyp_dispatch(struct hyp *h, uint32_t caller, bool privileged,
 		 const void *msg, size_t len, int fd_in,
 		 void *reply, size_t *ret_replen, int *ret_fd);
@@ -203,6 +237,9 @@ int hyp_domain_getinfo(struct hyp *h, uint32_t domid,
 int hyp_domain_list(struct hyp *h, uint32_t first_domid, uint32_t max,
 		    struct hv_domain_list *ret);
 int hyp_bind_virq_dom_exc(struct hyp *h, uint32_t *ret_port);
+int hyp_domain_set_target(struct hyp *h, uint32_t domid, uint32_t target);
+/* caller may act as target's device model (dom0, or its stub domain) */
+bool hyp_domain_is_dm(struct hyp *h, uint32_t caller, uint32_t target);
 const char *hyp_domain_state_name(uint32_t state);
 
 /* evtchn.c */
@@ -298,5 +335,31 @@ void hyp_msix_conf_write(struct hyp_pcidev *p, uint16_t *value);
 void hyp_irq_guest_bind(struct hyp *h, struct hyp_domain *d, int pirq);
 void hyp_irq_guest_unbind(struct hyp *h, struct hyp_domain *d, int pirq);
 void hyp_irq_destroy(struct hyp *h, struct hyp_domain *d);
+
+/* ioreq.c: emulator is the calling domain; only the creator operates a
+ * server (-EPERM) */
+int hyp_ioreq_server_create(struct hyp *h, uint32_t domid, uint32_t emulator,
+			    uint32_t bufioreq, uint32_t *ret_id);
+int hyp_ioreq_server_info(struct hyp *h, uint32_t domid, uint32_t emulator,
+			  uint32_t id, struct hv_ioreq_server *ret,
+			  int *ret_fd);
+int hyp_ioreq_range(struct hyp *h, uint32_t domid, uint32_t emulator,
+		    const struct hv_ioreq_range *rg, bool map);
+int hyp_ioreq_server_set_state(struct hyp *h, uint32_t domid,
+			       uint32_t emulator, uint32_t id, bool enabled);
+int hyp_ioreq_server_destroy(struct hyp *h, uint32_t domid,
+			     uint32_t emulator, uint32_t id);
+int hyp_ioreq_fetch(struct hyp *h, uint32_t domid, uint32_t emulator,
+		    uint32_t id, struct hv_ioreq *ret);
+int hyp_ioreq_complete(struct hyp *h, uint32_t domid, uint32_t emulator,
+		       uint32_t id, uint32_t vcpu, uint64_t data);
+/* 0: done, io->data holds a read's value; -EINPROGRESS: sent to an
+ * emulator, collect the answer with hyp_hvm_io_collect. */
+int hyp_hvm_io(struct hyp *h, uint32_t domid, struct hv_hvm_io *io);
+int hyp_hvm_io_collect(struct hyp *h, uint32_t domid, uint32_t vcpu,
+		       uint64_t *ret_data);
+int hyp_hvm_new(struct hyp_domain *d);
+void hyp_ioreq_destroy_all(struct hyp_domain *d);
+void hyp_ioreq_emulator_gone(struct hyp *h, uint32_t domid);
 
 #endif

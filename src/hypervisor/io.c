@@ -4,8 +4,13 @@
  * control socket, one listening socket per domain, every connection and a
  * signalfd; each SOCK_SEQPACKET message is one request (hvproto.h), checked
  * for length before any copy, answered with one reply.  The dispatch table
- * says which ops need privilege (the control socket) and which take a
- * descriptor; a connection on hv/domain/<domid> always acts as <domid>.
+ * says which ops need privilege (the control socket), which are device-
+ * model ops (privilege, or being the target's device model) and which
+ * take a descriptor; a connection on hv/domain/<domid> always acts as
+ * <domid>.  An HVM guest's access that an emulator claimed is answered
+ * later: its connection waits (not read meanwhile) until the emulator
+ * completes the request; after every request served, waiting connections
+ * collect what is ready.
  * Nothing a peer sends ends the daemon: a malformed request gets an error
  * reply, a broken connection is closed.
  */
@@ -32,6 +37,8 @@ struct hyp_conn {
 	bool privileged;
 	bool listening;
 	bool dead;
+	char *wait;		/* HVM_IO reply held for the emulator, or NULL */
+	size_t waitlen;
 };
 
 /* One request being served. */
@@ -44,9 +51,12 @@ struct hyp_req {
 	void *out;		/* reply payload */
 	size_t outlen;
 	int fd_out;		/* sent with the reply, then closed */
+	bool deferred;		/* the reply waits for an emulator */
 };
 
-enum { OP_PRIV = 1u << 0, OP_FD = 1u << 1 };
+/* OP_DM: the payload starts with the target domid; the caller must be
+ * privileged or the target's device model (Xen's XSM_DM_PRIV). */
+enum { OP_PRIV = 1u << 0, OP_FD = 1u << 1, OP_DM = 1u << 2 };
 
 typedef int op_fn(struct hyp_req *r);
 
@@ -442,6 +452,100 @@ static int op_msix_state(struct hyp_req *r)
 			      r->out);
 }
 
+static int op_set_target(struct hyp_req *r)
+{
+	const struct hv_set_target *in = r->in;
+
+	return hyp_domain_set_target(r->h, in->domid, in->target);
+}
+
+static int op_ioreq_server_create(struct hyp_req *r)
+{
+	const struct hv_ioreq_server *in = r->in;
+	struct hv_ioreq_server *out = r->out;
+	uint32_t id;
+	int ret = hyp_ioreq_server_create(r->h, in->domid, r->caller,
+					  in->bufioreq, &id);
+
+	if (ret < 0)
+		return ret;
+	*out = *in;
+	out->id = id;
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
+static int op_ioreq_server_get_info(struct hyp_req *r)
+{
+	const struct hv_ioreq_server *in = r->in;
+	int fd, ret = hyp_ioreq_server_info(r->h, in->domid, r->caller, in->id,
+					    r->out, &fd);
+
+	if (ret < 0)
+		return ret;
+	r->fd_out = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	r->outlen = sizeof(struct hv_ioreq_server);
+	return r->fd_out < 0 ? -errno : 0;
+}
+
+static int op_ioreq_map_range(struct hyp_req *r)
+{
+	return hyp_ioreq_range(r->h, ((const struct hv_ioreq_range *)r->in)->domid,
+			       r->caller, r->in, true);
+}
+
+static int op_ioreq_unmap_range(struct hyp_req *r)
+{
+	return hyp_ioreq_range(r->h, ((const struct hv_ioreq_range *)r->in)->domid,
+			       r->caller, r->in, false);
+}
+
+static int op_ioreq_server_set_state(struct hyp_req *r)
+{
+	const struct hv_ioreq_server *in = r->in;
+
+	return hyp_ioreq_server_set_state(r->h, in->domid, r->caller, in->id,
+					  in->enabled != 0);
+}
+
+static int op_ioreq_server_destroy(struct hyp_req *r)
+{
+	const struct hv_ioreq_server *in = r->in;
+
+	return hyp_ioreq_server_destroy(r->h, in->domid, r->caller, in->id);
+}
+
+static int op_ioreq_fetch(struct hyp_req *r)
+{
+	const struct hv_ioreq *in = r->in;
+
+	r->outlen = sizeof(struct hv_ioreq);
+	return hyp_ioreq_fetch(r->h, in->domid, r->caller, in->id, r->out);
+}
+
+static int op_ioreq_complete(struct hyp_req *r)
+{
+	const struct hv_ioreq *in = r->in;
+
+	return hyp_ioreq_complete(r->h, in->domid, r->caller, in->id,
+				  in->vcpu, in->data);
+}
+
+/* Answered now, or (HYP_DEFERRED) when the emulator completes it. */
+static int op_hvm_io(struct hyp_req *r)
+{
+	struct hv_hvm_io *out = r->out;
+	int ret;
+
+	*out = *(const struct hv_hvm_io *)r->in;
+	ret = hyp_hvm_io(r->h, r->caller, out);
+	if (ret < 0 && ret != -EINPROGRESS)
+		return ret;
+	r->deferred = ret == -EINPROGRESS;
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
 static const struct hyp_op {
 	uint32_t op;
 	const char *name;
@@ -522,6 +626,25 @@ static const struct hyp_op {
 	  sizeof(struct hv_pci_sbdf), OP_PRIV },
 	{ HV_OP_MSIX_STATE, "msix_state", op_msix_state,
 	  sizeof(struct hv_pci_sbdf), OP_PRIV },
+	{ HV_OP_SET_TARGET, "set_target", op_set_target,
+	  sizeof(struct hv_set_target), OP_PRIV },
+	{ HV_OP_IOREQ_SERVER_CREATE, "ioreq_server_create",
+	  op_ioreq_server_create, sizeof(struct hv_ioreq_server), OP_DM },
+	{ HV_OP_IOREQ_SERVER_GET_INFO, "ioreq_server_get_info",
+	  op_ioreq_server_get_info, sizeof(struct hv_ioreq_server), OP_DM },
+	{ HV_OP_IOREQ_MAP_RANGE, "ioreq_map_range", op_ioreq_map_range,
+	  sizeof(struct hv_ioreq_range), OP_DM },
+	{ HV_OP_IOREQ_UNMAP_RANGE, "ioreq_unmap_range", op_ioreq_unmap_range,
+	  sizeof(struct hv_ioreq_range), OP_DM },
+	{ HV_OP_IOREQ_SERVER_SET_STATE, "ioreq_server_set_state",
+	  op_ioreq_server_set_state, sizeof(struct hv_ioreq_server), OP_DM },
+	{ HV_OP_IOREQ_SERVER_DESTROY, "ioreq_server_destroy",
+	  op_ioreq_server_destroy, sizeof(struct hv_ioreq_server), OP_DM },
+	{ HV_OP_IOREQ_FETCH, "ioreq_fetch", op_ioreq_fetch,
+	  sizeof(struct hv_ioreq), OP_DM },
+	{ HV_OP_IOREQ_COMPLETE, "ioreq_complete", op_ioreq_complete,
+	  sizeof(struct hv_ioreq), OP_DM },
+	{ HV_OP_HVM_IO, "hvm_io", op_hvm_io, sizeof(struct hv_hvm_io), 0 },
 };
 
 static const struct hyp_op *op_find(uint32_t op)
@@ -537,6 +660,8 @@ static const struct hyp_op *op_find(uint32_t op)
 /*
  * One request -> one reply (always written to reply/ret_replen).  fd_in is
  * consumed; *ret_fd (owned by the caller) is sent with the reply or -1.
+ * HYP_DEFERRED: the reply is not to be sent yet; it is the template of
+ * the HVM_IO answer, to be completed by hyp_hvm_io_collect.
  */
 int hyp_dispatch(struct hyp *h, uint32_t caller, bool privileged,
 		 const void *msg, size_t len, int fd_in,
@@ -580,6 +705,11 @@ int hyp_dispatch(struct hyp *h, uint32_t caller, bool privileged,
 		goto reply;
 	}
 	memcpy(in.b, (const char *)msg + sizeof(m), m.len);
+	if (op->flags & OP_DM && !privileged &&
+	    !hyp_domain_is_dm(h, caller, *(const uint32_t *)in.b)) {
+		ret = -EPERM;
+		goto reply;
+	}
 	if (!(op->flags & OP_FD) && fd_in >= 0) {
 		close(fd_in);
 		r.fd_in = fd_in = -1;
@@ -602,7 +732,7 @@ reply:
 	memcpy((char *)reply + sizeof(rm), out.b, r.outlen);
 	*ret_replen = sizeof(rm) + r.outlen;
 	*ret_fd = r.fd_out;
-	return ret;
+	return ret == 0 && r.deferred ? HYP_DEFERRED : ret;
 }
 
 /* Sockets ----------------------------------------------------------------- */
@@ -650,6 +780,7 @@ static void conns_sweep(struct hyp *h)
 	while ((c = *pp)) {
 		if (c->dead) {
 			*pp = c->next;
+			free(c->wait);
 			free(c);
 		} else {
 			pp = &c->next;
@@ -781,6 +912,73 @@ static void conn_accept(struct hyp *h, struct hyp_conn *l)
 
 #define MAX_FDS 4
 
+/* Stop (or resume) reading a connection; hang-ups are still reported. */
+static void conn_listen(struct hyp *h, struct hyp_conn *c, bool in)
+{
+	struct epoll_event ev = { .events = in ? EPOLLIN : 0, .data.ptr = c };
+
+	if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
+		log_warn("domain %u: epoll: %m: connection closed", c->domid);
+		conn_kill(c);
+	}
+}
+
+/* Hold the HVM_IO reply until the emulator answers (conns_collect). */
+static void conn_wait(struct hyp *h, struct hyp_conn *c, const char *reply,
+		      size_t len)
+{
+	c->wait = malloc(len);
+	if (!c->wait) {
+		/* The vCPU's request stands; the guest sees a lost reply. */
+		log_warn("domain %u: out of memory: connection closed",
+			 c->domid);
+		conn_kill(c);
+		return;
+	}
+	memcpy(c->wait, reply, len);
+	c->waitlen = len;
+	conn_listen(h, c, false);
+}
+
+/* Send what the emulators answered to the guests waiting for it. */
+static void conns_collect(struct hyp *h)
+{
+	struct hv_hvm_io io;
+	struct hv_msg m;
+	struct hyp_conn *c;
+	uint64_t data;
+	int r;
+
+	for (c = h->conns; c; c = c->next) {
+		if (!c->wait || c->dead)
+			continue;
+		memcpy(&m, c->wait, sizeof(m));
+		memcpy(&io, c->wait + sizeof(m), sizeof(io));
+		r = hyp_hvm_io_collect(h, c->domid, io.vcpu, &data);
+		if (r == -EINPROGRESS)
+			continue;
+		if (r == 0) {
+			io.data = data;
+			memcpy(c->wait + sizeof(m), &io, sizeof(io));
+		} else {
+			m.ret = r;
+			m.len = 0;
+			memcpy(c->wait, &m, sizeof(m));
+			c->waitlen = sizeof(m);
+		}
+		if (send(c->fd, c->wait, c->waitlen,
+			 MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			log_debug("domain %u: reply lost (%m): connection "
+				  "closed", c->domid);
+			conn_kill(c);
+			continue;
+		}
+		free(c->wait);
+		c->wait = NULL;
+		conn_listen(h, c, true);
+	}
+}
+
 /*
  * The descriptors of a message recvmsg returned: the first goes with the
  * request, every other one is closed here.  Returns the first or -1.
@@ -860,7 +1058,10 @@ static void conn_serve(struct hyp *h, struct hyp_conn *c)
 	}
 	ret = hyp_dispatch(h, c->domid, c->privileged, in.b, len, fd_in, out.b,
 			   &replen, &fd_out);
-	(void)ret;
+	if (ret == HYP_DEFERRED) {
+		conn_wait(h, c, out.b, replen);
+		return;
+	}
 	oiov.iov_len = replen;
 	if (fd_out >= 0) {
 		memset(&u, 0, sizeof(u));
@@ -915,6 +1116,10 @@ int hyp_run(struct hyp *h)
 				conn_serve(h, c);
 			else
 				conn_kill(c);	/* hang-up, error */
+			/* Before any other request: an answer collected
+			 * later could be dropped by the vCPU's next access
+			 * on another connection. */
+			conns_collect(h);
 		}
 		conns_sweep(h);
 	}
