@@ -129,6 +129,8 @@ int hyp_evtchn_bind_pirq(struct hyp *h, uint32_t domid, int pirq,
 		return -EINVAL;	/* Xen: pirq_guest_bind finds no irq */
 	if (d->pirqs[pirq].port)
 		return -EEXIST;
+	if (d->pirqs[pirq].pt.bound)
+		return -EBUSY;	/* bound to the guest by its device model */
 	r = port_alloc(d, &port);
 	if (r < 0)
 		return r;

@@ -896,6 +896,29 @@ int hv_hvm_config_write(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
 				 value);
 }
 
+int hv_bind_pt_irq(struct hv_client *h, const struct hv_pt_irq *b)
+{
+	struct hv_pt_irq q = *b;
+
+	return CALL(HV_OP_BIND_PT_IRQ, q);
+}
+
+int hv_unbind_pt_irq(struct hv_client *h, const struct hv_pt_irq *b)
+{
+	struct hv_pt_irq q = *b;
+
+	return CALL(HV_OP_UNBIND_PT_IRQ, q);
+}
+
+int hv_pt_irq_info(struct hv_client *h, unsigned int domid, int pirq,
+		   struct hv_pt_irq *ret)
+{
+	struct hv_pt_irq q = { .domid = domid, .machine_irq = (uint32_t)pirq };
+
+	return hv_call(h, HV_OP_PT_IRQ_INFO, &q, sizeof(q), -1, ret,
+		       sizeof(*ret), NULL);
+}
+
 int hv_parse_bdf(const char *s, uint32_t *ret_sbdf)
 {
 	unsigned int seg = 0, bus, dev, fn;

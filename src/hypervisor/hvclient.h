@@ -153,6 +153,12 @@ int hv_hvm_config_read(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
 int hv_hvm_config_write(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
 			uint32_t reg, uint32_t size, uint32_t value);
 
+/* Pass-through IRQs (XEN_DOMCTL_bind_pt_irq / unbind_pt_irq). */
+int hv_bind_pt_irq(struct hv_client *h, const struct hv_pt_irq *b);
+int hv_unbind_pt_irq(struct hv_client *h, const struct hv_pt_irq *b);
+int hv_pt_irq_info(struct hv_client *h, unsigned int domid, int pirq,
+		   struct hv_pt_irq *ret);
+
 /* "0000:03:00.1" <-> sbdf */
 int hv_parse_bdf(const char *s, uint32_t *ret_sbdf);
 void hv_format_bdf(uint32_t sbdf, char *buf, size_t len);

@@ -14,7 +14,7 @@
  * carries the op's reply payload (often the same struct, filled in).  Ops
  * are named after Xen's (domctl, physdev, evtchn, gnttab, sysctl, dm_op).
  *
- * Device-model ops (ioreq servers) start their payload
+ * Device-model ops (ioreq servers, pass-through IRQs) start their payload
  * with the target domain's id; they are open to the control socket and
  * to the domain set as the target's device model (SET_TARGET, a stub
  * domain), as Xen's XSM_DM_PRIV checks are.  HVM_IO is the one request
@@ -127,6 +127,11 @@ enum hv_op {
 					 * or MMIO access of one vCPU; the reply
 					 * waits while an emulator handles it */
 
+	/* pass-through IRQs (device model) */
+	HV_OP_BIND_PT_IRQ = 140,	/* hv_pt_irq: XEN_DOMCTL_bind_pt_irq */
+	HV_OP_UNBIND_PT_IRQ,		/* hv_pt_irq: XEN_DOMCTL_unbind_pt_irq */
+	HV_OP_PT_IRQ_INFO,		/* hv_pt_irq {domid, machine_irq} ->
+					 * hv_pt_irq (tests) */
 };
 
 struct hv_msg {
@@ -406,5 +411,27 @@ struct hv_hvm_io {
 };
 
 #define HV_CF8_ENABLE 0x80000000u
+
+/* bind_pt_irq: a machine pirq of an assigned device to the guest's
+ * virtual interrupt (Xen's struct xen_domctl_bind_pt_irq). */
+enum hv_pt_irq_type {			/* PT_IRQ_TYPE_* */
+	HV_PT_IRQ_PCI = 0,		/* INTx: bus, device, intx */
+	HV_PT_IRQ_ISA = 1,		/* not modelled: -EINVAL */
+	HV_PT_IRQ_MSI = 2,		/* MSI and MSI-X: gvec, gflags, gtable */
+};
+
+struct hv_pt_irq {
+	uint32_t domid;		/* the HVM guest */
+	uint32_t machine_irq;	/* the pirq mapped for the guest */
+	uint32_t irq_type;	/* hv_pt_irq_type */
+	uint8_t bus, device, intx;	/* PCI: guest bus, device, INTA=0.. */
+	uint8_t gvec;		/* MSI: guest vector */
+	uint32_t gflags;	/* MSI: XEN_DOMCTL_VMSI_X86_* */
+	uint32_t pad;
+	uint64_t gtable;	/* MSI-X: guest table address, else 0 */
+	/* PT_IRQ_INFO reply */
+	uint32_t bound;
+	uint32_t fired;		/* interrupts delivered through the binding */
+};
 
 #endif

@@ -11,7 +11,7 @@
  * sets), perm.c (iomem, ioport, irq permissions), hostfile.c (host file
  * and sysfs), pci.c (config space, BARs, MSI-X table, reset, raised
  * interrupts), iommu.c (assign, quarantine), irq.c (PIRQs, MSI/MSI-X
- * state as Xen keeps it), ioreq.c (HVM: ioreq
+ * state as Xen keeps it, pass-through IRQ bindings), ioreq.c (HVM: ioreq
  * servers, routing of guest port and MMIO accesses).
  */
 #ifndef XPT_HYPERVISOR_H
@@ -90,6 +90,16 @@ struct hyp_grant {
 	int memfd;
 };
 
+/* A pirq bound to the guest's virtual interrupt (Xen's hvm_pirq_dpci). */
+struct hyp_dpci {
+	bool bound;
+	uint8_t type;		/* enum hv_pt_irq_type */
+	uint8_t bus, device, intx, gvec;
+	uint32_t gflags;
+	uint64_t gtable;
+	uint32_t fired;
+};
+
 struct hyp_pirq {
 	bool in_use;
 	uint8_t type;		/* enum hv_irq_type */
@@ -97,6 +107,7 @@ struct hyp_pirq {
 	uint32_t entry;
 	uint32_t gsi;		/* INTx */
 	uint32_t port;		/* bound event channel, 0 = none */
+	struct hyp_dpci pt;	/* bind_pt_irq (HVM) */
 };
 
 /* A set of [first, last] ranges (iomem frames, ioports, pirqs). */
@@ -335,6 +346,15 @@ void hyp_msix_conf_write(struct hyp_pcidev *p, uint16_t *value);
 void hyp_irq_guest_bind(struct hyp *h, struct hyp_domain *d, int pirq);
 void hyp_irq_guest_unbind(struct hyp *h, struct hyp_domain *d, int pirq);
 void hyp_irq_destroy(struct hyp *h, struct hyp_domain *d);
+int hyp_bind_pt_irq(struct hyp *h, uint32_t caller,
+		    const struct hv_pt_irq *b);
+int hyp_unbind_pt_irq(struct hyp *h, uint32_t caller,
+		      const struct hv_pt_irq *b);
+int hyp_pt_irq_info(struct hyp *h, uint32_t domid, uint32_t pirq,
+		    struct hv_pt_irq *ret);
+/* A device leaving d takes its pirqs' bindings with it. */
+void hyp_irq_pt_release_device(struct hyp *h, struct hyp_domain *d,
+			       uint32_t sbdf);
 
 /* ioreq.c: emulator is the calling domain; only the creator operates a
  * server (-EPERM) */

@@ -546,6 +546,24 @@ static int op_hvm_io(struct hyp_req *r)
 	return 0;
 }
 
+static int op_bind_pt_irq(struct hyp_req *r)
+{
+	return hyp_bind_pt_irq(r->h, r->caller, r->in);
+}
+
+static int op_unbind_pt_irq(struct hyp_req *r)
+{
+	return hyp_unbind_pt_irq(r->h, r->caller, r->in);
+}
+
+static int op_pt_irq_info(struct hyp_req *r)
+{
+	const struct hv_pt_irq *in = r->in;
+
+	r->outlen = sizeof(struct hv_pt_irq);
+	return hyp_pt_irq_info(r->h, in->domid, in->machine_irq, r->out);
+}
+
 static const struct hyp_op {
 	uint32_t op;
 	const char *name;
@@ -645,6 +663,12 @@ static const struct hyp_op {
 	{ HV_OP_IOREQ_COMPLETE, "ioreq_complete", op_ioreq_complete,
 	  sizeof(struct hv_ioreq), OP_DM },
 	{ HV_OP_HVM_IO, "hvm_io", op_hvm_io, sizeof(struct hv_hvm_io), 0 },
+	{ HV_OP_BIND_PT_IRQ, "bind_pt_irq", op_bind_pt_irq,
+	  sizeof(struct hv_pt_irq), OP_DM },
+	{ HV_OP_UNBIND_PT_IRQ, "unbind_pt_irq", op_unbind_pt_irq,
+	  sizeof(struct hv_pt_irq), OP_DM },
+	{ HV_OP_PT_IRQ_INFO, "pt_irq_info", op_pt_irq_info,
+	  sizeof(struct hv_pt_irq), OP_DM },
 };
 
 static const struct hyp_op *op_find(uint32_t op)

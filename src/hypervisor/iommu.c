@@ -80,9 +80,12 @@ int hyp_assign(struct hyp *h, uint32_t domid, uint32_t sbdf)
 
 static void deassign(struct hyp *h, struct hyp_pcidev *p)
 {
+	struct hyp_domain *d = hyp_domain_get(h, p->info.owner);
 	uint32_t target = 0;
 	char bdf[16];
 
+	if (d && p->info.owner != 0)
+		hyp_irq_pt_release_device(h, d, p->info.sbdf);
 	if ((p->quarantine || h->quarantine) && p->info.owner != HV_DOMID_IO)
 		target = HV_DOMID_IO;
 	hv_format_bdf(p->info.sbdf, bdf, sizeof(bdf));

@@ -24,6 +24,16 @@
  * clears Enable again.  Vectors start masked in the table and are unmasked
  * when an event channel binds the pirq (Xen's irq startup), masked again
  * at unbind.
+ *
+ * HVM pass-through (XEN_DOMCTL_bind_pt_irq / unbind_pt_irq): the device
+ * model binds a pirq mapped for the guest to the guest's virtual MSI
+ * vector or INTx line instead of an event channel (one or the other:
+ * -EBUSY).  An interrupt raised on it then counts as delivered to the
+ * guest.  The hypervisor never keeps a binding of a device that left the
+ * domain: unmapping the pirq, deassigning the device and destroying the
+ * domain unbind what the device model left (Xen 4.17 does it at unmap
+ * and at domain death, arch_pci_clean_pirqs; the model does it at
+ * deassign as well).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -255,6 +265,19 @@ static bool msix_any_mapped(const struct hyp_pcidev *p)
 	return p->used_entries > (p->prepared ? 1u : 0u);
 }
 
+/* pt_irq_destroy_bind, the forced kind: the device model did not. */
+static void pt_unbind(struct hyp *h, struct hyp_domain *d, int q,
+		      const char *why)
+{
+	struct hyp_pirq *pi = &d->pirqs[q];
+
+	log_warn("domain %u: pirq %d %s while bound to the guest: unbinding",
+		 d->domid, q, why);
+	pi->pt = (struct hyp_dpci){ 0 };
+	if (!pi->port)
+		hyp_irq_guest_unbind(h, d, q);
+}
+
 /*
  * unmap_domain_pirq: force-unbind a bound event channel, disable the
  * vector (__pci_disable_msix), drop the irq permission.  explicit: the
@@ -269,6 +292,8 @@ static void unmap_one(struct hyp *h, struct hyp_domain *d, int q,
 	uint16_t ctl;
 	bool maskall;
 
+	if (pi->pt.bound)
+		pt_unbind(h, d, q, "unmapped");
 	if (pi->port) {
 		log_warn("domain %u: forcing unbind of pirq %d (port %u)",
 			 d->domid, q, pi->port);
@@ -401,4 +426,119 @@ int hyp_msix_state(struct hyp *h, uint32_t sbdf, struct hv_msix_state *ret)
 		.hw_enable = !!(ctl & MSIX_FLAGS_ENABLE),
 	};
 	return 0;
+}
+
+/* The guest pirq of a (un)bind: -EINVAL for a PV guest, -EPERM when the
+ * pirq is not mapped or the caller may not use it, -ESRCH without an
+ * IOMMU context, in Xen's order. */
+static int pt_pirq(struct hyp *h, uint32_t caller, const struct hv_pt_irq *b,
+		   struct hyp_domain **ret_d, struct hyp_pirq **ret)
+{
+	struct hyp_domain *d = hyp_domain_get(h, b->domid);
+	uint32_t q = b->machine_irq;
+
+	if (!d)
+		return -ESRCH;
+	if (!(d->flags & HV_DOMF_HVM))
+		return -EINVAL;
+	if (q >= HYP_NR_PIRQS || !d->pirqs[q].in_use)
+		return -EPERM;
+	if (caller != 0 && !hyp_perm_has(h, HYP_PERM_IRQ, caller, q, 1))
+		return -EPERM;
+	if (!(d->flags & HV_DOMF_PASSTHROUGH))
+		return -ESRCH;
+	*ret_d = d;
+	*ret = &d->pirqs[q];
+	return 0;
+}
+
+int hyp_bind_pt_irq(struct hyp *h, uint32_t caller, const struct hv_pt_irq *b)
+{
+	struct hyp_domain *d;
+	struct hyp_pirq *pi;
+	bool first;
+	int r = pt_pirq(h, caller, b, &d, &pi);
+
+	if (r < 0)
+		return r;
+	switch (b->irq_type) {
+	case HV_PT_IRQ_MSI:
+		if (pi->type == HV_IRQ_INTX)
+			return -EINVAL;
+		break;
+	case HV_PT_IRQ_PCI:
+		if (pi->type != HV_IRQ_INTX || b->device > 31 || b->intx > 3)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;		/* ISA, SPI: not modelled */
+	}
+	if (pi->port)
+		return -EBUSY;		/* bound to an event channel */
+	if (pi->pt.bound && pi->pt.type != b->irq_type)
+		return -EBUSY;
+	first = !pi->pt.bound;
+	/* A rebind updates the binding in place (new gvec, gflags). */
+	pi->pt = (struct hyp_dpci){
+		.bound = true, .type = (uint8_t)b->irq_type,
+		.bus = b->bus, .device = b->device, .intx = b->intx,
+		.gvec = b->gvec, .gflags = b->gflags, .gtable = b->gtable,
+		.fired = pi->pt.fired,
+	};
+	if (first)
+		hyp_irq_guest_bind(h, d, (int)b->machine_irq);
+	log_info("domain %u: pirq %u bound to guest %s %u", d->domid,
+		 b->machine_irq, b->irq_type == HV_PT_IRQ_MSI ? "vector" :
+		 "INTx of device", b->irq_type == HV_PT_IRQ_MSI ?
+		 (unsigned int)b->gvec : (unsigned int)b->device);
+	return 0;
+}
+
+int hyp_unbind_pt_irq(struct hyp *h, uint32_t caller,
+		      const struct hv_pt_irq *b)
+{
+	struct hyp_domain *d;
+	struct hyp_pirq *pi;
+	int r = pt_pirq(h, caller, b, &d, &pi);
+
+	if (r < 0)
+		return r;
+	if (!pi->pt.bound || pi->pt.type != b->irq_type)
+		return -EINVAL;
+	pi->pt = (struct hyp_dpci){ 0 };
+	hyp_irq_guest_unbind(h, d, (int)b->machine_irq);
+	log_info("domain %u: pirq %u unbound from the guest", d->domid,
+		 b->machine_irq);
+	return 0;
+}
+
+int hyp_pt_irq_info(struct hyp *h, uint32_t domid, uint32_t pirq,
+		    struct hv_pt_irq *ret)
+{
+	struct hyp_domain *d = hyp_domain_get(h, domid);
+	const struct hyp_dpci *pt;
+
+	if (!d)
+		return -ESRCH;
+	if (pirq >= HYP_NR_PIRQS)
+		return -EINVAL;
+	pt = &d->pirqs[pirq].pt;
+	*ret = (struct hv_pt_irq){
+		.domid = domid, .machine_irq = pirq, .irq_type = pt->type,
+		.bus = pt->bus, .device = pt->device, .intx = pt->intx,
+		.gvec = pt->gvec, .gflags = pt->gflags, .gtable = pt->gtable,
+		.bound = pt->bound, .fired = pt->fired,
+	};
+	return 0;
+}
+
+void hyp_irq_pt_release_device(struct hyp *h, struct hyp_domain *d,
+			       uint32_t sbdf)
+{
+	uint32_t q;
+
+	for (q = 0; q < HYP_NR_PIRQS; q++)
+		if (d->pirqs[q].in_use && d->pirqs[q].pt.bound &&
+		    d->pirqs[q].sbdf == sbdf)
+			pt_unbind(h, d, (int)q, "of a device leaving the domain");
 }

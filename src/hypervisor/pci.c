@@ -411,6 +411,10 @@ static bool deliver(struct hyp *h, uint32_t domid, int pirq)
 	if (!d || pirq < 0 || (uint32_t)pirq >= HYP_NR_PIRQS)
 		return false;
 	pi = &d->pirqs[pirq];
+	if (pi->in_use && pi->pt.bound) {
+		pi->pt.fired++;		/* to the guest's vector or line */
+		return true;
+	}
 	if (!pi->in_use || !pi->port ||
 	    d->ports[pi->port].state != PORT_PIRQ)
 		return false;

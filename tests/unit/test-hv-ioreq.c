@@ -4,7 +4,9 @@
  * Xen's error codes), the routing of guest port, MMIO and PCI config
  * accesses (enabled servers only, highest id first, unclaimed reads all
  * ones), requests in flight when a server is disabled or its emulator
- * dies, a guest blocked on the socket until its emulator answers.
+ * dies, a guest blocked on the socket until its emulator answers, and
+ * pass-through IRQ bindings (bind_pt_irq) with what deassign, unmap and
+ * domain destruction do to leftovers.
  */
 #include <errno.h>
 #include <poll.h>
@@ -691,7 +693,8 @@ static void test_sockets_bad_input(void **state)
 		HV_OP_IOREQ_SERVER_CREATE, HV_OP_IOREQ_SERVER_GET_INFO,
 		HV_OP_IOREQ_MAP_RANGE, HV_OP_IOREQ_UNMAP_RANGE,
 		HV_OP_IOREQ_SERVER_SET_STATE, HV_OP_IOREQ_SERVER_DESTROY,
-		HV_OP_IOREQ_FETCH, HV_OP_IOREQ_COMPLETE, HV_OP_HVM_IO,
+		HV_OP_IOREQ_FETCH, HV_OP_IOREQ_COMPLETE, HV_OP_BIND_PT_IRQ,
+		HV_OP_UNBIND_PT_IRQ, HV_OP_PT_IRQ_INFO, HV_OP_HVM_IO,
 		HV_OP_SET_TARGET,
 	};
 	struct hv_ioreq_server info;
@@ -777,6 +780,202 @@ static void test_sockets_bad_input(void **state)
 	hvh_stop(&t);
 }
 
+/* Pass-through IRQs ------------------------------------------------------ */
+
+static void mem_on(struct hyp *h, uint32_t sbdf)
+{
+	assert_int_equal(hyp_pci_conf_write(h, sbdf, PCI_CMD, 2, PCI_CMD_MEM),
+			 0);
+}
+
+static struct hv_pt_irq msi_bind(uint32_t d, int pirq, uint8_t gvec)
+{
+	return (struct hv_pt_irq){ .domid = d, .machine_irq = (uint32_t)pirq,
+				   .irq_type = HV_PT_IRQ_MSI, .gvec = gvec,
+				   .gflags = 0x10000 };
+}
+
+static void test_pt_irq(void **state)
+{
+	struct hyp *h = hvh_model(hvh_host);
+	struct hv_pt_irq b, info, intx;
+	uint32_t d, pv, nopt, stub, port, dl;
+	int q, qi;
+
+	d = hvm_guest(h, HV_DOMF_PASSTHROUGH, 1);
+	assert_int_equal(hyp_domain_create(h, HV_DOMF_PASSTHROUGH, "pv", 0, 1,
+					   &pv), 0);
+	nopt = hvm_guest(h, 0, 1);
+	assert_int_equal(hyp_domain_create(h, 0, "stub", 0, 1, &stub), 0);
+	assert_int_equal(hyp_assign(h, d, HVH_NIC), 0);
+	mem_on(h, HVH_NIC);
+	assert_int_equal(hyp_map_pirq(h, d, HV_IRQ_MSIX, HVH_NIC, 2, -1, &q), 0);
+
+	/* Errors in Xen's order. */
+	b = msi_bind(77, q, 0x30);
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &b), -ESRCH);
+	b = msi_bind(pv, q, 0x30);
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &b), -EINVAL);
+	b = msi_bind(d, q - 1, 0x30);		/* not mapped */
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &b), -EPERM);
+	b = msi_bind(d, 5000, 0x30);
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &b), -EPERM);
+	b = msi_bind(d, q, 0x30);
+	assert_int_equal(hyp_bind_pt_irq(h, stub, &b), -EPERM);	/* no perm */
+	b.irq_type = HV_PT_IRQ_ISA;
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &b), -EINVAL);
+	b.irq_type = HV_PT_IRQ_PCI;			/* not an INTx pirq */
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &b), -EINVAL);
+	assert_int_equal(hyp_pt_irq_info(h, d, (uint32_t)q, &info), 0);
+	assert_int_equal(info.bound, 0);
+
+	/* Bind: the vector unmasks; an interrupt reaches the guest. */
+	b = msi_bind(d, q, 0x30);
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &b), 0);
+	assert_int_equal(hyp_pci_raise_irq(h, HVH_NIC, HV_IRQ_MSIX, 2, &dl), 0);
+	assert_int_equal(dl, 1);
+	assert_int_equal(hyp_pt_irq_info(h, d, (uint32_t)q, &info), 0);
+	assert_int_equal(info.bound, 1);
+	assert_int_equal(info.gvec, 0x30);
+	assert_int_equal(info.fired, 1);
+	/* Rebind in place; not to an event channel as well. */
+	b.gvec = 0x31;
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &b), 0);
+	assert_int_equal(hyp_pt_irq_info(h, d, (uint32_t)q, &info), 0);
+	assert_int_equal(info.gvec, 0x31);
+	assert_int_equal(info.fired, 1);
+	assert_int_equal(hyp_evtchn_bind_pirq(h, d, q, &port), -EBUSY);
+	/* Unbind: type must match; twice is -EINVAL; the vector masks. */
+	b.irq_type = HV_PT_IRQ_PCI;
+	assert_int_equal(hyp_unbind_pt_irq(h, DM0, &b), -EINVAL);
+	b.irq_type = HV_PT_IRQ_MSI;
+	assert_int_equal(hyp_unbind_pt_irq(h, DM0, &b), 0);
+	assert_int_equal(hyp_unbind_pt_irq(h, DM0, &b), -EINVAL);
+	assert_int_equal(hyp_pci_raise_irq(h, HVH_NIC, HV_IRQ_MSIX, 2, &dl), 0);
+	assert_int_equal(dl, 0);
+	/* Bound to an event channel: -EBUSY. */
+	assert_int_equal(hyp_evtchn_bind_pirq(h, d, q, &port), 0);
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &b), -EBUSY);
+	assert_int_equal(hyp_evtchn_close(h, d, port), 0);
+
+	/* A stub domain with the irq permission may. */
+	assert_int_equal(hyp_perm_set(h, HYP_PERM_IRQ, stub, (uint64_t)q, 1,
+				      true), 0);
+	assert_int_equal(hyp_bind_pt_irq(h, stub, &b), 0);
+
+	/* The device leaves the domain, the binding goes with it. */
+	assert_int_equal(hyp_deassign(h, d, HVH_NIC), 0);
+	assert_int_equal(hyp_pt_irq_info(h, d, (uint32_t)q, &info), 0);
+	assert_int_equal(info.bound, 0);
+	assert_int_equal(hyp_unbind_pt_irq(h, DM0, &b), -EINVAL);
+	assert_int_equal(hyp_pci_raise_irq(h, HVH_NIC, HV_IRQ_MSIX, 2, &dl), 0);
+	assert_int_equal(dl, 0);
+
+	/* INTx: the GSI pirq to a guest device's INTA. */
+	assert_int_equal(hyp_map_pirq(h, d, HV_IRQ_INTX, HVH_GPU, 0, -1, &qi),
+			 0);
+	intx = (struct hv_pt_irq){ .domid = d, .machine_irq = (uint32_t)qi,
+				   .irq_type = HV_PT_IRQ_PCI, .device = 32 };
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &intx), -EINVAL);
+	intx.device = 4;
+	intx.intx = 4;
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &intx), -EINVAL);
+	intx.intx = 0;
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &intx), 0);
+	b = msi_bind(d, qi, 0x40);		/* an INTx pirq as MSI */
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &b), -EINVAL);
+	assert_int_equal(hyp_pci_raise_irq(h, HVH_GPU, HV_IRQ_INTX, 0, &dl), 0);
+	assert_int_equal(dl, 1);
+	assert_int_equal(hyp_pt_irq_info(h, d, (uint32_t)qi, &info), 0);
+	assert_int_equal(info.fired, 1);
+	assert_int_equal(info.device, 4);
+	/* No IOMMU context: -ESRCH. */
+	assert_int_equal(hyp_map_pirq(h, nopt, HV_IRQ_INTX, HVH_GPU, 0, -1,
+				      &qi), 0);
+	intx.domid = nopt;
+	intx.machine_irq = (uint32_t)qi;
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &intx), -ESRCH);
+	assert_int_equal(hyp_pt_irq_info(h, d, HYP_NR_PIRQS, &info), -EINVAL);
+	assert_int_equal(hyp_pt_irq_info(h, 99, 0, &info), -ESRCH);
+	hyp_free(h);
+}
+
+/* Unmap before unbind force-unbinds; then domain destruction with a
+ * binding left (ASan: nothing leaks, nothing dangles). */
+static void test_pt_irq_unmap_and_destroy(void **state)
+{
+	struct hyp *h = hvh_model(hvh_host);
+	struct hv_msix_state st;
+	struct hv_pt_irq b, info;
+	uint32_t d, dl;
+	int q, q2;
+
+	d = hvm_guest(h, HV_DOMF_PASSTHROUGH, 1);
+	assert_int_equal(hyp_assign(h, d, HVH_NIC), 0);
+	mem_on(h, HVH_NIC);
+	assert_int_equal(hyp_map_pirq(h, d, HV_IRQ_MSIX, HVH_NIC, 0, -1, &q), 0);
+	assert_int_equal(hyp_map_pirq(h, d, HV_IRQ_MSIX, HVH_NIC, 1, -1, &q2),
+			 0);
+	b = msi_bind(d, q, 0x30);
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &b), 0);
+	assert_int_equal(hyp_unmap_pirq(h, d, q), 0);
+	assert_int_equal(hyp_pt_irq_info(h, d, (uint32_t)q, &info), 0);
+	assert_int_equal(info.bound, 0);
+	assert_int_equal(hyp_unbind_pt_irq(h, DM0, &b), -EPERM);
+	assert_int_equal(hyp_pci_raise_irq(h, HVH_NIC, HV_IRQ_MSIX, 0, &dl), 0);
+	assert_int_equal(dl, 0);
+	b = msi_bind(d, q2, 0x31);
+	assert_int_equal(hyp_bind_pt_irq(h, DM0, &b), 0);
+	assert_int_equal(hyp_domain_destroy(h, d), 0);
+	assert_int_equal(hyp_msix_state(h, HVH_NIC, &st), 0);
+	assert_int_equal(st.used_entries, 0);
+	assert_int_equal(hyp_pci_raise_irq(h, HVH_NIC, HV_IRQ_MSIX, 1, &dl), 0);
+	assert_int_equal(dl, 0);
+	hyp_free(h);
+}
+
+/* The same through the sockets: a stub domain as the device model. */
+static void test_sockets_pt_irq(void **state)
+{
+	struct hv_client *stub, *other;
+	struct hv_pt_irq b, info;
+	struct hvh t;
+	unsigned int d, ds, dx;
+	int q, dl;
+
+	hvh_start(&t, hvh_host);
+	assert_int_equal(hv_domain_create(t.ctl, HV_DOMF_HVM |
+					  HV_DOMF_PASSTHROUGH, "hvm", 0, 1,
+					  &d), 0);
+	assert_int_equal(hv_domain_create(t.ctl, 0, "stub", 0, 1, &ds), 0);
+	assert_int_equal(hv_domain_create(t.ctl, 0, "x", 0, 1, &dx), 0);
+	assert_int_equal(hv_set_target(t.ctl, ds, d), 0);
+	stub = hvh_open_domain(&t, ds);
+	other = hvh_open_domain(&t, dx);
+	assert_int_equal(hv_assign_device(t.ctl, d, HVH_GPU), 0);
+	assert_int_equal(hv_map_pirq(t.ctl, d, HV_IRQ_MSI, HVH_GPU, 0, &q), 0);
+	b = msi_bind(d, q, 0x50);
+	assert_int_equal(hv_bind_pt_irq(other, &b), -EPERM);
+	assert_int_equal(hv_bind_pt_irq(stub, &b), -EPERM);	/* no perm */
+	assert_int_equal(hv_irq_permission(t.ctl, ds, q, 1), 0);
+	assert_int_equal(hv_bind_pt_irq(stub, &b), 0);
+	assert_int_equal(hv_pci_raise_irq(t.ctl, HVH_GPU, HV_IRQ_MSI, 0, &dl),
+			 0);
+	assert_int_equal(dl, 1);
+	assert_int_equal(hv_pt_irq_info(stub, d, q, &info), 0);
+	assert_int_equal(info.bound, 1);
+	assert_int_equal(info.fired, 1);
+	assert_int_equal(hv_pt_irq_info(other, d, q, &info), -EPERM);
+	/* Deassigned while bound: unbound by the hypervisor. */
+	assert_int_equal(hv_deassign_device(t.ctl, d, HVH_GPU), 0);
+	assert_int_equal(hv_pt_irq_info(t.ctl, d, q, &info), 0);
+	assert_int_equal(info.bound, 0);
+	assert_int_equal(hv_unbind_pt_irq(stub, &b), -EINVAL);
+	hv_close(stub);
+	hv_close(other);
+	hvh_stop(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -789,6 +988,9 @@ int main(void)
 		cmocka_unit_test(test_sockets_guest_blocks),
 		cmocka_unit_test(test_sockets_dead_dm),
 		cmocka_unit_test(test_sockets_bad_input),
+		cmocka_unit_test(test_pt_irq),
+		cmocka_unit_test(test_pt_irq_unmap_and_destroy),
+		cmocka_unit_test(test_sockets_pt_irq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
