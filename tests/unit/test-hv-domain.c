@@ -255,7 +255,8 @@ static int mute_reply(int fd, const struct hv_msg *m, int32_t ret,
 			    .len = len };
 
 	memcpy(buf, &r, sizeof(r));
-	memcpy(buf + sizeof(r), payload, len);
+	if (len)
+		memcpy(buf + sizeof(r), payload, len);
 	return send(fd, buf, sizeof(r) + len, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
