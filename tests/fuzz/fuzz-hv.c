@@ -4,7 +4,10 @@
  * (input starting with 'H') and the hypercall protocol (otherwise: a
  * sequence of messages, each [flags byte][u16 length][message], served
  * by hyp_dispatch in-process against a small host, privileged when bit 0
- * of flags is set, as domain 1 otherwise).
+ * of flags is set, as domain 1 otherwise).  Domain 1 is an HVM guest with
+ * passthrough, so the ioreq-server, guest I/O and bind_pt_irq ops are
+ * reached; a guest access an emulator claimed is collected after every
+ * message, as the daemon's loop does.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -28,8 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char reply[HV_MSG_MAX];
 	struct hyp *h;
 	char err[256];
-	uint32_t d;
+	uint32_t d, v;
 	size_t replen;
+	uint64_t answer;
 
 	log_init("fuzz-hv", -1);
 	if (hyp_new(&h) < 0)
@@ -47,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (hyp_host_parse(h, host, "fuzz", err, sizeof(err)) < 0 ||
-	    hyp_domain_create(h, HV_DOMF_PASSTHROUGH, "g", 0, 1, &d) < 0)
+	    hyp_domain_create(h, HV_DOMF_PASSTHROUGH | HV_DOMF_HVM, "g", 0, 2,
+			      &d) < 0)
 		abort();
 	while (size >= 3) {
 		bool priv = data[0] & 1;
@@ -64,6 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			close(fd);
 		if (replen < sizeof(struct hv_msg) || replen > HV_MSG_MAX)
 			abort();
+		for (v = 0; v < 2; v++)
+			hyp_hvm_io_collect(h, d, v, &answer);
 		data += len;
 		size -= len;
 	}
