@@ -85,12 +85,16 @@ bench: deps-bench
 	@bench/run.sh $(BUILD)
 
 # The real-Xen lab (QEMU, software emulation): every scenario, or one.
-# STORE=xpt runs xpt-xenstored as dom0's store instead of C xenstored.
+# STORE=xpt runs xpt-xenstored as dom0's store instead of C xenstored;
+# TOOLSTACK=xpt|both drives the scenarios with xpt (or xl and xpt, side by
+# side); XEN=4.20|both boots Debian 13's Xen 4.20 + Linux 6.12 (or both).
 # lab/lab.sh installs QEMU itself (as root) or names the apt-get line.
+LAB_NEEDS_XPT = $(filter xpt both,$(STORE) $(TOOLSTACK))
 lab:
-	@scripts/deps.sh lab $(if $(filter xpt,$(STORE)),build)
-	@$(if $(filter xpt,$(STORE)),$(MAKE) --no-print-directory build)
-	@LAB_STORE=$(or $(STORE),c) lab/lab.sh run $(SCENARIO)
+	@scripts/deps.sh lab $(if $(LAB_NEEDS_XPT),build)
+	@$(if $(LAB_NEEDS_XPT),$(MAKE) --no-print-directory build)
+	@LAB_STORE=$(or $(STORE),c) LAB_TOOLSTACK=$(or $(TOOLSTACK),xl) \
+		LAB_XEN=$(or $(XEN),4.17) lab/lab.sh run $(SCENARIO)
 
 lab-selftest: deps-lab
 	@lab/selftest-broken.sh && lab/selftest-procs.sh

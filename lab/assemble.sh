@@ -1,20 +1,31 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Assembles the lab's boot images from Debian packages only (apt-get download
-# + dpkg-deb -x), cached under LAB_CACHE (default <repo>/.cache/lab):
+# Assembles the lab's boot images for one Xen version from Debian packages
+# only (apt-get download + dpkg-deb -x), cached under LAB_CACHE (default
+# <repo>/.cache/lab) in <version>/:
 #   img/xen            the hypervisor, uncompressed for QEMU's multiboot loader
-#   img/vmlinuz        the Linux 6.1 kernel (dom0 and domU)
+#   img/vmlinuz        the Linux kernel (dom0 and domU)
 #   img/dom0.cpio.gz   dom0's initramfs: busybox, Xen tools + libraries, the
 #                      domU kernel, initramfs and config under /root
 #   img/domU.cpio.gz   the PV guest's initramfs (also inside dom0's)
-# Prints the image directory on stdout.  Safe to run from two labs at once
-# (one flock).  LAB_KERNEL_PKG overrides the kernel package.
+# LAB_XEN picks the version: 4.17 (the default; Debian 12 "bookworm", Linux
+# 6.1, from the host's apt sources) or 4.20 (Debian 13 "trixie", Linux 6.12,
+# through a private apt state in <version>/apt, so the host's apt setup is
+# untouched).  Prints the image directory on stdout.  Safe to run from two
+# labs at once (one flock).  LAB_KERNEL_PKG overrides the kernel package.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 cache=${LAB_CACHE:-$repo/.cache/lab}
-mkdir -p "$cache/debs"
+xen=${LAB_XEN:-4.17}
+case $xen in
+4.17) suite=bookworm kseries=6.1 ;;
+4.20) suite=trixie kseries=6.12 ;;
+*) echo "lab-assemble: error: unknown Xen version '$xen' (4.17 or 4.20)" >&2; exit 2 ;;
+esac
+vcache=$cache/$xen
+mkdir -p "$vcache/debs"
 exec 9>"$cache/lock"
 flock 9
 
@@ -22,43 +33,70 @@ py=${LAB_PYTHON:-/usr/bin/python3}
 log() { echo "lab-assemble: $*" >&2; }
 die() { echo "lab-assemble: error: $*" >&2; exit 1; }
 
+# apt: the host's apt for bookworm; for trixie a private state (sources,
+# lists, cache) under <version>/apt, on the mirror the host already uses.
+apt_opts=()
+if [ "$suite" != bookworm ]; then
+	a=$vcache/apt
+	mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
+	mirror=$(sed -n 's/^URIs: *\(http[^ ]*debian\/*\)$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
+	[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $2 ~ /^http/ && $2 ~ /debian\/?$/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
+	[ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" > "$a/sources.list"
+	apt_opts=(-o "Dir::Etc::sourcelist=$a/sources.list" -o Dir::Etc::sourceparts=-
+		-o "Dir::State::Lists=$a/lists" -o "Dir::Cache=$a/cache"
+		-o Dir::State::status=/dev/null)
+	if ! ls "$a/lists/"*_Packages >/dev/null 2>&1; then
+		log "fetching the $suite package lists ($mirror)"
+		apt-get "${apt_opts[@]}" update -qq >&2 2>"$vcache/download.err" ||
+			die "apt-get download failed: could not fetch the $suite package lists: $(tail -n 1 "$vcache/download.err")"
+	fi
+fi
+# kernel_for: the linux-image-$kseries.* package linux-image-amd64 depends on.
+kernel_for() {
+	apt-cache "${apt_opts[@]}" depends linux-image-amd64 2>/dev/null |
+		awk -v re="Depends: linux-image-${kseries//./\\.}\\.[0-9.+a-z-]*-amd64\$" '$0 ~ re { print $2; exit }'
+}
+
 kernel_pkg=${LAB_KERNEL_PKG:-}
 if [ -z "$kernel_pkg" ]; then
-	if [ -f "$cache/kernel-pkg" ]; then
-		kernel_pkg=$(cat "$cache/kernel-pkg")
+	if [ -f "$vcache/kernel-pkg" ]; then
+		kernel_pkg=$(cat "$vcache/kernel-pkg")
 	else
-		kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-			awk '/Depends: linux-image-6\.1\.[0-9.-]*-amd64$/ { print $2; exit }')
-		if [ -z "$kernel_pkg" ] && [ "$(id -u)" = 0 ]; then
+		kernel_pkg=$(kernel_for)
+		if [ -z "$kernel_pkg" ] && [ "$(id -u)" = 0 ] && [ "$suite" = bookworm ]; then
 			apt-get update -qq >&2 || true
-			kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-				awk '/Depends: linux-image-6\.1\.[0-9.-]*-amd64$/ { print $2; exit }')
+			kernel_pkg=$(kernel_for)
 		fi
-		[ -n "$kernel_pkg" ] || die "no linux-image-6.1.*-amd64 known to apt (run apt-get update, or set LAB_KERNEL_PKG)"
-		echo "$kernel_pkg" > "$cache/kernel-pkg"
+		[ -n "$kernel_pkg" ] || die "no linux-image-$kseries.*-amd64 known to apt (run apt-get update, or set LAB_KERNEL_PKG)"
+		echo "$kernel_pkg" > "$vcache/kernel-pkg"
 	fi
 fi
 
-pkgs="xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils
+pkgs="xen-hypervisor-$xen-amd64 xen-utils-$xen xenstore-utils
 	libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1
-	libxenmisc4.17 libxenstore4 libxentoollog1 libxendevicemodel1
+	libxenmisc$xen libxenstore4 libxentoollog1 libxendevicemodel1
 	libxentoolcore1 libxenhypfs1 libyajl2
 	libc6 libgcc-s1 zlib1g liblzma5 libzstd1 libuuid1
 	busybox-static $kernel_pkg"
 
 missing=""
 for p in $pkgs; do
-	ls "$cache/debs/${p}_"*.deb >/dev/null 2>&1 || missing="$missing $p"
+	ls "$vcache/debs/${p}_"*.deb >/dev/null 2>&1 || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
-	log "downloading:$missing"
-	if ! (cd "$cache/debs" && apt-get download -q $missing >&2 2>"$cache/download.err"); then
+	log "downloading ($suite):$missing"
+	if ! (cd "$vcache/debs" && apt-get "${apt_opts[@]}" download -q $missing >&2 2>"$vcache/download.err"); then
 		if [ "$(id -u)" = 0 ]; then
-			apt-get update -qq >&2 || true
-			(cd "$cache/debs" && apt-get download -q $missing >&2) ||
+			if [ "$suite" = bookworm ]; then
+				apt-get update -qq >&2 || true
+			else
+				apt-get "${apt_opts[@]}" update -qq >&2 || true
+			fi
+			(cd "$vcache/debs" && apt-get "${apt_opts[@]}" download -q $missing >&2) ||
 				die "apt-get download failed for:$missing"
 		else
-			cat "$cache/download.err" >&2
+			cat "$vcache/download.err" >&2
 			die "apt-get download failed for:$missing (try: sudo apt-get update)"
 		fi
 	fi
@@ -66,56 +104,70 @@ fi
 
 # Build images once per (packages, lab guest files, this script); the
 # unpacked packages (~430 MB) are only kept while building.
-debs=$(cd "$cache/debs" && ls *.deb | sort)
+debs=$(cd "$vcache/debs" && ls *.deb | sort)
 debsum=$(echo "$debs" | sha256sum | cut -c1-16)
 insum=$( (echo "$debsum"; cat "$here/assemble.sh" "$here/mkcpio.py" "$here"/guest/*) |
 	sha256sum | cut -c1-16)
-img=$cache/img
+img=$vcache/img
 if [ "$(cat "$img/.stamp" 2>/dev/null)" = "$insum" ]; then
 	echo "$img"
 	exit 0
 fi
 
-root=$cache/root
+root=$vcache/root
 rm -rf "$root"
 mkdir -p "$root"
 log "extracting $(echo "$debs" | wc -l) packages"
 for d in $debs; do
-	dpkg-deb -x "$cache/debs/$d" "$root"
+	dpkg-deb -x "$vcache/debs/$d" "$root"
 done
 
 kver=${kernel_pkg#linux-image-}
-mods=$root/lib/modules/$kver/kernel
-[ -d "$mods" ] || die "no modules for $kver in $kernel_pkg"
+# Debian 13 is merged-/usr: everything under $root/usr.
+mods=$root/lib/modules/$kver
+[ -d "$mods" ] || mods=$root/usr/lib/modules/$kver
+[ -d "$mods/kernel" ] || die "no modules for $kver in $kernel_pkg"
 libdirs=$root/lib/x86_64-linux-gnu:$root/usr/lib/x86_64-linux-gnu
-xenbin=$root/usr/lib/xen-4.17/bin
+xenbin=$root/usr/lib/xen-$xen/bin
+busybox=$root/bin/busybox
+[ -f "$busybox" ] || busybox=$root/usr/bin/busybox
+# The image's own loader lists libraries (Debian 13's libc is not the host's).
+loader=$root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+[ -f "$loader" ] || loader=$root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+[ -x "$loader" ] || die "no ld-linux-x86-64.so.2 in libc6"
 
-tmp=$cache/img.tmp
+tmp=$vcache/img.tmp
 rm -rf "$tmp"
 mkdir -p "$tmp"
-log "building images for $kernel_pkg"
+log "building images for Xen $xen and $kernel_pkg"
 
-zcat "$root/boot/xen-4.17-amd64.gz" > "$tmp/xen"
+zcat "$root/boot/xen-$xen-amd64.gz" > "$tmp/xen"
 cp "$root/boot/vmlinuz-$kver" "$tmp/vmlinuz"
 
-# copy_mod TREE NAME...: the named modules, flat, into TREE/lib/modules/lab.
+# copy_mod TREE NAME...: the named modules, flat and uncompressed, into
+# TREE/lib/modules/lab; a module built into this kernel is skipped (the
+# inits load what is there).
 copy_mod() {
 	local tree=$1 m f
 	shift
 	mkdir -p "$tree/lib/modules/lab"
 	for m in "$@"; do
-		f=$(find "$mods" -name "$m.ko" | head -n 1)
-		[ -n "$f" ] || die "module $m not in $kernel_pkg"
-		cp "$f" "$tree/lib/modules/lab/"
+		f=$(find "$mods/kernel" -name "$m.ko" -o -name "$m.ko.xz" | head -n 1)
+		case $f in
+		"") grep -q "/$m\.ko\$" "$mods/modules.builtin" ||
+			die "module $m not in $kernel_pkg" ;;
+		*.xz) xz -dc "$f" > "$tree/lib/modules/lab/$m.ko" ;;
+		*) cp "$f" "$tree/lib/modules/lab/" ;;
+		esac
 	done
 }
 
-# copy_elf TREE FILE DEST: FILE to TREE/DEST plus every library ldd names.
+# copy_elf TREE FILE DEST: FILE to TREE/DEST plus every library it needs.
 copy_elf() {
 	local tree=$1 file=$2 dest=$3 lib base
 	mkdir -p "$tree/$(dirname "$dest")" "$tree/lib/x86_64-linux-gnu" "$tree/lib64"
 	cp -L "$file" "$tree/$dest"
-	LD_LIBRARY_PATH=$libdirs ldd "$file" >"$tmp/ldd.out" 2>&1 ||
+	"$loader" --list --library-path "$libdirs" "$file" >"$tmp/ldd.out" 2>&1 ||
 		die "ldd $file: $(cat "$tmp/ldd.out")"
 	if grep -q 'not found' "$tmp/ldd.out"; then
 		die "ldd $file: $(grep 'not found' "$tmp/ldd.out")"
@@ -125,20 +177,18 @@ copy_elf() {
 		[ -e "$tree/lib/x86_64-linux-gnu/$base" ] && continue
 		case $lib in
 		"$root"/*) ;;
-		*) [ -e "$root/lib/x86_64-linux-gnu/$base" ] && lib=$root/lib/x86_64-linux-gnu/$base
-		   [ -e "$root/usr/lib/x86_64-linux-gnu/$base" ] && lib=$root/usr/lib/x86_64-linux-gnu/$base
-		   case $lib in "$root"/*) ;; *) log "note: $base from the host ($lib)" ;; esac ;;
+		*) log "note: $base from the host ($lib)" ;;
 		esac
 		cp -L "$lib" "$tree/lib/x86_64-linux-gnu/$base"
 	done
 	[ -e "$tree/lib64/ld-linux-x86-64.so.2" ] ||
-		cp -L "$root/lib64/ld-linux-x86-64.so.2" "$tree/lib64/ld-linux-x86-64.so.2"
+		cp -L "$loader" "$tree/lib64/ld-linux-x86-64.so.2"
 }
 
 # The PV guest.
 u=$tmp/domU
 mkdir -p "$u/bin" "$u/sbin" "$u/usr/local/bin"
-cp "$root/bin/busybox" "$u/bin/busybox"
+cp "$busybox" "$u/bin/busybox"
 cp "$here/guest/domU-init" "$u/init"
 cp "$here/guest/lab-reporter" "$u/usr/local/bin/lab-reporter"
 cp "$here/guest/domU-shutdown" "$u/sbin/reboot"
@@ -153,14 +203,14 @@ mkdir -p "$d/bin" "$d/sbin" "$d/usr/bin" "$d/usr/local/bin" "$d/root" "$d/etc/xe
 	"$d/var" "$d/etc/lab/dom0.d"
 ln -s ../run "$d/var/run"
 ln -s ../run/lock "$d/var/lock"
-cp "$root/bin/busybox" "$d/bin/busybox"
+cp "$busybox" "$d/bin/busybox"
 cp "$here/guest/dom0-init" "$d/init"
-for f in lab-gstate lab-xsdump; do
+for f in lab-gstate lab-xsdump lab-domid lab-concurrent; do
 	cp "$here/guest/$f" "$d/usr/local/bin/$f"
 done
 copy_mod "$d" xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-pciback
 for b in xl xenstored xenconsoled xen-init-dom0 xenstore-control; do
-	copy_elf "$d" "$xenbin/$b" "usr/lib/xen-4.17/bin/$b"
+	copy_elf "$d" "$xenbin/$b" "usr/lib/xen-$xen/bin/$b"
 done
 copy_elf "$d" "$root/usr/bin/xenstore" usr/bin/xenstore
 for t in read write ls list rm exists chmod watch; do
@@ -178,9 +228,11 @@ cp "$here/guest/domU.cfg" "$d/root/domU.cfg"
 
 rm -rf "$tmp/domU" "$tmp/dom0" "$tmp/ldd.out" "$root"
 {
+	echo "xen $xen"
+	echo "suite $suite"
 	echo "kernel $kernel_pkg"
-	for p in xen-hypervisor-4.17-amd64 xen-utils-4.17 busybox-static; do
-		echo "$p $(ls "$cache/debs/${p}_"*.deb | sed 's/.*_\(.*\)_amd64.deb/\1/')"
+	for p in xen-hypervisor-$xen-amd64 xen-utils-$xen busybox-static; do
+		echo "$p $(ls "$vcache/debs/${p}_"*.deb | sed 's/.*_\(.*\)_amd64.deb/\1/')"
 	done
 } > "$tmp/versions"
 echo "$insum" > "$tmp/.stamp"

@@ -3,13 +3,17 @@
 # The real-Xen lab: Debian's Xen 4.17 and Linux 6.1 under QEMU (TCG), driven
 # over the serial console.  See lab/README.md.
 #
-#   lab/lab.sh run [--out DIR] [--store c|xpt] [SCENARIO...]   all default scenarios, or some
+#   lab/lab.sh run [--out DIR] [--store c|xpt] [--toolstack xl|xpt|both] [--xen 4.17|4.20|both] [SCENARIO...]
 #   lab/lab.sh check                          cold-plug only, one line, for make check
 #   lab/lab.sh list                           the scenarios
 #   lab/lab.sh assemble                       build (or reuse) the images only
 #
 # Environment: LAB_OUT (run directory), LAB_CACHE (image cache, default
-# <repo>/.cache/lab), LAB_DOM0_FILES ("SRC:/DEST ..." added to dom0),
+# <repo>/.cache/lab), LAB_TOOLSTACK (xl, the default, xpt or both: the
+# toolstack the scenarios drive; xpt is LAB_XPT or build/src/xpt/xpt, given
+# LAB_XPT_ARGS before its command), LAB_XEN (4.17, the default, 4.20, or
+# both: the Xen + Linux images), LAB_ROUNDS (rounds of each race scenario,
+# default 3), LAB_DOM0_FILES ("SRC:/DEST ..." added to dom0),
 # LAB_XENSTORED (dom0's xenstored command line, default the C xenstored),
 # LAB_STORE (c, the default, or xpt: dom0's store is xpt-xenstored --xen,
 # LAB_XPT_XENSTORED or build/src/xenstored/xpt-xenstored; its log is
@@ -67,16 +71,35 @@ need_qemu() {
 	return 0
 }
 
-# assemble: sets $img, or prints why not and returns 1 (10: download failed).
+# xen_versions: LAB_XEN as a list.
+xen_versions() {
+	local v=${LAB_XEN:-4.17}
+	case $v in
+	both | all) echo "4.17 4.20" ;;
+	*) echo "${v//,/ }" ;;
+	esac
+}
+
+# assemble ERR: sets $imgs (one image directory per Xen version), or
+# prints why not and returns 1 (10: download failed).
 assemble() {
-	local err=$1
-	if img=$("$here/assemble.sh" 2>"$err"); then
-		return 0
-	fi
-	if grep -q 'apt-get download failed\|no linux-image' "$err"; then
-		return 10
-	fi
-	return 1
+	local err=$1 v img
+	imgs=()
+	: >"$err"
+	for v in $(xen_versions); do
+		case $v in
+		4.17 | 4.20) ;;
+		*) echo "lab: unknown Xen version '$v' (4.17, 4.20 or both)" >&2; exit 2 ;;
+		esac
+		if ! img=$(LAB_XEN=$v "$here/assemble.sh" 2>>"$err"); then
+			if grep -q 'apt-get download failed\|no linux-image' "$err"; then
+				return 10
+			fi
+			return 1
+		fi
+		imgs+=(--img "$img")
+	done
+	return 0
 }
 
 default_out() {
@@ -115,9 +138,31 @@ EOS
 	[ -n "${LAB_XENSTORED:-}" ] || args+=(--xenstored /usr/sbin/xpt-xenstored-lab)
 }
 
+# toolstack_args: LAB_TOOLSTACK's driver options; with xpt, its binary (it
+# goes into dom0 as /usr/local/bin/xpt, with the libraries dom0 lacks).
+toolstack_args() {
+	local ts=${LAB_TOOLSTACK:-xl} bin a
+	case $ts in
+	xl) return 0 ;;
+	xpt | both | xl,xpt | xpt,xl) ;;
+	*) echo "lab: unknown toolstack '$ts' (xl, xpt or both)" >&2; exit 2 ;;
+	esac
+	bin=${LAB_XPT:-$repo/build/src/xpt/xpt}
+	if [ ! -x "$bin" ]; then
+		echo "lab: $bin not built (make build)" >&2
+		exit 1
+	fi
+	args+=(--toolstack "$ts" --xpt "$bin")
+	for a in ${LAB_XPT_ARGS:-}; do
+		args+=("--xpt-arg=$a")
+	done
+}
+
 driver_args() {
 	local f
 	args=(--qemu "$qemu")
+	[ -n "${LAB_ROUNDS:-}" ] && args+=(--rounds "$LAB_ROUNDS")
+	toolstack_args
 	for f in ${LAB_DOM0_FILES:-}; do
 		args+=(--dom0-file "$f")
 	done
@@ -133,6 +178,8 @@ cmd_run() {
 		case "$1" in
 		--out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
 		--store) [ $# -ge 2 ] || usage; LAB_STORE=$2; shift 2 ;;
+		--toolstack) [ $# -ge 2 ] || usage; LAB_TOOLSTACK=$2; shift 2 ;;
+		--xen) [ $# -ge 2 ] || usage; LAB_XEN=$2; shift 2 ;;
 		*) break ;;
 		esac
 	done
@@ -147,13 +194,19 @@ cmd_run() {
 	cat "$out/assemble.log" >&2
 	[ $rc = 0 ] || { echo "lab: image assembly failed (see above)" >&2; exit 1; }
 	echo "lab: images ready in $((SECONDS - t0))s; run directory $out" \
-		"(store: ${LAB_STORE:-c})" >&2
+		"(Xen $(xen_versions); toolstack ${LAB_TOOLSTACK:-xl};" \
+		"store ${LAB_STORE:-c})" >&2
 	driver_args "$out"
-	"$py" "$here/driver.py" --img "$img" --out "$out" "${args[@]}" "$@"
+	"$py" "$here/driver.py" "${imgs[@]}" --out "$out" "${args[@]}" "$@"
 }
+
+# The toolstacks `check` runs cold-plug with.  xpt joins once it drives a
+# real Xen host: then this becomes "both" (LAB_TOOLSTACK overrides it).
+check_toolstack=xl
 
 cmd_check() {
 	local why out rc=0 t0=$SECONDS
+	LAB_TOOLSTACK=${LAB_TOOLSTACK:-$check_toolstack}
 	if ! why=$(need_qemu); then
 		echo "lab: SKIP: $why"
 		exit 77
@@ -173,15 +226,19 @@ cmd_check() {
 	fi
 	driver_args "$out"
 	rc=0
-	"$py" "$here/driver.py" --img "$img" --out "$out" "${args[@]}" cold-plug \
+	"$py" "$here/driver.py" "${imgs[@]}" --out "$out" "${args[@]}" cold-plug \
 		>"$out/driver.out" 2>"$out/driver.err" || rc=$?
-	local secs=$((SECONDS - t0))
+	local secs=$((SECONDS - t0)) what=""
+	[ "$LAB_TOOLSTACK" = xl ] || what="$what, toolstack $LAB_TOOLSTACK"
+	[ "${LAB_XEN:-4.17}" = 4.17 ] || what="$what, Xen $(xen_versions)"
+	[ -n "${LAB_STORE:-}" ] && what="$what, store $LAB_STORE"
 	if [ $rc = 0 ]; then
-		echo "lab: cold-plug PASS (${secs}s${LAB_STORE:+, store $LAB_STORE})"
+		echo "lab: cold-plug PASS (${secs}s$what)"
 		return 0
 	fi
+	cat "$out/driver.out" >&2
 	cat "$out/driver.err" >&2
-	echo "lab: cold-plug FAIL (${secs}s, exit $rc); run directory $out"
+	echo "lab: cold-plug FAIL (${secs}s$what, exit $rc); run directory $out"
 	exit 1
 }
 
@@ -189,6 +246,6 @@ case "${1:-}" in
 run) shift; cmd_run "$@" ;;
 check) cmd_check ;;
 list) exec "$py" "$here/driver.py" --img . --out . --list ;;
-assemble) "$here/assemble.sh" ;;
+assemble) for v in $(xen_versions); do LAB_XEN=$v "$here/assemble.sh"; done ;;
 *) usage ;;
 esac
