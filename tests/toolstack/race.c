@@ -141,7 +141,7 @@ static bool race_seed(const struct ts *ts, unsigned int seed, bool *violation,
 
 	*violation = false;
 	rnd(&r, 2);
-	if (!env_start(&e, ts, false))
+	if (!env_start(&e, ts, getenv("XPT_TS_HISTORIC") != NULL))
 		goto out;
 	e.peer_wait_ms = 1500;
 	for (i = 0; i < NPOOL; i++)
@@ -351,7 +351,7 @@ static bool mixed_seed(const struct ts *ts, unsigned int seed,
 
 	*violation = false;
 	rnd(&r, 2);
-	if (!env_start(&e, ts, false))
+	if (!env_start(&e, ts, getenv("XPT_TS_HISTORIC") != NULL))
 		goto out;
 	e.peer_wait_ms = 1500;
 	for (i = 0; i < NPOOL; i++)

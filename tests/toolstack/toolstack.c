@@ -12,7 +12,8 @@
  *   yet): the peer side still runs.  Prints one line per test and
  *   "toolstack: N passed, N failed".  XPT_TS_KEEP=1 keeps run
  *   directories, XPT_TS_VERBOSE=1 shows the logs of failures,
- *   XPT_TS_SEEDS=N fixes the number of race seeds.
+ *   XPT_TS_SEEDS=N fixes the number of race seeds, XPT_TS_HISTORIC=1 runs
+ *   the races against a pre-5.13 pciback (xpt-pciback --historic).
  */
 #include <signal.h>
 #include <stdio.h>
