@@ -246,6 +246,19 @@ int xpt_qmp_exec(struct xpt_qmp *q, const char *cmd, const char *args_json,
 int xpt_qmp_wait_event(struct xpt_qmp *q, const char *name,
 		       const char *device, int timeout_ms);
 
+/* dm.c: an HVM guest's device model: started paused and ready (QMP
+ * "prelaunch") within timeout_ms, or killed with its nodes, never left
+ * half-started; *ret the QMP session, held by the caller (under the
+ * domain's lock) */
+#define XPT_DM_START_MS 10000
+int xpt_dm_qmp_path(struct xpt_ctx *c, unsigned int domid, char *buf,
+		    size_t len);
+int xpt_dm_start(struct xpt_ctx *c, unsigned int domid, const char *binary,
+		 int timeout_ms, struct xpt_qmp **ret);
+int xpt_dm_connect(struct xpt_ctx *c, unsigned int domid,
+		   struct xpt_qmp **ret);
+void xpt_dm_kill(struct xpt_ctx *c, unsigned int domid);
+
 /* spawn.c: detached daemons */
 int xpt_find_binary(const char *name, char *buf, size_t len);
 int xpt_spawn_detached(const char *const argv[], const char *logpath,

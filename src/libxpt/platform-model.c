@@ -185,6 +185,32 @@ static void m_dom_kill_kernel(struct xpt_ctx *c, unsigned int domid)
 	xpt_guest_kill(c, domid);
 }
 
+static int m_dm_spawn(struct xpt_ctx *c, unsigned int domid,
+		      const char *binary, const char *qmp_path, int *ret_pid)
+{
+	char bin[PATH_MAX], log[PATH_MAX], dom[16], chardev[PATH_MAX + 64];
+	const char *argv[] = {
+		bin, "-xen-domid", dom, "-chardev", chardev, "-mon",
+		"chardev=libxl-cmd,mode=control", "-S", "-nodefaults",
+		"-no-shutdown", "-machine", "xenfv", "--rundir", c->rundir,
+		NULL,
+	};
+
+	if (binary)
+		snprintf(bin, sizeof(bin), "%s", binary);
+	else if (xpt_find_binary("xpt-dm", bin, sizeof(bin)) < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, -ENOENT, "cannot find xpt-dm "
+				"(the device model) next to xpt, in "
+				"$XPT_LIBEXEC or in $PATH");
+	snprintf(dom, sizeof(dom), "%u", domid);
+	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,path=%s,"
+		 "server=on,wait=off", qmp_path);
+	xpt_path(c, log, sizeof(log), "log");
+	xpt_mkdirs(log);
+	xpt_path(c, log, sizeof(log), "log/dm-%u.log", domid);
+	return xpt_spawn_detached(argv, log, ret_pid);
+}
+
 static int m_pci_list(struct xpt_ctx *c, uint32_t *ret, size_t max,
 		      size_t *ret_n)
 {
@@ -331,6 +357,7 @@ const struct xpt_platform xpt_platform_model = {
 	.dom_list = m_dom_list,
 	.dom_kernel = m_dom_kernel,
 	.dom_kill_kernel = m_dom_kill_kernel,
+	.dm_spawn = m_dm_spawn,
 	.pci_list = m_pci_list,
 	.pci_info = m_pci_info,
 	.pb_list = xpt_pb_list,

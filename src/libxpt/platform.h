@@ -103,6 +103,13 @@ struct xpt_platform {
 	int (*dom_kernel)(struct xpt_ctx *c, unsigned int domid);
 	void (*dom_kill_kernel)(struct xpt_ctx *c, unsigned int domid);
 
+	/* HVM: start the guest's device model paused (QEMU's -S), serving
+	 * QMP on qmp_path; binary NULL is the platform's own (the model's
+	 * xpt-dm).  NULL where the platform cannot yet. */
+	int (*dm_spawn)(struct xpt_ctx *c, unsigned int domid,
+			const char *binary, const char *qmp_path,
+			int *ret_pid);
+
 	/* Host PCI and the dom0 backend driver.  seize: bind to pciback
 	 * (remembering the original driver); release: unbind from
 	 * pciback, and with rebind give it back to its original driver. */

@@ -223,6 +223,16 @@ static void f_dom_kill_kernel(struct xpt_ctx *c, unsigned int domid)
 		d->kernel = false;
 }
 
+/* The model's own spawn: it needs nothing of the hypervisor. */
+static int f_dm_spawn(struct xpt_ctx *c, unsigned int domid,
+		      const char *binary, const char *qmp_path, int *ret_pid)
+{
+	if (fault())
+		return -EIO;
+	return xpt_platform_model.dm_spawn(c, domid, binary, qmp_path,
+					   ret_pid);
+}
+
 static int f_pci_list(struct xpt_ctx *c, uint32_t *ret, size_t max,
 		      size_t *ret_n)
 {
@@ -422,6 +432,7 @@ const struct xpt_platform fake_platform = {
 	.dom_list = f_dom_list,
 	.dom_kernel = f_dom_kernel,
 	.dom_kill_kernel = f_dom_kill_kernel,
+	.dm_spawn = f_dm_spawn,
 	.pci_list = f_pci_list,
 	.pci_info = f_pci_info,
 	.pb_list = f_pb_list,
