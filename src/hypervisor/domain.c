@@ -210,6 +210,7 @@ int hyp_domain_unpause(struct hyp *h, uint32_t domid)
 	if (d->pause_count == 0 && d->state == HV_DOM_PAUSED) {
 		d->state = HV_DOM_RUNNING;
 		domain_changed(h, d, "unpaused");
+		hyp_hvm_resume(d);
 	}
 	return 0;
 }

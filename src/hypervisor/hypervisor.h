@@ -131,11 +131,14 @@ struct hyp_ioreq_server {
 	struct hyp_ranges range[HV_IO_RANGE_TYPES];
 };
 
-/* A vCPU's synchronous ioreq slot. */
+/* A vCPU's synchronous ioreq slot.  HYP_VIO_HELD: issued while the
+ * domain was not running, routed when it runs again. */
+#define HYP_VIO_HELD 0x10
 struct hyp_vcpu_io {
-	uint8_t state;		/* enum hv_ioreq_state */
+	uint8_t state;		/* enum hv_ioreq_state or HYP_VIO_HELD */
 	uint32_t serial;	/* the server it was sent to */
 	struct hv_ioreq req;
+	struct hv_hvm_io held;
 };
 
 /* What an HVM domain has beyond a PV one. */
@@ -379,6 +382,8 @@ int hyp_hvm_io(struct hyp *h, uint32_t domid, struct hv_hvm_io *io);
 int hyp_hvm_io_collect(struct hyp *h, uint32_t domid, uint32_t vcpu,
 		       uint64_t *ret_data);
 int hyp_hvm_new(struct hyp_domain *d);
+/* The domain runs again: route what its vCPUs issued meanwhile. */
+void hyp_hvm_resume(struct hyp_domain *d);
 void hyp_ioreq_destroy_all(struct hyp_domain *d);
 void hyp_ioreq_emulator_gone(struct hyp *h, uint32_t domid);
 

@@ -37,6 +37,12 @@
  * emulator's connection changes nothing; a dead stub domain's servers
  * keep their ranges but have no emulator any more.
  *
+ * Only a running domain's vCPUs run: an access issued while the domain
+ * is paused or shut down is held and routed when it is unpaused, and an
+ * answer is handed back only while it runs.  So a guest process started
+ * with its (paused) domain waits on its first access until the toolstack
+ * unpauses it, and then sees the servers enabled by then.
+ *
  * A vCPU with a request outstanding is blocked: another access on it is
  * -EBUSY.  A guest that stopped waiting (its call timed out) finds, on
  * its next access, an answer that arrived meanwhile and drops it, as the
@@ -320,33 +326,14 @@ static struct hyp_ioreq_server *select_server(struct hyp_hvm *hv,
 	return NULL;
 }
 
-int hyp_hvm_io(struct hyp *h, uint32_t domid, struct hv_hvm_io *io)
+/* The vCPU executes the access: 0 (done, io->data) or -EINPROGRESS. */
+static int route(struct hyp_domain *d, struct hyp_vcpu_io *v,
+		 struct hv_hvm_io *io)
 {
-	struct hyp_domain *d = hyp_domain_get(h, domid);
 	struct hyp_ioreq_server *s;
-	struct hyp_vcpu_io *v;
 	uint32_t type = HV_IO_RANGE_MEMORY, cf8;
 	uint64_t addr = io->addr;
-	int r;
 
-	if (!d)
-		return -ESRCH;
-	if (!d->hvm)
-		return -EOPNOTSUPP;	/* a PV domain has no emulated I/O */
-	r = io_check(d, io);
-	if (r < 0)
-		return r;
-	v = &d->hvm->vio[io->vcpu];
-	if (v->state == HV_IOREQ_STATE_READY ||
-	    v->state == HV_IOREQ_STATE_INPROCESS)
-		return -EBUSY;		/* the vCPU is blocked */
-	if (v->state == HV_IOREQ_STATE_IORESP_READY) {
-		log_debug("domain %u vcpu %u: answer nobody waited for: "
-			  "dropped", domid, io->vcpu);
-		v->state = HV_IOREQ_STATE_NONE;
-	}
-	if (io->dir == HV_IOREQ_WRITE)
-		io->data &= size_mask(io->size);
 	cf8 = d->hvm->cf8;
 	if (io->type == HV_IOREQ_TYPE_PIO) {
 		if (io->dir == HV_IOREQ_WRITE && io->addr == 0xcf8 &&
@@ -369,7 +356,7 @@ int hyp_hvm_io(struct hyp *h, uint32_t domid, struct hv_hvm_io *io)
 	v->serial = s->serial;
 	v->state = HV_IOREQ_STATE_READY;
 	v->req = (struct hv_ioreq){
-		.domid = domid, .id = s->id, .vcpu = io->vcpu,
+		.domid = d->domid, .id = s->id, .vcpu = io->vcpu,
 		.state = HV_IOREQ_STATE_READY,
 		.type = (uint8_t)(type == HV_IO_RANGE_PCI ?
 				  HV_IOREQ_TYPE_PCI_CONFIG : io->type),
@@ -380,9 +367,73 @@ int hyp_hvm_io(struct hyp *h, uint32_t domid, struct hv_hvm_io *io)
 	/* The server's eventfd: a saturated counter is still pending. */
 	if (write(s->efd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0 &&
 	    errno != EAGAIN)
-		log_warn("domain %u: ioreq server %u: eventfd: %m", domid,
+		log_warn("domain %u: ioreq server %u: eventfd: %m", d->domid,
 			 s->id);
 	return -EINPROGRESS;
+}
+
+static bool running(const struct hyp_domain *d)
+{
+	return d->state == HV_DOM_RUNNING;
+}
+
+int hyp_hvm_io(struct hyp *h, uint32_t domid, struct hv_hvm_io *io)
+{
+	struct hyp_domain *d = hyp_domain_get(h, domid);
+	struct hyp_vcpu_io *v;
+	int r;
+
+	if (!d)
+		return -ESRCH;
+	if (!d->hvm)
+		return -EOPNOTSUPP;	/* a PV domain has no emulated I/O */
+	r = io_check(d, io);
+	if (r < 0)
+		return r;
+	v = &d->hvm->vio[io->vcpu];
+	if (v->state != HV_IOREQ_STATE_NONE &&
+	    v->state != HV_IOREQ_STATE_IORESP_READY)
+		return -EBUSY;		/* the vCPU is blocked */
+	if (v->state == HV_IOREQ_STATE_IORESP_READY) {
+		log_debug("domain %u vcpu %u: answer nobody waited for: "
+			  "dropped", domid, io->vcpu);
+		v->state = HV_IOREQ_STATE_NONE;
+	}
+	if (io->dir == HV_IOREQ_WRITE)
+		io->data &= size_mask(io->size);
+	if (!running(d)) {
+		v->held = *io;
+		v->state = HYP_VIO_HELD;
+		return -EINPROGRESS;
+	}
+	return route(d, v, io);
+}
+
+void hyp_hvm_resume(struct hyp_domain *d)
+{
+	struct hyp_vcpu_io *v;
+	uint32_t i;
+
+	if (!d->hvm)
+		return;
+	for (i = 0; i < HYP_HVM_VCPUS && running(d); i++) {
+		v = &d->hvm->vio[i];
+		if (v->state != HYP_VIO_HELD)
+			continue;
+		v->state = HV_IOREQ_STATE_NONE;
+		if (route(d, v, &v->held) == 0) {
+			/* Done at once: the answer waits to be collected. */
+			v->req = (struct hv_ioreq){
+				.domid = d->domid, .vcpu = i,
+				.state = HV_IOREQ_STATE_IORESP_READY,
+				.type = (uint8_t)v->held.type,
+				.dir = (uint8_t)v->held.dir,
+				.addr = v->held.addr, .data = v->held.data,
+				.size = v->held.size,
+			};
+			v->state = HV_IOREQ_STATE_IORESP_READY;
+		}
+	}
 }
 
 int hyp_hvm_io_collect(struct hyp *h, uint32_t domid, uint32_t vcpu,
@@ -396,6 +447,8 @@ int hyp_hvm_io_collect(struct hyp *h, uint32_t domid, uint32_t vcpu,
 	if (!d->hvm || vcpu >= HYP_HVM_VCPUS)
 		return -EINVAL;
 	v = &d->hvm->vio[vcpu];
+	if (!running(d) && v->state == HV_IOREQ_STATE_IORESP_READY)
+		return -EINPROGRESS;	/* the vCPU resumes when it runs */
 	switch (v->state) {
 	case HV_IOREQ_STATE_IORESP_READY:
 		*ret_data = v->req.data;

@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (hyp_host_parse(h, host, "fuzz", err, sizeof(err)) < 0 ||
 	    hyp_domain_create(h, HV_DOMF_PASSTHROUGH | HV_DOMF_HVM, "g", 0, 2,
-			      &d) < 0)
+			      &d) < 0 || hyp_domain_unpause(h, d) < 0)
 		abort();
 	while (size >= 3) {
 		bool priv = data[0] & 1;

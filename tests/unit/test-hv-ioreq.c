@@ -4,7 +4,8 @@
  * Xen's error codes), the routing of guest port, MMIO and PCI config
  * accesses (enabled servers only, highest id first, unclaimed reads all
  * ones), requests in flight when a server is disabled or its emulator
- * dies, a guest blocked on the socket until its emulator answers, and
+ * dies, a paused guest's accesses held until it runs, a guest blocked on
+ * the socket until its emulator answers, and
  * pass-through IRQ bindings (bind_pt_irq) with what deassign, unmap and
  * domain destruction do to leftovers.
  */
@@ -28,6 +29,7 @@ static uint32_t hvm_guest(struct hyp *h, uint32_t flags, uint32_t vcpus)
 
 	assert_int_equal(hyp_domain_create(h, HV_DOMF_HVM | flags, "hvm", 0,
 					   vcpus, &d), 0);
+	assert_int_equal(hyp_domain_unpause(h, d), 0);
 	return d;
 }
 
@@ -472,6 +474,57 @@ static void test_stub_emulator_dies(void **state)
 	hyp_free(h);
 }
 
+/* Only a running guest's vCPUs run: an access issued while the domain
+ * is paused is held and routed at unpause, against the servers enabled
+ * by then; an answer reaches the vCPU only while the domain runs. */
+static void test_paused_guest(void **state)
+{
+	struct hyp *h = hvh_model(hvh_host);
+	struct hv_ioreq rq;
+	uint32_t d, id;
+	uint64_t v, v1 = 0;
+
+	assert_int_equal(hyp_domain_create(h, HV_DOMF_HVM, "hvm", 0, 2, &d),
+			 0);
+	/* The guest probes before its device model is there: held. */
+	v = cf8(X, 0);
+	assert_int_equal(io(h, d, 0, HV_IOREQ_TYPE_PIO, 0xcf8, 4,
+			    HV_IOREQ_WRITE, &v), -EINPROGRESS);
+	assert_int_equal(hyp_hvm_io_collect(h, d, 0, &v), -EINPROGRESS);
+	assert_int_equal(io(h, d, 0, HV_IOREQ_TYPE_PIO, 0x80, 1,
+			    HV_IOREQ_READ, &v), -EBUSY);
+	assert_int_equal(io(h, d, 1, HV_IOREQ_TYPE_PIO, 0x80, 1,
+			    HV_IOREQ_READ, &v1), -EINPROGRESS);
+	/* The device model gets ready; the toolstack unpauses. */
+	id = server(h, d);
+	map(h, d, id, HV_IO_RANGE_PCI, X, X);
+	assert_int_equal(hyp_ioreq_server_set_state(h, d, DM0, id, true), 0);
+	assert_int_equal(hyp_ioreq_fetch(h, d, DM0, id, &rq), -EAGAIN);
+	assert_int_equal(hyp_domain_unpause(h, d), 0);
+	assert_int_equal(hyp_hvm_io_collect(h, d, 0, &v), 0);	/* CF8 */
+	assert_int_equal(hyp_hvm_io_collect(h, d, 1, &v1), 0);
+	assert_int_equal(v1, 0xff);				/* unclaimed */
+	/* Now the vendor ID is forwarded. */
+	assert_int_equal(io(h, d, 0, HV_IOREQ_TYPE_PIO, 0xcfc, 2,
+			    HV_IOREQ_READ, &v), -EINPROGRESS);
+	fetch(h, d, id, &rq);
+	assert_int_equal(rq.type, HV_IOREQ_TYPE_PCI_CONFIG);
+	/* Paused while the DM works: the answer waits for the unpause. */
+	assert_int_equal(hyp_domain_pause(h, d), 0);
+	assert_int_equal(hyp_ioreq_complete(h, d, DM0, id, 0, 0x8086), 0);
+	assert_int_equal(hyp_hvm_io_collect(h, d, 0, &v), -EINPROGRESS);
+	assert_int_equal(hyp_domain_unpause(h, d), 0);
+	assert_int_equal(hyp_hvm_io_collect(h, d, 0, &v), 0);
+	assert_int_equal(v, 0x8086);
+	/* Shut down: held for good; destruction ends it. */
+	assert_int_equal(hyp_domain_shutdown(h, d, HV_SHUTDOWN_POWEROFF), 0);
+	assert_int_equal(io(h, d, 1, HV_IOREQ_TYPE_PIO, 0x80, 1,
+			    HV_IOREQ_READ, &v1), -EINPROGRESS);
+	assert_int_equal(hyp_hvm_io_collect(h, d, 1, &v1), -EINPROGRESS);
+	assert_int_equal(hyp_domain_destroy(h, d), 0);
+	hyp_free(h);
+}
+
 /* Sockets --------------------------------------------------------------- */
 
 struct guest_call {
@@ -528,6 +581,7 @@ static void test_sockets_guest_blocks(void **state)
 	hvh_start(&t, hvh_host);
 	assert_int_equal(hv_domain_create(t.ctl, HV_DOMF_HVM, "hvm", 0, 2, &d),
 			 0);
+	assert_int_equal(hv_domain_unpause(t.ctl, d), 0);
 	gc = hvh_open_domain(&t, d);
 	gc2 = hvh_open_domain(&t, d);
 	/* No DM yet: 0xffff at once. */
@@ -595,6 +649,7 @@ static void test_sockets_dead_dm(void **state)
 	hvh_start(&t, hvh_host);
 	assert_int_equal(hv_domain_create(t.ctl, HV_DOMF_HVM, "hvm", 0, 2, &d),
 			 0);
+	assert_int_equal(hv_domain_unpause(t.ctl, d), 0);
 	assert_int_equal(hv_domain_create(t.ctl, 0, "stub", 0, 1, &ds), 0);
 	assert_int_equal(hv_domain_create(t.ctl, 0, "x", 0, 1, &dx), 0);
 	gc = hvh_open_domain(&t, d);
@@ -640,6 +695,42 @@ static void test_sockets_dead_dm(void **state)
 	close(efd);
 	hv_close(gc);
 	hv_close(other);
+	hvh_stop(&t);
+}
+
+/* The guest process starts with its paused domain: its first config
+ * read waits for the unpause and finds the device model ready then. */
+static void test_sockets_paused_guest(void **state)
+{
+	struct hv_ioreq_server info;
+	struct guest_call g;
+	struct hv_client *gc;
+	struct hv_ioreq rq;
+	struct hvh t;
+	unsigned int d, id;
+	int efd;
+
+	hvh_start(&t, hvh_host);
+	assert_int_equal(hv_domain_create(t.ctl, HV_DOMF_HVM, "hvm", 0, 1, &d),
+			 0);
+	gc = hvh_open_domain(&t, d);
+	guest_start(&g, gc, 0, X);
+	assert_int_equal(hv_ioreq_server_create(t.ctl, d, 0, &id), 0);
+	assert_int_equal(hv_ioreq_server_get_info(t.ctl, d, id, &info, &efd),
+			 0);
+	assert_int_equal(hv_ioreq_map_range(t.ctl, d, id, HV_IO_RANGE_PCI, X,
+					    X), 0);
+	assert_int_equal(hv_ioreq_server_set_state(t.ctl, d, id, 1), 0);
+	assert_int_equal(hvh_wait(efd, 200), 0);	/* not yet */
+	assert_int_equal(g.ret, 1);
+	assert_int_equal(hv_domain_unpause(t.ctl, d), 0);
+	dm_fetch(t.ctl, efd, d, id, &rq);
+	assert_int_equal(rq.addr, (uint64_t)X << 32);
+	assert_int_equal(hv_ioreq_complete(t.ctl, d, id, 0, 0x1572), 0);
+	assert_int_equal(guest_join(&g), 0);
+	assert_int_equal(g.value, 0x1572);
+	close(efd);
+	hv_close(gc);
 	hvh_stop(&t);
 }
 
@@ -711,6 +802,7 @@ static void test_sockets_bad_input(void **state)
 	hvh_start(&t, hvh_host);
 	assert_int_equal(hv_domain_create(t.ctl, HV_DOMF_HVM, "hvm", 0, 1, &d),
 			 0);
+	assert_int_equal(hv_domain_unpause(t.ctl, d), 0);
 	assert_int_equal(hv_domain_create(t.ctl, 0, "pv", 0, 1, &dpv), 0);
 	gc = hvh_open_domain(&t, d);
 	pv = hvh_open_domain(&t, dpv);
@@ -985,8 +1077,10 @@ int main(void)
 		cmocka_unit_test(test_port_ranges),
 		cmocka_unit_test(test_in_flight),
 		cmocka_unit_test(test_stub_emulator_dies),
+		cmocka_unit_test(test_paused_guest),
 		cmocka_unit_test(test_sockets_guest_blocks),
 		cmocka_unit_test(test_sockets_dead_dm),
+		cmocka_unit_test(test_sockets_paused_guest),
 		cmocka_unit_test(test_sockets_bad_input),
 		cmocka_unit_test(test_pt_irq),
 		cmocka_unit_test(test_pt_irq_unmap_and_destroy),
