@@ -53,12 +53,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "hypervisor.h"
 #include "log.h"
 
 int hyp_hvm_new(struct hyp_domain *d)
 {
-	d->hvm = calloc(1, sizeof(*d->hvm));
+	d->hvm = xcalloc(1, sizeof(*d->hvm));
 	return d->hvm ? 0 : -ENOMEM;
 }
 
@@ -111,7 +112,7 @@ int hyp_ioreq_server_create(struct hyp *h, uint32_t domid, uint32_t emulator,
 			break;
 	if (id == HV_IOREQ_MAX_SERVERS)
 		return -ENOSPC;
-	s = calloc(1, sizeof(*s));
+	s = xcalloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -6,11 +6,13 @@
  * Safe up to UINT64_MAX (an emulator may claim the top of the MMIO
  * space).  An optional limit on the number of ranges is checked before
  * anything changes, as rangeset_limit makes Xen fail an add with -ENOMEM.
+ * A failed allocation (fault.h counts them) changes nothing either.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "hypervisor.h"
 
 /* x and [first, last] overlap or touch. */
@@ -32,7 +34,7 @@ int hyp_ranges_add(struct hyp_ranges *s, uint64_t first, uint64_t last,
 		merged += touches(&s->r[i], first, last);
 	if (limit && s->n - merged + 1 > limit)
 		return -ENOMEM;
-	r = realloc(s->r, (s->n + 1) * sizeof(*r));
+	r = xrealloc(s->r, (s->n + 1) * sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	s->r = r;
@@ -74,13 +76,21 @@ int hyp_ranges_remove(struct hyp_ranges *s, uint64_t first, uint64_t last,
 			continue;
 		}
 		if (x->first < first && x->last > last) {
-			/* Split in two: one range more. */
-			uint64_t tail_last = x->last;
+			/* Split in two: one range more, allocated first. */
+			struct hyp_range *r;
 
 			if (limit && s->n + 1 > limit)
 				return -ENOMEM;
+			r = xrealloc(s->r, (s->n + 1) * sizeof(*r));
+			if (!r)
+				return -ENOMEM;
+			s->r = r;
+			x = &r[i];
+			memmove(x + 2, x + 1, (s->n - i - 1) * sizeof(*x));
+			x[1] = (struct hyp_range){ last + 1, x->last };
 			x->last = first - 1;
-			return hyp_ranges_add(s, last + 1, tail_last, 0);
+			s->n++;
+			return 0;
 		}
 		if (x->first < first) {
 			x->last = first - 1;
