@@ -8,8 +8,9 @@
  *
  * usage: toolstack MODE XENSTORED HYPERVISOR PCIBACK GUEST HOSTFILE OUTDIR
  *                  PEER [XPT] [BUG...]
- *   MODE: bugs | race | race-mixed | interop.  XPT may be "" (not built
- *   yet): the peer side still runs.  Prints one line per test and
+ *   MODE: bugs | race | race-mixed | interop | ownership (the ownership
+ *   cases, by name after XPT).  XPT may be "" (not built yet): the peer
+ *   side still runs.  Prints one line per test and
  *   "toolstack: N passed, N failed".  XPT_TS_KEEP=1 keeps run
  *   directories, XPT_TS_VERBOSE=1 shows the logs of failures,
  *   XPT_TS_SEEDS=N fixes the number of race seeds, XPT_TS_HISTORIC=1 runs
@@ -119,6 +120,43 @@ static int mode_bugs(int argc, char **argv, int first, unsigned int *passed,
 	if (md)
 		fclose(md);
 	return 0;
+}
+
+/* ownership: every case against xpt, each must PASS (the peer is not
+ * asked: these are xpt's own regressions) */
+static void mode_ownership(int argc, char **argv, int first,
+			   unsigned int *passed, unsigned int *failed)
+{
+	unsigned int i;
+	int a;
+
+	if (!xpt.path) {
+		printf("toolstack ownership: xpt not built\n");
+		return;
+	}
+	for (i = 0; i < nocases; i++) {
+		const struct ocase *o = &ocases[i];
+		struct env e;
+		int64_t t0 = now_ms();
+		bool ok, want = argc <= first;
+
+		for (a = first; a < argc; a++)
+			want |= !strcmp(argv[a], o->name);
+		if (!want)
+			continue;
+		ok = env_start(&e, &xpt, o->historic_backend) && o->run(&e);
+		printf("toolstack ownership %s (%s): %s [%.1fs]\n", o->name,
+		       o->title, ok ? "PASS" : "FAIL",
+		       (double)(now_ms() - t0) / 1000.0);
+		if (!ok)
+			printf("    xpt: %s\n", e.why[0] ? e.why : "?");
+		fflush(stdout);
+		env_stop(&e, !ok);
+		if (ok)
+			(*passed)++;
+		else
+			(*failed)++;
+	}
 }
 
 static void mode_race(bool mixed, unsigned int *passed, unsigned int *failed)
@@ -248,9 +286,9 @@ int main(int argc, char **argv)
 	const char *mode;
 
 	if (argc < 9) {
-		fprintf(stderr, "usage: %s bugs|race|race-mixed|interop "
-			"XENSTORED HYPERVISOR PCIBACK GUEST HOSTFILE OUTDIR "
-			"PEER [XPT] [BUG...]\n", argv[0]);
+		fprintf(stderr, "usage: %s bugs|race|race-mixed|interop|"
+			"ownership XENSTORED HYPERVISOR PCIBACK GUEST HOSTFILE "
+			"OUTDIR PEER [XPT] [BUG...|CASE...]\n", argv[0]);
 		return 2;
 	}
 	mode = argv[1];
@@ -270,6 +308,8 @@ int main(int argc, char **argv)
 		mode_race(false, &passed, &failed);
 	else if (!strcmp(mode, "race-mixed"))
 		mode_race(true, &passed, &failed);
+	else if (!strcmp(mode, "ownership"))
+		mode_ownership(argc, argv, 10, &passed, &failed);
 	else if (!strcmp(mode, "interop"))
 		mode_interop(&passed, &failed);
 	else

@@ -23,6 +23,18 @@ struct bug {
 extern const struct bug bugs[];
 extern const unsigned int nbugs;
 
+/* ownership.c: what a failed or interrupted operation leaves, checked on
+ * every layer; run against xpt */
+struct ocase {
+	const char *name;
+	const char *title;	/* "N: ..." with N the section of issue 9's list */
+	bool (*run)(struct env *e);
+	bool historic_backend;
+};
+
+extern const struct ocase ocases[];
+extern const unsigned int nocases;
+
 /* race.c: returns seeds run / with violations through the pointers */
 bool race_run(const struct ts *ts, bool mixed, unsigned int first_seed,
 	      int budget_ms, unsigned int *ret_seeds,
