@@ -342,12 +342,12 @@ struct hv_set_target {
 #define HV_IOREQ_MAX_SERVERS 8		/* MAX_NR_IOREQ_SERVERS */
 #define HV_IOREQ_MAX_RANGES 256		/* MAX_NR_IO_RANGES, per server, type */
 #define HV_IOREQ_BUFIOREQ_ATOMIC 2	/* HVM_IOREQSRV_BUFIOREQ_ATOMIC: max */
-#define HV_IOREQ_PCI_SBDF(s, b, d, f) HV_SBDF(s, b, d, f) /* XEN_DMOP_PCI_SBDF */
 
 enum hv_io_range_type {			/* XEN_DMOP_IO_RANGE_* */
 	HV_IO_RANGE_PORT = 0,
 	HV_IO_RANGE_MEMORY = 1,
-	HV_IO_RANGE_PCI = 2,		/* start, end: SBDFs */
+	HV_IO_RANGE_PCI = 2,		/* start, end: HV_SBDF, the encoding
+					 * of XEN_DMOP_PCI_SBDF */
 	HV_IO_RANGE_TYPES = 3,
 };
 
