@@ -182,7 +182,8 @@ int xpt_assignable_list(struct xpt_ctx *c, struct xpt_assignable *ret,
 	r = c->pf->pb_list(c, pb, XPT_PB_MAX, &n);
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "listing pciback's devices: "
-				"%s (is the host running? `xpt host status`)",
+				"%s (is xen-pciback there? on the modelled "
+				"host: `xpt host status`)",
 				strerror(-r));
 	for (i = 0; i < n && i < max; i++) {
 		ret[i].sbdf = pb[i].sbdf;

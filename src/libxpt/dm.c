@@ -85,9 +85,7 @@ static int ready_pred(struct xpt_ctx *c, void *arg)
 	char err[256], *ret = NULL;
 	int r;
 
-	/* alive, not a zombie (empty command line); before its exec the
-	 * spawned process still shows our own command line */
-	if (!xpt_pid_alive(a->pid, "")) {
+	if (!xpt_pid_running(a->pid)) {
 		snprintf(a->why, sizeof(a->why), "the device model exited "
 			 "while starting");
 		return -ECHILD;
@@ -103,7 +101,7 @@ static int ready_pred(struct xpt_ctx *c, void *arg)
 				 sizeof(err));
 		if (r == -ECONNREFUSED || r == -ENOENT)
 			return 0;	/* not listening yet */
-		if (r < 0 && !xpt_pid_alive(a->pid, "")) {
+		if (r < 0 && !xpt_pid_running(a->pid)) {
 			snprintf(a->why, sizeof(a->why), "the device model "
 				 "exited while starting");
 			return -ECHILD;

@@ -312,6 +312,15 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 			 "reserved for domain %u: run `xpt destroy %u` again "
 			 "once that is fixed", domid, left, domid, domid);
 	}
+	/* the domain first: its own toolstack's records (libxl's under
+	 * /libxl/<id>) are what its destroy reads */
+	r = c->pf->dom_destroy(c, domid);
+	if (r < 0 && r != -ESRCH) {
+		ret = r;
+		snprintf(fail, sizeof(fail), "domain %u: the hypervisor did "
+			 "not destroy it: %s; run `xpt destroy %u` again",
+			 domid, strerror(-r), domid);
+	}
 	snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
 	vm = xpt_xs_read(c, XBT_NULL, path);
 	if (vm && !strncmp(vm, "/vm/", 4))
@@ -324,13 +333,6 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 			xpt_warn(c, "domain %u: cannot remove %s: %s; `xpt "
 				 "destroy %u` again removes it", domid, path,
 				 strerror(-r), domid);
-	}
-	r = c->pf->dom_destroy(c, domid);
-	if (r < 0 && r != -ESRCH) {
-		ret = r;
-		snprintf(fail, sizeof(fail), "domain %u: the hypervisor did "
-			 "not destroy it: %s; run `xpt destroy %u` again",
-			 domid, strerror(-r), domid);
 	}
 	xs_release_domain(c->xs, domid);
 	xpt_domcfg_remove(c, domid);

@@ -264,6 +264,9 @@ int xpt_find_binary(const char *name, char *buf, size_t len);
 int xpt_spawn_detached(const char *const argv[], const char *logpath,
 		       int *ret_pid);
 bool xpt_pid_alive(int pid, const char *must_contain);
+/* The process exists and is not a zombie (its command line may be
+ * empty for a moment while it execs). */
+bool xpt_pid_running(int pid);
 int xpt_pid_stop(int pid, int timeout_ms);
 
 #endif

@@ -199,7 +199,10 @@ static int wait_failed(struct xpt_ctx *c, unsigned int domid, int r,
 }
 
 struct domstate {
-	bool has_cfg, started, fe_alive;
+	bool has_cfg, started;
+	bool kernel;		/* its guest kernel runs */
+	bool fe_alive;		/* and its PCI frontend is not closed (or
+				 * not there yet: it appears with the backend) */
 	struct xpt_domcfg cfg;
 	char name[72];
 };
@@ -223,9 +226,10 @@ static void domstate_get(struct xpt_ctx *c, unsigned int domid,
 	snprintf(path, sizeof(path), "%s/state", fe);
 	if (xpt_xs_read_int(c, XBT_NULL, path, &fes) < 0)
 		fes = -1;
-	s->fe_alive = fes >= XenbusStateInitialising &&
-		      fes <= XenbusStateReconfigured && !be_closed(fes) &&
-		      c->pf->dom_kernel(c, domid) != 0;
+	s->kernel = c->pf->dom_kernel(c, domid) != 0;
+	s->fe_alive = s->kernel && !be_closed(fes) &&
+		      (fes == -1 || (fes >= XenbusStateInitialising &&
+				     fes <= XenbusStateReconfigured));
 	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
 	v = xpt_xs_read(c, XBT_NULL, path);
 	snprintf(s->name, sizeof(s->name), "%s", v ? v : "");
@@ -647,7 +651,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 			xpt_dev_undo(c, domid, devs, n, "attach");
 			goto out;
 		}
-	} else if (s->started) {
+	} else if (s->started && !s->kernel) {
 		xpt_warn(c, "domain %u: its guest kernel is not running: the "
 			 "devices appear when it boots", domid);
 	}

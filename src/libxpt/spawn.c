@@ -160,6 +160,29 @@ bool xpt_pid_alive(int pid, const char *must_contain)
 	return strstr(buf, must_contain) != NULL;
 }
 
+bool xpt_pid_running(int pid)
+{
+	char path[64], buf[512], *rp;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the comm may hold anything, the state follows
+	 * the last ')' */
+	rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
 /* SIGTERM, wait (pidfd) up to timeout_ms, then SIGKILL. */
 int xpt_pid_stop(int pid, int timeout_ms)
 {
