@@ -173,7 +173,7 @@ static void parse_args(struct dm *d, int argc, char **argv)
 			  "required (the QMP socket)");
 	if (strlen(path) >= sizeof(d->qmp_path))
 		bad_usage("QMP socket path '%s' is too long", path);
-	snprintf(d->qmp_path, sizeof(d->qmp_path), "%s", path);
+	memcpy(d->qmp_path, path, strlen(path) + 1);	/* fits: checked */
 	snprintf(d->rundir, sizeof(d->rundir), "%s", rundir ? rundir :
 		 "/run/xpt");
 	log_init("xpt-dm", LOG_LVL_INFO + verbose);
