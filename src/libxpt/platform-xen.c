@@ -85,6 +85,9 @@ struct xen_pf {
 
 static void log_vmessage(xentoollog_logger *l, xentoollog_level level,
 			 int errnoval, const char *context, const char *format,
+			 va_list al) __attribute__((format(printf, 5, 0)));
+static void log_vmessage(xentoollog_logger *l, xentoollog_level level,
+			 int errnoval, const char *context, const char *format,
 			 va_list al)
 {
 	struct xen_log *log = (struct xen_log *)l;

@@ -44,6 +44,8 @@ static void mkdirs(const char *path)
 
 /* root/rel holds text (its directory made first). */
 static void put(const char *rel, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void put(const char *rel, const char *fmt, ...)
 {
 	char path[PATH_MAX], *slash;
 	va_list ap;
@@ -123,12 +125,12 @@ static void fake_tree(void)
 	    "%s%s%s"
 	    "0x00000000feb80000 0x00000000febbffff 0x0000000000046200\n",
 	    zero, zero, zero, zero);
-	put(DEV "0000:00:05.0/reset", "");
+	put(DEV "0000:00:05.0/reset", "%s", "");
 	put(DEV "0000:00:05.0/reset_method", "flr bus\n");
 	put(DEV "0000:00:05.0/driver_override", "(null)\n");
 	config_pin("0000:00:05.0", 1);
-	put("bus/pci/drivers/e1000/bind", "");
-	put("bus/pci/drivers/e1000/unbind", "");
+	put("bus/pci/drivers/e1000/bind", "%s", "");
+	put("bus/pci/drivers/e1000/unbind", "%s", "");
 	link_to("../../drivers/e1000", DEV "0000:00:05.0/driver");
 
 	/* edu: one 64-bit BAR above 4 GiB, no INTx, no reset, in pciback */
@@ -147,23 +149,23 @@ static void fake_tree(void)
 	put(DEV "0000:00:07.0/device", "0x10c9\n");
 	put(DEV "0000:00:07.0/class", "0x020000\n");
 	put(DEV "0000:00:07.0/resource", "%s", zero);
-	put(DEV "0000:00:07.0/reset", "");
+	put(DEV "0000:00:07.0/reset", "%s", "");
 	put(DEV "0000:00:07.0/reset_method", "bus\n");
 	put(DEV "0000:00:07.1/vendor", "0x8086\n");
 	put(DEV "0000:00:07.1/device", "0x10ca\n");
 	put(DEV "0000:00:07.1/class", "0x020000\n");
 	put(DEV "0000:00:07.1/resource", "%s", zero);
-	put(DEV "0000:00:07.1/reset", "");
+	put(DEV "0000:00:07.1/reset", "%s", "");
 	put(DEV "0000:00:07.1/reset_method", "pm\n");
 	link_to("../0000:00:07.0", DEV "0000:00:07.1/physfn");
 	put(DEV "not-a-bdf/vendor", "0x0\n");
 
 	put(PB "slots", "0000:00:06.0\n");
-	put(PB "new_slot", "");
-	put(PB "remove_slot", "");
-	put(PB "bind", "");
-	put(PB "unbind", "");
-	put(PB "permissive", "");
+	put(PB "new_slot", "%s", "");
+	put(PB "remove_slot", "%s", "");
+	put(PB "bind", "%s", "");
+	put(PB "unbind", "%s", "");
+	put(PB "permissive", "%s", "");
 	link_to("../../devices/0000:00:06.0", PB "0000:00:06.0");
 	/* pciback's xenbus device serving domain 3 */
 	put("bus/xen-backend/devices/pci-3-0/devtype", "pci\n");
@@ -324,7 +326,7 @@ static void test_seize(void **state)
 
 	/* no driver, slot already listed: no second slot, no driver_path */
 	put(PB "slots", "0000:00:06.0\n0000:00:07.0\n");
-	put(PB "new_slot", "");
+	put(PB "new_slot", "%s", "");
 	assert_int_equal(X->pb_seize(c, PF, msg, sizeof(msg)), 0);
 	assert_string_equal(got(PB "new_slot"), "");
 	assert_string_equal(got(PB "bind"), "0000:00:07.0");
@@ -350,7 +352,7 @@ static void test_release(void **state)
 	link_to("../../drivers/pciback", DEV "0000:00:05.0/driver");
 	put(PB "slots", "0000:00:05.0\n0000:00:06.0\n");
 	put(DEV "0000:00:05.0/driver_override", "pciback\n");
-	put("bus/pci/drivers/e1000/bind", "");
+	put("bus/pci/drivers/e1000/bind", "%s", "");
 
 	assert_int_equal(X->pb_release(c, E1000, true, msg, sizeof(msg)), 0);
 	assert_string_equal(got(PB "unbind"), "0000:00:05.0");
@@ -362,7 +364,7 @@ static void test_release(void **state)
 				   "/libxl/pci/0000-00-05-0/driver_path"));
 
 	/* rebind asked, nothing recorded: released, with a warning */
-	put(PB "remove_slot", "");
+	put(PB "remove_slot", "%s", "");
 	c->warnings[0] = '\0';
 	assert_int_equal(X->pb_release(c, EDU, true, msg, sizeof(msg)), 0);
 	assert_string_equal(got(PB "unbind"), "0000:00:06.0");
