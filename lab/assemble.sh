@@ -46,7 +46,7 @@ if [ "$suite" != bookworm ]; then
 	apt_opts=(-o "Dir::Etc::sourcelist=$a/sources.list" -o Dir::Etc::sourceparts=-
 		-o "Dir::State::Lists=$a/lists" -o "Dir::Cache=$a/cache"
 		-o Dir::State::status=/dev/null)
-	if ! ls "$a/lists/"*_Packages >/dev/null 2>&1; then
+	if ! ls "$a/lists/"*_Packages* >/dev/null 2>&1; then
 		log "fetching the $suite package lists ($mirror)"
 		apt-get "${apt_opts[@]}" update -qq >&2 2>"$vcache/download.err" ||
 			die "apt-get download failed: could not fetch the $suite package lists: $(tail -n 1 "$vcache/download.err")"
