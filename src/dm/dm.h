@@ -24,7 +24,7 @@ enum dm_status {
 struct dm_dev {
 	char id[64];
 	uint32_t host_sbdf;
-	int slot;		/* guest slot (addr=), -1 chosen */
+	int slot;		/* guest slot: addr=, or chosen at device_add */
 	bool permissive;
 };
 

@@ -52,6 +52,24 @@ static int parse_addr(const char *s, int *ret_slot)
 	return 0;
 }
 
+/* A guest slot: the one asked for, else the first free from 4 (QEMU's
+ * xenfv machine has its own devices below); fixed for the device's life. */
+static int slot_pick(const struct dm *d)
+{
+	size_t i;
+	int s;
+
+	for (s = 4; s < 32; s++) {
+		bool used = false;
+
+		for (i = 0; i < d->ndev; i++)
+			used |= d->dev[i].slot == s;
+		if (!used)
+			return s;
+	}
+	return -1;
+}
+
 int pt_add(struct dm *d, const char *id, const char *hostaddr,
 	   const char *addr, bool permissive, char *err, size_t errlen)
 {
@@ -84,8 +102,18 @@ int pt_add(struct dm *d, const char *id, const char *hostaddr,
 			 "doesn't take value '%.32s'", addr);
 		return -EINVAL;
 	}
-	if (d->ndev == DM_MAX_DEVS) {
-		snprintf(err, errlen, "no free PCI slot");
+	for (i = 0; slot >= 0 && i < d->ndev; i++)
+		if (d->dev[i].slot == slot) {
+			snprintf(err, errlen, "PCI: slot %d function 0 not "
+				 "available for xen-pci-passthrough, in use by "
+				 "%s", slot, d->dev[i].id);
+			return -EBUSY;
+		}
+	if (d->ndev == DM_MAX_DEVS || (slot < 0 &&
+					(slot = slot_pick(d)) < 0)) {
+		snprintf(err, errlen, "PCI: no slot/function available for "
+			 "xen-pci-passthrough, all 32 slots or functions are in "
+			 "use");
 		return -ENOSPC;
 	}
 	if (!d->hv && (r = hv_open(d->rundir, &d->hv)) < 0) {
@@ -127,28 +155,6 @@ int pt_del(struct dm *d, const char *id)
 	return -ENODEV;
 }
 
-/* Guest slots: the one asked for, else the first free from 4 (QEMU's
- * xenfv machine has its own devices below). */
-static int slot_of(const struct dm *d, size_t k)
-{
-	size_t i;
-	int s;
-
-	if (d->dev[k].slot >= 0)
-		return d->dev[k].slot;
-	for (s = 4; s < 32; s++) {
-		bool used = false;
-
-		for (i = 0; i < d->ndev; i++)
-			used |= i != k && d->dev[i].slot == s;
-		for (i = 0; i < k; i++)
-			used |= d->dev[i].slot < 0 && slot_of(d, i) == s;
-		if (!used)
-			return s;
-	}
-	return 31;
-}
-
 char *pt_query_json(struct dm *d)
 {
 	size_t i, cap = 256 + d->ndev * 320, n;
@@ -168,7 +174,7 @@ char *pt_query_json(struct dm *d)
 				      "\"id\": {\"device\": %u, \"vendor\": "
 				      "%u}, \"qdev_id\": \"%s\", "
 				      "\"regions\": []}", i ? ", " : "",
-				      slot_of(d, i), info.class >> 8,
+				      d->dev[i].slot, info.class >> 8,
 				      info.device, info.vendor,
 				      d->dev[i].id);
 	}
