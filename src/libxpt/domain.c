@@ -250,7 +250,8 @@ int xpt_domain_nodes(struct xpt_ctx *c, unsigned int domid,
 		xpt_txn_rm(c, &tx, p);
 		xpt_txn_mkdir(c, &tx, p, none, 1);
 		snprintf(p, sizeof(p), "/libxl/%u/type", domid);
-		xpt_txn_write(c, &tx, p, "pv");
+		xpt_txn_write(c, &tx, p, "%s", cfg->type[0] ? cfg->type :
+			      "pv");
 	} while ((r = xpt_txn_end(c, &tx)) == 1);
 	return r;
 }
@@ -304,6 +305,10 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 		c->pf->dom_unpause(c, domid);
 	else
 		c->pf->dom_pause(c, domid);
+	/* an HVM guest's device model goes first: its devices are then
+	 * taken without asking it (a hung or dead one cannot stall us) */
+	if (xpt_domain_is_hvm(c, domid))
+		xpt_dm_kill(c, domid);
 	r = xpt_pci_destroy_all(c, domid, fe_alive, left, sizeof(left));
 	if (r < 0) {
 		ret = r;
@@ -345,9 +350,35 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 	return ret;
 }
 
+/* An HVM guest's device model runs (QMP cont) before the guest's vCPUs
+ * do: its first config-space read finds the devices (the stub-domain
+ * startup lesson, docs/protocol.md §10). */
+static int dm_cont(struct xpt_ctx *c, unsigned int domid)
+{
+	struct xpt_qmp *q = NULL;
+	char err[256];
+	int r = xpt_dm_connect(c, domid, &q);
+
+	if (r < 0)
+		return r;
+	r = xpt_qmp_exec(q, "cont", NULL, xpt_bound_ms(c, XPT_WAIT_MS), NULL,
+			 err, sizeof(err));
+	xpt_qmp_close(q);
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device "
+				"model did not start running (QMP cont: %s): the "
+				"guest stays paused", domid, err[0] ? err :
+				strerror(-r));
+	return 0;
+}
+
 static int start_guest_locked(struct xpt_ctx *c, struct xpt_domcfg *d)
 {
-	int r = c->pf->dom_boot(c, d->domid);
+	int r = strcmp(d->cfg.type, "hvm") ? 0 : dm_cont(c, d->domid);
+
+	if (r < 0)
+		return r;
+	r = c->pf->dom_boot(c, d->domid);
 
 	if (r < 0)
 		return c->err[0] ? r : xpt_fail(c, XPT_EXIT_FAIL, r, "domain "
@@ -416,7 +447,7 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	unsigned int domid = 0;
 	char why[256];
 	int r, lock = -1, host = -1;
-	bool pt, made = false;
+	bool pt, made = false, hvm = !strcmp(cfg->type, "hvm");
 
 	for (i = 0; i < MAX_DEVS; i++)
 		devlock[i] = -1;
@@ -425,10 +456,11 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		return r;
 	if (xpt_cfg_check(cfg, why, sizeof(why)) < 0)
 		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "%s", why);
-	if (cfg->type[0] && strcmp(cfg->type, "pv"))
+	if (cfg->type[0] && strcmp(cfg->type, "pv") &&
+	    strcmp(cfg->type, "hvm"))
 		return xpt_fail(c, XPT_EXIT_FAIL, -EOPNOTSUPP, "%s: type=\"%s\" "
-				"is not supported yet: xpt runs PV guests "
-				"(type=\"pv\")", cfg->name, cfg->type);
+				"is not supported yet: xpt runs PV and HVM "
+				"guests", cfg->name, cfg->type);
 	if (!strcmp(cfg->passthrough, "disabled") && cfg->npci)
 		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "%s: passthrough="
 				"\"disabled\" but pci=[...] lists %zu device(s)",
@@ -510,17 +542,29 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	r = xpt_dev_prepare(c, domid, devs, ndev);
 	if (r < 0)
 		goto out;
-	r = xpt_pci_coldplug(c, domid, cfg->name, devs, ndev);
+	if (hvm) {
+		/* the device model, ready and paused, gets every device
+		 * before the guest's first instruction */
+		struct xpt_qmp *q = NULL;
+
+		r = xpt_dm_start(c, domid, NULL, XPT_DM_START_MS, &q);
+		if (r == 0)
+			r = xpt_hvm_pci_add(c, domid, q, devs, ndev);
+		xpt_qmp_close(q);
+	} else {
+		r = xpt_pci_coldplug(c, domid, cfg->name, devs, ndev);
+	}
 	if (r < 0) {
 		xpt_dev_release(c, domid, devs, ndev, left, sizeof(left));
 		goto out;
 	}
-	xpt_dev_permissive(c, domid, devs, ndev);
+	if (!hvm)
+		xpt_dev_permissive(c, domid, devs, ndev);
 	if (!paused) {
 		r = start_guest_locked(c, d);
 		if (r < 0)
 			goto out;
-		if (ndev) {
+		if (ndev && !hvm) {
 			struct connarg a = { domid, -1 };
 			char be[128], fe[128], err[256];
 			const char *paths[2] = { be, fe };

@@ -259,6 +259,14 @@ int xpt_dm_connect(struct xpt_ctx *c, unsigned int domid,
 		   struct xpt_qmp **ret);
 void xpt_dm_kill(struct xpt_ctx *c, unsigned int domid);
 
+/* hvm.c: PCI passthrough to an HVM guest through its device model */
+bool xpt_domain_is_hvm(struct xpt_ctx *c, unsigned int domid);
+int xpt_hvm_pci_add(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
+		    const struct xpt_dev *devs, size_t n);
+int xpt_hvm_pci_remove(struct xpt_ctx *c, unsigned int domid,
+		       const uint32_t *sbdfs, size_t n, bool force);
+int xpt_hvm_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret);
+
 /* spawn.c: detached daemons */
 int xpt_find_binary(const char *name, char *buf, size_t len);
 int xpt_spawn_detached(const char *const argv[], const char *logpath,

@@ -573,6 +573,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	int devlock[MAX_FN];
 	size_t n = 0, i;
 	int r, lock = -1, state;
+	bool hvm = false;
 
 	for (i = 0; i < MAX_FN; i++)
 		devlock[i] = -1;
@@ -618,7 +619,8 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 				 "will not see it (attach BB:DD.*@VSLOT)", bdf,
 				 XPT_PCI_FN(devs[i].sbdf));
 	}
-	if (b->exists && be_closed(b->state)) {
+	hvm = xpt_domain_is_hvm(c, domid);
+	if (!hvm && b->exists && be_closed(b->state)) {
 		r = xpt_fail(c, XPT_EXIT_FAIL, -EPIPE, "domain %u: its PCI "
 			     "backend is %s, so the guest has no PCI devices; "
 			     "detach them with `xpt pci-detach -f` (see `xpt "
@@ -630,7 +632,14 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	if (r < 0)
 		goto out;
 	xpt_delay_point(c, "attach.before-txn");
-	if (s->started && s->fe_alive)
+	if (hvm) {
+		struct xpt_qmp *q = NULL;
+
+		r = xpt_dm_connect(c, domid, &q);
+		if (r == 0)
+			r = xpt_hvm_pci_add(c, domid, q, devs, n);
+		xpt_qmp_close(q);
+	} else if (s->started && s->fe_alive)
 		r = attach_xenstore(c, domid, s->name, devs, n);
 	else if (!b->exists)
 		r = xpt_pci_coldplug(c, domid, s->name, devs, n);
@@ -640,8 +649,9 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 		xpt_dev_undo(c, domid, devs, n, "attach");
 		goto out;
 	}
-	xpt_dev_permissive(c, domid, devs, n);
-	if (s->started && s->fe_alive) {
+	if (!hvm)
+		xpt_dev_permissive(c, domid, devs, n);
+	if (!hvm && s->started && s->fe_alive) {
 		xpt_delay_point(c, "attach.before-wait");
 		r = wait_connected(c, domid, sbdfs, n, XPT_WAIT_MS, &state);
 		if (r < 0) {
@@ -651,7 +661,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 			xpt_dev_undo(c, domid, devs, n, "attach");
 			goto out;
 		}
-	} else if (s->started && !s->kernel) {
+	} else if (!hvm && s->started && !s->kernel) {
 		xpt_warn(c, "domain %u: its guest kernel is not running: the "
 			 "devices appear when it boots", domid);
 	}
@@ -837,6 +847,13 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 			 "removed, the device left as it is", domid, bdf);
 	}
 	domstate_get(c, domid, s);
+	if (xpt_domain_is_hvm(c, domid)) {
+		/* through the device model; then the host side below */
+		r = xpt_hvm_pci_remove(c, domid, ours, nours, force);
+		if (r < 0)
+			goto out;
+		goto teardown;
+	}
 	if (b->exists && s->started && s->fe_alive &&
 	    !be_closed(b->state) && nours) {
 		/* a connected guest lets go through Reconfiguring */
@@ -894,6 +911,7 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 			     "exports", bdf, domid, bdf);
 		goto out;
 	}
+teardown:
 	if (xpt_dev_teardown(c, domid, sbdfs, n, left, sizeof(left))) {
 		r = xpt_fail(c, XPT_EXIT_FAIL, -EIO, "domain %u: detached, but "
 			     "not released: %s; these stay reserved for the "
@@ -1001,6 +1019,8 @@ int xpt_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret)
 
 	if (r == 0)
 		r = domain_check(c, domid);
+	if (r == 0 && xpt_domain_is_hvm(c, domid))
+		return xpt_hvm_pci_list(c, domid, ret);
 	if (r == 0)
 		r = xpt_be_read(c, XBT_NULL, domid, ret);
 	if (r < 0)

@@ -62,7 +62,8 @@ static int m_dom_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	unsigned int domid;
 	int r;
 
-	r = hv_domain_create(hv, passthrough ? HV_DOMF_PASSTHROUGH : 0,
+	r = hv_domain_create(hv, (passthrough ? HV_DOMF_PASSTHROUGH : 0) |
+			     (!strcmp(cfg->type, "hvm") ? HV_DOMF_HVM : 0),
 			     cfg->name, (cfg->memory_mb ? cfg->memory_mb :
 					 128) * 1024,
 			     cfg->vcpus ? cfg->vcpus : 1, &domid);
@@ -94,6 +95,16 @@ fail:
 	return r;
 }
 
+static bool is_hvm(struct xpt_ctx *c, unsigned int domid)
+{
+	struct hv_domain_info info;
+
+	return hv_domain_getinfo(xpt_model_hv(c), domid, &info) == 0 &&
+	       (info.flags & HV_DOMF_HVM);
+}
+
+/* A PV guest's kernel is an xpt-guest process; an HVM guest's vCPUs are
+ * the hypervisor's alone here (no guest process yet). */
 static int m_dom_boot(struct xpt_ctx *c, unsigned int domid)
 {
 	int r = hv_domain_unpause(xpt_model_hv(c), domid);
@@ -101,7 +112,7 @@ static int m_dom_boot(struct xpt_ctx *c, unsigned int domid)
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: unpause: %s",
 				domid, strerror(-r));
-	return xpt_guest_start(c, domid);
+	return is_hvm(c, domid) ? 0 : xpt_guest_start(c, domid);
 }
 
 /* A paused domain's vcpus stop: so does its kernel's process. */
@@ -177,6 +188,8 @@ static int m_dom_list(struct xpt_ctx *c, unsigned int first,
 
 static int m_dom_kernel(struct xpt_ctx *c, unsigned int domid)
 {
+	if (is_hvm(c, domid))
+		return -1;	/* not modelled as a process: unknown */
 	return xpt_guest_alive(c, domid);
 }
 

@@ -27,6 +27,7 @@ static const struct {
 	{ "xpt-hypervisor", "hypervisor" },
 	{ "xpt-pciback", "pciback" },
 	{ "xpt-guest", "guest" },
+	{ "xpt-dm", "dm" },
 };
 
 static bool executable(const char *path)

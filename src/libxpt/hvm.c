@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+/*
+ * PCI passthrough to an HVM guest: the device reaches the guest through
+ * its device model, driven over QMP, not through pciback (docs/protocol.md
+ * §4, HVM notes).  The host side (marker, reset, IOMMU, permissions) is
+ * dev.c's, as for PV; here:
+ *
+ *   add:    device_add {driver: xen-pci-passthrough, id: pci-pt-BB_DD.F,
+ *           hostaddr: SSSS:BB:DD.F[, addr: S.0]} (libxl's id and keys),
+ *           before the guest's first cont for a cold-plug
+ *   remove: device_del {id}, then DEVICE_DELETED awaited (bounded: the
+ *           guest acknowledges the unplug), then the host side; a device
+ *           model that is gone or hangs does not stop a forced removal
+ *   list:   the domain's devices by their markers, their guest slots from
+ *           query-pci when the device model answers
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xen/io/xenbus.h>
+
+#include "libxpt.h"
+
+bool xpt_domain_is_hvm(struct xpt_ctx *c, unsigned int domid)
+{
+	char path[64], *v;
+	bool hvm;
+
+	snprintf(path, sizeof(path), "/libxl/%u/type", domid);
+	v = xpt_xs_read(c, XBT_NULL, path);
+	hvm = v && !strcmp(v, "hvm");
+	free(v);
+	return hvm;
+}
+
+/* libxl's QMP id of a passed-through device */
+static void qdev_id(uint32_t sbdf, char *buf, size_t len)
+{
+	snprintf(buf, len, "pci-pt-%02x_%02x.%01x", XPT_PCI_BUS(sbdf),
+		 XPT_PCI_DEV(sbdf), XPT_PCI_FN(sbdf));
+}
+
+static int del_one(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
+		   uint32_t sbdf, int timeout_ms)
+{
+	char id[32], args[64], err[256];
+	int r;
+
+	qdev_id(sbdf, id, sizeof(id));
+	snprintf(args, sizeof(args), "{\"id\": \"%s\"}", id);
+	r = xpt_qmp_exec(q, "device_del", args, xpt_bound_ms(c, timeout_ms),
+			 NULL, err, sizeof(err));
+	if (r == -ENODEV)
+		return 0;	/* the device model does not have it */
+	if (r == 0)
+		r = xpt_qmp_wait_event(q, "DEVICE_DELETED", id,
+				       xpt_bound_ms(c, timeout_ms));
+	if (r < 0)
+		xpt_warn(c, "domain %u: device model: device_del %s: %s", domid,
+			 id, err[0] ? err : strerror(-r));
+	return r;
+}
+
+int xpt_hvm_pci_add(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
+		    const struct xpt_dev *devs, size_t n)
+{
+	char id[32], bdf[16], args[256], addr[32], err[256];
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && r == 0; i++) {
+		qdev_id(devs[i].sbdf, id, sizeof(id));
+		xpt_format_bdf(devs[i].sbdf, bdf, sizeof(bdf));
+		addr[0] = '\0';
+		if (devs[i].vdevfn >= 0)
+			snprintf(addr, sizeof(addr), ", \"addr\": \"%x.%x\"",
+				 (unsigned int)devs[i].vdevfn >> 3,
+				 (unsigned int)devs[i].vdevfn & 7);
+		snprintf(args, sizeof(args), "{\"driver\": "
+			 "\"xen-pci-passthrough\", \"id\": \"%s\", "
+			 "\"hostaddr\": \"%s\"%s%s}", id, bdf, addr,
+			 devs[i].spec.permissive ? ", \"permissive\": \"on\"" :
+			 "");
+		r = xpt_qmp_exec(q, "device_add", args,
+				 xpt_bound_ms(c, XPT_WAIT_MS), NULL, err,
+				 sizeof(err));
+		if (r < 0)
+			r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device "
+				     "model refused %s: %s", domid, bdf, err[0] ?
+				     err : strerror(-r));
+	}
+	if (r < 0)	/* those added before: out of the device model */
+		while (i-- > 1)
+			del_one(c, domid, q, devs[i - 1].sbdf, XPT_FORCE_WAIT_MS);
+	return r;
+}
+
+int xpt_hvm_pci_remove(struct xpt_ctx *c, unsigned int domid,
+		       const uint32_t *sbdfs, size_t n, bool force)
+{
+	struct xpt_qmp *q = NULL;
+	size_t i;
+	int r;
+
+	r = xpt_dm_connect(c, domid, &q);
+	if (r < 0 && !force)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device "
+				"model does not answer, so the guest cannot be "
+				"asked to release the device; force it with "
+				"`xpt pci-detach -f`", domid);
+	if (r < 0) {	/* forced: the host side goes on without it */
+		c->err[0] = '\0';
+		c->exit_code = 0;
+		xpt_warn(c, "domain %u: its device model does not answer: the "
+			 "device is taken from the guest without it", domid);
+		return 0;
+	}
+	for (i = 0, r = 0; i < n; i++) {
+		int e = del_one(c, domid, q, sbdfs[i], force ?
+				XPT_FORCE_WAIT_MS : XPT_WAIT_MS);
+
+		if (e < 0 && !r)
+			r = e;
+	}
+	xpt_qmp_close(q);
+	if (r < 0 && !force) {
+		char bdf[16];
+
+		xpt_format_bdf(sbdfs[0], bdf, sizeof(bdf));
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: the guest did "
+				"not release %s (no DEVICE_DELETED): force it "
+				"with `xpt pci-detach -f %u %s`", domid, bdf,
+				domid, bdf);
+	}
+	return 0;
+}
+
+/* The backend-less listing: one entry per device reserved for the
+ * domain, its guest slot from the device model's query-pci. */
+int xpt_hvm_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret)
+{
+	struct xpt_qmp *q = NULL;
+	char **ents, path[128], id[32], *pci = NULL, err[128];
+	unsigned int ne = 0, i, seg, bus, dev, fn;
+	int owner;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->num_devs = ret->state = ret->fe_state = -1;
+	if (xpt_dm_connect(c, domid, &q) == 0) {
+		xpt_qmp_exec(q, "query-pci", NULL, xpt_bound_ms(c, 5000), &pci,
+			     err, sizeof(err));
+		xpt_qmp_close(q);
+	} else {
+		c->err[0] = '\0';
+		c->exit_code = 0;
+		snprintf(ret->warn[ret->nwarn++], sizeof(ret->warn[0]),
+			 "its device model does not answer: guest slots "
+			 "unknown");
+	}
+	ents = xs_directory(c->xs, XBT_NULL, "/libxl/pci", &ne);
+	for (i = 0; ents && i < ne && ret->n < XPT_BE_MAX; i++) {
+		struct xpt_be_entry *e = &ret->e[ret->n];
+		const char *p;
+
+		snprintf(path, sizeof(path), "/libxl/pci/%s/domid", ents[i]);
+		if (sscanf(ents[i], "%x-%x-%x-%x", &seg, &bus, &dev, &fn) != 4 ||
+		    xpt_xs_read_int(c, XBT_NULL, path, &owner) < 0 ||
+		    owner != (int)domid)
+			continue;
+		memset(e, 0, sizeof(*e));
+		e->index = (int)ret->n;
+		e->has_dev = e->valid = true;
+		e->sbdf = XPT_PCI_SBDF(seg, bus, dev, fn);
+		xpt_format_bdf(e->sbdf, e->dev, sizeof(e->dev));
+		e->state = -1;
+		e->vdevfn = -1;
+		qdev_id(e->sbdf, id, sizeof(id));
+		/* "slot": S, "function": F, ... "qdev_id": "<id>" */
+		p = pci ? strstr(pci, id) : NULL;
+		if (p) {
+			const char *s = p;
+
+			while (s > pci && strncmp(s, "\"slot\":", 7))
+				s--;
+			if (s > pci && sscanf(s, "\"slot\":%u", &dev) == 1)
+				snprintf(e->vdev, sizeof(e->vdev),
+					 "0000:00:%02x.0", dev);
+		}
+		ret->n++;
+	}
+	free(ents);
+	free(pci);
+	ret->exists = ret->n > 0;
+	ret->num_devs = (int)ret->n;
+	ret->state = XenbusStateConnected;
+	return 0;
+}
