@@ -896,6 +896,14 @@ int hv_hvm_config_write(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
 				 value);
 }
 
+int hv_hvm_vector_fd(struct hv_client *h, unsigned int vector, int *ret_fd)
+{
+	struct hv_hvm_vector v = { .vector = vector };
+
+	return hv_call(h, HV_OP_HVM_VECTOR_FD, &v, sizeof(v), -1, &v, sizeof(v),
+		       ret_fd);
+}
+
 int hv_bind_pt_irq(struct hv_client *h, const struct hv_pt_irq *b)
 {
 	struct hv_pt_irq q = *b;

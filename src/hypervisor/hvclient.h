@@ -153,6 +153,10 @@ int hv_hvm_config_read(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
 int hv_hvm_config_write(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
 			uint32_t reg, uint32_t size, uint32_t value);
 
+/* The guest's vector (0..255) as an eventfd: it counts the pass-through
+ * MSIs bound to it (the model's stand-in for the local APIC). */
+int hv_hvm_vector_fd(struct hv_client *h, unsigned int vector, int *ret_fd);
+
 /* Pass-through IRQs (XEN_DOMCTL_bind_pt_irq / unbind_pt_irq). */
 int hv_bind_pt_irq(struct hv_client *h, const struct hv_pt_irq *b);
 int hv_unbind_pt_irq(struct hv_client *h, const struct hv_pt_irq *b);

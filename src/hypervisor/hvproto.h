@@ -126,6 +126,9 @@ enum hv_op {
 	HV_OP_HVM_IO = 130,		/* hv_hvm_io -> hv_hvm_io {data}: port
 					 * or MMIO access of one vCPU; the reply
 					 * waits while an emulator handles it */
+	HV_OP_HVM_VECTOR_FD,		/* hv_hvm_vector -> fd: an eventfd
+					 * counting the guest's own vector's
+					 * interrupts (its local APIC) */
 
 	/* pass-through IRQs (device model) */
 	HV_OP_BIND_PT_IRQ = 140,	/* hv_pt_irq: XEN_DOMCTL_bind_pt_irq */
@@ -411,6 +414,13 @@ struct hv_hvm_io {
 };
 
 #define HV_CF8_ENABLE 0x80000000u
+
+/* An HVM guest's vector: what a pass-through MSI bound with gvec raises
+ * (the model has no vLAPIC; the eventfd counts deliveries). */
+struct hv_hvm_vector {
+	uint32_t vector;	/* 0..255 */
+	uint32_t pad;
+};
 
 /* bind_pt_irq: a machine pirq of an assigned device to the guest's
  * virtual interrupt (Xen's struct xen_domctl_bind_pt_irq). */

@@ -146,6 +146,7 @@ struct hyp_hvm {
 	uint32_t cf8;		/* last dword written to port 0xcf8 */
 	struct hyp_ioreq_server *srv[HV_IOREQ_MAX_SERVERS];
 	struct hyp_vcpu_io vio[HYP_HVM_VCPUS];
+	int vec_fd[256];	/* HV_OP_HVM_VECTOR_FD: eventfds, -1 none */
 };
 
 struct hyp_domain {
@@ -382,6 +383,11 @@ int hyp_hvm_io(struct hyp *h, uint32_t domid, struct hv_hvm_io *io);
 int hyp_hvm_io_collect(struct hyp *h, uint32_t domid, uint32_t vcpu,
 		       uint64_t *ret_data);
 int hyp_hvm_new(struct hyp_domain *d);
+/* The guest's vector eventfd (created on first use; not dup'ed). */
+int hyp_hvm_vector_fd(struct hyp *h, uint32_t domid, uint32_t vector,
+		      int *ret_fd);
+/* A pass-through interrupt reached the guest's vector. */
+void hyp_hvm_vector_raise(struct hyp_domain *d, uint8_t vector);
 /* The domain runs again: route what its vCPUs issued meanwhile. */
 void hyp_hvm_resume(struct hyp_domain *d);
 void hyp_ioreq_destroy_all(struct hyp_domain *d);

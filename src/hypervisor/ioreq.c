@@ -59,8 +59,51 @@
 
 int hyp_hvm_new(struct hyp_domain *d)
 {
+	unsigned int i;
+
 	d->hvm = xcalloc(1, sizeof(*d->hvm));
-	return d->hvm ? 0 : -ENOMEM;
+	if (!d->hvm)
+		return -ENOMEM;
+	for (i = 0; i < 256; i++)
+		d->hvm->vec_fd[i] = -1;
+	return 0;
+}
+
+/*
+ * The guest's side of a pass-through MSI: Xen injects the bound gvec
+ * into the guest's local APIC.  The model has no vLAPIC; a guest process
+ * asks for an eventfd per vector it programmed and counts what fires.
+ */
+int hyp_hvm_vector_fd(struct hyp *h, uint32_t domid, uint32_t vector,
+		      int *ret_fd)
+{
+	struct hyp_domain *d = hyp_domain_get(h, domid);
+	int fd;
+
+	if (!d)
+		return -ESRCH;
+	if (!d->hvm)
+		return -EOPNOTSUPP;
+	if (vector > 255)
+		return -EINVAL;
+	if (d->hvm->vec_fd[vector] < 0) {
+		fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fd < 0)
+			return -errno;
+		d->hvm->vec_fd[vector] = fd;
+	}
+	*ret_fd = d->hvm->vec_fd[vector];
+	return 0;
+}
+
+void hyp_hvm_vector_raise(struct hyp_domain *d, uint8_t vector)
+{
+	uint64_t one = 1;
+
+	if (d->hvm && d->hvm->vec_fd[vector] >= 0 &&
+	    write(d->hvm->vec_fd[vector], &one, sizeof(one)) < 0 &&
+	    errno != EAGAIN)
+		log_warn("domain %u vector %u: eventfd: %m", d->domid, vector);
 }
 
 /* The target domain: exists (-ESRCH) and is HVM (Xen's dm_op: -EINVAL). */
@@ -472,6 +515,9 @@ void hyp_ioreq_destroy_all(struct hyp_domain *d)
 	for (i = 0; i < HV_IOREQ_MAX_SERVERS; i++)
 		if (d->hvm->srv[i])
 			server_free(d->hvm->srv[i]);
+	for (i = 0; i < 256; i++)
+		if (d->hvm->vec_fd[i] >= 0)
+			close(d->hvm->vec_fd[i]);
 	free(d->hvm);
 	d->hvm = NULL;
 }

@@ -413,6 +413,8 @@ static bool deliver(struct hyp *h, uint32_t domid, int pirq)
 	pi = &d->pirqs[pirq];
 	if (pi->in_use && pi->pt.bound) {
 		pi->pt.fired++;		/* to the guest's vector or line */
+		if (pi->pt.type == HV_PT_IRQ_MSI)
+			hyp_hvm_vector_raise(d, pi->pt.gvec);
 		return true;
 	}
 	if (!pi->in_use || !pi->port ||
