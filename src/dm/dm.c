@@ -12,6 +12,11 @@
  * (at once without -S, at `cont` with it) it writes
  * /local/domain/<dm-domid>/device-model/<domid>/state = running.  No
  * peer input ends it: a bad client is answered or dropped.
+ *
+ * It also emulates what the guest sees of its passed-through devices:
+ * an ioreq server created at start-up and enabled while the VM runs
+ * (ioreq.c), config space and MSI/MSI-X (emu.c).  QMP and guest
+ * requests share one poll loop and neither waits on the other.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -184,6 +189,7 @@ void dm_set_status(struct dm *d, enum dm_status s)
 	char path[128];
 
 	d->status = s;
+	ioreq_set_enabled(d, s == DM_RUNNING);
 	if (s != DM_RUNNING || !d->xs)
 		return;
 	snprintf(path, sizeof(path), "/local/domain/%u/device-model/%u/state",
@@ -245,10 +251,10 @@ static void client_read(struct dm *d)
 
 int main(int argc, char **argv)
 {
-	struct dm d = { .listen_fd = -1, .client_fd = -1 };
+	struct dm d = { .listen_fd = -1, .client_fd = -1, .ioreq_fd = -1 };
 	char xspath[300];
 	sigset_t mask;
-	int sfd;
+	int sfd, r;
 
 	signal(SIGPIPE, SIG_IGN);
 	parse_args(&d, argc, argv);
@@ -262,6 +268,12 @@ int main(int argc, char **argv)
 	if (!d.xs)
 		log_warn("no xenstore (%s): the device-model state is not "
 			 "written", strerror(errno));
+	/* QEMU's machine init: the server exists before the monitor
+	 * answers, enabled only when the VM runs. */
+	r = ioreq_start(&d);
+	if (r < 0)
+		log_warn("domain %u: no ioreq server (%s): passed-through "
+			 "devices are not guest-visible", d.domid, strerror(-r));
 	d.listen_fd = listen_on(d.qmp_path);
 	if (d.listen_fd < 0)
 		fatal("cannot listen on %s: %s", d.qmp_path,
@@ -280,20 +292,23 @@ int main(int argc, char **argv)
 	else
 		dm_set_status(&d, DM_RUNNING);
 	while (!d.quit) {
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = d.client_fd < 0 ? d.listen_fd : -1,
 			  .events = POLLIN },
 			{ .fd = d.client_fd, .events = POLLIN },
+			{ .fd = d.ioreq_fd, .events = POLLIN },
 		};
 
-		if (poll(p, 3, -1) < 0) {
+		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll: %s", strerror(errno));
 		}
 		if (p[0].revents)
 			break;
+		if (p[3].revents & POLLIN)
+			ioreq_serve(&d);
 		if (p[1].revents & POLLIN) {
 			/* one monitor client at a time, as QEMU's socket
 			 * chardev: the next waits in the backlog */
@@ -307,6 +322,7 @@ int main(int argc, char **argv)
 			client_read(&d);
 	}
 	log_info("domain %u: device model exits", d.domid);
+	ioreq_stop(&d);
 	client_close(&d);
 	close(d.listen_fd);
 	unlink(d.qmp_path);

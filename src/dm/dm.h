@@ -20,12 +20,42 @@ enum dm_status {
 	DM_PAUSED,		/* stop after running */
 };
 
+#define DM_MSIX_MAX 64		/* table entries emulated per device */
+
+/* One MSI or MSI-X vector as the guest programmed it, and what xpt-dm
+ * made of it in the hypervisor. */
+struct dm_vec {
+	uint32_t addr_lo, addr_hi, data, ctrl;	/* MSI-X entry; MSI: no ctrl */
+	int pirq;		/* mapped for the guest, -1 none */
+	bool bound;		/* bind_pt_irq done with gvec = data & 0xff */
+};
+
+/* The guest's view of a passed-through function (emu.c). */
+struct dm_emu {
+	uint32_t bar[6];	/* BAR dwords as the guest wrote them */
+	uint32_t bar_mask[6];	/* their address bits (size), 0 unused */
+	uint32_t bar_flags[6];	/* low flag bits of a BAR's first dword */
+	uint8_t int_line;	/* emulated, as in QEMU */
+	uint16_t cmd;		/* guest-written Command */
+	uint8_t msi_pos, msix_pos;
+	uint16_t msi_ctl, msix_ctl;	/* the guest's Enable/size/mask bits */
+	bool msi_64;
+	struct dm_vec msi;
+	uint8_t msix_bir;
+	uint32_t msix_off;	/* table offset in that BAR */
+	uint16_t msix_n;	/* entries emulated: min(table size, MAX) */
+	struct dm_vec msix[DM_MSIX_MAX];
+	uint64_t mmio_start;	/* MSI-X table's guest range mapped, 0 none */
+};
+
 /* A xen-pci-passthrough device: QMP's device_add. */
 struct dm_dev {
 	char id[64];
 	uint32_t host_sbdf;
 	int slot;		/* guest slot: addr=, or chosen at device_add */
 	bool permissive;
+	bool mapped;		/* its guest SBDF is in the ioreq server */
+	struct dm_emu emu;
 };
 
 struct dm {
@@ -36,7 +66,11 @@ struct dm {
 	bool start_paused;	/* -S */
 	enum dm_status status;
 	struct xs_handle *xs;	/* NULL: no store (the state is not written) */
-	struct hv_client *hv;	/* on first device_add */
+	struct hv_client *hv;	/* at start-up, else on first device_add */
+	bool have_server;	/* the guest's ioreq server exists */
+	unsigned int ioreq_id;
+	int ioreq_fd;		/* readable: requests wait; -1 none */
+	bool server_enabled;	/* only while the VM runs (QEMU's order) */
 	int listen_fd, client_fd;
 	bool negotiated;	/* the client sent qmp_capabilities */
 	char *in;		/* the client's unparsed input */
@@ -47,8 +81,34 @@ struct dm {
 };
 
 /* dm.c */
-/* Enter a status; running writes device-model/<domid>/state. */
+/* Enter a status; running writes device-model/<domid>/state and enables
+ * the ioreq server, leaving it disables the server. */
 void dm_set_status(struct dm *d, enum dm_status s);
+
+/* ioreq.c: the guest's ioreq server and the requests it brings */
+int ioreq_start(struct dm *d);
+void ioreq_stop(struct dm *d);
+void ioreq_set_enabled(struct dm *d, bool on);
+int ioreq_map_dev(struct dm *d, struct dm_dev *dev);
+void ioreq_unmap_dev(struct dm *d, struct dm_dev *dev);
+/* Map the MSI-X table's guest range [start, end] (start 0: unmap). */
+int ioreq_map_mmio(struct dm *d, struct dm_dev *dev, uint64_t start,
+		   uint64_t end);
+void ioreq_serve(struct dm *d);
+uint32_t ioreq_guest_sbdf(const struct dm_dev *dev);
+
+/* emu.c: the guest's config space of a passed-through function */
+int emu_init(struct dm *d, struct dm_dev *dev);
+uint32_t emu_conf_read(struct dm *d, struct dm_dev *dev, uint32_t reg,
+		       uint32_t size);
+void emu_conf_write(struct dm *d, struct dm_dev *dev, uint32_t reg,
+		    uint32_t size, uint32_t val);
+uint64_t emu_mmio_read(struct dm *d, struct dm_dev *dev, uint64_t addr,
+		       uint32_t size);
+void emu_mmio_write(struct dm *d, struct dm_dev *dev, uint64_t addr,
+		    uint32_t size, uint64_t val);
+/* Unbind and unmap every vector (device_del, exit). */
+void emu_release(struct dm *d, struct dm_dev *dev);
 
 /* qmp.c: the monitor */
 void qmp_greet(struct dm *d);

@@ -5,9 +5,11 @@
  * owner must be the guest: QEMU cannot pass through what the IOMMU does
  * not give it), device_del gives it back, query-pci lists them.
  *
- * Not modelled yet (issue 11 continues): the guest-visible side, i.e.
- * config-space emulation through an ioreq server and MSI/MSI-X table
- * emulation binding pirqs; xpt-dm(8) says so.
+ * Each device gets its guest slot at device_add (addr=, else the first
+ * free from 4) and claims it in the guest's ioreq server (ioreq.c), so a
+ * hot-plugged device is visible at once while the VM runs; emu.c answers
+ * its config space.  device_del unbinds and unmaps what the guest's
+ * MSI/MSI-X enabled and releases the slot.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -128,14 +130,24 @@ int pt_add(struct dm *d, const char *id, const char *hostaddr,
 			 "domain");
 		return r < 0 ? r : -EPERM;
 	}
-	dev = &d->dev[d->ndev++];
+	dev = &d->dev[d->ndev];
 	memset(dev, 0, sizeof(*dev));
 	snprintf(dev->id, sizeof(dev->id), "%s", id);
 	dev->host_sbdf = sbdf;
 	dev->slot = slot;
 	dev->permissive = permissive;
-	log_info("domain %u: %s passed through as %s", d->domid, hostaddr,
-		 *id ? id : "(no id)");
+	r = emu_init(d, dev);
+	if (r == 0)
+		r = ioreq_map_dev(d, dev);
+	if (r < 0) {
+		snprintf(err, errlen, "xen_pt: %s: cannot claim guest slot %d: "
+			 "%s", hostaddr, slot, strerror(-r));
+		return r;
+	}
+	d->ndev++;
+	log_info("domain %u: %s passed through as %s at 00:%02x.0%s",
+		 d->domid, hostaddr, *id ? id : "(no id)", slot,
+		 dev->mapped ? "" : " (no ioreq server: not guest-visible)");
 	return 0;
 }
 
@@ -146,6 +158,8 @@ int pt_del(struct dm *d, const char *id)
 	for (i = 0; i < d->ndev; i++) {
 		if (strcmp(d->dev[i].id, id) || !*id)
 			continue;
+		emu_release(d, &d->dev[i]);
+		ioreq_unmap_dev(d, &d->dev[i]);
 		log_info("domain %u: %s removed", d->domid, id);
 		memmove(&d->dev[i], &d->dev[i + 1],
 			(d->ndev - i - 1) * sizeof(d->dev[0]));

@@ -6,6 +6,10 @@
  * GUEST_MAX_VEC vectors), else MSI, else uses INTx.  Each PIRQ the backend
  * returns is bound to an event channel whose eventfd the main loop counts.
  *
+ * An HVM guest (--hvm) has no backend to ask: config space is port I/O
+ * and the driver programs MSI-X/MSI itself (hvm.c); the device model
+ * binds the pirqs.  INTx of an HVM guest is not delivered in the model.
+ *
  * reprobe does what Linux's nvme driver does at probe: allocate vectors,
  * free them, allocate again.  A backend that refuses the second enable (as
  * Linux 6.1's pciback did with -EALREADY) leaves the device on INTx, and the
@@ -51,6 +55,23 @@ const char *driver_state_name(enum driver_state s)
 	}
 }
 
+/* Config space: over pci_op (PV) or port I/O (HVM). */
+static int conf_read(struct guest *g, uint32_t sbdf, int offset, int size,
+		     uint32_t *ret_value)
+{
+	if (g->hvm)
+		return hvm_conf_read(g, sbdf, offset, size, ret_value);
+	return pciop_conf_read(g, sbdf, offset, size, ret_value);
+}
+
+static int conf_write(struct guest *g, uint32_t sbdf, int offset, int size,
+		      uint32_t value)
+{
+	if (g->hvm)
+		return hvm_conf_write(g, sbdf, offset, size, value);
+	return pciop_conf_write(g, sbdf, offset, size, value);
+}
+
 void driver_init_dev(struct gdev *d)
 {
 	unsigned int i;
@@ -72,7 +93,8 @@ static void driver_unbind(struct guest *g, struct gdev *d)
 	for (i = 0; i < d->nvec; i++) {
 		if (d->fd[i] >= 0) {
 			close(d->fd[i]);
-			hv_evtchn_close(g->hv, d->port[i]);
+			if (!g->hvm)
+				hv_evtchn_close(g->hv, d->port[i]);
 		}
 		d->fd[i] = -1;
 		d->pirq[i] = -1;
@@ -119,18 +141,18 @@ static int driver_read_caps(struct guest *g, struct gdev *d)
 
 	d->msi_cap = d->msix_cap = 0;
 	d->msix_size = 0;
-	r = pciop_conf_read(g, d->sbdf, PCI_STATUS, 2, &v);
+	r = conf_read(g, d->sbdf, PCI_STATUS, 2, &v);
 	if (r < 0)
 		return r;
 	if (!(v & PCI_STATUS_CAP_LIST))
 		return 0;
-	r = pciop_conf_read(g, d->sbdf, PCI_CAPABILITY_LIST, 1, &pos);
+	r = conf_read(g, d->sbdf, PCI_CAPABILITY_LIST, 1, &pos);
 	if (r < 0)
 		return r;
 	/* 48 = (256 - 64) / 4: a longer list loops */
 	for (i = 0; i < 48 && pos >= 0x40 && pos < 0x100; i++) {
 		pos &= ~3u;
-		r = pciop_conf_read(g, d->sbdf, (int)pos, 2, &v);
+		r = conf_read(g, d->sbdf, (int)pos, 2, &v);
 		if (r < 0)
 			return r;
 		if ((v & 0xff) == PCI_CAP_ID_MSI && !d->msi_cap)
@@ -139,7 +161,7 @@ static int driver_read_caps(struct guest *g, struct gdev *d)
 			uint32_t ctl;
 
 			d->msix_cap = (uint8_t)pos;
-			r = pciop_conf_read(g, d->sbdf, (int)pos + 2, 2, &ctl);
+			r = conf_read(g, d->sbdf, (int)pos + 2, 2, &ctl);
 			if (r < 0)
 				return r;
 			d->msix_size = (uint16_t)((ctl & PCI_MSIX_FLAGS_QSIZE) + 1);
@@ -155,6 +177,12 @@ static int driver_use_msix(struct guest *g, struct gdev *d)
 							 : GUEST_MAX_VEC;
 	int r;
 
+	if (g->hvm) {
+		r = hvm_enable_msix(g, d, nvec);
+		if (r == 0)
+			d->irq = IRQ_MSIX;
+		return r;
+	}
 	r = pciop_enable_msix(g, d->sbdf, nvec, d->pirq);
 	if (r < 0)
 		return r;
@@ -171,6 +199,12 @@ static int driver_use_msi(struct guest *g, struct gdev *d)
 {
 	int r;
 
+	if (g->hvm) {
+		r = hvm_enable_msi(g, d);
+		if (r == 0)
+			d->irq = IRQ_MSI;
+		return r;
+	}
 	r = pciop_enable_msi(g, d->sbdf, &d->pirq[0]);
 	if (r < 0)
 		return r;
@@ -189,15 +223,17 @@ static int driver_use_intx(struct guest *g, struct gdev *d)
 	uint32_t pin, line;
 	int r;
 
-	r = pciop_conf_read(g, d->sbdf, PCI_INTERRUPT_PIN, 1, &pin);
+	r = conf_read(g, d->sbdf, PCI_INTERRUPT_PIN, 1, &pin);
 	if (r < 0)
 		return r;
 	if (pin == 0)
 		return -ENODEV;
-	r = pciop_conf_read(g, d->sbdf, PCI_INTERRUPT_LINE, 1, &line);
+	r = conf_read(g, d->sbdf, PCI_INTERRUPT_LINE, 1, &line);
 	if (r < 0)
 		return r;
 	d->irq = IRQ_INTX;
+	if (g->hvm)
+		return 0;	/* the model has no vIOAPIC: nothing counted */
 	d->pirq[0] = (int)line;
 	if (driver_bind(g, d, 1) < 0)
 		d->nvec = 0;	/* still INTx, nothing delivered */
@@ -241,9 +277,9 @@ int driver_probe(struct guest *g, struct gdev *d)
 	driver_init_dev(d);
 	r = driver_read_caps(g, d);
 	if (r == 0)
-		r = pciop_conf_read(g, d->sbdf, PCI_COMMAND, 2, &cmd);
+		r = conf_read(g, d->sbdf, PCI_COMMAND, 2, &cmd);
 	if (r == 0)
-		r = pciop_conf_write(g, d->sbdf, PCI_COMMAND, 2,
+		r = conf_write(g, d->sbdf, PCI_COMMAND, 2,
 				     cmd | PCI_COMMAND_MEMORY |
 				     PCI_COMMAND_MASTER);
 	if (r < 0) {
@@ -260,8 +296,16 @@ static void driver_release_irq(struct guest *g, struct gdev *d)
 {
 	enum driver_irq irq = d->irq;
 
-	driver_unbind(g, d);
 	d->irq = IRQ_NONE;
+	if (g->hvm) {
+		if (irq == IRQ_MSIX)
+			hvm_disable_msix(g, d);
+		else if (irq == IRQ_MSI)
+			hvm_disable_msi(g, d);
+		driver_unbind(g, d);
+		return;
+	}
+	driver_unbind(g, d);
 	if (irq == IRQ_MSIX)
 		pciop_disable_msix(g, d->sbdf);
 	else if (irq == IRQ_MSI)
@@ -274,8 +318,8 @@ void driver_remove(struct guest *g, struct gdev *d)
 
 	if (d->drv == DRV_BOUND) {
 		driver_release_irq(g, d);
-		if (pciop_conf_read(g, d->sbdf, PCI_COMMAND, 2, &cmd) == 0)
-			pciop_conf_write(g, d->sbdf, PCI_COMMAND, 2,
+		if (conf_read(g, d->sbdf, PCI_COMMAND, 2, &cmd) == 0)
+			conf_write(g, d->sbdf, PCI_COMMAND, 2,
 					 cmd & ~(uint32_t)(PCI_COMMAND_MEMORY |
 							   PCI_COMMAND_MASTER));
 	}

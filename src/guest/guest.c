@@ -26,6 +26,8 @@ static const char usage[] =
 "Usage: xpt-guest --rundir DIR --domid N [OPTION]...\n"
 "A PV guest kernel with pcifront: finds its passed-through PCI devices over\n"
 "xenstore and the pci_op page, enables MSI-X/MSI/INTx and counts interrupts.\n"
+"With --hvm, an HVM guest: PCI config I/O on bus 0, answered by its device\n"
+"model.\n"
 "\n"
 "  -R, --rundir DIR            run directory: xenstore via DIR/domain/N, the\n"
 "                              hypervisor via DIR/hv/domain/N; query socket\n"
@@ -34,6 +36,9 @@ static const char usage[] =
 "  -t, --pciop-timeout-ms MS   how long a pci_op may take (default 2000)\n"
 "  -H, --hold-backend          publish the frontend but act on backend states\n"
 "                              only after a `resume` query (a slow guest)\n"
+"      --hvm                   an HVM guest: no xenstore, no pcifront; scan\n"
+"                              bus 0 through ports 0xcf8/0xcfc at start and at\n"
+"                              `reprobe` (no ACPI hotplug)\n"
 "  -v, --verbose               more log output (repeat for debug)\n"
 "  -h, --help                  show this help and exit\n"
 "  -V, --version               show the version and exit\n"
@@ -49,6 +54,7 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 		{ "domid", required_argument, NULL, 'd' },
 		{ "pciop-timeout-ms", required_argument, NULL, 't' },
 		{ "hold-backend", no_argument, NULL, 'H' },
+		{ "hvm", no_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -78,6 +84,9 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 			break;
 		case 'H':
 			g->hold = true;
+			break;
+		case 'M':
+			g->hvm = true;
 			break;
 		case 'v':
 			level++;
@@ -120,6 +129,8 @@ static int guest_open(struct guest *g)
 	char path[4096];
 	int r;
 
+	if (g->hvm)
+		goto hv;	/* no PV drivers: no xenstore */
 	snprintf(path, sizeof(path), "%s/domain/%u", g->rundir, g->domid);
 	setenv("XENSTORED_PATH", path, 1);
 	g->xs = xs_open(0);
@@ -128,6 +139,7 @@ static int guest_open(struct guest *g)
 			"domain introduced?)", g->domid, path);
 		return -errno;
 	}
+hv:
 	r = hv_open_domain(g->rundir, g->domid, &g->hv);
 	if (r < 0) {
 		log_err("cannot open the hypervisor as dom%u under %s/hv: %s",
@@ -156,8 +168,8 @@ static void guest_loop(struct guest *g, int sigfd)
 	while (!g->quit) {
 		memset(who, 0, sizeof(who));
 		pfd[PFD_SIG] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-		pfd[PFD_XS] = (struct pollfd){ .fd = xs_fileno(g->xs),
-					       .events = POLLIN };
+		pfd[PFD_XS] = (struct pollfd){ .fd = g->xs ? xs_fileno(g->xs) :
+					       -1, .events = POLLIN };
 		pfd[PFD_LISTEN] = (struct pollfd){ .fd = g->listen_fd,
 						   .events = POLLIN };
 		/* stray notifications on the op port, outside a request */
@@ -194,7 +206,7 @@ static void guest_loop(struct guest *g, int sigfd)
 		for (i = 0; i < GUEST_MAX_DEVS; i++)
 			if (g->dev[i].used)
 				driver_poll_irqs(&g->dev[i]);
-		if (pfd[PFD_XS].revents) {
+		if (pfd[PFD_XS].fd >= 0 && pfd[PFD_XS].revents) {
 			while ((w = xs_check_watch(g->xs)))
 				free(w);
 			if (errno != EAGAIN) {
@@ -234,12 +246,18 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fatal("cannot create the query socket under %s/guest: %s",
 		      g.rundir, strerror(-r));
-	r = pcifront_watch(&g);
-	if (r < 0)
-		fatal("cannot watch %s: %s", g.fe_path, strerror(-r));
+	if (g.hvm) {
+		/* firmware's scan: a device model not yet running answers
+		 * nothing, and the guest sees no device */
+		hvm_scan(&g);
+	} else {
+		r = pcifront_watch(&g);
+		if (r < 0)
+			fatal("cannot watch %s: %s", g.fe_path, strerror(-r));
+	}
 	guest_write_pidfile(&g);
-	log_info("guest: dom%u running, query socket %s", g.domid,
-		 g.sock_path);
+	log_info("guest: dom%u running%s, query socket %s", g.domid,
+		 g.hvm ? " (HVM)" : "", g.sock_path);
 	guest_loop(&g, sigfd);
 
 	/* A guest that stops does not say goodbye on xenstore: its domain
@@ -247,9 +265,13 @@ int main(int argc, char **argv)
 	g.dead_backend = true;
 	query_close(&g);
 	unlink(g.pid_path);
-	pcifront_teardown(&g);
+	if (g.hvm)
+		hvm_teardown(&g);
+	else
+		pcifront_teardown(&g);
 	hv_close(g.hv);
-	xs_close(g.xs);
+	if (g.xs)
+		xs_close(g.xs);
 	close(sigfd);
 	return 0;
 }

@@ -4,7 +4,9 @@
  * pcifront (pcifront.c) finds devices through the backend's root-N keys and
  * config reads over the shared pci_op page (pciop.c); a small driver per
  * device (driver.c) enables MSI-X/MSI/INTx and counts interrupts; the query
- * socket (query.c) tells tests what the guest sees.
+ * socket (query.c) tells tests what the guest sees.  With --hvm it is an
+ * HVM guest instead (hvm.c): PCI config I/O through 0xcf8/0xcfc, which its
+ * device model answers, and MSI/MSI-X programmed as a native driver does.
  */
 #ifndef XPT_GUEST_H
 #define XPT_GUEST_H
@@ -63,6 +65,7 @@ struct gdev {
 	unsigned int port[GUEST_MAX_VEC];
 	int fd[GUEST_MAX_VEC];		/* eventfd per vector, -1 = none */
 	uint64_t count[GUEST_MAX_VEC];
+	uint64_t bar[6];		/* HVM: addresses the guest placed */
 };
 
 struct qclient {
@@ -78,6 +81,9 @@ struct guest {
 	int pciop_timeout_ms;
 	bool hold;			/* --hold-backend: act on backend
 					 * states only after `resume` */
+	bool hvm;			/* --hvm: config I/O, no pcifront */
+	uint64_t mmio_next;		/* HVM: next free guest MMIO address */
+	unsigned int next_vec;		/* HVM: next vector to hand out */
 
 	struct xs_handle *xs;
 	struct hv_client *hv;
@@ -129,6 +135,20 @@ int pciop_enable_msix(struct guest *g, uint32_t sbdf, unsigned int nvec,
 int pciop_disable_msix(struct guest *g, uint32_t sbdf);
 int pciop_enable_msi(struct guest *g, uint32_t sbdf, int *ret_pirq);
 int pciop_disable_msi(struct guest *g, uint32_t sbdf, int *ret_intx_pirq);
+
+/* hvm.c: an HVM guest's PCI (bus 0 through its device model) */
+int hvm_conf_read(struct guest *g, uint32_t sbdf, int offset, int size,
+		  uint32_t *ret_value);
+int hvm_conf_write(struct guest *g, uint32_t sbdf, int offset, int size,
+		   uint32_t value);
+/* (Re)enumerate bus 0: new functions probed, vanished ones removed. */
+int hvm_scan(struct guest *g);
+void hvm_teardown(struct guest *g);
+/* Program and enable nvec MSI-X entries / MSI; d->fd[] count them. */
+int hvm_enable_msix(struct guest *g, struct gdev *d, unsigned int nvec);
+void hvm_disable_msix(struct guest *g, struct gdev *d);
+int hvm_enable_msi(struct guest *g, struct gdev *d);
+void hvm_disable_msi(struct guest *g, struct gdev *d);
 
 /* driver.c */
 void driver_init_dev(struct gdev *d);

@@ -9,7 +9,8 @@
  *                       class=0x...... driver=<bound|failed|none>
  *                       irq=<msix|msi|intx|none> vectors=<n> count=<total>
  *                       counts=<c0,c1,...>
- *   reprobe         every bound driver re-allocates its vectors
+ *   reprobe         every bound driver re-allocates its vectors; an HVM
+ *                   guest first scans bus 0 again (its only hotplug)
  *   resume          act on backend states (after --hold-backend)
  *   shutdown <poweroff|reboot|suspend|crash>
  *
@@ -136,8 +137,9 @@ static void query_status(struct guest *g, struct qclient *c)
 	char line[512];
 	unsigned int i;
 
-	snprintf(line, sizeof(line), "state frontend=%d backend=%d\n",
-		 pcifront_frontend_state(g), g->backend_state);
+	snprintf(line, sizeof(line), "state frontend=%d backend=%d%s\n",
+		 pcifront_frontend_state(g), g->backend_state,
+		 g->hvm ? " hvm" : "");
 	query_put(c, line);
 	for (i = 0; i < GUEST_MAX_DEVS; i++) {
 		if (!g->dev[i].used)
@@ -200,11 +202,13 @@ static void query_request(struct guest *g, struct qclient *c, char *line)
 	if (!strcmp(line, "status")) {
 		query_status(g, c);
 	} else if (!strcmp(line, "reprobe")) {
+		if (g->hvm)
+			hvm_scan(g);
 		for (i = 0; i < GUEST_MAX_DEVS; i++)
 			if (g->dev[i].used)
 				driver_reprobe(g, &g->dev[i]);
 		query_put(c, "ok\n");
-	} else if (!strcmp(line, "resume")) {
+	} else if (!strcmp(line, "resume") && !g->hvm) {
 		g->hold = false;
 		pcifront_step(g);
 		query_put(c, "ok\n");
