@@ -10,6 +10,11 @@
  *             class), its driver enables MSI-X, interrupts raised on the
  *             device are counted by the guest; device_del makes it vanish
  *             at reprobe and unbinds and unmaps the pirqs
+ *   conf      the config space as xen_pt shows it, read and written by
+ *             the test as the guest's vCPU: BAR sizing and addresses stay
+ *             in the guest's view, Command passes only the bits xen_pt
+ *             lets through, Interrupt Line is emulated, no ROM, MSI-X
+ *             Message Control is the guest's
  *   early     libxl before Xen 4.6 (the stub-domain interlock bug): a
  *             guest running before its device model's `cont` sees no
  *             device (all ones), one started after sees it; a device
@@ -564,6 +569,81 @@ static bool case_msix(struct env *e)
 	return true;
 }
 
+static uint32_t host_conf(struct env *e, uint32_t sbdf, uint32_t reg,
+			  uint32_t size)
+{
+	uint32_t v = 0xdeadbeef;
+
+	hv_pci_conf_read(e->hv, sbdf, reg, size, &v);
+	return v;
+}
+
+static bool case_conf(struct env *e)
+{
+	uint32_t g0 = HV_SBDF(0, 0, 4, 0), v, host_bar0, host_line, host_cmd;
+	struct hv_client *vcpu = NULL;
+	unsigned int dom;
+	char line[4096];
+	int r;
+
+	if (!hvm_domain(e, A, &dom) || !dm_start(e, dom) ||
+	    !device_add(e, "pci-pt-03_00.0", A) ||
+	    !qmp(e, "{\"execute\": \"cont\"}", line, sizeof(line)))
+		return false;
+	r = hv_domain_unpause(e->hv, dom);
+	CHECK(e, r == 0, "unpause: %s", strerror(-r));
+	r = hv_open_domain(e->dir, dom, &vcpu);
+	CHECK(e, r == 0, "open as the guest: %s", strerror(-r));
+	host_bar0 = host_conf(e, A, 0x10, 4);
+	host_line = host_conf(e, A, 0x3c, 1);
+
+#define GR(reg, size) (hv_hvm_config_read(vcpu, 0, g0, reg, size, &v) == 0 \
+		       ? v : 0xdeadbeef)
+#define GW(reg, size, val) hv_hvm_config_write(vcpu, 0, g0, reg, size, val)
+	/* BAR0: 8M, 64-bit, prefetchable; sizing is the guest's alone */
+	GW(0x10, 4, 0xffffffff);
+	GW(0x14, 4, 0xffffffff);
+	v = GR(0x10, 4);
+	if (v != 0xff80000c || GR(0x14, 4) != 0xffffffff) {
+		hv_close(vcpu);
+		return fail(e, "BAR0 sized as %#x:%#x, want 0xffffffff:"
+			    "0xff80000c", GR(0x14, 4), v);
+	}
+	GW(0x10, 4, 0xe0000000);
+	GW(0x14, 4, 0);
+	v = GR(0x10, 4);
+	if (v != 0xe000000c || host_conf(e, A, 0x10, 4) != host_bar0) {
+		hv_close(vcpu);
+		return fail(e, "BAR0 reads %#x (want 0xe000000c), host BAR0 "
+			    "%#x (was %#x)", v, host_conf(e, A, 0x10, 4),
+			    host_bar0);
+	}
+	/* Command: only xen_pt's bits reach the device */
+	GW(0x04, 2, 0xffff);
+	host_cmd = host_conf(e, A, 0x04, 2);
+	/* Interrupt Line: emulated; ROM: none; MSI-X: the guest's bits */
+	GW(0x3c, 1, 0x0b);
+	if (host_cmd & ~0x547u || !(host_cmd & 0x2) || GR(0x3c, 1) != 0x0b ||
+	    host_conf(e, A, 0x3c, 1) != host_line || GR(0x30, 4) != 0) {
+		hv_close(vcpu);
+		return fail(e, "host Command %#x, guest line %#x (host %#x, "
+			    "was %#x), ROM %#x", host_cmd, GR(0x3c, 1),
+			    host_conf(e, A, 0x3c, 1), host_line, GR(0x30, 4));
+	}
+	/* vendor/device as the host's; a function the DM did not claim
+	 * reads all ones */
+	if (GR(0x00, 4) != 0x15728086 ||
+	    hv_hvm_config_read(vcpu, 0, HV_SBDF(0, 0, 5, 0), 0, 4, &v) != 0 ||
+	    v != 0xffffffff) {
+		hv_close(vcpu);
+		return fail(e, "ids %#x, slot 5 reads %#x", GR(0x00, 4), v);
+	}
+#undef GR
+#undef GW
+	hv_close(vcpu);
+	return true;
+}
+
 static bool case_early(struct env *e)
 {
 	struct qstatus s;
@@ -619,6 +699,7 @@ static const struct {
 	bool (*fn)(struct env *e);
 } cases[] = {
 	{ "msix", case_msix },
+	{ "conf", case_conf },
 	{ "early", case_early },
 };
 
