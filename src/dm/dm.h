@@ -46,6 +46,8 @@ struct dm_emu {
 	uint16_t msix_n;	/* entries emulated: min(table size, MAX) */
 	struct dm_vec msix[DM_MSIX_MAX];
 	uint64_t mmio_start;	/* MSI-X table's guest range mapped, 0 none */
+	int intx_pirq;		/* the GSI's pirq bound to the guest's INTx
+				 * line (QEMU's machine_irq), -1 none */
 };
 
 /* A xen-pci-passthrough device: QMP's device_add. */
@@ -107,7 +109,11 @@ uint64_t emu_mmio_read(struct dm *d, struct dm_dev *dev, uint64_t addr,
 		       uint32_t size);
 void emu_mmio_write(struct dm *d, struct dm_dev *dev, uint64_t addr,
 		    uint32_t size, uint64_t val);
-/* Unbind and unmap every vector (device_del, exit). */
+/* INTx: map the device's GSI and bind it to the guest's line (at
+ * device_add, as xen_pt's realize); a failure leaves the device without
+ * INTx, as in QEMU. */
+void emu_bind_intx(struct dm *d, struct dm_dev *dev);
+/* Unbind and unmap every vector and INTx (device_del). */
 void emu_release(struct dm *d, struct dm_dev *dev);
 
 /* qmp.c: the monitor */

@@ -17,6 +17,9 @@
  *                  entry's pirq and binds it (bind_pt_irq, gvec = data's
  *                  low byte); disabling unbinds and unmaps every vector
  *
+ *   INTx           the device's GSI is mapped for the guest and bound to
+ *                  its INTx line (bus 0, the slot, the pin) at device_add
+ *
  * Everything else is read from the device.  Writes to other registers
  * reach the device only with permissive=on, as xen_pt inhibits them.
  *
@@ -79,6 +82,7 @@ int emu_init(struct dm *d, struct dm_dev *dev)
 
 	memset(e, 0, sizeof(*e));
 	e->msi.pirq = -1;
+	e->intx_pirq = -1;
 	for (i = 0; i < DM_MSIX_MAX; i++) {
 		e->msix[i].pirq = -1;
 		e->msix[i].ctrl = PCI_MSIX_ENTRY_CTRL_MASKBIT;
@@ -439,12 +443,78 @@ void emu_mmio_write(struct dm *d, struct dm_dev *dev, uint64_t addr,
 	}
 }
 
+static struct hv_pt_irq intx_binding(struct dm *d, struct dm_dev *dev,
+				     uint32_t pin)
+{
+	return (struct hv_pt_irq){
+		.domid = d->domid, .irq_type = HV_PT_IRQ_PCI,
+		.machine_irq = (uint32_t)dev->emu.intx_pirq, .bus = 0,
+		.device = (uint8_t)dev->slot, .intx = (uint8_t)(pin - 1),
+	};
+}
+
+void emu_bind_intx(struct dm *d, struct dm_dev *dev)
+{
+	uint32_t pin = host_read(d, dev, PCI_INTERRUPT_PIN, 1);
+	struct hv_pt_irq b;
+	int r, pirq;
+
+	if (pin < 1 || pin > 4)
+		return;
+	r = hv_map_pirq(d->hv, d->domid, HV_IRQ_INTX, dev->host_sbdf, 0,
+			&pirq);
+	if (r < 0) {
+		log_warn("domain %u: %s: mapping INTx: %s (no INTx)", d->domid,
+			 dev->id, strerror(-r));
+		return;
+	}
+	dev->emu.intx_pirq = pirq;
+	b = intx_binding(d, dev, pin);
+	r = hv_bind_pt_irq(d->hv, &b);
+	if (r < 0) {
+		log_warn("domain %u: %s: binding pirq %d to INT%c: %s (no "
+			 "INTx)", d->domid, dev->id, pirq, 'A' + b.intx,
+			 strerror(-r));
+		dev->emu.intx_pirq = -1;
+		return;
+	}
+	log_info("domain %u: %s: pirq %d bound to 00:%02x INT%c", d->domid,
+		 dev->id, pirq, dev->slot, 'A' + b.intx);
+}
+
+/* Another device of this guest on the same GSI keeps the pirq. */
+static bool intx_shared(const struct dm *d, const struct dm_dev *dev)
+{
+	size_t i;
+
+	for (i = 0; i < d->ndev; i++)
+		if (&d->dev[i] != dev &&
+		    d->dev[i].emu.intx_pirq == dev->emu.intx_pirq)
+			return true;
+	return false;
+}
+
 void emu_release(struct dm *d, struct dm_dev *dev)
 {
 	struct dm_emu *e = &dev->emu;
+	struct hv_pt_irq b;
 	unsigned int i;
+	int r;
 
 	for (i = 0; i < e->msix_n; i++)
 		vec_release(d, dev, &e->msix[i]);
 	vec_release(d, dev, &e->msi);
+	if (e->intx_pirq < 0 || intx_shared(d, dev)) {
+		e->intx_pirq = -1;	/* the other device keeps the line */
+		return;
+	}
+	b = intx_binding(d, dev, host_read(d, dev, PCI_INTERRUPT_PIN, 1));
+	r = hv_unbind_pt_irq(d->hv, &b);
+	if (r < 0)
+		log_warn("domain %u: %s: unbinding INTx pirq %d: %s", d->domid,
+			 dev->id, e->intx_pirq, strerror(-r));
+	if ((r = hv_unmap_pirq(d->hv, d->domid, e->intx_pirq)) < 0)
+		log_debug("domain %u: %s: unmapping INTx pirq %d: %s",
+			  d->domid, dev->id, e->intx_pirq, strerror(-r));
+	e->intx_pirq = -1;
 }

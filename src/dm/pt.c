@@ -145,6 +145,8 @@ int pt_add(struct dm *d, const char *id, const char *hostaddr,
 		return r;
 	}
 	d->ndev++;
+	if (dev->mapped)
+		emu_bind_intx(d, dev);
 	log_info("domain %u: %s passed through as %s at 00:%02x.0%s",
 		 d->domid, hostaddr, *id ? id : "(no id)", slot,
 		 dev->mapped ? "" : " (no ioreq server: not guest-visible)");

@@ -519,6 +519,8 @@ static bool raise_all(struct env *e, uint32_t sbdf, uint32_t type,
 static bool case_msix(struct env *e)
 {
 	struct hv_msix_state ms;
+	struct hv_pt_irq pt;
+	int intx;
 	const struct qdev *q;
 	struct qstatus s;
 	struct proc *g;
@@ -551,6 +553,15 @@ static bool case_msix(struct env *e)
 	CHECK(e, s.n == 1 && s.d[0].count == 6 &&
 	      !strcmp(s.d[0].counts, "2,2,1,1"), "counts %s (total %llu), "
 	      "want 2,2,1,1", s.d[0].counts, s.d[0].count);
+	/* INTx: bound to the guest's line at device_add, as xen_pt does
+	 * (mapping the GSI again returns the same pirq) */
+	r = hv_map_pirq(e->hv, dom, HV_IRQ_INTX, A, 0, &intx);
+	CHECK(e, r == 0, "INTx pirq: %s", strerror(-r));
+	r = hv_pt_irq_info(e->hv, dom, intx, &pt);
+	CHECK(e, r == 0 && pt.bound && pt.irq_type == HV_PT_IRQ_PCI &&
+	      pt.device == 4 && pt.intx == 0, "INTx pirq %d: bound %u type "
+	      "%u device %u intx %u", intx, pt.bound, pt.irq_type, pt.device,
+	      pt.intx);
 	/* an entry the guest did not enable is not delivered */
 	r = hv_pci_raise_irq(e->hv, A, HV_IRQ_MSIX, 5, &delivered);
 	CHECK(e, r == 0 && delivered == 0, "entry 5 delivered");
@@ -563,6 +574,8 @@ static bool case_msix(struct env *e)
 	      "vectors are still mapped", ms.used_entries);
 	r = hv_pci_raise_irq(e->hv, A, HV_IRQ_MSIX, 0, &delivered);
 	CHECK(e, r == 0 && delivered == 0, "delivered after device_del");
+	r = hv_pt_irq_info(e->hv, dom, intx, &pt);
+	CHECK(e, r == 0 && !pt.bound, "INTx still bound after device_del");
 	if (!reprobe(e, dom) || !guest_status(e, dom, &s))
 		return false;
 	CHECK(e, s.n == 0, "the guest still sees %u devices", s.n);
