@@ -20,6 +20,9 @@ void fake_reset(void)
 	for (i = 0; i < FAKE_MAX_PORTS; i++)
 		if (fake.port[i].used && fake.port[i].fd >= 0)
 			close(fake.port[i].fd);
+	for (i = 0; i < 256; i++)
+		if (fake.vec[i].used)
+			close(fake.vec[i].fd);
 	memset(&fake, 0, sizeof(fake));
 	fake.shutdown_reason = -1;
 }
@@ -319,18 +322,40 @@ void hv_format_bdf(uint32_t sbdf, char *buf, size_t len)
 		 HV_SBDF_BUS(sbdf), HV_SBDF_DEV(sbdf), HV_SBDF_FN(sbdf));
 }
 
-/* HVM config I/O: no device model here, so every read is all ones (the
- * e2e test runs the real xpt-dm). */
+/* HVM config I/O: the fake devices' config spaces, BARs unimplemented
+ * (read 0, writes dropped); absent functions read all ones. */
 int hv_hvm_config_read(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
 		       uint32_t reg, uint32_t size, uint32_t *ret_value)
 {
-	*ret_value = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+	struct fake_dev *d = fake_find(sbdf);
+	uint32_t v = 0;
+	int i;
+
+	if (!d) {
+		*ret_value = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+		return 0;
+	}
+	if (reg + size > 256)
+		return -EINVAL;
+	for (i = (int)size - 1; i >= 0; i--)
+		v = v << 8 | (reg >= 0x10 && reg < 0x28 ? 0 :
+			      d->cfg[reg + (uint32_t)i]);
+	*ret_value = v;
 	return 0;
 }
 
 int hv_hvm_config_write(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
 			uint32_t reg, uint32_t size, uint32_t value)
 {
+	struct fake_dev *d = fake_find(sbdf);
+	uint32_t i;
+
+	if (!d || (reg >= 0x10 && reg < 0x28))
+		return 0;
+	if (reg + size > 256)
+		return -EINVAL;
+	for (i = 0; i < size; i++)
+		d->cfg[reg + i] = (uint8_t)(value >> (8 * i));
 	return 0;
 }
 
@@ -343,5 +368,23 @@ int hv_hvm_io(struct hv_client *h, struct hv_hvm_io *io)
 
 int hv_hvm_vector_fd(struct hv_client *h, unsigned int vector, int *ret_fd)
 {
-	return -ENOSYS;
+	if (vector > 255)
+		return -EINVAL;
+	if (!fake.vec[vector].used) {
+		fake.vec[vector].fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fake.vec[vector].fd < 0)
+			return -errno;
+		fake.vec[vector].used = true;
+	}
+	*ret_fd = dup(fake.vec[vector].fd);
+	return *ret_fd < 0 ? -errno : 0;
+}
+
+int fake_vector(unsigned int vector)
+{
+	uint64_t one = 1;
+
+	if (vector > 255 || !fake.vec[vector].used)
+		return -1;
+	return write(fake.vec[vector].fd, &one, 8) == 8 ? 0 : -1;
 }

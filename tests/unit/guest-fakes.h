@@ -3,7 +3,9 @@
  * Fakes for the guest's unit tests: a pci_op backend answering from
  * in-memory config spaces, and the few hypercalls the guest makes (pages
  * are real memfds, event channels real eventfds the test can signal).
- * Linked instead of pciop.c and hvclient.c.
+ * Linked instead of pciop.c and hvclient.c.  An HVM guest's config I/O
+ * reaches the same config spaces, as a device model passing them through
+ * unchanged would (no BARs), and absent functions read all ones.
  */
 #ifndef XPT_GUEST_FAKES_H
 #define XPT_GUEST_FAKES_H
@@ -33,6 +35,10 @@ struct fake {
 		int pirq;
 		int fd;
 	} port[FAKE_MAX_PORTS];
+	struct {
+		bool used;
+		int fd;
+	} vec[256];		/* HVM: the guest's vectors */
 };
 
 extern struct fake fake;
@@ -44,5 +50,7 @@ struct fake_dev *fake_add(uint32_t sbdf, uint16_t vendor, uint16_t device,
 			  uint8_t pin, uint8_t line);
 /* Signal the event channel bound to pirq: 0, or -1 if none is bound. */
 int fake_irq(int pirq);
+/* HVM: raise the guest's vector: 0, or -1 if nobody asked for it. */
+int fake_vector(unsigned int vector);
 
 #endif

@@ -3,7 +3,8 @@
  * The guest's driver and query socket against a fake pci_op backend
  * (guest-fakes.c): capability walk, MSI-X / MSI / INTx choice, interrupt
  * counting, the nvme-style reprobe against a current and a historic
- * backend, and the query protocol's lines.
+ * backend, and the query protocol's lines; an HVM guest's bus-0 scan and
+ * MSI programming through config I/O.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -226,6 +227,75 @@ static void request(const char *req, char *reply, size_t len)
 	close(sv[1]);
 }
 
+static struct gdev *hvm_dev(uint32_t sbdf)
+{
+	unsigned int i;
+
+	for (i = 0; i < GUEST_MAX_DEVS; i++)
+		if (g.dev[i].used && g.dev[i].sbdf == sbdf)
+			return &g.dev[i];
+	return NULL;
+}
+
+/* Before its device model runs, an HVM guest's scan finds nothing. */
+static void test_hvm_nothing(void **state)
+{
+	unsigned int i;
+
+	g.hvm = true;
+	assert_int_equal(hvm_scan(&g), 0);
+	for (i = 0; i < GUEST_MAX_DEVS; i++)
+		assert_false(g.dev[i].used);
+}
+
+static void test_hvm_msi(void **state)
+{
+	uint32_t slot3 = HV_SBDF(0, 0, 3, 0);
+	struct fake_dev *f = fake_add(slot3, 0x10ee, 0x9038, 0x058000, 0,
+				      true, 2, 11);
+	struct gdev *d;
+
+	g.hvm = true;
+	assert_int_equal(hvm_scan(&g), 0);
+	d = hvm_dev(slot3);
+	assert_non_null(d);
+	assert_int_equal(d->vendor, 0x10ee);
+	assert_int_equal(d->device, 0x9038);
+	assert_int_equal(d->class, 0x058000);
+	assert_int_equal(d->drv, DRV_BOUND);
+	assert_int_equal(d->irq, IRQ_MSI);
+	assert_int_equal(d->nvec, 1);
+	/* 32-bit MSI at 0x40: address, data = the guest's vector, Enable */
+	assert_int_equal(f->cfg[0x44] | f->cfg[0x45] << 8 | f->cfg[0x46] << 16 |
+			 (uint32_t)f->cfg[0x47] << 24, 0xfee00000u);
+	assert_int_equal(f->cfg[0x48], d->pirq[0]);
+	assert_true(f->cfg[0x42] & 1);
+	assert_true(f->cfg[4] & 0x6);			/* MEM | MASTER */
+	assert_int_equal(fake_vector((unsigned int)d->pirq[0]), 0);
+	assert_int_equal(fake_vector((unsigned int)d->pirq[0]), 0);
+	driver_poll_irqs(d);
+	assert_int_equal(d->count[0], 2);
+	/* unplugged: gone at the next scan, MSI disabled on the way */
+	f->present = false;
+	assert_int_equal(hvm_scan(&g), 0);
+	assert_null(hvm_dev(slot3));
+}
+
+/* MSI-X needs the table's BAR placed; without it the driver uses MSI. */
+static void test_hvm_msix_no_bar(void **state)
+{
+	uint32_t slot4 = HV_SBDF(0, 0, 4, 0);
+	struct gdev *d;
+
+	fake_add(slot4, 0x8086, 0x1572, 0x020000, 8, true, 1, 10);
+	g.hvm = true;
+	assert_int_equal(hvm_scan(&g), 0);
+	d = hvm_dev(slot4);
+	assert_non_null(d);
+	assert_int_equal(d->irq, IRQ_MSI);
+	assert_int_equal(fake.dev[0].cfg[0x42] & 0x80, 0);	/* MSI-X off */
+}
+
 static void test_query(void **state)
 {
 	struct gdev *d = add_dev(BDF0);
@@ -283,6 +353,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reprobe_current, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reprobe_historic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_backend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hvm_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hvm_msi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hvm_msix_no_bar, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_long_line, setup, teardown),
 	};
