@@ -20,7 +20,7 @@
 
 #define QUERY_WAIT_MS 5000
 
-int xpt_guest_start(struct xpt_ctx *c, unsigned int domid)
+int xpt_guest_start(struct xpt_ctx *c, unsigned int domid, bool hvm)
 {
 	char bin[PATH_MAX], log[PATH_MAX], pidpath[PATH_MAX], dom[16];
 	const char *argv[8];
@@ -41,6 +41,8 @@ int xpt_guest_start(struct xpt_ctx *c, unsigned int domid)
 	argv[n++] = c->rundir;
 	argv[n++] = "--domid";
 	argv[n++] = dom;
+	if (hvm)
+		argv[n++] = "--hvm";	/* PCI by config I/O, no pcifront */
 	if (getenv("XPT_GUEST_VERBOSE"))
 		argv[n++] = "-v";
 	argv[n] = NULL;

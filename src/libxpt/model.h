@@ -28,7 +28,7 @@ int xpt_pb_list(struct xpt_ctx *c, struct xpt_pb_dev *ret, size_t max,
 
 /* guest.c: a guest kernel is an xpt-guest process, found by the pid
  * file it writes (DIR/guest/<domid>.pid) */
-int xpt_guest_start(struct xpt_ctx *c, unsigned int domid);
+int xpt_guest_start(struct xpt_ctx *c, unsigned int domid, bool hvm);
 bool xpt_guest_alive(struct xpt_ctx *c, unsigned int domid);
 void xpt_guest_signal(struct xpt_ctx *c, unsigned int domid, int sig);
 void xpt_guest_kill(struct xpt_ctx *c, unsigned int domid);

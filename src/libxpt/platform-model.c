@@ -103,8 +103,8 @@ static bool is_hvm(struct xpt_ctx *c, unsigned int domid)
 	       (info.flags & HV_DOMF_HVM);
 }
 
-/* A PV guest's kernel is an xpt-guest process; an HVM guest's vCPUs are
- * the hypervisor's alone here (no guest process yet). */
+/* A guest's kernel is an xpt-guest process: an HVM one finds its PCI
+ * devices by config-space I/O, answered by its device model. */
 static int m_dom_boot(struct xpt_ctx *c, unsigned int domid)
 {
 	int r = hv_domain_unpause(xpt_model_hv(c), domid);
@@ -112,7 +112,7 @@ static int m_dom_boot(struct xpt_ctx *c, unsigned int domid)
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: unpause: %s",
 				domid, strerror(-r));
-	return is_hvm(c, domid) ? 0 : xpt_guest_start(c, domid);
+	return xpt_guest_start(c, domid, is_hvm(c, domid));
 }
 
 /* A paused domain's vcpus stop: so does its kernel's process. */
@@ -188,8 +188,6 @@ static int m_dom_list(struct xpt_ctx *c, unsigned int first,
 
 static int m_dom_kernel(struct xpt_ctx *c, unsigned int domid)
 {
-	if (is_hvm(c, domid))
-		return -1;	/* not modelled as a process: unknown */
 	return xpt_guest_alive(c, domid);
 }
 

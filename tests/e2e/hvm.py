@@ -139,6 +139,23 @@ def main():
         check(h.xs("/local/domain/0/device-model/%d/state" % d1) == "running",
               "device model not running after unpause")
         check(h.qmp(d1, "query-status").get("running") is True, "not running")
+        # the guest itself (config-space I/O through its device model)
+        # finds both devices, binds them, and counts their interrupts
+        end = time.monotonic() + 10
+        seen = []
+        while time.monotonic() < end:
+            out = h.run("guest-status", "h1").stdout
+            seen = [l for l in out.splitlines() if l.startswith("dev ")]
+            if len(seen) == 2 and all("driver=bound" in l for l in seen):
+                break
+            select.select([], [], [], 0.05)    # the guest boots: poll, bounded
+        check(len(seen) == 2 and "device=0x1572" in seen[0] and "0000:00:06.0" in seen[1],
+              "the guest's own view: %s" % seen)
+        for _ in range(3):
+            h.run("host", "raise-irq", "03:00.0")
+        out = h.run("guest-status", "h1").stdout
+        check("0000:00:04.0" in out and "count=3" in out.split("0000:00:04.0")[1].split("\n")[0],
+              "3 interrupts of 03:00.0 not counted by the guest: %s" % out)
 
         # 3. hot-attach and detach through QMP
         r = h.run("pci-attach", "h1", "05:00.0")
