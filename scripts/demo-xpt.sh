@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# `make demo`: PCI passthrough to a PV guest on the modelled Xen host,
-# driven with the xpt toolstack.  At every step it shows, side by side,
+# `make demo`: PCI passthrough to a PV guest, and to an HVM guest through
+# its device model, on the modelled Xen host, driven with the xpt
+# toolstack.  At every step it shows, side by side,
 # what the toolstack recorded (`xpt pci-list`) and what the guest itself
 # sees (`xpt guest-status`: its devices, drivers and interrupt counts).
 #
@@ -30,7 +31,8 @@ run() { printf '$ %s\n' "$*"; "$@" 2>&1 | sed 's/^/  /'; }
 # What the guest sees, in words: one line per device it found.
 guest_view() {
 	xpt guest-status "$1" | awk '
-	/^state/ { split($2, f, "="); split($3, b, "=");
+	/^state/ && $4 == "hvm" { print "  an HVM guest: PCI by config-space I/O, answered by its device model" }
+	/^state/ && $4 != "hvm" { split($2, f, "="); split($3, b, "=");
 		   printf "  guest PCI frontend state %s, backend state %s (4 = connected)\n", f[2], b[2] }
 	/^dev / {
 		for (i = 3; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
@@ -39,8 +41,9 @@ guest_view() {
 		if (v["class"] ~ /^0x0108/) kind = "NVMe"
 		if (v["class"] ~ /^0x03/) kind = "GPU"
 		if (v["class"] ~ /^0x0403/) kind = "audio"
-		printf "  guest slot %s = host %s  %-8s %s:%s  driver %-5s %s x%s  interrupts %s\n",
-		       $2, v["host"], kind, substr(v["vendor"], 3), substr(v["device"], 3),
+		where = v["host"] == "?" ? "" : " = host " v["host"]
+		printf "  guest slot %s%s  %-8s %s:%s  driver %-5s %s x%s  interrupts %s\n",
+		       $2, where, kind, substr(v["vendor"], 3), substr(v["device"], 3),
 		       v["driver"], v["irq"], v["vectors"], v["count"]
 		n++ }
 	END { if (!n) print "  (the guest sees no PCI device)" }'
@@ -64,11 +67,12 @@ traffic() {
 
 # The guest's driver binds a device a moment after the toolstack returns
 # (the backend connects first): wait for it, bounded, before the traffic.
+# $2: the guest (default demo); $3: what to look for in its status.
 bound() {
 	local deadline=$((SECONDS + 10)) full
 	full=$(printf '%s' "$1" | sed 's/^\([0-9a-f]*:[0-9a-f]*\.[0-7]\)$/0000:\1/')
-	until xpt guest-status demo 2>/dev/null |
-		grep -q "host=$full .*driver=bound"; do
+	until xpt guest-status "${2:-demo}" 2>/dev/null |
+		grep -q "${3:-host=$full .*driver=bound}"; do
 		if [ $SECONDS -ge $deadline ]; then
 			echo "demo: the guest did not bind $1 within 10 s" >&2
 			return 1
@@ -122,7 +126,20 @@ run xpt reboot demo
 traffic 04:00.0 1
 show demo
 
-step "7. Destroy the guest and stop the host"
+step "7. An HVM guest beside it"
+say "examples/demo-hvm.cfg: type=\"hvm\" with the fourth VF (03:02.3) at guest slot 6." \
+    "Its device model starts paused; the VF is given to it over QMP (device_add)" \
+    "before the guest's first instruction; the guest runs only after the device" \
+    "model's 'cont', so its first PCI scan finds the device."
+run xpt create "examples/demo-hvm.cfg"
+run xpt list
+bound 03:02.3 desk "0000:00:06.0 .*driver=bound"
+for i in 1 2 3 4; do xpt host raise-irq 03:02.3 0 >/dev/null; done
+say "(the VF at 03:02.3 received 4 interrupts)"
+show desk
+run xpt destroy desk
+
+step "8. Destroy the guests and stop the host"
 run xpt destroy demo
 run xpt pci-assignable-list
 run xpt host stop
