@@ -101,6 +101,7 @@ fuzz_one() { # target corpus seconds
 fuzz_one fuzz-wire tests/fuzz/corpus "$fuzz_seconds"
 fuzz_one fuzz-spec tests/fuzz/corpus-spec $((fuzz_seconds / 3 + 1))
 fuzz_one fuzz-hv tests/fuzz/corpus-hv $((fuzz_seconds / 3 + 1))
+fuzz_one fuzz-qmp tests/fuzz/corpus-qmp $((fuzz_seconds / 3 + 1))
 
 echo "== the real-Xen lab's quick scenario"
 rc=0

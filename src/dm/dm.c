@@ -184,22 +184,6 @@ static void parse_args(struct dm *d, int argc, char **argv)
 	log_init("xpt-dm", LOG_LVL_INFO + verbose);
 }
 
-void dm_set_status(struct dm *d, enum dm_status s)
-{
-	char path[128];
-
-	d->status = s;
-	ioreq_set_enabled(d, s == DM_RUNNING);
-	if (s != DM_RUNNING || !d->xs)
-		return;
-	snprintf(path, sizeof(path), "/local/domain/%u/device-model/%u/state",
-		 d->dm_domid, d->domid);
-	if (!xs_write(d->xs, XBT_NULL, path, "running", 7))
-		log_warn("cannot write %s: %s", path, strerror(errno));
-	else
-		log_info("domain %u: running (%s)", d->domid, path);
-}
-
 static int listen_on(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

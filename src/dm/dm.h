@@ -82,7 +82,7 @@ struct dm {
 	size_t ndev;
 };
 
-/* dm.c */
+/* status.c */
 /* Enter a status; running writes device-model/<domid>/state and enables
  * the ioreq server, leaving it disables the server. */
 void dm_set_status(struct dm *d, enum dm_status s);
