@@ -15,6 +15,9 @@
  *             in the guest's view, Command passes only the bits xen_pt
  *             lets through, Interrupt Line is emulated, no ROM, MSI-X
  *             Message Control is the guest's
+ *   stall     a QMP client that stops mid-line, and one waiting behind
+ *             it, do not stop the guest's config I/O; quit destroys the
+ *             server and the guest then sees nothing
  *   early     libxl before Xen 4.6 (the stub-domain interlock bug): a
  *             guest running before its device model's `cont` sees no
  *             device (all ones), one started after sees it; a device
@@ -566,6 +569,19 @@ static bool case_msix(struct env *e)
 	r = hv_pci_raise_irq(e->hv, A, HV_IRQ_MSIX, 5, &delivered);
 	CHECK(e, r == 0 && delivered == 0, "entry 5 delivered");
 
+	/* reprobe: the driver frees and re-allocates its vectors (as
+	 * Linux's nvme does); the device model unbinds, then binds anew */
+	if (!reprobe(e, dom) || !guest_status(e, dom, &s))
+		return false;
+	CHECK(e, s.n == 1 && !strcmp(s.d[0].irq, "msix") &&
+	      s.d[0].vectors == 4 && s.d[0].count == 0, "after reprobe: irq "
+	      "%s vectors %u count %llu", s.d[0].irq, s.d[0].vectors,
+	      s.d[0].count);
+	if (!raise_all(e, A, HV_IRQ_MSIX, 4) || !guest_status(e, dom, &s))
+		return false;
+	CHECK(e, !strcmp(s.d[0].counts, "1,1,1,1"), "after reprobe counts "
+	      "%s", s.d[0].counts);
+
 	/* device_del: unbound and unmapped, gone at the next scan */
 	if (!device_del(e, "pci-pt-03_00.0"))
 		return false;
@@ -707,12 +723,58 @@ static bool case_early(struct env *e)
 	return true;
 }
 
+static bool case_stall(struct env *e)
+{
+	static const char half[] = "{\"execute\": \"query-";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct qstatus s;
+	struct proc *g;
+	unsigned int dom;
+	char line[4096];
+	int r, second;
+
+	if (!hvm_domain(e, A, &dom) || !dm_start(e, dom) ||
+	    !device_add(e, "pci-pt-03_00.0", A) ||
+	    !qmp(e, "{\"execute\": \"cont\"}", line, sizeof(line)))
+		return false;
+	r = hv_domain_unpause(e->hv, dom);
+	CHECK(e, r == 0, "unpause: %s", strerror(-r));
+	/* half a request; a second client waits in the backlog */
+	CHECK(e, write(e->qmp, half, strlen(half)) == (ssize_t)strlen(half),
+	      "QMP write: %s", strerror(errno));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp-libxl-%u", e->dir,
+		 dom);
+	second = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(e, second >= 0 && connect(second, (struct sockaddr *)&sa,
+					sizeof(sa)) == 0,
+	      "second QMP client: %s", strerror(errno));
+	if (!guest_start(e, dom, &g) || !guest_status(e, dom, &s) ||
+	    !reprobe(e, dom) || !guest_status(e, dom, &s)) {
+		close(second);
+		return false;
+	}
+	close(second);
+	CHECK(e, s.n == 1 && !strcmp(s.d[0].irq, "msix"), "with a stalled "
+	      "QMP client the guest sees %u devices", s.n);
+	/* the first client finishes its line and is answered */
+	if (!qmp(e, "status\"}", line, sizeof(line)))
+		return false;
+	CHECK(e, strstr(line, "\"running\""), "query-status: %s", line);
+	/* quit: the server goes, the guest's next scan finds nothing */
+	if (!qmp(e, "{\"execute\": \"quit\"}", line, sizeof(line)) ||
+	    !reprobe(e, dom) || !guest_status(e, dom, &s))
+		return false;
+	CHECK(e, s.n == 0, "after quit the guest sees %u devices", s.n);
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*fn)(struct env *e);
 } cases[] = {
 	{ "msix", case_msix },
 	{ "conf", case_conf },
+	{ "stall", case_stall },
 	{ "early", case_early },
 };
 
