@@ -271,7 +271,7 @@ static void msi_update(struct dm *d, struct dm_dev *dev, uint16_t ctl)
 		vec_release(d, dev, &e->msi);
 }
 
-/* Which emulated dword holds reg, if any (its aligned offset). */
+/* Is the dword at dw (aligned) one that xpt-dm emulates? */
 static bool emulated(const struct dm_emu *e, uint32_t dw)
 {
 	if (dw >= PCI_BASE_ADDRESS_0 && dw <= PCI_BASE_ADDRESS_5)
