@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * One test per historic PV bug of docs/historic-bugs.md (1-4, 6-15, 18-21,
- * 24).  Each takes the toolstack under test (struct env's ts) and asserts
+ * One test per historic bug of docs/historic-bugs.md that applies to the
+ * guests xpt runs: the PV ones (1-4, 6-15, 18-21, 24) and those of an HVM
+ * guest without a stub domain (16, 22; the guest created by xpt with its
+ * device model xpt-dm, the devices attached by the toolstack under
+ * test).  Each takes the toolstack under test (struct env's ts) and asserts
  * what xenstore, the hypervisor and the guest must show; the runner
  * (toolstack.c) requires a failure against the libxl 4.17 peer and a pass
  * against xpt.  Where the 4.17 flow already carries the fix, the test runs
@@ -10,6 +13,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -631,6 +635,174 @@ static bool bug15(struct env *e)
 	       released(e, domid, DEV_B);
 }
 
+/* the lines of a log in the run directory that contain needle */
+static int file_count(struct env *e, const char *file, const char *needle)
+{
+	char path[256], line[1024];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", e->dir, file);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* a device given to an HVM guest: assigned to it in the IOMMU, marked for
+ * it, and (in_dm) in its device model's own view (query-pci) */
+static bool hvm_owned(struct env *e, unsigned int domid, uint32_t sbdf,
+		      bool in_dm)
+{
+	char reply[16384];
+	unsigned int m;
+
+	CHECK(e, owner(e, sbdf) == domid, "%s: IOMMU owner dom%u, not the HVM "
+	      "guest dom%u", bdf(sbdf), owner(e, sbdf), domid);
+	CHECK(e, marker(e, sbdf, &m) && m == domid, "%s: no /libxl/pci marker "
+	      "for dom%u", bdf(sbdf), domid);
+	if (!in_dm || !dm_qmp(e, domid, "query-pci", reply, sizeof(reply)))
+		return !in_dm;
+	CHECK(e, dm_has(reply, sbdf), "%s is not in dom%u's device model "
+	      "(query-pci: %s)", bdf(sbdf), domid, reply);
+	return true;
+}
+
+/* a device an HVM guest gave back: in no backend, unmarked, quarantined,
+ * held by pciback and exported to nobody, and (dm_live) not in the
+ * device model */
+static bool hvm_released(struct env *e, unsigned int domid, uint32_t sbdf,
+			 bool dm_live)
+{
+	char reply[16384];
+	struct layers l;
+
+	layers_get(e, sbdf, &l);
+	CHECK(e, !l.nbe && l.marker < 0 && l.owner == HV_DOMID_IO && l.pb == -1,
+	      "%s not released by HVM dom%u: %s", bdf(sbdf), domid,
+	      layers_str(&l));
+	if (!dm_live || !dm_qmp(e, domid, "query-pci", reply, sizeof(reply)))
+		return !dm_live;
+	CHECK(e, !dm_has(reply, sbdf), "%s is still in dom%u's device model "
+	      "(query-pci: %s)", bdf(sbdf), domid, reply);
+	return true;
+}
+
+/* 16, with the device model stopped: the normal detach fails, bounded,
+ * leaving the device the guest's; the forced one releases it */
+static bool bug16_hung(struct env *e, unsigned int domid)
+{
+	struct layers l;
+	int64_t t0 = now_ms();
+	int rc, resets;
+
+	rc = DETACH(e, 30000, "h1", "03:00.0");
+	CHECK(e, rc != -1, "pci-detach with a hung device model did not return "
+	      "within 30 s");
+	CHECK(e, rc != 0, "pci-detach returned 0 though the device model never "
+	      "took the device out (%.1f s)", (double)(now_ms() - t0) / 1000);
+	if (!hvm_owned(e, domid, DEV_A, false))
+		return fail(e, "after a failed pci-detach: %s", e->why);
+	resets = file_count(e, "pciback.log", "0000:03:00.0: reset");
+	t0 = now_ms();
+	rc = TS(e, 30000, "pci-detach", "-f", "h1", "03:00.0");
+	if (rc != 0) {
+		layers_get(e, DEV_A, &l);
+		return fail(e, "forced detach with a hung device model failed "
+			    "(rc %d after %.1f s), the device stays the "
+			    "guest's: %s: %s", rc,
+			    (double)(now_ms() - t0) / 1000, layers_str(&l),
+			    e->out);
+	}
+	if (!hvm_released(e, domid, DEV_A, false))
+		return false;
+	CHECK(e, file_count(e, "pciback.log", "0000:03:00.0: reset") > resets,
+	      "%s was not reset by the forced detach", bdf(DEV_A));
+	return true;
+}
+
+/* 16. forced HVM detach on a QMP timeout */
+static bool bug16(struct env *e)
+{
+	uint32_t d[] = { DEV_A };
+	unsigned int domid, dom2;
+	pid_t dm;
+	bool ok;
+	int rc;
+
+	if (!seize_all(e, d, 1) || !create_hvm(e, "h1", "", &domid))
+		return false;
+	rc = ATTACH(e, 30000, "h1", "03:00.0");
+	CHECK(e, rc == 0, "pci-attach to HVM dom%u: rc %d: %s", domid, rc,
+	      e->out);
+	if (!hvm_owned(e, domid, DEV_A, true))
+		return false;
+	dm = dm_pid(e, domid);
+	CHECK(e, dm > 1, "HVM dom%u has no device model pid", domid);
+	kill(dm, SIGSTOP);	/* hung: device_del never completes */
+	ok = bug16_hung(e, domid);
+	kill(dm, SIGCONT);
+	if (!ok)
+		return false;
+	/* assignable again: a PV guest gets it and sees it */
+	return create(e, "g2", "'03:00.0'", &dom2) &&
+	       wait_guest_devs(e, dom2, 1, 5000);
+}
+
+static bool not_reconfiguring(struct env *e, void *arg)
+{
+	return be_state(e, *(unsigned int *)arg) != 7;
+}
+
+/* 22. HVM hot-add leaves the backend at 7 */
+static bool bug22(struct env *e)
+{
+	uint32_t d[] = { DEV_A, DEV_B };
+	unsigned int domid, i;
+	struct layers l;
+	int rc;
+
+	if (!seize_all(e, d, 2) || !create_hvm(e, "h1", "", &domid))
+		return false;
+	for (i = 0; i < 2; i++) {
+		rc = ATTACH(e, 30000, "h1", bdf(d[i]));
+		CHECK(e, rc == 0, "pci-attach %s to HVM dom%u: rc %d: %s",
+		      bdf(d[i]), domid, rc, e->out);
+		if (!hvm_owned(e, domid, d[i], true))
+			return false;
+	}
+	/* an HVM guest has no pcifront: nobody answers Reconfiguring */
+	CHECK(e, wait_until(e, not_reconfiguring, &domid, 3000, NULL),
+	      "HVM dom%u's backend stuck at 7 (Reconfiguring) 3 s after the "
+	      "second hot-add (num_devs %d, frontend %d): nobody answers it",
+	      domid, xs_int(e, "/local/domain/0/backend/pci/%u/0/num_devs",
+			    domid), fe_state(e, domid));
+	CHECK(e, !xs_exists(e, "/local/domain/0/backend/pci/%u/0", domid) &&
+	      !xs_exists(e, "/local/domain/%u/device/pci/0", domid),
+	      "HVM dom%u has a pciback backend (state %d) or frontend "
+	      "directory: its devices go through the device model", domid,
+	      be_state(e, domid));
+	for (i = 0; i < 2; i++) {
+		layers_get(e, d[i], &l);
+		CHECK(e, l.pb == -1, "pciback exports %s though the HVM guest "
+		      "has it through its device model: %s", bdf(d[i]),
+		      layers_str(&l));
+	}
+	/* and back through device_del, the other device untouched */
+	rc = DETACH(e, 30000, "h1", "04:00.0");
+	CHECK(e, rc == 0, "pci-detach 04:00.0 from HVM dom%u: rc %d: %s",
+	      domid, rc, e->out);
+	if (!hvm_released(e, domid, DEV_B, true) ||
+	    !hvm_owned(e, domid, DEV_A, true))
+		return false;
+	rc = DETACH(e, 30000, "h1", "03:00.0");
+	CHECK(e, rc == 0, "pci-detach 03:00.0 from HVM dom%u: rc %d: %s",
+	      domid, rc, e->out);
+	return hvm_released(e, domid, DEV_A, true);
+}
+
 /* 18. BB:DD.* attaches every function, function 0 last */
 static bool bug18(struct env *e)
 {
@@ -827,6 +999,9 @@ const struct bug bugs[] = {
 	  "still assigned to dom1 in the IOMMU" },
 	{ 15, "destroy with a dead frontend", bug15, false, NULL, 0, false,
 	  "took more than 3 s" },
+	{ 16, "forced HVM detach on a QMP timeout", bug16, false,
+	  "pre-c9cccbdff8", 0, false,
+	  "forced detach with a hung device model failed" },
 	{ 18, "multi-function attach adds every function", bug18, false,
 	  NULL, 0, false,
 	  "08:00.0 no, 08:00.1 yes" },
@@ -837,6 +1012,9 @@ const struct bug bugs[] = {
 	  "never told that 07:00.0 is permissive" },
 	{ 21, "spec parser", bug21, false, NULL, 0, true,
 	  NULL },
+	{ 22, "HVM hot-add leaves the backend at 7", bug22, false, NULL, 0,
+	  false,
+	  "stuck at 7 (Reconfiguring)" },
 	{ 24, "backend error surfaced", bug24, false, NULL, 0, false,
 	  "returned 0 though the backend failed" },
 };

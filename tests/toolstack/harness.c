@@ -237,14 +237,15 @@ bool env_start(struct env *e, const struct ts *ts, bool historic)
 	n = hv_open(e->dir, &e->hv);
 	if (n < 0)
 		return fail(e, "hv_open: %s", strerror(-n));
-	/* $XPT_LIBEXEC for the toolstack: the daemons, and a guest kernel
-	 * that is either plain or holds the backend's states until told
-	 * (a guest slow to act on them) */
+	/* $XPT_LIBEXEC for the toolstack: the daemons, the device model of
+	 * HVM guests, and a guest kernel that is either plain or holds the
+	 * backend's states until told (a guest slow to act on them) */
 	{
 		static const char *const sub[2] = { "libexec", "libexec-hold" };
-		const char *names[3] = { "xpt-xenstored", "xpt-hypervisor",
-					 "xpt-pciback" };
-		const char *paths[3] = { bins.xenstored, bins.hv, bins.pciback };
+		const char *names[4] = { "xpt-xenstored", "xpt-hypervisor",
+					 "xpt-pciback", "xpt-dm" };
+		const char *paths[4] = { bins.xenstored, bins.hv, bins.pciback,
+					 bins.dm };
 		char abs[4096];
 		int k, i;
 		FILE *f;
@@ -252,7 +253,7 @@ bool env_start(struct env *e, const struct ts *ts, bool historic)
 		for (k = 0; k < 2; k++) {
 			snprintf(path, sizeof(path), "%s/%s", e->dir, sub[k]);
 			mkdir(path, 0755);
-			for (i = 0; i < 3; i++) {
+			for (i = 0; i < 4; i++) {
 				snprintf(path, sizeof(path), "%s/%s/%s", e->dir,
 					 sub[k], names[i]);
 				if (!realpath(paths[i], abs) ||
@@ -312,11 +313,59 @@ static void kill_guests(struct env *e)
 	closedir(dir);
 }
 
+/* the pid is a device model of this run: its command line names the run
+ * directory (a pid left in xenstore may have been recycled) */
+static bool dm_ours(struct env *e, pid_t pid)
+{
+	char path[64], cmd[4096];
+	ssize_t n, i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, cmd, sizeof(cmd) - 1);
+	close(fd);
+	for (i = 0; i < n; i++)
+		if (!cmd[i])
+			cmd[i] = ' ';
+	cmd[n > 0 ? n : 0] = '\0';
+	return strstr(cmd, "xpt-dm") && strstr(cmd, e->dir);
+}
+
+/* the device models xpt started (detached, not our children), by the pids
+ * they are recorded under; a stopped one is continued first */
+static void kill_dms(struct env *e)
+{
+	unsigned int n, i;
+	char **ents = xs_directory(e->xs, XBT_NULL, "/local/domain", &n);
+
+	for (i = 0; ents && i < n; i++) {
+		unsigned long dom = strtoul(ents[i], NULL, 10);
+		pid_t pid = dom ? dm_pid(e, (unsigned int)dom) : 0;
+		int pidfd = pid > 1 && dm_ours(e, pid) ?
+			    (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+		if (pidfd < 0)
+			continue;
+		kill(pid, SIGCONT);
+		kill(pid, SIGTERM);
+		if (poll(&pfd, 1, 3000) <= 0)
+			kill(pid, SIGKILL);
+		close(pidfd);
+	}
+	free(ents);
+}
+
 void env_stop(struct env *e, bool failed)
 {
 	char cmd[400];
 	int i;
 
+	if (e->xs)
+		kill_dms(e);
 	if (e->xs)
 		xs_close(e->xs);
 	if (e->hv)
@@ -498,6 +547,33 @@ pid_t guest_pid(struct env *e, unsigned int domid)
 	return (pid_t)pid;
 }
 
+bool create_hvm(struct env *e, const char *name, const char *pci,
+		unsigned int *ret_domid)
+{
+	const struct ts *under_test = e->ts;
+	struct ts xpt = { "xpt", bins.xpt, false };
+	char path[256];
+	FILE *f;
+	int rc;
+
+	CHECK(e, bins.xpt, "an HVM guest needs xpt (to create it with its "
+	      "device model), which is not built");
+	snprintf(path, sizeof(path), "%s/%s.cfg", e->dir, name);
+	f = fopen(path, "we");
+	CHECK(e, f, "cannot write %s: %s", path, strerror(errno));
+	fprintf(f, "# an HVM guest of the toolstack tests\nname = \"%s\"\n"
+		"type = \"hvm\"\nmemory = 128\nvcpus = 1\n"
+		"passthrough = \"enabled\"\npci = [ %s ]\n", name, pci);
+	fclose(f);
+	e->ts = &xpt;
+	rc = TS(e, 30000, "create", path);
+	e->ts = under_test;
+	CHECK(e, rc == 0, "xpt create %s (type hvm, pci=[%s]): rc %d: %s", name,
+	      pci, rc, e->out);
+	return dom_by_name(e, name, ret_domid) &&
+	       guest_wait_started(e, *ret_domid);
+}
+
 bool create(struct env *e, const char *name, const char *pci,
 	    unsigned int *ret_domid)
 {
@@ -510,6 +586,99 @@ bool create(struct env *e, const char *name, const char *pci,
 	      name, pci, rc, e->out);
 	return dom_by_name(e, name, ret_domid) &&
 	       guest_wait_started(e, *ret_domid);
+}
+
+/* device models */
+
+pid_t dm_pid(struct env *e, unsigned int domid)
+{
+	int pid = xs_int(e, "/local/domain/%u/image/device-model-pid", domid);
+
+	return pid > 1 ? (pid_t)pid : 0;
+}
+
+/* one line of a QMP reply or event, bounded by deadline */
+static bool qmp_line(int fd, char *buf, size_t len, size_t *have,
+		     int64_t deadline, char *line, size_t linelen)
+{
+	for (;;) {
+		char *nl = memchr(buf, '\n', *have);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - now_ms();
+		ssize_t r;
+
+		if (nl) {
+			size_t l = (size_t)(nl - buf);
+
+			snprintf(line, linelen, "%.*s", (int)l, buf);
+			*have -= l + 1;
+			memmove(buf, nl + 1, *have);
+			return true;
+		}
+		if (*have == len || left <= 0 ||
+		    poll(&pfd, 1, (int)left) <= 0)
+			return false;
+		r = read(fd, buf + *have, len - *have);
+		if (r <= 0)
+			return false;
+		*have += (size_t)r;
+	}
+}
+
+bool dm_qmp(struct env *e, unsigned int domid, const char *execute,
+	    char *reply, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int64_t deadline = now_ms() + 5000;
+	char buf[16384];
+	size_t have = 0;
+	int fd, step;
+	bool ok = false;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.80s/qmp-libxl-%u",
+		 e->dir, domid);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return fail(e, "dom%u's device model (%s): %s", domid,
+			    sa.sun_path, strerror(errno));
+	}
+	/* 0 the greeting, 1 qmp_capabilities, 2 the command; events are
+	 * skipped */
+	for (step = 0; step < 3; step++) {
+		char req[128];
+		int n;
+
+		if (step) {
+			n = snprintf(req, sizeof(req), "{\"execute\": \"%s\", "
+				     "\"id\": %d}\r\n", step == 1 ?
+				     "qmp_capabilities" : execute, step);
+			if (write(fd, req, (size_t)n) != n)
+				break;
+		}
+		do
+			ok = qmp_line(fd, buf, sizeof(buf), &have, deadline,
+				      reply, len);
+		while (ok && step && !strstr(reply, "\"id\""));
+		if (!ok)
+			break;
+	}
+	close(fd);
+	CHECK(e, ok, "dom%u's device model does not answer %s", domid,
+	      execute);
+	CHECK(e, !strstr(reply, "\"error\""), "dom%u's device model: %s: %s",
+	      domid, execute, reply);
+	return true;
+}
+
+bool dm_has(const char *reply, uint32_t sbdf)
+{
+	char id[40];
+
+	snprintf(id, sizeof(id), "\"pci-pt-%02x_%02x.%01x\"", HV_SBDF_BUS(sbdf),
+		 HV_SBDF_DEV(sbdf), HV_SBDF_FN(sbdf));
+	return strstr(reply, id) != NULL;
 }
 
 /* pciback */

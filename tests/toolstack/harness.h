@@ -32,7 +32,8 @@
 #define DEV_K(i) HV_SBDF(0, 0x0a + (i), 0, 0)	/* 0a..0f: the race pool */
 
 struct bins {
-	const char *xenstored, *hv, *pciback, *guest, *hostfile, *outdir;
+	const char *xenstored, *hv, *pciback, *guest, *dm, *hostfile, *outdir;
+	const char *xpt;	/* NULL: not built */
 };
 extern struct bins bins;
 
@@ -87,6 +88,11 @@ const char *cfg_file(struct env *e, const char *name, const char *pci);
 bool create(struct env *e, const char *name, const char *pci,
 	    unsigned int *ret_domid);
 bool dom_by_name(struct env *e, const char *name, unsigned int *ret_domid);
+/* an HVM guest NAME with these devices, created by xpt whichever
+ * toolstack is under test (the peer attaches to it: it starts no device
+ * model), its device model xpt-dm; waits for the guest process */
+bool create_hvm(struct env *e, const char *name, const char *pci,
+		unsigned int *ret_domid);
 bool guest_wait_started(struct env *e, unsigned int domid);
 pid_t guest_pid(struct env *e, unsigned int domid);
 
@@ -125,6 +131,14 @@ bool guest_status(struct env *e, unsigned int domid, struct qstatus *s);
 bool qhas(const struct qstatus *s, uint32_t sbdf);
 /* Connected on both sides, the guest sees n devices */
 bool wait_guest_devs(struct env *e, unsigned int domid, unsigned int n, int ms);
+
+/* an HVM guest's device model: its pid (0 none), and one QMP command on
+ * its socket (greeting, qmp_capabilities, the command; the reply line) */
+pid_t dm_pid(struct env *e, unsigned int domid);
+bool dm_qmp(struct env *e, unsigned int domid, const char *execute,
+	    char *reply, size_t len);
+/* the device model's query-pci lists sbdf (by libxl's id pci-pt-BB_DD.F) */
+bool dm_has(const char *reply, uint32_t sbdf);
 
 /* hypervisor */
 uint32_t owner(struct env *e, uint32_t sbdf);

@@ -6,11 +6,12 @@
  * and PASS on xpt; the race test must find a violation on
  * the peer and none on xpt; the interop table must show every xpt cell OK.
  *
- * usage: toolstack MODE XENSTORED HYPERVISOR PCIBACK GUEST HOSTFILE OUTDIR
+ * usage: toolstack MODE XENSTORED HYPERVISOR PCIBACK GUEST DM HOSTFILE OUTDIR
  *                  PEER [XPT] [BUG...]
  *   MODE: bugs | race | race-mixed | interop | ownership (the ownership
  *   cases, by name after XPT).  XPT may be "" (not built yet): the peer
- *   side still runs.  Prints one line per test and
+ *   side still runs (the HVM bugs need XPT: xpt creates their domains,
+ *   with DM as the device model).  Prints one line per test and
  *   "toolstack: N passed, N failed".  XPT_TS_KEEP=1 keeps run
  *   directories, XPT_TS_VERBOSE=1 shows the logs of failures,
  *   XPT_TS_SEEDS=N fixes the number of race seeds, XPT_TS_HISTORIC=1 runs
@@ -285,10 +286,11 @@ int main(int argc, char **argv)
 	unsigned int passed = 0, failed = 0;
 	const char *mode;
 
-	if (argc < 9) {
+	if (argc < 10) {
 		fprintf(stderr, "usage: %s bugs|race|race-mixed|interop|"
-			"ownership XENSTORED HYPERVISOR PCIBACK GUEST HOSTFILE "
-			"OUTDIR PEER [XPT] [BUG...|CASE...]\n", argv[0]);
+			"ownership XENSTORED HYPERVISOR PCIBACK GUEST DM "
+			"HOSTFILE OUTDIR PEER [XPT] [BUG...|CASE...]\n",
+			argv[0]);
 		return 2;
 	}
 	mode = argv[1];
@@ -296,20 +298,22 @@ int main(int argc, char **argv)
 	bins.hv = argv[3];
 	bins.pciback = argv[4];
 	bins.guest = argv[5];
-	bins.hostfile = argv[6];
-	bins.outdir = argv[7];
-	peer.path = argv[8];
-	if (argc > 9 && argv[9][0] && access(argv[9], X_OK) == 0)
-		xpt.path = argv[9];
+	bins.dm = argv[6];
+	bins.hostfile = argv[7];
+	bins.outdir = argv[8];
+	peer.path = argv[9];
+	if (argc > 10 && argv[10][0] && access(argv[10], X_OK) == 0)
+		xpt.path = argv[10];
+	bins.xpt = xpt.path;
 	signal(SIGPIPE, SIG_IGN);
 	if (!strcmp(mode, "bugs"))
-		mode_bugs(argc, argv, 10, &passed, &failed);
+		mode_bugs(argc, argv, 11, &passed, &failed);
 	else if (!strcmp(mode, "race"))
 		mode_race(false, &passed, &failed);
 	else if (!strcmp(mode, "race-mixed"))
 		mode_race(true, &passed, &failed);
 	else if (!strcmp(mode, "ownership"))
-		mode_ownership(argc, argv, 10, &passed, &failed);
+		mode_ownership(argc, argv, 11, &passed, &failed);
 	else if (!strcmp(mode, "interop"))
 		mode_interop(&passed, &failed);
 	else

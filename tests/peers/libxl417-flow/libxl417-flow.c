@@ -27,12 +27,21 @@
  *   - detach revokes memory BARs with a 32-bit start (pre-XSA-476);
  *   - permissive is skipped when the device has no legacy IRQ (Arm, pci_add_dm_done);
  *   - a failed add removes the marker but not the IOMMU assignment or the
- *     permissions.
+ *     permissions;
+ *   - HVM (a domain whose /libxl/<domid>/type is "hvm", created by xpt with
+ *     its device model; this peer starts none): the device goes to the
+ *     device model by QMP device_add on $XPT_RUNDIR/qmp-libxl-<domid>, and
+ *     a pciback backend entry is written as well, with state=7 from the
+ *     second device on, which nobody answers: there is no pcifront in an
+ *     HVM guest (docs/protocol.md section 4.5); detach sends device_del and
+ *     waits for DEVICE_DELETED for libxl's 10 s QMP bound.
  * Older behaviour, by the commit that fixed it, with env LIBXL417_FLOW set
  * to a comma list: pre-73ee2795aa (hot-add waits for a backend that does
  * not exist), pre-70628d024da4 (cold-plug waits for the unstarted guest),
  * pre-0fdb48ffe7 (the first hot-added device is missing from the saved
  * config), pre-c19434d928 (reboot keeps only the first device),
+ * pre-c9cccbdff8 (an HVM detach whose device_del times out fails even
+ * when forced, and leaves the device assigned to the guest),
  * num-devs-last (Jan Beulich's experiment of March 2021: num_devs written
  * after the devices), unpaced (cold-plug without the pace: libxl 4.17 as
  * it is, racing pciback's setup).  LIBXL417_WAIT_MS replaces
@@ -74,6 +83,7 @@ enum {
 	V_PRE_C1943 = 1 << 3,
 	V_NUMDEVS_LAST = 1 << 4,
 	V_UNPACED = 1 << 5,
+	V_PRE_C9CC = 1 << 6,
 };
 
 struct spec {
@@ -100,6 +110,7 @@ struct flow {
 	struct hv_client *hv;
 	int wait_ms;
 	unsigned int variant;
+	bool hvm;		/* the domain of pci-attach/-detach is HVM */
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -621,6 +632,249 @@ static int pciback(struct flow *fl, const char *req, char *reply, size_t len)
 	return strstr(reply, "error") == reply ? -EIO : 0;
 }
 
+/*
+ * QMP, as libxl__ev_qmp speaks it to QEMU, reduced to what the PCI flow
+ * sends: connect to the device model's socket, read the greeting, send
+ * qmp_capabilities, then one command with an id and wait for the reply
+ * with that id.  Events that arrive meanwhile are kept (a device model
+ * may send DEVICE_DELETED before its reply to device_del).  Everything,
+ * the connect included, is bounded by one deadline: libxl arms its
+ * LIBXL_QMP_CMD_TIMEOUT (10 s) timer before it connects.
+ */
+#define QMP_TIMEOUT_MS 10000
+
+struct qmp {
+	int fd;
+	int64_t deadline;
+	unsigned int id;
+	size_t len;
+	char buf[65536];	/* bytes read, not yet a line */
+	char events[4096];	/* the event lines seen, '\n' separated */
+};
+
+/* one line, without its "\r\n"; -ETIMEDOUT at the deadline */
+static int qmp_line(struct qmp *q, char *line, size_t len)
+{
+	for (;;) {
+		char *nl = memchr(q->buf, '\n', q->len);
+		struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+		int64_t left;
+		ssize_t r;
+
+		if (nl) {
+			size_t l = (size_t)(nl - q->buf), k = l;
+
+			if (k && q->buf[k - 1] == '\r')
+				k--;
+			snprintf(line, len, "%.*s", (int)k, q->buf);
+			q->len -= l + 1;
+			memmove(q->buf, nl + 1, q->len);
+			return 0;
+		}
+		if (q->len == sizeof(q->buf))
+			return -EMSGSIZE;
+		left = q->deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		r = read(q->fd, q->buf + q->len, sizeof(q->buf) - q->len);
+		if (r <= 0)
+			return r < 0 ? -errno : -EPIPE;
+		q->len += (size_t)r;
+	}
+}
+
+static bool qmp_is_event(const char *line)
+{
+	return strstr(line, "\"event\"") && !strstr(line, "\"return\"") &&
+	       !strstr(line, "\"error\"");
+}
+
+/* an event line in q->events names event and contains what */
+static bool qmp_event_seen(const struct qmp *q, const char *event,
+			   const char *what)
+{
+	const char *l;
+
+	for (l = q->events; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 :
+					      l + strlen(l)) {
+		const char *end = strchr(l, '\n'), *e = strstr(l, event),
+			   *w = strstr(l, what);
+
+		if (e && w && (!end || (e < end && w < end)))
+			return true;
+	}
+	return false;
+}
+
+/* send EXECUTE (ARGS a JSON object or NULL) and wait for its reply; the
+ * reply line in reply, an error's "desc" in reply too */
+static int qmp_exec(struct qmp *q, const char *execute, const char *args,
+		    char *reply, size_t len)
+{
+	char req[1024], line[65536], idtag[2][32];
+	int n, r;
+
+	n = snprintf(req, sizeof(req), "{\"execute\": \"%s\"%s%s, \"id\": %u}"
+		     "\r\n", execute, args ? ", \"arguments\": " : "",
+		     args ? args : "", ++q->id);
+	if (n < 0 || (size_t)n >= sizeof(req))
+		return -E2BIG;
+	if (write(q->fd, req, (size_t)n) != n)
+		return -EPIPE;
+	snprintf(idtag[0], sizeof(idtag[0]), "\"id\": %u", q->id);
+	snprintf(idtag[1], sizeof(idtag[1]), "\"id\":%u", q->id);
+	for (;;) {
+		r = qmp_line(q, line, sizeof(line));
+		if (r < 0)
+			return r;
+		if (qmp_is_event(line)) {
+			size_t l = strlen(q->events);
+
+			snprintf(q->events + l, sizeof(q->events) - l, "%s\n",
+				 line);
+			continue;
+		}
+		if (strstr(line, idtag[0]) || strstr(line, idtag[1]))
+			break;
+	}
+	if (strstr(line, "\"error\"")) {
+		const char *d = strstr(line, "\"desc\"");
+		const char *v = d ? strchr(d + 6, '"') : NULL;
+		const char *end = v ? strchr(v + 1, '"') : NULL;
+
+		snprintf(reply, len, "%.*s", end ? (int)(end - v - 1) : 0,
+			 end ? v + 1 : "");
+		return -EIO;
+	}
+	snprintf(reply, len, "%s", line);
+	return 0;
+}
+
+/* connect, greeting, qmp_capabilities: the device model of domid */
+static int qmp_open(struct flow *fl, unsigned int domid, int64_t deadline,
+		    struct qmp *q)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char line[4096];
+	int r;
+
+	memset(q, 0, sizeof(*q));
+	q->deadline = deadline;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp-libxl-%u",
+		 fl->rundir, domid);
+	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (q->fd < 0)
+		return -errno;
+	if (connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(q->fd);
+		q->fd = -1;
+		return r;
+	}
+	r = qmp_line(q, line, sizeof(line));
+	if (r == 0 && !strstr(line, "\"QMP\""))
+		r = -EPROTO;
+	if (r == 0)
+		r = qmp_exec(q, "qmp_capabilities", NULL, line, sizeof(line));
+	if (r < 0) {
+		close(q->fd);
+		q->fd = -1;
+	}
+	return r;
+}
+
+static void qmp_close(struct qmp *q)
+{
+	if (q->fd >= 0)
+		close(q->fd);
+	q->fd = -1;
+}
+
+/* libxl's QMP id of a passed-through device (PCI_PT_QDEV_ID) */
+static void qdev_id(const struct spec *p, unsigned int fn, char *buf,
+		    size_t len)
+{
+	snprintf(buf, len, "pci-pt-%02x_%02x.%01x", p->bus, p->dev, fn);
+}
+
+/* pci_add_qmp_device_add + pci_add_qmp_query_pci_cb: device_add, then
+ * the guest slot the device model chose (ret_vslot) from query-pci */
+static int qmp_device_add(struct flow *fl, unsigned int domid,
+			  const struct spec *p, unsigned int fn, int *ret_vslot)
+{
+	char id[32], bdf[32], args[256], reply[65536];
+	const char *at, *s;
+	struct qmp q;
+	unsigned int slot;
+	int r;
+
+	qdev_id(p, fn, id, sizeof(id));
+	fmt_bdf(p, fn, bdf, sizeof(bdf));
+	snprintf(args, sizeof(args), "{\"driver\": \"xen-pci-passthrough\", "
+		 "\"id\": \"%s\", \"hostaddr\": \"%s\"", id, bdf);
+	if (p->vslot >= 0)
+		snprintf(args + strlen(args), sizeof(args) - strlen(args),
+			 ", \"addr\": \"%x.%x\"", (unsigned int)p->vslot, fn);
+	if (p->permissive)
+		snprintf(args + strlen(args), sizeof(args) - strlen(args),
+			 ", \"permissive\": true");
+	snprintf(args + strlen(args), sizeof(args) - strlen(args), "}");
+	r = qmp_open(fl, domid, now_ms() + QMP_TIMEOUT_MS, &q);
+	if (r == 0)
+		r = qmp_exec(&q, "device_add", args, reply, sizeof(reply));
+	if (r == 0)
+		r = qmp_exec(&q, "query-pci", NULL, reply, sizeof(reply));
+	qmp_close(&q);
+	if (r < 0) {
+		err("QMP device_add of %s to dom%u: %s", id, domid,
+		    r == -EIO ? reply : strerror(-r));
+		return r;
+	}
+	/* ... "slot": S, ... "qdev_id": "<id>" */
+	at = strstr(reply, id);
+	for (s = at; s && s > reply && strncmp(s, "\"slot\"", 6); s--)
+		;
+	if (!at || !s || sscanf(s, "\"slot\": %u", &slot) != 1) {
+		err("PCI device %s not found in query-pci of dom%u", id, domid);
+		return -ENODEV;
+	}
+	*ret_vslot = (int)slot;
+	return 0;
+}
+
+/* pci_remove_qmp_device_del: device_del, then wait until the device
+ * model says the device is gone, all within LIBXL_QMP_CMD_TIMEOUT.
+ * (libxl polls query-pci once a second for that; DEVICE_DELETED is the
+ * same answer, sooner.) */
+static int qmp_device_del(struct flow *fl, unsigned int domid,
+			  const struct spec *p, unsigned int fn)
+{
+	char id[32], args[64], want[64], line[2048], reply[4096];
+	struct qmp q;
+	int r;
+
+	qdev_id(p, fn, id, sizeof(id));
+	snprintf(args, sizeof(args), "{\"id\": \"%s\"}", id);
+	snprintf(want, sizeof(want), "\"device\": \"%s\"", id);
+	r = qmp_open(fl, domid, now_ms() + QMP_TIMEOUT_MS, &q);
+	if (r == 0)
+		r = qmp_exec(&q, "device_del", args, reply, sizeof(reply));
+	while (r == 0 && !qmp_event_seen(&q, "\"DEVICE_DELETED\"", want)) {
+		r = qmp_line(&q, line, sizeof(line));
+		if (r == 0 && qmp_is_event(line))
+			snprintf(q.events, sizeof(q.events), "%s\n", line);
+	}
+	qmp_close(&q);
+	if (r == -EIO)
+		err("QMP device_del of %s on dom%u: %s", id, domid, reply);
+	else if (r < 0)
+		err("timed out waiting for DM to remove %s from dom%u: %s", id,
+		    domid, strerror(-r));
+	return r;
+}
+
 /* bound to pciback (libxl: the directory entry under pciback/) */
 static bool pciback_has(struct flow *fl, const char *bdf)
 {
@@ -739,7 +993,8 @@ static int add_xenstore(struct flow *fl, unsigned int domid,
 	have_num = read_int(fl, XBT_NULL, path, &num) == 0;	/* TOCTOU */
 	if (!have_num)
 		num = 0;
-	if (!starting && (have_num || (fl->variant & V_PRE_73EE)) &&
+	/* the wait is for a PV domain only: an HVM guest has no pcifront */
+	if (!fl->hvm && !starting && (have_num || (fl->variant & V_PRE_73EE)) &&
 	    wait_for_backend(fl, domid, 4) < 0)
 		return -EIO;
 	if (starting && have_num && (fl->variant & V_PRE_70628) &&
@@ -803,11 +1058,12 @@ static int add_xenstore(struct flow *fl, unsigned int domid,
 	return 0;
 }
 
-/* pci_add_dm_done for a PV guest */
+/* pci_add_dm_done; for an HVM guest pci_add_qmp_device_add before it */
 static int add_dm_done(struct flow *fl, unsigned int domid,
 		       const struct spec *p, unsigned int fn, bool starting)
 {
 	struct hv_pci_dev info;
+	struct spec dm = *p;
 	char bdf[32], req[64], reply[256];
 	unsigned int i;
 	int r, pirq;
@@ -859,7 +1115,19 @@ out_no_irq:
 		err("xc_assign_device failed for %s: %s", bdf, strerror(-r));
 		return r;
 	}
-	return add_xenstore(fl, domid, p, fn, starting);
+	if (fl->hvm) {
+		/* libxl asks QEMU before it assigns; xpt-dm, as the
+		 * modelled hypervisor, takes only a device already
+		 * assigned to its guest, so the QMP step comes here.  A
+		 * refusal leaves the assignment (the flaw of bug 14). */
+		r = qmp_device_add(fl, domid, p, fn, &dm.vslot);
+		if (r < 0)
+			return r;
+	}
+	/* HVM too: libxl__device_pci_add_xenstore writes the backend entry
+	 * and, from the second device on, state=7 (Reconfiguring), which
+	 * nobody answers in an HVM guest (docs/protocol.md section 4.5) */
+	return add_xenstore(fl, domid, &dm, fn, starting);
 }
 
 static int resolve_name(struct flow *fl, struct spec *p)
@@ -1042,7 +1310,7 @@ static int remove_xenstore(struct flow *fl, unsigned int domid,
 	be_key(domid, "num_devs", -1, path, sizeof(path));
 	if (read_int(fl, XBT_NULL, path, &num) < 0)
 		return -ENOENT;
-	if (wait_for_backend(fl, domid, 4) < 0)
+	if (!fl->hvm && wait_for_backend(fl, domid, 4) < 0)
 		return -EIO;
 	for (i = 0; i < num; i++) {
 		unsigned int d[4];
@@ -1069,7 +1337,7 @@ static int remove_xenstore(struct flow *fl, unsigned int domid,
 		be_key(domid, "state", -1, path, sizeof(path));
 		xwrite(fl, t, path, "7");
 	} while (!commit(fl, t));
-	if (wait_for_backend(fl, domid, 4) < 0)
+	if (!fl->hvm && wait_for_backend(fl, domid, 4) < 0)
 		return -EIO;
 	delay_at("detach.before-compact");
 	do {
@@ -1107,7 +1375,9 @@ static int remove_xenstore(struct flow *fl, unsigned int domid,
 	return 0;
 }
 
-/* do_pci_remove + pci_remove_detached for a PV guest (4.17) */
+/* do_pci_remove + pci_remove_detached (4.17); an HVM guest's device
+ * leaves its device model first (pci_remove_qmp_device_del), and when
+ * that times out only a forced detach goes on, since c9cccbdff8 */
 static int do_pci_remove(struct flow *fl, unsigned int domid,
 			 const struct spec *p, unsigned int fn, bool force)
 {
@@ -1127,7 +1397,14 @@ static int do_pci_remove(struct flow *fl, unsigned int domid,
 		err("PCI device %s is not attached to domain %u", bdf, domid);
 		return -ENOENT;
 	}
-	if (hv_pci_info(fl->hv, sbdf_of(p, fn), &info) == 0) {
+	if (fl->hvm && qmp_device_del(fl, domid, p, fn) < 0) {
+		if (!force || (fl->variant & V_PRE_C9CC))
+			return -ETIMEDOUT;	/* still the guest's */
+		err("the device model did not remove %s: forced, "
+		    "continuing", bdf);
+	}
+	/* the permissions are revoked for a PV guest only (4.17) */
+	if (!fl->hvm && hv_pci_info(fl->hv, sbdf_of(p, fn), &info) == 0) {
 		for (b = 0; b < 6; b++) {
 			uint32_t start32;
 
@@ -1160,7 +1437,6 @@ static int do_pci_remove(struct flow *fl, unsigned int domid,
 	remove_xenstore(fl, domid, p, fn);
 	marker_path(bdf, path, sizeof(path));
 	xs_rm(fl->xs, XBT_NULL, path);
-	(void)force;
 	return 0;
 }
 
@@ -1229,6 +1505,16 @@ static unsigned int domain_arg(struct flow *fl, const char *arg)
 		exit(3);
 	}
 	return domid;
+}
+
+/* libxl__domain_type: HVM by the type xpt (or libxl) recorded */
+static bool domain_hvm(struct flow *fl, unsigned int domid)
+{
+	char *v = xread(fl, XBT_NULL, "/libxl/%u/type", domid);
+	bool hvm = v && !strcmp(v, "hvm");
+
+	free(v);
+	return hvm;
 }
 
 static void guest_start(struct flow *fl, unsigned int domid)
@@ -1447,6 +1733,8 @@ static void flow_open(struct flow *fl)
 		fl->variant |= V_NUMDEVS_LAST;
 	if (v && strstr(v, "unpaced"))
 		fl->variant |= V_UNPACED;
+	if (v && strstr(v, "pre-c9cccbdff8"))
+		fl->variant |= V_PRE_C9CC;
 	snprintf(sock, sizeof(sock), "%s/socket", fl->rundir);
 	setenv("XENSTORED_PATH", sock, 1);
 	flow_opened = fl;
@@ -1544,6 +1832,7 @@ int main(int argc, char **argv)
 		}
 		flow_open(&fl);
 		domid = domain_arg(&fl, argv[2]);
+		fl.hvm = domain_hvm(&fl, domid);
 		if (pci_add(&fl, domid, &p, false) < 0)
 			die("libxl__device_pci_add failed for PCI device %s "
 			    "on dom%u", argv[3], domid);
@@ -1563,6 +1852,7 @@ int main(int argc, char **argv)
 		}
 		flow_open(&fl);
 		domid = domain_arg(&fl, argv[argc - 2]);
+		fl.hvm = domain_hvm(&fl, domid);
 		if (pci_remove(&fl, domid, &p, force) < 0)
 			die("pci-detach %s from dom%u failed", argv[argc - 1],
 			    domid);
