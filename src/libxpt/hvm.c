@@ -86,6 +86,19 @@ int xpt_hvm_pci_add(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
 		r = xpt_qmp_exec(q, "device_add", args,
 				 xpt_bound_ms(c, XPT_WAIT_MS), NULL, err,
 				 sizeof(err));
+		if (r == -EIO && strstr(err, "Duplicate device ID")) {
+			/* a forced detach went on while the device model
+			 * hung: it still lists the device, which the host
+			 * side has since taken back (we hold it now) */
+			xpt_warn(c, "domain %u: its device model still had %s "
+				 "from a forced detach: removed first", domid,
+				 bdf);
+			r = del_one(c, domid, q, devs[i].sbdf, XPT_WAIT_MS);
+			if (r == 0)
+				r = xpt_qmp_exec(q, "device_add", args,
+						 xpt_bound_ms(c, XPT_WAIT_MS),
+						 NULL, err, sizeof(err));
+		}
 		if (r < 0)
 			r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device "
 				     "model refused %s: %s", domid, bdf, err[0] ?

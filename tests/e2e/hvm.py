@@ -184,6 +184,14 @@ def main():
               % (time.monotonic() - t0))
         check("0000:05:00.0" not in h.owners(), "forced detach left it assigned")
         os.kill(pid, signal.SIGCONT)
+        # the device model, answering again, still lists the device the
+        # forced detach took back: attaching it again must still work
+        r = h.run("pci-attach", "h1", "05:00.0")
+        check(r.returncode == 0, "re-attach after a forced detach: %s" % r.stderr)
+        check(list(h.devices_in_dm(d1)).count("pci-pt-05_00.0") == 1 and
+              h.owners().get("0000:05:00.0") == d1,
+              "re-attach after a forced detach: DM %s, owners %s"
+              % (h.devices_in_dm(d1), h.owners()))
 
         # 5. destroy with the device model killed: everything released
         os.kill(pid, signal.SIGKILL)
