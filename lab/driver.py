@@ -58,6 +58,11 @@ class Abort(Exception):
     """A signal asked the driver to stop."""
 
 
+class RoundOver(Exception):
+    """The round cannot go on (its guest was not created); its failures
+    are recorded and the next round gets a fresh host."""
+
+
 class StepFailed(Exception):
     def __init__(self, step, expected, got, excerpt="", shell_alive=True):
         super().__init__(step)
@@ -180,6 +185,8 @@ class Qemu:
 
 class Lab:
     """One booted lab: a QEMU plus the record of every step."""
+
+    RoundOver = RoundOver  # for the scenarios (driver.py runs as __main__)
 
     def __init__(self, opts, rundir, column):
         self.opts = opts
@@ -368,7 +375,10 @@ class Lab:
                 self.qemu.now(), 1)}
             t0 = time.monotonic()
             try:
-                clean = body(self, i)
+                try:
+                    clean = body(self, i)
+                except RoundOver:
+                    clean = False
                 if not clean and i < n:
                     self.restart("round %d left the host unclean" % i)
             finally:
@@ -479,7 +489,9 @@ class Column:
         self.files = list(opts.dom0_file)
         if toolstack == "xpt":
             self.tool_cmd = " ".join(["xpt"] + opts.xpt_arg)
-            self.files.append("%s:/usr/local/bin/xpt" % opts.xpt)
+            bins = dict(v.split("=", 1) for v in opts.xpt_for)
+            self.files.append("%s:/usr/local/bin/xpt" %
+                              bins.get(self.xen, opts.xpt))
         self.label = "%s %s" % (self.xen, toolstack)
         self.dirname = "%s-%s" % (self.xen, toolstack)
 
@@ -771,6 +783,10 @@ def main():
     ap.add_argument("--toolstack", default="xl",
                     help="xl, xpt, or both (xl,xpt)")
     ap.add_argument("--xpt", help="the xpt binary (for --toolstack xpt)")
+    ap.add_argument("--xpt-for", action="append", default=[],
+                    metavar="VERSION=BIN", help="the xpt binary for the "
+                    "images of one Xen version (built against its "
+                    "libraries; lab/build-xpt.sh)")
     ap.add_argument("--xpt-arg", action="append", default=[],
                     help="an argument xpt gets before its command")
     ap.add_argument("--rounds", type=int, default=3,

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The real-Xen lab: Debian's Xen 4.17 and Linux 6.1 under QEMU (TCG), driven
-# over the serial console.  See lab/README.md.
+# The real-Xen lab: Debian's Xen 4.17 + Linux 6.1 (or Xen 4.20 + Linux 6.12)
+# under QEMU (TCG), driven over the serial console.  See lab/README.md.
 #
 #   lab/lab.sh run [--out DIR] [--store c|xpt] [--toolstack xl|xpt|both] [--xen 4.17|4.20|both] [SCENARIO...]
 #   lab/lab.sh check                          cold-plug only, one line, for make check
@@ -11,7 +11,8 @@
 # Environment: LAB_OUT (run directory), LAB_CACHE (image cache, default
 # <repo>/.cache/lab), LAB_TOOLSTACK (xl, the default, xpt or both: the
 # toolstack the scenarios drive; xpt is LAB_XPT or build/src/xpt/xpt, given
-# LAB_XPT_ARGS before its command), LAB_XEN (4.17, the default, 4.20, or
+# LAB_XPT_ARGS before its command; 4.20's dom0 gets LAB_XPT_4_20, or what
+# lab/build-xpt.sh 4.20 builds), LAB_XEN (4.17, the default, 4.20, or
 # both: the Xen + Linux images), LAB_ROUNDS (rounds of each race scenario,
 # default 3), LAB_DOM0_FILES ("SRC:/DEST ..." added to dom0),
 # LAB_XENSTORED (dom0's xenstored command line, default the C xenstored),
@@ -141,7 +142,7 @@ EOS
 # toolstack_args: LAB_TOOLSTACK's driver options; with xpt, its binary (it
 # goes into dom0 as /usr/local/bin/xpt, with the libraries dom0 lacks).
 toolstack_args() {
-	local ts=${LAB_TOOLSTACK:-xl} bin a
+	local ts=${LAB_TOOLSTACK:-xl} bin a b v
 	case $ts in
 	xl) return 0 ;;
 	xpt | both | xl,xpt | xpt,xl) ;;
@@ -153,6 +154,18 @@ toolstack_args() {
 		exit 1
 	fi
 	args+=(--toolstack "$ts" --xpt "$bin")
+	# Another Xen version's dom0 needs an xpt built against its libraries
+	# (LAB_XPT_4_20, or lab/build-xpt.sh builds build-xen4.20/).
+	for v in $(xen_versions); do
+		[ "$v" = 4.17 ] && continue
+		a=LAB_XPT_${v//./_}
+		b=${!a:-}
+		if [ -z "$b" ]; then
+			echo "lab: building xpt against Xen $v's libraries (lab/build-xpt.sh $v)" >&2
+			b=$("$here/build-xpt.sh" "$v") || { echo "lab: lab/build-xpt.sh $v failed" >&2; exit 1; }
+		fi
+		args+=(--xpt-for "$v=$b")
+	done
 	for a in ${LAB_XPT_ARGS:-}; do
 		args+=("--xpt-arg=$a")
 	done
