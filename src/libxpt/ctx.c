@@ -257,18 +257,27 @@ void xpt_delay_point(struct xpt_ctx *c, const char *point)
 	}
 }
 
-int xpt_path(struct xpt_ctx *c, char *buf, size_t len, const char *fmt, ...)
+int xpt_vpath(char *buf, size_t len, const char *root, const char *fmt,
+	      va_list ap)
 {
-	size_t n = (size_t)snprintf(buf, len, "%s/", c->rundir);
-	va_list ap;
+	size_t n = (size_t)snprintf(buf, len, "%s/", root);
 	int r;
 
 	if (n >= len)
 		return -ENAMETOOLONG;
-	va_start(ap, fmt);
 	r = vsnprintf(buf + n, len - n, fmt, ap);
-	va_end(ap);
 	return r < 0 || (size_t)r >= len - n ? -ENAMETOOLONG : 0;
+}
+
+int xpt_path(struct xpt_ctx *c, char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = xpt_vpath(buf, len, c->rundir, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int xpt_mkdirs(const char *path)

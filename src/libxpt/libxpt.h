@@ -7,6 +7,7 @@
 #define XPT_LIBXPT_H
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <xenstore.h>
@@ -59,6 +60,9 @@ int64_t xpt_now_ms(void);
 int xpt_bound_ms(const struct xpt_ctx *c, int ms);
 int xpt_path(struct xpt_ctx *c, char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* root/fmt...: 0, or -ENAMETOOLONG when it does not fit */
+int xpt_vpath(char *buf, size_t len, const char *root, const char *fmt,
+	      va_list ap) __attribute__((format(printf, 4, 0)));
 int xpt_mkdirs(const char *path);
 void xpt_format_bdf(uint32_t sbdf, char *buf, size_t len);	/* 0000:03:00.0 */
 void xpt_marker_bdf(uint32_t sbdf, char *buf, size_t len);	/* 0000-03-00-0 */

@@ -195,16 +195,13 @@ static int sys_path(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int sys_path(char *buf, size_t len, const char *fmt, ...)
 {
-	size_t n = (size_t)snprintf(buf, len, "%s/", sysfs_root());
 	va_list ap;
 	int r;
 
-	if (n >= len)
-		return -ENAMETOOLONG;
 	va_start(ap, fmt);
-	r = vsnprintf(buf + n, len - n, fmt, ap);
+	r = xpt_vpath(buf, len, sysfs_root(), fmt, ap);
 	va_end(ap);
-	return r < 0 || (size_t)r >= len - n ? -ENAMETOOLONG : 0;
+	return r;
 }
 
 static int dev_path(char *buf, size_t len, uint32_t sbdf, const char *attr)

@@ -134,50 +134,51 @@ int xpt_spawn_detached(const char *const argv[], const char *logpath,
 	return 0;
 }
 
+/* /proc/<pid>/<file>, NUL-terminated; its length, 0 when unreadable. */
+static size_t proc_read(int pid, const char *file, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
 /* The pid runs and its command line mentions must_contain (our run
  * directory): never signal a recycled pid. */
 bool xpt_pid_alive(int pid, const char *must_contain)
 {
-	char path[64], buf[4096];
-	ssize_t n, i;
-	int fd;
+	char buf[4096];
+	size_t n, i;
 
 	if (pid <= 0 || kill(pid, 0) < 0)
 		return false;
 	if (!must_contain)
 		return true;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	n = proc_read(pid, "cmdline", buf, sizeof(buf));
+	if (n == 0)
 		return false;	/* a zombie has an empty command line */
 	for (i = 0; i < n; i++)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
-	buf[n] = '\0';
 	return strstr(buf, must_contain) != NULL;
 }
 
 bool xpt_pid_running(int pid)
 {
-	char path[64], buf[512], *rp;
-	ssize_t n;
-	int fd;
+	char buf[512], *rp;
 
-	if (pid <= 0)
+	if (pid <= 0 || !proc_read(pid, "stat", buf, sizeof(buf)))
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	/* "pid (comm) S ...": the comm may hold anything, the state follows
 	 * the last ')' */
 	rp = strrchr(buf, ')');
