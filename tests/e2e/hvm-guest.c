@@ -164,15 +164,17 @@ static bool wait_file(struct env *e, const char *path, struct proc *p)
 			{ .fd = p->pidfd, .events = POLLIN },
 		};
 		int64_t left = deadline - now_ms();
+		/* a directory not there yet cannot be watched: its file is
+		 * then looked for again shortly, within the same deadline */
+		int wd = inotify_add_watch(ifd, dir, IN_CREATE | IN_MOVED_TO);
 
-		inotify_add_watch(ifd, dir, IN_CREATE | IN_MOVED_TO);
 		if (access(path, F_OK) == 0) {
 			ok = true;
 			break;
 		}
 		if (left <= 0 || proc_dead(p))
 			break;
-		poll(pfd, 2, (int)left);
+		poll(pfd, 2, wd < 0 && left > 20 ? 20 : (int)left);
 		while (read(ifd, buf, sizeof(buf)) > 0)
 			;
 	}
