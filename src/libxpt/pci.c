@@ -900,8 +900,9 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 					  XPT_FORCE_WAIT_MS, &rel);
 	}
 	if (r < 0) {
-		xpt_format_bdf(rel.silent ? (nours ? ours[0] : sbdfs[0]) : rel.held, bdf,
-			       sizeof(bdf));
+		uint32_t named = nours ? ours[0] : sbdfs[0];
+
+		xpt_format_bdf(rel.silent ? named : rel.held, bdf, sizeof(bdf));
 		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s %s; it is out "
 			     "of the guest's backend but stays reserved for the "
 			     "domain: retry `xpt pci-detach -f %u %s`, or "
