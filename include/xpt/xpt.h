@@ -35,6 +35,9 @@ const char *xpt_ctx_rundir(const struct xpt_ctx *c);
  * built in. */
 int xpt_ctx_set_platform(struct xpt_ctx *c, const char *name);
 const char *xpt_ctx_platform(struct xpt_ctx *c);
+/* Trace every hypervisor, pciback and domain call and each step of an
+ * operation, timed, on stderr (xpt -v). */
+void xpt_ctx_set_verbose(struct xpt_ctx *c, bool verbose);
 const char *xpt_ctx_error(const struct xpt_ctx *c);
 int xpt_ctx_exit_code(const struct xpt_ctx *c);
 /* Warnings collected by the last operation (one per line), or "". */

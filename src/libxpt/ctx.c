@@ -82,6 +82,7 @@ int xpt_ctx_open(const char *rundir, struct xpt_ctx **ret)
 		return -ENAMETOOLONG;
 	}
 	snprintf(c->rundir, sizeof(c->rundir), "%s", rundir);
+	c->t0 = xpt_now_ms();
 	s = getenv("XPT_DELAY");
 	if (s && *s)
 		delay_parse(c, s);
@@ -192,10 +193,20 @@ int xpt_ctx_set_platform(struct xpt_ctx *c, const char *name)
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_USAGE, r, "platform '%s': unknown "
 				"(model or xen)", name);
-	if (c->pf && c->pf != pf)
+	if (c->pf && (c->pf_inner ? c->pf_inner : c->pf) != pf)
 		c->pf->close(c);
 	c->pf = pf;
+	c->pf_inner = NULL;
+	if (c->verbose)
+		xpt_trace_platform(c, pf);
 	return 0;
+}
+
+void xpt_ctx_set_verbose(struct xpt_ctx *c, bool verbose)
+{
+	c->verbose = verbose;
+	if (verbose && c->pf && !c->pf_inner)
+		xpt_trace_platform(c, c->pf);
 }
 
 const char *xpt_ctx_platform(struct xpt_ctx *c)

@@ -283,33 +283,24 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 	static const char *const nodes[] = {	/* + domid */
 		"/local/domain/", "/libxl/", "/local/domain/0/error/backend/pci/",
 	};
-	char saved[sizeof(c->err)], path[160], fe[128], *vm;
-	int saved_code = c->exit_code, fes = -1, r, ret = 0;
+	char saved[sizeof(c->err)], path[160], *vm;
+	int saved_code = c->exit_code, r, ret = 0;
 	char left[512], fail[768] = "";
-	struct xpt_pdom info;
-	bool fe_alive;
 	size_t i;
 
 	memcpy(saved, c->err, sizeof(saved));
 	c->err[0] = '\0';
-	xpt_be_paths(domid, NULL, 0, fe, sizeof(fe));
-	snprintf(path, sizeof(path), "%s/state", fe);
-	if (xpt_xs_read_int(c, XBT_NULL, path, &fes) < 0)
-		fes = -1;
-	fe_alive = c->pf->dom_kernel(c, domid) > 0 &&
-		   fes == XenbusStateConnected;
-	/* a live frontend may let go of its devices first; any other guest
-	 * stops now */
-	if (fe_alive && c->pf->dom_info(c, domid, &info) == 0 &&
-	    info.state == XPT_DOM_PAUSED)
-		c->pf->dom_unpause(c, domid);
-	else
-		c->pf->dom_pause(c, domid);
+	/* the guest stops first, as libxl's destroy does: it gets no say
+	 * in what follows, so a dead, hung or paused frontend costs nothing
+	 * and a live one is not waited for (its devices are reset and
+	 * deassigned whatever its drivers did) */
+	c->pf->dom_pause(c, domid);
 	/* an HVM guest's device model goes first: its devices are then
 	 * taken without asking it (a hung or dead one cannot stall us) */
 	if (xpt_domain_is_hvm(c, domid))
 		xpt_dm_kill(c, domid);
-	r = xpt_pci_destroy_all(c, domid, fe_alive, left, sizeof(left));
+	xpt_trace(c, "domain %u: destroy", domid);
+	r = xpt_pci_destroy_all(c, domid, left, sizeof(left));
 	if (r < 0) {
 		ret = r;
 		snprintf(fail, sizeof(fail), "domain %u: destroyed, but its "
@@ -341,6 +332,7 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 	}
 	xs_release_domain(c->xs, domid);
 	xpt_domcfg_remove(c, domid);
+	xpt_trace(c, "domain %u: destroyed", domid);
 	if (xpt_path(c, path, sizeof(path), "xpt/lock/%u", domid) == 0)
 		unlink(path);
 	memcpy(c->err, saved, sizeof(saved));

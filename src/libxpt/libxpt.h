@@ -43,6 +43,10 @@ struct xpt_ctx {
 	unsigned int seed;
 	bool seeded;
 	int64_t deadline;			/* ms (xpt_now_ms), 0 none */
+	bool verbose;				/* xpt -v: trace.c */
+	int64_t t0;				/* ms, the context's start */
+	const struct xpt_platform *pf_inner;	/* traced: the real one */
+	struct xpt_platform pf_trace;
 };
 
 /* ctx.c */
@@ -66,6 +70,12 @@ int xpt_vpath(char *buf, size_t len, const char *root, const char *fmt,
 int xpt_mkdirs(const char *path);
 void xpt_format_bdf(uint32_t sbdf, char *buf, size_t len);	/* 0000:03:00.0 */
 void xpt_marker_bdf(uint32_t sbdf, char *buf, size_t len);	/* 0000-03-00-0 */
+
+/* trace.c: with verbose, every platform call and the operation's steps
+ * on stderr, timed */
+void xpt_trace(struct xpt_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void xpt_trace_platform(struct xpt_ctx *c, const struct xpt_platform *pf);
 
 /* lock.c: per-domain and host-wide flocks, bounded; host first */
 int xpt_lock_domain(struct xpt_ctx *c, unsigned int domid, int *ret_fd);
@@ -223,7 +233,7 @@ int xpt_dev_name_to_bdf(struct xpt_ctx *c, const char *name,
 /* pci.c */
 int xpt_pci_coldplug(struct xpt_ctx *c, unsigned int domid, const char *name,
 		     const struct xpt_dev *devs, size_t n);
-int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, bool fe_alive,
+int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid,
 			char *left, size_t leftlen);
 
 /* domain.c: the domain's own xenstore nodes, for a platform whose domain

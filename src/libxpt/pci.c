@@ -933,14 +933,14 @@ out:
 }
 
 /* Destroy's part (caller holds the lock), all of it within one deadline
- * (XPT_DESTROY_MS) whatever the number of devices: ask a live guest to
- * let go, remove both directories, wait for pciback to release, then
+ * (XPT_DESTROY_MS) whatever the number of devices, the guest paused:
+ * remove both directories, wait for pciback to release, then
  * the host side of every device the domain holds: in the backend, under
  * a marker, or owned in the IOMMU.  Returns 0, or -EBUSY with what was
  * left (it stays reserved for the domain; `xpt destroy` again finishes
  * it) in left. */
-int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, bool fe_alive,
-			char *left, size_t leftlen)
+int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, char *left,
+			size_t leftlen)
 {
 	struct xpt_be *b = malloc(sizeof(*b));
 	uint32_t *sbdfs = calloc(XPT_BE_MAX, sizeof(*sbdfs));
@@ -962,12 +962,10 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, bool fe_alive,
 	for (j = 0; j < b->n; j++)
 		if (b->e[j].valid && n < XPT_BE_MAX)
 			sbdfs[n++] = b->e[j].sbdf;
-	if (b->exists && fe_alive && b->state == XenbusStateConnected && n &&
-	    detach_mark(c, domid, sbdfs, n, true) == 1)
-		wait_connected(c, domid, NULL, 0, XPT_FORCE_WAIT_MS / 2, NULL);
-	c->err[0] = '\0';
 	c->pf->dom_kill_kernel(c, domid);
 	/* both directories in one transaction: pciback releases all */
+	xpt_trace(c, "domain %u: removing the PCI backend (%zu devices)",
+		  domid, n);
 	remove_backend(c, domid);
 	if (b->exists)
 		wait_released(c, domid, NULL, 0, XPT_DESTROY_MS, &rel);
@@ -1003,6 +1001,7 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, bool fe_alive,
 		if (k == ne)
 			sbdfs[ne++] = sbdfs[j];
 	}
+	xpt_trace(c, "domain %u: releasing %u devices", domid, ne);
 	xpt_delay_point(c, "destroy.before-deassign");
 	r = xpt_dev_teardown(c, domid, sbdfs, ne, left, leftlen) ? -EBUSY : 0;
 out:

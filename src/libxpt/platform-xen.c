@@ -26,6 +26,12 @@
  *                   with state-N Initialised or Closing.  A directory a
  *                   toolstack left behind (xl's reboot leaves one at
  *                   state 6) has no live xenbus device, so does not count.
+ *                   The other way round, a live xenbus device whose
+ *                   directory is gone is pciback still tearing D down
+ *                   (releasing its devices: MSI-X off, reset, config
+ *                   restored); until it has unregistered, every pciback
+ *                   device no live directory lists counts as exported to
+ *                   D, so nobody deassigns or destroys under it.
  *   IOMMU owner     Xen has no query for it.  xc_test_assign_device says
  *                   "dom0 or dom_io" (0) or "a domain" (-EINVAL); a device
  *                   bound to pciback is taken as quarantined (dom_io),
@@ -556,9 +562,38 @@ static int x_pci_info(struct xpt_ctx *c, uint32_t sbdf, struct xpt_pdev *ret)
 
 /* ---- pciback ---- */
 
+/* A domain whose pciback xenbus device is live while its backend
+ * directory is gone (pciback tearing it down), or -1. */
+static int be_dying(struct xpt_ctx *c)
+{
+	char dir[PATH_MAX], path[96];
+	struct dirent *e;
+	unsigned int domid;
+	int found = -1;
+	DIR *d;
+
+	if (!c->xs || sys_path(dir, sizeof(dir), "bus/xen-backend/devices"))
+		return -1;
+	d = opendir(dir);
+	while (d && found < 0 && (e = readdir(d))) {
+		char tail;
+
+		if (sscanf(e->d_name, "pci-%u-0%c", &domid, &tail) != 1 ||
+		    domid >= XPT_DOMID_FIRST_RESERVED)
+			continue;
+		snprintf(path, sizeof(path), BE_PCI "/%u/0", domid);
+		if (!xpt_xs_exists(c, XBT_NULL, path))
+			found = (int)domid;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
 static int x_pb_list(struct xpt_ctx *c, struct xpt_pb_dev *ret, size_t max,
 		     size_t *ret_n)
 {
+	int dying = -2;		/* not looked yet */
 	uint32_t *sbdfs = calloc(max ? max : 1, sizeof(*sbdfs));
 	char dir[PATH_MAX];
 	size_t n = 0, i;
@@ -574,6 +609,10 @@ static int x_pb_list(struct xpt_ctx *c, struct xpt_pb_dev *ret, size_t max,
 	for (i = 0; r == 0 && i < n; i++) {
 		ret[i].sbdf = sbdfs[i];
 		ret[i].domid = be_holder(c, sbdfs[i], true);
+		if (ret[i].domid < 0 && dying == -2)
+			dying = be_dying(c);
+		if (ret[i].domid < 0)
+			ret[i].domid = dying;
 	}
 	if (r == 0)
 		*ret_n = n;

@@ -23,7 +23,8 @@
 int xpt_wait(struct xpt_ctx *c, const char *const *paths, size_t npaths,
 	     int timeout_ms, int recheck_ms, xpt_pred_fn pred, void *arg)
 {
-	int64_t deadline = xpt_now_ms() + xpt_bound_ms(c, timeout_ms);
+	int64_t start = xpt_now_ms();
+	int64_t deadline = start + xpt_bound_ms(c, timeout_ms);
 	char token[32];
 	size_t i, nw = 0;
 	char **ev;
@@ -63,6 +64,9 @@ int xpt_wait(struct xpt_ctx *c, const char *const *paths, size_t npaths,
 		}
 	}
 out:
+	xpt_trace(c, "wait on %s%s: %s after %lld ms", npaths ? paths[0] : "",
+		  npaths > 1 ? " (and more)" : "", r == 0 ? "done" :
+		  strerror(-r), (long long)(xpt_now_ms() - start));
 	for (i = 0; i < nw; i++)
 		xs_unwatch(c->xs, paths[i], token);
 	while ((ev = xs_check_watch(c->xs)))

@@ -685,14 +685,17 @@ static void main_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: xpt [-R DIR] [-P PLATFORM] COMMAND [ARGS...]\n"
-		"The xpt toolstack: PCI passthrough to PV guests, on a Xen "
+	fprintf(f, "usage: xpt [-v] [-R DIR] [-P PLATFORM] COMMAND [ARGS...]\n"
+		"The xpt toolstack: PCI passthrough to PV and HVM guests, on a Xen "
 		"host or the modelled one.\n\n"
 		"  -R, --rundir DIR  run directory (default $XPT_RUNDIR, "
 		"else /run/xpt)\n"
 		"  -P, --platform P  model or xen (default $XPT_PLATFORM, else "
 		"xen in a\n"
 		"                    Xen control domain, else model)\n"
+		"  -v, --verbose     trace each hypervisor, pciback and domain "
+		"call\n"
+		"                    and each wait, timed, on stderr\n"
 		"  -h, --help        this help;  xpt COMMAND --help: a "
 		"command's\n"
 		"  -V, --version     the version\n\nCommands:\n");
@@ -726,16 +729,19 @@ int main(int argc, char **argv)
 		{ "platform", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rundir = NULL, *platform = NULL;
+	bool verbose = false;
 	struct xpt_ctx *c;
 	size_t i;
 	int opt, r;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((opt = getopt_long(argc, argv, "+R:P:hV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+R:P:hVv", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'v': verbose = true; break;
 		case 'R': rundir = optarg; break;
 		case 'P': platform = optarg; break;
 		case 'h': main_usage(stdout); return 0;
@@ -764,6 +770,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xpt: run directory: %s\n", strerror(-r));
 		return XPT_EXIT_FAIL;
 	}
+	xpt_ctx_set_verbose(c, verbose);
 	if (xpt_ctx_set_platform(c, platform) < 0)
 		r = failed(c);
 	else

@@ -149,7 +149,11 @@ static int f_dom_pause(struct xpt_ctx *c, unsigned int domid)
 
 static int f_dom_unpause(struct xpt_ctx *c, unsigned int domid)
 {
-	return f_dom_set(domid, XPT_DOM_PAUSED, XPT_DOM_RUNNING);
+	int r = f_dom_set(domid, XPT_DOM_PAUSED, XPT_DOM_RUNNING);
+
+	if (r == 0)
+		fake.unpauses++;
+	return r;
 }
 
 /* Xen quarantines a dying domain's devices. */
@@ -357,6 +361,8 @@ static int f_deassign(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf)
 		return -ENODEV;
 	if (d->owner != (int)domid)
 		return -EINVAL;
+	if (fake_dom(domid) && fake_dom(domid)->state == XPT_DOM_RUNNING)
+		fake.ran_deassigned++;
 	d->owner = domid == XPT_DOMID_IO ? 0 : (int)XPT_DOMID_IO;
 	return 0;
 }

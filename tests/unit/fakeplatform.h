@@ -39,6 +39,8 @@ struct fake_host {
 	unsigned int calls;		/* ops called so far */
 	unsigned int fail_at;		/* this call fails (1-based), 0 none */
 	bool failed;			/* the fault was hit */
+	unsigned int unpauses;		/* dom_unpause calls that took */
+	unsigned int ran_deassigned;	/* deassigns from a running domain */
 };
 
 extern struct fake_host fake;

@@ -207,6 +207,63 @@ static void test_every_call_fails(void **state)
 		      total);
 }
 
+/* A guest whose frontend says Connected, running or paused by its
+ * administrator: destroy stops it first and never lets it run again (a
+ * paused guest stays paused; its kernel may be what was wrong), and no
+ * device leaves it while it runs.  Before, destroy unpaused a paused
+ * guest to ask it to let go, and paused a running one and then waited a
+ * second for the answer it could not give. */
+static void destroy_connected(bool paused)
+{
+	struct xpt_ctx *c = fake_ctx();
+	struct xpt_cfg *cfg = calloc(1, sizeof(*cfg));
+	unsigned int domid = 0;
+	char path[96];
+	int i;
+
+	assert_non_null(c);
+	assert_non_null(cfg);
+	fake_reset();
+	for (i = 0; i < FAKE_NDEV; i++)
+		assert_int_equal(xpt_assignable_add(c, fake.dev[i].sbdf,
+						    NULL), 0);
+	snprintf(cfg->name, sizeof(cfg->name), "conn%d", paused);
+	cfg->memory_mb = 64;
+	cfg->pci[0] = spec_of(fake.dev[0].sbdf);
+	cfg->pci[1] = spec_of(fake.dev[1].sbdf);
+	cfg->npci = 2;
+	assert_int_equal(xpt_domain_create(c, cfg, false, &domid), 0);
+	snprintf(path, sizeof(path), "/local/domain/%u/device/pci/0/state",
+		 domid);
+	assert_int_equal(xpt_xs_write(c, XBT_NULL, path, "4"), 0);
+	if (paused)
+		assert_int_equal(xpt_domain_pause(c, domid), 0);
+	fake.unpauses = 0;
+	fake.ran_deassigned = 0;
+	assert_int_equal(xpt_domain_destroy(c, domid), 0);
+	if (fake.unpauses)
+		fail_msg("destroy unpaused the %s guest", paused ? "paused" :
+			 "running");
+	if (fake.ran_deassigned)
+		fail_msg("destroy took %u devices from the guest while it ran",
+			 fake.ran_deassigned);
+	all_clean(c, 0);
+	xpt_ctx_close(c);
+	free(cfg);
+}
+
+static void test_destroy_paused_guest(void **state)
+{
+	(void)state;
+	destroy_connected(true);
+}
+
+static void test_destroy_running_guest(void **state)
+{
+	(void)state;
+	destroy_connected(false);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -224,6 +281,8 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_call_fails),
+		cmocka_unit_test(test_destroy_paused_guest),
+		cmocka_unit_test(test_destroy_running_guest),
 	};
 
 	if (argc < 2) {
