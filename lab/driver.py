@@ -195,6 +195,7 @@ class Lab:
         self.img = column.img
         self.toolstack = column.toolstack
         self.tool_cmd = column.tool_cmd
+        self.xpt_cmd = column.xpt_cmd
         self.initrd = None
         self.steps = []
         self.seq = 0
@@ -487,11 +488,17 @@ class Column:
         self.toolstack = toolstack
         self.tool_cmd = "xl"
         self.files = list(opts.dom0_file)
-        if toolstack == "xpt":
-            self.tool_cmd = " ".join(["xpt"] + opts.xpt_arg)
+        # xpt goes into every column's dom0 when given (the speed scenario
+        # runs both toolstacks on one host); the column's scenarios use
+        # tool_cmd only
+        self.xpt_cmd = None
+        if opts.xpt:
+            self.xpt_cmd = " ".join(["xpt"] + opts.xpt_arg)
             bins = dict(v.split("=", 1) for v in opts.xpt_for)
             self.files.append("%s:/usr/local/bin/xpt" %
                               bins.get(self.xen, opts.xpt))
+        if toolstack == "xpt":
+            self.tool_cmd = self.xpt_cmd
         self.label = "%s %s" % (self.xen, toolstack)
         self.dirname = "%s-%s" % (self.xen, toolstack)
 
@@ -774,6 +781,31 @@ def op_table(columns, results):
     return "\n".join(lines) if any_op else ""
 
 
+def speed_table(columns, results):
+    """The speed scenario's figures: per operation, xl's and xpt's median
+    seconds (timed in dom0) on one host, and xpt/xl."""
+    lines = []
+    for c in columns:
+        r = results.get(("speed", c.label))
+        sp = (r or {}).get("facts", {}).get("speed")
+        if not sp:
+            continue
+        lines.append("speed on %s, one host, timed in dom0: median s (n)"
+                     % c.xen)
+        lines.append("%-36s %-12s %-12s %s" % ("operation", "xl", "xpt",
+                                                "xpt/xl"))
+        for op, label in scenarios.SPEED_OPS:
+            xl = sp.get(op, {}).get("xl", [])
+            xp = sp.get(op, {}).get("xpt", [])
+            cell = lambda xs: "%.2f (%d)" % (_median(xs), len(xs)) \
+                if xs else "-"
+            ratio = "%.2f" % (_median(xp) / _median(xl)) \
+                if xl and xp and _median(xl) > 0 else "-"
+            lines.append("%-36s %-12s %-12s %s" % (label, cell(xl),
+                                                    cell(xp), ratio))
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--img", required=True, action="append",
@@ -884,6 +916,10 @@ def main():
     if ops:
         print()
         print(ops)
+    sp = speed_table(columns, results)
+    if sp:
+        print()
+        print(sp)
     if aborted:
         return 130
     return 0 if results and all(r["result"] in ("PASS", "XFAIL")

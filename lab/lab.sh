@@ -213,9 +213,9 @@ cmd_run() {
 	"$py" "$here/driver.py" "${imgs[@]}" --out "$out" "${args[@]}" "$@"
 }
 
-# The toolstacks `check` runs cold-plug with.  xpt joins once it drives a
-# real Xen host: then this becomes "both" (LAB_TOOLSTACK overrides it).
-check_toolstack=xl
+# The toolstacks `check` runs cold-plug with: xl and xpt, one boot each
+# (LAB_TOOLSTACK overrides it).
+check_toolstack=both
 
 cmd_check() {
 	local why out rc=0 t0=$SECONDS

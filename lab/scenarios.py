@@ -568,6 +568,81 @@ def multifunction(lab):
     lab.rounds(lab.opts.rounds, body)
 
 
+# -- speed: xl and xpt on one host ------------------------------------------
+
+SPEED_OPS = (("create-0", "create, no device"),
+             ("create-2", "create, 2 devices"),
+             ("attach", "pci-attach"), ("detach", "pci-detach"),
+             ("destroy-live", "destroy, live frontend (1 device)"),
+             ("destroy-dead", "destroy, dead frontend (2 devices)"))
+
+
+def timed(lab, tool, args, name, op, timeout=300):
+    """tool args in dom0, timed there (/proc/uptime around the command, so
+    the serial console's typing and echo are not counted); the seconds
+    go into facts["speed"][op][tool]."""
+    step = lab.sh("s=$(cut -d' ' -f1 /proc/uptime); %s %s; rc=$?; "
+                  "e=$(cut -d' ' -f1 /proc/uptime); echo LAB-TIME $s $e; "
+                  "(exit $rc)" % (tool, args), name=name, timeout=timeout)
+    words = [ln.split() for ln in step["out"].splitlines()
+             if ln.startswith("LAB-TIME ")]
+    if words:
+        secs = round(float(words[-1][2]) - float(words[-1][1]), 2)
+        step["dom0_seconds"] = secs
+        lab.facts.setdefault("speed", {}).setdefault(op, {}).setdefault(
+            tool.split()[0], []).append(secs)
+    return step
+
+
+def speed(lab):
+    """Each toolstack operation with xl and with xpt on one host, the two
+    alternating, lab.opts.rounds times: create (empty; with two devices),
+    pci-attach, pci-detach, destroy with a live frontend and with a dead
+    one.  Times are taken in dom0; the table puts xpt's median beside
+    xl's, with their ratio.  Needs the xpt binary in dom0 (any column
+    of a run with --toolstack xpt or both)."""
+    step = lab.sh("command -v xpt || echo none", name="xpt in dom0")
+    if not lab.check(step, lab.xpt_cmd and "none" not in step["out"],
+                     "xpt in dom0 (run with --toolstack xpt or both)",
+                     step["out"]):
+        return
+    tools = ("xl", lab.xpt_cmd)
+    assignable_add(lab, E1000, EDU)
+    for r in range(1, lab.opts.rounds + 1):
+        order = tools if r % 2 else tools[::-1]
+        for tool in order:
+            t = tool.split()[0]
+            g = "s%s%d" % (t, r)
+            timed(lab, tool, "create /root/domU.cfg 'name=\"%s\"' "
+                  "'passthrough=\"enabled\"'" % g,
+                  "%s r%d: create %s (empty)" % (t, r, g), "create-0")
+            lab.guest_wait(g, "up with no device", lambda s: sees(s, ()))
+            for dev, want in ((E1000, (E1000,)), (EDU, (E1000, EDU))):
+                timed(lab, tool, "pci-attach %s %s" % (g, dev.bdf),
+                      "%s r%d: pci-attach %s" % (t, r, dev.label), "attach")
+                lab.guest_wait(g, "sees " + names(want),
+                               lambda s, w=want: sees(s, w))
+            timed(lab, tool, "pci-detach %s %s" % (g, E1000.bdf),
+                  "%s r%d: pci-detach e1000" % (t, r), "detach")
+            lab.guest_wait(g, "sees edu only", lambda s: sees(s, (EDU,)))
+            timed(lab, tool, "destroy %s" % g,
+                  "%s r%d: destroy %s (edu attached)" % (t, r, g),
+                  "destroy-live")
+            g2 = g + "p"
+            timed(lab, tool, "create /root/domU.cfg 'name=\"%s\"' "
+                  "'pci=[\"%s\",\"%s\"]'" % (g2, E1000.bdf, EDU.bdf),
+                  "%s r%d: create %s (e1000 + edu)" % (t, r, g2), "create-2")
+            lab.guest_wait(g2, "sees e1000 + edu",
+                           lambda s: sees(s, (E1000, EDU)))
+            lab.sh("%s pause %s" % (tool, g2), name="%s r%d: pause %s" %
+                   (t, r, g2))
+            timed(lab, tool, "destroy %s" % g2,
+                  "%s r%d: destroy %s (paused, 2 devices)" % (t, r, g2),
+                  "destroy-dead", timeout=180)
+            assert_assignable(lab, (E1000, EDU), "%s r%d: both assignable "
+                              "again" % (t, r))
+
+
 # name: (function, what it checks, in the default set[, where upstream
 # breaks: {toolstack: what it gets wrong}])
 SCENARIOS = {
@@ -603,6 +678,8 @@ SCENARIOS = {
         "and hot-attached: both seen, detach works, nothing stale", True,
         {"xl": "the guest gets function 1 only, detach of the spec fails "
          "and a marker of function 0 survives destroy"}),
+    "speed": (speed, "each toolstack operation timed in dom0, xl and xpt "
+              "alternating on one host (needs xpt)", False),
     "cold-plug-broken": (cold_plug_broken, "expects a device that is not "
                          "passed; must FAIL (self-test)", False),
 }

@@ -105,7 +105,7 @@ fuzz_one fuzz-qmp tests/fuzz/corpus-qmp $((fuzz_seconds / 3 + 1))
 
 echo "== the real-Xen lab's quick scenario"
 rc=0
-out=$(lab/lab.sh check) || rc=$?
+out=$(LAB_XPT=${LAB_XPT:-$top/$build/src/xpt/xpt} lab/lab.sh check) || rc=$?
 echo "$out"
 case $rc in
 0)

@@ -634,6 +634,9 @@ int xpt_domain_destroy(struct xpt_ctx *c, unsigned int domid)
 		known = (d && xpt_domcfg_load(c, domid, d) == 0) ||
 			xpt_xs_exists(c, XBT_NULL, path) ||
 			markers_name(c, domid);
+		snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u",
+			 domid);
+		known = known || xpt_xs_exists(c, XBT_NULL, path);
 		free(d);
 		c->err[0] = '\0';
 		if (!known) {

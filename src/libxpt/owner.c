@@ -80,9 +80,26 @@ int xpt_hold_survey(struct xpt_ctx *c, unsigned int domid,
 		char *end;
 		long d = strtol(doms[i], &end, 10);
 
+		struct xpt_pdom info;
+
 		if (*end || d < 0 || d >= XPT_DOMID_FIRST_RESERVED ||
 		    xpt_be_read(c, XBT_NULL, (unsigned int)d, b) < 0)
 			continue;
+		/* the directory of a domain that is gone holds nothing: no
+		 * pciback serves it (xl 4.17 leaves one, state 6, when it
+		 * destroys a paused guest) */
+		if ((unsigned int)d != domid &&
+		    c->pf->dom_info(c, (unsigned int)d, &info) == -ESRCH) {
+			for (j = 0; j < n && !xpt_be_find(b, sbdfs[j]); j++)
+				;
+			if (j < n)
+				xpt_warn(c, "/local/domain/0/backend/pci/%ld is "
+					 "left over from domain %ld, which no "
+					 "longer exists: `xpt destroy %ld` "
+					 "removes it", d, d, d);
+			c->err[0] = '\0';
+			continue;
+		}
 		for (j = 0; j < n; j++) {
 			const struct xpt_be_entry *e = xpt_be_find(b, sbdfs[j]);
 

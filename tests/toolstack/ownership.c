@@ -404,6 +404,47 @@ static bool destroy_stale(struct env *e)
 	       inv_check(e, "after destroy with a stale entry");
 }
 
+/* 3. a backend directory of a domain that no longer exists, naming a
+ *    device (xl 4.17 leaves one, state 6, when it destroys a paused
+ *    guest): it holds nothing; attach takes the device and names the
+ *    leftover, and `destroy` of the gone domain's id removes it */
+static bool attach_gone_backend(struct env *e)
+{
+	static const char *const kv[][2] = {
+		{ "frontend-id", "900" }, { "state", "6" },
+		{ "num_devs", "1" }, { "dev-0", "0000:03:00.0" },
+		{ "state-0", "1" }, { "vdev-0", "0000:00:00.0" },
+	};
+	uint32_t d[] = { DEV_A, DEV_B };
+	unsigned int g2;
+	char path[128];
+	size_t i;
+	int rc;
+
+	if (!seize(e, d, 2) || !guest_with(e, "g2", "'04:00.0'", d + 1, 1, &g2))
+		return false;
+	for (i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+		snprintf(path, sizeof(path),
+			 "/local/domain/0/backend/pci/900/0/%s", kv[i][0]);
+		if (!xs_put(e, path, kv[i][1]))
+			return false;
+	}
+	rc = ATTACH(e, 30000, "g2", "03:00.0");
+	CHECK(e, rc == 0, "pci-attach g2 03:00.0, listed only by the backend "
+	      "of gone domain 900: rc %d: %s", rc, e->out);
+	CHECK(e, strstr(e->out, "backend/pci/900") &&
+	      strstr(e->out, "xpt destroy 900"), "the attach names the "
+	      "leftover and what removes it: %s", e->out);
+	rc = TS(e, 30000, "destroy", "900");
+	CHECK(e, rc == 0, "destroy 900 (only its backend left): rc %d: %s", rc,
+	      e->out);
+	CHECK(e, xs_int(e, "/local/domain/0/backend/pci/900/0/num_devs") < 0,
+	      "backend/pci/900 still there after `xpt destroy 900`");
+	return intact(e, g2, d, 2, "pci-attach past a gone domain's backend, "
+		      "then destroy 900") &&
+	       inv_check(e, "after a gone domain's backend was removed");
+}
+
 /* 3. pci-detach -f of a device named by a stale entry of this guest but
  *    owned by another */
 static bool detach_stale(struct env *e)
@@ -1105,6 +1146,7 @@ const struct ocase ocases[] = {
 	{ "attach-others", "2: pci-attach of another running guest's device", attach_others, false },
 	{ "destroy-corrupt", "3: destroy with garbage and an entry beyond num_devs", destroy_corrupt, false },
 	{ "destroy-stale", "3: destroy with a stale entry naming another guest's device", destroy_stale, false },
+	{ "attach-gone-backend", "3: pci-attach past the backend directory of a gone domain", attach_gone_backend, false },
 	{ "detach-stale", "3: pci-detach -f of a stale entry naming another guest's device", detach_stale, false },
 	{ "attach-still-exported", "4: attach of a device pciback still exports elsewhere", attach_still_exported, false },
 	{ "attach-vs-remove", "4: pci-attach racing pci-assignable-remove", attach_vs_remove, false },
