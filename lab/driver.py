@@ -826,6 +826,9 @@ def main():
     ap.add_argument("--virtio-bypass", action="store_true",
                     help="the virtio-blk as before: transitional, its DMA "
                     "bypassing the emulated IOMMU (for comparison)")
+    ap.add_argument("--probe", metavar="FILE",
+                    help="for the probe scenario: commands to run in dom0, "
+                    "one per line")
     ap.add_argument("--boot-timeout", type=int, default=300)
     ap.add_argument("--guest-timeout", type=int, default=240)
     ap.add_argument("--dom0-file", action="append", default=[],

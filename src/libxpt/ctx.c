@@ -99,10 +99,12 @@ void xpt_ctx_close(struct xpt_ctx *c)
 {
 	if (!c)
 		return;
+	xpt_trace(c, "closing");
 	if (c->xs)
 		xs_close(c->xs);
 	if (c->pf)
 		c->pf->close(c);
+	xpt_trace(c, "closed");
 	free(c);
 }
 

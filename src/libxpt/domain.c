@@ -380,28 +380,6 @@ static int start_guest_locked(struct xpt_ctx *c, struct xpt_domcfg *d)
 	return xpt_domcfg_save(c, d);
 }
 
-struct connarg { unsigned int domid; int state; };
-
-/*
- * After create: the backend exported the devices and connected to the
- * guest's frontend (4), or failed (5/6).  The guest's own drivers are not
- * waited for: a kernel may load pcifront late, or never (libxl does not
- * wait at all).
- */
-static int be_connected(struct xpt_ctx *c, void *arg)
-{
-	struct connarg *a = arg;
-	char path[96];
-
-	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u/0/state",
-		 a->domid);
-	if (xpt_xs_read_int(c, XBT_NULL, path, &a->state) < 0)
-		return 0;
-	if (a->state == 5 || a->state == 6)
-		return -EPIPE;
-	return a->state == 4;
-}
-
 /* Refuse a name in use (under the host lock). */
 static int name_free(struct xpt_ctx *c, const char *name)
 {
@@ -556,40 +534,8 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		r = start_guest_locked(c, d);
 		if (r < 0)
 			goto out;
-		if (ndev && !hvm) {
-			struct connarg a = { domid, -1 };
-			char be[128], fe[128], err[256];
-			const char *paths[2] = { be, fe };
-
-			xpt_be_paths(domid, be, sizeof(be), fe, sizeof(fe));
-			r = xpt_wait(c, paths, 2, XPT_WAIT_MS, 0, be_connected,
-				     &a);
-			if (r == -ETIMEDOUT && a.state != 5 && a.state != 6) {
-				/* Not an error: the guest has not connected
-				 * its PCI frontend (yet). */
-				xpt_warn(c, "domain %u (%s): the guest has "
-					 "not connected to its PCI devices yet "
-					 "(backend state %d); they appear when "
-					 "its pcifront starts", domid,
-					 cfg->name, a.state);
-				r = 0;
-			}
-			if (r < 0) {
-				if (xpt_be_error_node(c, domid, err,
-						      sizeof(err)) < 0)
-					snprintf(err, sizeof(err), "%s",
-						 r == -ETIMEDOUT ? "timed out"
-						 : "backend closing");
-				r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u "
-					     "(%s): the guest did not connect "
-					     "to its PCI devices: %s (backend "
-					     "state %d); the domain was "
-					     "destroyed; see %s/log/", domid,
-					     cfg->name, err, a.state,
-					     c->rundir);
-				goto out;
-			}
-		}
+		/* the guest's pcifront connects on its own time, as with
+		 * libxl; pci-list and list show a backend that failed */
 	}
 	*ret_domid = domid;
 	r = 0;
