@@ -46,6 +46,10 @@ struct xpt_cfg {
 
 	/* Additions beyond the fixed interface (T2). */
 	char ramdisk[256], extra[1024];   /* accepted, unused by the model */
+	/* HVM on a Xen host: the device model's console, display and
+	 * version, as xl takes them ("" default: serial "pty", vga "none",
+	 * the only device model Debian ships, "qemu-xen"). */
+	char serial[32], vga[16], dm_version[16];
 	/* xl's global per-device defaults (pci_permissive=1 ...), already applied to pci[]. */
 	bool pci_permissive, pci_msitranslate, pci_power_mgmt, pci_seize;
 	/* Keys xpt does not use, e.g. "line 7: key \"vif\" ignored (not used by xpt)". */

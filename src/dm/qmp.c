@@ -165,6 +165,22 @@ static const char *arg_str(struct req *q, const char *name, bool *ret_bad)
 	return v ? YAJL_GET_STRING(v) : NULL;
 }
 
+/* A boolean parameter, as QEMU's device_add takes it from JSON (a
+ * string "on" is a type error there too); absent: false. */
+static bool arg_bool(struct req *q, const char *name, bool *ret_bad)
+{
+	const char *path[] = { name, NULL };
+	yajl_val v = q->args ? yajl_tree_get(q->args, path, yajl_t_any) : NULL;
+
+	if (v && !YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
+		*ret_bad = true;
+		reply_error(q, "GenericError", "Invalid parameter type for "
+			    "'%s', expected: boolean", name);
+		return false;
+	}
+	return v && YAJL_IS_TRUE(v);
+}
+
 /* Only the parameters a command knows (QEMU: "Parameter 'x' is
  * unexpected"). */
 static bool args_known(struct req *q, const char *const *known)
@@ -247,8 +263,8 @@ static void cmd_device_add(struct req *q)
 		"driver", "id", "hostaddr", "addr", "permissive", "bus",
 		"machine_addr", NULL,
 	};
-	const char *driver, *id, *host, *addr, *perm;
-	bool bad = false;
+	const char *driver, *id, *host, *addr;
+	bool bad = false, perm;
 	char err[256];
 
 	if (!args_known(q, known))
@@ -257,7 +273,7 @@ static void cmd_device_add(struct req *q)
 	id = bad ? NULL : arg_str(q, "id", &bad);
 	host = bad ? NULL : arg_str(q, "hostaddr", &bad);
 	addr = bad ? NULL : arg_str(q, "addr", &bad);
-	perm = bad ? NULL : arg_str(q, "permissive", &bad);
+	perm = bad ? false : arg_bool(q, "permissive", &bad);
 	if (bad)
 		return;
 	if (!driver) {
@@ -269,8 +285,7 @@ static void cmd_device_add(struct req *q)
 			    "model name", driver);
 		return;
 	}
-	if (pt_add(q->d, id ? id : "", host, addr, perm &&
-		   (!strcmp(perm, "on") || !strcmp(perm, "true")), err,
+	if (pt_add(q->d, id ? id : "", host, addr, perm, err,
 		   sizeof(err)) < 0) {
 		reply_error(q, "GenericError", "%s", err);
 		return;

@@ -56,6 +56,12 @@ int xpt_domcfg_to_json(const struct xpt_domcfg *d, char **ret)
 	GEN_STR(g, d->cfg.ramdisk);
 	GEN_STR(g, "extra");
 	GEN_STR(g, d->cfg.extra);
+	GEN_STR(g, "serial");
+	GEN_STR(g, d->cfg.serial);
+	GEN_STR(g, "vga");
+	GEN_STR(g, d->cfg.vga);
+	GEN_STR(g, "device_model_version");
+	GEN_STR(g, d->cfg.dm_version);
 	GEN_STR(g, "started");
 	yajl_gen_bool(g, d->started);
 	GEN_STR(g, "pci");
@@ -138,6 +144,12 @@ int xpt_domcfg_from_json(const char *text, struct xpt_domcfg *ret,
 	snprintf(d.cfg.ramdisk, sizeof(d.cfg.ramdisk), "%s", s ? s : "");
 	s = get_str(root, "extra");
 	snprintf(d.cfg.extra, sizeof(d.cfg.extra), "%s", s ? s : "");
+	s = get_str(root, "serial");
+	snprintf(d.cfg.serial, sizeof(d.cfg.serial), "%s", s ? s : "");
+	s = get_str(root, "vga");
+	snprintf(d.cfg.vga, sizeof(d.cfg.vga), "%s", s ? s : "");
+	s = get_str(root, "device_model_version");
+	snprintf(d.cfg.dm_version, sizeof(d.cfg.dm_version), "%s", s ? s : "");
 	d.cfg.memory_mb = get_int(root, "memory", &n) && n > 0 ?
 			  (uint64_t)n : 128;
 	d.cfg.vcpus = get_int(root, "vcpus", &n) && n > 0 && n < 4096 ?

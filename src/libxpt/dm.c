@@ -28,6 +28,9 @@
 int xpt_dm_qmp_path(struct xpt_ctx *c, unsigned int domid, char *buf,
 		    size_t len)
 {
+	if (c->pf && c->pf->dm_qmp_dir)
+		return snprintf(buf, len, "%s/qmp-libxl-%u", c->pf->dm_qmp_dir,
+				domid) < (int)len ? 0 : -ENAMETOOLONG;
 	return xpt_path(c, buf, len, "qmp-libxl-%u", domid);
 }
 
@@ -60,6 +63,8 @@ void xpt_dm_kill(struct xpt_ctx *c, unsigned int domid)
 
 	if (pid > 0 && dm_alive(c, domid, pid))
 		xpt_pid_stop(pid, xpt_bound_ms(c, 2000));
+	if (c->pf->dm_qmp_dir)
+		return;		/* the platform's nodes: its destroy reads them */
 	snprintf(path, sizeof(path), "/local/domain/0/device-model/%u", domid);
 	xpt_xs_rm(c, XBT_NULL, path);
 	snprintf(path, sizeof(path), "/local/domain/%u/image/device-model-pid",
@@ -71,6 +76,7 @@ void xpt_dm_kill(struct xpt_ctx *c, unsigned int domid)
 
 struct readyarg {
 	unsigned int domid;
+	bool adopted;		/* the platform started it (libxl) */
 	int pid;
 	char qmp[PATH_MAX];
 	struct xpt_qmp *q;
@@ -123,6 +129,12 @@ static int ready_pred(struct xpt_ctx *c, void *arg)
 		free(ret);
 		return 1;
 	}
+	/* libxl starts QEMU without -S: it runs, the domain's vCPUs stay
+	 * paused in the hypervisor until the toolstack unpauses them */
+	if (a->adopted && strstr(ret, "\"status\":\"running\"")) {
+		free(ret);
+		return 1;
+	}
 	if (strstr(ret, "\"running\":true")) {
 		snprintf(a->why, sizeof(a->why), "it is already running the "
 			 "guest (not started paused): its devices would come "
@@ -132,6 +144,38 @@ static int ready_pred(struct xpt_ctx *c, void *arg)
 	}
 	free(ret);
 	return 0;	/* another status: keep waiting, bounded */
+}
+
+/* The device model the platform started with the domain (libxl's QEMU):
+ * its pid from xenstore, ready when its QMP answers query-status; on a
+ * failure it is left to the platform's destroy, which owns it. */
+static int dm_adopt(struct xpt_ctx *c, unsigned int domid,
+		    struct readyarg *a, int timeout_ms)
+{
+	char dir[96];
+	const char *paths[1] = { dir };
+	int r;
+
+	a->domid = domid;
+	a->adopted = true;
+	a->pid = dm_pid(c, domid);
+	if (a->pid <= 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, -ESRCH, "domain %u: the %s "
+				"platform started no device model (no "
+				"/local/domain/%u/image/device-model-pid)",
+				domid, c->pf->name, domid);
+	r = xpt_dm_qmp_path(c, domid, a->qmp, sizeof(a->qmp));
+	if (r < 0)
+		return r;
+	snprintf(dir, sizeof(dir), "/local/domain/0/device-model/%u", domid);
+	a->deadline = xpt_now_ms() + timeout_ms;
+	r = xpt_wait(c, paths, 1, timeout_ms, 20, ready_pred, a);
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device "
+				"model (pid %d, QMP %s) %s%s", domid, a->pid,
+				a->qmp, r == -ETIMEDOUT && !a->why[0] ?
+				"was not ready in time" : "failed: ", a->why);
+	return 0;
 }
 
 int xpt_dm_start(struct xpt_ctx *c, unsigned int domid, const char *binary,
@@ -144,11 +188,19 @@ int xpt_dm_start(struct xpt_ctx *c, unsigned int domid, const char *binary,
 
 	if (!a)
 		return -ENOMEM;
+	if (!c->pf->dm_spawn && c->pf->dm_qmp_dir) {
+		r = dm_adopt(c, domid, a, timeout_ms);
+		if (r == 0) {
+			*ret = a->q;
+			a->q = NULL;
+		}
+		xpt_qmp_close(a->q);
+		goto out;
+	}
 	if (!c->pf->dm_spawn) {
 		r = xpt_fail(c, XPT_EXIT_FAIL, -EOPNOTSUPP, "domain %u: HVM "
 			     "guests need a device model, which xpt cannot "
-			     "start on the %s platform yet", domid,
-			     c->pf->name);
+			     "start on the %s platform", domid, c->pf->name);
 		goto out;
 	}
 	a->domid = domid;

@@ -81,7 +81,7 @@ int xpt_hvm_pci_add(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
 		snprintf(args, sizeof(args), "{\"driver\": "
 			 "\"xen-pci-passthrough\", \"id\": \"%s\", "
 			 "\"hostaddr\": \"%s\"%s%s}", id, bdf, addr,
-			 devs[i].spec.permissive ? ", \"permissive\": \"on\"" :
+			 devs[i].spec.permissive ? ", \"permissive\": true" :
 			 "");
 		r = xpt_qmp_exec(q, "device_add", args,
 				 xpt_bound_ms(c, XPT_WAIT_MS), NULL, err,

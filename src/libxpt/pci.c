@@ -62,10 +62,22 @@ struct waitarg {
 static int connected_pred(struct xpt_ctx *c, void *arg)
 {
 	struct waitarg *w = arg;
-	struct xpt_be *b = malloc(sizeof(*b));
+	struct xpt_be *b;
+	char path[96];
 	size_t i;
-	int r = 0;
+	int r = 0, st;
 
+	/* the state alone first: each of pciback's writes wakes the wait,
+	 * and only a state that can end it is worth reading the entries */
+	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u/0/state",
+		 w->domid);
+	if (xpt_xs_read_int(c, XBT_NULL, path, &st) == 0 &&
+	    st != XenbusStateConnected && !be_closed(st) &&
+	    !(w->exported && w->n && st == XenbusStateReconfigured)) {
+		w->last_state = st;
+		return 0;
+	}
+	b = malloc(sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	if (xpt_be_read(c, XBT_NULL, w->domid, b) < 0 || !b->exists) {
@@ -617,9 +629,12 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 		r = xpt_lock_devices(c, sbdfs, n, devlock);
 	if (r < 0)
 		goto out;
+	xpt_trace(c, "domain %u: attach of %zu functions, locks held", domid,
+		  n);
 	domstate_get(c, domid, s);
 	if (xpt_be_read(c, XBT_NULL, domid, b) < 0)
 		b->exists = false;
+	xpt_trace(c, "domain %u: domain and backend read", domid);
 	for (i = 0; i < n; i++) {
 		uint32_t f0 = devs[i].sbdf & ~7u;
 		char bdf[16];
@@ -652,6 +667,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	r = xpt_dev_prepare(c, domid, devs, n);
 	if (r < 0)
 		goto out;
+	xpt_trace(c, "domain %u: host side prepared", domid);
 	xpt_delay_point(c, "attach.before-txn");
 	if (hvm) {
 		struct xpt_qmp *q = NULL;
@@ -672,6 +688,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	}
 	if (!hvm)
 		xpt_dev_permissive(c, domid, devs, n);
+	xpt_trace(c, "domain %u: backend written", domid);
 	if (!hvm && s->started && s->fe_alive) {
 		xpt_delay_point(c, "attach.before-wait");
 		r = wait_exported(c, domid, sbdfs, n, XPT_WAIT_MS, &state);
@@ -689,6 +706,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	if (s->has_cfg) {
 		cfg_add(&s->cfg, devs, n);
 		r = xpt_domcfg_save(c, &s->cfg);
+		xpt_trace(c, "domain %u: configuration saved", domid);
 	} else {
 		xpt_warn(c, "domain %u was not created by xpt: its "
 			 "configuration is not recorded", domid);

@@ -1050,15 +1050,38 @@ static libxl_ctx *xl_ctx(struct xpt_ctx *c)
 
 /*
  * xl.cfg's keys that xpt parses, as xl maps them onto libxl's config:
- * name, uuid, type (PV only), memory (max and target), vcpus (all
+ * name, uuid, type (pv, hvm), memory (max and target), vcpus (all
  * online), kernel, ramdisk, extra (the command line), and passthrough
  * (an IOMMU context; PV with pci=[...] also gets e820_host, as xl sets
  * it).  No devices: the caller cold-plugs PCI, libxl adds the console.
  */
+/* An HVM guest's device model, as xl sets it from xl.cfg: QEMU upstream
+ * (qemu-xen) in dom0, started by libxl while it builds the domain (no
+ * -S: the domain's vCPUs stay paused until xpt unpauses them, after its
+ * PCI devices are added over QMP); serial "pty" (xenconsoled logs it),
+ * vga "none" and no graphics unless the configuration asks. */
+static int hvm_build_info(const struct xpt_cfg *cfg,
+			  libxl_domain_build_info *bi)
+{
+	const char *vga = cfg->vga[0] ? cfg->vga : "none";
+
+	bi->device_model_version = LIBXL_DEVICE_MODEL_VERSION_QEMU_XEN;
+	bi->u.hvm.vga.kind = !strcmp(vga, "stdvga") ?
+			     LIBXL_VGA_INTERFACE_TYPE_STD :
+			     !strcmp(vga, "cirrus") ?
+			     LIBXL_VGA_INTERFACE_TYPE_CIRRUS :
+			     LIBXL_VGA_INTERFACE_TYPE_NONE;
+	if (!strcmp(vga, "none"))
+		libxl_defbool_set(&bi->u.hvm.nographic, true);
+	bi->u.hvm.serial = strdup(cfg->serial[0] ? cfg->serial : "pty");
+	return bi->u.hvm.serial ? 0 : -ENOMEM;
+}
+
 static int x_dom_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 			const char *uuid, bool passthrough,
 			unsigned int *ret_domid)
 {
+	bool hvm = !strcmp(cfg->type, "hvm");
 	libxl_ctx *xl = xl_ctx(c);
 	libxl_domain_config dc;
 	libxl_domain_create_info *ci = &dc.c_info;
@@ -1070,16 +1093,16 @@ static int x_dom_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 
 	if (!xl)
 		return -EIO;
-	if (cfg->type[0] && strcmp(cfg->type, "pv"))
+	if (cfg->type[0] && strcmp(cfg->type, "pv") && !hvm)
 		return xpt_fail(c, XPT_EXIT_FAIL, -EOPNOTSUPP, "%s: type=\"%s\" "
-				"is not supported: xpt builds PV guests",
+				"is not supported: xpt builds PV and HVM guests",
 				cfg->name, cfg->type);
-	if (!cfg->kernel[0])
+	if (!cfg->kernel[0] && !hvm)
 		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "%s: no kernel= in "
 				"its configuration: a PV guest on Xen needs one",
 				cfg->name);
 	libxl_domain_config_init(&dc);
-	ci->type = LIBXL_DOMAIN_TYPE_PV;
+	ci->type = hvm ? LIBXL_DOMAIN_TYPE_HVM : LIBXL_DOMAIN_TYPE_PV;
 	ci->name = strdup(cfg->name);
 	ci->passthrough = passthrough ? LIBXL_PASSTHROUGH_ENABLED :
 			  LIBXL_PASSTHROUGH_DISABLED;
@@ -1088,7 +1111,13 @@ static int x_dom_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 			     cfg->name, uuid);
 		goto out;
 	}
-	libxl_domain_build_info_init_type(bi, LIBXL_DOMAIN_TYPE_PV);
+	libxl_domain_build_info_init_type(bi, hvm ? LIBXL_DOMAIN_TYPE_HVM :
+					  LIBXL_DOMAIN_TYPE_PV);
+	if (hvm && hvm_build_info(cfg, bi) < 0) {
+		r = xpt_fail(c, XPT_EXIT_FAIL, -ENOMEM, "%s: out of memory",
+			     cfg->name);
+		goto out;
+	}
 	bi->max_memkb = bi->target_memkb = mb * 1024;
 	bi->max_vcpus = (int)vcpus;
 	if (libxl_cpu_bitmap_alloc(xl, &bi->avail_vcpus, (int)vcpus) != 0) {
@@ -1099,14 +1128,15 @@ static int x_dom_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	libxl_bitmap_set_none(&bi->avail_vcpus);
 	for (i = 0; i < vcpus; i++)
 		libxl_bitmap_set(&bi->avail_vcpus, (int)i);
-	bi->kernel = strdup(cfg->kernel);
+	if (cfg->kernel[0])
+		bi->kernel = strdup(cfg->kernel);
 	if (cfg->ramdisk[0])
 		bi->ramdisk = strdup(cfg->ramdisk);
 	if (cfg->extra[0])
 		bi->cmdline = strdup(cfg->extra);
-	if (cfg->npci)
+	if (cfg->npci && !hvm)
 		libxl_defbool_set(&bi->u.pv.e820_host, true);
-	if (!ci->name || !bi->kernel || (cfg->ramdisk[0] && !bi->ramdisk) ||
+	if (!ci->name || (cfg->kernel[0] && !bi->kernel) || (cfg->ramdisk[0] && !bi->ramdisk) ||
 	    (cfg->extra[0] && !bi->cmdline)) {
 		r = xpt_fail(c, XPT_EXIT_FAIL, -ENOMEM, "%s: out of memory",
 			     cfg->name);
@@ -1179,6 +1209,7 @@ static int x_dom_destroy(struct xpt_ctx *c, unsigned int domid)
 
 const struct xpt_platform xpt_platform_xen = {
 	.name = "xen",
+	.dm_qmp_dir = "/var/run/xen",
 	.open = x_open,
 	.close = x_close,
 	.dom_create = x_dom_create,

@@ -105,10 +105,15 @@ struct xpt_platform {
 
 	/* HVM: start the guest's device model paused (QEMU's -S), serving
 	 * QMP on qmp_path; binary NULL is the platform's own (the model's
-	 * xpt-dm).  NULL where the platform cannot yet. */
+	 * xpt-dm).  NULL where dom_create starts it itself (xen: libxl
+	 * starts QEMU as it builds the domain); then dm_qmp_dir is where it
+	 * serves QMP (qmp-libxl-<domid>), its pid is in
+	 * /local/domain/<domid>/image/device-model-pid, and its xenstore
+	 * nodes are the platform's to remove at dom_destroy. */
 	int (*dm_spawn)(struct xpt_ctx *c, unsigned int domid,
 			const char *binary, const char *qmp_path,
 			int *ret_pid);
+	const char *dm_qmp_dir;
 
 	/* Host PCI and the dom0 backend driver.  seize: bind to pciback
 	 * (remembering the original driver); release: unbind from

@@ -278,6 +278,7 @@ void xpt_trace_platform(struct xpt_ctx *c, const struct xpt_platform *pf)
 		.dom_kernel = t_dom_kernel,
 		.dom_kill_kernel = t_dom_kill_kernel,
 		.dm_spawn = pf->dm_spawn ? t_dm_spawn : NULL,
+		.dm_qmp_dir = pf->dm_qmp_dir,
 		.pci_list = t_pci_list,
 		.pci_info = t_pci_info,
 		.pb_list = t_pb_list,

@@ -641,6 +641,38 @@ static int apply(struct ctx *c, const char *key, bool append, const struct value
 		return get_string(c, key, v, cfg->ramdisk, sizeof(cfg->ramdisk));
 	if (!strcmp(key, "extra"))
 		return get_string(c, key, v, cfg->extra, sizeof(cfg->extra));
+	if (!strcmp(key, "serial"))
+		return get_string(c, key, v, cfg->serial, sizeof(cfg->serial));
+	if (!strcmp(key, "vga")) {
+		const char *s = NULL;
+
+		r = get_atom(c, key, v, &s);
+		if (r < 0)
+			return r;
+		if (strcmp(s, "none") && strcmp(s, "stdvga") && strcmp(s, "cirrus"))
+			return cfail(c, v->line, "vga: \"%.40s\" unknown (expected none, stdvga "
+				     "or cirrus)", s);
+		return get_string(c, key, v, cfg->vga, sizeof(cfg->vga));
+	}
+	if (!strcmp(key, "nographic")) {
+		bool on;
+
+		r = set_flag(c, key, v, &on);
+		if (r == 0 && on && !cfg->vga[0])
+			strcpy(cfg->vga, "none");
+		return r;
+	}
+	if (!strcmp(key, "device_model_version")) {
+		const char *s = NULL;
+
+		r = get_atom(c, key, v, &s);
+		if (r < 0)
+			return r;
+		if (strcmp(s, "qemu-xen"))
+			return cfail(c, v->line, "device_model_version: \"%.40s\" is not "
+				     "supported (xpt drives qemu-xen, QEMU upstream)", s);
+		return get_string(c, key, v, cfg->dm_version, sizeof(cfg->dm_version));
+	}
 	cwarn(c, v->line, "key \"%.60s\" ignored (not used by xpt)", key);
 	return 0;
 }
@@ -965,6 +997,21 @@ int xpt_cfg_format(const struct xpt_cfg *cfg, char *buf, size_t len)
 	if (cfg->extra[0]) {
 		out_printf(&o, "extra = ");
 		out_quoted(&o, cfg->extra);
+		out_printf(&o, "\n");
+	}
+	if (cfg->serial[0]) {
+		out_printf(&o, "serial = ");
+		out_quoted(&o, cfg->serial);
+		out_printf(&o, "\n");
+	}
+	if (cfg->vga[0]) {
+		out_printf(&o, "vga = ");
+		out_quoted(&o, cfg->vga);
+		out_printf(&o, "\n");
+	}
+	if (cfg->dm_version[0]) {
+		out_printf(&o, "device_model_version = ");
+		out_quoted(&o, cfg->dm_version);
 		out_printf(&o, "\n");
 	}
 	if (cfg->pci_permissive)

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -722,6 +723,15 @@ static int cmd_help(struct xpt_ctx *c, int argc, char **argv)
 	return usage_err("no command '%s'", argv[1]);
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XPT_HAS_ASAN 1
+#endif
+#endif
+#ifndef XPT_HAS_ASAN
+#define XPT_HAS_ASAN 0
+#endif
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -775,6 +785,15 @@ int main(int argc, char **argv)
 		r = failed(c);
 	else
 		r = cur->run(c, argc, argv);
-	xpt_ctx_close(c);
+#if defined(__SANITIZE_ADDRESS__) || XPT_HAS_ASAN
+	xpt_ctx_close(c);	/* so LeakSanitizer sees the context go */
 	return r;
+#else
+	/* The kernel closes the connections (xenstored drops a closed
+	 * connection's watches); xs_close would cancel libxenstore's reader
+	 * thread, and pthread_cancel loads libgcc_s to unwind it: 40-50 ms
+	 * of every command on a Xen dom0 under emulation. */
+	fflush(NULL);
+	_exit(r);
+#endif
 }
