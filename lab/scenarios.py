@@ -572,25 +572,43 @@ def multifunction(lab):
 
 SPEED_OPS = (("create-0", "create, no device"),
              ("create-2", "create, 2 devices"),
-             ("attach", "pci-attach"), ("detach", "pci-detach"),
+             ("attach", "pci-attach"),
+             ("attach-settled", "pci-attach, until backend Connected"),
+             ("detach", "pci-detach"),
+             ("detach-settled", "pci-detach, until backend Connected"),
              ("destroy-live", "destroy, live frontend (1 device)"),
              ("destroy-dead", "destroy, dead frontend (2 devices)"))
 
 
-def timed(lab, tool, args, name, op, timeout=300):
+def timed(lab, tool, args, name, op, timeout=300, settle=None):
     """tool args in dom0, timed there (/proc/uptime around the command, so
     the serial console's typing and echo are not counted); the seconds
-    go into facts["speed"][op][tool]."""
+    go into facts["speed"][op][tool].  With settle (a domid), also the
+    time until that domain's PCI backend is Connected (4) again, or gone:
+    the guest has taken the change (op + "-settled")."""
+    wait = ""
+    if settle is not None:
+        st = "/local/domain/0/backend/pci/%d/0/state" % settle
+        wait = ("i=0; while x=$(xenstore-read %s 2>/dev/null) && "
+                "[ \"$x\" != 4 ] && [ $i -lt 1000 ]; do usleep 10000; "
+                "i=$((i + 1)); done; " % st)
     step = lab.sh("s=$(cut -d' ' -f1 /proc/uptime); %s %s; rc=$?; "
-                  "e=$(cut -d' ' -f1 /proc/uptime); echo LAB-TIME $s $e; "
-                  "(exit $rc)" % (tool, args), name=name, timeout=timeout)
+                  "e=$(cut -d' ' -f1 /proc/uptime); %s"
+                  "f=$(cut -d' ' -f1 /proc/uptime); echo LAB-TIME $s $e $f; "
+                  "(exit $rc)" % (tool, args, wait), name=name,
+                  timeout=timeout)
     words = [ln.split() for ln in step["out"].splitlines()
              if ln.startswith("LAB-TIME ")]
     if words:
-        secs = round(float(words[-1][2]) - float(words[-1][1]), 2)
+        w = words[-1]
+        per = lab.facts.setdefault("speed", {})
+        secs = round(float(w[2]) - float(w[1]), 2)
         step["dom0_seconds"] = secs
-        lab.facts.setdefault("speed", {}).setdefault(op, {}).setdefault(
-            tool.split()[0], []).append(secs)
+        per.setdefault(op, {}).setdefault(tool.split()[0], []).append(secs)
+        if settle is not None:
+            per.setdefault(op + "-settled", {}).setdefault(
+                tool.split()[0], []).append(round(float(w[3]) -
+                                                  float(w[1]), 2))
     return step
 
 
@@ -617,18 +635,22 @@ def speed(lab):
                   "'passthrough=\"enabled\"'" % g,
                   "%s r%d: create %s (empty)" % (t, r, g), "create-0")
             lab.guest_wait(g, "up with no device", lambda s: sees(s, ()))
+            domid = domid_of(lab, g)
             for dev, want in ((E1000, (E1000,)), (EDU, (E1000, EDU))):
                 timed(lab, tool, "pci-attach %s %s" % (g, dev.bdf),
-                      "%s r%d: pci-attach %s" % (t, r, dev.label), "attach")
+                      "%s r%d: pci-attach %s" % (t, r, dev.label), "attach",
+                      settle=domid)
                 lab.guest_wait(g, "sees " + names(want),
                                lambda s, w=want: sees(s, w))
             for dev, want in ((E1000, (EDU,)), (EDU, ())):
                 timed(lab, tool, "pci-detach %s %s" % (g, dev.bdf),
-                      "%s r%d: pci-detach %s" % (t, r, dev.label), "detach")
+                      "%s r%d: pci-detach %s" % (t, r, dev.label), "detach",
+                      settle=domid)
                 lab.guest_wait(g, "sees " + names(want),
                                lambda s, w=want: sees(s, w))
             timed(lab, tool, "pci-attach %s %s" % (g, E1000.bdf),
-                  "%s r%d: pci-attach e1000 again" % (t, r), "attach")
+                  "%s r%d: pci-attach e1000 again" % (t, r), "attach",
+                  settle=domid)
             lab.guest_wait(g, "sees e1000 again",
                            lambda s: sees(s, (E1000,)))
             timed(lab, tool, "destroy %s" % g,
