@@ -256,11 +256,11 @@ if [ -n "$hvm_pkgs" ]; then
 		[ -e "$d/lib/x86_64-linux-gnu/${f##*/}" ] && rm "$f"
 	done
 	rm -rf "$h/lib64"
-	mkdir -p "$h/usr/lib/xen-$xen/boot" "$h/usr/share/seabios" "$h/usr/share/qemu"
+	mkdir -p "$h/usr/lib/xen-$xen/boot" "$h/usr/share/seabios" "$h/usr/share/qemu/keymaps"
 	cp "$root/usr/lib/xen-$xen/boot/hvmloader" "$h/usr/lib/xen-$xen/boot/"
 	cp "$root/usr/share/seabios/bios-256k.bin" "$h/usr/share/seabios/"
-	for f in linuxboot_dma.bin linuxboot.bin kvmvapic.bin; do
-		cp "$root/usr/share/qemu/$f" "$h/usr/share/qemu/"
+	for f in linuxboot_dma.bin linuxboot.bin kvmvapic.bin keymaps/en-us; do
+		cp "$root/usr/share/qemu/$f" "$h/usr/share/qemu/$f"
 	done
 	cp "$here/guest/hvm.cfg" "$h/root/hvm.cfg"
 	"$py" "$here/mkcpio.py" "$h" "$tmp/dom0-hvm.cpio.gz"
