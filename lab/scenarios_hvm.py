@@ -50,17 +50,19 @@ def create(lab, name, pci=(), hotplug=False):
                                                      for a in args)),
                     name="create %s (HVM, %s)" % (name, what), timeout=300,
                     op=op)
+    if lab.round is not None and step["rc"] != 0:
+        raise lab.RoundOver()  # no guest: this round is over
     dm_running(lab, name)
     return step
 
 
 def dm_running(lab, name):
-    step = lab.sh("d=$(lab-domid %s) && echo domid=$d && "
-                  "xenstore-read /local/domain/0/device-model/$d/state"
+    step = lab.sh("d=$(lab-domid %s) && s=$(xenstore-read "
+                  "/local/domain/0/device-model/$d/state); "
+                  "echo \"domid=$d state=$s\"; [ \"$s\" = running ]"
                   % name, name="device model of %s running" % name,
                   expect_rc=None)
-    lab.check(step, step["rc"] == 0 and
-              step["out"].strip().endswith("running"),
+    lab.check(step, step["rc"] == 0,
               "an HVM domain %s whose device model (QEMU in dom0) says "
               "running" % name, step["out"])
     return step
@@ -194,28 +196,45 @@ def hvm_reassign_msix(lab):
 
 def hvm_destroy_hung_dm(lab):
     """The guest's device model stops answering (SIGSTOP to its QEMU in
-    dom0): destroy must still finish, kill it, and give the device back."""
-    assignable_add(lab, E1000)
-    create(lab, "g1", pci=(E1000,))
-    lab.guest_wait("g1", "sees e1000", lambda s: sees(s, (E1000,)))
-    domid = scenarios.domid_of(lab, "g1")
-    step, procs = dm_pids(lab, domid, "device model process of g1")
-    lab.check(step, len(procs) == 1 and procs[0][1] != "Z",
-              "one running QEMU process of domain %d" % domid, step["out"])
-    pid = procs[0][0]
-    step = lab.sh("kill -STOP %s && sleep 1 && cut -d' ' -f3 /proc/%s/stat"
-                  % (pid, pid), name="stop the device model (SIGSTOP)")
-    lab.check(step, step["out"].strip().endswith("T"),
-              "QEMU stopped (state T)", step["out"])
-    lab.facts["hung_dm_pid"] = int(pid)
-    step, _ = destroy(lab, "g1", op="hvm-destroy-hung-dm")
-    lab.facts["destroy_hung_dm_seconds"] = step["seconds"]
-    gone = lab.sh("lab-domid g1 || echo gone", name="g1 gone")
-    lab.check(gone, gone["out"].strip() == "gone",
-              "no domain named g1 after destroy", gone["out"])
-    stale_records(lab, domid)
-    lab.xsdump("destroyed")
-    assert_assignable(lab, (E1000,), "e1000 assignable again after destroy")
+    dom0): destroy must still finish, leave no QEMU of the domain behind
+    and give the device back.  In rounds: xl leaves the stopped QEMU
+    (XFAIL, below), and a round that leaves anything gets the next one a
+    fresh host."""
+    def body(lab, i):
+        scenarios.ensure_assignable(lab, (E1000,))
+        create(lab, "g1", pci=(E1000,))
+        lab.guest_wait("g1", "sees e1000", lambda s: sees(s, (E1000,)))
+        domid = scenarios.domid_of(lab, "g1")
+        step, procs = dm_pids(lab, domid, "device model process of g1")
+        if not lab.check(step, len(procs) == 1 and procs[0][1] != "Z",
+                         "one running QEMU process of domain %d" % domid,
+                         step["out"]):
+            return False
+        pid = procs[0][0]
+        step = lab.sh("kill -STOP %s && sleep 1 && cut -d' ' -f3 "
+                      "/proc/%s/stat" % (pid, pid),
+                      name="stop the device model (SIGSTOP)")
+        lab.check(step, step["out"].strip().endswith("T"),
+                  "QEMU stopped (state T)", step["out"])
+        step, _ = destroy(lab, "g1", op="hvm-destroy-hung-dm")
+        lab.facts.setdefault("destroy_hung_dm_seconds", []).append(
+            step["seconds"])
+        ok = step["rc"] == 0 and lab.round["failures"] == []
+        gone = lab.sh("lab-domid g1 || echo gone", name="g1 gone")
+        ok = lab.check(gone, gone["out"].strip() == "gone",
+                       "no domain named g1 after destroy",
+                       gone["out"]) and ok
+        ok = stale_records(lab, domid) and ok
+        lab.xsdump("destroyed")
+        ok = assert_assignable(lab, (E1000,),
+                               "e1000 assignable again after destroy") and ok
+        left = lab.sh("cut -d' ' -f3 /proc/%s/stat 2>/dev/null || "
+                      "echo gone" % pid,
+                      name="the stopped QEMU after destroy")
+        lab.facts.setdefault("hung_dm_after_destroy", []).append(
+            left["out"].strip())
+        return ok
+    lab.rounds(lab.opts.rounds, body)
 
 
 for _f in (hvm_cold_plug, hvm_hotplug, hvm_reassign_msix,
@@ -232,7 +251,10 @@ HVM_SCENARIOS = {
     "hvm-reassign-msix": (hvm_reassign_msix, "HVM guest, MSI-X device "
                           "across reboot and re-assignment to a second "
                           "HVM guest; interrupts grow", True),
-    "hvm-destroy-hung-dm": (hvm_destroy_hung_dm, "HVM guest whose device "
-                            "model is stopped: destroy finishes, device "
-                            "assignable", True),
+    "hvm-destroy-hung-dm": (
+        hvm_destroy_hung_dm, "HVM guest whose device model is stopped "
+        "(SIGSTOP): destroy finishes, no QEMU left, device assignable", True,
+        {"xl": "destroy waits 10 s for the stopped QEMU to remove the "
+         "device, exits 0, and leaves that QEMU behind, stopped (its "
+         "SIGHUP stays pending)"}),
 }
