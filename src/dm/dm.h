@@ -57,7 +57,20 @@ struct dm_dev {
 	int slot;		/* guest slot: addr=, or chosen at device_add */
 	bool permissive;
 	bool mapped;		/* its guest SBDF is in the ioreq server */
+	bool unplug_requested;	/* device_del done, the guest's eject due */
 	struct dm_emu emu;
+};
+
+/* The PIIX4 ACPI PCI hotplug controller's ports (acpi.c) */
+#define ACPI_GPE0_PORT 0xafe0	/* GPE0 status (2 bytes), enable (2) */
+#define ACPI_GPE0_LEN 4
+#define ACPI_PCIHP_PORT 0xae00	/* up, down, eject, removable dwords */
+#define ACPI_PCIHP_LEN 16
+
+struct dm_acpi {
+	uint8_t gpe_sts[2], gpe_en[2];
+	uint32_t up, down;	/* bit per slot of bus 0 */
+	bool sci;		/* the level last given to ISA IRQ 9 */
 };
 
 struct dm {
@@ -80,6 +93,7 @@ struct dm {
 	bool quit;
 	struct dm_dev dev[DM_MAX_DEVS];
 	size_t ndev;
+	struct dm_acpi acpi;
 };
 
 /* status.c */
@@ -116,6 +130,15 @@ void emu_bind_intx(struct dm *d, struct dm_dev *dev);
 /* Unbind and unmap every vector and INTx (device_del). */
 void emu_release(struct dm *d, struct dm_dev *dev);
 
+/* acpi.c: the ACPI PCI hotplug controller (QEMU's piix4 one) */
+int acpi_start(struct dm *d);	/* claim its ports in the ioreq server */
+bool acpi_port_claimed(uint64_t port, uint32_t size);
+uint64_t acpi_port_io(struct dm *d, uint64_t port, uint32_t size, bool rd,
+		      uint64_t val);
+/* A device came into slot / its unplug is asked for: the guest's GPE. */
+void acpi_plug(struct dm *d, int slot);
+void acpi_unplug_request(struct dm *d, int slot);
+
 /* qmp.c: the monitor */
 void qmp_greet(struct dm *d);
 /* Handle the complete lines of the client's input; <0 closes it. */
@@ -125,7 +148,11 @@ void qmp_event(struct dm *d, const char *name, const char *data_json);
 /* pt.c: xen-pci-passthrough devices; QMP error text in err */
 int pt_add(struct dm *d, const char *id, const char *hostaddr,
 	   const char *addr, bool permissive, char *err, size_t errlen);
+/* device_del: ask the guest to eject the device (-ENODEV: no such id,
+ * -EBUSY: already asked). */
 int pt_del(struct dm *d, const char *id);
+/* The guest ejected it: release it and emit DEVICE_DELETED. */
+void pt_remove(struct dm *d, struct dm_dev *dev);
 /* The query-pci reply's value, malloc'ed. */
 char *pt_query_json(struct dm *d);
 

@@ -7,7 +7,8 @@
  * vCPU that runs before `cont` finds no enabled server and reads all ones,
  * the "no device" the toolstack's order (cont, then unpause) prevents.
  *
- * Requests arrive on the server's eventfd; each is fetched, answered by
+ * The server also claims the ports of the ACPI PCI hotplug controller
+ * (acpi.c).  Requests arrive on the server's eventfd; each is fetched, answered by
  * emu.c and completed at once, so a guest never waits on a QMP client
  * and a QMP client never waits on a guest.
  */
@@ -43,6 +44,10 @@ int ioreq_start(struct dm *d)
 	}
 	d->ioreq_id = id;
 	d->have_server = true;
+	r = acpi_start(d);
+	if (r < 0)
+		log_warn("domain %u: claiming the ACPI hotplug ports: %s (the "
+			 "guest sees no hotplug)", d->domid, strerror(-r));
 	log_info("domain %u: ioreq server %u created (disabled until the VM "
 		 "runs)", d->domid, id);
 	return 0;
@@ -194,8 +199,12 @@ void ioreq_serve(struct dm *d)
 		if (q.type == HV_IOREQ_TYPE_PCI_CONFIG ||
 		    q.type == HV_IOREQ_TYPE_COPY)
 			v = handle(d, &q);
+		else if (q.type == HV_IOREQ_TYPE_PIO &&
+			 acpi_port_claimed(q.addr, q.size))
+			v = acpi_port_io(d, q.addr, q.size,
+					 q.dir == HV_IOREQ_READ, q.data);
 		else if (q.dir == HV_IOREQ_READ)
-			v = ~0ull;	/* ports: nothing emulated */
+			v = ~0ull;	/* other ports: nothing emulated */
 		log_debug("ioreq vcpu %u type %u %s %#llx size %u: %#llx",
 			  q.vcpu, q.type, q.dir == HV_IOREQ_READ ? "read" :
 			  "write", (unsigned long long)q.addr, q.size,

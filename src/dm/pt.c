@@ -6,10 +6,14 @@
  * not give it), device_del gives it back, query-pci lists them.
  *
  * Each device gets its guest slot at device_add (addr=, else the first
- * free from 4) and claims it in the guest's ioreq server (ioreq.c), so a
- * hot-plugged device is visible at once while the VM runs; emu.c answers
- * its config space.  device_del unbinds and unmaps what the guest's
- * MSI/MSI-X enabled and releases the slot.
+ * free from 4) and claims it in the guest's ioreq server (ioreq.c); emu.c
+ * answers its config space.  As in QEMU, device_add and device_del go
+ * through the guest's ACPI PCI hotplug (acpi.c): device_add tells the
+ * guest a device came (it rescans the slot); device_del only asks the
+ * guest to let go, and the device goes when the guest ejects its slot:
+ * then what its MSI/MSI-X enabled is unbound and unmapped, the slot
+ * released and DEVICE_DELETED emitted.  A guest that never ejects keeps
+ * the device; the toolstack's forced detach goes on without it.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -150,6 +154,9 @@ int pt_add(struct dm *d, const char *id, const char *hostaddr,
 	log_info("domain %u: %s passed through as %s at 00:%02x.0%s",
 		 d->domid, hostaddr, *id ? id : "(no id)", slot,
 		 dev->mapped ? "" : " (no ioreq server: not guest-visible)");
+	/* QEMU: every device_add after machine creation is a hot-plug,
+	 * prelaunch included */
+	acpi_plug(d, slot);
 	return 0;
 }
 
@@ -158,17 +165,41 @@ int pt_del(struct dm *d, const char *id)
 	size_t i;
 
 	for (i = 0; i < d->ndev; i++) {
-		if (strcmp(d->dev[i].id, id) || !*id)
+		struct dm_dev *dev = &d->dev[i];
+
+		if (strcmp(dev->id, id) || !*id)
 			continue;
-		emu_release(d, &d->dev[i]);
-		ioreq_unmap_dev(d, &d->dev[i]);
-		log_info("domain %u: %s removed", d->domid, id);
-		memmove(&d->dev[i], &d->dev[i + 1],
-			(d->ndev - i - 1) * sizeof(d->dev[0]));
-		d->ndev--;
+		if (dev->unplug_requested)
+			return -EBUSY;
+		dev->unplug_requested = true;
+		log_info("domain %u: %s: unplug requested from the guest "
+			 "(slot %d)", d->domid, id, dev->slot);
+		acpi_unplug_request(d, dev->slot);
 		return 0;
 	}
 	return -ENODEV;
+}
+
+void pt_remove(struct dm *d, struct dm_dev *dev)
+{
+	char id[sizeof(dev->id)], data[256];
+	size_t i = (size_t)(dev - d->dev);
+
+	memcpy(id, dev->id, sizeof(id));
+	emu_release(d, dev);
+	ioreq_unmap_dev(d, dev);
+	log_info("domain %u: %s removed", d->domid, *id ? id : "(no id)");
+	memmove(dev, dev + 1, (d->ndev - i - 1) * sizeof(d->dev[0]));
+	d->ndev--;
+	/* ids are identifiers (pt_add checks): no escaping needed; a
+	 * device without one is reported by its path only, as QEMU does */
+	if (*id)
+		snprintf(data, sizeof(data), "{\"device\": \"%s\", \"path\": "
+			 "\"/machine/peripheral/%s\"}", id, id);
+	else
+		snprintf(data, sizeof(data), "{\"path\": "
+			 "\"/machine/peripheral-anon/device[%zu]\"}", i);
+	qmp_event(d, "DEVICE_DELETED", data);
 }
 
 char *pt_query_json(struct dm *d)

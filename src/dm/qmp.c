@@ -297,8 +297,8 @@ static void cmd_device_del(struct req *q)
 {
 	static const char *const known[] = { "id", NULL };
 	const char *id;
-	char data[256];
 	bool bad = false;
+	int r;
 
 	if (!args_known(q, known))
 		return;
@@ -309,15 +309,15 @@ static void cmd_device_del(struct req *q)
 		reply_error(q, "GenericError", "Parameter 'id' is missing");
 		return;
 	}
-	if (pt_del(q->d, id) < 0) {
+	/* only a request: DEVICE_DELETED comes when the guest ejects */
+	r = pt_del(q->d, id);
+	if (r == -EBUSY)
+		reply_error(q, "GenericError", "Device %s is already in the "
+			    "process of unplug", id);
+	else if (r < 0)
 		reply_error(q, "DeviceNotFound", "Device '%s' not found", id);
-		return;
-	}
-	/* ids are identifiers (pt_add checks): no escaping needed */
-	snprintf(data, sizeof(data), "{\"device\": \"%s\", \"path\": "
-		 "\"/machine/peripheral/%s\"}", id, id);
-	qmp_event(q->d, "DEVICE_DELETED", data);
-	reply_return(q, "{}");
+	else
+		reply_return(q, "{}");
 }
 
 static void cmd_query_pci(struct req *q)

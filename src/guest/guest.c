@@ -38,7 +38,7 @@ static const char usage[] =
 "                              only after a `resume` query (a slow guest)\n"
 "      --hvm                   an HVM guest: no xenstore, no pcifront; scan\n"
 "                              bus 0 through ports 0xcf8/0xcfc at start and at\n"
-"                              `reprobe` (no ACPI hotplug)\n"
+"                              `reprobe`, hot-plug through ACPI (the SCI)\n"
 "  -v, --verbose               more log output (repeat for debug)\n"
 "  -h, --help                  show this help and exit\n"
 "  -V, --version               show the version and exit\n"
@@ -154,7 +154,7 @@ hv:
 	return 0;
 }
 
-enum { PFD_SIG, PFD_XS, PFD_LISTEN, PFD_PORT, PFD_FIXED };
+enum { PFD_SIG, PFD_XS, PFD_LISTEN, PFD_PORT, PFD_SCI, PFD_FIXED };
 #define PFD_MAX (PFD_FIXED + GUEST_MAX_CLIENTS + GUEST_MAX_DEVS * GUEST_MAX_VEC)
 
 static void guest_loop(struct guest *g, int sigfd)
@@ -175,6 +175,8 @@ static void guest_loop(struct guest *g, int sigfd)
 		/* stray notifications on the op port, outside a request */
 		pfd[PFD_PORT] = (struct pollfd){ .fd = g->port_fd,
 						 .events = POLLIN };
+		pfd[PFD_SCI] = (struct pollfd){ .fd = g->sci_fd,
+						.events = POLLIN };
 		n = PFD_FIXED;
 		for (i = 0; i < GUEST_MAX_CLIENTS; i++)
 			if (g->client[i].fd >= 0) {
@@ -203,6 +205,8 @@ static void guest_loop(struct guest *g, int sigfd)
 		}
 		if (pfd[PFD_PORT].fd >= 0 && pfd[PFD_PORT].revents)
 			hv_evtchn_ack(g->port_fd, &cnt);
+		if (pfd[PFD_SCI].fd >= 0 && pfd[PFD_SCI].revents)
+			hvm_acpi_sci(g);
 		for (i = 0; i < GUEST_MAX_DEVS; i++)
 			if (g->dev[i].used)
 				driver_poll_irqs(&g->dev[i]);
@@ -226,7 +230,7 @@ static void guest_loop(struct guest *g, int sigfd)
 
 int main(int argc, char **argv)
 {
-	struct guest g = { .listen_fd = -1 };
+	struct guest g = { .listen_fd = -1, .sci_fd = -1 };
 	sigset_t mask;
 	int sigfd, r;
 
@@ -248,8 +252,10 @@ int main(int argc, char **argv)
 		      g.rundir, strerror(-r));
 	if (g.hvm) {
 		/* firmware's scan: a device model not yet running answers
-		 * nothing, and the guest sees no device */
+		 * nothing, and the guest sees no device; then the kernel's
+		 * ACPI, which takes hotplug events from here on */
 		hvm_scan(&g);
+		hvm_acpi_init(&g);
 	} else {
 		r = pcifront_watch(&g);
 		if (r < 0)

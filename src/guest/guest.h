@@ -84,6 +84,7 @@ struct guest {
 	bool hvm;			/* --hvm: config I/O, no pcifront */
 	uint64_t mmio_next;		/* HVM: next free guest MMIO address */
 	unsigned int next_vec;		/* HVM: next vector to hand out */
+	int sci_fd;			/* HVM: the SCI (ISA IRQ 9), -1 none */
 
 	struct xs_handle *xs;
 	struct hv_client *hv;
@@ -143,6 +144,10 @@ int hvm_conf_write(struct guest *g, uint32_t sbdf, int offset, int size,
 		   uint32_t value);
 /* (Re)enumerate bus 0: new functions probed, vanished ones removed. */
 int hvm_scan(struct guest *g);
+/* ACPI at boot: the SCI's eventfd, the hotplug GPE enabled. */
+int hvm_acpi_init(struct guest *g);
+/* The SCI fired: the hotplug GPE's handler and acpiphp's part. */
+void hvm_acpi_sci(struct guest *g);
 void hvm_teardown(struct guest *g);
 /* Program and enable nvec MSI-X entries / MSI; d->fd[] count them. */
 int hvm_enable_msix(struct guest *g, struct gdev *d, unsigned int nvec);

@@ -15,9 +15,13 @@
  * APIC would take, the model counts on an eventfd per vector
  * (hv_hvm_vector_fd).
  *
- * Hot-plug: the model has no ACPI hotplug controller, so a device added
- * or removed later is seen at the next scan (the query socket's
- * `reprobe`), as `echo 1 > /sys/bus/pci/rescan` would find it.
+ * Hot-plug: the device model's ACPI PCI hotplug controller, as Xen's
+ * hvmloader DSDT and Linux's acpiphp use it.  The SCI (ISA IRQ 9) fires,
+ * the GPE handler reads which slots came up or are to go down: a slot
+ * that came up is rescanned; one to go down has its device removed and
+ * is then ejected (a port write), which is when the device model lets
+ * the device go.  The query socket's `reprobe` still rescans the whole
+ * bus, as `echo 1 > /sys/bus/pci/rescan` does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -148,45 +152,140 @@ static int hvm_add(struct guest *g, uint32_t sbdf, uint32_t id)
 	return driver_probe(g, d);
 }
 
+static void hvm_drop(struct gdev *d, struct guest *g)
+{
+	driver_remove(g, d);
+	d->used = false;
+}
+
+/* One slot of bus 0, as firmware, a bus rescan or acpiphp's bus check
+ * looks at it: a new function probed, a vanished one removed. */
+static int hvm_scan_slot(struct guest *g, unsigned int slot)
+{
+	uint32_t sbdf = HV_SBDF(0, 0, slot, 0), id;
+	struct gdev *d = hvm_find(g, sbdf);
+	int r;
+
+	r = hvm_conf_read(g, sbdf, PCI_VENDOR_ID, 4, &id);
+	if (r < 0) {
+		log_warn("hvm: config read of 00:%02x.0: %s", slot,
+			 strerror(-r));
+		return r;
+	}
+	if ((id & 0xffff) == 0xffff) {
+		if (d) {
+			log_info("hvm: 00:%02x.0 gone", slot);
+			hvm_drop(d, g);
+		}
+		return 0;
+	}
+	if (d && d->vendor == (uint16_t)id &&
+	    d->device == (uint16_t)(id >> 16))
+		return 0;
+	if (d)			/* another function in that slot */
+		hvm_drop(d, g);
+	r = hvm_add(g, sbdf, id);
+	if (r < 0)
+		log_warn("hvm: 00:%02x.0: %s", slot, strerror(-r));
+	return 0;
+}
+
 int hvm_scan(struct guest *g)
 {
 	unsigned int slot;
-	struct gdev *d;
-	uint32_t id;
 	int r;
 
 	if (!g->mmio_next)
 		g->mmio_next = HVM_MMIO_BASE;
-	for (slot = 0; slot < 32; slot++) {
-		uint32_t sbdf = HV_SBDF(0, 0, slot, 0);
-
-		r = hvm_conf_read(g, sbdf, PCI_VENDOR_ID, 4, &id);
-		if (r < 0) {
-			log_warn("hvm: config read of 00:%02x.0: %s", slot,
-				 strerror(-r));
+	for (slot = 0; slot < 32; slot++)
+		if ((r = hvm_scan_slot(g, slot)) < 0)
 			return r;
-		}
-		d = hvm_find(g, sbdf);
-		if ((id & 0xffff) == 0xffff) {
-			if (d) {
-				log_info("hvm: 00:%02x.0 gone", slot);
-				driver_remove(g, d);
-				d->used = false;
-			}
-			continue;
-		}
-		if (d && d->vendor == (uint16_t)id &&
-		    d->device == (uint16_t)(id >> 16))
-			continue;
-		if (d) {		/* another function in that slot */
-			driver_remove(g, d);
-			d->used = false;
-		}
-		r = hvm_add(g, sbdf, id);
-		if (r < 0)
-			log_warn("hvm: 00:%02x.0: %s", slot, strerror(-r));
-	}
 	return 0;
+}
+
+/* Ports of the device model's ACPI hotplug controller (xpt-guest(8)). */
+#define GPE0_STS 0xafe0
+#define GPE0_EN 0xafe2
+#define GPE_PCI_HOTPLUG 0x02		/* the DSDT's \_GPE._E01 */
+#define PCIHP_UP 0xae00
+#define PCIHP_DOWN 0xae04
+#define PCIHP_EJ 0xae08
+#define SCI_IRQ 9
+#define SCI_ROUNDS 16			/* a handler that never sees the
+					 * cause go is a stuck device model */
+
+int hvm_acpi_init(struct guest *g)
+{
+	uint64_t stale;
+	int r;
+
+	r = hv_hvm_isa_irq_fd(g->hv, SCI_IRQ, &g->sci_fd);
+	if (r < 0) {
+		g->sci_fd = -1;
+		log_warn("hvm: no SCI (%s): no PCI hotplug", strerror(-r));
+		return r;
+	}
+	fcntl(g->sci_fd, F_SETFL, fcntl(g->sci_fd, F_GETFL) | O_NONBLOCK);
+	hv_evtchn_ack(g->sci_fd, &stale);
+	/* ACPICA's GPE block set-up: all status cleared, then the GPEs
+	 * with a method enabled (only _E01 here) */
+	r = hv_hvm_port_write(g->hv, 0, GPE0_STS, 2, 0xffff);
+	if (r == 0)
+		r = hv_hvm_port_write(g->hv, 0, GPE0_EN, 2, GPE_PCI_HOTPLUG);
+	if (r < 0)
+		log_warn("hvm: enabling the hotplug GPE: %s", strerror(-r));
+	return r;
+}
+
+/* acpiphp's eject: stop and remove what is in the slot, then _EJ0. */
+static void hvm_eject(struct guest *g, unsigned int slot)
+{
+	struct gdev *d = hvm_find(g, HV_SBDF(0, 0, slot, 0));
+	int r;
+
+	if (d) {
+		log_info("hvm: 00:%02x.0 ejected", slot);
+		hvm_drop(d, g);
+	}
+	r = hv_hvm_port_write(g->hv, 0, PCIHP_EJ, 4, 1u << slot);
+	if (r < 0)
+		log_warn("hvm: eject of slot %u: %s", slot, strerror(-r));
+}
+
+/*
+ * The SCI: ACPICA finds GPE 1 set and enabled, clears it (an edge GPE,
+ * _E01) and runs _E01, which notifies each slot in "up" (bus check:
+ * acpiphp rescans the slot) and in "down" (eject request: acpiphp
+ * removes the device, then ejects).  The SCI is level-triggered: the
+ * handler goes on while a status bit is set.
+ */
+void hvm_acpi_sci(struct guest *g)
+{
+	uint32_t sts, en, up, down;
+	unsigned int slot, n;
+	uint64_t cnt;
+
+	hv_evtchn_ack(g->sci_fd, &cnt);
+	for (n = 0; n < SCI_ROUNDS; n++) {
+		if (hv_hvm_port_read(g->hv, 0, GPE0_STS, 1, &sts) < 0 ||
+		    hv_hvm_port_read(g->hv, 0, GPE0_EN, 1, &en) < 0)
+			return;
+		if (!(sts & en & GPE_PCI_HOTPLUG))
+			return;
+		if (hv_hvm_port_write(g->hv, 0, GPE0_STS, 1,
+				      GPE_PCI_HOTPLUG) < 0 ||
+		    hv_hvm_port_read(g->hv, 0, PCIHP_UP, 4, &up) < 0 ||
+		    hv_hvm_port_read(g->hv, 0, PCIHP_DOWN, 4, &down) < 0)
+			return;
+		log_debug("hvm: GPE 1: up %#x down %#x", up, down);
+		for (slot = 1; slot < 32; slot++) {
+			if (up & (1u << slot))
+				hvm_scan_slot(g, slot);
+			if (down & (1u << slot))
+				hvm_eject(g, slot);
+		}
+	}
+	log_warn("hvm: GPE 1 still set after %u rounds", SCI_ROUNDS);
 }
 
 void hvm_teardown(struct guest *g)
@@ -194,10 +293,11 @@ void hvm_teardown(struct guest *g)
 	unsigned int i;
 
 	for (i = 0; i < GUEST_MAX_DEVS; i++)
-		if (g->dev[i].used) {
-			driver_remove(g, &g->dev[i]);
-			g->dev[i].used = false;
-		}
+		if (g->dev[i].used)
+			hvm_drop(&g->dev[i], g);
+	if (g->sci_fd >= 0)
+		close(g->sci_fd);
+	g->sci_fd = -1;
 }
 
 /* A vector of the guest's own and its eventfd, emptied of old counts. */

@@ -904,6 +904,25 @@ int hv_hvm_vector_fd(struct hv_client *h, unsigned int vector, int *ret_fd)
 		       ret_fd);
 }
 
+int hv_hvm_isa_irq_fd(struct hv_client *h, unsigned int irq, int *ret_fd)
+{
+	struct hv_isa_irq q = { .irq = (uint8_t)(irq > 0xff ? 0xff : irq) };
+
+	return hv_call(h, HV_OP_HVM_ISA_IRQ_FD, &q, sizeof(q), -1, &q,
+		       sizeof(q), ret_fd);
+}
+
+int hv_set_isa_irq_level(struct hv_client *h, unsigned int domid,
+			 unsigned int irq, unsigned int level)
+{
+	struct hv_isa_irq q = {
+		.domid = domid, .irq = (uint8_t)(irq > 0xff ? 0xff : irq),
+		.level = (uint8_t)(level > 0xff ? 0xff : level),
+	};
+
+	return CALL(HV_OP_SET_ISA_IRQ_LEVEL, q);
+}
+
 int hv_bind_pt_irq(struct hv_client *h, const struct hv_pt_irq *b)
 {
 	struct hv_pt_irq q = *b;

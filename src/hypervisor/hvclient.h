@@ -157,6 +157,14 @@ int hv_hvm_config_write(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
  * MSIs bound to it (the model's stand-in for the local APIC). */
 int hv_hvm_vector_fd(struct hv_client *h, unsigned int vector, int *ret_fd);
 
+/* The guest's ISA IRQ line (0..15) as an eventfd counting its rising
+ * edges (the model's stand-in for the vPIC/vIOAPIC input). */
+int hv_hvm_isa_irq_fd(struct hv_client *h, unsigned int irq, int *ret_fd);
+/* A device model drives one of its guest's ISA IRQ lines
+ * (xendevicemodel_set_isa_irq_level). */
+int hv_set_isa_irq_level(struct hv_client *h, unsigned int domid,
+			 unsigned int irq, unsigned int level);
+
 /* Pass-through IRQs (XEN_DOMCTL_bind_pt_irq / unbind_pt_irq). */
 int hv_bind_pt_irq(struct hv_client *h, const struct hv_pt_irq *b);
 int hv_unbind_pt_irq(struct hv_client *h, const struct hv_pt_irq *b);

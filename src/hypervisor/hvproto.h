@@ -121,6 +121,8 @@ enum hv_op {
 					 * -EAGAIN: none */
 	HV_OP_IOREQ_COMPLETE,		/* hv_ioreq {domid, id, vcpu, data}:
 					 * IORESP_READY, the vCPU resumes */
+	HV_OP_SET_ISA_IRQ_LEVEL,	/* hv_isa_irq {domid, irq, level}:
+					 * XEN_DMOP_set_isa_irq_level (9) */
 
 	/* HVM guest I/O (a domain, acting as itself) */
 	HV_OP_HVM_IO = 130,		/* hv_hvm_io -> hv_hvm_io {data}: port
@@ -129,6 +131,9 @@ enum hv_op {
 	HV_OP_HVM_VECTOR_FD,		/* hv_hvm_vector -> fd: an eventfd
 					 * counting the guest's own vector's
 					 * interrupts (its local APIC) */
+	HV_OP_HVM_ISA_IRQ_FD,		/* hv_isa_irq {irq} -> fd: an eventfd
+					 * counting the rising edges of the
+					 * guest's ISA IRQ line */
 
 	/* pass-through IRQs (device model) */
 	HV_OP_BIND_PT_IRQ = 140,	/* hv_pt_irq: XEN_DOMCTL_bind_pt_irq */
@@ -420,6 +425,19 @@ struct hv_hvm_io {
 struct hv_hvm_vector {
 	uint32_t vector;	/* 0..255 */
 	uint32_t pad;
+};
+
+/* An HVM guest's ISA IRQ line (0..15), as a device model drives it
+ * (QEMU's SCI: line 9, level = the ACPI status & enable bits).  The model
+ * has no vPIC/vIOAPIC: the guest's eventfd counts each 0 -> 1 edge, and a
+ * guest handler runs until the cause is gone, as a level-triggered
+ * handler does. */
+#define HV_ISA_IRQS 16
+struct hv_isa_irq {
+	uint32_t domid;		/* SET_ISA_IRQ_LEVEL: the HVM guest */
+	uint8_t irq;		/* 0..15, else -EINVAL */
+	uint8_t level;		/* 0 or 1, else -EINVAL */
+	uint16_t pad;
 };
 
 /* bind_pt_irq: a machine pirq of an assigned device to the guest's

@@ -147,6 +147,8 @@ struct hyp_hvm {
 	struct hyp_ioreq_server *srv[HV_IOREQ_MAX_SERVERS];
 	struct hyp_vcpu_io vio[HYP_HVM_VCPUS];
 	int vec_fd[256];	/* HV_OP_HVM_VECTOR_FD: eventfds, -1 none */
+	uint16_t isa_level;	/* ISA IRQ lines asserted, bit per line */
+	int isa_fd[HV_ISA_IRQS];	/* HV_OP_HVM_ISA_IRQ_FD, -1 none */
 };
 
 struct hyp_domain {
@@ -388,6 +390,12 @@ int hyp_hvm_vector_fd(struct hyp *h, uint32_t domid, uint32_t vector,
 		      int *ret_fd);
 /* A pass-through interrupt reached the guest's vector. */
 void hyp_hvm_vector_raise(struct hyp_domain *d, uint8_t vector);
+/* XEN_DMOP_set_isa_irq_level: a 0 -> 1 edge fires the line's eventfd. */
+int hyp_set_isa_irq_level(struct hyp *h, uint32_t domid, uint32_t irq,
+			  uint32_t level);
+/* The guest's ISA IRQ line as an eventfd (created on first use). */
+int hyp_hvm_isa_irq_fd(struct hyp *h, uint32_t domid, uint32_t irq,
+		       int *ret_fd);
 /* The domain runs again: route what its vCPUs issued meanwhile. */
 void hyp_hvm_resume(struct hyp_domain *d);
 void hyp_ioreq_destroy_all(struct hyp_domain *d);

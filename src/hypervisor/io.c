@@ -557,6 +557,24 @@ static int op_hvm_vector_fd(struct hyp_req *r)
 	return r->fd_out < 0 ? -errno : 0;
 }
 
+static int op_set_isa_irq_level(struct hyp_req *r)
+{
+	const struct hv_isa_irq *in = r->in;
+
+	return hyp_set_isa_irq_level(r->h, in->domid, in->irq, in->level);
+}
+
+static int op_hvm_isa_irq_fd(struct hyp_req *r)
+{
+	const struct hv_isa_irq *in = r->in;
+	int fd, ret = hyp_hvm_isa_irq_fd(r->h, r->caller, in->irq, &fd);
+
+	if (ret < 0)
+		return ret;
+	r->fd_out = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return r->fd_out < 0 ? -errno : 0;
+}
+
 static int op_bind_pt_irq(struct hyp_req *r)
 {
 	return hyp_bind_pt_irq(r->h, r->caller, r->in);
@@ -673,9 +691,13 @@ static const struct hyp_op {
 	  sizeof(struct hv_ioreq), OP_DM },
 	{ HV_OP_IOREQ_COMPLETE, "ioreq_complete", op_ioreq_complete,
 	  sizeof(struct hv_ioreq), OP_DM },
+	{ HV_OP_SET_ISA_IRQ_LEVEL, "set_isa_irq_level", op_set_isa_irq_level,
+	  sizeof(struct hv_isa_irq), OP_DM },
 	{ HV_OP_HVM_IO, "hvm_io", op_hvm_io, sizeof(struct hv_hvm_io), 0 },
 	{ HV_OP_HVM_VECTOR_FD, "hvm_vector_fd", op_hvm_vector_fd,
 	  sizeof(struct hv_hvm_vector), 0 },
+	{ HV_OP_HVM_ISA_IRQ_FD, "hvm_isa_irq_fd", op_hvm_isa_irq_fd,
+	  sizeof(struct hv_isa_irq), 0 },
 	{ HV_OP_BIND_PT_IRQ, "bind_pt_irq", op_bind_pt_irq,
 	  sizeof(struct hv_pt_irq), OP_DM },
 	{ HV_OP_UNBIND_PT_IRQ, "unbind_pt_irq", op_unbind_pt_irq,

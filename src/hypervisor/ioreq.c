@@ -66,6 +66,8 @@ int hyp_hvm_new(struct hyp_domain *d)
 		return -ENOMEM;
 	for (i = 0; i < 256; i++)
 		d->hvm->vec_fd[i] = -1;
+	for (i = 0; i < HV_ISA_IRQS; i++)
+		d->hvm->isa_fd[i] = -1;
 	return 0;
 }
 
@@ -116,6 +118,63 @@ static int hvm_get(struct hyp *h, uint32_t domid, struct hyp_domain **ret)
 	if (!d->hvm)
 		return -EINVAL;
 	*ret = d;
+	return 0;
+}
+
+/*
+ * A device model's ISA interrupt (QEMU drives its SCI, line 9, this way:
+ * xendevicemodel_set_isa_irq_level).  Xen asserts or deasserts the line
+ * at the guest's vPIC and vIOAPIC; the model counts each rising edge on
+ * the line's eventfd, which the guest asked for.  A line held high
+ * raises nothing more: the guest's handler keeps going until the cause
+ * is cleared, as for a level-triggered interrupt.
+ */
+int hyp_set_isa_irq_level(struct hyp *h, uint32_t domid, uint32_t irq,
+			  uint32_t level)
+{
+	struct hyp_domain *d;
+	uint16_t bit;
+	uint64_t one = 1;
+	int r = hvm_get(h, domid, &d);
+
+	if (r < 0)
+		return r;
+	if (irq >= HV_ISA_IRQS || level > 1)
+		return -EINVAL;
+	bit = (uint16_t)(1u << irq);
+	if (!level) {
+		d->hvm->isa_level &= (uint16_t)~bit;
+		return 0;
+	}
+	if (d->hvm->isa_level & bit)
+		return 0;
+	d->hvm->isa_level |= bit;
+	if (d->hvm->isa_fd[irq] >= 0 &&
+	    write(d->hvm->isa_fd[irq], &one, sizeof(one)) < 0 &&
+	    errno != EAGAIN)
+		log_warn("domain %u ISA IRQ %u: eventfd: %m", domid, irq);
+	return 0;
+}
+
+int hyp_hvm_isa_irq_fd(struct hyp *h, uint32_t domid, uint32_t irq,
+		       int *ret_fd)
+{
+	struct hyp_domain *d = hyp_domain_get(h, domid);
+	int fd;
+
+	if (!d)
+		return -ESRCH;
+	if (!d->hvm)
+		return -EOPNOTSUPP;
+	if (irq >= HV_ISA_IRQS)
+		return -EINVAL;
+	if (d->hvm->isa_fd[irq] < 0) {
+		fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fd < 0)
+			return -errno;
+		d->hvm->isa_fd[irq] = fd;
+	}
+	*ret_fd = d->hvm->isa_fd[irq];
 	return 0;
 }
 
@@ -518,6 +577,9 @@ void hyp_ioreq_destroy_all(struct hyp_domain *d)
 	for (i = 0; i < 256; i++)
 		if (d->hvm->vec_fd[i] >= 0)
 			close(d->hvm->vec_fd[i]);
+	for (i = 0; i < HV_ISA_IRQS; i++)
+		if (d->hvm->isa_fd[i] >= 0)
+			close(d->hvm->isa_fd[i]);
 	free(d->hvm);
 	d->hvm = NULL;
 }

@@ -8,8 +8,10 @@
  *
  *   msix      the guest finds the device by config I/O (vendor, device,
  *             class), its driver enables MSI-X, interrupts raised on the
- *             device are counted by the guest; device_del makes it vanish
- *             at reprobe and unbinds and unmaps the pirqs
+ *             device are counted by the guest; device_del is a request:
+ *             the guest, told by its SCI, lets the device go and ejects
+ *             the slot, and only then come DEVICE_DELETED and the unbound
+ *             and unmapped pirqs
  *   conf      the config space as xen_pt shows it, read and written by
  *             the test as the guest's vCPU: BAR sizing and addresses stay
  *             in the guest's view, Command passes only the bits xen_pt
@@ -21,7 +23,15 @@
  *   early     libxl before Xen 4.6 (the stub-domain interlock bug): a
  *             guest running before its device model's `cont` sees no
  *             device (all ones), one started after sees it; a device
- *             added after `cont` (hot-plug, MSI only) appears at reprobe
+ *             added after `cont` (hot-plug, MSI only) appears in the
+ *             guest without a reprobe (the SCI, acpiphp's slot rescan)
+ *   hung      device_del to a stopped guest (SIGSTOP): no DEVICE_DELETED,
+ *             the device stays in query-pci, a second device_del is
+ *             refused as QEMU refuses it; the guest, continued, ejects
+ *   eject     the guest's own writes to the hotplug ports: an empty slot,
+ *             a zero eject, wrong sizes, read-only registers, GPE garbage
+ *             change nothing and the device model stays; an eject nobody
+ *             asked for unplugs that slot only, as QEMU does
  *
  * usage: e2e-hvm-guest XENSTORED HYPERVISOR DM GUEST HOSTFILE [CASE...]
  * Waits are bounded and event driven (ready fd, inotify, QMP replies);
@@ -47,6 +57,7 @@
 #include "hvclient.h"
 
 #define WAIT_MS 15000
+#define QUIET_MS 1500		/* how long "no DEVICE_DELETED" is watched */
 #define MAX_PROCS 8
 
 #define A HV_SBDF(0, 3, 0, 0)	/* 8086:1572, MSI-X 8 */
@@ -268,10 +279,13 @@ static bool hvm_domain(struct env *e, uint32_t sbdf, unsigned int *ret)
 /* QMP */
 
 /* The next line that is not an event; *ret_line points into qbuf. */
-static bool qmp_line(struct env *e, bool want_event, const char *event,
-		     char *out, size_t outlen)
+/* The next line that is not an event, or the next `event`, within ms;
+ * quiet: a timeout returns false without failing the case. */
+static bool qmp_line_within(struct env *e, bool want_event,
+			    const char *event, char *out, size_t outlen,
+			    int ms, bool quiet)
 {
-	int64_t deadline = now_ms() + WAIT_MS;
+	int64_t deadline = now_ms() + ms;
 
 	for (;;) {
 		char *nl = memchr(e->qbuf, '\n', e->qlen);
@@ -295,15 +309,49 @@ static bool qmp_line(struct env *e, bool want_event, const char *event,
 			continue;
 		}
 		left = deadline - now_ms();
+		if (quiet && (left <= 0 || poll(&pfd, 1, (int)left) != 1))
+			return false;
 		CHECK(e, left > 0 && poll(&pfd, 1, (int)left) == 1,
 		      "QMP: no %s within %d ms", want_event ? event : "reply",
-		      WAIT_MS);
+		      ms);
 		n = read(e->qmp, e->qbuf + e->qlen, sizeof(e->qbuf) - 1 -
 			 e->qlen);
 		CHECK(e, n > 0, "QMP: connection lost");
 		e->qlen += (size_t)n;
 		e->qbuf[e->qlen] = '\0';
 	}
+}
+
+static bool qmp_line(struct env *e, bool want_event, const char *event,
+		     char *out, size_t outlen)
+{
+	return qmp_line_within(e, want_event, event, out, outlen, WAIT_MS,
+			       false);
+}
+
+/* DEVICE_DELETED of id, within ms. */
+static bool deleted_within(struct env *e, const char *id, int ms)
+{
+	char want[100], line[1024];
+
+	snprintf(want, sizeof(want), "\"device\": \"%s\"", id);
+	if (!qmp_line_within(e, true, "DEVICE_DELETED", line, sizeof(line),
+			     ms, false))
+		return false;
+	CHECK(e, strstr(line, want), "DEVICE_DELETED of another device: %s",
+	      line);
+	return true;
+}
+
+/* No DEVICE_DELETED for QUIET_MS. */
+static bool no_deleted(struct env *e)
+{
+	char line[1024];
+
+	CHECK(e, !qmp_line_within(e, true, "DEVICE_DELETED", line,
+				  sizeof(line), QUIET_MS, true),
+	      "DEVICE_DELETED although the guest did not eject: %s", line);
+	return true;
 }
 
 /* One command; its reply must be a return. */
@@ -380,6 +428,18 @@ static bool device_del(struct env *e, const char *id)
 		 "\"arguments\": {\"id\": \"%s\"}}", id);
 	if (!qmp(e, cmd, reply, sizeof(reply)))
 		return false;
+	return true;
+}
+
+/* Is id in the device model's query-pci? */
+static bool in_dm(struct env *e, const char *id, bool *ret)
+{
+	char reply[4096], want[100];
+
+	if (!qmp(e, "{\"execute\": \"query-pci\"}", reply, sizeof(reply)))
+		return false;
+	snprintf(want, sizeof(want), "\"%s\"", id);	/* only ids are */
+	*ret = strstr(reply, want) != NULL;
 	return true;
 }
 
@@ -494,6 +554,24 @@ static bool reprobe(struct env *e, unsigned int domid)
 	return true;
 }
 
+/* The guest, told by its SCI, comes to see n devices (no reprobe): its
+ * status is asked again until then, bounded. */
+static bool guest_sees(struct env *e, unsigned int domid, unsigned int n,
+		       struct qstatus *s)
+{
+	int64_t deadline = now_ms() + WAIT_MS;
+
+	for (;;) {
+		if (!guest_status(e, domid, s))
+			return false;
+		if (s->n == n)
+			return true;
+		CHECK(e, now_ms() < deadline, "the guest sees %u devices, not "
+		      "%u, after %d ms", s->n, n, WAIT_MS);
+		poll(NULL, 0, 20);
+	}
+}
+
 static const struct qdev *qfind(const struct qstatus *s, unsigned int vendor)
 {
 	unsigned int i;
@@ -584,9 +662,14 @@ static bool case_msix(struct env *e)
 	CHECK(e, !strcmp(s.d[0].counts, "1,1,1,1"), "after reprobe counts "
 	      "%s", s.d[0].counts);
 
-	/* device_del: unbound and unmapped, gone at the next scan */
-	if (!device_del(e, "pci-pt-03_00.0"))
+	/* device_del: the guest lets go and ejects; DEVICE_DELETED only
+	 * then, when the guest no longer has the device */
+	if (!device_del(e, "pci-pt-03_00.0") ||
+	    !deleted_within(e, "pci-pt-03_00.0", WAIT_MS) ||
+	    !guest_status(e, dom, &s))
 		return false;
+	CHECK(e, s.n == 0, "at DEVICE_DELETED the guest still sees %u "
+	      "devices", s.n);
 	r = hv_msix_state(e->hv, A, &ms);
 	CHECK(e, r == 0 && ms.used_entries == 0, "after device_del %u MSI-X "
 	      "vectors are still mapped", ms.used_entries);
@@ -594,9 +677,6 @@ static bool case_msix(struct env *e)
 	CHECK(e, r == 0 && delivered == 0, "delivered after device_del");
 	r = hv_pt_irq_info(e->hv, dom, intx, &pt);
 	CHECK(e, r == 0 && !pt.bound, "INTx still bound after device_del");
-	if (!reprobe(e, dom) || !guest_status(e, dom, &s))
-		return false;
-	CHECK(e, s.n == 0, "the guest still sees %u devices", s.n);
 	return true;
 }
 
@@ -703,9 +783,8 @@ static bool case_early(struct env *e)
 	CHECK(e, s.n == 1 && qfind(&s, 0x8086), "a guest started after "
 	      "cont sees %u devices", s.n);
 
-	/* hot-plug: visible at once, found at reprobe; MSI */
-	if (!device_add(e, "pci-pt-06_00.0", D) || !reprobe(e, dom) ||
-	    !guest_status(e, dom, &s))
+	/* hot-plug: the guest's SCI, acpiphp rescans the slot; MSI */
+	if (!device_add(e, "pci-pt-06_00.0", D) || !guest_sees(e, dom, 2, &s))
 		return false;
 	CHECK(e, s.n == 2 && qfind(&s, 0x10ee), "after hot-plug the guest "
 	      "sees %u devices", s.n);
@@ -770,6 +849,118 @@ static bool case_stall(struct env *e)
 	return true;
 }
 
+/* A guest that does not run (SIGSTOP: paused, hung) never ejects. */
+static bool case_hung(struct env *e)
+{
+	static const char del[] = "{\"execute\": \"device_del\", "
+		"\"arguments\": {\"id\": \"pci-pt-03_00.0\"}}\n";
+	struct qstatus s;
+	struct proc *g;
+	unsigned int dom;
+	char line[4096];
+	bool there;
+	int r;
+
+	if (!hvm_domain(e, A, &dom) || !dm_start(e, dom) ||
+	    !device_add(e, "pci-pt-03_00.0", A) ||
+	    !qmp(e, "{\"execute\": \"cont\"}", line, sizeof(line)))
+		return false;
+	r = hv_domain_unpause(e->hv, dom);
+	CHECK(e, r == 0, "unpause: %s", strerror(-r));
+	if (!guest_start(e, dom, &g) || !guest_sees(e, dom, 1, &s))
+		return false;
+	CHECK(e, kill(g->pid, SIGSTOP) == 0, "SIGSTOP: %s", strerror(errno));
+	if (!device_del(e, "pci-pt-03_00.0") || !no_deleted(e) ||
+	    !in_dm(e, "pci-pt-03_00.0", &there))
+		return false;
+	CHECK(e, there, "query-pci lost the device the guest did not eject");
+	/* QEMU: a second device_del while the first is pending */
+	CHECK(e, write(e->qmp, del, sizeof(del) - 1) == sizeof(del) - 1,
+	      "QMP write: %s", strerror(errno));
+	if (!qmp_line(e, false, NULL, line, sizeof(line)))
+		return false;
+	CHECK(e, strstr(line, "\"error\"") && strstr(line, "already in the "
+						       "process of unplug"),
+	      "second device_del: %s", line);
+	/* continued, the guest takes the pending SCI and ejects */
+	CHECK(e, kill(g->pid, SIGCONT) == 0, "SIGCONT: %s", strerror(errno));
+	if (!deleted_within(e, "pci-pt-03_00.0", WAIT_MS) ||
+	    !in_dm(e, "pci-pt-03_00.0", &there) || !guest_status(e, dom, &s))
+		return false;
+	CHECK(e, !there && s.n == 0, "after the eject: in query-pci %d, the "
+	      "guest sees %u", there, s.n);
+	return true;
+}
+
+/* The test is the guest's vCPU, writing what a guest may write. */
+static bool case_eject(struct env *e)
+{
+	struct hv_client *vcpu = NULL;
+	unsigned int dom;
+	char line[4096];
+	bool a, d;
+	uint32_t up = 0, down = 0, feat = 0, odd = 0, rmv = 0;
+	int r;
+
+	if (!hvm_domain(e, A, &dom))
+		return false;
+	r = hv_assign_device(e->hv, dom, D);
+	CHECK(e, r == 0, "assign D: %s", strerror(-r));
+	if (!dm_start(e, dom) || !device_add(e, "pci-pt-03_00.0", A) ||
+	    !device_add(e, "pci-pt-06_00.0", D) ||
+	    !qmp(e, "{\"execute\": \"cont\"}", line, sizeof(line)))
+		return false;
+	r = hv_domain_unpause(e->hv, dom);
+	CHECK(e, r == 0, "unpause: %s", strerror(-r));
+	r = hv_open_domain(e->dir, dom, &vcpu);
+	CHECK(e, r == 0, "open as the guest: %s", strerror(-r));
+#define PW(port, size, val) hv_hvm_port_write(vcpu, 0, port, size, val)
+#define PR(port, size, v) hv_hvm_port_read(vcpu, 0, port, size, v)
+	PW(0xae08, 4, 1u << 10);	/* an empty slot */
+	PW(0xae08, 4, 0);		/* no slot */
+	PW(0xae08, 1, 0x10);		/* slot 4, but not a dword */
+	PW(0xae08, 2, 0x10);
+	PW(0xae0a, 4, 0x10);		/* not aligned */
+	PW(0xae00, 4, 0);		/* read-only registers */
+	PW(0xae04, 4, 0xffffffff);
+	PW(0xae0c, 4, 0);
+	PW(0xafe0, 4, 0xffffffff);	/* GPE: all cleared, all enabled */
+	PW(0xafe3, 4, 0xffffffff);	/* straddles the block's end */
+	PW(0xafe2, 2, 0);
+	PR(0xae00, 4, &up);
+	PR(0xae04, 4, &down);
+	PR(0xae08, 4, &feat);
+	PR(0xae0c, 4, &rmv);
+	PR(0xae00, 2, &odd);
+	if (!no_deleted(e) || !in_dm(e, "pci-pt-03_00.0", &a) ||
+	    !in_dm(e, "pci-pt-06_00.0", &d)) {
+		hv_close(vcpu);
+		return false;
+	}
+	if (!a || !d || up != 0x30 || down || feat || rmv != 0xfffffffe ||
+	    odd != 0xffff) {
+		hv_close(vcpu);
+		return fail(e, "after bad writes: devices %d %d, up %#x down "
+			    "%#x features %#x removable %#x, a word read %#x",
+			    a, d, up, down, feat, rmv, odd);
+	}
+	/* an eject nobody asked for: QEMU unplugs the lowest slot written,
+	 * only that one */
+	PW(0xae08, 4, 0x30);
+	PR(0xae00, 4, &up);
+	hv_close(vcpu);
+#undef PW
+#undef PR
+	if (!deleted_within(e, "pci-pt-03_00.0", WAIT_MS) ||
+	    !in_dm(e, "pci-pt-03_00.0", &a) ||
+	    !in_dm(e, "pci-pt-06_00.0", &d) ||
+	    !qmp(e, "{\"execute\": \"query-status\"}", line, sizeof(line)))
+		return false;
+	CHECK(e, !a && d && up == 0x20, "after the guest's eject of slot 4: "
+	      "devices %d %d, up %#x", a, d, up);
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*fn)(struct env *e);
@@ -778,6 +969,8 @@ static const struct {
 	{ "conf", case_conf },
 	{ "stall", case_stall },
 	{ "early", case_early },
+	{ "hung", case_hung },
+	{ "eject", case_eject },
 };
 
 int main(int argc, char **argv)

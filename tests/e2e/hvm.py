@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 """HVM guests through the xpt CLI on the modelled host: the device model
 (xpt-dm) started paused and ready before the guest runs, PCI devices
-given to it over QMP, detach through device_del, destroy with a dead
-device model, and device models that fail at startup leaving nothing.
+given to it over QMP, hot-plug and detach through the guest's ACPI
+hotplug (a hung guest never ejects), destroy with a dead device model,
+and device models that fail at startup leaving nothing.
 
 Each step checks the layers a user cannot fake: the hypervisor's owner
 (pci-assignable-list -a), the device model's own view (QMP query-pci on
@@ -105,6 +106,23 @@ def cfg(host, name, text):
     return path
 
 
+def guest_sees(host, name, want, deadline_s=10):
+    """the guest's own device lines once they are `want` (a predicate),
+    asked again until then, bounded"""
+    end = time.monotonic() + deadline_s
+    while True:
+        out = host.run("guest-status", name).stdout
+        seen = [l for l in out.splitlines() if l.startswith("dev ")]
+        if want(seen) or time.monotonic() > end:
+            return seen
+        select.select([], [], [], 0.05)
+
+
+def guest_pid(host, domid):
+    with open(os.path.join(host.dir, "guest", "%d.pid" % domid)) as f:
+        return int(f.read())
+
+
 def dm_pid(host, domid):
     v = host.xs("/local/domain/%d/image/device-model-pid" % domid)
     return int(v) if v else None
@@ -157,12 +175,21 @@ def main():
         check("0000:00:04.0" in out and "count=3" in out.split("0000:00:04.0")[1].split("\n")[0],
               "3 interrupts of 03:00.0 not counted by the guest: %s" % out)
 
-        # 3. hot-attach and detach through QMP
+        # 3. hot-attach and detach through QMP and the guest's ACPI
+        # hotplug: the guest finds the new device when told (no rescan),
+        # and has let the detached one go before detach returns (the
+        # device model reports DEVICE_DELETED only after the eject)
         r = h.run("pci-attach", "h1", "05:00.0")
         check(r.returncode == 0, "pci-attach: %s" % r.stderr)
         check("pci-pt-05_00.0" in h.devices_in_dm(d1), "attached device not in the DM")
+        seen = guest_sees(h, "h1", lambda s: any("0000:00:05.0" in l for l in s))
+        check(any("0000:00:05.0" in l and "driver=bound" in l for l in seen),
+              "the guest did not take the hot-plugged device: %s" % seen)
         r = h.run("pci-detach", "h1", "03:00.0")
         check(r.returncode == 0, "pci-detach: %s" % r.stderr)
+        out = h.run("guest-status", "h1").stdout
+        check("0000:00:04.0" not in out,
+              "the guest still has the detached device: %s" % out)
         devs = h.devices_in_dm(d1)
         check(devs == {"pci-pt-04_00.0": 6, "pci-pt-05_00.0": 5},
               "device model's devices after detach: %s" % devs)
@@ -170,6 +197,29 @@ def main():
         out = h.run("pci-list", "h1").stdout
         check("0000:04:00.0" in out and "0000:00:06.0" in out and "03:00.0" not in out,
               "pci-list: %s" % out)
+
+        # 3b. a hung guest (its process stopped) never ejects: detach
+        # fails within its bound naming -f and the device model keeps the
+        # device; -f takes it back; the guest, continued, ejects it late
+        gpid = guest_pid(h, d1)
+        os.kill(gpid, signal.SIGSTOP)
+        t0 = time.monotonic()
+        r = h.run("pci-detach", "h1", "04:00.0")
+        check(r.returncode != 0 and "-f" in r.stderr,
+              "detach from a hung guest: rc %d %s" % (r.returncode, r.stderr))
+        check("pci-pt-04_00.0" in h.devices_in_dm(d1),
+              "the device model dropped a device the guest did not eject")
+        r = h.run("pci-detach", "-f", "h1", "04:00.0")
+        check(r.returncode == 0, "detach -f from a hung guest: %s" % r.stderr)
+        check(time.monotonic() - t0 < 30, "detaches from a hung guest took %.0fs"
+              % (time.monotonic() - t0))
+        check("0000:04:00.0" not in h.owners(), "forced detach left it assigned")
+        os.kill(gpid, signal.SIGCONT)
+        end = time.monotonic() + 10
+        while "pci-pt-04_00.0" in h.devices_in_dm(d1) and time.monotonic() < end:
+            select.select([], [], [], 0.05)
+        check("pci-pt-04_00.0" not in h.devices_in_dm(d1),
+              "the continued guest did not eject: %s" % h.devices_in_dm(d1))
 
         # 4. a hung device model: detach without -f fails, bounded, and
         # names -f; with -f the device comes back

@@ -366,6 +366,25 @@ int hv_hvm_io(struct hv_client *h, struct hv_hvm_io *io)
 	return 0;
 }
 
+/* Ports: no device model claims any (all ones, writes dropped). */
+int hv_hvm_port_read(struct hv_client *h, unsigned int vcpu, uint16_t port,
+		     uint32_t size, uint32_t *ret_value)
+{
+	*ret_value = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+	return 0;
+}
+
+int hv_hvm_port_write(struct hv_client *h, unsigned int vcpu, uint16_t port,
+		      uint32_t size, uint32_t value)
+{
+	return 0;
+}
+
+int hv_hvm_isa_irq_fd(struct hv_client *h, unsigned int irq, int *ret_fd)
+{
+	return -EOPNOTSUPP;
+}
+
 int hv_hvm_vector_fd(struct hv_client *h, unsigned int vector, int *ret_fd)
 {
 	if (vector > 255)

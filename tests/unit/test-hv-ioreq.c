@@ -195,6 +195,42 @@ static void test_server_errors(void **state)
 	hyp_free(h);
 }
 
+/* XEN_DMOP_set_isa_irq_level and the guest's line: each rising edge
+ * counted once, a line held high fires nothing more; bad arguments. */
+static void test_isa_irq(void **state)
+{
+	struct hyp *h = hvh_model(hvh_host);
+	uint32_t d = hvm_guest(h, 0, 1), pv;
+	uint64_t n = 0;
+	int fd, fd2;
+
+	(void)state;
+	assert_int_equal(hyp_domain_create(h, 0, "pv", 0, 1, &pv), 0);
+	assert_int_equal(hyp_set_isa_irq_level(h, pv, 9, 1), -EINVAL);
+	assert_int_equal(hyp_set_isa_irq_level(h, 77, 9, 1), -ESRCH);
+	assert_int_equal(hyp_set_isa_irq_level(h, d, 16, 1), -EINVAL);
+	assert_int_equal(hyp_set_isa_irq_level(h, d, 9, 2), -EINVAL);
+	assert_int_equal(hyp_hvm_isa_irq_fd(h, d, 16, &fd), -EINVAL);
+	assert_int_equal(hyp_hvm_isa_irq_fd(h, pv, 9, &fd), -EOPNOTSUPP);
+	assert_int_equal(hyp_hvm_isa_irq_fd(h, d, 9, &fd), 0);
+	assert_int_equal(hyp_hvm_isa_irq_fd(h, d, 9, &fd2), 0);
+	assert_int_equal(fd, fd2);
+	assert_int_equal(hyp_set_isa_irq_level(h, d, 9, 1), 0);
+	assert_int_equal(hyp_set_isa_irq_level(h, d, 9, 1), 0);
+	assert_int_equal(read(fd, &n, sizeof(n)), sizeof(n));
+	assert_int_equal(n, 1);
+	assert_int_equal(hyp_set_isa_irq_level(h, d, 9, 0), 0);
+	assert_int_equal(hyp_set_isa_irq_level(h, d, 9, 0), 0);
+	assert_int_equal(read(fd, &n, sizeof(n)), -1);	/* nothing */
+	assert_int_equal(hyp_set_isa_irq_level(h, d, 9, 1), 0);
+	assert_int_equal(read(fd, &n, sizeof(n)), sizeof(n));
+	assert_int_equal(n, 1);
+	/* another line is another fd */
+	assert_int_equal(hyp_set_isa_irq_level(h, d, 5, 1), 0);
+	assert_int_equal(read(fd, &n, sizeof(n)), -1);
+	hyp_free(h);
+}
+
 static void fetch(struct hyp *h, uint32_t d, uint32_t id, struct hv_ioreq *rq)
 {
 	assert_int_equal(hyp_ioreq_fetch(h, d, DM0, id, rq), 0);
@@ -1221,6 +1257,7 @@ int main(void)
 		cmocka_unit_test(test_sockets_paused_guest),
 		cmocka_unit_test(test_sockets_bad_input),
 		cmocka_unit_test(test_pt_irq),
+		cmocka_unit_test(test_isa_irq),
 		cmocka_unit_test(test_pt_irq_unmap_and_destroy),
 		cmocka_unit_test(test_sockets_pt_irq),
 		cmocka_unit_test(test_fault_loop),
