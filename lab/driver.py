@@ -452,11 +452,14 @@ class Lab:
         """Best-effort diagnostics after the scenario: guest logs and dmesg."""
         d = os.path.join(self.rundir, "dom0")
         os.makedirs(d, exist_ok=True)
-        for what, cmd in (("dmesg.txt", "dmesg | tail -n 150"),
+        # dmesg and xl dmesg lines look like the console's own (Xen's
+        # "(XEN) ...", the kernel's): prefixed, they are kept in the output
+        for what, cmd in (("dmesg.txt", "dmesg | tail -n 150 | sed 's/^/| /'"),
                           ("xl-list.txt", "xl list"),
                           ("%s-list.txt" % self.toolstack,
                            "%s list" % self.tool_cmd),
-                          ("xl-dmesg.txt", "xl dmesg | tail -n 80"),
+                          ("xl-dmesg.txt",
+                           "xl dmesg | tail -n 80 | sed 's/^/| /'"),
                           ("guest-logs.txt",
                            "for f in /var/log/xen/console/*.log "
                            "/var/log/xen/*.log; do [ -f $f ] || continue; "
