@@ -1181,6 +1181,23 @@ static void sweep_backends(struct xpt_ctx *c, unsigned int domid)
 		xpt_xs_rm(c, XBT_NULL, path);
 }
 
+/* Xen ends a destroyed domain in two steps: the hypercall kills it, and
+ * its last resources (its pirqs among them: an MSI-X device's vectors)
+ * go when the last reference drops, after the hypercall has returned.
+ * Until then the domain is listed as dying, and a device it had, given
+ * to a new domain at once (`xpt reboot`), may not get its MSI-X vectors
+ * (seen in the lab: the rebooted guest's virtio-blk fell back to INTx,
+ * once in three runs).  Wait, bounded, until it is gone; a domain
+ * something else still holds stays a zombie, as xl leaves it. */
+static void wait_gone(struct xpt_ctx *c, unsigned int domid, int ms)
+{
+	int64_t deadline = xpt_now_ms() + xpt_bound_ms(c, ms);
+	xc_domaininfo_t i;
+
+	while (getinfo(c, domid, &i) == 0 && xpt_now_ms() < deadline)
+		usleep(10000);
+}
+
 static int x_dom_destroy(struct xpt_ctx *c, unsigned int domid)
 {
 	xc_domaininfo_t i;
@@ -1204,6 +1221,8 @@ static int x_dom_destroy(struct xpt_ctx *c, unsigned int domid)
 				 "destroy failed");
 	}
 	sweep_backends(c, domid);
+	if (r == 0)
+		wait_gone(c, domid, 1000);
 	return r;
 }
 
