@@ -366,7 +366,10 @@ static int dm_cont(struct xpt_ctx *c, unsigned int domid)
 
 static int start_guest_locked(struct xpt_ctx *c, struct xpt_domcfg *d)
 {
-	int r = strcmp(d->cfg.type, "hvm") ? 0 : dm_cont(c, d->domid);
+	/* a device model the platform started runs already (libxl's QEMU
+	 * has no -S); ours waits for cont */
+	int r = strcmp(d->cfg.type, "hvm") || !c->pf->dm_spawn ? 0 :
+		dm_cont(c, d->domid);
 
 	if (r < 0)
 		return r;
@@ -517,8 +520,11 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		 * before the guest's first instruction */
 		struct xpt_qmp *q = NULL;
 
-		r = xpt_dm_start(c, domid, NULL, XPT_DM_START_MS, &q);
-		if (r == 0)
+		/* the platform's own device model with nothing to add: the
+		 * platform's build waited for it (libxl: state "running") */
+		r = !ndev && !c->pf->dm_spawn ? 0 :
+		    xpt_dm_start(c, domid, NULL, XPT_DM_START_MS, &q);
+		if (r == 0 && ndev)
 			r = xpt_hvm_pci_add(c, domid, q, devs, ndev);
 		xpt_qmp_close(q);
 	} else {
