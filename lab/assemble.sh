@@ -7,7 +7,11 @@
 #   img/vmlinuz        the Linux kernel (dom0 and domU)
 #   img/dom0.cpio.gz   dom0's initramfs: busybox, Xen tools + libraries, the
 #                      domU kernel, initramfs and config under /root
-#   img/domU.cpio.gz   the PV guest's initramfs (also inside dom0's)
+#   img/domU.cpio.gz   the guest's initramfs, PV and HVM (also inside dom0's)
+#   img/dom0-hvm.cpio.gz  (4.17) what HVM guests need in dom0, concatenated
+#                      after dom0.cpio.gz for the HVM scenarios only: the
+#                      device model (qemu-system-xen) and its libraries,
+#                      SeaBIOS, QEMU's linuxboot ROMs, hvmloader, hvm.cfg
 # LAB_XEN picks the version: 4.17 (the default; Debian 12 "bookworm", Linux
 # 6.1, from the host's apt sources) or 4.20 (Debian 13 "trixie", Linux 6.12,
 # through a private apt state in <version>/apt, so the host's apt setup is
@@ -79,6 +83,26 @@ pkgs="xen-hypervisor-$xen-amd64 xen-utils-$xen xenstore-utils
 	libxentoolcore1 libxenhypfs1 libyajl2
 	libc6 libgcc-s1 zlib1g liblzma5 libzstd1 libuuid1
 	busybox-static $kernel_pkg"
+# HVM guests' device model: qemu-system-xen, the library packages it
+# needs (apt-cache depends --recurse, the lib* ones; the loader check below
+# fails the build if one is missing), SeaBIOS and qemu-system-data
+# (linuxboot_dma.bin for direct kernel boot).  The list is resolved once
+# and kept in <version>/hvm-pkgs, like the kernel package; without it
+# (apt knows no qemu-system-xen) the images have no HVM part.
+if [ -f "$vcache/hvm-pkgs" ]; then
+	hvm_pkgs=$(cat "$vcache/hvm-pkgs")
+else
+	hvm_pkgs=$(apt-cache "${apt_opts[@]}" depends --recurse --no-recommends \
+		--no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances \
+		qemu-system-xen 2>/dev/null | awk '/^lib/ && !/-bin$/' | sort -u | tr '\n' ' ')
+	if [ -n "$hvm_pkgs" ]; then
+		hvm_pkgs="qemu-system-xen qemu-system-data seabios $hvm_pkgs"
+		echo "$hvm_pkgs" > "$vcache/hvm-pkgs"
+	else
+		log "note: apt knows no qemu-system-xen: no HVM part in the images"
+	fi
+fi
+pkgs="$pkgs $hvm_pkgs"
 
 missing=""
 for p in $pkgs; do
@@ -226,12 +250,35 @@ cp "$here/guest/domU.cfg" "$d/root/domU.cfg"
 (cd "$d" && find . -mindepth 1 | sed 's|^\./||' | sort) > "$tmp/dom0.files"
 "$py" "$here/mkcpio.py" "$d" "$tmp/dom0.cpio.gz"
 
+# HVM: a second cpio with what dom0 lacks for an HVM guest (the driver
+# concatenates it after dom0.cpio.gz for the HVM scenarios only, so the PV
+# scenarios boot the same dom0 as before).  Its libraries are those the
+# device model needs and dom0.cpio.gz does not have.
+if [ -n "$hvm_pkgs" ]; then
+	h=$tmp/dom0-hvm
+	mkdir -p "$h/lib/x86_64-linux-gnu" "$h/root"
+	copy_elf "$h" "$root/usr/libexec/xen-qemu-system-i386" usr/libexec/xen-qemu-system-i386
+	for f in "$h"/lib/x86_64-linux-gnu/*; do
+		[ -e "$d/lib/x86_64-linux-gnu/${f##*/}" ] && rm "$f"
+	done
+	rm -rf "$h/lib64"
+	mkdir -p "$h/usr/lib/xen-$xen/boot" "$h/usr/share/seabios" "$h/usr/share/qemu/keymaps"
+	cp "$root/usr/lib/xen-$xen/boot/hvmloader" "$h/usr/lib/xen-$xen/boot/"
+	cp "$root/usr/share/seabios/bios-256k.bin" "$h/usr/share/seabios/"
+	for f in linuxboot_dma.bin linuxboot.bin kvmvapic.bin keymaps/en-us; do
+		cp "$root/usr/share/qemu/$f" "$h/usr/share/qemu/$f"
+	done
+	cp "$here/guest/hvm.cfg" "$h/root/hvm.cfg"
+	"$py" "$here/mkcpio.py" "$h" "$tmp/dom0-hvm.cpio.gz"
+	rm -rf "$h"
+fi
+
 rm -rf "$tmp/domU" "$tmp/dom0" "$tmp/ldd.out" "$root"
 {
 	echo "xen $xen"
 	echo "suite $suite"
 	echo "kernel $kernel_pkg"
-	for p in xen-hypervisor-$xen-amd64 xen-utils-$xen busybox-static; do
+	for p in xen-hypervisor-$xen-amd64 xen-utils-$xen busybox-static $(echo $hvm_pkgs | cut -d' ' -f1); do
 		echo "$p $(ls "$vcache/debs/${p}_"*.deb | sed 's/.*_\(.*\)_amd64.deb/\1/')"
 	done
 } > "$tmp/versions"

@@ -49,6 +49,18 @@ XEN_CMDLINE = ("console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M "
                "dom0_max_vcpus=1 loglvl=all guest_loglvl=all noreboot "
                "iommu=1,verbose")
 DOM0_CMDLINE = "console=hvc0 earlyprintk=xen rdinit=/init loglevel=4"
+# The L1 CPU Xen runs on.  HVM guests need hardware virtualisation: TCG
+# emulates AMD SVM with nested paging (Debian's Xen has no shadow paging,
+# so HVM needs NPT); it does not emulate VMX.  Only the HVM scenarios
+# (scenarios_hvm.py, functions with .hvm set) get it, so that the PV
+# scenarios run on the machine their figures were measured on.
+CPU_PV = "qemu64"
+CPU_HVM = "qemu64,+svm,+npt"
+# HVM scenarios print guests' debug output at info level, not all:
+# hvmloader and SeaBIOS write a hundred lines to Xen's debug port while an
+# HVM guest starts, which Xen prints at debug level as "(dN) ...", in the
+# middle of the shell's output lines the driver parses.
+XEN_CMDLINE_HVM = XEN_CMDLINE.replace("guest_loglvl=all", "guest_loglvl=info")
 
 # Set while QEMU is being stopped: a second Ctrl-C must not cut that short.
 STOPPING = [False]
@@ -188,9 +200,12 @@ class Lab:
 
     RoundOver = RoundOver  # for the scenarios (driver.py runs as __main__)
 
-    def __init__(self, opts, rundir, column):
+    def __init__(self, opts, rundir, column, hvm=False):
         self.opts = opts
         self.rundir = rundir
+        self.hvm = hvm
+        self.cpu = CPU_HVM if hvm else CPU_PV
+        self.xen_cmdline = XEN_CMDLINE_HVM if hvm else XEN_CMDLINE
         self.xen = column.xen
         self.img = column.img
         self.toolstack = column.toolstack
@@ -221,7 +236,7 @@ class Lab:
                                  "and -drive cannot take it" % p)
         return [self.opts.qemu, "-nodefaults", "-no-user-config",
                 "-display", "none", "-monitor", "none",
-                "-machine", "q35,accel=tcg", "-cpu", "qemu64",
+                "-machine", "q35,accel=tcg", "-cpu", self.cpu,
                 "-m", "3072", "-smp", "2", "-serial", "stdio",
                 "-device", "intel-iommu,intremap=off",
                 "-device", "e1000,addr=05.0,mac=52:54:00:12:34:56",
@@ -235,7 +250,7 @@ class Lab:
                 "-device", "edu,addr=08.0,multifunction=on",
                 "-device", "pci-testdev,addr=08.1",
                 "-kernel", os.path.join(img, "xen"),
-                "-append", XEN_CMDLINE,
+                "-append", self.xen_cmdline,
                 "-initrd", "%s %s,%s" % (os.path.join(img, "vmlinuz"),
                                          DOM0_CMDLINE, self.initrd)]
 
@@ -519,13 +534,32 @@ def image_version(img):
     return "4.17"
 
 
-def build_initrd(opts, column, rundir):
-    """dom0's initramfs: the assembled one, plus an overlay cpio when the
-    caller adds files (the xpt binary, --dom0-file) or picks another
-    xenstored."""
+def build_initrd(opts, column, rundir, hvm=False):
+    """dom0's initramfs: the assembled one, then for an HVM scenario the
+    assembled HVM part (dom0-hvm.cpio.gz: the device model and what it
+    needs), then an overlay cpio when the caller adds files (the xpt
+    binary, --dom0-file) or picks another xenstored."""
     base = os.path.join(column.img, "dom0.cpio.gz")
+    parts = [base]
+    if hvm:
+        h = os.path.join(column.img, "dom0-hvm.cpio.gz")
+        if not os.path.exists(h):
+            raise StepFailed({"step": "boot: Xen and dom0 up (DOM0-READY)",
+                              "cmd": "assemble"},
+                             "the HVM device model in Xen %s's images "
+                             "(img/dom0-hvm.cpio.gz)" % column.xen,
+                             "none: assemble.sh builds it for Xen 4.17 only",
+                             shell_alive=False)
+        parts.append(h)
     if not column.files and not opts.xenstored:
-        return base
+        if len(parts) == 1:
+            return base
+        out = os.path.join(rundir, "dom0.cpio.gz")
+        with open(out, "wb") as o:
+            for p in parts:
+                with open(p, "rb") as i:
+                    shutil.copyfileobj(i, o)
+        return out
     tree = os.path.join(rundir, "overlay")
     shutil.rmtree(tree, ignore_errors=True)
     os.makedirs(os.path.join(tree, "etc", "lab"))
@@ -555,7 +589,7 @@ def build_initrd(opts, column, rundir):
     mkcpio.pack(tree, extra)
     out = os.path.join(rundir, "dom0.cpio.gz")
     with open(out, "wb") as o:
-        for p in (base, extra):
+        for p in parts + [extra]:
             with open(p, "rb") as i:
                 shutil.copyfileobj(i, o)
     return out
@@ -607,10 +641,14 @@ def run_scenario(opts, name, column, outdir):
     shutil.rmtree(rundir, ignore_errors=True)
     os.makedirs(rundir)
     func, desc = scenarios.SCENARIOS[name][:2]
-    lab = Lab(opts, rundir, column)
+    hvm = bool(getattr(func, "hvm", False))
+    lab = Lab(opts, rundir, column, hvm=hvm)
     result = {"scenario": name, "description": desc, "xen": column.xen,
               "toolstack": column.toolstack, "tool_cmd": column.tool_cmd,
               "result": "FAIL"}
+    if hvm:
+        result["guest_type"] = "hvm"
+        result["cpu"] = lab.cpu
     xf = scenarios.xfail(name).get(column.toolstack)
     if xf:
         result["expect"] = "fails as upstream: " + xf
@@ -618,7 +656,7 @@ def run_scenario(opts, name, column, outdir):
     failure = None
     try:
         try:
-            lab.initrd = build_initrd(opts, column, rundir)
+            lab.initrd = build_initrd(opts, column, rundir, hvm)
             lab.boot()
             func(lab)
         except Exception as e:  # noqa: BLE001 -- a lab bug fails the scenario
@@ -635,6 +673,14 @@ def run_scenario(opts, name, column, outdir):
                                  "cmd": e.step.get("cmd"),
                                  "expected": e.expected, "got": e.got,
                                  "console": e.excerpt}
+        if hvm and lab.qemu is not None:
+            # HVM guests that crashed (the toolstack may have restarted
+            # them without the scenario noticing): Xen's console says so.
+            tf = sorted(set(re.findall(
+                r"\(XEN\) (d[0-9]+v[0-9]+ Triple fault[^\r\n]*)",
+                lab.qemu.text(0))))
+            if tf:
+                lab.facts["hvm_triple_faults"] = tf
         result["result"] = verdict(name, column.toolstack, lab, failure)
         if lab.qemu and (failure is None or failure.shell_alive):
             lab.collect()
@@ -758,12 +804,19 @@ def table(columns, results, names, steps=True):
 OPS = (("create-2", "create, 2 devices"), ("create-0", "create, no device"),
        ("attach", "pci-attach"), ("detach", "pci-detach"),
        ("destroy-live", "destroy, live frontend"),
-       ("destroy-dead", "destroy, dead frontend"))
+       ("destroy-dead", "destroy, dead frontend"),
+       # HVM guests (scenarios_hvm.py): device model in dom0
+       ("hvm-create-2", "HVM create, 2 devices"),
+       ("hvm-create-0", "HVM create, no device"),
+       ("hvm-create-1", "HVM create, 1 device"),
+       ("hvm-attach", "HVM pci-attach"), ("hvm-detach", "HVM pci-detach"),
+       ("hvm-destroy-live", "HVM destroy, guest running"),
+       ("hvm-destroy-hung-dm", "HVM destroy, device model stopped"))
 
 
 def op_table(columns, results):
     """Median seconds per toolstack operation (steps tagged op=...)."""
-    w = 30
+    w = 36
     cw = max(16, max(len(c.label) for c in columns) + 2)
     lines = ["%-*s" % (w, "operation: median s (n)") +
              "".join(" %-*s" % (cw, c.label) for c in columns).rstrip()]
@@ -772,11 +825,13 @@ def op_table(columns, results):
         row = "%-*s" % (w, label)
         for c in columns:
             # Race rounds time their commands under contention: only the
-            # dead-frontend destroy is measured there.
+            # dead-frontend destroy (and the HVM hung-device-model
+            # destroy) is measured there.
             xs = [st["seconds"] for (n, lab), r in results.items()
                   if lab == c.label for st in r.get("steps", [])
                   if st.get("op") == op and st.get("rc") == 0 and
-                  ("round" not in st or op == "destroy-dead")]
+                  ("round" not in st or
+                   op in ("destroy-dead", "hvm-destroy-hung-dm"))]
             any_op = any_op or bool(xs)
             row += " %-*s" % (cw, "%.2f (%d)" % (_median(xs), len(xs))
                               if xs else "-")

@@ -730,3 +730,8 @@ def xfail(name):
     """{toolstack: what it is known to get wrong} for scenario name."""
     s = SCENARIOS[name]
     return s[3] if len(s) > 3 else {}
+
+
+# The HVM scenarios (scenarios_hvm.py, which imports this module).
+from scenarios_hvm import HVM_SCENARIOS  # noqa: E402
+SCENARIOS.update(HVM_SCENARIOS)
