@@ -765,6 +765,8 @@ int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		free(name);
 		o->kernel_alive = o->domid == 0 ||
 				  c->pf->dom_kernel(c, o->domid) != 0;
+		o->memory_mb = list[i].memory_mb;
+		o->vcpus = list[i].vcpus;
 		if (o->domid && xpt_domcfg_load(c, o->domid, d) == 0) {
 			o->memory_mb = d->cfg.memory_mb;
 			o->vcpus = d->cfg.vcpus ? d->cfg.vcpus : 1;

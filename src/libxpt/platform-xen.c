@@ -935,6 +935,9 @@ static void pdom_of(const xc_domaininfo_t *i, struct xpt_pdom *ret)
 		ret->state = XPT_DOM_PAUSED;
 	else
 		ret->state = XPT_DOM_RUNNING;
+	/* what xl list shows: its pages now, in MiB, and its vCPUs */
+	ret->memory_mb = (uint64_t)i->tot_pages * 4096 >> 20;
+	ret->vcpus = i->max_vcpu_id + 1;
 	/* Xen has no names: xenstore's /local/domain/<id>/name is it */
 }
 
@@ -1071,8 +1074,10 @@ static int hvm_build_info(const struct xpt_cfg *cfg,
 			     !strcmp(vga, "cirrus") ?
 			     LIBXL_VGA_INTERFACE_TYPE_CIRRUS :
 			     LIBXL_VGA_INTERFACE_TYPE_NONE;
-	if (!strcmp(vga, "none"))
+	if (!strcmp(vga, "none")) {
 		libxl_defbool_set(&bi->u.hvm.nographic, true);
+		libxl_defbool_set(&bi->u.hvm.vnc.enable, false);
+	}
 	bi->u.hvm.serial = strdup(cfg->serial[0] ? cfg->serial : "pty");
 	return bi->u.hvm.serial ? 0 : -ENOMEM;
 }

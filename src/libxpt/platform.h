@@ -39,6 +39,8 @@ struct xpt_pdom {
 	unsigned int domid;
 	enum xpt_dom_state state;
 	char name[64];		/* the platform's own name, "" none */
+	uint64_t memory_mb;	/* what it has now; 0 the platform cannot say */
+	unsigned int vcpus;	/* 0 the platform cannot say */
 };
 
 enum xpt_reset {

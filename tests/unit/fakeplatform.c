@@ -179,7 +179,8 @@ static int dom_fill(unsigned int domid, struct xpt_pdom *ret)
 	struct fake_dom *d = fake_dom(domid);
 
 	if (domid == 0) {
-		*ret = (struct xpt_pdom){ 0, XPT_DOM_RUNNING, "Domain-0" };
+		*ret = (struct xpt_pdom){ .domid = 0, .state = XPT_DOM_RUNNING,
+					  .name = "Domain-0" };
 		return 0;
 	}
 	if (!d)
