@@ -55,8 +55,6 @@ struct waitarg {
 	const uint32_t *sbdfs;	/* devices that must be exported (state-N 3) */
 	size_t n;
 	int last_state;
-	bool exported;		/* pciback's export is enough: Reconfigured
-				 * (the guest's part still running) counts */
 };
 
 static int connected_pred(struct xpt_ctx *c, void *arg)
@@ -72,8 +70,7 @@ static int connected_pred(struct xpt_ctx *c, void *arg)
 	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u/0/state",
 		 w->domid);
 	if (xpt_xs_read_int(c, XBT_NULL, path, &st) == 0 &&
-	    st != XenbusStateConnected && !be_closed(st) &&
-	    !(w->exported && w->n && st == XenbusStateReconfigured)) {
+	    st != XenbusStateConnected && !be_closed(st)) {
 		w->last_state = st;
 		return 0;
 	}
@@ -88,8 +85,7 @@ static int connected_pred(struct xpt_ctx *c, void *arg)
 	w->last_state = b->state;
 	if (be_closed(b->state)) {
 		r = -EPIPE;
-	} else if (b->state == XenbusStateConnected ||
-		   (w->exported && w->n && b->state == XenbusStateReconfigured)) {
+	} else if (b->state == XenbusStateConnected) {
 		r = 1;
 		for (i = 0; i < w->n; i++) {
 			const struct xpt_be_entry *e = xpt_be_find(b, w->sbdfs[i]);
@@ -104,13 +100,13 @@ static int connected_pred(struct xpt_ctx *c, void *arg)
 
 /* Wait (bounded, watch-driven) for the backend to be Connected with the
  * given devices exported. */
-static int wait_be(struct xpt_ctx *c, unsigned int domid,
-		   const uint32_t *sbdfs, size_t n, bool exported,
-		   int timeout_ms, int *ret_state)
+static int wait_connected(struct xpt_ctx *c, unsigned int domid,
+			  const uint32_t *sbdfs, size_t n, int timeout_ms,
+			  int *ret_state)
 {
 	char be[128], errdir[96];
 	const char *paths[2] = { be, errdir };
-	struct waitarg w = { domid, sbdfs, n, -1, exported };
+	struct waitarg w = { domid, sbdfs, n, -1 };
 	int r;
 
 	xpt_be_paths(domid, be, sizeof(be), NULL, 0);
@@ -120,24 +116,6 @@ static int wait_be(struct xpt_ctx *c, unsigned int domid,
 	if (ret_state)
 		*ret_state = w.last_state;
 	return r;
-}
-
-static int wait_connected(struct xpt_ctx *c, unsigned int domid,
-			  const uint32_t *sbdfs, size_t n, int timeout_ms,
-			  int *ret_state)
-{
-	return wait_be(c, domid, sbdfs, n, false, timeout_ms, ret_state);
-}
-
-/* pciback has exported sbdfs (vdev-N, state-N Initialised) and told the
- * guest (Reconfigured, or Connected); the guest's scan runs on without
- * us, as with libxl, and the next change to this backend waits for it
- * (Connected) before it writes. */
-static int wait_exported(struct xpt_ctx *c, unsigned int domid,
-			 const uint32_t *sbdfs, size_t n, int timeout_ms,
-			 int *ret_state)
-{
-	return wait_be(c, domid, sbdfs, n, true, timeout_ms, ret_state);
 }
 
 struct relarg {
@@ -691,7 +669,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	xpt_trace(c, "domain %u: backend written", domid);
 	if (!hvm && s->started && s->fe_alive) {
 		xpt_delay_point(c, "attach.before-wait");
-		r = wait_exported(c, domid, sbdfs, n, XPT_WAIT_MS, &state);
+		r = wait_connected(c, domid, sbdfs, n, XPT_WAIT_MS, &state);
 		if (r < 0) {
 			wait_failed(c, domid, r, state, "the guest did not "
 				    "take the device", "");

@@ -318,12 +318,8 @@ static bool bug8(struct env *e)
 		return false;
 	rc = ts_wait(e, p, 20000, false);
 	CHECK(e, rc == 0, "pci-attach: rc %d: %s", rc, e->out);
-	/* pciback exported it once the guest answered 7: Reconfigured (the
-	 * guest's rescan, which always ends in 4, still running) or
-	 * Connected; never 7, which a guest that missed Connected leaves */
-	CHECK(e, be_state(e, domid) == 8 || be_state(e, domid) == 4,
-	      "pci-attach returned with the backend at %d",
-	      be_state(e, domid));
+	CHECK(e, be_state(e, domid) == 4, "pci-attach returned with the "
+	      "backend at %d", be_state(e, domid));
 	return wait_guest_devs(e, domid, 2, 5000);
 }
 
