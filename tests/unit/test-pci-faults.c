@@ -119,6 +119,24 @@ static struct xpt_pci spec_of(uint32_t sbdf)
 	return p;
 }
 
+/* A fresh in-memory host, every device assignable, and cfg a guest
+ * (its name still to set) with the first two of them. */
+static void fresh_host(struct xpt_ctx *c, struct xpt_cfg *cfg)
+{
+	int i;
+
+	assert_non_null(c);
+	assert_non_null(cfg);
+	fake_reset();
+	for (i = 0; i < FAKE_NDEV; i++)
+		assert_int_equal(xpt_assignable_add(c, fake.dev[i].sbdf,
+						    NULL), 0);
+	cfg->memory_mb = 64;
+	cfg->pci[0] = spec_of(fake.dev[0].sbdf);
+	cfg->pci[1] = spec_of(fake.dev[1].sbdf);
+	cfg->npci = 2;
+}
+
 /* One round with call fail_at failing; returns the calls made. */
 static unsigned int round_run(unsigned int fail_at)
 {
@@ -127,19 +145,10 @@ static unsigned int round_run(unsigned int fail_at)
 	struct snap before, after;
 	struct xpt_pci p;
 	unsigned int domid = 0;
-	int i, r;
+	int r;
 
-	assert_non_null(c);
-	assert_non_null(cfg);
-	fake_reset();
-	for (i = 0; i < FAKE_NDEV; i++)
-		assert_int_equal(xpt_assignable_add(c, fake.dev[i].sbdf,
-						    NULL), 0);
+	fresh_host(c, cfg);
 	snprintf(cfg->name, sizeof(cfg->name), "g%u", fail_at);
-	cfg->memory_mb = 64;
-	cfg->pci[0] = spec_of(fake.dev[0].sbdf);
-	cfg->pci[1] = spec_of(fake.dev[1].sbdf);
-	cfg->npci = 2;
 	fake.calls = 0;
 	fake.fail_at = fail_at;
 
@@ -219,19 +228,9 @@ static void destroy_connected(bool paused)
 	struct xpt_cfg *cfg = calloc(1, sizeof(*cfg));
 	unsigned int domid = 0;
 	char path[96];
-	int i;
 
-	assert_non_null(c);
-	assert_non_null(cfg);
-	fake_reset();
-	for (i = 0; i < FAKE_NDEV; i++)
-		assert_int_equal(xpt_assignable_add(c, fake.dev[i].sbdf,
-						    NULL), 0);
+	fresh_host(c, cfg);
 	snprintf(cfg->name, sizeof(cfg->name), "conn%d", paused);
-	cfg->memory_mb = 64;
-	cfg->pci[0] = spec_of(fake.dev[0].sbdf);
-	cfg->pci[1] = spec_of(fake.dev[1].sbdf);
-	cfg->npci = 2;
 	assert_int_equal(xpt_domain_create(c, cfg, false, &domid), 0);
 	snprintf(path, sizeof(path), "/local/domain/%u/device/pci/0/state",
 		 domid);
