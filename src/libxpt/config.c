@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,20 @@
 #include "libxpt.h"
 
 #define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+
+/* The configuration's free-text keys, written and read the same way
+ * ("" when absent), in this order after "vcpus". */
+#define CFG_STR(key, field) { key, offsetof(struct xpt_cfg, field), \
+			      sizeof(((struct xpt_cfg *)0)->field) }
+static const struct { const char *key; size_t off, len; } strs[] = {
+	CFG_STR("passthrough", passthrough),
+	CFG_STR("kernel", kernel),
+	CFG_STR("ramdisk", ramdisk),
+	CFG_STR("extra", extra),
+	CFG_STR("serial", serial),
+	CFG_STR("vga", vga),
+	CFG_STR("device_model_version", dm_version),
+};
 
 int xpt_domcfg_to_json(const struct xpt_domcfg *d, char **ret)
 {
@@ -48,20 +63,10 @@ int xpt_domcfg_to_json(const struct xpt_domcfg *d, char **ret)
 	yajl_gen_integer(g, (long long)d->cfg.memory_mb);
 	GEN_STR(g, "vcpus");
 	yajl_gen_integer(g, d->cfg.vcpus);
-	GEN_STR(g, "passthrough");
-	GEN_STR(g, d->cfg.passthrough);
-	GEN_STR(g, "kernel");
-	GEN_STR(g, d->cfg.kernel);
-	GEN_STR(g, "ramdisk");
-	GEN_STR(g, d->cfg.ramdisk);
-	GEN_STR(g, "extra");
-	GEN_STR(g, d->cfg.extra);
-	GEN_STR(g, "serial");
-	GEN_STR(g, d->cfg.serial);
-	GEN_STR(g, "vga");
-	GEN_STR(g, d->cfg.vga);
-	GEN_STR(g, "device_model_version");
-	GEN_STR(g, d->cfg.dm_version);
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		GEN_STR(g, strs[i].key);
+		GEN_STR(g, (const char *)&d->cfg + strs[i].off);
+	}
 	GEN_STR(g, "started");
 	yajl_gen_bool(g, d->started);
 	GEN_STR(g, "pci");
@@ -135,21 +140,11 @@ int xpt_domcfg_from_json(const char *text, struct xpt_domcfg *ret,
 	snprintf(d.cfg.name, sizeof(d.cfg.name), "%s", s);
 	s = get_str(root, "type");
 	snprintf(d.cfg.type, sizeof(d.cfg.type), "%s", s ? s : "pv");
-	s = get_str(root, "passthrough");
-	snprintf(d.cfg.passthrough, sizeof(d.cfg.passthrough), "%s",
-		 s ? s : "");
-	s = get_str(root, "kernel");
-	snprintf(d.cfg.kernel, sizeof(d.cfg.kernel), "%s", s ? s : "");
-	s = get_str(root, "ramdisk");
-	snprintf(d.cfg.ramdisk, sizeof(d.cfg.ramdisk), "%s", s ? s : "");
-	s = get_str(root, "extra");
-	snprintf(d.cfg.extra, sizeof(d.cfg.extra), "%s", s ? s : "");
-	s = get_str(root, "serial");
-	snprintf(d.cfg.serial, sizeof(d.cfg.serial), "%s", s ? s : "");
-	s = get_str(root, "vga");
-	snprintf(d.cfg.vga, sizeof(d.cfg.vga), "%s", s ? s : "");
-	s = get_str(root, "device_model_version");
-	snprintf(d.cfg.dm_version, sizeof(d.cfg.dm_version), "%s", s ? s : "");
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		s = get_str(root, strs[i].key);
+		snprintf((char *)&d.cfg + strs[i].off, strs[i].len, "%s",
+			 s ? s : "");
+	}
 	d.cfg.memory_mb = get_int(root, "memory", &n) && n > 0 ?
 			  (uint64_t)n : 128;
 	d.cfg.vcpus = get_int(root, "vcpus", &n) && n > 0 && n < 4096 ?
