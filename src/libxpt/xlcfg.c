@@ -958,6 +958,16 @@ static void out_quoted(struct out *o, const char *s)
 	out_printf(o, "\"");
 }
 
+/* KEY = "value" on its own line; nothing for an empty value. */
+static void out_setting(struct out *o, const char *key, const char *value)
+{
+	if (!value[0])
+		return;
+	out_printf(o, "%s = ", key);
+	out_quoted(o, value);
+	out_printf(o, "\n");
+}
+
 int xpt_cfg_format(const struct xpt_cfg *cfg, char *buf, size_t len)
 {
 	struct out o = { buf, len, 0, false };
@@ -979,41 +989,13 @@ int xpt_cfg_format(const struct xpt_cfg *cfg, char *buf, size_t len)
 	if (cfg->memory_mb)
 		out_printf(&o, "memory = %llu\n", (unsigned long long)cfg->memory_mb);
 	out_printf(&o, "vcpus = %u\n", cfg->vcpus);
-	if (cfg->passthrough[0]) {
-		out_printf(&o, "passthrough = ");
-		out_quoted(&o, cfg->passthrough);
-		out_printf(&o, "\n");
-	}
-	if (cfg->kernel[0]) {
-		out_printf(&o, "kernel = ");
-		out_quoted(&o, cfg->kernel);
-		out_printf(&o, "\n");
-	}
-	if (cfg->ramdisk[0]) {
-		out_printf(&o, "ramdisk = ");
-		out_quoted(&o, cfg->ramdisk);
-		out_printf(&o, "\n");
-	}
-	if (cfg->extra[0]) {
-		out_printf(&o, "extra = ");
-		out_quoted(&o, cfg->extra);
-		out_printf(&o, "\n");
-	}
-	if (cfg->serial[0]) {
-		out_printf(&o, "serial = ");
-		out_quoted(&o, cfg->serial);
-		out_printf(&o, "\n");
-	}
-	if (cfg->vga[0]) {
-		out_printf(&o, "vga = ");
-		out_quoted(&o, cfg->vga);
-		out_printf(&o, "\n");
-	}
-	if (cfg->dm_version[0]) {
-		out_printf(&o, "device_model_version = ");
-		out_quoted(&o, cfg->dm_version);
-		out_printf(&o, "\n");
-	}
+	out_setting(&o, "passthrough", cfg->passthrough);
+	out_setting(&o, "kernel", cfg->kernel);
+	out_setting(&o, "ramdisk", cfg->ramdisk);
+	out_setting(&o, "extra", cfg->extra);
+	out_setting(&o, "serial", cfg->serial);
+	out_setting(&o, "vga", cfg->vga);
+	out_setting(&o, "device_model_version", cfg->dm_version);
 	if (cfg->pci_permissive)
 		out_printf(&o, "pci_permissive = 1\n");
 	if (cfg->pci_msitranslate)
