@@ -19,6 +19,7 @@
 struct xpt_host_opts {
 	const char *hostfile;	/* NULL: $XPT_HOST, else examples/host */
 	bool historic;		/* xpt-pciback --historic (pre-5.13) */
+	const char *access_log;	/* xpt-xenstored --access-log FILE */
 	bool verbose;
 };
 int xpt_host_start(struct xpt_ctx *c, const struct xpt_host_opts *o);

@@ -185,6 +185,10 @@ int xpt_host_start(struct xpt_ctx *c, const struct xpt_host_opts *o)
 		}
 		if (i == 2 && o && o->historic)
 			argv[n++] = "--historic";
+		if (i == 0 && o && o->access_log) {
+			argv[n++] = "--access-log";
+			argv[n++] = o->access_log;
+		}
 		if (o && o->verbose)
 			argv[n++] = "-v";
 		argv[n] = NULL;

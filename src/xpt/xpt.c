@@ -128,6 +128,7 @@ static int cmd_host(struct xpt_ctx *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "host", required_argument, NULL, 'H' },
 		{ "historic", no_argument, NULL, 'O' },
+		{ "access-log", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -139,10 +140,11 @@ static int cmd_host(struct xpt_ctx *c, int argc, char **argv)
 	if (!strcmp(argv[1], "raise-irq"))
 		return host_raise_irq(c, argc, argv);
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, "H:Ov", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "H:OT:v", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'H': o.hostfile = optarg; break;
 		case 'O': o.historic = true; break;
+		case 'T': o.access_log = optarg; break;
 		case 'v': o.verbose = true; break;
 		default: return usage_err("bad option");
 		}
@@ -155,8 +157,9 @@ static int cmd_host(struct xpt_ctx *c, int argc, char **argv)
 			printf("host started in %s\n", xpt_ctx_rundir(c));
 		return done(c, r);
 	}
-	if (o.hostfile || o.historic)
-		return usage_err("--host and --historic go with start");
+	if (o.hostfile || o.historic || o.access_log)
+		return usage_err("--host, --historic and --access-log go with "
+				 "start");
 	if (!strcmp(argv[1], "stop")) {
 		r = xpt_host_stop(c);
 		return done(c, r);
@@ -646,7 +649,7 @@ static int cmd_pci_list(struct xpt_ctx *c, int argc, char **argv)
 static int cmd_help(struct xpt_ctx *c, int argc, char **argv);
 
 static const struct cmd cmds[] = {
-	{ "host", cmd_host, "start [--host FILE] [--historic] [-v] | stop | status | raise-irq BDF [ENTRY]",
+	{ "host", cmd_host, "start [--host FILE] [--historic] [--access-log FILE] [-v] | stop | status | raise-irq BDF [ENTRY]",
 	  "Start, stop or show the modelled host (xenstored, hypervisor, "
 	  "pciback) in $XPT_RUNDIR; raise-irq makes a device signal an "
 	  "interrupt (a test hook)." },
