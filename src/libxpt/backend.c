@@ -104,11 +104,33 @@ static int parse_bdf(const char *s, uint32_t *ret)
 	return 0;
 }
 
-int xpt_be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
-		struct xpt_be *ret)
+/* The keys of entry idx beyond dev-N and state-N. */
+static void read_extra(struct xpt_ctx *c, xs_transaction_t t, const char *be,
+		       int idx, struct xpt_be_entry *e, struct xpt_be *ret)
+{
+	char val[64];
+
+	read_str(c, t, be, "vdev", idx, e->vdev, sizeof(e->vdev));
+	read_str(c, t, be, "opts", idx, e->opts, sizeof(e->opts));
+	read_str(c, t, be, "name", idx, e->name, sizeof(e->name));
+	read_str(c, t, be, "vdevfn", idx, val, sizeof(val));
+	if (val[0]) {
+		char *end;
+		long v = strtol(val, &end, 16);
+
+		if (*end || v < 0 || v > 0xff)
+			be_warn(ret, "vdevfn-%d is '%.20s', not a devfn", idx,
+				val);
+		else
+			e->vdevfn = (int)v;
+	}
+}
+
+static int be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
+		   struct xpt_be *ret, bool full)
 {
 	static bool present[XPT_BE_MAX];
-	char be[128], fe[128], path[256], val[64];
+	char be[128], fe[128], path[256];
 	unsigned int nent, i;
 	char **ents;
 	int idx, k, r, maxidx = -1;
@@ -118,7 +140,7 @@ int xpt_be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
 	ret->num_devs = ret->state = ret->fe_state = -1;
 	xpt_be_paths(domid, be, sizeof(be), fe, sizeof(fe));
 	snprintf(path, sizeof(path), "%s/state", fe);
-	if (xpt_xs_read_int(c, t, path, &ret->fe_state) < 0)
+	if (full && xpt_xs_read_int(c, t, path, &ret->fe_state) < 0)
 		ret->fe_state = -1;
 	ents = xs_directory(c->xs, t, be, &nent);
 	if (!ents)
@@ -190,20 +212,8 @@ int xpt_be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
 		snprintf(path, sizeof(path), "%s/state-%d", be, idx);
 		if (xpt_xs_read_int(c, t, path, &e->state) < 0)
 			e->state = -1;
-		read_str(c, t, be, "vdev", idx, e->vdev, sizeof(e->vdev));
-		read_str(c, t, be, "opts", idx, e->opts, sizeof(e->opts));
-		read_str(c, t, be, "name", idx, e->name, sizeof(e->name));
-		read_str(c, t, be, "vdevfn", idx, val, sizeof(val));
-		if (val[0]) {
-			char *end;
-			long v = strtol(val, &end, 16);
-
-			if (*end || v < 0 || v > 0xff)
-				be_warn(ret, "vdevfn-%d is '%.20s', not a "
-					"devfn", idx, val);
-			else
-				e->vdevfn = (int)v;
-		}
+		if (full)
+			read_extra(c, t, be, idx, e, ret);
 		if (!e->has_dev)
 			be_warn(ret, "entry %d has no dev-%d (left by a broken "
 				"toolstack)", idx, idx);
@@ -215,6 +225,21 @@ int xpt_be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
 				ret->num_devs);
 	}
 	return 0;
+}
+
+int xpt_be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
+		struct xpt_be *ret)
+{
+	return be_read(c, t, domid, ret, true);
+}
+
+/* Only what says who holds what: the backend's state, num_devs and each
+ * entry's dev-N and state-N (the frontend's state, vdev, opts, name and
+ * vdevfn left unread: fe_state -1, the strings empty). */
+int xpt_be_read_ids(struct xpt_ctx *c, xs_transaction_t t,
+		    unsigned int domid, struct xpt_be *ret)
+{
+	return be_read(c, t, domid, ret, false);
 }
 
 const struct xpt_be_entry *xpt_be_find(const struct xpt_be *b, uint32_t sbdf)

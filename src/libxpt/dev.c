@@ -667,8 +667,9 @@ int xpt_dev_teardown(struct xpt_ctx *c, unsigned int domid,
 		}
 		memset(d, 0, sizeof(*d));
 		d->sbdf = sbdfs[i];
-		r = h[i].hv_err ? h[i].hv_err :
-		    c->pf->pci_info(c, d->sbdf, &d->info);
+		r = h[i].hv_err;
+		if (r == 0)
+			d->info = h[i].info;
 		if (r == -ENODEV)
 			continue;	/* not a host device: nothing to undo */
 		if (r == 0)

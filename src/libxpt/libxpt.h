@@ -127,6 +127,8 @@ void xpt_be_paths(unsigned int domid, char *be, size_t belen, char *fe,
 		  size_t felen);
 int xpt_be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
 		struct xpt_be *ret);
+int xpt_be_read_ids(struct xpt_ctx *c, xs_transaction_t t,
+		    unsigned int domid, struct xpt_be *ret);
 const struct xpt_be_entry *xpt_be_find(const struct xpt_be *b, uint32_t sbdf);
 /* The toolstack's writes. */
 struct xpt_dev;
@@ -163,6 +165,7 @@ struct xpt_hold {
 				 * first), -1 none */
 	int be_state;		/* its state-N there */
 	int be_count;		/* backends listing it */
+	struct xpt_pdev info;	/* the host's description (hv_err == 0) */
 };
 int xpt_hold_survey(struct xpt_ctx *c, unsigned int domid,
 		    const uint32_t *sbdfs, size_t n, struct xpt_hold *ret);

@@ -57,13 +57,12 @@ int xpt_hold_survey(struct xpt_ctx *c, unsigned int domid,
 		npb = 0;
 	for (j = 0; j < n; j++) {
 		struct xpt_hold *h = &ret[j];
-		struct xpt_pdev info;
 
 		memset(h, 0, sizeof(*h));
 		h->sbdf = sbdfs[j];
-		h->hv_err = c->pf->pci_info(c, sbdfs[j], &info);
-		h->hv = h->hv_err == 0 ? info.owner : -1;
-		h->bridge = h->hv >= 0 && (info.class >> 8) == 0x0604;
+		h->hv_err = c->pf->pci_info(c, sbdfs[j], &h->info);
+		h->hv = h->hv_err == 0 ? h->info.owner : -1;
+		h->bridge = h->hv >= 0 && (h->info.class >> 8) == 0x0604;
 		h->pb_domid = -1;
 		for (k = 0; k < npb; k++)
 			if (pb[k].sbdf == sbdfs[j]) {
@@ -83,7 +82,7 @@ int xpt_hold_survey(struct xpt_ctx *c, unsigned int domid,
 		struct xpt_pdom info;
 
 		if (*end || d < 0 || d >= XPT_DOMID_FIRST_RESERVED ||
-		    xpt_be_read(c, XBT_NULL, (unsigned int)d, b) < 0)
+		    xpt_be_read_ids(c, XBT_NULL, (unsigned int)d, b) < 0)
 			continue;
 		/* the directory of a domain that is gone holds nothing: no
 		 * pciback serves it (xl 4.17 leaves one, state 6, when it

@@ -77,7 +77,7 @@ static int connected_pred(struct xpt_ctx *c, void *arg)
 	b = malloc(sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	if (xpt_be_read(c, XBT_NULL, w->domid, b) < 0 || !b->exists) {
+	if (xpt_be_read_ids(c, XBT_NULL, w->domid, b) < 0 || !b->exists) {
 		free(b);
 		w->last_state = -1;
 		return -ENOENT;
@@ -610,7 +610,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	xpt_trace(c, "domain %u: attach of %zu functions, locks held", domid,
 		  n);
 	domstate_get(c, domid, s);
-	if (xpt_be_read(c, XBT_NULL, domid, b) < 0)
+	if (xpt_be_read_ids(c, XBT_NULL, domid, b) < 0)	/* in full: rebuild */
 		b->exists = false;
 	xpt_trace(c, "domain %u: domain and backend read", domid);
 	for (i = 0; i < n; i++) {
@@ -658,8 +658,10 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 		r = attach_xenstore(c, domid, s->name, devs, n);
 	else if (!b->exists)
 		r = xpt_pci_coldplug(c, domid, s->name, devs, n);
-	else
-		r = rebuild_backend(c, domid, s->name, b, devs, n, NULL, 0);
+	else if ((r = xpt_be_read(c, XBT_NULL, domid, b)) == 0)
+		r = b->exists ? rebuild_backend(c, domid, s->name, b, devs, n,
+						NULL, 0) :
+				xpt_pci_coldplug(c, domid, s->name, devs, n);
 	if (r < 0) {
 		xpt_dev_undo(c, domid, devs, n, "attach");
 		goto out;
@@ -844,8 +846,8 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 		r = xpt_lock_domain(c, domid, &lock);
 	if (r == 0)
 		r = domain_check(c, domid);
-	if (r == 0)
-		r = xpt_be_read(c, XBT_NULL, domid, b);
+	if (r == 0)	/* the entries in full only if rebuilt below */
+		r = xpt_be_read_ids(c, XBT_NULL, domid, b);
 	if (r == 0)
 		r = detach_targets(c, domid, spec, sbdfs, held, &n);
 	if (r < 0)
@@ -899,7 +901,10 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 	} else if (b->exists) {
 		/* nobody on the other end: rebuild without the devices */
 		xpt_delay_point(c, "detach.before-compact");
-		r = rebuild_backend(c, domid, s->name, b, NULL, 0, sbdfs, n);
+		r = xpt_be_read(c, XBT_NULL, domid, b);
+		if (r == 0 && b->exists)
+			r = rebuild_backend(c, domid, s->name, b, NULL, 0,
+					    sbdfs, n);
 	}
 	if (r < 0)
 		goto out;

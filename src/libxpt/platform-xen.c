@@ -359,19 +359,24 @@ static bool be_live(unsigned int domid)
 	       access(path, F_OK) == 0;
 }
 
-/* The domain whose backend lists sbdf: with exported, only one pciback
- * has exported it to (see the head comment); -1 none. */
-static int be_holder(struct xpt_ctx *c, uint32_t sbdf, bool exported)
+/* For each of sbdfs[n], the domain whose backend lists it (ret[i]; -1
+ * none); with exported, only one pciback has exported it to (see the
+ * head comment).  One pass over the backends, whatever n. */
+static void be_holders(struct xpt_ctx *c, const uint32_t *sbdfs, size_t n,
+		       bool exported, int *ret)
 {
 	char **doms = NULL, path[128], *v;
 	unsigned int ndoms = 0, i;
-	int found = -1, num, j, st;
+	size_t k, left = n;
+	int num, j, st;
 	uint32_t s;
 
-	if (!c->xs)
-		return -1;
+	for (k = 0; k < n; k++)
+		ret[k] = -1;
+	if (!c->xs || !n)
+		return;
 	doms = xs_directory(c->xs, XBT_NULL, BE_PCI, &ndoms);
-	for (i = 0; doms && i < ndoms && found < 0; i++) {
+	for (i = 0; doms && i < ndoms && left; i++) {
 		char *end;
 		unsigned long domid = strtoul(doms[i], &end, 10);
 
@@ -382,15 +387,18 @@ static int be_holder(struct xpt_ctx *c, uint32_t sbdf, bool exported)
 		snprintf(path, sizeof(path), BE_PCI "/%lu/0/num_devs", domid);
 		if (xpt_xs_read_int(c, XBT_NULL, path, &num) < 0)
 			continue;
-		for (j = 0; j < num && j < XPT_BE_MAX && found < 0; j++) {
+		for (j = 0; j < num && j < XPT_BE_MAX && left; j++) {
 			snprintf(path, sizeof(path), BE_PCI "/%lu/0/dev-%d",
 				 domid, j);
 			v = xpt_xs_read(c, XBT_NULL, path);
-			if (!v || parse_bdf(v, &s) < 0 || s != sbdf) {
-				free(v);
-				continue;
-			}
+			k = n;
+			if (v && parse_bdf(v, &s) == 0)
+				for (k = 0; k < n; k++)
+					if (sbdfs[k] == s && ret[k] < 0)
+						break;
 			free(v);
+			if (k == n)
+				continue;
 			if (exported) {
 				snprintf(path, sizeof(path),
 					 BE_PCI "/%lu/0/vdev-%d", domid, j);
@@ -403,11 +411,19 @@ static int be_holder(struct xpt_ctx *c, uint32_t sbdf, bool exported)
 				     st != XenbusStateClosing))
 					continue;
 			}
-			found = (int)domid;
+			ret[k] = (int)domid;
+			left--;
 		}
 	}
 	free(doms);
-	return found;
+}
+
+static int be_holder(struct xpt_ctx *c, uint32_t sbdf, bool exported)
+{
+	int domid;
+
+	be_holders(c, &sbdf, 1, exported, &domid);
+	return domid;
 }
 
 static void info_node(uint32_t sbdf, const char *key, char *buf, size_t len)
@@ -595,6 +611,7 @@ static int x_pb_list(struct xpt_ctx *c, struct xpt_pb_dev *ret, size_t max,
 {
 	int dying = -2;		/* not looked yet */
 	uint32_t *sbdfs = calloc(max ? max : 1, sizeof(*sbdfs));
+	int *holders = NULL;
 	char dir[PATH_MAX];
 	size_t n = 0, i;
 	int r;
@@ -606,9 +623,13 @@ static int x_pb_list(struct xpt_ctx *c, struct xpt_pb_dev *ret, size_t max,
 		r = bdf_dir(dir, sbdfs, max, &n);
 	if (r == -ENOENT)
 		r = -ENODEV;	/* xen-pciback is not loaded */
+	if (r == 0 && !(holders = calloc(n ? n : 1, sizeof(*holders))))
+		r = -ENOMEM;
+	if (r == 0)
+		be_holders(c, sbdfs, n, true, holders);
 	for (i = 0; r == 0 && i < n; i++) {
 		ret[i].sbdf = sbdfs[i];
-		ret[i].domid = be_holder(c, sbdfs[i], true);
+		ret[i].domid = holders[i];
 		if (ret[i].domid < 0 && dying == -2)
 			dying = be_dying(c);
 		if (ret[i].domid < 0)
@@ -616,6 +637,7 @@ static int x_pb_list(struct xpt_ctx *c, struct xpt_pb_dev *ret, size_t max,
 	}
 	if (r == 0)
 		*ret_n = n;
+	free(holders);
 	free(sbdfs);
 	return r;
 }
