@@ -63,16 +63,21 @@ static int connected_pred(struct xpt_ctx *c, void *arg)
 	struct xpt_be *b;
 	char path[96];
 	size_t i;
-	int r = 0, st;
+	int r = 0, st = -1;
 
 	/* the state alone first: each of pciback's writes wakes the wait,
 	 * and only a state that can end it is worth reading the entries */
 	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u/0/state",
 		 w->domid);
-	if (xpt_xs_read_int(c, XBT_NULL, path, &st) == 0 &&
-	    st != XenbusStateConnected && !be_closed(st)) {
+	if (xpt_xs_read_int(c, XBT_NULL, path, &st) < 0)
+		st = -1;	/* no backend, or garbage: read below */
+	else if (st != XenbusStateConnected && !be_closed(st)) {
 		w->last_state = st;
 		return 0;
+	}
+	if (st == XenbusStateConnected && !w->n) {
+		w->last_state = st;	/* no entry to look at */
+		return 1;
 	}
 	b = malloc(sizeof(*b));
 	if (!b)
