@@ -843,16 +843,17 @@ def speed_table(columns, results):
     """The speed scenario's figures: per operation, xl's and xpt's median
     seconds (timed in dom0) on one host, and xpt/xl."""
     lines = []
-    for c in columns:
-        r = results.get(("speed", c.label))
+    for (name, ops), c in ((t, c) for t in scenarios.SPEED_TABLES
+                           for c in columns):
+        r = results.get((name, c.label))
         sp = (r or {}).get("facts", {}).get("speed")
         if not sp:
             continue
-        lines.append("speed on %s, one host, timed in dom0: median s (n)"
-                     % c.xen)
+        lines.append("%s on %s, one host, timed in dom0: median s (n)"
+                     % (name, c.xen))
         lines.append("%-36s %-12s %-12s %s" % ("operation", "xl", "xpt",
                                                 "xpt/xl"))
-        for op, label in scenarios.SPEED_OPS:
+        for op, label in ops:
             xl = sp.get(op, {}).get("xl", [])
             xp = sp.get(op, {}).get("xpt", [])
             cell = lambda xs: "%.2f (%d)" % (_median(xs), len(xs)) \

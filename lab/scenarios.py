@@ -733,5 +733,7 @@ def xfail(name):
 
 
 # The HVM scenarios (scenarios_hvm.py, which imports this module).
-from scenarios_hvm import HVM_SCENARIOS  # noqa: E402
+from scenarios_hvm import HVM_SCENARIOS, HVM_SPEED_OPS  # noqa: E402
 SCENARIOS.update(HVM_SCENARIOS)
+# the speed scenarios and their operations, for the driver's table
+SPEED_TABLES = (("speed", SPEED_OPS), ("hvm-speed", HVM_SPEED_OPS))

@@ -254,8 +254,57 @@ def hvm_destroy_hung_dm(lab):
     lab.rounds(lab.opts.rounds, body)
 
 
+HVM_SPEED_OPS = (("hvm-create-2", "HVM create, 2 devices"),
+                 ("hvm-detach", "HVM pci-detach"),
+                 ("hvm-attach", "HVM pci-attach"),
+                 ("hvm-destroy", "HVM destroy, 2 devices"))
+
+
+def hvm_speed(lab):
+    """speed (scenarios.py) for HVM guests: on one host, xl and xpt
+    alternating round by round, each timed in dom0: create with two
+    devices (until the command returns; the device model is running by
+    then), hot-detach and hot-attach of the e1000 through the device
+    model (until the command returns; the guest's ACPI eject or plug is
+    then waited for by the scenario, untimed), destroy."""
+    step = lab.sh("command -v xpt || echo none", name="xpt in dom0")
+    if not lab.check(step, lab.xpt_cmd and "none" not in step["out"],
+                     "xpt in dom0 (run with --toolstack xpt or both)",
+                     step["out"]):
+        return
+    tools = ("xl", lab.xpt_cmd)
+    assignable_add(lab, E1000, EDU)
+    both = (E1000, EDU)
+    for r in range(1, lab.opts.rounds + 1):
+        for tool in (tools if r % 2 else tools[::-1]):
+            t = tool.split()[0]
+            g = "h%s%d" % (t, r)
+            scenarios.timed(lab, tool, "create %s 'name=\"%s\"' "
+                            "'pci=[\"%s\",\"%s\"]'" % (CFG, g, E1000.bdf,
+                                                       EDU.bdf),
+                            "%s r%d: create %s (HVM, e1000 + edu)" %
+                            (t, r, g), "hvm-create-2")
+            dm_running(lab, g)
+            lab.guest_wait(g, "sees e1000 + edu", lambda s: sees(s, both))
+            domid = scenarios.domid_of(lab, g)
+            scenarios.timed(lab, tool, "pci-detach %s %s" % (g, E1000.bdf),
+                            "%s r%d: pci-detach e1000" % (t, r),
+                            "hvm-detach", timeout=180)
+            lab.guest_wait(g, "sees edu only", lambda s: sees(s, (EDU,)))
+            scenarios.timed(lab, tool, "pci-attach %s %s" % (g, E1000.bdf),
+                            "%s r%d: pci-attach e1000" % (t, r),
+                            "hvm-attach", timeout=180)
+            lab.guest_wait(g, "sees e1000 + edu again",
+                           lambda s: sees(s, both))
+            scenarios.timed(lab, tool, "destroy %s" % g,
+                            "%s r%d: destroy %s" % (t, r, g), "hvm-destroy")
+            dm_gone(lab, domid, g)
+            assert_assignable(lab, both, "%s r%d: both assignable again" %
+                              (t, r))
+
+
 for _f in (hvm_cold_plug, hvm_hotplug, hvm_reassign_msix,
-           hvm_destroy_hung_dm):
+           hvm_destroy_hung_dm, hvm_speed):
     _f.hvm = True  # driver.py: the SVM machine and dom0's HVM part
 
 # name: (function, what it checks, in the default set); merged into
@@ -274,4 +323,6 @@ HVM_SCENARIOS = {
         {"xl": "destroy waits 10 s for the stopped QEMU to remove the "
          "device, exits 0, and leaves that QEMU behind, stopped (its "
          "SIGHUP stays pending)"}),
+    "hvm-speed": (hvm_speed, "each HVM toolstack operation timed in dom0, "
+                  "xl and xpt alternating on one host (needs xpt)", False),
 }
