@@ -612,6 +612,19 @@ def timed(lab, tool, args, name, op, timeout=300, settle=None):
     return step
 
 
+def speed_rounds(lab):
+    """[(round, (tool, tool))]: xl and xpt, the order flipping each round;
+    none (a broken check) without xpt in dom0."""
+    step = lab.sh("command -v xpt || echo none", name="xpt in dom0")
+    if not lab.check(step, lab.xpt_cmd and "none" not in step["out"],
+                     "xpt in dom0 (run with --toolstack xpt or both)",
+                     step["out"]):
+        return []
+    tools = ("xl", lab.xpt_cmd)
+    return [(r, tools if r % 2 else tools[::-1])
+            for r in range(1, lab.opts.rounds + 1)]
+
+
 def speed(lab):
     """Each toolstack operation with xl and with xpt on one host, the two
     alternating, lab.opts.rounds times: create (empty; with two devices),
@@ -619,15 +632,8 @@ def speed(lab):
     one.  Times are taken in dom0; the table puts xpt's median beside
     xl's, with their ratio.  Needs the xpt binary in dom0 (any column
     of a run with --toolstack xpt or both)."""
-    step = lab.sh("command -v xpt || echo none", name="xpt in dom0")
-    if not lab.check(step, lab.xpt_cmd and "none" not in step["out"],
-                     "xpt in dom0 (run with --toolstack xpt or both)",
-                     step["out"]):
-        return
-    tools = ("xl", lab.xpt_cmd)
     assignable_add(lab, E1000, EDU)
-    for r in range(1, lab.opts.rounds + 1):
-        order = tools if r % 2 else tools[::-1]
+    for r, order in speed_rounds(lab):
         for tool in order:
             t = tool.split()[0]
             g = "s%s%d" % (t, r)

@@ -267,16 +267,10 @@ def hvm_speed(lab):
     then), hot-detach and hot-attach of the e1000 through the device
     model (until the command returns; the guest's ACPI eject or plug is
     then waited for by the scenario, untimed), destroy."""
-    step = lab.sh("command -v xpt || echo none", name="xpt in dom0")
-    if not lab.check(step, lab.xpt_cmd and "none" not in step["out"],
-                     "xpt in dom0 (run with --toolstack xpt or both)",
-                     step["out"]):
-        return
-    tools = ("xl", lab.xpt_cmd)
     assignable_add(lab, E1000, EDU)
     both = (E1000, EDU)
-    for r in range(1, lab.opts.rounds + 1):
-        for tool in (tools if r % 2 else tools[::-1]):
+    for r, order in scenarios.speed_rounds(lab):
+        for tool in order:
             t = tool.split()[0]
             g = "h%s%d" % (t, r)
             scenarios.timed(lab, tool, "create %s 'name=\"%s\"' "
