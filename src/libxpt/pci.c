@@ -428,7 +428,7 @@ static int attach_xenstore(struct xpt_ctx *c, unsigned int domid,
 		r = xpt_txn_begin(c, &tx);
 		if (r < 0)
 			break;
-		r = xpt_be_read(c, tx.t, domid, b);
+		r = xpt_be_read_ids(c, tx.t, domid, b);
 		xpt_delay_point(c, "attach.in-txn");
 		if (r < 0) {
 			xpt_txn_abort(c, &tx);
@@ -518,7 +518,7 @@ static int remove_xenstore(struct xpt_ctx *c, unsigned int domid,
 		r = xpt_txn_begin(c, &tx);
 		if (r < 0)
 			break;
-		r = xpt_be_read(c, tx.t, domid, b);
+		r = xpt_be_read_ids(c, tx.t, domid, b);
 		if (r < 0) {
 			xpt_txn_abort(c, &tx);
 			break;
@@ -774,7 +774,7 @@ static int detach_mark(struct xpt_ctx *c, unsigned int domid,
 		r = xpt_txn_begin(c, &tx);
 		if (r < 0)
 			break;
-		r = xpt_be_read(c, tx.t, domid, b);
+		r = xpt_be_read_ids(c, tx.t, domid, b);
 		if (r < 0 || !b->exists) {
 			xpt_txn_abort(c, &tx);
 			break;
@@ -984,7 +984,7 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, char *left,
 	if (!b || !sbdfs || !list)
 		goto out;
 	c->deadline = xpt_now_ms() + XPT_DESTROY_MS;
-	if (xpt_be_read(c, XBT_NULL, domid, b) < 0)
+	if (xpt_be_read_ids(c, XBT_NULL, domid, b) < 0)
 		b->exists = false;
 	for (j = 0; j < b->n; j++)
 		if (b->e[j].valid && n < XPT_BE_MAX)
