@@ -36,6 +36,9 @@ static const char usage[] =
 "  -t, --pciop-timeout-ms MS   how long a pci_op may take (default 2000)\n"
 "  -H, --hold-backend          publish the frontend but act on backend states\n"
 "                              only after a `resume` query (a slow guest)\n"
+"      --no-missed-connected   pcifront before Linux 6.1: a backend already\n"
+"                              Reconfiguring when the guest looks for the\n"
+"                              first time (it missed Connected) is ignored\n"
 "      --hvm                   an HVM guest: no xenstore, no pcifront; scan\n"
 "                              bus 0 through ports 0xcf8/0xcfc at start and at\n"
 "                              `reprobe`, hot-plug through ACPI (the SCI)\n"
@@ -55,6 +58,7 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 		{ "pciop-timeout-ms", required_argument, NULL, 't' },
 		{ "hold-backend", no_argument, NULL, 'H' },
 		{ "hvm", no_argument, NULL, 'M' },
+		{ "no-missed-connected", no_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -87,6 +91,9 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 			break;
 		case 'M':
 			g->hvm = true;
+			break;
+		case 'N':
+			g->no_missed_connected = true;
 			break;
 		case 'v':
 			level++;

@@ -82,6 +82,7 @@ struct guest {
 	bool hold;			/* --hold-backend: act on backend
 					 * states only after `resume` */
 	bool hvm;			/* --hvm: config I/O, no pcifront */
+	bool no_missed_connected;	/* pcifront before Linux 6.1 */
 	uint64_t mmio_next;		/* HVM: next free guest MMIO address */
 	unsigned int next_vec;		/* HVM: next vector to hand out */
 	int sci_fd;			/* HVM: the SCI (ISA IRQ 9), -1 none */

@@ -600,6 +600,13 @@ static bool pf_step_once(struct guest *g)
 			pf_set_phase(g, PF_CONNECTED, "roots scanned");
 		break;
 	case PFA_CONNECT_DETACH:
+		if (g->no_missed_connected) {
+			/* before Linux 6.1: not Connected, so nothing to
+			 * detach; the backend waits at 7 for good */
+			log_info("pcifront: backend Reconfiguring before we "
+				 "connected: ignored (--no-missed-connected)");
+			break;
+		}
 		/* Missed Connected: the backend is already reconfiguring.
 		 * Connect now; the roots are scanned when it reaches 8. */
 		log_info("pcifront: handling a skipped Connected");

@@ -275,22 +275,21 @@ static bool bug7(struct env *e)
 	return wait_guest_devs(e, domid, 3, 5000);
 }
 
-static bool be_is(struct env *e, void *arg)
-{
-	struct states { unsigned int domid; int be; } *s = arg;
-
-	return be_state(e, s->domid) == s->be;
-}
-
-/* 8. missed Connected: the guest answers 7 before it saw 4 */
+/* 8. missed Connected: a hot-add while the guest has published its
+ * frontend (3) but not yet seen pciback's Connected (4).  A toolstack
+ * that announces Reconfiguring (7) then relies on the guest's "missed
+ * Connected" handling (Linux 6.1 on; the lab's 6.12 guest stayed at 3
+ * anyway): a guest without it (here --no-missed-connected) ignores the 7
+ * and the backend stays at 7 for good.  The toolstack must wait until
+ * both ends are Connected before it reconfigures, and then until the
+ * backend is Connected again. */
 static bool bug8(struct env *e)
 {
 	uint32_t d[] = { DEV_A, DEV_B };
-	struct { unsigned int domid; int be; } s;
 	unsigned int domid;
 	char reply[64];
 	struct proc *p;
-	int rc;
+	int rc, i;
 
 	if (!seize_all(e, d, 2))
 		return false;
@@ -303,17 +302,19 @@ static bool bug8(struct env *e)
 	if (!wait_states(e, domid, 3, 4, 5000))
 		return false;
 	p = attach_bg(e, NULL, "g1", "04:00.0");
-	s.domid = domid;
-	s.be = 7;
-	if (!wait_until(e, be_is, &s, 10000, NULL)) {
-		ts_wait(e, p, 0, false);
-		return fail(e, "the hot-add never announced 7: %s", e->out);
+	for (i = 0; i < 15; i++) {	/* 1.5 s: the guest still at 3 */
+		if (be_state(e, domid) == 7) {
+			ts_wait(e, p, 0, false);
+			return fail(e, "the hot-add announced 7 while the "
+				    "guest's frontend was at 3 (it had not "
+				    "seen Connected)");
+		}
+		usleep(100000);
 	}
-	rc = ts_wait(e, p, 1000, true);
+	rc = ts_wait(e, p, 0, true);
 	if (rc != -1)
-		return fail(e, "pci-attach returned (rc %d) before the backend "
-			    "was Connected again (state %d): it does not wait "
-			    "for the reconfiguration", rc, be_state(e, domid));
+		return fail(e, "pci-attach returned (rc %d) while the guest's "
+			    "frontend had not connected: %s", rc, e->out);
 	if (!guest_query(e, domid, "resume", reply, sizeof(reply)))
 		return false;
 	rc = ts_wait(e, p, 20000, false);
@@ -978,7 +979,7 @@ const struct bug bugs[] = {
 	{ 7, "concurrent append", bug7, false, NULL, 3000, false,
 	  "lost from the backend" },
 	{ 8, "missed Connected", bug8, false, NULL, 0, false,
-	  "before the backend was Connected again" },
+	  "while the guest's frontend was at 3" },
 	{ 9, "num_devs missing is fatal to pciback", bug9, true,
 	  "num-devs-last", 0, false,
 	  "Error reading number of devices" },

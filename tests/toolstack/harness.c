@@ -267,7 +267,8 @@ bool env_start(struct env *e, const struct ts *ts, bool historic)
 			if (!f || !realpath(bins.guest, abs))
 				return fail(e, "%s: %s", path, strerror(errno));
 			fprintf(f, "#!/bin/sh\nexec '%s' \"$@\"%s\n", abs,
-				k ? " --hold-backend -v" : " -v");
+				k ? " --hold-backend --no-missed-connected -v" :
+				" -v");
 			fclose(f);
 			chmod(path, 0755);
 		}

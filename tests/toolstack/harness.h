@@ -58,7 +58,9 @@ struct env {
 	unsigned int nproc, nrun;
 	struct xs_handle *xs;
 	struct hv_client *hv;
-	bool hold;		/* next create: guest with --hold-backend */
+	bool hold;		/* next create: guest with --hold-backend
+				 * --no-missed-connected (a slow guest
+				 * with a pre-6.1 pcifront) */
 	const char *variant;	/* LIBXL417_FLOW for the peer */
 	int peer_wait_ms;	/* LIBXL417_WAIT_MS for the peer, 0 = 10 s */
 	char out[4096];		/* output of the last toolstack run */
