@@ -19,6 +19,7 @@
 
 #define XPT_WAIT_MS 10000		/* backend waits (libxl: 10 s) */
 #define XPT_FORCE_WAIT_MS 2000		/* forced detach / destroy */
+#define XPT_SLOW_GUEST_MS 20000		/* more, for a guest that answers */
 #define XPT_START_WAIT_MS 10000		/* daemons and guests starting */
 #define XPT_LOCK_WAIT_S 60
 #define XPT_DESTROY_MS 4000		/* the whole of a destroy's waits */

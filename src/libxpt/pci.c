@@ -57,6 +57,9 @@ struct waitarg {
 	bool fe;		/* the frontend must be Connected too */
 	int last_state;
 	int last_fe;
+	int first_state;	/* -2 before the first look */
+	int first_fe;
+	bool moved;		/* either end changed state meanwhile */
 };
 
 /* The guest's frontend state, -1 when it has none. */
@@ -95,12 +98,18 @@ static int connected_pred(struct xpt_ctx *c, void *arg)
 		 w->domid);
 	if (xpt_xs_read_int(c, XBT_NULL, path, &st) < 0)
 		st = -1;	/* no backend, or garbage: read below */
-	else if (st != XenbusStateConnected && !be_closed(st)) {
+	if (w->first_state == -2)
+		w->first_state = st;
+	w->moved |= st != w->first_state;
+	if (st >= 0 && st != XenbusStateConnected && !be_closed(st)) {
 		w->last_state = st;
 		return 0;
 	}
 	if (st == XenbusStateConnected && w->fe) {
 		w->last_fe = fe_state(c, XBT_NULL, w->domid);
+		if (w->first_fe == -2)
+			w->first_fe = w->last_fe;
+		w->moved |= w->last_fe != w->first_fe;
 		if (be_closed(w->last_fe)) {
 			w->last_state = st;
 			return -EPIPE;
@@ -147,7 +156,7 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 {
 	char be[128], errdir[96], fep[160];
 	const char *paths[3] = { be, errdir, fep };
-	struct waitarg w = { domid, sbdfs, n, fe, -1, -1 };
+	struct waitarg w = { domid, sbdfs, n, fe, -1, -1, -2, -2, false };
 	int r;
 
 	xpt_be_paths(domid, be, sizeof(be), fep, sizeof(fep) - 8);
@@ -155,6 +164,18 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 	snprintf(errdir, sizeof(errdir), "/local/domain/0/error/backend/pci/%u",
 		 domid);
 	r = xpt_wait(c, paths, fe ? 3 : 2, timeout_ms, 0, connected_pred, &w);
+	if (r == -ETIMEDOUT && w.moved && timeout_ms == XPT_WAIT_MS &&
+	    xpt_bound_ms(c, XPT_SLOW_GUEST_MS) == XPT_SLOW_GUEST_MS) {
+		/* a guest that answers, slowly (Linux 6.12's pcifront
+		 * took 3-4 s to rescan under TCG, more under load): more
+		 * time; one that never moved fails now */
+		fprintf(stderr, "xpt: domain %u: the guest is slow to take "
+			"the change (backend state %d %s): waiting up to %d s "
+			"more\n", domid, w.last_state,
+			state_name(w.last_state), XPT_SLOW_GUEST_MS / 1000);
+		r = xpt_wait(c, paths, fe ? 3 : 2, XPT_SLOW_GUEST_MS, 0,
+			     connected_pred, &w);
+	}
 	if (ret_state)
 		*ret_state = w.last_state;
 	if (ret_fe)
