@@ -36,6 +36,9 @@ static const char usage[] =
 "  -t, --pciop-timeout-ms MS   how long a pci_op may take (default 2000)\n"
 "  -H, --hold-backend          publish the frontend but act on backend states\n"
 "                              only after a `resume` query (a slow guest)\n"
+"      --rescan-delay-ms MS    answer the backend's Reconfigured (8) only MS\n"
+"                              later (a slow rescan, as Linux 6.12's under\n"
+"                              emulation)\n"
 "      --no-missed-connected   pcifront before Linux 6.1: a backend already\n"
 "                              Reconfiguring when the guest looks for the\n"
 "                              first time (it missed Connected) is ignored\n"
@@ -59,6 +62,7 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 		{ "hold-backend", no_argument, NULL, 'H' },
 		{ "hvm", no_argument, NULL, 'M' },
 		{ "no-missed-connected", no_argument, NULL, 'N' },
+		{ "rescan-delay-ms", required_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -94,6 +98,12 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 			break;
 		case 'N':
 			g->no_missed_connected = true;
+			break;
+		case 'D':
+			if (parse_ulong(optarg, 600000, &v) < 0)
+				fatal("--rescan-delay-ms: 0..600000: %s",
+				      optarg);
+			g->rescan_delay_ms = (int)v;
 			break;
 		case 'v':
 			level++;
@@ -197,7 +207,14 @@ static void guest_loop(struct guest *g, int sigfd)
 					pfd[n++] = (struct pollfd){
 						.fd = g->dev[i].fd[j],
 						.events = POLLIN };
-		if (poll(pfd, n, -1) < 0) {
+		int wait = -1;
+
+		if (g->rescan_due) {	/* a delayed rescan: wake for it */
+			int64_t left = g->rescan_due - guest_now_ms();
+
+			wait = left < 0 ? 0 : (int)left;
+		}
+		if (poll(pfd, n, wait) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll: %m");
@@ -226,6 +243,8 @@ static void guest_loop(struct guest *g, int sigfd)
 			}
 			pcifront_step(g);
 		}
+		if (g->rescan_due && guest_now_ms() >= g->rescan_due)
+			pcifront_step(g);
 		if (pfd[PFD_LISTEN].revents)
 			query_accept(g);
 		for (i = PFD_FIXED; i < n; i++)

@@ -83,6 +83,8 @@ struct guest {
 					 * states only after `resume` */
 	bool hvm;			/* --hvm: config I/O, no pcifront */
 	bool no_missed_connected;	/* pcifront before Linux 6.1 */
+	int rescan_delay_ms;		/* answer a Reconfigured this late */
+	int64_t rescan_due;		/* when the delayed rescan runs, 0 */
 	uint64_t mmio_next;		/* HVM: next free guest MMIO address */
 	unsigned int next_vec;		/* HVM: next vector to hand out */
 	int sci_fd;			/* HVM: the SCI (ISA IRQ 9), -1 none */
@@ -122,6 +124,8 @@ enum pcifront_action pcifront_next(enum pcifront_phase phase,
 const char *pcifront_phase_name(enum pcifront_phase phase);
 void pcifront_init(struct guest *g);
 int pcifront_watch(struct guest *g);
+/* CLOCK_MONOTONIC in ms */
+int64_t guest_now_ms(void);
 void pcifront_step(struct guest *g);
 void pcifront_teardown(struct guest *g);
 int pcifront_frontend_state(const struct guest *g);

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <xenstore.h>
@@ -58,6 +59,14 @@ static const char *const xb_names[] = {
 static const char *xb_name(int s)
 {
 	return s >= 0 && s <= 8 ? xb_names[s] : "?";
+}
+
+int64_t guest_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 const char *pcifront_phase_name(enum pcifront_phase phase)
@@ -622,6 +631,15 @@ static bool pf_step_once(struct guest *g)
 			pf_set_phase(g, PF_RECONFIGURING, "devices detached");
 		break;
 	case PFA_ATTACH:
+		if (g->rescan_delay_ms && !g->rescan_due) {
+			g->rescan_due = guest_now_ms() + g->rescan_delay_ms;
+			log_info("pcifront: rescan in %d ms (--rescan-delay-ms)",
+				 g->rescan_delay_ms);
+			break;
+		}
+		if (g->rescan_due && guest_now_ms() < g->rescan_due)
+			break;
+		g->rescan_due = 0;
 		if (pf_scan_roots(g) < 0)
 			break;
 		r = pf_switch(g, XenbusStateConnected);

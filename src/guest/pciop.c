@@ -18,14 +18,6 @@
 #include "hvclient.h"
 #include "log.h"
 
-static int64_t pciop_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void pciop_set_bdf(struct xen_pci_op *op, uint32_t sbdf)
 {
 	op->domain = HV_SBDF_SEG(sbdf);
@@ -51,10 +43,10 @@ int pciop_call(struct guest *g, struct xen_pci_op *op)
 				   __ATOMIC_SEQ_CST);
 		return r;
 	}
-	deadline = pciop_now_ms() + g->pciop_timeout_ms;
+	deadline = guest_now_ms() + g->pciop_timeout_ms;
 	while (__atomic_load_n(flags, __ATOMIC_ACQUIRE) & XEN_PCIF_active) {
 		struct pollfd pfd = { .fd = g->port_fd, .events = POLLIN };
-		int64_t left = deadline - pciop_now_ms();
+		int64_t left = deadline - guest_now_ms();
 
 		if (left <= 0) {
 			log_warn("pcifront: pciback not responding (op %u on "

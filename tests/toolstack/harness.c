@@ -241,7 +241,11 @@ bool env_start(struct env *e, const struct ts *ts, bool historic)
 	 * HVM guests, and a guest kernel that is either plain or holds the
 	 * backend's states until told (a guest slow to act on them) */
 	{
-		static const char *const sub[2] = { "libexec", "libexec-hold" };
+		static const char *const sub[3] = { "libexec", "libexec-hold",
+						    "libexec-slow" };
+		static const char *const gargs[3] = {
+			" -v", " --hold-backend --no-missed-connected -v",
+			" --rescan-delay-ms 12000 -v" };
 		const char *names[4] = { "xpt-xenstored", "xpt-hypervisor",
 					 "xpt-pciback", "xpt-dm" };
 		const char *paths[4] = { bins.xenstored, bins.hv, bins.pciback,
@@ -250,7 +254,7 @@ bool env_start(struct env *e, const struct ts *ts, bool historic)
 		int k, i;
 		FILE *f;
 
-		for (k = 0; k < 2; k++) {
+		for (k = 0; k < 3; k++) {
 			snprintf(path, sizeof(path), "%s/%s", e->dir, sub[k]);
 			mkdir(path, 0755);
 			for (i = 0; i < 4; i++) {
@@ -267,8 +271,7 @@ bool env_start(struct env *e, const struct ts *ts, bool historic)
 			if (!f || !realpath(bins.guest, abs))
 				return fail(e, "%s: %s", path, strerror(errno));
 			fprintf(f, "#!/bin/sh\nexec '%s' \"$@\"%s\n", abs,
-				k ? " --hold-backend --no-missed-connected -v" :
-				" -v");
+				gargs[k]);
 			fclose(f);
 			chmod(path, 0755);
 		}
@@ -398,6 +401,12 @@ void env_stop(struct env *e, bool failed)
 
 /* the toolstack under test */
 
+/* The guest kernel the next create starts (see env_start). */
+static const char *libexec_of(const struct env *e)
+{
+	return e->hold ? "libexec-hold" : e->slow ? "libexec-slow" : "libexec";
+}
+
 struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[])
 {
 	static char envbuf[9][4200];
@@ -409,7 +418,7 @@ struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[]
 
 	snprintf(envbuf[0], sizeof(envbuf[0]), "XPT_RUNDIR=%s", e->dir);
 	snprintf(envbuf[1], sizeof(envbuf[1]), "XPT_GUEST=%s/%s/xpt-guest",
-		 e->dir, e->hold ? "libexec-hold" : "libexec");
+		 e->dir, libexec_of(e));
 	snprintf(envbuf[2], sizeof(envbuf[2]), "XPT_DELAY=%s",
 		 delay ? delay : "");
 	snprintf(envbuf[3], sizeof(envbuf[3]), "LIBXL417_FLOW=%s",
@@ -421,7 +430,7 @@ struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[]
 	snprintf(envbuf[6], sizeof(envbuf[6]), "TMPDIR=%s",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	snprintf(envbuf[7], sizeof(envbuf[7]), "XPT_LIBEXEC=%s/%s", e->dir,
-		 e->hold ? "libexec-hold" : "libexec");
+		 libexec_of(e));
 	for (i = 0; i < 8; i++)
 		envp[i] = envbuf[i];
 	envp[i] = NULL;

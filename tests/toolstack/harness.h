@@ -61,6 +61,8 @@ struct env {
 	bool hold;		/* next create: guest with --hold-backend
 				 * --no-missed-connected (a slow guest
 				 * with a pre-6.1 pcifront) */
+	bool slow;		/* next create: guest with --rescan-delay-ms
+				 * 12000 (a slow rescan after Reconfigured) */
 	const char *variant;	/* LIBXL417_FLOW for the peer */
 	int peer_wait_ms;	/* LIBXL417_WAIT_MS for the peer, 0 = 10 s */
 	char out[4096];		/* output of the last toolstack run */
