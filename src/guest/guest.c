@@ -180,6 +180,7 @@ static void guest_loop(struct guest *g, int sigfd)
 	struct qclient *who[PFD_MAX];
 	unsigned int i, j, n;
 	uint64_t cnt;
+	int poll_ms;
 	char **w;
 
 	while (!g->quit) {
@@ -207,14 +208,13 @@ static void guest_loop(struct guest *g, int sigfd)
 					pfd[n++] = (struct pollfd){
 						.fd = g->dev[i].fd[j],
 						.events = POLLIN };
-		int wait = -1;
-
+		poll_ms = -1;
 		if (g->rescan_due) {	/* a delayed rescan: wake for it */
 			int64_t left = g->rescan_due - guest_now_ms();
 
-			wait = left < 0 ? 0 : (int)left;
+			poll_ms = left < 0 ? 0 : (int)left;
 		}
-		if (poll(pfd, n, wait) < 0) {
+		if (poll(pfd, n, poll_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll: %m");

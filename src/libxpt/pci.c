@@ -62,14 +62,21 @@ struct waitarg {
 	bool moved;		/* either end changed state meanwhile */
 };
 
+static void fe_state_path(unsigned int domid, char *buf, size_t len)
+{
+	char fe[128];
+
+	xpt_be_paths(domid, NULL, 0, fe, sizeof(fe));
+	snprintf(buf, len, "%s/state", fe);
+}
+
 /* The guest's frontend state, -1 when it has none. */
 static int fe_state(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid)
 {
-	char fe[128], path[160];
+	char path[160];
 	int st;
 
-	xpt_be_paths(domid, NULL, 0, fe, sizeof(fe));
-	snprintf(path, sizeof(path), "%s/state", fe);
+	fe_state_path(domid, path, sizeof(path));
 	return xpt_xs_read_int(c, t, path, &st) < 0 ? -1 : st;
 }
 
@@ -159,8 +166,8 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 	struct waitarg w = { domid, sbdfs, n, fe, -1, -1, -2, -2, false };
 	int r;
 
-	xpt_be_paths(domid, be, sizeof(be), fep, sizeof(fep) - 8);
-	strcat(fep, "/state");
+	xpt_be_paths(domid, be, sizeof(be), NULL, 0);
+	fe_state_path(domid, fep, sizeof(fep));
 	snprintf(errdir, sizeof(errdir), "/local/domain/0/error/backend/pci/%u",
 		 domid);
 	r = xpt_wait(c, paths, fe ? 3 : 2, timeout_ms, 0, connected_pred, &w);
@@ -296,8 +303,8 @@ static void domstate_get(struct xpt_ctx *c, unsigned int domid,
 			 struct domstate *s)
 {
 	struct xpt_pdom info;
-	char fe[128], path[160], *v;
-	int fes = -1;
+	char path[160], *v;
+	int fes;
 
 	memset(s, 0, sizeof(*s));
 	s->has_cfg = xpt_domcfg_load(c, domid, &s->cfg) == 0;
@@ -307,10 +314,7 @@ static void domstate_get(struct xpt_ctx *c, unsigned int domid,
 	else	/* a domain of another toolstack: running means started */
 		s->started = c->pf->dom_info(c, domid, &info) == 0 &&
 			     info.state == XPT_DOM_RUNNING;
-	xpt_be_paths(domid, NULL, 0, fe, sizeof(fe));
-	snprintf(path, sizeof(path), "%s/state", fe);
-	if (xpt_xs_read_int(c, XBT_NULL, path, &fes) < 0)
-		fes = -1;
+	fes = fe_state(c, XBT_NULL, domid);
 	s->kernel = c->pf->dom_kernel(c, domid) != 0;
 	s->fe_alive = s->kernel && !be_closed(fes) &&
 		      (fes == -1 || (fes >= XenbusStateInitialising &&

@@ -172,6 +172,19 @@ static bool wait_file(struct env *e, const char *path, struct proc *p, int ms)
 	return ok;
 }
 
+/* The guest kernels a create can start, each in its own $XPT_LIBEXEC
+ * directory: plain; one that holds the backend's states until told and
+ * has a pcifront before Linux 6.1 (env.hold); one whose rescan after a
+ * hot-add takes 12 s (env.slow). */
+static const struct {
+	const char *dir, *args;
+} kernels[] = {
+	{ "libexec", " -v" },
+	{ "libexec-hold", " --hold-backend --no-missed-connected -v" },
+	{ "libexec-slow", " --rescan-delay-ms 12000 -v" },
+};
+#define NKERNELS (sizeof(kernels) / sizeof(kernels[0]))
+
 bool env_start(struct env *e, const struct ts *ts, bool historic)
 {
 	const char *argv[12];
@@ -238,40 +251,36 @@ bool env_start(struct env *e, const struct ts *ts, bool historic)
 	if (n < 0)
 		return fail(e, "hv_open: %s", strerror(-n));
 	/* $XPT_LIBEXEC for the toolstack: the daemons, the device model of
-	 * HVM guests, and a guest kernel that is either plain or holds the
-	 * backend's states until told (a guest slow to act on them) */
+	 * HVM guests, and a guest kernel: one directory per kernels[] */
 	{
-		static const char *const sub[3] = { "libexec", "libexec-hold",
-						    "libexec-slow" };
-		static const char *const gargs[3] = {
-			" -v", " --hold-backend --no-missed-connected -v",
-			" --rescan-delay-ms 12000 -v" };
 		const char *names[4] = { "xpt-xenstored", "xpt-hypervisor",
 					 "xpt-pciback", "xpt-dm" };
 		const char *paths[4] = { bins.xenstored, bins.hv, bins.pciback,
 					 bins.dm };
 		char abs[4096];
-		int k, i;
+		size_t k;
 		FILE *f;
+		int i;
 
-		for (k = 0; k < 3; k++) {
-			snprintf(path, sizeof(path), "%s/%s", e->dir, sub[k]);
+		for (k = 0; k < NKERNELS; k++) {
+			snprintf(path, sizeof(path), "%s/%s", e->dir,
+				 kernels[k].dir);
 			mkdir(path, 0755);
 			for (i = 0; i < 4; i++) {
 				snprintf(path, sizeof(path), "%s/%s/%s", e->dir,
-					 sub[k], names[i]);
+					 kernels[k].dir, names[i]);
 				if (!realpath(paths[i], abs) ||
 				    symlink(abs, path) < 0)
 					return fail(e, "%s: %s", path,
 						    strerror(errno));
 			}
 			snprintf(path, sizeof(path), "%s/%s/xpt-guest", e->dir,
-				 sub[k]);
+				 kernels[k].dir);
 			f = fopen(path, "we");
 			if (!f || !realpath(bins.guest, abs))
 				return fail(e, "%s: %s", path, strerror(errno));
 			fprintf(f, "#!/bin/sh\nexec '%s' \"$@\"%s\n", abs,
-				gargs[k]);
+				kernels[k].args);
 			fclose(f);
 			chmod(path, 0755);
 		}
@@ -404,7 +413,7 @@ void env_stop(struct env *e, bool failed)
 /* The guest kernel the next create starts (see env_start). */
 static const char *libexec_of(const struct env *e)
 {
-	return e->hold ? "libexec-hold" : e->slow ? "libexec-slow" : "libexec";
+	return kernels[e->hold ? 1 : e->slow ? 2 : 0].dir;
 }
 
 struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[])

@@ -1137,7 +1137,7 @@ static bool killed_create_destroy(struct env *e)
 	       inv_check(e, "after a killed destroy and destroy again");
 }
 
-/* 9. a guest that answers a hot-add slowly (its rescan after
+/* 12. a guest that answers a hot-add slowly (its rescan after
  *    Reconfigured takes 12 s, as Linux 6.12's took 3-4 s under TCG and
  *    past 10 s on a loaded lab host): the attach waits for it, says so,
  *    and succeeds; before, it gave up at 10 s and undid the attach */
@@ -1185,7 +1185,6 @@ const struct ocase ocases[] = {
 	{ "historic-paused-detach", "6: --historic, create -p, a detach before unpause", historic_paused_detach, true },
 	{ "detach-dead-one", "7: pci-detach -f of one of several devices of a dead guest (bug 11+)", detach_dead_one, false },
 	{ "killed-rerun", "8: re-run of an attach killed at attach.before-txn", killed_rerun, false },
-	{ "slow-guest", "9: hot-add to a guest that rescans in 12 s", slow_guest, false },
 	{ "killed-anywhere", "1, 8: attach and detach killed at every delay point, run again", killed_anywhere, false },
 	{ "killed-create-destroy", "8: create and destroy killed at their delay points", killed_create_destroy, false },
 	{ "destroy-pciback-stopped", "9: destroy, 4 devices, pciback stopped", destroy_pciback_stopped, false },
@@ -1194,5 +1193,6 @@ const struct ocase ocases[] = {
 	{ "destroy-hv-refuses", "11: destroy when the hypervisor refuses a deassign", destroy_hv_refuses, false },
 	{ "detach-hv-refuses", "11: pci-detach when the hypervisor refuses a deassign", detach_hv_refuses, false },
 	{ "attach-undo-hv-refuses", "11: a failed attach whose undo the hypervisor refuses", attach_undo_hv_refuses, false },
+	{ "slow-guest", "12: hot-add to a guest that rescans in 12 s", slow_guest, false },
 };
 const unsigned int nocases = sizeof(ocases) / sizeof(ocases[0]);
