@@ -23,6 +23,24 @@ static void node(uint32_t sbdf, const char *key, char *buf, size_t len)
 		 key ? key : "");
 }
 
+/* The device is no longer assignable: its name goes; the driver it came
+ * from (driver_path, the platform's, kept where it was not rebound) stays
+ * for a later `pci-assignable-remove -r`, as libxl keeps it.  The
+ * directory goes once nothing is left in it. */
+static void forget_name(struct xpt_ctx *c, uint32_t sbdf)
+{
+	char path[96], **ents;
+	unsigned int n = 0;
+
+	node(sbdf, "name", path, sizeof(path));
+	xpt_xs_rm(c, XBT_NULL, path);
+	node(sbdf, NULL, path, sizeof(path));
+	ents = xs_directory(c->xs, XBT_NULL, path, &n);
+	if (ents && n == 0)
+		xpt_xs_rm(c, XBT_NULL, path);
+	free(ents);
+}
+
 int xpt_assignable_seize(struct xpt_ctx *c, uint32_t sbdf, const char *name)
 {
 	struct xpt_pdev info;
@@ -124,7 +142,7 @@ static int remove_locked(struct xpt_ctx *c, uint32_t sbdf, bool rebind)
 {
 	struct xpt_hold h;
 	struct xpt_pdev info;
-	char bdf[16], reply[256], path[96];
+	char bdf[16], reply[256];
 	const char *layer;
 	int r, owner;
 
@@ -164,8 +182,7 @@ static int remove_locked(struct xpt_ctx *c, uint32_t sbdf, bool rebind)
 				"not assignable (not bound to pciback)" :
 				reply);
 	}
-	node(sbdf, NULL, path, sizeof(path));
-	xpt_xs_rm(c, XBT_NULL, path);
+	forget_name(c, sbdf);
 	return 0;
 }
 

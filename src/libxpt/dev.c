@@ -285,7 +285,7 @@ static int perms_set(struct xpt_ctx *c, unsigned int domid,
 	unsigned int i;
 	int r, first = 0;
 
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < XPT_NBARS; i++) {
 		const struct xpt_pbar *b = &info->bar[i];
 
 		if (!b->size || !b->addr)

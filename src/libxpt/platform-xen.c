@@ -495,7 +495,7 @@ static int read_bars(uint32_t sbdf, struct xpt_pbar *bar)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	for (i = 0; i < 6 && fgets(line, sizeof(line), f); i++) {
+	for (i = 0; i < XPT_NBARS && fgets(line, sizeof(line), f); i++) {
 		if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3 ||
 		    !start || end < start)
 			continue;

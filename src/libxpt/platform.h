@@ -55,6 +55,11 @@ struct xpt_pbar {
 	bool io;		/* an I/O port range, else memory */
 };
 
+/* A function's resources: BAR0-5, then the expansion ROM, all granted to
+ * the guest that gets the device (libxl's 7 resource lines). */
+#define XPT_BAR_ROM 6
+#define XPT_NBARS 7
+
 /* One host PCI function. */
 struct xpt_pdev {
 	uint32_t sbdf;
@@ -66,7 +71,7 @@ struct xpt_pdev {
 	uint32_t gsi;		/* its INTx line */
 	enum xpt_reset reset;
 	uint32_t pf_sbdf;	/* an SR-IOV VF's PF, else UINT32_MAX */
-	struct xpt_pbar bar[6];
+	struct xpt_pbar bar[XPT_NBARS];
 };
 
 /* A device bound to pciback, and the domain it exports it to (-1 none). */

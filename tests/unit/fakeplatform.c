@@ -45,6 +45,13 @@ struct fake_dev *fake_dev(uint32_t sbdf)
 	return NULL;
 }
 
+/* Where resource bar (0, or the ROM) of a function sits: one MiB each. */
+uint64_t fake_bar_addr(uint32_t sbdf, int bar)
+{
+	return 0xf0000000u + ((uint64_t)XPT_PCI_BUS(sbdf) << 20) +
+	       (bar == XPT_BAR_ROM ? 0x80000 : 0);
+}
+
 int fake_slot(unsigned int domid)
 {
 	int i;
@@ -168,7 +175,8 @@ static int f_dom_destroy(struct xpt_ctx *c, unsigned int domid)
 	for (i = 0; i < FAKE_NDEV; i++) {
 		if (fake.dev[i].owner == (int)domid)
 			fake.dev[i].owner = (int)XPT_DOMID_IO;
-		fake.dev[i].perms[s] = fake.dev[i].pirq[s] = false;
+		fake.dev[i].perms[s] = 0;
+		fake.dev[i].pirq[s] = false;
 	}
 	fake.dom[s].used = false;
 	return 0;
@@ -269,8 +277,10 @@ static int f_pci_info(struct xpt_ctx *c, uint32_t sbdf, struct xpt_pdev *ret)
 	ret->gsi = 16 + XPT_PCI_BUS(sbdf);
 	ret->reset = XPT_RESET_FLR;
 	ret->pf_sbdf = UINT32_MAX;
-	ret->bar[0].addr = 0xf0000000u + ((uint64_t)XPT_PCI_BUS(sbdf) << 20);
+	ret->bar[0].addr = fake_bar_addr(sbdf, 0);
 	ret->bar[0].size = 0x20000;
+	ret->bar[XPT_BAR_ROM].addr = fake_bar_addr(sbdf, XPT_BAR_ROM);
+	ret->bar[XPT_BAR_ROM].size = 0x10000;
 	return 0;
 }
 
@@ -371,16 +381,18 @@ static int f_deassign(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf)
 static int f_iomem_permission(struct xpt_ctx *c, unsigned int domid,
 			      uint64_t first, uint64_t nr, bool allow)
 {
-	int s = fake_slot(domid), i;
+	int s = fake_slot(domid), i, b;
 
 	if (fault())
 		return -EIO;
 	if (s < 0)
 		return -ESRCH;
 	for (i = 0; i < FAKE_NDEV; i++)
-		if (first == (0xf0000000u + ((uint64_t)XPT_PCI_BUS(
-				fake.dev[i].sbdf) << 20)) >> 12)
-			fake.dev[i].perms[s] = allow;
+		for (b = 0; b < XPT_NBARS; b += XPT_BAR_ROM)
+			if (first == fake_bar_addr(fake.dev[i].sbdf, b) >> 12) {
+				fake.dev[i].perms[s] &= (uint8_t)~(1u << b);
+				fake.dev[i].perms[s] |= (uint8_t)(allow << b);
+			}
 	return 0;
 }
 

@@ -21,7 +21,8 @@ struct fake_dev {
 	uint32_t sbdf;
 	int owner;			/* 0, XPT_DOMID_IO or a domid */
 	bool bound;			/* to pciback */
-	bool perms[FAKE_NDOM];		/* BAR access granted, by slot */
+	uint8_t perms[FAKE_NDOM];	/* by slot: bit i, resource i granted
+					 * (BAR0 and the ROM) */
 	bool pirq[FAKE_NDOM];		/* INTx pirq mapped, by slot */
 };
 
@@ -52,6 +53,7 @@ void fake_reset(void);
 struct fake_dev *fake_dev(uint32_t sbdf);
 struct fake_dom *fake_dom(unsigned int domid);
 int fake_slot(unsigned int domid);	/* -1 none */
+uint64_t fake_bar_addr(uint32_t sbdf, int bar);
 
 /* An xpt-xenstored in a temporary run directory, and a context on it
  * with the fake platform. */

@@ -263,6 +263,75 @@ static void test_destroy_running_guest(void **state)
 	destroy_connected(false);
 }
 
+/* A guest gets every resource of its devices, the expansion ROM with the
+ * BARs (libxl's 7 resource lines; a driver reading its option ROM faults
+ * without it), and loses them all at destroy.  Before, the ROM was not
+ * granted. */
+static void test_rom_granted(void **state)
+{
+	struct xpt_ctx *c = fake_ctx();
+	struct xpt_cfg *cfg = calloc(1, sizeof(*cfg));
+	unsigned int domid = 0;
+	int s;
+
+	(void)state;
+	fresh_host(c, cfg);
+	snprintf(cfg->name, sizeof(cfg->name), "rom");
+	assert_int_equal(xpt_domain_create(c, cfg, false, &domid), 0);
+	s = fake_slot(domid);
+	assert_true(s >= 0);
+	assert_int_equal(fake.dev[0].perms[s], 1u | 1u << XPT_BAR_ROM);
+	assert_int_equal(fake.dev[1].perms[s], 1u | 1u << XPT_BAR_ROM);
+	assert_int_equal(fake.dev[2].perms[s], 0);
+	assert_int_equal(xpt_domain_destroy(c, domid), 0);
+	all_clean(c, 0);
+	xpt_ctx_close(c);
+	free(cfg);
+}
+
+/* pci-assignable-remove without -r keeps the driver the device came from
+ * (/libxl/pci/<bdf>/driver_path), as libxl does, so a later remove -r
+ * can still give it back; the name goes.  Before, the whole directory
+ * went, and the original driver was forgotten. */
+static void test_remove_keeps_driver_path(void **state)
+{
+	struct xpt_ctx *c = fake_ctx();
+	struct xpt_cfg *cfg = calloc(1, sizeof(*cfg));
+	struct xpt_pci spec = spec_of(fake.dev[0].sbdf);
+	char m[16], dir[64], path[96], *v;
+
+	(void)state;
+	fresh_host(c, cfg);
+	xpt_marker_bdf(fake.dev[0].sbdf, m, sizeof(m));
+	snprintf(dir, sizeof(dir), "/libxl/pci/%s", m);
+	snprintf(path, sizeof(path), "%s/driver_path", dir);
+	assert_int_equal(xpt_xs_write(c, XBT_NULL, path,
+				      "/sys/bus/pci/drivers/igb"), 0);
+	snprintf(path, sizeof(path), "%s/name", dir);
+	assert_int_equal(xpt_xs_write(c, XBT_NULL, path, "nic"), 0);
+
+	if (xpt_assignable_remove(c, &spec, false) < 0)
+		fail_msg("%s", c->err);
+	assert_false(fake.dev[0].bound);
+	assert_false(xpt_xs_exists(c, XBT_NULL, path));
+	snprintf(path, sizeof(path), "%s/driver_path", dir);
+	v = xpt_xs_read(c, XBT_NULL, path);
+	assert_non_null(v);
+	assert_string_equal(v, "/sys/bus/pci/drivers/igb");
+	free(v);
+
+	/* nothing else left: the directory goes with the name */
+	spec = spec_of(fake.dev[1].sbdf);
+	xpt_marker_bdf(fake.dev[1].sbdf, m, sizeof(m));
+	snprintf(path, sizeof(path), "/libxl/pci/%s/name", m);
+	assert_int_equal(xpt_xs_write(c, XBT_NULL, path, "disk"), 0);
+	assert_int_equal(xpt_assignable_remove(c, &spec, false), 0);
+	snprintf(path, sizeof(path), "/libxl/pci/%s", m);
+	assert_false(xpt_xs_exists(c, XBT_NULL, path));
+	xpt_ctx_close(c);
+	free(cfg);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -282,6 +351,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_every_call_fails),
 		cmocka_unit_test(test_destroy_paused_guest),
 		cmocka_unit_test(test_destroy_running_guest),
+		cmocka_unit_test(test_rom_granted),
+		cmocka_unit_test(test_remove_keeps_driver_path),
 	};
 
 	if (argc < 2) {

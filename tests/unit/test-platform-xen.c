@@ -238,7 +238,10 @@ static void test_pci_info(void **state)
 	assert_int_equal(d.bar[2].addr, 0xc000);
 	assert_int_equal(d.bar[2].size, 0x40);
 	assert_true(d.bar[2].io);
-	assert_int_equal(d.bar[5].size, 0);	/* the ROM line is not a BAR */
+	assert_int_equal(d.bar[5].size, 0);
+	assert_int_equal(d.bar[XPT_BAR_ROM].addr, 0xfeb80000);	/* the ROM */
+	assert_int_equal(d.bar[XPT_BAR_ROM].size, 0x40000);
+	assert_false(d.bar[XPT_BAR_ROM].io);
 
 	assert_int_equal(X->pci_info(c, EDU, &d), 0);
 	assert_int_equal(d.intx_pin, 0);
