@@ -52,6 +52,9 @@ struct xpt_cfg {
 	char serial[32], vga[16], dm_version[16];
 	/* xl's global per-device defaults (pci_permissive=1 ...), already applied to pci[]. */
 	bool pci_permissive, pci_msitranslate, pci_power_mgmt, pci_seize;
+	/* e820_host = 0|1 (PV): the guest's memory map mirrors the host's
+	 * holes.  Not given: on for a PV guest with passthrough (xpt_cfg_e820_host). */
+	enum { XPT_E820_DEFAULT, XPT_E820_OFF, XPT_E820_ON } e820_host;
 	/* Keys xpt does not use, e.g. "line 7: key \"vif\" ignored (not used by xpt)". */
 	size_t nwarnings;            /* may exceed XPT_CFG_MAX_WARNINGS; only that many kept */
 	char warnings[16][128];
@@ -71,6 +74,16 @@ int xpt_cfg_parse_string(const char *text, struct xpt_cfg *ret, char *err, size_
  * The value has config-file syntax; the key replaces what the file set (pci_*
  * defaults re-apply to every pci entry).  On error *cfg is unchanged. */
 int xpt_cfg_apply_arg(struct xpt_cfg *cfg, const char *kv, char *err, size_t errlen);
+
+/* Whether a PV guest is built with the host's memory map (e820_host), given
+ * whether it gets passthrough at all.  Not set in the configuration: yes
+ * with passthrough, also when no device is listed yet (passthrough =
+ * "enabled": devices to come by hot-plug), as xl.cfg(5) advises.  Linux
+ * since 6.5 sets up the bounce buffers a PV guest's DMA goes through
+ * (xen-swiotlb) only at boot, and only when its memory map has the host's
+ * reserved regions; xl sets e820_host only for devices listed in pci=, so
+ * a device hot-plugged into such a guest DMAs to wrong addresses. */
+bool xpt_cfg_e820_host(const struct xpt_cfg *cfg, bool passthrough);
 
 /* Helpers (T2 additions). */
 #define XPT_PCI_SPEC_MAX 160      /* longest canonical spec text, with NUL */

@@ -1077,8 +1077,10 @@ static libxl_ctx *xl_ctx(struct xpt_ctx *c)
  * xl.cfg's keys that xpt parses, as xl maps them onto libxl's config:
  * name, uuid, type (pv, hvm), memory (max and target), vcpus (all
  * online), kernel, ramdisk, extra (the command line), and passthrough
- * (an IOMMU context; PV with pci=[...] also gets e820_host, as xl sets
- * it).  No devices: the caller cold-plugs PCI, libxl adds the console.
+ * (an IOMMU context) and e820_host (xpt_cfg_e820_host: a PV guest with
+ * passthrough gets the host's memory map, also before its first device,
+ * where xl sets it only for pci=[...]).  No devices: the caller
+ * cold-plugs PCI, libxl adds the console.
  */
 /* An HVM guest's device model, as xl sets it from xl.cfg: QEMU upstream
  * (qemu-xen) in dom0, started by libxl while it builds the domain (no
@@ -1161,8 +1163,9 @@ static int x_dom_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		bi->ramdisk = strdup(cfg->ramdisk);
 	if (cfg->extra[0])
 		bi->cmdline = strdup(cfg->extra);
-	if (cfg->npci && !hvm)
-		libxl_defbool_set(&bi->u.pv.e820_host, true);
+	if (!hvm)
+		libxl_defbool_set(&bi->u.pv.e820_host,
+				  xpt_cfg_e820_host(cfg, passthrough));
 	if (!ci->name || (cfg->kernel[0] && !bi->kernel) || (cfg->ramdisk[0] && !bi->ramdisk) ||
 	    (cfg->extra[0] && !bi->cmdline)) {
 		r = xpt_fail(c, XPT_EXIT_FAIL, -ENOMEM, "%s: out of memory",

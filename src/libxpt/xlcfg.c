@@ -635,6 +635,14 @@ static int apply(struct ctx *c, const char *key, bool append, const struct value
 		return set_flag(c, key, v, &cfg->pci_power_mgmt);
 	if (!strcmp(key, "pci_seize"))
 		return set_flag(c, key, v, &cfg->pci_seize);
+	if (!strcmp(key, "e820_host")) {
+		bool on;
+
+		r = set_flag(c, key, v, &on);
+		if (r == 0)
+			cfg->e820_host = on ? XPT_E820_ON : XPT_E820_OFF;
+		return r;
+	}
 	if (!strcmp(key, "kernel"))
 		return get_string(c, key, v, cfg->kernel, sizeof(cfg->kernel));
 	if (!strcmp(key, "ramdisk"))
@@ -899,6 +907,15 @@ int xpt_cfg_check(const struct xpt_cfg *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+bool xpt_cfg_e820_host(const struct xpt_cfg *cfg, bool passthrough)
+{
+	if (!strcmp(cfg->type, "hvm"))
+		return false;
+	if (cfg->e820_host != XPT_E820_DEFAULT)
+		return cfg->e820_host == XPT_E820_ON;
+	return passthrough;
+}
+
 bool xpt_cfg_equal(const struct xpt_cfg *a, const struct xpt_cfg *b)
 {
 	size_t i;
@@ -909,7 +926,7 @@ bool xpt_cfg_equal(const struct xpt_cfg *a, const struct xpt_cfg *b)
 	    strcmp(a->ramdisk, b->ramdisk) || strcmp(a->extra, b->extra) ||
 	    a->pci_permissive != b->pci_permissive || a->pci_msitranslate != b->pci_msitranslate ||
 	    a->pci_power_mgmt != b->pci_power_mgmt || a->pci_seize != b->pci_seize ||
-	    a->npci != b->npci)
+	    a->e820_host != b->e820_host || a->npci != b->npci)
 		return false;
 	for (i = 0; i < a->npci && i < XPT_CFG_MAX_PCI; i++)
 		if (strcmp(a->pci_text[i], b->pci_text[i]) ||
@@ -1004,6 +1021,8 @@ int xpt_cfg_format(const struct xpt_cfg *cfg, char *buf, size_t len)
 		out_printf(&o, "pci_power_mgmt = 1\n");
 	if (cfg->pci_seize)
 		out_printf(&o, "pci_seize = 1\n");
+	if (cfg->e820_host != XPT_E820_DEFAULT)
+		out_printf(&o, "e820_host = %d\n", cfg->e820_host == XPT_E820_ON);
 	if (cfg->npci) {
 		out_printf(&o, "pci = [\n");
 		for (i = 0; i < cfg->npci; i++) {
