@@ -273,6 +273,12 @@ static int wait_failed(struct xpt_ctx *c, unsigned int domid, int r,
 				"without Linux 6.1's missed-Connected handling%s",
 				domid, what, fe, state_name(fe), hint);
 
+	if (r == -EPIPE && be_closed(fe = fe_state(c, XBT_NULL, domid)))
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s: the "
+				"guest's PCI frontend is closing (frontend state "
+				"%d %s, backend %d %s): is the guest shutting down "
+				"or unloading pcifront?%s", domid, what, fe,
+				state_name(fe), state, state_name(state), hint);
 	if (xpt_be_error_node(c, domid, err, sizeof(err)) == 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s: the PCI "
 				"backend reports \"%s\" (backend state %d %s)%s",

@@ -1165,6 +1165,54 @@ static bool slow_guest(struct env *e)
 	       inv_check(e, "after a slow guest's hot-add");
 }
 
+/* 12. the guest's frontend closes while a hot-add waits for it (the
+ *    guest shuts down, or pcifront is unloaded): the attach fails naming
+ *    the frontend, and undoes itself; before, it said "the backend is
+ *    closing", blaming dom0's pciback for what the guest did */
+static bool frontend_closes(struct env *e)
+{
+	uint32_t d[] = { DEV_A, DEV_B };
+	const char *const attach[] = { "pci-attach", "g1", "04:00.0", NULL };
+	char path[96];
+	struct proc *p;
+	unsigned int g1;
+	int rc;
+
+	if (!seize(e, d, 2))
+		return false;
+	e->slow = true;
+	rc = guest_with(e, "g1", "'03:00.0'", d, 1, &g1);
+	e->slow = false;
+	if (!rc)
+		return false;
+	p = ts_spawn(e, NULL, attach);
+	CHECK(e, p != NULL, "cannot start pci-attach");
+	/* pciback has the device (8), the guest takes 12 s to rescan */
+	if (!wait_states(e, g1, 7 /* Reconfiguring */,
+			 8 /* Reconfigured */, 8000)) {
+		ts_wait(e, p, 0, false);
+		return false;
+	}
+	snprintf(path, sizeof(path), "/local/domain/%u/device/pci/0/state",
+		 g1);
+	CHECK(e, xs_put(e, path, "5"), "cannot set the frontend Closing");
+	rc = ts_wait(e, p, 20000, false);
+	CHECK(e, rc != 0 && rc != -1, "pci-attach while the frontend "
+	      "closes: rc %d: %s", rc, e->out);
+	CHECK(e, strstr(e->out, "frontend is closing") != NULL,
+	      "pci-attach did not name the closing frontend: %s", e->out);
+	CHECK(e, strstr(e->out, "backend is closing") == NULL,
+	      "pci-attach blamed the backend: %s", e->out);
+	CHECK(e, be_find(e, g1, DEV_B) < 0 && !marker(e, DEV_B, NULL),
+	      "04:00.0 left in g1's backend or marked after the failed "
+	      "attach");
+	/* pciback lets go of what a closed backend exported only when the
+	 * backend goes: at destroy */
+	return TS(e, 40000, "destroy", "g1") == 0 && dev_free(e, DEV_A) &&
+	       dev_free(e, DEV_B) &&
+	       inv_check(e, "after an attach whose frontend closed");
+}
+
 const struct ocase ocases[] = {
 	{ "reattach-same", "1: re-attach of an attached device", reattach_same, false },
 	{ "reattach-spelling", "1: re-attach spelled 3:0.0 / 0000:03:00.0", reattach_spelling, false },
@@ -1194,5 +1242,6 @@ const struct ocase ocases[] = {
 	{ "detach-hv-refuses", "11: pci-detach when the hypervisor refuses a deassign", detach_hv_refuses, false },
 	{ "attach-undo-hv-refuses", "11: a failed attach whose undo the hypervisor refuses", attach_undo_hv_refuses, false },
 	{ "slow-guest", "12: hot-add to a guest that rescans in 12 s", slow_guest, false },
+	{ "frontend-closes", "12: the frontend closes while a hot-add waits", frontend_closes, false },
 };
 const unsigned int nocases = sizeof(ocases) / sizeof(ocases[0]);
