@@ -50,6 +50,14 @@ struct xpt_cfg {
 	 * version, as xl takes them ("" default: serial "pty", vga "none",
 	 * the only device model Debian ships, "qemu-xen"). */
 	char serial[32], vga[16], dm_version[16];
+	/* An HVM guest's device model in a stub domain, as xl.cfg(5) spells
+	 * it: device_model_stubdomain_override = 1, stubdomain_kernel,
+	 * _ramdisk, _cmdline, _memory (MiB, 0 the default).  Parsed and kept;
+	 * xpt create refuses it until xpt builds stub domains. */
+	bool stubdomain;
+	char stubdomain_kernel[256], stubdomain_ramdisk[256];
+	char stubdomain_cmdline[1024];
+	uint64_t stubdomain_memory_mb;
 	/* xl's global per-device defaults (pci_permissive=1 ...), already applied to pci[]. */
 	bool pci_permissive, pci_msitranslate, pci_power_mgmt, pci_seize;
 	/* e820_host = 0|1 (PV): the guest's memory map mirrors the host's

@@ -434,6 +434,11 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		return xpt_fail(c, XPT_EXIT_FAIL, -EOPNOTSUPP, "%s: type=\"%s\" "
 				"is not supported yet: xpt runs PV and HVM "
 				"guests", cfg->name, cfg->type);
+	if (cfg->stubdomain)
+		return xpt_fail(c, XPT_EXIT_FAIL, -EOPNOTSUPP, "%s: "
+				"device_model_stubdomain_override = 1: xpt does "
+				"not build stub domains yet; without the setting "
+				"its device model runs in dom0", cfg->name);
 	if (!strcmp(cfg->passthrough, "disabled") && cfg->npci)
 		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "%s: passthrough="
 				"\"disabled\" but pci=[...] lists %zu device(s)",

@@ -554,7 +554,9 @@ static int apply(struct ctx *c, const char *key, bool append, const struct value
 		if (!strcmp(key, "name") || !strcmp(key, "type") || !strcmp(key, "builder") ||
 		    !strcmp(key, "memory") || !strcmp(key, "vcpus") ||
 		    !strcmp(key, "passthrough") || !strncmp(key, "pci_", 4) ||
-		    !strcmp(key, "kernel") || !strcmp(key, "ramdisk") || !strcmp(key, "extra"))
+		    !strcmp(key, "kernel") || !strcmp(key, "ramdisk") || !strcmp(key, "extra") ||
+		    !strcmp(key, "device_model_stubdomain_override") ||
+		    !strncmp(key, "stubdomain_", 11))
 			return cfail(c, v->line, "%s: '+=' only appends to lists (use '=')", key);
 	}
 	if (!strcmp(key, "name")) {
@@ -680,6 +682,23 @@ static int apply(struct ctx *c, const char *key, bool append, const struct value
 			return cfail(c, v->line, "device_model_version: \"%.40s\" is not "
 				     "supported (xpt drives qemu-xen, QEMU upstream)", s);
 		return get_string(c, key, v, cfg->dm_version, sizeof(cfg->dm_version));
+	}
+	if (!strcmp(key, "device_model_stubdomain_override"))
+		return set_flag(c, key, v, &cfg->stubdomain);
+	if (!strcmp(key, "stubdomain_kernel"))
+		return get_string(c, key, v, cfg->stubdomain_kernel,
+				  sizeof(cfg->stubdomain_kernel));
+	if (!strcmp(key, "stubdomain_ramdisk"))
+		return get_string(c, key, v, cfg->stubdomain_ramdisk,
+				  sizeof(cfg->stubdomain_ramdisk));
+	if (!strcmp(key, "stubdomain_cmdline"))
+		return get_string(c, key, v, cfg->stubdomain_cmdline,
+				  sizeof(cfg->stubdomain_cmdline));
+	if (!strcmp(key, "stubdomain_memory")) {
+		r = get_uint(c, key, v, 1, UINT64_MAX >> 20, &n);
+		if (r == 0)
+			cfg->stubdomain_memory_mb = n;
+		return r;
 	}
 	cwarn(c, v->line, "key \"%.60s\" ignored (not used by xpt)", key);
 	return 0;
@@ -904,6 +923,9 @@ int xpt_cfg_check(const struct xpt_cfg *cfg, char *err, size_t errlen)
 		return fail(err, errlen, "name: longer than %zu bytes", sizeof(cfg->name) - 1);
 	if (name_check(cfg->name, false, why, sizeof(why)) < 0)
 		return fail(err, errlen, "name: %s", why);
+	if (cfg->stubdomain && strcmp(cfg->type, "hvm"))
+		return fail(err, errlen, "device_model_stubdomain_override = 1: "
+			    "only an HVM guest has a device model (type = \"hvm\")");
 	return 0;
 }
 
@@ -926,7 +948,11 @@ bool xpt_cfg_equal(const struct xpt_cfg *a, const struct xpt_cfg *b)
 	    strcmp(a->ramdisk, b->ramdisk) || strcmp(a->extra, b->extra) ||
 	    a->pci_permissive != b->pci_permissive || a->pci_msitranslate != b->pci_msitranslate ||
 	    a->pci_power_mgmt != b->pci_power_mgmt || a->pci_seize != b->pci_seize ||
-	    a->e820_host != b->e820_host || a->npci != b->npci)
+	    a->e820_host != b->e820_host || a->stubdomain != b->stubdomain ||
+	    strcmp(a->stubdomain_kernel, b->stubdomain_kernel) ||
+	    strcmp(a->stubdomain_ramdisk, b->stubdomain_ramdisk) ||
+	    strcmp(a->stubdomain_cmdline, b->stubdomain_cmdline) ||
+	    a->stubdomain_memory_mb != b->stubdomain_memory_mb || a->npci != b->npci)
 		return false;
 	for (i = 0; i < a->npci && i < XPT_CFG_MAX_PCI; i++)
 		if (strcmp(a->pci_text[i], b->pci_text[i]) ||
@@ -1023,6 +1049,14 @@ int xpt_cfg_format(const struct xpt_cfg *cfg, char *buf, size_t len)
 		out_printf(&o, "pci_seize = 1\n");
 	if (cfg->e820_host != XPT_E820_DEFAULT)
 		out_printf(&o, "e820_host = %d\n", cfg->e820_host == XPT_E820_ON);
+	if (cfg->stubdomain)
+		out_printf(&o, "device_model_stubdomain_override = 1\n");
+	out_setting(&o, "stubdomain_kernel", cfg->stubdomain_kernel);
+	out_setting(&o, "stubdomain_ramdisk", cfg->stubdomain_ramdisk);
+	out_setting(&o, "stubdomain_cmdline", cfg->stubdomain_cmdline);
+	if (cfg->stubdomain_memory_mb)
+		out_printf(&o, "stubdomain_memory = %llu\n",
+			   (unsigned long long)cfg->stubdomain_memory_mb);
 	if (cfg->npci) {
 		out_printf(&o, "pci = [\n");
 		for (i = 0; i < cfg->npci; i++) {

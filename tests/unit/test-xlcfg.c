@@ -432,6 +432,34 @@ static void test_e820_host(void **state)
 	parse_bad("e820_host = 2\n", "e820_host");
 }
 
+/* xl.cfg's stub-domain keys: parsed, kept, written back; only for HVM. */
+static void test_stubdomain(void **state)
+{
+	char err[256];
+
+	parse_ok("type = \"hvm\"\nname = \"h\"\n"
+		 "device_model_stubdomain_override = 1\n"
+		 "stubdomain_kernel = \"/usr/lib/xen/boot/stub.gz\"\n"
+		 "stubdomain_ramdisk = \"/usr/lib/xen/boot/stub.cpio.gz\"\n"
+		 "stubdomain_cmdline = \"console=hvc0\"\nstubdomain_memory = 128\n");
+	assert_true(cfg.stubdomain);
+	assert_string_equal(cfg.stubdomain_kernel, "/usr/lib/xen/boot/stub.gz");
+	assert_string_equal(cfg.stubdomain_ramdisk, "/usr/lib/xen/boot/stub.cpio.gz");
+	assert_string_equal(cfg.stubdomain_cmdline, "console=hvc0");
+	assert_int_equal(cfg.stubdomain_memory_mb, 128);
+	assert_int_equal(cfg.nwarnings, 0);
+	assert_int_equal(xpt_cfg_check(&cfg, err, sizeof(err)), 0);
+	roundtrip(&cfg);
+
+	parse_ok("name = \"p\"\ndevice_model_stubdomain_override = 1\n");
+	assert_int_equal(xpt_cfg_check(&cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "only an HVM guest"));
+	parse_bad("device_model_stubdomain_override = 2\n",
+		  "device_model_stubdomain_override");
+	parse_bad("stubdomain_memory = 0\n", "stubdomain_memory");
+	parse_bad("stubdomain_kernel += [ \"x\" ]\n", "only appends to lists");
+}
+
 /* Property: generated configs survive format + parse. */
 static uint64_t rng = 0x243f6a8885a308d3ull;
 
@@ -475,6 +503,9 @@ static void test_format_property(void **state)
 		a.pci_permissive = rnd(2);
 		a.pci_seize = rnd(2);
 		a.e820_host = rnd(3);
+		a.stubdomain = rnd(2);
+		rnd_string(a.stubdomain_cmdline, sizeof(a.stubdomain_cmdline), false);
+		a.stubdomain_memory_mb = rnd(2) ? 0 : 1 + rnd(4096);
 		a.npci = rnd(65);
 		for (size_t i = 0; i < a.npci; i++) {
 			struct xpt_pci d;
@@ -510,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_property),
 		cmocka_unit_test(test_e820_host),
+		cmocka_unit_test(test_stubdomain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
