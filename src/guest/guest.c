@@ -39,6 +39,9 @@ static const char usage[] =
 "      --rescan-delay-ms MS    answer the backend's Reconfigured (8) only MS\n"
 "                              later (a slow rescan, as Linux 6.12's under\n"
 "                              emulation)\n"
+"      --connect-delay-ms MS   connect (scan the roots after the backend's\n"
+"                              Connected) only MS later: a guest whose first\n"
+"                              scan is slow (a device probe under load)\n"
 "      --no-missed-connected   pcifront before Linux 6.1: a backend already\n"
 "                              Reconfiguring when the guest looks for the\n"
 "                              first time (it missed Connected) is ignored\n"
@@ -63,6 +66,7 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 		{ "hvm", no_argument, NULL, 'M' },
 		{ "no-missed-connected", no_argument, NULL, 'N' },
 		{ "rescan-delay-ms", required_argument, NULL, 'D' },
+		{ "connect-delay-ms", required_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -104,6 +108,12 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 				fatal("--rescan-delay-ms: 0..600000: %s",
 				      optarg);
 			g->rescan_delay_ms = (int)v;
+			break;
+		case 'C':
+			if (parse_ulong(optarg, 600000, &v) < 0)
+				fatal("--connect-delay-ms: 0..600000: %s",
+				      optarg);
+			g->connect_delay_ms = (int)v;
 			break;
 		case 'v':
 			level++;

@@ -84,6 +84,7 @@ struct guest {
 	bool hvm;			/* --hvm: config I/O, no pcifront */
 	bool no_missed_connected;	/* pcifront before Linux 6.1 */
 	int rescan_delay_ms;		/* answer a Reconfigured this late */
+	int connect_delay_ms;		/* answer the first Connected this late */
 	int64_t rescan_due;		/* when the delayed rescan runs, 0 */
 	uint64_t mmio_next;		/* HVM: next free guest MMIO address */
 	unsigned int next_vec;		/* HVM: next vector to hand out */

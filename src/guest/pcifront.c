@@ -602,6 +602,15 @@ static bool pf_step_once(struct guest *g)
 	case PFA_NONE:
 		break;
 	case PFA_CONNECT:
+		if (g->connect_delay_ms && !g->rescan_due) {
+			g->rescan_due = guest_now_ms() + g->connect_delay_ms;
+			log_info("pcifront: connecting in %d ms "
+				 "(--connect-delay-ms)", g->connect_delay_ms);
+			break;
+		}
+		if (g->rescan_due && guest_now_ms() < g->rescan_due)
+			break;
+		g->rescan_due = 0;
 		if (pf_scan_roots(g) < 0)
 			break;
 		r = pf_switch(g, XenbusStateConnected);

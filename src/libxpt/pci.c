@@ -171,6 +171,12 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 	snprintf(errdir, sizeof(errdir), "/local/domain/0/error/backend/pci/%u",
 		 domid);
 	r = xpt_wait(c, paths, fe ? 3 : 2, timeout_ms, 0, connected_pred, &w);
+	/* a frontend at Initialised facing a Connected backend is scanning
+	 * its roots (a device probe can take long on a loaded host): that is
+	 * moving too, though its state does not show it */
+	if (fe && w.last_state == XenbusStateConnected &&
+	    w.last_fe == XenbusStateInitialised)
+		w.moved = true;
 	if (r == -ETIMEDOUT && w.moved && timeout_ms == XPT_WAIT_MS &&
 	    xpt_bound_ms(c, XPT_SLOW_GUEST_MS) == XPT_SLOW_GUEST_MS) {
 		/* a guest that answers, slowly (Linux 6.12's pcifront

@@ -175,13 +175,15 @@ static bool wait_file(struct env *e, const char *path, struct proc *p, int ms)
 /* The guest kernels a create can start, each in its own $XPT_LIBEXEC
  * directory: plain; one that holds the backend's states until told and
  * has a pcifront before Linux 6.1 (env.hold); one whose rescan after a
- * hot-add takes 12 s (env.slow). */
+ * hot-add takes 12 s (env.slow); one whose first connect takes 12 s
+ * (env.slow_connect). */
 static const struct {
 	const char *dir, *args;
 } kernels[] = {
 	{ "libexec", " -v" },
 	{ "libexec-hold", " --hold-backend --no-missed-connected -v" },
 	{ "libexec-slow", " --rescan-delay-ms 12000 -v" },
+	{ "libexec-slowconnect", " --connect-delay-ms 12000 -v" },
 };
 #define NKERNELS (sizeof(kernels) / sizeof(kernels[0]))
 
@@ -413,7 +415,7 @@ void env_stop(struct env *e, bool failed)
 /* The guest kernel the next create starts (see env_start). */
 static const char *libexec_of(const struct env *e)
 {
-	return kernels[e->hold ? 1 : e->slow ? 2 : 0].dir;
+	return kernels[e->hold ? 1 : e->slow ? 2 : e->slow_connect ? 3 : 0].dir;
 }
 
 struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[])

@@ -63,6 +63,8 @@ struct env {
 				 * with a pre-6.1 pcifront) */
 	bool slow;		/* next create: guest with --rescan-delay-ms
 				 * 12000 (a slow rescan after Reconfigured) */
+	bool slow_connect;	/* next create: guest with --connect-delay-ms
+				 * 12000 (a slow first scan) */
 	const char *variant;	/* LIBXL417_FLOW for the peer */
 	int peer_wait_ms;	/* LIBXL417_WAIT_MS for the peer, 0 = 10 s */
 	char out[4096];		/* output of the last toolstack run */
