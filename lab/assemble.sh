@@ -12,6 +12,10 @@
 #                      after dom0.cpio.gz for the HVM scenarios only: the
 #                      device model (qemu-system-xen) and its libraries,
 #                      SeaBIOS, QEMU's linuxboot ROMs, hvmloader, hvm.cfg
+#   img/dom0-stubdom.cpio.gz  likewise for the stub-domain scenarios: a
+#                      Linux stub domain's initramfs (/root/stubdom.cpio.gz,
+#                      its /init guest/stubdom-init), vchan-socket-proxy,
+#                      xen-pciback's passthrough=1 (/etc/lab/modopts)
 # LAB_XEN picks the version: 4.17 (the default; Debian 12 "bookworm", Linux
 # 6.1, from the host's apt sources) or 4.20 (Debian 13 "trixie", Linux 6.12,
 # through a private apt state in <version>/apt, so the host's apt setup is
@@ -271,6 +275,47 @@ if [ -n "$hvm_pkgs" ]; then
 	cp "$here/guest/hvm.cfg" "$h/root/hvm.cfg"
 	"$py" "$here/mkcpio.py" "$h" "$tmp/dom0-hvm.cpio.gz"
 	rm -rf "$h"
+
+	# Linux stub domain: the same kernel with an initramfs of its own
+	# (guest/stubdom-init as /init, busybox, the device model and its
+	# libraries, the xenstore tools, vchan-socket-proxy, the Xen frontend
+	# modules, QEMU's ROMs and keymap, and the guest's kernel and
+	# initramfs, which QEMU opens inside the stub domain).  It goes into
+	# a third dom0 cpio, concatenated for the stub-domain scenarios only,
+	# with what dom0 needs for them: vchan-socket-proxy in /usr/bin
+	# (where libxl runs it) and xen-pciback's passthrough=1.
+	s=$tmp/stubdom
+	mkdir -p "$s/bin" "$s/usr/bin" "$s/root" "$s/usr/share/seabios" \
+		"$s/usr/share/qemu/keymaps"
+	cp "$busybox" "$s/bin/busybox"
+	cp "$here/guest/stubdom-init" "$s/init"
+	copy_mod "$s" xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-pcifront
+	copy_elf "$s" "$root/usr/libexec/xen-qemu-system-i386" usr/libexec/xen-qemu-system-i386
+	copy_elf "$s" "$xenbin/vchan-socket-proxy" usr/bin/vchan-socket-proxy
+	copy_elf "$s" "$root/usr/bin/xenstore" usr/bin/xenstore
+	for t in read write ls list rm exists chmod watch; do
+		ln -s xenstore "$s/usr/bin/xenstore-$t"
+	done
+	cp -L "$root/usr/lib/x86_64-linux-gnu/libgcc_s.so.1" "$s/lib/x86_64-linux-gnu/" 2>/dev/null ||
+		cp -L "$root/lib/x86_64-linux-gnu/libgcc_s.so.1" "$s/lib/x86_64-linux-gnu/"
+	cp "$root/usr/share/seabios/bios-256k.bin" "$s/usr/share/seabios/"
+	for f in linuxboot_dma.bin linuxboot.bin kvmvapic.bin keymaps/en-us; do
+		cp "$root/usr/share/qemu/$f" "$s/usr/share/qemu/$f"
+	done
+	cp "$tmp/vmlinuz" "$s/root/vmlinuz"
+	cp "$tmp/domU.cpio.gz" "$s/root/domU.cpio.gz"
+	sd=$tmp/dom0-stubdom
+	mkdir -p "$sd/root" "$sd/lib/x86_64-linux-gnu" "$sd/etc/lab/modopts"
+	"$py" "$here/mkcpio.py" "$s" "$sd/root/stubdom.cpio.gz"
+	rm -rf "$s"
+	copy_elf "$sd" "$xenbin/vchan-socket-proxy" usr/bin/vchan-socket-proxy
+	for f in "$sd"/lib/x86_64-linux-gnu/*; do
+		[ -e "$d/lib/x86_64-linux-gnu/${f##*/}" ] && rm "$f"
+	done
+	rm -rf "$sd/lib64"
+	echo passthrough=1 > "$sd/etc/lab/modopts/xen-pciback"
+	"$py" "$here/mkcpio.py" "$sd" "$tmp/dom0-stubdom.cpio.gz"
+	rm -rf "$sd"
 fi
 
 rm -rf "$tmp/domU" "$tmp/dom0" "$tmp/ldd.out" "$root"

@@ -534,21 +534,28 @@ def image_version(img):
     return "4.17"
 
 
-def build_initrd(opts, column, rundir, hvm=False):
+def build_initrd(opts, column, rundir, hvm=False, stubdom=False):
     """dom0's initramfs: the assembled one, then for an HVM scenario the
     assembled HVM part (dom0-hvm.cpio.gz: the device model and what it
-    needs), then an overlay cpio when the caller adds files (the xpt
-    binary, --dom0-file) or picks another xenstored."""
+    needs), for a stub-domain scenario also dom0-stubdom.cpio.gz (the stub
+    domain's initramfs, xen-pciback's passthrough=1), then an overlay cpio
+    when the caller adds files (the xpt binary, --dom0-file) or picks
+    another xenstored."""
     base = os.path.join(column.img, "dom0.cpio.gz")
     parts = [base]
-    if hvm:
-        h = os.path.join(column.img, "dom0-hvm.cpio.gz")
+    for want, f, what in ((hvm, "dom0-hvm.cpio.gz", "the HVM device model"),
+                          (stubdom, "dom0-stubdom.cpio.gz",
+                           "the Linux stub domain")):
+        if not want:
+            continue
+        h = os.path.join(column.img, f)
         if not os.path.exists(h):
             raise StepFailed({"step": "boot: Xen and dom0 up (DOM0-READY)",
                               "cmd": "assemble"},
-                             "the HVM device model in Xen %s's images "
-                             "(img/dom0-hvm.cpio.gz)" % column.xen,
-                             "none: assemble.sh builds it for Xen 4.17 only",
+                             "%s in Xen %s's images (img/%s)" %
+                             (what, column.xen, f),
+                             "none: assemble.sh did not build it (no "
+                             "qemu-system-xen known to apt?)",
                              shell_alive=False)
         parts.append(h)
     if not column.files and not opts.xenstored:
@@ -642,6 +649,7 @@ def run_scenario(opts, name, column, outdir):
     os.makedirs(rundir)
     func, desc = scenarios.SCENARIOS[name][:2]
     hvm = bool(getattr(func, "hvm", False))
+    stubdom = bool(getattr(func, "stubdom", False))
     lab = Lab(opts, rundir, column, hvm=hvm)
     result = {"scenario": name, "description": desc, "xen": column.xen,
               "toolstack": column.toolstack, "tool_cmd": column.tool_cmd,
@@ -656,7 +664,7 @@ def run_scenario(opts, name, column, outdir):
     failure = None
     try:
         try:
-            lab.initrd = build_initrd(opts, column, rundir, hvm)
+            lab.initrd = build_initrd(opts, column, rundir, hvm, stubdom)
             lab.boot()
             func(lab)
         except Exception as e:  # noqa: BLE001 -- a lab bug fails the scenario
@@ -811,7 +819,13 @@ OPS = (("create-2", "create, 2 devices"), ("create-0", "create, no device"),
        ("hvm-create-1", "HVM create, 1 device"),
        ("hvm-attach", "HVM pci-attach"), ("hvm-detach", "HVM pci-detach"),
        ("hvm-destroy-live", "HVM destroy, guest running"),
-       ("hvm-destroy-hung-dm", "HVM destroy, device model stopped"))
+       ("hvm-destroy-hung-dm", "HVM destroy, device model stopped"),
+       # HVM guests with a Linux stub domain (scenarios_stubdom.py)
+       ("stubdom-create-1", "stub-domain create, 1 device"),
+       ("stubdom-create-0", "stub-domain create, no device"),
+       ("stubdom-attach", "stub-domain pci-attach"),
+       ("stubdom-detach", "stub-domain pci-detach"),
+       ("stubdom-destroy", "stub-domain destroy"))
 
 
 def op_table(columns, results):

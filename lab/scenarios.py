@@ -741,5 +741,9 @@ def xfail(name):
 # The HVM scenarios (scenarios_hvm.py, which imports this module).
 from scenarios_hvm import HVM_SCENARIOS, HVM_SPEED_OPS  # noqa: E402
 SCENARIOS.update(HVM_SCENARIOS)
+# HVM guests with the device model in a Linux stub domain
+# (scenarios_stubdom.py; not in the default set).
+from scenarios_stubdom import STUBDOM_SCENARIOS  # noqa: E402
+SCENARIOS.update(STUBDOM_SCENARIOS)
 # the speed scenarios and their operations, for the driver's table
 SPEED_TABLES = (("speed", SPEED_OPS), ("hvm-speed", HVM_SPEED_OPS))
