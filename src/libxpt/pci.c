@@ -171,11 +171,14 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 	snprintf(errdir, sizeof(errdir), "/local/domain/0/error/backend/pci/%u",
 		 domid);
 	r = xpt_wait(c, paths, fe ? 3 : 2, timeout_ms, 0, connected_pred, &w);
-	/* a frontend at Initialised facing a Connected backend is scanning
-	 * its roots (a device probe can take long on a loaded host): that is
-	 * moving too, though its state does not show it */
-	if (fe && w.last_state == XenbusStateConnected &&
-	    w.last_fe == XenbusStateInitialised)
+	/* Work under way that no state change shows: a frontend at
+	 * Initialised facing a Connected backend is scanning its roots (a
+	 * device probe can take long on a loaded host); a backend at
+	 * Reconfigured waits for the guest's rescan, whichever state the
+	 * first look found (pciback may have moved from 7 to 8 before it). */
+	if ((fe && w.last_state == XenbusStateConnected &&
+	     w.last_fe == XenbusStateInitialised) ||
+	    w.last_state == XenbusStateReconfigured)
 		w.moved = true;
 	if (r == -ETIMEDOUT && w.moved && timeout_ms == XPT_WAIT_MS &&
 	    xpt_bound_ms(c, XPT_SLOW_GUEST_MS) == XPT_SLOW_GUEST_MS) {
