@@ -678,7 +678,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	int devlock[MAX_FN];
 	size_t n = 0, i;
 	int r, lock = -1, state;
-	bool hvm = false;
+	bool hvm = false, slow = false;
 
 	for (i = 0; i < MAX_FN; i++)
 		devlock[i] = -1;
@@ -767,7 +767,16 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 		xpt_delay_point(c, "attach.before-wait");
 		r = wait_connected(c, domid, sbdfs, n, false, XPT_WAIT_MS,
 				   &state, NULL);
-		if (r < 0) {
+		if (r == -ETIMEDOUT && state == XenbusStateReconfigured) {
+			/* pciback exported it and the guest may be probing
+			 * it: taking it away now pulls the device from under
+			 * the guest's driver (a Linux guest oopsed so in the
+			 * lab, writing to a BAR no longer granted).  It stays
+			 * attached on every layer; the guest may still take
+			 * it, pci-detach takes it back. */
+			slow = true;
+			r = 0;
+		} else if (r < 0) {
 			wait_failed(c, domid, r, state, -1, "the guest did not "
 				    "take the device", "");
 			remove_xenstore(c, domid, sbdfs, n);
@@ -785,6 +794,19 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	} else {
 		xpt_warn(c, "domain %u was not created by xpt: its "
 			 "configuration is not recorded", domid);
+	}
+	if (r == 0 && slow) {
+		char bdf[16];
+
+		xpt_format_bdf(devs[0].sbdf, bdf, sizeof(bdf));
+		r = xpt_fail(c, XPT_EXIT_FAIL, -ETIMEDOUT, "domain %u: the "
+			     "guest has not finished taking %s%s in time "
+			     "(pciback exported it; the backend is still at 8 "
+			     "Reconfigured): it stays attached, and the guest "
+			     "may still take it (`xpt pci-list %u`); `xpt "
+			     "pci-detach %u %s` takes it back", domid, bdf,
+			     n > 1 ? " and its other functions" : "", domid,
+			     domid, bdf);
 	}
 out:
 	xpt_unlock_devices(devlock, n);

@@ -176,7 +176,7 @@ static bool wait_file(struct env *e, const char *path, struct proc *p, int ms)
  * directory: plain; one that holds the backend's states until told and
  * has a pcifront before Linux 6.1 (env.hold); one whose rescan after a
  * hot-add takes 12 s (env.slow); one whose first connect takes 12 s
- * (env.slow_connect). */
+ * (env.slow_connect); one whose rescan takes 40 s (env.very_slow). */
 static const struct {
 	const char *dir, *args;
 } kernels[] = {
@@ -184,6 +184,7 @@ static const struct {
 	{ "libexec-hold", " --hold-backend --no-missed-connected -v" },
 	{ "libexec-slow", " --rescan-delay-ms 12000 -v" },
 	{ "libexec-slowconnect", " --connect-delay-ms 12000 -v" },
+	{ "libexec-veryslow", " --rescan-delay-ms 40000 -v" },
 };
 #define NKERNELS (sizeof(kernels) / sizeof(kernels[0]))
 
@@ -415,7 +416,8 @@ void env_stop(struct env *e, bool failed)
 /* The guest kernel the next create starts (see env_start). */
 static const char *libexec_of(const struct env *e)
 {
-	return kernels[e->hold ? 1 : e->slow ? 2 : e->slow_connect ? 3 : 0].dir;
+	return kernels[e->hold ? 1 : e->slow ? 2 : e->slow_connect ? 3 :
+		       e->very_slow ? 4 : 0].dir;
 }
 
 struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[])

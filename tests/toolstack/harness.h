@@ -65,6 +65,8 @@ struct env {
 				 * 12000 (a slow rescan after Reconfigured) */
 	bool slow_connect;	/* next create: guest with --connect-delay-ms
 				 * 12000 (a slow first scan) */
+	bool very_slow;		/* next create: guest with --rescan-delay-ms
+				 * 40000 (slower than the attach waits) */
 	const char *variant;	/* LIBXL417_FLOW for the peer */
 	int peer_wait_ms;	/* LIBXL417_WAIT_MS for the peer, 0 = 10 s */
 	char out[4096];		/* output of the last toolstack run */
