@@ -721,3 +721,57 @@ void xpt_dev_permissive(struct xpt_ctx *c, unsigned int domid,
 				 domid, bdf, reply);
 	}
 }
+
+/* What a stub domain gets of its guest's devices (libxl's pci_add_dm_done
+ * for the stub domain): the resources, which its device model maps for
+ * the guest, and the INTx line's pirq; no IOMMU assignment (the guest
+ * owns the device).  All or nothing. */
+int xpt_dev_stub_grant(struct xpt_ctx *c, unsigned int stub,
+		       const struct xpt_dev *devs, size_t n)
+{
+	uint32_t *done = calloc(n ? n : 1, sizeof(*done));
+	size_t i;
+	int r = done ? 0 : -ENOMEM;
+
+	for (i = 0; r == 0 && i < n; i++) {
+		char bdf[16];
+		int pirq;
+
+		xpt_format_bdf(devs[i].sbdf, bdf, sizeof(bdf));
+		done[i] = devs[i].sbdf;
+		r = perms_set(c, stub, &devs[i].info, 1);
+		if (r == 0 && devs[i].info.intx_pin) {
+			r = c->pf->map_pirq(c, stub, devs[i].sbdf, &pirq);
+			if (r == 0)
+				r = c->pf->irq_permission(c, stub, pirq, 1);
+		}
+		if (r < 0) {
+			xpt_fail(c, XPT_EXIT_FAIL, r, "stub domain %u: cannot "
+				 "grant it the resources of %s: %s", stub, bdf,
+				 strerror(-r));
+			xpt_dev_stub_revoke(c, stub, done, i + 1);
+		}
+	}
+	free(done);
+	return r;
+}
+
+void xpt_dev_stub_revoke(struct xpt_ctx *c, unsigned int stub,
+			 const uint32_t *sbdfs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct xpt_pdev info;
+		int pirq;
+
+		if (c->pf->pci_info(c, sbdfs[i], &info) < 0)
+			continue;
+		if (info.intx_pin &&
+		    c->pf->map_pirq(c, stub, sbdfs[i], &pirq) == 0) {
+			c->pf->irq_permission(c, stub, pirq, 0);
+			c->pf->unmap_pirq(c, stub, pirq);
+		}
+		perms_set(c, stub, &info, 0);
+	}
+}

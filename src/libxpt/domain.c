@@ -178,7 +178,7 @@ out:
 	return r;
 }
 
-static void make_uuid(char *buf, size_t len)
+void xpt_make_uuid(char *buf, size_t len)
 {
 	int fd = open("/proc/sys/kernel/random/uuid", O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
@@ -297,8 +297,10 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 	c->pf->dom_pause(c, domid);
 	/* an HVM guest's device model goes first: its devices are then
 	 * taken without asking it (a hung or dead one cannot stall us) */
-	if (xpt_domain_is_hvm(c, domid))
+	if (xpt_domain_is_hvm(c, domid)) {
 		xpt_dm_kill(c, domid);
+		xpt_stubdom_destroy(c, domid);
+	}
 	xpt_trace(c, "domain %u: destroy", domid);
 	r = xpt_pci_destroy_all(c, domid, left, sizeof(left));
 	if (r < 0) {
@@ -367,9 +369,9 @@ static int dm_cont(struct xpt_ctx *c, unsigned int domid)
 static int start_guest_locked(struct xpt_ctx *c, struct xpt_domcfg *d)
 {
 	/* a device model the platform started runs already (libxl's QEMU
-	 * has no -S); ours waits for cont */
-	int r = strcmp(d->cfg.type, "hvm") || !c->pf->dm_spawn ? 0 :
-		dm_cont(c, d->domid);
+	 * has no -S), as one in a stub domain does; ours waits for cont */
+	int r = strcmp(d->cfg.type, "hvm") || !c->pf->dm_spawn ||
+		d->cfg.stubdomain ? 0 : dm_cont(c, d->domid);
 
 	if (r < 0)
 		return r;
@@ -434,11 +436,6 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		return xpt_fail(c, XPT_EXIT_FAIL, -EOPNOTSUPP, "%s: type=\"%s\" "
 				"is not supported yet: xpt runs PV and HVM "
 				"guests", cfg->name, cfg->type);
-	if (cfg->stubdomain)
-		return xpt_fail(c, XPT_EXIT_FAIL, -EOPNOTSUPP, "%s: "
-				"device_model_stubdomain_override = 1: xpt does "
-				"not build stub domains yet; without the setting "
-				"its device model runs in dom0", cfg->name);
 	if (!strcmp(cfg->passthrough, "disabled") && cfg->npci)
 		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "%s: passthrough="
 				"\"disabled\" but pci=[...] lists %zu device(s)",
@@ -494,7 +491,7 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	if (r < 0)
 		goto out;
 	xpt_delay_point(c, "create.after-name-check");
-	make_uuid(d->uuid, sizeof(d->uuid));
+	xpt_make_uuid(d->uuid, sizeof(d->uuid));
 	r = c->pf->dom_create(c, cfg, d->uuid, pt, &domid);
 	if (r < 0) {
 		if (!c->err[0])
@@ -504,6 +501,17 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	}
 	made = true;
 	d->domid = domid;
+	if (cfg->stubdomain) {
+		char stubname[72];
+		unsigned int stub;
+
+		snprintf(stubname, sizeof(stubname), "%.60s-dm", cfg->name);
+		r = name_free(c, stubname);
+		if (r == 0)
+			r = xpt_stubdom_build(c, cfg, domid, &stub);
+		if (r < 0)
+			goto out;
+	}
 	r = xpt_lock_domain(c, domid, &lock);
 	if (r < 0)
 		goto out;
@@ -527,10 +535,13 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 
 		/* the platform's own device model with nothing to add: the
 		 * platform's build waited for it (libxl: state "running") */
-		r = !ndev && !c->pf->dm_spawn ? 0 :
-		    xpt_dm_start(c, domid, NULL, XPT_DM_START_MS, &q);
+		if (cfg->stubdomain)
+			r = xpt_stubdom_start(c, domid, &q);
+		else
+			r = !ndev && !c->pf->dm_spawn ? 0 :
+			    xpt_dm_start(c, domid, NULL, XPT_DM_START_MS, &q);
 		if (r == 0 && ndev)
-			r = xpt_hvm_pci_add(c, domid, q, devs, ndev);
+			r = xpt_stubdom_pci_add(c, domid, q, devs, ndev);
 		xpt_qmp_close(q);
 	} else {
 		r = xpt_pci_coldplug(c, domid, cfg->name, devs, ndev);
@@ -578,7 +589,9 @@ int xpt_domain_destroy(struct xpt_ctx *c, unsigned int domid)
 	if (domid == 0)
 		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "domain 0 cannot "
 				"be destroyed");
-	r = xpt_lock_domain(c, domid, &lock);
+	r = xpt_stubdom_refuse(c, domid, "destroy");
+	if (r == 0)
+		r = xpt_lock_domain(c, domid, &lock);
 	if (r < 0)
 		return r;
 	if (c->pf->dom_info(c, domid, &info) == -ESRCH) {

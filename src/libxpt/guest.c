@@ -23,7 +23,8 @@
 int xpt_guest_start(struct xpt_ctx *c, unsigned int domid, bool hvm)
 {
 	char bin[PATH_MAX], log[PATH_MAX], pidpath[PATH_MAX], dom[16];
-	const char *argv[8];
+	char dm[PATH_MAX], target[64];
+	const char *argv[12];
 	int n = 0, r, pid;
 
 	if (xpt_find_binary("xpt-guest", bin, sizeof(bin)) < 0)
@@ -43,6 +44,17 @@ int xpt_guest_start(struct xpt_ctx *c, unsigned int domid, bool hvm)
 	argv[n++] = dom;
 	if (hvm)
 		argv[n++] = "--hvm";	/* PCI by config I/O, no pcifront */
+	/* a stub domain's kernel starts its target's device model */
+	snprintf(target, sizeof(target), "/local/domain/%u/target", domid);
+	if (!hvm && xpt_xs_exists(c, XBT_NULL, target)) {
+		if (xpt_find_binary("xpt-dm", dm, sizeof(dm)) < 0)
+			return xpt_fail(c, XPT_EXIT_FAIL, -ENOENT, "cannot find "
+					"xpt-dm (the device model) next to xpt, "
+					"in $XPT_LIBEXEC or in $PATH");
+		argv[n++] = "--stubdom";
+		argv[n++] = "--dm-binary";
+		argv[n++] = dm;
+	}
 	if (getenv("XPT_GUEST_VERBOSE"))
 		argv[n++] = "-v";
 	argv[n] = NULL;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <xen/io/xenbus.h>
 
@@ -63,6 +64,33 @@ static int del_one(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
 	return r;
 }
 
+/* A device model in a stub domain may be asked for a device its domain's
+ * pcifront has not published yet ("Could not open .../config"): libxl
+ * retries 10 times a second apart there (0f4fd6b6d8), and so do we; a
+ * dom0 device model sees the host's devices, its refusal is final. */
+#define STUB_ADD_TRIES 10
+#define STUB_ADD_PAUSE_MS 1000
+
+static int device_add(struct xpt_ctx *c, unsigned int domid,
+		      struct xpt_qmp *q, const char *args, char *err,
+		      size_t errlen)
+{
+	int tries = xpt_stubdom_of(c, domid) >= 0 ? STUB_ADD_TRIES : 1, r;
+
+	for (;;) {
+		r = xpt_qmp_exec(q, "device_add", args,
+				 xpt_bound_ms(c, XPT_WAIT_MS), NULL, err,
+				 errlen);
+		if (r != -EIO || --tries == 0 || strstr(err, "Duplicate "
+							"device ID") ||
+		    xpt_bound_ms(c, STUB_ADD_PAUSE_MS) < STUB_ADD_PAUSE_MS)
+			return r;
+		xpt_trace(c, "domain %u: device_add refused (%s): again in "
+			  "%d ms", domid, err, STUB_ADD_PAUSE_MS);
+		usleep(STUB_ADD_PAUSE_MS * 1000);
+	}
+}
+
 int xpt_hvm_pci_add(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
 		    const struct xpt_dev *devs, size_t n)
 {
@@ -83,9 +111,7 @@ int xpt_hvm_pci_add(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
 			 "\"hostaddr\": \"%s\"%s%s}", id, bdf, addr,
 			 devs[i].spec.permissive ? ", \"permissive\": true" :
 			 "");
-		r = xpt_qmp_exec(q, "device_add", args,
-				 xpt_bound_ms(c, XPT_WAIT_MS), NULL, err,
-				 sizeof(err));
+		r = device_add(c, domid, q, args, err, sizeof(err));
 		if (r == -EIO && strstr(err, "Duplicate device ID")) {
 			/* a forced detach went on while the device model
 			 * hung: it still lists the device, which the host

@@ -233,17 +233,30 @@ void xpt_dev_permissive(struct xpt_ctx *c, unsigned int domid,
 			const struct xpt_dev *devs, size_t n);
 int xpt_dev_name_to_bdf(struct xpt_ctx *c, const char *name,
 			uint32_t *ret_sbdf);
+int xpt_dev_stub_grant(struct xpt_ctx *c, unsigned int stub,
+		       const struct xpt_dev *devs, size_t n);
+void xpt_dev_stub_revoke(struct xpt_ctx *c, unsigned int stub,
+			 const uint32_t *sbdfs, size_t n);
 
 /* pci.c */
 int xpt_pci_coldplug(struct xpt_ctx *c, unsigned int domid, const char *name,
 		     const struct xpt_dev *devs, size_t n);
 int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid,
 			char *left, size_t leftlen);
+/* A stub domain's own backend: its guest's devices as a running PV
+ * domain's hot-plug, waited for; given back as pci-detach does; all of it
+ * at destroy (its kernel stopped first). */
+int xpt_pci_pv_add(struct xpt_ctx *c, unsigned int domid,
+		   const struct xpt_dev *devs, size_t n);
+int xpt_pci_pv_remove(struct xpt_ctx *c, unsigned int domid,
+		      const uint32_t *sbdfs, size_t n, bool force);
+void xpt_pci_pv_remove_all(struct xpt_ctx *c, unsigned int domid);
 
 /* domain.c: the domain's own xenstore nodes, for a platform whose domain
  * build does not write them (libxl__domain_make's, kept small) */
 int xpt_domain_nodes(struct xpt_ctx *c, unsigned int domid,
 		     const struct xpt_cfg *cfg, const char *uuid);
+void xpt_make_uuid(char *buf, size_t len);
 
 /* platform.c: every domain, in id order (*ret malloc'ed) */
 int xpt_dom_list_all(struct xpt_ctx *c, struct xpt_pdom **ret, size_t *ret_n);
@@ -284,6 +297,30 @@ int xpt_hvm_pci_add(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
 int xpt_hvm_pci_remove(struct xpt_ctx *c, unsigned int domid,
 		       const uint32_t *sbdfs, size_t n, bool force);
 int xpt_hvm_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret);
+
+/* stubdom.c: an HVM guest's device model in a stub domain.  of: the
+ * guest's stub domain, -1 none (G's image/device-model-domid and the
+ * stub's target must agree); build: the stub domain, paused, its nodes
+ * and set_target (no-op where dom_create built it); start: it runs and
+ * its device model is ready, *ret its QMP session; pci_add: the devices
+ * to the stub domain and its device model (plain xpt_hvm_pci_add without
+ * one); pci_remove: the stub domain's part of a detach, after the device
+ * model's; destroy: the stub domain and what it held. */
+int xpt_stubdom_of(struct xpt_ctx *c, unsigned int domid);
+/* The guest whose stub domain stub is, -1 none; refuse: fails (usage)
+ * naming the guest to `what` instead, 0 for any other domain. */
+int xpt_stubdom_target(struct xpt_ctx *c, unsigned int stub);
+int xpt_stubdom_refuse(struct xpt_ctx *c, unsigned int domid,
+		       const char *what);
+int xpt_stubdom_build(struct xpt_ctx *c, const struct xpt_cfg *cfg,
+		      unsigned int guest, unsigned int *ret_stub);
+int xpt_stubdom_start(struct xpt_ctx *c, unsigned int guest,
+		      struct xpt_qmp **ret);
+int xpt_stubdom_pci_add(struct xpt_ctx *c, unsigned int guest,
+			struct xpt_qmp *q, struct xpt_dev *devs, size_t n);
+int xpt_stubdom_pci_remove(struct xpt_ctx *c, unsigned int guest,
+			   const uint32_t *sbdfs, size_t n, bool force);
+void xpt_stubdom_destroy(struct xpt_ctx *c, unsigned int guest);
 
 /* spawn.c: detached daemons */
 int xpt_find_binary(const char *name, char *buf, size_t len);

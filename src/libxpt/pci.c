@@ -360,7 +360,8 @@ static int domain_check(struct xpt_ctx *c, unsigned int domid)
 	if (info.state == XPT_DOM_DYING)
 		return xpt_fail(c, XPT_EXIT_FAIL, -EINVAL, "domain %u is "
 				"being destroyed", domid);
-	return 0;
+	/* its devices are its guest's, given to it by xpt alone */
+	return xpt_stubdom_refuse(c, domid, "pass devices to");
 }
 
 /* Both directories with the entries, num_devs last, in one transaction:
@@ -746,7 +747,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 
 		r = xpt_dm_connect(c, domid, &q);
 		if (r == 0)
-			r = xpt_hvm_pci_add(c, domid, q, devs, n);
+			r = xpt_stubdom_pci_add(c, domid, q, devs, n);
 		xpt_qmp_close(q);
 	} else if (s->started && s->fe_alive)
 		r = attach_xenstore(c, domid, s->name, devs, n);
@@ -941,17 +942,172 @@ static int detach_mark(struct xpt_ctx *c, unsigned int domid,
 	return r;
 }
 
+/* The PV part of a detach: the guest lets go through Reconfiguring (or
+ * the backend is rebuilt without the devices when nobody answers), then
+ * pciback releases them.  ours: what the domain holds of sbdfs. */
+static int pv_release(struct xpt_ctx *c, unsigned int domid,
+		      const struct domstate *s, struct xpt_be *b,
+		      const uint32_t *ours, size_t nours,
+		      const uint32_t *sbdfs, size_t n, bool force)
+{
+	struct relarg rel;
+	char bdf[16];
+	int r = 0, state;
+
+	if (b->exists && s->started && s->fe_alive &&
+	    !be_closed(b->state) && nours) {
+		/* a connected guest lets go through Reconfiguring */
+		r = detach_mark(c, domid, ours, nours, force);
+		if (r == 1) {
+			r = wait_connected(c, domid, NULL, 0, false, force ?
+					   XPT_FORCE_WAIT_MS : XPT_WAIT_MS,
+					   &state, NULL);
+			if (r < 0 && !force) {
+				wait_failed(c, domid, r, state, -1, "the device "
+					    "was not released", "; it is "
+					    "marked for removal (state-N=5): "
+					    "finish with `xpt pci-detach -f`");
+				return r;
+			}
+		}
+		if (r < 0 && !force)
+			return r;
+		c->err[0] = '\0';
+		c->exit_code = 0;
+		xpt_delay_point(c, "detach.before-compact");
+		r = remove_xenstore(c, domid, sbdfs, n);
+	} else if (b->exists && s->started && s->fe_alive &&
+		   !be_closed(b->state)) {
+		r = remove_xenstore(c, domid, sbdfs, n);	/* stale only */
+	} else if (b->exists) {
+		/* nobody on the other end: rebuild without the devices */
+		xpt_delay_point(c, "detach.before-compact");
+		r = xpt_be_read(c, XBT_NULL, domid, b);
+		if (r == 0 && b->exists)
+			r = rebuild_backend(c, domid, s->name, b, NULL, 0,
+					    sbdfs, n);
+	}
+	if (r < 0)
+		return r;
+	/* 0 only once pciback let go */
+	r = wait_released(c, domid, ours, nours, force ? XPT_FORCE_WAIT_MS :
+			  XPT_WAIT_MS, &rel);
+	if (r < 0 && b->exists && !be_closed(b->state) && force &&
+	    !s->fe_alive) {
+		/* entries gone but still exported: pciback answers only a
+		 * backend rebuild for a dead frontend */
+		if (xpt_be_read(c, XBT_NULL, domid, b) == 0 && b->exists &&
+		    rebuild_backend(c, domid, s->name, b, NULL, 0, sbdfs,
+				    n) == 0)
+			r = wait_released(c, domid, ours, nours,
+					  XPT_FORCE_WAIT_MS, &rel);
+	}
+	if (r < 0) {
+		uint32_t named = nours ? ours[0] : sbdfs[0];
+
+		xpt_format_bdf(rel.silent ? named : rel.held, bdf, sizeof(bdf));
+		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s %s; it is out "
+			     "of the guest's backend but stays reserved for the "
+			     "domain: retry `xpt pci-detach -f %u %s`, or "
+			     "destroy the domain", domid, rel.silent ?
+			     "xpt-pciback does not answer (`xpt host status`), "
+			     "so it may still hold" : "xpt-pciback still "
+			     "exports", bdf, domid, bdf);
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * The stub domain of an HVM guest (stubdom.c) takes the guest's devices
+ * as a running PV domain does: in its own pciback backend, as a hot-plug
+ * also while the guest is created (upstream's 18f93842ac: the stub domain
+ * runs by then), waited for until Connected.
+ */
+int xpt_pci_pv_add(struct xpt_ctx *c, unsigned int domid,
+		   const struct xpt_dev *devs, size_t n)
+{
+	struct domstate *s = calloc(1, sizeof(*s));
+	uint32_t *sbdfs = calloc(n ? n : 1, sizeof(*sbdfs));
+	size_t i;
+	int r, state;
+
+	if (!s || !sbdfs) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		sbdfs[i] = devs[i].sbdf;
+	domstate_get(c, domid, s);
+	if (!s->kernel || !s->fe_alive) {
+		r = xpt_fail(c, XPT_EXIT_FAIL, -EPIPE, "domain %u: %s", domid,
+			     !s->kernel ? "its kernel is not running" :
+			     "its PCI frontend is closed");
+		goto out;
+	}
+	r = attach_xenstore(c, domid, s->name, devs, n);
+	if (r < 0)
+		goto out;
+	xpt_delay_point(c, "stubdom.before-wait");
+	r = wait_connected(c, domid, sbdfs, n, false, XPT_WAIT_MS, &state,
+			   NULL);
+	if (r < 0) {
+		wait_failed(c, domid, r, state, -1, "it did not take the "
+			    "device", "");
+		remove_xenstore(c, domid, sbdfs, n);
+	}
+out:
+	free(s);
+	free(sbdfs);
+	return r;
+}
+
+/* The stub domain lets go of sbdfs as pci-detach has a PV guest let go. */
+int xpt_pci_pv_remove(struct xpt_ctx *c, unsigned int domid,
+		      const uint32_t *sbdfs, size_t n, bool force)
+{
+	struct domstate *s = calloc(1, sizeof(*s));
+	struct xpt_be *b = malloc(sizeof(*b));
+	int r = -ENOMEM;
+
+	if (s && b)
+		r = xpt_be_read_ids(c, XBT_NULL, domid, b);
+	if (r == 0) {
+		domstate_get(c, domid, s);
+		r = pv_release(c, domid, s, b, sbdfs, n, sbdfs, n, force);
+	} else if (r != -ENOMEM) {
+		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: reading its PCI "
+			     "backend: %s", domid, strerror(-r));
+	}
+	free(s);
+	free(b);
+	return r;
+}
+
+/* Destroy's part for a stub domain: its kernel stops, its backend goes
+ * and pciback releases every device (bounded); the host side is its
+ * guest's. */
+void xpt_pci_pv_remove_all(struct xpt_ctx *c, unsigned int domid)
+{
+	struct relarg rel;
+
+	c->pf->dom_kill_kernel(c, domid);
+	remove_backend(c, domid);
+	wait_released(c, domid, NULL, 0, xpt_bound_ms(c, XPT_DESTROY_MS),
+		      &rel);
+	c->err[0] = '\0';
+}
+
 int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 		   const struct xpt_pci *spec, bool force)
 {
 	struct xpt_be *b = malloc(sizeof(*b));
 	struct domstate *s = calloc(1, sizeof(*s));
-	struct relarg rel;
 	uint32_t sbdfs[MAX_FN], ours[MAX_FN];
 	bool held[MAX_FN];
 	char bdf[16], left[512];
 	size_t n = 0, nours = 0, i;
-	int r, lock = -1, state;
+	int r, lock = -1;
 
 	if (!b || !s) {
 		r = -ENOMEM;
@@ -987,71 +1143,16 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 	if (xpt_domain_is_hvm(c, domid)) {
 		/* through the device model; then the host side below */
 		r = xpt_hvm_pci_remove(c, domid, ours, nours, force);
+		if (r == 0)	/* then out of its stub domain, if any */
+			r = xpt_stubdom_pci_remove(c, domid, ours, nours,
+						   force);
 		if (r < 0)
 			goto out;
 		goto teardown;
 	}
-	if (b->exists && s->started && s->fe_alive &&
-	    !be_closed(b->state) && nours) {
-		/* a connected guest lets go through Reconfiguring */
-		r = detach_mark(c, domid, ours, nours, force);
-		if (r == 1) {
-			r = wait_connected(c, domid, NULL, 0, false, force ?
-					   XPT_FORCE_WAIT_MS : XPT_WAIT_MS,
-					   &state, NULL);
-			if (r < 0 && !force) {
-				wait_failed(c, domid, r, state, -1, "the device "
-					    "was not released", "; it is "
-					    "marked for removal (state-N=5): "
-					    "finish with `xpt pci-detach -f`");
-				goto out;
-			}
-		}
-		if (r < 0 && !force)
-			goto out;
-		c->err[0] = '\0';
-		c->exit_code = 0;
-		xpt_delay_point(c, "detach.before-compact");
-		r = remove_xenstore(c, domid, sbdfs, n);
-	} else if (b->exists && s->started && s->fe_alive &&
-		   !be_closed(b->state)) {
-		r = remove_xenstore(c, domid, sbdfs, n);	/* stale only */
-	} else if (b->exists) {
-		/* nobody on the other end: rebuild without the devices */
-		xpt_delay_point(c, "detach.before-compact");
-		r = xpt_be_read(c, XBT_NULL, domid, b);
-		if (r == 0 && b->exists)
-			r = rebuild_backend(c, domid, s->name, b, NULL, 0,
-					    sbdfs, n);
-	}
+	r = pv_release(c, domid, s, b, ours, nours, sbdfs, n, force);
 	if (r < 0)
 		goto out;
-	/* 0 only once pciback let go */
-	r = wait_released(c, domid, ours, nours, force ? XPT_FORCE_WAIT_MS :
-			  XPT_WAIT_MS, &rel);
-	if (r < 0 && b->exists && !be_closed(b->state) && force &&
-	    !s->fe_alive) {
-		/* entries gone but still exported: pciback answers only a
-		 * backend rebuild for a dead frontend */
-		if (xpt_be_read(c, XBT_NULL, domid, b) == 0 && b->exists &&
-		    rebuild_backend(c, domid, s->name, b, NULL, 0, sbdfs,
-				    n) == 0)
-			r = wait_released(c, domid, ours, nours,
-					  XPT_FORCE_WAIT_MS, &rel);
-	}
-	if (r < 0) {
-		uint32_t named = nours ? ours[0] : sbdfs[0];
-
-		xpt_format_bdf(rel.silent ? named : rel.held, bdf, sizeof(bdf));
-		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s %s; it is out "
-			     "of the guest's backend but stays reserved for the "
-			     "domain: retry `xpt pci-detach -f %u %s`, or "
-			     "destroy the domain", domid, rel.silent ?
-			     "xpt-pciback does not answer (`xpt host status`), "
-			     "so it may still hold" : "xpt-pciback still "
-			     "exports", bdf, domid, bdf);
-		goto out;
-	}
 teardown:
 	if (xpt_dev_teardown(c, domid, sbdfs, n, left, sizeof(left))) {
 		r = xpt_fail(c, XPT_EXIT_FAIL, -EIO, "domain %u: detached, but "

@@ -222,6 +222,12 @@ static int m_dm_spawn(struct xpt_ctx *c, unsigned int domid,
 	return xpt_spawn_detached(argv, log, ret_pid);
 }
 
+static int m_set_target(struct xpt_ctx *c, unsigned int domid,
+			unsigned int target)
+{
+	return hv_set_target(xpt_model_hv(c), domid, target);
+}
+
 static int m_pci_list(struct xpt_ctx *c, uint32_t *ret, size_t max,
 		      size_t *ret_n)
 {
@@ -369,6 +375,7 @@ const struct xpt_platform xpt_platform_model = {
 	.dom_kernel = m_dom_kernel,
 	.dom_kill_kernel = m_dom_kill_kernel,
 	.dm_spawn = m_dm_spawn,
+	.set_target = m_set_target,
 	.pci_list = m_pci_list,
 	.pci_info = m_pci_info,
 	.pb_list = xpt_pb_list,

@@ -1103,7 +1103,24 @@ static int hvm_build_info(const struct xpt_cfg *cfg,
 		libxl_defbool_set(&bi->u.hvm.vnc.enable, false);
 	}
 	bi->u.hvm.serial = strdup(cfg->serial[0] ? cfg->serial : "pty");
-	return bi->u.hvm.serial ? 0 : -ENOMEM;
+	if (!bi->u.hvm.serial)
+		return -ENOMEM;
+	if (!cfg->stubdomain)
+		return 0;
+	/* libxl builds the stub domain with the guest and waits for its
+	 * device model (its own defaults for what is not given: Debian's
+	 * /usr/lib/xen/boot/qemu-stubdom-linux-*, 128 MiB); the devices
+	 * are xpt's (stubdom.c) */
+	libxl_defbool_set(&bi->device_model_stubdomain, true);
+	bi->stubdomain_memkb = cfg->stubdomain_memory_mb * 1024;
+	if ((cfg->stubdomain_kernel[0] && !(bi->stubdomain_kernel =
+	     strdup(cfg->stubdomain_kernel))) ||
+	    (cfg->stubdomain_ramdisk[0] && !(bi->stubdomain_ramdisk =
+	     strdup(cfg->stubdomain_ramdisk))) ||
+	    (cfg->stubdomain_cmdline[0] && !(bi->stubdomain_cmdline =
+	     strdup(cfg->stubdomain_cmdline))))
+		return -ENOMEM;
+	return 0;
 }
 
 static int x_dom_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,

@@ -121,6 +121,14 @@ struct xpt_platform {
 			const char *binary, const char *qmp_path,
 			int *ret_pid);
 	const char *dm_qmp_dir;
+	/* Stub domains: domid becomes target's device model (Xen's
+	 * XEN_DOMCTL_set_target), for the stub domain libxpt builds
+	 * (stubdom.c).  NULL where dom_create builds the stub domain itself
+	 * (xen: libxl, for device_model_stubdomain_override) and dom_destroy
+	 * of the guest destroys it; its id is then in the guest's
+	 * image/device-model-domid once dom_create returns. */
+	int (*set_target)(struct xpt_ctx *c, unsigned int domid,
+			  unsigned int target);
 
 	/* Host PCI and the dom0 backend driver.  seize: bind to pciback
 	 * (remembering the original driver); release: unbind from

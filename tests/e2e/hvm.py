@@ -135,19 +135,6 @@ def main():
         for d in ("03:00.0", "04:00.0", "05:00.0"):
             h.run("pci-assignable-add", d)
 
-        # 0. a device model in a stub domain (xl.cfg's keys): refused with
-        # the setting named, nothing built, the device left assignable
-        r = h.run("create", cfg(h, "hs", 'pci = ["03:00.0"]\n'
-                                'device_model_stubdomain_override = 1\n'
-                                'stubdomain_memory = 128\n'))
-        check(r.returncode != 0 and "stub domains" in r.stderr and
-              "device_model_stubdomain_override" in r.stderr,
-              "create with a stub domain: rc %d: %s" % (r.returncode, r.stderr))
-        check(h.domid("hs") is None, "a refused create left a domain")
-        check("0000:03:00.0" in h.run("pci-assignable-list").stdout and
-              "0000:03:00.0" not in h.owners(),
-              "a refused create took 03:00.0")
-
         # 1. create paused with two devices: the device model has both,
         # the guest has not run, the hypervisor assigns both to it
         r = h.run("create", "-p", cfg(h, "h1", 'pci = ["03:00.0", "04:00.0@6"]\n'))

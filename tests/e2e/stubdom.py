@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""HVM guests whose device model runs in a stub domain, through the xpt CLI
+on the modelled host (xl.cfg device_model_stubdomain_override = 1).
+
+The stub domain S of guest G is a modelled PV domain: its kernel is
+`xpt-guest --stubdom` (pcifront, and an init that starts xpt-dm for G as
+a Linux stub domain starts QEMU).  Each step checks every layer a user
+cannot fake: the hypervisor's owner (G), pciback's exporting domain (S),
+S's own backend, the absence of a backend for G, the /libxl/pci markers,
+the device model's view (QMP), the guest's own view, and the stub
+domain's nodes (target, device-model-domid, the state under S's home).
+
+usage: stubdom.py XPT HOSTFILE FAKE-DM DIR...   (DIRs: where the daemons are)
+"""
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hvm import Host, cfg, check, failures, guest_sees  # noqa: E402
+
+STUB = ("device_model_stubdomain_override = 1\n"
+        "stubdomain_memory = 64\n")
+
+
+def exports(h):
+    """BDF -> the domain pciback exports it to (pciback's own view)"""
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(os.path.join(h.dir, "pciback", "control"))
+    s.sendall(b"list\n")
+    data = b""
+    while not data.endswith(b"\n") or b"\nok" not in b"\n" + data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    out = {}
+    for line in data.decode().splitlines():
+        if "exported-to=" in line:
+            bdf, to = line.split()[0], line.split("exported-to=")[1]
+            if to != "-":
+                out[bdf] = int(to)
+    return out
+
+
+def backend(h, domid):
+    """dev-N values of a domain's pciback backend, and its state"""
+    be = "/local/domain/0/backend/pci/%d/0" % domid
+    n = h.xs(be + "/num_devs")
+    devs = [h.xs("%s/dev-%d" % (be, i)) for i in range(int(n))] if n else []
+    return devs, h.xs(be + "/state")
+
+
+def layers(h, g, s, want):
+    """every layer agrees that G has exactly `want` (BDFs) through S"""
+    full = ["0000:" + d for d in want]
+    owners = {b: d for b, d in h.owners().items()}
+    check(owners == {b: g for b in full}, "IOMMU owners %s, want %s for %d"
+          % (owners, full, g))
+    ex = exports(h)
+    check(ex == {b: s for b in full}, "pciback exports %s, want %s to %d"
+          % (ex, full, s))
+    devs, state = backend(h, s)
+    check(sorted(devs) == sorted(full) and (not full or state == "4"),
+          "stub backend %s state %s" % (devs, state))
+    check(h.xs("/local/domain/0/backend/pci/%d" % g) is None,
+          "a backend for the HVM guest itself")
+    check(h.markers() == len(full), "%d markers for %s" % (h.markers(), full))
+    ids = set(h.devices_in_dm(g))
+    check(ids == {"pci-pt-%s_%s" % (d[:2], d[3:7]) for d in want},
+          "the device model's devices %s, want %s" % (ids, want))
+
+
+def stub_of(h, g):
+    v = h.xs("/local/domain/%d/image/device-model-domid" % g)
+    return int(v) if v else None
+
+
+def main():
+    xpt, hostfile, fake_dm, dirs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    h = Host(xpt, hostfile, dirs)
+    try:
+        for d in ("03:00.0", "04:00.0", "05:00.0"):
+            h.run("pci-assignable-add", d)
+
+        # 1. create paused with one device: the stub domain is built and
+        # runs its device model, the device reaches it through the stub
+        # domain's own backend (a hot-plug), the guest has not run
+        r = h.run("create", "-p", cfg(h, "s1", 'pci = ["03:00.0,permissive=1"]\n'
+                                      + STUB))
+        check(r.returncode == 0, "create -p s1: %s" % r.stderr)
+        g, s = h.domid("s1"), h.domid("s1-dm")
+        check(g is not None and s is not None, "s1 / s1-dm not listed")
+        check(stub_of(h, g) == s and h.xs("/local/domain/%d/target" % s) == str(g),
+              "device-model-domid / target: %s / %s" % (stub_of(h, g), s))
+        check(h.xs("/local/domain/%d/device-model/%d/state" % (s, g)) == "running",
+              "the state node is not under the stub domain's home")
+        check(h.xs("/local/domain/0/device-model/%d" % g) is None,
+              "a dom0 device-model directory for a stub-domain guest")
+        layers(h, g, s, ["03:00.0"])
+        check(h.run("guest-status", "s1").returncode != 0 or
+              "dev " not in h.run("guest-status", "s1").stdout,
+              "the guest ran before it was unpaused")
+
+        # 2. unpause: the guest finds the device through the device model
+        r = h.run("unpause", "s1")
+        check(r.returncode == 0, "unpause s1: %s" % r.stderr)
+        seen = guest_sees(h, "s1", lambda l: any("driver=bound" in x for x in l))
+        check(len(seen) == 1 and "driver=bound" in seen[0], "guest view: %s" % seen)
+        for _ in range(3):
+            h.run("host", "raise-irq", "03:00.0")
+        seen = guest_sees(h, "s1", lambda l: any("count=3" in x for x in l))
+        check(any("count=3" in x for x in seen), "3 interrupts: %s" % seen)
+
+        # 3. hot-attach: S's backend gets it first, then its device model
+        r = h.run("pci-attach", "s1", "04:00.0,permissive=1")
+        check(r.returncode == 0, "pci-attach: %s" % r.stderr)
+        layers(h, g, s, ["03:00.0", "04:00.0"])
+        seen = guest_sees(h, "s1", lambda l: len(l) == 2)
+        check(len(seen) == 2, "the guest's view after attach: %s" % seen)
+        out = h.run("pci-list", "s1").stdout
+        check("0000:03:00.0" in out and "0000:04:00.0" in out,
+              "pci-list of a stub-domain guest: %s" % out)
+
+        # 4. detach: out of the device model, out of S, then the host side
+        r = h.run("pci-detach", "s1", "03:00.0")
+        check(r.returncode == 0, "pci-detach: %s" % r.stderr)
+        layers(h, g, s, ["04:00.0"])
+        check("0000:03:00.0" in h.run("pci-assignable-list").stdout,
+              "detached 03:00.0 not assignable again")
+
+        # 5. reboot: a new guest and a new stub domain, the device kept
+        r = h.run("reboot", "s1")
+        check(r.returncode == 0, "reboot: %s" % r.stderr)
+        g2, s2 = h.domid("s1"), h.domid("s1-dm")
+        check(g2 is not None and g2 != g and s2 is not None and s2 != s,
+              "after reboot: s1 %s s1-dm %s" % (g2, s2))
+        check(h.xs("/local/domain/%d" % s) is None, "the old stub's home left")
+        if g2 is not None and s2 is not None:
+            layers(h, g2, s2, ["04:00.0"])
+
+        # 6. destroy: both domains, every node, the device assignable
+        r = h.run("destroy", "s1")
+        check(r.returncode == 0, "destroy: %s" % r.stderr)
+        check(h.domid("s1") is None and h.domid("s1-dm") is None,
+              "domains left: %s" % h.run("list").stdout)
+        check(h.owners() == {} and exports(h) == {} and h.markers() == 0,
+              "after destroy: owners %s exports %s markers %d"
+              % (h.owners(), exports(h), h.markers()))
+        for p in ("/local/domain/%d" % s2, "/local/domain/0/backend/pci/%d" % s2,
+                  "/libxl/%d" % s2):
+            check(h.xs(p) is None, "%s left after destroy" % p)
+
+        # 7. a stub domain whose device model never starts (C-R3/C-R4):
+        # create fails within libxl's 30 s, the guest and the stub domain
+        # are gone, the device assignable
+        libexec = os.path.join(h.dir, "libexec")
+        os.mkdir(libexec)
+        os.symlink(os.path.abspath(fake_dm), os.path.join(libexec, "xpt-dm"))
+        for d in dirs:
+            if os.path.exists(os.path.join(d, "xpt-guest")):
+                os.symlink(os.path.join(d, "xpt-guest"), os.path.join(libexec, "xpt-guest"))
+        env = dict(h.env, XPT_LIBEXEC=libexec, XPT_FAKE_DM="exit3")
+        t0 = time.monotonic()
+        r = h.run("create", cfg(h, "bad", 'pci = ["03:00.0,permissive=1"]\n' + STUB),
+                  env=env)
+        took = time.monotonic() - t0
+        check(r.returncode != 0 and "stub domain" in r.stderr,
+              "create with a stub domain whose DM dies: rc %d %s"
+              % (r.returncode, r.stderr))
+        check(took < 40, "a stub domain that never got ready took %.0f s" % took)
+        check(h.domid("bad") is None and h.domid("bad-dm") is None and
+              h.owners() == {} and exports(h) == {} and h.markers() == 0,
+              "a failed stub-domain create left something: %s owners %s"
+              % (h.run("list").stdout, h.owners()))
+        subprocess.run(["pkill", "-f", "fake-dm.py.*%s" % h.dir])
+        select.select([], [], [], 0)
+    finally:
+        h.stop()
+    print("e2e-stubdom: %s" % ("%d failures" % len(failures) if failures else "ok"))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
