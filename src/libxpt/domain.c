@@ -488,6 +488,13 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	if (r < 0)
 		goto out;
 	r = name_free(c, cfg->name);
+	if (r == 0 && cfg->stubdomain) {
+		/* before the build: on Xen, libxl builds <name>-dm with it */
+		char stubname[72];
+
+		snprintf(stubname, sizeof(stubname), "%.60s-dm", cfg->name);
+		r = name_free(c, stubname);
+	}
 	if (r < 0)
 		goto out;
 	xpt_delay_point(c, "create.after-name-check");
@@ -502,13 +509,9 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	made = true;
 	d->domid = domid;
 	if (cfg->stubdomain) {
-		char stubname[72];
 		unsigned int stub;
 
-		snprintf(stubname, sizeof(stubname), "%.60s-dm", cfg->name);
-		r = name_free(c, stubname);
-		if (r == 0)
-			r = xpt_stubdom_build(c, cfg, domid, &stub);
+		r = xpt_stubdom_build(c, cfg, domid, &stub);
 		if (r < 0)
 			goto out;
 	}
