@@ -821,10 +821,12 @@ OPS = (("create-2", "create, 2 devices"), ("create-0", "create, no device"),
        ("hvm-destroy-live", "HVM destroy, guest running"),
        ("hvm-destroy-hung-dm", "HVM destroy, device model stopped"),
        # HVM guests with a Linux stub domain (scenarios_stubdom.py)
+       ("stubdom-create-2", "stub-domain create, 2 devices"),
        ("stubdom-create-1", "stub-domain create, 1 device"),
        ("stubdom-create-0", "stub-domain create, no device"),
        ("stubdom-attach", "stub-domain pci-attach"),
        ("stubdom-detach", "stub-domain pci-detach"),
+       ("stubdom-reboot", "stub-domain reboot"),
        ("stubdom-destroy", "stub-domain destroy"))
 
 

@@ -2,8 +2,8 @@
 """The lab's stub-domain scenarios: the HVM guest of scenarios_hvm.py
 (lab/guest/hvm.cfg) with its device model, Debian's qemu-system-xen, in a
 Linux stub domain (device_model_stubdomain_override=1) instead of dom0.
-Not in the default set; run with --toolstack xl (xpt refuses a stub
-domain at create for now).
+Not in the default set (slow: every guest boot goes through the stub
+domain's QEMU); run with --toolstack xl, xpt or both.
 
 The stub domain (named <guest>-dm by the toolstack) boots the lab's kernel
 with img's stub-domain initramfs (/root/stubdom.cpio.gz in dom0; its
@@ -17,7 +17,11 @@ devices are given with permissive=1.  The stub domain's console (QEMU's
 output) is /var/log/xen/qemu-dm-<guest>.log in dom0.
 
 The guest-side checks are the HVM scenarios' (the reporter over the
-guest's PV console).  Step names never name the toolstack.
+guest's PV console).  Step names never name the toolstack.  Between them
+the two scenarios cover cold-plug, hot-attach, detach, MSI-X in the
+guest, a guest reboot that keeps its devices, and a destroy after which
+nothing in xenstore names the guest or its stub domain and every device
+is assignable again.
 """
 import scenarios
 from scenarios import (E1000, EDU, VBLK, assignable_add, assert_assignable,
@@ -142,6 +146,14 @@ def destroy(lab, name, devs, before=()):
                        "no QEMU or vchan-socket-proxy of domain %d" % d,
                        procs["out"]) and ok
         ok = stale_records(lab, d) and ok
+        home = lab.sh("for p in /local/domain/%d /local/domain/0/backend/"
+                      "pci/%d; do xenstore-exists $p && echo \"$p left\"; "
+                      "done; true" % (d, d),
+                      name="no home or pciback backend of domain %d left"
+                      % d)
+        ok = lab.check(home, home["out"].strip() == "",
+                       "neither /local/domain/%d nor backend/pci/%d" %
+                       (d, d), home["out"]) and ok
     lab.xsdump("destroyed")
     ok = assert_assignable(lab, devs, "assignable again after destroy") and ok
     return ok
@@ -159,21 +171,42 @@ def boot_wait(lab, name, what, pred):
 # -- scenarios --------------------------------------------------------------
 
 def stubdom_cold_plug(lab):
-    assignable_add(lab, E1000)
+    """The e1000 and the MSI-X virtio-blk at create: seen, interrupts
+    grow; reboot: the guest comes back (a new domain with a new stub
+    domain) with both devices, interrupts grow again; destroy leaves
+    nothing of either generation."""
+    both = (E1000, VBLK)
+    assignable_add(lab, *both)
     lab.xsdump("before create")
-    create(lab, "g1", pci=(E1000,))
+    create(lab, "g1", pci=both)
     lab.xsdump("created", "g1")
-    boot_wait(lab, "g1", "sees e1000", lambda s: sees(s, (E1000,)))
+    st = boot_wait(lab, "g1", "sees e1000 + virtio-blk",
+                   lambda s: sees(s, both))
     is_hvm(lab, "g1")
-    pci_lists(lab, "g1", "e1000 at create")
-    destroy(lab, "g1", (E1000,))
+    _growth(lab, "g1", st["boot"], "stub domain, cold-plugged")
+    pci_lists(lab, "g1", "e1000 + virtio-blk at create")
+    _, ids = domids(lab, "g1")
+
+    boot1 = st["boot"]
+    lab.tool("reboot g1", name="reboot g1", timeout=300,
+             op="stubdom-reboot")
+    st = boot_wait(lab, "g1", "rebooted (new boot id), sees e1000 + "
+                   "virtio-blk", lambda s: s["boot"] not in (None, boot1)
+                   and sees(s, both))
+    dm_running(lab, "g1")
+    is_hvm(lab, "g1")
+    _growth(lab, "g1", st["boot"], "stub domain, after reboot")
+    lab.xsdump("rebooted", "g1")
+    pci_lists(lab, "g1", "after reboot")
+    destroy(lab, "g1", both, before=ids)
 
 
 def stubdom_hotplug(lab):
     """Hot-attach edu and the MSI-X virtio-blk through the stub domain's
     QEMU (checked outside rounds: any failure ends the scenario); then, in
-    one round, detach both and destroy.  Upstream xl cannot remove a
-    device from a guest whose device model is a stub domain (XFAIL)."""
+    one round, detach each (gone from the guest, assignable again) and
+    destroy.  Upstream xl cannot remove a device from a guest whose device
+    model is a stub domain (XFAIL)."""
     assignable_add(lab, EDU, VBLK)
     create(lab, "g1", hotplug=True)
     st = boot_wait(lab, "g1", "up with no device", lambda s: sees(s, ()))
@@ -200,6 +233,8 @@ def stubdom_hotplug(lab):
             left.remove(dev)
             lab.guest_wait("g1", "sees %s" % names(left),
                            lambda s: sees(s, tuple(left)))
+            assert_assignable(lab, (dev,), "%s assignable after detach"
+                              % dev.label)
         lab.xsdump("after the detaches", "g1")
         pci_lists(lab, "g1", "after the detaches")
         # The guest must still be the same domain: one that crashed
@@ -221,8 +256,10 @@ for _f in (stubdom_cold_plug, stubdom_hotplug):
 # breaks]); merged into scenarios.SCENARIOS.
 STUBDOM_SCENARIOS = {
     "stubdom-cold-plug": (stubdom_cold_plug, "HVM guest whose device model "
-                          "runs in a Linux stub domain, e1000 at create: "
-                          "seen; destroy leaves nothing", False),
+                          "runs in a Linux stub domain, e1000 and the "
+                          "MSI-X virtio-blk at create: seen, interrupts "
+                          "grow, again after a reboot; destroy leaves "
+                          "nothing", False),
     "stubdom-hotplug": (
         stubdom_hotplug, "HVM guest, device model in a Linux stub domain: "
         "hot-attach edu and the MSI-X virtio-blk (seen, interrupts grow), "
