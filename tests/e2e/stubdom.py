@@ -88,6 +88,24 @@ def main():
         for d in ("03:00.0", "04:00.0", "05:00.0"):
             h.run("pci-assignable-add", d)
 
+        # 0. the stub domain's name is checked before any domain is built
+        # (on Xen libxl builds <name>-dm with the guest: checked after the
+        # build, the name was always taken, by that stub domain): with
+        # n-dm taken, create n is refused and builds nothing, so the next
+        # domain gets the next domid
+        r = h.run("create", "-p", cfg(h, "n-dm", ""))
+        check(r.returncode == 0, "create -p n-dm: %s" % r.stderr)
+        held = h.domid("n-dm")
+        r = h.run("create", "-p", cfg(h, "n", STUB))
+        check(r.returncode != 0 and "'n-dm' already exists" in r.stderr,
+              "create n with n-dm taken: rc %d %s" % (r.returncode, r.stderr))
+        r = h.run("create", "-p", cfg(h, "n2", ""))
+        check(r.returncode == 0 and held is not None and
+              h.domid("n2") == held + 1, "the refused create of n built a "
+              "domain: n-dm is %s, the next domain %s" % (held, h.domid("n2")))
+        for n in ("n2", "n-dm"):
+            h.run("destroy", n)
+
         # 1. create paused with one device: the stub domain is built and
         # runs its device model, the device reaches it through the stub
         # domain's own backend (a hot-plug), the guest has not run
