@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # `make demo`: PCI passthrough to a PV guest, and to an HVM guest through
-# its device model, on the modelled Xen host, driven with the xpt
+# its device model (in dom0, then in a stub domain), on the modelled Xen host, driven with the xpt
 # toolstack.  At every step it shows, side by side,
 # what the toolstack recorded (`xpt pci-list`) and what the guest itself
 # sees (`xpt guest-status`: its devices, drivers and interrupt counts).
@@ -139,7 +139,24 @@ say "(the VF at 03:02.3 received 4 interrupts)"
 show desk
 run xpt destroy desk
 
-step "8. Destroy the guests and stop the host"
+step "8. An HVM guest with its device model in a stub domain"
+say "examples/demo-stubdom.cfg: the same VF, but the device model runs in its own" \
+    "small PV domain, kiosk-dm, not in dom0.  The VF goes to kiosk-dm through its" \
+    "own PCI backend (its pcifront connects it), then to the device model there," \
+    "which hands it to the guest; the hypervisor gives the VF to the guest itself."
+run xpt create "examples/demo-stubdom.cfg"
+run xpt list
+bound 03:02.3 kiosk "0000:00:06.0 .*driver=bound"
+for i in 1 2 3; do xpt host raise-irq 03:02.3 0 >/dev/null; done
+say "(the VF at 03:02.3 received 3 interrupts)"
+show kiosk
+printf '%s-- the stub domain (xpt guest-status kiosk-dm):%s\n' "$bold" "$off"
+guest_view kiosk-dm
+run xpt pci-detach kiosk 03:02.3
+run xpt destroy kiosk
+run xpt list
+
+step "9. Destroy the guests and stop the host"
 run xpt destroy demo
 run xpt pci-assignable-list
 run xpt host stop
