@@ -10,6 +10,13 @@ xpt-dm's (QEMU's) arguments, it does what $XPT_FAKE_DM says:
   paused-node writes device-model/<domid>/state = paused, never listens
   garbage     accepts and sends a line that is not JSON
   slow-greet  waits 1.5 s before its greeting, then is a good DM
+  prelaunch   a good DM's QMP, whose query-status says "prelaunch"
+
+Started in a stub domain (--dm-domid S, by `xpt-guest --stubdom`), it
+reaches xenstore as S and, being a QEMU without -S, first announces
+/local/domain/S/device-model/<domid>/state = running (except exit*,
+paused-node, which writes "paused" there instead, and silent-node, which
+writes nothing and never listens).
 """
 import json
 import os
@@ -29,15 +36,21 @@ def main():
     chardev = arg("-chardev")
     path = [kv[5:] for kv in chardev.split(",") if kv.startswith("path=")][0]
     rundir = arg("--rundir")
+    stub = arg("--dm-domid") if "--dm-domid" in sys.argv else "0"
+    sock = "socket" if stub == "0" else "domain/%s" % stub
+    env = dict(os.environ, XENSTORED_PATH=os.path.join(rundir, sock))
+    state = "/local/domain/%s/device-model/%s/state" % (stub, domid)
     if mode == "exit3":
         sys.exit(3)
     if mode == "exit0":
         sys.exit(0)
     if mode == "paused-node":
-        env = dict(os.environ, XENSTORED_PATH=os.path.join(rundir, "socket"))
-        subprocess.run(["xenstore-write", "/local/domain/0/device-model/%s/state" % domid,
-                        "paused"], env=env, check=False)
+        subprocess.run(["xenstore-write", state, "paused"], env=env, check=False)
         time.sleep(3600)
+    if mode == "silent-node":
+        time.sleep(3600)
+    if stub != "0":
+        subprocess.run(["xenstore-write", state, "running"], env=env, check=False)
     s = socket.socket(socket.AF_UNIX)
     s.bind(path)
     s.listen(1)
