@@ -200,7 +200,7 @@ def main():
             subprocess.run(["pkill", "-f", "fake-dm.py.*%s" % h.dir])
     finally:
         h.stop()
-    print("e2e-stubdom: %s" % ("%d failures" % len(failures) if failures else "ok"))
+    print("e2e-stubdom-xpt: %s" % ("%d failures" % len(failures) if failures else "ok"))
     return 1 if failures else 0
 
 
