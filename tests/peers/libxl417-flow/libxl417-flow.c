@@ -34,7 +34,28 @@
  *     a pciback backend entry is written as well, with state=7 from the
  *     second device on, which nobody answers: there is no pcifront in an
  *     HVM guest (docs/protocol.md section 4.5); detach sends device_del and
- *     waits for DEVICE_DELETED for libxl's 10 s QMP bound.
+ *     waits for DEVICE_DELETED for libxl's 10 s QMP bound;
+ *   - HVM with its device model in a stub domain S (the guest's
+ *     /local/domain/<domid>/image/device-model-domid, S's target naming the
+ *     guest back): libxl__device_pci_add gives the device to S first, as a
+ *     PV hot-plug (permissions and PIRQ for S, no IOMMU assignment, an
+ *     entry in S's own backend with `starting` forced false, also at
+ *     create), waits up to 60 s for S's backend to be Connected, then
+ *     sends device_add to the device model in S, retried up to 10 times
+ *     1 s apart (0f4fd6b6d8: S may not see the device yet), and assigns
+ *     the device to the guest; no backend for the guest (83aa53f110).
+ *     pci-list and the configuration a reboot retrieves read the guest's
+ *     own backend only, so such a guest lists nothing and a reboot drops
+ *     its devices; pci-detach fails ("unable to remove device", rc -3)
+ *     because do_pci_remove looks the device up in that empty list, as
+ *     the lab showed with xl 4.17 (docs/protocol.md section 4.6);
+ *   - create/reboot/destroy of an HVM guest (type = "hvm"): the domains
+ *     and the device model (in a stub domain or not) are built and torn
+ *     down by $LIBXL417_XPT (xpt): `xpt create -p CONFIG ... pci=[]`,
+ *     then this peer cold-plugs the devices as libxl does once the device
+ *     model started (domcreate_devmodel_started), then `xpt unpause`.
+ *     Destroy runs libxl's destroy_all on the guest's list first, then
+ *     `xpt destroy`.
  * Older behaviour, by the commit that fixed it, with env LIBXL417_FLOW set
  * to a comma list: pre-73ee2795aa (hot-add waits for a backend that does
  * not exist), pre-70628d024da4 (cold-plug waits for the unstarted guest),
@@ -42,6 +63,12 @@
  * config), pre-c19434d928 (reboot keeps only the first device),
  * pre-c9cccbdff8 (an HVM detach whose device_del times out fails even
  * when forced, and leaves the device assigned to the guest),
+ * pre-0f4fd6b6d8 (a failed device_add to a stub domain's device model is
+ * not retried), pre-18f93842ac (a stub domain's pass takes the guest's
+ * `starting`: at create its devices go in by the cold-plug path into the
+ * running stub domain's backend, after the first without waiting for
+ * Connected and without Reconfiguring, which a connected pciback
+ * ignores; also pre-0f4fd6b6d8, which is later),
  * num-devs-last (Jan Beulich's experiment of March 2021: num_devs written
  * after the devices), unpaced (cold-plug without the pace: libxl 4.17 as
  * it is, racing pciback's setup).  LIBXL417_WAIT_MS replaces
@@ -84,7 +111,12 @@ enum {
 	V_NUMDEVS_LAST = 1 << 4,
 	V_UNPACED = 1 << 5,
 	V_PRE_C9CC = 1 << 6,
+	V_PRE_0F4F = 1 << 7,
+	V_PRE_18F9 = 1 << 8,
 };
+
+#define STUB_WAIT_MS 60000	/* LIBXL_DEVICE_MODEL_START_TIMEOUT */
+#define QMP_ADD_RETRIES 10	/* 0f4fd6b6d8, 1 s apart */
 
 struct spec {
 	unsigned int seg, bus, dev, fn;
@@ -102,6 +134,9 @@ struct cfg {
 	char passthrough[16];
 	unsigned int npci;
 	char pci[MAX_PCI][128];
+	char type[8];
+	unsigned int nextra;	/* other keys, kept for xpt (HVM builds) */
+	char extra[16][256];
 };
 
 struct flow {
@@ -111,6 +146,7 @@ struct flow {
 	int wait_ms;
 	unsigned int variant;
 	bool hvm;		/* the domain of pci-attach/-detach is HVM */
+	unsigned int stub;	/* its stub domain, 0 none */
 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -382,6 +418,22 @@ static int cfg_apply(struct cfg *c, char *kv)
 			snprintf(c->pci[c->npci++], sizeof(c->pci[0]), "%s",
 				 q + 1);
 		}
+	} else if (!strcmp(key, "type")) {
+		snprintf(c->type, sizeof(c->type), "%s", unquote(val));
+	} else {
+		/* kept as written, the last one of a key wins */
+		size_t kl = strlen(key);
+		unsigned int i;
+
+		for (i = 0; i < c->nextra; i++)
+			if (!strncmp(c->extra[i], key, kl) &&
+			    c->extra[i][kl] == ' ')
+				break;
+		if (i == c->nextra && c->nextra < 16)
+			c->nextra++;
+		if (i < c->nextra)
+			snprintf(c->extra[i], sizeof(c->extra[0]), "%s = %s",
+				 key, val);
 	}
 	return 0;
 }
@@ -413,28 +465,45 @@ static void cfg_path(struct flow *fl, unsigned int domid, char *buf,
 	snprintf(buf, len, "%s/libxl417-flow/%u.cfg", fl->rundir, domid);
 }
 
-static int cfg_write(struct flow *fl, unsigned int domid, const struct cfg *c)
+/* the configuration as xl.cfg text, at path (written whole, renamed) */
+static int cfg_write_path(const char *path, const struct cfg *c)
 {
-	char path[4096], tmp[4200];
+	char tmp[4200];
 	unsigned int i;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/libxl417-flow", fl->rundir);
-	mkdir(path, 0755);
-	cfg_path(fl, domid, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "name = \"%s\"\nmemory = %lu\nvcpus = %lu\n"
-		"passthrough = \"%s\"\npci = [", c->name, c->memory, c->vcpus,
-		c->passthrough);
+	fprintf(f, "name = \"%s\"\n", c->name);
+	if (c->memory)
+		fprintf(f, "memory = %lu\n", c->memory);
+	if (c->vcpus)
+		fprintf(f, "vcpus = %lu\n", c->vcpus);
+	if (c->passthrough[0])
+		fprintf(f, "passthrough = \"%s\"\n", c->passthrough);
+	if (c->type[0])
+		fprintf(f, "type = \"%s\"\n", c->type);
+	for (i = 0; i < c->nextra; i++)
+		fprintf(f, "%s\n", c->extra[i]);
+	fprintf(f, "pci = [");
 	for (i = 0; i < c->npci; i++)
 		fprintf(f, "%s'%s'", i ? ", " : "", c->pci[i]);
 	fprintf(f, "]\n");
 	if (fclose(f) != 0 || rename(tmp, path) < 0)
 		return -errno;
 	return 0;
+}
+
+static int cfg_write(struct flow *fl, unsigned int domid, const struct cfg *c)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/libxl417-flow", fl->rundir);
+	mkdir(path, 0755);
+	cfg_path(fl, domid, path, sizeof(path));
+	return cfg_write_path(path, c);
 }
 
 /* libxl__lock_domain_userdata */
@@ -528,10 +597,13 @@ static xs_transaction_t txn_start(struct flow *fl)
 }
 
 /* libxl__wait_for_backend: the state node must exist, then reach want.
- * Event-driven (a watch) instead of libxl's 100 ms polls; same bound. */
-static int wait_for_backend(struct flow *fl, unsigned int domid, int want)
+ * Event-driven (a watch) instead of libxl's 100 ms polls; same bound.
+ * (device_pci_add_stubdom_wait is libxl__ev_devstate_wait, with
+ * LIBXL_DEVICE_MODEL_START_TIMEOUT: the same wait, ms long.) */
+static int wait_backend_ms(struct flow *fl, unsigned int domid, int want,
+			   int ms)
 {
-	int64_t deadline = now_ms() + fl->wait_ms;
+	int64_t deadline = now_ms() + ms;
 	char be[128], path[160];
 	int st, r = -ETIMEDOUT;
 	char **w;
@@ -562,6 +634,18 @@ static int wait_for_backend(struct flow *fl, unsigned int domid, int want)
 	if (r < 0)
 		err("Backend %s not ready (state %d)", be, st);
 	return r;
+}
+
+static int wait_for_backend(struct flow *fl, unsigned int domid, int want)
+{
+	return wait_backend_ms(fl, domid, want, fl->wait_ms);
+}
+
+/* the domain is PV for the PCI flow: a PV guest, or the stub domain of
+ * the HVM guest under way (libxl__domain_type of the domid at hand) */
+static bool dom_pv(const struct flow *fl, unsigned int domid)
+{
+	return !fl->hvm || (fl->stub && domid == fl->stub);
 }
 
 /* wait (bounded) until the backend left InitWait: the cold-plug pace */
@@ -808,7 +892,7 @@ static int qmp_device_add(struct flow *fl, unsigned int domid,
 	const char *at, *s;
 	struct qmp q;
 	unsigned int slot;
-	int r;
+	int r, tries;
 
 	qdev_id(p, fn, id, sizeof(id));
 	fmt_bdf(p, fn, bdf, sizeof(bdf));
@@ -821,9 +905,24 @@ static int qmp_device_add(struct flow *fl, unsigned int domid,
 		snprintf(args + strlen(args), sizeof(args) - strlen(args),
 			 ", \"permissive\": true");
 	snprintf(args + strlen(args), sizeof(args) - strlen(args), "}");
-	r = qmp_open(fl, domid, now_ms() + QMP_TIMEOUT_MS, &q);
-	if (r == 0)
-		r = qmp_exec(&q, "device_add", args, reply, sizeof(reply));
+	for (tries = 0;; tries++) {
+		struct timespec second = { 1, 0 };
+
+		r = qmp_open(fl, domid, now_ms() + QMP_TIMEOUT_MS, &q);
+		if (r == 0)
+			r = qmp_exec(&q, "device_add", args, reply,
+				     sizeof(reply));
+		/* 0f4fd6b6d8: with a stub domain an error (the device
+		 * model cannot open the device yet) is tried again, on a
+		 * 1 s timer, up to 10 times, each with its own QMP bound */
+		if (r != -EIO || !fl->stub || (fl->variant & V_PRE_0F4F) ||
+		    tries == QMP_ADD_RETRIES)
+			break;
+		qmp_close(&q);
+		err("QMP device_add of %s to dom%u: %s; Retrying PCI add %d",
+		    id, domid, reply, tries + 1);
+		nanosleep(&second, NULL);
+	}
 	if (r == 0)
 		r = qmp_exec(&q, "query-pci", NULL, reply, sizeof(reply));
 	qmp_close(&q);
@@ -994,7 +1093,7 @@ static int add_xenstore(struct flow *fl, unsigned int domid,
 	if (!have_num)
 		num = 0;
 	/* the wait is for a PV domain only: an HVM guest has no pcifront */
-	if (!fl->hvm && !starting && (have_num || (fl->variant & V_PRE_73EE)) &&
+	if (dom_pv(fl, domid) && !starting && (have_num || (fl->variant & V_PRE_73EE)) &&
 	    wait_for_backend(fl, domid, 4) < 0)
 		return -EIO;
 	if (starting && have_num && (fl->variant & V_PRE_70628) &&
@@ -1003,7 +1102,8 @@ static int add_xenstore(struct flow *fl, unsigned int domid,
 	delay_at(starting ? "coldplug.in-txn" : "attach.before-txn");
 	fmt_bdf(p, fn, bdf, sizeof(bdf));
 	fmt_opts(p, opts, sizeof(opts));
-	if (!starting) {
+	/* a stub domain's configuration is not the user's: not saved */
+	if (!starting && !(fl->stub && domid == fl->stub)) {
 		lock = userdata_lock(fl, domid);
 		if (!(have_num == false && (fl->variant & V_PRE_0FDB))) {
 			struct spec one = *p;
@@ -1110,12 +1210,20 @@ static int add_dm_done(struct flow *fl, unsigned int domid,
 			err("Setting permissive for device %s: %s", bdf, reply);
 	}
 out_no_irq:
+	if (fl->stub && domid == fl->stub) {
+		/* a stub domain is not assigned the device: its guest is;
+		 * its entry goes in by hot-plug, also at create (starting
+		 * forced false; before 18f93842ac passed through) */
+		if (!(fl->variant & V_PRE_18F9))
+			starting = false;
+		return add_xenstore(fl, domid, &dm, fn, starting);
+	}
 	r = hv_assign_device(fl->hv, domid, sbdf_of(p, fn));
 	if (r < 0 && r != -ENOSYS) {
 		err("xc_assign_device failed for %s: %s", bdf, strerror(-r));
 		return r;
 	}
-	if (fl->hvm) {
+	if (!dom_pv(fl, domid)) {
 		/* libxl asks QEMU before it assigns; xpt-dm, as the
 		 * modelled hypervisor, takes only a device already
 		 * assigned to its guest, so the QMP step comes here.  A
@@ -1124,6 +1232,9 @@ out_no_irq:
 		if (r < 0)
 			return r;
 	}
+	/* the guest of a stub domain gets no backend (83aa53f110) */
+	if (fl->stub)
+		return 0;
 	/* HVM too: libxl__device_pci_add_xenstore writes the backend entry
 	 * and, from the second device on, state=7 (Reconfiguring), which
 	 * nobody answers in an HVM guest (docs/protocol.md section 4.5) */
@@ -1200,6 +1311,15 @@ static int pci_add(struct flow *fl, unsigned int domid, struct spec *p,
 	snprintf(req, sizeof(req), "reset %s", bdf);
 	if (pciback(fl, req, reply, sizeof(reply)) < 0)
 		err("reset %s: %s", bdf, reply);	/* only logged */
+	if (fl->stub) {
+		/* do_pci_add(stubdomid), then device_pci_add_stubdom_wait:
+		 * S's backend Connected within 60 s */
+		r = add_dm_done(fl, fl->stub, p, p->fn, starting);
+		if (r == 0)
+			r = wait_backend_ms(fl, fl->stub, 4, STUB_WAIT_MS);
+		if (r < 0)
+			goto out;
+	}
 	if (p->func_mask == FUNC_ALL) {
 		if (p->vslot < 0) {
 			err("Must specify a v-slot for multi-function devices");
@@ -1310,7 +1430,7 @@ static int remove_xenstore(struct flow *fl, unsigned int domid,
 	be_key(domid, "num_devs", -1, path, sizeof(path));
 	if (read_int(fl, XBT_NULL, path, &num) < 0)
 		return -ENOENT;
-	if (!fl->hvm && wait_for_backend(fl, domid, 4) < 0)
+	if (dom_pv(fl, domid) && wait_for_backend(fl, domid, 4) < 0)
 		return -EIO;
 	for (i = 0; i < num; i++) {
 		unsigned int d[4];
@@ -1337,7 +1457,7 @@ static int remove_xenstore(struct flow *fl, unsigned int domid,
 		be_key(domid, "state", -1, path, sizeof(path));
 		xwrite(fl, t, path, "7");
 	} while (!commit(fl, t));
-	if (!fl->hvm && wait_for_backend(fl, domid, 4) < 0)
+	if (dom_pv(fl, domid) && wait_for_backend(fl, domid, 4) < 0)
 		return -EIO;
 	delay_at("detach.before-compact");
 	do {
@@ -1389,6 +1509,15 @@ static int do_pci_remove(struct flow *fl, unsigned int domid,
 
 	fmt_bdf(p, fn, bdf, sizeof(bdf));
 	n = pci_list(fl, domid, list, 64);
+	if (n == 0) {
+		/* no list at all (a stub domain's guest has no backend):
+		 * ERROR_FAIL, and device_addrm_aocomplete says so (lab,
+		 * xl 4.17 with a Linux stub domain) */
+		err("PCI device %s: no PCI devices listed for dom%u", bdf,
+		    domid);
+		err("unable to remove device (rc -3)");
+		return -EIO;
+	}
 	for (i = 0; i < n; i++)
 		if (list[i].seg == p->seg && list[i].bus == p->bus &&
 		    list[i].dev == p->dev && list[i].fn == fn)
@@ -1397,14 +1526,14 @@ static int do_pci_remove(struct flow *fl, unsigned int domid,
 		err("PCI device %s is not attached to domain %u", bdf, domid);
 		return -ENOENT;
 	}
-	if (fl->hvm && qmp_device_del(fl, domid, p, fn) < 0) {
+	if (!dom_pv(fl, domid) && qmp_device_del(fl, domid, p, fn) < 0) {
 		if (!force || (fl->variant & V_PRE_C9CC))
 			return -ETIMEDOUT;	/* still the guest's */
 		err("the device model did not remove %s: forced, "
 		    "continuing", bdf);
 	}
 	/* the permissions are revoked for a PV guest only (4.17) */
-	if (!fl->hvm && hv_pci_info(fl->hv, sbdf_of(p, fn), &info) == 0) {
+	if (dom_pv(fl, domid) && hv_pci_info(fl->hv, sbdf_of(p, fn), &info) == 0) {
 		for (b = 0; b < 6; b++) {
 			uint32_t start32;
 
@@ -1517,6 +1646,57 @@ static bool domain_hvm(struct flow *fl, unsigned int domid)
 	return hvm;
 }
 
+/* libxl_get_stubdom_id: the guest's image/device-model-domid, 0 none */
+static unsigned int stub_of(struct flow *fl, unsigned int domid)
+{
+	char *v = xread(fl, XBT_NULL, "/local/domain/%u/image/"
+			"device-model-domid", domid), *end;
+	unsigned long s = v ? strtoul(v, &end, 10) : 0;
+
+	if (v && (!*v || *end))
+		s = 0;
+	free(v);
+	return (unsigned int)s;
+}
+
+/* the domain's kind, for the PCI flow of the verb at hand */
+static void flow_domain(struct flow *fl, unsigned int domid)
+{
+	fl->hvm = domain_hvm(fl, domid);
+	fl->stub = fl->hvm ? stub_of(fl, domid) : 0;
+}
+
+/* run $LIBXL417_XPT with args (NULL-terminated): the exit code, or a
+ * negative errno.  Its output goes where ours goes, on stderr. */
+static int xpt_run(struct flow *fl, const char *const args[])
+{
+	const char *xpt = getenv("LIBXL417_XPT");
+	const char *argv[16];
+	int n = 0, status;
+	pid_t pid;
+
+	if (!xpt || !*xpt) {
+		err("an HVM domain is built by xpt: set LIBXL417_XPT");
+		return -ENOSYS;
+	}
+	argv[n++] = xpt;
+	argv[n++] = "-R";
+	argv[n++] = fl->rundir;
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		dup2(2, 1);
+		execv(xpt, (char *const *)argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -EINTR;
+}
+
 static void guest_start(struct flow *fl, unsigned int domid)
 {
 	const char *bin = getenv("XPT_GUEST");
@@ -1565,6 +1745,62 @@ static void guest_kill(struct flow *fl, unsigned int domid)
 	}
 }
 
+/*
+ * An HVM guest: xpt builds the domains and starts the device model (in
+ * its stub domain, if the configuration asks for one), the guest paused;
+ * then libxl's domcreate_devmodel_started -> libxl__add_pcis, one
+ * libxl__device_pci_add(starting) per device; then the unpause.
+ */
+static int domain_build_hvm(struct flow *fl, const struct cfg *c, bool paused,
+			    unsigned int *ret_domid)
+{
+	struct cfg *b = calloc(1, sizeof(*b));
+	char path[4096], dom[16];
+	unsigned int domid, i;
+	int r;
+
+	if (!b)
+		return -ENOMEM;
+	*b = *c;
+	b->npci = 0;
+	snprintf(path, sizeof(path), "%s/libxl417-flow", fl->rundir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/libxl417-flow/build-%s.cfg",
+		 fl->rundir, c->name);
+	r = cfg_write_path(path, b);
+	free(b);
+	if (r < 0)
+		return r;
+	r = xpt_run(fl, (const char *const[]){ "create", "-p", path, NULL });
+	unlink(path);
+	if (r != 0) {
+		err("xpt could not build HVM domain %s (%d)", c->name, r);
+		return -EIO;
+	}
+	if (domain_find(fl, c->name, &domid) < 0)
+		return -ENOENT;
+	*ret_domid = domid;
+	cfg_write(fl, domid, c);
+	flow_domain(fl, domid);
+	for (i = 0; i < c->npci; i++) {
+		struct spec p;
+
+		if (parse_spec(c->pci[i], &p) < 0) {
+			err("bad pci spec '%s'", c->pci[i]);
+			return -EINVAL;
+		}
+		if (pci_add(fl, domid, &p, true) < 0) {
+			err("unable to add pci device %s", c->pci[i]);
+			return -EIO;
+		}
+	}
+	if (paused)
+		return 0;
+	snprintf(dom, sizeof(dom), "%u", domid);
+	r = xpt_run(fl, (const char *const[]){ "unpause", dom, NULL });
+	return r == 0 ? 0 : -EIO;
+}
+
 static int domain_build(struct flow *fl, const struct cfg *c, bool paused,
 			unsigned int *ret_domid)
 {
@@ -1576,6 +1812,8 @@ static int domain_build(struct flow *fl, const struct cfg *c, bool paused,
 	uint32_t flags = 0;
 	int r;
 
+	if (!strcmp(c->type, "hvm"))
+		return domain_build_hvm(fl, c, paused, ret_domid);
 	if (c->npci || !strcmp(c->passthrough, "enabled"))
 		flags |= HV_DOMF_PASSTHROUGH;
 	if (!strcmp(c->passthrough, "disabled"))
@@ -1641,6 +1879,16 @@ static void domain_destroy(struct flow *fl, unsigned int domid)
 	n = pci_list(fl, domid, list, 64);
 	for (i = 0; i < n; i++)
 		do_pci_remove(fl, domid, &list[i], list[i].fn, true);
+	if (fl->hvm) {
+		/* the domains and the device model are xpt's to end */
+		snprintf(path, sizeof(path), "%u", domid);
+		if (xpt_run(fl, (const char *const[]){ "destroy", path,
+						       NULL }) != 0)
+			err("xpt could not destroy dom%u", domid);
+		cfg_path(fl, domid, path, sizeof(path));
+		unlink(path);
+		return;
+	}
 	guest_kill(fl, domid);
 	hv_domain_destroy(fl->hv, domid);
 	xs_release_domain(fl->xs, domid);
@@ -1694,7 +1942,8 @@ static int domain_retrieve(struct flow *fl, unsigned int domid, struct cfg *c)
 
 static const char usage[] =
 "Usage: libxl417-flow COMMAND ...   (env XPT_RUNDIR, XPT_GUEST, XPT_DELAY,\n"
-"                                    LIBXL417_FLOW, LIBXL417_WAIT_MS)\n"
+"                                    LIBXL417_FLOW, LIBXL417_WAIT_MS,\n"
+"                                    LIBXL417_XPT)\n"
 "  create [-p] CONFIG [KEY=VALUE...]   destroy DOMAIN   reboot DOMAIN\n"
 "  pci-attach DOMAIN SPEC   pci-detach [-f] DOMAIN SPEC   pci-list DOMAIN\n"
 "libxl 4.17's PCI flow with its historic flaws, for the toolstack tests.\n";
@@ -1735,6 +1984,10 @@ static void flow_open(struct flow *fl)
 		fl->variant |= V_UNPACED;
 	if (v && strstr(v, "pre-c9cccbdff8"))
 		fl->variant |= V_PRE_C9CC;
+	if (v && strstr(v, "pre-0f4fd6b6d8"))
+		fl->variant |= V_PRE_0F4F;
+	if (v && strstr(v, "pre-18f93842ac"))
+		fl->variant |= V_PRE_18F9 | V_PRE_0F4F;	/* older */
 	snprintf(sock, sizeof(sock), "%s/socket", fl->rundir);
 	setenv("XENSTORED_PATH", sock, 1);
 	flow_opened = fl;
@@ -1801,6 +2054,7 @@ int main(int argc, char **argv)
 	     !strcmp(cmd, "pci-list")) && argc == 3) {
 		flow_open(&fl);
 		domid = domain_arg(&fl, argv[2]);
+		flow_domain(&fl, domid);
 		if (!strcmp(cmd, "destroy")) {
 			domain_destroy(&fl, domid);
 		} else if (!strcmp(cmd, "reboot")) {
@@ -1832,7 +2086,7 @@ int main(int argc, char **argv)
 		}
 		flow_open(&fl);
 		domid = domain_arg(&fl, argv[2]);
-		fl.hvm = domain_hvm(&fl, domid);
+		flow_domain(&fl, domid);
 		if (pci_add(&fl, domid, &p, false) < 0)
 			die("libxl__device_pci_add failed for PCI device %s "
 			    "on dom%u", argv[3], domid);
@@ -1852,7 +2106,7 @@ int main(int argc, char **argv)
 		}
 		flow_open(&fl);
 		domid = domain_arg(&fl, argv[argc - 2]);
-		fl.hvm = domain_hvm(&fl, domid);
+		flow_domain(&fl, domid);
 		if (pci_remove(&fl, domid, &p, force) < 0)
 			die("pci-detach %s from dom%u failed", argv[argc - 1],
 			    domid);
