@@ -176,7 +176,9 @@ static bool wait_file(struct env *e, const char *path, struct proc *p, int ms)
  * directory: plain; one that holds the backend's states until told and
  * has a pcifront before Linux 6.1 (env.hold); one whose rescan after a
  * hot-add takes 12 s (env.slow); one whose first connect takes 12 s
- * (env.slow_connect); one whose rescan takes 40 s (env.very_slow). */
+ * (env.slow_connect); one whose rescan takes 40 s (env.very_slow); one
+ * whose pcifront shows a new device (to a stub domain's device model)
+ * 2.5 s after it found it (env.stub_lag). */
 static const struct {
 	const char *dir, *args;
 } kernels[] = {
@@ -185,6 +187,7 @@ static const struct {
 	{ "libexec-slow", " --rescan-delay-ms 12000 -v" },
 	{ "libexec-slowconnect", " --connect-delay-ms 12000 -v" },
 	{ "libexec-veryslow", " --rescan-delay-ms 40000 -v" },
+	{ "libexec-stublag", " --sysfs-delay-ms 2500 -v" },
 };
 #define NKERNELS (sizeof(kernels) / sizeof(kernels[0]))
 
@@ -417,7 +420,7 @@ void env_stop(struct env *e, bool failed)
 static const char *libexec_of(const struct env *e)
 {
 	return kernels[e->hold ? 1 : e->slow ? 2 : e->slow_connect ? 3 :
-		       e->very_slow ? 4 : 0].dir;
+		       e->very_slow ? 4 : e->stub_lag ? 5 : 0].dir;
 }
 
 struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[])
@@ -444,7 +447,10 @@ struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[]
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	snprintf(envbuf[7], sizeof(envbuf[7]), "XPT_LIBEXEC=%s/%s", e->dir,
 		 libexec_of(e));
-	for (i = 0; i < 8; i++)
+	/* the peer has xpt build HVM domains and their device models */
+	snprintf(envbuf[8], sizeof(envbuf[8]), "LIBXL417_XPT=%s",
+		 bins.xpt ? bins.xpt : "");
+	for (i = 0; i < 9; i++)
 		envp[i] = envbuf[i];
 	envp[i] = NULL;
 	argv[n++] = e->ts->path;

@@ -67,6 +67,9 @@ struct env {
 				 * 12000 (a slow first scan) */
 	bool very_slow;		/* next create: guest with --rescan-delay-ms
 				 * 40000 (slower than the attach waits) */
+	bool stub_lag;		/* next create: kernels with --sysfs-delay-ms
+				 * 2500 (a stub domain whose pcifront shows a
+				 * new device to its device model late) */
 	const char *variant;	/* LIBXL417_FLOW for the peer */
 	int peer_wait_ms;	/* LIBXL417_WAIT_MS for the peer, 0 = 10 s */
 	char out[4096];		/* output of the last toolstack run */

@@ -8,7 +8,8 @@
  *
  * usage: toolstack MODE XENSTORED HYPERVISOR PCIBACK GUEST DM HOSTFILE OUTDIR
  *                  PEER [XPT] [BUG...]
- *   MODE: bugs | race | race-mixed | interop | ownership (the ownership
+ *   MODE: bugs | stubdom (the bugs of stub-domain guests, stubdom.c) |
+ *   race | race-mixed | interop | ownership (the ownership
  *   cases, by name after XPT).  XPT may be "" (not built yet): the peer
  *   side still runs (the HVM bugs need XPT: xpt creates their domains,
  *   with DM as the device model).  Prints one line per test and
@@ -61,21 +62,21 @@ static bool wanted(int n, int argc, char **argv, int first)
 	return false;
 }
 
-static int mode_bugs(int argc, char **argv, int first, unsigned int *passed,
-		     unsigned int *failed)
+static int mode_bugs(const struct bug *list, unsigned int nlist,
+		     const char *results, int argc, char **argv, int first,
+		     unsigned int *passed, unsigned int *failed)
 {
 	char path[4096];
 	FILE *md;
 	unsigned int i;
 
-	snprintf(path, sizeof(path), "%s/historic-bugs-results.md",
-		 bins.outdir);
+	snprintf(path, sizeof(path), "%s/%s", bins.outdir, results);
 	md = fopen(path, "we");
 	if (md)
 		fprintf(md, "| bug | test | peer (expected FAIL) | xpt "
 			"(expected PASS) |\n|---|---|---|---|\n");
-	for (i = 0; i < nbugs; i++) {
-		const struct bug *b = &bugs[i];
+	for (i = 0; i < nlist; i++) {
+		const struct bug *b = &list[i];
 		char pwhy[768], xwhy[768], line[2048];
 		double ps = 0, xs = 0;
 		bool pok, xok = false, good, reason;
@@ -287,8 +288,8 @@ int main(int argc, char **argv)
 	const char *mode;
 
 	if (argc < 10) {
-		fprintf(stderr, "usage: %s bugs|race|race-mixed|interop|"
-			"ownership XENSTORED HYPERVISOR PCIBACK GUEST DM "
+		fprintf(stderr, "usage: %s bugs|stubdom|race|race-mixed|"
+			"interop|ownership XENSTORED HYPERVISOR PCIBACK GUEST DM "
 			"HOSTFILE OUTDIR PEER [XPT] [BUG...|CASE...]\n",
 			argv[0]);
 		return 2;
@@ -307,7 +308,11 @@ int main(int argc, char **argv)
 	bins.xpt = xpt.path;
 	signal(SIGPIPE, SIG_IGN);
 	if (!strcmp(mode, "bugs"))
-		mode_bugs(argc, argv, 11, &passed, &failed);
+		mode_bugs(bugs, nbugs, "historic-bugs-results.md", argc, argv,
+			  11, &passed, &failed);
+	else if (!strcmp(mode, "stubdom"))
+		mode_bugs(stub_bugs, nstub_bugs, "stubdom-bugs-results.md",
+			  argc, argv, 11, &passed, &failed);
 	else if (!strcmp(mode, "race"))
 		mode_race(false, &passed, &failed);
 	else if (!strcmp(mode, "race-mixed"))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The toolstack tests: historic bugs (bugs.c), the race (race.c), the
- * interop table (interop.c), run by toolstack.c. */
+/* The toolstack tests: historic bugs (bugs.c, stubdom.c), the race
+ * (race.c), the interop table (interop.c), run by toolstack.c. */
 #ifndef XPT_TOOLSTACK_H
 #define XPT_TOOLSTACK_H
 
@@ -22,6 +22,10 @@ struct bug {
 
 extern const struct bug bugs[];
 extern const unsigned int nbugs;
+/* stubdom.c: those of an HVM guest with its device model in a stub
+ * domain */
+extern const struct bug stub_bugs[];
+extern const unsigned int nstub_bugs;
 
 /* ownership.c: what a failed or interrupted operation leaves, checked on
  * every layer; run against xpt */

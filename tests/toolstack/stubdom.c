@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The historic bugs of HVM guests whose device model runs in a stub
+ * domain (docs/historic-bugs.md, 5, 17 and 23), run by toolstack.c's
+ * `stubdom` mode like the others: each FAILS against the libxl 4.17 peer
+ * (in the variant from before the fix where 4.17 has it) and PASSES
+ * against xpt.  The guest G and its stub domain S are made by the
+ * toolstack under test (the peer has xpt build the domains and start
+ * the stub's kernel, then cold-plugs as libxl does); S's kernel is
+ * xpt-guest --stubdom, whose device model xpt-dm opens a device only once
+ * S's pcifront has it.
+ *
+ * A device of G is checked on every layer: an entry in S's own backend,
+ * exported by pciback (state-N 3) to S and to nobody else; no backend for
+ * G; marked for G (/libxl/pci), assigned to G in the IOMMU; in S's
+ * pcifront (its query socket's pci-dev, what the device model reads in
+ * sysfs); in the device model's query-pci; and the guest G counts it in
+ * its own scan.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "toolstack.h"
+
+static bool seize(struct env *e, const uint32_t *d, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!assignable(e, d[i]))
+			return false;
+	return true;
+}
+
+static const char *stub_cfg(struct env *e, const char *name, const char *pci)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.cfg", e->dir, name);
+	f = fopen(path, "we");
+	if (!f)
+		return NULL;
+	fprintf(f, "# an HVM guest whose device model runs in a stub domain\n"
+		"name = \"%s\"\ntype = \"hvm\"\nmemory = 128\nvcpus = 1\n"
+		"device_model_stubdomain_override = 1\n"
+		"passthrough = \"enabled\"\npci = [ %s ]\n", name, pci);
+	fclose(f);
+	return path;
+}
+
+/* the stub domain of G: its device-model-domid, whose target is G */
+static bool stub_of(struct env *e, unsigned int g, unsigned int *ret_s)
+{
+	int s = xs_int(e, "/local/domain/%u/image/device-model-domid", g);
+
+	CHECK(e, s > 0, "dom%u has no image/device-model-domid: no stub domain",
+	      g);
+	CHECK(e, xs_int(e, "/local/domain/%d/target", s) == (int)g,
+	      "dom%d, dom%u's device model domain, does not target it", s, g);
+	*ret_s = (unsigned int)s;
+	return true;
+}
+
+static bool found(struct env *e, const char *name, unsigned int *ret_g,
+		  unsigned int *ret_s)
+{
+	return dom_by_name(e, name, ret_g) && stub_of(e, *ret_g, ret_s) &&
+	       guest_wait_started(e, *ret_g) && guest_wait_started(e, *ret_s);
+}
+
+static bool create_stub(struct env *e, const char *name, const char *pci,
+			unsigned int *ret_g, unsigned int *ret_s)
+{
+	const char *cfg = stub_cfg(e, name, pci);
+	int rc;
+
+	CHECK(e, cfg, "cannot write %s.cfg", name);
+	rc = TS(e, 120000, "create", cfg);
+	CHECK(e, rc == 0, "%s create %s (stub domain, pci=[%s]): rc %d: %s",
+	      e->ts->name, name, pci, rc, e->out);
+	return found(e, name, ret_g, ret_s);
+}
+
+/* S's pcifront has the device, as the device model sees it in sysfs */
+static bool front_has(struct env *e, unsigned int s, uint32_t sbdf)
+{
+	char req[40], reply[1024], save[sizeof(e->why)];
+	bool ok;
+
+	memcpy(save, e->why, sizeof(save));
+	snprintf(req, sizeof(req), "pci-dev %s", bdf(sbdf));
+	ok = guest_query(e, s, req, reply, sizeof(reply)) &&
+	     !strncmp(reply, "dev ", 4);
+	memcpy(e->why, save, sizeof(save));
+	return ok;
+}
+
+struct hvmn { unsigned int g, n; };
+
+static bool hvm_sees(struct env *e, void *arg)
+{
+	struct hvmn *w = arg;
+	struct qstatus q;
+	char save[sizeof(e->why)];
+	bool ok;
+
+	memcpy(save, e->why, sizeof(save));
+	ok = guest_status(e, w->g, &q) && q.n == w->n;
+	memcpy(e->why, save, sizeof(save));
+	return ok;
+}
+
+/* the guest's own scan finds n devices */
+static bool guest_sees(struct env *e, unsigned int g, unsigned int n)
+{
+	struct hvmn w = { g, n };
+	struct qstatus q;
+
+	if (wait_until(e, hvm_sees, &w, 10000, NULL))
+		return true;
+	memset(&q, 0, sizeof(q));
+	guest_status(e, g, &q);
+	return fail(e, "HVM dom%u's guest sees %u device(s), wanted %u", g,
+		    q.n, n);
+}
+
+struct exported { unsigned int s; uint32_t sbdf; };
+
+static bool is_exported(struct env *e, void *arg)
+{
+	struct exported *x = arg;
+	int i = be_find(e, x->s, x->sbdf);
+
+	return i >= 0 && xs_int(e, "/local/domain/0/backend/pci/%u/0/state-%d",
+				x->s, i) == 3 && be_state(e, x->s) == 4 &&
+	       front_has(e, x->s, x->sbdf);
+}
+
+/* sbdf is G's through S, on every layer */
+static bool stub_has(struct env *e, unsigned int g, unsigned int s,
+		     uint32_t sbdf)
+{
+	struct exported x = { s, sbdf };
+	char reply[16384];
+	struct layers l;
+	int i = be_find(e, s, sbdf);
+
+	CHECK(e, i >= 0, "%s is not in stub domain dom%u's backend (num_devs "
+	      "%d)", bdf(sbdf), s,
+	      xs_int(e, "/local/domain/0/backend/pci/%u/0/num_devs", s));
+	if (!wait_until(e, is_exported, &x, 5000, NULL))
+		return fail(e, "%s never reached stub domain dom%u: state-%d "
+			    "%d, its backend at %d, its pcifront %s it",
+			    bdf(sbdf), s, i, xs_int(e, "/local/domain/0/"
+			    "backend/pci/%u/0/state-%d", s, i), be_state(e, s),
+			    front_has(e, s, sbdf) ? "has" : "lacks");
+	CHECK(e, !xs_exists(e, "/local/domain/0/backend/pci/%u", g),
+	      "HVM dom%u has a pciback backend of its own (state %d, "
+	      "num_devs %d): its devices go through its stub domain", g,
+	      be_state(e, g),
+	      xs_int(e, "/local/domain/0/backend/pci/%u/0/num_devs", g));
+	layers_get(e, sbdf, &l);
+	CHECK(e, l.nbe == 1 && l.be_dom[0] == s && l.pb == (int)s &&
+	      l.marker == (int)g && l.owner == g, "%s, given to dom%u through "
+	      "stub dom%u: %s", bdf(sbdf), g, s, layers_str(&l));
+	if (!dm_qmp(e, g, "query-pci", reply, sizeof(reply)))
+		return false;
+	CHECK(e, dm_has(reply, sbdf), "%s is not in dom%u's device model "
+	      "(query-pci: %s)", bdf(sbdf), g, reply);
+	return true;
+}
+
+/* sbdf released by G and S on every layer */
+static bool stub_released(struct env *e, unsigned int g, unsigned int s,
+			  uint32_t sbdf)
+{
+	char reply[16384];
+	struct layers l;
+
+	layers_get(e, sbdf, &l);
+	CHECK(e, !l.nbe && l.marker < 0 && l.owner == HV_DOMID_IO &&
+	      l.pb == -1, "%s not released by dom%u and its stub dom%u: %s",
+	      bdf(sbdf), g, s, layers_str(&l));
+	CHECK(e, !front_has(e, s, sbdf), "stub domain dom%u's pcifront still "
+	      "has %s", s, bdf(sbdf));
+	if (!dm_qmp(e, g, "query-pci", reply, sizeof(reply)))
+		return false;
+	CHECK(e, !dm_has(reply, sbdf), "%s is still in dom%u's device model "
+	      "(query-pci: %s)", bdf(sbdf), g, reply);
+	return true;
+}
+
+struct firstdev {
+	unsigned int dom;	/* the backend that got dev-0 first */
+	int state;		/* that domain's state then */
+};
+
+static bool dev0_written(struct env *e, void *arg)
+{
+	struct firstdev *w = arg;
+	struct hv_domain_info info;
+	unsigned int n, i;
+	char **ents = xs_directory(e->xs, XBT_NULL,
+				   "/local/domain/0/backend/pci", &n);
+
+	for (i = 0; ents && i < n && !w->dom; i++) {
+		unsigned int d = (unsigned int)strtoul(ents[i], NULL, 10);
+
+		if (!xs_exists(e, "/local/domain/0/backend/pci/%u/0/dev-0", d))
+			continue;
+		w->dom = d;
+		w->state = hv_domain_getinfo(e->hv, d, &info) == 0 ?
+			   (int)info.state : -1;
+	}
+	free(ents);
+	return w->dom != 0;
+}
+
+/* 5. a stub domain's cold-plug goes through the hot-plug path: into its
+ *    own backend while it runs, each device announced (Reconfiguring),
+ *    none in a backend of the guest's */
+static bool bug5(struct env *e)
+{
+	uint32_t d[] = { DEV_A, DEV_B };
+	struct firstdev w = { 0, -1 };
+	const char *cfg;
+	unsigned int g, s, i;
+	struct proc *p;
+	int rc;
+
+	if (!seize(e, d, 2))
+		return false;
+	cfg = stub_cfg(e, "h5", "'03:00.0', '04:00.0'");
+	CHECK(e, cfg, "cannot write h5.cfg");
+	p = ts_spawn(e, NULL, (const char *const[]){ "create", cfg, NULL });
+	CHECK(e, p, "cannot start create");
+	wait_until(e, dev0_written, &w, 60000, NULL);
+	rc = ts_wait(e, p, 120000, false);
+	if (!dom_by_name(e, "h5", &g) || !stub_of(e, g, &s))
+		return fail(e, "create h5: rc %d: %s: %s", rc, e->out, e->why);
+	CHECK(e, w.dom, "no backend got a device during create (rc %d: %s)",
+	      rc, e->out);
+	CHECK(e, w.dom == s, "the first device went to dom%u's backend, not "
+	      "to stub domain dom%u's (rc %d: %s)", w.dom, s, rc, e->out);
+	CHECK(e, w.state == HV_DOM_RUNNING, "dev-0 was written to stub domain "
+	      "dom%u's backend while it was not running (state %d): the "
+	      "cold-plug path, not the hot-plug one", s, w.state);
+	for (i = 0; i < 2; i++)
+		if (!stub_has(e, g, s, d[i]))
+			return fail(e, "after create (rc %d: %s): %s", rc,
+				    e->out, e->why);
+	CHECK(e, rc == 0, "create h5 with a stub domain: rc %d: %s", rc,
+	      e->out);
+	return guest_wait_started(e, g) && guest_sees(e, g, 2);
+}
+
+/* 17. device_add retried while the stub domain's pcifront has not shown
+ *     the device yet (its sysfs entry comes after Connected) */
+static bool bug17(struct env *e)
+{
+	uint32_t d[] = { DEV_A };
+	unsigned int g, s;
+	int64_t t0;
+	int rc;
+
+	e->stub_lag = true;
+	if (!seize(e, d, 1) || !create_stub(e, "h17", "", &g, &s))
+		return false;
+	t0 = now_ms();
+	rc = TS(e, 60000, "pci-attach", "h17", "03:00.0");
+	CHECK(e, rc == 0, "pci-attach to a guest whose stub domain shows the "
+	      "device to its device model late: rc %d after %.1f s: %s", rc,
+	      (double)(now_ms() - t0) / 1000, e->out);
+	return stub_has(e, g, s, DEV_A) && guest_sees(e, g, 1);
+}
+
+/* 23, the guest's list: pci-list names the devices its stub domain
+ *     holds for it */
+static bool bug23_list(struct env *e)
+{
+	uint32_t d[] = { DEV_A, DEV_B };
+	unsigned int g, s, i;
+	int rc;
+
+	if (!seize(e, d, 2) ||
+	    !create_stub(e, "h23", "'03:00.0', '04:00.0'", &g, &s))
+		return false;
+	for (i = 0; i < 2; i++)
+		if (!stub_has(e, g, s, d[i]))
+			return false;
+	if (!guest_sees(e, g, 2))
+		return false;
+	rc = TS(e, 10000, "pci-list", "h23");
+	CHECK(e, rc == 0, "pci-list h23: rc %d: %s", rc, e->out);
+	for (i = 0; i < 2; i++)
+		CHECK(e, strstr(e->out, bdf(d[i])), "pci-list of the "
+		      "stub-domain guest does not list %s: '%s'", bdf(d[i]),
+		      e->out);
+	return true;
+}
+
+/* 23, detach: the device leaves the device model, the stub domain and
+ *     the guest's host side; the other stays */
+static bool bug23_detach(struct env *e)
+{
+	uint32_t d[] = { DEV_A, DEV_B };
+	unsigned int g, s;
+	int rc;
+
+	if (!seize(e, d, 2) ||
+	    !create_stub(e, "h23", "'03:00.0', '04:00.0'", &g, &s) ||
+	    !stub_has(e, g, s, DEV_A) || !stub_has(e, g, s, DEV_B) ||
+	    !guest_sees(e, g, 2))
+		return false;
+	rc = TS(e, 30000, "pci-detach", "h23", "04:00.0");
+	CHECK(e, rc == 0, "pci-detach 04:00.0 from the stub-domain guest: "
+	      "rc %d: %s", rc, e->out);
+	if (!stub_released(e, g, s, DEV_B) || !stub_has(e, g, s, DEV_A) ||
+	    !guest_sees(e, g, 1))
+		return false;
+	rc = TS(e, 30000, "pci-detach", "h23", "03:00.0");
+	CHECK(e, rc == 0, "pci-detach 03:00.0: rc %d: %s", rc, e->out);
+	return stub_released(e, g, s, DEV_A) && guest_sees(e, g, 0);
+}
+
+/* 23, reboot: the configuration retrieved for the new domain keeps the
+ *     devices, which the new guest gets through its new stub domain */
+static bool bug23_reboot(struct env *e)
+{
+	uint32_t d[] = { DEV_A, DEV_B };
+	unsigned int g, s, g2, s2, i;
+	int rc;
+
+	if (!seize(e, d, 2) ||
+	    !create_stub(e, "h23", "'03:00.0', '04:00.0'", &g, &s) ||
+	    !stub_has(e, g, s, DEV_A) || !stub_has(e, g, s, DEV_B))
+		return false;
+	rc = TS(e, 120000, "reboot", "h23");
+	CHECK(e, rc == 0, "reboot of the stub-domain guest: rc %d: %s", rc,
+	      e->out);
+	if (!found(e, "h23", &g2, &s2))
+		return false;
+	CHECK(e, g2 != g, "reboot kept dom%u", g);
+	for (i = 0; i < 2; i++)
+		if (!stub_has(e, g2, s2, d[i]))
+			return fail(e, "after the reboot (dom%u, stub dom%u): "
+				    "%s", g2, s2, e->why);
+	return guest_sees(e, g2, 2);
+}
+
+const struct bug stub_bugs[] = {
+	{ 5, "stub domain cold-plug through the hot-plug path", bug5, false,
+	  "pre-18f93842ac", 0, false,
+	  "never reached stub domain" },
+	{ 17, "device_add retried while the stub's pcifront lags", bug17,
+	  false, "pre-0f4fd6b6d8", 0, false,
+	  "shows the device to its device model late" },
+	{ 23, "HVM+stub: pci-list", bug23_list, false, NULL, 0, false,
+	  "does not list" },
+	{ 23, "HVM+stub: pci-detach", bug23_detach, false, NULL, 0, false,
+	  "unable to remove device" },
+	{ 23, "HVM+stub: reboot keeps the devices", bug23_reboot, false,
+	  NULL, 0, false,
+	  "after the reboot" },
+};
+const unsigned int nstub_bugs = sizeof(stub_bugs) / sizeof(stub_bugs[0]);
