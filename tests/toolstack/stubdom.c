@@ -262,20 +262,43 @@ static bool bug5(struct env *e)
  *     the device yet (its sysfs entry comes after Connected) */
 static bool bug17(struct env *e)
 {
-	uint32_t d[] = { DEV_A };
+	uint32_t d[] = { DEV_A, DEV_B, DEV_C };
 	unsigned int g, s;
 	int64_t t0;
 	int rc;
 
+	unsigned int h;
+	struct layers l;
+
 	e->stub_lag = true;
-	if (!seize(e, d, 1) || !create_stub(e, "h17", "", &g, &s))
+	if (!seize(e, d, 3) || !create_stub(e, "h17", "", &g, &s))
 		return false;
 	t0 = now_ms();
 	rc = TS(e, 60000, "pci-attach", "h17", "03:00.0");
 	CHECK(e, rc == 0, "pci-attach to a guest whose stub domain shows the "
 	      "device to its device model late: rc %d after %.1f s: %s", rc,
 	      (double)(now_ms() - t0) / 1000, e->out);
-	return stub_has(e, g, s, DEV_A) && guest_sees(e, g, 1);
+	if (!stub_has(e, g, s, DEV_A) || !guest_sees(e, g, 1))
+		return false;
+	/* without a stub domain a refused device_add is final: no retry
+	 * (the slot is taken), and nothing is left behind */
+	if (!create_hvm(e, "h17n", "", &h))
+		return false;
+	rc = TS(e, 30000, "pci-attach", "h17n", "04:00.0@5");
+	CHECK(e, rc == 0, "pci-attach 04:00.0@5 to HVM dom%u: rc %d: %s", h,
+	      rc, e->out);
+	t0 = now_ms();
+	rc = TS(e, 30000, "pci-attach", "h17n", "05:00.0@5");
+	CHECK(e, rc != 0, "pci-attach of a second device at slot 5 returned "
+	      "0: %s", e->out);
+	CHECK(e, now_ms() - t0 < 3000, "a device_add refused by a device model "
+	      "in dom0 was retried: pci-attach took %.1f s (rc %d)",
+	      (double)(now_ms() - t0) / 1000, rc);
+	layers_get(e, DEV_C, &l);
+	CHECK(e, !l.nbe && l.marker < 0 && l.owner == HV_DOMID_IO &&
+	      l.pb == -1, "the refused %s was left behind: %s", bdf(DEV_C),
+	      layers_str(&l));
+	return true;
 }
 
 /* 23, the guest's list: pci-list names the devices its stub domain
