@@ -18,12 +18,29 @@
  * its own scan.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
 #include "toolstack.h"
+
+/* the failure recorded, with what was going on in front */
+static bool during(struct env *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static bool during(struct env *e, const char *fmt, ...)
+{
+	char what[512], why[sizeof(e->why)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(why, sizeof(why), "%s", e->why);
+	e->why[0] = '\0';
+	return fail(e, "%s: %s", what, why);
+}
 
 static bool seize(struct env *e, const uint32_t *d, unsigned int n)
 {
@@ -241,7 +258,7 @@ static bool bug5(struct env *e)
 	wait_until(e, dev0_written, &w, 60000, NULL);
 	rc = ts_wait(e, p, 120000, false);
 	if (!dom_by_name(e, "h5", &g) || !stub_of(e, g, &s))
-		return fail(e, "create h5: rc %d: %s: %s", rc, e->out, e->why);
+		return during(e, "create h5: rc %d: %s", rc, e->out);
 	CHECK(e, w.dom, "no backend got a device during create (rc %d: %s)",
 	      rc, e->out);
 	CHECK(e, w.dom == s, "the first device went to dom%u's backend, not "
@@ -251,8 +268,8 @@ static bool bug5(struct env *e)
 	      "cold-plug path, not the hot-plug one", s, w.state);
 	for (i = 0; i < 2; i++)
 		if (!stub_has(e, g, s, d[i]))
-			return fail(e, "after create (rc %d: %s): %s", rc,
-				    e->out, e->why);
+			return during(e, "after create (rc %d: %s)", rc,
+				      e->out);
 	CHECK(e, rc == 0, "create h5 with a stub domain: rc %d: %s", rc,
 	      e->out);
 	return guest_wait_started(e, g) && guest_sees(e, g, 2);
@@ -366,12 +383,12 @@ static bool bug23_reboot(struct env *e)
 	CHECK(e, rc == 0, "reboot of the stub-domain guest: rc %d: %s", rc,
 	      e->out);
 	if (!found(e, "h23", &g2, &s2))
-		return false;
+		return during(e, "after the reboot");
 	CHECK(e, g2 != g, "reboot kept dom%u", g);
 	for (i = 0; i < 2; i++)
 		if (!stub_has(e, g2, s2, d[i]))
-			return fail(e, "after the reboot (dom%u, stub dom%u): "
-				    "%s", g2, s2, e->why);
+			return during(e, "after the reboot (dom%u, stub "
+				      "dom%u)", g2, s2);
 	return guest_sees(e, g2, 2);
 }
 
