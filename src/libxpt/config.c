@@ -37,6 +37,9 @@ static const struct { const char *key; size_t off, len; } strs[] = {
 	CFG_STR("serial", serial),
 	CFG_STR("vga", vga),
 	CFG_STR("device_model_version", dm_version),
+	CFG_STR("stubdomain_kernel", stubdomain_kernel),
+	CFG_STR("stubdomain_ramdisk", stubdomain_ramdisk),
+	CFG_STR("stubdomain_cmdline", stubdomain_cmdline),
 };
 
 int xpt_domcfg_to_json(const struct xpt_domcfg *d, char **ret)
@@ -66,6 +69,16 @@ int xpt_domcfg_to_json(const struct xpt_domcfg *d, char **ret)
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		GEN_STR(g, strs[i].key);
 		GEN_STR(g, (const char *)&d->cfg + strs[i].off);
+	}
+	/* what a reboot needs to build the same domain again: its stub
+	 * domain, and the memory map if it was given */
+	GEN_STR(g, "device_model_stubdomain_override");
+	yajl_gen_bool(g, d->cfg.stubdomain);
+	GEN_STR(g, "stubdomain_memory");
+	yajl_gen_integer(g, (long long)d->cfg.stubdomain_memory_mb);
+	if (d->cfg.e820_host != XPT_E820_DEFAULT) {
+		GEN_STR(g, "e820_host");
+		yajl_gen_bool(g, d->cfg.e820_host == XPT_E820_ON);
 	}
 	GEN_STR(g, "started");
 	yajl_gen_bool(g, d->started);
@@ -149,11 +162,20 @@ int xpt_domcfg_from_json(const char *text, struct xpt_domcfg *ret,
 			  (uint64_t)n : 128;
 	d.cfg.vcpus = get_int(root, "vcpus", &n) && n > 0 && n < 4096 ?
 		      (unsigned int)n : 1;
+	d.cfg.stubdomain_memory_mb = get_int(root, "stubdomain_memory", &n) &&
+				     n > 0 ? (uint64_t)n : 0;
 	{
 		const char *sp[] = { "started", NULL };
+		const char *so[] = { "device_model_stubdomain_override", NULL };
+		const char *eh[] = { "e820_host", NULL };
 
 		v = yajl_tree_get(root, sp, yajl_t_any);
 		d.started = v && YAJL_IS_TRUE(v);
+		v = yajl_tree_get(root, so, yajl_t_any);
+		d.cfg.stubdomain = v && YAJL_IS_TRUE(v);
+		v = yajl_tree_get(root, eh, yajl_t_any);
+		d.cfg.e820_host = !v ? XPT_E820_DEFAULT : YAJL_IS_TRUE(v) ?
+				  XPT_E820_ON : XPT_E820_OFF;
 	}
 	pci = yajl_tree_get(root, path, yajl_t_array);
 	for (i = 0; pci && i < YAJL_GET_ARRAY(pci)->len; i++) {

@@ -63,6 +63,7 @@ static void test_json_roundtrip(void **state)
 	snprintf(d.cfg.ramdisk, sizeof(d.cfg.ramdisk), "/boot/initrd");
 	snprintf(d.cfg.extra, sizeof(d.cfg.extra), "console=hvc0 \"q\"");
 	d.started = true;
+	d.cfg.e820_host = XPT_E820_OFF;
 	assert_int_equal(xpt_pci_spec_parse("0000:03:02.1@05,permissive=1,"
 					    "rdm_policy=relaxed", &d.cfg.pci[0],
 					    err, sizeof(err)), 0);
@@ -82,9 +83,26 @@ static void test_json_roundtrip(void **state)
 	assert_string_equal(back.cfg.ramdisk, "/boot/initrd");	/* reboot on Xen */
 	assert_string_equal(back.cfg.extra, "console=hvc0 \"q\"");
 	assert_true(back.started);
+	assert_int_equal(back.cfg.e820_host, XPT_E820_OFF);
+	assert_false(back.cfg.stubdomain);
 	assert_int_equal(back.cfg.npci, 2);
 	assert_true(xpt_pci_spec_equal(&back.cfg.pci[0], &d.cfg.pci[0]));
 	assert_true(xpt_pci_spec_equal(&back.cfg.pci[1], &d.cfg.pci[1]));
+	/* an HVM guest with a stub domain is rebooted with one */
+	snprintf(d.cfg.type, sizeof(d.cfg.type), "hvm");
+	d.cfg.stubdomain = true;
+	d.cfg.stubdomain_memory_mb = 64;
+	d.cfg.e820_host = XPT_E820_DEFAULT;
+	snprintf(d.cfg.stubdomain_cmdline, sizeof(d.cfg.stubdomain_cmdline),
+		 "console=hvc0");
+	assert_int_equal(xpt_domcfg_to_json(&d, &text), 0);
+	assert_int_equal(xpt_domcfg_from_json(text, &back, err, sizeof(err)),
+			 0);
+	free(text);
+	assert_true(back.cfg.stubdomain);
+	assert_int_equal(back.cfg.stubdomain_memory_mb, 64);
+	assert_string_equal(back.cfg.stubdomain_cmdline, "console=hvc0");
+	assert_int_equal(back.cfg.e820_host, XPT_E820_DEFAULT);
 	/* damaged files are rejected with a reason, never half-read */
 	assert_int_equal(xpt_domcfg_from_json("{\"domid\":1}", &back, err,
 					      sizeof(err)), -EINVAL);
