@@ -8,8 +8,8 @@
  *           vCPU, stubdomain_memory (128 MiB); /local/domain/S/target = G
  *           and the hypervisor's and xenstore's set_target; G's
  *           image/device-model-domid = S; the device model's arguments as
- *           /vm/<S's uuid>/image/dm-argv/001... (S may read them, nothing
- *           else); /local/domain/S/device-model/G, S's, G may read it
+ *           /vm/<G's uuid>/image/dm-argv/001... (S may read them, G
+ *           not); /local/domain/S/device-model/G, S's, G may read it
  *   start   S unpaused; ready when /local/domain/S/device-model/G/state
  *           is "running" (any other value is not readiness), within 30 s
  *           (libxl's LIBXL_STUBDOM_START_TIMEOUT); a stub kernel that
@@ -117,7 +117,7 @@ static int write_chain(struct xpt_ctx *c, unsigned int guest,
 	char path[160], *vm;
 	int r;
 
-	snprintf(path, sizeof(path), "/local/domain/%u/vm", stub);
+	snprintf(path, sizeof(path), "/local/domain/%u/vm", guest);
 	vm = xpt_xs_read(c, XBT_NULL, path);
 	if (!vm || strncmp(vm, "/vm/", 4)) {
 		free(vm);
