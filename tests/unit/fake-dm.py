@@ -49,11 +49,11 @@ def main():
         time.sleep(3600)
     if mode == "silent-node":
         time.sleep(3600)
-    if stub != "0":
-        subprocess.run(["xenstore-write", state, "running"], env=env, check=False)
     s = socket.socket(socket.AF_UNIX)
     s.bind(path)
     s.listen(1)
+    if stub != "0":     # QEMU's runstate changes after its chardevs exist
+        subprocess.run(["xenstore-write", state, "running"], env=env, check=False)
     c, _ = s.accept()
     if mode == "silent":
         time.sleep(3600)
