@@ -410,16 +410,32 @@ static int op_irq_permission(struct hyp_req *r)
 	return perm_op(r, HYP_PERM_IRQ);
 }
 
+/*
+ * A device model that is not dom0 (a stub domain, OP_DM checked it is
+ * the target's) maps interrupts only of a device assigned to its target,
+ * and may then bind and unmap what it mapped: Xen grants the calling
+ * device model access to the pirq, as a stub domain's QEMU needs for
+ * bind_pt_irq.
+ */
 static int op_map_pirq(struct hyp_req *r)
 {
 	const struct hv_map_pirq *in = r->in;
 	struct hv_map_pirq *out = r->out;
+	struct hyp_pcidev *p;
 	int pirq, ret;
 
+	if (!r->privileged) {
+		p = hyp_pci_get(r->h, in->sbdf);
+		if (!p || p->info.owner != in->domid)
+			return -ENODEV;
+	}
 	ret = hyp_map_pirq(r->h, in->domid, in->type, in->sbdf, in->entry,
 			   in->pirq < 0 ? -1 : in->pirq, &pirq);
 	if (ret < 0)
 		return ret;
+	if (!r->privileged)
+		hyp_perm_set(r->h, HYP_PERM_IRQ, r->caller, (uint64_t)pirq, 1,
+			     true);
 	*out = *in;
 	out->pirq = pirq;
 	r->outlen = sizeof(*out);
@@ -429,8 +445,12 @@ static int op_map_pirq(struct hyp_req *r)
 static int op_unmap_pirq(struct hyp_req *r)
 {
 	const struct hv_map_pirq *in = r->in;
+	int ret = hyp_unmap_pirq(r->h, in->domid, in->pirq);
 
-	return hyp_unmap_pirq(r->h, in->domid, in->pirq);
+	if (ret == 0 && !r->privileged)
+		hyp_perm_set(r->h, HYP_PERM_IRQ, r->caller, (uint64_t)in->pirq,
+			     1, false);
+	return ret;
 }
 
 static int op_prepare_msix(struct hyp_req *r)
@@ -664,9 +684,9 @@ static const struct hyp_op {
 	{ HV_OP_IRQ_PERMISSION, "irq_permission", op_irq_permission,
 	  sizeof(struct hv_perm), OP_PRIV },
 	{ HV_OP_MAP_PIRQ, "map_pirq", op_map_pirq, sizeof(struct hv_map_pirq),
-	  OP_PRIV },
+	  OP_DM },
 	{ HV_OP_UNMAP_PIRQ, "unmap_pirq", op_unmap_pirq,
-	  sizeof(struct hv_map_pirq), OP_PRIV },
+	  sizeof(struct hv_map_pirq), OP_DM },
 	{ HV_OP_PREPARE_MSIX, "prepare_msix", op_prepare_msix,
 	  sizeof(struct hv_pci_sbdf), OP_PRIV },
 	{ HV_OP_RELEASE_MSIX, "release_msix", op_release_msix,

@@ -1105,6 +1105,62 @@ static void test_sockets_pt_irq(void **state)
 	hvh_stop(&t);
 }
 
+/* A stub domain maps its target's interrupts (map_pirq is a device-model
+ * op): only for its target, only of devices assigned to the target, and
+ * what it mapped it may bind; nobody else may map or unmap them. */
+static void test_sockets_stub_map_pirq(void **state)
+{
+	struct hv_client *stub, *other;
+	struct hv_pt_irq b;
+	struct hvh t;
+	unsigned int d, ds, dx;
+	int q, q2;
+
+	hvh_start(&t, hvh_host);
+	assert_int_equal(hv_domain_create(t.ctl, HV_DOMF_HVM |
+					  HV_DOMF_PASSTHROUGH, "hvm", 0, 1,
+					  &d), 0);
+	assert_int_equal(hv_domain_create(t.ctl, 0, "stub", 0, 1, &ds), 0);
+	assert_int_equal(hv_domain_create(t.ctl, HV_DOMF_HVM |
+					  HV_DOMF_PASSTHROUGH, "x", 0, 1,
+					  &dx), 0);
+	stub = hvh_open_domain(&t, ds);
+	other = hvh_open_domain(&t, dx);
+	assert_int_equal(hv_assign_device(t.ctl, d, HVH_GPU), 0);
+	/* Not yet its target's device model. */
+	assert_int_equal(hv_map_pirq(stub, d, HV_IRQ_MSI, HVH_GPU, 0, &q),
+			 -EPERM);
+	assert_int_equal(hv_set_target(t.ctl, ds, d), 0);
+	/* Another domain, and itself, are not its target. */
+	assert_int_equal(hv_map_pirq(stub, dx, HV_IRQ_MSI, HVH_GPU, 0, &q),
+			 -EPERM);
+	assert_int_equal(hv_map_pirq(stub, HV_DOMID_SELF, HV_IRQ_MSI,
+				     HVH_GPU, 0, &q), -EPERM);
+	assert_int_equal(hv_map_pirq(other, d, HV_IRQ_MSI, HVH_GPU, 0, &q),
+			 -EPERM);
+	/* A device its target does not own. */
+	assert_int_equal(hv_map_pirq(stub, d, HV_IRQ_MSIX, HVH_NIC, 0, &q),
+			 -ENODEV);
+	assert_int_equal(hv_map_pirq(stub, d, HV_IRQ_INTX, HVH_NIC, 0, &q),
+			 -ENODEV);
+	/* Its target's device: mapped, and the stub may bind it. */
+	assert_int_equal(hv_map_pirq(stub, d, HV_IRQ_MSI, HVH_GPU, 0, &q), 0);
+	b = msi_bind(d, q, 0x50);
+	assert_int_equal(hv_bind_pt_irq(other, &b), -EPERM);
+	assert_int_equal(hv_bind_pt_irq(stub, &b), 0);
+	assert_int_equal(hv_map_pirq(stub, d, HV_IRQ_INTX, HVH_GPU, 0, &q2),
+			 0);
+	assert_int_equal(hv_unmap_pirq(other, d, q), -EPERM);
+	assert_int_equal(hv_unbind_pt_irq(stub, &b), 0);
+	assert_int_equal(hv_unmap_pirq(stub, d, q), 0);
+	assert_int_equal(hv_unmap_pirq(stub, d, q2), 0);
+	/* Unmapped: the permission went with it. */
+	assert_int_equal(hv_bind_pt_irq(stub, &b), -EPERM);
+	hv_close(stub);
+	hv_close(other);
+	hvh_stop(&t);
+}
+
 /* Fault injection ------------------------------------------------------- */
 
 /* Every range set of every server: sorted, apart, within the limit. */
@@ -1260,6 +1316,7 @@ int main(void)
 		cmocka_unit_test(test_isa_irq),
 		cmocka_unit_test(test_pt_irq_unmap_and_destroy),
 		cmocka_unit_test(test_sockets_pt_irq),
+		cmocka_unit_test(test_sockets_stub_map_pirq),
 		cmocka_unit_test(test_fault_loop),
 		cmocka_unit_test(test_fault_split),
 	};
