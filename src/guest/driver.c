@@ -275,6 +275,10 @@ int driver_probe(struct guest *g, struct gdev *d)
 	int r;
 
 	driver_init_dev(d);
+	/* A stub domain's devices are its device model's, through sysfs:
+	 * no driver in the stub may enable them or take their vectors. */
+	if (g->stubdom)
+		return 0;
 	r = driver_read_caps(g, d);
 	if (r == 0)
 		r = conf_read(g, d->sbdf, PCI_COMMAND, 2, &cmd);

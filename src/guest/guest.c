@@ -48,12 +48,23 @@ static const char usage[] =
 "      --hvm                   an HVM guest: no xenstore, no pcifront; scan\n"
 "                              bus 0 through ports 0xcf8/0xcfc at start and at\n"
 "                              `reprobe`, hot-plug through ACPI (the SCI)\n"
+"      --stubdom               a device-model stub domain: a PV guest whose\n"
+"                              pcifront devices no driver binds; at start it\n"
+"                              reads /local/domain/N/target (G), G's vm path\n"
+"                              and <vm>/image/dm-argv/001.. and runs the\n"
+"                              device model with them and its QMP monitor on\n"
+"                              DIR/qmp-libxl-G (log DIR/log/dm-G.log)\n"
+"      --dm-binary PATH        the device model --stubdom runs (xpt-dm)\n"
 "  -v, --verbose               more log output (repeat for debug)\n"
 "  -h, --help                  show this help and exit\n"
 "  -V, --version               show the version and exit\n"
 "\n"
-"Query socket requests: status, reprobe, resume, shutdown REASON.\n"
-"SIGTERM stops the guest and removes its socket and pid file.\n"
+"Query socket requests: status, reprobe, resume, shutdown REASON, and for\n"
+"a PV guest its own view of a device by host address (what a stub domain's\n"
+"device model reads in sysfs): pci-dev BDF, conf-read BDF REG SIZE,\n"
+"conf-write BDF REG SIZE VALUE.\n"
+"SIGTERM stops the guest (and a stub domain's device model) and removes\n"
+"its socket and pid file.\n"
 "See xpt-guest(8).\n";
 
 static void guest_parse_args(struct guest *g, int argc, char **argv)
@@ -67,6 +78,8 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 		{ "no-missed-connected", no_argument, NULL, 'N' },
 		{ "rescan-delay-ms", required_argument, NULL, 'D' },
 		{ "connect-delay-ms", required_argument, NULL, 'C' },
+		{ "stubdom", no_argument, NULL, 'S' },
+		{ "dm-binary", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -115,6 +128,12 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 				      optarg);
 			g->connect_delay_ms = (int)v;
 			break;
+		case 'S':
+			g->stubdom = true;
+			break;
+		case 'B':
+			g->dm_binary = optarg;
+			break;
 		case 'v':
 			level++;
 			break;
@@ -133,6 +152,11 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 		fputs(usage, stderr);
 		exit(2);
 	}
+	if (g->stubdom && (g->hvm || !g->dm_binary))
+		fatal("--stubdom needs --dm-binary PATH and is a PV guest "
+		      "(not --hvm)");
+	if (g->dm_binary && !g->stubdom)
+		fatal("--dm-binary is for --stubdom only");
 	log_init("xpt-guest", level);
 }
 
@@ -181,7 +205,7 @@ hv:
 	return 0;
 }
 
-enum { PFD_SIG, PFD_XS, PFD_LISTEN, PFD_PORT, PFD_SCI, PFD_FIXED };
+enum { PFD_SIG, PFD_XS, PFD_LISTEN, PFD_PORT, PFD_SCI, PFD_DM, PFD_FIXED };
 #define PFD_MAX (PFD_FIXED + GUEST_MAX_CLIENTS + GUEST_MAX_DEVS * GUEST_MAX_VEC)
 
 static void guest_loop(struct guest *g, int sigfd)
@@ -205,6 +229,8 @@ static void guest_loop(struct guest *g, int sigfd)
 						 .events = POLLIN };
 		pfd[PFD_SCI] = (struct pollfd){ .fd = g->sci_fd,
 						.events = POLLIN };
+		pfd[PFD_DM] = (struct pollfd){ .fd = g->dm.pidfd,
+					       .events = POLLIN };
 		n = PFD_FIXED;
 		for (i = 0; i < GUEST_MAX_CLIENTS; i++)
 			if (g->client[i].fd >= 0) {
@@ -241,6 +267,8 @@ static void guest_loop(struct guest *g, int sigfd)
 			hv_evtchn_ack(g->port_fd, &cnt);
 		if (pfd[PFD_SCI].fd >= 0 && pfd[PFD_SCI].revents)
 			hvm_acpi_sci(g);
+		if (pfd[PFD_DM].fd >= 0 && pfd[PFD_DM].revents)
+			stubdom_reap(g);
 		for (i = 0; i < GUEST_MAX_DEVS; i++)
 			if (g->dev[i].used)
 				driver_poll_irqs(&g->dev[i]);
@@ -266,7 +294,8 @@ static void guest_loop(struct guest *g, int sigfd)
 
 int main(int argc, char **argv)
 {
-	struct guest g = { .listen_fd = -1, .sci_fd = -1 };
+	struct guest g = { .listen_fd = -1, .sci_fd = -1,
+			   .dm = { .pid = -1, .pidfd = -1 } };
 	sigset_t mask;
 	int sigfd, r;
 
@@ -297,14 +326,21 @@ int main(int argc, char **argv)
 		if (r < 0)
 			fatal("cannot watch %s: %s", g.fe_path, strerror(-r));
 	}
+	/* a refusal is logged; the stub stays up without a device model,
+	 * as a Linux stub domain whose init failed does */
+	if (g.stubdom)
+		stubdom_start(&g);
 	guest_write_pidfile(&g);
 	log_info("guest: dom%u running%s, query socket %s", g.domid,
-		 g.hvm ? " (HVM)" : "", g.sock_path);
+		 g.hvm ? " (HVM)" : g.stubdom ? " (stub domain)" : "",
+		 g.sock_path);
 	guest_loop(&g, sigfd);
 
 	/* A guest that stops does not say goodbye on xenstore: its domain
 	 * is going away.  Only local resources are released. */
 	g.dead_backend = true;
+	if (g.stubdom)
+		stubdom_stop(&g);
 	query_close(&g);
 	unlink(g.pid_path);
 	if (g.hvm)

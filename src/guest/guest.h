@@ -12,6 +12,7 @@
 #define XPT_GUEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <xen/io/pciif.h>
@@ -68,6 +69,21 @@ struct gdev {
 	uint64_t bar[6];		/* HVM: addresses the guest placed */
 };
 
+#define STUBDOM_MAX_ARGS 64		/* dm-argv/001..064 */
+#define STUBDOM_MAX_ARG_LEN 255
+
+/* --stubdom: the device model this stub domain runs (stubdom.c). */
+struct stubdom_dm {
+	enum { SD_NONE, SD_REFUSED, SD_RUNNING, SD_EXITED } state;
+	unsigned int target;		/* G, from /local/domain/S/target */
+	char *argv[STUBDOM_MAX_ARGS];	/* dm-argv, validated */
+	unsigned int argc;
+	int pid;			/* -1 none */
+	int pidfd;			/* readable when it exits, -1 none */
+	int status;			/* its wait status, once exited */
+	char why[200];			/* why it was refused */
+};
+
 struct qclient {
 	int fd;				/* -1 = free slot */
 	char buf[256];
@@ -89,6 +105,10 @@ struct guest {
 	uint64_t mmio_next;		/* HVM: next free guest MMIO address */
 	unsigned int next_vec;		/* HVM: next vector to hand out */
 	int sci_fd;			/* HVM: the SCI (ISA IRQ 9), -1 none */
+	bool stubdom;			/* --stubdom: a device-model stub
+					 * domain; no driver binds devices */
+	const char *dm_binary;		/* --dm-binary */
+	struct stubdom_dm dm;
 
 	struct xs_handle *xs;
 	struct hv_client *hv;
@@ -169,6 +189,21 @@ int driver_reprobe(struct guest *g, struct gdev *d);
 void driver_poll_irqs(struct gdev *d);
 const char *driver_irq_name(enum driver_irq irq);
 const char *driver_state_name(enum driver_state s);
+
+/* stubdom.c: a stub domain's init starting its device model */
+/* The toolstack's dm-argv (argc of them) for target: 0, or an error
+ * with the reason in err. */
+int stubdom_check_argv(const char *const *argv, unsigned int argc,
+		       unsigned int target, char *err, size_t errlen);
+/* Read target, vm and dm-argv as this domain and start the device
+ * model; an error (logged) leaves it not started. */
+int stubdom_start(struct guest *g);
+/* Its pidfd is readable: collect it. */
+void stubdom_reap(struct guest *g);
+/* SIGTERM it (SIGKILL after a bound) and wait; frees the arguments. */
+void stubdom_stop(struct guest *g);
+/* " stubdom target=G dm=running dm-pid=P" and the like */
+int stubdom_format_status(const struct guest *g, char *buf, size_t len);
 
 /* query.c */
 int query_open(struct guest *g);

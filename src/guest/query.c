@@ -14,10 +14,27 @@
  *   resume          act on backend states (after --hold-backend)
  *   shutdown <poweroff|reboot|suspend|crash>
  *
+ * A PV guest's own view of one device, by its host address (BDF as
+ * 0000:03:00.0 or 03:00.0): what a stub domain's device model reads and
+ * writes in the stub's sysfs, answered by pci_op through pciback, which
+ * filters as for any guest (writes to uncovered registers reach the
+ * device only when it is permissive):
+ *
+ *   pci-dev BDF                     dev <guest-bdf> host=<bdf> ...
+ *   conf-read BDF REG SIZE          value 0x<v>
+ *   conf-write BDF REG SIZE VALUE   ok
+ *
+ * (REG, VALUE: decimal or 0x hex; SIZE 1, 2 or 4.)  A device the guest
+ * does not have: `error ENODEV`; pciback's refusal: `error EIO pci_op:
+ * XEN_PCI_ERR_<name>`.  A stub domain's `status` line adds
+ * `stubdom target=<G> dm=running dm-pid=<pid>` (or dm=exited
+ * dm-status=<n>, dm=refused).
+ *
  * Errors: `error <ERRNAME> <message>`.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -134,12 +151,14 @@ int query_format_dev(const struct gdev *d, char *buf, size_t len)
 
 static void query_status(struct guest *g, struct qclient *c)
 {
-	char line[512];
+	char line[512], sd[96] = "";
 	unsigned int i;
 
-	snprintf(line, sizeof(line), "state frontend=%d backend=%d%s\n",
+	if (g->stubdom)
+		stubdom_format_status(g, sd, sizeof(sd));
+	snprintf(line, sizeof(line), "state frontend=%d backend=%d%s%s\n",
 		 pcifront_frontend_state(g), g->backend_state,
-		 g->hvm ? " hvm" : "");
+		 g->hvm ? " hvm" : "", sd);
 	query_put(c, line);
 	for (i = 0; i < GUEST_MAX_DEVS; i++) {
 		if (!g->dev[i].used)
@@ -195,6 +214,101 @@ static void query_shutdown(struct guest *g, struct qclient *c,
 	g->quit = true;
 }
 
+static const char *const pci_errnames[] = {
+	"success", "dev_not_found", "invalid_offset", "access_denied",
+	"not_implemented", "op_failed",
+};
+
+/* pciop's result: a XEN_PCI_ERR_* from the backend, or a negative errno */
+static void query_pci_error(struct qclient *c, const char *what, int r)
+{
+	char line[160];
+
+	if (r >= XEN_PCI_ERR_op_failed && r < 0)
+		snprintf(line, sizeof(line), "error EIO %s: pci_op: "
+			 "XEN_PCI_ERR_%s\n", what, pci_errnames[-r]);
+	else
+		snprintf(line, sizeof(line), "error %s %s: %s\n",
+			 query_errname(-r), what, strerror(-r));
+	query_put(c, line);
+}
+
+static int query_number(const char *s, unsigned long max, uint32_t *ret)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+/* The device whose host address is bdf, as the backend's dev-N says. */
+static struct gdev *query_dev_by_host(struct guest *g, const char *bdf)
+{
+	uint32_t want, have;
+	unsigned int i;
+
+	if (hv_parse_bdf(bdf, &want) < 0)
+		return NULL;
+	for (i = 0; i < GUEST_MAX_DEVS; i++)
+		if (g->dev[i].used && hv_parse_bdf(g->dev[i].host, &have) == 0 &&
+		    have == want)
+			return &g->dev[i];
+	return NULL;
+}
+
+/* "pci-dev BDF", "conf-read BDF REG SIZE", "conf-write BDF REG SIZE V" */
+static void query_pci(struct guest *g, struct qclient *c, char *args,
+		      bool rd, bool wr)
+{
+	char *bdf = strtok(args, " "), *reg = strtok(NULL, " ");
+	char *size = strtok(NULL, " "), *val = strtok(NULL, " "), line[512];
+	uint32_t off = 0, len = 0, v = 0;
+	struct gdev *d;
+	int r;
+
+	if (!bdf || (rd || wr) != (reg && size) || wr != !!val ||
+	    strtok(NULL, " ") || ((rd || wr) &&
+	    (query_number(reg, 4095, &off) < 0 ||
+	     query_number(size, 4, &len) < 0 ||
+	     (len != 1 && len != 2 && len != 4))) ||
+	    (wr && query_number(val, 0xffffffffu, &v) < 0)) {
+		query_put(c, "error EINVAL usage: pci-dev BDF, conf-read BDF "
+			  "REG SIZE, conf-write BDF REG SIZE VALUE\n");
+		return;
+	}
+	d = query_dev_by_host(g, bdf);
+	if (!d) {
+		snprintf(line, sizeof(line), "error ENODEV %.20s: no such "
+			 "device in this guest\n", bdf);
+		query_put(c, line);
+		return;
+	}
+	if (!rd && !wr) {
+		if (query_format_dev(d, line, sizeof(line)) == 0)
+			query_put(c, line);
+		return;
+	}
+	r = rd ? pciop_conf_read(g, d->sbdf, (int)off, (int)len, &v) :
+		 pciop_conf_write(g, d->sbdf, (int)off, (int)len, v);
+	if (r != 0) {
+		query_pci_error(c, rd ? "conf-read" : "conf-write", r);
+		return;
+	}
+	if (rd) {
+		snprintf(line, sizeof(line), "value %#x\n", v);
+		query_put(c, line);
+	} else {
+		query_put(c, "ok\n");
+	}
+}
+
 static void query_request(struct guest *g, struct qclient *c, char *line)
 {
 	unsigned int i;
@@ -214,9 +328,16 @@ static void query_request(struct guest *g, struct qclient *c, char *line)
 		query_put(c, "ok\n");
 	} else if (!strncmp(line, "shutdown ", 9)) {
 		query_shutdown(g, c, line + 9);
+	} else if (!strncmp(line, "pci-dev ", 8) && !g->hvm) {
+		query_pci(g, c, line + 8, false, false);
+	} else if (!strncmp(line, "conf-read ", 10) && !g->hvm) {
+		query_pci(g, c, line + 10, true, false);
+	} else if (!strncmp(line, "conf-write ", 11) && !g->hvm) {
+		query_pci(g, c, line + 11, false, true);
 	} else {
 		query_put(c, "error EINVAL unknown request (status, reprobe, "
-			  "resume, shutdown REASON)\n");
+			  "resume, shutdown REASON, pci-dev, conf-read, "
+			  "conf-write)\n");
 	}
 	query_put(c, "end\n");
 }

@@ -316,6 +316,19 @@ int hv_domain_shutdown(struct hv_client *h, unsigned int domid,
 	return 0;
 }
 
+/* The full form only: the guest formats what it parses back. */
+int hv_parse_bdf(const char *s, uint32_t *ret_sbdf)
+{
+	unsigned int seg, bus, dev, fn;
+	int n = 0;
+
+	if (sscanf(s, "%x:%x:%x.%x%n", &seg, &bus, &dev, &fn, &n) != 4 ||
+	    s[n] || seg > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+		return -EINVAL;
+	*ret_sbdf = HV_SBDF(seg, bus, dev, fn);
+	return 0;
+}
+
 void hv_format_bdf(uint32_t sbdf, char *buf, size_t len)
 {
 	snprintf(buf, len, "%04x:%02x:%02x.%x", HV_SBDF_SEG(sbdf),

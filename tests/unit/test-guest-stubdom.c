@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A stub domain's init: which dm-argv it accepts from the toolstack
+ * before it starts the device model (stubdom_check_argv).  Reading them
+ * from xenstore as the stub, and the start itself, are in tests/e2e/stubdom.c.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "guest.h"
+
+#define N(a) (unsigned int)(sizeof(a) / sizeof((a)[0]))
+
+static int check(const char *const *argv, unsigned int argc, char *err)
+{
+	return stubdom_check_argv(argv, argc, 5, err, 160);
+}
+
+static void test_accepted(void **state)
+{
+	static const char *const libxl[] = {
+		"-xen-domid", "5", "-nodefaults", "-no-shutdown",
+		"-machine", "xenfv", "-name", "hvm-guest", "-display", "none",
+		"-no-user-config", "-nographic", "-m", "1024", "-smp", "2",
+	};
+	char err[160] = "";
+
+	(void)state;
+	assert_int_equal(check(libxl, N(libxl), err), 0);
+}
+
+static void test_refused(void **state)
+{
+	static const char *const chardev[] = {
+		"-xen-domid", "5", "-chardev", "socket,id=x,path=/tmp/evil",
+	};
+	static const char *const rundir[] = {
+		"-xen-domid", "5", "--rundir", "/tmp/other",
+	};
+	static const char *const dmdomid[] = {
+		"-xen-domid", "5", "--dm-domid", "0",
+	};
+	static const char *const paused[] = { "-xen-domid", "5", "-S" };
+	static const char *const other[] = { "-xen-domid", "6" };
+	static const char *const nodomid[] = { "-nodefaults" };
+	static const char *const junk[] = { "-xen-domid", "5x" };
+	static const char *const novalue[] = { "-xen-domid", "5", "-name" };
+	static const char *const ctl[] = { "-xen-domid", "5", "-name", "a\nb" };
+	static const char *const empty[] = { "-xen-domid", "5", "" };
+	char err[160];
+
+	(void)state;
+	assert_int_equal(check(chardev, N(chardev), err), -EPERM);
+	assert_non_null(strstr(err, "003 '-chardev' is not allowed"));
+	assert_int_equal(check(rundir, N(rundir), err), -EPERM);
+	assert_int_equal(check(dmdomid, N(dmdomid), err), -EPERM);
+	assert_int_equal(check(paused, N(paused), err), -EINVAL);
+	assert_non_null(strstr(err, "'-S'"));
+	assert_int_equal(check(other, N(other), err), -EINVAL);
+	assert_non_null(strstr(err, "not this stub's target 5"));
+	assert_int_equal(check(nodomid, N(nodomid), err), -EINVAL);
+	assert_int_equal(check(junk, N(junk), err), -EINVAL);
+	assert_int_equal(check(novalue, N(novalue), err), -EINVAL);
+	assert_int_equal(check(ctl, N(ctl), err), -EINVAL);
+	assert_int_equal(check(empty, N(empty), err), -EINVAL);
+	assert_int_equal(check(NULL, 0, err), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accepted),
+		cmocka_unit_test(test_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
