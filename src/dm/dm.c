@@ -13,6 +13,12 @@
  * /local/domain/<dm-domid>/device-model/<domid>/state = running.  No
  * peer input ends it: a bad client is answered or dropped.
  *
+ * With --dm-domid S (not 0) it runs in stub domain S, started by the
+ * stub's init (xpt-guest --stubdom): it is S to xenstore (DIR/domain/S)
+ * and to the hypervisor (DIR/hv/domain/S), where S's target gives it
+ * the device-model ops on its guest, and it reaches host devices only
+ * through S's pcifront (hostdev.c).
+ *
  * It also emulates what the guest sees of its passed-through devices:
  * an ioreq server created at start-up and enabled while the VM runs
  * (ioreq.c), config space and MSI/MSI-X (emu.c).  QMP and guest
@@ -53,7 +59,13 @@ static const char usage[] =
 "  --rundir DIR            the modelled host's run directory (xenstore at\n"
 "                          DIR/socket, the hypervisor at DIR/hv); default\n"
 "                          $XPT_RUNDIR\n"
-"  --dm-domid N            the domain the device model runs in (default 0)\n"
+"  --dm-domid N            the domain the device model runs in (default 0);\n"
+"                          not 0: a stub domain's device model, connected\n"
+"                          as N (xenstore DIR/domain/N, hypervisor\n"
+"                          DIR/hv/domain/N), host devices through N's\n"
+"                          pcifront\n"
+"  --stubdom-front PATH    the stub domain's kernel to ask for its devices'\n"
+"                          sysfs and config space (default DIR/guest/N)\n"
 "  -v, --verbose           more log output\n"
 "  -h, --help              this help;  -V, --version  the version\n"
 "See xpt-dm(8).\n";
@@ -105,7 +117,7 @@ static _Noreturn void bad_usage(const char *fmt, ...)
 static void parse_args(struct dm *d, int argc, char **argv)
 {
 	char chardev_id[64] = "", mon_id[64] = "", v[256], path[256] = "";
-	const char *rundir = getenv("XPT_RUNDIR");
+	const char *rundir = getenv("XPT_RUNDIR"), *front = NULL;
 	bool have_domid = false;
 	int i, verbose = 0;
 
@@ -143,6 +155,9 @@ static void parse_args(struct dm *d, int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--rundir")) {
 			rundir = next;
+			i++;
+		} else if (!strcmp(a, "--stubdom-front")) {
+			front = next;
 			i++;
 		} else if (!strcmp(a, "-chardev")) {
 			if (strncmp(next, "socket,", 7) ||
@@ -182,6 +197,23 @@ static void parse_args(struct dm *d, int argc, char **argv)
 	memcpy(d->qmp_path, path, strlen(path) + 1);	/* fits: checked */
 	snprintf(d->rundir, sizeof(d->rundir), "%s", rundir ? rundir :
 		 "/run/xpt");
+	if (front && !d->dm_domid)
+		bad_usage("%s", "--stubdom-front is for a device model in a "
+			  "stub domain (--dm-domid N, not 0)");
+	if (d->dm_domid && !front) {
+		if (snprintf(v, sizeof(v), "%.200s/guest/%u", d->rundir,
+			     d->dm_domid) >= (int)sizeof(d->front_path))
+			bad_usage("%s", "--rundir is too long for the stub "
+				  "domain's socket");
+		front = v;
+	}
+	if (front && strlen(front) >= sizeof(d->front_path))
+		bad_usage("the stub domain's socket '%s' is too long", front);
+	if (front)
+		memcpy(d->front_path, front, strlen(front) + 1);
+	if (d->dm_domid == d->domid && d->dm_domid)
+		bad_usage("%s", "--dm-domid must be another domain than "
+			  "-xen-domid");
 	log_init("xpt-dm", LOG_LVL_INFO + verbose);
 }
 
@@ -236,7 +268,8 @@ static void client_read(struct dm *d)
 
 int main(int argc, char **argv)
 {
-	struct dm d = { .listen_fd = -1, .client_fd = -1, .ioreq_fd = -1 };
+	struct dm d = { .listen_fd = -1, .client_fd = -1, .ioreq_fd = -1,
+			.front_fd = -1 };
 	char xspath[300];
 	sigset_t mask;
 	int sfd, r;
@@ -246,13 +279,22 @@ int main(int argc, char **argv)
 	d.in = malloc(DM_MAX_LINE + 1);
 	if (!d.in)
 		fatal("out of memory");
-	snprintf(xspath, sizeof(xspath), "%s/socket", d.rundir);
-	if (!getenv("XENSTORED_PATH") && access(xspath, F_OK) == 0)
+	/* a stub domain's device model is that domain to xenstore, as a
+	 * guest's kernel is */
+	if (d.dm_domid) {
+		snprintf(xspath, sizeof(xspath), "%s/domain/%u", d.rundir,
+			 d.dm_domid);
 		setenv("XENSTORED_PATH", xspath, 1);
+	} else {
+		snprintf(xspath, sizeof(xspath), "%s/socket", d.rundir);
+		if (!getenv("XENSTORED_PATH") && access(xspath, F_OK) == 0)
+			setenv("XENSTORED_PATH", xspath, 1);
+	}
 	d.xs = xs_open(0);
 	if (!d.xs)
-		log_warn("no xenstore (%s): the device-model state is not "
-			 "written", strerror(errno));
+		log_warn("no xenstore (%s%s%s): the device-model state is not "
+			 "written", d.dm_domid ? xspath : "", d.dm_domid ?
+			 ": " : "", strerror(errno));
 	/* QEMU's machine init: the server exists before the monitor
 	 * answers, enabled only when the VM runs. */
 	r = ioreq_start(&d);
@@ -272,6 +314,9 @@ int main(int argc, char **argv)
 		fatal("signalfd: %s", strerror(errno));
 	log_info("domain %u: QMP on %s%s", d.domid, d.qmp_path,
 		 d.start_paused ? ", paused (-S)" : "");
+	if (d.dm_domid)
+		log_info("domain %u: running in stub domain %u, host devices "
+			 "through %s", d.domid, d.dm_domid, d.front_path);
 	if (d.start_paused)
 		d.status = DM_PRELAUNCH;
 	else
@@ -309,6 +354,7 @@ int main(int argc, char **argv)
 	log_info("domain %u: device model exits", d.domid);
 	ioreq_stop(&d);
 	client_close(&d);
+	hostdev_close(&d);
 	close(d.listen_fd);
 	unlink(d.qmp_path);
 	if (d.hv)

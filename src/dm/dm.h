@@ -81,7 +81,12 @@ struct dm {
 	bool start_paused;	/* -S */
 	enum dm_status status;
 	struct xs_handle *xs;	/* NULL: no store (the state is not written) */
-	struct hv_client *hv;	/* at start-up, else on first device_add */
+	struct hv_client *hv;	/* at start-up, else on first device_add;
+				 * as dm_domid (dom0: the control socket) */
+	char front_path[108];	/* a stub domain's kernel (its xpt-guest
+				 * query socket): config space and sysfs
+				 * go through its pcifront; "" in dom0 */
+	int front_fd;		/* connected to it, -1 not */
 	bool have_server;	/* the guest's ioreq server exists */
 	unsigned int ioreq_id;
 	int ioreq_fd;		/* readable: requests wait; -1 none */
@@ -95,6 +100,18 @@ struct dm {
 	size_t ndev;
 	struct dm_acpi acpi;
 };
+
+/* hostdev.c: host devices from where the device model runs */
+/* The hypervisor, as the domain the device model runs in. */
+int dm_hv_open(struct dm *d);
+/* Does the device model's domain see the device (a stub: is it in its
+ * pcifront)?  0, or -ENOENT. */
+int hostdev_visible(struct dm *d, uint32_t sbdf);
+int hostdev_conf_read(struct dm *d, uint32_t sbdf, uint32_t reg,
+		      uint32_t size, uint32_t *ret_value);
+int hostdev_conf_write(struct dm *d, uint32_t sbdf, uint32_t reg,
+		       uint32_t size, uint32_t value);
+void hostdev_close(struct dm *d);
 
 /* status.c */
 /* Enter a status; running writes device-model/<domid>/state and enables

@@ -57,7 +57,7 @@ static uint32_t host_read(struct dm *d, struct dm_dev *dev, uint32_t reg,
 {
 	uint32_t v;
 
-	if (hv_pci_conf_read(d->hv, dev->host_sbdf, reg, size, &v) < 0)
+	if (hostdev_conf_read(d, dev->host_sbdf, reg, size, &v) < 0)
 		return size == 4 ? ~0u : (1u << (size * 8)) - 1;
 	return v;
 }
@@ -65,7 +65,7 @@ static uint32_t host_read(struct dm *d, struct dm_dev *dev, uint32_t reg,
 static void host_write(struct dm *d, struct dm_dev *dev, uint32_t reg,
 		       uint32_t size, uint32_t v)
 {
-	int r = hv_pci_conf_write(d->hv, dev->host_sbdf, reg, size, v);
+	int r = hostdev_conf_write(d, dev->host_sbdf, reg, size, v);
 
 	if (r < 0)
 		log_warn("domain %u: %s: config write %#x/%u: %s", d->domid,

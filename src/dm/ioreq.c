@@ -31,7 +31,7 @@ int ioreq_start(struct dm *d)
 	unsigned int id;
 	int r;
 
-	if (!d->hv && (r = hv_open(d->rundir, &d->hv)) < 0)
+	if ((r = dm_hv_open(d)) < 0)
 		return r;
 	r = hv_ioreq_server_create(d->hv, d->domid, 0, &id);
 	if (r < 0)

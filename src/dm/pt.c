@@ -3,7 +3,8 @@
  * xen-pci-passthrough devices of xpt-dm: device_add takes a host device
  * the toolstack has already assigned to the guest (the hypervisor's
  * owner must be the guest: QEMU cannot pass through what the IOMMU does
- * not give it), device_del gives it back, query-pci lists them.
+ * not give it) and, in a stub domain, exported to the stub (hostdev.c),
+ * device_del gives it back, query-pci lists them.
  *
  * Each device gets its guest slot at device_add (addr=, else the first
  * free from 4) and claims it in the guest's ioreq server (ioreq.c); emu.c
@@ -122,7 +123,17 @@ int pt_add(struct dm *d, const char *id, const char *hostaddr,
 			 "use");
 		return -ENOSPC;
 	}
-	if (!d->hv && (r = hv_open(d->rundir, &d->hv)) < 0) {
+	/* xen_pt's realize opens the device's sysfs config first: in a
+	 * stub domain that is there only once its pcifront has the device,
+	 * which is why the toolstack retries */
+	if (hostdev_visible(d, sbdf) < 0) {
+		snprintf(err, errlen, "xen_pt: Could not open '/sys/bus/pci/"
+			 "devices/%04x:%02x:%02x.%x/config': No such file or "
+			 "directory", HV_SBDF_SEG(sbdf), HV_SBDF_BUS(sbdf),
+			 HV_SBDF_DEV(sbdf), HV_SBDF_FN(sbdf));
+		return -ENOENT;
+	}
+	if ((r = dm_hv_open(d)) < 0) {
 		snprintf(err, errlen, "xen_pt: cannot reach the hypervisor: "
 			 "%s", strerror(-r));
 		return r;
