@@ -16,8 +16,10 @@
  *             the HVM guest G (xpt-guest --hvm) sees it with its config
  *             space read through the stub's pcifront, enables MSI-X (the
  *             stub maps and binds the pirqs as G's device model) and
- *             counts interrupts; device_del ends in DEVICE_DELETED; the
- *             stub's kernel stopping stops its device model
+ *             counts interrupts; device_del ends in DEVICE_DELETED;
+ *             the stub's config writes reach a register pciback does not
+ *             cover only once the device is permissive; the stub's
+ *             kernel stopping stops its device model
  *   confine   as S in xenstore: no writes outside its device-model
  *             directory (G's home, dom0's, the dm-argv, its own target);
  *             as S in the hypervisor: no device-model op on a domain
@@ -680,6 +682,31 @@ static bool export_to_stub(struct env *e, unsigned int s, uint32_t sbdf)
 	return wait_xs(e, path, "4");
 }
 
+/* Write PMCSR's power state through the stub; the device then has want. */
+static bool stub_pmcsr(struct env *e, unsigned int s, unsigned int state,
+		       unsigned int want)
+{
+	char req[96], reply[256];
+	uint32_t v = ~0u;
+	int r;
+
+	snprintf(req, sizeof(req), "conf-write %s 0x44 2 %u", bdf(A), state);
+	if (!guest_query(e, s, req, reply, sizeof(reply)))
+		return false;
+	CHECK(e, !strcmp(reply, "ok\nend\n"), "%s: %s", req, reply);
+	snprintf(req, sizeof(req), "conf-read %s 0x44 2", bdf(A));
+	if (!guest_query(e, s, req, reply, sizeof(reply)))
+		return false;
+	r = hv_pci_conf_read(e->hv, A, 0x44, 2, &v);
+	CHECK(e, r == 0 && (v & 3) == want, "PMCSR of %s after writing %u "
+	      "through the stub: %#x, wanted state %u (%s)", bdf(A), state, v,
+	      want, reply);
+	CHECK(e, !strncmp(reply, "value ", 6) &&
+	      (strtoul(reply + 6, NULL, 0) & 3) == want,
+	      "the stub reads PMCSR as %s", reply);
+	return true;
+}
+
 static const char *const good_argv[] = {
 	"-xen-domid", NULL, "-nodefaults", "-no-shutdown", "-machine",
 	"xenfv",
@@ -798,6 +825,14 @@ static bool case_chain(struct env *e)
 		return false;
 	CHECK(e, strstr(reply, "\"return\""), "device_del: %s", reply);
 	if (!qmp_line(e, true, "DEVICE_DELETED", reply, sizeof(reply)))
+		return false;
+
+	/* What the device model writes through the stub, pciback filters
+	 * as a guest's: PMCSR, which no pciback field covers, reaches the
+	 * device only once it is permissive (D1 then D0: no reset). */
+	if (!stub_pmcsr(e, p.s, 1, 0) || !pciback_ok(e, "permissive "
+						    "0000:03:00.0") ||
+	    !stub_pmcsr(e, p.s, 1, 1) || !stub_pmcsr(e, p.s, 0, 0))
 		return false;
 
 	/* The stub's kernel stops: its device model goes with it. */
