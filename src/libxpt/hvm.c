@@ -176,6 +176,39 @@ int xpt_hvm_pci_remove(struct xpt_ctx *c, unsigned int domid,
 	return 0;
 }
 
+/* With a stub domain, each device's state is its entry's in the stub
+ * domain's backend (4 the stub's pcifront has it); one it lacks is named. */
+static void stub_states(struct xpt_ctx *c, unsigned int domid,
+			struct xpt_be *ret)
+{
+	struct xpt_be *sb;
+	int stub = xpt_stubdom_of(c, domid);
+	size_t i;
+
+	if (stub < 0 || !(sb = malloc(sizeof(*sb))))
+		return;
+	if (xpt_be_read(c, XBT_NULL, (unsigned int)stub, sb) < 0)
+		sb->exists = false;
+	c->err[0] = '\0';
+	for (i = 0; i < ret->n; i++) {
+		const struct xpt_be_entry *e = sb->exists ?
+			xpt_be_find(sb, ret->e[i].sbdf) : NULL;
+
+		if (e) {
+			ret->e[i].state = e->state;
+			snprintf(ret->e[i].opts, sizeof(ret->e[i].opts), "%s",
+				 e->opts);
+		} else if (ret->nwarn < sizeof(ret->warn) /
+			   sizeof(ret->warn[0])) {
+			snprintf(ret->warn[ret->nwarn++], sizeof(ret->warn[0]),
+				 "%s is not in the backend of stub domain %d "
+				 "(its device model cannot reach it)",
+				 ret->e[i].dev, stub);
+		}
+	}
+	free(sb);
+}
+
 /* The backend-less listing: one entry per device reserved for the
  * domain, its guest slot from the device model's query-pci. */
 int xpt_hvm_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret)
@@ -231,6 +264,7 @@ int xpt_hvm_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret)
 	}
 	free(ents);
 	free(pci);
+	stub_states(c, domid, ret);
 	ret->exists = ret->n > 0;
 	ret->num_devs = (int)ret->n;
 	ret->state = XenbusStateConnected;

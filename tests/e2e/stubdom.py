@@ -141,8 +141,11 @@ def main():
         seen = guest_sees(h, "s1", lambda l: len(l) == 2)
         check(len(seen) == 2, "the guest's view after attach: %s" % seen)
         out = h.run("pci-list", "s1").stdout
-        check("0000:03:00.0" in out and "0000:04:00.0" in out,
-              "pci-list of a stub-domain guest: %s" % out)
+        rows = [l.split() for l in out.splitlines()[1:] if "0000:0" in l]
+        check(sorted(r[1] for r in rows) == ["0000:03:00.0", "0000:04:00.0"] and
+              all(r[3] == "4" and "permissive=1" in r[4] for r in rows),
+              "pci-list of a stub-domain guest (the stub backend's state "
+              "and options): %s" % out)
 
         # 4. detach: out of the device model, out of S, then the host side
         r = h.run("pci-detach", "s1", "03:00.0")
