@@ -177,7 +177,7 @@ int xpt_hvm_pci_remove(struct xpt_ctx *c, unsigned int domid,
 }
 
 /* With a stub domain, each device's state is its entry's in the stub
- * domain's backend (4 the stub's pcifront has it); one it lacks is named. */
+ * domain's backend (3: pciback exported it); one it lacks is named. */
 static void stub_states(struct xpt_ctx *c, unsigned int domid,
 			struct xpt_be *ret)
 {
