@@ -685,6 +685,8 @@ int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 	char why[256];
 
 	if (r == 0)
+		r = xpt_stubdom_refuse(c, domid, "reboot");
+	if (r == 0)
 		r = xpt_lock_host(c, &host);
 	if (r == 0)
 		r = xpt_lock_domain(c, domid, &lock);
@@ -779,6 +781,7 @@ int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 	for (i = 0; i < n; i++) {
 		struct xpt_domain_info *o = &out[i];
 		bool started = false;
+		int guest;
 
 		o->domid = list[i].domid;
 		name = known_name(c, &list[i]);
@@ -793,6 +796,14 @@ int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 			o->vcpus = d->cfg.vcpus ? d->cfg.vcpus : 1;
 			o->ndevs = (unsigned int)d->cfg.npci;
 			started = d->started;
+		} else if (o->domid && !o->memory_mb &&
+			   (guest = xpt_stubdom_target(c, o->domid)) > 0 &&
+			   xpt_domcfg_load(c, (unsigned int)guest, d) == 0) {
+			/* a stub domain: what its guest's record gave it */
+			o->memory_mb = d->cfg.stubdomain_memory_mb ?
+				       d->cfg.stubdomain_memory_mb : 128;
+			o->vcpus = 1;
+			started = true;
 		}
 		c->err[0] = '\0';
 		list_state(&list[i], o, started, o->state, sizeof(o->state));

@@ -120,6 +120,14 @@ def main():
         check(h.xs("/local/domain/0/device-model/%d" % g) is None,
               "a dom0 device-model directory for a stub-domain guest")
         layers(h, g, s, ["03:00.0"])
+        row = [l.split() for l in h.run("list").stdout.splitlines() if l.startswith("s1-dm ")]
+        check(row and row[0][2:4] == ["64", "1"], "xpt list of the stub domain: %s" % row)
+        for verb in (["destroy"], ["reboot"], ["pci-attach", "s1-dm", "04:00.0"]):
+            args = verb + (["s1-dm"] if len(verb) == 1 else [])
+            r = h.run(*args)
+            check(r.returncode != 0 and "stub domain of domain %d" % g in r.stderr,
+                  "xpt %s of the stub domain: rc %d %s" % (verb[0], r.returncode, r.stderr))
+        check(h.domid("s1-dm") == s, "the stub domain went after a refused verb")
         check(h.run("guest-status", "s1").returncode != 0 or
               "dev " not in h.run("guest-status", "s1").stdout,
               "the guest ran before it was unpaused")
