@@ -148,6 +148,7 @@ static void pdom_of(const struct hv_domain_info *i, struct xpt_pdom *ret)
 		[HV_DOM_DYING] = XPT_DOM_DYING,
 	};
 
+	memset(ret, 0, sizeof(*ret));	/* memory, vcpus: it cannot say */
 	ret->domid = i->domid;
 	ret->state = i->state < 4 ? states[i->state] : XPT_DOM_DYING;
 	snprintf(ret->name, sizeof(ret->name), "%.*s",
