@@ -87,6 +87,7 @@ struct dm {
 				 * query socket): config space and sysfs
 				 * go through its pcifront; "" in dom0 */
 	int front_fd;		/* connected to it, -1 not */
+	bool front_failing;	/* its last request failed (warned once) */
 	bool have_server;	/* the guest's ioreq server exists */
 	unsigned int ioreq_id;
 	int ioreq_fd;		/* readable: requests wait; -1 none */

@@ -112,17 +112,24 @@ static int front_call(struct dm *d, const char *req, char *reply,
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (d->front_fd < 0 && (r = front_connect(d)) < 0)
-			return r;
+			break;
 		if (send(d->front_fd, req, rl, MSG_NOSIGNAL) != (ssize_t)rl)
 			r = errno == EAGAIN ? -ETIMEDOUT : -EPIPE;
 		else if ((r = front_reply(d, reply, len)) == 0)
-			return 0;
+			break;
 		front_close(d);
 		if (r == -ETIMEDOUT)
 			break;	/* a stuck stub: do not wait twice */
 	}
-	log_warn("domain %u: the stub domain's kernel at %s: %s", d->domid,
-		 d->front_path, strerror(-r));
+	/* once per outage: a guest's config scan would repeat it */
+	if (r < 0 && !d->front_failing)
+		log_warn("domain %u: the stub domain's kernel at %s: %s (its "
+			 "devices read all ones meanwhile)", d->domid,
+			 d->front_path, strerror(-r));
+	else if (r == 0 && d->front_failing)
+		log_info("domain %u: the stub domain's kernel answers again",
+			 d->domid);
+	d->front_failing = r < 0;
 	return r;
 }
 

@@ -316,14 +316,20 @@ int hv_domain_shutdown(struct hv_client *h, unsigned int domid,
 	return 0;
 }
 
-/* The full form only: the guest formats what it parses back. */
+/* As hvclient's: SSSS:BB:DD.F or BB:DD.F. */
 int hv_parse_bdf(const char *s, uint32_t *ret_sbdf)
 {
-	unsigned int seg, bus, dev, fn;
+	unsigned int seg = 0, bus, dev, fn;
 	int n = 0;
 
 	if (sscanf(s, "%x:%x:%x.%x%n", &seg, &bus, &dev, &fn, &n) != 4 ||
-	    s[n] || seg > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+	    s[n]) {
+		seg = 0;
+		n = 0;
+		if (sscanf(s, "%x:%x.%x%n", &bus, &dev, &fn, &n) != 3 || s[n])
+			return -EINVAL;
+	}
+	if (seg > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
 		return -EINVAL;
 	*ret_sbdf = HV_SBDF(seg, bus, dev, fn);
 	return 0;

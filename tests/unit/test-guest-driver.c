@@ -330,6 +330,63 @@ static void test_query(void **state)
 	assert_true(g.quit);
 }
 
+/* A PV guest's own view of a device by host address, as a stub domain's
+ * device model asks for it; a stub binds no driver. */
+static void test_query_pci(void **state)
+{
+	struct gdev *d = add_dev(BDF1);
+	char reply[1024];
+
+	fake_add(BDF1, 0x8086, 0x1572, 0x020000, 8, false, 1, 16);
+	d->vendor = 0x8086;
+	d->device = 0x1572;
+	d->class = 0x020000;
+	strcpy(d->host, "0000:03:00.0");
+	g.stubdom = true;
+	assert_int_equal(driver_probe(&g, d), 0);
+	assert_int_equal(d->drv, DRV_NONE);
+	assert_int_equal(fake.ops, 0);		/* the stub touched nothing */
+	request("pci-dev 0000:03:00.0\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "dev 0000:00:01.0 host=0000:03:00.0 ", 35));
+	assert_non_null(strstr(reply, "driver=none"));
+	request("pci-dev 03:00.0\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "dev ", 4));
+	request("pci-dev 0000:04:00.0\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error ENODEV ", 13));
+	request("conf-read 0000:03:00.0 0 4\n", reply, sizeof(reply));
+	assert_string_equal(reply, "value 0x15728086\nend\n");
+	request("conf-read 03:00.0 0x2 2\n", reply, sizeof(reply));
+	assert_string_equal(reply, "value 0x1572\nend\n");
+	request("conf-write 0000:03:00.0 4 2 0x6\n", reply, sizeof(reply));
+	assert_string_equal(reply, "ok\nend\n");
+	assert_int_equal(fake.dev[0].cfg[4], 6);
+	/* pciback's refusal and bad requests */
+	request("conf-read 0000:03:00.0 3 2\n", reply, sizeof(reply));
+	assert_string_equal(reply, "error EIO conf-read: pci_op: "
+			    "XEN_PCI_ERR_invalid_offset\nend\n");
+	request("conf-read 0000:03:00.0 4096 4\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL usage", 18));
+	request("conf-read 0000:03:00.0 0 3\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL usage", 18));
+	request("conf-write 0000:03:00.0 4 2\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL usage", 18));
+	request("conf-write 0000:03:00.0 4 2 -1\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL usage", 18));
+	request("conf-read 0000:03:00.0 0 4 9\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL usage", 18));
+	request("pci-dev\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL ", 13));
+	fake.dead = true;
+	request("conf-read 0000:03:00.0 0 4\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error ETIMEDOUT conf-read: ", 27));
+	/* an HVM guest has no pcifront to ask */
+	g.stubdom = false;
+	g.hvm = true;
+	request("pci-dev 0000:03:00.0\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL unknown request", 28));
+	g.hvm = false;
+}
+
 static void test_query_long_line(void **state)
 {
 	char big[600], reply[256];
@@ -358,6 +415,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hvm_msix_no_bar, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_pci, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_long_line, setup, teardown),
 	};
 
