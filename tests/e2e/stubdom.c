@@ -24,6 +24,8 @@
  *             directory (G's home, dom0's, the dm-argv, its own target);
  *             as S in the hypervisor: no device-model op on a domain
  *             that is not its target, no privileged op
+ *   killed    the stub's kernel killed (SIGKILL): its device model ends
+ *             too (PR_SET_PDEATHSIG)
  *   refuse    garbage from the toolstack (no target, a target that is no
  *             number, a -chardev or --rundir of its own, -S, too many
  *             arguments, a gap in the keys, another guest's -xen-domid,
@@ -938,6 +940,37 @@ static bool case_confine(struct env *e)
 	return ok;
 }
 
+/* The stub's kernel killed outright (no SIGTERM to pass on): the device
+ * model, PR_SET_PDEATHSIG, still ends. */
+static bool case_killed(struct env *e)
+{
+	char dom[16], path[160], reply[1024], *pid;
+	struct pollfd pfd = { .fd = -1, .events = POLLIN };
+	struct pair p;
+	int dmpid, n;
+
+	if (!env_start(e) || !good_pair(e, &p, dom, sizeof(dom)) ||
+	    !stub_boot(e, &p))
+		return false;
+	snprintf(path, sizeof(path), "/local/domain/%u/device-model/%u/state",
+		 p.s, p.g);
+	if (!wait_xs(e, path, "running") ||
+	    !guest_query(e, p.s, "status", reply, sizeof(reply)))
+		return false;
+	pid = strstr(reply, "dm-pid=");
+	CHECK(e, pid, "stub status: %s", reply);
+	dmpid = atoi(pid + 7);
+	pfd.fd = (int)syscall(SYS_pidfd_open, dmpid, 0);
+	CHECK(e, pfd.fd >= 0, "pidfd of %d: %s", dmpid, strerror(errno));
+	kill(p.stub->pid, SIGKILL);
+	proc_stop(p.stub);
+	n = poll(&pfd, 1, WAIT_MS);
+	close(pfd.fd);
+	CHECK(e, n == 1, "the device model (pid %d) outlived its killed stub",
+	      dmpid);
+	return true;
+}
+
 /* One garbage configuration: the stub refuses, says why, starts
  * nothing. */
 static bool refused(struct env *e, const char *what, const char *const *args,
@@ -1039,6 +1072,7 @@ static const struct {
 } cases[] = {
 	{ "chain", case_chain },
 	{ "confine", case_confine },
+	{ "killed", case_killed },
 	{ "refuse", case_refuse },
 };
 
