@@ -25,7 +25,7 @@ is assignable again.
 """
 import scenarios
 from scenarios import (E1000, EDU, VBLK, assignable_add, assert_assignable,
-                       names, sees, stale_records, _growth)
+                       names, sees, settle, stale_records, _growth)
 from scenarios_hvm import CFG, is_hvm
 
 # The xl.cfg keys that move the device model into a Linux stub domain.
@@ -171,10 +171,12 @@ def boot_wait(lab, name, what, pred):
 # -- scenarios --------------------------------------------------------------
 
 def stubdom_cold_plug(lab):
-    """The e1000 and the MSI-X virtio-blk at create: seen, interrupts
-    grow; reboot: the guest comes back (a new domain with a new stub
-    domain) with both devices, interrupts grow again; destroy leaves
-    nothing of either generation."""
+    """The e1000 and the MSI-X virtio-blk at create: seen, interrupts grow
+    (checked outside rounds: any failure ends the scenario); then, in one
+    round, reboot: the guest comes back (a new domain with a new stub
+    domain) with both devices and interrupts grow again; destroy leaves
+    nothing of either generation.  Upstream xl reboots the guest without
+    its devices (XFAIL)."""
     both = (E1000, VBLK)
     assignable_add(lab, *both)
     lab.xsdump("before create")
@@ -186,19 +188,26 @@ def stubdom_cold_plug(lab):
     _growth(lab, "g1", st["boot"], "stub domain, cold-plugged")
     pci_lists(lab, "g1", "e1000 + virtio-blk at create")
     _, ids = domids(lab, "g1")
-
     boot1 = st["boot"]
-    lab.tool("reboot g1", name="reboot g1", timeout=300,
-             op="stubdom-reboot")
-    st = boot_wait(lab, "g1", "rebooted (new boot id), sees e1000 + "
-                   "virtio-blk", lambda s: s["boot"] not in (None, boot1)
-                   and sees(s, both))
-    dm_running(lab, "g1")
-    is_hvm(lab, "g1")
-    _growth(lab, "g1", st["boot"], "stub domain, after reboot")
-    lab.xsdump("rebooted", "g1")
-    pci_lists(lab, "g1", "after reboot")
-    destroy(lab, "g1", both, before=ids)
+
+    def body(lab, i):
+        step = lab.tool("reboot g1", name="reboot g1", timeout=300,
+                        op="stubdom-reboot")
+        if step["rc"] == 0:
+            st = boot_wait(lab, "g1", "rebooted (a new boot id)",
+                           lambda s: s["boot"] not in (None, boot1))
+            if st["boot"] not in (None, boot1):
+                # its first report lists its devices
+                st = settle(lab, "g1", both, "sees e1000 + virtio-blk "
+                            "after the reboot")
+                dm_running(lab, "g1")
+                is_hvm(lab, "g1")
+            if sees(st, both):
+                _growth(lab, "g1", st["boot"], "stub domain, after reboot")
+        lab.xsdump("rebooted", "g1")
+        pci_lists(lab, "g1", "after reboot")
+        return destroy(lab, "g1", both, before=ids)
+    lab.rounds(1, body)
 
 
 def stubdom_hotplug(lab):
@@ -259,7 +268,11 @@ STUBDOM_SCENARIOS = {
                           "runs in a Linux stub domain, e1000 and the "
                           "MSI-X virtio-blk at create: seen, interrupts "
                           "grow, again after a reboot; destroy leaves "
-                          "nothing", False),
+                          "nothing", False,
+                          {"xl": "the reboot loses the devices (\"Device "
+                           "present in JSON but not in xenstore, ignored\"): "
+                           "libxl looks for them in the guest's pciback "
+                           "backend, but they are in the stub domain's"}),
     "stubdom-hotplug": (
         stubdom_hotplug, "HVM guest, device model in a Linux stub domain: "
         "hot-attach edu and the MSI-X virtio-blk (seen, interrupts grow), "
