@@ -72,9 +72,12 @@ def create(lab, name, pci=(), hotplug=False):
 
 
 def dm_running(lab, name):
-    step = lab.sh("d=$(lab-domid %s) && s=$(lab-domid %s-dm) && "
-                  "st=$(xenstore-read /local/domain/$s/device-model/$d/state)"
-                  "; echo \"domid=$d stubdom=$s state=$st\"; "
+    # dom0's shell keeps its variables from step to step: cleared first,
+    # or a missing stub domain would show the last one's state
+    step = lab.sh("d= s= st=; d=$(lab-domid %s) && "
+                  "s=$(lab-domid %s-dm) && st=$(xenstore-read "
+                  "/local/domain/$s/device-model/$d/state); "
+                  "echo \"domid=$d stubdom=$s state=$st\"; "
                   "[ \"$st\" = running ]" % (name, name),
                   name="stub domain of %s: device model running" % name,
                   expect_rc=None)
