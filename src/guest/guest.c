@@ -42,6 +42,11 @@ static const char usage[] =
 "      --connect-delay-ms MS   connect (scan the roots after the backend's\n"
 "                              Connected) only MS later: a guest whose first\n"
 "                              scan is slow (a device probe under load)\n"
+"      --sysfs-delay-ms MS     a device pcifront found shows by its host\n"
+"                              address (pci-dev, conf-read, conf-write: a\n"
+"                              stub domain's sysfs, which its device model\n"
+"                              opens) only MS later, as Linux's pcifront adds\n"
+"                              it to sysfs some time after Connected\n"
 "      --no-missed-connected   pcifront before Linux 6.1: a backend already\n"
 "                              Reconfiguring when the guest looks for the\n"
 "                              first time (it missed Connected) is ignored\n"
@@ -78,6 +83,7 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 		{ "no-missed-connected", no_argument, NULL, 'N' },
 		{ "rescan-delay-ms", required_argument, NULL, 'D' },
 		{ "connect-delay-ms", required_argument, NULL, 'C' },
+		{ "sysfs-delay-ms", required_argument, NULL, 'Y' },
 		{ "stubdom", no_argument, NULL, 'S' },
 		{ "dm-binary", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -127,6 +133,12 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 				fatal("--connect-delay-ms: 0..600000: %s",
 				      optarg);
 			g->connect_delay_ms = (int)v;
+			break;
+		case 'Y':
+			if (parse_ulong(optarg, 600000, &v) < 0)
+				fatal("--sysfs-delay-ms: 0..600000: %s",
+				      optarg);
+			g->sysfs_delay_ms = (int)v;
 			break;
 		case 'S':
 			g->stubdom = true;

@@ -67,6 +67,8 @@ struct gdev {
 	int fd[GUEST_MAX_VEC];		/* eventfd per vector, -1 = none */
 	uint64_t count[GUEST_MAX_VEC];
 	uint64_t bar[6];		/* HVM: addresses the guest placed */
+	int64_t sysfs_ms;		/* shows by host address from then on
+					 * (--sysfs-delay-ms) */
 };
 
 #define STUBDOM_MAX_ARGS 64		/* dm-argv/001..064 */
@@ -101,6 +103,8 @@ struct guest {
 	bool no_missed_connected;	/* pcifront before Linux 6.1 */
 	int rescan_delay_ms;		/* answer a Reconfigured this late */
 	int connect_delay_ms;		/* answer the first Connected this late */
+	int sysfs_delay_ms;		/* a found device shows by host address
+					 * (the stub's sysfs) this late */
 	int64_t rescan_due;		/* when the delayed rescan runs, 0 */
 	uint64_t mmio_next;		/* HVM: next free guest MMIO address */
 	unsigned int next_vec;		/* HVM: next vector to hand out */

@@ -333,6 +333,7 @@ static int pf_probe_fn(struct guest *g, uint32_t sbdf, uint32_t *ret_hdr)
 	d->device = (uint16_t)(id >> 16);
 	d->class = cls >> 8;
 	pf_host_identity(g, d);
+	d->sysfs_ms = guest_now_ms() + g->sysfs_delay_ms;
 	log_info("pcifront: found %04x:%02x:%02x.%u [%04x:%04x] class %06x "
 		 "host %s", HV_SBDF_SEG(sbdf), HV_SBDF_BUS(sbdf),
 		 HV_SBDF_DEV(sbdf), HV_SBDF_FN(sbdf), d->vendor, d->device,

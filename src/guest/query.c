@@ -248,7 +248,8 @@ static int query_number(const char *s, unsigned long max, uint32_t *ret)
 	return 0;
 }
 
-/* The device whose host address is bdf, as the backend's dev-N says. */
+/* The device whose host address is bdf, as the backend's dev-N says;
+ * not before --sysfs-delay-ms passed since pcifront found it. */
 static struct gdev *query_dev_by_host(struct guest *g, const char *bdf)
 {
 	uint32_t want, have;
@@ -258,7 +259,7 @@ static struct gdev *query_dev_by_host(struct guest *g, const char *bdf)
 		return NULL;
 	for (i = 0; i < GUEST_MAX_DEVS; i++)
 		if (g->dev[i].used && hv_parse_bdf(g->dev[i].host, &have) == 0 &&
-		    have == want)
+		    have == want && guest_now_ms() >= g->dev[i].sysfs_ms)
 			return &g->dev[i];
 	return NULL;
 }
