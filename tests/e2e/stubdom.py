@@ -14,13 +14,14 @@ domain's nodes (target, device-model-domid, the state under S's home).
 usage: stubdom.py XPT HOSTFILE FAKE-DM DIR...   (DIRs: where the daemons are)
 """
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hvm import Host, cfg, check, failures, guest_sees  # noqa: E402
+from hvm import Host, cfg, check, failures, guest_pid, guest_sees  # noqa: E402
 
 STUB = ("device_model_stubdomain_override = 1\n"
         "stubdomain_memory = 64\n")
@@ -183,6 +184,39 @@ def main():
         for p in ("/local/domain/%d" % s2, "/local/domain/0/backend/pci/%d" % s2,
                   "/libxl/%d" % s2):
             check(h.xs(p) is None, "%s left after destroy" % p)
+
+        # 6b. a stub domain that hangs (its kernel stopped) while a device
+        # is hot-added (C-R10): the attach fails within its bound naming
+        # the stub domain, and leaves what was there; continued, it works
+        r = h.run("create", cfg(h, "s2", 'pci = ["03:00.0,permissive=1"]\n' + STUB))
+        check(r.returncode == 0, "create s2: %s" % r.stderr)
+        g, s = h.domid("s2"), h.domid("s2-dm")
+        if g is not None and s is not None:
+            kpid = guest_pid(h, s)
+            os.kill(kpid, signal.SIGSTOP)
+            t0 = time.monotonic()
+            r = h.run("pci-attach", "s2", "04:00.0,permissive=1")
+            took = time.monotonic() - t0
+            os.kill(kpid, signal.SIGCONT)
+            check(r.returncode != 0 and "stub domain of domain %d" % g in r.stderr,
+                  "attach through a hung stub domain: rc %d %s" % (r.returncode, r.stderr))
+            check(took < 45, "attach through a hung stub domain took %.0f s" % took)
+            layers(h, g, s, ["03:00.0"])
+            r = h.run("pci-attach", "s2", "04:00.0,permissive=1")
+            check(r.returncode == 0, "attach once the stub answers: %s" % r.stderr)
+            layers(h, g, s, ["03:00.0", "04:00.0"])
+
+            # 6c. the stub domain killed outright (C-R11): destroy still
+            # takes every device back and leaves nothing
+            os.kill(guest_pid(h, s), signal.SIGKILL)
+            r = h.run("destroy", "s2")
+            check(r.returncode == 0, "destroy with a dead stub domain: %s" % r.stderr)
+            check(h.domid("s2") is None and h.domid("s2-dm") is None and
+                  h.owners() == {} and exports(h) == {} and h.markers() == 0,
+                  "after destroy with a dead stub: %s owners %s exports %s"
+                  % (h.run("list").stdout, h.owners(), exports(h)))
+            check(h.xs("/local/domain/0/backend/pci/%d" % s) is None,
+                  "the dead stub's backend left")
 
         # 7. stub domains whose device model fails (hv-dm.md C-R3..C-R7):
         # each create fails, bounded, naming the stub domain, and leaves
