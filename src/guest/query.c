@@ -248,6 +248,14 @@ static int query_number(const char *s, unsigned long max, uint32_t *ret)
 	return 0;
 }
 
+static void query_put_value(struct qclient *c, uint32_t v)
+{
+	char line[32];
+
+	snprintf(line, sizeof(line), "value 0x%x\n", v);
+	query_put(c, line);
+}
+
 /* The device whose host address is bdf, as the backend's dev-N says;
  * not before --sysfs-delay-ms passed since pcifront found it. */
 static struct gdev *query_dev_by_host(struct guest *g, const char *bdf)
@@ -264,50 +272,69 @@ static struct gdev *query_dev_by_host(struct guest *g, const char *bdf)
 	return NULL;
 }
 
+/* A pci-dev / conf-read / conf-write request's words. */
+struct query_pci_req {
+	char *bdf;
+	uint32_t reg, size, value;
+};
+
+/* nwords: 1 (pci-dev), 3 (conf-read), 4 (conf-write); 0 or -EINVAL. */
+static int query_pci_parse(char *args, unsigned int nwords,
+			   struct query_pci_req *q)
+{
+	char *w[5], *save = NULL;
+	unsigned int n = 0;
+
+	for (w[n] = strtok_r(args, " ", &save); w[n] && n < 4;
+	     w[++n] = strtok_r(NULL, " ", &save))
+		;
+	if (n != nwords || w[n])
+		return -EINVAL;
+	q->bdf = w[0];
+	if (n >= 3 && (query_number(w[1], 4095, &q->reg) < 0 ||
+		       query_number(w[2], 4, &q->size) < 0 ||
+		       (q->size != 1 && q->size != 2 && q->size != 4)))
+		return -EINVAL;
+	if (n == 4 && query_number(w[3], 0xffffffffu, &q->value) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 /* "pci-dev BDF", "conf-read BDF REG SIZE", "conf-write BDF REG SIZE V" */
 static void query_pci(struct guest *g, struct qclient *c, char *args,
-		      bool rd, bool wr)
+		      unsigned int nwords)
 {
-	char *bdf = strtok(args, " "), *reg = strtok(NULL, " ");
-	char *size = strtok(NULL, " "), *val = strtok(NULL, " "), line[512];
-	uint32_t off = 0, len = 0, v = 0;
+	struct query_pci_req q = { 0 };
+	char line[512];
 	struct gdev *d;
 	int r;
 
-	if (!bdf || (rd || wr) != (reg && size) || wr != !!val ||
-	    strtok(NULL, " ") || ((rd || wr) &&
-	    (query_number(reg, 4095, &off) < 0 ||
-	     query_number(size, 4, &len) < 0 ||
-	     (len != 1 && len != 2 && len != 4))) ||
-	    (wr && query_number(val, 0xffffffffu, &v) < 0)) {
+	if (query_pci_parse(args, nwords, &q) < 0) {
 		query_put(c, "error EINVAL usage: pci-dev BDF, conf-read BDF "
 			  "REG SIZE, conf-write BDF REG SIZE VALUE\n");
 		return;
 	}
-	d = query_dev_by_host(g, bdf);
+	d = query_dev_by_host(g, q.bdf);
 	if (!d) {
 		snprintf(line, sizeof(line), "error ENODEV %.20s: no such "
-			 "device in this guest\n", bdf);
+			 "device in this guest\n", q.bdf);
 		query_put(c, line);
 		return;
 	}
-	if (!rd && !wr) {
+	if (nwords == 1) {
 		if (query_format_dev(d, line, sizeof(line)) == 0)
 			query_put(c, line);
 		return;
 	}
-	r = rd ? pciop_conf_read(g, d->sbdf, (int)off, (int)len, &v) :
-		 pciop_conf_write(g, d->sbdf, (int)off, (int)len, v);
-	if (r != 0) {
-		query_pci_error(c, rd ? "conf-read" : "conf-write", r);
-		return;
-	}
-	if (rd) {
-		snprintf(line, sizeof(line), "value %#x\n", v);
-		query_put(c, line);
-	} else {
+	r = nwords == 3 ? pciop_conf_read(g, d->sbdf, (int)q.reg,
+					  (int)q.size, &q.value) :
+	    pciop_conf_write(g, d->sbdf, (int)q.reg, (int)q.size, q.value);
+	if (r != 0)
+		query_pci_error(c, nwords == 3 ? "conf-read" : "conf-write", r);
+	else if (nwords == 3)
+		query_put_value(c, q.value);
+	else
 		query_put(c, "ok\n");
-	}
 }
 
 static void query_request(struct guest *g, struct qclient *c, char *line)
@@ -330,11 +357,11 @@ static void query_request(struct guest *g, struct qclient *c, char *line)
 	} else if (!strncmp(line, "shutdown ", 9)) {
 		query_shutdown(g, c, line + 9);
 	} else if (!strncmp(line, "pci-dev ", 8) && !g->hvm) {
-		query_pci(g, c, line + 8, false, false);
+		query_pci(g, c, line + 8, 1);
 	} else if (!strncmp(line, "conf-read ", 10) && !g->hvm) {
-		query_pci(g, c, line + 10, true, false);
+		query_pci(g, c, line + 10, 3);
 	} else if (!strncmp(line, "conf-write ", 11) && !g->hvm) {
-		query_pci(g, c, line + 11, false, true);
+		query_pci(g, c, line + 11, 4);
 	} else {
 		query_put(c, "error EINVAL unknown request (status, reprobe, "
 			  "resume, shutdown REASON, pci-dev, conf-read, "

@@ -293,6 +293,9 @@ static void sd_exec(struct guest *g, char *const *argv, pid_t parent,
 		dup2(logfd, 1);
 		dup2(logfd, 2);
 	}
+	/* the stub's own connections (libxenstore's is not close-on-exec)
+	 * are not the device model's */
+	closefrom(3);
 	execv(g->dm_binary, argv);
 	fprintf(stderr, "xpt-guest: stubdom: cannot run %s: %s\n",
 		g->dm_binary, strerror(errno));
