@@ -13,6 +13,7 @@
  *             yet exported to the stub fails as QEMU's xen_pt does
  *             (no sysfs config); after pciback exports it to the stub
  *             (a PV backend for S, S's pcifront connects) it succeeds,
+ *             and one exported to S but not assigned to G still fails;
  *             the HVM guest G (xpt-guest --hvm) sees it with its config
  *             space read through the stub's pcifront, enables MSI-X (the
  *             stub maps and binds the pirqs as G's device model) and
@@ -651,23 +652,27 @@ static bool host_assign(struct env *e, unsigned int g, uint32_t sbdf)
 	return true;
 }
 
-/* The PV export to the stub, libxl 4.17's way (the peer fixture). */
-static bool export_to_stub(struct env *e, unsigned int s, uint32_t sbdf)
+/* The PV export to the stub, libxl 4.17's way (the peer fixture), of
+ * sbdf and, unless UINT32_MAX, sbdf2. */
+static bool export_to_stub(struct env *e, unsigned int s, uint32_t sbdf,
+			   uint32_t sbdf2)
 {
-	char dom[16], b[16], path[128];
+	char dom[16], b[16], b2[16], path[128];
 	const char *argv[8];
 	struct proc *p;
 	int status = -1;
 
 	snprintf(dom, sizeof(dom), "%u", s);
 	snprintf(b, sizeof(b), "%s", bdf(sbdf));
+	snprintf(b2, sizeof(b2), "%s", bdf(sbdf2));
 	argv[0] = bin_fixture;
 	argv[1] = "--rundir";
 	argv[2] = e->dir;
 	argv[3] = "coldplug-onetxn";
 	argv[4] = dom;
 	argv[5] = b;
-	argv[6] = NULL;
+	argv[6] = sbdf2 == UINT32_MAX ? NULL : b2;
+	argv[7] = NULL;
 	p = spawn(e, "fixture", argv);
 	CHECK(e, p, "cannot start the fixture");
 	if (waitpid(p->pid, &status, 0) != p->pid)
@@ -749,7 +754,8 @@ static bool case_chain(struct env *e)
 	int r, dl, dmpid, dmfd;
 
 	if (!env_start(e) || !good_pair(e, &p, dom, sizeof(dom)) ||
-	    !host_assign(e, p.g, A) || !stub_boot(e, &p))
+	    !host_assign(e, p.g, A) || !pciback_ok(e, "seize 0000:06:00.0") ||
+	    !stub_boot(e, &p))
 		return false;
 	snprintf(path, sizeof(path), "/local/domain/%u/device-model/%u/state",
 		 p.s, p.g);
@@ -776,9 +782,15 @@ static bool case_chain(struct env *e)
 	CHECK(e, strstr(reply, "\"error\"") && strstr(reply, want),
 	      "device_add before the export: %s", reply);
 
-	/* Exported to S: its pcifront has it, device_add goes through. */
-	if (!export_to_stub(e, p.s, A))
+	/* Exported to S: its pcifront has it, device_add goes through; D,
+	 * exported to S but not assigned to G, is still refused. */
+	if (!export_to_stub(e, p.s, A, D))
 		return false;
+	if (!device_add(e, D, reply, sizeof(reply)))
+		return false;
+	CHECK(e, strstr(reply, "\"error\"") &&
+	      strstr(reply, "is not assigned to this domain"),
+	      "device_add of %s, not G's: %s", bdf(D), reply);
 	snprintf(req, sizeof(req), "pci-dev %s", bdf(A));
 	if (!guest_query(e, p.s, req, reply, sizeof(reply)))
 		return false;
