@@ -60,6 +60,8 @@ static const char usage[] =
 "                              device model with them and its QMP monitor on\n"
 "                              DIR/qmp-libxl-G (log DIR/log/dm-G.log)\n"
 "      --dm-binary PATH        the device model --stubdom runs (xpt-dm)\n"
+"      --dm-delay-ms MS        --stubdom: start the device model only MS\n"
+"                              after boot (a stub domain that boots slowly)\n"
 "  -v, --verbose               more log output (repeat for debug)\n"
 "  -h, --help                  show this help and exit\n"
 "  -V, --version               show the version and exit\n"
@@ -86,6 +88,7 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 		{ "sysfs-delay-ms", required_argument, NULL, 'Y' },
 		{ "stubdom", no_argument, NULL, 'S' },
 		{ "dm-binary", required_argument, NULL, 'B' },
+		{ "dm-delay-ms", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -145,6 +148,11 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 			break;
 		case 'B':
 			g->dm_binary = optarg;
+			break;
+		case 'L':
+			if (parse_ulong(optarg, 600000, &v) < 0)
+				fatal("--dm-delay-ms: 0..600000: %s", optarg);
+			g->dm_delay_ms = (int)v;
 			break;
 		case 'v':
 			level++;
@@ -262,6 +270,14 @@ static void guest_loop(struct guest *g, int sigfd)
 
 			poll_ms = left < 0 ? 0 : (int)left;
 		}
+		if (g->dm_due) {	/* the slow stub's device model */
+			int64_t left = g->dm_due - guest_now_ms();
+
+			if (left < 0)
+				left = 0;
+			if (poll_ms < 0 || left < poll_ms)
+				poll_ms = (int)left;
+		}
 		if (poll(pfd, n, poll_ms) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -295,6 +311,10 @@ static void guest_loop(struct guest *g, int sigfd)
 		}
 		if (g->rescan_due && guest_now_ms() >= g->rescan_due)
 			pcifront_step(g);
+		if (g->dm_due && guest_now_ms() >= g->dm_due) {
+			g->dm_due = 0;
+			stubdom_start(g);
+		}
 		if (pfd[PFD_LISTEN].revents)
 			query_accept(g);
 		for (i = PFD_FIXED; i < n; i++)
@@ -340,8 +360,13 @@ int main(int argc, char **argv)
 	}
 	/* a refusal is logged; the stub stays up without a device model,
 	 * as a Linux stub domain whose init failed does */
-	if (g.stubdom)
+	if (g.stubdom && g.dm_delay_ms) {
+		g.dm_due = guest_now_ms() + g.dm_delay_ms;
+		log_info("stubdom: the device model starts in %d ms "
+			 "(--dm-delay-ms)", g.dm_delay_ms);
+	} else if (g.stubdom) {
 		stubdom_start(&g);
+	}
 	guest_write_pidfile(&g);
 	log_info("guest: dom%u running%s, query socket %s", g.domid,
 		 g.hvm ? " (HVM)" : g.stubdom ? " (stub domain)" : "",

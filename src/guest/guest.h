@@ -112,6 +112,9 @@ struct guest {
 	bool stubdom;			/* --stubdom: a device-model stub
 					 * domain; no driver binds devices */
 	const char *dm_binary;		/* --dm-binary */
+	int dm_delay_ms;		/* --dm-delay-ms: a slow stub boot */
+	int64_t dm_due;			/* when the delayed device model
+					 * starts, 0 */
 	struct stubdom_dm dm;
 
 	struct xs_handle *xs;

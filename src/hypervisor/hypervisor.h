@@ -149,6 +149,9 @@ struct hyp_hvm {
 	int vec_fd[256];	/* HV_OP_HVM_VECTOR_FD: eventfds, -1 none */
 	uint16_t isa_level;	/* ISA IRQ lines asserted, bit per line */
 	int isa_fd[HV_ISA_IRQS];	/* HV_OP_HVM_ISA_IRQ_FD, -1 none */
+	bool dm_ready;		/* some server of it was ever enabled */
+	uint64_t io_early;	/* accesses before any server was enabled */
+	uint64_t io_no_server;	/* accesses with none enabled any more */
 };
 
 struct hyp_domain {

@@ -43,6 +43,17 @@
  * with its (paused) domain waits on its first access until the toolstack
  * unpauses it, and then sees the servers enabled by then.
  *
+ * An access while the guest has no enabled server at all means a vCPU
+ * ran before its device model was ready (the stub-domain interlock that
+ * libxl lacked before Xen 4.6: the guest's firmware probed PCI and read
+ * all ones).  It is completed as any unclaimed access is, and counted;
+ * the first of each domain is logged ("... before its device model
+ * enabled an ioreq server"), the count at debug level after that, so a
+ * test can tell that the toolstack let the guest run too early.  Those
+ * after every server went (the device model stopped or died) are
+ * counted and logged apart ("... with no ioreq server enabled any
+ * more").
+ *
  * A vCPU with a request outstanding is blocked: another access on it is
  * -EBUSY.  A guest that stopped waiting (its call timed out) finds, on
  * its next access, an answer that arrived meanwhile and drops it, as the
@@ -298,6 +309,8 @@ int hyp_ioreq_server_set_state(struct hyp *h, uint32_t domid,
 
 	if (r < 0)
 		return r;
+	if (enabled)
+		d->hvm->dm_ready = true;
 	if (s->enabled != enabled)
 		log_info("domain %u: ioreq server %u %s", domid, id,
 			 enabled ? "enabled" : "disabled");
@@ -409,6 +422,41 @@ static int io_check(const struct hyp_domain *d, const struct hv_hvm_io *io)
 	}
 }
 
+static bool any_enabled(const struct hyp_hvm *hv)
+{
+	uint32_t i;
+
+	for (i = 0; i < HV_IOREQ_MAX_SERVERS; i++)
+		if (hv->srv[i] && hv->srv[i]->enabled)
+			return true;
+	return false;
+}
+
+/* An access with no server enabled: before the first (a vCPU ran before
+ * its device model, see the head comment) or after the last went. */
+static void note_no_server(struct hyp_domain *d, const struct hv_hvm_io *io,
+			   uint32_t type, uint64_t addr)
+{
+	static const char *const kinds[] = {
+		[HV_IO_RANGE_PORT] = "port", [HV_IO_RANGE_MEMORY] = "MMIO",
+		[HV_IO_RANGE_PCI] = "PCI config",
+	};
+	uint64_t *n = d->hvm->dm_ready ? &d->hvm->io_no_server :
+		      &d->hvm->io_early;
+	const char *when = d->hvm->dm_ready ? "with no ioreq server enabled "
+			   "any more" : "before its device model enabled an "
+			   "ioreq server";
+
+	if ((*n)++ == 0)
+		log_warn("domain %u: vcpu %u: %s %s %#llx %s (%s)", d->domid,
+			 io->vcpu, kinds[type], io->dir == HV_IOREQ_READ ?
+			 "read" : "write", (unsigned long long)addr, when,
+			 io->dir == HV_IOREQ_READ ? "all ones" : "dropped");
+	else
+		log_debug("domain %u: %llu accesses %s", d->domid,
+			  (unsigned long long)*n, when);
+}
+
 static struct hyp_ioreq_server *select_server(struct hyp_hvm *hv,
 					      uint32_t type, uint64_t addr,
 					      uint32_t size)
@@ -451,6 +499,8 @@ static int route(struct hyp_domain *d, struct hyp_vcpu_io *v,
 		}
 	}
 	s = select_server(d->hvm, type, addr, io->size);
+	if (!s && !any_enabled(d->hvm))
+		note_no_server(d, io, type, addr);
 	if (!s) {
 		if (io->dir == HV_IOREQ_READ)
 			io->data = size_mask(io->size);

@@ -178,7 +178,8 @@ static bool wait_file(struct env *e, const char *path, struct proc *p, int ms)
  * hot-add takes 12 s (env.slow); one whose first connect takes 12 s
  * (env.slow_connect); one whose rescan takes 40 s (env.very_slow); one
  * whose pcifront shows a new device (to a stub domain's device model)
- * 2.5 s after it found it (env.stub_lag). */
+ * 2.5 s after it found it (env.stub_lag); one whose stub domain starts
+ * its device model 2 s after it booted (env.slow_dm). */
 static const struct {
 	const char *dir, *args;
 } kernels[] = {
@@ -188,6 +189,7 @@ static const struct {
 	{ "libexec-slowconnect", " --connect-delay-ms 12000 -v" },
 	{ "libexec-veryslow", " --rescan-delay-ms 40000 -v" },
 	{ "libexec-stublag", " --sysfs-delay-ms 2500 -v" },
+	{ "libexec-slowdm", " --dm-delay-ms 2000 -v" },
 };
 #define NKERNELS (sizeof(kernels) / sizeof(kernels[0]))
 
@@ -420,7 +422,8 @@ void env_stop(struct env *e, bool failed)
 static const char *libexec_of(const struct env *e)
 {
 	return kernels[e->hold ? 1 : e->slow ? 2 : e->slow_connect ? 3 :
-		       e->very_slow ? 4 : e->stub_lag ? 5 : 0].dir;
+		       e->very_slow ? 4 : e->stub_lag ? 5 : e->slow_dm ? 6 :
+		       0].dir;
 }
 
 struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[])

@@ -70,6 +70,9 @@ struct env {
 	bool stub_lag;		/* next create: kernels with --sysfs-delay-ms
 				 * 2500 (a stub domain whose pcifront shows a
 				 * new device to its device model late) */
+	bool slow_dm;		/* next create: kernels with --dm-delay-ms
+				 * 2000 (a stub domain that starts its device
+				 * model late, as a slow stub boots) */
 	const char *variant;	/* LIBXL417_FLOW for the peer */
 	int peer_wait_ms;	/* LIBXL417_WAIT_MS for the peer, 0 = 10 s */
 	char out[4096];		/* output of the last toolstack run */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The historic bugs of HVM guests whose device model runs in a stub
- * domain (docs/historic-bugs.md, 5, 17 and 23), run by toolstack.c's
+ * domain (docs/historic-bugs.md: 5, 17, 23, the startup of the stub's
+ * device model 25 and 26, and 2 and 6 of the PV flow through a stub
+ * domain's backend), run by toolstack.c's
  * `stubdom` mode like the others: each FAILS against the libxl 4.17 peer
  * (in the variant from before the fix where 4.17 has it) and PASSES
  * against xpt.  The guest G and its stub domain S are made by the
@@ -392,6 +394,168 @@ static bool bug23_reboot(struct env *e)
 	return guest_sees(e, g2, 2);
 }
 
+/* 2, through a stub domain: the stub's pass is a PV hot-plug at create,
+ *    into a backend that does not exist yet (Jason Andryuk's report of
+ *    Aug 2021, "libxl: Fix stubdom PCI passthrough") */
+static bool bug2_stub(struct env *e)
+{
+	unsigned int g, s;
+
+	if (!seize(e, (uint32_t[]){ DEV_A }, 1) ||
+	    !create_stub(e, "h2s", "'03:00.0'", &g, &s))
+		return false;
+	return stub_has(e, g, s, DEV_A) && guest_sees(e, g, 1);
+}
+
+/* 6, through a stub domain: two first attaches at once to a guest whose
+ *    stub has no backend yet; both devices must reach the guest */
+static bool bug6_stub(struct env *e)
+{
+	uint32_t d[] = { DEV_A, DEV_B };
+	static const char *const spec[] = { "03:00.0", "04:00.0" };
+	struct proc *p[2];
+	unsigned int g, s, i;
+	char out[2][512];
+	int rc[2];
+
+	if (!seize(e, d, 2) || !create_stub(e, "h6s", "", &g, &s))
+		return false;
+	for (i = 0; i < 2; i++) {
+		p[i] = ts_spawn(e, "attach.before-txn=300,attach.in-txn=50",
+				(const char *const[]){ "pci-attach", "h6s",
+						       spec[i], NULL });
+		CHECK(e, p[i], "cannot start pci-attach %s", spec[i]);
+	}
+	/* the peer's loser waits for the stub's backend for libxl's 60 s */
+	for (i = 0; i < 2; i++) {
+		rc[i] = ts_wait(e, p[i], 90000, false);
+		snprintf(out[i], sizeof(out[i]), "%s", e->out);
+	}
+	for (i = 0; i < 2; i++)
+		CHECK(e, rc[i] == 0, "of two concurrent first attaches to the "
+		      "stub-domain guest, pci-attach %s: rc %d: %s (the other: "
+		      "rc %d); stub dom%u's backend: num_devs %d, state %d",
+		      spec[i], rc[i], out[i], rc[1 - i], s, xs_int(e,
+		      "/local/domain/0/backend/pci/%u/0/num_devs", s),
+		      be_state(e, s));
+	for (i = 0; i < 2; i++)
+		if (!stub_has(e, g, s, d[i]))
+			return during(e, "after two concurrent first attaches "
+				      "(rc %d, %d)", rc[0], rc[1]);
+	return guest_sees(e, g, 2);
+}
+
+struct dmrun {
+	const char *name;	/* the guest's */
+	unsigned int g, s;	/* found while the create runs, 0 */
+	bool running;		/* S's device model wrote "running" */
+};
+
+static bool dm_running(struct env *e, void *arg)
+{
+	struct dmrun *w = arg;
+	char save[sizeof(e->why)], *v;
+
+	memcpy(save, e->why, sizeof(save));
+	if (!w->g || !w->s) {
+		char stub[80];
+
+		snprintf(stub, sizeof(stub), "%s-dm", w->name);
+		if (!dom_by_name(e, w->name, &w->g) ||
+		    !dom_by_name(e, stub, &w->s))
+			w->g = w->s = 0;
+	}
+	memcpy(e->why, save, sizeof(save));
+	if (!w->g || !w->s)
+		return false;
+	v = xs_get(e, "/local/domain/%u/device-model/%u/state", w->s, w->g);
+	w->running = v && !strcmp(v, "running");
+	free(v);
+	return w->running;
+}
+
+/* 25. the device model's state is read under the stub domain's home, not
+ *     dom0's (6dd94cf1b1, Xen 4.6; E. Shelton's RFC of Feb 2015 waited
+ *     on /local/domain/0/device-model/G/state) */
+static bool bug25(struct env *e)
+{
+	struct dmrun w = { "h25", 0, 0, false };
+	unsigned int g, s;
+	const char *cfg;
+	struct proc *p;
+	int64_t t0;
+	int rc;
+
+	cfg = stub_cfg(e, "h25", "");
+	CHECK(e, cfg, "cannot write h25.cfg");
+	t0 = now_ms();
+	p = ts_spawn(e, NULL, (const char *const[]){ "create", cfg, NULL });
+	CHECK(e, p, "cannot start create");
+	wait_until(e, dm_running, &w, 30000, NULL);
+	rc = ts_wait(e, p, 120000, false);
+	CHECK(e, rc == 0, "create h25 (stub domain, no devices): rc %d after "
+	      "%.1f s although the device model in stub dom%u %s \"running\" "
+	      "under its own home (/local/domain/%u/device-model/%u/state): "
+	      "%s", rc, (double)(now_ms() - t0) / 1000, w.s, w.running ?
+	      "had written" : "never wrote", w.s, w.g, e->out);
+	if (!found(e, "h25", &g, &s))
+		return false;
+	if (!dm_running(e, &w) || w.g != g || w.s != s)
+		return fail(e, "the device model of dom%u is not \"running\" "
+			    "under its stub domain dom%u's home", g, s);
+	CHECK(e, !xs_exists(e, "/local/domain/0/device-model/%u", g),
+	      "dom%u has a device-model node under dom0's home too", g);
+	return true;
+}
+
+/* the first access of dom g the hypervisor completed with no ioreq
+ * server enabled (xpt-hypervisor(8)) */
+static bool ran_early(struct env *e, unsigned int g)
+{
+	char needle[96];
+
+	snprintf(needle, sizeof(needle), "domain %u: vcpu ", g);
+	return file_has(e, "hypervisor.log", needle) &&
+	       file_has(e, "hypervisor.log", "before its device model enabled "
+			"an ioreq server");
+}
+
+/* 26. the guest runs only after its stub domain's device model is ready
+ *     (C.9.1: no vCPU before the ioreq server is enabled; libxl had no
+ *     interlock before Xen 4.6: Xen's dd748d128d papered over it, W.
+ *     Liu's 6dd94cf1b1/1fc3aeb3aa fixed it) */
+static bool bug26(struct env *e)
+{
+	struct dmrun w = { "h26", 0, 0, false };
+	unsigned int g, s;
+	bool sees;
+	int rc;
+
+	e->slow_dm = true;	/* the stub starts its device model 2 s late */
+	if (!seize(e, (uint32_t[]){ DEV_A }, 1) ||
+	    !create_stub(e, "h26", "", &g, &s))
+		return false;
+	CHECK(e, wait_until(e, dm_running, &w, 10000, NULL), "the device "
+	      "model in stub dom%u never wrote \"running\"", s);
+	/* what the guest lost: its ACPI set-up (GPE enable) went nowhere,
+	 * so a device hot-added later never raises its SCI */
+	rc = TS(e, 60000, "pci-attach", "h26", "03:00.0");
+	CHECK(e, rc == 0, "pci-attach 03:00.0 to the stub-domain guest: rc "
+	      "%d: %s", rc, e->out);
+	if (!stub_has(e, g, s, DEV_A))
+		return false;
+	sees = guest_sees(e, g, 1);
+	if (!sees)	/* reported below, with what caused it */
+		e->why[0] = '\0';
+	CHECK(e, !ran_early(e, g), "HVM dom%u's vCPUs ran before its device "
+	      "model (in stub dom%u) enabled an ioreq server: the hypervisor "
+	      "completed its I/O with all ones or dropped it (hypervisor.log)"
+	      "; the device hot-added later %s", g, s, sees ? "still reached "
+	      "the guest" : "never reached the guest (its ACPI GPE enable "
+	      "was dropped: no SCI)");
+	return sees;
+}
+
 const struct bug stub_bugs[] = {
 	{ 5, "stub domain cold-plug through the hot-plug path", bug5, false,
 	  "pre-18f93842ac", 0, false,
@@ -406,5 +570,17 @@ const struct bug stub_bugs[] = {
 	{ 23, "HVM+stub: reboot keeps the devices", bug23_reboot, false,
 	  NULL, 0, false,
 	  "after the reboot" },
+	{ 25, "stub device model's state read under dom0's home", bug25,
+	  false, "pre-6dd94cf1b1", 3000, false,
+	  "startup timed out" },
+	{ 26, "HVM+stub guest unpaused before its device model", bug26,
+	  false, "pre-4.6", 0, false,
+	  "ran before its device model" },
+	{ 2, "stub domain's pass waits for a backend that does not exist",
+	  bug2_stub, false, "pre-73ee2795aa", 3000, false,
+	  "does not exist" },
+	{ 6, "concurrent first attach through a stub domain", bug6_stub,
+	  false, NULL, 0, false,
+	  "concurrent first attaches" },
 };
 const unsigned int nstub_bugs = sizeof(stub_bugs) / sizeof(stub_bugs[0]);

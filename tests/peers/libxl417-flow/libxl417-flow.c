@@ -69,13 +69,34 @@
  * running stub domain's backend, after the first without waiting for
  * Connected and without Reconfiguring, which a connected pciback
  * ignores; also pre-0f4fd6b6d8, which is later),
+ * pre-6dd94cf1b1 and pre-4.6 (a stub domain's start, below),
  * num-devs-last (Jan Beulich's experiment of March 2021: num_devs written
  * after the devices), unpaced (cold-plug without the pace: libxl 4.17 as
  * it is, racing pciback's setup).  LIBXL417_WAIT_MS replaces
  * libxl__wait_for_backend's 10 s.  XPT_DELAY="point=ms,..." delays at the
  * points xpt names.
  *
- * The guest kernel is $XPT_GUEST, started when the domain is unpaused.
+ *
+ * The stub-domain start of the 2015 thread ("libxl: Wait for QEMU startup
+ * in stubdomain", RFC 7/7): with pre-6dd94cf1b1 or pre-4.6 this peer
+ * builds an HVM guest with device_model_stubdomain_override = 1 itself,
+ * as libxl__spawn_stub_dm does (G HVM and paused, S PV; S's target and
+ * set_target in the hypervisor and xenstore, G's
+ * image/device-model-domid, the device model's arguments under G's /vm
+ * path readable by S only, /local/domain/S/device-model/G owned by S and
+ * readable by G; S unpaused and its kernel booted), then:
+ *   pre-6dd94cf1b1  waits for the device model's state under dom0's home,
+ *                   /local/domain/0/device-model/G/state, as E. Shelton's
+ *                   RFC did; the device model in S writes under its own
+ *                   home, so the create times out after libxl's 30 s
+ *                   (LIBXL417_WAIT_MS if set) and destroys both domains;
+ *   pre-4.6         does not wait at all: the devices are cold-plugged
+ *                   and G unpaused at once, its vCPUs possibly running
+ *                   before the device model enabled its ioreq server.
+ *
+ * The guest kernel is $XPT_GUEST, started when the domain is unpaused (a
+ * stub domain's as `--stubdom --dm-binary $XPT_LIBEXEC/xpt-dm`, an HVM
+ * guest's with --hvm).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -113,9 +134,12 @@ enum {
 	V_PRE_C9CC = 1 << 6,
 	V_PRE_0F4F = 1 << 7,
 	V_PRE_18F9 = 1 << 8,
+	V_PRE_6DD9 = 1 << 9,
+	V_PRE_46 = 1 << 10,
 };
 
 #define STUB_WAIT_MS 60000	/* LIBXL_DEVICE_MODEL_START_TIMEOUT */
+#define STUB_START_MS 30000	/* LIBXL_STUBDOM_START_TIMEOUT */
 #define QMP_ADD_RETRIES 10	/* 0f4fd6b6d8, 1 s apart */
 
 struct spec {
@@ -1697,18 +1721,30 @@ static int xpt_run(struct flow *fl, const char *const args[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -EINTR;
 }
 
-static void guest_start(struct flow *fl, unsigned int domid)
+/* The domain's kernel, $XPT_GUEST --rundir DIR --domid N [extra]: an
+ * HVM guest's with --hvm, a stub domain's with --stubdom --dm-binary
+ * (its init starts the device model). */
+static void guest_start_as(struct flow *fl, unsigned int domid,
+			   const char *kind)
 {
-	const char *bin = getenv("XPT_GUEST");
-	char dom[16], log[4096];
+	const char *bin = getenv("XPT_GUEST"), *lx = getenv("XPT_LIBEXEC");
+	char dom[16], log[4096], dm[4096], extra[4200] = "";
 	pid_t pid;
 
 	if (!bin)
 		return;
+	if (kind && !strcmp(kind, "hvm"))
+		snprintf(extra, sizeof(extra), " --hvm");
+	else if (kind && !strcmp(kind, "stubdom")) {
+		snprintf(dm, sizeof(dm), "%s/xpt-dm", lx ? lx : ".");
+		snprintf(extra, sizeof(extra), " --stubdom --dm-binary '%s'",
+			 dm);
+	}
 	snprintf(dom, sizeof(dom), "%u", domid);
 	snprintf(log, sizeof(log), "%s/guest-%u.log", fl->rundir, domid);
 	pid = fork();
 	if (pid == 0) {
+		char cmd[4400];
 		int fd;
 
 		setsid();
@@ -1722,12 +1758,19 @@ static void guest_start(struct flow *fl, unsigned int domid)
 		fd = open("/dev/null", O_RDONLY);
 		if (fd >= 0)
 			dup2(fd, 0);
-		execl("/bin/sh", "sh", "-c", "exec \"$0\" --rundir \"$1\" "
-		      "--domid \"$2\"", bin, fl->rundir, dom, (char *)NULL);
+		snprintf(cmd, sizeof(cmd), "exec \"$0\" --rundir \"$1\" "
+			 "--domid \"$2\"%s", extra);
+		execl("/bin/sh", "sh", "-c", cmd, bin, fl->rundir, dom,
+		      (char *)NULL);
 		_exit(127);
 	}
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
+}
+
+static void guest_start(struct flow *fl, unsigned int domid)
+{
+	guest_start_as(fl, domid, NULL);
 }
 
 static void guest_kill(struct flow *fl, unsigned int domid)
@@ -1801,6 +1844,272 @@ static int domain_build_hvm(struct flow *fl, const struct cfg *c, bool paused,
 	return r == 0 ? 0 : -EIO;
 }
 
+/* libxl__domain_make, small: the domain's home (dom0's, readable by it),
+ * its writable subdirectories, /vm/<uuid>, /libxl/<domid>/type */
+static int domain_make(struct flow *fl, const struct cfg *c,
+		       const char *name, uint32_t flags, unsigned long mem_mb,
+		       unsigned int *ret_domid)
+{
+	struct xs_permissions ro[2] = { { 0, XS_PERM_NONE }, { 0, XS_PERM_READ } };
+	struct xs_permissions rw[1] = { { 0, XS_PERM_NONE } };
+	struct xs_permissions none[1] = { { 0, XS_PERM_NONE } };
+	static const char *const rodirs[] = { "device", "control", "memory" };
+	static const char *const rwdirs[] = {
+		"data", "drivers", "feature", "attr", "error", "control/shutdown",
+	};
+	const char *type = flags & HV_DOMF_HVM ? "hvm" : "pv";
+	char path[192], uuid[40];
+	unsigned int domid, i;
+	xs_transaction_t t;
+	int r;
+
+	(void)c;
+	r = hv_domain_create(fl->hv, flags, name, mem_mb * 1024, 1, &domid);
+	if (r < 0) {
+		err("domain create %s: %s", name, strerror(-r));
+		return r;
+	}
+	if (!xs_introduce_domain(fl->xs, domid, 0, 1))
+		die("introduce dom%u: %s", domid, strerror(errno));
+	snprintf(uuid, sizeof(uuid), "%08x-0000-4000-8000-%012x",
+		 (unsigned int)getpid(), domid);
+	ro[1].id = domid;
+	rw[0].id = domid;
+	do {
+		t = txn_start(fl);
+		snprintf(path, sizeof(path), "/local/domain/%u", domid);
+		xs_mkdir(fl->xs, t, path);
+		xs_set_permissions(fl->xs, t, path, ro, 2);
+		for (i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), "/local/domain/%u/%s",
+				 domid, rodirs[i]);
+			xs_mkdir(fl->xs, t, path);
+			xs_set_permissions(fl->xs, t, path, ro, 2);
+		}
+		for (i = 0; i < 6; i++) {
+			snprintf(path, sizeof(path), "/local/domain/%u/%s",
+				 domid, rwdirs[i]);
+			xs_mkdir(fl->xs, t, path);
+			xs_set_permissions(fl->xs, t, path, rw, 1);
+		}
+		snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+		xwrite(fl, t, path, "%s", name);
+		snprintf(path, sizeof(path), "/local/domain/%u/domid", domid);
+		xwrite(fl, t, path, "%u", domid);
+		snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
+		xwrite(fl, t, path, "/vm/%s", uuid);
+		snprintf(path, sizeof(path), "/vm/%s", uuid);
+		xs_mkdir(fl->xs, t, path);
+		xs_set_permissions(fl->xs, t, path, ro, 2);
+		snprintf(path, sizeof(path), "/vm/%s/name", uuid);
+		xwrite(fl, t, path, "%s", name);
+		snprintf(path, sizeof(path), "/vm/%s/uuid", uuid);
+		xwrite(fl, t, path, "%s", uuid);
+		snprintf(path, sizeof(path), "/libxl/%u", domid);
+		xs_mkdir(fl->xs, t, path);
+		xs_set_permissions(fl->xs, t, path, none, 1);
+		snprintf(path, sizeof(path), "/libxl/%u/type", domid);
+		xwrite(fl, t, path, "%s", type);
+	} while (!commit(fl, t));
+	*ret_domid = domid;
+	return 0;
+}
+
+/* libxl__spawn_stub_dm, step 3: the chain between G and S */
+static void stub_chain(struct flow *fl, unsigned int g, unsigned int s)
+{
+	struct xs_permissions argv_perms[2] = { { 0, XS_PERM_NONE },
+						{ s, XS_PERM_READ } };
+	struct xs_permissions dm_perms[2] = { { s, XS_PERM_NONE },
+					      { g, XS_PERM_READ } };
+	static const char *const args[] = {
+		"-xen-domid", NULL, "-nodefaults", "-no-shutdown", "-machine",
+		"xenfv",
+	};
+	char path[192], *vm = xread(fl, XBT_NULL, "/local/domain/%u/vm", g);
+	xs_transaction_t t;
+	unsigned int i;
+
+	if (!vm)
+		die("dom%u has no vm path", g);
+	do {
+		t = txn_start(fl);
+		snprintf(path, sizeof(path), "/local/domain/%u/image/"
+			 "device-model-domid", g);
+		xwrite(fl, t, path, "%u", s);
+		snprintf(path, sizeof(path), "/local/domain/%u/target", s);
+		xwrite(fl, t, path, "%u", g);
+		snprintf(path, sizeof(path), "/libxl/%u/dm-version", g);
+		xwrite(fl, t, path, "qemu_xen");
+		snprintf(path, sizeof(path), "%s/image/dm-argv", vm);
+		xs_mkdir(fl->xs, t, path);
+		xs_set_permissions(fl->xs, t, path, argv_perms, 2);
+		for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+			snprintf(path, sizeof(path), "%s/image/dm-argv/%03u",
+				 vm, i + 1);
+			if (args[i])
+				xwrite(fl, t, path, "%s", args[i]);
+			else
+				xwrite(fl, t, path, "%u", g);
+			xs_set_permissions(fl->xs, t, path, argv_perms, 2);
+		}
+		snprintf(path, sizeof(path), "/local/domain/%u/device-model/%u",
+			 s, g);
+		xs_mkdir(fl->xs, t, path);
+		xs_set_permissions(fl->xs, t, path, dm_perms, 2);
+	} while (!commit(fl, t));
+	free(vm);
+	if (hv_set_target(fl->hv, s, g) < 0)
+		die("xc_domain_set_target(%u, %u) failed", s, g);
+	if (!xs_set_target(fl->xs, s, g))
+		die("xs_set_target(%u, %u): %s", s, g, strerror(errno));
+}
+
+/* a domain this peer built: its kernel, the domain, its nodes */
+static void domain_remove(struct flow *fl, unsigned int domid)
+{
+	char path[128], *vm;
+
+	guest_kill(fl, domid);
+	hv_domain_destroy(fl->hv, domid);
+	xs_release_domain(fl->xs, domid);
+	vm = xread(fl, XBT_NULL, "/local/domain/%u/vm", domid);
+	if (vm)
+		xs_rm(fl->xs, XBT_NULL, vm);
+	free(vm);
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	xs_rm(fl->xs, XBT_NULL, path);
+	snprintf(path, sizeof(path), "/libxl/%u", domid);
+	xs_rm(fl->xs, XBT_NULL, path);
+	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u", domid);
+	xs_rm(fl->xs, XBT_NULL, path);
+}
+
+/* libxl__xswait for "running" on path, bounded */
+static int wait_running(struct flow *fl, const char *path, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	int r = -ETIMEDOUT;
+	char **w;
+
+	xs_watch(fl->xs, path, "dmstate");
+	for (;;) {
+		struct pollfd pfd = { .fd = xs_fileno(fl->xs), .events = POLLIN };
+		char *v = xread(fl, XBT_NULL, "%s", path);
+		int64_t left = deadline - now_ms();
+
+		if (v && !strcmp(v, "running")) {
+			free(v);
+			r = 0;
+			break;
+		}
+		free(v);
+		if (left <= 0)
+			break;
+		if (poll(&pfd, 1, (int)left) > 0)
+			while ((w = xs_check_watch(fl->xs)))
+				free(w);
+	}
+	xs_unwatch(fl->xs, path, "dmstate");
+	return r;
+}
+
+/*
+ * An HVM guest with its device model in a stub domain, built by this
+ * peer as libxl__spawn_stub_dm does (the startup variants only; see the
+ * head comment): G, S, the chain, S's kernel; the wait of the variant;
+ * then the devices and G's unpause.
+ */
+static int domain_build_stub(struct flow *fl, const struct cfg *c,
+			     bool paused, unsigned int *ret_domid)
+{
+	char sname[80], path[160];
+	unsigned int g, s, i;
+	uint32_t flags = HV_DOMF_HVM;
+	int r;
+
+	if (c->npci || !strcmp(c->passthrough, "enabled"))
+		flags |= HV_DOMF_PASSTHROUGH;
+	r = domain_make(fl, c, c->name, flags, c->memory ? c->memory : 128,
+			&g);
+	if (r < 0)
+		return r;
+	snprintf(sname, sizeof(sname), "%.60s-dm", c->name);
+	r = domain_make(fl, c, sname, 0, 128, &s);
+	if (r < 0) {
+		domain_remove(fl, g);
+		return r;
+	}
+	stub_chain(fl, g, s);
+	cfg_write(fl, g, c);
+	r = hv_domain_unpause(fl->hv, s);
+	if (r < 0) {
+		err("unpause stub dom%u: %s", s, strerror(-r));
+		goto fail;
+	}
+	guest_start_as(fl, s, "stubdom");
+	if (fl->variant & V_PRE_6DD9) {
+		/* E. Shelton's RFC: the state path hard-coded to dom0 */
+		int ms = getenv("LIBXL417_WAIT_MS") ? fl->wait_ms :
+			 STUB_START_MS;
+
+		snprintf(path, sizeof(path), "/local/domain/0/device-model/%u/"
+			 "state", g);
+		r = wait_running(fl, path, ms);
+		if (r < 0) {
+			err("Stubdom %u for %u startup timed out (%s not "
+			    "\"running\" within %d ms)", s, g, path, ms);
+			goto fail;
+		}
+	}
+	/* pre-4.6: no wait at all */
+	fl->hvm = true;
+	fl->stub = s;
+	for (i = 0; i < c->npci; i++) {
+		struct spec p;
+
+		if (parse_spec(c->pci[i], &p) < 0) {
+			err("bad pci spec '%s'", c->pci[i]);
+			r = -EINVAL;
+			goto fail;
+		}
+		if (pci_add(fl, g, &p, true) < 0) {
+			err("unable to add pci device %s", c->pci[i]);
+			r = -EIO;
+			goto fail;
+		}
+	}
+	*ret_domid = g;
+	if (paused)
+		return 0;
+	r = hv_domain_unpause(fl->hv, g);
+	if (r < 0) {
+		err("unpause dom%u: %s", g, strerror(-r));
+		goto fail;
+	}
+	guest_start_as(fl, g, "hvm");
+	return 0;
+fail:
+	/* libxl: creation fails, the guest is destroyed, the stub with it */
+	domain_remove(fl, s);
+	domain_remove(fl, g);
+	cfg_path(fl, g, path, sizeof(path));
+	unlink(path);
+	return r < 0 ? r : -EIO;
+}
+
+/* device_model_stubdomain_override = 1 in the configuration */
+static bool cfg_stubdom(const struct cfg *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nextra; i++)
+		if (!strncmp(c->extra[i], "device_model_stubdomain_override ",
+			     33) && strstr(c->extra[i] + 33, "1"))
+			return true;
+	return false;
+}
+
 static int domain_build(struct flow *fl, const struct cfg *c, bool paused,
 			unsigned int *ret_domid)
 {
@@ -1812,6 +2121,9 @@ static int domain_build(struct flow *fl, const struct cfg *c, bool paused,
 	uint32_t flags = 0;
 	int r;
 
+	if (!strcmp(c->type, "hvm") && cfg_stubdom(c) &&
+	    (fl->variant & (V_PRE_6DD9 | V_PRE_46)))
+		return domain_build_stub(fl, c, paused, ret_domid);
 	if (!strcmp(c->type, "hvm"))
 		return domain_build_hvm(fl, c, paused, ret_domid);
 	if (c->npci || !strcmp(c->passthrough, "enabled"))
@@ -1988,6 +2300,10 @@ static void flow_open(struct flow *fl)
 		fl->variant |= V_PRE_0F4F;
 	if (v && strstr(v, "pre-18f93842ac"))
 		fl->variant |= V_PRE_18F9 | V_PRE_0F4F;	/* older */
+	if (v && strstr(v, "pre-6dd94cf1b1"))
+		fl->variant |= V_PRE_6DD9;
+	if (v && strstr(v, "pre-4.6"))
+		fl->variant |= V_PRE_46;
 	snprintf(sock, sizeof(sock), "%s/socket", fl->rundir);
 	setenv("XENSTORED_PATH", sock, 1);
 	flow_opened = fl;
