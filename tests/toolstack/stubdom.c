@@ -407,42 +407,58 @@ static bool bug2_stub(struct env *e)
 	return stub_has(e, g, s, DEV_A) && guest_sees(e, g, 1);
 }
 
-/* 6, through a stub domain: two first attaches at once to a guest whose
- *    stub has no backend yet; both devices must reach the guest */
-static bool bug6_stub(struct env *e)
+/* Two attaches at once to a stub-domain guest (with one device first
+ * when append): both devices must reach the guest through its stub. */
+static bool concurrent_stub(struct env *e, const char *name, bool append)
 {
-	uint32_t d[] = { DEV_A, DEV_B };
-	static const char *const spec[] = { "03:00.0", "04:00.0" };
+	uint32_t d[] = { DEV_A, DEV_B, DEV_C };
+	static const char *const spec[] = { "04:00.0", "05:00.0" };
+	const char *what = append ? "appends" : "first attaches";
 	struct proc *p[2];
 	unsigned int g, s, i;
 	char out[2][512];
 	int rc[2];
 
-	if (!seize(e, d, 2) || !create_stub(e, "h6s", "", &g, &s))
+	if (!seize(e, d, 3) || !create_stub(e, name, append ? "'03:00.0'" :
+					     "", &g, &s))
+		return false;
+	if (append && !stub_has(e, g, s, DEV_A))
 		return false;
 	for (i = 0; i < 2; i++) {
 		p[i] = ts_spawn(e, "attach.before-txn=300,attach.in-txn=50",
-				(const char *const[]){ "pci-attach", "h6s",
+				(const char *const[]){ "pci-attach", name,
 						       spec[i], NULL });
 		CHECK(e, p[i], "cannot start pci-attach %s", spec[i]);
 	}
-	/* the peer's loser waits for the stub's backend for libxl's 60 s */
+	/* a peer's loser may wait for the stub's backend for libxl's 60 s */
 	for (i = 0; i < 2; i++) {
 		rc[i] = ts_wait(e, p[i], 90000, false);
-		snprintf(out[i], sizeof(out[i]), "%s", e->out);
+		snprintf(out[i], sizeof(out[i]), "%.500s", e->out);
 	}
 	for (i = 0; i < 2; i++)
-		CHECK(e, rc[i] == 0, "of two concurrent first attaches to the "
-		      "stub-domain guest, pci-attach %s: rc %d: %s (the other: "
-		      "rc %d); stub dom%u's backend: num_devs %d, state %d",
-		      spec[i], rc[i], out[i], rc[1 - i], s, xs_int(e,
-		      "/local/domain/0/backend/pci/%u/0/num_devs", s),
-		      be_state(e, s));
-	for (i = 0; i < 2; i++)
+		CHECK(e, rc[i] == 0, "of two concurrent %s to the stub-domain "
+		      "guest, pci-attach %s: rc %d: %s (the other: rc %d); stub "
+		      "dom%u's backend: num_devs %d, state %d", what, spec[i],
+		      rc[i], out[i], rc[1 - i], s, xs_int(e, "/local/domain/0/"
+		      "backend/pci/%u/0/num_devs", s), be_state(e, s));
+	for (i = append ? 0 : 1; i < 3; i++)
 		if (!stub_has(e, g, s, d[i]))
-			return during(e, "after two concurrent first attaches "
-				      "(rc %d, %d)", rc[0], rc[1]);
-	return guest_sees(e, g, 2);
+			return during(e, "after two concurrent %s (rc %d, %d)",
+				      what, rc[0], rc[1]);
+	return guest_sees(e, g, append ? 3 : 2);
+}
+
+/* 6, through a stub domain: two first attaches at once to a guest whose
+ *    stub has no backend yet */
+static bool bug6_stub(struct env *e)
+{
+	return concurrent_stub(e, "h6s", false);
+}
+
+/* 7, through a stub domain: two appends at once to S's backend */
+static bool bug7_stub(struct env *e)
+{
+	return concurrent_stub(e, "h7s", true);
 }
 
 struct dmrun {
@@ -582,5 +598,8 @@ const struct bug stub_bugs[] = {
 	{ 6, "concurrent first attach through a stub domain", bug6_stub,
 	  false, NULL, 0, false,
 	  "concurrent first attaches" },
+	{ 7, "concurrent append through a stub domain", bug7_stub,
+	  false, NULL, 0, false,
+	  "concurrent appends" },
 };
 const unsigned int nstub_bugs = sizeof(stub_bugs) / sizeof(stub_bugs[0]);
