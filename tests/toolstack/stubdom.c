@@ -537,7 +537,7 @@ static bool ran_early(struct env *e, unsigned int g)
 }
 
 /* 26. the guest runs only after its stub domain's device model is ready
- *     (C.9.1: no vCPU before the ioreq server is enabled; libxl had no
+ *     (no vCPU before its ioreq server is enabled; libxl had no
  *     interlock before Xen 4.6: Xen's dd748d128d papered over it, W.
  *     Liu's 6dd94cf1b1/1fc3aeb3aa fixed it) */
 static bool bug26(struct env *e)

@@ -1846,9 +1846,8 @@ static int domain_build_hvm(struct flow *fl, const struct cfg *c, bool paused,
 
 /* libxl__domain_make, small: the domain's home (dom0's, readable by it),
  * its writable subdirectories, /vm/<uuid>, /libxl/<domid>/type */
-static int domain_make(struct flow *fl, const struct cfg *c,
-		       const char *name, uint32_t flags, unsigned long mem_mb,
-		       unsigned int *ret_domid)
+static int domain_make(struct flow *fl, const char *name, uint32_t flags,
+		       unsigned long mem_mb, unsigned int *ret_domid)
 {
 	struct xs_permissions ro[2] = { { 0, XS_PERM_NONE }, { 0, XS_PERM_READ } };
 	struct xs_permissions rw[1] = { { 0, XS_PERM_NONE } };
@@ -1863,7 +1862,6 @@ static int domain_make(struct flow *fl, const struct cfg *c,
 	xs_transaction_t t;
 	int r;
 
-	(void)c;
 	r = hv_domain_create(fl->hv, flags, name, mem_mb * 1024, 1, &domid);
 	if (r < 0) {
 		err("domain create %s: %s", name, strerror(-r));
@@ -2030,12 +2028,11 @@ static int domain_build_stub(struct flow *fl, const struct cfg *c,
 
 	if (c->npci || !strcmp(c->passthrough, "enabled"))
 		flags |= HV_DOMF_PASSTHROUGH;
-	r = domain_make(fl, c, c->name, flags, c->memory ? c->memory : 128,
-			&g);
+	r = domain_make(fl, c->name, flags, c->memory ? c->memory : 128, &g);
 	if (r < 0)
 		return r;
 	snprintf(sname, sizeof(sname), "%.60s-dm", c->name);
-	r = domain_make(fl, c, sname, 0, 128, &s);
+	r = domain_make(fl, sname, 0, 128, &s);
 	if (r < 0) {
 		domain_remove(fl, g);
 		return r;
