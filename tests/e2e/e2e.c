@@ -27,20 +27,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <xenstore.h>
 #include <xen/io/pciif.h>
 
 #include "hvclient.h"
-
-#define WAIT_MS 15000
-#define MAX_PROCS 32
+#include "harness.h"
 
 /* the devices of host.txt */
 #define A HV_SBDF(0, 3, 0, 0)	/* MSI-X 8, FLR */
@@ -51,44 +45,11 @@
 static const char *bin_xenstored, *bin_hv, *bin_pciback, *bin_guest,
 	*bin_fixture, *hostfile, *bin_xpt;
 
-struct proc {
-	pid_t pid;
-	int pidfd;
-	char name[32];
-};
-
 struct env {
-	char dir[80];
-	struct proc proc[MAX_PROCS];
-	unsigned int nproc;
+	struct e2e_run run;	/* the run directory and its processes */
 	struct xs_handle *xs;
 	struct hv_client *hv;
-	char why[512];		/* the first failure */
 };
-
-static bool fail(struct env *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static bool fail(struct env *e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!e->why[0]) {
-		va_start(ap, fmt);
-		vsnprintf(e->why, sizeof(e->why), fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
-
-#define CHECK(e, cond, ...) do { if (!(cond)) return fail(e, __VA_ARGS__); } while (0)
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *bdf(uint32_t sbdf)
 {
@@ -102,175 +63,42 @@ static char *bdf(uint32_t sbdf)
 
 /* processes */
 
-static struct proc *spawn(struct env *e, const char *name,
-			  const char *const argv[])
-{
-	struct proc *p = &e->proc[e->nproc];
-	char log[256];
-	int fd;
-
-	if (e->nproc == MAX_PROCS)
-		return NULL;
-	snprintf(log, sizeof(log), "%s/%s.log", e->dir, name);
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	p->pid = fork();
-	if (p->pid == 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fd);
-	if (p->pid < 0)
-		return NULL;
-	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	e->nproc++;
-	return p;
-}
-
-static bool proc_exited(struct proc *p, int ms)
-{
-	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
-
-	if (p->pid <= 0)
-		return true;
-	if (p->pidfd >= 0 && ms > 0)
-		poll(&pfd, 1, ms);
-	if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-		p->pid = 0;
-		return true;
-	}
-	return false;
-}
-
-static void proc_stop(struct proc *p, int sig)
-{
-	if (p->pid <= 0)
-		return;
-	kill(p->pid, sig);
-	if (!proc_exited(p, 5000)) {
-		kill(p->pid, SIGKILL);
-		waitpid(p->pid, NULL, 0);
-		p->pid = 0;
-	}
-	if (p->pidfd >= 0)
-		close(p->pidfd);
-	p->pidfd = -1;
-}
-
-/* Wait for a file to appear (inotify on its nearest existing directory)
- * while the process that should create it is alive. */
-static bool wait_file(struct env *e, const char *path, struct proc *p)
-{
-	int64_t deadline = now_ms() + WAIT_MS;
-	char dir[256], buf[4096], *slash;
-	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	bool ok = false;
-
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = ifd, .events = POLLIN },
-			{ .fd = p ? p->pidfd : -1, .events = POLLIN },
-		};
-		int64_t left;
-
-		snprintf(dir, sizeof(dir), "%s", path);
-		while ((slash = strrchr(dir, '/')) && slash != dir) {
-			*slash = '\0';
-			if (access(dir, F_OK) == 0)
-				break;
-		}
-		inotify_add_watch(ifd, dir, IN_CREATE | IN_MOVED_TO);
-		if (access(path, F_OK) == 0) {
-			ok = true;
-			break;
-		}
-		left = deadline - now_ms();
-		if (left <= 0 || (p && proc_exited(p, 0)))
-			break;
-		poll(pfd, 2, (int)left);
-		while (read(ifd, buf, sizeof(buf)) > 0)
-			;
-	}
-	close(ifd);
-	if (!ok)
-		fail(e, "%s did not appear%s", path,
-		     p && p->pid == 0 ? " (its process died)" : "");
-	return ok;
-}
-
 static bool env_start(struct env *e, bool historic)
 {
 	const char *argv[12];
-	char path[256], fdarg[16], ready[16];
-	int pfd[2], n = 0;
-	struct proc *p;
+	char path[256];
+	int n = 0;
 	bool verbose = getenv("XPT_E2E_VERBOSE") != NULL;
 
 	memset(e, 0, sizeof(*e));
-	snprintf(e->dir, sizeof(e->dir), "%s/xpt-e2e.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(e->dir))
-		return fail(e, "mkdtemp: %s", strerror(errno));
+	if (!e2e_run_start(&e->run, "e2e", bin_xenstored))
+		return false;
 
-	/* xenstored: ready when it writes to --ready-fd */
-	if (pipe2(pfd, 0) < 0)
-		return fail(e, "pipe: %s", strerror(errno));
-	snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
-	argv[n++] = bin_xenstored;
-	argv[n++] = "--rundir";
-	argv[n++] = e->dir;
-	argv[n++] = "--ready-fd";
-	argv[n++] = fdarg;
-	argv[n] = NULL;
-	p = spawn(e, "xenstored", argv);
-	close(pfd[1]);
-	n = p ? (int)read(pfd[0], ready, sizeof(ready)) : -1;
-	close(pfd[0]);
-	if (n <= 0)
-		return fail(e, "xpt-xenstored did not start");
-
-	n = 0;
-	argv[n++] = bin_hv;
-	argv[n++] = "--rundir";
-	argv[n++] = e->dir;
-	argv[n++] = "--host";
-	argv[n++] = hostfile;
-	if (verbose)
-		argv[n++] = "-v";
-	argv[n] = NULL;
-	p = spawn(e, "hypervisor", argv);
-	snprintf(path, sizeof(path), "%s/hv/hypervisor.pid", e->dir);
-	if (!p || !wait_file(e, path, p))
-		return fail(e, "xpt-hypervisor did not start");
-
-	n = 0;
+	if (!e2e_start_hypervisor(&e->run, bin_hv, hostfile, verbose))
+		return false;
 	argv[n++] = bin_pciback;
 	argv[n++] = "--rundir";
-	argv[n++] = e->dir;
+	argv[n++] = e->run.dir;
 	if (historic)
 		argv[n++] = "--historic";
 	if (verbose)
 		argv[n++] = "-v";
 	argv[n] = NULL;
-	p = spawn(e, "pciback", argv);
-	snprintf(path, sizeof(path), "%s/pciback/pciback.pid", e->dir);
-	if (!p || !wait_file(e, path, p))
-		return fail(e, "xpt-pciback did not start");
+	if (!e2e_start_daemon(&e->run, "pciback", argv, "pciback/pciback.pid"))
+		return false;
 
-	snprintf(path, sizeof(path), "%s/socket", e->dir);
+	snprintf(path, sizeof(path), "%s/socket", e->run.dir);
 	setenv("XENSTORED_PATH", path, 1);
 	e->xs = xs_open(0);
 	if (!e->xs)
 		return fail(e, "xs_open: %s", strerror(errno));
-	n = hv_open(e->dir, &e->hv);
+	n = hv_open(e->run.dir, &e->hv);
 	if (n < 0)
 		return fail(e, "hv_open: %s", strerror(-n));
 	return true;
 }
 
-/* Guest kernels xpt started (detached, not in e->proc): their pid files. */
+/* Guest kernels xpt started (detached, not in e->run.proc): their pid files. */
 static void kill_xpt_guests(struct env *e)
 {
 	char path[512], buf[32];
@@ -281,12 +109,13 @@ static void kill_xpt_guests(struct env *e)
 	int fd;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/guest", e->dir);
+	snprintf(path, sizeof(path), "%s/guest", e->run.dir);
 	d = opendir(path);
 	while (d && (de = readdir(d))) {
 		if (!strstr(de->d_name, ".pid"))
 			continue;
-		snprintf(path, sizeof(path), "%s/guest/%s", e->dir, de->d_name);
+		snprintf(path, sizeof(path), "%s/guest/%s", e->run.dir,
+			 de->d_name);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 		if (fd >= 0)
@@ -295,9 +124,9 @@ static void kill_xpt_guests(struct env *e)
 			continue;
 		buf[n] = '\0';
 		pid = strtol(buf, NULL, 10);
-		for (i = 0; i < e->nproc && e->proc[i].pid != pid; i++)
+		for (i = 0; i < e->run.nproc && e->run.proc[i].pid != pid; i++)
 			;
-		if (pid > 1 && i == e->nproc)
+		if (pid > 1 && i == e->run.nproc)
 			kill((pid_t)pid, SIGKILL);
 	}
 	if (d)
@@ -307,7 +136,7 @@ static void kill_xpt_guests(struct env *e)
 static void env_stop(struct env *e, bool failed)
 {
 	char cmd[300];
-	int i;
+	unsigned int i;
 
 	if (e->xs)
 		xs_close(e->xs);
@@ -315,24 +144,15 @@ static void env_stop(struct env *e, bool failed)
 		hv_close(e->hv);
 	kill_xpt_guests(e);
 	/* guests and fixtures first, xenstored last */
-	for (i = (int)e->nproc - 1; i >= 0; i--)
-		proc_stop(&e->proc[i], SIGTERM);
-	if (failed) {
-		for (i = 0; i < (int)e->nproc; i++) {
-			snprintf(cmd, sizeof(cmd), "echo '--- %s log:'; tail -n 25 "
-				 "%s/%s.log", e->proc[i].name, e->dir,
-				 e->proc[i].name);
-			if (system(cmd) != 0)
-				break;
-		}
+	e2e_run_stop(&e->run);
+	for (i = 0; failed && i < e->run.nproc; i++) {
+		snprintf(cmd, sizeof(cmd), "echo '--- %s log:'; tail -n 25 "
+			 "%s/%s.log", e->run.proc[i].name, e->run.dir,
+			 e->run.proc[i].name);
+		if (system(cmd) != 0)
+			break;
 	}
-	if (getenv("XPT_E2E_KEEP")) {
-		fprintf(stderr, "kept %s\n", e->dir);
-		return;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", e->dir);
+	e2e_run_remove(&e->run, getenv("XPT_E2E_KEEP") != NULL);
 }
 
 /* xenstore as dom0 */
@@ -374,7 +194,7 @@ static int fe_state(struct env *e, unsigned int domid)
 static bool wait_until(struct env *e, bool (*pred)(struct env *, void *),
 		       void *arg, const char *what)
 {
-	int64_t deadline = now_ms() + WAIT_MS;
+	int64_t deadline = e2e_now_ms() + WAIT_MS;
 	bool ok = false;
 	char **w;
 
@@ -390,7 +210,7 @@ static bool wait_until(struct env *e, bool (*pred)(struct env *, void *),
 			ok = true;
 			break;
 		}
-		left = deadline - now_ms();
+		left = deadline - e2e_now_ms();
 		if (left <= 0)
 			break;
 		/* re-ask at least every 50 ms: a guest's reaction to the
@@ -422,69 +242,19 @@ static bool wait_states(struct env *e, unsigned int domid, int fe, int be)
 		 fe, be);
 	if (wait_until(e, states_are, &s, what))
 		return true;
-	e->why[0] = '\0';
+	e->run.why[0] = '\0';
 	return fail(e, "timed out waiting for %s (now frontend %d backend %d)",
 		    what + 0, fe_state(e, domid), be_state(e, domid));
 }
 
 /* the pciback control socket */
 
-static bool pciback(struct env *e, const char *req, char *reply, size_t len)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = now_ms() + WAIT_MS;
-	size_t n = 0;
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/pciback/control", e->dir);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return fail(e, "pciback control: %s", strerror(errno));
-	}
-	reply[0] = '\0';
-	while (n < len - 1 && !memchr(reply, '\n', n)) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		ssize_t r;
-		int64_t left = deadline - now_ms();
-
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			break;
-		r = read(fd, reply + n, len - 1 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		reply[n] = '\0';
-	}
-	close(fd);
-	return true;
-}
-
-static bool pciback_ok(struct env *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static bool pciback_ok(struct env *e, const char *fmt, ...)
-{
-	char req[128], reply[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(req, sizeof(req), fmt, ap);
-	va_end(ap);
-	if (!pciback(e, req, reply, sizeof(reply)))
-		return false;
-	reply[strcspn(reply, "\n")] = '\0';
-	CHECK(e, !strncmp(reply, "ok", 2), "pciback '%s': %s", req, reply);
-	return true;
-}
-
 /* Seize and quarantine, as `xl pci-assignable-add` does. */
 static bool assignable(struct env *e, uint32_t sbdf)
 {
 	int r;
 
-	if (!pciback_ok(e, "seize %s", bdf(sbdf)))
+	if (!e2e_pciback_ok(&e->run, "seize %s", bdf(sbdf)))
 		return false;
 	r = hv_assign_device(e->hv, HV_DOMID_IO, sbdf);
 	CHECK(e, r == 0, "quarantine %s: %s", bdf(sbdf), strerror(-r));
@@ -564,27 +334,24 @@ static bool run_fixture(struct env *e, const char *mode, unsigned int domid,
 {
 	char dom[16], b1[16], b2[16];
 	const char *argv[10];
-	struct proc *p;
-	int n = 0, status;
+	struct e2e_proc *p;
+	int n = 0;
 
 	snprintf(dom, sizeof(dom), "%u", domid);
 	snprintf(b1, sizeof(b1), "%s", bdf(d1));
 	snprintf(b2, sizeof(b2), "%s", bdf(d2));
 	argv[n++] = bin_fixture;
 	argv[n++] = "--rundir";
-	argv[n++] = e->dir;
+	argv[n++] = e->run.dir;
 	argv[n++] = mode;
 	argv[n++] = dom;
 	argv[n++] = b1;
 	if (d2 != UINT32_MAX)
 		argv[n++] = b2;
 	argv[n] = NULL;
-	p = spawn(e, "fixture", argv);
+	p = e2e_spawn(&e->run, "fixture", argv);
 	CHECK(e, p, "cannot start the fixture");
-	if (waitpid(p->pid, &status, 0) != p->pid)
-		status = -1;
-	p->pid = 0;
-	CHECK(e, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	CHECK(e, e2e_proc_wait(p) == 0,
 	      "fixture %s dom%u %s failed (see fixture.log)", mode, domid, b1);
 	return true;
 }
@@ -593,114 +360,66 @@ static bool guest_start(struct env *e, unsigned int domid, bool hold)
 {
 	char dom[16], path[256], name[32];
 	const char *argv[10];
-	struct proc *p;
+	struct e2e_proc *p;
 	int n = 0;
 
 	snprintf(dom, sizeof(dom), "%u", domid);
 	snprintf(name, sizeof(name), "guest%u", domid);
 	argv[n++] = bin_guest;
 	argv[n++] = "--rundir";
-	argv[n++] = e->dir;
+	argv[n++] = e->run.dir;
 	argv[n++] = "--domid";
 	argv[n++] = dom;
 	argv[n++] = "-v";
 	if (hold)
 		argv[n++] = "--hold-backend";
 	argv[n] = NULL;
-	p = spawn(e, name, argv);
-	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->dir, domid);
+	p = e2e_spawn(&e->run, name, argv);
+	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->run.dir, domid);
 	CHECK(e, p, "cannot start xpt-guest");
-	return wait_file(e, path, p);
+	return e2e_wait_file(&e->run, path, p);
 }
 
-static struct proc *find_proc(struct env *e, const char *name)
+static struct e2e_proc *find_proc(struct env *e, const char *name)
 {
 	unsigned int i;
 
-	for (i = 0; i < e->nproc; i++)
-		if (e->proc[i].pid > 0 && !strcmp(e->proc[i].name, name))
-			return &e->proc[i];
+	for (i = 0; i < e->run.nproc; i++)
+		if (e->run.proc[i].pid > 0 &&
+		    !strcmp(e->run.proc[i].name, name))
+			return &e->run.proc[i];
 	return NULL;
 }
 
 /* the guest's query socket */
 
-struct qdev {
-	char bdf[16], host[16], driver[8], irq[8], counts[80];
-	unsigned int vendor, device, class, vectors;
-	unsigned long long count;
-};
-
 struct qstatus {
 	int fe, be;
 	unsigned int n;
-	struct qdev d[16];
+	struct e2e_qdev d[16];
 };
-
-static bool guest_query(struct env *e, unsigned int domid, const char *req,
-			char *reply, size_t len)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = now_ms() + WAIT_MS;
-	size_t n = 0;
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/guest/%u", e->dir, domid);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return fail(e, "guest %u query: %s", domid, strerror(errno));
-	}
-	reply[0] = '\0';
-	while (n < len - 1 && !(n >= 4 && !strcmp(reply + n - 4, "end\n") &&
-				(n == 4 || reply[n - 5] == '\n'))) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
-		ssize_t r;
-
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			break;
-		r = read(fd, reply + n, len - 1 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		reply[n] = '\0';
-	}
-	close(fd);
-	CHECK(e, n >= 4 && !strcmp(reply + n - 4, "end\n"),
-	      "guest %u: no complete reply to %s: '%s'", domid, req, reply);
-	return true;
-}
 
 static bool guest_status(struct env *e, unsigned int domid, struct qstatus *s)
 {
 	char reply[8192], *line, *save = NULL;
 
 	memset(s, 0, sizeof(*s));
-	if (!guest_query(e, domid, "status", reply, sizeof(reply)))
+	if (!e2e_guest_query(&e->run, domid, "status", reply, sizeof(reply)))
 		return false;
 	for (line = strtok_r(reply, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		struct qdev *d = &s->d[s->n];
-
 		if (sscanf(line, "state frontend=%d backend=%d", &s->fe,
 			   &s->be) == 2)
 			continue;
 		if (strncmp(line, "dev ", 4) || s->n == 16)
 			continue;
-		if (sscanf(line, "dev %15s host=%15s vendor=0x%x device=0x%x "
-			   "class=0x%x driver=%7s irq=%7s vectors=%u count=%llu "
-			   "counts=%79s", d->bdf, d->host, &d->vendor,
-			   &d->device, &d->class, d->driver, d->irq,
-			   &d->vectors, &d->count, d->counts) >= 9)
+		if (e2e_qdev_parse(line, &s->d[s->n]))
 			s->n++;
 	}
 	return true;
 }
 
-static const struct qdev *qfind(const struct qstatus *s, const char *host)
+static const struct e2e_qdev *qfind(const struct qstatus *s, const char *host)
 {
 	unsigned int i;
 
@@ -716,13 +435,13 @@ static bool guest_has_n(struct env *e, void *arg)
 {
 	struct ndev *w = arg;
 	struct qstatus s;
-	char save[sizeof(e->why)];
+	char save[sizeof(e->run.why)];
 	bool ok;
 
-	memcpy(save, e->why, sizeof(save));
+	memcpy(save, e->run.why, sizeof(save));
 	ok = guest_status(e, w->domid, &s) && s.n == w->n && s.fe == 4 &&
 	     fe_state(e, w->domid) == 4 && be_state(e, w->domid) == 4;
-	memcpy(e->why, save, sizeof(save));
+	memcpy(e->run.why, save, sizeof(save));
 	return ok;
 }
 
@@ -730,12 +449,12 @@ static bool guest_gone(struct env *e, void *arg)
 {
 	unsigned int domid = *(unsigned int *)arg;
 	struct qstatus s;
-	char save[sizeof(e->why)];
+	char save[sizeof(e->run.why)];
 	bool ok;
 
-	memcpy(save, e->why, sizeof(save));
+	memcpy(save, e->run.why, sizeof(save));
 	ok = guest_status(e, domid, &s) && s.n == 0 && s.fe == 0;
-	memcpy(e->why, save, sizeof(save));
+	memcpy(e->run.why, save, sizeof(save));
 	return ok;
 }
 
@@ -750,7 +469,7 @@ static bool wait_guest_devs(struct env *e, unsigned int domid, unsigned int n)
 	if (wait_until(e, guest_has_n, &w, what))
 		return true;
 	guest_status(e, domid, &s);
-	e->why[0] = '\0';
+	e->run.why[0] = '\0';
 	return fail(e, "dom%u sees %u device(s), wanted %u (frontend %d, "
 		    "backend %d)", domid, s.n, n, fe_state(e, domid),
 		    be_state(e, domid));
@@ -774,7 +493,7 @@ static bool check_irqs(struct env *e, unsigned int domid, uint32_t sbdf,
 {
 	unsigned long long before[16] = { 0 }, after[16] = { 0 };
 	struct qstatus s;
-	const struct qdev *d;
+	const struct e2e_qdev *d;
 	unsigned int i, j;
 	int r, delivered;
 
@@ -836,7 +555,7 @@ static bool case_coldplug(struct env *e)
 {
 	unsigned int domid;
 	struct qstatus s;
-	const struct qdev *a, *b;
+	const struct e2e_qdev *a, *b;
 	char reply[256];
 
 	if (!env_start(e, false) || !assignable(e, A) || !assignable(e, B) ||
@@ -852,7 +571,7 @@ static bool case_coldplug(struct env *e)
 	if (!check_irqs(e, domid, A, 4) || !check_irqs(e, domid, B, 4))
 		return false;
 	/* nvme's probe: enable, disable, enable again */
-	if (!guest_query(e, domid, "reprobe", reply, sizeof(reply)))
+	if (!e2e_guest_query(&e->run, domid, "reprobe", reply, sizeof(reply)))
 		return false;
 	return check_irqs(e, domid, A, 4);
 }
@@ -872,7 +591,7 @@ static bool case_historic(struct env *e)
 	CHECK(e, qfind(&s, bdf(A)) && !qfind(&s, bdf(B)),
 	      "historic per-device: wanted only %s", bdf(A));
 	/* Linux 6.1's refusal of a second MSI-X enable: INTx */
-	if (!guest_query(e, domid, "reprobe", reply, sizeof(reply)) ||
+	if (!e2e_guest_query(&e->run, domid, "reprobe", reply, sizeof(reply)) ||
 	    !guest_status(e, domid, &s))
 		return false;
 	CHECK(e, s.n == 1 && !strcmp(s.d[0].irq, "intx") && s.d[0].vectors == 1,
@@ -931,7 +650,8 @@ static bool case_hotplug(struct env *e)
 	{
 		char reply[64];
 
-		if (!guest_query(e, dom2, "resume", reply, sizeof(reply)))
+		if (!e2e_guest_query(&e->run, dom2, "resume", reply,
+				     sizeof(reply)))
 			return false;
 	}
 	if (!wait_guest_devs(e, dom2, 2) || !guest_status(e, dom2, &s))
@@ -970,12 +690,12 @@ static bool case_reassign(struct env *e)
 	CHECK(e, r == 0, "memory decoding off: %s", strerror(-r));
 	{
 		char name[32];
-		struct proc *g1;
+		struct e2e_proc *g1;
 
 		snprintf(name, sizeof(name), "guest%u", dom1);
 		g1 = find_proc(e, name);
 		if (g1)
-			proc_stop(g1, SIGKILL);
+			e2e_proc_stop(g1, SIGKILL);
 	}
 	r = hv_domain_destroy(e->hv, dom1);
 	CHECK(e, r == 0, "destroy dom%u: %s", dom1, strerror(-r));
@@ -999,7 +719,7 @@ static bool case_reassign(struct env *e)
 		xs_rm(e->xs, XBT_NULL, path);
 	}
 	xs_release_domain(e->xs, dom1);
-	if (!pciback_ok(e, "reset %s", bdf(A)))
+	if (!e2e_pciback_ok(&e->run, "reset %s", bdf(A)))
 		return false;
 	r = hv_msix_state(e->hv, A, &ms);
 	CHECK(e, r == 0 && !ms.hw_maskall, "after reset: hw_maskall still set");
@@ -1032,11 +752,11 @@ static bool bad_open(struct env *e, struct bad *g, unsigned int domid)
 
 	memset(g, 0, sizeof(*g));
 	g->domid = domid;
-	snprintf(path, sizeof(path), "%s/domain/%u", e->dir, domid);
+	snprintf(path, sizeof(path), "%s/domain/%u", e->run.dir, domid);
 	setenv("XENSTORED_PATH", path, 1);
 	g->xs = xs_open(0);
 	CHECK(e, g->xs, "xs_open as dom%u", domid);
-	r = hv_open_domain(e->dir, domid, &g->hv);
+	r = hv_open_domain(e->run.dir, domid, &g->hv);
 	CHECK(e, r == 0, "hv as dom%u: %s", domid, strerror(-r));
 	r = hv_page_alloc(&g->page_fd, &map);
 	CHECK(e, r == 0, "page: %s", strerror(-r));
@@ -1092,7 +812,7 @@ static int bad_op(struct bad *g, uint32_t cmd, uint32_t bus, uint32_t devfn,
 		.cmd = cmd, .bus = bus, .devfn = devfn, .offset = offset,
 		.size = size, .value = value,
 	};
-	int64_t deadline = now_ms() + 3000;
+	int64_t deadline = e2e_now_ms() + 3000;
 	uint64_t n;
 
 	memcpy(&g->sh->op, &op, sizeof(op));
@@ -1101,7 +821,7 @@ static int bad_op(struct bad *g, uint32_t cmd, uint32_t bus, uint32_t devfn,
 	while (__atomic_load_n(&g->sh->flags, __ATOMIC_ACQUIRE) &
 	       XEN_PCIF_active) {
 		struct pollfd pfd = { .fd = g->port_fd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - e2e_now_ms();
 
 		if (left <= 0)
 			return 1;
@@ -1128,7 +848,7 @@ static bool error_node(struct env *e, void *arg)
 static bool good_guest_ok(struct env *e, unsigned int domid)
 {
 	struct qstatus s;
-	const struct qdev *d;
+	const struct e2e_qdev *d;
 	unsigned long long before;
 	int r, delivered;
 
@@ -1256,7 +976,7 @@ static bool case_badinput(struct env *e)
 		char reply[512];
 
 		ok = good_guest_ok(e, good) &&
-		     pciback(e, "list", reply, sizeof(reply));
+		     e2e_pciback(&e->run, "list", reply, sizeof(reply));
 		if (ok && !strstr(reply, "exported-to="))
 			ok = fail(e, "pciback list: %s", reply);
 	}
@@ -1286,7 +1006,7 @@ static bool xpt_start(struct env *e, struct run *r, const char *const args[])
 	      "binary (meson sets it)");
 	argv[n++] = bin_xpt;
 	argv[n++] = "-R";
-	argv[n++] = e->dir;
+	argv[n++] = e->run.dir;
 	while (*args && n < 15)
 		argv[n++] = *args++;
 	argv[n] = NULL;
@@ -1308,13 +1028,13 @@ static bool xpt_start(struct env *e, struct run *r, const char *const args[])
 /* Its output (until EOF) and exit code; -1 if it ran past WAIT_MS. */
 static int xpt_finish(struct run *r)
 {
-	int64_t deadline = now_ms() + WAIT_MS;
+	int64_t deadline = e2e_now_ms() + WAIT_MS;
 	int st = 0;
 	ssize_t got;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - e2e_now_ms();
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			break;
@@ -1327,11 +1047,11 @@ static int xpt_finish(struct run *r)
 	}
 	r->out[r->n] = '\0';
 	close(r->fd);
-	if (now_ms() >= deadline)
+	if (e2e_now_ms() >= deadline)
 		kill(r->pid, SIGKILL);
 	if (waitpid(r->pid, &st, 0) != r->pid || !WIFEXITED(st))
 		return -1;
-	return now_ms() >= deadline ? -1 : WEXITSTATUS(st);
+	return e2e_now_ms() >= deadline ? -1 : WEXITSTATUS(st);
 }
 
 #define XPT(e, r, ...) xpt_run(e, r, (const char *const[]){ __VA_ARGS__, NULL })
@@ -1357,7 +1077,7 @@ static bool write_cfg(struct env *e, const char *name, const char *text,
 {
 	FILE *f;
 
-	snprintf(path, len, "%s/%s", e->dir, name);
+	snprintf(path, len, "%s/%s", e->run.dir, name);
 	f = fopen(path, "we");
 	CHECK(e, f, "%s: %s", path, strerror(errno));
 	fputs(text, f);
@@ -1510,7 +1230,7 @@ static bool case_domain_messages(struct env *e)
 	rc = XPT(e, &r, "create", cfg);
 	CHECK(e, rc == 0 && sscanf(r.out, "created domain k1 id %u", &domid) == 1,
 	      "create k1: rc %d: %s", rc, r.out);
-	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->dir, domid);
+	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->run.dir, domid);
 	f = fopen(path, "re");
 	CHECK(e, f && fgets(buf, sizeof(buf), f), "%s: cannot read", path);
 	fclose(f);
@@ -1604,7 +1324,7 @@ int main(int argc, char **argv)
 			continue;
 		ok = cases[i].run(&e);
 		printf("e2e %u (%s): %s%s%s\n", i + 1, cases[i].name,
-		       ok ? "ok" : "FAILED: ", ok ? "" : e.why, "");
+		       ok ? "ok" : "FAILED: ", ok ? "" : e.run.why, "");
 		fflush(stdout);
 		env_stop(&e, !ok);
 		if (ok)

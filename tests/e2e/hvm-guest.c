@@ -38,229 +38,55 @@
  * nothing sleeps.  XPT_E2E_KEEP=1 keeps the run directory.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hvclient.h"
+#include "harness.h"
 
-#define WAIT_MS 15000
 #define QUIET_MS 1500		/* how long "no DEVICE_DELETED" is watched */
-#define MAX_PROCS 8
 
 #define A HV_SBDF(0, 3, 0, 0)	/* 8086:1572, MSI-X 8 */
 #define D HV_SBDF(0, 6, 0, 0)	/* 10ee:9038, MSI only */
 
 static const char *bin_xenstored, *bin_hv, *bin_dm, *bin_guest, *hostfile;
 
-struct proc {
-	pid_t pid;
-	int pidfd;
-	char name[32];
-};
-
 struct env {
-	char dir[80];
-	struct proc proc[MAX_PROCS];
-	unsigned int nproc;
+	struct e2e_run run;	/* the run directory and its processes */
 	struct hv_client *hv;
-	int qmp;		/* the QMP connection, -1 none */
-	char qbuf[16384];
-	size_t qlen;
-	char why[512];
+	struct e2e_qmp qmp;	/* to the device model */
 };
-
-static bool fail(struct env *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static bool fail(struct env *e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!e->why[0]) {
-		va_start(ap, fmt);
-		vsnprintf(e->why, sizeof(e->why), fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
-
-#define CHECK(e, cond, ...) \
-	do { if (!(cond)) return fail(e, __VA_ARGS__); } while (0)
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static struct proc *spawn(struct env *e, const char *name,
-			  const char *const argv[])
-{
-	struct proc *p = &e->proc[e->nproc];
-	char log[256];
-	int fd;
-
-	if (e->nproc == MAX_PROCS)
-		return NULL;
-	snprintf(log, sizeof(log), "%s/%s.log", e->dir, name);
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	p->pid = fork();
-	if (p->pid == 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fd);
-	if (p->pid < 0)
-		return NULL;
-	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	e->nproc++;
-	return p;
-}
-
-static void proc_stop(struct proc *p)
-{
-	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
-
-	if (p->pid <= 0)
-		return;
-	kill(p->pid, SIGTERM);
-	if (p->pidfd < 0 || poll(&pfd, 1, 5000) <= 0)
-		kill(p->pid, SIGKILL);
-	waitpid(p->pid, NULL, 0);
-	p->pid = 0;
-	if (p->pidfd >= 0)
-		close(p->pidfd);
-	p->pidfd = -1;
-}
-
-static bool proc_dead(struct proc *p)
-{
-	if (p->pid > 0 && waitpid(p->pid, NULL, WNOHANG) == p->pid)
-		p->pid = 0;
-	return p->pid <= 0;
-}
-
-/* A file appears (inotify on its directory) while p lives. */
-static bool wait_file(struct env *e, const char *path, struct proc *p)
-{
-	int64_t deadline = now_ms() + WAIT_MS;
-	char dir[256], buf[4096], *slash;
-	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	bool ok = false;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = ifd, .events = POLLIN },
-			{ .fd = p->pidfd, .events = POLLIN },
-		};
-		int64_t left = deadline - now_ms();
-		/* a directory not there yet cannot be watched: its file is
-		 * then looked for again shortly, within the same deadline */
-		int wd = inotify_add_watch(ifd, dir, IN_CREATE | IN_MOVED_TO);
-
-		if (access(path, F_OK) == 0) {
-			ok = true;
-			break;
-		}
-		if (left <= 0 || proc_dead(p))
-			break;
-		poll(pfd, 2, wd < 0 && left > 20 ? 20 : (int)left);
-		while (read(ifd, buf, sizeof(buf)) > 0)
-			;
-	}
-	close(ifd);
-	if (!ok)
-		fail(e, "%s did not appear%s", path,
-		     p->pid <= 0 ? " (its process died)" : "");
-	return ok;
-}
 
 static bool env_start(struct env *e)
 {
-	char path[256], fdarg[16], ready[16];
-	const char *argv[10];
-	struct proc *p;
-	int pfd[2], n;
+	int n;
 
 	memset(e, 0, sizeof(*e));
-	e->qmp = -1;
-	snprintf(e->dir, sizeof(e->dir), "%s/xpt-hvm.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(e->dir))
-		return fail(e, "mkdtemp: %s", strerror(errno));
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return fail(e, "pipe: %s", strerror(errno));
-	/* the ready fd must survive exec: clear CLOEXEC on a dup */
-	n = fcntl(pfd[1], F_DUPFD, 3);
-	close(pfd[1]);
-	snprintf(fdarg, sizeof(fdarg), "%d", n);
-	argv[0] = bin_xenstored;
-	argv[1] = "--rundir";
-	argv[2] = e->dir;
-	argv[3] = "--ready-fd";
-	argv[4] = fdarg;
-	argv[5] = NULL;
-	p = spawn(e, "xenstored", argv);
-	close(n);
-	n = p ? (int)read(pfd[0], ready, sizeof(ready)) : -1;
-	close(pfd[0]);
-	CHECK(e, n > 0, "xpt-xenstored did not start");
-
-	argv[0] = bin_hv;
-	argv[1] = "--rundir";
-	argv[2] = e->dir;
-	argv[3] = "--host";
-	argv[4] = hostfile;
-	argv[5] = "-v";
-	argv[6] = NULL;
-	p = spawn(e, "hypervisor", argv);
-	snprintf(path, sizeof(path), "%s/hv/hypervisor.pid", e->dir);
-	if (!p || !wait_file(e, path, p))
-		return fail(e, "xpt-hypervisor did not start");
-	n = hv_open(e->dir, &e->hv);
+	e->qmp.fd = -1;
+	if (!e2e_run_start(&e->run, "hvm", bin_xenstored))
+		return false;
+	if (!e2e_start_hypervisor(&e->run, bin_hv, hostfile, true))
+		return false;
+	n = hv_open(e->run.dir, &e->hv);
 	CHECK(e, n == 0, "hv_open: %s", strerror(-n));
 	return true;
 }
 
 static void env_stop(struct env *e, bool failed)
 {
-	char cmd[200];
-	unsigned int i;
-
-	if (e->qmp >= 0)
-		close(e->qmp);
-	for (i = e->nproc; i-- > 0;)
-		proc_stop(&e->proc[i]);
+	if (e->qmp.fd >= 0)
+		close(e->qmp.fd);
+	e2e_run_stop(&e->run);
 	if (e->hv)
 		hv_close(e->hv);
-	if (failed || getenv("XPT_E2E_KEEP")) {
-		fprintf(stderr, "  run directory kept: %s\n", e->dir);
-		return;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "  cannot remove %s\n", e->dir);
+	e2e_run_remove(&e->run, failed || getenv("XPT_E2E_KEEP"));
 }
 
 /* An HVM guest as libxl creates it: paused, with an IOMMU context, and
@@ -278,65 +104,14 @@ static bool hvm_domain(struct env *e, uint32_t sbdf, unsigned int *ret)
 
 /* QMP */
 
-/* The next line that is not an event; *ret_line points into qbuf. */
-/* The next line that is not an event, or the next `event`, within ms;
- * quiet: a timeout returns false without failing the case. */
-static bool qmp_line_within(struct env *e, bool want_event,
-			    const char *event, char *out, size_t outlen,
-			    int ms, bool quiet)
-{
-	int64_t deadline = now_ms() + ms;
-
-	for (;;) {
-		char *nl = memchr(e->qbuf, '\n', e->qlen);
-		struct pollfd pfd = { .fd = e->qmp, .events = POLLIN };
-		int64_t left;
-		ssize_t n;
-
-		if (nl) {
-			size_t l = (size_t)(nl - e->qbuf) + 1;
-			bool is_event = strstr(e->qbuf, "\"event\"") &&
-					strstr(e->qbuf, "\"event\"") < nl;
-			bool match = want_event ? is_event &&
-				     strstr(e->qbuf, event) &&
-				     strstr(e->qbuf, event) < nl : !is_event;
-
-			snprintf(out, outlen, "%.*s", (int)(l - 1), e->qbuf);
-			memmove(e->qbuf, e->qbuf + l, e->qlen - l);
-			e->qlen -= l;
-			if (match)
-				return true;
-			continue;
-		}
-		left = deadline - now_ms();
-		if (quiet && (left <= 0 || poll(&pfd, 1, (int)left) != 1))
-			return false;
-		CHECK(e, left > 0 && poll(&pfd, 1, (int)left) == 1,
-		      "QMP: no %s within %d ms", want_event ? event : "reply",
-		      ms);
-		n = read(e->qmp, e->qbuf + e->qlen, sizeof(e->qbuf) - 1 -
-			 e->qlen);
-		CHECK(e, n > 0, "QMP: connection lost");
-		e->qlen += (size_t)n;
-		e->qbuf[e->qlen] = '\0';
-	}
-}
-
-static bool qmp_line(struct env *e, bool want_event, const char *event,
-		     char *out, size_t outlen)
-{
-	return qmp_line_within(e, want_event, event, out, outlen, WAIT_MS,
-			       false);
-}
-
 /* DEVICE_DELETED of id, within ms. */
 static bool deleted_within(struct env *e, const char *id, int ms)
 {
 	char want[100], line[1024];
 
 	snprintf(want, sizeof(want), "\"device\": \"%s\"", id);
-	if (!qmp_line_within(e, true, "DEVICE_DELETED", line, sizeof(line),
-			     ms, false))
+	if (!e2e_qmp_read(&e->run, &e->qmp, "DEVICE_DELETED", line,
+			  sizeof(line), ms, false))
 		return false;
 	CHECK(e, strstr(line, want), "DEVICE_DELETED of another device: %s",
 	      line);
@@ -348,8 +123,8 @@ static bool no_deleted(struct env *e)
 {
 	char line[1024];
 
-	CHECK(e, !qmp_line_within(e, true, "DEVICE_DELETED", line,
-				  sizeof(line), QUIET_MS, true),
+	CHECK(e, !e2e_qmp_read(&e->run, &e->qmp, "DEVICE_DELETED", line,
+			       sizeof(line), QUIET_MS, true),
 	      "DEVICE_DELETED although the guest did not eject: %s", line);
 	return true;
 }
@@ -357,11 +132,7 @@ static bool no_deleted(struct env *e)
 /* One command; its reply must be a return. */
 static bool qmp(struct env *e, const char *cmd, char *reply, size_t len)
 {
-	size_t l = strlen(cmd);
-
-	CHECK(e, write(e->qmp, cmd, l) == (ssize_t)l &&
-	      write(e->qmp, "\n", 1) == 1, "QMP write: %s", strerror(errno));
-	if (!qmp_line(e, false, NULL, reply, len))
+	if (!e2e_qmp_send(&e->run, &e->qmp, cmd, reply, len))
 		return false;
 	CHECK(e, strstr(reply, "\"return\""), "QMP %s: %s", cmd, reply);
 	return true;
@@ -370,13 +141,13 @@ static bool qmp(struct env *e, const char *cmd, char *reply, size_t len)
 static bool dm_start(struct env *e, unsigned int domid)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dom[16], chardev[300], path[sizeof(sa.sun_path)], line[4096];
+	char dom[16], chardev[300], path[sizeof(sa.sun_path)];
 	const char *argv[16];
-	struct proc *p;
+	struct e2e_proc *p;
 	int n = 0;
 
 	snprintf(dom, sizeof(dom), "%u", domid);
-	snprintf(path, sizeof(path), "%s/qmp-libxl-%u", e->dir, domid);
+	snprintf(path, sizeof(path), "%s/qmp-libxl-%u", e->run.dir, domid);
 	snprintf(chardev, sizeof(chardev), "socket,id=libxl-cmd,path=%s,"
 		 "server=on,wait=off", path);
 	argv[n++] = bin_dm;
@@ -391,22 +162,13 @@ static bool dm_start(struct env *e, unsigned int domid)
 	argv[n++] = "-machine";
 	argv[n++] = "xenfv";
 	argv[n++] = "--rundir";
-	argv[n++] = e->dir;
+	argv[n++] = e->run.dir;
 	argv[n++] = "-v";
 	argv[n] = NULL;
-	p = spawn(e, "dm", argv);
+	p = e2e_spawn(&e->run, "dm", argv);
 	CHECK(e, p, "cannot start xpt-dm");
-	if (!wait_file(e, path, p))
-		return false;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	e->qmp = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK(e, e->qmp >= 0 && connect(e->qmp, (struct sockaddr *)&sa,
-					sizeof(sa)) == 0,
-	      "QMP connect: %s", strerror(errno));
-	if (!qmp_line(e, false, NULL, line, sizeof(line)))	/* greeting */
-		return false;
-	return qmp(e, "{\"execute\": \"qmp_capabilities\"}", line,
-		   sizeof(line));
+	return e2e_wait_file(&e->run, path, p) &&
+	       e2e_qmp_connect(&e->run, &e->qmp, path);
 }
 
 static bool device_add(struct env *e, const char *id, uint32_t sbdf)
@@ -445,76 +207,34 @@ static bool in_dm(struct env *e, const char *id, bool *ret)
 
 /* the guest */
 
-struct qdev {
-	char bdf[16], host[16], driver[8], irq[8], counts[80];
-	unsigned int vendor, device, class, vectors;
-	unsigned long long count;
-};
-
 struct qstatus {
 	unsigned int n;
 	bool hvm;
-	struct qdev d[8];
+	struct e2e_qdev d[8];
 };
 
-static bool guest_start(struct env *e, unsigned int domid, struct proc **ret)
+static bool guest_start(struct env *e, unsigned int domid,
+			struct e2e_proc **ret)
 {
 	char dom[16], path[256];
 	const char *argv[10];
-	struct proc *p;
+	struct e2e_proc *p;
 
 	snprintf(dom, sizeof(dom), "%u", domid);
 	argv[0] = bin_guest;
 	argv[1] = "--rundir";
-	argv[2] = e->dir;
+	argv[2] = e->run.dir;
 	argv[3] = "--domid";
 	argv[4] = dom;
 	argv[5] = "--hvm";
 	argv[6] = "-vv";
 	argv[7] = NULL;
-	p = spawn(e, "guest", argv);
+	p = e2e_spawn(&e->run, "guest", argv);
 	CHECK(e, p, "cannot start xpt-guest --hvm");
-	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->dir, domid);
+	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->run.dir, domid);
 	*ret = p;
 	/* the pid file follows the boot-time scan */
-	return wait_file(e, path, p);
-}
-
-static bool guest_query(struct env *e, unsigned int domid, const char *req,
-			char *reply, size_t len)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = now_ms() + WAIT_MS;
-	size_t n = 0;
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/guest/%u", e->dir,
-		 domid);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return fail(e, "guest query: %s", strerror(errno));
-	}
-	reply[0] = '\0';
-	while (n < len - 1 && !(n >= 4 && !strcmp(reply + n - 4, "end\n"))) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
-		ssize_t r;
-
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			break;
-		r = read(fd, reply + n, len - 1 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		reply[n] = '\0';
-	}
-	close(fd);
-	CHECK(e, n >= 4 && !strcmp(reply + n - 4, "end\n"),
-	      "guest: no complete reply to %s: '%s'", req, reply);
-	return true;
+	return e2e_wait_file(&e->run, path, p);
 }
 
 static bool guest_status(struct env *e, unsigned int domid, struct qstatus *s)
@@ -522,23 +242,17 @@ static bool guest_status(struct env *e, unsigned int domid, struct qstatus *s)
 	char reply[8192], *line, *save = NULL;
 
 	memset(s, 0, sizeof(*s));
-	if (!guest_query(e, domid, "status", reply, sizeof(reply)))
+	if (!e2e_guest_query(&e->run, domid, "status", reply, sizeof(reply)))
 		return false;
 	for (line = strtok_r(reply, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		struct qdev *d = &s->d[s->n];
-
 		if (!strncmp(line, "state ", 6)) {
 			s->hvm = strstr(line, " hvm") != NULL;
 			continue;
 		}
 		if (strncmp(line, "dev ", 4) || s->n == 8)
 			continue;
-		if (sscanf(line, "dev %15s host=%15s vendor=0x%x device=0x%x "
-			   "class=0x%x driver=%7s irq=%7s vectors=%u count=%llu "
-			   "counts=%79s", d->bdf, d->host, &d->vendor,
-			   &d->device, &d->class, d->driver, d->irq,
-			   &d->vectors, &d->count, d->counts) >= 9)
+		if (e2e_qdev_parse(line, &s->d[s->n]))
 			s->n++;
 	}
 	return true;
@@ -548,7 +262,7 @@ static bool reprobe(struct env *e, unsigned int domid)
 {
 	char reply[256];
 
-	if (!guest_query(e, domid, "reprobe", reply, sizeof(reply)))
+	if (!e2e_guest_query(&e->run, domid, "reprobe", reply, sizeof(reply)))
 		return false;
 	CHECK(e, !strcmp(reply, "ok\nend\n"), "reprobe: %s", reply);
 	return true;
@@ -559,20 +273,21 @@ static bool reprobe(struct env *e, unsigned int domid)
 static bool guest_sees(struct env *e, unsigned int domid, unsigned int n,
 		       struct qstatus *s)
 {
-	int64_t deadline = now_ms() + WAIT_MS;
+	int64_t deadline = e2e_now_ms() + WAIT_MS;
 
 	for (;;) {
 		if (!guest_status(e, domid, s))
 			return false;
 		if (s->n == n)
 			return true;
-		CHECK(e, now_ms() < deadline, "the guest sees %u devices, not "
-		      "%u, after %d ms", s->n, n, WAIT_MS);
+		CHECK(e, e2e_now_ms() < deadline, "the guest sees %u devices, "
+		      "not %u, after %d ms", s->n, n, WAIT_MS);
 		poll(NULL, 0, 20);
 	}
 }
 
-static const struct qdev *qfind(const struct qstatus *s, unsigned int vendor)
+static const struct e2e_qdev *qfind(const struct qstatus *s,
+				    unsigned int vendor)
 {
 	unsigned int i;
 
@@ -604,9 +319,9 @@ static bool case_msix(struct env *e)
 	struct hv_msix_state ms;
 	struct hv_pt_irq pt;
 	int intx;
-	const struct qdev *q;
+	const struct e2e_qdev *q;
 	struct qstatus s;
-	struct proc *g;
+	struct e2e_proc *g;
 	unsigned int dom;
 	char line[4096];
 	int r, delivered;
@@ -703,7 +418,7 @@ static bool case_conf(struct env *e)
 		return false;
 	r = hv_domain_unpause(e->hv, dom);
 	CHECK(e, r == 0, "unpause: %s", strerror(-r));
-	r = hv_open_domain(e->dir, dom, &vcpu);
+	r = hv_open_domain(e->run.dir, dom, &vcpu);
 	CHECK(e, r == 0, "open as the guest: %s", strerror(-r));
 	host_bar0 = host_conf(e, A, 0x10, 4);
 	host_line = host_conf(e, A, 0x3c, 1);
@@ -758,7 +473,7 @@ static bool case_conf(struct env *e)
 static bool case_early(struct env *e)
 {
 	struct qstatus s;
-	struct proc *g;
+	struct e2e_proc *g;
 	unsigned int dom;
 	char line[4096];
 	int r;
@@ -776,7 +491,7 @@ static bool case_early(struct env *e)
 		return false;
 	CHECK(e, s.n == 0, "a guest running before cont sees %u devices",
 	      s.n);
-	proc_stop(g);
+	e2e_proc_stop(g, SIGTERM);
 	if (!qmp(e, "{\"execute\": \"cont\"}", line, sizeof(line)) ||
 	    !guest_start(e, dom, &g) || !guest_status(e, dom, &s))
 		return false;
@@ -809,7 +524,7 @@ static bool case_stall(struct env *e)
 	static const char half[] = "{\"execute\": \"query-";
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct qstatus s;
-	struct proc *g;
+	struct e2e_proc *g;
 	unsigned int dom;
 	char line[4096];
 	int r, second;
@@ -821,10 +536,10 @@ static bool case_stall(struct env *e)
 	r = hv_domain_unpause(e->hv, dom);
 	CHECK(e, r == 0, "unpause: %s", strerror(-r));
 	/* half a request; a second client waits in the backlog */
-	CHECK(e, write(e->qmp, half, strlen(half)) == (ssize_t)strlen(half),
+	CHECK(e, write(e->qmp.fd, half, strlen(half)) == (ssize_t)strlen(half),
 	      "QMP write: %s", strerror(errno));
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp-libxl-%u", e->dir,
-		 dom);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp-libxl-%u",
+		 e->run.dir, dom);
 	second = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	CHECK(e, second >= 0 && connect(second, (struct sockaddr *)&sa,
 					sizeof(sa)) == 0,
@@ -855,7 +570,7 @@ static bool case_hung(struct env *e)
 	static const char del[] = "{\"execute\": \"device_del\", "
 		"\"arguments\": {\"id\": \"pci-pt-03_00.0\"}}\n";
 	struct qstatus s;
-	struct proc *g;
+	struct e2e_proc *g;
 	unsigned int dom;
 	char line[4096];
 	bool there;
@@ -875,9 +590,10 @@ static bool case_hung(struct env *e)
 		return false;
 	CHECK(e, there, "query-pci lost the device the guest did not eject");
 	/* QEMU: a second device_del while the first is pending */
-	CHECK(e, write(e->qmp, del, sizeof(del) - 1) == sizeof(del) - 1,
+	CHECK(e, write(e->qmp.fd, del, sizeof(del) - 1) == sizeof(del) - 1,
 	      "QMP write: %s", strerror(errno));
-	if (!qmp_line(e, false, NULL, line, sizeof(line)))
+	if (!e2e_qmp_read(&e->run, &e->qmp, NULL, line, sizeof(line), WAIT_MS,
+			  false))
 		return false;
 	CHECK(e, strstr(line, "\"error\"") && strstr(line, "already in the "
 						       "process of unplug"),
@@ -912,7 +628,7 @@ static bool case_eject(struct env *e)
 		return false;
 	r = hv_domain_unpause(e->hv, dom);
 	CHECK(e, r == 0, "unpause: %s", strerror(-r));
-	r = hv_open_domain(e->dir, dom, &vcpu);
+	r = hv_open_domain(e->run.dir, dom, &vcpu);
 	CHECK(e, r == 0, "open as the guest: %s", strerror(-r));
 #define PW(port, size, val) hv_hvm_port_write(vcpu, 0, port, size, val)
 #define PR(port, size, v) hv_hvm_port_read(vcpu, 0, port, size, v)
@@ -999,7 +715,7 @@ int main(int argc, char **argv)
 			continue;
 		ok = env_start(&e) && cases[i].fn(&e);
 		printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", cases[i].name,
-		       ok ? "" : ": ", ok ? "" : e.why);
+		       ok ? "" : ": ", ok ? "" : e.run.why);
 		fflush(stdout);
 		env_stop(&e, !ok);
 		ok ? pass++ : failed++;

@@ -39,27 +39,18 @@
  * replies).  XPT_E2E_KEEP=1 keeps the run directory.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <xenstore.h>
 
 #include "hvclient.h"
-
-#define WAIT_MS 15000
-#define MAX_PROCS 24
+#include "harness.h"
 
 #define A HV_SBDF(0, 3, 0, 0)	/* 8086:1572, MSI-X 8 */
 #define D HV_SBDF(0, 6, 0, 0)	/* 10ee:9038, MSI only */
@@ -67,55 +58,19 @@
 static const char *bin_xenstored, *bin_hv, *bin_pciback, *bin_guest,
 		  *bin_dm, *bin_fixture, *hostfile;
 
-struct proc {
-	pid_t pid;
-	int pidfd;
-	char name[32];
-};
-
 struct env {
-	char dir[80];
-	struct proc proc[MAX_PROCS];
-	unsigned int nproc;
+	struct e2e_run run;	/* the run directory and its processes */
 	struct hv_client *hv;
 	struct xs_handle *xs;	/* dom0 */
-	int qmp;
-	char qbuf[16384];
-	size_t qlen;
-	char why[512];
+	struct e2e_qmp qmp;	/* to the stub's device model */
 };
 
 /* A guest G and its stub domain S, as the toolstack made them. */
 struct pair {
 	unsigned int g, s;
 	char vm[64];
-	struct proc *stub;
+	struct e2e_proc *stub;
 };
-
-static bool fail(struct env *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static bool fail(struct env *e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!e->why[0]) {
-		va_start(ap, fmt);
-		vsnprintf(e->why, sizeof(e->why), fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
-
-#define CHECK(e, cond, ...) \
-	do { if (!(cond)) return fail(e, __VA_ARGS__); } while (0)
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *bdf(uint32_t sbdf)
 {
@@ -129,149 +84,28 @@ static char *bdf(uint32_t sbdf)
 
 /* processes */
 
-static struct proc *spawn(struct env *e, const char *name,
-			  const char *const argv[])
-{
-	struct proc *p = &e->proc[e->nproc];
-	char log[256];
-	int fd;
-
-	if (e->nproc == MAX_PROCS)
-		return NULL;
-	snprintf(log, sizeof(log), "%s/%s.log", e->dir, name);
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	p->pid = fork();
-	if (p->pid == 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fd);
-	if (p->pid < 0)
-		return NULL;
-	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	e->nproc++;
-	return p;
-}
-
-static void proc_stop(struct proc *p)
-{
-	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
-
-	if (p->pid <= 0)
-		return;
-	kill(p->pid, SIGTERM);
-	if (p->pidfd < 0 || poll(&pfd, 1, 5000) <= 0)
-		kill(p->pid, SIGKILL);
-	waitpid(p->pid, NULL, 0);
-	p->pid = 0;
-	if (p->pidfd >= 0)
-		close(p->pidfd);
-	p->pidfd = -1;
-}
-
-static bool proc_dead(struct proc *p)
-{
-	if (p->pid > 0 && waitpid(p->pid, NULL, WNOHANG) == p->pid)
-		p->pid = 0;
-	return p->pid <= 0;
-}
-
-/* A file appears (inotify on its directory) while p lives. */
-static bool wait_file(struct env *e, const char *path, struct proc *p)
-{
-	int64_t deadline = now_ms() + WAIT_MS;
-	char dir[256], buf[4096], *slash;
-	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	bool ok = false;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = ifd, .events = POLLIN },
-			{ .fd = p->pidfd, .events = POLLIN },
-		};
-		int64_t left = deadline - now_ms();
-		int wd = inotify_add_watch(ifd, dir, IN_CREATE | IN_MOVED_TO);
-
-		if (access(path, F_OK) == 0) {
-			ok = true;
-			break;
-		}
-		if (left <= 0 || proc_dead(p))
-			break;
-		poll(pfd, 2, wd < 0 && left > 20 ? 20 : (int)left);
-		while (read(ifd, buf, sizeof(buf)) > 0)
-			;
-	}
-	close(ifd);
-	if (!ok)
-		fail(e, "%s did not appear%s", path,
-		     p->pid <= 0 ? " (its process died)" : "");
-	return ok;
-}
-
-static bool start_daemon(struct env *e, const char *name,
-			 const char *const argv[], const char *pidfile)
-{
-	char path[256];
-	struct proc *p = spawn(e, name, argv);
-
-	snprintf(path, sizeof(path), "%s/%s", e->dir, pidfile);
-	CHECK(e, p, "cannot start %s", argv[0]);
-	return wait_file(e, path, p);
-}
-
 static bool env_start(struct env *e)
 {
-	char path[256], fdarg[16], ready[16];
+	char path[256];
 	const char *argv[10];
-	struct proc *p;
-	int pfd[2], n;
+	int n;
 
 	memset(e, 0, sizeof(*e));
-	e->qmp = -1;
-	snprintf(e->dir, sizeof(e->dir), "%s/xpt-stub.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(e->dir))
-		return fail(e, "mkdtemp: %s", strerror(errno));
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return fail(e, "pipe: %s", strerror(errno));
-	n = fcntl(pfd[1], F_DUPFD, 3);	/* survives exec */
-	close(pfd[1]);
-	snprintf(fdarg, sizeof(fdarg), "%d", n);
-	argv[0] = bin_xenstored;
-	argv[1] = "--rundir";
-	argv[2] = e->dir;
-	argv[3] = "--ready-fd";
-	argv[4] = fdarg;
-	argv[5] = NULL;
-	p = spawn(e, "xenstored", argv);
-	close(n);
-	n = p ? (int)read(pfd[0], ready, sizeof(ready)) : -1;
-	close(pfd[0]);
-	CHECK(e, n > 0, "xpt-xenstored did not start");
-
-	argv[0] = bin_hv;
-	argv[3] = "--host";
-	argv[4] = hostfile;
-	argv[5] = "-v";
-	argv[6] = NULL;
-	if (!start_daemon(e, "hypervisor", argv, "hv/hypervisor.pid"))
+	e->qmp.fd = -1;
+	if (!e2e_run_start(&e->run, "stub", bin_xenstored))
+		return false;
+	if (!e2e_start_hypervisor(&e->run, bin_hv, hostfile, true))
 		return false;
 	argv[0] = bin_pciback;
+	argv[1] = "--rundir";
+	argv[2] = e->run.dir;
 	argv[3] = "-v";
 	argv[4] = NULL;
-	if (!start_daemon(e, "pciback", argv, "pciback/pciback.pid"))
+	if (!e2e_start_daemon(&e->run, "pciback", argv, "pciback/pciback.pid"))
 		return false;
-	n = hv_open(e->dir, &e->hv);
+	n = hv_open(e->run.dir, &e->hv);
 	CHECK(e, n == 0, "hv_open: %s", strerror(-n));
-	snprintf(path, sizeof(path), "%s/socket", e->dir);
+	snprintf(path, sizeof(path), "%s/socket", e->run.dir);
 	setenv("XENSTORED_PATH", path, 1);
 	e->xs = xs_open(0);
 	CHECK(e, e->xs, "xs_open: %s", strerror(errno));
@@ -281,29 +115,21 @@ static bool env_start(struct env *e)
 static void env_stop(struct env *e, bool failed)
 {
 	char cmd[300];
-	unsigned int i;
 
-	if (e->qmp >= 0)
-		close(e->qmp);
+	if (e->qmp.fd >= 0)
+		close(e->qmp.fd);
 	if (e->xs)
 		xs_close(e->xs);
-	for (i = e->nproc; i-- > 0;)
-		proc_stop(&e->proc[i]);
+	e2e_run_stop(&e->run);
 	if (e->hv)
 		hv_close(e->hv);
 	if (failed) {
 		snprintf(cmd, sizeof(cmd), "cd '%s' && tail -n 15 *.log "
-			 "log/*.log 2>/dev/null", e->dir);
+			 "log/*.log 2>/dev/null", e->run.dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "  (no logs)\n");
 	}
-	if (failed || getenv("XPT_E2E_KEEP")) {
-		fprintf(stderr, "  run directory kept: %s\n", e->dir);
-		return;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "  cannot remove %s\n", e->dir);
+	e2e_run_remove(&e->run, failed || getenv("XPT_E2E_KEEP"));
 }
 
 /* xenstore, as dom0 */
@@ -331,7 +157,7 @@ static char *xs_get(struct env *e, const char *path)
 /* Wait until path reads want (want NULL: until it exists). */
 static bool wait_xs(struct env *e, const char *path, const char *want)
 {
-	int64_t deadline = now_ms() + WAIT_MS;
+	int64_t deadline = e2e_now_ms() + WAIT_MS;
 	bool ok = false;
 	char **w, *v;
 
@@ -339,7 +165,7 @@ static bool wait_xs(struct env *e, const char *path, const char *want)
 	      strerror(errno));
 	for (;;) {
 		struct pollfd pfd = { .fd = xs_fileno(e->xs), .events = POLLIN };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - e2e_now_ms();
 
 		while ((w = xs_check_watch(e->xs)))
 			free(w);
@@ -446,7 +272,7 @@ static bool stub_boot(struct env *e, struct pair *p)
 	snprintf(name, sizeof(name), "stub%u", p->s);
 	argv[n++] = bin_guest;
 	argv[n++] = "--rundir";
-	argv[n++] = e->dir;
+	argv[n++] = e->run.dir;
 	argv[n++] = "--domid";
 	argv[n++] = dom;
 	argv[n++] = "--stubdom";
@@ -454,146 +280,43 @@ static bool stub_boot(struct env *e, struct pair *p)
 	argv[n++] = bin_dm;
 	argv[n++] = "-vv";
 	argv[n] = NULL;
-	p->stub = spawn(e, name, argv);
+	p->stub = e2e_spawn(&e->run, name, argv);
 	CHECK(e, p->stub, "cannot start the stub's xpt-guest");
 	/* the pid file follows the device model's start (or refusal) */
-	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->dir, p->s);
-	return wait_file(e, path, p->stub);
+	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->run.dir, p->s);
+	return e2e_wait_file(&e->run, path, p->stub);
 }
 
 /* guest query sockets */
 
-static bool guest_query(struct env *e, unsigned int domid, const char *req,
-			char *reply, size_t len)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = now_ms() + WAIT_MS;
-	size_t n = 0;
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/guest/%u", e->dir,
-		 domid);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return fail(e, "guest %u query: %s", domid, strerror(errno));
-	}
-	reply[0] = '\0';
-	while (n < len - 1 && !(n >= 4 && !strcmp(reply + n - 4, "end\n"))) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
-		ssize_t r;
-
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			break;
-		r = read(fd, reply + n, len - 1 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		reply[n] = '\0';
-	}
-	close(fd);
-	CHECK(e, n >= 4 && !strcmp(reply + n - 4, "end\n"),
-	      "guest %u: no complete reply to %s: '%s'", domid, req, reply);
-	return true;
-}
-
-struct qdev {
-	char bdf[16], host[16], driver[8], irq[8], counts[80];
-	unsigned int vendor, device, class, vectors;
-	unsigned long long count;
-};
-
 /* The first dev line of an HVM guest's status. */
-static bool hvm_dev(struct env *e, unsigned int domid, struct qdev *d,
+static bool hvm_dev(struct env *e, unsigned int domid, struct e2e_qdev *d,
 		    bool *ret_found)
 {
 	char reply[4096], *line;
 
-	if (!guest_query(e, domid, "status", reply, sizeof(reply)))
+	if (!e2e_guest_query(&e->run, domid, "status", reply, sizeof(reply)))
 		return false;
 	memset(d, 0, sizeof(*d));
 	line = strstr(reply, "\ndev ");
-	*ret_found = line && sscanf(line + 1, "dev %15s host=%15s "
-				    "vendor=0x%x device=0x%x class=0x%x "
-				    "driver=%7s irq=%7s vectors=%u "
-				    "count=%llu", d->bdf, d->host, &d->vendor,
-				    &d->device, &d->class, d->driver, d->irq,
-				    &d->vectors, &d->count) == 9;
+	*ret_found = line && e2e_qdev_parse(line + 1, d);
 	return true;
 }
 
 /* QMP */
 
-static bool qmp_line(struct env *e, bool want_event, const char *event,
-		     char *out, size_t outlen)
-{
-	int64_t deadline = now_ms() + WAIT_MS;
-
-	for (;;) {
-		char *nl = memchr(e->qbuf, '\n', e->qlen);
-		struct pollfd pfd = { .fd = e->qmp, .events = POLLIN };
-		int64_t left;
-		ssize_t n;
-
-		if (nl) {
-			size_t l = (size_t)(nl - e->qbuf) + 1;
-			char *ev = strstr(e->qbuf, "\"event\"");
-			bool is_event = ev && ev < nl;
-			bool match = want_event ? is_event &&
-				     strstr(e->qbuf, event) &&
-				     strstr(e->qbuf, event) < nl : !is_event;
-
-			snprintf(out, outlen, "%.*s", (int)(l - 1), e->qbuf);
-			memmove(e->qbuf, e->qbuf + l, e->qlen - l);
-			e->qlen -= l;
-			if (match)
-				return true;
-			continue;
-		}
-		left = deadline - now_ms();
-		CHECK(e, left > 0 && poll(&pfd, 1, (int)left) == 1,
-		      "QMP: no %s within %d ms", want_event ? event : "reply",
-		      WAIT_MS);
-		n = read(e->qmp, e->qbuf + e->qlen, sizeof(e->qbuf) - 1 -
-			 e->qlen);
-		CHECK(e, n > 0, "QMP: connection lost");
-		e->qlen += (size_t)n;
-		e->qbuf[e->qlen] = '\0';
-	}
-}
-
 /* One command; its reply, return or error, in reply. */
 static bool qmp(struct env *e, const char *cmd, char *reply, size_t len)
 {
-	size_t l = strlen(cmd);
-
-	CHECK(e, write(e->qmp, cmd, l) == (ssize_t)l &&
-	      write(e->qmp, "\n", 1) == 1, "QMP write: %s", strerror(errno));
-	return qmp_line(e, false, NULL, reply, len);
+	return e2e_qmp_send(&e->run, &e->qmp, cmd, reply, len);
 }
 
 static bool qmp_connect(struct env *e, unsigned int g)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char line[4096];
+	char path[256];
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp-libxl-%u", e->dir,
-		 g);
-	e->qmp = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK(e, e->qmp >= 0 && connect(e->qmp, (struct sockaddr *)&sa,
-					sizeof(sa)) == 0,
-	      "QMP connect %s: %s", sa.sun_path, strerror(errno));
-	if (!qmp_line(e, false, NULL, line, sizeof(line)))	/* greeting */
-		return false;
-	CHECK(e, strstr(line, "\"QMP\""), "QMP greeting: %s", line);
-	if (!qmp(e, "{\"execute\": \"qmp_capabilities\"}", line,
-		 sizeof(line)))
-		return false;
-	CHECK(e, strstr(line, "\"return\""), "qmp_capabilities: %s", line);
-	return true;
+	snprintf(path, sizeof(path), "%s/qmp-libxl-%u", e->run.dir, g);
+	return e2e_qmp_connect(&e->run, &e->qmp, path);
 }
 
 static bool device_add(struct env *e, uint32_t sbdf, char *reply,
@@ -611,39 +334,13 @@ static bool device_add(struct env *e, uint32_t sbdf, char *reply,
 
 /* the host side */
 
-static bool pciback_ok(struct env *e, const char *req)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char reply[256] = "";
-	ssize_t n = -1;
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/pciback/control",
-		 e->dir);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    write(fd, req, strlen(req)) > 0 && write(fd, "\n", 1) == 1) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-		if (poll(&pfd, 1, WAIT_MS) == 1)
-			n = read(fd, reply, sizeof(reply) - 1);
-	}
-	if (fd >= 0)
-		close(fd);
-	reply[n > 0 ? n : 0] = '\0';
-	CHECK(e, !strncmp(reply, "ok", 2), "pciback '%s': %s", req, reply);
-	return true;
-}
-
 /* pci-assignable-add, then the host side of an attach to an HVM guest:
  * the IOMMU gives it to G. */
 static bool host_assign(struct env *e, unsigned int g, uint32_t sbdf)
 {
-	char req[64];
 	int r;
 
-	snprintf(req, sizeof(req), "seize %s", bdf(sbdf));
-	if (!pciback_ok(e, req))
+	if (!e2e_pciback_ok(&e->run, "seize %s", bdf(sbdf)))
 		return false;
 	r = hv_assign_device(e->hv, HV_DOMID_IO, sbdf);
 	CHECK(e, r == 0, "quarantine %s: %s", bdf(sbdf), strerror(-r));
@@ -659,26 +356,22 @@ static bool export_to_stub(struct env *e, unsigned int s, uint32_t sbdf,
 {
 	char dom[16], b[16], b2[16], path[128];
 	const char *argv[8];
-	struct proc *p;
-	int status = -1;
+	struct e2e_proc *p;
 
 	snprintf(dom, sizeof(dom), "%u", s);
 	snprintf(b, sizeof(b), "%s", bdf(sbdf));
 	snprintf(b2, sizeof(b2), "%s", bdf(sbdf2));
 	argv[0] = bin_fixture;
 	argv[1] = "--rundir";
-	argv[2] = e->dir;
+	argv[2] = e->run.dir;
 	argv[3] = "coldplug-onetxn";
 	argv[4] = dom;
 	argv[5] = b;
 	argv[6] = sbdf2 == UINT32_MAX ? NULL : b2;
 	argv[7] = NULL;
-	p = spawn(e, "fixture", argv);
+	p = e2e_spawn(&e->run, "fixture", argv);
 	CHECK(e, p, "cannot start the fixture");
-	if (waitpid(p->pid, &status, 0) != p->pid)
-		status = -1;
-	p->pid = 0;
-	CHECK(e, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	CHECK(e, e2e_proc_wait(p) == 0,
 	      "fixture coldplug-onetxn dom%u %s failed", s, b);
 	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u/0/state",
 		 s);
@@ -698,11 +391,11 @@ static bool stub_pmcsr(struct env *e, unsigned int s, unsigned int state,
 	int r;
 
 	snprintf(req, sizeof(req), "conf-write %s 0x44 2 %u", bdf(A), state);
-	if (!guest_query(e, s, req, reply, sizeof(reply)))
+	if (!e2e_guest_query(&e->run, s, req, reply, sizeof(reply)))
 		return false;
 	CHECK(e, !strcmp(reply, "ok\nend\n"), "%s: %s", req, reply);
 	snprintf(req, sizeof(req), "conf-read %s 0x44 2", bdf(A));
-	if (!guest_query(e, s, req, reply, sizeof(reply)))
+	if (!e2e_guest_query(&e->run, s, req, reply, sizeof(reply)))
 		return false;
 	r = hv_pci_conf_read(e->hv, A, 0x44, 2, &v);
 	CHECK(e, r == 0 && (v & 3) == want, "PMCSR of %s after writing %u "
@@ -746,15 +439,16 @@ static bool good_pair(struct env *e, struct pair *p, char *domid,
 static bool case_chain(struct env *e)
 {
 	char reply[4096], path[160], want[200], dom[16], req[96];
-	struct proc *hvm;
-	struct qdev d;
+	struct e2e_proc *hvm;
+	struct e2e_qdev d;
 	struct pair p;
 	unsigned int i;
 	bool found;
 	int r, dl, dmpid, dmfd;
 
 	if (!env_start(e) || !good_pair(e, &p, dom, sizeof(dom)) ||
-	    !host_assign(e, p.g, A) || !pciback_ok(e, "seize 0000:06:00.0") ||
+	    !host_assign(e, p.g, A) ||
+	    !e2e_pciback_ok(&e->run, "seize 0000:06:00.0") ||
 	    !stub_boot(e, &p))
 		return false;
 	snprintf(path, sizeof(path), "/local/domain/%u/device-model/%u/state",
@@ -764,7 +458,7 @@ static bool case_chain(struct env *e)
 	if (!qmp(e, "{\"execute\": \"query-status\"}", reply, sizeof(reply)))
 		return false;
 	CHECK(e, strstr(reply, "\"running\""), "query-status: %s", reply);
-	if (!guest_query(e, p.s, "status", reply, sizeof(reply)))
+	if (!e2e_guest_query(&e->run, p.s, "status", reply, sizeof(reply)))
 		return false;
 	snprintf(want, sizeof(want), "stubdom target=%u dm=running dm-pid=",
 		 p.g);
@@ -792,7 +486,7 @@ static bool case_chain(struct env *e)
 	      strstr(reply, "is not assigned to this domain"),
 	      "device_add of %s, not G's: %s", bdf(D), reply);
 	snprintf(req, sizeof(req), "pci-dev %s", bdf(A));
-	if (!guest_query(e, p.s, req, reply, sizeof(reply)))
+	if (!e2e_guest_query(&e->run, p.s, req, reply, sizeof(reply)))
 		return false;
 	CHECK(e, !strncmp(reply, "dev ", 4) && strstr(reply, "driver=none"),
 	      "the stub's view of %s: %s", bdf(A), reply);
@@ -805,12 +499,13 @@ static bool case_chain(struct env *e)
 	r = hv_domain_unpause(e->hv, p.g);
 	CHECK(e, r == 0, "unpause G: %s", strerror(-r));
 	{
-		const char *argv[] = { bin_guest, "--rundir", e->dir,
+		const char *argv[] = { bin_guest, "--rundir", e->run.dir,
 				       "--domid", dom, "--hvm", "-vv", NULL };
 
-		hvm = spawn(e, "hvm-guest", argv);
-		snprintf(path, sizeof(path), "%s/guest/%u.pid", e->dir, p.g);
-		if (!hvm || !wait_file(e, path, hvm))
+		hvm = e2e_spawn(&e->run, "hvm-guest", argv);
+		snprintf(path, sizeof(path), "%s/guest/%u.pid", e->run.dir,
+			 p.g);
+		if (!hvm || !e2e_wait_file(&e->run, path, hvm))
 			return fail(e, "the HVM guest did not boot");
 	}
 	if (!hvm_dev(e, p.g, &d, &found))
@@ -838,19 +533,20 @@ static bool case_chain(struct env *e)
 	if (!qmp(e, req, reply, sizeof(reply)))
 		return false;
 	CHECK(e, strstr(reply, "\"return\""), "device_del: %s", reply);
-	if (!qmp_line(e, true, "DEVICE_DELETED", reply, sizeof(reply)))
+	if (!e2e_qmp_read(&e->run, &e->qmp, "DEVICE_DELETED", reply,
+			  sizeof(reply), WAIT_MS, false))
 		return false;
 
 	/* What the device model writes through the stub, pciback filters
 	 * as a guest's: PMCSR, which no pciback field covers, reaches the
 	 * device only once it is permissive (D1 then D0: no reset). */
-	if (!stub_pmcsr(e, p.s, 1, 0) || !pciback_ok(e, "permissive "
-						    "0000:03:00.0") ||
+	if (!stub_pmcsr(e, p.s, 1, 0) ||
+	    !e2e_pciback_ok(&e->run, "permissive 0000:03:00.0") ||
 	    !stub_pmcsr(e, p.s, 1, 1) || !stub_pmcsr(e, p.s, 0, 0))
 		return false;
 
 	/* The stub's kernel stops: its device model goes with it. */
-	proc_stop(p.stub);
+	e2e_proc_stop(p.stub, SIGTERM);
 	{
 		struct pollfd pfd = { .fd = dmfd, .events = POLLIN };
 
@@ -858,7 +554,7 @@ static bool case_chain(struct env *e)
 		      "%d) outlived its stub domain", dmpid);
 		close(dmfd);
 	}
-	snprintf(path, sizeof(path), "%s/qmp-libxl-%u", e->dir, p.g);
+	snprintf(path, sizeof(path), "%s/qmp-libxl-%u", e->run.dir, p.g);
 	CHECK(e, access(path, F_OK) < 0, "%s is still there", path);
 	return true;
 }
@@ -880,7 +576,7 @@ static bool case_confine(struct env *e)
 		return false;
 
 	/* xenstore as S */
-	snprintf(xspath, sizeof(xspath), "%s/domain/%u", e->dir, p.s);
+	snprintf(xspath, sizeof(xspath), "%s/domain/%u", e->run.dir, p.s);
 	setenv("XENSTORED_PATH", xspath, 1);
 	xs = xs_open(0);
 	CHECK(e, xs, "xs_open as dom%u: %s", p.s, strerror(errno));
@@ -926,7 +622,7 @@ static bool case_confine(struct env *e)
 		return false;
 
 	/* the hypervisor as S: G's device model, nobody else's */
-	r = hv_open_domain(e->dir, p.s, &hs);
+	r = hv_open_domain(e->run.dir, p.s, &hs);
 	CHECK(e, r == 0, "hv as dom%u: %s", p.s, strerror(-r));
 	r = hv_ioreq_server_create(hs, x.g, 0, &id);
 	if (r != -EPERM)
@@ -967,15 +663,14 @@ static bool case_killed(struct env *e)
 	snprintf(path, sizeof(path), "/local/domain/%u/device-model/%u/state",
 		 p.s, p.g);
 	if (!wait_xs(e, path, "running") ||
-	    !guest_query(e, p.s, "status", reply, sizeof(reply)))
+	    !e2e_guest_query(&e->run, p.s, "status", reply, sizeof(reply)))
 		return false;
 	pid = strstr(reply, "dm-pid=");
 	CHECK(e, pid, "stub status: %s", reply);
 	dmpid = atoi(pid + 7);
 	pfd.fd = (int)syscall(SYS_pidfd_open, dmpid, 0);
 	CHECK(e, pfd.fd >= 0, "pidfd of %d: %s", dmpid, strerror(errno));
-	kill(p.stub->pid, SIGKILL);
-	proc_stop(p.stub);
+	e2e_proc_stop(p.stub, SIGKILL);
 	n = poll(&pfd, 1, WAIT_MS);
 	close(pfd.fd);
 	CHECK(e, n == 1, "the device model (pid %d) outlived its killed stub",
@@ -993,8 +688,8 @@ static bool refused(struct env *e, const char *what, const char *const *args,
 
 	if (!make_pair(e, args, nargs, target, target != NULL, &p) ||
 	    !stub_boot(e, &p))
-		return fail(e, "%s: %s", what, e->why);
-	if (!guest_query(e, p.s, "status", reply, sizeof(reply)))
+		return fail(e, "%s: %s", what, e->run.why);
+	if (!e2e_guest_query(&e->run, p.s, "status", reply, sizeof(reply)))
 		return false;
 	CHECK(e, strstr(reply, " stubdom ") && strstr(reply, "dm=refused"),
 	      "%s: the stub says %s", what, reply);
@@ -1006,13 +701,13 @@ static bool refused(struct env *e, const char *what, const char *const *args,
 		free(v);
 		CHECK(e, !v, "%s: %s appeared", what, path);
 	}
-	snprintf(path, sizeof(path), "%s/qmp-libxl-%u", e->dir, p.g);
+	snprintf(path, sizeof(path), "%s/qmp-libxl-%u", e->run.dir, p.g);
 	CHECK(e, access(path, F_OK) < 0, "%s: %s appeared", what, path);
 	snprintf(cmd, sizeof(cmd), "grep -q 'not starting the device model: "
-		 ".*%s' '%s/stub%u.log'", why, e->dir, p.s);
+		 ".*%s' '%s/stub%u.log'", why, e->run.dir, p.s);
 	CHECK(e, system(cmd) == 0, "%s: the stub's log does not say '%s'",
 	      what, why);
-	proc_stop(p.stub);
+	e2e_proc_stop(p.stub, SIGTERM);
 	return true;
 }
 
@@ -1116,7 +811,7 @@ int main(int argc, char **argv)
 			continue;
 		ok = cases[i].fn(&e);
 		printf("%s: %s%s%s\n", cases[i].name, ok ? "ok" : "FAIL",
-		       ok ? "" : ": ", ok ? "" : e.why);
+		       ok ? "" : ": ", ok ? "" : e.run.why);
 		fflush(stdout);
 		env_stop(&e, !ok);
 		failed += !ok;
