@@ -275,6 +275,21 @@ int xpt_stubdom_start(struct xpt_ctx *c, unsigned int guest,
 	return r;
 }
 
+/* The stub domain lets go of what its device model did not take.  The
+ * forced removal clears the error it meets on the way (it goes on
+ * regardless), which must not take the reason of the failure with it. */
+static void pv_undo(struct xpt_ctx *c, unsigned int stub,
+		    const uint32_t *sbdfs, size_t n)
+{
+	char saved[sizeof(c->err)];
+	int code = c->exit_code;
+
+	memcpy(saved, c->err, sizeof(saved));
+	xpt_pci_pv_remove(c, stub, sbdfs, n, true);
+	memcpy(c->err, saved, sizeof(saved));
+	c->exit_code = code;
+}
+
 int xpt_stubdom_pci_add(struct xpt_ctx *c, unsigned int guest,
 			struct xpt_qmp *q, struct xpt_dev *devs, size_t n)
 {
@@ -301,7 +316,7 @@ int xpt_stubdom_pci_add(struct xpt_ctx *c, unsigned int guest,
 	if (r == 0) {
 		r = xpt_hvm_pci_add(c, guest, q, devs, n);
 		if (r < 0)
-			xpt_pci_pv_remove(c, (unsigned int)stub, sbdfs, n, true);
+			pv_undo(c, (unsigned int)stub, sbdfs, n);
 	}
 	if (r < 0)
 		xpt_dev_stub_revoke(c, (unsigned int)stub, sbdfs, n);

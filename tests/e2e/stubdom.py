@@ -229,7 +229,10 @@ def main():
                                   ("paused-node", 40, '"paused"'),
                                   ("silent", 20, "does not answer"),
                                   ("garbage", 20, "device model"),
-                                  ("prelaunch", 20, "not running")):
+                                  ("prelaunch", 20, "not running"),
+                                  # every device_add refused: the reason
+                                  # outlives the stub domain's undo
+                                  ("no-add", 40, "Could not open")):
             env = dict(h.env, XPT_LIBEXEC=libexec, XPT_FAKE_DM=mode)
             t0 = time.monotonic()
             r = h.run("create", cfg(h, "bad", 'pci = ["03:00.0,permissive=1"]\n' + STUB),

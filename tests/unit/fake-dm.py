@@ -11,6 +11,8 @@ xpt-dm's (QEMU's) arguments, it does what $XPT_FAKE_DM says:
   garbage     accepts and sends a line that is not JSON
   slow-greet  waits 1.5 s before its greeting, then is a good DM
   prelaunch   a good DM's QMP, whose query-status says "prelaunch"
+  no-add      as running, but refuses every device_add as a stub
+              domain's QEMU does when it cannot see the device
 
 Started in a stub domain (--dm-domid S, by `xpt-guest --stubdom`), it
 reaches xenstore as S and, being a QEMU without -S, first announces
@@ -69,8 +71,15 @@ def main():
         req = json.loads(line)
         if req["execute"] == "qmp_capabilities":
             ret = {}
+        elif req["execute"] == "device_add" and mode == "no-add":
+            err = {"class": "GenericError", "desc": "Could not open "
+                   "'/sys/bus/pci/devices/%s/config': No such file or "
+                   "directory" % req["arguments"].get("hostaddr")}
+            c.sendall(json.dumps({"error": err, "id": req["id"]}).encode() +
+                      b"\r\n")
+            continue
         else:
-            run = mode == "running"
+            run = mode in ("running", "no-add")
             ret = {"status": "running" if run else "prelaunch", "singlestep": False,
                    "running": run}
         c.sendall(json.dumps({"return": ret, "id": req["id"]}).encode() + b"\r\n")
