@@ -10,10 +10,13 @@ int parse_ulong(const char *s, unsigned long max, unsigned long *ret)
 	char *end;
 	unsigned long v;
 
+	/* a digit first: strtoul would also skip blanks ("\f5", "\t5") and
+	 * take a sign */
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > max || s[0] == '-' || s[0] == '+' ||
-	    s[0] == ' ')
+	if (*end || errno || v > max)
 		return -EINVAL;
 	*ret = v;
 	return 0;

@@ -112,6 +112,10 @@ int hostdev_conf_read(struct dm *d, uint32_t sbdf, uint32_t reg,
 		      uint32_t size, uint32_t *ret_value);
 int hostdev_conf_write(struct dm *d, uint32_t sbdf, uint32_t reg,
 		       uint32_t size, uint32_t value);
+/* The stub's reply line to conf-read of size bytes: "value N" (N decimal
+ * or 0x hex, no wider than size): 0, or -EIO. */
+int hostdev_parse_value(const char *reply, uint32_t size,
+			uint32_t *ret_value);
 void hostdev_close(struct dm *d);
 
 /* status.c */

@@ -73,7 +73,8 @@ static int front_connect(struct dm *d)
 }
 
 /* Read reply lines up to "end"; the first one, without its newline, in
- * reply.  The stub answers one request at a time, in order. */
+ * reply (-EPROTO when it does not fit: a value cut short is another
+ * value).  The stub answers one request at a time, in order. */
 static int front_reply(struct dm *d, char *reply, size_t len)
 {
 	char buf[1024];
@@ -96,7 +97,7 @@ static int front_reply(struct dm *d, char *reply, size_t len)
 	}
 	n = strcspn(buf, "\n");
 	if (n >= len)
-		n = len - 1;
+		return -EPROTO;
 	memcpy(reply, buf, n);
 	reply[n] = '\0';
 	return 0;
@@ -146,11 +147,36 @@ int hostdev_visible(struct dm *d, uint32_t sbdf)
 	return strncmp(reply, "dev ", 4) ? -ENOENT : 0;
 }
 
+int hostdev_parse_value(const char *reply, uint32_t size,
+			uint32_t *ret_value)
+{
+	const char *s = reply + 6, *digits = "0123456789";
+	uint32_t mask = size >= 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+	unsigned long v;
+	int base = 10;
+
+	if (strncmp(reply, "value ", 6))
+		return -EIO;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		base = 16;
+		digits = "0123456789abcdefABCDEF";
+	}
+	/* digits only: strtoul would also take blanks, a sign or nothing */
+	if (!*s || s[strspn(s, digits)])
+		return -EIO;
+	errno = 0;
+	v = strtoul(s, NULL, base);
+	if (errno || v > mask)	/* wider than the access: not sysfs's */
+		return -EIO;
+	*ret_value = (uint32_t)v;
+	return 0;
+}
+
 int hostdev_conf_read(struct dm *d, uint32_t sbdf, uint32_t reg,
 		      uint32_t size, uint32_t *ret_value)
 {
-	char req[80], reply[256], bdf[16], *end;
-	unsigned long v;
+	char req[80], reply[256], bdf[16];
 	int r;
 
 	if (!d->front_path[0])
@@ -160,14 +186,7 @@ int hostdev_conf_read(struct dm *d, uint32_t sbdf, uint32_t reg,
 	r = front_call(d, req, reply, sizeof(reply));
 	if (r < 0)
 		return r;
-	if (strncmp(reply, "value ", 6))
-		return -EIO;
-	errno = 0;
-	v = strtoul(reply + 6, &end, 0);
-	if (errno || *end || v > 0xffffffffu)
-		return -EIO;
-	*ret_value = (uint32_t)v;
-	return 0;
+	return hostdev_parse_value(reply, size, ret_value);
 }
 
 int hostdev_conf_write(struct dm *d, uint32_t sbdf, uint32_t reg,

@@ -198,6 +198,11 @@ const char *driver_irq_name(enum driver_irq irq);
 const char *driver_state_name(enum driver_state s);
 
 /* stubdom.c: a stub domain's init starting its device model */
+/* dm-argv's key names (n of them): 001..n, each once: 0, or -EINVAL
+ * with the reason in err, to follow the directory's path ("/004: keys
+ * must be ...", "has 70 arguments ..."). */
+int stubdom_check_keys(const char *const *names, unsigned int n,
+		       char *err, size_t errlen);
 /* The toolstack's dm-argv (argc of them) for target: 0, or an error
  * with the reason in err. */
 int stubdom_check_argv(const char *const *argv, unsigned int argc,
@@ -213,6 +218,23 @@ void stubdom_stop(struct guest *g);
 int stubdom_format_status(const struct guest *g, char *buf, size_t len);
 
 /* query.c */
+enum query_op {
+	Q_STATUS, Q_REPROBE, Q_RESUME, Q_SHUTDOWN,
+	Q_PCI_DEV, Q_CONF_READ, Q_CONF_WRITE,
+};
+/* One request line, parsed. */
+struct query_req {
+	enum query_op op;
+	uint32_t reason;		/* Q_SHUTDOWN: HV_SHUTDOWN_* */
+	const char *reason_name;
+	char *bdf;			/* Q_PCI_DEV, Q_CONF_*: in the line */
+	uint32_t reg, size, value;	/* Q_CONF_*; value: Q_CONF_WRITE */
+};
+/* Parse a request line (its words are cut with NULs in place); pv: a
+ * PV guest, which also has resume, pci-dev, conf-read and conf-write.
+ * 0, or -EINVAL with the reply's reason in err. */
+int query_parse(char *line, bool pv, struct query_req *ret_req, char *err,
+		size_t errlen);
 int query_open(struct guest *g);
 void query_close(struct guest *g);
 void query_accept(struct guest *g);

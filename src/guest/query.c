@@ -176,32 +176,13 @@ static const char *query_errname(int e)
 	return n ? n : "EIO";
 }
 
-static const struct {
-	const char *name;
-	uint32_t reason;
-} query_reasons[] = {
-	{ "poweroff", HV_SHUTDOWN_POWEROFF },
-	{ "reboot", HV_SHUTDOWN_REBOOT },
-	{ "suspend", HV_SHUTDOWN_SUSPEND },
-	{ "crash", HV_SHUTDOWN_CRASH },
-};
-
 static void query_shutdown(struct guest *g, struct qclient *c,
-			   const char *arg)
+			   const struct query_req *q)
 {
 	char line[128];
-	unsigned int i;
 	int r;
 
-	for (i = 0; i < sizeof(query_reasons) / sizeof(query_reasons[0]); i++)
-		if (!strcmp(arg, query_reasons[i].name))
-			break;
-	if (i == sizeof(query_reasons) / sizeof(query_reasons[0])) {
-		query_put(c, "error EINVAL shutdown reason must be poweroff, "
-			  "reboot, suspend or crash\n");
-		return;
-	}
-	r = hv_domain_shutdown(g->hv, HV_DOMID_SELF, query_reasons[i].reason);
+	r = hv_domain_shutdown(g->hv, HV_DOMID_SELF, q->reason);
 	if (r < 0) {
 		snprintf(line, sizeof(line), "error %s shutdown: %s\n",
 			 query_errname(-r),
@@ -209,7 +190,7 @@ static void query_shutdown(struct guest *g, struct qclient *c,
 		query_put(c, line);
 		return;
 	}
-	log_info("guest: shut down (%s)", arg);
+	log_info("guest: shut down (%s)", q->reason_name);
 	query_put(c, "ok\n");
 	g->quit = true;
 }
@@ -231,21 +212,6 @@ static void query_pci_error(struct qclient *c, const char *what, int r)
 		snprintf(line, sizeof(line), "error %s %s: %s\n",
 			 query_errname(-r), what, strerror(-r));
 	query_put(c, line);
-}
-
-static int query_number(const char *s, unsigned long max, uint32_t *ret)
-{
-	unsigned long v;
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*ret = (uint32_t)v;
-	return 0;
 }
 
 static void query_put_value(struct qclient *c, uint32_t v)
@@ -272,15 +238,92 @@ static struct gdev *query_dev_by_host(struct guest *g, const char *bdf)
 	return NULL;
 }
 
-/* A pci-dev / conf-read / conf-write request's words. */
-struct query_pci_req {
-	char *bdf;
-	uint32_t reg, size, value;
+/* "pci-dev BDF", "conf-read BDF REG SIZE", "conf-write BDF REG SIZE V" */
+static void query_pci(struct guest *g, struct qclient *c,
+		      struct query_req *q)
+{
+	char line[512];
+	struct gdev *d;
+	int r;
+
+	d = query_dev_by_host(g, q->bdf);
+	if (!d) {
+		snprintf(line, sizeof(line), "error ENODEV %.20s: no such "
+			 "device in this guest\n", q->bdf);
+		query_put(c, line);
+		return;
+	}
+	if (q->op == Q_PCI_DEV) {
+		if (query_format_dev(d, line, sizeof(line)) == 0)
+			query_put(c, line);
+		return;
+	}
+	r = q->op == Q_CONF_READ ?
+	    pciop_conf_read(g, d->sbdf, (int)q->reg, (int)q->size, &q->value) :
+	    pciop_conf_write(g, d->sbdf, (int)q->reg, (int)q->size, q->value);
+	if (r != 0)
+		query_pci_error(c, q->op == Q_CONF_READ ? "conf-read" :
+				"conf-write", r);
+	else if (q->op == Q_CONF_READ)
+		query_put_value(c, q->value);
+	else
+		query_put(c, "ok\n");
+}
+
+/* The request lines: the whole line, or a first word and its arguments
+ * (nwords of them, split at spaces; shutdown's is the rest of the line).
+ * A PV guest's own view of a device has no HVM counterpart. */
+static const struct {
+	const char *name;
+	enum query_op op;
+	unsigned int nwords;
+	bool pv_only;
+} query_ops[] = {
+	{ "status", Q_STATUS, 0, false },
+	{ "reprobe", Q_REPROBE, 0, false },
+	{ "resume", Q_RESUME, 0, true },
+	{ "shutdown ", Q_SHUTDOWN, 1, false },
+	{ "pci-dev ", Q_PCI_DEV, 1, true },
+	{ "conf-read ", Q_CONF_READ, 3, true },
+	{ "conf-write ", Q_CONF_WRITE, 4, true },
 };
 
-/* nwords: 1 (pci-dev), 3 (conf-read), 4 (conf-write); 0 or -EINVAL. */
+static const struct {
+	const char *name;
+	uint32_t reason;
+} query_reasons[] = {
+	{ "poweroff", HV_SHUTDOWN_POWEROFF },
+	{ "reboot", HV_SHUTDOWN_REBOOT },
+	{ "suspend", HV_SHUTDOWN_SUSPEND },
+	{ "crash", HV_SHUTDOWN_CRASH },
+};
+
+/* A decimal or 0x hex in 0..max, the whole word: nothing strtoul would
+ * also take (a sign, blanks, a second 0x, octal for a leading 0). */
+static int query_number(const char *s, unsigned long max, uint32_t *ret)
+{
+	const char *digits = "0123456789";
+	unsigned long v;
+	int base = 10;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		base = 16;
+		digits = "0123456789abcdefABCDEF";
+	}
+	if (!*s || s[strspn(s, digits)])
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, NULL, base);
+	if (errno || v > max)
+		return -EINVAL;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+/* BDF [REG SIZE [VALUE]]: exactly nwords words. */
 static int query_pci_parse(char *args, unsigned int nwords,
-			   struct query_pci_req *q)
+			   struct query_req *q)
 {
 	char *w[5], *save = NULL;
 	unsigned int n = 0;
@@ -300,72 +343,88 @@ static int query_pci_parse(char *args, unsigned int nwords,
 	return 0;
 }
 
-/* "pci-dev BDF", "conf-read BDF REG SIZE", "conf-write BDF REG SIZE V" */
-static void query_pci(struct guest *g, struct qclient *c, char *args,
-		      unsigned int nwords)
+int query_parse(char *line, bool pv, struct query_req *ret_req, char *err,
+		size_t errlen)
 {
-	struct query_pci_req q = { 0 };
-	char line[512];
-	struct gdev *d;
-	int r;
+	struct query_req q = { 0 };
+	unsigned int i, n = sizeof(query_ops) / sizeof(query_ops[0]);
+	size_t len = 0;
+	char *args;
 
-	if (query_pci_parse(args, nwords, &q) < 0) {
-		query_put(c, "error EINVAL usage: pci-dev BDF, conf-read BDF "
-			  "REG SIZE, conf-write BDF REG SIZE VALUE\n");
-		return;
+	for (i = 0; i < n; i++) {
+		len = strlen(query_ops[i].name);
+		if ((pv || !query_ops[i].pv_only) &&
+		    (query_ops[i].nwords ? !strncmp(line, query_ops[i].name,
+						    len) :
+		     !strcmp(line, query_ops[i].name)))
+			break;
 	}
-	d = query_dev_by_host(g, q.bdf);
-	if (!d) {
-		snprintf(line, sizeof(line), "error ENODEV %.20s: no such "
-			 "device in this guest\n", q.bdf);
-		query_put(c, line);
-		return;
+	if (i == n) {
+		snprintf(err, errlen, "unknown request (status, reprobe, "
+			 "resume, shutdown REASON, pci-dev, conf-read, "
+			 "conf-write)");
+		return -EINVAL;
 	}
-	if (nwords == 1) {
-		if (query_format_dev(d, line, sizeof(line)) == 0)
-			query_put(c, line);
-		return;
+	q.op = query_ops[i].op;
+	args = line + len;
+	if (q.op == Q_SHUTDOWN) {
+		n = sizeof(query_reasons) / sizeof(query_reasons[0]);
+		for (i = 0; i < n && strcmp(args, query_reasons[i].name); i++)
+			;
+		if (i == n) {
+			snprintf(err, errlen, "shutdown reason must be "
+				 "poweroff, reboot, suspend or crash");
+			return -EINVAL;
+		}
+		q.reason = query_reasons[i].reason;
+		q.reason_name = query_reasons[i].name;
+	} else if (query_ops[i].nwords &&
+		   query_pci_parse(args, query_ops[i].nwords, &q) < 0) {
+		snprintf(err, errlen, "usage: pci-dev BDF, conf-read BDF REG "
+			 "SIZE, conf-write BDF REG SIZE VALUE");
+		return -EINVAL;
 	}
-	r = nwords == 3 ? pciop_conf_read(g, d->sbdf, (int)q.reg,
-					  (int)q.size, &q.value) :
-	    pciop_conf_write(g, d->sbdf, (int)q.reg, (int)q.size, q.value);
-	if (r != 0)
-		query_pci_error(c, nwords == 3 ? "conf-read" : "conf-write", r);
-	else if (nwords == 3)
-		query_put_value(c, q.value);
-	else
-		query_put(c, "ok\n");
+	*ret_req = q;
+	return 0;
 }
 
 static void query_request(struct guest *g, struct qclient *c, char *line)
 {
+	struct query_req q;
+	char err[160], reply[200];
 	unsigned int i;
 
-	if (!strcmp(line, "status")) {
+	if (query_parse(line, !g->hvm, &q, err, sizeof(err)) < 0) {
+		snprintf(reply, sizeof(reply), "error EINVAL %s\n", err);
+		query_put(c, reply);
+		query_put(c, "end\n");
+		return;
+	}
+	switch (q.op) {
+	case Q_STATUS:
 		query_status(g, c);
-	} else if (!strcmp(line, "reprobe")) {
+		break;
+	case Q_REPROBE:
 		if (g->hvm)
 			hvm_scan(g);
 		for (i = 0; i < GUEST_MAX_DEVS; i++)
 			if (g->dev[i].used)
 				driver_reprobe(g, &g->dev[i]);
 		query_put(c, "ok\n");
-	} else if (!strcmp(line, "resume") && !g->hvm) {
+		break;
+	case Q_RESUME:
 		g->hold = false;
 		pcifront_step(g);
 		query_put(c, "ok\n");
-	} else if (!strncmp(line, "shutdown ", 9)) {
-		query_shutdown(g, c, line + 9);
-	} else if (!strncmp(line, "pci-dev ", 8) && !g->hvm) {
-		query_pci(g, c, line + 8, 1);
-	} else if (!strncmp(line, "conf-read ", 10) && !g->hvm) {
-		query_pci(g, c, line + 10, 3);
-	} else if (!strncmp(line, "conf-write ", 11) && !g->hvm) {
-		query_pci(g, c, line + 11, 4);
-	} else {
-		query_put(c, "error EINVAL unknown request (status, reprobe, "
-			  "resume, shutdown REASON, pci-dev, conf-read, "
-			  "conf-write)\n");
+		break;
+	case Q_SHUTDOWN:
+		query_shutdown(g, c, &q);
+		break;
+	case Q_PCI_DEV:
+	case Q_CONF_READ:
+	case Q_CONF_WRITE:
+		query_pci(g, c, &q);
+		break;
 	}
 	query_put(c, "end\n");
 }

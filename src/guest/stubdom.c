@@ -87,14 +87,22 @@ int stubdom_check_argv(const char *const *argv, unsigned int argc,
 	bool have_domid = false;
 	unsigned int i;
 
+	/* options and their values alike */
 	for (i = 0; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!arg_clean(a)) {
+		if (!arg_clean(argv[i])) {
 			snprintf(err, errlen, "argument %03u is empty or has "
 				 "control characters", i + 1);
 			return -EINVAL;
 		}
+		if (strlen(argv[i]) > STUBDOM_MAX_ARG_LEN) {
+			snprintf(err, errlen, "argument %03u is longer than %d "
+				 "bytes", i + 1, STUBDOM_MAX_ARG_LEN);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
 		if (in_list(a, flag_opts, sizeof(flag_opts) /
 			    sizeof(flag_opts[0])))
 			continue;
@@ -111,7 +119,7 @@ int stubdom_check_argv(const char *const *argv, unsigned int argc,
 				 "run directory)", i + 1, a);
 			return -EPERM;
 		}
-		if (i + 1 == argc || !arg_clean(argv[i + 1])) {
+		if (i + 1 == argc) {
 			snprintf(err, errlen, "argument %03u '%s' needs a "
 				 "value", i + 1, a);
 			return -EINVAL;
@@ -207,33 +215,48 @@ static int sd_read_vm(struct guest *g, char *vm, size_t len)
 	return r;
 }
 
+int stubdom_check_keys(const char *const *names, unsigned int n,
+		       char *err, size_t errlen)
+{
+	bool seen[STUBDOM_MAX_ARGS + 1] = { false };
+	unsigned long k;
+	unsigned int i;
+
+	if (n == 0 || n > STUBDOM_MAX_ARGS) {
+		snprintf(err, errlen, "has %u arguments (1..%d)", n,
+			 STUBDOM_MAX_ARGS);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		if (strlen(names[i]) != 3 ||
+		    parse_ulong(names[i], STUBDOM_MAX_ARGS, &k) < 0 ||
+		    k == 0 || k > n || seen[k]) {
+			snprintf(err, errlen, "/%.7s: keys must be "
+				 "001..%03u, each once", names[i], n);
+			return -EINVAL;
+		}
+		seen[k] = true;	/* xenstore lists a name once; a caller may not */
+	}
+	return 0;
+}
+
 /* Keys 001..N, nothing else: returns N. */
 static int sd_count_args(struct guest *g, const char *dir)
 {
-	unsigned int n, i;
-	unsigned long k;
+	char err[80];
+	unsigned int n;
 	char **names = xs_directory(g->xs, XBT_NULL, dir, &n);
+	int r;
 
 	if (!names)
 		return sd_refuse(g, "cannot list %s: %s", dir,
 				 strerror(errno));
-	if (n == 0 || n > STUBDOM_MAX_ARGS) {
-		free(names);
-		return sd_refuse(g, "%s has %u arguments (1..%d)", dir, n,
-				 STUBDOM_MAX_ARGS);
-	}
-	for (i = 0; i < n; i++)
-		if (strlen(names[i]) != 3 ||
-		    parse_ulong(names[i], STUBDOM_MAX_ARGS, &k) < 0 ||
-		    k == 0 || k > n) {
-			char bad[8];
-
-			snprintf(bad, sizeof(bad), "%.7s", names[i]);
-			free(names);
-			return sd_refuse(g, "%s/%s: keys must be 001..%03u",
-					 dir, bad, n);
-		}
+	r = stubdom_check_keys((const char *const *)names, n, err,
+			       sizeof(err));
 	free(names);
+	if (r < 0)	/* "DIR has 70 arguments", "DIR/004: keys must be" */
+		return sd_refuse(g, "%s%s%s", dir, err[0] == '/' ? "" : " ",
+				 err);
 	return (int)n;
 }
 
@@ -246,17 +269,15 @@ static int sd_read_argv(struct guest *g, const char *vm)
 	n = sd_count_args(g, dir);
 	if (n < 0)
 		return n;
+	/* argc counts what is read, so stubdom_stop frees it on a refusal */
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%03d", dir, i + 1);
 		g->dm.argv[i] = sd_read(g, path);
 		if (!g->dm.argv[i])
 			return sd_refuse(g, "cannot read %s: %s", path,
 					 strerror(errno));
-		if (strlen(g->dm.argv[i]) > STUBDOM_MAX_ARG_LEN)
-			return sd_refuse(g, "%s is longer than %d bytes", path,
-					 STUBDOM_MAX_ARG_LEN);
+		g->dm.argc = (unsigned int)i + 1;
 	}
-	g->dm.argc = (unsigned int)n;
 	r = stubdom_check_argv((const char *const *)g->dm.argv, g->dm.argc,
 			       g->dm.target, err, sizeof(err));
 	if (r < 0)

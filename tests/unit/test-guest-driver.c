@@ -364,6 +364,14 @@ static void test_query_pci(void **state)
 	request("conf-read 0000:03:00.0 3 2\n", reply, sizeof(reply));
 	assert_string_equal(reply, "error EIO conf-read: pci_op: "
 			    "XEN_PCI_ERR_invalid_offset\nend\n");
+	/* REG is decimal or 0x hex: 010 is ten, not octal eight (class
+	 * 0x02 at 11, subclass 0 at 10); no blank strtoul would skip */
+	request("conf-read 03:00.0 010 2\n", reply, sizeof(reply));
+	assert_string_equal(reply, "value 0x200\nend\n");
+	request("conf-read 03:00.0 \t0 4\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL usage", 18));
+	request("conf-read 03:00.0 0x0x2 2\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL usage", 18));
 	request("conf-read 0000:03:00.0 4096 4\n", reply, sizeof(reply));
 	assert_true(!strncmp(reply, "error EINVAL usage", 18));
 	request("conf-read 0000:03:00.0 0 3\n", reply, sizeof(reply));

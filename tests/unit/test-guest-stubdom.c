@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * A stub domain's init: which dm-argv it accepts from the toolstack
- * before it starts the device model (stubdom_check_argv).  Reading them
+ * before it starts the device model (stubdom_check_keys for the key
+ * names, stubdom_check_argv for the values).  Reading them
  * from xenstore as the stub, and the start itself, are in tests/e2e/stubdom.c.
  */
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "guest.h"
+#include "parse.h"
 
 #define N(a) (unsigned int)(sizeof(a) / sizeof((a)[0]))
 
@@ -70,11 +72,71 @@ static void test_refused(void **state)
 	assert_int_equal(check(NULL, 0, err), -EINVAL);
 }
 
+/* An argument's length counts for option values too. */
+static void test_long_value(void **state)
+{
+	static char name[STUBDOM_MAX_ARG_LEN + 2];
+	const char *const argv[] = { "-xen-domid", "5", "-name", name };
+	char err[160];
+
+	(void)state;
+	memset(name, 'x', STUBDOM_MAX_ARG_LEN);
+	assert_int_equal(check(argv, N(argv), err), 0);
+	name[STUBDOM_MAX_ARG_LEN] = 'x';
+	assert_int_equal(check(argv, N(argv), err), -EINVAL);
+	assert_non_null(strstr(err, "004 is longer than 255"));
+}
+
+static int keys(const char *const *names, unsigned int n)
+{
+	char err[80];
+
+	return stubdom_check_keys(names, n, err, sizeof(err));
+}
+
+static void test_keys(void **state)
+{
+	static const char *const good[] = { "002", "001", "003" };
+	static const char *const gap[] = { "001", "003" };
+	static const char *const twice[] = { "001", "001" };
+	static const char *const zero[] = { "000", "001" };
+	static const char *const short_[] = { "1" };
+	static const char *const sign[] = { "+01" };
+	/* found by fuzz-stubdom: strtoul skips a leading \f or \t, and
+	 * parse_ulong took these as 1 */
+	static const char *const formfeed[] = { "\f01" };
+	static const char *const tab[] = { "\t01" };
+	const char *many[STUBDOM_MAX_ARGS + 1];
+	unsigned long v;
+
+	(void)state;
+	assert_int_equal(keys(good, N(good)), 0);
+	assert_int_equal(keys(gap, N(gap)), -EINVAL);
+	assert_int_equal(keys(twice, N(twice)), -EINVAL);
+	assert_int_equal(keys(zero, N(zero)), -EINVAL);
+	assert_int_equal(keys(short_, N(short_)), -EINVAL);
+	assert_int_equal(keys(sign, N(sign)), -EINVAL);
+	assert_int_equal(keys(formfeed, N(formfeed)), -EINVAL);
+	assert_int_equal(keys(tab, N(tab)), -EINVAL);
+	assert_int_equal(keys(NULL, 0), -EINVAL);
+	memset(many, 0, sizeof(many));
+	assert_int_equal(keys(many, STUBDOM_MAX_ARGS + 1), -EINVAL);
+	/* the same for every number parse_ulong reads: a target, a domid */
+	assert_int_equal(parse_ulong("\t5", 100, &v), -EINVAL);
+	assert_int_equal(parse_ulong("\n5", 100, &v), -EINVAL);
+	assert_int_equal(parse_ulong(" 5", 100, &v), -EINVAL);
+	assert_int_equal(parse_ulong("", 100, &v), -EINVAL);
+	assert_int_equal(parse_ulong("05", 100, &v), 0);
+	assert_int_equal(v, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accepted),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_long_value),
+		cmocka_unit_test(test_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
