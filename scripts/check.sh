@@ -102,6 +102,10 @@ fuzz_one fuzz-wire tests/fuzz/corpus "$fuzz_seconds"
 fuzz_one fuzz-spec tests/fuzz/corpus-spec $((fuzz_seconds / 3 + 1))
 fuzz_one fuzz-hv tests/fuzz/corpus-hv $((fuzz_seconds / 3 + 1))
 fuzz_one fuzz-qmp tests/fuzz/corpus-qmp $((fuzz_seconds / 3 + 1))
+# stub domains' small line parsers: their coverage is reached in seconds
+fuzz_one fuzz-stubdom tests/fuzz/corpus-stubdom $((fuzz_seconds / 6 + 1))
+fuzz_one fuzz-query tests/fuzz/corpus-query $((fuzz_seconds / 6 + 1))
+fuzz_one fuzz-dmfront tests/fuzz/corpus-dmfront $((fuzz_seconds / 6 + 1))
 
 echo "== the real-Xen lab's quick scenario"
 rc=0
