@@ -70,17 +70,24 @@ static int del_one(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
  * dom0 device model sees the host's devices, its refusal is final. */
 #define STUB_ADD_TRIES 10
 #define STUB_ADD_PAUSE_MS 1000
+/* A stub domain's QEMU realises a passed-through device through pcifront,
+ * every config access a round trip to dom0's pciback: in the lab (Xen
+ * 4.17 under TCG, loaded) device_add answered after more than libxl's
+ * 10 s, and both toolstacks gave up on a device_add that was under way.
+ * Its answer is waited for longer; every wait stays bounded. */
+#define STUB_ADD_WAIT_MS 30000
 
 static int device_add(struct xpt_ctx *c, unsigned int domid,
 		      struct xpt_qmp *q, const char *args, char *err,
 		      size_t errlen)
 {
-	int tries = xpt_stubdom_of(c, domid) >= 0 ? STUB_ADD_TRIES : 1, r;
+	bool stub = xpt_stubdom_of(c, domid) >= 0;
+	int tries = stub ? STUB_ADD_TRIES : 1, r;
 
 	for (;;) {
 		r = xpt_qmp_exec(q, "device_add", args,
-				 xpt_bound_ms(c, XPT_WAIT_MS), NULL, err,
-				 errlen);
+				 xpt_bound_ms(c, stub ? STUB_ADD_WAIT_MS :
+					      XPT_WAIT_MS), NULL, err, errlen);
 		if (r != -EIO || --tries == 0 || strstr(err, "Duplicate "
 							"device ID") ||
 		    xpt_bound_ms(c, STUB_ADD_PAUSE_MS) < STUB_ADD_PAUSE_MS)

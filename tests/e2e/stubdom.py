@@ -218,13 +218,32 @@ def main():
             check(h.xs("/local/domain/0/backend/pci/%d" % s) is None,
                   "the dead stub's backend left")
 
+        # 6d. a stub domain's device model that takes 12 s to answer a
+        # device_add (the lab, under load): more than libxl's 10 s, and
+        # the device is added, not given up while under way
+        libexec = os.path.join(h.dir, "libexec")
+        os.mkdir(libexec)
+        os.symlink(os.path.abspath(fake_dm), os.path.join(libexec, "xpt-dm"))
+        env = dict(h.env, XPT_LIBEXEC=libexec, XPT_FAKE_DM="slow-add")
+        t0 = time.monotonic()
+        r = h.run("create", "-p", cfg(h, "slow", 'pci = ["03:00.0,permissive=1"]\n' + STUB),
+                  env=env)
+        took = time.monotonic() - t0
+        check(r.returncode == 0 and took > 11,
+              "a device_add answered after 12 s: rc %d after %.0f s: %s"
+              % (r.returncode, took, r.stderr))
+        if h.domid("slow") is not None:
+            check(h.owners() == {"0000:03:00.0": h.domid("slow")},
+                  "slow-add: owners %s" % h.owners())
+            r = h.run("destroy", "slow")
+            check(r.returncode == 0 and h.owners() == {} and h.markers() == 0,
+                  "destroy slow: %s" % r.stderr)
+        subprocess.run(["pkill", "-f", "fake-dm.py.*%s" % h.dir])
+
         # 7. stub domains whose device model fails (hv-dm.md C-R3..C-R7):
         # each create fails, bounded, naming the stub domain, and leaves
         # no domain, owner, export or marker.  The device model is
         # tests/unit/fake-dm.py, started by the stub domain's init.
-        libexec = os.path.join(h.dir, "libexec")
-        os.mkdir(libexec)
-        os.symlink(os.path.abspath(fake_dm), os.path.join(libexec, "xpt-dm"))
         for mode, bound, says in (("exit3", 40, "stub domain"),
                                   ("paused-node", 40, '"paused"'),
                                   ("silent", 20, "does not answer"),

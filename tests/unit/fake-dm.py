@@ -13,6 +13,9 @@ xpt-dm's (QEMU's) arguments, it does what $XPT_FAKE_DM says:
   prelaunch   a good DM's QMP, whose query-status says "prelaunch"
   no-add      as running, but refuses every device_add as a stub
               domain's QEMU does when it cannot see the device
+  slow-add    as running, but answers device_add only after 12 s (a
+              stub domain's QEMU realising a device through pcifront
+              on a loaded host)
 
 Started in a stub domain (--dm-domid S, by `xpt-guest --stubdom`), it
 reaches xenstore as S and, being a QEMU without -S, first announces
@@ -78,8 +81,11 @@ def main():
             c.sendall(json.dumps({"error": err, "id": req["id"]}).encode() +
                       b"\r\n")
             continue
+        elif req["execute"] == "device_add" and mode == "slow-add":
+            time.sleep(12)
+            ret = {}
         else:
-            run = mode in ("running", "no-add")
+            run = mode in ("running", "no-add", "slow-add")
             ret = {"status": "running" if run else "prelaunch", "singlestep": False,
                    "running": run}
         c.sendall(json.dumps({"return": ret, "id": req["id"]}).encode() + b"\r\n")
