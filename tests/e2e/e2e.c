@@ -34,7 +34,7 @@
 #include <xen/io/pciif.h>
 
 #include "hvclient.h"
-#include "harness.h"
+#include "../lib/harness.h"
 
 /* the devices of host.txt */
 #define A HV_SBDF(0, 3, 0, 0)	/* MSI-X 8, FLR */
@@ -393,33 +393,8 @@ static struct e2e_proc *find_proc(struct env *e, const char *name)
 
 /* the guest's query socket */
 
-struct qstatus {
-	int fe, be;
-	unsigned int n;
-	struct e2e_qdev d[16];
-};
-
-static bool guest_status(struct env *e, unsigned int domid, struct qstatus *s)
-{
-	char reply[8192], *line, *save = NULL;
-
-	memset(s, 0, sizeof(*s));
-	if (!e2e_guest_query(&e->run, domid, "status", reply, sizeof(reply)))
-		return false;
-	for (line = strtok_r(reply, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "state frontend=%d backend=%d", &s->fe,
-			   &s->be) == 2)
-			continue;
-		if (strncmp(line, "dev ", 4) || s->n == 16)
-			continue;
-		if (e2e_qdev_parse(line, &s->d[s->n]))
-			s->n++;
-	}
-	return true;
-}
-
-static const struct e2e_qdev *qfind(const struct qstatus *s, const char *host)
+static const struct e2e_qdev *qfind(const struct e2e_qstatus *s,
+				     const char *host)
 {
 	unsigned int i;
 
@@ -434,13 +409,14 @@ struct ndev { unsigned int domid, n; };
 static bool guest_has_n(struct env *e, void *arg)
 {
 	struct ndev *w = arg;
-	struct qstatus s;
+	struct e2e_qstatus s;
 	char save[sizeof(e->run.why)];
 	bool ok;
 
 	memcpy(save, e->run.why, sizeof(save));
-	ok = guest_status(e, w->domid, &s) && s.n == w->n && s.fe == 4 &&
-	     fe_state(e, w->domid) == 4 && be_state(e, w->domid) == 4;
+	ok = e2e_guest_status(&e->run, w->domid, &s) && s.n == w->n &&
+	     s.fe == 4 && fe_state(e, w->domid) == 4 &&
+	     be_state(e, w->domid) == 4;
 	memcpy(e->run.why, save, sizeof(save));
 	return ok;
 }
@@ -448,12 +424,12 @@ static bool guest_has_n(struct env *e, void *arg)
 static bool guest_gone(struct env *e, void *arg)
 {
 	unsigned int domid = *(unsigned int *)arg;
-	struct qstatus s;
+	struct e2e_qstatus s;
 	char save[sizeof(e->run.why)];
 	bool ok;
 
 	memcpy(save, e->run.why, sizeof(save));
-	ok = guest_status(e, domid, &s) && s.n == 0 && s.fe == 0;
+	ok = e2e_guest_status(&e->run, domid, &s) && s.n == 0 && s.fe == 0;
 	memcpy(e->run.why, save, sizeof(save));
 	return ok;
 }
@@ -462,13 +438,13 @@ static bool guest_gone(struct env *e, void *arg)
 static bool wait_guest_devs(struct env *e, unsigned int domid, unsigned int n)
 {
 	struct ndev w = { domid, n };
-	struct qstatus s;
+	struct e2e_qstatus s;
 	char what[64];
 
 	snprintf(what, sizeof(what), "dom%u to see %u device(s)", domid, n);
 	if (wait_until(e, guest_has_n, &w, what))
 		return true;
-	guest_status(e, domid, &s);
+	e2e_guest_status(&e->run, domid, &s);
 	e->run.why[0] = '\0';
 	return fail(e, "dom%u sees %u device(s), wanted %u (frontend %d, "
 		    "backend %d)", domid, s.n, n, fe_state(e, domid),
@@ -492,12 +468,12 @@ static bool check_irqs(struct env *e, unsigned int domid, uint32_t sbdf,
 		       unsigned int nvec)
 {
 	unsigned long long before[16] = { 0 }, after[16] = { 0 };
-	struct qstatus s;
+	struct e2e_qstatus s;
 	const struct e2e_qdev *d;
 	unsigned int i, j;
 	int r, delivered;
 
-	CHECK(e, guest_status(e, domid, &s), "status");
+	CHECK(e, e2e_guest_status(&e->run, domid, &s), "status");
 	d = qfind(&s, bdf(sbdf));
 	CHECK(e, d, "dom%u does not see %s", domid, bdf(sbdf));
 	CHECK(e, !strcmp(d->irq, "msix") && !strcmp(d->driver, "bound") &&
@@ -513,7 +489,7 @@ static bool check_irqs(struct env *e, unsigned int domid, uint32_t sbdf,
 			      "delivered %d", bdf(sbdf), i, strerror(-r),
 			      delivered);
 		}
-	CHECK(e, guest_status(e, domid, &s), "status");
+	CHECK(e, e2e_guest_status(&e->run, domid, &s), "status");
 	d = qfind(&s, bdf(sbdf));
 	CHECK(e, d, "dom%u lost %s", domid, bdf(sbdf));
 	parse_counts(d->counts, after, nvec);
@@ -554,13 +530,14 @@ static bool boot_guest(struct env *e, const char *mode, uint32_t d1,
 static bool case_coldplug(struct env *e)
 {
 	unsigned int domid;
-	struct qstatus s;
+	struct e2e_qstatus s;
 	const struct e2e_qdev *a, *b;
 	char reply[256];
 
 	if (!env_start(e, false) || !assignable(e, A) || !assignable(e, B) ||
 	    !boot_guest(e, "coldplug-perdevice", A, B, false, &domid) ||
-	    !wait_guest_devs(e, domid, 2) || !guest_status(e, domid, &s))
+	    !wait_guest_devs(e, domid, 2) ||
+	    !e2e_guest_status(&e->run, domid, &s))
 		return false;
 	a = qfind(&s, bdf(A));
 	b = qfind(&s, bdf(B));
@@ -581,18 +558,19 @@ static bool case_coldplug(struct env *e)
 static bool case_historic(struct env *e)
 {
 	unsigned int domid;
-	struct qstatus s;
+	struct e2e_qstatus s;
 	char reply[256];
 
 	if (!env_start(e, true) || !assignable(e, A) || !assignable(e, B) ||
 	    !boot_guest(e, "coldplug-perdevice", A, B, false, &domid) ||
-	    !wait_guest_devs(e, domid, 1) || !guest_status(e, domid, &s))
+	    !wait_guest_devs(e, domid, 1) ||
+	    !e2e_guest_status(&e->run, domid, &s))
 		return false;
 	CHECK(e, qfind(&s, bdf(A)) && !qfind(&s, bdf(B)),
 	      "historic per-device: wanted only %s", bdf(A));
 	/* Linux 6.1's refusal of a second MSI-X enable: INTx */
 	if (!e2e_guest_query(&e->run, domid, "reprobe", reply, sizeof(reply)) ||
-	    !guest_status(e, domid, &s))
+	    !e2e_guest_status(&e->run, domid, &s))
 		return false;
 	CHECK(e, s.n == 1 && !strcmp(s.d[0].irq, "intx") && s.d[0].vectors == 1,
 	      "historic reprobe: irq=%s, wanted intx", s.n ? s.d[0].irq : "?");
@@ -603,7 +581,7 @@ static bool case_historic(struct env *e)
 		r = hv_pci_raise_irq(e->hv, A, HV_IRQ_INTX, 0, &delivered);
 		CHECK(e, r == 0 && delivered, "raise INTx: %s, delivered %d",
 		      strerror(-r), delivered);
-		CHECK(e, guest_status(e, domid, &s) && s.n == 1 &&
+		CHECK(e, e2e_guest_status(&e->run, domid, &s) && s.n == 1 &&
 		      s.d[0].count == before + 1, "INTx not counted");
 	}
 	env_stop(e, false);
@@ -619,7 +597,7 @@ static bool case_historic(struct env *e)
 static bool case_hotplug(struct env *e)
 {
 	unsigned int domid, dom2;
-	struct qstatus s;
+	struct e2e_qstatus s;
 
 	if (!env_start(e, false) || !assignable(e, A) || !assignable(e, B) ||
 	    !assignable(e, C) || !assignable(e, D) ||
@@ -631,7 +609,8 @@ static bool case_hotplug(struct env *e)
 	    !wait_guest_devs(e, domid, 2) || !check_irqs(e, domid, B, 4))
 		return false;
 	if (!run_fixture(e, "hotremove", domid, A, UINT32_MAX) ||
-	    !wait_guest_devs(e, domid, 1) || !guest_status(e, domid, &s))
+	    !wait_guest_devs(e, domid, 1) ||
+	    !e2e_guest_status(&e->run, domid, &s))
 		return false;
 	CHECK(e, qfind(&s, bdf(B)) && !qfind(&s, bdf(A)),
 	      "after hot-remove of %s the guest sees %s", bdf(A), s.d[0].host);
@@ -654,7 +633,8 @@ static bool case_hotplug(struct env *e)
 				     sizeof(reply)))
 			return false;
 	}
-	if (!wait_guest_devs(e, dom2, 2) || !guest_status(e, dom2, &s))
+	if (!wait_guest_devs(e, dom2, 2) ||
+	    !e2e_guest_status(&e->run, dom2, &s))
 		return false;
 	CHECK(e, qfind(&s, bdf(C)) && qfind(&s, bdf(D)),
 	      "missed Connected: the guest lacks a device");
@@ -847,20 +827,21 @@ static bool error_node(struct env *e, void *arg)
 /* the good guest still works: devices, interrupts */
 static bool good_guest_ok(struct env *e, unsigned int domid)
 {
-	struct qstatus s;
+	struct e2e_qstatus s;
 	const struct e2e_qdev *d;
 	unsigned long long before;
 	int r, delivered;
 
-	CHECK(e, guest_status(e, domid, &s) && s.n == 1 && s.fe == 4,
+	CHECK(e, e2e_guest_status(&e->run, domid, &s) && s.n == 1 && s.fe == 4,
 	      "the good guest lost its device");
 	d = qfind(&s, bdf(A));
 	CHECK(e, d && !strcmp(d->irq, "msix"), "the good guest's MSI-X");
 	before = d->count;
 	r = hv_pci_raise_irq(e->hv, A, HV_IRQ_MSIX, 0, &delivered);
 	CHECK(e, r == 0 && delivered, "raise: %s", strerror(-r));
-	CHECK(e, guest_status(e, domid, &s) && (d = qfind(&s, bdf(A))) &&
-	      d->count == before + 1, "the good guest's interrupt not counted");
+	CHECK(e, e2e_guest_status(&e->run, domid, &s) &&
+	      (d = qfind(&s, bdf(A))) && d->count == before + 1,
+	      "the good guest's interrupt not counted");
 	return true;
 }
 

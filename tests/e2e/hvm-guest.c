@@ -49,7 +49,7 @@
 #include <unistd.h>
 
 #include "hvclient.h"
-#include "harness.h"
+#include "../lib/harness.h"
 
 #define QUIET_MS 1500		/* how long "no DEVICE_DELETED" is watched */
 

@@ -50,7 +50,7 @@
 #include <xenstore.h>
 
 #include "hvclient.h"
-#include "harness.h"
+#include "../lib/harness.h"
 
 #define A HV_SBDF(0, 3, 0, 0)	/* 8086:1572, MSI-X 8 */
 #define D HV_SBDF(0, 6, 0, 0)	/* 10ee:9038, MSI only */

@@ -114,7 +114,7 @@ static bool bug3(struct env *e)
 	uint32_t d[] = { DEV_A, DEV_B, DEV_C };
 	struct devidx w;
 	unsigned int domid;
-	struct proc *p;
+	struct e2e_proc *p;
 	pid_t g;
 	int rc;
 	char path[128];
@@ -203,7 +203,7 @@ static bool bug4(struct env *e)
 	return true;
 }
 
-static bool wait_all(struct env *e, struct proc **p, unsigned int n,
+static bool wait_all(struct env *e, struct e2e_proc **p, unsigned int n,
 		     const char *what)
 {
 	unsigned int i;
@@ -219,8 +219,8 @@ static bool wait_all(struct env *e, struct proc **p, unsigned int n,
 	return ok;
 }
 
-static struct proc *attach_bg(struct env *e, const char *delay,
-			      const char *d, const char *spec)
+static struct e2e_proc *attach_bg(struct env *e, const char *delay,
+				  const char *d, const char *spec)
 {
 	return ts_spawn(e, delay, (const char *const[]){ "pci-attach", d, spec,
 							  NULL });
@@ -232,7 +232,7 @@ static bool bug6(struct env *e)
 	static const char delay[] = "attach.before-txn=300,attach.in-txn=50";
 	uint32_t d[] = { DEV_A, DEV_B, DEV_C };
 	unsigned int domid, i;
-	struct proc *p[3];
+	struct e2e_proc *p[3];
 
 	if (!seize_all(e, d, 3) || !create(e, "g1", "", &domid))
 		return false;
@@ -258,7 +258,7 @@ static bool bug7(struct env *e)
 	static const char delay[] = "attach.before-txn=300,attach.in-txn=50";
 	uint32_t d[] = { DEV_A, DEV_B, DEV_C };
 	unsigned int domid, i;
-	struct proc *p[2];
+	struct e2e_proc *p[2];
 
 	if (!seize_all(e, d, 3) || !create(e, "g1", "'03:00.0'", &domid) ||
 	    !wait_guest_devs(e, domid, 1, 5000))
@@ -288,7 +288,7 @@ static bool bug8(struct env *e)
 	uint32_t d[] = { DEV_A, DEV_B };
 	unsigned int domid;
 	char reply[64];
-	struct proc *p;
+	struct e2e_proc *p;
 	int rc, i;
 
 	if (!seize_all(e, d, 2))
@@ -315,7 +315,7 @@ static bool bug8(struct env *e)
 	if (rc != -1)
 		return fail(e, "pci-attach returned (rc %d) while the guest's "
 			    "frontend had not connected: %s", rc, e->out);
-	if (!guest_query(e, domid, "resume", reply, sizeof(reply)))
+	if (!e2e_guest_query(&e->run, domid, "resume", reply, sizeof(reply)))
 		return false;
 	rc = ts_wait(e, p, 20000, false);
 	CHECK(e, rc == 0, "pci-attach: rc %d: %s", rc, e->out);
@@ -396,8 +396,8 @@ static bool bug10(struct env *e)
 {
 	uint32_t d[] = { DEV_A, DEV_B, DEV_C, DEV_D };
 	unsigned int domid;
-	struct proc *p[2];
-	struct qstatus s;
+	struct e2e_proc *p[2];
+	struct e2e_qstatus s;
 	int rc;
 
 	if (!seize_all(e, d, 4) ||
@@ -433,7 +433,7 @@ static bool bug10(struct env *e)
 	    !no_index(e, domid, 2) || !released(e, domid, DEV_A) ||
 	    !released(e, domid, DEV_C) || !wait_guest_devs(e, domid, 1, 5000))
 		return false;
-	CHECK(e, guest_status(e, domid, &s) && qhas(&s, DEV_D),
+	CHECK(e, e2e_guest_status(&e->run, domid, &s) && qhas(&s, DEV_D),
 	      "the guest lost %s", bdf(DEV_D));
 	return true;
 }
@@ -624,7 +624,7 @@ static bool bug15(struct env *e)
 		 domid);
 	if (!xs_put(e, path, "6"))
 		return false;
-	t0 = now_ms();
+	t0 = e2e_now_ms();
 	rc = TS(e, 3000, "destroy", "g1");
 	CHECK(e, rc != -1, "destroy with a dead frontend took more than 3 s "
 	      "(libxl waits 10 s per device)");
@@ -643,7 +643,7 @@ static int file_count(struct env *e, const char *file, const char *needle)
 	int n = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", e->dir, file);
+	snprintf(path, sizeof(path), "%s/%s", e->run.dir, file);
 	f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f))
 		n += strstr(line, needle) != NULL;
@@ -696,25 +696,26 @@ static bool hvm_released(struct env *e, unsigned int domid, uint32_t sbdf,
 static bool bug16_hung(struct env *e, unsigned int domid)
 {
 	struct layers l;
-	int64_t t0 = now_ms();
+	int64_t t0 = e2e_now_ms();
 	int rc, resets;
 
 	rc = DETACH(e, 30000, "h1", "03:00.0");
 	CHECK(e, rc != -1, "pci-detach with a hung device model did not return "
 	      "within 30 s");
 	CHECK(e, rc != 0, "pci-detach returned 0 though the device model never "
-	      "took the device out (%.1f s)", (double)(now_ms() - t0) / 1000);
+	      "took the device out (%.1f s)",
+	      (double)(e2e_now_ms() - t0) / 1000);
 	if (!hvm_owned(e, domid, DEV_A, false))
-		return fail(e, "after a failed pci-detach: %s", e->why);
+		return fail(e, "after a failed pci-detach: %s", e->run.why);
 	resets = file_count(e, "pciback.log", "0000:03:00.0: reset");
-	t0 = now_ms();
+	t0 = e2e_now_ms();
 	rc = TS(e, 30000, "pci-detach", "-f", "h1", "03:00.0");
 	if (rc != 0) {
 		layers_get(e, DEV_A, &l);
 		return fail(e, "forced detach with a hung device model failed "
 			    "(rc %d after %.1f s), the device stays the "
 			    "guest's: %s: %s", rc,
-			    (double)(now_ms() - t0) / 1000, layers_str(&l),
+			    (double)(e2e_now_ms() - t0) / 1000, layers_str(&l),
 			    e->out);
 	}
 	if (!hvm_released(e, domid, DEV_A, false))
@@ -809,7 +810,7 @@ static bool bug18(struct env *e)
 {
 	uint32_t d[] = { DEV_MF0, DEV_MF1 };
 	unsigned int domid;
-	struct qstatus s;
+	struct e2e_qstatus s;
 	int rc, i0, i1;
 
 	if (!seize_all(e, d, 2) || !create(e, "g1", "", &domid))
@@ -822,7 +823,8 @@ static bool bug18(struct env *e)
 	      "08:00.0 %s, 08:00.1 %s", i0 >= 0 ? "yes" : "no",
 	      i1 >= 0 ? "yes" : "no");
 	CHECK(e, i0 > i1, "function 0 is not the last one attached");
-	if (!wait_guest_devs(e, domid, 2, 5000) || !guest_status(e, domid, &s))
+	if (!wait_guest_devs(e, domid, 2, 5000) ||
+	    !e2e_guest_status(&e->run, domid, &s))
 		return false;
 	CHECK(e, qhas(&s, DEV_MF0) && qhas(&s, DEV_MF1), "the guest lacks a "
 	      "function");

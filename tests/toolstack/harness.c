@@ -15,38 +15,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 
 struct bins bins;
-
-bool fail(struct env *e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!e->why[0]) {
-		va_start(ap, fmt);
-		vsnprintf(e->why, sizeof(e->why), fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
-
-int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *bdf(uint32_t sbdf)
 {
@@ -56,120 +34,6 @@ const char *bdf(uint32_t sbdf)
 	i = (i + 1) % 8;
 	hv_format_bdf(sbdf, buf[i], sizeof(buf[i]));
 	return buf[i];
-}
-
-/* processes */
-
-static struct proc *spawn(struct env *e, const char *name,
-			  const char *const argv[], char *const envp[])
-{
-	struct proc *p;
-	int fd;
-
-	if (e->nproc == MAX_PROCS) {
-		/* reuse a finished slot */
-		unsigned int i;
-
-		for (i = 0; i < MAX_PROCS && e->proc[i].pid > 0; i++)
-			;
-		if (i == MAX_PROCS)
-			return NULL;
-		p = &e->proc[i];
-	} else {
-		p = &e->proc[e->nproc++];
-	}
-	snprintf(p->out, sizeof(p->out), "%s/%s.log", e->dir, name);
-	fd = open(p->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	p->pid = fork();
-	if (p->pid == 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (envp)
-			execve(argv[0], (char *const *)argv, envp);
-		else
-			execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fd);
-	if (p->pid < 0)
-		return NULL;
-	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	return p;
-}
-
-static int proc_reap(struct proc *p, int ms)
-{
-	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
-	int status;
-
-	if (p->pid <= 0)
-		return -3;
-	if (p->pidfd >= 0 && ms > 0)
-		poll(&pfd, 1, ms);
-	if (waitpid(p->pid, &status, WNOHANG) != p->pid)
-		return -1;
-	p->pid = 0;
-	if (p->pidfd >= 0)
-		close(p->pidfd);
-	p->pidfd = -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
-}
-
-static void proc_stop(struct proc *p, int sig)
-{
-	if (p->pid <= 0)
-		return;
-	kill(p->pid, sig);
-	if (proc_reap(p, 5000) == -1) {
-		kill(p->pid, SIGKILL);
-		waitpid(p->pid, NULL, 0);
-		p->pid = 0;
-	}
-	if (p->pidfd >= 0)
-		close(p->pidfd);
-	p->pidfd = -1;
-}
-
-/* wait for a file to appear while its creator (if given) lives */
-static bool wait_file(struct env *e, const char *path, struct proc *p, int ms)
-{
-	int64_t deadline = now_ms() + ms;
-	char dir[256], buf[4096], *slash;
-	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	bool ok = false;
-
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = ifd, .events = POLLIN },
-			{ .fd = p ? p->pidfd : -1, .events = POLLIN },
-		};
-		int64_t left;
-
-		snprintf(dir, sizeof(dir), "%s", path);
-		while ((slash = strrchr(dir, '/')) && slash != dir) {
-			*slash = '\0';
-			if (access(dir, F_OK) == 0)
-				break;
-		}
-		inotify_add_watch(ifd, dir, IN_CREATE | IN_MOVED_TO);
-		if (access(path, F_OK) == 0) {
-			ok = true;
-			break;
-		}
-		left = deadline - now_ms();
-		if (left <= 0 || (p && p->pid > 0 && proc_reap(p, 0) != -1))
-			break;
-		/* re-look at least every 100 ms: a parent directory may
-		 * appear between the scan and the watch */
-		poll(pfd, 2, left < 100 ? (int)left : 100);
-		while (read(ifd, buf, sizeof(buf)) > 0)
-			;
-	}
-	close(ifd);
-	if (!ok)
-		fail(e, "%s did not appear", path);
-	return ok;
 }
 
 /* The guest kernels a create can start, each in its own $XPT_LIBEXEC
@@ -195,67 +59,41 @@ static const struct {
 
 bool env_start(struct env *e, const struct ts *ts, bool historic)
 {
-	const char *argv[12];
-	char path[256], fdarg[16], ready[16];
-	int pfd[2], n = 0;
-	struct proc *p;
+	const char *argv[8];
+	char path[256];
+	int n = 0;
 
 	memset(e, 0, sizeof(*e));
 	e->ts = ts;
-	snprintf(e->dir, sizeof(e->dir), "%s/xpt-ts.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(e->dir))
-		return fail(e, "mkdtemp: %s", strerror(errno));
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return fail(e, "pipe: %s", strerror(errno));
-	/* the ready fd must survive exec */
-	fcntl(pfd[1], F_SETFD, 0);
-	snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
-	argv[n++] = bins.xenstored;
-	argv[n++] = "--rundir";
-	argv[n++] = e->dir;
-	argv[n++] = "--ready-fd";
-	argv[n++] = fdarg;
-	argv[n] = NULL;
-	p = spawn(e, "xenstored", argv, NULL);
-	close(pfd[1]);
-	n = p ? (int)read(pfd[0], ready, sizeof(ready)) : -1;
-	close(pfd[0]);
-	if (n <= 0)
-		return fail(e, "xpt-xenstored did not start");
-
-	n = 0;
+	if (!e2e_run_start(&e->run, "ts", bins.xenstored))
+		return false;
 	argv[n++] = bins.hv;
 	argv[n++] = "--rundir";
-	argv[n++] = e->dir;
+	argv[n++] = e->run.dir;
 	argv[n++] = "--host";
 	argv[n++] = bins.hostfile;
 	argv[n++] = "-vv";	/* permission changes, for bug 19 */
 	argv[n] = NULL;
-	p = spawn(e, "hypervisor", argv, NULL);
-	snprintf(path, sizeof(path), "%s/hv/hypervisor.pid", e->dir);
-	if (!p || !wait_file(e, path, p, WAIT_MS))
-		return fail(e, "xpt-hypervisor did not start");
+	if (!e2e_start_daemon(&e->run, "hypervisor", argv, "hv/hypervisor.pid"))
+		return false;
 
 	n = 0;
 	argv[n++] = bins.pciback;
 	argv[n++] = "--rundir";
-	argv[n++] = e->dir;
+	argv[n++] = e->run.dir;
 	if (historic)
 		argv[n++] = "--historic";
 	argv[n++] = "-v";
 	argv[n] = NULL;
-	p = spawn(e, "pciback", argv, NULL);
-	snprintf(path, sizeof(path), "%s/pciback/pciback.pid", e->dir);
-	if (!p || !wait_file(e, path, p, WAIT_MS))
-		return fail(e, "xpt-pciback did not start");
+	if (!e2e_start_daemon(&e->run, "pciback", argv, "pciback/pciback.pid"))
+		return false;
 
-	snprintf(path, sizeof(path), "%s/socket", e->dir);
+	snprintf(path, sizeof(path), "%s/socket", e->run.dir);
 	setenv("XENSTORED_PATH", path, 1);
 	e->xs = xs_open(0);
 	if (!e->xs)
 		return fail(e, "xs_open: %s", strerror(errno));
-	n = hv_open(e->dir, &e->hv);
+	n = hv_open(e->run.dir, &e->hv);
 	if (n < 0)
 		return fail(e, "hv_open: %s", strerror(-n));
 	/* $XPT_LIBEXEC for the toolstack: the daemons, the device model of
@@ -271,19 +109,19 @@ bool env_start(struct env *e, const struct ts *ts, bool historic)
 		int i;
 
 		for (k = 0; k < NKERNELS; k++) {
-			snprintf(path, sizeof(path), "%s/%s", e->dir,
+			snprintf(path, sizeof(path), "%s/%s", e->run.dir,
 				 kernels[k].dir);
 			mkdir(path, 0755);
 			for (i = 0; i < 4; i++) {
-				snprintf(path, sizeof(path), "%s/%s/%s", e->dir,
-					 kernels[k].dir, names[i]);
+				snprintf(path, sizeof(path), "%s/%s/%s",
+					 e->run.dir, kernels[k].dir, names[i]);
 				if (!realpath(paths[i], abs) ||
 				    symlink(abs, path) < 0)
 					return fail(e, "%s: %s", path,
 						    strerror(errno));
 			}
-			snprintf(path, sizeof(path), "%s/%s/xpt-guest", e->dir,
-				 kernels[k].dir);
+			snprintf(path, sizeof(path), "%s/%s/xpt-guest",
+				 e->run.dir, kernels[k].dir);
 			f = fopen(path, "we");
 			if (!f || !realpath(bins.guest, abs))
 				return fail(e, "%s: %s", path, strerror(errno));
@@ -302,7 +140,7 @@ static void kill_guests(struct env *e)
 	struct dirent *d;
 	DIR *dir;
 
-	snprintf(path, sizeof(path), "%s/guest", e->dir);
+	snprintf(path, sizeof(path), "%s/guest", e->run.dir);
 	dir = opendir(path);
 	if (!dir)
 		return;
@@ -313,7 +151,8 @@ static void kill_guests(struct env *e)
 
 		if (l < 5 || strcmp(d->d_name + l - 4, ".pid"))
 			continue;
-		snprintf(path, sizeof(path), "%s/guest/%s", e->dir, d->d_name);
+		snprintf(path, sizeof(path), "%s/guest/%s", e->run.dir,
+			 d->d_name);
 		f = fopen(path, "re");
 		if (f && fscanf(f, "%ld", &pid) == 1 && pid > 1) {
 			int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
@@ -352,7 +191,7 @@ static bool dm_ours(struct env *e, pid_t pid)
 		if (!cmd[i])
 			cmd[i] = ' ';
 	cmd[n > 0 ? n : 0] = '\0';
-	return strstr(cmd, "xpt-dm") && strstr(cmd, e->dir);
+	return strstr(cmd, "xpt-dm") && strstr(cmd, e->run.dir);
 }
 
 /* the device models xpt started (detached, not our children), by the pids
@@ -393,27 +232,21 @@ void env_stop(struct env *e, bool failed)
 		hv_close(e->hv);
 	e->xs = NULL;
 	e->hv = NULL;
-	if (!e->dir[0])
+	if (!e->run.dir[0])
 		return;
 	/* toolstack runs still going, then guests, then the daemons */
-	for (i = (int)e->nproc - 1; i >= 3; i--)
-		proc_stop(&e->proc[i], SIGKILL);
+	for (i = (int)e->run.nproc - 1; i >= 3; i--)
+		e2e_proc_stop(&e->run.proc[i], SIGKILL);
 	kill_guests(e);
-	for (i = e->nproc < 3 ? (int)e->nproc - 1 : 2; i >= 0; i--)
-		proc_stop(&e->proc[i], SIGTERM);
+	for (i = e->run.nproc < 3 ? (int)e->run.nproc - 1 : 2; i >= 0; i--)
+		e2e_proc_stop(&e->run.proc[i], SIGTERM);
 	if (failed && getenv("XPT_TS_VERBOSE")) {
 		snprintf(cmd, sizeof(cmd), "for f in %s/*.log; do echo \"--- $f\"; "
-			 "tail -n 30 \"$f\"; done", e->dir);
+			 "tail -n 30 \"$f\"; done", e->run.dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not show logs\n");
 	}
-	if (getenv("XPT_TS_KEEP")) {
-		fprintf(stderr, "kept %s\n", e->dir);
-		return;
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", e->dir);
+	e2e_run_remove(&e->run, getenv("XPT_TS_KEEP") != NULL);
 }
 
 /* the toolstack under test */
@@ -426,18 +259,19 @@ static const char *libexec_of(const struct env *e)
 		       0].dir;
 }
 
-struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[])
+struct e2e_proc *ts_spawn(struct env *e, const char *delay,
+			  const char *const args[])
 {
 	static char envbuf[9][4200];
 	char *envp[16];
 	const char *argv[16];
 	char name[32];
 	int n = 0, i;
-	struct proc *p;
+	struct e2e_proc *p;
 
-	snprintf(envbuf[0], sizeof(envbuf[0]), "XPT_RUNDIR=%s", e->dir);
+	snprintf(envbuf[0], sizeof(envbuf[0]), "XPT_RUNDIR=%s", e->run.dir);
 	snprintf(envbuf[1], sizeof(envbuf[1]), "XPT_GUEST=%s/%s/xpt-guest",
-		 e->dir, libexec_of(e));
+		 e->run.dir, libexec_of(e));
 	snprintf(envbuf[2], sizeof(envbuf[2]), "XPT_DELAY=%s",
 		 delay ? delay : "");
 	snprintf(envbuf[3], sizeof(envbuf[3]), "LIBXL417_FLOW=%s",
@@ -448,7 +282,7 @@ struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[]
 		 getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
 	snprintf(envbuf[6], sizeof(envbuf[6]), "TMPDIR=%s",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	snprintf(envbuf[7], sizeof(envbuf[7]), "XPT_LIBEXEC=%s/%s", e->dir,
+	snprintf(envbuf[7], sizeof(envbuf[7]), "XPT_LIBEXEC=%s/%s", e->run.dir,
 		 libexec_of(e));
 	/* the peer has xpt build HVM domains and their device models */
 	snprintf(envbuf[8], sizeof(envbuf[8]), "LIBXL417_XPT=%s",
@@ -461,17 +295,21 @@ struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[]
 		argv[n++] = args[i];
 	argv[n] = NULL;
 	snprintf(name, sizeof(name), "ts-%u-%s", ++e->nrun, args[0]);
-	p = spawn(e, name, argv, envp);
+	p = e2e_spawn_env(&e->run, name, argv, envp);
 	if (!p)
 		fail(e, "cannot start %s", e->ts->path);
 	return p;
 }
 
-static void read_out(struct env *e, struct proc *p)
+static void read_out(struct env *e, struct e2e_proc *p)
 {
-	int fd = open(p->out, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, e->out, sizeof(e->out) - 1) : 0;
+	char log[256];
+	ssize_t n;
+	int fd;
 
+	snprintf(log, sizeof(log), "%s/%s.log", e->run.dir, p->name);
+	fd = open(log, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, e->out, sizeof(e->out) - 1) : 0;
 	e->out[n > 0 ? n : 0] = '\0';
 	if (fd >= 0)
 		close(fd);
@@ -483,16 +321,16 @@ static void read_out(struct env *e, struct proc *p)
 		e->out[n - 1] = '\0';
 }
 
-int ts_wait(struct env *e, struct proc *p, int ms, bool keep)
+int ts_wait(struct env *e, struct e2e_proc *p, int ms, bool keep)
 {
 	int rc;
 
 	if (!p)
 		return -3;
-	rc = proc_reap(p, ms);
+	rc = e2e_proc_reap(p, ms);
 	if (rc == -1 && !keep) {
 		kill(p->pid, SIGKILL);
-		rc = proc_reap(p, 5000);
+		rc = e2e_proc_reap(p, 5000);
 		rc = -1;
 	}
 	if (rc != -1 || !keep)
@@ -502,16 +340,16 @@ int ts_wait(struct env *e, struct proc *p, int ms, bool keep)
 
 int ts_run(struct env *e, const char *delay, int ms, const char *const args[])
 {
-	struct proc *p = ts_spawn(e, delay, args);
-	int64_t end = now_ms() + ms;
+	struct e2e_proc *p = ts_spawn(e, delay, args);
+	int64_t end = e2e_now_ms() + ms;
 	int rc;
 
 	if (!p)
 		return -3;
 	/* poll() may wake early (EINTR); keep the deadline */
 	do
-		rc = ts_wait(e, p, (int)(end - now_ms()), true);
-	while (rc == -1 && now_ms() < end);
+		rc = ts_wait(e, p, (int)(end - e2e_now_ms()), true);
+	while (rc == -1 && e2e_now_ms() < end);
 	if (rc == -1)
 		rc = ts_wait(e, p, 0, false);
 	return rc;
@@ -522,7 +360,7 @@ const char *cfg_file(struct env *e, const char *name, const char *pci)
 	static char path[256];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s.cfg", e->dir, name);
+	snprintf(path, sizeof(path), "%s/%s.cfg", e->run.dir, name);
 	f = fopen(path, "we");
 	if (!f)
 		return NULL;
@@ -558,8 +396,8 @@ bool guest_wait_started(struct env *e, unsigned int domid)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->dir, domid);
-	return wait_file(e, path, NULL, WAIT_MS) ||
+	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->run.dir, domid);
+	return e2e_wait_file(&e->run, path, NULL) ||
 	       fail(e, "the guest of dom%u did not start", domid);
 }
 
@@ -569,7 +407,7 @@ pid_t guest_pid(struct env *e, unsigned int domid)
 	long pid = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->dir, domid);
+	snprintf(path, sizeof(path), "%s/guest/%u.pid", e->run.dir, domid);
 	f = fopen(path, "re");
 	if (f) {
 		if (fscanf(f, "%ld", &pid) != 1)
@@ -590,7 +428,7 @@ bool create_hvm(struct env *e, const char *name, const char *pci,
 
 	CHECK(e, bins.xpt, "an HVM guest needs xpt (to create it with its "
 	      "device model), which is not built");
-	snprintf(path, sizeof(path), "%s/%s.cfg", e->dir, name);
+	snprintf(path, sizeof(path), "%s/%s.cfg", e->run.dir, name);
 	f = fopen(path, "we");
 	CHECK(e, f, "cannot write %s: %s", path, strerror(errno));
 	fprintf(f, "# an HVM guest of the toolstack tests\nname = \"%s\"\n"
@@ -629,74 +467,20 @@ pid_t dm_pid(struct env *e, unsigned int domid)
 	return pid > 1 ? (pid_t)pid : 0;
 }
 
-/* one line of a QMP reply or event, bounded by deadline */
-static bool qmp_line(int fd, char *buf, size_t len, size_t *have,
-		     int64_t deadline, char *line, size_t linelen)
-{
-	for (;;) {
-		char *nl = memchr(buf, '\n', *have);
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
-		ssize_t r;
-
-		if (nl) {
-			size_t l = (size_t)(nl - buf);
-
-			snprintf(line, linelen, "%.*s", (int)l, buf);
-			*have -= l + 1;
-			memmove(buf, nl + 1, *have);
-			return true;
-		}
-		if (*have == len || left <= 0 ||
-		    poll(&pfd, 1, (int)left) <= 0)
-			return false;
-		r = read(fd, buf + *have, len - *have);
-		if (r <= 0)
-			return false;
-		*have += (size_t)r;
-	}
-}
-
+/* greeting, qmp_capabilities, the command; events are passed over */
 bool dm_qmp(struct env *e, unsigned int domid, const char *execute,
 	    char *reply, size_t len)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = now_ms() + 5000;
-	char buf[16384];
-	size_t have = 0;
-	int fd, step;
-	bool ok = false;
+	struct e2e_qmp q = { .fd = -1 };
+	char path[256], cmd[128];
+	bool ok;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.80s/qmp-libxl-%u",
-		 e->dir, domid);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return fail(e, "dom%u's device model (%s): %s", domid,
-			    sa.sun_path, strerror(errno));
-	}
-	/* 0 the greeting, 1 qmp_capabilities, 2 the command; events are
-	 * skipped */
-	for (step = 0; step < 3; step++) {
-		char req[128];
-		int n;
-
-		if (step) {
-			n = snprintf(req, sizeof(req), "{\"execute\": \"%s\", "
-				     "\"id\": %d}\r\n", step == 1 ?
-				     "qmp_capabilities" : execute, step);
-			if (write(fd, req, (size_t)n) != n)
-				break;
-		}
-		do
-			ok = qmp_line(fd, buf, sizeof(buf), &have, deadline,
-				      reply, len);
-		while (ok && step && !strstr(reply, "\"id\""));
-		if (!ok)
-			break;
-	}
-	close(fd);
+	snprintf(path, sizeof(path), "%s/qmp-libxl-%u", e->run.dir, domid);
+	snprintf(cmd, sizeof(cmd), "{\"execute\": \"%s\"}", execute);
+	ok = e2e_qmp_connect(&e->run, &q, path) &&
+	     e2e_qmp_send(&e->run, &q, cmd, reply, len);
+	if (q.fd >= 0)
+		close(q.fd);
 	CHECK(e, ok, "dom%u's device model does not answer %s", domid,
 	      execute);
 	CHECK(e, !strstr(reply, "\"error\""), "dom%u's device model: %s: %s",
@@ -715,62 +499,12 @@ bool dm_has(const char *reply, uint32_t sbdf)
 
 /* pciback */
 
-bool pciback_req(struct env *e, const char *req, char *reply, size_t len)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = now_ms() + WAIT_MS;
-	size_t n = 0;
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/pciback/control", e->dir);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return fail(e, "pciback control: %s", strerror(errno));
-	}
-	reply[0] = '\0';
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
-		ssize_t r;
-		char *last;
-
-		if (n >= len - 1 || left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			break;
-		r = read(fd, reply + n, len - 1 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		reply[n] = '\0';
-		last = reply + n - 1;
-		while (last > reply && last[-1] != '\n')
-			last--;
-		if (reply[n - 1] == '\n' && (last = reply + n - 1) &&
-		    (strstr(reply, "ok") || strstr(reply, "error"))) {
-			/* the last line starts with ok or error */
-			char *l = reply + n - 1;
-
-			while (l > reply && l[-1] != '\n')
-				l--;
-			if (!strncmp(l, "ok", 2) || !strncmp(l, "error", 5))
-				break;
-		}
-	}
-	close(fd);
-	return true;
-}
-
 bool assignable(struct env *e, uint32_t sbdf)
 {
-	char req[64], reply[512];
 	int r;
 
-	snprintf(req, sizeof(req), "seize %s", bdf(sbdf));
-	if (!pciback_req(e, req, reply, sizeof(reply)))
+	if (!e2e_pciback_ok(&e->run, "seize %s", bdf(sbdf)))
 		return false;
-	CHECK(e, !strncmp(reply, "ok", 2), "pciback %s: %s", req, reply);
 	r = hv_assign_device(e->hv, HV_DOMID_IO, sbdf);
 	CHECK(e, r == 0, "quarantine %s: %s", bdf(sbdf), strerror(-r));
 	return true;
@@ -878,7 +612,7 @@ int be_find(struct env *e, unsigned int domid, uint32_t sbdf)
 bool wait_until(struct env *e, bool (*pred)(struct env *, void *), void *arg,
 		int ms, const char *what)
 {
-	int64_t deadline = now_ms() + ms;
+	int64_t deadline = e2e_now_ms() + ms;
 	bool ok = false;
 	char **w;
 
@@ -893,7 +627,7 @@ bool wait_until(struct env *e, bool (*pred)(struct env *, void *), void *arg,
 			ok = true;
 			break;
 		}
-		left = deadline - now_ms();
+		left = deadline - e2e_now_ms();
 		if (left <= 0)
 			break;
 		/* a guest's reaction need not write xenstore: re-ask at
@@ -928,70 +662,7 @@ bool wait_states(struct env *e, unsigned int domid, int fe, int be, int ms)
 
 /* guests */
 
-bool guest_query(struct env *e, unsigned int domid, const char *req,
-		 char *reply, size_t len)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = now_ms() + WAIT_MS;
-	size_t n = 0;
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/guest/%u", e->dir, domid);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return fail(e, "guest %u query: %s", domid, strerror(errno));
-	}
-	reply[0] = '\0';
-	while (n < len - 1 && !(n >= 4 && !strcmp(reply + n - 4, "end\n") &&
-				(n == 4 || reply[n - 5] == '\n'))) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
-		ssize_t r;
-
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			break;
-		r = read(fd, reply + n, len - 1 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		reply[n] = '\0';
-	}
-	close(fd);
-	CHECK(e, n >= 4 && !strcmp(reply + n - 4, "end\n"),
-	      "guest %u: no complete reply to %s", domid, req);
-	return true;
-}
-
-bool guest_status(struct env *e, unsigned int domid, struct qstatus *s)
-{
-	char reply[8192], *line, *save = NULL;
-
-	memset(s, 0, sizeof(*s));
-	if (!guest_query(e, domid, "status", reply, sizeof(reply)))
-		return false;
-	for (line = strtok_r(reply, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		struct qdev *d = &s->d[s->n];
-
-		if (sscanf(line, "state frontend=%d backend=%d", &s->fe,
-			   &s->be) == 2)
-			continue;
-		if (strncmp(line, "dev ", 4) || s->n == 16)
-			continue;
-		if (sscanf(line, "dev %15s host=%15s vendor=0x%x device=0x%x "
-			   "class=0x%x driver=%7s irq=%7s vectors=%u count=%llu "
-			   "counts=%79s", d->bdf, d->host, &d->vendor,
-			   &d->device, &d->class, d->driver, d->irq,
-			   &d->vectors, &d->count, d->counts) >= 9)
-			s->n++;
-	}
-	return true;
-}
-
-bool qhas(const struct qstatus *s, uint32_t sbdf)
+bool qhas(const struct e2e_qstatus *s, uint32_t sbdf)
 {
 	unsigned int i;
 
@@ -1006,26 +677,27 @@ struct ndev { unsigned int domid, n; };
 static bool guest_has_n(struct env *e, void *arg)
 {
 	struct ndev *w = arg;
-	struct qstatus s;
-	char save[sizeof(e->why)];
+	struct e2e_qstatus s;
+	char save[sizeof(e->run.why)];
 	bool ok;
 
-	memcpy(save, e->why, sizeof(save));
-	ok = guest_status(e, w->domid, &s) && s.n == w->n && s.fe == 4 &&
-	     fe_state(e, w->domid) == 4 && be_state(e, w->domid) == 4;
-	memcpy(e->why, save, sizeof(save));
+	memcpy(save, e->run.why, sizeof(save));
+	ok = e2e_guest_status(&e->run, w->domid, &s) && s.n == w->n &&
+	     s.fe == 4 && fe_state(e, w->domid) == 4 &&
+	     be_state(e, w->domid) == 4;
+	memcpy(e->run.why, save, sizeof(save));
 	return ok;
 }
 
 bool wait_guest_devs(struct env *e, unsigned int domid, unsigned int n, int ms)
 {
 	struct ndev w = { domid, n };
-	struct qstatus s;
+	struct e2e_qstatus s;
 
 	if (wait_until(e, guest_has_n, &w, ms, NULL))
 		return true;
 	memset(&s, 0, sizeof(s));
-	guest_status(e, domid, &s);
+	e2e_guest_status(&e->run, domid, &s);
 	return fail(e, "dom%u's guest sees %u device(s), wanted %u (frontend "
 		    "%d, backend %d, num_devs %d)", domid, s.n, n,
 		    fe_state(e, domid), be_state(e, domid),
@@ -1048,7 +720,7 @@ bool file_has(struct env *e, const char *file, const char *needle)
 	bool found = false;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", e->dir, file);
+	snprintf(path, sizeof(path), "%s/%s", e->run.dir, file);
 	f = fopen(path, "re");
 	while (f && !found && fgets(line, sizeof(line), f))
 		found = strstr(line, needle) != NULL;
@@ -1087,9 +759,9 @@ pid_t daemon_pid(struct env *e, const char *name)
 {
 	unsigned int i;
 
-	for (i = 0; i < e->nproc && i < 3; i++)
-		if (!strcmp(e->proc[i].name, name))
-			return e->proc[i].pid;
+	for (i = 0; i < e->run.nproc && i < 3; i++)
+		if (!strcmp(e->run.proc[i].name, name))
+			return e->run.proc[i].pid;
 	return 0;
 }
 
@@ -1106,7 +778,7 @@ struct invdom {
 	unsigned int domid;
 	bool exists, has_be, live, q_ok;
 	int be, fe, num;
-	struct qstatus q;
+	struct e2e_qstatus q;
 };
 
 struct quietarg { unsigned int domid; };
@@ -1114,20 +786,20 @@ struct quietarg { unsigned int domid; };
 static bool guest_quiet(struct env *e, void *arg)
 {
 	struct quietarg *a = arg;
-	struct qstatus s;
-	char save[sizeof(e->why)];
+	struct e2e_qstatus s;
+	char save[sizeof(e->run.why)];
 	int num;
 	bool ok;
 
-	memcpy(save, e->why, sizeof(save));
+	memcpy(save, e->run.why, sizeof(save));
 	num = xs_int(e, "/local/domain/0/backend/pci/%u/0/num_devs", a->domid);
 	if (!xs_exists(e, "/local/domain/0/backend/pci/%u/0", a->domid))
-		ok = guest_status(e, a->domid, &s) && s.n == 0;
+		ok = e2e_guest_status(&e->run, a->domid, &s) && s.n == 0;
 	else
 		ok = be_state(e, a->domid) == 4 && fe_state(e, a->domid) == 4 &&
-		     guest_status(e, a->domid, &s) && s.fe == 4 &&
+		     e2e_guest_status(&e->run, a->domid, &s) && s.fe == 4 &&
 		     (int)s.n == num;
-	memcpy(e->why, save, sizeof(save));
+	memcpy(e->run.why, save, sizeof(save));
 	return ok;
 }
 
@@ -1199,21 +871,21 @@ bool layers_get(struct env *e, uint32_t sbdf, struct layers *l)
 	ents = xs_directory(e->xs, XBT_NULL, "/local/domain", &n);
 	for (i = 0; ents && i < n; i++) {
 		unsigned int dom = (unsigned int)strtoul(ents[i], NULL, 10);
-		struct qstatus q;
-		char save[sizeof(e->why)];
+		struct e2e_qstatus q;
+		char save[sizeof(e->run.why)];
 
 		if (!dom || !guest_live(e, dom) || l->nseen == 4)
 			continue;
-		memcpy(save, e->why, sizeof(save));
-		if (guest_status(e, dom, &q) && qhas(&q, sbdf))
+		memcpy(save, e->run.why, sizeof(save));
+		if (e2e_guest_status(&e->run, dom, &q) && qhas(&q, sbdf))
 			l->seen_by[l->nseen++] = dom;
-		memcpy(e->why, save, sizeof(save));
+		memcpy(e->run.why, save, sizeof(save));
 	}
 	free(ents);
 	if (!marker(e, sbdf, (unsigned int *)&l->marker))
 		l->marker = -1;
 	l->owner = owner(e, sbdf);
-	l->pb = pciback_req(e, "list", reply, sizeof(reply)) ?
+	l->pb = e2e_pciback(&e->run, "list", reply, sizeof(reply)) ?
 		pb_exported(reply, sbdf) : -3;
 	return true;
 }
@@ -1312,11 +984,11 @@ bool inv_check(struct env *e, const char *when)
 		x->num = xs_int(e, "/local/domain/0/backend/pci/%u/0/num_devs",
 				x->domid);
 		if (x->live) {
-			char save[sizeof(e->why)];
+			char save[sizeof(e->run.why)];
 
-			memcpy(save, e->why, sizeof(save));
-			x->q_ok = guest_status(e, x->domid, &x->q);
-			memcpy(e->why, save, sizeof(save));
+			memcpy(save, e->run.why, sizeof(save));
+			x->q_ok = e2e_guest_status(&e->run, x->domid, &x->q);
+			memcpy(e->run.why, save, sizeof(save));
 			if (!x->q_ok)
 				viol(msg, sizeof(msg), "dom%u's guest does not "
 				     "answer", x->domid);
@@ -1365,7 +1037,8 @@ bool inv_check(struct env *e, const char *when)
 		if (d[i].live && d[i].q_ok && !d[i].has_be && d[i].q.n)
 			viol(msg, sizeof(msg), "dom%u's guest sees %u devices "
 			     "without a backend", d[i].domid, d[i].q.n);
-	pb_ok = pciback_req(e, "list", pbl, sizeof(pbl)) && strstr(pbl, "ok");
+	pb_ok = e2e_pciback(&e->run, "list", pbl, sizeof(pbl)) &&
+		strstr(pbl, "ok");
 	if (!pb_ok)
 		viol(msg, sizeof(msg), "pciback does not answer `list`");
 	if (hv_pci_list(e->hv, &pl) < 0)
@@ -1541,20 +1214,21 @@ bool hv_refuse(struct env *e, uint32_t op)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX },
 			   real = { .sun_family = AF_UNIX };
-	struct proc *p;
+	struct e2e_proc *p;
 	int lfd;
 
-	CHECK(e, e->nproc < MAX_PROCS, "no process slot for the proxy");
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.80s/hv/control", e->dir);
+	CHECK(e, e->run.nproc < E2E_MAX_PROCS, "no process slot for the proxy");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.80s/hv/control",
+		 e->run.dir);
 	snprintf(real.sun_path, sizeof(real.sun_path), "%.80s/hv/control.real",
-		 e->dir);
+		 e->run.dir);
 	CHECK(e, rename(sa.sun_path, real.sun_path) == 0, "rename %s: %s",
 	      sa.sun_path, strerror(errno));
 	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	CHECK(e, lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0
 	      && listen(lfd, 16) == 0, "proxy %s: %s", sa.sun_path,
 	      strerror(errno));
-	p = &e->proc[e->nproc++];
+	p = &e->run.proc[e->run.nproc++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "hvproxy");
 	p->pid = fork();
@@ -1569,7 +1243,8 @@ bool hv_refuse(struct env *e, uint32_t op)
 
 struct irqarg { unsigned int domid; uint32_t sbdf; unsigned long long before; };
 
-static const struct qdev *qfind_host(const struct qstatus *s, uint32_t sbdf)
+static const struct e2e_qdev *qfind_host(const struct e2e_qstatus *s,
+					  uint32_t sbdf)
 {
 	unsigned int i;
 
@@ -1582,28 +1257,28 @@ static const struct qdev *qfind_host(const struct qstatus *s, uint32_t sbdf)
 static bool irq_grew(struct env *e, void *arg)
 {
 	struct irqarg *a = arg;
-	struct qstatus s;
-	const struct qdev *d;
-	char save[sizeof(e->why)];
+	struct e2e_qstatus s;
+	const struct e2e_qdev *d;
+	char save[sizeof(e->run.why)];
 	bool ok;
 
-	memcpy(save, e->why, sizeof(save));
-	ok = guest_status(e, a->domid, &s) && (d = qfind_host(&s, a->sbdf)) &&
-	     d->count > a->before;
-	memcpy(e->why, save, sizeof(save));
+	memcpy(save, e->run.why, sizeof(save));
+	ok = e2e_guest_status(&e->run, a->domid, &s) &&
+	     (d = qfind_host(&s, a->sbdf)) && d->count > a->before;
+	memcpy(e->run.why, save, sizeof(save));
 	return ok;
 }
 
 bool irq_counted(struct env *e, unsigned int domid, uint32_t sbdf)
 {
-	struct qstatus s;
-	const struct qdev *d;
+	struct e2e_qstatus s;
+	const struct e2e_qdev *d;
 	struct irqarg a = { domid, sbdf, 0 };
 	uint32_t type;
 	int r, delivered = 0;
 
-	CHECK(e, guest_status(e, domid, &s), "dom%u's guest does not answer",
-	      domid);
+	CHECK(e, e2e_guest_status(&e->run, domid, &s),
+	      "dom%u's guest does not answer", domid);
 	d = qfind_host(&s, sbdf);
 	CHECK(e, d, "dom%u's guest does not see %s", domid, bdf(sbdf));
 	type = !strcmp(d->irq, "msix") ? HV_IRQ_MSIX :

@@ -5,7 +5,9 @@
  * the toolstack under test as $XPT_GUEST), and helpers that drive "the
  * toolstack under test" (xpt or the libxl 4.17 peer) by its executable and
  * look at xenstore, the hypervisor and the guests.  Waits are event-driven
- * (watches, inotify, pidfds) and bounded.
+ * (watches, inotify, pidfds) and bounded.  The run directory, processes,
+ * fail()/CHECK() and the guest, pciback and QMP clients are the e2e
+ * tests' (tests/lib/harness.h): struct env holds its struct e2e_run.
  */
 #ifndef XPT_TOOLSTACK_HARNESS_H
 #define XPT_TOOLSTACK_HARNESS_H
@@ -16,9 +18,7 @@
 #include <xenstore.h>
 
 #include "hvclient.h"
-
-#define WAIT_MS 15000
-#define MAX_PROCS 48
+#include "../lib/harness.h"
 
 /* the devices of tests/toolstack/host.txt */
 #define DEV_A HV_SBDF(0, 3, 0, 0)	/* MSI-X, 64-bit BARs above 4 GiB */
@@ -44,18 +44,11 @@ struct ts {
 	bool peer;
 };
 
-struct proc {
-	pid_t pid;
-	int pidfd;
-	char name[32];
-	char out[200];		/* its output file */
-};
-
 struct env {
-	char dir[80];
+	struct e2e_run run;	/* proc[0..2]: xenstored, hypervisor,
+				 * pciback; then toolstack runs */
 	const struct ts *ts;
-	struct proc proc[MAX_PROCS];
-	unsigned int nproc, nrun;
+	unsigned int nrun;
 	struct xs_handle *xs;
 	struct hv_client *hv;
 	bool hold;		/* next create: guest with --hold-backend
@@ -76,23 +69,19 @@ struct env {
 	const char *variant;	/* LIBXL417_FLOW for the peer */
 	int peer_wait_ms;	/* LIBXL417_WAIT_MS for the peer, 0 = 10 s */
 	char out[4096];		/* output of the last toolstack run */
-	char why[768];		/* the first failure */
 };
 
-bool fail(struct env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define CHECK(e, cond, ...) do { if (!(cond)) return fail(e, __VA_ARGS__); } while (0)
-
-int64_t now_ms(void);
 const char *bdf(uint32_t sbdf);
 
 bool env_start(struct env *e, const struct ts *ts, bool historic);
 void env_stop(struct env *e, bool failed);
 
 /* the toolstack: args after the executable, NULL-terminated */
-struct proc *ts_spawn(struct env *e, const char *delay, const char *const args[]);
+struct e2e_proc *ts_spawn(struct env *e, const char *delay,
+			  const char *const args[]);
 /* exit code, -1 if still running at the deadline (then it is killed
  * unless keep), -2 killed by a signal; output in e->out */
-int ts_wait(struct env *e, struct proc *p, int ms, bool keep);
+int ts_wait(struct env *e, struct e2e_proc *p, int ms, bool keep);
 int ts_run(struct env *e, const char *delay, int ms, const char *const args[]);
 #define TS(e, ms, ...) ts_run(e, NULL, ms, (const char *const[]){ __VA_ARGS__, NULL })
 
@@ -112,7 +101,6 @@ pid_t guest_pid(struct env *e, unsigned int domid);
 
 /* seize + quarantine, as `xl pci-assignable-add` does */
 bool assignable(struct env *e, uint32_t sbdf);
-bool pciback_req(struct env *e, const char *req, char *reply, size_t len);
 
 /* xenstore as dom0 */
 char *xs_get(struct env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -128,21 +116,8 @@ bool wait_until(struct env *e, bool (*pred)(struct env *, void *), void *arg,
 		int ms, const char *what);
 bool wait_states(struct env *e, unsigned int domid, int fe, int be, int ms);
 
-/* the guest's query socket */
-struct qdev {
-	char bdf[16], host[16], driver[8], irq[8], counts[80];
-	unsigned int vendor, device, class, vectors;
-	unsigned long long count;
-};
-struct qstatus {
-	int fe, be;
-	unsigned int n;
-	struct qdev d[16];
-};
-bool guest_query(struct env *e, unsigned int domid, const char *req,
-		 char *reply, size_t len);
-bool guest_status(struct env *e, unsigned int domid, struct qstatus *s);
-bool qhas(const struct qstatus *s, uint32_t sbdf);
+/* the guest's query socket: e2e_guest_query, e2e_guest_status */
+bool qhas(const struct e2e_qstatus *s, uint32_t sbdf);
 /* Connected on both sides, the guest sees n devices */
 bool wait_guest_devs(struct env *e, unsigned int domid, unsigned int n, int ms);
 

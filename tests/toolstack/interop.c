@@ -19,14 +19,14 @@ const unsigned int ninterop = 5;
 static bool sees(struct env *e, unsigned int domid, const uint32_t *want,
 		 unsigned int n, char *cell, size_t len)
 {
-	struct qstatus s;
+	struct e2e_qstatus s;
 	unsigned int i, have = 0;
 
 	if (wait_guest_devs(e, domid, n, 5000)) {
 		snprintf(cell, len, "OK");
 		return true;
 	}
-	if (!guest_status(e, domid, &s)) {
+	if (!e2e_guest_status(&e->run, domid, &s)) {
 		snprintf(cell, len, "guest does not answer");
 		return false;
 	}
@@ -55,7 +55,7 @@ bool interop_cell(const struct ts *ts, bool historic, int scenario,
 	snprintf(cell, len, "?");
 	if (!env_start(&e, ts, historic) || !assignable(&e, DEV_A) ||
 	    !assignable(&e, DEV_B) || !assignable(&e, DEV_C)) {
-		snprintf(cell, len, "host: %s", e.why);
+		snprintf(cell, len, "host: %s", e.run.why);
 		goto out;
 	}
 	switch (scenario) {
@@ -73,7 +73,8 @@ bool interop_cell(const struct ts *ts, bool historic, int scenario,
 			break;
 		rc = TS(&e, 30000, "pci-attach", "g1", "04:00.0");
 		if (rc != 0)
-			snprintf(e.why, sizeof(e.why), "pci-attach rc %d", rc);
+			snprintf(e.run.why, sizeof(e.run.why),
+				 "pci-attach rc %d", rc);
 		else
 			ok = sees(&e, domid, d, 2, cell, len);
 		break;
@@ -84,13 +85,14 @@ bool interop_cell(const struct ts *ts, bool historic, int scenario,
 			break;
 		rc = TS(&e, 30000, "pci-attach", "g1", "04:00.0");
 		if (rc != 0 || !wait_guest_devs(&e, domid, 2, 5000)) {
-			snprintf(cell, len, "setup failed: %s", e.why[0] ?
-				 e.why : "pci-attach");
+			snprintf(cell, len, "setup failed: %s", e.run.why[0] ?
+				 e.run.why : "pci-attach");
 			break;
 		}
 		rc = TS(&e, 30000, "pci-detach", "g1", "03:00.0");
 		if (rc != 0)
-			snprintf(e.why, sizeof(e.why), "pci-detach rc %d", rc);
+			snprintf(e.run.why, sizeof(e.run.why),
+				 "pci-detach rc %d", rc);
 		else
 			ok = sees(&e, domid, d + 1, 1, cell, len);
 		break;
@@ -123,7 +125,7 @@ bool interop_cell(const struct ts *ts, bool historic, int scenario,
 		break;
 	}
 	if (!ok && !strcmp(cell, "?"))
-		snprintf(cell, len, "%s", e.why);
+		snprintf(cell, len, "%s", e.run.why);
 out:
 	env_stop(&e, false);
 	return ok;
@@ -135,7 +137,7 @@ out:
  * the guest sees.  false on a harness failure. */
 bool interop_unpaced_round(const struct ts *peer, unsigned int *ret_seen)
 {
-	struct qstatus s;
+	struct e2e_qstatus s;
 	unsigned int domid;
 	struct env e;
 	bool ok = false;
@@ -150,7 +152,7 @@ bool interop_unpaced_round(const struct ts *peer, unsigned int *ret_seen)
 	ok = true;
 	if (wait_guest_devs(&e, domid, 3, 2000))
 		*ret_seen = 3;
-	else if (guest_status(&e, domid, &s))
+	else if (e2e_guest_status(&e.run, domid, &s))
 		*ret_seen = s.n;
 out:
 	env_stop(&e, false);

@@ -87,14 +87,14 @@ static bool intact(struct env *e, unsigned int domid, const uint32_t *d,
 		   unsigned int n, const char *after)
 {
 	unsigned int i;
-	char save[sizeof(e->why)];
+	char save[sizeof(e->run.why)];
 
 	for (i = 0; i < n; i++) {
 		if (dev_owned(e, domid, d[i]) && irq_counted(e, domid, d[i]))
 			continue;
-		memcpy(save, e->why, sizeof(save));
-		snprintf(e->why, sizeof(e->why), "after %.100s: %.600s", after,
-			 save);
+		memcpy(save, e->run.why, sizeof(save));
+		snprintf(e->run.why, sizeof(e->run.why),
+			 "after %.100s: %.600s", after, save);
 		return false;
 	}
 	return true;
@@ -226,7 +226,7 @@ static bool attach_killed(struct env *e, const char *dom, const char *spec,
 			  struct devidx *w)
 {
 	char delay[80];
-	struct proc *p;
+	struct e2e_proc *p;
 
 	snprintf(delay, sizeof(delay), "%s=20000", point);
 	p = ts_spawn(e, delay, (const char *const[]){ "pci-attach", dom, spec,
@@ -548,7 +548,7 @@ static bool attach_vs_remove(struct env *e)
 	uint32_t d[] = { DEV_A, DEV_B };
 	struct ownerarg o = { DEV_A, 0 };
 	pid_t pb = daemon_pid(e, "pciback");
-	struct proc *a, *r;
+	struct e2e_proc *a, *r;
 	unsigned int g1;
 	struct layers l;
 	int ra, rr, pid;
@@ -714,7 +714,7 @@ static bool historic_paused_attach(struct env *e)
 	uint32_t d[] = { DEV_A, DEV_B, DEV_C };
 	unsigned int g1, i;
 	const char *cfg;
-	struct qstatus s;
+	struct e2e_qstatus s;
 	int rc;
 
 	if (!seize(e, d, 3))
@@ -734,8 +734,8 @@ static bool historic_paused_attach(struct env *e)
 	if (!guest_wait_started(e, g1))
 		return false;
 	wait_guest_devs(e, g1, 3, 5000);
-	e->why[0] = '\0';
-	CHECK(e, guest_status(e, g1, &s), "g1's guest");
+	e->run.why[0] = '\0';
+	CHECK(e, e2e_guest_status(&e->run, g1, &s), "g1's guest");
 	for (i = 0; i < 3; i++) {
 		struct layers l;
 
@@ -754,7 +754,7 @@ static bool historic_paused_detach(struct env *e)
 	uint32_t d[] = { DEV_A, DEV_B, DEV_C };
 	unsigned int g1, i;
 	const char *cfg;
-	struct qstatus s;
+	struct e2e_qstatus s;
 	struct layers l;
 	int rc;
 
@@ -774,8 +774,8 @@ static bool historic_paused_detach(struct env *e)
 	if (!guest_wait_started(e, g1))
 		return false;
 	wait_guest_devs(e, g1, 2, 5000);
-	e->why[0] = '\0';
-	CHECK(e, guest_status(e, g1, &s), "g1's guest");
+	e->run.why[0] = '\0';
+	CHECK(e, e2e_guest_status(&e->run, g1, &s), "g1's guest");
 	for (i = 0; i < 3; i++)
 		CHECK(e, qhas(&s, d[i]) == (d[i] != DEV_B), "the guest %s %s "
 		      "(it sees %u devices; wanted 03:00.0 and 05:00.0)",
@@ -802,7 +802,7 @@ static bool detach_dead_one(struct env *e)
 	if (rc == 0)
 		return dev_free(e, DEV_B) || fail(e, "pci-detach -f returned 0 "
 						  "but: %s (backend state %d)",
-						  e->why, be_state(e, g1));
+						  e->run.why, be_state(e, g1));
 	CHECK(e, named_command(e->out, cmd, sizeof(cmd)), "pci-detach -f: rc "
 	      "%d without saying how to finish: %s", rc, e->out);
 	return true;
@@ -824,9 +824,9 @@ static bool destroy_pciback_stopped(struct env *e)
 		return false;
 	CHECK(e, pb > 1, "no pciback pid");
 	kill(pb, SIGSTOP);
-	t0 = now_ms();
+	t0 = e2e_now_ms();
 	rc = TS(e, 120000, "destroy", "g1");
-	ms = now_ms() - t0;
+	ms = e2e_now_ms() - t0;
 	kill(pb, SIGCONT);
 	CHECK(e, ms < 8000, "destroy with pciback stopped took %.1f s for 4 "
 	      "devices (rc %d): %s", (double)ms / 1000, rc, e->out);
@@ -889,12 +889,12 @@ static bool attach_dom0(struct env *e)
 
 	if (!seize(e, d, 1))
 		return false;
-	t0 = now_ms();
+	t0 = e2e_now_ms();
 	rc = ATTACH(e, 30000, "0", "03:00.0");
 	CHECK(e, rc != 0, "pci-attach 0 03:00.0 (dom0): rc 0: %s", e->out);
-	CHECK(e, now_ms() - t0 < 3000, "pci-attach 0 03:00.0 was not refused: "
-	      "it failed (rc %d) only after %.1f s of waiting for a backend: %s",
-	      rc, (double)(now_ms() - t0) / 1000, e->out);
+	CHECK(e, e2e_now_ms() - t0 < 3000, "pci-attach 0 03:00.0 was not "
+	      "refused: it failed (rc %d) only after %.1f s of waiting for a "
+	      "backend: %s", rc, (double)(e2e_now_ms() - t0) / 1000, e->out);
 	CHECK(e, !xs_exists(e, "/local/domain/0/backend/pci/0"), "pci-attach "
 	      "to dom0 wrote /local/domain/0/backend/pci/0");
 	return dev_free(e, DEV_A) && inv_check(e, "after pci-attach 0");
@@ -997,7 +997,7 @@ static bool at_delay(struct env *e, void *arg)
 static bool kill_at(struct env *e, const char *point, const char *const args[])
 {
 	char delay[80];
-	struct proc *p;
+	struct e2e_proc *p;
 	int pid;
 
 	snprintf(delay, sizeof(delay), "%s=30000", point);
@@ -1021,17 +1021,17 @@ static bool kill_at(struct env *e, const char *point, const char *const args[])
 static bool rerun(struct env *e, const char *const args[], const char *what,
 		  unsigned int domid, uint32_t sbdf, unsigned int ndevs)
 {
-	char cmd[200], save[sizeof(e->why)];
+	char cmd[200], save[sizeof(e->run.why)];
 	int rc = ts_run(e, NULL, 40000, args);
 	bool done;
 
 	if (rc == 0)
 		return true;
 	/* "already attached", and it is, on every layer: converged */
-	memcpy(save, e->why, sizeof(save));
+	memcpy(save, e->run.why, sizeof(save));
 	done = wait_guest_devs(e, domid, ndevs, 5000) &&
 	       dev_owned(e, domid, sbdf);
-	memcpy(e->why, save, sizeof(save));
+	memcpy(e->run.why, save, sizeof(save));
 	if (done)
 		return true;
 	CHECK(e, named_command(e->out, cmd, sizeof(cmd)), "%s: the re-run "
@@ -1130,7 +1130,8 @@ static bool killed_create_destroy(struct env *e)
 	CHECK(e, rc == 0 || (rc == 3 && (dev_free(e, DEV_C) ||
 					 fail(e, "destroy killed before it "
 					      "deassigned; the re-run says "
-					      "there is no domain: %s", e->why))),
+					      "there is no domain: %s",
+					      e->run.why))),
 	      "destroy again after a killed destroy: rc %d: %s", rc, e->out);
 	return dev_free(e, DEV_C) && intact(e, g1, d, 1, "destroy killed, "
 					    "then again") &&
@@ -1186,7 +1187,7 @@ static bool frontend_closes(struct env *e)
 	uint32_t d[] = { DEV_A, DEV_B };
 	const char *const attach[] = { "pci-attach", "g1", "04:00.0", NULL };
 	char path[96];
-	struct proc *p;
+	struct e2e_proc *p;
 	unsigned int g1;
 	int rc;
 

@@ -47,7 +47,7 @@ struct op {
 	const char *dom;	/* "g1" / "g2" */
 	uint32_t dev;
 	char delay[160];
-	struct proc *p;
+	struct e2e_proc *p;
 	int rc;
 };
 
@@ -114,7 +114,7 @@ static bool check_devices(struct env *e, const unsigned int dom[2],
 	return true;
 }
 
-/* the invariants; false (e->why says which) on a violation: what each
+/* the invariants; false (e->run.why says which) on a violation: what each
  * operation's exit status promises, then every layer agrees */
 static bool check(struct env *e, const unsigned int dom[2], uint32_t *pool,
 		  unsigned int npool, const struct op *ops, unsigned int nops,
@@ -184,7 +184,7 @@ static bool race_seed(const struct ts *ts, unsigned int seed, bool *violation,
 	ok = true;
 	*violation = !check(&e, dom, pool, NPOOL, ops, nops, g2_initial);
 out:
-	snprintf(why, len, "%s", e.why);
+	snprintf(why, len, "%s", e.run.why);
 	env_stop(&e, false);
 	return ok;
 }
@@ -214,7 +214,7 @@ struct mop {
 	const char *dom;
 	uint32_t dev;
 	char delay[160];
-	struct proc *p;
+	struct e2e_proc *p;
 	int rc;
 	bool skipped;
 };
@@ -238,12 +238,12 @@ static const char *mop_str(const struct mop *m)
 
 static bool dom_named(struct env *e, const char *name, unsigned int *domid)
 {
-	char save[sizeof(e->why)];
+	char save[sizeof(e->run.why)];
 	bool r;
 
-	memcpy(save, e->why, sizeof(save));
+	memcpy(save, e->run.why, sizeof(save));
 	r = dom_by_name(e, name, domid);
-	memcpy(e->why, save, sizeof(save));
+	memcpy(e->run.why, save, sizeof(save));
 	return r;
 }
 
@@ -424,7 +424,7 @@ static bool mixed_seed(const struct ts *ts, unsigned int seed,
 		}
 	*violation = !mixed_check(&e, m, n);
 out:
-	snprintf(why, len, "%s", e.why);
+	snprintf(why, len, "%s", e.run.why);
 	env_stop(&e, false);
 	return ok;
 }
@@ -433,14 +433,14 @@ bool race_run(const struct ts *ts, bool mixed, unsigned int first_seed,
 	      int budget_ms, unsigned int *ret_seeds,
 	      unsigned int *ret_violations, char *first_violation, size_t len)
 {
-	int64_t end = now_ms() + budget_ms;
+	int64_t end = e2e_now_ms() + budget_ms;
 	const char *fixed = getenv("XPT_TS_SEEDS");
 	unsigned int seeds = 0, viol = 0, seed = first_seed,
 		     max = fixed ? (unsigned int)strtoul(fixed, NULL, 10) : 1000;
 	bool ok = true;
 
 	first_violation[0] = '\0';
-	while (seeds < max && (fixed || now_ms() < end)) {
+	while (seeds < max && (fixed || e2e_now_ms() < end)) {
 		char why[768];
 		bool v;
 

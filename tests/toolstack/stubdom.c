@@ -33,14 +33,14 @@ static bool during(struct env *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static bool during(struct env *e, const char *fmt, ...)
 {
-	char what[512], why[sizeof(e->why)];
+	char what[512], why[sizeof(e->run.why)];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	snprintf(why, sizeof(why), "%s", e->why);
-	e->why[0] = '\0';
+	snprintf(why, sizeof(why), "%s", e->run.why);
+	e->run.why[0] = '\0';
 	return fail(e, "%s: %s", what, why);
 }
 
@@ -59,7 +59,7 @@ static const char *stub_cfg(struct env *e, const char *name, const char *pci)
 	static char path[256];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s.cfg", e->dir, name);
+	snprintf(path, sizeof(path), "%s/%s.cfg", e->run.dir, name);
 	f = fopen(path, "we");
 	if (!f)
 		return NULL;
@@ -107,14 +107,14 @@ static bool create_stub(struct env *e, const char *name, const char *pci,
 /* S's pcifront has the device, as the device model sees it in sysfs */
 static bool front_has(struct env *e, unsigned int s, uint32_t sbdf)
 {
-	char req[40], reply[1024], save[sizeof(e->why)];
+	char req[40], reply[1024], save[sizeof(e->run.why)];
 	bool ok;
 
-	memcpy(save, e->why, sizeof(save));
+	memcpy(save, e->run.why, sizeof(save));
 	snprintf(req, sizeof(req), "pci-dev %s", bdf(sbdf));
-	ok = guest_query(e, s, req, reply, sizeof(reply)) &&
+	ok = e2e_guest_query(&e->run, s, req, reply, sizeof(reply)) &&
 	     !strncmp(reply, "dev ", 4);
-	memcpy(e->why, save, sizeof(save));
+	memcpy(e->run.why, save, sizeof(save));
 	return ok;
 }
 
@@ -123,13 +123,13 @@ struct hvmn { unsigned int g, n; };
 static bool hvm_sees(struct env *e, void *arg)
 {
 	struct hvmn *w = arg;
-	struct qstatus q;
-	char save[sizeof(e->why)];
+	struct e2e_qstatus q;
+	char save[sizeof(e->run.why)];
 	bool ok;
 
-	memcpy(save, e->why, sizeof(save));
-	ok = guest_status(e, w->g, &q) && q.n == w->n;
-	memcpy(e->why, save, sizeof(save));
+	memcpy(save, e->run.why, sizeof(save));
+	ok = e2e_guest_status(&e->run, w->g, &q) && q.n == w->n;
+	memcpy(e->run.why, save, sizeof(save));
 	return ok;
 }
 
@@ -137,12 +137,12 @@ static bool hvm_sees(struct env *e, void *arg)
 static bool guest_sees(struct env *e, unsigned int g, unsigned int n)
 {
 	struct hvmn w = { g, n };
-	struct qstatus q;
+	struct e2e_qstatus q;
 
 	if (wait_until(e, hvm_sees, &w, 10000, NULL))
 		return true;
 	memset(&q, 0, sizeof(q));
-	guest_status(e, g, &q);
+	e2e_guest_status(&e->run, g, &q);
 	return fail(e, "HVM dom%u's guest sees %u device(s), wanted %u", g,
 		    q.n, n);
 }
@@ -248,7 +248,7 @@ static bool bug5(struct env *e)
 	struct firstdev w = { 0, -1 };
 	const char *cfg;
 	unsigned int g, s, i;
-	struct proc *p;
+	struct e2e_proc *p;
 	int rc;
 
 	if (!seize(e, d, 2))
@@ -292,11 +292,11 @@ static bool bug17(struct env *e)
 	e->stub_lag = true;
 	if (!seize(e, d, 3) || !create_stub(e, "h17", "", &g, &s))
 		return false;
-	t0 = now_ms();
+	t0 = e2e_now_ms();
 	rc = TS(e, 60000, "pci-attach", "h17", "03:00.0");
 	CHECK(e, rc == 0, "pci-attach to a guest whose stub domain shows the "
 	      "device to its device model late: rc %d after %.1f s: %s", rc,
-	      (double)(now_ms() - t0) / 1000, e->out);
+	      (double)(e2e_now_ms() - t0) / 1000, e->out);
 	if (!stub_has(e, g, s, DEV_A) || !guest_sees(e, g, 1))
 		return false;
 	/* without a stub domain a refused device_add is final: no retry
@@ -306,13 +306,13 @@ static bool bug17(struct env *e)
 	rc = TS(e, 30000, "pci-attach", "h17n", "04:00.0@5");
 	CHECK(e, rc == 0, "pci-attach 04:00.0@5 to HVM dom%u: rc %d: %s", h,
 	      rc, e->out);
-	t0 = now_ms();
+	t0 = e2e_now_ms();
 	rc = TS(e, 30000, "pci-attach", "h17n", "05:00.0@5");
 	CHECK(e, rc != 0, "pci-attach of a second device at slot 5 returned "
 	      "0: %s", e->out);
-	CHECK(e, now_ms() - t0 < 3000, "a device_add refused by a device model "
-	      "in dom0 was retried: pci-attach took %.1f s (rc %d)",
-	      (double)(now_ms() - t0) / 1000, rc);
+	CHECK(e, e2e_now_ms() - t0 < 3000, "a device_add refused by a device "
+	      "model in dom0 was retried: pci-attach took %.1f s (rc %d)",
+	      (double)(e2e_now_ms() - t0) / 1000, rc);
 	layers_get(e, DEV_C, &l);
 	CHECK(e, !l.nbe && l.marker < 0 && l.owner == HV_DOMID_IO &&
 	      l.pb == -1, "the refused %s was left behind: %s", bdf(DEV_C),
@@ -414,7 +414,7 @@ static bool concurrent_stub(struct env *e, const char *name, bool append)
 	uint32_t d[] = { DEV_A, DEV_B, DEV_C };
 	static const char *const spec[] = { "04:00.0", "05:00.0" };
 	const char *what = append ? "appends" : "first attaches";
-	struct proc *p[2];
+	struct e2e_proc *p[2];
 	unsigned int g, s, i;
 	char out[2][512];
 	int rc[2];
@@ -470,9 +470,9 @@ struct dmrun {
 static bool dm_running(struct env *e, void *arg)
 {
 	struct dmrun *w = arg;
-	char save[sizeof(e->why)], *v;
+	char save[sizeof(e->run.why)], *v;
 
-	memcpy(save, e->why, sizeof(save));
+	memcpy(save, e->run.why, sizeof(save));
 	if (!w->g || !w->s) {
 		char stub[80];
 
@@ -481,7 +481,7 @@ static bool dm_running(struct env *e, void *arg)
 		    !dom_by_name(e, stub, &w->s))
 			w->g = w->s = 0;
 	}
-	memcpy(e->why, save, sizeof(save));
+	memcpy(e->run.why, save, sizeof(save));
 	if (!w->g || !w->s)
 		return false;
 	v = xs_get(e, "/local/domain/%u/device-model/%u/state", w->s, w->g);
@@ -498,13 +498,13 @@ static bool bug25(struct env *e)
 	struct dmrun w = { "h25", 0, 0, false };
 	unsigned int g, s;
 	const char *cfg;
-	struct proc *p;
+	struct e2e_proc *p;
 	int64_t t0;
 	int rc;
 
 	cfg = stub_cfg(e, "h25", "");
 	CHECK(e, cfg, "cannot write h25.cfg");
-	t0 = now_ms();
+	t0 = e2e_now_ms();
 	p = ts_spawn(e, NULL, (const char *const[]){ "create", cfg, NULL });
 	CHECK(e, p, "cannot start create");
 	wait_until(e, dm_running, &w, 30000, NULL);
@@ -512,7 +512,7 @@ static bool bug25(struct env *e)
 	CHECK(e, rc == 0, "create h25 (stub domain, no devices): rc %d after "
 	      "%.1f s although the device model in stub dom%u %s \"running\" "
 	      "under its own home (/local/domain/%u/device-model/%u/state): "
-	      "%s", rc, (double)(now_ms() - t0) / 1000, w.s, w.running ?
+	      "%s", rc, (double)(e2e_now_ms() - t0) / 1000, w.s, w.running ?
 	      "had written" : "never wrote", w.s, w.g, e->out);
 	if (!found(e, "h25", &g, &s))
 		return false;
@@ -562,7 +562,7 @@ static bool bug26(struct env *e)
 		return false;
 	sees = guest_sees(e, g, 1);
 	if (!sees)	/* reported below, with what caused it */
-		e->why[0] = '\0';
+		e->run.why[0] = '\0';
 	CHECK(e, !ran_early(e, g), "HVM dom%u's vCPUs ran before its device "
 	      "model (in stub dom%u) enabled an ioreq server: the hypervisor "
 	      "completed its I/O with all ones or dropped it (hypervisor.log)"

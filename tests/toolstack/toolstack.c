@@ -33,7 +33,7 @@ static bool run_bug(const struct bug *b, const struct ts *ts, char *why,
 		    size_t len, double *secs)
 {
 	struct env e;
-	int64_t t0 = now_ms();
+	int64_t t0 = e2e_now_ms();
 	bool ok;
 
 	ok = env_start(&e, ts, b->historic_backend);
@@ -44,9 +44,9 @@ static bool run_bug(const struct bug *b, const struct ts *ts, char *why,
 		e.peer_wait_ms = b->peer_wait_ms;
 		ok = b->run(&e);
 	}
-	snprintf(why, len, "%s", e.why[0] ? e.why : "?");
+	snprintf(why, len, "%s", e.run.why[0] ? e.run.why : "?");
 	env_stop(&e, !ok && !ts->peer);
-	*secs = (double)(now_ms() - t0) / 1000.0;
+	*secs = (double)(e2e_now_ms() - t0) / 1000.0;
 	return ok;
 }
 
@@ -139,7 +139,7 @@ static void mode_ownership(int argc, char **argv, int first,
 	for (i = 0; i < nocases; i++) {
 		const struct ocase *o = &ocases[i];
 		struct env e;
-		int64_t t0 = now_ms();
+		int64_t t0 = e2e_now_ms();
 		bool ok, want = argc <= first;
 
 		for (a = first; a < argc; a++)
@@ -149,9 +149,9 @@ static void mode_ownership(int argc, char **argv, int first,
 		ok = env_start(&e, &xpt, o->historic_backend) && o->run(&e);
 		printf("toolstack ownership %s (%s): %s [%.1fs]\n", o->name,
 		       o->title, ok ? "PASS" : "FAIL",
-		       (double)(now_ms() - t0) / 1000.0);
+		       (double)(e2e_now_ms() - t0) / 1000.0);
 		if (!ok)
-			printf("    xpt: %s\n", e.why[0] ? e.why : "?");
+			printf("    xpt: %s\n", e.run.why[0] ? e.run.why : "?");
 		fflush(stdout);
 		env_stop(&e, !ok);
 		if (ok)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * A QMP client for the e2e tests, as libxl talks to its device model: a
+ * A QMP client for the tests, as libxl talks to its device model: a
  * line a command, a line a reply or an event.  Lines are read ahead into
  * struct e2e_qmp, so an event that comes before a reply is not lost to
  * the next read.  See harness.h.

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The e2e tests' questions on a daemon's socket: one request line, then a
+ * The tests' questions on a daemon's socket: one request line, then a
  * reply read until it is complete or WAIT_MS have passed.  A guest's
  * query socket, DIR/guest/DOMID, ends its reply with a line "end";
- * pciback's control socket, DIR/pciback/control, answers in one line.
- * See harness.h.
+ * pciback's control socket, DIR/pciback/control, with a line "ok ..." or
+ * "error ...", the only line but for `list`, which sends one per device
+ * first.  See harness.h.
  */
 #include <errno.h>
 #include <poll.h>
@@ -25,9 +26,16 @@ static bool end_line(const char *reply, size_t n)
 	       (n == 4 || reply[n - 5] == '\n');
 }
 
-static bool one_line(const char *reply, size_t n)
+/* pciback's reply is complete at a line "ok ..." or "error ...". */
+static bool ok_or_error_line(const char *reply, size_t n)
 {
-	return memchr(reply, '\n', n) != NULL;
+	const char *last;
+
+	if (!n || reply[n - 1] != '\n')
+		return false;
+	for (last = reply + n - 1; last > reply && last[-1] != '\n'; last--)
+		;
+	return !strncmp(last, "ok", 2) || !strncmp(last, "error", 5);
 }
 
 /* req to the socket at path; what came back in reply, nul-terminated,
@@ -88,14 +96,15 @@ bool e2e_guest_query(struct e2e_run *run, unsigned int domid,
 	return true;
 }
 
-/* Its reply line, or what came of it: the caller judges it. */
+/* Its reply (for `list`, the devices' lines and then "ok N"), or what
+ * came of it: the caller judges it. */
 bool e2e_pciback(struct e2e_run *run, const char *req, char *reply,
 		 size_t len)
 {
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/pciback/control", run->dir);
-	if (ask(path, req, reply, len, one_line) < 0)
+	if (ask(path, req, reply, len, ok_or_error_line) < 0)
 		return e2e_fail(run, "pciback control: %s", strerror(errno));
 	return true;
 }
@@ -127,4 +136,26 @@ bool e2e_qdev_parse(const char *line, struct e2e_qdev *d)
 		      "counts=%79s", d->bdf, d->host, &d->vendor, &d->device,
 		      &d->class, d->driver, d->irq, &d->vectors, &d->count,
 		      d->counts) >= 9;
+}
+
+/* "status": "state frontend=N backend=N", then a dev line per device. */
+bool e2e_guest_status(struct e2e_run *run, unsigned int domid,
+		      struct e2e_qstatus *s)
+{
+	char reply[8192], *line, *save = NULL;
+
+	memset(s, 0, sizeof(*s));
+	if (!e2e_guest_query(run, domid, "status", reply, sizeof(reply)))
+		return false;
+	for (line = strtok_r(reply, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "state frontend=%d backend=%d", &s->fe,
+			   &s->be) == 2)
+			continue;
+		if (strncmp(line, "dev ", 4) || s->n == 16)
+			continue;
+		if (e2e_qdev_parse(line, &s->d[s->n]))
+			s->n++;
+	}
+	return true;
 }

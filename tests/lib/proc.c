@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The end-to-end tests' run directories and processes: start, wait for,
- * stop, and the first failure of a case.  See harness.h.
+ * The run directories and processes of the tests that start daemons:
+ * start, wait for, stop, and the first failure of a case.  See
+ * harness.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,69 +40,99 @@ int64_t e2e_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* argv[0] as NAME with DIR/NAME.log as its stdout and stderr. */
-struct e2e_proc *e2e_spawn(struct e2e_run *run, const char *name,
-			   const char *const argv[])
+/* A free slot: the next, or once all were used one whose process was
+ * reaped. */
+static struct e2e_proc *proc_slot(struct e2e_run *run)
 {
-	struct e2e_proc *p = &run->proc[run->nproc];
+	unsigned int i;
+
+	if (run->nproc < E2E_MAX_PROCS)
+		return &run->proc[run->nproc++];
+	for (i = 0; i < E2E_MAX_PROCS; i++)
+		if (run->proc[i].pid <= 0 && run->proc[i].pidfd < 0)
+			return &run->proc[i];
+	return NULL;
+}
+
+/* argv[0] as NAME with DIR/NAME.log as its stdout and stderr (NAME cut
+ * to fit p->name), in envp, or this environment if NULL. */
+struct e2e_proc *e2e_spawn_env(struct e2e_run *run, const char *name,
+			       const char *const argv[], char *const envp[])
+{
+	struct e2e_proc *p = proc_slot(run);
 	char log[256];
 	int fd;
 
-	if (run->nproc == E2E_MAX_PROCS)
+	if (!p)
 		return NULL;
-	snprintf(log, sizeof(log), "%s/%s.log", run->dir, name);
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->pidfd = -1;
+	snprintf(log, sizeof(log), "%s/%s.log", run->dir, p->name);
 	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	p->pid = fork();
 	if (p->pid == 0) {
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execv(argv[0], (char *const *)argv);
+		if (envp)
+			execve(argv[0], (char *const *)argv, envp);
+		else
+			execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	close(fd);
-	if (p->pid < 0)
+	if (p->pid < 0) {
+		p->pid = 0;
 		return NULL;
+	}
 	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	run->nproc++;
 	return p;
+}
+
+struct e2e_proc *e2e_spawn(struct e2e_run *run, const char *name,
+			   const char *const argv[])
+{
+	return e2e_spawn_env(run, name, argv, NULL);
+}
+
+/*
+ * p's exit code once it has exited, waiting up to ms for that; -1 while
+ * it runs on, -2 if a signal ended it, -3 if it was reaped before.  Its
+ * pidfd is closed when it is reaped.
+ */
+int e2e_proc_reap(struct e2e_proc *p, int ms)
+{
+	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+	int status;
+
+	if (p->pid <= 0)
+		return -3;
+	if (p->pidfd >= 0 && ms > 0)
+		poll(&pfd, 1, ms);
+	if (waitpid(p->pid, &status, WNOHANG) != p->pid)
+		return -1;
+	p->pid = 0;
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	p->pidfd = -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
 }
 
 /* Has p exited (reaped), waiting up to ms for it? */
 bool e2e_proc_exited(struct e2e_proc *p, int ms)
 {
-	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
-
-	if (p->pid <= 0)
-		return true;
-	if (p->pidfd >= 0 && ms > 0)
-		poll(&pfd, 1, ms);
-	if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-		p->pid = 0;
-		return true;
-	}
-	return false;
+	return e2e_proc_reap(p, ms) != -1;
 }
 
 /* p run to its end, within WAIT_MS: its exit code, or -1 if a signal
  * ended it or it runs on (e2e_run_stop ends it then). */
 int e2e_proc_wait(struct e2e_proc *p)
 {
-	struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
-	int status = -1;
+	int rc = e2e_proc_reap(p, WAIT_MS);
 
-	if (p->pid <= 0)
-		return -1;
-	if (p->pidfd >= 0 && poll(&pfd, 1, WAIT_MS) != 1)
-		return -1;
-	if (waitpid(p->pid, &status, 0) != p->pid)
-		return -1;
-	p->pid = 0;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return rc >= 0 ? rc : -1;
 }
 
-/* sig, then SIGKILL if p has not exited within 5 s; its pidfd closed
- * also when the caller reaped it. */
+/* sig, then SIGKILL if p has not exited within 5 s; its pidfd closed. */
 void e2e_proc_stop(struct e2e_proc *p, int sig)
 {
 	if (p->pid > 0) {
@@ -117,16 +148,32 @@ void e2e_proc_stop(struct e2e_proc *p, int sig)
 	p->pidfd = -1;
 }
 
+/* The nearest directory of path that exists. */
+static void nearest_dir(const char *path, char *dir, size_t len)
+{
+	char *slash;
+
+	snprintf(dir, len, "%s", path);
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (access(dir, F_OK) == 0)
+			break;
+	}
+}
+
 /*
  * path appears, within WAIT_MS, while p (if any) lives.  Watched with
  * inotify on its nearest existing directory: when a directory on the way
  * appears, the watch moves down to it, so a file in a directory not yet
- * made is seen without polling.
+ * made is seen without polling.  A directory made between the look for
+ * the nearest one and the watch on it sends no event: so the look is
+ * taken again once the watch is there, and the watch moves if it finds
+ * another.
  */
 bool e2e_wait_file(struct e2e_run *run, const char *path, struct e2e_proc *p)
 {
 	int64_t deadline = e2e_now_ms() + WAIT_MS;
-	char dir[256], buf[4096], *slash;
+	char dir[256], again[256], buf[4096];
 	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	bool ok = false;
 
@@ -137,12 +184,7 @@ bool e2e_wait_file(struct e2e_run *run, const char *path, struct e2e_proc *p)
 		};
 		int64_t left;
 
-		snprintf(dir, sizeof(dir), "%s", path);
-		while ((slash = strrchr(dir, '/')) && slash != dir) {
-			*slash = '\0';
-			if (access(dir, F_OK) == 0)
-				break;
-		}
+		nearest_dir(path, dir, sizeof(dir));
 		inotify_add_watch(ifd, dir, IN_CREATE | IN_MOVED_TO);
 		if (access(path, F_OK) == 0) {
 			ok = true;
@@ -151,6 +193,9 @@ bool e2e_wait_file(struct e2e_run *run, const char *path, struct e2e_proc *p)
 		left = deadline - e2e_now_ms();
 		if (left <= 0 || (p && e2e_proc_exited(p, 0)))
 			break;
+		nearest_dir(path, again, sizeof(again));
+		if (strcmp(again, dir))
+			continue;
 		poll(pfd, 2, (int)left);
 		while (read(ifd, buf, sizeof(buf)) > 0)
 			;

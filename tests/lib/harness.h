@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the end-to-end tests (e2e.c, hvm-guest.c, stubdom.c) share: a
- * case's run directory with xpt-xenstored in it, the processes a case
- * starts there (each logging to DIR/NAME.log, watched through a pidfd),
- * bounded waits on them, the case's first failure, and the clients of a
- * guest's query socket, pciback's control socket and a device model's QMP
- * socket.
+ * What the tests that start real daemons share (tests/e2e: e2e.c,
+ * hvm-guest.c, stubdom.c; tests/toolstack): a case's run directory with
+ * xpt-xenstored in it, the processes a case starts there (each logging to
+ * DIR/NAME.log, watched through a pidfd), bounded waits on them, the
+ * case's first failure, and the clients of a guest's query socket,
+ * pciback's control socket and a device model's QMP socket.
  *
  * A test's struct env holds its struct e2e_run as the member `run`;
  * fail() and CHECK() take that env:
@@ -25,11 +25,11 @@
 #include <sys/types.h>
 
 #define WAIT_MS 15000		/* the bound of every wait */
-#define E2E_MAX_PROCS 32
+#define E2E_MAX_PROCS 48	/* then the slots of reaped ones are reused */
 
 struct e2e_proc {
 	pid_t pid;		/* 0 once reaped */
-	int pidfd;		/* -1 once stopped */
+	int pidfd;		/* -1 once reaped or stopped */
 	char name[32];		/* its log is DIR/NAME.log */
 };
 
@@ -37,7 +37,7 @@ struct e2e_run {
 	char dir[80];
 	struct e2e_proc proc[E2E_MAX_PROCS];
 	unsigned int nproc;
-	char why[512];		/* the first failure */
+	char why[768];		/* the first failure */
 };
 
 /* A dev line of a guest's status on its query socket. */
@@ -45,6 +45,14 @@ struct e2e_qdev {
 	char bdf[16], host[16], driver[8], irq[8], counts[80];
 	unsigned int vendor, device, class, vectors;
 	unsigned long long count;
+};
+
+/* A guest's status on its query socket: its xenbus states and the first
+ * 16 devices it sees. */
+struct e2e_qstatus {
+	int fe, be;
+	unsigned int n;
+	struct e2e_qdev d[16];
 };
 
 /* A QMP connection, what was read of it and not yet taken as a line. */
@@ -72,8 +80,11 @@ void e2e_run_remove(struct e2e_run *run, bool keep);
 
 struct e2e_proc *e2e_spawn(struct e2e_run *run, const char *name,
 			   const char *const argv[]);
+struct e2e_proc *e2e_spawn_env(struct e2e_run *run, const char *name,
+			       const char *const argv[], char *const envp[]);
 bool e2e_start_daemon(struct e2e_run *run, const char *name,
 		      const char *const argv[], const char *pidfile);
+int e2e_proc_reap(struct e2e_proc *p, int ms);
 bool e2e_proc_exited(struct e2e_proc *p, int ms);
 int e2e_proc_wait(struct e2e_proc *p);
 void e2e_proc_stop(struct e2e_proc *p, int sig);
@@ -88,6 +99,8 @@ bool e2e_pciback(struct e2e_run *run, const char *req, char *reply,
 bool e2e_pciback_ok(struct e2e_run *run, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool e2e_qdev_parse(const char *line, struct e2e_qdev *d);
+bool e2e_guest_status(struct e2e_run *run, unsigned int domid,
+		      struct e2e_qstatus *s);
 
 /* qmp.c */
 bool e2e_qmp_connect(struct e2e_run *run, struct e2e_qmp *q,
