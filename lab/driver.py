@@ -478,7 +478,14 @@ class Lab:
                           ("guest-logs.txt",
                            "for f in /var/log/xen/console/*.log "
                            "/var/log/xen/*.log; do [ -f $f ] || continue; "
-                           "echo \"==> $f\"; tail -n 80 $f; done")):
+                           "echo \"==> $f\"; tail -n 80 $f; done"),
+                          # the boots' kernel messages, which the tails
+                          # above have scrolled past
+                          ("guest-boots.txt",
+                           "for f in /var/log/xen/console/*.log "
+                           "/var/log/xen/qemu-dm-*.log; do [ -f $f ] || "
+                           "continue; echo \"==> $f\"; grep -v "
+                           "'^DOMU-' $f | head -n 600; done")):
             try:
                 out = self.sh(cmd, record=False, timeout=60,
                               expect_rc=None)["out"]

@@ -19,7 +19,8 @@
 # LAB_STORE (c, the default, or xpt: dom0's store is xpt-xenstored --xen,
 # LAB_XPT_XENSTORED or build/src/xenstored/xpt-xenstored; its log is
 # /var/log/xen/xpt-xenstored.log in dom0), LAB_QEMU (the QEMU binary,
-# default qemu-system-x86_64).
+# default qemu-system-x86_64), LAB_GUEST_LOGLEVEL (the stub-domain
+# scenarios' guest kernel loglevel, default hvm.cfg's 4).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

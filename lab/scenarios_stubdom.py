@@ -23,6 +23,9 @@ guest, a guest reboot that keeps its devices, and a destroy after which
 nothing in xenstore names the guest or its stub domain and every device
 is assignable again.
 """
+import os
+import re
+
 import scenarios
 from scenarios import (E1000, EDU, VBLK, assignable_add, assert_assignable,
                        names, sees, settle, stale_records, _growth)
@@ -45,6 +48,13 @@ PROCS = ("for p in /proc/[0-9]*; do "
          "$(tr '\\0' ' ' <$p/cmdline | cut -c1-120)\"; done; true")
 
 
+def hvm_extra():
+    """hvm.cfg's extra= (the guest kernel's command line)."""
+    with open(os.path.join(os.path.dirname(__file__), "guest",
+                           "hvm.cfg")) as f:
+        return re.search(r'^extra = "([^"]*)"', f.read(), re.M).group(1)
+
+
 def spec(dev):
     return "%s,permissive=1" % dev.bdf
 
@@ -54,6 +64,13 @@ def create(lab, name, pci=(), hotplug=False):
     keys; then the stub domain <name>-dm exists and its QEMU says running
     (/local/domain/<stubdom>/device-model/<domid>/state)."""
     args = ['name="%s"' % name] + list(STUBDOM)
+    level = os.environ.get("LAB_GUEST_LOGLEVEL")
+    if level:
+        # the guest's kernel at another loglevel (its messages are in
+        # dom0/guest-boots.txt): hvm.cfg's extra= with loglevel replaced
+        args.append('extra="%s"' % re.sub(r"loglevel=\d+",
+                                          "loglevel=%d" % int(level),
+                                          hvm_extra()))
     if pci:
         args.append("pci=[%s]" % ",".join('"%s"' % spec(d) for d in pci))
     if hotplug:
