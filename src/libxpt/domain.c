@@ -426,7 +426,9 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 
 	for (i = 0; i < MAX_DEVS; i++)
 		devlock[i] = -1;
-	r = xpt_connect(c);
+	r = xpt_pvh_refuse_cfg(c, cfg);
+	if (r == 0)
+		r = xpt_connect(c);
 	if (r < 0)
 		return r;
 	if (xpt_cfg_check(cfg, why, sizeof(why)) < 0)

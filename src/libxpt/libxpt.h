@@ -298,6 +298,14 @@ int xpt_hvm_pci_remove(struct xpt_ctx *c, unsigned int domid,
 		       const uint32_t *sbdfs, size_t n, bool force);
 int xpt_hvm_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret);
 
+/* pvh.c: PCI passthrough to a PVH guest (vPCI).  refuse_cfg: a create
+ * of a PVH guest with devices (or passthrough) on a host without vPCI for
+ * domU guests; refuse_attach: an attach to a PVH domain there.  Both
+ * before anything else, the hypervisor not touched. */
+bool xpt_domain_is_pvh(struct xpt_ctx *c, unsigned int domid);
+int xpt_pvh_refuse_cfg(struct xpt_ctx *c, const struct xpt_cfg *cfg);
+int xpt_pvh_refuse_attach(struct xpt_ctx *c, unsigned int domid);
+
 /* stubdom.c: an HVM guest's device model in a stub domain.  of: the
  * guest's stub domain, -1 none (G's image/device-model-domid and the
  * stub's target must agree); build: the stub domain, paused, its nodes

@@ -687,7 +687,9 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 		r = -ENOMEM;
 		goto out;
 	}
-	r = xpt_connect(c);
+	r = xpt_pvh_refuse_attach(c, domid);
+	if (r == 0)
+		r = xpt_connect(c);
 	if (r == 0)
 		r = domain_check(c, domid);
 	if (r == 0)

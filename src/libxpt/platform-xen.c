@@ -1276,6 +1276,12 @@ static int x_dom_destroy(struct xpt_ctx *c, unsigned int domid)
 const struct xpt_platform xpt_platform_xen = {
 	.name = "xen",
 	.dm_qmp_dir = "/var/run/xen",
+	/* vPCI serves only a PVH dom0 in 4.17 (domU support is Arm's, from
+	 * 4.19); libxl__arch_passthrough_mode_setdefault refuses it too */
+	.pvh_pci_refused = "Xen 4.17 has no vPCI for domU guests, so an "
+		"x86 PVH guest cannot have PCI devices (libxl: \"passthrough "
+		"not yet supported for x86 PVH guests\"); use type = \"hvm\" "
+		"or \"pv\" for a guest with passthrough",
 	.open = x_open,
 	.close = x_close,
 	.dom_create = x_dom_create,

@@ -121,6 +121,11 @@ struct xpt_platform {
 			const char *binary, const char *qmp_path,
 			int *ret_pid);
 	const char *dm_qmp_dir;
+	/* Why a PVH guest cannot have PCI devices on this host, as words
+	 * naming the host's limit and what to use instead; NULL where it
+	 * can (the hypervisor gives the guest vPCI when a device is
+	 * assigned to it: the model). */
+	const char *pvh_pci_refused;
 	/* Stub domains: domid becomes target's device model (Xen's
 	 * XEN_DOMCTL_set_target), for the stub domain libxpt builds
 	 * (stubdom.c).  NULL where dom_create builds the stub domain itself

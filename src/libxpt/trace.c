@@ -279,6 +279,7 @@ void xpt_trace_platform(struct xpt_ctx *c, const struct xpt_platform *pf)
 		.dom_kill_kernel = t_dom_kill_kernel,
 		.dm_spawn = pf->dm_spawn ? t_dm_spawn : NULL,
 		.dm_qmp_dir = pf->dm_qmp_dir,
+		.pvh_pci_refused = pf->pvh_pci_refused,
 		.pci_list = t_pci_list,
 		.pci_info = t_pci_info,
 		.pb_list = t_pb_list,

@@ -430,6 +430,122 @@ static void test_no_hypervisor(void **state)
 	xpt_ctx_close(c);
 }
 
+/* What a refused operation must not have touched: pciback's sysfs
+ * files, the device's marker and the domain's lock. */
+struct untouched {
+	char pb[4][256];
+	bool marker, lock;
+};
+
+static void untouched_take(struct xpt_ctx *c, struct untouched *u)
+{
+	static const char *const files[4] = {
+		PB "bind", PB "unbind", PB "new_slot", PB "remove_slot",
+	};
+	char path[PATH_MAX];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		snprintf(u->pb[i], sizeof(u->pb[i]), "%s", got(files[i]));
+	u->marker = xpt_xs_exists(c, XBT_NULL, "/libxl/pci/0000-00-06-0");
+	snprintf(path, sizeof(path), "%s/xpt/lock/7", fake_rundir());
+	u->lock = access(path, F_OK) == 0;
+}
+
+/* ... and the context is ready for the next operation */
+static void untouched_check(struct xpt_ctx *c, const struct untouched *u)
+{
+	struct untouched now;
+	int i;
+
+	untouched_take(c, &now);
+	for (i = 0; i < 4; i++)
+		assert_string_equal(now.pb[i], u->pb[i]);
+	assert_int_equal(now.marker, u->marker);
+	assert_int_equal(now.lock, u->lock);
+	assert_null(c->pfdata);		/* the hypervisor was not opened */
+	c->err[0] = '\0';
+	c->exit_code = 0;
+}
+
+/* Xen 4.17 has no vPCI for domU guests: a PVH guest with PCI devices is
+ * refused, naming the reason and what to use instead, before anything
+ * is done (the hypervisor interface not even opened); a PVH guest
+ * without passthrough, and an attach to a PV domain, are not. */
+static void test_pvh_pci_refused(void **state)
+{
+	struct xpt_ctx *c = ctx_xs();
+	struct xpt_cfg *cfg = calloc(1, sizeof(*cfg));
+	struct untouched before;
+	char err[256], **ents;
+	unsigned int ndom = 0, n = 0, domid = 0;
+	struct xpt_pci p;
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_int_equal(xpt_ctx_set_platform(c, "xen"), 0);
+	ents = xs_directory(c->xs, XBT_NULL, "/local/domain", &ndom);
+	free(ents);
+	untouched_take(c, &before);
+
+	assert_int_equal(xpt_cfg_parse_string("name = \"p1\"\ntype = "
+					      "\"pvh\"\nkernel = \"/k\"\n"
+					      "pci = [ \"00:06.0\" ]\n", cfg,
+					      err, sizeof(err)), 0);
+	assert_int_equal(xpt_domain_create(c, cfg, true, &domid),
+			 -EOPNOTSUPP);
+	assert_int_equal(xpt_ctx_exit_code(c), XPT_EXIT_FAIL);
+	assert_non_null(strstr(xpt_ctx_error(c), "p1: type = \"pvh\" with "
+			       "pci = [...] on this xen host: Xen 4.17 has no "
+			       "vPCI for domU guests"));
+	assert_non_null(strstr(xpt_ctx_error(c), "\"passthrough not yet "
+			       "supported for x86 PVH guests\""));
+	assert_non_null(strstr(xpt_ctx_error(c), "use type = \"hvm\" or "
+			       "\"pv\""));
+	untouched_check(c, &before);
+
+	/* passthrough without devices: the same */
+	assert_int_equal(xpt_cfg_parse_string("name = \"p2\"\ntype = "
+					      "\"pvh\"\nkernel = \"/k\"\n"
+					      "passthrough = \"enabled\"\n",
+					      cfg, err, sizeof(err)), 0);
+	assert_int_equal(xpt_domain_create(c, cfg, true, &domid),
+			 -EOPNOTSUPP);
+	assert_non_null(strstr(xpt_ctx_error(c), "p2: type = \"pvh\" with "
+			       "passthrough = \"enabled\""));
+	untouched_check(c, &before);
+	ents = xs_directory(c->xs, XBT_NULL, "/local/domain", &n);
+	free(ents);
+	assert_int_equal(n, ndom);	/* no domain's nodes were written */
+
+	/* an attach to a PVH domain (libxl's /libxl/<id>/type) */
+	w(c, "/libxl/7/type", "pvh");
+	assert_int_equal(xpt_pci_spec_parse("00:06.0", &p, err, sizeof(err)), 0);
+	assert_int_equal(xpt_pci_attach(c, 7, &p), -EOPNOTSUPP);
+	assert_non_null(strstr(xpt_ctx_error(c), "domain 7 is a PVH guest: "
+			       "no PCI device can be attached to it on this "
+			       "xen host: Xen 4.17 has no vPCI for domU "
+			       "guests"));
+	untouched_check(c, &before);
+
+	/* not for a PV domain, nor a PVH one without passthrough: they go
+	 * on to the hypervisor (which this test has not) */
+	w(c, "/libxl/7/type", "pv");
+	assert_true(xpt_pci_attach(c, 7, &p) < 0);
+	assert_non_null(strstr(xpt_ctx_error(c), "hypervisor"));
+	assert_null(strstr(xpt_ctx_error(c), "PVH"));
+	c->err[0] = '\0';
+	assert_int_equal(xpt_cfg_parse_string("name = \"p3\"\ntype = "
+					      "\"pvh\"\nkernel = \"/k\"\n",
+					      cfg, err, sizeof(err)), 0);
+	assert_true(xpt_domain_create(c, cfg, true, &domid) < 0);
+	assert_non_null(strstr(xpt_ctx_error(c), "hypervisor"));
+	assert_null(strstr(xpt_ctx_error(c), "vPCI"));
+	assert_true(xs_rm(c->xs, XBT_NULL, "/libxl/7"));
+	xpt_ctx_close(c);
+	free(cfg);
+}
+
 /* The fake /sys, and an xpt-xenstored (fakeplatform.c's fixture). */
 static int setup(void **state)
 {
@@ -462,6 +578,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_release),
 		cmocka_unit_test(test_reset_permissive),
 		cmocka_unit_test(test_no_hypervisor),
+		cmocka_unit_test(test_pvh_pci_refused),
 	};
 
 	if (argc < 2) {
