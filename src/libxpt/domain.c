@@ -274,19 +274,40 @@ static bool markers_name(struct xpt_ctx *c, unsigned int domid)
 	return found;
 }
 
+void xpt_domain_forget(struct xpt_ctx *c, unsigned int domid)
+{
+	static const char *const nodes[] = {	/* + domid */
+		"/local/domain/", "/libxl/", "/local/domain/0/error/backend/pci/",
+	};
+	char path[160], *vm;
+	size_t i;
+	int r;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
+	vm = xpt_xs_read(c, XBT_NULL, path);
+	if (vm && !strncmp(vm, "/vm/", 4))
+		xpt_xs_rm(c, XBT_NULL, vm);
+	free(vm);
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(path, sizeof(path), "%s%u", nodes[i], domid);
+		r = xpt_xs_rm(c, XBT_NULL, path);
+		if (r < 0)
+			xpt_warn(c, "domain %u: cannot remove %s: %s; `xpt "
+				 "destroy %u` again removes it", domid, path,
+				 strerror(-r), domid);
+	}
+	xs_release_domain(c->xs, domid);
+}
+
 /* Everything of a domain goes, whatever state it is in.  Caller holds
  * the lock (or the domain is ours alone, during create).  Returns 0, or
  * <0 with what was left (and how to finish it) as the context's error
  * when there was none before. */
 static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 {
-	static const char *const nodes[] = {	/* + domid */
-		"/local/domain/", "/libxl/", "/local/domain/0/error/backend/pci/",
-	};
-	char saved[sizeof(c->err)], path[160], *vm;
+	char saved[sizeof(c->err)], path[160];
 	int saved_code = c->exit_code, r, ret = 0;
 	char left[512], fail[768] = "";
-	size_t i;
 
 	memcpy(saved, c->err, sizeof(saved));
 	c->err[0] = '\0';
@@ -319,20 +340,7 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 			 "not destroy it: %s; run `xpt destroy %u` again",
 			 domid, strerror(-r), domid);
 	}
-	snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
-	vm = xpt_xs_read(c, XBT_NULL, path);
-	if (vm && !strncmp(vm, "/vm/", 4))
-		xpt_xs_rm(c, XBT_NULL, vm);
-	free(vm);
-	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
-		snprintf(path, sizeof(path), "%s%u", nodes[i], domid);
-		r = xpt_xs_rm(c, XBT_NULL, path);
-		if (r < 0)
-			xpt_warn(c, "domain %u: cannot remove %s: %s; `xpt "
-				 "destroy %u` again removes it", domid, path,
-				 strerror(-r), domid);
-	}
-	xs_release_domain(c->xs, domid);
+	xpt_domain_forget(c, domid);
 	xpt_domcfg_remove(c, domid);
 	xpt_trace(c, "domain %u: destroyed", domid);
 	if (xpt_path(c, path, sizeof(path), "xpt/lock/%u", domid) == 0)
@@ -511,9 +519,7 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	made = true;
 	d->domid = domid;
 	if (cfg->stubdomain) {
-		unsigned int stub;
-
-		r = xpt_stubdom_build(c, cfg, domid, &stub);
+		r = xpt_stubdom_build(c, cfg, domid);
 		if (r < 0)
 			goto out;
 	}

@@ -290,6 +290,11 @@ int xpt_dm_connect(struct xpt_ctx *c, unsigned int domid,
 		   struct xpt_qmp **ret);
 void xpt_dm_kill(struct xpt_ctx *c, unsigned int domid);
 
+/* A domain's xenstore traces: its /vm path, /local/domain/<id>, /libxl/<id>
+ * and pciback's error node, then the store's release of it (after the
+ * hypervisor destroyed it).  A node that stays is a warning. */
+void xpt_domain_forget(struct xpt_ctx *c, unsigned int domid);
+
 /* hvm.c: PCI passthrough to an HVM guest through its device model */
 bool xpt_domain_is_hvm(struct xpt_ctx *c, unsigned int domid);
 int xpt_hvm_pci_add(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
@@ -321,7 +326,7 @@ int xpt_stubdom_target(struct xpt_ctx *c, unsigned int stub);
 int xpt_stubdom_refuse(struct xpt_ctx *c, unsigned int domid,
 		       const char *what);
 int xpt_stubdom_build(struct xpt_ctx *c, const struct xpt_cfg *cfg,
-		      unsigned int guest, unsigned int *ret_stub);
+		      unsigned int guest);
 int xpt_stubdom_start(struct xpt_ctx *c, unsigned int guest,
 		      struct xpt_qmp **ret);
 int xpt_stubdom_pci_add(struct xpt_ctx *c, unsigned int guest,

@@ -147,7 +147,7 @@ static int write_chain(struct xpt_ctx *c, unsigned int guest,
 static void stub_remove(struct xpt_ctx *c, unsigned int stub);
 
 int xpt_stubdom_build(struct xpt_ctx *c, const struct xpt_cfg *cfg,
-		      unsigned int guest, unsigned int *ret_stub)
+		      unsigned int guest)
 {
 	struct xpt_cfg *s;
 	char uuid[40];
@@ -182,8 +182,6 @@ int xpt_stubdom_build(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 					    "making domain %u its stub domain: "
 					    "%s", guest, stub, strerror(-r));
 		stub_remove(c, stub);
-	} else {
-		*ret_stub = stub;
 	}
 out:
 	free(s);
@@ -290,6 +288,23 @@ static void pv_undo(struct xpt_ctx *c, unsigned int stub,
 	c->exit_code = code;
 }
 
+/* QEMU in a stub domain writes the device's config space through pcifront,
+ * and pciback lets through only the registers it emulates unless the device
+ * is permissive: Xen's stub-domain documentation asks for permissive=1.
+ * Without it the device may come up half set up in the guest (no MSI-X, no
+ * driver), with nothing failing here; so say it. */
+static void permissive_warn(struct xpt_ctx *c, unsigned int guest, int stub,
+			    uint32_t sbdf)
+{
+	char bdf[16];
+
+	xpt_format_bdf(sbdf, bdf, sizeof(bdf));
+	xpt_warn(c, "domain %u: %s has no permissive=1, but its device model "
+		 "runs in stub domain %d, whose config-space writes pciback "
+		 "filters: the device may not work in the guest; give it as "
+		 "\"%s,permissive=1\"", guest, bdf, stub, bdf);
+}
+
 int xpt_stubdom_pci_add(struct xpt_ctx *c, unsigned int guest,
 			struct xpt_qmp *q, struct xpt_dev *devs, size_t n)
 {
@@ -302,8 +317,11 @@ int xpt_stubdom_pci_add(struct xpt_ctx *c, unsigned int guest,
 	sbdfs = calloc(n ? n : 1, sizeof(*sbdfs));
 	if (!sbdfs)
 		return -ENOMEM;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		sbdfs[i] = devs[i].sbdf;
+		if (!devs[i].spec.permissive)
+			permissive_warn(c, guest, stub, devs[i].sbdf);
+	}
 	r = xpt_dev_stub_grant(c, (unsigned int)stub, devs, n);
 	if (r == 0) {
 		xpt_dev_permissive(c, (unsigned int)stub, devs, n);
@@ -351,23 +369,8 @@ int xpt_stubdom_pci_remove(struct xpt_ctx *c, unsigned int guest,
  * goes with the guest's home). */
 static void stub_remove(struct xpt_ctx *c, unsigned int stub)
 {
-	static const char *const nodes[] = {	/* + the stub's domid */
-		"/local/domain/", "/libxl/", "/local/domain/0/error/backend/pci/",
-	};
-	char path[128], *vm;
-	size_t i;
-
 	c->pf->dom_destroy(c, stub);
-	snprintf(path, sizeof(path), "/local/domain/%u/vm", stub);
-	vm = xpt_xs_read(c, XBT_NULL, path);
-	if (vm && !strncmp(vm, "/vm/", 4))
-		xpt_xs_rm(c, XBT_NULL, vm);
-	free(vm);
-	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
-		snprintf(path, sizeof(path), "%s%u", nodes[i], stub);
-		xpt_xs_rm(c, XBT_NULL, path);
-	}
-	xs_release_domain(c->xs, stub);
+	xpt_domain_forget(c, stub);
 }
 
 void xpt_stubdom_destroy(struct xpt_ctx *c, unsigned int guest)

@@ -163,6 +163,19 @@ def main():
         check("0000:03:00.0" in h.run("pci-assignable-list").stdout,
               "detached 03:00.0 not assignable again")
 
+        # 4b. without permissive=1 the stub's config writes are filtered:
+        # the attach says so (naming the fix), and whatever it then did,
+        # a detach leaves the layers as before
+        r = h.run("pci-attach", "s1", "03:00.0")
+        check("03:00.0 has no permissive=1" in r.stderr and
+              '"0000:03:00.0,permissive=1"' in r.stderr,
+              "attach without permissive: no warning: rc %d %s"
+              % (r.returncode, r.stderr))
+        if r.returncode == 0:
+            r = h.run("pci-detach", "s1", "03:00.0")
+            check(r.returncode == 0, "pci-detach (not permissive): %s" % r.stderr)
+        layers(h, g, s, ["04:00.0"])
+
         # 5. reboot: a new guest and a new stub domain, the device kept
         r = h.run("reboot", "s1")
         check(r.returncode == 0, "reboot: %s" % r.stderr)
