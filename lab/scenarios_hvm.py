@@ -57,7 +57,9 @@ def create(lab, name, pci=(), hotplug=False):
 
 
 def dm_running(lab, name):
-    step = lab.sh("d=$(lab-domid %s) && s=$(xenstore-read "
+    # dom0's shell keeps its variables from step to step: cleared first,
+    # or a missing domain would show the last one's state
+    step = lab.sh("d= s=; d=$(lab-domid %s) && s=$(xenstore-read "
                   "/local/domain/0/device-model/$d/state); "
                   "echo \"domid=$d state=$s\"; [ \"$s\" = running ]"
                   % name, name="device model of %s running" % name,
