@@ -52,8 +52,7 @@ struct xpt_cfg {
 	char serial[32], vga[16], dm_version[16];
 	/* An HVM guest's device model in a stub domain, as xl.cfg(5) spells
 	 * it: device_model_stubdomain_override = 1, stubdomain_kernel,
-	 * _ramdisk, _cmdline, _memory (MiB, 0 the default).  Parsed and kept;
-	 * xpt create refuses it until xpt builds stub domains. */
+	 * _ramdisk, _cmdline, _memory (MiB, 0 the default). */
 	bool stubdomain;
 	char stubdomain_kernel[256], stubdomain_ramdisk[256];
 	char stubdomain_cmdline[1024];

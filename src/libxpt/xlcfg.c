@@ -946,6 +946,8 @@ bool xpt_cfg_equal(const struct xpt_cfg *a, const struct xpt_cfg *b)
 	    a->memory_mb != b->memory_mb || a->vcpus != b->vcpus ||
 	    strcmp(a->passthrough, b->passthrough) || strcmp(a->kernel, b->kernel) ||
 	    strcmp(a->ramdisk, b->ramdisk) || strcmp(a->extra, b->extra) ||
+	    strcmp(a->serial, b->serial) || strcmp(a->vga, b->vga) ||
+	    strcmp(a->dm_version, b->dm_version) ||
 	    a->pci_permissive != b->pci_permissive || a->pci_msitranslate != b->pci_msitranslate ||
 	    a->pci_power_mgmt != b->pci_power_mgmt || a->pci_seize != b->pci_seize ||
 	    a->e820_host != b->e820_host || a->stubdomain != b->stubdomain ||

@@ -397,6 +397,26 @@ static void test_format(void **state)
 		 "passthrough = \"enabled\"\nextra = \"a\\tb\\x7f\xc3\xa9\"\n"
 		 "pci_seize = 1\npci = [ 'name=gpu,permissive=1', \"01:00.*@1f\" ]\n");
 	roundtrip(&cfg);
+	/* the HVM device model's settings are part of the configuration:
+	 * a record that lost one is not the same (they were not compared) */
+	{
+		static struct xpt_cfg a;
+		static const char *const keys[] = {
+			"serial = \"none\"\n", "vga = \"stdvga\"\n",
+			"device_model_version = \"qemu-xen\"\n",
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			parse_ok("type = \"hvm\"\n");
+			a = cfg;
+			parse_ok(keys[i]);
+			snprintf(cfg.type, sizeof(cfg.type), "%s", "hvm");
+			if (xpt_cfg_equal(&a, &cfg))
+				fail_msg("equal despite %s", keys[i]);
+			roundtrip(&cfg);
+		}
+	}
 	parse_ok("");
 	roundtrip(&cfg);
 	assert_int_equal(xpt_cfg_format(&cfg, small, sizeof(small)), -ENOSPC);
