@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "hypervisor.h"
@@ -43,6 +44,9 @@ static struct hyp_domain *domain_alloc(uint32_t domid)
 	d->domid = domid;
 	d->target = HYP_NO_DOMID;
 	d->listen_fd = -1;
+	pthread_mutex_init(&d->perm_lock, NULL);
+	pthread_rwlock_init(&d->pci_lock, NULL);
+	pthread_mutex_init(&d->p2m.lock, NULL);
 	for (i = 0; i < HYP_NR_PORTS; i++)
 		d->ports[i].efd = -1;
 	for (i = 0; i < HYP_NR_GRANTS; i++)
@@ -59,9 +63,13 @@ int hyp_new(struct hyp **ret)
 	h->epfd = h->sigfd = h->control_fd = -1;
 	h->quarantine = true;
 	h->next_domid = 1;
+	pthread_mutex_init(&h->pcidevs_lock, NULL);
+	pthread_rwlock_init(&h->pci_list_lock, NULL);
+	pthread_mutex_init(&h->done_lock, NULL);
+	h->done_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	h->dom[0] = domain_alloc(0);
-	if (!h->dom[0]) {
-		free(h);
+	if (h->done_efd < 0 || !h->dom[0] || hyp_vpci_init(h) < 0) {
+		hyp_free(h);
 		return -ENOMEM;
 	}
 	h->dom[0]->state = HV_DOM_RUNNING;
@@ -71,10 +79,14 @@ int hyp_new(struct hyp **ret)
 	return 0;
 }
 
-static void domain_free(struct hyp_domain *d)
+static void domain_free(struct hyp *h, struct hyp_domain *d)
 {
 	unsigned int i;
 
+	hyp_vcpus_stop(h, d);
+	hyp_p2m_free(&d->p2m);
+	pthread_mutex_destroy(&d->p2m.lock);
+	pthread_rwlock_destroy(&d->pci_lock);
 	for (i = 0; i < HYP_NR_PORTS; i++)
 		if (d->ports[i].efd >= 0)
 			close(d->ports[i].efd);
@@ -82,6 +94,7 @@ static void domain_free(struct hyp_domain *d)
 		if (d->grants[i].memfd >= 0)
 			close(d->grants[i].memfd);
 	hyp_perm_clear(d);
+	pthread_mutex_destroy(&d->perm_lock);
 	hyp_ioreq_destroy_all(d);
 	free(d->sock_path);
 	free(d);
@@ -91,14 +104,33 @@ void hyp_free(struct hyp *h)
 {
 	unsigned int i;
 
+	struct hyp_vcpu_done done;
+
 	if (!h)
 		return;
 	hyp_unlisten(h);
+	/* vCPU threads first: they may use any device. */
 	for (i = 0; i < HYP_DOMID_MAX; i++)
 		if (h->dom[i])
-			domain_free(h->dom[i]);
-	for (i = 0; i < h->npci; i++)
+			hyp_vcpus_stop(h, h->dom[i]);
+	for (i = 0; i < h->npci; i++) {
+		if (h->pci[i]->vpci)
+			hyp_vpci_free(h, h->pci[i]->vpci);
 		hyp_pci_free(h->pci[i]);
+	}
+	for (i = 0; i < h->nunplugged; i++)
+		free(h->unplugged[i]);
+	for (i = 0; i < HYP_DOMID_MAX; i++)
+		if (h->dom[i])
+			domain_free(h, h->dom[i]);
+	while (h->vpci && hyp_vcpu_take_done(h, &done))
+		;
+	hyp_vpci_fini(h);
+	if (h->done_efd >= 0)
+		close(h->done_efd);
+	pthread_mutex_destroy(&h->done_lock);
+	pthread_rwlock_destroy(&h->pci_list_lock);
+	pthread_mutex_destroy(&h->pcidevs_lock);
 	free(h->rundir);
 	free(h);
 }
@@ -130,7 +162,11 @@ int hyp_domain_create(struct hyp *h, uint32_t flags, const char *name,
 	uint32_t domid = h->next_domid, tries;
 	int r;
 
-	if (flags & ~(uint32_t)(HV_DOMF_HVM | HV_DOMF_PASSTHROUGH))
+	if (flags & ~(uint32_t)(HV_DOMF_HVM | HV_DOMF_PASSTHROUGH |
+				HV_DOMF_PVH) ||
+	    (flags & HV_DOMF_HVM && flags & HV_DOMF_PVH))
+		return -EINVAL;
+	if (flags & HV_DOMF_PVH && vcpus > HYP_PVH_VCPUS)
 		return -EINVAL;
 	for (tries = 0; tries < HYP_DOMID_MAX; tries++) {
 		if (domid == 0 || domid >= HYP_DOMID_MAX)
@@ -145,7 +181,7 @@ int hyp_domain_create(struct hyp *h, uint32_t flags, const char *name,
 	if (!d)
 		return -ENOMEM;
 	if (flags & HV_DOMF_HVM && hyp_hvm_new(d) < 0) {
-		domain_free(d);
+		domain_free(h, d);
 		return -ENOMEM;
 	}
 	d->flags = flags;
@@ -153,13 +189,22 @@ int hyp_domain_create(struct hyp *h, uint32_t flags, const char *name,
 	d->pause_count = 1;
 	d->memory_kb = memory_kb;
 	d->vcpus = vcpus;
+	if (flags & HV_DOMF_PVH) {
+		if (d->vcpus == 0)
+			d->vcpus = 1;
+		r = hyp_vcpus_start(h, d);
+		if (r < 0) {
+			domain_free(h, d);
+			return r;
+		}
+	}
 	snprintf(d->name, sizeof(d->name), "%.*s", (int)sizeof(d->name) - 1,
 		 name ? name : "");
 	h->dom[domid] = d;
 	r = hyp_domain_socket_open(h, d);
 	if (r < 0) {
 		h->dom[domid] = NULL;
-		domain_free(d);
+		domain_free(h, d);
 		return r;
 	}
 	h->next_domid = domid + 1;
@@ -241,6 +286,10 @@ int hyp_domain_destroy(struct hyp *h, uint32_t domid)
 	if (r < 0)
 		return r;
 	d->state = HV_DOM_DYING;
+	/* Its vCPUs stop first (at a slice boundary; a pending map/unmap
+	 * never runs), as Xen's domain_kill pauses them. */
+	hyp_vpci_hook(h, HYP_VP_TOOLSTACK, domid, 0, 0);
+	hyp_vcpus_stop(h, d);
 	hyp_domain_socket_close(h, d);
 	hyp_ioreq_destroy_all(d);
 	hyp_evtchn_destroy(h, d);
@@ -253,7 +302,7 @@ int hyp_domain_destroy(struct hyp *h, uint32_t domid)
 		if (h->dom[i] && h->dom[i]->target == domid)
 			h->dom[i]->target = HYP_NO_DOMID;
 	domain_changed(h, d, "destroyed");
-	domain_free(d);
+	domain_free(h, d);
 	return 0;
 }
 

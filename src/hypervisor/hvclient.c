@@ -946,6 +946,70 @@ int hv_pt_irq_info(struct hv_client *h, unsigned int domid, int pirq,
 		       sizeof(*ret), NULL);
 }
 
+int hv_vpci_conf_read(struct hv_client *h, uint32_t vcpu, uint32_t gsbdf,
+		      uint32_t reg, uint32_t size, uint32_t *ret_value)
+{
+	struct hv_vpci_conf c = { .vcpu = vcpu, .sbdf = gsbdf, .reg = reg,
+				  .size = size };
+	int r = CALL(HV_OP_VPCI_CONF_READ, c);
+
+	if (r == 0)
+		*ret_value = c.value;
+	return r;
+}
+
+int hv_vpci_conf_write(struct hv_client *h, uint32_t vcpu, uint32_t gsbdf,
+		       uint32_t reg, uint32_t size, uint32_t value)
+{
+	struct hv_vpci_conf c = { .vcpu = vcpu, .sbdf = gsbdf, .reg = reg,
+				  .size = size, .value = value };
+
+	return CALL(HV_OP_VPCI_CONF_WRITE, c);
+}
+
+int hv_vpci_mmio_read(struct hv_client *h, uint32_t vcpu, uint64_t gaddr,
+		      uint32_t size, uint64_t *ret_value)
+{
+	struct hv_vpci_mmio m = { .vcpu = vcpu, .size = size, .gaddr = gaddr };
+	int r = CALL(HV_OP_VPCI_MMIO_READ, m);
+
+	if (r == 0)
+		*ret_value = m.value;
+	return r;
+}
+
+int hv_vpci_mmio_write(struct hv_client *h, uint32_t vcpu, uint64_t gaddr,
+		       uint32_t size, uint64_t value)
+{
+	struct hv_vpci_mmio m = { .vcpu = vcpu, .size = size, .gaddr = gaddr,
+				  .value = value };
+
+	return CALL(HV_OP_VPCI_MMIO_WRITE, m);
+}
+
+int hv_pci_device_remove(struct hv_client *h, uint32_t sbdf)
+{
+	struct hv_pci_sbdf s = { .sbdf = sbdf };
+
+	return CALL(HV_OP_PCI_DEVICE_REMOVE, s);
+}
+
+int hv_pci_device_add(struct hv_client *h, uint32_t sbdf)
+{
+	struct hv_pci_sbdf s = { .sbdf = sbdf };
+
+	return CALL(HV_OP_PCI_DEVICE_ADD, s);
+}
+
+int hv_vpci_info(struct hv_client *h, unsigned int domid, uint32_t sbdf,
+		 struct hv_vpci_info *ret)
+{
+	struct hv_vpci_info q = { .domid = domid, .sbdf = sbdf };
+
+	return hv_call(h, HV_OP_VPCI_INFO, &q, sizeof(q), -1, ret,
+		       sizeof(*ret), NULL);
+}
+
 int hv_parse_bdf(const char *s, uint32_t *ret_sbdf)
 {
 	unsigned int seg = 0, bus, dev, fn;

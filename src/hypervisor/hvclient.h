@@ -171,6 +171,24 @@ int hv_unbind_pt_irq(struct hv_client *h, const struct hv_pt_irq *b);
 int hv_pt_irq_info(struct hv_client *h, unsigned int domid, int pirq,
 		   struct hv_pt_irq *ret);
 
+/* A PVH guest's vCPU (its domain socket): config space of its devices
+ * at their virtual SBDFs (0000:00:dd.0) and memory accesses through its
+ * p2m, as vPCI traps and maps them (hvproto.h HV_OP_VPCI_*). */
+int hv_vpci_conf_read(struct hv_client *h, uint32_t vcpu, uint32_t gsbdf,
+		      uint32_t reg, uint32_t size, uint32_t *ret_value);
+int hv_vpci_conf_write(struct hv_client *h, uint32_t vcpu, uint32_t gsbdf,
+		       uint32_t reg, uint32_t size, uint32_t value);
+int hv_vpci_mmio_read(struct hv_client *h, uint32_t vcpu, uint64_t gaddr,
+		      uint32_t size, uint64_t *ret_value);
+int hv_vpci_mmio_write(struct hv_client *h, uint32_t vcpu, uint64_t gaddr,
+		       uint32_t size, uint64_t value);
+/* Physical hot-unplug and re-add (PHYSDEVOP_pci_device_remove / _add). */
+int hv_pci_device_remove(struct hv_client *h, uint32_t sbdf);
+int hv_pci_device_add(struct hv_client *h, uint32_t sbdf);
+/* vPCI's state of host device sbdf in PVH domain domid. */
+int hv_vpci_info(struct hv_client *h, unsigned int domid, uint32_t sbdf,
+		 struct hv_vpci_info *ret);
+
 /* "0000:03:00.1" <-> sbdf */
 int hv_parse_bdf(const char *s, uint32_t *ret_sbdf);
 void hv_format_bdf(uint32_t sbdf, char *buf, size_t len);

@@ -140,6 +140,29 @@ enum hv_op {
 	HV_OP_UNBIND_PT_IRQ,		/* hv_pt_irq: XEN_DOMCTL_unbind_pt_irq */
 	HV_OP_PT_IRQ_INFO,		/* hv_pt_irq {domid, machine_irq} ->
 					 * hv_pt_irq (tests) */
+
+	/* vPCI of a PVH domain (docs/protocol.md, "vPCI").  The CONF and
+	 * MMIO ops come from the PVH domain itself, on its own domain
+	 * socket: one access of one of its vCPUs, executed on that vCPU's
+	 * thread in the hypervisor and answered once the vCPU would
+	 * return to the guest (a BAR map/unmap it started is complete).
+	 * -EINVAL for a bad vcpu, size, alignment or register; -EBUSY if
+	 * the vCPU has an access in flight; -ESHUTDOWN once the domain
+	 * crashed. */
+	HV_OP_VPCI_CONF_READ = 150,	/* hv_vpci_conf {vcpu, sbdf (virtual,
+					 * 0000:00:dd.0), reg, size} -> value;
+					 * no device there: all-ones */
+	HV_OP_VPCI_CONF_WRITE,		/* hv_vpci_conf */
+	HV_OP_VPCI_MMIO_READ,		/* hv_vpci_mmio {vcpu, gaddr, size}
+					 * -> value; through the domain's p2m,
+					 * unmapped: all-ones */
+	HV_OP_VPCI_MMIO_WRITE,		/* hv_vpci_mmio; unmapped: dropped */
+	HV_OP_PCI_DEVICE_REMOVE,	/* hv_pci_sbdf (privileged):
+					 * PHYSDEVOP_pci_device_remove */
+	HV_OP_PCI_DEVICE_ADD,		/* hv_pci_sbdf (privileged): a device
+					 * removed before is back (rescan) */
+	HV_OP_VPCI_INFO,		/* hv_vpci_info {domid, sbdf (host)} ->
+					 * hv_vpci_info (privileged) */
 };
 
 struct hv_msg {
@@ -162,6 +185,9 @@ struct hv_domid {
 enum hv_domain_flags {
 	HV_DOMF_HVM = 1u << 0,
 	HV_DOMF_PASSTHROUGH = 1u << 1,	/* IOMMU context: devices may be assigned */
+	HV_DOMF_PVH = 1u << 2,		/* PVH: no device model, no ioreq;
+					 * assigned devices get vPCI; one
+					 * thread per vCPU; never with HVM */
 };
 
 struct hv_domain_create {
@@ -460,6 +486,37 @@ struct hv_pt_irq {
 	/* PT_IRQ_INFO reply */
 	uint32_t bound;
 	uint32_t fired;		/* interrupts delivered through the binding */
+};
+
+/* A PVH guest's config-space access (HV_OP_VPCI_CONF_*): reg 0..4095,
+ * size 1, 2 or 4, naturally aligned. */
+struct hv_vpci_conf {
+	uint32_t vcpu;
+	uint32_t sbdf;		/* the guest's virtual SBDF */
+	uint32_t reg;
+	uint32_t size;
+	uint32_t value;		/* write: in; read: reply */
+};
+
+/* A PVH guest's memory access (HV_OP_VPCI_MMIO_*): size 1, 2, 4 or 8,
+ * naturally aligned. */
+struct hv_vpci_mmio {
+	uint32_t vcpu;
+	uint32_t size;
+	uint64_t gaddr;		/* guest physical address */
+	uint64_t value;		/* write: in; read: reply */
+};
+
+/* HV_OP_VPCI_INFO: what vPCI holds for a device of a PVH domain;
+ * -ENODEV if it has none there. */
+struct hv_vpci_info {
+	uint32_t domid;
+	uint32_t sbdf;		/* host */
+	uint32_t guest_sbdf;
+	uint32_t guest_cmd;	/* the guest's view of PCI_COMMAND */
+	uint32_t bars_mapped;	/* memory decoding as vPCI set it */
+	uint32_t pending;	/* a BAR map/unmap is in flight */
+	uint64_t bar_gaddr[6];	/* guest addresses of the BARs */
 };
 
 #endif

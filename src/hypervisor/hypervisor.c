@@ -19,7 +19,9 @@ static const char usage_text[] =
 "A model of the Xen hypervisor for PCI passthrough: domains, event\n"
 "channels, grant tables, host PCI devices with real config spaces, IOMMU\n"
 "assignment and quarantine, PIRQs and MSI/MSI-X state as Xen 4.17 keeps them;\n"
-"for HVM guests, ioreq servers, guest I/O routing and pass-through IRQs.\n"
+"for HVM guests, ioreq servers, guest I/O routing and pass-through IRQs;\n"
+"for PVH guests, vPCI (config-space traps, deferred BAR mapping into the\n"
+"p2m) with one thread per vCPU.\n"
 "\n"
 "  -R, --rundir DIR      run directory (default: $XPT_RUNDIR, else /run/xpt);\n"
 "                        sockets DIR/hv/control (privileged) and, per\n"
@@ -31,6 +33,11 @@ static const char usage_text[] =
 "      --sysfs-root DIR  read devices from DIR instead (implies --from-sysfs)\n"
 "      --no-quarantine   deassigned devices return to dom0, not DOMID_IO\n"
 "                        (Xen's iommu=no-quarantine; default: quarantine)\n"
+"      --vpci-profile=fixed|historic\n"
+"                        vPCI's locking: fixed (Xen 4.19's, with its two\n"
+"                        open races closed; the default) or historic\n"
+"                        (before 4.19: a device removed under a pending\n"
+"                        BAR mapping is used after it was freed)\n"
 "  -v, --verbose         more log output (repeat for debug)\n"
 "  -h, --help            show this help and exit\n"
 "  -V, --version         show the version and exit\n"
@@ -67,6 +74,7 @@ int main(int argc, char **argv)
 		{ "from-sysfs", no_argument, NULL, 'S' },
 		{ "sysfs-root", required_argument, NULL, 1 },
 		{ "no-quarantine", no_argument, NULL, 2 },
+		{ "vpci-profile", required_argument, NULL, 3 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -75,6 +83,7 @@ int main(int argc, char **argv)
 	const char *rundir = getenv("XPT_RUNDIR"), *host = NULL;
 	const char *sysfs = NULL;
 	bool quarantine = true;
+	enum hyp_vpci_profile profile = HYP_VPCI_FIXED;
 	int verbose = 0, c, r;
 	struct hyp *h = NULL;
 	char err[512], pid[4000];
@@ -95,6 +104,14 @@ int main(int argc, char **argv)
 			break;
 		case 2:
 			quarantine = false;
+			break;
+		case 3:
+			if (hyp_vpci_parse_profile(optarg, &profile) < 0) {
+				fprintf(stderr, "xpt-hypervisor: --vpci-profile "
+					"is fixed or historic, not '%s'\n%s",
+					optarg, usage_text);
+				return 2;
+			}
 			break;
 		case 'v':
 			verbose++;
@@ -126,6 +143,11 @@ int main(int argc, char **argv)
 	if (hyp_new(&h) < 0)
 		fatal("out of memory");
 	h->quarantine = quarantine;
+	hyp_vpci_set_profile(h, profile);
+	if (profile != HYP_VPCI_FIXED)
+		log_warn("vPCI profile %s: reproduces Xen's use-after-free of "
+			 "a device removed under a pending BAR mapping",
+			 hyp_vpci_profile_name(profile));
 	err[0] = '\0';
 	r = host ? hyp_host_load(h, host, err, sizeof(err)) :
 		   hyp_host_from_sysfs(h, sysfs, err, sizeof(err));

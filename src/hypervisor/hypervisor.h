@@ -12,11 +12,25 @@
  * and sysfs), pci.c (config space, BARs, MSI-X table, reset, raised
  * interrupts), iommu.c (assign, quarantine), irq.c (PIRQs, MSI/MSI-X
  * state as Xen keeps it, pass-through IRQ bindings), ioreq.c (HVM: ioreq
- * servers, routing of guest port and MMIO accesses).
+ * servers, routing of guest port and MMIO accesses), vpci.c (PVH: vPCI,
+ * the config-space traps and deferred BAR mapping into the p2m; its
+ * structures in vpci.h), vcpu.c (PVH: one thread per vCPU, the guest's
+ * accesses run there).
+ *
+ * Threads: everything runs on the epoll thread (io.c) except a PVH
+ * guest's config and MMIO accesses, which run on that vCPU's thread.
+ * What both touch is locked, in this order (never backwards):
+ *   h->pcidevs_lock > d->pci_lock (rwlock) > vpci->lock > p->hw_lock
+ *   h->pci_list_lock (rwlock) > p->hw_lock;  d->p2m.lock, d->perm_lock
+ *   are leaves.
+ * The epoll thread is the only writer of h->pci[] and h->dom[]; it
+ * reads them unlocked, vCPU threads never read h->dom[] and read
+ * h->pci[] under pci_list_lock.  vpci.c's head comment has the rest.
  */
 #ifndef XPT_HYPERVISOR_H
 #define XPT_HYPERVISOR_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +47,8 @@
 #define HYP_CONF_SIZE 4096u
 #define HYP_HVM_VCPUS 128u		/* vCPUs with an ioreq slot */
 #define HYP_NO_DOMID 0xFFFFFFFFu	/* no target; a dead emulator */
+#define HYP_PVH_VCPUS 32u		/* vCPU threads of a PVH domain, max */
+#define HYP_VPCI_SLOTS 32u		/* VPCI_MAX_VIRT_DEV */
 
 /* Standard config-space registers and bits used by the model. */
 #define PCI_CMD 0x04
@@ -154,6 +170,18 @@ struct hyp_hvm {
 	uint64_t io_no_server;	/* accesses with none enabled any more */
 };
 
+/* A PVH domain's p2m: guest frames mapped to host (device) frames,
+ * sorted by gfn, never overlapping.  Memory (RAM) is not modelled: a
+ * gfn with no entry is an unpopulated hole. */
+struct hyp_p2m {
+	pthread_mutex_t lock;
+	struct hyp_p2m_ent { uint64_t gfn, mfn, nr; } *e;
+	size_t n, cap;
+};
+
+struct hyp_vcpu;
+struct vpci;
+
 struct hyp_domain {
 	uint32_t domid;
 	uint32_t flags;		/* hv_domain_flags */
@@ -171,6 +199,14 @@ struct hyp_domain {
 	struct hyp_hvm *hvm;	/* HV_DOMF_HVM only */
 	int listen_fd;		/* hv/domain/<domid>, -1 in-process */
 	char *sock_path;
+	pthread_mutex_t perm_lock;	/* perm[]: vCPU threads check iomem */
+	/* PVH only (vpci.c, vcpu.c) */
+	pthread_rwlock_t pci_lock;	/* vslot[] and every pdev->vpci of
+					 * its devices (Xen's d->pci_lock) */
+	struct hyp_pcidev *vslot[HYP_VPCI_SLOTS];	/* virtual 00:dd.0 */
+	struct hyp_vcpu *vcpu;		/* [vcpus], threads running */
+	struct hyp_p2m p2m;
+	int crashed;			/* atomic: a vCPU crashed it */
 };
 
 /* Who an MSI / MSI-X vector of a device is mapped for. */
@@ -183,8 +219,13 @@ struct hyp_msix_entry {
 	uint32_t addr_lo, addr_hi, data, ctrl;
 };
 
+#define HYP_PDEV_ALIVE 0x70646576u	/* "pdev" */
+#define HYP_OBJ_DEAD 0xdeadbeefu	/* freed, quarantined (vpci.c) */
+
 struct hyp_pcidev {
-	struct hv_pci_dev info;		/* description; info.owner is live */
+	uint32_t magic;			/* HYP_PDEV_ALIVE */
+	struct hv_pci_dev info;		/* description; info.owner is live
+					 * (atomic: vCPU threads read it) */
 	unsigned int line;		/* host file line (0 = sysfs) */
 	bool pcie;
 	bool quarantine;		/* assigned to DOMID_IO once */
@@ -206,6 +247,11 @@ struct hyp_pcidev {
 	bool prepared;
 	bool host_maskall;
 	bool guest_maskall;
+	/* The hardware: conf[] and the MSI-X table are read and written
+	 * under hw_lock once a vCPU thread may see the device. */
+	pthread_mutex_t hw_lock;
+	uint32_t mmio_scratch[6];	/* BARn offset 4: keeps a write */
+	struct vpci *vpci;		/* owner's pci_lock; NULL: none */
 };
 
 struct hyp_conn;
@@ -225,6 +271,16 @@ struct hyp {
 	struct hyp_domain *dom[HYP_DOMID_MAX];
 	struct hyp_pcidev *pci[HYP_PCI_MAX];
 	unsigned int npci;
+	/* PCI_DEVICE_REMOVE keeps what it removed, for PCI_DEVICE_ADD. */
+	struct hyp_pcidev *unplugged[HYP_PCI_MAX];
+	unsigned int nunplugged;
+	pthread_mutex_t pcidevs_lock;	/* device ownership (Xen's) */
+	pthread_rwlock_t pci_list_lock;	/* pci[], npci against vCPUs */
+	struct hyp_vpci_state *vpci;	/* vpci.c: profile, hooks, stats */
+	struct hyp_vcpu_done *done;	/* vcpu.c: answers for io.c */
+	pthread_mutex_t done_lock;
+	int done_efd;			/* eventfd: done is not empty */
+	uint64_t conn_serial;		/* io.c: last connection id */
 };
 
 /* hypervisor.c / lifecycle (domain.c) */
@@ -304,6 +360,9 @@ int hyp_perm_set(struct hyp *h, enum hyp_perm_kind kind, uint32_t domid,
 		 uint64_t first, uint64_t nr, bool allow);
 bool hyp_perm_has(struct hyp *h, enum hyp_perm_kind kind, uint32_t domid,
 		  uint64_t first, uint64_t nr);
+/* The same for a domain at hand (any thread: d->perm_lock). */
+bool hyp_domain_perm_has(struct hyp_domain *d, enum hyp_perm_kind kind,
+			 uint64_t first, uint64_t nr);
 void hyp_perm_clear(struct hyp_domain *d);
 
 /* hostfile.c */
@@ -335,8 +394,17 @@ uint32_t hyp_conf_get(const struct hyp_pcidev *p, unsigned int off,
 		      unsigned int size);
 void hyp_conf_put(struct hyp_pcidev *p, unsigned int off, unsigned int size,
 		  uint32_t v);
-bool hyp_pci_mem_decoded(const struct hyp_pcidev *p);
+bool hyp_pci_mem_decoded(struct hyp_pcidev *p);
 void hyp_pci_free(struct hyp_pcidev *p);
+/* The hardware as vPCI reaches it, under p->hw_lock: config space
+ * bytes, COMMAND (through its write mask) and memory-BAR accesses
+ * (offset within BAR bar; sizes 1, 2, 4, 8; all-ones while memory
+ * decoding is off). */
+uint32_t hyp_pci_hw_read(struct hyp_pcidev *p, unsigned int off,
+			 unsigned int size);
+void hyp_pci_cmd_write(struct hyp_pcidev *p, uint16_t cmd);
+int hyp_pci_mmio(struct hyp_pcidev *p, unsigned int bar, uint64_t offset,
+		 uint32_t size, bool write, uint64_t *value);
 
 /* iommu.c */
 int hyp_test_assign(struct hyp *h, uint32_t sbdf);
@@ -403,5 +471,128 @@ int hyp_hvm_isa_irq_fd(struct hyp *h, uint32_t domid, uint32_t irq,
 void hyp_hvm_resume(struct hyp_domain *d);
 void hyp_ioreq_destroy_all(struct hyp_domain *d);
 void hyp_ioreq_emulator_gone(struct hyp *h, uint32_t domid);
+
+/* vpci.c: vPCI of PVH domains.  Profiles: fixed (Xen 4.19's locking
+ * plus the two gaps closed) and historic (before 4.19: no pci_lock,
+ * removal leaves other vCPUs' pending ops, the use-after-free). */
+enum hyp_vpci_profile { HYP_VPCI_FIXED, HYP_VPCI_HISTORIC };
+int hyp_vpci_init(struct hyp *h);
+void hyp_vpci_fini(struct hyp *h);
+int hyp_vpci_parse_profile(const char *s, enum hyp_vpci_profile *ret);
+const char *hyp_vpci_profile_name(enum hyp_vpci_profile p);
+/* Before any PVH domain exists (-EBUSY after). */
+int hyp_vpci_set_profile(struct hyp *h, enum hyp_vpci_profile p);
+/* Pages mapped per slice of a deferred map/unmap (0: the default 64). */
+void hyp_vpci_set_slice(struct hyp *h, unsigned int pages);
+
+/* Where a test may interleave threads: the hook runs on the thread that
+ * reached the point, with the locks named here held. */
+enum hyp_vpci_point {
+	HYP_VP_DEFERRED,	/* vCPU: a write deferred a map/unmap;
+				 * no lock held */
+	HYP_VP_SLICE,		/* vCPU: a slice is done, more to do; no lock */
+	HYP_VP_READ_LOCKED,	/* vCPU: in a config read, pci_lock held */
+	HYP_VP_DONE,		/* vCPU: the access is answered; no lock */
+	HYP_VP_TOOLSTACK,	/* epoll thread: assign, deassign, reset,
+				 * remove, destroy is about to lock */
+	HYP_VP_VCPUS_STOPPING,	/* epoll thread: destroy told the vCPUs to
+				 * stop and waits for them */
+};
+typedef void hyp_vpci_hook_fn(void *arg, enum hyp_vpci_point pt,
+			      uint32_t domid, uint32_t vcpu, uint32_t sbdf);
+void hyp_vpci_set_hook(struct hyp *h, hyp_vpci_hook_fn *fn, void *arg);
+
+/* Counters a test reads (atomically updated). */
+struct hyp_vpci_stats {
+	uint64_t ops_deferred, ops_done, ops_dropped, ops_cancelled;
+	uint64_t slices, pages_mapped, pages_unmapped, crashes;
+	uint64_t freed_touched;	/* a freed pdev/vpci was dereferenced */
+	uint64_t null_vpci;	/* historic: pdev->vpci NULL dereferenced */
+	uint64_t live_vpci;	/* vpci objects allocated now */
+	uint64_t violations;	/* hyp_vpci_check failures (daemon) */
+};
+void hyp_vpci_get_stats(struct hyp *h, struct hyp_vpci_stats *ret);
+
+/* Lifecycle hooks (iommu.c, pci.c, domain.c); the caller holds
+ * h->pcidevs_lock, these take d->pci_lock for write. */
+int hyp_vpci_assign(struct hyp *h, struct hyp_domain *d,
+		    struct hyp_pcidev *p);
+void hyp_vpci_deassign(struct hyp *h, struct hyp_domain *d,
+		       struct hyp_pcidev *p);
+/* A reset of p: vpci_reset_device (deassign + assign, one write lock). */
+void hyp_vpci_reset(struct hyp *h, struct hyp_pcidev *p);
+/* p is about to be freed: no vCPU of any domain may refer to it. */
+void hyp_vpci_forget(struct hyp *h, struct hyp_pcidev *p);
+/* A pdev or vpci is freed: poisoned and kept for a while (not in ASan
+ * builds, where freeing is what makes a later use visible). */
+void hyp_vpci_free_pdev(struct hyp *h, struct hyp_pcidev *p);
+void hyp_p2m_free(struct hyp_p2m *m);
+/* A device's vpci goes with it (hyp_free). */
+void hyp_vpci_free(struct hyp *h, struct vpci *vpci);
+
+/* The guest's accesses, run on the vCPU thread (vcpu.c calls them). */
+int hyp_vpci_conf_access(struct hyp *h, struct hyp_domain *d,
+			 struct hyp_vcpu *v, bool write, uint32_t gsbdf,
+			 uint32_t reg, uint32_t size, uint32_t *value);
+int hyp_vpci_mmio_access(struct hyp *h, struct hyp_domain *d, bool write,
+			 uint64_t gaddr, uint32_t size, uint64_t *value);
+/* One slice of the vCPU's pending map/unmap: true while more is left. */
+bool hyp_vpci_process_pending(struct hyp *h, struct hyp_domain *d,
+			      struct hyp_vcpu *v);
+void hyp_vpci_hook(struct hyp *h, enum hyp_vpci_point pt, uint32_t domid,
+		   uint32_t vcpu, uint32_t sbdf);
+
+int hyp_vpci_info(struct hyp *h, uint32_t domid, uint32_t sbdf,
+		  struct hv_vpci_info *ret);
+/* The invariants (docs/protocol.md, "vPCI"): 0, or -EUCLEAN and the
+ * first violation in err.  Takes every lock: call it with none held. */
+int hyp_vpci_check(struct hyp *h, char *err, size_t errlen);
+
+/* pci.c: physical hot-unplug and re-add */
+int hyp_pci_device_remove(struct hyp *h, uint32_t sbdf);
+int hyp_pci_device_add(struct hyp *h, uint32_t sbdf);
+
+/* vcpu.c: one thread per vCPU of a PVH domain.  A request is posted to
+ * a vCPU (one at a time: -EBUSY) and answered either into h->done (tag
+ * != 0: io.c's connection; done_efd fires) or held for hyp_vcpu_wait. */
+struct hyp_vreq {
+	uint32_t op;		/* HV_OP_VPCI_CONF_READ .. _MMIO_WRITE */
+	uint32_t vcpu;
+	uint32_t sbdf, reg, size;
+	uint64_t gaddr;
+	uint64_t value;		/* write: in; read: the answer */
+	int ret;		/* the answer's 0 or -errno */
+};
+struct hyp_vcpu_done {
+	struct hyp_vcpu_done *next;
+	uint64_t tag;		/* io.c's connection id */
+	uint32_t seq;
+	struct hyp_vreq io;
+};
+int hyp_vcpus_start(struct hyp *h, struct hyp_domain *d);
+void hyp_vcpus_stop(struct hyp *h, struct hyp_domain *d);
+int hyp_vcpu_post(struct hyp *h, uint32_t domid, const struct hyp_vreq *io,
+		  uint64_t tag, uint32_t seq);
+int hyp_vcpu_wait(struct hyp *h, uint32_t domid, uint32_t vcpu,
+		  struct hyp_vreq *ret);
+/* post + wait: the access as the guest's vCPU makes it. */
+int hyp_vcpu_call(struct hyp *h, uint32_t domid, struct hyp_vreq *io);
+/* The oldest answer for io.c (false: none); clears done_efd when empty. */
+bool hyp_vcpu_take_done(struct hyp *h, struct hyp_vcpu_done *ret);
+/* Wake the epoll thread (done_efd). */
+void hyp_vcpu_kick(struct hyp *h);
+/* On the epoll thread: what vCPU threads asked for (a domain crash). */
+void hyp_vcpu_service(struct hyp *h);
+/* In-process wrappers of hyp_vcpu_call (tests, fuzz). */
+int hyp_vpci_conf_read(struct hyp *h, uint32_t domid, uint32_t vcpu,
+		       uint32_t gsbdf, uint32_t reg, uint32_t size,
+		       uint32_t *ret_value);
+int hyp_vpci_conf_write(struct hyp *h, uint32_t domid, uint32_t vcpu,
+			uint32_t gsbdf, uint32_t reg, uint32_t size,
+			uint32_t value);
+int hyp_vpci_mmio_read(struct hyp *h, uint32_t domid, uint32_t vcpu,
+		       uint64_t gaddr, uint32_t size, uint64_t *ret_value);
+int hyp_vpci_mmio_write(struct hyp *h, uint32_t domid, uint32_t vcpu,
+			uint64_t gaddr, uint32_t size, uint64_t value);
 
 #endif

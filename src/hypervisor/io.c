@@ -10,7 +10,9 @@
  * <domid>.  An HVM guest's access that an emulator claimed is answered
  * later: its connection waits (not read meanwhile) until the emulator
  * completes the request; after every request served, waiting connections
- * collect what is ready.
+ * collect what is ready.  A PVH guest's vPCI access runs on its vCPU's
+ * thread (vcpu.c): the connection waits the same way, and the answer
+ * comes back through done_efd, on this thread.
  * Nothing a peer sends ends the daemon: a malformed request gets an error
  * reply, a broken connection is closed.
  */
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,6 +32,7 @@
 
 #include "hypervisor.h"
 #include "log.h"
+#include "vpci.h"
 
 struct hyp_conn {
 	struct hyp_conn *next;
@@ -39,6 +43,8 @@ struct hyp_conn {
 	bool dead;
 	char *wait;		/* HVM_IO reply held for the emulator, or NULL */
 	size_t waitlen;
+	uint64_t id;		/* unique over the daemon's life */
+	bool vcpu_wait;		/* a vCPU thread has its request */
 };
 
 /* One request being served. */
@@ -52,6 +58,9 @@ struct hyp_req {
 	size_t outlen;
 	int fd_out;		/* sent with the reply, then closed */
 	bool deferred;		/* the reply waits for an emulator */
+	uint64_t conn;		/* the connection's id; 0: in-process */
+	uint32_t op, seq;
+	bool vcpu;		/* the reply comes from a vCPU thread */
 };
 
 /* OP_DM: the payload starts with the target domid; the caller must be
@@ -613,6 +622,88 @@ static int op_pt_irq_info(struct hyp_req *r)
 	return hyp_pt_irq_info(r->h, in->domid, in->machine_irq, r->out);
 }
 
+/* A PVH domain's own vCPU access: checked here (bad input changes
+ * nothing), run on the vCPU's thread.  In-process (no connection) the
+ * caller waits for it. */
+static int vcpu_op(struct hyp_req *r, struct hyp_vreq *io)
+{
+	struct hyp_domain *d = hyp_domain_get(r->h, r->caller);
+	int ret;
+
+	if (!d || !(d->flags & HV_DOMF_PVH))
+		return -EOPNOTSUPP;
+	if (io->vcpu >= d->vcpus)
+		return -EINVAL;
+	if (io->op == HV_OP_VPCI_CONF_READ || io->op == HV_OP_VPCI_CONF_WRITE) {
+		if ((io->size != 1 && io->size != 2 && io->size != 4) ||
+		    io->reg >= HYP_CONF_SIZE || io->reg % io->size)
+			return -EINVAL;
+	} else if ((io->size != 1 && io->size != 2 && io->size != 4 &&
+		    io->size != 8) || io->gaddr % io->size) {
+		return -EINVAL;
+	}
+	if (r->conn) {
+		ret = hyp_vcpu_post(r->h, r->caller, io, r->conn, r->seq);
+		r->vcpu = ret == 0;
+		return ret;
+	}
+	return hyp_vcpu_call(r->h, r->caller, io);
+}
+
+static int op_vpci_conf(struct hyp_req *r)
+{
+	const struct hv_vpci_conf *in = r->in;
+	struct hv_vpci_conf *out = r->out;
+	struct hyp_vreq io = { .op = r->op, .vcpu = in->vcpu,
+				  .sbdf = in->sbdf, .reg = in->reg,
+				  .size = in->size, .value = in->value };
+	int ret = vcpu_op(r, &io);
+
+	if (ret < 0 || r->vcpu)
+		return ret;
+	*out = *in;
+	out->value = (uint32_t)io.value;
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
+static int op_vpci_mmio(struct hyp_req *r)
+{
+	const struct hv_vpci_mmio *in = r->in;
+	struct hv_vpci_mmio *out = r->out;
+	struct hyp_vreq io = { .op = r->op, .vcpu = in->vcpu,
+				  .gaddr = in->gaddr, .size = in->size,
+				  .value = in->value };
+	int ret = vcpu_op(r, &io);
+
+	if (ret < 0 || r->vcpu)
+		return ret;
+	*out = *in;
+	out->value = io.value;
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
+static int op_pci_device_remove(struct hyp_req *r)
+{
+	return hyp_pci_device_remove(r->h,
+				     ((const struct hv_pci_sbdf *)r->in)->sbdf);
+}
+
+static int op_pci_device_add(struct hyp_req *r)
+{
+	return hyp_pci_device_add(r->h,
+				  ((const struct hv_pci_sbdf *)r->in)->sbdf);
+}
+
+static int op_vpci_info(struct hyp_req *r)
+{
+	const struct hv_vpci_info *in = r->in;
+
+	r->outlen = sizeof(struct hv_vpci_info);
+	return hyp_vpci_info(r->h, in->domid, in->sbdf, r->out);
+}
+
 static const struct hyp_op {
 	uint32_t op;
 	const char *name;
@@ -724,6 +815,20 @@ static const struct hyp_op {
 	  sizeof(struct hv_pt_irq), OP_DM },
 	{ HV_OP_PT_IRQ_INFO, "pt_irq_info", op_pt_irq_info,
 	  sizeof(struct hv_pt_irq), OP_DM },
+	{ HV_OP_VPCI_CONF_READ, "vpci_conf_read", op_vpci_conf,
+	  sizeof(struct hv_vpci_conf), 0 },
+	{ HV_OP_VPCI_CONF_WRITE, "vpci_conf_write", op_vpci_conf,
+	  sizeof(struct hv_vpci_conf), 0 },
+	{ HV_OP_VPCI_MMIO_READ, "vpci_mmio_read", op_vpci_mmio,
+	  sizeof(struct hv_vpci_mmio), 0 },
+	{ HV_OP_VPCI_MMIO_WRITE, "vpci_mmio_write", op_vpci_mmio,
+	  sizeof(struct hv_vpci_mmio), 0 },
+	{ HV_OP_PCI_DEVICE_REMOVE, "pci_device_remove", op_pci_device_remove,
+	  sizeof(struct hv_pci_sbdf), OP_PRIV },
+	{ HV_OP_PCI_DEVICE_ADD, "pci_device_add", op_pci_device_add,
+	  sizeof(struct hv_pci_sbdf), OP_PRIV },
+	{ HV_OP_VPCI_INFO, "vpci_info", op_vpci_info,
+	  sizeof(struct hv_vpci_info), OP_PRIV },
 };
 
 static const struct hyp_op *op_find(uint32_t op)
@@ -736,15 +841,51 @@ static const struct hyp_op *op_find(uint32_t op)
 	return NULL;
 }
 
+/* In debug builds the vPCI invariants are checked after every op while
+ * PVH domains exist (fixed profile); a violation is logged and counted
+ * (struct hyp_vpci_stats: the tests read the count). */
+static void vpci_check(struct hyp *h, const char *what)
+{
+#ifndef NDEBUG
+	char err[256];
+
+	if (!h->vpci->npvh || h->vpci->profile != HYP_VPCI_FIXED)
+		return;
+	if (hyp_vpci_check(h, err, sizeof(err)) < 0) {
+		__atomic_fetch_add(&h->vpci->stats.violations, 1,
+				   __ATOMIC_RELAXED);
+		log_err("vPCI invariant violated after %s: %s", what, err);
+	}
+#else
+	(void)h;
+	(void)what;
+#endif
+}
+
+#define HYP_DEFERRED_VCPU 2	/* dispatch: a vCPU thread answers */
+
+static int dispatch(struct hyp *h, uint64_t conn, uint32_t caller,
+		    bool privileged, const void *msg, size_t len, int fd_in,
+		    void *reply, size_t *ret_replen, int *ret_fd);
+
+int hyp_dispatch(struct hyp *h, uint32_t caller, bool privileged,
+		 const void *msg, size_t len, int fd_in,
+		 void *reply, size_t *ret_replen, int *ret_fd)
+{
+	return dispatch(h, 0, caller, privileged, msg, len, fd_in, reply,
+			ret_replen, ret_fd);
+}
+
 /*
  * One request -> one reply (always written to reply/ret_replen).  fd_in is
  * consumed; *ret_fd (owned by the caller) is sent with the reply or -1.
  * HYP_DEFERRED: the reply is not to be sent yet; it is the template of
  * the HVM_IO answer, to be completed by hyp_hvm_io_collect.
+ * HYP_DEFERRED_VCPU: a vCPU thread has the request (conn != 0 only).
  */
-int hyp_dispatch(struct hyp *h, uint32_t caller, bool privileged,
-		 const void *msg, size_t len, int fd_in,
-		 void *reply, size_t *ret_replen, int *ret_fd)
+static int dispatch(struct hyp *h, uint64_t conn, uint32_t caller,
+		    bool privileged, const void *msg, size_t len, int fd_in,
+		    void *reply, size_t *ret_replen, int *ret_fd)
 {
 	union {
 		char b[HV_MSG_MAX];
@@ -755,6 +896,7 @@ int hyp_dispatch(struct hyp *h, uint32_t caller, bool privileged,
 	struct hyp_req r = {
 		.h = h, .caller = caller, .privileged = privileged,
 		.in = in.b, .fd_in = fd_in, .out = out.b, .fd_out = -1,
+		.conn = conn,
 	};
 	int ret;
 
@@ -793,7 +935,11 @@ int hyp_dispatch(struct hyp *h, uint32_t caller, bool privileged,
 		close(fd_in);
 		r.fd_in = fd_in = -1;
 	}
+	r.op = m.op;
+	r.seq = m.seq;
 	ret = op->fn(&r);
+	if (!r.vcpu)
+		vpci_check(h, op->name);
 reply:
 	if (ret < 0) {
 		log_debug("domain %u: %s (op %u): %s", caller,
@@ -811,6 +957,8 @@ reply:
 	memcpy((char *)reply + sizeof(rm), out.b, r.outlen);
 	*ret_replen = sizeof(rm) + r.outlen;
 	*ret_fd = r.fd_out;
+	if (ret == 0 && r.vcpu)
+		return HYP_DEFERRED_VCPU;
 	return ret == 0 && r.deferred ? HYP_DEFERRED : ret;
 }
 
@@ -831,6 +979,7 @@ static struct hyp_conn *conn_new(struct hyp *h, int fd, uint32_t domid,
 	if (!c)
 		return NULL;
 	c->fd = fd;
+	c->id = ++h->conn_serial;
 	c->domid = domid;
 	c->privileged = privileged;
 	c->listening = listening;
@@ -962,7 +1111,8 @@ int hyp_listen(struct hyp *h, const char *rundir)
 	h->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (h->sigfd < 0)
 		return -errno;
-	if ((r = epoll_add(h, h->sigfd, NULL)) < 0)
+	if ((r = epoll_add(h, h->sigfd, NULL)) < 0 ||
+	    (r = epoll_add(h, h->done_efd, &h->done_efd)) < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/hv/control", rundir);
 	r = listen_on(path, &h->control_fd);
@@ -1135,10 +1285,15 @@ static void conn_serve(struct hyp *h, struct hyp_conn *c)
 		fd_in = -1;
 		len = sizeof(in.b) + 1;
 	}
-	ret = hyp_dispatch(h, c->domid, c->privileged, in.b, len, fd_in, out.b,
-			   &replen, &fd_out);
+	ret = dispatch(h, c->id, c->domid, c->privileged, in.b, len, fd_in,
+		       out.b, &replen, &fd_out);
 	if (ret == HYP_DEFERRED) {
 		conn_wait(h, c, out.b, replen);
+		return;
+	}
+	if (ret == HYP_DEFERRED_VCPU) {
+		c->vcpu_wait = true;
+		conn_listen(h, c, false);
 		return;
 	}
 	oiov.iov_len = replen;
@@ -1162,6 +1317,62 @@ static void conn_serve(struct hyp *h, struct hyp_conn *c)
 		close(fd_out);
 }
 
+/* The vCPU threads' answers, to the connections waiting for them. */
+static void vcpu_answers(struct hyp *h)
+{
+	struct hyp_vcpu_done done;
+	union {
+		char b[sizeof(struct hv_msg) + sizeof(struct hv_vpci_mmio)];
+		uint64_t align;
+	} buf;
+	struct hv_msg m;
+	struct hyp_conn *c;
+	uint64_t n;
+	size_t len;
+
+	if (read(h->done_efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("vcpu eventfd: %m");
+	hyp_vcpu_service(h);
+	while (hyp_vcpu_take_done(h, &done)) {
+		const struct hyp_vreq *io = &done.io;
+
+		vpci_check(h, "a vCPU's access");
+		for (c = h->conns; c && c->id != done.tag; c = c->next)
+			;
+		if (!c || c->dead || !c->vcpu_wait)
+			continue;	/* the guest went meanwhile */
+		m = (struct hv_msg){ .op = io->op, .seq = done.seq,
+				     .ret = io->ret };
+		if (io->ret == 0 && (io->op == HV_OP_VPCI_CONF_READ ||
+				     io->op == HV_OP_VPCI_CONF_WRITE)) {
+			struct hv_vpci_conf o = {
+				.vcpu = io->vcpu, .sbdf = io->sbdf,
+				.reg = io->reg, .size = io->size,
+				.value = (uint32_t)io->value };
+
+			m.len = sizeof(o);
+			memcpy(buf.b + sizeof(m), &o, sizeof(o));
+		} else if (io->ret == 0) {
+			struct hv_vpci_mmio o = {
+				.vcpu = io->vcpu, .size = io->size,
+				.gaddr = io->gaddr, .value = io->value };
+
+			m.len = sizeof(o);
+			memcpy(buf.b + sizeof(m), &o, sizeof(o));
+		}
+		memcpy(buf.b, &m, sizeof(m));
+		len = sizeof(m) + m.len;
+		c->vcpu_wait = false;
+		if (send(c->fd, buf.b, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			log_debug("domain %u: reply lost (%m): connection "
+				  "closed", c->domid);
+			conn_kill(c);
+			continue;
+		}
+		conn_listen(h, c, true);
+	}
+}
+
 int hyp_run(struct hyp *h)
 {
 	struct epoll_event evs[32];
@@ -1177,6 +1388,10 @@ int hyp_run(struct hyp *h)
 		for (i = 0; i < n && !h->stop; i++) {
 			struct hyp_conn *c = evs[i].data.ptr;
 
+			if (evs[i].data.ptr == &h->done_efd) {
+				vcpu_answers(h);
+				continue;
+			}
 			if (!c) {
 				struct signalfd_siginfo si;
 

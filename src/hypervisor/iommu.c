@@ -15,6 +15,11 @@
  * DOMID_IO it returns to dom0 (what `xl pci-assignable-remove` does).
  * With --no-quarantine (iommu=no-quarantine) it returns to dom0 unless it
  * was explicitly quarantined before.
+ *
+ * A PVH domain's devices get vPCI (vpci.c) after the IOMMU assignment
+ * and lose it before the device moves on, each under h->pcidevs_lock
+ * and the domain's pci_lock, as Xen's assign_device/deassign_device.
+ * The owner is stored atomically: vCPU threads compare it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,11 +41,31 @@ int hyp_test_assign(struct hyp *h, uint32_t sbdf)
 	return 0;
 }
 
+static void set_owner(struct hyp_pcidev *p, uint32_t domid)
+{
+	__atomic_store_n(&p->info.owner, domid, __ATOMIC_RELEASE);
+}
+
+static int assign(struct hyp *h, uint32_t domid, uint32_t sbdf);
+
 int hyp_assign(struct hyp *h, uint32_t domid, uint32_t sbdf)
+{
+	int r;
+
+	hyp_vpci_hook(h, HYP_VP_TOOLSTACK, domid, 0, sbdf);
+	pthread_mutex_lock(&h->pcidevs_lock);
+	r = assign(h, domid, sbdf);
+	pthread_mutex_unlock(&h->pcidevs_lock);
+	return r;
+}
+
+static int assign(struct hyp *h, uint32_t domid, uint32_t sbdf)
 {
 	struct hyp_domain *d = NULL;
 	struct hyp_pcidev *p;
+	uint32_t was;
 	char bdf[16];
+	int r;
 
 	if (domid != HV_DOMID_IO) {
 		d = hyp_domain_get(h, domid);
@@ -72,9 +97,16 @@ int hyp_assign(struct hyp *h, uint32_t domid, uint32_t sbdf)
 	}
 	if (domid == HV_DOMID_IO)
 		p->quarantine = true;
-	log_info("%s: assigned to domain %u (was %u)", bdf, domid,
-		 p->info.owner);
-	p->info.owner = domid;
+	was = p->info.owner;
+	set_owner(p, domid);
+	if (d) {
+		r = hyp_vpci_assign(h, d, p);
+		if (r < 0) {
+			set_owner(p, was);
+			return r;
+		}
+	}
+	log_info("%s: assigned to domain %u (was %u)", bdf, domid, was);
 	return 0;
 }
 
@@ -86,25 +118,32 @@ static void deassign(struct hyp *h, struct hyp_pcidev *p)
 
 	if (d && p->info.owner != 0)
 		hyp_irq_pt_release_device(h, d, p->info.sbdf);
+	if (d && p->vpci)
+		hyp_vpci_deassign(h, d, p);
 	if ((p->quarantine || h->quarantine) && p->info.owner != HV_DOMID_IO)
 		target = HV_DOMID_IO;
 	hv_format_bdf(p->info.sbdf, bdf, sizeof(bdf));
 	log_info("%s: deassigned from domain %u to %s", bdf, p->info.owner,
 		 target == HV_DOMID_IO ? "quarantine (DOMID_IO)" : "dom0");
-	p->info.owner = target;
+	set_owner(p, target);
 }
 
 int hyp_deassign(struct hyp *h, uint32_t domid, uint32_t sbdf)
 {
 	struct hyp_pcidev *p;
+	int r = 0;
 
 	if (domid != HV_DOMID_IO && !hyp_domain_get(h, domid))
 		return -ESRCH;
+	hyp_vpci_hook(h, HYP_VP_TOOLSTACK, domid, 0, sbdf);
+	pthread_mutex_lock(&h->pcidevs_lock);
 	p = hyp_pci_get(h, sbdf);
 	if (!p || p->info.owner != domid)
-		return -ENODEV;
-	deassign(h, p);
-	return 0;
+		r = -ENODEV;
+	else
+		deassign(h, p);
+	pthread_mutex_unlock(&h->pcidevs_lock);
+	return r;
 }
 
 /* pci_release_devices at domain death. */
@@ -112,7 +151,9 @@ void hyp_iommu_release_devices(struct hyp *h, struct hyp_domain *d)
 {
 	unsigned int i;
 
+	pthread_mutex_lock(&h->pcidevs_lock);
 	for (i = 0; i < h->npci; i++)
 		if (h->pci[i]->info.owner == d->domid)
 			deassign(h, h->pci[i]);
+	pthread_mutex_unlock(&h->pcidevs_lock);
 }

@@ -55,9 +55,41 @@ static void wmask_put(struct hyp_pcidev *p, unsigned int off,
 		p->wmask[off + i] = (uint8_t)(v >> (8 * i));
 }
 
-bool hyp_pci_mem_decoded(const struct hyp_pcidev *p)
+static bool decoded(const struct hyp_pcidev *p)	/* hw_lock held */
 {
 	return hyp_conf_get(p, PCI_CMD, 2) & PCI_CMD_MEM;
+}
+
+bool hyp_pci_mem_decoded(struct hyp_pcidev *p)
+{
+	bool on;
+
+	pthread_mutex_lock(&p->hw_lock);
+	on = decoded(p);
+	pthread_mutex_unlock(&p->hw_lock);
+	return on;
+}
+
+uint32_t hyp_pci_hw_read(struct hyp_pcidev *p, unsigned int off,
+			 unsigned int size)
+{
+	uint32_t v;
+
+	pthread_mutex_lock(&p->hw_lock);
+	v = hyp_conf_get(p, off, size);
+	pthread_mutex_unlock(&p->hw_lock);
+	return v;
+}
+
+void hyp_pci_cmd_write(struct hyp_pcidev *p, uint16_t cmd)
+{
+	uint16_t m;
+
+	pthread_mutex_lock(&p->hw_lock);
+	m = (uint16_t)(p->wmask[PCI_CMD] | p->wmask[PCI_CMD + 1] << 8);
+	hyp_conf_put(p, PCI_CMD, 2,
+		     (hyp_conf_get(p, PCI_CMD, 2) & ~m) | (cmd & m));
+	pthread_mutex_unlock(&p->hw_lock);
 }
 
 struct hyp_pcidev *hyp_pci_get(struct hyp *h, uint32_t sbdf)
@@ -189,6 +221,7 @@ void hyp_pci_build_conf(struct hyp_pcidev *p)
 
 	memset(p->conf, 0, sizeof(p->conf));
 	memset(p->wmask, 0, sizeof(p->wmask));
+	memset(p->mmio_scratch, 0, sizeof(p->mmio_scratch));
 	hyp_conf_put(p, 0x00, 2, d->vendor);
 	hyp_conf_put(p, 0x02, 2, d->device);
 	wmask_put(p, PCI_CMD, 2, PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER |
@@ -215,6 +248,7 @@ void hyp_pci_free(struct hyp_pcidev *p)
 		return;
 	free(p->msix_tab);
 	free(p->msix_map);
+	pthread_mutex_destroy(&p->hw_lock);
 	free(p);
 }
 
@@ -239,6 +273,9 @@ int hyp_pci_add(struct hyp *h, const struct hyp_pcidev *desc,
 	if (!p)
 		return -ENOMEM;
 	*p = *desc;
+	p->magic = HYP_PDEV_ALIVE;
+	pthread_mutex_init(&p->hw_lock, NULL);
+	p->vpci = NULL;
 	p->msix_tab = NULL;
 	p->msix_map = NULL;
 	if (p->info.has_msix) {
@@ -256,7 +293,9 @@ int hyp_pci_add(struct hyp *h, const struct hyp_pcidev *desc,
 	p->info.owner = 0;
 	memset(p->conf, 0, sizeof(p->conf));
 	hyp_pci_build_conf(p);
+	pthread_rwlock_wrlock(&h->pci_list_lock);
 	h->pci[h->npci++] = p;
+	pthread_rwlock_unlock(&h->pci_list_lock);
 	/* Function 0 of a slot with several functions: multi-function. */
 	for (i = 0; i < h->npci; i++) {
 		struct hyp_pcidev *q = h->pci[i];
@@ -269,6 +308,101 @@ int hyp_pci_add(struct hyp *h, const struct hyp_pcidev *desc,
 			p->conf[0x0e] |= 0x80;
 	}
 	return 0;
+}
+
+/*
+ * PHYSDEVOP_pci_device_remove: the device leaves the host (hot-unplug).
+ * vPCI goes first, under its owner's write lock; then no vCPU may still
+ * point at it (the fixed profile's answer to Xen's open question; the
+ * historic profile leaves them and frees the pdev all the same).  A PF
+ * whose VFs are still there is busy.  The description is kept for
+ * hyp_pci_device_add.
+ */
+int hyp_pci_device_remove(struct hyp *h, uint32_t sbdf)
+{
+	struct hyp_pcidev *p, *keep;
+	struct hyp_domain *d;
+	unsigned int i;
+	char bdf[16];
+	int r = 0;
+
+	hyp_vpci_hook(h, HYP_VP_TOOLSTACK, 0, 0, sbdf);
+	pthread_mutex_lock(&h->pcidevs_lock);
+	p = hyp_pci_get(h, sbdf);
+	if (!p) {
+		r = -ENODEV;
+		goto out;
+	}
+	hv_format_bdf(sbdf, bdf, sizeof(bdf));
+	for (i = 0; i < h->npci; i++)
+		if (h->pci[i]->info.pf_sbdf == sbdf) {
+			log_warn("%s: not removed: its VFs are still there "
+				 "(remove them first)", bdf);
+			r = -EBUSY;
+			goto out;
+		}
+	keep = malloc(sizeof(*keep));
+	if (!keep || h->nunplugged >= HYP_PCI_MAX) {
+		free(keep);
+		r = -ENOMEM;
+		goto out;
+	}
+	d = hyp_domain_get(h, p->info.owner);
+	if (d && p->vpci)
+		hyp_vpci_deassign(h, d, p);
+	hyp_vpci_forget(h, p);
+	pthread_rwlock_wrlock(&h->pci_list_lock);
+	for (i = 0; i < h->npci && h->pci[i] != p; i++)
+		;
+	memmove(&h->pci[i], &h->pci[i + 1],
+		(h->npci - i - 1) * sizeof(h->pci[0]));
+	h->npci--;
+	pthread_rwlock_unlock(&h->pci_list_lock);
+	*keep = *p;
+	keep->msix_tab = NULL;
+	keep->msix_map = NULL;
+	keep->vpci = NULL;
+	h->unplugged[h->nunplugged++] = keep;
+	log_info("%s: removed from the host (was owned by domain %u)", bdf,
+		 p->info.owner);
+	hyp_vpci_free_pdev(h, p);
+out:
+	pthread_mutex_unlock(&h->pcidevs_lock);
+	return r;
+}
+
+/* PHYSDEVOP_pci_device_add after a rescan: a removed device is back, in
+ * its power-on state, owned by dom0.  Present already: nothing to do. */
+int hyp_pci_device_add(struct hyp *h, uint32_t sbdf)
+{
+	char err[128];
+	unsigned int i;
+	int r = -ENODEV;
+
+	pthread_mutex_lock(&h->pcidevs_lock);
+	if (hyp_pci_get(h, sbdf)) {
+		r = 0;
+		goto out;
+	}
+	for (i = 0; i < h->nunplugged; i++) {
+		struct hyp_pcidev *keep = h->unplugged[i];
+
+		if (keep->info.sbdf != sbdf)
+			continue;
+		r = hyp_pci_add(h, keep, err, sizeof(err));
+		if (r < 0) {
+			log_warn("%s", err);
+			break;
+		}
+		free(keep);
+		h->unplugged[i] = h->unplugged[--h->nunplugged];
+		hv_format_bdf(sbdf, err, sizeof(err));
+		log_info("%s: added to the host again", err);
+		break;
+	}
+out:
+	pthread_mutex_unlock(&h->pcidevs_lock);
+	return r;
 }
 
 int hyp_pci_list(struct hyp *h, struct hv_pci_list *ret)
@@ -315,10 +449,11 @@ int hyp_pci_conf_read(struct hyp *h, uint32_t sbdf, uint32_t offset,
 	if (offset >= 0x100 && !p->pcie)	/* no extended space: ~0 */
 		*ret_value = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 	else
-		*ret_value = hyp_conf_get(p, offset, size);
+		*ret_value = hyp_pci_hw_read(p, offset, size);
 	return 0;
 }
 
+/* hw_lock held */
 static void reset_one(struct hyp_pcidev *p, const char *how)
 {
 	char bdf[16];
@@ -329,18 +464,12 @@ static void reset_one(struct hyp_pcidev *p, const char *how)
 		 "cleared", bdf, how);
 }
 
-int hyp_pci_conf_write(struct hyp *h, uint32_t sbdf, uint32_t offset,
-		       uint32_t size, uint32_t value)
+/* hw_lock held */
+static int conf_write(struct hyp_pcidev *p, uint32_t offset, uint32_t size,
+		      uint32_t value)
 {
-	struct hyp_pcidev *p = hyp_pci_get(h, sbdf);
 	uint32_t old_pmcsr = 0, i;
-	int r;
 
-	if (!p)
-		return -ENODEV;
-	r = conf_access_check(p, offset, size);
-	if (r < 0)
-		return r;
 	if (offset >= 0x100 && !p->pcie)
 		return 0;	/* master abort: dropped */
 	if (p->msix_pos && offset < p->msix_pos + 4u &&
@@ -377,6 +506,34 @@ int hyp_pci_conf_write(struct hyp *h, uint32_t sbdf, uint32_t offset,
 	return 0;
 }
 
+int hyp_pci_conf_write(struct hyp *h, uint32_t sbdf, uint32_t offset,
+		       uint32_t size, uint32_t value)
+{
+	struct hyp_pcidev *p = hyp_pci_get(h, sbdf);
+	int r;
+
+	if (!p)
+		return -ENODEV;
+	r = conf_access_check(p, offset, size);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&p->hw_lock);
+	r = conf_write(p, offset, size, value);
+	pthread_mutex_unlock(&p->hw_lock);
+	return r;
+}
+
+/* The hardware reset, then vPCI's view of it (vpci_reset_device, as
+ * Xen 4.20's PHYSDEVOP_pci_device_reset that Linux issues after one). */
+static void reset_dev(struct hyp *h, struct hyp_pcidev *p, const char *how)
+{
+	hyp_vpci_hook(h, HYP_VP_TOOLSTACK, p->info.owner, 0, p->info.sbdf);
+	pthread_mutex_lock(&p->hw_lock);
+	reset_one(p, how);
+	pthread_mutex_unlock(&p->hw_lock);
+	hyp_vpci_reset(h, p);
+}
+
 int hyp_pci_reset(struct hyp *h, uint32_t sbdf)
 {
 	static const char *const names[] = { "none", "flr", "pm", "bus" };
@@ -392,14 +549,16 @@ int hyp_pci_reset(struct hyp *h, uint32_t sbdf)
 			 "unchanged", bdf);
 		return -ENOTTY;
 	}
+	pthread_mutex_lock(&h->pcidevs_lock);
 	if (p->info.reset != HYP_RESET_BUS) {
-		reset_one(p, names[p->info.reset]);
-		return 0;
+		reset_dev(h, p, names[p->info.reset]);
+	} else {
+		/* A secondary bus reset resets every function on that bus. */
+		for (i = 0; i < h->npci; i++)
+			if ((h->pci[i]->info.sbdf >> 8) == (sbdf >> 8))
+				reset_dev(h, h->pci[i], "bus");
 	}
-	/* A secondary bus reset resets every function on that bus. */
-	for (i = 0; i < h->npci; i++)
-		if ((h->pci[i]->info.sbdf >> 8) == (sbdf >> 8))
-			reset_one(h->pci[i], "bus");
+	pthread_mutex_unlock(&h->pcidevs_lock);
 	return 0;
 }
 
@@ -432,7 +591,7 @@ int hyp_pci_raise_irq(struct hyp *h, uint32_t sbdf, uint32_t type,
 
 	if (!p)
 		return -ENODEV;
-	cmd = hyp_conf_get(p, PCI_CMD, 2);
+	cmd = hyp_pci_hw_read(p, PCI_CMD, 2);
 	switch (type) {
 	case HV_IRQ_MSIX:
 		if (!p->info.has_msix)
@@ -525,43 +684,92 @@ static uint32_t *table_word(struct hyp_pcidev *p, uint64_t off)
 	return words[(rel % MSIX_ENTRY_SIZE) / 4];
 }
 
+/* One dword of a memory BAR as the device answers it (hw_lock held):
+ * the MSI-X table, the PBA (zero), and elsewhere an identification
+ * register at offset 0 (vendor | device << 16) and a scratch register
+ * at offset 4 that keeps what is written; the rest reads zero. */
+static uint32_t mmio_dword(struct hyp_pcidev *p, unsigned int bar,
+			   uint64_t off)
+{
+	if (in_table(p, bar, off))
+		return *table_word(p, off);
+	if (p->info.has_msix && bar == p->msix_pba_bar &&
+	    off >= p->msix_pba_off &&
+	    off < p->msix_pba_off + ((p->info.msix_entries + 63u) / 64u) * 8u)
+		return 0;
+	if (off == 0)
+		return p->info.vendor | (uint32_t)p->info.device << 16;
+	if (off == 4)
+		return p->mmio_scratch[bar];
+	return 0;
+}
+
+static void mmio_dword_put(struct hyp_pcidev *p, unsigned int bar,
+			   uint64_t off, uint32_t v)
+{
+	if (in_table(p, bar, off))
+		*table_word(p, off) = v;
+	else if (off == 4 && !(p->info.has_msix && bar == p->msix_pba_bar &&
+			       off >= p->msix_pba_off))
+		p->mmio_scratch[bar] = v;
+}
+
+int hyp_pci_mmio(struct hyp_pcidev *p, unsigned int bar, uint64_t offset,
+		 uint32_t size, bool write, uint64_t *value)
+{
+	uint64_t q = offset & ~7ull, v, m;
+	unsigned int shift = (unsigned int)(offset - q) * 8;
+
+	if ((size != 1 && size != 2 && size != 4 && size != 8) ||
+	    offset % size)
+		return -EINVAL;
+	m = size == 8 ? UINT64_MAX : ((1ull << (8 * size)) - 1);
+	pthread_mutex_lock(&p->hw_lock);
+	if (!decoded(p)) {
+		if (!write)
+			*value = m;	/* nobody answers */
+		goto out;
+	}
+	v = mmio_dword(p, bar, q) | (uint64_t)mmio_dword(p, bar, q + 4) << 32;
+	if (!write) {
+		*value = (v >> shift) & m;
+		goto out;
+	}
+	/* Registers take whole dwords; a narrower write merges. */
+	v = (v & ~(m << shift)) | ((*value & m) << shift);
+	if (shift < 32)
+		mmio_dword_put(p, bar, q, (uint32_t)v);
+	if (shift + 8 * size > 32)
+		mmio_dword_put(p, bar, q + 4, (uint32_t)(v >> 32));
+out:
+	pthread_mutex_unlock(&p->hw_lock);
+	return 0;
+}
+
 int hyp_pci_bar_read(struct hyp *h, uint32_t sbdf, uint32_t bar,
 		     uint64_t offset, uint32_t size, uint64_t *ret_value)
 {
 	struct hyp_pcidev *p;
-	uint64_t v = 0;
-	uint32_t i;
 	int r = mmio_check(h, sbdf, bar, offset, size, &p);
 
 	if (r < 0)
 		return r;
-	if (!hyp_pci_mem_decoded(p)) {
-		*ret_value = size == 8 ? UINT64_MAX : 0xffffffffu;
-		return 0;
-	}
-	for (i = 0; i < size / 4; i++)
-		if (in_table(p, bar, offset + 4 * i))
-			v |= (uint64_t)*table_word(p, offset + 4 * i) << (32 * i);
-	*ret_value = v;		/* PBA and the rest read as zero */
-	return 0;
+	return hyp_pci_mmio(p, bar, offset, size, false, ret_value);
 }
 
 int hyp_pci_bar_write(struct hyp *h, uint32_t sbdf, uint32_t bar,
 		      uint64_t offset, uint32_t size, uint64_t value)
 {
 	struct hyp_pcidev *p;
-	uint32_t i;
+	bool table;
 	int r = mmio_check(h, sbdf, bar, offset, size, &p);
 
 	if (r < 0)
 		return r;
-	if (!hyp_pci_mem_decoded(p))
-		return 0;	/* not decoded: the write goes nowhere */
-	if (in_table(p, bar, offset) && p->used_entries)
+	pthread_mutex_lock(&p->hw_lock);
+	table = decoded(p) && in_table(p, bar, offset) && p->used_entries;
+	pthread_mutex_unlock(&p->hw_lock);
+	if (table)
 		return -EPERM;	/* Xen: table pages in mmio_ro_ranges */
-	for (i = 0; i < size / 4; i++)
-		if (in_table(p, bar, offset + 4 * i))
-			*table_word(p, offset + 4 * i) =
-				(uint32_t)(value >> (32 * i));
-	return 0;
+	return hyp_pci_mmio(p, bar, offset, size, true, &value);
 }

@@ -36,10 +36,12 @@ int hyp_perm_set(struct hyp *h, enum hyp_perm_kind kind, uint32_t domid,
 	r = perm_check(kind, first, nr);
 	if (r < 0)
 		return r;
+	pthread_mutex_lock(&d->perm_lock);
 	r = allow ? hyp_ranges_add(&d->perm[kind], first, first + nr - 1,
 				     0) :
 		    hyp_ranges_remove(&d->perm[kind], first,
 					 first + nr - 1, 0);
+	pthread_mutex_unlock(&d->perm_lock);
 	if (r == 0)
 		log_debug("domain %u: %s %#llx+%#llx %s", domid, names[kind],
 			  (unsigned long long)first, (unsigned long long)nr,
@@ -52,15 +54,28 @@ bool hyp_perm_has(struct hyp *h, enum hyp_perm_kind kind, uint32_t domid,
 {
 	struct hyp_domain *d = hyp_domain_get(h, domid);
 
-	if (!d || nr == 0 || first + nr - 1 < first)
+	return d && hyp_domain_perm_has(d, kind, first, nr);
+}
+
+bool hyp_domain_perm_has(struct hyp_domain *d, enum hyp_perm_kind kind,
+			 uint64_t first, uint64_t nr)
+{
+	bool has;
+
+	if (nr == 0 || first + nr - 1 < first)
 		return false;
-	return hyp_ranges_cover(&d->perm[kind], first, first + nr - 1);
+	pthread_mutex_lock(&d->perm_lock);
+	has = hyp_ranges_cover(&d->perm[kind], first, first + nr - 1);
+	pthread_mutex_unlock(&d->perm_lock);
+	return has;
 }
 
 void hyp_perm_clear(struct hyp_domain *d)
 {
 	unsigned int k;
 
+	pthread_mutex_lock(&d->perm_lock);
 	for (k = 0; k < 3; k++)
 		hyp_ranges_free(&d->perm[k]);
+	pthread_mutex_unlock(&d->perm_lock);
 }

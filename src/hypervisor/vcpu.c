@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The vCPUs of a PVH domain are threads: a guest's config-space or MMIO
+ * access is posted to its vCPU (one at a time), runs there, and the vCPU
+ * finishes any BAR map/unmap the access started (hyp_vpci_process_pending,
+ * slice by slice, locks dropped in between) before it "returns to the
+ * guest", i.e. answers.  Answers for a socket (tag != 0) go to h->done
+ * and the epoll thread is woken through h->done_efd; it never waits for
+ * a vCPU except when a domain dies (hyp_vcpus_stop joins the threads,
+ * which stop at the next slice boundary).
+ *
+ * A vCPU never touches h->dom[]: a crash it causes is flagged
+ * (d->crashed) and carried out by hyp_vcpu_service on the epoll thread.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hypervisor.h"
+#include "log.h"
+#include "vpci.h"
+
+void hyp_vcpu_kick(struct hyp *h)
+{
+	uint64_t one = 1;
+
+	if (h->done_efd >= 0 && write(h->done_efd, &one, sizeof(one)) < 0)
+		log_debug("vcpu: eventfd: %m");	/* full: a wake-up pends */
+}
+
+static bool stopping(struct hyp_vcpu *v)
+{
+	return __atomic_load_n(&v->stop, __ATOMIC_ACQUIRE);
+}
+
+/* The access, then the deferred work, as Xen's vCPU does before it
+ * re-enters the guest. */
+static void vcpu_run(struct hyp_vcpu *v, struct hyp_vreq *io)
+{
+	struct hyp *h = v->h;
+	struct hyp_domain *d = v->d;
+	uint32_t val = (uint32_t)io->value;
+
+	switch (io->op) {
+	case HV_OP_VPCI_CONF_READ:
+	case HV_OP_VPCI_CONF_WRITE:
+		io->ret = hyp_vpci_conf_access(h, d, v,
+					       io->op == HV_OP_VPCI_CONF_WRITE,
+					       io->sbdf, io->reg, io->size,
+					       &val);
+		if (io->ret == 0 && io->op == HV_OP_VPCI_CONF_READ)
+			io->value = val;
+		break;
+	case HV_OP_VPCI_MMIO_READ:
+	case HV_OP_VPCI_MMIO_WRITE:
+		io->ret = hyp_vpci_mmio_access(h, d,
+					       io->op == HV_OP_VPCI_MMIO_WRITE,
+					       io->gaddr, io->size, &io->value);
+		break;
+	default:
+		io->ret = -ENOSYS;
+		break;
+	}
+	while (hyp_vpci_process_pending(h, d, v)) {
+		hyp_vpci_hook(h, HYP_VP_SLICE, d->domid, v->id, io->sbdf);
+		if (stopping(v)) {
+			io->ret = -ESHUTDOWN;
+			break;
+		}
+	}
+}
+
+/* Answer io (v->lock held). */
+static void answer(struct hyp_vcpu *v, const struct hyp_vreq *io)
+{
+	struct hyp *h = v->h;
+	struct hyp_vcpu_done *done;
+
+	if (!v->tag) {
+		v->io = *io;
+		v->state = VCPU_ANSWERED;
+		pthread_cond_broadcast(&v->cond);
+		return;
+	}
+	v->state = VCPU_IDLE;
+	done = calloc(1, sizeof(*done));
+	if (!done) {
+		/* The guest's connection waits on; its timeout ends it. */
+		log_warn("domain %u vCPU %u: out of memory: answer lost",
+			 v->d->domid, v->id);
+		return;
+	}
+	done->tag = v->tag;
+	done->seq = v->seq;
+	done->io = *io;
+	pthread_mutex_lock(&h->done_lock);
+	done->next = h->done;		/* pushed at the head, taken at */
+	h->done = done;			/* the tail: in order */
+	pthread_mutex_unlock(&h->done_lock);
+	hyp_vcpu_kick(h);
+}
+
+static void *vcpu_main(void *arg)
+{
+	struct hyp_vcpu *v = arg;
+	struct hyp_vreq io;
+
+	pthread_mutex_lock(&v->lock);
+	for (;;) {
+		while (!stopping(v) && v->state != VCPU_QUEUED)
+			pthread_cond_wait(&v->cond, &v->lock);
+		if (stopping(v))
+			break;
+		v->state = VCPU_BUSY;
+		io = v->io;
+		pthread_mutex_unlock(&v->lock);
+		vcpu_run(v, &io);
+		hyp_vpci_hook(v->h, HYP_VP_DONE, v->d->domid, v->id, io.sbdf);
+		pthread_mutex_lock(&v->lock);
+		answer(v, &io);
+	}
+	if (v->state == VCPU_QUEUED) {
+		io = v->io;
+		io.ret = -ESHUTDOWN;
+		answer(v, &io);
+	}
+	pthread_mutex_unlock(&v->lock);
+	return NULL;
+}
+
+int hyp_vcpus_start(struct hyp *h, struct hyp_domain *d)
+{
+	uint32_t i;
+	int r;
+
+	d->vcpu = calloc(d->vcpus, sizeof(*d->vcpu));
+	if (!d->vcpu)
+		return -ENOMEM;
+	h->vpci->npvh++;
+	for (i = 0; i < d->vcpus; i++) {
+		struct hyp_vcpu *v = &d->vcpu[i];
+
+		v->h = h;
+		v->d = d;
+		v->id = i;
+		pthread_mutex_init(&v->lock, NULL);
+		pthread_cond_init(&v->cond, NULL);
+		r = pthread_create(&v->thread, NULL, vcpu_main, v);
+		if (r) {
+			log_err("domain %u: vCPU %u thread: %s", d->domid, i,
+				strerror(r));
+			pthread_mutex_destroy(&v->lock);
+			pthread_cond_destroy(&v->cond);
+			hyp_vcpus_stop(h, d);
+			return -r;
+		}
+		v->started = true;
+	}
+	return 0;
+}
+
+/* Stop and join every vCPU thread (no lock of ours held: a vCPU may be
+ * waiting for one), then free them. */
+void hyp_vcpus_stop(struct hyp *h, struct hyp_domain *d)
+{
+	uint32_t i;
+
+	if (!d->vcpu)
+		return;
+	for (i = 0; i < d->vcpus && d->vcpu[i].started; i++) {
+		struct hyp_vcpu *v = &d->vcpu[i];
+
+		pthread_mutex_lock(&v->lock);
+		__atomic_store_n(&v->stop, 1, __ATOMIC_RELEASE);
+		pthread_cond_broadcast(&v->cond);
+		pthread_mutex_unlock(&v->lock);
+	}
+	hyp_vpci_hook(h, HYP_VP_VCPUS_STOPPING, d->domid, 0, 0);
+	for (i = 0; i < d->vcpus && d->vcpu[i].started; i++) {
+		pthread_join(d->vcpu[i].thread, NULL);
+		pthread_mutex_destroy(&d->vcpu[i].lock);
+		pthread_cond_destroy(&d->vcpu[i].cond);
+		d->vcpu[i].started = false;
+	}
+	h->vpci->npvh--;
+	free(d->vcpu);
+	d->vcpu = NULL;
+}
+
+static int vcpu_get(struct hyp *h, uint32_t domid, uint32_t vcpu,
+		    struct hyp_vcpu **ret)
+{
+	struct hyp_domain *d = hyp_domain_get(h, domid);
+
+	if (!d)
+		return -ESRCH;
+	if (!d->vcpu)
+		return -EOPNOTSUPP;	/* not PVH */
+	if (vcpu >= d->vcpus)
+		return -EINVAL;
+	*ret = &d->vcpu[vcpu];
+	return 0;
+}
+
+int hyp_vcpu_post(struct hyp *h, uint32_t domid, const struct hyp_vreq *io,
+		  uint64_t tag, uint32_t seq)
+{
+	struct hyp_vcpu *v;
+	int r = vcpu_get(h, domid, io->vcpu, &v);
+
+	if (r < 0)
+		return r;
+	if (__atomic_load_n(&v->d->crashed, __ATOMIC_ACQUIRE) ||
+	    v->d->state == HV_DOM_DYING)
+		return -ESHUTDOWN;
+	pthread_mutex_lock(&v->lock);
+	if (v->state != VCPU_IDLE) {
+		r = -EBUSY;
+	} else {
+		v->io = *io;
+		v->io.ret = 0;
+		v->tag = tag;
+		v->seq = seq;
+		v->state = VCPU_QUEUED;
+		pthread_cond_broadcast(&v->cond);
+	}
+	pthread_mutex_unlock(&v->lock);
+	return r;
+}
+
+int hyp_vcpu_wait(struct hyp *h, uint32_t domid, uint32_t vcpu,
+		  struct hyp_vreq *ret)
+{
+	struct hyp_vcpu *v;
+	int r = vcpu_get(h, domid, vcpu, &v);
+
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&v->lock);
+	if (v->tag || v->state == VCPU_IDLE) {
+		r = -EINVAL;		/* nothing posted to wait for */
+	} else {
+		while (v->state != VCPU_ANSWERED)
+			pthread_cond_wait(&v->cond, &v->lock);
+		*ret = v->io;
+		v->state = VCPU_IDLE;
+	}
+	pthread_mutex_unlock(&v->lock);
+	hyp_vcpu_service(h);
+	return r;
+}
+
+int hyp_vcpu_call(struct hyp *h, uint32_t domid, struct hyp_vreq *io)
+{
+	int r = hyp_vcpu_post(h, domid, io, 0, 0);
+
+	if (r == 0)
+		r = hyp_vcpu_wait(h, domid, io->vcpu, io);
+	return r < 0 ? r : io->ret;
+}
+
+bool hyp_vcpu_take_done(struct hyp *h, struct hyp_vcpu_done *ret)
+{
+	struct hyp_vcpu_done **pp, *last;
+
+	pthread_mutex_lock(&h->done_lock);
+	for (pp = &h->done; *pp && (*pp)->next; pp = &(*pp)->next)
+		;
+	last = *pp;
+	if (last)
+		*pp = NULL;
+	pthread_mutex_unlock(&h->done_lock);
+	if (!last)
+		return false;
+	*ret = *last;
+	ret->next = NULL;
+	free(last);
+	return true;
+}
+
+void hyp_vcpu_service(struct hyp *h)
+{
+	uint32_t i;
+
+	if (!__atomic_exchange_n(&h->vpci->crash_pending, 0, __ATOMIC_ACQ_REL))
+		return;
+	for (i = 1; i < HYP_DOMID_MAX; i++) {
+		struct hyp_domain *d = h->dom[i];
+
+		if (d && __atomic_load_n(&d->crashed, __ATOMIC_ACQUIRE) == 1) {
+			__atomic_store_n(&d->crashed, 2, __ATOMIC_RELEASE);
+			hyp_domain_shutdown(h, i, HV_SHUTDOWN_CRASH);
+		}
+	}
+}
+
+static int call(struct hyp *h, uint32_t domid, struct hyp_vreq *io)
+{
+	return hyp_vcpu_call(h, domid, io);
+}
+
+int hyp_vpci_conf_read(struct hyp *h, uint32_t domid, uint32_t vcpu,
+		       uint32_t gsbdf, uint32_t reg, uint32_t size,
+		       uint32_t *ret_value)
+{
+	struct hyp_vreq io = { .op = HV_OP_VPCI_CONF_READ, .vcpu = vcpu,
+				  .sbdf = gsbdf, .reg = reg, .size = size };
+	int r = call(h, domid, &io);
+
+	if (r == 0)
+		*ret_value = (uint32_t)io.value;
+	return r;
+}
+
+int hyp_vpci_conf_write(struct hyp *h, uint32_t domid, uint32_t vcpu,
+			uint32_t gsbdf, uint32_t reg, uint32_t size,
+			uint32_t value)
+{
+	struct hyp_vreq io = { .op = HV_OP_VPCI_CONF_WRITE, .vcpu = vcpu,
+				  .sbdf = gsbdf, .reg = reg, .size = size,
+				  .value = value };
+
+	return call(h, domid, &io);
+}
+
+int hyp_vpci_mmio_read(struct hyp *h, uint32_t domid, uint32_t vcpu,
+		       uint64_t gaddr, uint32_t size, uint64_t *ret_value)
+{
+	struct hyp_vreq io = { .op = HV_OP_VPCI_MMIO_READ, .vcpu = vcpu,
+				  .gaddr = gaddr, .size = size };
+	int r = call(h, domid, &io);
+
+	if (r == 0)
+		*ret_value = io.value;
+	return r;
+}
+
+int hyp_vpci_mmio_write(struct hyp *h, uint32_t domid, uint32_t vcpu,
+			uint64_t gaddr, uint32_t size, uint64_t value)
+{
+	struct hyp_vreq io = { .op = HV_OP_VPCI_MMIO_WRITE, .vcpu = vcpu,
+				  .gaddr = gaddr, .size = size, .value = value };
+
+	return call(h, domid, &io);
+}
