@@ -505,6 +505,7 @@ void hyp_vpci_set_hook(struct hyp *h, hyp_vpci_hook_fn *fn, void *arg);
 /* Counters a test reads (atomically updated). */
 struct hyp_vpci_stats {
 	uint64_t ops_deferred, ops_done, ops_dropped, ops_cancelled;
+	uint64_t ops_drained;	/* finished by a later write (fixed) */
 	uint64_t slices, pages_mapped, pages_unmapped, crashes;
 	uint64_t freed_touched;	/* a freed pdev/vpci was dereferenced */
 	uint64_t null_vpci;	/* historic: pdev->vpci NULL dereferenced */

@@ -13,6 +13,7 @@
  * (d->crashed) and carried out by hyp_vcpu_service on the epoll thread.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,6 +64,8 @@ static void vcpu_run(struct hyp_vcpu *v, struct hyp_vreq *io)
 		break;
 	}
 	while (hyp_vpci_process_pending(h, d, v)) {
+		/* Xen raises SCHEDULE_SOFTIRQ here: others run first. */
+		sched_yield();
 		hyp_vpci_hook(h, HYP_VP_SLICE, d->domid, v->id, io->sbdf);
 		if (stopping(v)) {
 			io->ret = -ESHUTDOWN;

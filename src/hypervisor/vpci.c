@@ -577,42 +577,29 @@ static uint32_t cmd_read(struct vpci_ctx *c, struct hyp_pcidev *p,
 }
 
 static int modify_bars(struct vpci_ctx *c, struct hyp_pcidev *p,
-		       uint16_t cmd, bool force);
+		       uint16_t cmd);
 
-/* The map/unmap of this device another vCPU has in flight goes: the
- * newest write decides (fixed profile; pci_lock held for write). */
-static void cancel_op(struct vpci_ctx *c, struct hyp_pcidev *p)
-{
-	struct vpci *vpci = p->vpci;
-	struct hyp *h = c->h;
-	unsigned int i;
+static void drain(struct vpci_ctx *c, struct hyp_pcidev *q);
 
-	if (vpci->op_vcpu >= 0 && (uint32_t)vpci->op_vcpu < c->d->vcpus) {
-		struct hyp_vcpu *o = &c->d->vcpu[vpci->op_vcpu];
-
-		if (o->pending.pdev == p) {
-			o->pending.pdev = NULL;
-			ADD(ops_cancelled, 1);
-		}
-	}
-	for (i = 0; i < VPCI_NR_BARS; i++)
-		hyp_ranges_free(&vpci->bars[i].mem);
-	vpci->op_vcpu = -1;
-}
-
+/*
+ * A domU's COMMAND write.  Fixed profile: an op another vCPU still has in
+ * flight on this device is finished first (drained, under this write
+ * lock), so the comparison with bars_mapped is against the truth and the
+ * last write decides.  Historic: compared with a bars_mapped that is
+ * stale while the other op runs (Xen's A-R5: a raw hardware write, then
+ * the other vCPU's completion contradicts it).
+ */
 static void cmd_write(struct vpci_ctx *c, struct hyp_pcidev *p,
 		      const struct vpci_register *r, uint32_t val)
 {
 	struct vpci *vpci = p->vpci;
-	bool map = val & PCI_CMD_MEM, force = false;
+	bool map = val & PCI_CMD_MEM;
 
 	vpci->guest_cmd = (uint16_t)val;	/* at once, even if refused */
-	if (fixed(c->h) && vpci->op_vcpu >= 0) {
-		cancel_op(c, p);
-		force = true;
-	}
-	if (force || vpci->bars_mapped != map) {
-		modify_bars(c, p, (uint16_t)val, force);
+	if (fixed(c->h) && vpci->op_vcpu >= 0)
+		drain(c, p);
+	if (vpci->bars_mapped != map) {
+		modify_bars(c, p, (uint16_t)val);
 		return;
 	}
 	hyp_pci_cmd_write(p, (uint16_t)val);
@@ -764,15 +751,34 @@ static bool msix_frames(const struct hyp_pcidev *p, const struct vpci *vpci,
 	return true;
 }
 
+/* Do BARs of p and q share a guest page? */
+static bool share_pages(const struct vpci *a, const struct vpci *b)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < 6; i++)
+		for (j = 0; j < 6; j++) {
+			const struct vpci_bar *x = &a->bars[i], *y = &b->bars[j];
+
+			if (bar_mappable(x) && bar_mappable(y) &&
+			    PFN(x->guest_addr) <= PFN(y->guest_addr + y->size - 1) &&
+			    PFN(y->guest_addr) <= PFN(x->guest_addr + x->size - 1))
+				return true;
+		}
+	return false;
+}
+
 /*
  * The guest frames of every BAR that is to change state go into that
  * BAR's set, less the MSI-X table and PBA pages and less every page an
  * enabled BAR of another device of the domain uses; the writing vCPU
- * does the work.  force: a cancelled op left the p2m half done, so
- * every BAR is redone whatever its `enabled`.  pci_lock held for write.
+ * does the work.  Fixed profile: an op in flight on another device that
+ * shares a page is drained first, or both ops would judge the page by
+ * an `enabled` about to change (two unmaps would each leave it to the
+ * other).  pci_lock held for write.
  */
 static int modify_bars(struct vpci_ctx *c, struct hyp_pcidev *p,
-		       uint16_t cmd, bool force)
+		       uint16_t cmd)
 {
 	struct vpci *vpci = p->vpci;
 	struct hyp *h = c->h;
@@ -786,7 +792,7 @@ static int modify_bars(struct vpci_ctx *c, struct hyp_pcidev *p,
 	for (i = 0; i < 6; i++) {
 		struct vpci_bar *bar = &vpci->bars[i];
 
-		if (!bar_mappable(bar) || (!force && bar->enabled == map))
+		if (!bar_mappable(bar) || bar->enabled == map)
 			continue;
 		if (PAGE_OFF(bar->guest_addr) != PAGE_OFF(bar->addr)) {
 			log_warn("%s: BAR%u at guest %#llx and host %#llx have "
@@ -811,6 +817,13 @@ static int modify_bars(struct vpci_ctx *c, struct hyp_pcidev *p,
 		if (msix_frames(p, vpci, i, &first, &last) &&
 		    (r = sets_remove(vpci, first, last)) < 0)
 			goto fail;
+	for (s = 0; fixed(h) && s < HYP_VPCI_SLOTS; s++) {
+		struct hyp_pcidev *q = c->d->vslot[s];
+
+		if (q && q != p && q->vpci && q->vpci->op_vcpu >= 0 &&
+		    share_pages(vpci, q->vpci))
+			drain(c, q);
+	}
 	for (s = 0; s < HYP_VPCI_SLOTS; s++) {
 		struct hyp_pcidev *q = c->d->vslot[s];
 
@@ -883,10 +896,8 @@ static void domain_crash(struct hyp *h, struct hyp_domain *d)
 /* One slice of v's pending op with the lock held: 1 more to do, 0 done,
  * -errno the p2m refused. */
 static int consume(struct hyp *h, struct hyp_domain *d, struct vpci *vpci,
-		   bool map)
+		   bool map, uint64_t budget)
 {
-	unsigned int budget = __atomic_load_n(&h->vpci->slice,
-					      __ATOMIC_RELAXED);
 	unsigned int i;
 	int r;
 
@@ -906,20 +917,21 @@ static int consume(struct hyp *h, struct hyp_domain *d, struct vpci *vpci,
 				r = hyp_ranges_remove(&bar->mem, first, last, 0);
 			if (r < 0)
 				return r;
-			budget -= (unsigned int)(last - first + 1);
+			budget -= last - first + 1;
 		}
 	}
 	return 0;
 }
 
-static bool finish(struct hyp *h, struct hyp_domain *d, struct hyp_vcpu *v,
-		   struct hyp_pcidev *p, int r)
+/* v's op on p is over (r: 0 done, -errno failed); the caller holds
+ * pci_lock (and, unless it holds it for write, p->vpci->lock). */
+static void complete(struct hyp *h, struct hyp_domain *d, struct hyp_vcpu *v,
+		     struct hyp_pcidev *p, int r)
 {
 	struct vpci *vpci = p->vpci;
 	uint16_t cmd = v->pending.cmd;
 	char bdf[16];
 
-	pthread_mutex_lock(&vpci->lock);
 	if (r < 0) {
 		modify_decoding(p, cmd & ~PCI_CMD_MEM);
 		purge_sets(vpci);
@@ -928,9 +940,7 @@ static bool finish(struct hyp *h, struct hyp_domain *d, struct hyp_vcpu *v,
 	}
 	if (vpci->op_vcpu == (int)v->id)
 		vpci->op_vcpu = -1;
-	pthread_mutex_unlock(&vpci->lock);
 	v->pending.pdev = NULL;
-	pci_unlock(h, d);
 	if (r < 0) {
 		hv_format_bdf(p->info.sbdf, bdf, sizeof(bdf));
 		log_err("domain %u: %s: %s BARs failed (%s): memory decoding "
@@ -941,7 +951,40 @@ static bool finish(struct hyp *h, struct hyp_domain *d, struct hyp_vcpu *v,
 	} else {
 		ADD(ops_done, 1);
 	}
+}
+
+static bool finish(struct hyp *h, struct hyp_domain *d, struct hyp_vcpu *v,
+		   struct hyp_pcidev *p, int r)
+{
+	struct vpci *vpci = p->vpci;
+
+	pthread_mutex_lock(&vpci->lock);
+	complete(h, d, v, p, r);
+	pthread_mutex_unlock(&vpci->lock);
+	pci_unlock(h, d);
 	return false;
+}
+
+/* Fixed profile, pci_lock held for write: the op another vCPU has in
+ * flight on q is finished here and now (no other vpci lock holder can
+ * exist); that vCPU finds nothing left and answers its guest. */
+static void drain(struct vpci_ctx *c, struct hyp_pcidev *q)
+{
+	struct vpci *vpci = q->vpci;
+	struct hyp *h = c->h;
+	struct hyp_vcpu *o;
+
+	if ((uint32_t)vpci->op_vcpu >= c->d->vcpus ||
+	    c->d->vcpu[vpci->op_vcpu].pending.pdev != q) {
+		purge_sets(vpci);	/* its vCPU dropped it already */
+		vpci->op_vcpu = -1;
+		return;
+	}
+	o = &c->d->vcpu[vpci->op_vcpu];
+	complete(h, c->d, o, q, consume(h, c->d, vpci,
+					 o->pending.cmd & PCI_CMD_MEM,
+					 UINT64_MAX));
+	ADD(ops_drained, 1);
 }
 
 static bool drop(struct hyp *h, struct hyp_domain *d, struct hyp_vcpu *v,
@@ -975,6 +1018,11 @@ bool hyp_vpci_process_pending(struct hyp *h, struct hyp_domain *d,
 	}
 	if (!alive(h, &p->magic, HYP_PDEV_ALIVE, v, "pdev"))
 		return drop(h, d, v, "the device was freed");
+	/* The owner first: p->vpci is guarded by its owner's pci_lock, which
+	 * is ours only while we own it (Xen reads pdev->vpci first, under
+	 * the lock of a domain that may no longer own the device). */
+	if (fixed(h) && owner_of(p) != d->domid)
+		return drop(h, d, v, "the device changed owner");
 	vpci = p->vpci;
 	if (!fixed(h) && !vpci) {
 		ADD(null_vpci, 1);
@@ -988,12 +1036,11 @@ bool hyp_vpci_process_pending(struct hyp *h, struct hyp_domain *d,
 	if (fixed(h)) {
 		if (!vpci)
 			return drop(h, d, v, "vPCI detached");
-		if (owner_of(p) != d->domid)
-			return drop(h, d, v, "the device changed owner");
 		if (vpci->gen != v->pending.gen)
 			return drop(h, d, v, "the device was reset");
 	}
-	r = consume(h, d, vpci, v->pending.cmd & PCI_CMD_MEM);
+	r = consume(h, d, vpci, v->pending.cmd & PCI_CMD_MEM,
+		    __atomic_load_n(&h->vpci->slice, __ATOMIC_RELAXED));
 	if (r > 0) {
 		ADD(slices, 1);
 		pci_unlock(h, d);
@@ -1142,11 +1189,43 @@ fail:
 	return r;
 }
 
+/* Every host frame of p's BARs out of d's p2m, but those an enabled BAR
+ * of another device of d shares (pci_lock held for write). */
+static void purge_device(struct hyp_domain *d, struct hyp_pcidev *p)
+{
+	struct hyp_ranges keep = { 0 };
+	unsigned int i, s;
+	size_t k;
+
+	for (i = 0; i < 6; i++) {
+		const struct vpci_bar *b = &p->vpci->bars[i];
+
+		if (bar_mappable(b))
+			hyp_ranges_add(&keep, PFN(b->addr),
+				       PFN(b->addr + b->size - 1), 0);
+	}
+	for (s = 0; s < HYP_VPCI_SLOTS; s++) {
+		struct hyp_pcidev *q = d->vslot[s];
+
+		for (i = 0; q && q != p && q->vpci && i < 6; i++) {
+			const struct vpci_bar *b = &q->vpci->bars[i];
+
+			if (bar_mappable(b) && b->enabled)
+				hyp_ranges_remove(&keep, PFN(b->addr),
+						  PFN(b->addr + b->size - 1), 0);
+		}
+	}
+	for (k = 0; k < keep.n; k++)
+		p2m_purge_mfns(&d->p2m, keep.r[k].first,
+			       keep.r[k].last - keep.r[k].first + 1);
+	hyp_ranges_free(&keep);
+}
+
 /* pci_lock held for write (or none, historic). */
 static void detach(struct hyp *h, struct hyp_domain *d, struct hyp_pcidev *p)
 {
 	struct vpci *vpci = p->vpci;
-	unsigned int i, s;
+	unsigned int s;
 
 	if (!vpci)
 		return;
@@ -1154,12 +1233,10 @@ static void detach(struct hyp *h, struct hyp_domain *d, struct hyp_pcidev *p)
 		if (d->vslot[s] == p)
 			d->vslot[s] = NULL;
 	/* Fixed: nothing of the device stays in the guest's p2m, whatever a
-	 * dropped op left half done (Xen leaves it to the dying guest). */
+	 * dropped op left half done (Xen leaves it to the dying guest),
+	 * except host pages another enabled BAR of the domain uses. */
 	if (fixed(h))
-		for (i = 0; i < 6; i++)
-			if (bar_mappable(&vpci->bars[i]))
-				p2m_purge_mfns(&d->p2m, PFN(vpci->bars[i].addr),
-					       PFN(vpci->bars[i].size + 4095));
+		purge_device(d, p);
 	pthread_mutex_lock(&vpci->lock);
 	p->vpci = NULL;
 	pthread_mutex_unlock(&vpci->lock);
@@ -1245,7 +1322,7 @@ int hyp_vpci_info(struct hyp *h, uint32_t domid, uint32_t sbdf,
 		return -ENODEV;
 	memset(ret, 0, sizeof(*ret));
 	pci_rlock(h, d);
-	if (p->vpci && owner_of(p) == domid) {
+	if (owner_of(p) == domid && p->vpci) {
 		pthread_mutex_lock(&p->vpci->lock);
 		ret->domid = domid;
 		ret->sbdf = sbdf;
