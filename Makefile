@@ -6,6 +6,7 @@
 MESON ?= meson
 BUILD ?= build
 ASAN ?= build-asan
+TSAN ?= build-tsan
 FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 # Warnings are errors in CI (.ci/run passes WERROR=true), not for a user
@@ -13,7 +14,7 @@ FUZZ_SECONDS ?= 60
 WERROR ?= false
 , := ,
 
-.PHONY: all build asan fuzz-build check demo demo-store bench fuzz lab \
+.PHONY: all build asan tsan fuzz-build check demo demo-store bench fuzz lab \
 	lab-selftest clean deps-build deps-demo deps-demo-store deps-bench \
 	deps-fuzz deps-lab deps-check
 
@@ -48,6 +49,11 @@ $(BUILD)/build.ninja: $(dpkg_status) $(BUILD)/.werror-$(WERROR) | deps-build
 $(ASAN)/build.ninja: $(dpkg_status) $(ASAN)/.werror-$(WERROR) | deps-build
 	$(call setup,$(ASAN),,-Db_sanitize=address$(,)undefined -Db_lundef=false -Dbuildtype=debug)
 
+# ThreadSanitizer (gcc's, Debian 12's libtsan2): only the threaded tests
+# (meson suite 'tsan') are built and run there.
+$(TSAN)/build.ninja: $(dpkg_status) $(TSAN)/.werror-$(WERROR) | deps-build
+	$(call setup,$(TSAN),,-Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug)
+
 $(FUZZ)/build.ninja: $(dpkg_status) $(FUZZ)/.werror-$(WERROR) | deps-fuzz
 	$(call setup,$(FUZZ),CC=clang,-Dfuzz=true -Db_sanitize=address$(,)undefined -Db_lundef=false -Dbuildtype=debug)
 
@@ -57,15 +63,20 @@ build: deps-build $(BUILD)/build.ninja
 asan: deps-build $(ASAN)/build.ninja
 	ninja -C $(ASAN)
 
+TSAN_TESTS = tests/unit/test-hv-vpci tests/unit/test-hv-vpci-race
+tsan: deps-build $(TSAN)/build.ninja
+	ninja -C $(TSAN) $(TSAN_TESTS)
+
 fuzz-build: deps-fuzz $(FUZZ)/build.ninja
 	ninja -C $(FUZZ)
 
 # All tests: the normal build, the same suites under ASan+UBSan, the
-# libFuzzer targets for a bounded time and the lab's quick scenario.
-# scripts/check.sh prints the summary, skipped suites included.
+# threaded ones under ThreadSanitizer, the libFuzzer targets for a bounded
+# time and the lab's quick scenario.  scripts/check.sh prints the summary,
+# skipped suites included.
 check: deps-check
-	@$(MAKE) --no-print-directory build asan fuzz-build
-	@scripts/check.sh $(BUILD) $(ASAN) $(FUZZ) $(FUZZ_SECONDS)
+	@$(MAKE) --no-print-directory build asan tsan fuzz-build
+	@scripts/check.sh $(BUILD) $(ASAN) $(FUZZ) $(FUZZ_SECONDS) $(TSAN)
 
 # The main job: a modelled host, a PV guest with passthrough, xpt driving it.
 demo: deps-demo
@@ -103,4 +114,4 @@ fuzz: fuzz-build
 	@$(FUZZ)/tests/fuzz/fuzz-wire -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(FUZZ)
+	rm -rf $(BUILD) $(ASAN) $(TSAN) $(FUZZ)

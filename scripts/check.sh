@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The body of `make check`: every test suite in the normal and the
-# ASan+UBSan build, the libFuzzer targets for a bounded time, then the
+# ASan+UBSan build, the threaded tests (suite 'tsan') under
+# ThreadSanitizer, the libFuzzer targets for a bounded time, then the
 # real-Xen lab's quick scenario.  Prints one line per step, the skipped and
 # failed tests by name, and a closing "check: N passed, N failed, N skipped".
 #
@@ -11,9 +12,9 @@
 # ci_required is a failure: those are the comparisons with other people's
 # code, and the unit tests.
 #
-# usage: scripts/check.sh BUILD ASAN_BUILD FUZZ_BUILD FUZZ_SECONDS
+# usage: scripts/check.sh BUILD ASAN_BUILD FUZZ_BUILD FUZZ_SECONDS [TSAN_BUILD]
 set -u
-build=$1 asan=$2 fuzz=$3 fuzz_seconds=$4
+build=$1 asan=$2 fuzz=$3 fuzz_seconds=$4 tsan=${5:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 ci_required="unit interop diff lab"
@@ -36,7 +37,7 @@ skip() { # suite what reason
 	fi
 }
 
-count() { # builddir: add meson's per-test results to the totals
+count() { # builddir [suites]: add meson's per-test results to the totals
 	local log="$1/meson-logs/testlog.json" lines result suite name reason seen=" "
 	if [ ! -f "$log" ]; then
 		fail "$1: meson test did not run (see above)"
@@ -64,7 +65,7 @@ for l in open(sys.argv[1]):
 		*) fail "$1: $name ($result)" ;;
 		esac
 	done <<<"$lines"
-	for suite in $suites; do
+	for suite in ${2:-$suites}; do
 		[[ $seen == *" $suite "* ]] || fail "$1: no test of suite '$suite' ran"
 	done
 }
@@ -77,6 +78,21 @@ for b in "$build" "$asan"; do
 		true
 	count "$b"
 done
+
+# The threaded tests under ThreadSanitizer: any report fails its test
+# (TSan's exit status 66), and is listed from the log as well.
+if [ -n "$tsan" ]; then
+	echo "== tests of suite 'tsan' in $tsan (ThreadSanitizer)"
+	rm -f "$tsan/meson-logs/testlog.json"
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}" \
+		meson test -C "$tsan" --no-rebuild --suite tsan \
+		--print-errorlogs --num-processes 2 || true
+	count "$tsan" unit
+	if [ -f "$tsan/meson-logs/testlog.json" ] &&
+	   grep -q 'WARNING: ThreadSanitizer' "$tsan/meson-logs/testlog.json"; then
+		fail "$tsan: ThreadSanitizer reported (see $tsan/meson-logs/testlog.txt)"
+	fi
+fi
 
 # Each libFuzzer target with its seed corpus, for a bounded time.
 fuzz_one() { # target corpus seconds

@@ -22,8 +22,9 @@ static const char vhost[] =
 	"bar2=16K,mem64 msix=8 msix-bar=2 intx=a reset=flr\n"
 	"04:00.0 1234:0a0a class=ff0000 bar0=256,at=0xe0000000 reset=flr\n"
 	"05:00.0 1234:0b0b class=ff0000 bar0=256,at=0xe0000100 reset=flr\n"
-	"06:00.0 1234:0c0c class=ff0000 bar0=4K bar1=64,io reset=flr\n"
-	"07:00.1 1234:0d0d class=ff0000 bar0=4K reset=flr\n";
+	"06:00.0 1234:0c0c class=ff0000 bar0=4K,at=0xe1000000 bar1=64,io "
+	"reset=flr\n"
+	"07:00.1 1234:0d0d class=ff0000 bar0=4K,at=0xe1001000 reset=flr\n";
 #define NIC HV_SBDF(0, 3, 0, 0)
 #define DEV_A HV_SBDF(0, 4, 0, 0)
 #define DEV_B HV_SBDF(0, 5, 0, 0)
