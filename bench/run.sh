@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Benchmark xpt-xenstored against Debian's C xenstored 4.17 and the floor (a
 # peer that answers at once without a store), all three started here, with
-# bench/xsbench alternating rounds between them; prints one table.
+# bench/xsbench alternating rounds between them; prints one table.  Then
+# bench/vpci: the hypervisor model's vPCI with 1, 2, 4 and 8 vCPUs.
 #
 # usage: bench/run.sh BUILD_DIR          (make bench: bench/run.sh build)
 # Environment knobs:
@@ -21,6 +22,7 @@
 #   BENCH_RESULTS=FILE     also keep the raw RESULT lines in FILE
 #   BENCH_XPT_ARGS="..."   extra xpt-xenstored arguments
 #   BENCH_TIMEOUT=S        give up on one workload after S seconds (default 300)
+#   BENCH_VPCI_SECONDS=S   length of one bench/vpci figure (default 0.5; 0 skips it)
 set -uo pipefail
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
@@ -51,13 +53,13 @@ pin=${BENCH_PIN:-1}
 # is measured if it builds.  A build directory configured before
 # bench/meson.build existed lacks their targets: meson's own `reconfigure`
 # target adds them.
-if ! ninja -C "$build" -t query bench/xsbench >/dev/null 2>&1; then
+if ! ninja -C "$build" -t query bench/vpci >/dev/null 2>&1; then
 	ninja -C "$build" reconfigure >/dev/null ||
 		{ echo "bench: 'ninja -C $build reconfigure' failed" >&2; exit 1; }
 fi
-if ! ninja -C "$build" bench/floor bench/xsbench >/dev/null; then
-	echo "bench: building bench/floor and bench/xsbench failed:" >&2
-	ninja -C "$build" bench/floor bench/xsbench >&2
+if ! ninja -C "$build" bench/floor bench/xsbench bench/vpci >/dev/null; then
+	echo "bench: building bench/floor, bench/xsbench and bench/vpci failed:" >&2
+	ninja -C "$build" bench/floor bench/xsbench bench/vpci >&2
 	exit 1
 fi
 xsbench=$build/bench/xsbench
@@ -256,3 +258,11 @@ END {
 	if (star)
 		print "NO*: the floor misses this goal over C as well, so no server can meet it on this machine"
 }' "$results"
+
+# --- vPCI ---------------------------------------------------------------------
+vpci_seconds=${BENCH_VPCI_SECONDS:-0.5}
+if [ "$vpci_seconds" != 0 ]; then
+	echo
+	timeout "${BENCH_TIMEOUT:-300}" "$build/bench/vpci" "$vpci_seconds" ||
+		echo "bench: bench/vpci exited with status $?" >&2
+fi
