@@ -118,8 +118,10 @@ void hyp_free(struct hyp *h)
 			hyp_vpci_free(h, h->pci[i]->vpci);
 		hyp_pci_free(h->pci[i]);
 	}
-	for (i = 0; i < h->nunplugged; i++)
+	for (i = 0; i < h->nunplugged; i++) {
+		pthread_mutex_destroy(&h->unplugged[i]->hw_lock);
 		free(h->unplugged[i]);
+	}
 	for (i = 0; i < HYP_DOMID_MAX; i++)
 		if (h->dom[i])
 			domain_free(h, h->dom[i]);

@@ -358,6 +358,11 @@ static int parse_key(struct parse *ps, struct hyp_pcidev *p,
 			return perr(ps, "reset='%s': use flr, pm, bus or none",
 				    val);
 		x->reset_set = true;
+	} else if (!strcmp(key, "mmio-id")) {
+		if ((r = parse_uint_key(ps, key, val, 0, 0xffffffff, &v)) < 0)
+			return r;
+		p->mmio_id = (uint32_t)v;
+		p->has_mmio_id = true;
 	} else if (!strcmp(key, "pcie")) {
 		if (!strcmp(val, "yes"))
 			p->pcie = true;
@@ -370,7 +375,7 @@ static int parse_key(struct parse *ps, struct hyp_pcidev *p,
 		return perr(ps, "unknown key '%s' (keys: class, bar0..bar5, "
 			    "intx, gsi, msi, msix, msix-bar, msix-table, "
 			    "msix-pba, vfs, vf-device, vf-offset, vf-stride, "
-			    "reset, pcie)", key);
+			    "reset, pcie, mmio-id)", key);
 	}
 	return 0;
 }

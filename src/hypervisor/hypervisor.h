@@ -251,6 +251,8 @@ struct hyp_pcidev {
 	 * under hw_lock once a vCPU thread may see the device. */
 	pthread_mutex_t hw_lock;
 	uint32_t mmio_scratch[6];	/* BARn offset 4: keeps a write */
+	bool has_mmio_id;		/* host file mmio-id= */
+	uint32_t mmio_id;		/* BARn offset 0 (default: the IDs) */
 	struct vpci *vpci;		/* owner's pci_lock; NULL: none */
 };
 
@@ -271,7 +273,8 @@ struct hyp {
 	struct hyp_domain *dom[HYP_DOMID_MAX];
 	struct hyp_pcidev *pci[HYP_PCI_MAX];
 	unsigned int npci;
-	/* PCI_DEVICE_REMOVE keeps what it removed, for PCI_DEVICE_ADD. */
+	/* What PCI_DEVICE_REMOVE took from Xen's view: the hardware, still
+	 * answering at its BARs, for PCI_DEVICE_ADD (pci_list_lock). */
 	struct hyp_pcidev *unplugged[HYP_PCI_MAX];
 	unsigned int nunplugged;
 	pthread_mutex_t pcidevs_lock;	/* device ownership (Xen's) */

@@ -311,12 +311,14 @@ int hyp_pci_add(struct hyp *h, const struct hyp_pcidev *desc,
 }
 
 /*
- * PHYSDEVOP_pci_device_remove: the device leaves the host (hot-unplug).
- * vPCI goes first, under its owner's write lock; then no vCPU may still
- * point at it (the fixed profile's answer to Xen's open question; the
- * historic profile leaves them and frees the pdev all the same).  A PF
- * whose VFs are still there is busy.  The description is kept for
- * hyp_pci_device_add.
+ * PHYSDEVOP_pci_device_remove: Xen forgets the device (dom0 removed it,
+ * e.g. before a hot-unplug).  vPCI goes first, under its owner's write
+ * lock; then no vCPU may still point at it (the fixed profile's answer to
+ * Xen's open question; the historic profile leaves them and frees the
+ * pdev all the same).  A PF whose VFs are still there is busy.  The
+ * hardware itself stays as it was (h->unplugged): it still answers at its
+ * BARs, as the lab's Xen 4.20 showed (tests/data/vpci-oracle.txt,
+ * read_after_remove), and PCI_DEVICE_ADD (a rescan) finds it as it is.
  */
 int hyp_pci_device_remove(struct hyp *h, uint32_t sbdf)
 {
@@ -362,7 +364,10 @@ int hyp_pci_device_remove(struct hyp *h, uint32_t sbdf)
 	keep->msix_tab = NULL;
 	keep->msix_map = NULL;
 	keep->vpci = NULL;
+	pthread_mutex_init(&keep->hw_lock, NULL);
+	pthread_rwlock_wrlock(&h->pci_list_lock);
 	h->unplugged[h->nunplugged++] = keep;
+	pthread_rwlock_unlock(&h->pci_list_lock);
 	log_info("%s: removed from the host (was owned by domain %u)", bdf,
 		 p->info.owner);
 	hyp_vpci_free_pdev(h, p);
@@ -371,10 +376,12 @@ out:
 	return r;
 }
 
-/* PHYSDEVOP_pci_device_add after a rescan: a removed device is back, in
- * its power-on state, owned by dom0.  Present already: nothing to do. */
+/* PHYSDEVOP_pci_device_add after a rescan: a removed device is back, as
+ * the hardware is (no reset), owned by dom0.  Present already: nothing
+ * to do. */
 int hyp_pci_device_add(struct hyp *h, uint32_t sbdf)
 {
+	struct hyp_pcidev *p;
 	char err[128];
 	unsigned int i;
 	int r = -ENODEV;
@@ -394,8 +401,18 @@ int hyp_pci_device_add(struct hyp *h, uint32_t sbdf)
 			log_warn("%s", err);
 			break;
 		}
-		free(keep);
+		/* Not reset: the hardware's state is what it was. */
+		p = hyp_pci_get(h, sbdf);
+		pthread_mutex_lock(&p->hw_lock);
+		memcpy(p->conf, keep->conf, sizeof(p->conf));
+		memcpy(p->mmio_scratch, keep->mmio_scratch,
+		       sizeof(p->mmio_scratch));
+		pthread_mutex_unlock(&p->hw_lock);
+		pthread_rwlock_wrlock(&h->pci_list_lock);
 		h->unplugged[i] = h->unplugged[--h->nunplugged];
+		pthread_rwlock_unlock(&h->pci_list_lock);
+		pthread_mutex_destroy(&keep->hw_lock);
+		free(keep);
 		hv_format_bdf(sbdf, err, sizeof(err));
 		log_info("%s: added to the host again", err);
 		break;
@@ -669,7 +686,7 @@ static int mmio_check(struct hyp *h, uint32_t sbdf, uint32_t bar,
 
 static bool in_table(const struct hyp_pcidev *p, uint32_t bar, uint64_t off)
 {
-	return p->info.has_msix && bar == p->msix_table_bar &&
+	return p->info.has_msix && p->msix_tab && bar == p->msix_table_bar &&
 	       off >= p->msix_table_off &&
 	       off < p->msix_table_off +
 		     (uint64_t)p->info.msix_entries * MSIX_ENTRY_SIZE;
@@ -698,7 +715,8 @@ static uint32_t mmio_dword(struct hyp_pcidev *p, unsigned int bar,
 	    off < p->msix_pba_off + ((p->info.msix_entries + 63u) / 64u) * 8u)
 		return 0;
 	if (off == 0)
-		return p->info.vendor | (uint32_t)p->info.device << 16;
+		return p->has_mmio_id ? p->mmio_id :
+		       p->info.vendor | (uint32_t)p->info.device << 16;
 	if (off == 4)
 		return p->mmio_scratch[bar];
 	return 0;

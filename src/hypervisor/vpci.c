@@ -1124,8 +1124,9 @@ int hyp_vpci_mmio_access(struct hyp *h, struct hyp_domain *d, bool write,
 	if (!write)
 		*value = all;
 	pthread_rwlock_rdlock(&h->pci_list_lock);
-	for (i = 0; i < h->npci; i++) {
-		struct hyp_pcidev *p = h->pci[i];
+	for (i = 0; i < h->npci + h->nunplugged; i++) {
+		struct hyp_pcidev *p = i < h->npci ? h->pci[i] :
+				       h->unplugged[i - h->npci];
 
 		for (b = 0; b < 6; b++) {
 			const struct hv_pci_bar *hb = &p->info.bar[b];
