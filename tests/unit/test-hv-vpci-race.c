@@ -13,7 +13,8 @@
  * defer_map and the vCPU's return; R2 deassign during a preempted map,
  * the device then given to another PVH domain; R3 physical removal with
  * a pending op; R4 reset (deassign + assign) under a pending op; R5 two
- * vCPUs toggle one device; R7 BAR write during a pending unmap; R8 two
+ * vCPUs toggle one device; R6 iomem permission revoked mid-map (the domU
+ * is crashed); R7 BAR write during a pending unmap; R8 two
  * devices sharing a page unmapped from two vCPUs at once; R10 a config
  * read racing deassign; R11 domain destruction with a pending op.
  * Every one passes in the fixed profile with the invariants intact.  The
@@ -529,6 +530,40 @@ static void r5(enum hyp_vpci_profile prof, uint32_t seed)
 	hyp_free(h);
 }
 
+/* R6: the iomem permission is revoked while a map is half done (libxl's
+ * pci remove): the next slice fails, decoding goes off, the sets are
+ * purged and the domU is crashed. */
+static void r6(uint32_t seed)
+{
+	struct run R = run_of(seed);
+	struct hyp *h = model(HYP_VPCI_FIXED, R.slice);
+	uint32_t d = pvh(h, 4);
+	uint64_t bar0 = hyp_pci_get(h, NIC)->info.bar[0].addr;
+	struct hv_domain_info di;
+	struct hv_vpci_info i;
+	struct gate *g;
+
+	give(h, d, NIC);
+	g = arm(HYP_VP_SLICE, d, R.vcpu, R.nth, false);
+	post_write(h, d, R.vcpu, G0, PCI_CMD, 2, PCI_CMD_MEM);
+	reached(g);
+	assert_int_equal(hyp_perm_set(h, HYP_PERM_IOMEM, d, bar0 >> 12, 256,
+				      false), 0);
+	release(g);
+	assert_int_equal(answer(h, d, R.vcpu).ret, 0);
+	assert_int_equal(hyp_domain_getinfo(h, d, &di), 0);
+	assert_int_equal(di.state, HV_DOM_SHUTDOWN);
+	assert_int_equal(di.shutdown_reason, HV_SHUTDOWN_CRASH);
+	i = info(h, d, NIC);
+	assert_int_equal(i.bars_mapped, 0);
+	assert_int_equal(i.pending, 0);
+	assert_int_equal(hw_cmd(h, NIC) & PCI_CMD_MEM, 0);
+	assert_int_equal(stats(h).crashes, 1);
+	assert_int_equal(hyp_domain_destroy(h, d), 0);
+	invariants(h);
+	hyp_free(h);
+}
+
 /* R7: a BAR write while the unmap that clears MEMORY is in flight is
  * dropped (the BAR is still enabled). */
 static void r7(uint32_t seed)
@@ -700,6 +735,11 @@ static void test_r5(void **state)
 
 #define SEEDS(fn) do { unsigned int i_; for (i_ = 0; i_ < nseeds; i_++) \
 			fn(first_seed + i_); } while (0)
+
+static void test_r6(void **state)
+{
+	SEEDS(r6);
+}
 
 static void test_r7(void **state)
 {
@@ -1060,6 +1100,7 @@ int main(void)
 		cmocka_unit_test(test_r3_historic_use_after_free),
 		cmocka_unit_test(test_r4),
 		cmocka_unit_test(test_r5),
+		cmocka_unit_test(test_r6),
 		cmocka_unit_test(test_r7),
 		cmocka_unit_test(test_r8),
 		cmocka_unit_test(test_r10),
