@@ -9,6 +9,9 @@
  * An HVM guest (--hvm) has no backend to ask: config space is port I/O
  * and the driver programs MSI-X/MSI itself (hvm.c); the device model
  * binds the pirqs.  INTx of an HVM guest is not delivered in the model.
+ * A PVH guest (--pvh) reaches config space through vPCI (pvh.c) and gets
+ * no interrupts in the model: its driver enables the device and leaves
+ * it at irq=none.
  *
  * reprobe does what Linux's nvme driver does at probe: allocate vectors,
  * free them, allocate again.  A backend that refuses the second enable (as
@@ -55,11 +58,11 @@ const char *driver_state_name(enum driver_state s)
 	}
 }
 
-/* Config space: over pci_op (PV) or port I/O (HVM). */
+/* Config space: over pci_op (PV), port I/O (HVM) or vPCI (PVH). */
 static int conf_read(struct guest *g, uint32_t sbdf, int offset, int size,
 		     uint32_t *ret_value)
 {
-	if (g->hvm)
+	if (g->hvm || g->pvh)
 		return hvm_conf_read(g, sbdf, offset, size, ret_value);
 	return pciop_conf_read(g, sbdf, offset, size, ret_value);
 }
@@ -67,7 +70,7 @@ static int conf_read(struct guest *g, uint32_t sbdf, int offset, int size,
 static int conf_write(struct guest *g, uint32_t sbdf, int offset, int size,
 		      uint32_t value)
 {
-	if (g->hvm)
+	if (g->hvm || g->pvh)
 		return hvm_conf_write(g, sbdf, offset, size, value);
 	return pciop_conf_write(g, sbdf, offset, size, value);
 }
@@ -79,6 +82,9 @@ void driver_init_dev(struct gdev *d)
 	d->drv = DRV_NONE;
 	d->irq = IRQ_NONE;
 	d->nvec = 0;
+	d->mmio_read = false;
+	d->mmio_addr = 0;
+	d->mmio_value = 0;
 	for (i = 0; i < GUEST_MAX_VEC; i++) {
 		d->fd[i] = -1;
 		d->pirq[i] = -1;
@@ -253,6 +259,10 @@ static void driver_setup_irq(struct guest *g, struct gdev *d)
 {
 	int r;
 
+	if (g->pvh) {
+		driver_log(d, "no interrupt (vPCI MSI is not modelled)", 0);
+		return;
+	}
 	if (d->msix_cap) {
 		r = driver_use_msix(g, d);
 		driver_log(d, r == 0 ? "MSI-X enabled" : "MSI-X refused", r);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xpt-guest: a PV guest kernel for PCI passthrough tests.  It talks to
+ * xpt-guest: a PV guest kernel for PCI passthrough tests (or an HVM or
+ * PVH one).  It talks to
  * xenstore and the hypervisor only through its own domain's sockets, so it
  * can do exactly what a guest can, and answers "what do you see?" on its
  * query socket.
@@ -27,7 +28,7 @@ static const char usage[] =
 "A PV guest kernel with pcifront: finds its passed-through PCI devices over\n"
 "xenstore and the pci_op page, enables MSI-X/MSI/INTx and counts interrupts.\n"
 "With --hvm, an HVM guest: PCI config I/O on bus 0, answered by its device\n"
-"model.\n"
+"model.  With --pvh, a PVH guest: bus 0 through the hypervisor's vPCI.\n"
 "\n"
 "  -R, --rundir DIR            run directory: xenstore via DIR/domain/N, the\n"
 "                              hypervisor via DIR/hv/domain/N; query socket\n"
@@ -53,6 +54,10 @@ static const char usage[] =
 "      --hvm                   an HVM guest: no xenstore, no pcifront; scan\n"
 "                              bus 0 through ports 0xcf8/0xcfc at start and at\n"
 "                              `reprobe`, hot-plug through ACPI (the SCI)\n"
+"      --pvh                   a PVH guest: no xenstore, no pcifront, no device\n"
+"                              model; bus 0 through the hypervisor's vPCI\n"
+"                              (config space, BARs by guest-physical MMIO),\n"
+"                              scanned at start, every 200 ms and at `reprobe`\n"
 "      --stubdom               a device-model stub domain: a PV guest whose\n"
 "                              pcifront devices no driver binds; at start it\n"
 "                              reads /local/domain/N/target (G), G's vm path\n"
@@ -69,7 +74,8 @@ static const char usage[] =
 "Query socket requests: status, reprobe, resume, shutdown REASON, and for\n"
 "a PV guest its own view of a device by host address (what a stub domain's\n"
 "device model reads in sysfs): pci-dev BDF, conf-read BDF REG SIZE,\n"
-"conf-write BDF REG SIZE VALUE.\n"
+"conf-write BDF REG SIZE VALUE; a PVH guest has conf-read and conf-write\n"
+"at its own addresses (0000:00:dd.0).\n"
 "SIGTERM stops the guest (and a stub domain's device model) and removes\n"
 "its socket and pid file.\n"
 "See xpt-guest(8).\n";
@@ -82,6 +88,7 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 		{ "pciop-timeout-ms", required_argument, NULL, 't' },
 		{ "hold-backend", no_argument, NULL, 'H' },
 		{ "hvm", no_argument, NULL, 'M' },
+		{ "pvh", no_argument, NULL, 'P' },
 		{ "no-missed-connected", no_argument, NULL, 'N' },
 		{ "rescan-delay-ms", required_argument, NULL, 'D' },
 		{ "connect-delay-ms", required_argument, NULL, 'C' },
@@ -121,6 +128,9 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 			break;
 		case 'M':
 			g->hvm = true;
+			break;
+		case 'P':
+			g->pvh = true;
 			break;
 		case 'N':
 			g->no_missed_connected = true;
@@ -172,7 +182,9 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 		fputs(usage, stderr);
 		exit(2);
 	}
-	if (g->stubdom && (g->hvm || !g->dm_binary))
+	if (g->hvm && g->pvh)
+		fatal("--hvm and --pvh: a guest is one or the other");
+	if (g->stubdom && (g->hvm || g->pvh || !g->dm_binary))
 		fatal("--stubdom needs --dm-binary PATH and is a PV guest "
 		      "(not --hvm)");
 	if (g->dm_binary && !g->stubdom)
@@ -200,7 +212,7 @@ static int guest_open(struct guest *g)
 	char path[4096];
 	int r;
 
-	if (g->hvm)
+	if (g->hvm || g->pvh)
 		goto hv;	/* no PV drivers: no xenstore */
 	snprintf(path, sizeof(path), "%s/domain/%u", g->rundir, g->domid);
 	setenv("XENSTORED_PATH", path, 1);
@@ -270,6 +282,14 @@ static void guest_loop(struct guest *g, int sigfd)
 
 			poll_ms = left < 0 ? 0 : (int)left;
 		}
+		if (g->pvh_scan_due) {	/* a PVH guest's next rescan */
+			int64_t left = g->pvh_scan_due - guest_now_ms();
+
+			if (left < 0)
+				left = 0;
+			if (poll_ms < 0 || left < poll_ms)
+				poll_ms = (int)left;
+		}
 		if (g->dm_due) {	/* the slow stub's device model */
 			int64_t left = g->dm_due - guest_now_ms();
 
@@ -311,6 +331,10 @@ static void guest_loop(struct guest *g, int sigfd)
 		}
 		if (g->rescan_due && guest_now_ms() >= g->rescan_due)
 			pcifront_step(g);
+		if (g->pvh_scan_due && guest_now_ms() >= g->pvh_scan_due) {
+			hvm_scan(g);
+			pvh_schedule_rescan(g);
+		}
 		if (g->dm_due && guest_now_ms() >= g->dm_due) {
 			g->dm_due = 0;
 			stubdom_start(g);
@@ -347,7 +371,12 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fatal("cannot create the query socket under %s/guest: %s",
 		      g.rundir, strerror(-r));
-	if (g.hvm) {
+	if (g.pvh) {
+		/* the kernel's scan of its vPCI bus, then again and again:
+		 * no hot-plug event reaches a PVH guest */
+		hvm_scan(&g);
+		pvh_schedule_rescan(&g);
+	} else if (g.hvm) {
 		/* firmware's scan: a device model not yet running answers
 		 * nothing, and the guest sees no device; then the kernel's
 		 * ACPI, which takes hotplug events from here on */
@@ -369,7 +398,8 @@ int main(int argc, char **argv)
 	}
 	guest_write_pidfile(&g);
 	log_info("guest: dom%u running%s, query socket %s", g.domid,
-		 g.hvm ? " (HVM)" : g.stubdom ? " (stub domain)" : "",
+		 g.hvm ? " (HVM)" : g.pvh ? " (PVH)" : g.stubdom ?
+		 " (stub domain)" : "",
 		 g.sock_path);
 	guest_loop(&g, sigfd);
 
@@ -380,7 +410,7 @@ int main(int argc, char **argv)
 		stubdom_stop(&g);
 	query_close(&g);
 	unlink(g.pid_path);
-	if (g.hvm)
+	if (g.hvm || g.pvh)
 		hvm_teardown(&g);
 	else
 		pcifront_teardown(&g);

@@ -7,6 +7,8 @@
  * socket (query.c) tells tests what the guest sees.  With --hvm it is an
  * HVM guest instead (hvm.c): PCI config I/O through 0xcf8/0xcfc, which its
  * device model answers, and MSI/MSI-X programmed as a native driver does.
+ * With --pvh a PVH guest (pvh.c): the same bus 0, answered by the
+ * hypervisor's vPCI, its BARs reached by guest-physical MMIO.
  */
 #ifndef XPT_GUEST_H
 #define XPT_GUEST_H
@@ -66,7 +68,11 @@ struct gdev {
 	unsigned int port[GUEST_MAX_VEC];
 	int fd[GUEST_MAX_VEC];		/* eventfd per vector, -1 = none */
 	uint64_t count[GUEST_MAX_VEC];
-	uint64_t bar[6];		/* HVM: addresses the guest placed */
+	uint64_t bar[6];		/* HVM, PVH: addresses the guest placed */
+	uint64_t bar_size[6];		/* and the sizes it found */
+	bool mmio_read;			/* PVH: the driver's register read */
+	uint64_t mmio_addr;		/* where (guest-physical), 0 none */
+	uint32_t mmio_value;		/* what it read */
 	int64_t sysfs_ms;		/* shows by host address from then on
 					 * (--sysfs-delay-ms) */
 };
@@ -100,6 +106,8 @@ struct guest {
 	bool hold;			/* --hold-backend: act on backend
 					 * states only after `resume` */
 	bool hvm;			/* --hvm: config I/O, no pcifront */
+	bool pvh;			/* --pvh: vPCI, no pcifront */
+	int64_t pvh_scan_due;		/* PVH: the next bus rescan */
 	bool no_missed_connected;	/* pcifront before Linux 6.1 */
 	int rescan_delay_ms;		/* answer a Reconfigured this late */
 	int connect_delay_ms;		/* answer the first Connected this late */
@@ -170,7 +178,8 @@ int pciop_disable_msix(struct guest *g, uint32_t sbdf);
 int pciop_enable_msi(struct guest *g, uint32_t sbdf, int *ret_pirq);
 int pciop_disable_msi(struct guest *g, uint32_t sbdf, int *ret_intx_pirq);
 
-/* hvm.c: an HVM guest's PCI (bus 0 through its device model) */
+/* hvm.c: an HVM guest's PCI (bus 0 through its device model); a PVH
+ * guest's bus 0 the same way, through vPCI */
 int hvm_conf_read(struct guest *g, uint32_t sbdf, int offset, int size,
 		  uint32_t *ret_value);
 int hvm_conf_write(struct guest *g, uint32_t sbdf, int offset, int size,
@@ -187,6 +196,16 @@ int hvm_enable_msix(struct guest *g, struct gdev *d, unsigned int nvec);
 void hvm_disable_msix(struct guest *g, struct gdev *d);
 int hvm_enable_msi(struct guest *g, struct gdev *d);
 void hvm_disable_msi(struct guest *g, struct gdev *d);
+
+/* pvh.c: a PVH guest's PCI (vPCI); bus 0 is enumerated by hvm.c */
+#define PVH_RESCAN_MS 200		/* no hot-plug event: rescan this often */
+int pvh_conf_read(struct guest *g, uint32_t sbdf, int offset, int size,
+		  uint32_t *ret_value);
+int pvh_conf_write(struct guest *g, uint32_t sbdf, int offset, int size,
+		   uint32_t value);
+/* The driver's register read through the device's BAR (d->mmio_*). */
+void pvh_read_reg(struct guest *g, struct gdev *d);
+void pvh_schedule_rescan(struct guest *g);
 
 /* driver.c */
 void driver_init_dev(struct gdev *d);

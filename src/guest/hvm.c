@@ -21,7 +21,9 @@
  * that came up is rescanned; one to go down has its device removed and
  * is then ejected (a port write), which is when the device model lets
  * the device go.  The query socket's `reprobe` still rescans the whole
- * bus, as `echo 1 > /sys/bus/pci/rescan` does.
+ * bus, as `echo 1 > /sys/bus/pci/rescan` does. *
+ * A PVH guest (pvh.c) enumerates and places BARs the same way, its
+ * config accesses answered by the hypervisor's vPCI instead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +44,8 @@
 int hvm_conf_read(struct guest *g, uint32_t sbdf, int offset, int size,
 		  uint32_t *ret_value)
 {
+	if (g->pvh)
+		return pvh_conf_read(g, sbdf, offset, size, ret_value);
 	return hv_hvm_config_read(g->hv, 0, sbdf, (uint32_t)offset,
 				  (uint32_t)size, ret_value);
 }
@@ -49,6 +53,8 @@ int hvm_conf_read(struct guest *g, uint32_t sbdf, int offset, int size,
 int hvm_conf_write(struct guest *g, uint32_t sbdf, int offset, int size,
 		   uint32_t value)
 {
+	if (g->pvh)
+		return pvh_conf_write(g, sbdf, offset, size, value);
 	return hv_hvm_config_write(g->hv, 0, sbdf, (uint32_t)offset,
 				   (uint32_t)size, value);
 }
@@ -70,6 +76,7 @@ static int hvm_place_bars(struct guest *g, struct gdev *d)
 	int r;
 
 	memset(d->bar, 0, sizeof(d->bar));
+	memset(d->bar_size, 0, sizeof(d->bar_size));
 	for (i = 0; i < 6; i++) {
 		int reg = PCI_BASE_ADDRESS_0 + 4 * (int)i;
 		uint32_t lo, hi = 0xffffffffu;
@@ -98,6 +105,7 @@ static int hvm_place_bars(struct guest *g, struct gdev *d)
 			continue;
 		g->mmio_next = (g->mmio_next + size - 1) & ~(size - 1);
 		d->bar[i] = g->mmio_next;
+		d->bar_size[i] = size;
 		g->mmio_next += size;
 		r = hvm_conf_write(g, d->sbdf, reg, 4, (uint32_t)d->bar[i]);
 		if (r == 0 && is64)
@@ -142,14 +150,18 @@ static int hvm_add(struct guest *g, uint32_t sbdf, uint32_t id)
 	d->vendor = (uint16_t)id;
 	d->device = (uint16_t)(id >> 16);
 	d->class = cls >> 8;
-	log_info("hvm: 00:%02x.0 %04x:%04x class %06x", HV_SBDF_DEV(sbdf),
+	log_info("%s: 00:%02x.0 %04x:%04x class %06x", g->pvh ? "pvh" :
+		 "hvm", HV_SBDF_DEV(sbdf),
 		 d->vendor, d->device, d->class);
 	r = hvm_place_bars(g, d);
 	if (r < 0) {
 		d->drv = DRV_FAILED;
 		return r;
 	}
-	return driver_probe(g, d);
+	r = driver_probe(g, d);
+	if (r == 0 && g->pvh)
+		pvh_read_reg(g, d);
+	return r;
 }
 
 static void hvm_drop(struct gdev *d, struct guest *g)

@@ -10,7 +10,11 @@
  *                       irq=<msix|msi|intx|none> vectors=<n> count=<total>
  *                       counts=<c0,c1,...>
  *   reprobe         every bound driver re-allocates its vectors; an HVM
- *                   guest first scans bus 0 again (its only hotplug)
+ *                   or PVH guest first scans bus 0 again
+ *
+ * A PVH guest's dev lines add what its driver read through the device's
+ * BAR, once it read it (guest-physical address and value):
+ * ` mmio=0x<addr>:0x<value>`; its `state` line ends in ` pvh`.
  *   resume          act on backend states (after --hold-backend)
  *   shutdown <poweroff|reboot|suspend|crash>
  *
@@ -23,6 +27,10 @@
  *   pci-dev BDF                     dev <guest-bdf> host=<bdf> ...
  *   conf-read BDF REG SIZE          value 0x<v>
  *   conf-write BDF REG SIZE VALUE   ok
+ *
+ * A PVH guest has conf-read and conf-write by its own (virtual) address
+ * instead, 0000:00:dd.0, any slot: what its config accesses through vPCI
+ * return (an empty slot reads all-ones).
  *
  * (REG, VALUE: decimal or 0x hex; SIZE 1, 2 or 4.)  A device the guest
  * does not have: `error ENODEV`; pciback's refusal: `error EIO pci_op:
@@ -127,12 +135,15 @@ static void query_put(struct qclient *c, const char *s)
 
 int query_format_dev(const struct gdev *d, char *buf, size_t len)
 {
-	char counts[GUEST_MAX_VEC * 24] = "";
+	char counts[GUEST_MAX_VEC * 24] = "", mmio[48] = "";
 	unsigned long long total = 0;
 	size_t n = 0;
 	unsigned int i;
 	int r;
 
+	if (d->mmio_read)
+		snprintf(mmio, sizeof(mmio), " mmio=0x%llx:0x%x",
+			 (unsigned long long)d->mmio_addr, d->mmio_value);
 	for (i = 0; i < d->nvec; i++) {
 		total += d->count[i];
 		n += (size_t)snprintf(counts + n, sizeof(counts) - n, "%s%llu",
@@ -141,11 +152,11 @@ int query_format_dev(const struct gdev *d, char *buf, size_t len)
 	}
 	r = snprintf(buf, len, "dev %04x:%02x:%02x.%x host=%s vendor=0x%04x "
 		     "device=0x%04x class=0x%06x driver=%s irq=%s vectors=%u "
-		     "count=%llu counts=%s\n",
+		     "count=%llu counts=%s%s\n",
 		     HV_SBDF_SEG(d->sbdf), HV_SBDF_BUS(d->sbdf),
 		     HV_SBDF_DEV(d->sbdf), HV_SBDF_FN(d->sbdf), d->host,
 		     d->vendor, d->device, d->class, driver_state_name(d->drv),
-		     driver_irq_name(d->irq), d->nvec, total, counts);
+		     driver_irq_name(d->irq), d->nvec, total, counts, mmio);
 	return r < 0 || (size_t)r >= len ? -ENOSPC : 0;
 }
 
@@ -158,7 +169,7 @@ static void query_status(struct guest *g, struct qclient *c)
 		stubdom_format_status(g, sd, sizeof(sd));
 	snprintf(line, sizeof(line), "state frontend=%d backend=%d%s%s\n",
 		 pcifront_frontend_state(g), g->backend_state,
-		 g->hvm ? " hvm" : "", sd);
+		 g->hvm ? " hvm" : g->pvh ? " pvh" : "", sd);
 	query_put(c, line);
 	for (i = 0; i < GUEST_MAX_DEVS; i++) {
 		if (!g->dev[i].used)
@@ -238,6 +249,34 @@ static struct gdev *query_dev_by_host(struct guest *g, const char *bdf)
 	return NULL;
 }
 
+/* A PVH guest's config access at its own address: any slot of its bus
+ * 0, a device there or not. */
+static void query_pvh_conf(struct guest *g, struct qclient *c,
+			   struct query_req *q)
+{
+	char line[96];
+	uint32_t sbdf;
+	int r;
+
+	if (hv_parse_bdf(q->bdf, &sbdf) < 0 || HV_SBDF_SEG(sbdf) ||
+	    HV_SBDF_BUS(sbdf) || HV_SBDF_FN(sbdf)) {
+		snprintf(line, sizeof(line), "error EINVAL %.20s: not a slot "
+			 "of this guest's bus 0 (0000:00:dd.0)\n", q->bdf);
+		query_put(c, line);
+		return;
+	}
+	r = q->op == Q_CONF_READ ?
+	    pvh_conf_read(g, sbdf, (int)q->reg, (int)q->size, &q->value) :
+	    pvh_conf_write(g, sbdf, (int)q->reg, (int)q->size, q->value);
+	if (r != 0)
+		query_pci_error(c, q->op == Q_CONF_READ ? "conf-read" :
+				"conf-write", r);
+	else if (q->op == Q_CONF_READ)
+		query_put_value(c, q->value);
+	else
+		query_put(c, "ok\n");
+}
+
 /* "pci-dev BDF", "conf-read BDF REG SIZE", "conf-write BDF REG SIZE V" */
 static void query_pci(struct guest *g, struct qclient *c,
 		      struct query_req *q)
@@ -245,6 +284,11 @@ static void query_pci(struct guest *g, struct qclient *c,
 	char line[512];
 	struct gdev *d;
 	int r;
+
+	if (g->pvh && q->op != Q_PCI_DEV) {
+		query_pvh_conf(g, c, q);
+		return;
+	}
 
 	d = query_dev_by_host(g, q->bdf);
 	if (!d) {
@@ -394,7 +438,13 @@ static void query_request(struct guest *g, struct qclient *c, char *line)
 	char err[160], reply[200];
 	unsigned int i;
 
-	if (query_parse(line, !g->hvm, &q, err, sizeof(err)) < 0) {
+	/* a PVH guest has conf-read and conf-write (at its own
+	 * addresses), not pcifront's resume and pci-dev */
+	if (query_parse(line, !g->hvm, &q, err, sizeof(err)) < 0 ||
+	    (g->pvh && (q.op == Q_RESUME || q.op == Q_PCI_DEV) &&
+	     snprintf(err, sizeof(err), "not for a PVH guest (it has no "
+		      "pcifront): status, reprobe, shutdown REASON, "
+		      "conf-read, conf-write") > 0)) {
 		snprintf(reply, sizeof(reply), "error EINVAL %s\n", err);
 		query_put(c, reply);
 		query_put(c, "end\n");
@@ -405,7 +455,7 @@ static void query_request(struct guest *g, struct qclient *c, char *line)
 		query_status(g, c);
 		break;
 	case Q_REPROBE:
-		if (g->hvm)
+		if (g->hvm || g->pvh)
 			hvm_scan(g);
 		for (i = 0; i < GUEST_MAX_DEVS; i++)
 			if (g->dev[i].used)

@@ -121,6 +121,29 @@ int xpt_dev_name_to_bdf(struct xpt_ctx *c, const char *name,
 			name);
 }
 
+int xpt_dev_marked(struct xpt_ctx *c, unsigned int domid, uint32_t *ret,
+		   size_t max, size_t *ret_n)
+{
+	unsigned int ne = 0, i, seg, bus, dev, fn;
+	char **ents = xs_directory(c->xs, XBT_NULL, "/libxl/pci", &ne);
+	size_t n = 0;
+
+	if (!ents && errno != ENOENT)
+		return errno ? -errno : -EIO;
+	for (i = 0; ents && i < ne && n < max; i++) {
+		uint32_t sbdf;
+
+		if (sscanf(ents[i], "%x-%x-%x-%x", &seg, &bus, &dev, &fn) != 4)
+			continue;
+		sbdf = XPT_PCI_SBDF(seg, bus, dev, fn);
+		if (marker_owner(c, XBT_NULL, sbdf) == (int)domid)
+			ret[n++] = sbdf;
+	}
+	free(ents);
+	*ret_n = n;
+	return 0;
+}
+
 int xpt_dev_expand(struct xpt_ctx *c, const struct xpt_pci *spec,
 		   struct xpt_dev *ret, size_t max, size_t *ret_n)
 {

@@ -431,6 +431,7 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	char why[256];
 	int r, lock = -1, host = -1;
 	bool pt, made = false, hvm = !strcmp(cfg->type, "hvm");
+	bool pvh = !strcmp(cfg->type, "pvh");
 
 	for (i = 0; i < MAX_DEVS; i++)
 		devlock[i] = -1;
@@ -442,9 +443,9 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	if (xpt_cfg_check(cfg, why, sizeof(why)) < 0)
 		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "%s", why);
 	if (cfg->type[0] && strcmp(cfg->type, "pv") &&
-	    strcmp(cfg->type, "hvm"))
+	    strcmp(cfg->type, "hvm") && !pvh)
 		return xpt_fail(c, XPT_EXIT_FAIL, -EOPNOTSUPP, "%s: type=\"%s\" "
-				"is not supported yet: xpt runs PV and HVM "
+				"is not supported yet: xpt runs PV, HVM and PVH "
 				"guests", cfg->name, cfg->type);
 	if (!strcmp(cfg->passthrough, "disabled") && cfg->npci)
 		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "%s: passthrough="
@@ -465,6 +466,10 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		if (r < 0)
 			goto out;
 		ndev += n;
+	}
+	if (pvh && xpt_pvh_check_devs(c, cfg->name, devs, ndev) < 0) {
+		r = -EOPNOTSUPP;
+		goto out;
 	}
 	for (i = 0; i < ndev; i++) {
 		size_t j;
@@ -554,14 +559,14 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		if (r == 0 && ndev)
 			r = xpt_stubdom_pci_add(c, domid, q, devs, ndev);
 		xpt_qmp_close(q);
-	} else {
+	} else if (!pvh) {
 		r = xpt_pci_coldplug(c, domid, cfg->name, devs, ndev);
-	}
+	}	/* a PVH guest's vPCI has its devices since the assign */
 	if (r < 0) {
 		xpt_dev_release(c, domid, devs, ndev, left, sizeof(left));
 		goto out;
 	}
-	if (!hvm)
+	if (!hvm && !pvh)
 		xpt_dev_permissive(c, domid, devs, ndev);
 	if (!paused) {
 		r = start_guest_locked(c, d);

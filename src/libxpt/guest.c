@@ -20,8 +20,10 @@
 
 #define QUERY_WAIT_MS 5000
 
-int xpt_guest_start(struct xpt_ctx *c, unsigned int domid, bool hvm)
+int xpt_guest_start(struct xpt_ctx *c, unsigned int domid,
+		    enum xpt_guest_kind kind)
 {
+	bool hvm = kind == XPT_GUEST_HVM;
 	char bin[PATH_MAX], log[PATH_MAX], pidpath[PATH_MAX], dom[16];
 	char dm[PATH_MAX], target[64];
 	const char *argv[12];
@@ -44,9 +46,11 @@ int xpt_guest_start(struct xpt_ctx *c, unsigned int domid, bool hvm)
 	argv[n++] = dom;
 	if (hvm)
 		argv[n++] = "--hvm";	/* PCI by config I/O, no pcifront */
+	if (kind == XPT_GUEST_PVH)
+		argv[n++] = "--pvh";	/* PCI through vPCI, no pcifront */
 	/* a stub domain's kernel starts its target's device model */
 	snprintf(target, sizeof(target), "/local/domain/%u/target", domid);
-	if (!hvm && xpt_xs_exists(c, XBT_NULL, target)) {
+	if (kind == XPT_GUEST_PV && xpt_xs_exists(c, XBT_NULL, target)) {
 		if (xpt_find_binary("xpt-dm", dm, sizeof(dm)) < 0)
 			return xpt_fail(c, XPT_EXIT_FAIL, -ENOENT, "cannot find "
 					"xpt-dm (the device model) next to xpt, "

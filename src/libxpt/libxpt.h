@@ -233,6 +233,10 @@ void xpt_dev_permissive(struct xpt_ctx *c, unsigned int domid,
 			const struct xpt_dev *devs, size_t n);
 int xpt_dev_name_to_bdf(struct xpt_ctx *c, const char *name,
 			uint32_t *ret_sbdf);
+/* The devices whose /libxl/pci marker names domid, up to max (in the
+ * order xenstore lists them). */
+int xpt_dev_marked(struct xpt_ctx *c, unsigned int domid, uint32_t *ret,
+		   size_t max, size_t *ret_n);
 int xpt_dev_stub_grant(struct xpt_ctx *c, unsigned int stub,
 		       const struct xpt_dev *devs, size_t n);
 void xpt_dev_stub_revoke(struct xpt_ctx *c, unsigned int stub,
@@ -310,6 +314,14 @@ int xpt_hvm_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret);
 bool xpt_domain_is_pvh(struct xpt_ctx *c, unsigned int domid);
 int xpt_pvh_refuse_cfg(struct xpt_ctx *c, const struct xpt_cfg *cfg);
 int xpt_pvh_refuse_attach(struct xpt_ctx *c, unsigned int domid);
+/* What vPCI cannot give a PVH guest (another function than 0 of a
+ * multi-function device), refused before any side effect. */
+int xpt_pvh_check_devs(struct xpt_ctx *c, const char *who,
+		       const struct xpt_dev *devs, size_t n);
+/* pci-list of a PVH guest: its devices by their markers, each with its
+ * guest slot on the vPCI bus. */
+int xpt_pvh_pci_list(struct xpt_ctx *c, unsigned int domid,
+		     struct xpt_be *ret);
 
 /* stubdom.c: an HVM guest's device model in a stub domain.  of: the
  * guest's stub domain, -1 none (G's image/device-model-domid and the

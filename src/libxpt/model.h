@@ -27,8 +27,12 @@ int xpt_pb_list(struct xpt_ctx *c, struct xpt_pb_dev *ret, size_t max,
 		size_t *ret_n);
 
 /* guest.c: a guest kernel is an xpt-guest process, found by the pid
- * file it writes (DIR/guest/<domid>.pid) */
-int xpt_guest_start(struct xpt_ctx *c, unsigned int domid, bool hvm);
+ * file it writes (DIR/guest/<domid>.pid); its kind is its PCI: pcifront
+ * (PV, or a stub domain's), config I/O to a device model (HVM), vPCI
+ * (PVH) */
+enum xpt_guest_kind { XPT_GUEST_PV, XPT_GUEST_HVM, XPT_GUEST_PVH };
+int xpt_guest_start(struct xpt_ctx *c, unsigned int domid,
+		    enum xpt_guest_kind kind);
 bool xpt_guest_alive(struct xpt_ctx *c, unsigned int domid);
 void xpt_guest_signal(struct xpt_ctx *c, unsigned int domid, int sig);
 void xpt_guest_kill(struct xpt_ctx *c, unsigned int domid);

@@ -18,6 +18,11 @@
  *   With -f, or a dead frontend, the waits are short or skipped and the
  *   teardown always completes.
  *
+ * An HVM guest's devices go through its device model instead (hvm.c,
+ * stubdom.c); a PVH guest's reach it through the hypervisor's vPCI
+ * (pvh.c), so for it the host side (dev.c) is the whole attach and
+ * detach.
+ *
  * Example, attach 0000:04:00.0 to domain 3 with 03:02.0 and 03:02.1:
  *   T{ read num_devs=2, state=4; dev-2 key-2 opts-2 state-2=1
  *      num_devs=3 state=7 }   -> pcifront 7, pciback exports, 8, 4
@@ -679,7 +684,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	int devlock[MAX_FN];
 	size_t n = 0, i;
 	int r, lock = -1, state;
-	bool hvm = false, slow = false;
+	bool hvm = false, pvh = false, pv, slow = false;
 
 	for (i = 0; i < MAX_FN; i++)
 		devlock[i] = -1;
@@ -710,6 +715,17 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	if (xpt_be_read_ids(c, XBT_NULL, domid, b) < 0)	/* in full: rebuild */
 		b->exists = false;
 	xpt_trace(c, "domain %u: domain and backend read", domid);
+	hvm = xpt_domain_is_hvm(c, domid);
+	pvh = !hvm && xpt_domain_is_pvh(c, domid);
+	pv = !hvm && !pvh;
+	if (pvh) {	/* vPCI: function 0 only, said before the hint below */
+		char who[32];
+
+		snprintf(who, sizeof(who), "domain %u", domid);
+		r = xpt_pvh_check_devs(c, who, devs, n);
+		if (r < 0)
+			goto out;
+	}
 	for (i = 0; i < n; i++) {
 		uint32_t f0 = devs[i].sbdf & ~7u;
 		char bdf[16];
@@ -730,8 +746,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 				 "will not see it (attach BB:DD.*@VSLOT)", bdf,
 				 XPT_PCI_FN(devs[i].sbdf));
 	}
-	hvm = xpt_domain_is_hvm(c, domid);
-	if (!hvm && b->exists && be_closed(b->state)) {
+	if (pv && b->exists && be_closed(b->state)) {
 		r = xpt_fail(c, XPT_EXIT_FAIL, -EPIPE, "domain %u: its PCI "
 			     "backend is %s, so the guest has no PCI devices; "
 			     "detach them with `xpt pci-detach -f` (see `xpt "
@@ -751,6 +766,9 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 		if (r == 0)
 			r = xpt_stubdom_pci_add(c, domid, q, devs, n);
 		xpt_qmp_close(q);
+	} else if (pvh) {
+		/* the assign gave the guest's vPCI the devices: its next
+		 * scan of bus 0 finds them */
 	} else if (s->started && s->fe_alive)
 		r = attach_xenstore(c, domid, s->name, devs, n);
 	else if (!b->exists)
@@ -763,10 +781,10 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 		xpt_dev_undo(c, domid, devs, n, "attach");
 		goto out;
 	}
-	if (!hvm)
+	if (pv)
 		xpt_dev_permissive(c, domid, devs, n);
 	xpt_trace(c, "domain %u: backend written", domid);
-	if (!hvm && s->started && s->fe_alive) {
+	if (pv && s->started && s->fe_alive) {
 		xpt_delay_point(c, "attach.before-wait");
 		r = wait_connected(c, domid, sbdfs, n, false, XPT_WAIT_MS,
 				   &state, NULL);
@@ -786,7 +804,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 			xpt_dev_undo(c, domid, devs, n, "attach");
 			goto out;
 		}
-	} else if (!hvm && s->started && !s->kernel) {
+	} else if (pv && s->started && !s->kernel) {
 		xpt_warn(c, "domain %u: its guest kernel is not running: the "
 			 "devices appear when it boots", domid);
 	}
@@ -1152,6 +1170,8 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 			goto out;
 		goto teardown;
 	}
+	if (xpt_domain_is_pvh(c, domid))
+		goto teardown;	/* the deassign takes it off its vPCI bus */
 	r = pv_release(c, domid, s, b, ours, nours, sbdfs, n, force);
 	if (r < 0)
 		goto out;
@@ -1264,6 +1284,8 @@ int xpt_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret)
 		r = domain_check(c, domid);
 	if (r == 0 && xpt_domain_is_hvm(c, domid))
 		return xpt_hvm_pci_list(c, domid, ret);
+	if (r == 0 && xpt_domain_is_pvh(c, domid))
+		return xpt_pvh_pci_list(c, domid, ret);
 	if (r == 0)
 		r = xpt_be_read(c, XBT_NULL, domid, ret);
 	if (r < 0)

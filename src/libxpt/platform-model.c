@@ -63,7 +63,8 @@ static int m_dom_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	int r;
 
 	r = hv_domain_create(hv, (passthrough ? HV_DOMF_PASSTHROUGH : 0) |
-			     (!strcmp(cfg->type, "hvm") ? HV_DOMF_HVM : 0),
+			     (!strcmp(cfg->type, "hvm") ? HV_DOMF_HVM : 0) |
+			     (!strcmp(cfg->type, "pvh") ? HV_DOMF_PVH : 0),
 			     cfg->name, (cfg->memory_mb ? cfg->memory_mb :
 					 128) * 1024,
 			     cfg->vcpus ? cfg->vcpus : 1, &domid);
@@ -95,16 +96,20 @@ fail:
 	return r;
 }
 
-static bool is_hvm(struct xpt_ctx *c, unsigned int domid)
+/* The kind of guest kernel the domain runs, from its hypervisor flags. */
+static enum xpt_guest_kind guest_kind(struct xpt_ctx *c, unsigned int domid)
 {
 	struct hv_domain_info info;
 
-	return hv_domain_getinfo(xpt_model_hv(c), domid, &info) == 0 &&
-	       (info.flags & HV_DOMF_HVM);
+	if (hv_domain_getinfo(xpt_model_hv(c), domid, &info) < 0)
+		return XPT_GUEST_PV;
+	return info.flags & HV_DOMF_HVM ? XPT_GUEST_HVM :
+	       info.flags & HV_DOMF_PVH ? XPT_GUEST_PVH : XPT_GUEST_PV;
 }
 
 /* A guest's kernel is an xpt-guest process: an HVM one finds its PCI
- * devices by config-space I/O, answered by its device model. */
+ * devices by config-space I/O, answered by its device model; a PVH one
+ * through the hypervisor's vPCI. */
 static int m_dom_boot(struct xpt_ctx *c, unsigned int domid)
 {
 	int r = hv_domain_unpause(xpt_model_hv(c), domid);
@@ -112,7 +117,7 @@ static int m_dom_boot(struct xpt_ctx *c, unsigned int domid)
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: unpause: %s",
 				domid, strerror(-r));
-	return xpt_guest_start(c, domid, is_hvm(c, domid));
+	return xpt_guest_start(c, domid, guest_kind(c, domid));
 }
 
 /* A paused domain's vcpus stop: so does its kernel's process. */
@@ -362,6 +367,17 @@ static int m_unmap_pirq(struct xpt_ctx *c, unsigned int domid, int pirq)
 	return hv_unmap_pirq(xpt_model_hv(c), domid, pirq);
 }
 
+static int m_vpci_slot(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf,
+		       uint32_t *ret_gsbdf)
+{
+	struct hv_vpci_info info;
+	int r = hv_vpci_info(xpt_model_hv(c), domid, sbdf, &info);
+
+	if (r == 0)
+		*ret_gsbdf = info.guest_sbdf;
+	return r;
+}
+
 const struct xpt_platform xpt_platform_model = {
 	.name = "model",
 	.open = m_open,
@@ -392,4 +408,5 @@ const struct xpt_platform xpt_platform_model = {
 	.irq_permission = m_irq_permission,
 	.map_pirq = m_map_pirq,
 	.unmap_pirq = m_unmap_pirq,
+	.vpci_slot = m_vpci_slot,
 };

@@ -169,6 +169,11 @@ struct xpt_platform {
 	int (*map_pirq)(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf,
 			int *ret_pirq);
 	int (*unmap_pirq)(struct xpt_ctx *c, unsigned int domid, int pirq);
+	/* vPCI: the virtual SBDF (0000:00:dd.0) at which domid, a PVH
+	 * guest, sees sbdf; -ENODEV when it has none there.  NULL where
+	 * there is no vPCI for domU guests. */
+	int (*vpci_slot)(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf,
+			 uint32_t *ret_gsbdf);
 };
 
 extern const struct xpt_platform xpt_platform_model;

@@ -261,6 +261,16 @@ static int t_unmap_pirq(struct xpt_ctx *c, unsigned int domid, int pirq)
 		    "unmap_pirq(%u, pirq %d)", domid, pirq);
 }
 
+static int t_vpci_slot(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf,
+		       uint32_t *ret_gsbdf)
+{
+	int64_t t = xpt_now_ms();
+	char b[16];
+
+	return done(c, t, IN(c)->vpci_slot(c, domid, sbdf, ret_gsbdf),
+		    "vpci_slot(%u, %s)", domid, bdf(sbdf, b));
+}
+
 void xpt_trace_platform(struct xpt_ctx *c, const struct xpt_platform *pf)
 {
 	c->pf_inner = pf;
@@ -295,6 +305,7 @@ void xpt_trace_platform(struct xpt_ctx *c, const struct xpt_platform *pf)
 		.irq_permission = t_irq_permission,
 		.map_pirq = t_map_pirq,
 		.unmap_pirq = t_unmap_pirq,
+		.vpci_slot = pf->vpci_slot ? t_vpci_slot : NULL,
 	};
 	c->pf = &c->pf_trace;
 }

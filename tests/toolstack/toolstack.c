@@ -10,7 +10,8 @@
  *                  PEER [XPT] [BUG...]
  *   MODE: bugs | stubdom (the bugs of stub-domain guests, stubdom.c) |
  *   race | race-mixed | interop | ownership (the ownership
- *   cases, by name after XPT).  XPT may be "" (not built yet): the peer
+ *   cases, by name after XPT) | pvh (PVH guests with PCI devices, e2e-pvh;
+ *   by name after XPT).  XPT may be "" (not built yet): the peer
  *   side still runs (the HVM bugs need XPT: xpt creates their domains,
  *   with DM as the device model).  Prints one line per test and
  *   "toolstack: N passed, N failed".  XPT_TS_KEEP=1 keeps run
@@ -124,20 +125,21 @@ static int mode_bugs(const struct bug *list, unsigned int nlist,
 	return 0;
 }
 
-/* ownership: every case against xpt, each must PASS (the peer is not
- * asked: these are xpt's own regressions) */
-static void mode_ownership(int argc, char **argv, int first,
-			   unsigned int *passed, unsigned int *failed)
+/* ownership, pvh: every case against xpt, each must PASS (the peer is
+ * not asked: these are xpt's own regressions, and what only xpt does) */
+static void mode_cases(const char *mode, const struct ocase *list,
+		       unsigned int nlist, int argc, char **argv, int first,
+		       unsigned int *passed, unsigned int *failed)
 {
 	unsigned int i;
 	int a;
 
 	if (!xpt.path) {
-		printf("toolstack ownership: xpt not built\n");
+		printf("toolstack %s: xpt not built\n", mode);
 		return;
 	}
-	for (i = 0; i < nocases; i++) {
-		const struct ocase *o = &ocases[i];
+	for (i = 0; i < nlist; i++) {
+		const struct ocase *o = &list[i];
 		struct env e;
 		int64_t t0 = e2e_now_ms();
 		bool ok, want = argc <= first;
@@ -147,7 +149,7 @@ static void mode_ownership(int argc, char **argv, int first,
 		if (!want)
 			continue;
 		ok = env_start(&e, &xpt, o->historic_backend) && o->run(&e);
-		printf("toolstack ownership %s (%s): %s [%.1fs]\n", o->name,
+		printf("toolstack %s %s (%s): %s [%.1fs]\n", mode, o->name,
 		       o->title, ok ? "PASS" : "FAIL",
 		       (double)(e2e_now_ms() - t0) / 1000.0);
 		if (!ok)
@@ -289,7 +291,7 @@ int main(int argc, char **argv)
 
 	if (argc < 10) {
 		fprintf(stderr, "usage: %s bugs|stubdom|race|race-mixed|"
-			"interop|ownership XENSTORED HYPERVISOR PCIBACK GUEST DM "
+			"interop|ownership|pvh XENSTORED HYPERVISOR PCIBACK GUEST DM "
 			"HOSTFILE OUTDIR PEER [XPT] [BUG...|CASE...]\n",
 			argv[0]);
 		return 2;
@@ -318,7 +320,11 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "race-mixed"))
 		mode_race(true, &passed, &failed);
 	else if (!strcmp(mode, "ownership"))
-		mode_ownership(argc, argv, 11, &passed, &failed);
+		mode_cases(mode, ocases, nocases, argc, argv, 11, &passed,
+			   &failed);
+	else if (!strcmp(mode, "pvh"))
+		mode_cases(mode, pvh_cases, npvh_cases, argc, argv, 11,
+			   &passed, &failed);
 	else if (!strcmp(mode, "interop"))
 		mode_interop(&passed, &failed);
 	else

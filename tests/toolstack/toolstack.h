@@ -38,6 +38,9 @@ struct ocase {
 
 extern const struct ocase ocases[];
 extern const unsigned int nocases;
+/* pvh.c: PVH guests with PCI devices (vPCI), run against xpt */
+extern const struct ocase pvh_cases[];
+extern const unsigned int npvh_cases;
 
 /* race.c: returns seeds run / with violations through the pointers */
 bool race_run(const struct ts *ts, bool mixed, unsigned int first_seed,

@@ -356,6 +356,10 @@ int hv_hvm_config_read(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
 	}
 	if (reg + size > 256)
 		return -EINVAL;
+	if (reg == 0x10 && size == 4 && d->bar0_size) {
+		*ret_value = d->bar0;
+		return 0;
+	}
 	for (i = (int)size - 1; i >= 0; i--)
 		v = v << 8 | (reg >= 0x10 && reg < 0x28 ? 0 :
 			      d->cfg[reg + (uint32_t)i]);
@@ -369,12 +373,39 @@ int hv_hvm_config_write(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
 	struct fake_dev *d = fake_find(sbdf);
 	uint32_t i;
 
+	if (d && reg == 0x10 && size == 4 && d->bar0_size) {
+		d->bar0 = value & ~(d->bar0_size - 1);	/* sizing: the mask */
+		return 0;
+	}
 	if (!d || (reg >= 0x10 && reg < 0x28))
 		return 0;
 	if (reg + size > 256)
 		return -EINVAL;
 	for (i = 0; i < size; i++)
 		d->cfg[reg + i] = (uint8_t)(value >> (8 * i));
+	return 0;
+}
+
+/* A PVH guest's vPCI: the same config spaces at its own addresses; its
+ * MMIO reads fake.mmio_value wherever it reads (fake.mmio_addr: the
+ * last address read). */
+int hv_vpci_conf_read(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
+		      uint32_t reg, uint32_t size, uint32_t *ret_value)
+{
+	return hv_hvm_config_read(h, vcpu, sbdf, reg, size, ret_value);
+}
+
+int hv_vpci_conf_write(struct hv_client *h, unsigned int vcpu, uint32_t sbdf,
+		       uint32_t reg, uint32_t size, uint32_t value)
+{
+	return hv_hvm_config_write(h, vcpu, sbdf, reg, size, value);
+}
+
+int hv_vpci_mmio_read(struct hv_client *h, unsigned int vcpu, uint64_t gaddr,
+		      uint32_t size, uint64_t *ret_value)
+{
+	fake.mmio_addr = gaddr;
+	*ret_value = fake.mmio_value;
 	return 0;
 }
 

@@ -22,6 +22,9 @@ struct fake_dev {
 	uint8_t cfg[256];
 	bool msix_on, msi_on;
 	int msix_enables;	/* successful enables so far */
+	uint32_t bar0_size;	/* HVM, PVH: BAR0 a 32-bit memory BAR of
+				 * this size (a power of two), 0 none */
+	uint32_t bar0;		/* its register */
 };
 
 struct fake {
@@ -39,6 +42,8 @@ struct fake {
 		bool used;
 		int fd;
 	} vec[256];		/* HVM: the guest's vectors */
+	uint64_t mmio_addr;	/* PVH: the last MMIO read's address */
+	uint32_t mmio_value;	/* PVH: what every MMIO read returns */
 };
 
 extern struct fake fake;

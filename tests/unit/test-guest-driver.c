@@ -4,7 +4,7 @@
  * (guest-fakes.c): capability walk, MSI-X / MSI / INTx choice, interrupt
  * counting, the nvme-style reprobe against a current and a historic
  * backend, and the query protocol's lines; an HVM guest's bus-0 scan and
- * MSI programming through config I/O.
+ * MSI programming through config I/O; a PVH guest's scan through vPCI.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -296,6 +296,56 @@ static void test_hvm_msix_no_bar(void **state)
 	assert_int_equal(fake.dev[0].cfg[0x42] & 0x80, 0);	/* MSI-X off */
 }
 
+/* A PVH guest: bus 0 through vPCI, its BAR placed, memory decoding on,
+ * one register read through the BAR (the device's ID register at its
+ * start) shown on its dev line, no interrupts; a slot that reads
+ * all-ones again (detached) loses its device at the next scan; its
+ * conf-read is by its own address, any slot. */
+static void test_pvh(void **state)
+{
+	uint32_t slot5 = HV_SBDF(0, 0, 5, 0);
+	struct fake_dev *f = fake_add(slot5, 0x1b36, 0x0010, 0x010802, 16,
+				      false, 1, 10);
+	char reply[1024];
+	struct gdev *d;
+
+	f->bar0_size = 16384;
+	fake.mmio_value = 0x00101b36;	/* its ID register */
+	g.pvh = true;
+	assert_int_equal(hvm_scan(&g), 0);
+	d = hvm_dev(slot5);
+	assert_non_null(d);
+	assert_int_equal(d->vendor, 0x1b36);
+	assert_int_equal(d->drv, DRV_BOUND);
+	assert_int_equal(d->irq, IRQ_NONE);
+	assert_int_equal(d->bar[0], 0xe0000000u);
+	assert_int_equal(f->bar0, 0xe0000000u);
+	assert_true(f->cfg[4] & 0x2);			/* MEM */
+	assert_int_equal(d->bar_size[0], 16384);
+	assert_int_equal(fake.mmio_addr, 0xe0000000u);
+	request("status\n", reply, sizeof(reply));
+	assert_non_null(strstr(reply, " pvh\n"));
+	assert_non_null(strstr(reply, "dev 0000:00:05.0 host=? vendor=0x1b36 "
+			       "device=0x0010 class=0x010802 driver=bound "
+			       "irq=none vectors=0 count=0 counts= "
+			       "mmio=0xe0000000:0x101b36\n"));
+	request("conf-read 0000:00:05.0 0 4\n", reply, sizeof(reply));
+	assert_string_equal(reply, "value 0x101b36\nend\n");
+	request("conf-read 0000:00:06.0 0 4\n", reply, sizeof(reply));
+	assert_string_equal(reply, "value 0xffffffff\nend\n");
+	request("conf-read 0000:01:00.0 0 4\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL ", 13));
+	request("pci-dev 0000:00:05.0\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL not for a PVH guest", 32));
+	request("resume\n", reply, sizeof(reply));
+	assert_true(!strncmp(reply, "error EINVAL not for a PVH guest", 32));
+	/* detached: the slot reads all-ones, the device goes */
+	f->present = false;
+	assert_int_equal(hvm_scan(&g), 0);
+	assert_null(hvm_dev(slot5));
+	g.pvh = false;
+}
+
 static void test_query(void **state)
 {
 	struct gdev *d = add_dev(BDF0);
@@ -422,6 +472,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hvm_msi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hvm_msix_no_bar, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_pvh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_pci, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_long_line, setup, teardown),

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Every platform call of an operation fails in turn (SQLite's method):
- * create with two devices, attach a third, detach the first, destroy,
+ * create with two devices, attach a third, detach the first, destroy, for
+ * a PV guest and for a PVH one (no backend: vPCI gets its devices at the
+ * assign),
  * on the in-memory host of fakeplatform.c with a real xpt-xenstored.  For
  * call N = 1, 2, ... the Nth call fails; each operation must then either
  * succeed or fail leaving every layer as it found it: the hypervisor's
@@ -137,9 +139,29 @@ static void fresh_host(struct xpt_ctx *c, struct xpt_cfg *cfg)
 	cfg->npci = 2;
 }
 
-/* One round with call fail_at failing; returns the calls made. */
-static unsigned int round_run(unsigned int fail_at)
+/* A PVH guest has no backend: each of its devices is the domain's in
+ * the IOMMU and by its marker, in no backend. */
+static void pvh_holds(struct xpt_ctx *c, unsigned int domid, int dev,
+		      bool held, const char *when)
 {
+	struct snap s;
+
+	snap_take(c, &s);
+	if (s.be[dev] >= 0 || (held && (s.dev[dev].owner != (int)domid ||
+					s.marker[dev] != (int)domid)) ||
+	    (!held && (s.dev[dev].owner != (int)XPT_DOMID_IO ||
+		       s.marker[dev] >= 0 || !s.dev[dev].bound)))
+		fail_msg("PVH %s: device %d: owner %d marker %d backend %d "
+			 "(domain %u, %s)", when, dev, s.dev[dev].owner,
+			 s.marker[dev], s.be[dev], domid, held ? "held" :
+			 "given back");
+}
+
+/* One round with call fail_at failing, the guest of type (pv, pvh);
+ * returns the calls made. */
+static unsigned int round_run(unsigned int fail_at, const char *type)
+{
+	bool pvh = !strcmp(type, "pvh");
 	struct xpt_ctx *c = fake_ctx();
 	struct xpt_cfg *cfg = calloc(1, sizeof(*cfg));
 	struct snap before, after;
@@ -148,7 +170,8 @@ static unsigned int round_run(unsigned int fail_at)
 	int r;
 
 	fresh_host(c, cfg);
-	snprintf(cfg->name, sizeof(cfg->name), "g%u", fail_at);
+	snprintf(cfg->name, sizeof(cfg->name), "g%s%u", type, fail_at);
+	snprintf(cfg->type, sizeof(cfg->type), "%s", type);
 	fake.calls = 0;
 	fake.fail_at = fail_at;
 
@@ -159,11 +182,17 @@ static unsigned int round_run(unsigned int fail_at)
 		snap_equal(&before, &after, "create", fail_at);
 		goto out;
 	}
+	if (pvh && !fail_at) {
+		pvh_holds(c, domid, 0, true, "create");
+		pvh_holds(c, domid, 1, true, "create");
+	}
 	snap_take(c, &before);
 	p = spec_of(fake.dev[2].sbdf);
 	if (xpt_pci_attach(c, domid, &p) < 0) {
 		snap_take(c, &after);
 		snap_equal(&before, &after, "attach", fail_at);
+	} else if (pvh) {
+		pvh_holds(c, domid, 2, true, "attach");
 	}
 	snap_take(c, &before);
 	p = spec_of(fake.dev[0].sbdf);
@@ -180,6 +209,8 @@ static unsigned int round_run(unsigned int fail_at)
 		} else {
 			snap_equal(&before, &after, "detach", fail_at);
 		}
+	} else if (pvh) {
+		pvh_holds(c, domid, 0, false, "detach");
 	}
 	r = xpt_domain_destroy(c, domid);
 	if (getenv("FAULTS_VERBOSE"))
@@ -203,17 +234,30 @@ out:
 	return (unsigned int)r;
 }
 
-static void test_every_call_fails(void **state)
+static void every_call_fails(const char *type)
 {
 	unsigned int total, n;
 
-	(void)state;
-	total = round_run(0);
+	total = round_run(0, type);
 	assert_true(total > 20);
 	for (n = 1; n <= total; n++)
-		round_run(n);
-	print_message("%u platform calls, each made to fail in turn\n",
-		      total);
+		round_run(n, type);
+	print_message("%s guest: %u platform calls, each made to fail in "
+		      "turn\n", type, total);
+}
+
+static void test_every_call_fails(void **state)
+{
+	(void)state;
+	every_call_fails("pv");
+}
+
+/* The same for a PVH guest: no backend, its devices given to its vPCI
+ * by the assign alone, taken back by the deassign. */
+static void test_every_call_fails_pvh(void **state)
+{
+	(void)state;
+	every_call_fails("pvh");
 }
 
 /* A guest whose frontend says Connected, running or paused by its
@@ -349,6 +393,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_call_fails),
+		cmocka_unit_test(test_every_call_fails_pvh),
 		cmocka_unit_test(test_destroy_paused_guest),
 		cmocka_unit_test(test_destroy_running_guest),
 		cmocka_unit_test(test_rom_granted),
