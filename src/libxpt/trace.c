@@ -261,6 +261,15 @@ static int t_unmap_pirq(struct xpt_ctx *c, unsigned int domid, int pirq)
 		    "unmap_pirq(%u, pirq %d)", domid, pirq);
 }
 
+static int t_set_target(struct xpt_ctx *c, unsigned int domid,
+			unsigned int target)
+{
+	int64_t t = xpt_now_ms();
+
+	return done(c, t, IN(c)->set_target(c, domid, target),
+		    "set_target(%u, target %u)", domid, target);
+}
+
 static int t_vpci_slot(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf,
 		       uint32_t *ret_gsbdf)
 {
@@ -289,6 +298,7 @@ void xpt_trace_platform(struct xpt_ctx *c, const struct xpt_platform *pf)
 		.dom_kill_kernel = t_dom_kill_kernel,
 		.dm_spawn = pf->dm_spawn ? t_dm_spawn : NULL,
 		.dm_qmp_dir = pf->dm_qmp_dir,
+		.set_target = pf->set_target ? t_set_target : NULL,
 		.pvh_pci_refused = pf->pvh_pci_refused,
 		.pci_list = t_pci_list,
 		.pci_info = t_pci_info,

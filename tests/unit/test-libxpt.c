@@ -3,7 +3,8 @@
  * libxpt in-process: the persisted configuration's JSON round trip, and
  * the backend directory logic (reading whatever is there, detach
  * compaction, removal of the last device) against a real xpt-xenstored
- * started by the fixture in fakeplatform.c (argv[1]).
+ * started by the fixture in fakeplatform.c (argv[1]); xpt -v's wrapped
+ * platform table.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -282,6 +283,40 @@ static int stop_xenstored(void **state)
 	return 0;
 }
 
+/* xpt -v wraps the platform table: what the platform has (an op, a
+ * NULL that means "the platform does it itself", its words) stays as it
+ * is.  Before, set_target was dropped, and a stub domain created with -v
+ * on the model was taken for one its platform had built. */
+static void test_trace_keeps_table(void **state)
+{
+	const struct xpt_platform *pfs[] = {
+		&xpt_platform_model, &fake_platform,
+#ifdef XPT_HAVE_XEN
+		&xpt_platform_xen,
+#endif
+	};
+	struct xpt_ctx *c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(pfs) / sizeof(pfs[0]); i++) {
+		const struct xpt_platform *p = pfs[i];
+
+		assert_int_equal(xpt_ctx_open(fake_rundir(), &c), 0);
+		xpt_trace_platform(c, p);
+		assert_ptr_equal(c->pf_inner, p);
+		assert_string_equal(c->pf->name, p->name);
+		assert_int_equal(!c->pf->dm_spawn, !p->dm_spawn);
+		assert_int_equal(!c->pf->set_target, !p->set_target);
+		assert_int_equal(!c->pf->vpci_slot, !p->vpci_slot);
+		assert_ptr_equal(c->pf->dm_qmp_dir, p->dm_qmp_dir);
+		assert_ptr_equal(c->pf->pvh_pci_refused, p->pvh_pci_refused);
+		c->pf = NULL;	/* nothing was opened */
+		c->pf_inner = NULL;
+		xpt_ctx_close(c);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +325,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_txn_failed_write),
 		cmocka_unit_test(test_txn_bounded),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_trace_keeps_table),
 	};
 
 	if (argc < 2) {
