@@ -40,21 +40,30 @@
 #define GUEST_MS 10000		/* the guest's scan: every 200 ms */
 
 /* NAME.cfg: a PVH guest with these devices ("'spec', 'spec'" or "") */
-static bool pvh_create(struct env *e, const char *name, const char *pci,
-		       unsigned int *ret_domid)
+static const char *pvh_cfg(struct env *e, const char *name, const char *pci)
 {
-	char path[256];
+	static char path[256];
 	FILE *f;
-	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s.cfg", e->run.dir, name);
 	f = fopen(path, "we");
-	CHECK(e, f, "cannot write %s", path);
+	if (!f)
+		return NULL;
 	fprintf(f, "# a PVH guest of e2e-pvh\nname = \"%s\"\ntype = \"pvh\"\n"
 		"memory = 128\nvcpus = 1\npassthrough = \"enabled\"\n"
 		"pci = [ %s ]\n", name, pci);
 	fclose(f);
-	rc = TS(e, 30000, "create", path);
+	return path;
+}
+
+static bool pvh_create(struct env *e, const char *name, const char *pci,
+		       unsigned int *ret_domid)
+{
+	const char *cfg = pvh_cfg(e, name, pci);
+	int rc;
+
+	CHECK(e, cfg, "cannot write %s.cfg", name);
+	rc = TS(e, 30000, "create", cfg);
 	CHECK(e, rc == 0, "xpt create %s (type pvh, pci=[%s]): rc %d: %s",
 	      name, pci, rc, e->out);
 	return dom_by_name(e, name, ret_domid) &&
@@ -463,9 +472,49 @@ static bool destroy_mid_attach(struct env *e)
 	return pvh_free(e, p4, DEV_A, "destroy after a killed attach");
 }
 
+/* Created paused: the devices are on the guest's vPCI bus before its
+ * first instruction (decoding off, nothing mapped: nobody enabled it);
+ * the first unpause boots the guest, which finds them. */
+static bool paused_create(struct env *e)
+{
+	uint32_t d[] = { DEV_B, DEV_C };
+	struct hv_vpci_info v;
+	const char *cfg;
+	unsigned int p6, i;
+	int rc;
+
+	if (!seize(e, d, 2) ||
+	    !(cfg = pvh_cfg(e, "p6", "'04:00.0', '05:00.0'")))
+		return fail(e, "p6.cfg: %s", strerror(errno));
+	rc = TS(e, 30000, "create", "-p", cfg);
+	CHECK(e, rc == 0, "xpt create -p p6: rc %d: %s", rc, e->out);
+	if (!dom_by_name(e, "p6", &p6))
+		return false;
+	CHECK(e, !guest_pid(e, p6), "p6's guest runs before its unpause");
+	for (i = 0; i < 2; i++) {
+		if (!pvh_held(e, p6, d[i], "create -p", &v))
+			return false;
+		CHECK(e, !v.bars_mapped && !(v.guest_cmd & 0x2), "create -p: "
+		      "%s mapped before the guest ran (COMMAND %#x)",
+		      bdf(d[i]), v.guest_cmd);
+	}
+	rc = TS(e, 30000, "unpause", "p6");
+	CHECK(e, rc == 0, "xpt unpause p6: rc %d: %s", rc, e->out);
+	if (!guest_wait_started(e, p6) ||
+	    !guest_has(e, p6, DEV_B, "first unpause") ||
+	    !guest_has(e, p6, DEV_C, "first unpause"))
+		return false;
+	rc = TS(e, 30000, "destroy", "p6");
+	CHECK(e, rc == 0, "destroy p6: rc %d: %s", rc, e->out);
+	return pvh_free(e, p6, DEV_B, "destroy") &&
+	       pvh_free(e, p6, DEV_C, "destroy");
+}
+
 const struct ocase pvh_cases[] = {
 	{ "lifecycle", "cold-plug 2, hot-attach, pci-list, detach, reboot, "
 	  "destroy", lifecycle, false },
+	{ "paused-create", "create -p: on vPCI before the first instruction, "
+	  "found at the first unpause", paused_create, false },
 	{ "other-owner", "attach of a PV guest's device refused, nothing of "
 	  "it changes", other_owner, false },
 	{ "other-function", "function 1 of a multi-function device refused "
