@@ -485,6 +485,9 @@ int hyp_vpci_parse_profile(const char *s, enum hyp_vpci_profile *ret);
 const char *hyp_vpci_profile_name(enum hyp_vpci_profile p);
 /* Before any PVH domain exists (-EBUSY after). */
 int hyp_vpci_set_profile(struct hyp *h, enum hyp_vpci_profile p);
+/* hyp_vpci_check after every op the daemon serves (default: on in
+ * builds without NDEBUG). */
+void hyp_vpci_set_checks(struct hyp *h, bool on);
 /* Pages mapped per slice of a deferred map/unmap (0: the default 64). */
 void hyp_vpci_set_slice(struct hyp *h, unsigned int pages);
 
@@ -525,6 +528,8 @@ void hyp_vpci_deassign(struct hyp *h, struct hyp_domain *d,
 		       struct hyp_pcidev *p);
 /* A reset of p: vpci_reset_device (deassign + assign, one write lock). */
 void hyp_vpci_reset(struct hyp *h, struct hyp_pcidev *p);
+/* dom0 wrote p's COMMAND or reset it directly (epoll thread). */
+void hyp_vpci_hw_foreign(struct hyp_pcidev *p);
 /* p is about to be freed: no vCPU of any domain may refer to it. */
 void hyp_vpci_forget(struct hyp *h, struct hyp_pcidev *p);
 /* A pdev or vpci is freed: poisoned and kept for a while (not in ASan

@@ -849,7 +849,8 @@ static void vpci_check(struct hyp *h, const char *what)
 #ifndef NDEBUG
 	char err[256];
 
-	if (!h->vpci->npvh || h->vpci->profile != HYP_VPCI_FIXED)
+	if (!h->vpci->check_each_op || !h->vpci->npvh ||
+	    h->vpci->profile != HYP_VPCI_FIXED)
 		return;
 	if (hyp_vpci_check(h, err, sizeof(err)) < 0) {
 		__atomic_fetch_add(&h->vpci->stats.violations, 1,

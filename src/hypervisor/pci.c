@@ -537,6 +537,15 @@ int hyp_pci_conf_write(struct hyp *h, uint32_t sbdf, uint32_t offset,
 	pthread_mutex_lock(&p->hw_lock);
 	r = conf_write(p, offset, size, value);
 	pthread_mutex_unlock(&p->hw_lock);
+	/* dom0 wrote under vPCI: its decoding state may differ now */
+	if (p->vpci && offset < PCI_CMD + 2 && offset + size > PCI_CMD)
+		hyp_vpci_hw_foreign(p);
+	else if (p->vpci && p->pcie_pos && offset <= p->pcie_pos + 9u &&
+		 offset + size > p->pcie_pos + 9u)
+		hyp_vpci_hw_foreign(p);		/* maybe an FLR */
+	else if (p->vpci && p->pm_pos && offset <= p->pm_pos + 5u &&
+		 offset + size > p->pm_pos + 4u)
+		hyp_vpci_hw_foreign(p);		/* maybe a PM reset */
 	return r;
 }
 

@@ -118,8 +118,16 @@ int hyp_vpci_init(struct hyp *h)
 		return -ENOMEM;
 	h->vpci->profile = HYP_VPCI_FIXED;
 	h->vpci->slice = VPCI_DEFAULT_SLICE;
+#ifndef NDEBUG
+	h->vpci->check_each_op = true;
+#endif
 	pthread_mutex_init(&h->vpci->qlock, NULL);
 	return 0;
+}
+
+void hyp_vpci_set_checks(struct hyp *h, bool on)
+{
+	h->vpci->check_each_op = on;
 }
 
 void hyp_vpci_fini(struct hyp *h)
@@ -586,8 +594,8 @@ static void drain(struct vpci_ctx *c, struct hyp_pcidev *q);
  * flight on this device is finished first (drained, under this write
  * lock), so the comparison with bars_mapped is against the truth and the
  * last write decides.  Historic: compared with a bars_mapped that is
- * stale while the other op runs (Xen's A-R5: a raw hardware write, then
- * the other vCPU's completion contradicts it).
+ * stale while the other op runs (race R5 in docs/protocol.md 14.4: a raw
+ * hardware write, then the other vCPU's completion contradicts it).
  */
 static void cmd_write(struct vpci_ctx *c, struct hyp_pcidev *p,
 		      const struct vpci_register *r, uint32_t val)
@@ -1286,6 +1294,11 @@ void hyp_vpci_reset(struct hyp *h, struct hyp_pcidev *p)
 	}
 }
 
+void hyp_vpci_hw_foreign(struct hyp_pcidev *p)
+{
+	p->vpci->hw_foreign = true;
+}
+
 /* p goes away: the fixed profile clears every vCPU's reference to it,
  * each domain under its own write lock.  pcidevs_lock held. */
 void hyp_vpci_forget(struct hyp *h, struct hyp_pcidev *p)
@@ -1399,7 +1412,7 @@ static int check_device(struct hyp *h, struct hyp_domain *d,
 	if (vpci->guest_sbdf != HV_SBDF(0, 0, slot, 0))
 		VIOLATION("domain %u slot %u: guest SBDF %#x", d->domid, slot,
 			  vpci->guest_sbdf);
-	for (j = 0; j < vpci->nregs; j++) {		/* A.11.10 */
+	for (j = 0; j < vpci->nregs; j++) {		/* sorted, disjoint */
 		const struct vpci_register *r = &vpci->regs[j];
 
 		if (j && vpci->regs[j - 1].offset + vpci->regs[j - 1].size >
@@ -1422,12 +1435,12 @@ static int check_device(struct hyp *h, struct hyp_domain *d,
 		if (vpci->bars[i].mem.n)
 			VIOLATION("domain %u slot %u: BAR%u has frames pending "
 				  "with no op", d->domid, slot, i);
-	hw = (uint16_t)hyp_pci_hw_read(p, PCI_CMD, 2);		/* A.11.4 */
-	if (!!(hw & PCI_CMD_MEM) != vpci->bars_mapped)
+	hw = (uint16_t)hyp_pci_hw_read(p, PCI_CMD, 2);		/* decoding */
+	if (!vpci->hw_foreign && !!(hw & PCI_CMD_MEM) != vpci->bars_mapped)
 		VIOLATION("domain %u slot %u: hardware MEMORY %u, bars_mapped "
 			  "%u", d->domid, slot, !!(hw & PCI_CMD_MEM),
 			  vpci->bars_mapped);
-	for (i = 0; i < 6; i++) {				/* A.11.5, 7 */
+	for (i = 0; i < 6; i++) {				/* the p2m */
 		const struct vpci_bar *b = &vpci->bars[i];
 		bool hole;
 
@@ -1470,11 +1483,11 @@ static int check_domain(struct hyp *h, struct hyp_domain *d, char *err,
 	unsigned int s, i, n;
 	int r;
 
-	for (s = 0; s < HYP_VPCI_SLOTS; s++)		/* A.11.9 */
+	for (s = 0; s < HYP_VPCI_SLOTS; s++)		/* slots */
 		if (d->vslot[s] && (r = check_device(h, d, d->vslot[s], s,
 						      err, errlen)) < 0)
 			return r;
-	for (n = 0; n < d->vcpus; n++) {		/* A.11.3, 6 */
+	for (n = 0; n < d->vcpus; n++) {		/* pending ops */
 		struct hyp_pcidev *p = d->vcpu[n].pending.pdev;
 		bool live = false;
 

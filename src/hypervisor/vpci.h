@@ -72,6 +72,9 @@ struct vpci {
 	uint64_t gen;			/* unique per vpci ever allocated */
 	int op_vcpu;			/* vCPU whose map/unmap of this device
 					 * is in flight, -1 none (lock) */
+	bool hw_foreign;		/* dom0 wrote COMMAND or reset the
+					 * function behind vPCI's back (epoll
+					 * thread): decoding may differ */
 };
 
 /* One pending map/unmap per vCPU (Xen's struct vpci_vcpu); read and
@@ -110,13 +113,14 @@ struct hyp_vpci_state {
 	struct hyp_vpci_stats stats;	/* atomic counters */
 	uint64_t next_gen;		/* atomic */
 	unsigned int npvh;		/* PVH domains (epoll thread) */
+	bool check_each_op;		/* io.c: hyp_vpci_check after each */
 	int crash_pending;		/* atomic: hyp_vcpu_service has work */
 	pthread_mutex_t qlock;		/* the quarantine of freed objects */
 	void *quarantine[64];
 	unsigned int qn, qhead;
 };
 
-/* The handler list (A.4's rules; tests drive it directly). */
+/* The handler list (Xen's vpci_add_register rules; tests drive it). */
 int hyp_vpci_add_register(struct vpci *vpci, vpci_read_fn *read,
 			  vpci_write_fn *write, unsigned int offset,
 			  unsigned int size, void *priv, uint32_t ro_mask,

@@ -619,7 +619,7 @@ static void r8(uint32_t seed)
 	assert_int_equal(answer(h, d, b).ret, 0);
 	assert_false(p2m_has(h, d, 0xe0000000u));
 	invariants(h);
-	/* sequential, A.12's R8: A off keeps the page for B */
+	/* in sequence: A off keeps the page for B */
 	assert_int_equal(hyp_vpci_conf_write(h, d, a, G0, PCI_CMD, 2,
 					     PCI_CMD_MEM), 0);
 	assert_int_equal(hyp_vpci_conf_write(h, d, b, G1, PCI_CMD, 2,
@@ -801,7 +801,7 @@ static void test_r3_historic_use_after_free(void **state)
 			 "child said:\n%s", buf);
 	frame = strstr(line, "\n    #0 ");
 	*strchrnul(line, '\n') = '\0';
-	printf("historic profile, A-R3 (device removed under a pending BAR "
+	printf("historic profile, R3 (device removed under a pending BAR "
 	       "map), as expected: %s\n", line);
 	if (frame) {
 		*strchrnul(frame + 1, '\n') = '\0';
@@ -814,7 +814,7 @@ static void test_r3_historic_use_after_free(void **state)
 		fail_msg("historic R3: the freed device was not touched "
 			 "(status %#x); the child said:\n%s", st, buf);
 	*strchrnul(line, '\n') = '\0';
-	printf("historic profile, A-R3 (device removed under a pending BAR "
+	printf("historic profile, R3 (device removed under a pending BAR "
 	       "map), as expected: %s\n", line);
 #endif
 }

@@ -139,7 +139,7 @@ static void test_handler_list(void **state)
 	struct vpci *v = hyp_vpci_alloc(h);
 	uint32_t s1 = 0, s2 = 0;
 
-	/* A.4's refusals */
+	/* vpci_add_register's refusals */
 	assert_int_equal(hyp_vpci_add_register(v, store_read, NULL, 0x40, 3,
 					       &s1, 0, 0, 0, 0), -EINVAL);
 	assert_int_equal(hyp_vpci_add_register(v, store_read, NULL, 4096, 4,
@@ -276,7 +276,7 @@ static void test_domu_dispatch(void **state)
 	hyp_free(h);
 }
 
-/* A.8 as the guest sees it, with the oracle values. */
+/* Memory decoding as the guest sees it (docs/protocol.md 14.2). */
 static void test_decoding(void **state)
 {
 	struct hyp *h = hvh_model(vhost);
@@ -291,7 +291,7 @@ static void test_decoding(void **state)
 	/* decoding off: nothing mapped, all-ones */
 	assert_int_equal(mmio(h, d, bar0), 0xffffffffu);
 	/* on: the ID register answers through the p2m; the write returned
-	 * only after the whole map (A.8: synchronous for the writer) */
+	 * only after the whole map (synchronous for the writer) */
 	wr(h, d, G0, PCI_CMD, 2, PCI_CMD_MEM);
 	assert_int_equal(info(h, d, NIC).bars_mapped, 1);
 	assert_int_equal(info(h, d, NIC).pending, 0);
@@ -366,7 +366,7 @@ static void test_map_failure_crashes(void **state)
 	hyp_free(h);
 }
 
-/* A-R13: a guest BAR at another page offset than the host's: enabling
+/* R13: a guest BAR at another page offset than the host's: enabling
  * maps nothing, yet guest_cmd shows MEMORY (upstream's divergence). */
 static void test_misaligned_bar(void **state)
 {
@@ -385,7 +385,7 @@ static void test_misaligned_bar(void **state)
 	hyp_free(h);
 }
 
-/* A-R8: two devices' BARs share a page: unmapping one keeps the page
+/* R8: two devices' BARs share a page: unmapping one keeps the page
  * for the other; the second unmap removes it. */
 static void test_shared_page(void **state)
 {
