@@ -11,6 +11,7 @@
  * measurements; argv[1]): test_oracle holds the model to them.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -545,6 +546,85 @@ static void test_protocol(void **state)
 	hvh_stop(&t);
 }
 
+/* Four guest vCPUs, each on its own connection, toggle decoding and read
+ * through the BAR while the toolstack deassigns, reassigns and resets the
+ * device on the control socket: the daemon's epoll thread answers both
+ * sides at once (vCPU answers through its eventfd).  Every answer is one
+ * of the values the device can give; the daemon ends cleanly (under
+ * ThreadSanitizer: without a report). */
+struct guest_thread {
+	pthread_t t;
+	struct hvh *hv;
+	unsigned int domid, vcpu;
+	uint64_t bar0;
+	int bad;
+};
+
+static void *guest_main(void *arg)
+{
+	struct guest_thread *g = arg;
+	struct hv_client *c = NULL;
+	uint32_t v;
+	uint64_t q;
+	int k;
+
+	if (hv_open_domain(g->hv->rundir, g->domid, &c) < 0) {
+		g->bad++;
+		return NULL;
+	}
+	for (k = 0; k < 150; k++) {
+		if (hv_vpci_conf_write(c, g->vcpu, G0, PCI_CMD, 2,
+				       k % 2 ? 0 : PCI_CMD_MEM) < 0)
+			g->bad++;
+		if (hv_vpci_mmio_read(c, g->vcpu, g->bar0, 4, &q) < 0 ||
+		    (q != NIC_ID && q != 0xffffffffu))
+			g->bad++;
+		if (hv_vpci_conf_read(c, g->vcpu, G0, 0, 4, &v) < 0 ||
+		    (v != NIC_ID && v != 0xffffffffu))
+			g->bad++;
+	}
+	hv_close(c);
+	return NULL;
+}
+
+static void test_protocol_concurrent(void **state)
+{
+	struct guest_thread g[4];
+	struct hv_pci_dev pd;
+	struct hvh t;
+	unsigned int d, i;
+	int k;
+
+	hvh_start(&t, vhost);
+	assert_int_equal(hv_domain_create(t.ctl, HV_DOMF_PVH |
+					  HV_DOMF_PASSTHROUGH, "pvh", 0, 4,
+					  &d), 0);
+	assert_int_equal(hv_pci_info(t.ctl, NIC, &pd), 0);
+	assert_int_equal(hv_iomem_permission(t.ctl, d, pd.bar[0].addr >> 12,
+					     256, 1), 0);
+	assert_int_equal(hv_iomem_permission(t.ctl, d, pd.bar[2].addr >> 12,
+					     4, 1), 0);
+	assert_int_equal(hv_assign_device(t.ctl, d, NIC), 0);
+	for (i = 0; i < 4; i++) {
+		g[i] = (struct guest_thread){ .hv = &t, .domid = d, .vcpu = i,
+					      .bar0 = pd.bar[0].addr };
+		assert_int_equal(pthread_create(&g[i].t, NULL, guest_main,
+						&g[i]), 0);
+	}
+	for (k = 0; k < 60; k++) {
+		assert_int_equal(hv_deassign_device(t.ctl, d, NIC), 0);
+		assert_int_equal(hv_assign_device(t.ctl, d, NIC), 0);
+		if (k % 3 == 0)
+			assert_int_equal(hv_pci_reset(t.ctl, NIC), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(g[i].t, NULL), 0);
+		assert_int_equal(g[i].bad, 0);
+	}
+	assert_int_equal(hv_domain_destroy(t.ctl, d), 0);
+	hvh_stop(&t);
+}
+
 /* One key of the oracle file (fails the test if missing). */
 static const char *oracle(const char *key)
 {
@@ -639,6 +719,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_shared_page),
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_protocol),
+		cmocka_unit_test(test_protocol_concurrent),
 		cmocka_unit_test(test_oracle),
 	};
 
