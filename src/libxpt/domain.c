@@ -259,19 +259,10 @@ int xpt_domain_nodes(struct xpt_ctx *c, unsigned int domid,
 /* Some /libxl/pci marker still reserves a device for domid. */
 static bool markers_name(struct xpt_ctx *c, unsigned int domid)
 {
-	unsigned int n, i;
-	char **ents = xs_directory(c->xs, XBT_NULL, "/libxl/pci", &n);
-	char path[128];
-	bool found = false;
-	int v;
+	uint32_t sbdf;
+	size_t n = 0;
 
-	for (i = 0; ents && i < n && !found; i++) {
-		snprintf(path, sizeof(path), "/libxl/pci/%s/domid", ents[i]);
-		found = xpt_xs_read_int(c, XBT_NULL, path, &v) == 0 &&
-			v == (int)domid;
-	}
-	free(ents);
-	return found;
+	return xpt_dev_marked(c, domid, &sbdf, 1, &n) == 0 && n;
 }
 
 void xpt_domain_forget(struct xpt_ctx *c, unsigned int domid)

@@ -221,9 +221,10 @@ static void stub_states(struct xpt_ctx *c, unsigned int domid,
 int xpt_hvm_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret)
 {
 	struct xpt_qmp *q = NULL;
-	char **ents, path[128], id[32], *pci = NULL, err[128];
-	unsigned int ne = 0, i, seg, bus, dev, fn;
-	int owner;
+	char id[32], *pci = NULL, err[128];
+	uint32_t sbdfs[XPT_BE_MAX];
+	size_t nmarked = 0, i;
+	unsigned int dev;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->num_devs = ret->state = ret->fe_state = -1;
@@ -238,20 +239,16 @@ int xpt_hvm_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret)
 			 "its device model does not answer: guest slots "
 			 "unknown");
 	}
-	ents = xs_directory(c->xs, XBT_NULL, "/libxl/pci", &ne);
-	for (i = 0; ents && i < ne && ret->n < XPT_BE_MAX; i++) {
+	if (xpt_dev_marked(c, domid, sbdfs, XPT_BE_MAX, &nmarked) < 0)
+		nmarked = 0;
+	for (i = 0; i < nmarked; i++) {
 		struct xpt_be_entry *e = &ret->e[ret->n];
 		const char *p;
 
-		snprintf(path, sizeof(path), "/libxl/pci/%s/domid", ents[i]);
-		if (sscanf(ents[i], "%x-%x-%x-%x", &seg, &bus, &dev, &fn) != 4 ||
-		    xpt_xs_read_int(c, XBT_NULL, path, &owner) < 0 ||
-		    owner != (int)domid)
-			continue;
 		memset(e, 0, sizeof(*e));
 		e->index = (int)ret->n;
 		e->has_dev = e->valid = true;
-		e->sbdf = XPT_PCI_SBDF(seg, bus, dev, fn);
+		e->sbdf = sbdfs[i];
 		xpt_format_bdf(e->sbdf, e->dev, sizeof(e->dev));
 		e->state = -1;
 		e->vdevfn = -1;
@@ -269,7 +266,6 @@ int xpt_hvm_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret)
 		}
 		ret->n++;
 	}
-	free(ents);
 	free(pci);
 	stub_states(c, domid, ret);
 	ret->exists = ret->n > 0;

@@ -1208,10 +1208,9 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, char *left,
 	struct xpt_be *b = malloc(sizeof(*b));
 	uint32_t *sbdfs = calloc(XPT_BE_MAX, sizeof(*sbdfs));
 	uint32_t *list = calloc(XPT_PCI_MAX, sizeof(*list));
-	char path[128], **ents;
 	struct relarg rel;
-	unsigned int ne, i;
-	size_t n = 0, j, nlist = 0;
+	unsigned int ne;
+	size_t n = 0, j, nlist = 0, nmarked = 0;
 	int64_t saved_deadline = c->deadline;
 	int r = -ENOMEM;
 
@@ -1234,18 +1233,8 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, char *left,
 		wait_released(c, domid, NULL, 0, XPT_DESTROY_MS, &rel);
 	c->err[0] = '\0';
 	/* markers and IOMMU ownership catch what the backend lost */
-	ents = xs_directory(c->xs, XBT_NULL, "/libxl/pci", &ne);
-	for (i = 0; ents && i < ne; i++) {
-		unsigned int seg, bus, dev, fn;
-		int owner;
-
-		snprintf(path, sizeof(path), "/libxl/pci/%s/domid", ents[i]);
-		if (sscanf(ents[i], "%x-%x-%x-%x", &seg, &bus, &dev, &fn) == 4 &&
-		    xpt_xs_read_int(c, XBT_NULL, path, &owner) == 0 &&
-		    owner == (int)domid && n < XPT_BE_MAX)
-			sbdfs[n++] = XPT_PCI_SBDF(seg, bus, dev, fn);
-	}
-	free(ents);
+	if (xpt_dev_marked(c, domid, sbdfs + n, XPT_BE_MAX - n, &nmarked) == 0)
+		n += nmarked;
 	if (c->pf->pci_list(c, list, XPT_PCI_MAX, &nlist) == 0) {
 		for (j = 0; j < nlist; j++) {
 			struct xpt_pdev info;
