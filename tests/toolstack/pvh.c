@@ -510,6 +510,46 @@ static bool paused_create(struct env *e)
 	       pvh_free(e, p6, DEV_C, "destroy");
 }
 
+/* The hypervisor refuses the assign (xpt's attach has reserved, reset
+ * and granted by then): the attach fails naming the device and undoes
+ * exactly that; the device never reached the guest's vPCI and the
+ * guest's other device is untouched.  Then a detach the hypervisor
+ * refuses to deassign: the device stays the domain's (still on its bus,
+ * the guest keeps it), said so, and destroy releases what it can. */
+static bool hv_refuses(struct env *e, uint32_t op)
+{
+	uint32_t d[] = { DEV_A, DEV_B };
+	unsigned int p7;
+	int rc;
+
+	if (!seize(e, d, 2) || !pvh_create(e, "p7", "'03:00.0'", &p7) ||
+	    !guest_has(e, p7, DEV_A, "create") || !hv_refuse(e, op))
+		return false;
+	if (op == HV_OP_ASSIGN) {
+		rc = TS(e, 30000, "pci-attach", "p7", "04:00.0");
+		CHECK(e, rc != 0 && strstr(e->out, "0000:04:00.0") &&
+		      strstr(e->out, "undone"), "pci-attach with the assign "
+		      "refused: rc %d: %s", rc, e->out);
+		return pvh_free(e, p7, DEV_B, "refused assign") &&
+		       guest_has(e, p7, DEV_A, "refused assign");
+	}
+	rc = TS(e, 30000, "pci-detach", "p7", "03:00.0");
+	CHECK(e, rc != 0 && strstr(e->out, "0000:03:00.0") &&
+	      strstr(e->out, "reserved"), "pci-detach with the deassign "
+	      "refused: rc %d: %s", rc, e->out);
+	return guest_has(e, p7, DEV_A, "refused deassign");
+}
+
+static bool assign_refused(struct env *e)
+{
+	return hv_refuses(e, HV_OP_ASSIGN);
+}
+
+static bool deassign_refused(struct env *e)
+{
+	return hv_refuses(e, HV_OP_DEASSIGN);
+}
+
 const struct ocase pvh_cases[] = {
 	{ "lifecycle", "cold-plug 2, hot-attach, pci-list, detach, reboot, "
 	  "destroy", lifecycle, false },
@@ -519,6 +559,10 @@ const struct ocase pvh_cases[] = {
 	  "it changes", other_owner, false },
 	{ "other-function", "function 1 of a multi-function device refused "
 	  "(vPCI: function 0 only)", other_function, false },
+	{ "assign-refused", "the hypervisor refuses the assign: the attach "
+	  "undone exactly", assign_refused, false },
+	{ "deassign-refused", "the hypervisor refuses the deassign: the "
+	  "device stays the guest's, said so", deassign_refused, false },
 	{ "destroy-mid-attach", "destroy while an attach is under way, and "
 	  "after one was killed", destroy_mid_attach, false },
 };
