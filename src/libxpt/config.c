@@ -121,6 +121,25 @@ static bool get_int(yajl_val root, const char *key, long long *ret)
 	return true;
 }
 
+/* A string key into its field, dflt when absent or empty.  One longer
+ * than the field is refused, as xl.cfg's are, not cut: a cut may split a
+ * UTF-8 character, and the text written back would not load. */
+static int copy_str(yajl_val root, const char *key, const char *dflt,
+		    char *dst, size_t len, char *err, size_t errlen)
+{
+	const char *s = get_str(root, key);
+
+	if (!s || !*s)
+		s = dflt;
+	if (strlen(s) >= len) {
+		snprintf(err, errlen, "\"%s\": too long (at most %zu bytes)",
+			 key, len - 1);
+		return -EINVAL;
+	}
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
 int xpt_domcfg_from_json(const char *text, struct xpt_domcfg *ret,
 			 char *err, size_t errlen)
 {
@@ -143,21 +162,23 @@ int xpt_domcfg_from_json(const char *text, struct xpt_domcfg *ret,
 		goto out;
 	}
 	d.domid = (unsigned int)n;
-	s = get_str(root, "uuid");
-	snprintf(d.uuid, sizeof(d.uuid), "%s", s ? s : "");
+	if (copy_str(root, "uuid", "", d.uuid, sizeof(d.uuid), err,
+		     errlen) < 0)
+		goto out;
 	s = get_str(root, "name");
 	if (!s || !*s || strlen(s) >= sizeof(d.cfg.name)) {
 		snprintf(err, errlen, "no valid \"name\"");
 		goto out;
 	}
 	snprintf(d.cfg.name, sizeof(d.cfg.name), "%s", s);
-	s = get_str(root, "type");
-	snprintf(d.cfg.type, sizeof(d.cfg.type), "%s", s ? s : "pv");
-	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		s = get_str(root, strs[i].key);
-		snprintf((char *)&d.cfg + strs[i].off, strs[i].len, "%s",
-			 s ? s : "");
-	}
+	/* "" is "pv" everywhere (domain.c); written back as "pv" */
+	if (copy_str(root, "type", "pv", d.cfg.type, sizeof(d.cfg.type), err,
+		     errlen) < 0)
+		goto out;
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (copy_str(root, strs[i].key, "", (char *)&d.cfg +
+			     strs[i].off, strs[i].len, err, errlen) < 0)
+			goto out;
 	d.cfg.memory_mb = get_int(root, "memory", &n) && n > 0 ?
 			  (uint64_t)n : 128;
 	d.cfg.vcpus = get_int(root, "vcpus", &n) && n > 0 && n < 4096 ?

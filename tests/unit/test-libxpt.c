@@ -114,6 +114,25 @@ static void test_json_roundtrip(void **state)
 	assert_non_null(strstr(err, "pci[0]"));
 	assert_int_equal(xpt_domcfg_from_json("not json", &back, err,
 					      sizeof(err)), -EINVAL);
+	/* found by fuzz-domcfg: an empty type loaded as "" was written back
+	 * as "pv", so the file read again differed from what was loaded */
+	assert_int_equal(xpt_domcfg_from_json("{\"domid\":1,\"name\":\"x\","
+					      "\"type\":\"\"}", &back, err,
+					      sizeof(err)), 0);
+	assert_string_equal(back.cfg.type, "pv");
+	/* and a string longer than its field was cut, possibly inside a
+	 * UTF-8 character: the text written back was not JSON any more */
+	assert_int_equal(xpt_domcfg_from_json("{\"domid\":1,\"name\":\"x\","
+					      "\"uuid\":\"\u00e9\u00e9\u00e9\u00e9"
+					      "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+					      "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+					      "\u00e9\u00e9\u00e9\u00e9\"}", &back,
+					      err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "uuid"));
+	assert_int_equal(xpt_domcfg_from_json("{\"domid\":1,\"name\":\"x\","
+					      "\"type\":\"hvm-long\"}", &back,
+					      err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "type"));
 }
 
 static void put_dev(struct xpt_ctx *c, int i, const char *bdf, const char *vdev)
