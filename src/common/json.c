@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* JSON values (yajl trees) written back as text, with bounded nesting. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "json.h"
@@ -45,4 +47,42 @@ static int gen(yajl_gen g, yajl_val v, int depth)
 int json_gen_value(yajl_gen g, yajl_val v)
 {
 	return gen(g, v, 0);
+}
+
+/* The deepest nesting of arrays and objects in text, outside strings;
+ * stops counting past max. */
+static int depth_of(const char *text, int max)
+{
+	bool in_str = false, esc = false;
+	int depth = 0, deepest = 0;
+
+	for (const char *p = text; *p && deepest <= max; p++) {
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (*p == '\\')
+				esc = true;
+			else if (*p == '"')
+				in_str = false;
+		} else if (*p == '"') {
+			in_str = true;
+		} else if (*p == '[' || *p == '{') {
+			if (++depth > deepest)
+				deepest = depth;
+		} else if ((*p == ']' || *p == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return deepest;
+}
+
+yajl_val json_parse(const char *text, char *err, size_t errlen)
+{
+	if (depth_of(text, JSON_MAX_DEPTH) > JSON_MAX_DEPTH) {
+		if (err && errlen)
+			snprintf(err, errlen, "nested deeper than %d levels",
+				 JSON_MAX_DEPTH);
+		return NULL;
+	}
+	return yajl_tree_parse(text, err, errlen);
 }

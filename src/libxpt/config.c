@@ -21,6 +21,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "json.h"
 #include "libxpt.h"
 
 #define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
@@ -152,7 +153,7 @@ int xpt_domcfg_from_json(const char *text, struct xpt_domcfg *ret,
 	int r = -EINVAL;
 
 	memset(&d, 0, sizeof(d));
-	root = yajl_tree_parse(text, perr, sizeof(perr));
+	root = json_parse(text, perr, sizeof(perr));
 	if (!root) {
 		snprintf(err, errlen, "not JSON: %s", perr);
 		return -EINVAL;

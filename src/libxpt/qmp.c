@@ -13,10 +13,11 @@
  * Replies are matched by id; events that arrive meanwhile are queued, so
  * a later wait for DEVICE_DELETED sees one that came before its reply.
  * Every read is bounded by the caller's timeout; anything that is not a
- * JSON object, a reply with another id, or a line over XPT_QMP_MAX_LINE
- * ends the session with -EPROTO (the caller closes it).  One session per
- * socket: the caller holds the domain's lock (QEMU serves one client per
- * monitor socket, and two users must never interleave).
+ * JSON object, nested deeper than JSON_MAX_DEPTH, a reply with another
+ * id, or a line over XPT_QMP_MAX_LINE ends the session with -EPROTO (the
+ * caller closes it).  One session per socket: the caller holds the
+ * domain's lock (QEMU serves one client per monitor socket, and two users
+ * must never interleave).
  */
 #include <errno.h>
 #include <poll.h>
@@ -156,7 +157,7 @@ static int read_message(struct xpt_qmp *q, int64_t deadline, yajl_val *ret)
 		free(line);
 		return 0;
 	}
-	v = yajl_tree_parse(line, err, sizeof(err));
+	v = json_parse(line, err, sizeof(err));
 	if (!v || !YAJL_IS_OBJECT(v)) {
 		yajl_tree_free(v);
 		free(line);
@@ -308,7 +309,7 @@ fail:
 static bool event_is(const char *line, const char *name, const char *device)
 {
 	char err[64];
-	yajl_val v = yajl_tree_parse(line, err, sizeof(err));
+	yajl_val v = json_parse(line, err, sizeof(err));
 	const char *e = v ? str_at(v, "event", NULL) : NULL;
 	const char *d = v ? str_at(v, "data", "device") : NULL;
 	bool yes = e && !strcmp(e, name) &&

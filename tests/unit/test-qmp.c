@@ -32,7 +32,25 @@ enum script {
 	S_WRONG_ID,	/* answers capabilities with another id */
 	S_DEEP,		/* query-pci returns a value nested 100 deep */
 	S_DIES,		/* greets, then closes on the first command */
+	S_VERY_DEEP,	/* query-pci returns 400000 levels, in one line
+			 * under the 1 MiB limit (found by fuzz-qmpclient:
+			 * yajl_tree_free overflowed the stack) */
 };
+
+/* n times c, in pieces. */
+static void say_many(int fd, char c, size_t n)
+{
+	char buf[4096];
+
+	memset(buf, c, sizeof(buf));
+	while (n) {
+		size_t k = n < sizeof(buf) ? n : sizeof(buf);
+
+		if (write(fd, buf, k) != (ssize_t)k)
+			_exit(1);
+		n -= k;
+	}
+}
 
 static void say(int fd, const char *s)
 {
@@ -94,7 +112,14 @@ static void serve(int lfd, enum script s)
 					 "\"path\": \"/machine/peripheral/pt0\"}}"
 					 "\r\n{\"return\": {}, \"id\": %ld}\r\n",
 					 id);
-			else if (strstr(line, "query-pci") && s == S_DEEP) {
+			else if (strstr(line, "query-pci") &&
+				 s == S_VERY_DEEP) {
+				say(fd, "{\"return\": ");
+				say_many(fd, '[', 400000);
+				say_many(fd, ']', 400000);
+				snprintf(out, sizeof(out), ", \"id\": %ld}\r\n",
+					 id);
+			} else if (strstr(line, "query-pci") && s == S_DEEP) {
 				size_t o = (size_t)snprintf(out, sizeof(out),
 							    "{\"return\": ");
 
@@ -183,6 +208,7 @@ static void test_broken_servers(void **state)
 		{ S_WRONG_ID, -EPROTO, 0 },
 		{ S_DEEP, 0, -EPROTO },
 		{ S_DIES, 0, -ECONNRESET },
+		{ S_VERY_DEEP, 0, -EPROTO },
 	};
 	struct xpt_qmp *q;
 	char err[256], *ret;
@@ -199,7 +225,9 @@ static void test_broken_servers(void **state)
 		assert_true(xpt_now_ms() - t0 < 2000);
 		if (cases[i].open == 0) {
 			ret = NULL;
-			assert_int_equal(xpt_qmp_exec(q, cases[i].s == S_DEEP ?
+			assert_int_equal(xpt_qmp_exec(q, cases[i].s == S_DEEP ||
+						      cases[i].s ==
+						      S_VERY_DEEP ?
 						      "query-pci" :
 						      "device_del",
 						      "{\"id\": \"pt0\"}", 1000,
