@@ -126,6 +126,7 @@ fuzz_one fuzz-dmfront tests/fuzz/corpus-dmfront $((fuzz_seconds / 6 + 1))
 # four under a minute with the default 60 s
 fuzz_one fuzz-pciop tests/fuzz/corpus-pciop $((fuzz_seconds / 6 + 1))
 fuzz_one fuzz-domcfg tests/fuzz/corpus-domcfg $((fuzz_seconds / 6 + 1))
+fuzz_one fuzz-qmpclient tests/fuzz/corpus-qmpclient $((fuzz_seconds / 6 + 1))
 
 echo "== the real-Xen lab's quick scenario"
 rc=0
