@@ -122,11 +122,12 @@ fuzz_one fuzz-qmp tests/fuzz/corpus-qmp $((fuzz_seconds / 3 + 1))
 fuzz_one fuzz-stubdom tests/fuzz/corpus-stubdom $((fuzz_seconds / 6 + 1))
 fuzz_one fuzz-query tests/fuzz/corpus-query $((fuzz_seconds / 6 + 1))
 fuzz_one fuzz-dmfront tests/fuzz/corpus-dmfront $((fuzz_seconds / 6 + 1))
-# the peer-facing protocols added with issue 14: a sixth each keeps the
-# four under a minute with the default 60 s
+# pci_op, the domain configuration, the QMP client, pciback's control
+# socket: a sixth each keeps the four under a minute with the default 60 s
 fuzz_one fuzz-pciop tests/fuzz/corpus-pciop $((fuzz_seconds / 6 + 1))
 fuzz_one fuzz-domcfg tests/fuzz/corpus-domcfg $((fuzz_seconds / 6 + 1))
 fuzz_one fuzz-qmpclient tests/fuzz/corpus-qmpclient $((fuzz_seconds / 6 + 1))
+fuzz_one fuzz-pbctl tests/fuzz/corpus-pbctl $((fuzz_seconds / 6 + 1))
 
 echo "== the real-Xen lab's quick scenario"
 rc=0
