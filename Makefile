@@ -9,12 +9,18 @@ ASAN ?= build-asan
 TSAN ?= build-tsan
 FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
+# make fuzz-long: executions per target, where the corpora are kept, which
+# targets (tests/fuzz/fuzz-NAME)
+FUZZ_RUNS ?= 10000000
+FUZZ_CORPUS_DIR ?= .cache/fuzz
+FUZZ_TARGETS ?= wire spec hv qmp stubdom query dmfront pciop domcfg \
+	qmpclient pbctl
 # Warnings are errors in CI (.ci/run passes WERROR=true), not for a user
 # whose compiler is newer than ours.
 WERROR ?= false
 , := ,
 
-.PHONY: all build asan tsan fuzz-build check demo demo-store bench fuzz lab \
+.PHONY: all build asan tsan fuzz-build check demo demo-store bench fuzz fuzz-long lab \
 	lab-selftest clean deps-build deps-demo deps-demo-store deps-bench \
 	deps-fuzz deps-lab deps-check
 
@@ -112,6 +118,12 @@ lab-selftest: deps-lab
 
 fuzz: fuzz-build
 	@$(FUZZ)/tests/fuzz/fuzz-wire -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus
+
+# Every fuzz target for FUZZ_RUNS executions, one after the other (hours;
+# not part of check), on corpora kept in FUZZ_CORPUS_DIR/NAME and seeded
+# from tests/fuzz/corpus-NAME; prints each one's executions and time.
+fuzz-long: fuzz-build
+	@scripts/fuzz-long.sh $(FUZZ) $(FUZZ_CORPUS_DIR) $(FUZZ_RUNS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(TSAN) $(FUZZ)
