@@ -20,7 +20,10 @@
 # LAB_XPT_XENSTORED or build/src/xenstored/xpt-xenstored; its log is
 # /var/log/xen/xpt-xenstored.log in dom0), LAB_QEMU (the QEMU binary,
 # default qemu-system-x86_64), LAB_GUEST_LOGLEVEL (the stub-domain
-# scenarios' guest kernel loglevel, default hvm.cfg's 4).
+# scenarios' guest kernel loglevel, default hvm.cfg's 4), CC (builds
+# the static dom0 helper lab/lab-vpci.c for vpci-remove-race, default cc),
+# LAB_VPCI_SECONDS, LAB_VPCI_ROUNDS, LAB_VPCI_CYCLES, LAB_VPCI_MODE (that
+# scenario's race: lab/README.md).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -185,6 +188,21 @@ driver_args() {
 	return 0
 }
 
+# helper_args OUT: the static dom0 helpers scenarios ask for
+# (.dom0_helpers: lab/NAME.c), built into OUT (CC, default cc, with
+# -static); one that does not build is left out, and a scenario that
+# needs it fails saying so.
+helper_args() {
+	local out=$1 h cc=${CC:-cc}
+	for h in lab-vpci; do
+		if "$cc" -static -O2 -Wall -o "$out/$h" "$here/$h.c" >"$out/$h.build.log" 2>&1; then
+			args+=(--helper "$h=$out/$h")
+		else
+			echo "lab: $h not built ($cc -static; $out/$h.build.log)" >&2
+		fi
+	done
+}
+
 cmd_run() {
 	local out
 	out=$(default_out)
@@ -211,6 +229,7 @@ cmd_run() {
 		"(Xen $(xen_versions); toolstack ${LAB_TOOLSTACK:-xl};" \
 		"store ${LAB_STORE:-c})" >&2
 	driver_args "$out"
+	helper_args "$out"
 	"$py" "$here/driver.py" "${imgs[@]}" --out "$out" "${args[@]}" "$@"
 }
 

@@ -745,5 +745,9 @@ SCENARIOS.update(HVM_SCENARIOS)
 # (scenarios_stubdom.py; not in the default set).
 from scenarios_stubdom import STUBDOM_SCENARIOS  # noqa: E402
 SCENARIOS.update(STUBDOM_SCENARIOS)
+# Xen 4.20 with a PVH dom0: vPCI's BAR mapping racing device removal
+# (scenarios_vpci.py; not in the default set).
+from scenarios_vpci import VPCI_SCENARIOS  # noqa: E402
+SCENARIOS.update(VPCI_SCENARIOS)
 # the speed scenarios and their operations, for the driver's table
 SPEED_TABLES = (("speed", SPEED_OPS), ("hvm-speed", HVM_SPEED_OPS))
