@@ -277,7 +277,12 @@ def stubdom_hotplug(lab):
     lab.rounds(1, body)
 
 
-for _f in (stubdom_cold_plug, stubdom_hotplug):
+def probe_stubdom(lab):
+    """scenarios.probe on the stub-domain scenarios' machine and dom0."""
+    scenarios.probe(lab)
+
+
+for _f in (stubdom_cold_plug, stubdom_hotplug, probe_stubdom):
     _f.hvm = True      # driver.py: the SVM machine and dom0's HVM part
     _f.stubdom = True  # and dom0-stubdom.cpio.gz
 
@@ -299,4 +304,6 @@ STUBDOM_SCENARIOS = {
         "detach both, destroy leaves nothing", False,
         {"xl": "pci-detach fails (\"unable to remove device\", rc -3): "
          "libxl removes no device through a Linux stub domain"}),
+    "probe-stubdom": (probe_stubdom, "the commands of --probe FILE in the "
+                      "stub-domain scenarios' dom0 (by hand)", False),
 }
