@@ -39,30 +39,43 @@
 struct xpt_qmp {
 	int fd;
 	unsigned int next_id;
-	char *buf;		/* received, not yet parsed */
-	size_t len, cap;
+	char *buf;		/* received: buf[start, len) not yet parsed */
+	size_t start, len, cap;
 	char *events[XPT_QMP_MAX_EVENTS];	/* queued event lines */
 	size_t nevents;
 };
 
 /* Split off one line (without its terminator) from the buffer, reading
- * more until the deadline; *ret malloc'ed. */
+ * more until the deadline; *ret malloc'ed.  The deadline holds even
+ * while lines keep coming (a stream of events or empty lines), and a
+ * line is taken off by moving `start`, so a megabyte of short lines costs
+ * a megabyte of work, not a megabyte per line. */
 static int read_line(struct xpt_qmp *q, int64_t deadline, char **ret)
 {
 	for (;;) {
-		char *nl = q->len ? memchr(q->buf, '\n', q->len) : NULL;
+		char *s = q->buf + q->start;
+		char *nl = q->len > q->start ?
+			   memchr(s, '\n', q->len - q->start) : NULL;
 		struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
-		int64_t left;
+		int64_t left = deadline - xpt_now_ms();
 		ssize_t n;
 
+		if (left <= 0)
+			return -ETIMEDOUT;
 		if (nl) {
-			size_t l = (size_t)(nl - q->buf);
+			size_t l = (size_t)(nl - s);
 
-			*ret = strndup(q->buf, l && q->buf[l - 1] == '\r' ?
-				       l - 1 : l);
-			memmove(q->buf, nl + 1, q->len - l - 1);
-			q->len -= l + 1;
+			*ret = strndup(s, l && s[l - 1] == '\r' ? l - 1 : l);
+			q->start += l + 1;
+			if (q->start == q->len)
+				q->start = q->len = 0;
 			return *ret ? 0 : -ENOMEM;
+		}
+		/* no whole line: its start goes to the front */
+		if (q->start) {
+			memmove(q->buf, s, q->len - q->start);
+			q->len -= q->start;
+			q->start = 0;
 		}
 		if (q->len >= XPT_QMP_MAX_LINE)
 			return -EPROTO;
@@ -75,9 +88,6 @@ static int read_line(struct xpt_qmp *q, int64_t deadline, char **ret)
 			q->buf = b;
 			q->cap = cap;
 		}
-		left = deadline - xpt_now_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
 		n = poll(&pfd, 1, (int)left);
 		if (n < 0 && errno != EINTR)
 			return -errno;
