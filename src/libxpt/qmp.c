@@ -53,7 +53,7 @@ struct xpt_qmp {
 static int read_line(struct xpt_qmp *q, int64_t deadline, char **ret)
 {
 	for (;;) {
-		char *s = q->buf + q->start;
+		char *s = q->buf ? q->buf + q->start : NULL;
 		char *nl = q->len > q->start ?
 			   memchr(s, '\n', q->len - q->start) : NULL;
 		struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
