@@ -12,6 +12,8 @@ set -u
 
 fuzz=$1 dir=$2 runs=$3
 shift 3
+# undefined behaviour ends a run like a crash does (the input is kept)
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 failed=() table=()
 
 seeds() { # NAME: the repository's seed corpus
