@@ -355,20 +355,29 @@ int ts_run(struct env *e, const char *delay, int ms, const char *const args[])
 	return rc;
 }
 
-const char *cfg_file(struct env *e, const char *name, const char *pci)
+const char *cfg_write(struct env *e, const char *name, const char *fmt, ...)
 {
 	static char path[256];
+	va_list ap;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s.cfg", e->run.dir, name);
 	f = fopen(path, "we");
 	if (!f)
 		return NULL;
-	fprintf(f, "# a PV guest of the toolstack tests\nname = \"%s\"\n"
-		"type = \"pv\"\nmemory = 256\nvcpus = 1\n"
-		"passthrough = \"enabled\"\npci = [ %s ]\n", name, pci);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
 	fclose(f);
 	return path;
+}
+
+const char *cfg_file(struct env *e, const char *name, const char *pci)
+{
+	return cfg_write(e, name, "# a PV guest of the toolstack tests\n"
+			 "name = \"%s\"\ntype = \"pv\"\nmemory = 256\n"
+			 "vcpus = 1\npassthrough = \"enabled\"\npci = [ %s ]\n",
+			 name, pci);
 }
 
 bool dom_by_name(struct env *e, const char *name, unsigned int *ret_domid)

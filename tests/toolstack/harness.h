@@ -85,7 +85,11 @@ int ts_wait(struct env *e, struct e2e_proc *p, int ms, bool keep);
 int ts_run(struct env *e, const char *delay, int ms, const char *const args[]);
 #define TS(e, ms, ...) ts_run(e, NULL, ms, (const char *const[]){ __VA_ARGS__, NULL })
 
-/* write NAME.cfg in the run directory; pci: "'spec', 'spec'" or "" */
+/* NAME.cfg in the run directory with the formatted text; its path
+ * (static), NULL if not written */
+const char *cfg_write(struct env *e, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* write a PV guest's NAME.cfg; pci: "'spec', 'spec'" or "" */
 const char *cfg_file(struct env *e, const char *name, const char *pci);
 /* create NAME with these devices, wait for the guest process */
 bool create(struct env *e, const char *name, const char *pci,

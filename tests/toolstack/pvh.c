@@ -42,18 +42,9 @@
 /* NAME.cfg: a PVH guest with these devices ("'spec', 'spec'" or "") */
 static const char *pvh_cfg(struct env *e, const char *name, const char *pci)
 {
-	static char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s.cfg", e->run.dir, name);
-	f = fopen(path, "we");
-	if (!f)
-		return NULL;
-	fprintf(f, "# a PVH guest of e2e-pvh\nname = \"%s\"\ntype = \"pvh\"\n"
-		"memory = 128\nvcpus = 1\npassthrough = \"enabled\"\n"
-		"pci = [ %s ]\n", name, pci);
-	fclose(f);
-	return path;
+	return cfg_write(e, name, "# a PVH guest of e2e-pvh\nname = \"%s\"\n"
+			 "type = \"pvh\"\nmemory = 128\nvcpus = 1\n"
+			 "passthrough = \"enabled\"\npci = [ %s ]\n", name, pci);
 }
 
 static bool pvh_create(struct env *e, const char *name, const char *pci,

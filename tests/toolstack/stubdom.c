@@ -56,19 +56,11 @@ static bool seize(struct env *e, const uint32_t *d, unsigned int n)
 
 static const char *stub_cfg(struct env *e, const char *name, const char *pci)
 {
-	static char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s.cfg", e->run.dir, name);
-	f = fopen(path, "we");
-	if (!f)
-		return NULL;
-	fprintf(f, "# an HVM guest whose device model runs in a stub domain\n"
-		"name = \"%s\"\ntype = \"hvm\"\nmemory = 128\nvcpus = 1\n"
-		"device_model_stubdomain_override = 1\n"
-		"passthrough = \"enabled\"\npci = [ %s ]\n", name, pci);
-	fclose(f);
-	return path;
+	return cfg_write(e, name, "# an HVM guest whose device model runs in "
+			 "a stub domain\nname = \"%s\"\ntype = \"hvm\"\n"
+			 "memory = 128\nvcpus = 1\n"
+			 "device_model_stubdomain_override = 1\n"
+			 "passthrough = \"enabled\"\npci = [ %s ]\n", name, pci);
 }
 
 /* the stub domain of G: its device-model-domid, whose target is G */

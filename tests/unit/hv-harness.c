@@ -132,3 +132,27 @@ uint64_t hvh_pending(int fd)
 	assert_int_equal(hv_evtchn_ack(fd, &n), 0);
 	return n;
 }
+
+void hvh_vpci_invariants(struct hyp *h)
+{
+	char err[256] = "";
+
+	if (hyp_vpci_check(h, err, sizeof(err)) < 0)
+		fail_msg("vPCI invariant: %s", err);
+}
+
+void hvh_grant_bars(struct hyp *h, uint32_t domid, uint32_t sbdf)
+{
+	struct hyp_pcidev *p = hyp_pci_get(h, sbdf);
+	unsigned int i;
+
+	for (i = 0; i < 6; i++) {
+		const struct hv_pci_bar *b = &p->info.bar[i];
+
+		if (b->size && !(b->flags & HV_BAR_IO))
+			assert_int_equal(hyp_perm_set(h, HYP_PERM_IOMEM, domid,
+						      b->addr >> 12,
+						      (b->size + 4095) >> 12,
+						      true), 0);
+	}
+}

@@ -41,6 +41,11 @@ int hvh_alive(struct hvh *t);
 /* Domain socket client for domid. */
 struct hv_client *hvh_open_domain(struct hvh *t, unsigned int domid);
 
+/* vPCI: fails the test when hyp_vpci_check finds an invariant broken. */
+void hvh_vpci_invariants(struct hyp *h);
+/* Every memory BAR of sbdf open to domid (what a toolstack grants). */
+void hvh_grant_bars(struct hyp *h, uint32_t domid, uint32_t sbdf);
+
 /* Wait up to ms for an eventfd; returns its count (0 on timeout). */
 uint64_t hvh_wait(int fd, int ms);
 /* Non-blocking: the count pending now. */

@@ -205,30 +205,6 @@ static uint32_t rnd(uint32_t *s)
 	return *s;
 }
 
-static void invariants(struct hyp *h)
-{
-	char err[256] = "";
-
-	if (hyp_vpci_check(h, err, sizeof(err)) < 0)
-		fail_msg("vPCI invariant: %s", err);
-}
-
-static void grant(struct hyp *h, uint32_t domid, uint32_t sbdf)
-{
-	struct hyp_pcidev *p = hyp_pci_get(h, sbdf);
-	unsigned int i;
-
-	for (i = 0; i < 6; i++) {
-		const struct hv_pci_bar *b = &p->info.bar[i];
-
-		if (b->size && !(b->flags & HV_BAR_IO))
-			assert_int_equal(hyp_perm_set(h, HYP_PERM_IOMEM, domid,
-						      b->addr >> 12,
-						      (b->size + 4095) >> 12,
-						      true), 0);
-	}
-}
-
 static struct hyp *model(enum hyp_vpci_profile prof, unsigned int slice)
 {
 	struct hyp *h = hvh_model(vhost);
@@ -253,7 +229,7 @@ static uint32_t pvh(struct hyp *h, uint32_t vcpus)
 static void give(struct hyp *h, uint32_t d, uint32_t sbdf)
 {
 	assert_int_equal(hyp_assign(h, d, sbdf), 0);
-	grant(h, d, sbdf);
+	hvh_grant_bars(h, d, sbdf);
 }
 
 /* Post a config write to vCPU v; hyp_vcpu_wait answers it. */
@@ -368,7 +344,7 @@ static void r1(enum hyp_vpci_profile prof, uint32_t seed)
 	if (prof == HYP_VPCI_FIXED) {
 		assert_int_equal(st.ops_dropped, 1);
 		assert_int_equal(st.null_vpci, 0);
-		invariants(h);
+		hvh_vpci_invariants(h);
 	} else {
 		/* Xen 4.17: spin_lock(&pdev->vpci->lock) with vpci NULL */
 		assert_int_equal(st.null_vpci, 1);
@@ -388,7 +364,7 @@ static void r2(enum hyp_vpci_profile prof, uint32_t seed)
 	struct gate *g;
 
 	give(h, d, NIC);
-	grant(h, e, NIC);
+	hvh_grant_bars(h, e, NIC);
 	g = arm(HYP_VP_SLICE, d, R.vcpu, R.nth, false);
 	post_write(h, d, R.vcpu, G0, PCI_CMD, 2, PCI_CMD_MEM);
 	reached(g);
@@ -405,7 +381,7 @@ static void r2(enum hyp_vpci_profile prof, uint32_t seed)
 		assert_false(p2m_has(h, e, bar0));
 		/* nothing of the device stays in the old owner's p2m */
 		assert_false(p2m_has(h, d, bar0));
-		invariants(h);
+		hvh_vpci_invariants(h);
 	} else {
 		/* the stale op completed on the new owner's vpci: decoding on
 		 * in hardware and in e's vpci, with e's p2m empty */
@@ -447,14 +423,14 @@ static void r3(enum hyp_vpci_profile prof, uint32_t seed)
 	assert_true(st.ops_cancelled >= 1);
 	assert_false(p2m_has(h, d, bar0));
 	assert_int_equal(st.live_vpci, 0);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	/* back after a rescan, and usable */
 	assert_int_equal(hyp_pci_device_add(h, NIC), 0);
 	give(h, d, NIC);
 	assert_int_equal(hyp_vpci_conf_write(h, d, 0, G0, PCI_CMD, 2,
 					     PCI_CMD_MEM), 0);
 	assert_int_equal(mmio(h, d, bar0), NIC_ID);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	hyp_free(h);
 }
 
@@ -486,7 +462,7 @@ static void r4(enum hyp_vpci_profile prof, uint32_t seed)
 		assert_int_equal(i.guest_cmd, 0);
 		assert_int_equal(hw_cmd(h, NIC) & PCI_CMD_MEM, 0);
 		assert_false(p2m_has(h, d, bar0));
-		invariants(h);
+		hvh_vpci_invariants(h);
 	} else {
 		/* ABA: the stale map completed on the fresh vpci */
 		assert_int_equal(i.bars_mapped, 1);
@@ -520,7 +496,7 @@ static void r5(enum hyp_vpci_profile prof, uint32_t seed)
 		assert_int_equal(info(h, d, NIC).bars_mapped, !!last);
 		assert_int_equal(hw_cmd(h, NIC) & PCI_CMD_MEM, last);
 		assert_int_equal(mmio(h, d, bar0), last ? NIC_ID : 0xffffffffu);
-		invariants(h);
+		hvh_vpci_invariants(h);
 	} else {
 		/* the raw write of MEMORY=0 first, then a's completion turns
 		 * decoding on: the hardware contradicts the last write */
@@ -560,7 +536,7 @@ static void r6(uint32_t seed)
 	assert_int_equal(hw_cmd(h, NIC) & PCI_CMD_MEM, 0);
 	assert_int_equal(stats(h).crashes, 1);
 	assert_int_equal(hyp_domain_destroy(h, d), 0);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	hyp_free(h);
 }
 
@@ -588,7 +564,7 @@ static void r7(uint32_t seed)
 	assert_int_equal(hyp_vpci_conf_write(h, d, b, G0, PCI_CMD, 2,
 					     PCI_CMD_MEM), 0);
 	assert_int_equal(mmio(h, d, bar0), NIC_ID);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	hyp_free(h);
 }
 
@@ -618,7 +594,7 @@ static void r8(uint32_t seed)
 	assert_int_equal(answer(h, d, a).ret, 0);
 	assert_int_equal(answer(h, d, b).ret, 0);
 	assert_false(p2m_has(h, d, 0xe0000000u));
-	invariants(h);
+	hvh_vpci_invariants(h);
 	/* in sequence: A off keeps the page for B */
 	assert_int_equal(hyp_vpci_conf_write(h, d, a, G0, PCI_CMD, 2,
 					     PCI_CMD_MEM), 0);
@@ -628,7 +604,7 @@ static void r8(uint32_t seed)
 	assert_int_equal(mmio(h, d, 0xe0000100u), 0x0b0b1234u);
 	assert_int_equal(hyp_vpci_conf_write(h, d, b, G1, PCI_CMD, 2, 0), 0);
 	assert_false(p2m_has(h, d, 0xe0000000u));
-	invariants(h);
+	hvh_vpci_invariants(h);
 	hyp_free(h);
 }
 
@@ -660,7 +636,7 @@ static void r10(uint32_t seed)
 	}
 	post_read(h, d, R.vcpu, G0, 0, 4);
 	assert_int_equal(answer(h, d, R.vcpu).value, 0xffffffffu);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	hyp_free(h);
 }
 
@@ -691,7 +667,7 @@ static void r11(uint32_t seed)
 	assert_null(hyp_domain_get(h, d));
 	assert_int_equal(hyp_pci_get(h, NIC)->info.owner, HV_DOMID_IO);
 	assert_int_equal(hw_cmd(h, NIC) & PCI_CMD_MEM, 0);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	hyp_free(h);
 }
 
@@ -908,7 +884,7 @@ static void quiesce(struct stress *x)
 			collect(x, 100);
 		assert_true(++spins < 1000);
 	} while (any);
-	invariants(x->h);
+	hvh_vpci_invariants(x->h);
 }
 
 static void s_post(struct stress *x)

@@ -43,31 +43,6 @@ static const char *oracle_path;
 #define G1 HV_SBDF(0, 0, 1, 0)
 #define NIC_ID 0x15728086u
 
-static void invariants(struct hyp *h)
-{
-	char err[256] = "";
-
-	if (hyp_vpci_check(h, err, sizeof(err)) < 0)
-		fail_msg("vPCI invariant: %s", err);
-}
-
-/* Every memory BAR of sbdf open to domid (what a toolstack grants). */
-static void grant(struct hyp *h, uint32_t domid, uint32_t sbdf)
-{
-	struct hyp_pcidev *p = hyp_pci_get(h, sbdf);
-	unsigned int i;
-
-	for (i = 0; i < 6; i++) {
-		const struct hv_pci_bar *b = &p->info.bar[i];
-
-		if (b->size && !(b->flags & HV_BAR_IO))
-			assert_int_equal(hyp_perm_set(h, HYP_PERM_IOMEM, domid,
-						      b->addr >> 12,
-						      (b->size + 4095) >> 12,
-						      true), 0);
-	}
-}
-
 static uint32_t pvh(struct hyp *h, uint32_t vcpus)
 {
 	uint32_t d;
@@ -91,7 +66,7 @@ static void wr(struct hyp *h, uint32_t d, uint32_t g, uint32_t reg,
 	       uint32_t size, uint32_t v)
 {
 	assert_int_equal(hyp_vpci_conf_write(h, d, 0, g, reg, size, v), 0);
-	invariants(h);
+	hvh_vpci_invariants(h);
 }
 
 static uint64_t mmio(struct hyp *h, uint32_t d, uint64_t gaddr)
@@ -221,7 +196,7 @@ static void test_domu_dispatch(void **state)
 	struct hv_vpci_info i;
 
 	assert_int_equal(hyp_assign(h, d, NIC), 0);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	i = info(h, d, NIC);
 	assert_int_equal(i.guest_sbdf, G0);
 	/* the device at 00:00.0; empty slots and functions read ~0 */
@@ -273,7 +248,7 @@ static void test_domu_dispatch(void **state)
 					   0, 1, &v), -EINVAL);
 	assert_int_equal(hyp_domain_create(h, HV_DOMF_PVH, "x", 0, 33, &v),
 			 -EINVAL);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	hyp_free(h);
 }
 
@@ -287,7 +262,7 @@ static void test_decoding(void **state)
 	struct hyp_vpci_stats st;
 
 	assert_int_equal(hyp_assign(h, d, NIC), 0);
-	grant(h, d, NIC);
+	hvh_grant_bars(h, d, NIC);
 	hyp_vpci_set_slice(h, 16);
 	/* decoding off: nothing mapped, all-ones */
 	assert_int_equal(mmio(h, d, bar0), 0xffffffffu);
@@ -336,7 +311,7 @@ static void test_decoding(void **state)
 	assert_int_equal(mmio(h, d, moved), 0xffffffffu);
 	assert_int_equal(hyp_pci_conf_write(h, NIC, PCI_CMD, 2, PCI_CMD_MEM),
 			 0);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	hyp_free(h);
 }
 
@@ -363,7 +338,7 @@ static void test_map_failure_crashes(void **state)
 	assert_int_equal(hyp_vpci_conf_read(h, d, 0, G0, 0, 4, &v),
 			 -ESHUTDOWN);
 	assert_int_equal(hyp_domain_destroy(h, d), 0);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	hyp_free(h);
 }
 
@@ -376,7 +351,7 @@ static void test_misaligned_bar(void **state)
 	uint64_t host = hyp_pci_get(h, DEV_A)->info.bar[0].addr;
 
 	assert_int_equal(hyp_assign(h, d, DEV_A), 0);
-	grant(h, d, DEV_A);
+	hvh_grant_bars(h, d, DEV_A);
 	wr(h, d, G0, PCI_BAR0, 4, 0xd0000100u);
 	wr(h, d, G0, PCI_CMD, 2, PCI_CMD_MEM);
 	assert_int_equal(rd(h, d, G0, PCI_CMD, 2), PCI_CMD_MEM);
@@ -396,8 +371,8 @@ static void test_shared_page(void **state)
 
 	assert_int_equal(hyp_assign(h, d, DEV_A), 0);
 	assert_int_equal(hyp_assign(h, d, DEV_B), 0);
-	grant(h, d, DEV_A);
-	grant(h, d, DEV_B);
+	hvh_grant_bars(h, d, DEV_A);
+	hvh_grant_bars(h, d, DEV_B);
 	assert_int_equal(info(h, d, DEV_B).guest_sbdf, G1);
 	wr(h, d, G0, PCI_CMD, 2, PCI_CMD_MEM);
 	wr(h, d, G1, PCI_CMD, 2, PCI_CMD_MEM);
@@ -423,12 +398,12 @@ static void test_lifecycle(void **state)
 	struct hv_vpci_info i;
 
 	assert_int_equal(hyp_assign(h, d, NIC), 0);
-	grant(h, d, NIC);
+	hvh_grant_bars(h, d, NIC);
 	wr(h, d, G0, PCI_CMD, 2, PCI_CMD_MEM);
 	assert_int_equal(mmio(h, d, bar0), NIC_ID);
 	/* reset: a new vpci, decoding off, nothing left mapped */
 	assert_int_equal(hyp_pci_reset(h, NIC), 0);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	i = info(h, d, NIC);
 	assert_int_equal(i.bars_mapped, 0);
 	assert_int_equal(i.guest_cmd, 0);
@@ -437,7 +412,7 @@ static void test_lifecycle(void **state)
 	/* deassign: the slot reads ~0, the p2m holds nothing of it */
 	wr(h, d, G0, PCI_CMD, 2, PCI_CMD_MEM);
 	assert_int_equal(hyp_deassign(h, d, NIC), 0);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	assert_int_equal(rd(h, d, G0, 0, 4), 0xffffffffu);
 	assert_int_equal(mmio(h, d, bar0), 0xffffffffu);
 	assert_int_equal(hyp_vpci_info(h, d, NIC, &i), -ENODEV);
@@ -445,7 +420,7 @@ static void test_lifecycle(void **state)
 	assert_int_equal(hyp_deassign(h, HV_DOMID_IO, NIC), 0);
 	assert_int_equal(hyp_assign(h, d, NIC), 0);
 	assert_int_equal(hyp_pci_device_remove(h, NIC), 0);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	assert_null(hyp_pci_get(h, NIC));
 	assert_int_equal(rd(h, d, G0, 0, 4), 0xffffffffu);
 	assert_int_equal(hyp_pci_device_remove(h, NIC), -ENODEV);
@@ -460,7 +435,7 @@ static void test_lifecycle(void **state)
 	d2 = pvh(h, 1);
 	assert_int_equal(hyp_assign(h, d2, DEV_B), 0);
 	assert_int_equal(hyp_domain_destroy(h, d), 0);
-	invariants(h);
+	hvh_vpci_invariants(h);
 	hyp_vpci_get_stats(h, &st);
 	assert_int_equal(st.live_vpci, 1);
 	assert_int_equal(hyp_domain_destroy(h, d2), 0);
@@ -667,7 +642,7 @@ static void oracle_run(enum hyp_vpci_profile prof)
 	assert_int_equal(hyp_vpci_set_profile(h, prof), 0);
 	d = pvh(h, 2);
 	assert_int_equal(hyp_assign(h, d, EDU), 0);
-	grant(h, d, EDU);
+	hvh_grant_bars(h, d, EDU);
 	wr(h, d, G0, PCI_CMD, 2, PCI_CMD_MEM);
 	assert_int_equal(mmio(h, d, 0xfe900000u), oracle_u("id_value"));
 	wr(h, d, G0, PCI_CMD, 2, 0);
@@ -697,7 +672,7 @@ static void oracle_run(enum hyp_vpci_profile prof)
 	assert_int_equal(hw_cmd_of(h, EDU) & PCI_CMD_MEM, PCI_CMD_MEM);
 	assert_int_equal(mmio(h, d, 0xfe800000u), want_rescan);
 	if (prof == HYP_VPCI_FIXED)
-		invariants(h);
+		hvh_vpci_invariants(h);
 	hyp_free(h);
 }
 
