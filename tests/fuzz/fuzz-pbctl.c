@@ -2,10 +2,11 @@
 /*
  * libFuzzer target for xpt-pciback's control socket (src/pciback/ctl.c):
  * the input is what a client writes on $rundir/pciback/control, fed to
- * the daemon's own reader, pciback_ctl_input, over a socketpair, with the
- * unit tests' fake hypervisor (tests/unit/fakehv.c) as the host: 03:00.0
- * seized and exported to domain 7, 04:00.0 seized, 03:00.1 and 05:00.0
- * present but not seized.
+ * the daemon's own reader, pciback_ctl_input, over a socketpair (a
+ * thread reads the replies, as a client does), with the unit tests' fake
+ * hypervisor (tests/unit/fakehv.c) as the host: 03:00.0 seized and
+ * exported to domain 7, 04:00.0 seized, 03:00.1 and 05:00.0 present but
+ * not seized.
  *
  * Besides no crash, UB or leak: every request line gets exactly one
  * reply, `ok ...` or `error ERRNAME ...` (after its device lines for
@@ -16,6 +17,7 @@
  * is prepared with the hypervisor exactly while it is seized.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,15 +98,24 @@ CHECKER static size_t requests(const uint8_t *data, size_t size)
 	return n;
 }
 
-CHECKER static size_t drain(int fd, char *buf, size_t have)
+/* The client reads its replies as they come (the daemon drops one that
+ * does not, and a socket holds only a few hundred small replies). */
+struct reader {
+	int fd;
+	char *buf;
+	size_t len;
+};
+
+CHECKER static void *drain(void *arg)
 {
+	struct reader *r = arg;
 	ssize_t got;
 
-	while ((got = recv(fd, buf + have, REPLIES_MAX - 1 - have,
-			   MSG_DONTWAIT)) > 0)
-		have += (size_t)got;
-	buf[have] = '\0';
-	return have;
+	while ((got = read(r->fd, r->buf + r->len,
+			   REPLIES_MAX - 1 - r->len)) > 0)
+		r->len += (size_t)got;
+	r->buf[r->len] = '\0';
+	return NULL;
 }
 
 /* Every line a reply or a list line; the number of replies. */
@@ -139,7 +150,8 @@ CHECKER int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char *out;
 	struct pb_ctl_conn *c;
 	struct pb_dev *exported;
-	size_t have = 0;
+	struct reader rd;
+	pthread_t th;
 	int sv[2];
 
 	if (size > 64 * 1024)
@@ -165,12 +177,14 @@ CHECKER int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c->fd = sv[0];
 	c->src = (struct pb_src){ PB_SRC_CTL_CONN, c };
 	pb.conns[pb.nconns++] = c;
+	rd = (struct reader){ .fd = sv[1], .buf = out };
+	CHECK(pthread_create(&th, NULL, drain, &rd) == 0);
 	/* the loop's readable events, until the daemon hangs up */
 	while (pb.nconns) {
 		pciback_ctl_input(&pb, c);
-		have = drain(sv[1], out, have);
 		check_state(exported);
 	}
+	pthread_join(th, NULL);
 	CHECK(replies(out) == requests(data, size));
 	close(sv[1]);
 	pciback_fini(&pb);
