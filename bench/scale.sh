@@ -15,6 +15,8 @@
 #   SCALE_CYCLES=N     attach/detach cycles (default 10000; >= 200)
 #   SCALE_DOMAINS=N    domains for the listing and store figures (default 1000)
 #   SCALE_ITEMS="..."  subset of: storm cycles list (store runs with list)
+#   SCALE_PIN=0        do not pin the store figures to one CPU
+#   SCALE_KEEP=1       keep the run directory (the daemons' logs) afterwards
 set -uo pipefail
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
@@ -48,7 +50,11 @@ mkdir -p "$XPT_RUNDIR"
 cleanup() {
 	trap - EXIT INT TERM
 	xpt host stop >/dev/null 2>&1
-	rm -rf "$work"
+	if [ "${SCALE_KEEP:-0}" = 1 ]; then
+		echo "scale: kept $work (the host's logs are in $XPT_RUNDIR/log)" >&2
+	else
+		rm -rf "$work"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -182,6 +188,7 @@ cycles_item() {
 		if ! xpt pci-attach cyc "$(bdf 0)" >/dev/null 2>"$work/cyc.err" ||
 		   ! xpt pci-detach cyc "$(bdf 0)" >/dev/null 2>>"$work/cyc.err"; then
 			echo "   FAIL at cycle $i: $(head -2 "$work/cyc.err")"
+			[ "${SCALE_KEEP:-0}" = 1 ] || echo "   (SCALE_KEEP=1 keeps the daemons' logs)"
 			break
 		fi
 		e=$(now_us)
@@ -194,11 +201,19 @@ cycles_item() {
 	done
 	local n first last
 	n=$(wc -l <"$us")
+	[ "$n" -ge 100 ] || { echo "   fewer than 100 cycles: no figures"; xpt destroy cyc >/dev/null; return; }
 	first=$(head -100 "$us" | awk '{ s += $1 } END { printf "%.2f", s / NR / 1000 }')
 	last=$(tail -100 "$us" | awk '{ s += $1 } END { printf "%.2f", s / NR / 1000 }')
-	printf '   %d cycles in %s s; mean per cycle: first 100 %s ms, last 100 %s ms, last/first %s (target <= 1.1)\n' \
-		"$n" "$(awk -v d=$(($(now_us) - t0)) 'BEGIN { printf "%.1f", d / 1e6 }')" \
-		"$first" "$last" "$(ratio "$last" "$first")"
+	local fmed lmed
+	head -100 "$us" >"$us.first"
+	tail -100 "$us" >"$us.last"
+	read -r fmed _ < <(stats "$us.first")
+	read -r lmed _ < <(stats "$us.last")
+	printf '   %d cycles in %s s\n' "$n" "$(awk -v d=$(($(now_us) - t0)) 'BEGIN { printf "%.1f", d / 1e6 }')"
+	printf '   per cycle, first 100: mean %s ms, median %s ms; last 100: mean %s ms, median %s ms\n' \
+		"$first" "$fmed" "$last" "$lmed"
+	printf '   last/first: mean %s, median %s (target <= 1.1)\n' \
+		"$(ratio "$last" "$first")" "$(ratio "$lmed" "$fmed")"
 	printf '   %-15s %10s %10s %10s %8s %8s\n' "VmRSS of" "at start" "cycle 100" "at end" end/start end/c100
 	for i in 0 1 2 3; do
 		local a
