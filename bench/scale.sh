@@ -60,7 +60,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- helpers --------------------------------------------------------------------
-# Microseconds since the epoch, from bash's own clock (no fork).
+# Microseconds since the epoch, from bash's own clock (no exec).
 now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }
 # median and p95 (ms) of a file of microsecond figures, one a line
 stats() {
@@ -154,7 +154,10 @@ storm() {
 	printf '   created %d/%d in %s s (target < 60 s for 200), %s creates/s; per create median %s ms, p95 %s ms\n' \
 		$((guests - fails)) "$guests" "$total" \
 		"$(awk -v n=$((guests - fails)) -v t="$total" 'BEGIN { printf "%.1f", n / t }')" "$med" "$p95"
-	[ "$fails" -gt 0 ] && echo "   FAILED creates: $fails (first: $(grep -l . "$work"/create-*.log | head -1 | xargs cat | head -2))"
+	if [ "$fails" -gt 0 ]; then
+		i=$(sed -n 's/^FAIL //p' "$times" | head -1)
+		echo "   FAILED creates: $fails; s$i said: $(head -2 "$work/create-$i.log")"
+	fi
 	echo "   domains listed: $(($(xpt list | wc -l) - 2)) (besides Domain-0)"
 	t0=$(now_us)
 	for ((i = 0; i < guests; i++)); do
