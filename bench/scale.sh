@@ -17,6 +17,7 @@
 #   SCALE_ITEMS="..."  subset of: storm cycles list (store runs with list)
 #   SCALE_PIN=0        do not pin the store figures to one CPU
 #   SCALE_KEEP=1       keep the run directory (the daemons' logs) afterwards
+#   SCALE_HOST_ARGS=-v more `xpt host start` arguments (-v: debug logs)
 set -uo pipefail
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
@@ -104,7 +105,8 @@ done >"$hostfile"
 bdf() { printf '%02x:%02x.0' $((0x10 + $1 / 32)) $(($1 % 32)); }
 printf 'type = "pv"\nmemory = 64\nvcpus = 1\n' >"$work/guest.cfg"
 
-if ! xpt host start --host "$hostfile" >"$work/start.log" 2>&1; then
+# shellcheck disable=SC2086
+if ! xpt host start --host "$hostfile" ${SCALE_HOST_ARGS:-} >"$work/start.log" 2>&1; then
 	echo "scale: xpt host start failed:" >&2
 	cat "$work/start.log" >&2
 	exit 1
