@@ -139,6 +139,11 @@ struct guest {
 	struct xen_pci_sharedinfo *sh;
 	uint32_t gref;
 	bool granted;
+	/* refs whose end the hypervisor refused while the backend still
+	 * mapped the page (-EBUSY): ended at the next probe or release, as
+	 * Linux defers them, instead of lost */
+	uint32_t stale_gref[8];
+	unsigned int nstale;
 	unsigned int port;		/* the pci_op event channel */
 	bool port_open;
 	int port_fd;			/* its eventfd */

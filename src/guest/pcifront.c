@@ -437,6 +437,23 @@ static int pf_detach(struct guest *g)
 
 /* probe: the op page, the port, the keys, state 3 */
 
+/* End the grants the backend held at release; those it still maps stay. */
+static void pf_end_stale(struct guest *g)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < g->nstale; i++) {
+		int r = hv_end_grant(g->hv, g->stale_gref[i]);
+
+		if (r == -EBUSY)
+			g->stale_gref[n++] = g->stale_gref[i];
+		else if (r < 0)
+			log_debug("pcifront: ending grant %u: %s",
+				  g->stale_gref[i], strerror(-r));
+	}
+	g->nstale = n;
+}
+
 static void pf_release(struct guest *g)
 {
 	if (g->port_fd >= 0)
@@ -445,12 +462,16 @@ static void pf_release(struct guest *g)
 	if (g->port_open)
 		hv_evtchn_close(g->hv, g->port);
 	g->port_open = false;
+	pf_end_stale(g);
 	if (g->granted) {
 		int r = hv_end_grant(g->hv, g->gref);
 
-		if (r < 0)
-			log_debug("pcifront: ending grant %u: %s", g->gref,
-				  strerror(-r));
+		if (r == -EBUSY && g->nstale < sizeof(g->stale_gref) /
+				     sizeof(g->stale_gref[0]))
+			g->stale_gref[g->nstale++] = g->gref;
+		else if (r < 0)
+			log_warn("pcifront: ending grant %u: %s; the ref is "
+				 "lost", g->gref, strerror(-r));
 	}
 	g->granted = false;
 	if (g->sh)
@@ -511,6 +532,7 @@ static int pf_probe(struct guest *g)
 	}
 	snprintf(g->be_path, sizeof(g->be_path), "%s", be);
 	g->be_domid = be_domid;
+	pf_end_stale(g);
 	r = hv_page_alloc(&g->page_fd, &map);
 	if (r < 0)
 		goto fail;

@@ -233,12 +233,27 @@ int hv_page_alloc(int *ret_fd, void **ret_map)
 int hv_grant_page(struct hv_client *h, unsigned int remote_domid, int memfd,
 		  int readonly, uint32_t *ret_gref)
 {
-	*ret_gref = 42;
-	return 0;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(fake.gnt) / sizeof(fake.gnt[0]); i++)
+		if (!fake.gnt[i].used) {
+			fake.gnt[i].used = true;
+			*ret_gref = FAKE_GREF0 + i;
+			return 0;
+		}
+	return -ENOSPC;
 }
 
 int hv_end_grant(struct hv_client *h, uint32_t gref)
 {
+	uint32_t i = gref - FAKE_GREF0;
+
+	if (gref < FAKE_GREF0 || i >= sizeof(fake.gnt) / sizeof(fake.gnt[0]) ||
+	    !fake.gnt[i].used)
+		return -ENOENT;
+	if (fake.gnt[i].busy)
+		return -EBUSY;
+	fake.gnt[i].used = false;
 	return 0;
 }
 

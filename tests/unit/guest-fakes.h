@@ -15,6 +15,7 @@
 
 #define FAKE_MAX_DEVS 8
 #define FAKE_MAX_PORTS 64
+#define FAKE_GREF0 42u
 
 struct fake_dev {
 	bool present;
@@ -42,6 +43,12 @@ struct fake {
 		bool used;
 		int fd;
 	} vec[256];		/* HVM: the guest's vectors */
+	/* grants from ref 42 up, lowest free first; busy: the backend
+	 * still maps it, so ending it is refused (-EBUSY), as the model's
+	 * hypervisor refuses */
+	struct {
+		bool used, busy;
+	} gnt[16];
 	uint64_t mmio_addr;	/* PVH: the last MMIO read's address */
 	uint32_t mmio_value;	/* PVH: what every MMIO read returns */
 };
