@@ -249,6 +249,19 @@ static struct gdev *query_dev_by_host(struct guest *g, const char *bdf)
 	return NULL;
 }
 
+/* The answer to conf-read / conf-write: r from the access. */
+static void query_conf_reply(struct qclient *c, const struct query_req *q,
+			     int r)
+{
+	if (r != 0)
+		query_pci_error(c, q->op == Q_CONF_READ ? "conf-read" :
+				"conf-write", r);
+	else if (q->op == Q_CONF_READ)
+		query_put_value(c, q->value);
+	else
+		query_put(c, "ok\n");
+}
+
 /* A PVH guest's config access at its own address: any slot of its bus
  * 0, a device there or not. */
 static void query_pvh_conf(struct guest *g, struct qclient *c,
@@ -268,13 +281,7 @@ static void query_pvh_conf(struct guest *g, struct qclient *c,
 	r = q->op == Q_CONF_READ ?
 	    pvh_conf_read(g, sbdf, (int)q->reg, (int)q->size, &q->value) :
 	    pvh_conf_write(g, sbdf, (int)q->reg, (int)q->size, q->value);
-	if (r != 0)
-		query_pci_error(c, q->op == Q_CONF_READ ? "conf-read" :
-				"conf-write", r);
-	else if (q->op == Q_CONF_READ)
-		query_put_value(c, q->value);
-	else
-		query_put(c, "ok\n");
+	query_conf_reply(c, q, r);
 }
 
 /* "pci-dev BDF", "conf-read BDF REG SIZE", "conf-write BDF REG SIZE V" */
@@ -305,13 +312,7 @@ static void query_pci(struct guest *g, struct qclient *c,
 	r = q->op == Q_CONF_READ ?
 	    pciop_conf_read(g, d->sbdf, (int)q->reg, (int)q->size, &q->value) :
 	    pciop_conf_write(g, d->sbdf, (int)q->reg, (int)q->size, q->value);
-	if (r != 0)
-		query_pci_error(c, q->op == Q_CONF_READ ? "conf-read" :
-				"conf-write", r);
-	else if (q->op == Q_CONF_READ)
-		query_put_value(c, q->value);
-	else
-		query_put(c, "ok\n");
+	query_conf_reply(c, q, r);
 }
 
 /* The request lines: the whole line, or a first word and its arguments

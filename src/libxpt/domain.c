@@ -265,6 +265,20 @@ static bool markers_name(struct xpt_ctx *c, unsigned int domid)
 	return xpt_dev_marked(c, domid, &sbdf, 1, &n) == 0 && n;
 }
 
+/* /libxl/<domid>/type: written by xpt's domain build and by libxl's */
+bool xpt_domain_type_is(struct xpt_ctx *c, unsigned int domid,
+			const char *type)
+{
+	char path[64], *v;
+	bool is;
+
+	snprintf(path, sizeof(path), "/libxl/%u/type", domid);
+	v = xpt_xs_read(c, XBT_NULL, path);
+	is = v && !strcmp(v, type);
+	free(v);
+	return is;
+}
+
 void xpt_domain_forget(struct xpt_ctx *c, unsigned int domid)
 {
 	static const char *const nodes[] = {	/* + domid */

@@ -26,14 +26,7 @@
 
 bool xpt_domain_is_hvm(struct xpt_ctx *c, unsigned int domid)
 {
-	char path[64], *v;
-	bool hvm;
-
-	snprintf(path, sizeof(path), "/libxl/%u/type", domid);
-	v = xpt_xs_read(c, XBT_NULL, path);
-	hvm = v && !strcmp(v, "hvm");
-	free(v);
-	return hvm;
+	return xpt_domain_type_is(c, domid, "hvm");
 }
 
 /* libxl's QMP id of a passed-through device */

@@ -298,6 +298,9 @@ void xpt_dm_kill(struct xpt_ctx *c, unsigned int domid);
  * and pciback's error node, then the store's release of it (after the
  * hypervisor destroyed it).  A node that stays is a warning. */
 void xpt_domain_forget(struct xpt_ctx *c, unsigned int domid);
+/* Whether /libxl/<domid>/type says type ("pv", "hvm", "pvh"). */
+bool xpt_domain_type_is(struct xpt_ctx *c, unsigned int domid,
+			const char *type);
 
 /* hvm.c: PCI passthrough to an HVM guest through its device model */
 bool xpt_domain_is_hvm(struct xpt_ctx *c, unsigned int domid);

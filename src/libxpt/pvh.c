@@ -21,17 +21,9 @@
 
 #include "libxpt.h"
 
-/* /libxl/<domid>/type: written by xpt's domain build and by libxl's */
 bool xpt_domain_is_pvh(struct xpt_ctx *c, unsigned int domid)
 {
-	char path[64], *v;
-	bool pvh;
-
-	snprintf(path, sizeof(path), "/libxl/%u/type", domid);
-	v = xpt_xs_read(c, XBT_NULL, path);
-	pvh = v && !strcmp(v, "pvh");
-	free(v);
-	return pvh;
+	return xpt_domain_type_is(c, domid, "pvh");
 }
 
 int xpt_pvh_refuse_cfg(struct xpt_ctx *c, const struct xpt_cfg *cfg)
