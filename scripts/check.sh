@@ -95,6 +95,8 @@ if [ -n "$tsan" ]; then
 fi
 
 # Each libFuzzer target with its seed corpus, for a bounded time.
+# Undefined behaviour fails the target like a crash (UBSan otherwise only
+# prints it and carries on).
 fuzz_one() { # target corpus seconds
 	local bin="$fuzz/tests/fuzz/$1" work log
 	echo "== fuzzing $1 for ${3}s"
@@ -105,7 +107,8 @@ fuzz_one() { # target corpus seconds
 	work=$(mktemp -d)
 	log=$(mktemp)
 	cp "$2"/* "$work/" 2>/dev/null
-	if "$bin" -max_total_time="$3" -print_final_stats=1 "$work" >"$log" 2>&1; then
+	if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	   "$bin" -max_total_time="$3" -print_final_stats=1 "$work" >"$log" 2>&1; then
 		passed=$((passed + 1))
 		grep -E 'stat::number_of_executed_units|DONE' "$log" | tail -2
 	else
@@ -128,6 +131,9 @@ fuzz_one fuzz-pciop tests/fuzz/corpus-pciop $((fuzz_seconds / 6 + 1))
 fuzz_one fuzz-domcfg tests/fuzz/corpus-domcfg $((fuzz_seconds / 6 + 1))
 fuzz_one fuzz-qmpclient tests/fuzz/corpus-qmpclient $((fuzz_seconds / 6 + 1))
 fuzz_one fuzz-pbctl tests/fuzz/corpus-pbctl $((fuzz_seconds / 6 + 1))
+# what guests and driver domains write in xenstore: pciback's xenbus state
+# machine against a hostile frontend
+fuzz_one fuzz-xenbus tests/fuzz/corpus-xenbus $((fuzz_seconds / 6 + 1))
 
 echo "== the real-Xen lab's quick scenario"
 rc=0
