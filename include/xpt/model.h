@@ -21,9 +21,15 @@ struct xpt_host_opts {
 	bool historic;		/* xpt-pciback --historic (pre-5.13) */
 	const char *access_log;	/* xpt-xenstored --access-log FILE */
 	bool verbose;
+	/* out: on a partly running host, the daemons started again */
+	char ret_restarted[64];
 };
-int xpt_host_start(struct xpt_ctx *c, const struct xpt_host_opts *o);
+/* A partly running host: starts only the daemons that are not running. */
+int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o);
 int xpt_host_stop(struct xpt_ctx *c);
+/* The daemons whose pid file is left but whose process is gone (killed,
+ * crashed), named in buf; their number. */
+int xpt_host_dead(const struct xpt_ctx *c, char *buf, size_t len);
 /* Prints one line per daemon; 0 when all run, -ESRCH otherwise. */
 int xpt_host_status(struct xpt_ctx *c, FILE *out);
 /* Test hook: the device signals an interrupt (MSI-X entry / MSI vector,

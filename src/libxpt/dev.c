@@ -265,6 +265,14 @@ static void reset_set(struct xpt_ctx *c, struct xpt_dev *devs, size_t n,
 			continue;
 		}
 		r = c->pf->pb_reset(c, d->sbdf, reply, sizeof(reply));
+		/* pciback lost it (restarted, as a module reload would): seize
+		 * it again so it goes back to assignable, reset */
+		if (r == -ENODEV && teardown &&
+		    c->pf->pb_seize(c, d->sbdf, reply, sizeof(reply)) == 0) {
+			xpt_warn(c, "%s: pciback no longer held it (restarted?):"
+				 " seized it again", bdf);
+			r = c->pf->pb_reset(c, d->sbdf, reply, sizeof(reply));
+		}
 		if (r == -ENOTTY) {
 			xpt_warn(c, "%s has no reset method: it %s without a "
 				 "reset", bdf, teardown ? "was released" :

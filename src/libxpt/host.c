@@ -5,6 +5,13 @@
  * ready when its pid file appears (bounded wait; a daemon that dies while
  * starting fails the start at once and the others are stopped again).
  * Logs go to $XPT_RUNDIR/log/<daemon>.log.
+ *
+ * On a host that is partly up (a daemon died) start restarts only the
+ * dead ones, as a service manager would, and leaves the others running;
+ * a restarted hypervisor has no domains, so the guest kernels and the
+ * pciback of the old one go with it (a host reboot), while the store
+ * keeps its nodes for `xpt destroy` to clean.  The daemons it had to
+ * start are named in opts->ret_restarted.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -132,12 +139,33 @@ int xpt_host_stop(struct xpt_ctx *c)
 	return 0;
 }
 
-int xpt_host_start(struct xpt_ctx *c, const struct xpt_host_opts *o)
+/* Kill the guest kernels whose domains died with the hypervisor; their
+ * records stay for `xpt destroy`. */
+static void kill_orphans(struct xpt_ctx *c)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *dp;
+
+	if (xpt_path(c, dir, sizeof(dir), "guest") < 0 || !(dp = opendir(dir)))
+		return;
+	while ((de = readdir(dp))) {
+		char *end;
+		unsigned long domid = strtoul(de->d_name, &end, 10);
+
+		if (end != de->d_name && !strcmp(end, ".pid"))
+			xpt_guest_kill(c, (unsigned int)domid);
+	}
+	closedir(dp);
+}
+
+int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 {
 	char bin[PATH_MAX], log[PATH_MAX], pidpath[PATH_MAX], host[PATH_MAX];
 	const char *hostfile = o ? o->hostfile : NULL;
 	const char *argv[12];
-	size_t i;
+	bool up[NDAEMONS], partial = false;
+	size_t i, nup = 0;
 	int n, r, pid;
 
 	if (model_only(c) < 0)
@@ -151,11 +179,22 @@ int xpt_host_start(struct xpt_ctx *c, const struct xpt_host_opts *o)
 				"%s (give one with --host FILE or $XPT_HOST)",
 				hostfile, strerror(errno));
 	for (i = 0; i < NDAEMONS; i++)
-		if (daemon_alive(c, &daemons[i], &pid))
-			return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "%s already "
-					"runs in %s (pid %d): `xpt host stop` "
-					"first, or use another XPT_RUNDIR",
-					daemons[i].bin, c->rundir, pid);
+		nup += up[i] = daemon_alive(c, &daemons[i], &pid);
+	if (nup == NDAEMONS)
+		return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "%s already runs "
+				"in %s, and the other daemons too: `xpt host "
+				"stop` first, or use another XPT_RUNDIR",
+				daemons[0].bin, c->rundir);
+	partial = nup > 0;
+	/* pciback's devices and the guests belong to the hypervisor */
+	if (partial && !up[1]) {
+		if (up[2] && daemon_alive(c, &daemons[2], &pid))
+			xpt_pid_stop(pid, 3000);
+		up[2] = false;
+		kill_orphans(c);
+	}
+	if (o)
+		o->ret_restarted[0] = '\0';
 	if (xpt_path(c, log, sizeof(log), "log") < 0)
 		return -ENAMETOOLONG;
 	r = xpt_mkdirs(log);
@@ -165,6 +204,8 @@ int xpt_host_start(struct xpt_ctx *c, const struct xpt_host_opts *o)
 	for (i = 0; i < NDAEMONS; i++) {
 		const struct daemon *d = &daemons[i];
 
+		if (up[i])
+			continue;
 		if (xpt_find_binary(d->bin, bin, sizeof(bin)) < 0) {
 			r = xpt_fail(c, XPT_EXIT_FAIL, -ENOENT, "cannot find "
 				     "%s next to xpt, in $XPT_LIBEXEC or in "
@@ -209,17 +250,44 @@ int xpt_host_start(struct xpt_ctx *c, const struct xpt_host_opts *o)
 				xpt_pid_stop(pid, 2000);
 			goto fail;
 		}
+		if (o && partial) {
+			size_t l = strlen(o->ret_restarted);
+
+			snprintf(o->ret_restarted + l,
+				 sizeof(o->ret_restarted) - l, "%s%s",
+				 l ? ", " : "", d->bin);
+		}
 	}
 	return 0;
 fail:
+	/* a partial restart leaves what ran before running */
 	for (; i > 0; i--)
-		if (daemon_alive(c, &daemons[i - 1], &pid))
+		if (!up[i - 1] && daemon_alive(c, &daemons[i - 1], &pid))
 			xpt_pid_stop(pid, 3000);
 	return r;
 }
 
+int xpt_host_dead(const struct xpt_ctx *c, char *buf, size_t len)
+{
+	size_t i, l = 0;
+	int pid, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < NDAEMONS; i++) {
+		pid = read_pidfile((struct xpt_ctx *)c, &daemons[i]);
+		if (pid <= 0 || xpt_pid_alive(pid, c->rundir))
+			continue;
+		snprintf(buf + l, len - l, "%s%s", n ? ", " : "",
+			 daemons[i].bin);
+		l += strlen(buf + l);
+		n++;
+	}
+	return n;
+}
+
 int xpt_host_status(struct xpt_ctx *c, FILE *out)
 {
+	char dead[96] = "";
 	size_t i;
 	int pid, up = 0;
 
@@ -230,17 +298,30 @@ int xpt_host_status(struct xpt_ctx *c, FILE *out)
 		bool alive = daemon_alive(c, &daemons[i], &pid);
 
 		fprintf(out, "%-15s %s", daemons[i].bin,
-			alive ? "running" : "stopped");
+			alive ? "running" : pid > 0 ? "dead" : "stopped");
 		if (alive)
 			fprintf(out, "  pid %d", pid);
+		else if (pid > 0)
+			fprintf(out, "  (pid %d exited without stopping)", pid);
 		fprintf(out, "\n");
 		up += alive;
+		if (!alive && pid > 0) {
+			size_t l = strlen(dead);
+
+			snprintf(dead + l, sizeof(dead) - l, "%s%s",
+				 l ? ", " : "", daemons[i].bin);
+		}
 	}
 	if (up == (int)NDAEMONS)
 		return 0;
+	if (up && dead[0])
+		return xpt_fail(c, XPT_EXIT_FAIL, -ESRCH, "the host is partly "
+				"running in %s: %s died; `xpt host start` "
+				"restarts %s", c->rundir, dead,
+				strchr(dead, ',') ? "them" : "it");
 	return xpt_fail(c, XPT_EXIT_FAIL, -ESRCH, "the host is %s in %s%s",
 			up ? "partly running" : "not running", c->rundir,
-			up ? ": `xpt host stop`, then `xpt host start`" :
+			up ? ": `xpt host start` starts the rest" :
 			": start it with `xpt host start`");
 }
 

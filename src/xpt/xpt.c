@@ -54,10 +54,26 @@ static void print_warnings(const struct xpt_ctx *c)
 	}
 }
 
+/* A daemon of the modelled host that died is the likely cause of a
+ * failure or a warning: name it, and the way back. */
+static void print_dead(const struct xpt_ctx *c)
+{
+	char dead[128];
+	int n = xpt_host_dead(c, dead, sizeof(dead));
+
+	if (n)
+		fprintf(stderr, "xpt: %s %s not running (killed or crashed): "
+			"`xpt host status` shows the host, `xpt host start` "
+			"restarts %s\n", dead, n > 1 ? "are" : "is",
+			n > 1 ? "them" : "it");
+}
+
 static int failed(const struct xpt_ctx *c)
 {
 	print_warnings(c);
 	fprintf(stderr, "xpt: %s\n", xpt_ctx_error(c));
+	if (!cur || strcmp(cur->name, "host"))
+		print_dead(c);
 	return xpt_ctx_exit_code(c);
 }
 
@@ -66,6 +82,8 @@ static int done(const struct xpt_ctx *c, int r)
 	if (r < 0)
 		return failed(c);
 	print_warnings(c);
+	if (*xpt_ctx_warnings(c))
+		print_dead(c);
 	return XPT_EXIT_OK;
 }
 
@@ -153,7 +171,11 @@ static int cmd_host(struct xpt_ctx *c, int argc, char **argv)
 		return usage_err("unexpected argument '%s'", argv[optind]);
 	if (!strcmp(argv[1], "start")) {
 		r = xpt_host_start(c, &o);
-		if (r == 0)
+		if (r == 0 && o.ret_restarted[0])
+			printf("restarted %s in %s (the other daemons were "
+			       "running)\n", o.ret_restarted,
+			       xpt_ctx_rundir(c));
+		else if (r == 0)
 			printf("host started in %s\n", xpt_ctx_rundir(c));
 		return done(c, r);
 	}

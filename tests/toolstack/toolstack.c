@@ -10,7 +10,8 @@
  *                  PEER [XPT] [BUG...]
  *   MODE: bugs | stubdom (the bugs of stub-domain guests, stubdom.c) |
  *   race | race-mixed | interop | ownership (the ownership
- *   cases, by name after XPT) | pvh (PVH guests with PCI devices, e2e-pvh;
+ *   cases, by name after XPT) | daemons (kill -9 of a host daemon in an
+ *   op, daemons.c; by name after XPT) | pvh (PVH guests with PCI devices, e2e-pvh;
  *   by name after XPT).  XPT may be "" (not built yet): the peer
  *   side still runs (the HVM bugs need XPT: xpt creates their domains,
  *   with DM as the device model).  Prints one line per test and
@@ -291,7 +292,7 @@ int main(int argc, char **argv)
 
 	if (argc < 10) {
 		fprintf(stderr, "usage: %s bugs|stubdom|race|race-mixed|"
-			"interop|ownership|pvh XENSTORED HYPERVISOR PCIBACK GUEST DM "
+			"interop|ownership|daemons|pvh XENSTORED HYPERVISOR PCIBACK GUEST DM "
 			"HOSTFILE OUTDIR PEER [XPT] [BUG...|CASE...]\n",
 			argv[0]);
 		return 2;
@@ -325,7 +326,12 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "pvh"))
 		mode_cases(mode, pvh_cases, npvh_cases, argc, argv, 11,
 			   &passed, &failed);
-	else if (!strcmp(mode, "interop"))
+	else if (!strcmp(mode, "daemons")) {
+		mode_cases(mode, daemon_cases, ndaemon_cases, argc, argv, 11,
+			   &passed, &failed);
+		printf("toolstack daemons: the longest an op took after the "
+		       "kill: %.1f s\n", (double)daemons_worst_ms() / 1000.0);
+	} else if (!strcmp(mode, "interop"))
 		mode_interop(&passed, &failed);
 	else
 		return 2;

@@ -5,6 +5,7 @@
 #define XPT_TOOLSTACK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "harness.h"
 
@@ -41,6 +42,11 @@ extern const unsigned int nocases;
 /* pvh.c: PVH guests with PCI devices (vPCI), run against xpt */
 extern const struct ocase pvh_cases[];
 extern const unsigned int npvh_cases;
+/* daemons.c: kill -9 of a host daemon in the middle of an op, and the
+ * recovery after its restart; the longest an op took after the kill */
+extern const struct ocase daemon_cases[];
+extern const unsigned int ndaemon_cases;
+int64_t daemons_worst_ms(void);
 
 /* race.c: returns seeds run / with violations through the pointers */
 bool race_run(const struct ts *ts, bool mixed, unsigned int first_seed,

