@@ -132,8 +132,9 @@ fuzz_one fuzz-domcfg tests/fuzz/corpus-domcfg $((fuzz_seconds / 6 + 1))
 fuzz_one fuzz-qmpclient tests/fuzz/corpus-qmpclient $((fuzz_seconds / 6 + 1))
 fuzz_one fuzz-pbctl tests/fuzz/corpus-pbctl $((fuzz_seconds / 6 + 1))
 # what guests and driver domains write in xenstore: pciback's xenbus state
-# machine against a hostile frontend
+# machine against a hostile frontend, libxpt's readers of such nodes
 fuzz_one fuzz-xenbus tests/fuzz/corpus-xenbus $((fuzz_seconds / 6 + 1))
+fuzz_one fuzz-nodes tests/fuzz/corpus-nodes $((fuzz_seconds / 6 + 1))
 
 echo "== the real-Xen lab's quick scenario"
 rc=0

@@ -84,12 +84,10 @@ static int parse_key(const char *name, int *ret_idx)
 static void read_str(struct xpt_ctx *c, xs_transaction_t t, const char *dir,
 		     const char *key, int idx, char *buf, size_t len)
 {
-	char path[256], *v;
+	char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s-%d", dir, key, idx);
-	v = xpt_xs_read(c, t, path);
-	snprintf(buf, len, "%s", v ? v : "");
-	free(v);
+	xpt_xs_read_text(c, t, path, buf, len);
 }
 
 static int parse_bdf(const char *s, uint32_t *ret)
@@ -201,13 +199,8 @@ static int be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
 		e->state = e->vdevfn = -1;
 		e->beyond = ret->num_devs >= 0 && idx >= ret->num_devs;
 		snprintf(path, sizeof(path), "%s/dev-%d", be, idx);
-		{
-			char *v = xpt_xs_read(c, t, path);
-
-			e->has_dev = v != NULL;
-			snprintf(e->dev, sizeof(e->dev), "%s", v ? v : "");
-			free(v);
-		}
+		e->has_dev = xpt_xs_read_text(c, t, path, e->dev,
+					      sizeof(e->dev)) == 0;
 		e->valid = e->has_dev && parse_bdf(e->dev, &e->sbdf) == 0;
 		snprintf(path, sizeof(path), "%s/state-%d", be, idx);
 		if (xpt_xs_read_int(c, t, path, &e->state) < 0)
@@ -416,14 +409,10 @@ int xpt_be_remove_compact(struct xpt_ctx *c, struct xpt_txn *tx,
 int xpt_be_error_node(struct xpt_ctx *c, unsigned int domid, char *buf,
 		      size_t len)
 {
-	char path[128], *v;
+	char path[128];
 
+	/* pciback quotes the frontend's own words in it (its magic) */
 	snprintf(path, sizeof(path),
 		 "/local/domain/0/error/backend/pci/%u/0/error", domid);
-	v = xpt_xs_read(c, XBT_NULL, path);
-	if (!v)
-		return -ENOENT;
-	snprintf(buf, len, "%s", v);
-	free(v);
-	return 0;
+	return xpt_xs_read_text(c, XBT_NULL, path, buf, len);
 }

@@ -97,6 +97,8 @@ int xpt_wait_file(const char *path, int pid, int timeout_ms);
 char *xpt_xs_read(struct xpt_ctx *c, xs_transaction_t t, const char *path);
 int xpt_xs_read_int(struct xpt_ctx *c, xs_transaction_t t, const char *path,
 		    int *ret);
+int xpt_xs_read_text(struct xpt_ctx *c, xs_transaction_t t, const char *path,
+		     char *buf, size_t len);
 int xpt_xs_write(struct xpt_ctx *c, xs_transaction_t t, const char *path,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int xpt_xs_rm(struct xpt_ctx *c, xs_transaction_t t, const char *path);

@@ -35,6 +35,27 @@ int xpt_xs_read_int(struct xpt_ctx *c, xs_transaction_t t, const char *path,
 	return 0;
 }
 
+/* A node's value as text for the user's terminal: cut to len - 1 bytes
+ * (or at a NUL inside it), control characters (C0 and DEL) shown as '?',
+ * so that what a guest or a driver domain wrote cannot steer the terminal
+ * xpt prints it on.  -ENOENT, and "", when the node is missing. */
+int xpt_xs_read_text(struct xpt_ctx *c, xs_transaction_t t, const char *path,
+		     char *buf, size_t len)
+{
+	char *v = xpt_xs_read(c, t, path), *p;
+
+	if (len)
+		buf[0] = '\0';
+	if (!v)
+		return -ENOENT;
+	snprintf(buf, len, "%s", v);
+	free(v);
+	for (p = buf; len && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return 0;
+}
+
 int xpt_xs_write(struct xpt_ctx *c, xs_transaction_t t, const char *path,
 		 const char *fmt, ...)
 {

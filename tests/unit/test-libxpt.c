@@ -289,6 +289,52 @@ static void test_garbage(void **state)
 	xpt_ctx_close(c);
 }
 
+/* No control character: true when s has none. */
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* What a driver domain's pciback or a guest wrote reaches the user's
+ * terminal (`xpt pci-list`, its warnings, the error of a failed attach)
+ * with its control characters shown as '?': before, an escape sequence in
+ * vdev-N, or a frontend's `magic` quoted in pciback's error node, went
+ * out as it was (found by fuzz-nodes). */
+static void test_control_characters(void **state)
+{
+	static struct xpt_be b;
+	struct xpt_ctx *c = ctx_xs();
+	char err[128];
+
+	(void)state;
+	xpt_xs_rm(c, XBT_NULL, "/local/domain/0/backend/pci/7");
+	put_dev(c, 0, "0000:03:02.0", "0000:00:00.00");
+	w(c, BE "/vdev-0", "\033]0;owned\007");
+	w(c, BE "/opts-0", "msitranslate=0\n\033[2J");
+	w(c, BE "/name-0", "nic\177");
+	w(c, BE "/dev-1", "0000:03:02.1\033[1A");
+	w(c, BE "/num_devs", "2");
+	w(c, "/local/domain/0/error/backend/pci/7/0/error",
+	  "-14 version mismatch (\033[2J/7) with pcifront");
+	assert_int_equal(xpt_be_read(c, XBT_NULL, 7, &b), 0);
+	assert_int_equal(b.n, 2);
+	assert_string_equal(b.e[0].vdev, "?]0;owned?");
+	assert_string_equal(b.e[0].opts, "msitranslate=0??[2J");
+	assert_string_equal(b.e[0].name, "nic?");
+	assert_string_equal(b.e[1].dev, "0000:03:02.1?[1A");
+	assert_false(b.e[1].valid);
+	for (size_t i = 0; i < b.nwarn; i++)
+		assert_true(printable(b.warn[i]));
+	assert_int_equal(xpt_be_error_node(c, 7, err, sizeof(err)), 0);
+	assert_string_equal(err, "-14 version mismatch (?[2J/7) with pcifront");
+	xpt_xs_rm(c, XBT_NULL, "/local/domain/0/backend/pci/7");
+	xpt_xs_rm(c, XBT_NULL, "/local/domain/0/error/backend/pci/7");
+	xpt_ctx_close(c);
+}
+
 static int start_xenstored(void **state)
 {
 	(void)state;
@@ -344,6 +390,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_txn_failed_write),
 		cmocka_unit_test(test_txn_bounded),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_control_characters),
 		cmocka_unit_test(test_trace_keeps_table),
 	};
 
