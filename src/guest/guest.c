@@ -67,6 +67,13 @@ static const char usage[] =
 "      --dm-binary PATH        the device model --stubdom runs (xpt-dm)\n"
 "      --dm-delay-ms MS        --stubdom: start the device model only MS\n"
 "                              after boot (a stub domain that boots slowly)\n"
+"  test-only, a hostile frontend (xpt-guest(8), HOSTILE FRONTEND):\n"
+"      --front-ref VALUE       publish pci-op-ref = VALUE instead of the ref\n"
+"      --front-event-channel VALUE  publish event-channel = VALUE\n"
+"      --front-magic VALUE     publish magic = VALUE\n"
+"      --grant-to DOMID        grant the shared page to DOMID, not the backend\n"
+"      --no-frontend           pcifront does nothing (the test writes the\n"
+"                              frontend's nodes as this domain)\n"
 "  -v, --verbose               more log output (repeat for debug)\n"
 "  -h, --help                  show this help and exit\n"
 "  -V, --version               show the version and exit\n"
@@ -75,7 +82,8 @@ static const char usage[] =
 "a PV guest its own view of a device by host address (what a stub domain's\n"
 "device model reads in sysfs): pci-dev BDF, conf-read BDF REG SIZE,\n"
 "conf-write BDF REG SIZE VALUE; a PVH guest has conf-read and conf-write\n"
-"at its own addresses (0000:00:dd.0).\n"
+"at its own addresses (0000:00:dd.0).  Test-only: pci-op CMD DOMAIN BUS\n"
+"DEVFN OFFSET SIZE VALUE NENT COUNT, end-grant.\n"
 "SIGTERM stops the guest (and a stub domain's device model) and removes\n"
 "its socket and pid file.\n"
 "See xpt-guest(8).\n";
@@ -96,6 +104,11 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 		{ "stubdom", no_argument, NULL, 'S' },
 		{ "dm-binary", required_argument, NULL, 'B' },
 		{ "dm-delay-ms", required_argument, NULL, 'L' },
+		{ "front-ref", required_argument, NULL, 'F' },
+		{ "front-event-channel", required_argument, NULL, 'E' },
+		{ "front-magic", required_argument, NULL, 'G' },
+		{ "grant-to", required_argument, NULL, 'T' },
+		{ "no-frontend", no_argument, NULL, 'O' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -106,6 +119,7 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 	unsigned long v;
 
 	g->pciop_timeout_ms = 2000;
+	g->grant_to = -1;
 	while ((o = getopt_long(argc, argv, "R:d:t:HvhV", opts, NULL)) != -1) {
 		switch (o) {
 		case 'R':
@@ -163,6 +177,23 @@ static void guest_parse_args(struct guest *g, int argc, char **argv)
 			if (parse_ulong(optarg, 600000, &v) < 0)
 				fatal("--dm-delay-ms: 0..600000: %s", optarg);
 			g->dm_delay_ms = (int)v;
+			break;
+		case 'F':
+			g->front_ref = optarg;
+			break;
+		case 'E':
+			g->front_port = optarg;
+			break;
+		case 'G':
+			g->front_magic = optarg;
+			break;
+		case 'O':
+			g->no_frontend = true;
+			break;
+		case 'T':
+			if (parse_ulong(optarg, 0x7fef, &v) < 0)
+				fatal("--grant-to: a domid: %s", optarg);
+			g->grant_to = (int)v;
 			break;
 		case 'v':
 			level++;

@@ -123,6 +123,12 @@ struct guest {
 	int dm_delay_ms;		/* --dm-delay-ms: a slow stub boot */
 	int64_t dm_due;			/* when the delayed device model
 					 * starts, 0 */
+	/* test-only: a hostile frontend (xpt-guest(8), HOSTILE FRONTEND) */
+	const char *front_ref;		/* --front-ref: pci-op-ref written */
+	const char *front_port;		/* --front-event-channel */
+	const char *front_magic;	/* --front-magic */
+	int grant_to;			/* --grant-to: page granted to, -1 */
+	bool no_frontend;		/* --no-frontend: pcifront does nothing */
 	struct stubdom_dm dm;
 
 	struct xs_handle *xs;
@@ -244,7 +250,7 @@ int stubdom_format_status(const struct guest *g, char *buf, size_t len);
 /* query.c */
 enum query_op {
 	Q_STATUS, Q_REPROBE, Q_RESUME, Q_SHUTDOWN,
-	Q_PCI_DEV, Q_CONF_READ, Q_CONF_WRITE,
+	Q_PCI_DEV, Q_CONF_READ, Q_CONF_WRITE, Q_PCI_OP, Q_END_GRANT,
 };
 /* One request line, parsed. */
 struct query_req {
@@ -253,6 +259,9 @@ struct query_req {
 	const char *reason_name;
 	char *bdf;			/* Q_PCI_DEV, Q_CONF_*: in the line */
 	uint32_t reg, size, value;	/* Q_CONF_*; value: Q_CONF_WRITE */
+	struct xen_pci_op raw;		/* Q_PCI_OP: the op as given */
+	uint32_t nent, count;		/* Q_PCI_OP: msix_entries filled,
+					 * how many times it is sent */
 };
 /* Parse a request line (its words are cut with NULs in place); pv: a
  * PV guest, which also has resume, pci-dev, conf-read and conf-write.

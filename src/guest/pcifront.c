@@ -482,6 +482,18 @@ static void pf_release(struct guest *g)
 	g->page_fd = -1;
 }
 
+/* val, or what a hostile frontend writes instead (--front-*) */
+static bool pf_write_node(struct guest *g, xs_transaction_t t,
+			  const char *path, const char *hostile,
+			  const char *val)
+{
+	if (hostile)
+		log_warn("pcifront: hostile: %s = \"%s\" instead of \"%s\"",
+			 path, hostile, val);
+	val = hostile ? hostile : val;
+	return xs_write(g->xs, t, path, val, strlen(val));
+}
+
 static int pf_publish(struct guest *g)
 {
 	char path[256], val[16];
@@ -495,13 +507,13 @@ static int pf_publish(struct guest *g)
 			return -errno;
 		snprintf(path, sizeof(path), "%s/pci-op-ref", g->fe_path);
 		snprintf(val, sizeof(val), "%u", g->gref);
-		ok = xs_write(g->xs, t, path, val, strlen(val));
+		ok = pf_write_node(g, t, path, g->front_ref, val);
 		snprintf(path, sizeof(path), "%s/event-channel", g->fe_path);
 		snprintf(val, sizeof(val), "%u", g->port);
-		ok = ok && xs_write(g->xs, t, path, val, strlen(val));
+		ok = ok && pf_write_node(g, t, path, g->front_port, val);
 		snprintf(path, sizeof(path), "%s/magic", g->fe_path);
-		ok = ok && xs_write(g->xs, t, path, XEN_PCI_MAGIC,
-				    strlen(XEN_PCI_MAGIC));
+		ok = ok && pf_write_node(g, t, path, g->front_magic,
+					 XEN_PCI_MAGIC);
 		if (!ok) {
 			int r = -errno;
 
@@ -538,7 +550,8 @@ static int pf_probe(struct guest *g)
 		goto fail;
 	g->sh = map;
 	memset(g->sh, 0, HV_PAGE_SIZE);
-	r = hv_grant_page(g->hv, g->be_domid, g->page_fd, 0, &g->gref);
+	r = hv_grant_page(g->hv, g->grant_to >= 0 ? (unsigned int)g->grant_to :
+			  g->be_domid, g->page_fd, 0, &g->gref);
 	if (r < 0)
 		goto fail;
 	g->granted = true;
@@ -692,6 +705,8 @@ void pcifront_step(struct guest *g)
 {
 	int i;
 
+	if (g->no_frontend)
+		return;	/* the test plays this frontend (--no-frontend) */
 	for (i = 0; i < 16 && pf_step_once(g); i++)
 		;
 }

@@ -38,6 +38,15 @@
  * `stubdom target=<G> dm=running dm-pid=<pid>` (or dm=exited
  * dm-status=<n>, dm=refused).
  *
+ * Test-only, a hostile guest (xpt-guest(8), HOSTILE FRONTEND): any pci_op
+ * as given, COUNT times, answered with the last reply's err and value and
+ * how many were answered, and an attempt to end the grant of the shared
+ * page while the backend maps it:
+ *
+ *   pci-op CMD DOMAIN BUS DEVFN OFFSET SIZE VALUE NENT COUNT
+ *                                   op err=<n> value=0x<v> sent=<n> ms=<n>
+ *   end-grant                       ok, or the hypervisor's refusal
+ *
  * Errors: `error <ERRNAME> <message>`.
  */
 #include <errno.h>
@@ -331,6 +340,8 @@ static const struct {
 	{ "pci-dev ", Q_PCI_DEV, 1, true },
 	{ "conf-read ", Q_CONF_READ, 3, true },
 	{ "conf-write ", Q_CONF_WRITE, 4, true },
+	{ "pci-op ", Q_PCI_OP, 9, true },
+	{ "end-grant", Q_END_GRANT, 0, true },
 };
 
 static const struct {
@@ -388,6 +399,35 @@ static int query_pci_parse(char *args, unsigned int nwords,
 	return 0;
 }
 
+/* CMD DOMAIN BUS DEVFN OFFSET SIZE VALUE NENT COUNT, every field as
+ * the wire has it (OFFSET and SIZE are signed there: 0xffffffff is -1) */
+static int query_raw_parse(char *args, struct query_req *q)
+{
+	uint32_t v[9];
+	char *w, *save = NULL;
+	unsigned int n = 0;
+
+	for (w = strtok_r(args, " ", &save); w;
+	     w = strtok_r(NULL, " ", &save)) {
+		if (n == 9 || query_number(w, 0xffffffffu, &v[n]) < 0)
+			return -EINVAL;
+		n++;
+	}
+	if (n != 9 || v[7] > SH_INFO_MAX_VEC || v[8] == 0 || v[8] > 1000000)
+		return -EINVAL;
+	memset(&q->raw, 0, sizeof(q->raw));
+	q->raw.cmd = v[0];
+	q->raw.domain = v[1];
+	q->raw.bus = v[2];
+	q->raw.devfn = v[3];
+	q->raw.offset = (int32_t)v[4];
+	q->raw.size = (int32_t)v[5];
+	q->raw.value = v[6];
+	q->nent = v[7];
+	q->count = v[8];
+	return 0;
+}
+
 int query_parse(char *line, bool pv, struct query_req *ret_req, char *err,
 		size_t errlen)
 {
@@ -407,7 +447,7 @@ int query_parse(char *line, bool pv, struct query_req *ret_req, char *err,
 	if (i == n) {
 		snprintf(err, errlen, "unknown request (status, reprobe, "
 			 "resume, shutdown REASON, pci-dev, conf-read, "
-			 "conf-write)");
+			 "conf-write, pci-op, end-grant)");
 		return -EINVAL;
 	}
 	q.op = query_ops[i].op;
@@ -423,6 +463,13 @@ int query_parse(char *line, bool pv, struct query_req *ret_req, char *err,
 		}
 		q.reason = query_reasons[i].reason;
 		q.reason_name = query_reasons[i].name;
+	} else if (q.op == Q_PCI_OP) {
+		if (query_raw_parse(args, &q) < 0) {
+			snprintf(err, errlen, "usage: pci-op CMD DOMAIN BUS "
+				 "DEVFN OFFSET SIZE VALUE NENT(0..%d) "
+				 "COUNT(1..1000000)", SH_INFO_MAX_VEC);
+			return -EINVAL;
+		}
 	} else if (query_ops[i].nwords &&
 		   query_pci_parse(args, query_ops[i].nwords, &q) < 0) {
 		snprintf(err, errlen, "usage: pci-dev BDF, conf-read BDF REG "
@@ -431,6 +478,58 @@ int query_parse(char *line, bool pv, struct query_req *ret_req, char *err,
 	}
 	*ret_req = q;
 	return 0;
+}
+
+/* pci-op: the op as given, count times (a flood); stops at the first
+ * op the backend does not answer */
+static void query_raw_op(struct guest *g, struct qclient *c,
+			 const struct query_req *q)
+{
+	struct xen_pci_op op;
+	int64_t t0 = guest_now_ms();
+	char line[160];
+	uint32_t sent;
+	unsigned int i;
+	int r = 0;
+
+	for (sent = 0; sent < q->count; sent++) {
+		op = q->raw;
+		for (i = 0; i < q->nent; i++)
+			op.msix_entries[i].entry = (uint16_t)i;
+		r = pciop_call(g, &op);
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		snprintf(line, sizeof(line), "error %s pci-op: %s after %u "
+			 "answered\n", query_errname(-r), strerror(-r), sent);
+		query_put(c, line);
+		return;
+	}
+	snprintf(line, sizeof(line), "op err=%d value=0x%x sent=%u ms=%lld\n",
+		 op.err, op.value, sent, (long long)(guest_now_ms() - t0));
+	query_put(c, line);
+}
+
+/* end-grant: end the shared page's grant now, the backend mapping it */
+static void query_end_grant(struct guest *g, struct qclient *c)
+{
+	char line[128];
+	int r;
+
+	if (!g->granted) {
+		query_put(c, "error ENOENT end-grant: no grant\n");
+		return;
+	}
+	r = hv_end_grant(g->hv, g->gref);
+	if (r < 0) {
+		snprintf(line, sizeof(line), "error %s end-grant %u: %s\n",
+			 query_errname(-r), g->gref, strerror(-r));
+		query_put(c, line);
+		return;
+	}
+	g->granted = false;
+	query_put(c, "ok\n");
 }
 
 static void query_request(struct guest *g, struct qclient *c, char *line)
@@ -475,6 +574,12 @@ static void query_request(struct guest *g, struct qclient *c, char *line)
 	case Q_CONF_READ:
 	case Q_CONF_WRITE:
 		query_pci(g, c, &q);
+		break;
+	case Q_PCI_OP:
+		query_raw_op(g, c, &q);
+		break;
+	case Q_END_GRANT:
+		query_end_grant(g, c);
 		break;
 	}
 	query_put(c, "end\n");

@@ -115,13 +115,24 @@ static int xs_read_uint(struct pciback *pb, const char *dir, const char *key,
 	return r;
 }
 
-/* xenbus_read_driver_state: Unknown when missing or unreadable. */
+/* xenbus_read_driver_state: the node as xenbus_gather(..., "%d") reads
+ * it, Unknown when missing or when no number starts it.  Like Linux, a
+ * number with junk after it ("4 ", "4abc") is that number, and a number
+ * that is no state (-1, 9) is returned as is: pciback_step ignores it,
+ * where Unknown would unregister the backend. */
 static int read_state(struct pciback *pb, const char *dir)
 {
+	char path[PB_KEYPATH_MAX], *s;
+	unsigned int len;
 	int v;
 
-	if (pciback_xs_read_int(pb, dir, "state", &v) < 0 || v < 0 || v > 8)
+	snprintf(path, sizeof(path), "%s/state", dir);
+	s = xs_read(pb->xs, XBT_NULL, path, &len);
+	if (!s)
 		return XenbusStateUnknown;
+	if (sscanf(s, "%d", &v) != 1)
+		v = XenbusStateUnknown;
+	free(s);
 	return v;
 }
 

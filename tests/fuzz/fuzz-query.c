@@ -25,6 +25,7 @@ static const char *const op_names[] = {
 	[Q_STATUS] = "status", [Q_REPROBE] = "reprobe", [Q_RESUME] = "resume",
 	[Q_SHUTDOWN] = "shutdown", [Q_PCI_DEV] = "pci-dev",
 	[Q_CONF_READ] = "conf-read", [Q_CONF_WRITE] = "conf-write",
+	[Q_PCI_OP] = "pci-op", [Q_END_GRANT] = "end-grant",
 };
 
 static void check_err(const char *err)
@@ -40,13 +41,17 @@ static void check_req(const struct query_req *q, bool pv)
 {
 	uint32_t sbdf;
 
-	CHECK(q->op <= Q_CONF_WRITE);
+	CHECK(q->op <= Q_END_GRANT);
 	if (!pv)
 		CHECK(q->op != Q_RESUME && q->op != Q_PCI_DEV &&
-		      q->op != Q_CONF_READ && q->op != Q_CONF_WRITE);
+		      q->op != Q_CONF_READ && q->op != Q_CONF_WRITE &&
+		      q->op != Q_PCI_OP && q->op != Q_END_GRANT);
 	if (q->op == Q_SHUTDOWN)
 		CHECK(q->reason_name);
-	if (q->op < Q_PCI_DEV)
+	if (q->op == Q_PCI_OP)	/* the test-only raw op */
+		CHECK(q->nent <= SH_INFO_MAX_VEC && q->count >= 1 &&
+		      q->count <= 1000000);
+	if (q->op < Q_PCI_DEV || q->op > Q_CONF_WRITE)
 		return;
 	CHECK(q->bdf && q->bdf[0] && !strchr(q->bdf, ' '));
 	hv_parse_bdf(q->bdf, &sbdf);
@@ -74,6 +79,12 @@ static void canonical(const struct query_req *q, char *buf, size_t len)
 		snprintf(buf, len, "conf-write %s %#x %u %#x", q->bdf, q->reg,
 			 q->size, q->value);
 		break;
+	case Q_PCI_OP:
+		snprintf(buf, len, "pci-op %u %u %u %u %#x %#x %u %u %u",
+			 q->raw.cmd, q->raw.domain, q->raw.bus, q->raw.devfn,
+			 (uint32_t)q->raw.offset, (uint32_t)q->raw.size,
+			 q->raw.value, q->nent, q->count);
+		break;
 	default:
 		snprintf(buf, len, "%s", op_names[q->op]);
 	}
@@ -94,6 +105,11 @@ static void one(const char *line, bool pv)
 	canonical(&q, again, sizeof(again));
 	CHECK(query_parse(again, pv, &q2, err, sizeof(err)) == 0);
 	CHECK(q2.op == q.op && q2.reason == q.reason);
+	if (q.op == Q_PCI_OP)
+		CHECK(!memcmp(&q2.raw, &q.raw, sizeof(q.raw)) &&
+		      q2.nent == q.nent && q2.count == q.count);
+	if (q.op == Q_PCI_OP || q.op == Q_END_GRANT)
+		return;
 	if (q.op >= Q_PCI_DEV)
 		CHECK(!strcmp(q2.bdf, q.bdf));
 	if (q.op >= Q_CONF_READ)

@@ -54,6 +54,7 @@ static const struct {
 	{ "libexec-veryslow", " --rescan-delay-ms 40000 -v" },
 	{ "libexec-stublag", " --sysfs-delay-ms 2500 -v" },
 	{ "libexec-slowdm", " --dm-delay-ms 2000 -v" },
+	{ "libexec-hostile", NULL },	/* + DIR/hostile-args (env.hostile) */
 };
 #define NKERNELS (sizeof(kernels) / sizeof(kernels[0]))
 
@@ -125,8 +126,13 @@ bool env_start(struct env *e, const struct ts *ts, bool historic)
 			f = fopen(path, "we");
 			if (!f || !realpath(bins.guest, abs))
 				return fail(e, "%s: %s", path, strerror(errno));
-			fprintf(f, "#!/bin/sh\nexec '%s' \"$@\"%s\n", abs,
-				kernels[k].args);
+			if (kernels[k].args)
+				fprintf(f, "#!/bin/sh\nexec '%s' \"$@\"%s\n",
+					abs, kernels[k].args);
+			else
+				fprintf(f, "#!/bin/sh\nexec '%s' \"$@\" $(cat "
+					"'%s/hostile-args' 2>/dev/null) -v\n",
+					abs, e->run.dir);
 			fclose(f);
 			chmod(path, 0755);
 		}
@@ -256,7 +262,7 @@ static const char *libexec_of(const struct env *e)
 {
 	return kernels[e->hold ? 1 : e->slow ? 2 : e->slow_connect ? 3 :
 		       e->very_slow ? 4 : e->stub_lag ? 5 : e->slow_dm ? 6 :
-		       0].dir;
+		       e->hostile ? 7 : 0].dir;
 }
 
 struct e2e_proc *ts_spawn(struct env *e, const char *delay,

@@ -66,6 +66,9 @@ struct env {
 	bool slow_dm;		/* next create: kernels with --dm-delay-ms
 				 * 2000 (a stub domain that starts its device
 				 * model late, as a slow stub boots) */
+	bool hostile;		/* next create: the guest kernel gets the
+				 * words of DIR/hostile-args too (its
+				 * test-only options: xpt-guest(8)) */
 	const char *variant;	/* LIBXL417_FLOW for the peer */
 	int peer_wait_ms;	/* LIBXL417_WAIT_MS for the peer, 0 = 10 s */
 	char out[4096];		/* output of the last toolstack run */

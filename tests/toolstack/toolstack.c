@@ -11,7 +11,8 @@
  *   MODE: bugs | stubdom (the bugs of stub-domain guests, stubdom.c) |
  *   race | race-mixed | interop | ownership (the ownership
  *   cases, by name after XPT) | daemons (kill -9 of a host daemon in an
- *   op, daemons.c; by name after XPT) | pvh (PVH guests with PCI devices, e2e-pvh;
+ *   op, daemons.c; by name after XPT) | hostile (the hostile catalogue,
+ *   hostile.c; rows by name after XPT) | pvh (PVH guests with PCI devices, e2e-pvh;
  *   by name after XPT).  XPT may be "" (not built yet): the peer
  *   side still runs (the HVM bugs need XPT: xpt creates their domains,
  *   with DM as the device model).  Prints one line per test and
@@ -292,7 +293,7 @@ int main(int argc, char **argv)
 
 	if (argc < 10) {
 		fprintf(stderr, "usage: %s bugs|stubdom|race|race-mixed|"
-			"interop|ownership|daemons|pvh XENSTORED HYPERVISOR PCIBACK GUEST DM "
+			"interop|ownership|daemons|hostile|pvh XENSTORED HYPERVISOR PCIBACK GUEST DM "
 			"HOSTFILE OUTDIR PEER [XPT] [BUG...|CASE...]\n",
 			argv[0]);
 		return 2;
@@ -323,6 +324,8 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "ownership"))
 		mode_cases(mode, ocases, nocases, argc, argv, 11, &passed,
 			   &failed);
+	else if (!strcmp(mode, "hostile") && xpt.path)
+		hostile_run(&xpt, argc, argv, 11, &passed, &failed);
 	else if (!strcmp(mode, "pvh"))
 		mode_cases(mode, pvh_cases, npvh_cases, argc, argv, 11,
 			   &passed, &failed);

@@ -48,6 +48,11 @@ extern const struct ocase daemon_cases[];
 extern const unsigned int ndaemon_cases;
 int64_t daemons_worst_ms(void);
 
+/* hostile.c: the hostile catalogue against ts (xpt), rows by name in
+ * argv[first..] (all if none); prints the table, OUTDIR/hostile.md */
+void hostile_run(const struct ts *ts, int argc, char **argv, int first,
+		 unsigned int *passed, unsigned int *failed);
+
 /* race.c: returns seeds run / with violations through the pointers */
 bool race_run(const struct ts *ts, bool mixed, unsigned int first_seed,
 	      int budget_ms, unsigned int *ret_seeds,
