@@ -5,9 +5,11 @@
  * frontend.  Tests call pciback_loop_once() directly.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xenstore.h>
@@ -76,6 +78,8 @@ void pciback_fini(struct pciback *pb)
 	pb->epfd = -1;
 }
 
+static void xs_lost(struct pciback *pb);
+
 static int drain_watches(struct pciback *pb)
 {
 	char **w;
@@ -84,11 +88,84 @@ static int drain_watches(struct pciback *pb)
 		pciback_xenbus_watch(pb, w[XS_WATCH_PATH], w[XS_WATCH_TOKEN]);
 		free(w);
 	}
-	if (errno != EAGAIN) {
-		log_err("xenstore connection lost: %m");
-		return -errno;
-	}
+	if (errno != EAGAIN)
+		xs_lost(pb);
 	return 0;
+}
+
+/* The store is gone (killed, crashed): keep serving the guests' pci_op
+ * rings and the control socket, leave the backends as they are, and
+ * reconnect when a store is back (pciback_xs_check). */
+static void xs_lost(struct pciback *pb)
+{
+	if (pb->xs_lost)
+		return;
+	pb->xs_lost = true;
+	pciback_epoll_del(pb, pb->xsfd);
+	log_err("xenstore connection lost (xenstored died?): backends stay "
+		"as they are; reconnecting once a second");
+}
+
+static int xs_reconnect(struct pciback *pb)
+{
+	struct xs_handle *xs = xs_open(0), *old = pb->xs;
+	int fd, r;
+
+	if (!xs)
+		return -errno;
+	if (!xs_watch(xs, PB_BACKEND_ROOT, "be") || (fd = xs_fileno(xs)) < 0) {
+		r = -errno;
+		xs_close(xs);
+		return r;
+	}
+	pb->xs = xs;
+	pb->xsfd = fd;
+	r = pciback_epoll_add(pb, fd, &pb->xs_src);
+	if (r < 0) {
+		pb->xs = old;
+		xs_close(xs);
+		return r;
+	}
+	xs_close(old);
+	pb->xs_lost = false;
+	/* the watches fire once at once: a backend or frontend missing
+	 * from this store is released as a removed one is */
+	for (size_t i = 0; i < pb->nbes; i++) {
+		struct pb_backend *be = pb->bes[i];
+		char p[PB_KEYPATH_MAX];
+
+		snprintf(p, sizeof(p), "%s/state", be->fepath);
+		if (be->fe_watched && !xs_watch(xs, p, be->fetoken))
+			log_err("domain %u: cannot watch %s again: %m",
+				be->domid, p);
+	}
+	log_info("xenstore is back: connected again, %zu backends to check",
+		 pb->nbes);
+	return 0;
+}
+
+void pciback_xs_check(struct pciback *pb)
+{
+	struct timespec ts;
+	int64_t now;
+	unsigned int n;
+	char **ents;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - pb->xs_checked_ms < 1000)
+		return;
+	pb->xs_checked_ms = now;
+	if (pb->xs_lost) {
+		xs_reconnect(pb);
+		return;
+	}
+	/* libxenstore's reader thread closes a dead connection without a
+	 * word to xs_fileno: a request finds out */
+	ents = xs_directory(pb->xs, XBT_NULL, PB_BACKEND_ROOT, &n);
+	if (!ents && errno != ENOENT && errno != EACCES)
+		xs_lost(pb);
+	free(ents);
 }
 
 /* Wait up to timeout_ms for one batch of events and handle it.  Watch

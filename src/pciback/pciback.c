@@ -176,13 +176,14 @@ int main(int argc, char **argv)
 		 cfg.passthrough ? "passthrough" : "vpci");
 
 	while (!stop) {
-		r = pciback_loop_once(&pb, -1, &stop);
+		r = pciback_loop_once(&pb, 1000, &stop);
 		if (r < 0)
 			break;
+		pciback_xs_check(&pb);
 	}
 	log_info("stopping");
 	pciback_fini(&pb);
-	xs_close(xs);
+	xs_close(pb.xs);	/* a new one, after xenstored came back */
 	hv_close(hv);
 	close(sigfd);
 	unlink(pidfile);

@@ -161,6 +161,8 @@ struct pciback {
 	int epfd;
 	int xsfd;
 	struct pb_src xs_src;
+	bool xs_lost;			/* xenstored went away: reconnecting */
+	int64_t xs_checked_ms;		/* the last pciback_xs_check */
 	int ctlfd;			/* listening control socket, or -1 */
 	struct pb_src ctl_src;
 	char ctlpath[PB_PATH_MAX];
@@ -239,6 +241,10 @@ int pciback_init(struct pciback *pb, struct xs_handle *xs,
 		 struct hv_client *hv, unsigned int profile);
 void pciback_fini(struct pciback *pb);
 int pciback_loop_once(struct pciback *pb, int timeout_ms, bool *ret_stop);
+/* At most once a second: notice a xenstored that went away (a request
+ * fails), and reconnect to the one started again, whose missing backends
+ * are then released as removed ones are. */
+void pciback_xs_check(struct pciback *pb);
 int pciback_epoll_add(struct pciback *pb, int fd, struct pb_src *src);
 void pciback_epoll_del(struct pciback *pb, int fd);
 
