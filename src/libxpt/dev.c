@@ -269,9 +269,17 @@ static void reset_set(struct xpt_ctx *c, struct xpt_dev *devs, size_t n,
 		 * it again so it goes back to assignable, reset */
 		if (r == -ENODEV && teardown &&
 		    c->pf->pb_seize(c, d->sbdf, reply, sizeof(reply)) == 0) {
+			struct xpt_pdev info;
+
 			xpt_warn(c, "%s: pciback no longer held it (restarted?):"
 				 " seized it again", bdf);
 			r = c->pf->pb_reset(c, d->sbdf, reply, sizeof(reply));
+			/* a restarted hypervisor gave it back to dom0 */
+			if (c->pf->pci_info(c, d->sbdf, &info) == 0 &&
+			    info.owner == 0 &&
+			    c->pf->assign(c, XPT_DOMID_IO, d->sbdf) < 0)
+				xpt_warn(c, "%s: cannot quarantine it: `xpt "
+					 "pci-assignable-add %s`", bdf, bdf);
 		}
 		if (r == -ENOTTY) {
 			xpt_warn(c, "%s has no reset method: it %s without a "

@@ -15,9 +15,11 @@
  * the check.  The hypervisor's list is read page by page, whatever the
  * number of domains.
  */
+#include <dirent.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +122,24 @@ static int name_holder(struct xpt_ctx *c, const char *name,
 	return r;
 }
 
+static bool markers_name(struct xpt_ctx *c, unsigned int domid);
+
+/* What `xpt destroy` still cleans of a domain the hypervisor does not
+ * have: xpt's record, its backend, devices marked for it. */
+static bool leftovers(struct xpt_ctx *c, unsigned int domid)
+{
+	char path[64];
+	struct xpt_domcfg *d = malloc(sizeof(*d));
+	bool known = d && xpt_domcfg_load(c, domid, d) == 0;
+
+	free(d);
+	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u", domid);
+	known = known || xpt_xs_exists(c, XBT_NULL, path) ||
+		markers_name(c, domid);
+	c->err[0] = '\0';
+	return known;
+}
+
 int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
 		       unsigned int *ret_domid)
 {
@@ -143,7 +163,8 @@ int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
 			snprintf(path, sizeof(path), "/local/domain/%lu", v);
 		if (errno || v >= 0x7ff0 ||
 		    (c->pf->dom_info(c, (unsigned int)v, &info) < 0 &&
-		     !xpt_xs_exists(c, XBT_NULL, path)))
+		     !xpt_xs_exists(c, XBT_NULL, path) &&
+		     !leftovers(c, (unsigned int)v)))
 			return xpt_fail(c, XPT_EXIT_NOTFOUND, -ESRCH, "domain "
 					"%s does not exist (see `xpt list`)",
 					dom);
@@ -775,6 +796,111 @@ static void pci_health(struct xpt_ctx *c, struct xpt_domain_info *o)
 		o->pci_error[0] = '\0';
 }
 
+static bool in_list(const struct xpt_pdom *list, size_t n, unsigned long id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i].domid == id)
+			return true;
+	return false;
+}
+
+/* What a restarted store or hypervisor left behind, as warnings: a
+ * domain the store forgot (its backend and devices are gone from every
+ * guest's view) and store records of a domain the hypervisor does not
+ * have.  `xpt destroy ID` cleans both. */
+struct orphans {
+	unsigned long id[64];
+	unsigned int n;
+};
+
+static void orphan(struct xpt_ctx *c, struct orphans *o, unsigned long id)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->n; i++)
+		if (o->id[i] == id)
+			return;
+	if (o->n < 64)
+		o->id[o->n++] = id;
+	xpt_warn(c, "domain %lu is recorded but the hypervisor does not have "
+		 "it (the hypervisor was restarted?): `xpt destroy %lu` "
+		 "removes what is left of it", id, id);
+}
+
+static void list_orphans(struct xpt_ctx *c, const struct xpt_pdom *list,
+			 size_t n, struct xpt_domcfg *d)
+{
+	char dir[PATH_MAX], **ents;
+	struct orphans o = { .n = 0 };
+	struct dirent *de;
+	DIR *dp;
+	static const char *const dirs[] = {
+		"/local/domain", "/local/domain/0/backend/pci",
+	};
+	char path[64], *end;
+	unsigned int ne, j;
+	unsigned long id;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/local/domain/%u",
+			 list[i].domid);
+		if (list[i].domid && xpt_domcfg_load(c, list[i].domid, d) == 0
+		    && d->started && !xpt_xs_exists(c, XBT_NULL, path))
+			xpt_warn(c, "domain %u (%s) has no records in the store "
+				 "(xenstored was restarted?): its devices are "
+				 "lost to it; `xpt destroy %u` removes it and "
+				 "gives them back", list[i].domid, d->cfg.name,
+				 list[i].domid);
+	}
+	c->err[0] = '\0';
+	for (k = 0; k < sizeof(dirs) / sizeof(dirs[0]); k++) {
+		ents = xs_directory(c->xs, XBT_NULL, dirs[k], &ne);
+
+		for (j = 0; ents && j < ne; j++) {
+			id = strtoul(ents[j], &end, 10);
+			if (*end || end == ents[j] || !id || in_list(list, n, id))
+				continue;
+			/* the backend of one already named */
+			snprintf(path, sizeof(path), "/local/domain/%lu", id);
+			if (k && xpt_xs_exists(c, XBT_NULL, path))
+				continue;
+			orphan(c, &o, id);
+		}
+		free(ents);
+	}
+	/* devices still marked for a domain that is gone */
+	ents = xs_directory(c->xs, XBT_NULL, "/libxl/pci", &ne);
+	for (j = 0; ents && j < ne; j++) {
+		char mpath[96], *v;
+
+		snprintf(mpath, sizeof(mpath), "/libxl/pci/%s/domid", ents[j]);
+		v = xpt_xs_read(c, XBT_NULL, mpath);
+		id = v ? strtoul(v, &end, 10) : 0;
+		if (v && !*end && end != v && id && id < XPT_DOMID_IO &&
+		    !in_list(list, n, id))
+			orphan(c, &o, id);
+		free(v);
+	}
+	free(ents);
+	c->err[0] = '\0';
+	/* xpt's own records (a store restarted as well) */
+	if (xpt_path(c, dir, sizeof(dir), "xpt/domains") == 0 &&
+	    (dp = opendir(dir))) {
+		while ((de = readdir(dp))) {
+			id = strtoul(de->d_name, &end, 10);
+			snprintf(path, sizeof(path), "/local/domain/%lu", id);
+			if (end != de->d_name && !strcmp(end, ".json") && id &&
+			    !in_list(list, n, id) &&
+			    !xpt_xs_exists(c, XBT_NULL, path))
+				orphan(c, &o, id);
+		}
+		closedir(dp);
+	}
+}
+
 int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		    size_t *ret_n)
 {
@@ -827,6 +953,7 @@ int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		list_state(&list[i], o, started, o->state, sizeof(o->state));
 		pci_health(c, o);
 	}
+	list_orphans(c, list, n, d);
 	*ret = out;
 	*ret_n = n;
 	out = NULL;

@@ -386,7 +386,7 @@ static int cmd_list(struct xpt_ctx *c, int argc, char **argv)
 				d[i].pci_error, d[i].pci_error[0] ? "\")" : "",
 				d[i].domid);
 	free(d);
-	return 0;
+	return done(c, 0);	/* what a restarted daemon left behind */
 }
 
 static int cmd_guest_status(struct xpt_ctx *c, int argc, char **argv)

@@ -153,6 +153,21 @@ static bool reconnect(struct env *e)
 	return true;
 }
 
+/* pciback exports nothing (it released what the new store lacks) */
+static bool pb_exports_none(struct env *e, void *arg)
+{
+	char reply[16384];
+	const char *p;
+
+	(void)arg;
+	if (!e2e_pciback(&e->run, "list", reply, sizeof(reply)))
+		return false;
+	for (p = reply; (p = strstr(p, "exported-to=")); p++)
+		if (p[12] >= '0' && p[12] <= '9')
+			return false;
+	return true;
+}
+
 static bool destroy_ok(struct env *e, const char *dom)
 {
 	int rc = TS(e, 15000, "destroy", dom);
@@ -170,7 +185,10 @@ static bool run(struct env *e, const struct dspec *s)
 	char cfgpath[256], ids[2][16], spec[32];
 	const char *args[4] = { op_names[s->op], dom, NULL, NULL };
 	struct e2e_proc *p;
-	char delay[64];
+	char delay[64], named[48];
+	unsigned long listed[4];
+	unsigned int nlisted = 0, i;
+	const char *p2;
 	pid_t victim;
 	int64_t t0, took;
 	int rc;
@@ -262,9 +280,24 @@ static bool run(struct env *e, const struct dspec *s)
 		      "which domains lost their %s state and how to clean "
 		      "them: rc %d: %s", s->who == STORE ? "store" :
 		      "hypervisor", rc, e->out);
-		if (g1 && !destroy_ok(e, ids[0]))
-			return false;
-		if (!destroy_ok(e, ids[1]))
+		/* every domain it names, as a user would; g2 among them */
+		snprintf(named, sizeof(named), "`xpt destroy %u`", g2);
+		CHECK(e, strstr(e->out, named), "xpt list should name domain "
+		      "%u (g2): %s", g2, e->out);
+		for (p2 = e->out; (p2 = strstr(p2, "`xpt destroy ")); p2++)
+			if (nlisted < 4)
+				listed[nlisted++] = strtoul(p2 + 13, NULL, 10);
+		for (i = 0; i < nlisted; i++) {
+			snprintf(ids[0], sizeof(ids[0]), "%lu", listed[i]);
+			if (!destroy_ok(e, ids[0]))
+				return false;
+		}
+		/* pciback notices the new store within 2 s and releases the
+		 * backends it no longer has */
+		if (s->who == STORE && !wait_until(e, pb_exports_none, NULL,
+						   5000, "pciback to release "
+						   "the backends the restarted "
+						   "store lost"))
 			return false;
 	} else if (s->who == PCIBACK) {
 		/* by id: a destroy cut short left the domain's record, and
@@ -278,7 +311,11 @@ static bool run(struct env *e, const struct dspec *s)
 	}
 	if (!inv_check(e, "after the recovery"))
 		return false;
-	/* the host is usable: the op's device goes to a new PV guest */
+	/* the host is usable: the op's device goes to a new PV guest (made
+	 * assignable again: a restarted hypervisor or pciback forgot) */
+	rc = TS(e, 10000, "pci-assignable-add", bdf(dev));
+	CHECK(e, rc == 0, "pci-assignable-add %s after the recovery: rc %d: "
+	      "%s", bdf(dev), rc, e->out);
 	rc = TS(e, 30000, "create", cfg_file(e, "g3", spec));
 	CHECK(e, rc == 0, "create after the recovery: rc %d: %s", rc, e->out);
 	return inv_check(e, "after a create on the recovered host");
@@ -306,24 +343,16 @@ static bool run_case(struct env *e, const struct dspec *s)
 		return run_case(e, &s);					\
 	}
 
-#define NOREC_STORE "after a store restart `xpt list` does not name the " \
-	"domains that lost their store state, and `xpt destroy ID` needs them " \
-	"in the store"
-#define NOREC_HV "after a hypervisor restart `xpt list` is silent about the " \
-	"domains the store still has, and `xpt destroy ID` refuses a domain " \
-	"the hypervisor does not know"
-
 DCASE(store_attach, STORE, ATTACH, "attach.before-wait", "xenstored", false,
-      NOREC_STORE)
+      NULL)
 /* destroy always completes: what it could not remove it names */
 DCASE(store_destroy, STORE, DESTROY, "destroy.before-deassign", "xenstored",
-      true, NOREC_STORE)
+      true, NULL)
 /* the hypervisor's part of an attach (the assignment) is done before its
  * first delay point: the attach may succeed */
-DCASE(hv_attach, HV, ATTACH, "attach.before-txn", "hypervisor", true,
-      NOREC_HV)
+DCASE(hv_attach, HV, ATTACH, "attach.before-txn", "hypervisor", true, NULL)
 DCASE(hv_destroy, HV, DESTROY, "destroy.before-deassign", "hypervisor", false,
-      NOREC_HV)
+      NULL)
 DCASE(pb_attach, PCIBACK, ATTACH, "attach.before-txn", "pciback", false, NULL)
 DCASE(pb_detach, PCIBACK, DETACH, "detach.before-compact", "pciback", false,
       NULL)
