@@ -3,11 +3,13 @@
 # `make fuzz-long`: every libFuzzer target for RUNS executions (10^7 by
 # default), one after the other, each on a corpus kept in CORPUS_DIR/NAME
 # between runs and seeded from the repository's tests/fuzz/corpus-NAME.
-# New inputs stay there (not in the repository); a crash or a failed
-# property is written to CORPUS_DIR/NAME-crashes/.  Prints each target's
-# executions and time, then a summary; exits 1 if any target failed.
+# New inputs stay there; with FUZZ_MERGE=1 those that add coverage are
+# then merged into the repository's seeds (libFuzzer's -merge=1, so the
+# committed corpus stays minimal).  A crash or a failed property is
+# written to CORPUS_DIR/NAME-crashes/.  Prints each target's executions,
+# time and final coverage, then a summary; exits 1 if any target failed.
 #
-# usage: scripts/fuzz-long.sh FUZZ_BUILD CORPUS_DIR RUNS NAME...
+# usage: [FUZZ_MERGE=1] scripts/fuzz-long.sh FUZZ_BUILD CORPUS_DIR RUNS NAME...
 set -u
 
 fuzz=$1 dir=$2 runs=$3
@@ -45,22 +47,30 @@ for name in "$@"; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" |
 		tail -1)
 	execs=${execs:-?}
+	cov=$(grep -oE '(DONE|pulse) +cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 |
+		sed -E 's/.*cov: ([0-9]+) ft: ([0-9]+)/cov \1 ft \2/')
 	if [ "$rc" -ne 0 ]; then
 		failed+=("$name")
 		tail -40 "$log"
 		echo "fuzz-$name: FAILED after $execs executions, ${secs}s" \
 			"(the input is in $crashes/, the log $log)"
-		table+=("$(printf '%-16s %12s %8s %s' "fuzz-$name" "$execs" \
-			"${secs}s" FAILED)")
+		table+=("$(printf '%-16s %12s %8s %-22s %s' "fuzz-$name" \
+			"$execs" "${secs}s" "${cov:-cov ?}" FAILED)")
 	else
-		echo "fuzz-$name: $execs executions, ${secs}s," \
+		echo "fuzz-$name: $execs executions, ${secs}s, ${cov:-cov ?}," \
 			"corpus $(ls "$corpus" | wc -l) inputs"
-		table+=("$(printf '%-16s %12s %8s %s' "fuzz-$name" "$execs" \
-			"${secs}s" ok)")
+		table+=("$(printf '%-16s %12s %8s %-22s %s' "fuzz-$name" \
+			"$execs" "${secs}s" "${cov:-cov ?}" ok)")
+		if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+			"$bin" -merge=1 "$(seeds "$name")" "$corpus" \
+				>"$dir/$name-merge.log" 2>&1 ||
+				echo "fuzz-$name: merging into $(seeds "$name")" \
+					"failed (see $dir/$name-merge.log)"
+		fi
 	fi
 done
 
-echo "== fuzz-long summary (target, executions, time, result)"
+echo "== fuzz-long summary (target, executions, time, coverage, result)"
 printf '%s\n' "${table[@]}"
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "fuzz-long: failed: ${failed[*]}"
