@@ -37,6 +37,7 @@
  *    port, C exported to it, no error node for it;
  *  - no device is exported to domain 7 but those its toolstack listed
  *    (A, B): never C, never D; every exported device's backend is live;
+ *  - a backend directory the toolstack removed stays removed;
  *  - every backend is domain 7's or 8's, one each, in a xenbus state;
  *    a mapped page is its own domain's (the marker), a bound port its
  *    own domain's, and pciback holds exactly the mappings and ports the
@@ -251,6 +252,9 @@ CHECKER static void check(struct fuzz *f)
 			CHECK(fakehv.bound[k].remote_domid == be->domid);
 		}
 	}
+	/* pciback never re-creates a backend directory the toolstack
+	 * removed (a write there would) */
+	CHECK(f->up7 || !fakexs_exists(BE(7)));
 	for (int k = 0; k < 16; k++)
 		used += fakehv.bound[k].used;
 	CHECK(mapped == fakehv.mapped_grants);
