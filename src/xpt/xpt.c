@@ -40,7 +40,7 @@ static int usage_err(const char *fmt, ...)
 	return XPT_EXIT_USAGE;
 }
 
-static void print_warnings(const struct xpt_ctx *c)
+static void print_warning_lines(const struct xpt_ctx *c)
 {
 	const char *w = xpt_ctx_warnings(c), *nl;
 
@@ -68,9 +68,18 @@ static void print_dead(const struct xpt_ctx *c)
 			n > 1 ? "them" : "it");
 }
 
+/* The operation's warnings, then a dead daemon: it worked, but what
+ * comes next (a guest's backend, the next command) needs that daemon. */
+static void print_warnings(const struct xpt_ctx *c)
+{
+	print_warning_lines(c);
+	if (!cur || strcmp(cur->name, "host"))
+		print_dead(c);
+}
+
 static int failed(const struct xpt_ctx *c)
 {
-	print_warnings(c);
+	print_warning_lines(c);
 	fprintf(stderr, "xpt: %s\n", xpt_ctx_error(c));
 	if (!cur || strcmp(cur->name, "host"))
 		print_dead(c);
@@ -82,8 +91,6 @@ static int done(const struct xpt_ctx *c, int r)
 	if (r < 0)
 		return failed(c);
 	print_warnings(c);
-	if (*xpt_ctx_warnings(c))
-		print_dead(c);
 	return XPT_EXIT_OK;
 }
 
