@@ -107,6 +107,8 @@ struct xpt_assignable {
 	char name[65];
 	int domid;		/* -1: free; else the domain it is assigned to */
 };
+/* room enough for every device pciback may hold */
+#define XPT_ASSIGNABLE_MAX 4096
 int xpt_assignable_add(struct xpt_ctx *c, uint32_t sbdf, const char *name);
 int xpt_assignable_remove(struct xpt_ctx *c, const struct xpt_pci *spec,
 			  bool rebind);

@@ -823,8 +823,7 @@ int hyp_host_from_sysfs(struct hyp *h, const char *root, char *err,
 	for (i = 0; i < n; i++) {
 		char dir[512];
 
-		if (r == 0 && list[i]->d_name[0] != '.' &&
-		    h->npci < HYP_PCI_MAX) {
+		if (r == 0 && list[i]->d_name[0] != '.') {
 			snprintf(dir, sizeof(dir), "%s/%s", root,
 				 list[i]->d_name);
 			r = sysfs_dev(&ps, dir, list[i]->d_name);

@@ -580,10 +580,56 @@ int hv_end_grant(struct hv_client *h, uint32_t gref)
 	return CALL(HV_OP_GNTTAB_END, g);
 }
 
-int hv_pci_list(struct hv_client *h, struct hv_pci_list *ret)
+int hv_pci_list_page(struct hv_client *h, uint32_t first_sbdf,
+		     unsigned int max, struct hv_pci_list *ret)
 {
-	return hv_call(h, HV_OP_PCI_LIST, NULL, 0, -1, ret, sizeof(*ret),
-		       NULL);
+	struct hv_pci_list_req q = { .first_sbdf = first_sbdf, .max = max };
+	int r = hv_call(h, HV_OP_PCI_LIST, &q, sizeof(q), -1, ret,
+			sizeof(*ret), NULL);
+
+	if (r == 0 && ret->count > HV_PCI_LIST_PAGE)
+		r = -EPROTO;
+	return r;
+}
+
+int hv_pci_list(struct hv_client *h, uint32_t **ret, size_t *ret_n)
+{
+	struct hv_pci_list *page = malloc(sizeof(*page));
+	uint32_t *all = NULL, *grown, first = 0;
+	size_t n = 0;
+	int r;
+
+	if (!page)
+		return -ENOMEM;
+	for (;;) {
+		r = hv_pci_list_page(h, first, 0, page);
+		if (r < 0)
+			goto out;
+		grown = realloc(all, (n + page->count + 1) * sizeof(*all));
+		if (!grown) {
+			r = -ENOMEM;
+			goto out;
+		}
+		all = grown;
+		memcpy(all + n, page->sbdf, page->count * sizeof(*all));
+		n += page->count;
+		if (page->next_sbdf == 0)
+			break;
+		/* SBDFs only grow from page to page: the walk ends. */
+		if (page->next_sbdf <= first || (page->count &&
+		    page->next_sbdf <= page->sbdf[page->count - 1])) {
+			r = -EPROTO;
+			goto out;
+		}
+		first = page->next_sbdf;
+	}
+	*ret = all;
+	*ret_n = n;
+	all = NULL;
+out:
+	free(all);
+	free(page);
+	return r;
 }
 
 int hv_pci_info(struct hv_client *h, uint32_t sbdf, struct hv_pci_dev *ret)

@@ -79,7 +79,13 @@ int hv_unmap_grant(struct hv_client *h, unsigned int granter, uint32_t gref);
 int hv_end_grant(struct hv_client *h, uint32_t gref);
 
 /* host PCI */
-int hv_pci_list(struct hv_client *h, struct hv_pci_list *ret);
+/* One page of PCI_LIST (hvproto.h); max 0: a full page. */
+int hv_pci_list_page(struct hv_client *h, uint32_t first_sbdf,
+		     unsigned int max, struct hv_pci_list *ret);
+/* Every device, in SBDF order, page by page: *ret is malloc'ed (free it).
+ * A device added or removed meanwhile may or may not be listed; none is
+ * listed twice. */
+int hv_pci_list(struct hv_client *h, uint32_t **ret, size_t *ret_n);
 int hv_pci_info(struct hv_client *h, uint32_t sbdf, struct hv_pci_dev *ret);
 int hv_pci_conf_read(struct hv_client *h, uint32_t sbdf, uint32_t offset,
 		     uint32_t size, uint32_t *ret_value);

@@ -68,7 +68,8 @@ enum hv_op {
 	HV_OP_GNTTAB_END,		/* hv_grant {gref}: revoke own grant */
 
 	/* host PCI devices */
-	HV_OP_PCI_LIST = 60,		/* -> hv_pci_list */
+	HV_OP_PCI_LIST = 60,		/* hv_pci_list_req -> hv_pci_list
+					 * (one page) */
 	HV_OP_PCI_INFO,			/* hv_pci_sbdf -> hv_pci_dev */
 	HV_OP_PCI_CONF_READ,		/* hv_pci_conf -> value (privileged) */
 	HV_OP_PCI_CONF_WRITE,		/* hv_pci_conf (privileged) */
@@ -305,9 +306,25 @@ struct hv_pci_dev {
 	struct hv_pci_bar bar[6];
 };
 
+/*
+ * PCI_LIST pages through the host's devices as DOMAIN_LIST pages through
+ * the domains: those with an SBDF >= first_sbdf, in SBDF order, at most
+ * max of them (0 or more than a page: a page).  next_sbdf is where the
+ * next page starts, 0 when there are no more devices (a next page never
+ * starts at 0000:00:00.0).  An empty request lists the first page.  The
+ * reply carries only the count entries filled in.
+ */
+#define HV_PCI_LIST_PAGE 256
+
+struct hv_pci_list_req {
+	uint32_t first_sbdf;
+	uint32_t max;
+};
+
 struct hv_pci_list {
 	uint32_t count;
-	uint32_t sbdf[128];
+	uint32_t next_sbdf;
+	uint32_t sbdf[HV_PCI_LIST_PAGE];
 };
 
 struct hv_pci_conf {

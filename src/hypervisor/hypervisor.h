@@ -43,7 +43,7 @@
 #define HYP_GREF_FIRST 8u		/* GNTTAB_NR_RESERVED_ENTRIES */
 #define HYP_NR_PIRQS 1024u
 #define HYP_PIRQ_GSI_MAX 256u		/* GSI pirqs below, MSI pirqs above */
-#define HYP_PCI_MAX 128u		/* hv_pci_list */
+#define HYP_PCI_MAX 4096u		/* host PCI functions, max */
 #define HYP_CONF_SIZE 4096u
 #define HYP_HVM_VCPUS 128u		/* vCPUs with an ioreq slot */
 #define HYP_NO_DOMID 0xFFFFFFFFu	/* no target; a dead emulator */
@@ -380,7 +380,9 @@ struct hyp_pcidev *hyp_pci_get(struct hyp *h, uint32_t sbdf);
 int hyp_pci_add(struct hyp *h, const struct hyp_pcidev *desc,
 		char *err, size_t errlen);
 void hyp_pci_build_conf(struct hyp_pcidev *p);
-int hyp_pci_list(struct hyp *h, struct hv_pci_list *ret);
+/* One page of the devices from first_sbdf on (hvproto.h PCI_LIST). */
+int hyp_pci_list(struct hyp *h, uint32_t first_sbdf, uint32_t max,
+		 struct hv_pci_list *ret);
 int hyp_pci_info(struct hyp *h, uint32_t sbdf, struct hv_pci_dev *ret);
 int hyp_pci_conf_read(struct hyp *h, uint32_t sbdf, uint32_t offset,
 		      uint32_t size, uint32_t *ret_value);

@@ -298,8 +298,13 @@ static int op_gnttab_end(struct hyp_req *r)
 
 static int op_pci_list(struct hyp_req *r)
 {
-	r->outlen = sizeof(struct hv_pci_list);
-	return hyp_pci_list(r->h, r->out);
+	const struct hv_pci_list_req *in = r->in;
+	struct hv_pci_list *out = r->out;
+	int ret = hyp_pci_list(r->h, in->first_sbdf, in->max, out);
+
+	r->outlen = offsetof(struct hv_pci_list, sbdf) +
+		    out->count * sizeof(out->sbdf[0]);
+	return ret;
 }
 
 static int op_pci_info(struct hyp_req *r)

@@ -265,8 +265,9 @@ int hyp_pci_add(struct hyp *h, const struct hyp_pcidev *desc,
 		return -EEXIST;
 	}
 	if (h->npci >= HYP_PCI_MAX) {
-		snprintf(err, errlen, "device %s: more than %u devices", bdf,
-			 HYP_PCI_MAX);
+		snprintf(err, errlen, "device %s: the modelled host holds "
+			 "at most %u PCI functions (HYP_PCI_MAX); describe "
+			 "fewer", bdf, HYP_PCI_MAX);
 		return -ENOSPC;
 	}
 	p = malloc(sizeof(*p));
@@ -422,13 +423,35 @@ out:
 	return r;
 }
 
-int hyp_pci_list(struct hyp *h, struct hv_pci_list *ret)
+static int cmp_u32(const void *a, const void *b)
 {
-	unsigned int i;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
+	return x < y ? -1 : x > y;
+}
+
+/* h->pci[] is in the order devices came; a page is in SBDF order, so a
+ * walk resumes where it stopped whatever is added or removed meanwhile. */
+int hyp_pci_list(struct hyp *h, uint32_t first_sbdf, uint32_t max,
+		 struct hv_pci_list *ret)
+{
+	uint32_t *from = malloc((h->npci + 1) * sizeof(*from));
+	unsigned int i, n = 0;
+
+	if (!from)
+		return -ENOMEM;
+	if (max == 0 || max > HV_PCI_LIST_PAGE)
+		max = HV_PCI_LIST_PAGE;
 	memset(ret, 0, sizeof(*ret));
-	for (i = 0; i < h->npci && i < 128; i++)
-		ret->sbdf[ret->count++] = h->pci[i]->info.sbdf;
+	for (i = 0; i < h->npci; i++)
+		if (h->pci[i]->info.sbdf >= first_sbdf)
+			from[n++] = h->pci[i]->info.sbdf;
+	qsort(from, n, sizeof(*from), cmp_u32);
+	for (i = 0; i < n && i < max; i++)
+		ret->sbdf[ret->count++] = from[i];
+	if (n > max)
+		ret->next_sbdf = from[max];
+	free(from);
 	return 0;
 }
 

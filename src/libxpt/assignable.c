@@ -189,19 +189,22 @@ static int remove_locked(struct xpt_ctx *c, uint32_t sbdf, bool rebind)
 int xpt_assignable_list(struct xpt_ctx *c, struct xpt_assignable *ret,
 			size_t max, size_t *ret_n)
 {
-	struct xpt_pb_dev pb[XPT_PB_MAX];
+	struct xpt_pb_dev *pb = NULL;
 	char path[96], *v;
 	size_t n = 0, i;
 	int r = xpt_connect(c);
 
 	if (r < 0)
 		return r;
-	r = c->pf->pb_list(c, pb, XPT_PB_MAX, &n);
-	if (r < 0)
+	pb = calloc(XPT_PB_MAX, sizeof(*pb));
+	r = pb ? c->pf->pb_list(c, pb, XPT_PB_MAX, &n) : -ENOMEM;
+	if (r < 0) {
+		free(pb);
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "listing pciback's devices: "
 				"%s (is xen-pciback there? on the modelled "
 				"host: `xpt host status`)",
 				strerror(-r));
+	}
 	for (i = 0; i < n && i < max; i++) {
 		ret[i].sbdf = pb[i].sbdf;
 		node(pb[i].sbdf, "name", path, sizeof(path));
@@ -212,6 +215,7 @@ int xpt_assignable_list(struct xpt_ctx *c, struct xpt_assignable *ret,
 		if (xpt_xs_read_int(c, XBT_NULL, path, &ret[i].domid) < 0)
 			ret[i].domid = pb[i].domid;
 	}
+	free(pb);
 	*ret_n = i;
 	return 0;
 }

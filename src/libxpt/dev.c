@@ -147,7 +147,7 @@ int xpt_dev_marked(struct xpt_ctx *c, unsigned int domid, uint32_t *ret,
 int xpt_dev_expand(struct xpt_ctx *c, const struct xpt_pci *spec,
 		   struct xpt_dev *ret, size_t max, size_t *ret_n)
 {
-	uint32_t sbdf = spec->sbdf, list[XPT_PCI_MAX];
+	uint32_t sbdf = spec->sbdf, *list;
 	char bdf[16];
 	size_t n = 0, nlist = 0;
 	int r, fn;
@@ -165,10 +165,14 @@ int xpt_dev_expand(struct xpt_ctx *c, const struct xpt_pci *spec,
 					"function devices (e.g. %.*s.*@5)",
 					(int)strlen(bdf) - 2, bdf,
 					(int)strlen(bdf) - 2, bdf);
-		r = c->pf->pci_list(c, list, XPT_PCI_MAX, &nlist);
-		if (r < 0)
+		list = calloc(XPT_PCI_MAX, sizeof(*list));
+		r = list ? c->pf->pci_list(c, list, XPT_PCI_MAX, &nlist) :
+			   -ENOMEM;
+		if (r < 0) {
+			free(list);
 			return xpt_fail(c, XPT_EXIT_FAIL, r, "listing the host's "
 					"PCI devices: %s", strerror(-r));
+		}
 		for (fn = 7; fn >= 0; fn--) {
 			uint32_t s = (sbdf & ~7u) | (uint32_t)fn;
 			size_t i;
@@ -177,6 +181,7 @@ int xpt_dev_expand(struct xpt_ctx *c, const struct xpt_pci *spec,
 				if (list[i] == s && n < max)
 					ret[n++].sbdf = s;
 		}
+		free(list);
 		if (n == 0)
 			return xpt_fail(c, XPT_EXIT_NOTFOUND, -ENODEV, "no "
 					"function of %.*s.* exists on this host",

@@ -120,10 +120,12 @@ void xpt_txn_rm(struct xpt_ctx *c, struct xpt_txn *tx, const char *path);
 void xpt_txn_mkdir(struct xpt_ctx *c, struct xpt_txn *tx, const char *path,
 		   const struct xs_permissions *perms, unsigned int nperms);
 
-/* pciback's devices: at most this many are surveyed */
-#define XPT_PB_MAX 256
-/* host PCI functions: at most this many are listed */
-#define XPT_PCI_MAX 1024
+/* pciback's devices: at most this many are surveyed (every function
+ * of the modelled host's HYP_PCI_MAX) */
+#define XPT_PB_MAX XPT_ASSIGNABLE_MAX
+/* host PCI functions: at most this many are listed (the modelled
+ * host's HYP_PCI_MAX) */
+#define XPT_PCI_MAX 4096
 
 /* backend.c */
 void xpt_be_paths(unsigned int domid, char *be, size_t belen, char *fe,

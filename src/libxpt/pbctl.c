@@ -117,12 +117,15 @@ int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
 int xpt_pb_list(struct xpt_ctx *c, struct xpt_pb_dev *ret, size_t max,
 		size_t *ret_n)
 {
-	char reply[16384], *line, *save = NULL, bdf[32], to[16];
-	size_t n = 0;
-	int r = xpt_pb_request(c, "list", reply, sizeof(reply));
+	/* one line per device, "0000:00:00.0 exported-to=32752", and ok */
+	size_t len = 64 + (size_t)XPT_PB_MAX * 48, n = 0;
+	char *reply = malloc(len), *line, *save = NULL, bdf[32], to[16];
+	int r = reply ? xpt_pb_request(c, "list", reply, len) : -ENOMEM;
 
-	if (r < 0)
+	if (r < 0) {
+		free(reply);
 		return r;
+	}
 	for (line = strtok_r(reply, "\n", &save); line && n < max;
 	     line = strtok_r(NULL, "\n", &save)) {
 		uint32_t sbdf;
@@ -134,6 +137,7 @@ int xpt_pb_list(struct xpt_ctx *c, struct xpt_pb_dev *ret, size_t max,
 		ret[n].domid = strcmp(to, "-") ? (int)strtol(to, NULL, 10) : -1;
 		n++;
 	}
+	free(reply);
 	*ret_n = n;
 	return 0;
 }

@@ -216,15 +216,19 @@ struct relarg {
 static int released_pred(struct xpt_ctx *c, void *arg)
 {
 	struct relarg *a = arg;
-	struct xpt_pb_dev pb[XPT_PB_MAX];
+	struct xpt_pb_dev *pb = calloc(XPT_PB_MAX, sizeof(*pb));
 	size_t n = 0, i, j;
+	int r = 1;
 
+	if (!pb)
+		return -ENOMEM;
 	if (c->pf->pb_list(c, pb, XPT_PB_MAX, &n) < 0) {
 		a->silent = true;
+		free(pb);
 		return -ETIMEDOUT;
 	}
 	c->err[0] = '\0';
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && r; i++) {
 		if (pb[i].domid != (int)a->domid)
 			continue;
 		for (j = 0; a->sbdfs && j < a->n; j++)
@@ -232,10 +236,11 @@ static int released_pred(struct xpt_ctx *c, void *arg)
 				break;
 		if (!a->sbdfs || j < a->n) {
 			a->held = pb[i].sbdf;
-			return 0;
+			r = 0;
 		}
 	}
-	return 1;
+	free(pb);
+	return r;
 }
 
 /* Wait, bounded, until pciback exports none of sbdfs (all if NULL) to
@@ -257,17 +262,20 @@ static int wait_released(struct xpt_ctx *c, unsigned int domid,
 /* Is pciback there to blame?  Its control socket answers `list`. */
 static bool pciback_answers(struct xpt_ctx *c)
 {
-	struct xpt_pb_dev pb[XPT_PB_MAX];
+	struct xpt_pb_dev *pb = calloc(XPT_PB_MAX, sizeof(*pb));
 	size_t n;
 	char saved[sizeof(c->err)];
 	int code = c->exit_code;
 	bool ok;
 
+	if (!pb)
+		return false;
 	memcpy(saved, c->err, sizeof(saved));
 	c->err[0] = '\0';
 	ok = c->pf->pb_list(c, pb, XPT_PB_MAX, &n) == 0;
 	memcpy(c->err, saved, sizeof(saved));
 	c->exit_code = code;
+	free(pb);
 	return ok;
 }
 

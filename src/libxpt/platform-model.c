@@ -237,19 +237,16 @@ static int m_set_target(struct xpt_ctx *c, unsigned int domid,
 static int m_pci_list(struct xpt_ctx *c, uint32_t *ret, size_t max,
 		      size_t *ret_n)
 {
-	struct hv_pci_list *list = malloc(sizeof(*list));
-	size_t i;
-	int r;
+	uint32_t *all = NULL;
+	size_t n = 0;
+	int r = hv_pci_list(xpt_model_hv(c), &all, &n);
 
-	if (!list)
-		return -ENOMEM;
-	r = hv_pci_list(xpt_model_hv(c), list);
 	if (r == 0) {
-		for (i = 0; i < list->count && i < 128 && i < max; i++)
-			ret[i] = list->sbdf[i];
-		*ret_n = i;
+		n = n < max ? n : max;
+		memcpy(ret, all, n * sizeof(*ret));
+		*ret_n = n;
 	}
-	free(list);
+	free(all);
 	return r;
 }
 

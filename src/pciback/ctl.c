@@ -24,7 +24,9 @@
 #include "log.h"
 #include "pciback.h"
 
+/* A reply's room: a few lines, and one line per device for `list`. */
 #define PB_REPLY_MAX 16384
+#define PB_LIST_LINE_MAX 48	/* "0000:00:00.0 exported-to=32752\n" */
 
 static int reply_err(char *reply, size_t len, int err, const char *msg)
 {
@@ -52,22 +54,27 @@ int pciback_ctl_request(struct pciback *pb, const char *line, char *reply,
 		if (n != 1)
 			return reply_err(reply, len, -EINVAL,
 					 "usage: list");
-		for (size_t i = 0; i < pb->ndevs && off < len; i++) {
-			char bdf[16];
+		for (size_t i = 0; i < pb->ndevs; i++) {
+			char bdf[16], to[16] = "-";
 
 			dev = pb->devs[i];
 			pciback_format_bdf(dev->sbdf, bdf, sizeof(bdf));
 			if (dev->be)
-				off += snprintf(reply + off, len - off,
-						"%s exported-to=%u\n", bdf,
-						dev->be->domid);
-			else
-				off += snprintf(reply + off, len - off,
-						"%s exported-to=-\n", bdf);
+				snprintf(to, sizeof(to), "%u", dev->be->domid);
+			n = snprintf(reply + off, len - off,
+				     "%s exported-to=%s\n", bdf, to);
+			if (n < 0 || (size_t)n >= len - off)
+				goto too_long;
+			off += (size_t)n;
 		}
-		if (off < len)
-			snprintf(reply + off, len - off, "ok %zu\n", pb->ndevs);
+		n = snprintf(reply + off, len - off, "ok %zu\n", pb->ndevs);
+		if (n < 0 || (size_t)n >= len - off)
+			goto too_long;
 		return 0;
+too_long:
+		snprintf(msg, sizeof(msg), "%zu devices: more than %zu bytes",
+			 pb->ndevs, len);
+		return reply_err(reply, len, -E2BIG, msg);
 	}
 	if (n != 2 || (strcmp(cmd, "seize") && strcmp(cmd, "release") &&
 		       strcmp(cmd, "reset") && strcmp(cmd, "permissive"))) {
@@ -202,6 +209,7 @@ static int send_all(int fd, const char *buf, size_t len)
 void pciback_ctl_input(struct pciback *pb, struct pb_ctl_conn *c)
 {
 	char *reply, *nl;
+	size_t cap;
 	ssize_t n;
 
 	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len,
@@ -213,7 +221,8 @@ void pciback_ctl_input(struct pciback *pb, struct pb_ctl_conn *c)
 		return;
 	}
 	c->len += (size_t)n;
-	reply = malloc(PB_REPLY_MAX);
+	cap = PB_REPLY_MAX + pb->ndevs * PB_LIST_LINE_MAX;
+	reply = malloc(cap);
 	if (!reply) {
 		conn_close(pb, c);
 		return;
@@ -225,11 +234,10 @@ void pciback_ctl_input(struct pciback *pb, struct pb_ctl_conn *c)
 		if (nl > c->buf && nl[-1] == '\r')
 			nl[-1] = '\0';
 		if (bad) {
-			reply_err(reply, PB_REPLY_MAX, -EINVAL,
-				  "NUL in request");
+			reply_err(reply, cap, -EINVAL, "NUL in request");
 		} else {
 			log_debug("control: %s", c->buf);
-			pciback_ctl_request(pb, c->buf, reply, PB_REPLY_MAX);
+			pciback_ctl_request(pb, c->buf, reply, cap);
 		}
 		c->len -= (size_t)(nl + 1 - c->buf);
 		memmove(c->buf, nl + 1, c->len);
@@ -240,7 +248,7 @@ void pciback_ctl_input(struct pciback *pb, struct pb_ctl_conn *c)
 		}
 	}
 	if (c->len == sizeof(c->buf)) {
-		reply_err(reply, PB_REPLY_MAX, -EINVAL, "request too long");
+		reply_err(reply, cap, -EINVAL, "request too long");
 		send_all(c->fd, reply, strlen(reply));
 		free(reply);
 		conn_close(pb, c);

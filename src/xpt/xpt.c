@@ -473,7 +473,7 @@ static int cmd_assignable_list(struct xpt_ctx *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 },
 	};
-	static struct xpt_assignable a[128];
+	struct xpt_assignable *a = NULL;
 	char bdf[16];
 	bool json = false, all = false;
 	size_t n, i;
@@ -490,8 +490,15 @@ static int cmd_assignable_list(struct xpt_ctx *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_err("unexpected argument '%s'", argv[optind]);
-	if (xpt_assignable_list(c, a, 128, &n) < 0)
+	a = calloc(XPT_ASSIGNABLE_MAX, sizeof(*a));
+	if (!a) {
+		fprintf(stderr, "xpt: out of memory\n");
+		return XPT_EXIT_FAIL;
+	}
+	if (xpt_assignable_list(c, a, XPT_ASSIGNABLE_MAX, &n) < 0) {
+		free(a);
 		return failed(c);
+	}
 	if (json) {
 		yajl_gen g = yajl_gen_alloc(NULL);
 
@@ -519,6 +526,7 @@ static int cmd_assignable_list(struct xpt_ctx *c, int argc, char **argv)
 		}
 		yajl_gen_array_close(g);
 		json_print(g);
+		free(a);
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
@@ -533,6 +541,7 @@ static int cmd_assignable_list(struct xpt_ctx *c, int argc, char **argv)
 			printf(" (assigned to domain %d)", a[i].domid);
 		printf("\n");
 	}
+	free(a);
 	return 0;
 }
 

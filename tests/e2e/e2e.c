@@ -63,7 +63,8 @@ static char *bdf(uint32_t sbdf)
 
 /* processes */
 
-static bool env_start(struct env *e, bool historic)
+/* host: the host file's text, or NULL for tests/e2e/host.txt */
+static bool env_start_host(struct env *e, bool historic, const char *host)
 {
 	const char *argv[12];
 	char path[256];
@@ -74,7 +75,15 @@ static bool env_start(struct env *e, bool historic)
 	if (!e2e_run_start(&e->run, "e2e", bin_xenstored))
 		return false;
 
-	if (!e2e_start_hypervisor(&e->run, bin_hv, hostfile, verbose))
+	snprintf(path, sizeof(path), "%s/host.txt", e->run.dir);
+	if (host) {
+		FILE *f = fopen(path, "we");
+
+		CHECK(e, f && fputs(host, f) >= 0 && fclose(f) == 0,
+		      "%s: cannot write", path);
+	}
+	if (!e2e_start_hypervisor(&e->run, bin_hv, host ? path : hostfile,
+				  verbose))
 		return false;
 	argv[n++] = bin_pciback;
 	argv[n++] = "--rundir";
@@ -96,6 +105,11 @@ static bool env_start(struct env *e, bool historic)
 	if (n < 0)
 		return fail(e, "hv_open: %s", strerror(-n));
 	return true;
+}
+
+static bool env_start(struct env *e, bool historic)
+{
+	return env_start_host(e, historic, NULL);
 }
 
 /* Guest kernels xpt started (detached, not in e->run.proc): their pid files. */
@@ -1263,6 +1277,65 @@ static bool case_domain_messages(struct env *e)
 	return true;
 }
 
+/* 9. a host with more devices than the hypervisor's list page and than
+ *    xpt once surveyed (256 in pciback, 128 listed): every one is listed
+ *    assignable, and the last ones go to a guest and come back */
+static bool case_many_devices(struct env *e)
+{
+	enum { N = 300 };
+	static char host[N * 80];
+	static struct run r;
+	char cfg[256], spec[96], last[2][16];
+	unsigned int i, domid = 0;
+	size_t off = 0;
+	int rc;
+
+	for (i = 0; i < N; i++)
+		off += (size_t)snprintf(host + off, sizeof(host) - off,
+					"%02x:%02x.0 8086:1533 class=020000 "
+					"bar0=16K,mem64 msi=1 reset=flr\n",
+					0x20 + i / 32, i % 32);
+	if (!env_start_host(e, false, host) ||
+	    !write_cfg(e, "many.cfg", "name = \"m\"\nmemory = 64\n", cfg,
+		       sizeof(cfg)))
+		return false;
+	for (i = 0; i < N - 2; i++)
+		if (!e2e_pciback_ok(&e->run, "seize %s",
+				    bdf(HV_SBDF(0, 0x20 + i / 32, i % 32, 0))))
+			return false;
+	for (i = 0; i < 2; i++) {
+		uint32_t s = HV_SBDF(0, 0x20 + (N - 2 + i) / 32,
+				     (N - 2 + i) % 32, 0);
+
+		snprintf(last[i], sizeof(last[i]), "%s", bdf(s));
+		rc = XPT(e, &r, "pci-assignable-add", last[i]);
+		CHECK(e, rc == 0, "pci-assignable-add %s: rc %d: %s", last[i],
+		      rc, r.out);
+	}
+	rc = XPT(e, &r, "pci-assignable-list");
+	CHECK(e, rc == 0 && count_of(r.out, "\n") == N &&
+	      strstr(r.out, last[1]),
+	      "pci-assignable-list: rc %d, %u of %u devices", rc,
+	      count_of(r.out, "\n"), N);
+	snprintf(spec, sizeof(spec), "pci=[\"%s\",\"%s\"]", last[0],
+		 last[1]);
+	rc = XPT(e, &r, "create", "-p", cfg, spec);
+	CHECK(e, rc == 0 && sscanf(r.out, "created domain m id %u",
+				   &domid) == 1,
+	      "create with %s and %s: rc %d: %s", last[0], last[1], rc, r.out);
+	rc = XPT(e, &r, "pci-list", "m");
+	CHECK(e, rc == 0 && strstr(r.out, last[0]) && strstr(r.out, last[1]),
+	      "pci-list m: rc %d: %s", rc, r.out);
+	rc = XPT(e, &r, "destroy", "m");
+	CHECK(e, rc == 0, "destroy m: rc %d: %s", rc, r.out);
+	rc = XPT(e, &r, "pci-assignable-list");
+	CHECK(e, rc == 0 && count_of(r.out, "\n") == N &&
+	      !strstr(r.out, "assigned to"),
+	      "after destroy: rc %d, %u devices: %s", rc,
+	      count_of(r.out, "\n"), strstr(r.out, "assigned to"));
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*run)(struct env *e);
@@ -1275,6 +1348,7 @@ static const struct {
 	{ "xpt: more domains than a page of the domain list", case_many_domains },
 	{ "xpt: concurrent creates of one name", case_same_name },
 	{ "xpt: crashed kernel listed, names and messages", case_domain_messages },
+	{ "xpt: 300 devices, more than a list page", case_many_devices },
 };
 
 int main(int argc, char **argv)

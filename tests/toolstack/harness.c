@@ -961,7 +961,8 @@ bool inv_check(struct env *e, const char *when)
 {
 	struct hv_domain_list *hl = calloc(1, sizeof(*hl));
 	struct invdom d[INV_MAXDOM];
-	struct hv_pci_list pl;
+	uint32_t *pl = NULL;
+	size_t npl = 0;
 	char msg[700] = "", pbl[16384] = "";
 	unsigned int nd = 0, i, k;
 	bool pb_ok;
@@ -1056,16 +1057,16 @@ bool inv_check(struct env *e, const char *when)
 		strstr(pbl, "ok");
 	if (!pb_ok)
 		viol(msg, sizeof(msg), "pciback does not answer `list`");
-	if (hv_pci_list(e->hv, &pl) < 0)
-		pl.count = 0;
-	for (k = 0; k < pl.count && k < 128; k++) {
+	if (hv_pci_list(e->hv, &pl, &npl) < 0)
+		npl = 0;
+	for (k = 0; k < npl; k++) {
 		struct layers l;
 		const char *why = NULL;
 		struct invdom *bd = NULL;
 		unsigned int dom;
 
 		memset(&l, 0, sizeof(l));
-		l.sbdf = pl.sbdf[k];
+		l.sbdf = pl[k];
 		l.be_devstate = -1;
 		for (i = 0; i < nd; i++) {
 			int idx;
@@ -1131,6 +1132,7 @@ bool inv_check(struct env *e, const char *when)
 		if (why)
 			viol(msg, sizeof(msg), "%s: %s", layers_str(&l), why);
 	}
+	free(pl);
 	if (msg[0])
 		return fail(e, "%s: layers disagree: %s", when, msg);
 	return true;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Config space: header, capability list, BAR sizing, resets, MSI-X table. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "hv-harness.h"
 
@@ -124,13 +127,101 @@ static void test_bar_sizing(void **state)
 	hyp_free(h);
 }
 
+/* PCI_LIST pages in SBDF order, whatever order the host file has, and a
+ * walk resumes at next_sbdf; a device removed or added between pages
+ * neither repeats nor hides the others. */
+static void test_list_pages(void **state)
+{
+	struct hyp *h = hvh_model(hvh_host);
+	const uint32_t want[] = {
+		HVH_GPU, HV_SBDF(0, 2, 0, 1), HVH_NIC, HVH_VF0,
+		HV_SBDF(0, 3, 0, 2), HVH_NORESET,
+	};
+	struct hv_pci_list page;
+	uint32_t first = 0, got[8];
+	unsigned int n = 0, pages = 0, i;
+
+	(void)state;
+	do {
+		assert_int_equal(hyp_pci_list(h, first, 4, &page), 0);
+		assert_true(page.count <= 4);
+		for (i = 0; i < page.count; i++)
+			got[n++] = page.sbdf[i];
+		first = page.next_sbdf;
+		pages++;
+	} while (first && pages < 8);
+	assert_int_equal(pages, 2);
+	assert_int_equal(n, 6);
+	for (i = 0; i < n; i++)
+		assert_int_equal(got[i], want[i]);
+	/* max 0 or beyond a page: a full page */
+	assert_int_equal(hyp_pci_list(h, 0, 0, &page), 0);
+	assert_int_equal(page.count, 6);
+	assert_int_equal(page.next_sbdf, 0);
+	assert_int_equal(hyp_pci_list(h, 0, HV_PCI_LIST_PAGE + 1, &page), 0);
+	assert_int_equal(page.count, 6);
+	/* from the middle, with the next device gone meanwhile */
+	assert_int_equal(hyp_pci_list(h, 0, 2, &page), 0);
+	assert_int_equal(page.next_sbdf, HVH_NIC);
+	assert_int_equal(hyp_pci_device_remove(h, HVH_NORESET), 0);
+	assert_int_equal(hyp_pci_list(h, page.next_sbdf, 2, &page), 0);
+	assert_int_equal(page.count, 2);
+	assert_int_equal(page.sbdf[0], HVH_NIC);
+	assert_int_equal(page.next_sbdf, HV_SBDF(0, 3, 0, 2));
+	assert_int_equal(hyp_pci_list(h, page.next_sbdf, 2, &page), 0);
+	assert_int_equal(page.count, 1);
+	assert_int_equal(page.next_sbdf, 0);
+	/* past the last device: an empty page */
+	assert_int_equal(hyp_pci_list(h, HV_SBDF(0, 0xff, 0, 0), 0, &page), 0);
+	assert_int_equal(page.count, 0);
+	hyp_free(h);
+}
+
+/* HYP_PCI_MAX functions fit (more than a PCI_LIST page, more than one
+ * bus); one more is refused with the bound named, not dropped. */
+static void test_list_many(void **state)
+{
+	size_t len = (HYP_PCI_MAX + 1) * 64;
+	char *host = malloc(len), err[256] = "";
+	struct hv_pci_list page;
+	struct hyp *h;
+	uint32_t first = 0, last = 0;
+	unsigned int i, n = 0;
+	size_t off = 0;
+
+	(void)state;
+	assert_non_null(host);
+	for (i = 0; i < HYP_PCI_MAX; i++)
+		off += (size_t)snprintf(host + off, len - off,
+					"%02x:%02x.%u 8086:1533 class=020000 "
+					"bar0=16K\n", 0x10 + i / 256,
+					(i / 8) % 32, i % 8);
+	h = hvh_model(host);
+	assert_int_equal(h->npci, HYP_PCI_MAX);
+	do {
+		assert_int_equal(hyp_pci_list(h, first, 0, &page), 0);
+		for (i = 0; i < page.count; i++, n++) {
+			assert_true(n == 0 || page.sbdf[i] > last);
+			last = page.sbdf[i];
+		}
+		first = page.next_sbdf;
+	} while (first);
+	assert_int_equal(n, HYP_PCI_MAX);
+	snprintf(host, len, "ff:00.0 8086:1533 class=020000 bar0=16K\n");
+	assert_int_equal(hyp_host_parse(h, host, "more", err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "at most 4096 PCI functions"));
+	hyp_free(h);
+	free(host);
+}
+
 static void test_resets(void **state)
 {
 	struct hyp *h = hvh_model(hvh_host);
 	struct hv_pci_list list;
 	uint32_t audio = HV_SBDF(0, 2, 0, 1);
 
-	assert_int_equal(hyp_pci_list(h, &list), 0);
+	assert_int_equal(hyp_pci_list(h, 0, 0, &list), 0);
 	assert_int_equal(list.count, 6);	/* NIC, 2 VFs, GPU, audio, old */
 	/* FLR: Command, MSI-X enable/mask-all back to power-on. */
 	wr(h, HVH_NIC, PCI_CMD, 2, PCI_CMD_MEM | PCI_CMD_MASTER);
@@ -198,6 +289,8 @@ int main(void)
 		cmocka_unit_test(test_capability_walk),
 		cmocka_unit_test(test_bar_sizing),
 		cmocka_unit_test(test_resets),
+		cmocka_unit_test(test_list_pages),
+		cmocka_unit_test(test_list_many),
 		cmocka_unit_test(test_msix_table_mmio),
 	};
 

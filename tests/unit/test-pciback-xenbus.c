@@ -543,6 +543,11 @@ static void test_teardown(void **state)
 	pciback_ctl_request(&pb, "list", reply, sizeof(reply));
 	assert_string_equal(reply, "0000:03:00.0 exported-to=5\n"
 			    "0000:04:00.0 exported-to=-\nok 2\n");
+	/* a list the reply cannot hold is refused whole, never cut short
+	 * (a client would wait for its final line) */
+	pciback_ctl_request(&pb, "list", reply, 56);
+	assert_string_equal(reply, "error E2BIG 2 devices: more than 56 "
+			    "bytes\n");
 	xs_rm(ts, XBT_NULL, FE(5));	/* frontend state reads Unknown */
 	assert_true(run_until(BE(5) "/state", "6"));
 	sync_watches();
