@@ -14,6 +14,22 @@
  * own name is in xenstore, so two creates of one name cannot both pass
  * the check.  The hypervisor's list is read page by page, whatever the
  * number of domains.
+ *
+ * Resolving a name reads one index node instead of every domain's name:
+ * /xpt/names/<key> holds the id of the domain xpt created with that name
+ * (key: the name with every byte outside [A-Za-z0-9_-] as @xx, xenstore's
+ * path characters), written in the transaction that writes the name and
+ * removed by destroy before the name goes.  It is a hint, checked on
+ * every use: the domain must exist and /local/domain/<id>/name must be
+ * the name.  A missing or stale entry (a domain another toolstack made,
+ * one xl destroyed, a crash between the name and the index on a platform
+ * whose build writes the name itself) costs the scan, which is what
+ * answers then, duplicates refused.  Example: create "web" as domain 7
+ * writes /xpt/names/web = "7"; `xpt pci-list web` reads it, reads
+ * /local/domain/7/name ("web") and asks the hypervisor for domain 7:
+ * three round trips with 1 or 1,000 domains.  xl destroy 7 leaves the
+ * entry; the next lookup finds no domain 7 and scans.  Create's check
+ * stays a scan: it must see names no index holds.
  */
 #include <dirent.h>
 #include <ctype.h>
@@ -63,6 +79,87 @@ static char *known_name(struct xpt_ctx *c, const struct xpt_pdom *info)
 		return name;
 	return strndup(info->domid == 0 ? "Domain-0" : info->name,
 		       sizeof(info->name) - 1);
+}
+
+/* /xpt/names/<key>: see the head comment. */
+static void index_path(const char *name, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = (size_t)snprintf(buf, len, "/xpt/names/");
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p && o + 4 < len; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-') {
+			buf[o++] = (char)*p;
+		} else {
+			buf[o++] = '@';
+			buf[o++] = hex[*p >> 4];
+			buf[o++] = hex[*p & 15];
+		}
+	}
+	buf[o] = '\0';
+}
+
+/* The domain the index names for name, checked: 1 and *ret_domid, or 0
+ * when there is no entry or it is stale. */
+static int index_lookup(struct xpt_ctx *c, const char *name,
+			unsigned int *ret_domid)
+{
+	char path[XPT_NAME_INDEX_PATH], *held;
+	struct xpt_pdom info;
+	int domid, ok;
+
+	index_path(name, path, sizeof(path));
+	if (xpt_xs_read_int(c, XBT_NULL, path, &domid) < 0 || domid < 0 ||
+	    domid >= (int)XPT_DOMID_FIRST_RESERVED)
+		return 0;
+	held = dom_name(c, (unsigned int)domid);
+	ok = held && !strcmp(held, name) &&
+	     c->pf->dom_info(c, (unsigned int)domid, &info) == 0;
+	free(held);
+	if (ok)
+		*ret_domid = (unsigned int)domid;
+	return ok;
+}
+
+void xpt_name_index_write(struct xpt_ctx *c, struct xpt_txn *tx,
+			  const char *name, unsigned int domid)
+{
+	char path[XPT_NAME_INDEX_PATH];
+
+	/* its implicit parents take /'s permissions: dom0's alone */
+	index_path(name, path, sizeof(path));
+	xpt_txn_write(c, tx, path, "%u", domid);
+}
+
+/* After the build: the entry, where the platform's build wrote the name
+ * without it (libxl); a failure leaves it to the scan. */
+static void index_claim(struct xpt_ctx *c, const char *name,
+			unsigned int domid)
+{
+	char path[XPT_NAME_INDEX_PATH];
+	int held;
+
+	index_path(name, path, sizeof(path));
+	if (xpt_xs_read_int(c, XBT_NULL, path, &held) < 0 ||
+	    held != (int)domid)
+		xpt_xs_write(c, XBT_NULL, path, "%u", domid);
+}
+
+/* Before domid's name goes: its entry, if it is still domid's. */
+static void index_forget(struct xpt_ctx *c, unsigned int domid)
+{
+	char path[XPT_NAME_INDEX_PATH], *name = dom_name(c, domid);
+	int held;
+
+	if (!name)
+		return;
+	index_path(name, path, sizeof(path));
+	if (xpt_xs_read_int(c, XBT_NULL, path, &held) == 0 &&
+	    held == (int)domid)
+		xpt_xs_rm(c, XBT_NULL, path);
+	free(name);
 }
 
 static int cmp_domid(const void *key, const void *elem)
@@ -171,6 +268,8 @@ int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
 		*ret_domid = (unsigned int)v;
 		return 0;
 	}
+	if (index_lookup(c, dom, ret_domid))
+		return 0;
 	r = dom_list(c, &list, &n);
 	if (r < 0)
 		return r;
@@ -263,6 +362,7 @@ int xpt_domain_nodes(struct xpt_ctx *c, unsigned int domid,
 		xpt_txn_write(c, &tx, p, "%llu", kb);
 		snprintf(p, sizeof(p), "%s/memory/static-max", dom);
 		xpt_txn_write(c, &tx, p, "%llu", kb);
+		xpt_name_index_write(c, &tx, cfg->name, domid);
 		snprintf(p, sizeof(p), "%s/name", vm);
 		xpt_txn_write(c, &tx, p, "%s", cfg->name);
 		snprintf(p, sizeof(p), "%s/uuid", vm);
@@ -309,6 +409,7 @@ void xpt_domain_forget(struct xpt_ctx *c, unsigned int domid)
 	size_t i;
 	int r;
 
+	index_forget(c, domid);
 	snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
 	vm = xpt_xs_read(c, XBT_NULL, path);
 	if (vm && !strncmp(vm, "/vm/", 4))
@@ -549,6 +650,7 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	}
 	made = true;
 	d->domid = domid;
+	index_claim(c, cfg->name, domid);
 	if (cfg->stubdomain) {
 		r = xpt_stubdom_build(c, cfg, domid);
 		if (r < 0)

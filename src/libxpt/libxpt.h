@@ -264,6 +264,10 @@ void xpt_pci_pv_remove_all(struct xpt_ctx *c, unsigned int domid);
  * build does not write them (libxl__domain_make's, kept small) */
 int xpt_domain_nodes(struct xpt_ctx *c, unsigned int domid,
 		     const struct xpt_cfg *cfg, const char *uuid);
+/* The name index's entry for name (domain.c's head comment), in tx. */
+#define XPT_NAME_INDEX_PATH 256
+void xpt_name_index_write(struct xpt_ctx *c, struct xpt_txn *tx,
+			  const char *name, unsigned int domid);
 void xpt_make_uuid(char *buf, size_t len);
 
 /* platform.c: every domain, in id order (*ret malloc'ed) */

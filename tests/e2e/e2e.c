@@ -1336,6 +1336,94 @@ static bool case_many_devices(struct env *e)
 	return true;
 }
 
+static bool xs_put(struct env *e, const char *path, const char *v)
+{
+	return xs_write(e->xs, XBT_NULL, path, v, strlen(v));
+}
+
+/* 10. names resolve through /xpt/names, a hint checked on use: a stale
+ *     or wrong entry, or none (another toolstack's domain), falls back
+ *     to the scan, which still refuses a name two domains share */
+static bool case_name_index(struct env *e)
+{
+	static struct run r;
+	char cfg[256], want[64], id[16], path[64], *v;
+	unsigned int ix = 0, iy = 0, u = 0;
+	int rc;
+
+	if (!env_start(e, false) ||
+	    !write_cfg(e, "ix.cfg", "name = \"ix\"\nmemory = 64\n", cfg,
+		       sizeof(cfg)))
+		return false;
+	rc = XPT(e, &r, "create", "-p", cfg);
+	CHECK(e, rc == 0 && sscanf(r.out, "created domain ix id %u", &ix) == 1,
+	      "create ix: rc %d: %s", rc, r.out);
+	rc = XPT(e, &r, "create", "-p", cfg, "name=\"iy\"");
+	CHECK(e, rc == 0 && sscanf(r.out, "created domain iy id %u", &iy) == 1,
+	      "create iy: rc %d: %s", rc, r.out);
+	v = xs_get(e, "%s", "/xpt/names/ix");
+	snprintf(id, sizeof(id), "%u", ix);
+	CHECK(e, v && !strcmp(v, id), "/xpt/names/ix is %s, not %u",
+	      v ? v : "missing", ix);
+	free(v);
+	{
+		unsigned int np = 0;
+		struct xs_permissions *p = xs_get_permissions(
+			e->xs, XBT_NULL, "/xpt/names/ix", &np);
+		bool dom0 = p && np == 1 && p[0].id == 0 &&
+			    p[0].perms == XS_PERM_NONE;
+
+		free(p);
+		CHECK(e, dom0, "/xpt/names/ix is not dom0's alone");
+	}
+	snprintf(want, sizeof(want), "domain %u has no PCI devices", ix);
+	rc = XPT(e, &r, "pci-list", "ix");
+	CHECK(e, rc == 0 && strstr(r.out, want), "pci-list ix: rc %d: %s",
+	      rc, r.out);
+	/* an entry naming no domain, and one naming another domain */
+	CHECK(e, xs_put(e, "/xpt/names/ix", "30000"), "write the index");
+	rc = XPT(e, &r, "pci-list", "ix");
+	CHECK(e, rc == 0 && strstr(r.out, want),
+	      "pci-list ix, entry naming no domain: rc %d: %s", rc, r.out);
+	snprintf(id, sizeof(id), "%u", iy);
+	CHECK(e, xs_put(e, "/xpt/names/ix", id), "write the index");
+	rc = XPT(e, &r, "pci-list", "ix");
+	CHECK(e, rc == 0 && strstr(r.out, want),
+	      "pci-list ix, entry naming iy: rc %d: %s", rc, r.out);
+	/* names no index holds, as another toolstack writes them: found by
+	 * the scan, and two domains of one name refused */
+	snprintf(path, sizeof(path), "/local/domain/%u/name", iy);
+	CHECK(e, xs_put(e, path, "other"), "rename iy");
+	snprintf(want, sizeof(want), "domain %u has no PCI devices", iy);
+	rc = XPT(e, &r, "pci-list", "other");
+	CHECK(e, rc == 0 && strstr(r.out, want), "pci-list other: rc %d: %s",
+	      rc, r.out);
+	snprintf(path, sizeof(path), "/local/domain/%u/name", ix);
+	CHECK(e, xs_put(e, path, "other"), "rename ix");
+	rc = XPT(e, &r, "pci-list", "other");
+	CHECK(e, rc == 1 && strstr(r.out, "are both named 'other'"),
+	      "pci-list of a name two domains share: rc %d: %s", rc, r.out);
+	rc = XPT(e, &r, "create", "-p", cfg, "name=\"other\"");
+	CHECK(e, rc == 1 && strstr(r.out, "already exists"),
+	      "create over another toolstack's name: rc %d: %s", rc, r.out);
+	/* a name outside xenstore's path characters has a key too, and
+	 * destroy takes its entry away */
+	rc = XPT(e, &r, "create", "-p", cfg, "name=\"web.1 \xc3\xa9\"");
+	CHECK(e, rc == 0 && sscanf(r.out, "created domain %*s %*s id %u",
+				   &u) == 1,
+	      "create 'web.1 \xc3\xa9': rc %d: %s", rc, r.out);
+	v = xs_get(e, "%s", "/xpt/names/web@2e1@20@c3@a9");
+	snprintf(id, sizeof(id), "%u", u);
+	CHECK(e, v && !strcmp(v, id), "the entry of 'web.1 \xc3\xa9' is %s",
+	      v ? v : "missing");
+	free(v);
+	rc = XPT(e, &r, "destroy", "web.1 \xc3\xa9");
+	CHECK(e, rc == 0, "destroy 'web.1 \xc3\xa9': rc %d: %s", rc, r.out);
+	v = xs_get(e, "%s", "/xpt/names/web@2e1@20@c3@a9");
+	CHECK(e, !v, "destroy left the entry (%s)", v);
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*run)(struct env *e);
@@ -1349,6 +1437,7 @@ static const struct {
 	{ "xpt: concurrent creates of one name", case_same_name },
 	{ "xpt: crashed kernel listed, names and messages", case_domain_messages },
 	{ "xpt: 300 devices, more than a list page", case_many_devices },
+	{ "xpt: the name index, stale entries and other toolstacks' names", case_name_index },
 };
 
 int main(int argc, char **argv)
