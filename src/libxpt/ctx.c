@@ -5,6 +5,7 @@
  * the named delay points race tests arm with XPT_DELAY.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -86,6 +87,9 @@ int xpt_ctx_open(const char *rundir, struct xpt_ctx **ret)
 	s = getenv("XPT_DELAY");
 	if (s && *s)
 		delay_parse(c, s);
+	s = getenv("XPT_DELAY_LOG");
+	if (s && *s)
+		snprintf(c->delay_log, sizeof(c->delay_log), "%s", s);
 	s = getenv("XPT_SEED");
 	if (s && *s) {
 		c->seed = (unsigned int)strtoul(s, NULL, 0);
@@ -246,12 +250,32 @@ int xpt_connect(struct xpt_ctx *c)
 
 /* A deliberate pause for race tests: with XPT_SEED, a seeded fraction of
  * the configured time so many seeds explore many interleavings. */
+/* XPT_DELAY_LOG=FILE: every point passed is appended to FILE, one name
+ * a line, before any pause there, so a test learns which points an
+ * operation reaches (and a killed run's log ends at the point it died). */
+static void delay_log(struct xpt_ctx *c, const char *point)
+{
+	char line[64];
+	int fd, n;
+
+	fd = open(c->delay_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		  0644);
+	if (fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%s\n", point);
+	if (n > 0 && write(fd, line, (size_t)n) != n)
+		xpt_trace(c, "XPT_DELAY_LOG %s: short write", c->delay_log);
+	close(fd);
+}
+
 void xpt_delay_point(struct xpt_ctx *c, const char *point)
 {
 	unsigned int i, h = 5381;
 	int ms;
 	const char *p;
 
+	if (c->delay_log[0])
+		delay_log(c, point);
 	for (i = 0; i < c->ndelay; i++) {
 		if (strcmp(c->delay[i].point, point))
 			continue;

@@ -560,11 +560,13 @@ int xpt_dev_prepare(struct xpt_ctx *c, unsigned int domid,
 			goto fail;
 		devs[i].marker = devs[i].reset = true;
 	}
+	xpt_delay_point(c, "prepare.marked");
 	reset_set(c, devs, n, false);
 	for (i = 0; i < n; i++) {
 		r = prepare_one(c, domid, &devs[i]);
 		if (r < 0)
 			goto fail;
+		xpt_delay_point(c, "prepare.assigned");
 	}
 	r = 0;
 	goto out;
@@ -619,11 +621,13 @@ int xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
 		}
 		any |= d->reset && !d->stuck;
 	}
+	xpt_delay_point(c, "release.deassigned");
 	for (i = 0; i < n; i++)
 		if (devs[i].stuck)
 			devs[i].reset = false;
 	if (any)
 		reset_set(c, devs, n, true);
+	xpt_delay_point(c, "release.reset");
 	for (i = 0; i < n; i++) {
 		struct xpt_dev *d = &devs[i];
 

@@ -443,10 +443,12 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 	 * and a live one is not waited for (its devices are reset and
 	 * deassigned whatever its drivers did) */
 	c->pf->dom_pause(c, domid);
+	xpt_delay_point(c, "destroy.paused");
 	/* an HVM guest's device model goes first: its devices are then
 	 * taken without asking it (a hung or dead one cannot stall us) */
 	if (xpt_domain_is_hvm(c, domid)) {
 		xpt_dm_kill(c, domid);
+		xpt_delay_point(c, "destroy.dm-killed");
 		xpt_stubdom_destroy(c, domid);
 	}
 	xpt_trace(c, "domain %u: destroy", domid);
@@ -460,7 +462,9 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 	}
 	/* the domain first: its own toolstack's records (libxl's under
 	 * /libxl/<id>) are what its destroy reads */
+	xpt_delay_point(c, "destroy.released");
 	r = c->pf->dom_destroy(c, domid);
+	xpt_delay_point(c, "destroy.domain-gone");
 	if (r < 0 && r != -ESRCH) {
 		ret = r;
 		snprintf(fail, sizeof(fail), "domain %u: the hypervisor did "
@@ -468,6 +472,7 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 			 domid, strerror(-r), domid);
 	}
 	xpt_domain_forget(c, domid);
+	xpt_delay_point(c, "destroy.forgotten");
 	xpt_domcfg_remove(c, domid);
 	xpt_trace(c, "domain %u: destroyed", domid);
 	if (xpt_path(c, path, sizeof(path), "xpt/lock/%u", domid) == 0)
@@ -510,12 +515,14 @@ static int start_guest_locked(struct xpt_ctx *c, struct xpt_domcfg *d)
 
 	if (r < 0)
 		return r;
+	xpt_delay_point(c, "boot.before-boot");
 	r = c->pf->dom_boot(c, d->domid);
 
 	if (r < 0)
 		return c->err[0] ? r : xpt_fail(c, XPT_EXIT_FAIL, r, "domain "
 						"%u: boot: %s", d->domid,
 						strerror(-r));
+	xpt_delay_point(c, "boot.booted");
 	d->started = true;
 	return xpt_domcfg_save(c, d);
 }
@@ -651,6 +658,7 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	made = true;
 	d->domid = domid;
 	index_claim(c, cfg->name, domid);
+	xpt_delay_point(c, "create.built");
 	if (cfg->stubdomain) {
 		r = xpt_stubdom_build(c, cfg, domid);
 		if (r < 0)
@@ -664,6 +672,7 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	r = xpt_domcfg_save(c, d);
 	if (r < 0)
 		goto out;
+	xpt_delay_point(c, "create.recorded");
 	for (i = 0; i < ndev; i++)
 		sbdfs[i] = devs[i].sbdf;
 	r = xpt_lock_devices(c, sbdfs, ndev, devlock);
@@ -694,9 +703,11 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		xpt_dev_release(c, domid, devs, ndev, left, sizeof(left));
 		goto out;
 	}
+	xpt_delay_point(c, "create.plugged");
 	if (!hvm && !pvh)
 		xpt_dev_permissive(c, domid, devs, ndev);
 	if (!paused) {
+		xpt_delay_point(c, "create.before-unpause");
 		r = start_guest_locked(c, d);
 		if (r < 0)
 			goto out;
@@ -845,6 +856,7 @@ int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 	if (r == 0)
 		r = destroy_locked(c, domid);
 	if (r == 0) {
+		xpt_delay_point(c, "reboot.destroyed");
 		xpt_unlock(lock);
 		lock = -1;
 		r = domain_create(c, &d->cfg, false, host, ret_domid);

@@ -43,6 +43,7 @@ struct xpt_ctx {
 	unsigned int ndelay;
 	unsigned int seed;
 	bool seeded;
+	char delay_log[256];			/* XPT_DELAY_LOG, "" none */
 	int64_t deadline;			/* ms (xpt_now_ms), 0 none */
 	bool verbose;				/* xpt -v: trace.c */
 	int64_t t0;				/* ms, the context's start */

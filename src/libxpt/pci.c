@@ -816,6 +816,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 		xpt_warn(c, "domain %u: its guest kernel is not running: the "
 			 "devices appear when it boots", domid);
 	}
+	xpt_delay_point(c, "attach.before-save");
 	if (s->has_cfg) {
 		cfg_add(&s->cfg, devs, n);
 		r = xpt_domcfg_save(c, &s->cfg);
@@ -1183,6 +1184,7 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 	r = pv_release(c, domid, s, b, ours, nours, sbdfs, n, force);
 	if (r < 0)
 		goto out;
+	xpt_delay_point(c, "detach.released");
 teardown:
 	if (xpt_dev_teardown(c, domid, sbdfs, n, left, sizeof(left))) {
 		r = xpt_fail(c, XPT_EXIT_FAIL, -EIO, "domain %u: detached, but "
@@ -1191,6 +1193,7 @@ teardown:
 			     "the domain", domid, left);
 		goto out;
 	}
+	xpt_delay_point(c, "detach.before-save");
 	r = 0;
 	if (s->has_cfg) {
 		cfg_del(c, &s->cfg, sbdfs, n);
@@ -1233,10 +1236,12 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, char *left,
 		if (b->e[j].valid && n < XPT_BE_MAX)
 			sbdfs[n++] = b->e[j].sbdf;
 	c->pf->dom_kill_kernel(c, domid);
+	xpt_delay_point(c, "destroy.kernel-killed");
 	/* both directories in one transaction: pciback releases all */
 	xpt_trace(c, "domain %u: removing the PCI backend (%zu devices)",
 		  domid, n);
 	remove_backend(c, domid);
+	xpt_delay_point(c, "destroy.backend-removed");
 	if (b->exists)
 		wait_released(c, domid, NULL, 0, XPT_DESTROY_MS, &rel);
 	c->err[0] = '\0';
