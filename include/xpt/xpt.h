@@ -67,6 +67,12 @@ int xpt_domain_pause(struct xpt_ctx *c, unsigned int domid);
 int xpt_domain_unpause(struct xpt_ctx *c, unsigned int domid);
 int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 		      unsigned int *ret_domid);
+/* A reboot of the domain named name that was cut short after its old
+ * domain went: finish it (the domain made again from its record) or give
+ * it up; either way what the old domain left is removed.  -ENOENT, with
+ * no error set, when no such reboot is pending. */
+int xpt_domain_reboot_pending(struct xpt_ctx *c, const char *name,
+			      bool finish, unsigned int *ret_domid);
 /* Every domain, in id order (dom0 first); *ret is malloc'ed (free it). */
 int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		    size_t *ret_n);

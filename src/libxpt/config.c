@@ -229,16 +229,25 @@ static int cfg_path(struct xpt_ctx *c, unsigned int domid, char *buf,
 	return xpt_path(c, buf, len, "xpt/domains/%u.json%s", domid, suffix);
 }
 
-int xpt_domcfg_load(struct xpt_ctx *c, unsigned int domid,
-		    struct xpt_domcfg *ret)
+/* A reboot's record of the domain it is rebuilding, by the domain's
+ * name: written before the old domain goes, removed once the new one is
+ * made, so that a reboot cut short in between can still be finished. */
+static int pending_path(struct xpt_ctx *c, const char *name, char *buf,
+			size_t len, const char *suffix)
 {
-	char path[PATH_MAX], err[256], *text = NULL;
+	if (!*name || strchr(name, '/') || name[0] == '.')
+		return -EINVAL;
+	return xpt_path(c, buf, len, "xpt/reboot/%s.json%s", name, suffix);
+}
+
+static int load_from(struct xpt_ctx *c, const char *path, unsigned int domid,
+		     struct xpt_domcfg *ret)
+{
+	char err[256], *text = NULL;
 	FILE *f;
 	long len;
 	int r;
 
-	if (cfg_path(c, domid, path, sizeof(path), "") < 0)
-		return -ENAMETOOLONG;
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -261,16 +270,40 @@ int xpt_domcfg_load(struct xpt_ctx *c, unsigned int domid,
 	return 0;
 }
 
-int xpt_domcfg_save(struct xpt_ctx *c, const struct xpt_domcfg *d)
+int xpt_domcfg_load(struct xpt_ctx *c, unsigned int domid,
+		    struct xpt_domcfg *ret)
 {
-	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX], *text = NULL;
+	char path[PATH_MAX];
+
+	if (cfg_path(c, domid, path, sizeof(path), "") < 0)
+		return -ENAMETOOLONG;
+	return load_from(c, path, domid, ret);
+}
+
+int xpt_domcfg_pending_load(struct xpt_ctx *c, const char *name,
+			    struct xpt_domcfg *ret)
+{
+	char path[PATH_MAX];
+	int r = pending_path(c, name, path, sizeof(path), "");
+
+	return r < 0 ? r : load_from(c, path, 0, ret);
+}
+
+void xpt_domcfg_pending_remove(struct xpt_ctx *c, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (pending_path(c, name, path, sizeof(path), "") == 0)
+		unlink(path);
+}
+
+static int save_to(struct xpt_ctx *c, const struct xpt_domcfg *d,
+		   const char *dir, const char *path, const char *tmp)
+{
+	char *text = NULL;
 	size_t len;
 	int fd = -1, r;
 
-	if (xpt_path(c, dir, sizeof(dir), "xpt/domains") < 0 ||
-	    cfg_path(c, d->domid, path, sizeof(path), "") < 0 ||
-	    cfg_path(c, d->domid, tmp, sizeof(tmp), ".tmp") < 0)
-		return -ENAMETOOLONG;
 	r = xpt_mkdirs(dir);
 	if (r == 0)
 		r = xpt_domcfg_to_json(d, &text);
@@ -294,6 +327,33 @@ out:
 				"its configuration %s: %s", d->domid, path,
 				strerror(-r));
 	return 0;
+}
+
+int xpt_domcfg_save(struct xpt_ctx *c, const struct xpt_domcfg *d)
+{
+	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX];
+
+	if (xpt_path(c, dir, sizeof(dir), "xpt/domains") < 0 ||
+	    cfg_path(c, d->domid, path, sizeof(path), "") < 0 ||
+	    cfg_path(c, d->domid, tmp, sizeof(tmp), ".tmp") < 0)
+		return -ENAMETOOLONG;
+	return save_to(c, d, dir, path, tmp);
+}
+
+int xpt_domcfg_pending_save(struct xpt_ctx *c, const struct xpt_domcfg *d)
+{
+	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX];
+	int r = pending_path(c, d->cfg.name, path, sizeof(path), "");
+
+	if (r == 0)
+		r = pending_path(c, d->cfg.name, tmp, sizeof(tmp), ".tmp");
+	if (r == 0 && xpt_path(c, dir, sizeof(dir), "xpt/reboot") < 0)
+		r = -ENAMETOOLONG;
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: cannot record "
+				"the reboot of '%s': %s", d->domid, d->cfg.name,
+				strerror(-r));
+	return save_to(c, d, dir, path, tmp);
 }
 
 void xpt_domcfg_remove(struct xpt_ctx *c, unsigned int domid)

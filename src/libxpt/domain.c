@@ -222,7 +222,8 @@ static int name_holder(struct xpt_ctx *c, const char *name,
 static bool markers_name(struct xpt_ctx *c, unsigned int domid);
 
 /* What `xpt destroy` still cleans of a domain the hypervisor does not
- * have: xpt's record, its backend, devices marked for it. */
+ * have: xpt's record, its xenstore nodes, its backend, devices marked for
+ * it. */
 static bool leftovers(struct xpt_ctx *c, unsigned int domid)
 {
 	char path[64];
@@ -230,11 +231,42 @@ static bool leftovers(struct xpt_ctx *c, unsigned int domid)
 	bool known = d && xpt_domcfg_load(c, domid, d) == 0;
 
 	free(d);
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	known = known || xpt_xs_exists(c, XBT_NULL, path);
 	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u", domid);
 	known = known || xpt_xs_exists(c, XBT_NULL, path) ||
 		markers_name(c, domid);
 	c->err[0] = '\0';
 	return known;
+}
+
+/* No running domain has the name; the xenstore nodes of one that is gone
+ * (a destroy cut short after the hypervisor's part) may still carry it:
+ * then `xpt destroy <id>` is what finishes. */
+static int name_unknown(struct xpt_ctx *c, const char *name)
+{
+	struct xpt_domcfg *d = malloc(sizeof(*d));
+	unsigned int domid = 0;
+	bool leftover = false, pending;
+
+	pending = d && xpt_domcfg_pending_load(c, name, d) == 0;
+	free(d);
+	c->err[0] = '\0';
+	if (pending)
+		return xpt_fail(c, XPT_EXIT_NOTFOUND, -ESRCH, "no domain is "
+				"named '%s': its reboot was cut short after the "
+				"old domain went; `xpt reboot %s` finishes it, "
+				"`xpt destroy %s` gives it up", name, name,
+				name);
+	if (name_holder(c, name, &domid, &leftover) == 1 && leftover)
+		return xpt_fail(c, XPT_EXIT_NOTFOUND, -ESRCH, "no domain is "
+				"named '%s', but the xenstore nodes of domain "
+				"%u, which no longer runs, still carry the name "
+				"(a destroy did not finish): remove them with "
+				"`xpt destroy %u`", name, domid, domid);
+	c->err[0] = '\0';
+	return xpt_fail(c, XPT_EXIT_NOTFOUND, -ESRCH, "no domain is named "
+			"'%s' (see `xpt list`)", name);
 }
 
 int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
@@ -289,8 +321,7 @@ int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
 		free(name);
 	}
 	if (found < 0)
-		r = xpt_fail(c, XPT_EXIT_NOTFOUND, -ESRCH, "no domain is named "
-			     "'%s' (see `xpt list`)", dom);
+		r = name_unknown(c, dom);
 	else
 		*ret_domid = (unsigned int)found;
 out:
@@ -527,6 +558,23 @@ static int start_guest_locked(struct xpt_ctx *c, struct xpt_domcfg *d)
 	return xpt_domcfg_save(c, d);
 }
 
+/* The domain's kernel was booted: so its record says, or, without a
+ * record (not created by xpt, or a create cut short before it wrote
+ * one), its kernel runs. */
+static bool ever_started(struct xpt_ctx *c, unsigned int domid)
+{
+	struct xpt_domcfg *d = malloc(sizeof(*d));
+	int kernel = c->pf->dom_kernel(c, domid);
+	bool started = kernel != 0;	/* unknown: say nothing new */
+
+	if (d && xpt_domcfg_load(c, domid, d) == 0)
+		started = d->started || kernel > 0;
+	c->err[0] = '\0';
+	c->exit_code = 0;
+	free(d);
+	return started;
+}
+
 /* Refuse a name in use (under the host lock). */
 static int name_free(struct xpt_ctx *c, const char *name)
 {
@@ -546,6 +594,12 @@ static int name_free(struct xpt_ctx *c, const char *name)
 				"which no longer runs: remove them with `xpt "
 				"destroy %u`, or choose another name", name,
 				domid, domid);
+	if (!ever_started(c, domid))
+		return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "a domain named "
+				"'%s' already exists (domain %u, never started: "
+				"created paused, or its create was cut short): "
+				"remove it with `xpt destroy %u`, or choose "
+				"another name", name, domid, domid);
 	return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "a domain named '%s' "
 			"already exists (domain %u; see `xpt list`)", name,
 			domid);
@@ -715,6 +769,7 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		 * libxl; pci-list and list show a backend that failed */
 	}
 	*ret_domid = domid;
+	xpt_domcfg_pending_remove(c, cfg->name);	/* a reboot's: done */
 	r = 0;
 out:
 	if (r < 0 && made)
@@ -736,6 +791,7 @@ int xpt_domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 int xpt_domain_destroy(struct xpt_ctx *c, unsigned int domid)
 {
 	struct xpt_pdom info;
+	char *name;
 	int r, lock = -1;
 
 	r = xpt_connect(c);
@@ -749,29 +805,17 @@ int xpt_domain_destroy(struct xpt_ctx *c, unsigned int domid)
 		r = xpt_lock_domain(c, domid, &lock);
 	if (r < 0)
 		return r;
-	if (c->pf->dom_info(c, domid, &info) == -ESRCH) {
-		/* leftovers of a half-destroyed domain are still cleaned */
-		struct xpt_domcfg *d = malloc(sizeof(*d));
-		char path[64];
-		bool known;
-
-		snprintf(path, sizeof(path), "/local/domain/%u", domid);
-		known = (d && xpt_domcfg_load(c, domid, d) == 0) ||
-			xpt_xs_exists(c, XBT_NULL, path) ||
-			markers_name(c, domid);
-		snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u",
-			 domid);
-		known = known || xpt_xs_exists(c, XBT_NULL, path);
-		free(d);
-		c->err[0] = '\0';
-		if (!known) {
-			xpt_unlock(lock);
-			return xpt_fail(c, XPT_EXIT_NOTFOUND, -ESRCH, "domain "
-					"%u does not exist (see `xpt list`)",
-					domid);
-		}
+	if (c->pf->dom_info(c, domid, &info) == -ESRCH &&
+	    !leftovers(c, domid)) {
+		xpt_unlock(lock);
+		return xpt_fail(c, XPT_EXIT_NOTFOUND, -ESRCH, "domain %u does "
+				"not exist (see `xpt list`)", domid);
 	}
+	name = dom_name(c, domid);
 	r = destroy_locked(c, domid);
+	if (r == 0 && name)	/* a reboot of it cut short: given up */
+		xpt_domcfg_pending_remove(c, name);
+	free(name);
 	xpt_unlock(lock);
 	return r;
 }
@@ -811,7 +855,8 @@ int xpt_domain_unpause(struct xpt_ctx *c, unsigned int domid)
 		free(d);
 		return r;
 	}
-	if (xpt_domcfg_load(c, domid, d) == 0 && !d->started) {
+	if (xpt_domcfg_load(c, domid, d) == 0 && !d->started &&
+	    c->pf->dom_kernel(c, domid) <= 0) {
 		r = start_guest_locked(c, d);	/* first boot */
 	} else {
 		c->err[0] = '\0';
@@ -824,6 +869,21 @@ int xpt_domain_unpause(struct xpt_ctx *c, unsigned int domid)
 	}
 	xpt_unlock(lock);
 	free(d);
+	return r;
+}
+
+static int recreate(struct xpt_ctx *c, struct xpt_domcfg *d, int host,
+		    unsigned int *ret_domid);
+
+/* The reboot record of the name the domain has (a domain without its own
+ * record, made by a reboot cut short before it wrote one). */
+static int pending_of(struct xpt_ctx *c, unsigned int domid,
+		      struct xpt_domcfg *ret)
+{
+	char *name = dom_name(c, domid);
+	int r = name ? xpt_domcfg_pending_load(c, name, ret) : -ENOENT;
+
+	free(name);
 	return r;
 }
 
@@ -844,6 +904,8 @@ int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 		r = xpt_lock_domain(c, domid, &lock);
 	if (r == 0) {
 		r = xpt_domcfg_load(c, domid, d);
+		if (r == -ENOENT)	/* made by a reboot cut short? */
+			r = pending_of(c, domid, d);
 		if (r == -ENOENT)
 			r = xpt_fail(c, XPT_EXIT_NOTFOUND, r, "domain %u: no "
 				     "configuration recorded (not created by "
@@ -853,15 +915,75 @@ int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 		r = xpt_fail(c, XPT_EXIT_FAIL, -EINVAL, "domain %u: its "
 			     "recorded configuration cannot be created again "
 			     "(%s); it was left as it is", domid, why);
+	/* from here until the new domain is made, the record by name is
+	 * what lets `xpt reboot NAME` finish a reboot cut short */
+	if (r == 0)
+		r = xpt_domcfg_pending_save(c, d);
 	if (r == 0)
 		r = destroy_locked(c, domid);
 	if (r == 0) {
 		xpt_delay_point(c, "reboot.destroyed");
 		xpt_unlock(lock);
 		lock = -1;
-		r = domain_create(c, &d->cfg, false, host, ret_domid);
+		r = recreate(c, d, host, ret_domid);
 	}
 	xpt_unlock(lock);
+	xpt_unlock(host);
+	free(d);
+	return r;
+}
+
+/* The new domain of a reboot whose old one is gone; a failure keeps the
+ * reboot's record, so it can be tried again. */
+static int recreate(struct xpt_ctx *c, struct xpt_domcfg *d, int host,
+		    unsigned int *ret_domid)
+{
+	int r = domain_create(c, &d->cfg, false, host, ret_domid);
+
+	if (r < 0)
+		xpt_fail_more(c, "the old domain is gone: `xpt reboot %s` tries "
+			      "again, `xpt destroy %s` gives it up",
+			      d->cfg.name, d->cfg.name);
+	return r;
+}
+
+int xpt_domain_reboot_pending(struct xpt_ctx *c, const char *name,
+			      bool finish, unsigned int *ret_domid)
+{
+	struct xpt_domcfg *d = malloc(sizeof(*d));
+	struct xpt_pdom info;
+	unsigned int holder = 0;
+	bool leftover = false;
+	int r = d ? xpt_connect(c) : nomem(c, 0), lock = -1, host = -1;
+
+	if (r == 0)
+		r = xpt_lock_host(c, &host);
+	if (r == 0)
+		r = xpt_domcfg_pending_load(c, name, d);
+	/* none, or a domain has the name again: nothing to finish */
+	if (r == -ENOENT || (r == 0 && name_holder(c, name, &holder,
+						     &leftover) == 1 &&
+			     !leftover)) {
+		c->err[0] = '\0';
+		c->exit_code = 0;
+		r = -ENOENT;
+		goto out;
+	}
+	/* what the old domain left, unless its id is another's by now */
+	if (r == 0)
+		r = xpt_lock_domain(c, d->domid, &lock);
+	if (r == 0 && c->pf->dom_info(c, d->domid, &info) == -ESRCH &&
+	    leftovers(c, d->domid))
+		r = destroy_locked(c, d->domid);
+	xpt_unlock(lock);
+	if (r == 0 && finish) {
+		r = recreate(c, d, host, ret_domid);
+	} else if (r == 0) {
+		xpt_domcfg_pending_remove(c, name);
+		xpt_warn(c, "'%s': its reboot had been cut short after the old "
+			 "domain %u went; it is given up", name, d->domid);
+	}
+out:
 	xpt_unlock(host);
 	free(d);
 	return r;

@@ -195,6 +195,11 @@ int xpt_domcfg_load(struct xpt_ctx *c, unsigned int domid,
 		    struct xpt_domcfg *ret);
 int xpt_domcfg_save(struct xpt_ctx *c, const struct xpt_domcfg *d);
 void xpt_domcfg_remove(struct xpt_ctx *c, unsigned int domid);
+/* a reboot under way, by the domain's name (DIR/xpt/reboot/NAME.json) */
+int xpt_domcfg_pending_save(struct xpt_ctx *c, const struct xpt_domcfg *d);
+int xpt_domcfg_pending_load(struct xpt_ctx *c, const char *name,
+			    struct xpt_domcfg *ret);
+void xpt_domcfg_pending_remove(struct xpt_ctx *c, const char *name);
 int xpt_domcfg_to_json(const struct xpt_domcfg *d, char **ret);
 int xpt_domcfg_from_json(const char *text, struct xpt_domcfg *ret,
 			 char *err, size_t errlen);

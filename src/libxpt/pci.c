@@ -337,13 +337,17 @@ static void domstate_get(struct xpt_ctx *c, unsigned int domid,
 	memset(s, 0, sizeof(*s));
 	s->has_cfg = xpt_domcfg_load(c, domid, &s->cfg) == 0;
 	c->err[0] = '\0';
+	s->kernel = c->pf->dom_kernel(c, domid) != 0;
+	/* a running kernel was started, whatever the record says (a create
+	 * cut short between the boot and its record): its backend is
+	 * reconfigured, not rebuilt under its pcifront; the record is put
+	 * right at its next save */
 	if (s->has_cfg)
-		s->started = s->cfg.started;
+		s->started = s->cfg.started = s->cfg.started || s->kernel;
 	else	/* a domain of another toolstack: running means started */
 		s->started = c->pf->dom_info(c, domid, &info) == 0 &&
 			     info.state == XPT_DOM_RUNNING;
 	fes = fe_state(c, XBT_NULL, domid);
-	s->kernel = c->pf->dom_kernel(c, domid) != 0;
 	s->fe_alive = s->kernel && !be_closed(fes) &&
 		      (fes == -1 || (fes >= XenbusStateInitialising &&
 				     fes <= XenbusStateReconfigured));
@@ -507,6 +511,84 @@ static int rebuild_backend(struct xpt_ctx *c, unsigned int domid,
 	r = n ? write_backend(c, domid, name, e, n) : 0;
 out:
 	free(e);
+	return r;
+}
+
+/*
+ * A rebuild cut short between the removal of the backend and its rewrite
+ * leaves devices that the domain holds (marker, IOMMU owner) and its
+ * record lists, in no backend: the domain would boot without them while
+ * they stay reserved for it.  The next rebuild or cold-plug of the
+ * domain's backend (the re-run of the attach or detach, or any other)
+ * puts them back.  skip: the devices the operation adds or removes.
+ */
+static size_t orphans(struct xpt_ctx *c, unsigned int domid,
+		      const struct domstate *s, const struct xpt_be *b,
+		      const uint32_t *skip, size_t nskip, struct xpt_dev *ret,
+		      size_t max)
+{
+	struct xpt_dev f[MAX_FN];
+	struct xpt_hold h;
+	size_t j, i, k, m, n = 0;
+	char bdf[16];
+
+	for (j = 0; s->has_cfg && j < s->cfg.cfg.npci; j++) {
+		if (xpt_dev_expand(c, &s->cfg.cfg.pci[j], f, MAX_FN, &m) < 0) {
+			c->err[0] = '\0';	/* gone: not ours to put back */
+			c->exit_code = 0;
+			continue;
+		}
+		for (i = 0; i < m && n < max; i++) {
+			for (k = 0; k < nskip && skip[k] != f[i].sbdf; k++)
+				;
+			if (k < nskip || (b->exists && xpt_be_find(b, f[i].sbdf)) ||
+			    xpt_hold_survey(c, domid, &f[i].sbdf, 1, &h) < 0 ||
+			    h.marker != (int)domid || h.hv != (int)domid ||
+			    h.be_domid >= 0)
+				continue;
+			xpt_format_bdf(f[i].sbdf, bdf, sizeof(bdf));
+			xpt_warn(c, "domain %u: %s is held for it but was in "
+				 "no backend (a rebuild of its backend was cut "
+				 "short): put back", domid, bdf);
+			ret[n++] = f[i];
+		}
+	}
+	c->err[0] = '\0';
+	return n;
+}
+
+/* A domain nobody answers for (never started, or its frontend is gone):
+ * its backend written again with add, without drop, and with what a cut
+ * short rebuild lost. */
+static int rebuild_idle(struct xpt_ctx *c, unsigned int domid,
+			const struct domstate *s, struct xpt_be *b,
+			const struct xpt_dev *add, size_t nadd,
+			const uint32_t *drop, size_t ndrop)
+{
+	struct xpt_dev *all = calloc(nadd + XPT_CFG_MAX_PCI, sizeof(*all));
+	uint32_t *skip = calloc(nadd + ndrop + 1, sizeof(*skip));
+	size_t n, i;
+	int r = -ENOMEM;
+
+	if (!all || !skip)
+		goto out;
+	r = xpt_be_read(c, XBT_NULL, domid, b);
+	if (r < 0)
+		goto out;
+	for (i = 0; i < nadd; i++)
+		skip[i] = add[i].sbdf;
+	for (i = 0; i < ndrop; i++)
+		skip[nadd + i] = drop[i];
+	memcpy(all, add, nadd * sizeof(*all));
+	n = nadd + orphans(c, domid, s, b, skip, nadd + ndrop, all + nadd,
+			   XPT_CFG_MAX_PCI);
+	if (b->exists)
+		r = rebuild_backend(c, domid, s->name, b, all, n, drop, ndrop);
+	else
+		r = xpt_pci_coldplug(c, domid, s->name, all, n);
+out:
+	free(all);
+	free(skip);
 	return r;
 }
 
@@ -682,6 +764,65 @@ static void cfg_del(struct xpt_ctx *c, struct xpt_domcfg *d,
 	d->cfg.npci = k;
 }
 
+static bool cfg_has(struct xpt_ctx *c, const struct xpt_domcfg *d,
+		    uint32_t sbdf)
+{
+	uint32_t s;
+	size_t j;
+
+	for (j = 0; j < d->cfg.npci; j++) {
+		s = d->cfg.pci[j].sbdf;
+		if (!d->cfg.pci[j].has_bdf &&
+		    xpt_dev_name_to_bdf(c, d->cfg.pci[j].name, &s) < 0) {
+			c->err[0] = '\0';
+			continue;
+		}
+		if (s == sbdf)
+			return true;
+	}
+	return false;
+}
+
+/* Save the record, keeping the operation's own error as the message. */
+static void record_save(struct xpt_ctx *c, const struct xpt_domcfg *d)
+{
+	char saved[sizeof(c->err)];
+	int code = c->exit_code;
+
+	memcpy(saved, c->err, sizeof(saved));
+	if (xpt_domcfg_save(c, d) < 0)
+		xpt_warn(c, "domain %u: its configuration could not be "
+			 "recorded: %s", d->domid, c->err);
+	memcpy(c->err, saved, sizeof(saved));
+	c->exit_code = code;
+}
+
+/* An attach refused as "already attached" (every layer but xpt's own
+ * record says so: an attach was cut short before it recorded the
+ * device): the record is put right, so that a reboot keeps the device. */
+static void record_attached(struct xpt_ctx *c, unsigned int domid,
+			    struct xpt_domcfg *d, const struct xpt_dev *devs,
+			    size_t n)
+{
+	struct xpt_hold h;
+	char bdf[16];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (cfg_has(c, d, devs[i].sbdf) ||
+		    xpt_hold_survey(c, domid, &devs[i].sbdf, 1, &h) < 0 ||
+		    h.be_domid != (int)domid || h.marker != (int)domid ||
+		    h.hv != (int)domid)
+			continue;
+		cfg_add(d, &devs[i], 1);
+		record_save(c, d);
+		xpt_format_bdf(devs[i].sbdf, bdf, sizeof(bdf));
+		xpt_warn(c, "domain %u: %s was attached but missing from its "
+			 "recorded configuration (an attach was cut short): "
+			 "recorded now", domid, bdf);
+	}
+}
+
 int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 		   const struct xpt_pci *spec)
 {
@@ -763,6 +904,8 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 		goto out;
 	}
 	r = xpt_dev_prepare(c, domid, devs, n);
+	if (r == -EEXIST && s->has_cfg)
+		record_attached(c, domid, &s->cfg, devs, n);
 	if (r < 0)
 		goto out;
 	xpt_trace(c, "domain %u: host side prepared", domid);
@@ -779,12 +922,8 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 		 * scan of bus 0 finds them */
 	} else if (s->started && s->fe_alive)
 		r = attach_xenstore(c, domid, s->name, devs, n);
-	else if (!b->exists)
-		r = xpt_pci_coldplug(c, domid, s->name, devs, n);
-	else if ((r = xpt_be_read(c, XBT_NULL, domid, b)) == 0)
-		r = b->exists ? rebuild_backend(c, domid, s->name, b, devs, n,
-						NULL, 0) :
-				xpt_pci_coldplug(c, domid, s->name, devs, n);
+	else
+		r = rebuild_idle(c, domid, s, b, devs, n, NULL, 0);
 	if (r < 0) {
 		xpt_dev_undo(c, domid, devs, n, "attach");
 		goto out;
@@ -1008,13 +1147,10 @@ static int pv_release(struct xpt_ctx *c, unsigned int domid,
 	} else if (b->exists && s->started && s->fe_alive &&
 		   !be_closed(b->state)) {
 		r = remove_xenstore(c, domid, sbdfs, n);	/* stale only */
-	} else if (b->exists) {
+	} else if (b->exists || !s->started || !s->fe_alive) {
 		/* nobody on the other end: rebuild without the devices */
 		xpt_delay_point(c, "detach.before-compact");
-		r = xpt_be_read(c, XBT_NULL, domid, b);
-		if (r == 0 && b->exists)
-			r = rebuild_backend(c, domid, s->name, b, NULL, 0,
-					    sbdfs, n);
+		r = rebuild_idle(c, domid, s, b, NULL, 0, sbdfs, n);
 	}
 	if (r < 0)
 		return r;
@@ -1127,6 +1263,32 @@ void xpt_pci_pv_remove_all(struct xpt_ctx *c, unsigned int domid)
 	c->err[0] = '\0';
 }
 
+/* A detach refused as "not attached" while xpt's record still lists the
+ * device (a detach was cut short before it recorded the removal): the
+ * record is put right, so that a reboot does not attach it again. */
+static void record_detached(struct xpt_ctx *c, unsigned int domid,
+			    const struct xpt_pci *spec)
+{
+	struct xpt_domcfg *d = malloc(sizeof(*d));
+	char saved[sizeof(c->err)], bdf[16];
+	int code = c->exit_code;
+	uint32_t sbdf = spec->sbdf;
+
+	memcpy(saved, c->err, sizeof(saved));
+	if (d && xpt_domcfg_load(c, domid, d) == 0 && spec->has_bdf &&
+	    spec->func_mask != XPT_FUNC_ALL && cfg_has(c, d, sbdf)) {
+		cfg_del(c, d, &sbdf, 1);
+		record_save(c, d);
+		xpt_format_bdf(sbdf, bdf, sizeof(bdf));
+		xpt_warn(c, "domain %u: %s was detached but still in its "
+			 "recorded configuration (a detach was cut short): "
+			 "removed from it now", domid, bdf);
+	}
+	memcpy(c->err, saved, sizeof(saved));
+	c->exit_code = code;
+	free(d);
+}
+
 int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 		   const struct xpt_pci *spec, bool force)
 {
@@ -1153,6 +1315,8 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 		r = xpt_be_read_ids(c, XBT_NULL, domid, b);
 	if (r == 0)
 		r = detach_targets(c, domid, spec, sbdfs, held, &n);
+	if (r == -ENOENT)
+		record_detached(c, domid, spec);
 	if (r < 0)
 		goto out;
 	for (i = 0; i < n; i++) {

@@ -278,6 +278,26 @@ static int one_domain(struct xpt_ctx *c, int argc, char **argv,
 
 /* A domain id is taken as it is: the leftovers of a domain the
  * hypervisor no longer knows are still destroyed. */
+/* NAME is no domain's, but a reboot of NAME was cut short: finish it
+ * (reboot) or give it up (destroy).  -ENOENT: no such reboot. */
+static int pending(struct xpt_ctx *c, int argc, char **argv, bool finish)
+{
+	unsigned int domid, newid;
+	int r;
+
+	if (argc != 2 || xpt_domain_resolve(c, argv[1], &domid) != -ESRCH)
+		return -ENOENT;
+	r = xpt_domain_reboot_pending(c, argv[1], finish, &newid);
+	if (r == -ENOENT || !finish)
+		return r == -ENOENT ? r : done(c, r);
+	if (r < 0)
+		return failed(c);
+	print_warnings(c);
+	printf("rebooted %s, whose reboot had been cut short: new id %u\n",
+	       argv[1], newid);
+	return 0;
+}
+
 static int cmd_destroy(struct xpt_ctx *c, int argc, char **argv)
 {
 	unsigned int domid;
@@ -291,6 +311,9 @@ static int cmd_destroy(struct xpt_ctx *c, int argc, char **argv)
 		if (!errno && !*end && v < 0x7ff0)
 			return done(c, xpt_domain_destroy(c, (unsigned int)v));
 	}
+	r = pending(c, argc, argv, false);
+	if (r != -ENOENT)
+		return r;
 	r = one_domain(c, argc, argv, &domid);
 	return r ? r : done(c, xpt_domain_destroy(c, domid));
 }
@@ -314,8 +337,11 @@ static int cmd_unpause(struct xpt_ctx *c, int argc, char **argv)
 static int cmd_reboot(struct xpt_ctx *c, int argc, char **argv)
 {
 	unsigned int domid, newid;
-	int r = one_domain(c, argc, argv, &domid);
+	int r = pending(c, argc, argv, true);
 
+	if (r != -ENOENT)
+		return r;
+	r = one_domain(c, argc, argv, &domid);
 	if (r)
 		return r;
 	if (xpt_domain_reboot(c, domid, &newid) < 0)

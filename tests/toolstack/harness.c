@@ -268,7 +268,7 @@ static const char *libexec_of(const struct env *e)
 struct e2e_proc *ts_spawn(struct env *e, const char *delay,
 			  const char *const args[])
 {
-	static char envbuf[9][4200];
+	static char envbuf[10][4200];
 	char *envp[16];
 	const char *argv[16];
 	char name[32];
@@ -293,7 +293,9 @@ struct e2e_proc *ts_spawn(struct env *e, const char *delay,
 	/* the peer has xpt build HVM domains and their device models */
 	snprintf(envbuf[8], sizeof(envbuf[8]), "LIBXL417_XPT=%s",
 		 bins.xpt ? bins.xpt : "");
-	for (i = 0; i < 9; i++)
+	snprintf(envbuf[9], sizeof(envbuf[9]), "XPT_DELAY_LOG=%s",
+		 e->delay_log ? e->delay_log : "");
+	for (i = 0; i < 10; i++)
 		envp[i] = envbuf[i];
 	envp[i] = NULL;
 	argv[n++] = e->ts->path;
@@ -359,6 +361,48 @@ int ts_run(struct env *e, const char *delay, int ms, const char *const args[])
 	if (rc == -1)
 		rc = ts_wait(e, p, 0, false);
 	return rc;
+}
+
+/* poll(NULL, 0, ms) is what xpt_delay_point sleeps in */
+bool at_delay(struct env *e, void *arg)
+{
+	char path[64], buf[96] = "";
+	FILE *f;
+
+	(void)e;
+	snprintf(path, sizeof(path), "/proc/%d/syscall", *(int *)arg);
+	f = fopen(path, "re");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	return !strncmp(buf, "7 0x0 0x0 ", 10);
+}
+
+bool named_command(const char *out, char *cmd, size_t len)
+{
+	const char *p = strstr(out, "`xpt "), *q;
+
+	if (!p || !(q = strchr(p + 1, '`')))
+		return false;
+	snprintf(cmd, len, "%.*s", (int)(q - p - 1), p + 1);
+	return true;
+}
+
+int run_named(struct env *e, const char *cmd)
+{
+	char buf[256], *args[12], *save = NULL, *t;
+	int n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", cmd);
+	t = strtok_r(buf, " ", &save);	/* "xpt" */
+	while ((t = strtok_r(NULL, " ", &save)) && n < 11)
+		args[n++] = t;
+	args[n] = NULL;
+	if (!n)
+		return -3;
+	return ts_run(e, NULL, 30000, (const char *const *)args);
 }
 
 const char *cfg_write(struct env *e, const char *name, const char *fmt, ...)

@@ -69,6 +69,7 @@ struct env {
 	bool hostile;		/* next create: the guest kernel gets the
 				 * words of DIR/hostile-args too (its
 				 * test-only options: xpt-guest(8)) */
+	const char *delay_log;	/* XPT_DELAY_LOG for the toolstack runs */
 	const char *variant;	/* LIBXL417_FLOW for the peer */
 	int peer_wait_ms;	/* LIBXL417_WAIT_MS for the peer, 0 = 10 s */
 	char out[4096];		/* output of the last toolstack run */
@@ -87,6 +88,12 @@ struct e2e_proc *ts_spawn(struct env *e, const char *delay,
 int ts_wait(struct env *e, struct e2e_proc *p, int ms, bool keep);
 int ts_run(struct env *e, const char *delay, int ms, const char *const args[]);
 #define TS(e, ms, ...) ts_run(e, NULL, ms, (const char *const[]){ __VA_ARGS__, NULL })
+/* the toolstack process sleeps at an XPT_DELAY point (arg: its pid) */
+bool at_delay(struct env *e, void *arg);
+/* a command the output names in backquotes, `xpt ...`, into cmd */
+bool named_command(const char *out, char *cmd, size_t len);
+/* run "xpt a b c" (such a named command) with the toolstack under test */
+int run_named(struct env *e, const char *cmd);
 
 /* NAME.cfg in the run directory with the formatted text; its path
  * (static), NULL if not written */

@@ -100,17 +100,6 @@ static bool intact(struct env *e, unsigned int domid, const uint32_t *d,
 	return true;
 }
 
-/* a command the output names in backquotes, `xpt ...`, or NULL */
-static bool named_command(const char *out, char *cmd, size_t len)
-{
-	const char *p = strstr(out, "`xpt "), *q;
-
-	if (!p || !(q = strchr(p + 1, '`')))
-		return false;
-	snprintf(cmd, len, "%.*s", (int)(q - p - 1), p + 1);
-	return true;
-}
-
 /* an error line of the output (not a warning) names what */
 static bool error_names(const char *out, const char *what)
 {
@@ -125,22 +114,6 @@ static bool error_names(const char *out, const char *what)
 			return true;
 	}
 	return false;
-}
-
-/* run "xpt a b c" with the toolstack under test */
-static int run_named(struct env *e, const char *cmd)
-{
-	char buf[256], *args[12], *save = NULL, *t;
-	int n = 0;
-
-	snprintf(buf, sizeof(buf), "%s", cmd);
-	t = strtok_r(buf, " ", &save);	/* "xpt" */
-	while ((t = strtok_r(NULL, " ", &save)) && n < 11)
-		args[n++] = t;
-	args[n] = NULL;
-	if (!n)
-		return -3;
-	return ts_run(e, NULL, 30000, (const char *const *)args);
 }
 
 /* 1. pci-attach of a device already attached to the same guest: the
@@ -975,22 +948,6 @@ static bool attach_undo_hv_refuses(struct env *e)
 	      "was refused (04:00.0 still assigned to dom%u), yet its error "
 	      "does not say so: %s", g1, e->out);
 	return true;
-}
-
-/* the process sleeps at an XPT_DELAY point: poll(NULL, 0, ms) */
-static bool at_delay(struct env *e, void *arg)
-{
-	char path[64], buf[96] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/syscall", *(int *)arg);
-	f = fopen(path, "re");
-	if (f) {
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = '\0';
-		fclose(f);
-	}
-	return !strncmp(buf, "7 0x0 0x0 ", 10);
 }
 
 /* run the toolstack with args, kill -9 it while it sleeps at point */

@@ -13,7 +13,9 @@
  *   cases, by name after XPT) | daemons (kill -9 of a host daemon in an
  *   op, daemons.c; by name after XPT) | hostile (the hostile catalogue,
  *   hostile.c; rows by name after XPT) | pvh (PVH guests with PCI devices, e2e-pvh;
- *   by name after XPT).  XPT may be "" (not built yet): the peer
+ *   by name after XPT) | killpoints (kill -9 of xpt at every delay point,
+ *   killpoints.c; the libxpt source directory after XPT, then operations
+ *   by name).  XPT may be "" (not built yet): the peer
  *   side still runs (the HVM bugs need XPT: xpt creates their domains,
  *   with DM as the device model).  Prints one line per test and
  *   "toolstack: N passed, N failed".  XPT_TS_KEEP=1 keeps run
@@ -293,7 +295,7 @@ int main(int argc, char **argv)
 
 	if (argc < 10) {
 		fprintf(stderr, "usage: %s bugs|stubdom|race|race-mixed|"
-			"interop|ownership|daemons|hostile|pvh XENSTORED HYPERVISOR PCIBACK GUEST DM "
+			"interop|ownership|daemons|hostile|pvh|killpoints XENSTORED HYPERVISOR PCIBACK GUEST DM "
 			"HOSTFILE OUTDIR PEER [XPT] [BUG...|CASE...]\n",
 			argv[0]);
 		return 2;
@@ -336,7 +338,14 @@ int main(int argc, char **argv)
 		       "kill: %.1f s\n", (double)daemons_worst_ms() / 1000.0);
 	} else if (!strcmp(mode, "interop"))
 		mode_interop(&passed, &failed);
-	else
+	else if (!strcmp(mode, "killpoints") && xpt.path && argc > 11)
+		killpoints_run(&xpt, argv[11], argc - 12, argv + 12, &passed,
+			       &failed);
+	else if (!strcmp(mode, "killpoints")) {
+		printf("toolstack killpoints: xpt not built, or no source "
+		       "directory given\n");
+		failed++;
+	} else
 		return 2;
 	printf("toolstack: %u passed, %u failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -53,6 +53,12 @@ int64_t daemons_worst_ms(void);
 void hostile_run(const struct ts *ts, int argc, char **argv, int first,
 		 unsigned int *passed, unsigned int *failed);
 
+/* killpoints.c: kill -9 of xpt at every delay point of every operation
+ * (or of ops[0..nops-1], by name; then points no operation reaches are
+ * not looked for); srcdir: the libxpt sources, where the points are */
+void killpoints_run(const struct ts *xpt, const char *srcdir, int nops,
+		    char **ops, unsigned int *passed, unsigned int *failed);
+
 /* race.c: returns seeds run / with violations through the pointers */
 bool race_run(const struct ts *ts, bool mixed, unsigned int first_seed,
 	      int budget_ms, unsigned int *ret_seeds,
