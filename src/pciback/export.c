@@ -145,14 +145,15 @@ static int publish_root(struct pciback *pb, struct pb_backend *be,
 		if (r == 2 && dseg == seg && dbus == bus)
 			return 0;	/* already published */
 	}
-	snprintf(key, sizeof(key), "%s/root-%d", be->path, num);
+	snprintf(key, sizeof(key), "root-%d", num);
 	snprintf(val, sizeof(val), "%04x:%02x", seg, bus);
-	if (!xs_write(pb->xs, XBT_NULL, key, val, strlen(val)))
-		return -errno;
-	snprintf(key, sizeof(key), "%s/root_num", be->path);
+	r = pciback_be_write(pb, be, key, val);
+	if (r < 0)
+		return r;
 	snprintf(val, sizeof(val), "%d", num + 1);
-	if (!xs_write(pb->xs, XBT_NULL, key, val, strlen(val)))
-		return -errno;
+	r = pciback_be_write(pb, be, "root_num", val);
+	if (r < 0)
+		return r;
 	log_info("domain %u: published root %04x:%02x", be->domid, seg, bus);
 	return 0;
 }

@@ -218,6 +218,8 @@ enum pb_event {
 	PB_EV_GONE,		/* the backend directory was removed */
 };
 const char *pciback_state_name(int state);
+int pciback_be_write(struct pciback *pb, struct pb_backend *be,
+		     const char *key, const char *val);
 void pciback_xenbus_watch(struct pciback *pb, const char *path,
 			  const char *token);
 void pciback_step(struct pciback *pb, struct pb_backend *be,

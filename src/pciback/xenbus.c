@@ -155,6 +155,44 @@ static int xs_printf(struct pciback *pb, const char *dir, const char *key,
 	return 0;
 }
 
+/* A key of the backend (vdev-N, state-N, root-N), written only while the
+ * backend exists, in one transaction with that check: a backend the
+ * toolstack removed while we set it up (a destroy right after a create)
+ * is not recreated by a late write, left for a domain that is gone.
+ * 0 also when the backend is gone. */
+int pciback_be_write(struct pciback *pb, struct pb_backend *be,
+		     const char *key, const char *val)
+{
+	char path[PB_KEYPATH_MAX], *cur;
+	xs_transaction_t t;
+	unsigned int len;
+	int e;
+
+	snprintf(path, sizeof(path), "%s/%s", be->path, key);
+	for (;;) {
+		t = xs_transaction_start(pb->xs);
+		if (t == XBT_NULL)
+			return -errno;
+		cur = xs_read(pb->xs, t, be->path, &len);
+		if (!cur) {
+			xs_transaction_end(pb->xs, t, true);
+			log_info("domain %u: backend gone, %s not written",
+				 be->domid, key);
+			return 0;
+		}
+		free(cur);
+		if (!xs_write(pb->xs, t, path, val, strlen(val))) {
+			e = errno;
+			xs_transaction_end(pb->xs, t, true);
+			return -e;
+		}
+		if (xs_transaction_end(pb->xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+}
+
 /* xenbus_switch_state: written only while the state node exists, so a
  * removed backend directory is never recreated. */
 static void switch_state(struct pciback *pb, struct pb_backend *be,
@@ -257,7 +295,7 @@ static int read_bdf(struct pciback *pb, struct pb_backend *be,
 /* export dev-i and write vdev-i (xen_pcibk_export_device + publish). */
 static int export_index(struct pciback *pb, struct pb_backend *be, int i)
 {
-	char key[32], msg[160];
+	char key[32], msg[160], val[32];
 	struct pb_dev *dev;
 	uint32_t sbdf;
 	int r;
@@ -282,9 +320,10 @@ static int export_index(struct pciback *pb, struct pb_backend *be, int i)
 	}
 	snprintf(key, sizeof(key), "vdev-%d", i);
 	/* "PV protocol uses %02x" for the function: keep it. */
-	r = xs_printf(pb, be->path, key, "%04x:%02x:%02x.%02x",
-		      HV_SBDF_SEG(dev->vsbdf), HV_SBDF_BUS(dev->vsbdf),
-		      HV_SBDF_DEV(dev->vsbdf), HV_SBDF_FN(dev->vsbdf));
+	snprintf(val, sizeof(val), "%04x:%02x:%02x.%02x",
+		 HV_SBDF_SEG(dev->vsbdf), HV_SBDF_BUS(dev->vsbdf),
+		 HV_SBDF_DEV(dev->vsbdf), HV_SBDF_FN(dev->vsbdf));
+	r = pciback_be_write(pb, be, key, val);
 	if (r < 0)
 		dev_fatal(pb, be, r, "Error writing %s", key);
 	return r;
@@ -293,11 +332,12 @@ static int export_index(struct pciback *pb, struct pb_backend *be, int i)
 static int set_substate(struct pciback *pb, struct pb_backend *be, int i,
 			enum xenbus_state s)
 {
-	char key[32];
+	char key[32], val[16];
 	int r;
 
 	snprintf(key, sizeof(key), "state-%d", i);
-	r = xs_printf(pb, be->path, key, "%d", s);
+	snprintf(val, sizeof(val), "%d", s);
+	r = pciback_be_write(pb, be, key, val);
 	if (r < 0)
 		dev_fatal(pb, be, r, "Error switching substate of dev-%d", i);
 	return r;
