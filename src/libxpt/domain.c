@@ -1137,6 +1137,47 @@ static void list_orphans(struct xpt_ctx *c, const struct xpt_pdom *list,
 	}
 }
 
+/* Devices in a domain's backend that pciback does not hold at all: it
+ * was restarted (as a module reload, it forgot what it had seized), and
+ * the guest lost them; a forced detach and an attach give them back.
+ * (An attach seizes first and a detach releases last, so no operation
+ * in progress looks like this.) */
+static void list_unheld(struct xpt_ctx *c, const struct xpt_pdom *list,
+			size_t n)
+{
+	struct xpt_pb_dev *pb = calloc(XPT_PB_MAX, sizeof(*pb));
+	struct xpt_be *b = malloc(sizeof(*b));
+	size_t npb = 0, i, j, k;
+	char bdf[16];
+
+	if (!pb || !b || c->pf->pb_list(c, pb, XPT_PB_MAX, &npb) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		unsigned int id = list[i].domid;
+
+		if (!id || xpt_be_read(c, XBT_NULL, id, b) < 0 || !b->exists)
+			continue;
+		for (j = 0; j < b->n; j++) {
+			if (!b->e[j].valid || b->e[j].beyond)
+				continue;
+			for (k = 0; k < npb && pb[k].sbdf != b->e[j].sbdf; k++)
+				;
+			if (k < npb)
+				continue;
+			xpt_format_bdf(b->e[j].sbdf, bdf, sizeof(bdf));
+			xpt_warn(c, "domain %u: pciback does not hold %s "
+				 "(xpt-pciback was restarted?): the guest has "
+				 "lost it; `xpt pci-detach -f %u %s`, then "
+				 "`xpt pci-attach %u %s` give it back", id,
+				 bdf, id, bdf, id, bdf);
+		}
+	}
+out:
+	c->err[0] = '\0';
+	free(pb);
+	free(b);
+}
+
 int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		    size_t *ret_n)
 {
@@ -1190,6 +1231,7 @@ int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		pci_health(c, o);
 	}
 	list_orphans(c, list, n, d);
+	list_unheld(c, list, n);
 	*ret = out;
 	*ret_n = n;
 	out = NULL;

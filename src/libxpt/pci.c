@@ -65,7 +65,16 @@ struct waitarg {
 	int first_state;	/* -2 before the first look */
 	int first_fe;
 	bool moved;		/* either end changed state meanwhile */
+	int64_t next_look;	/* the next look at who is still there */
 };
+
+/* A wait for the backend ends early, not at its bound, when the party
+ * it waits for is gone: */
+#define WAIT_PCIBACK_GONE (-ENOTCONN)	/* pciback does not answer */
+#define WAIT_GUEST_GONE (-EOWNERDEAD)	/* the guest kernel is not running */
+#define WAIT_LOOK_MS 500
+
+static bool pciback_answers(struct xpt_ctx *c);
 
 static void fe_state_path(unsigned int domid, char *buf, size_t len)
 {
@@ -104,6 +113,15 @@ static int connected_pred(struct xpt_ctx *c, void *arg)
 	size_t i;
 	int r = 0, st = -1;
 
+	/* every WAIT_LOOK_MS from the second on (a wait that ends at
+	 * once costs nothing): are pciback and the guest still there? */
+	if (xpt_now_ms() >= w->next_look) {
+		if (w->next_look && !pciback_answers(c))
+			return WAIT_PCIBACK_GONE;
+		if (w->next_look && c->pf->dom_kernel(c, w->domid) == 0)
+			return WAIT_GUEST_GONE;
+		w->next_look = xpt_now_ms() + WAIT_LOOK_MS;
+	}
 	/* the state alone first: each of pciback's writes wakes the wait,
 	 * and only a state that can end it is worth reading the entries */
 	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u/0/state",
@@ -168,14 +186,15 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 {
 	char be[128], errdir[96], fep[160];
 	const char *paths[3] = { be, errdir, fep };
-	struct waitarg w = { domid, sbdfs, n, fe, -1, -1, -2, -2, false };
+	struct waitarg w = { domid, sbdfs, n, fe, -1, -1, -2, -2, false, 0 };
 	int r;
 
 	xpt_be_paths(domid, be, sizeof(be), NULL, 0);
 	fe_state_path(domid, fep, sizeof(fep));
 	snprintf(errdir, sizeof(errdir), "/local/domain/0/error/backend/pci/%u",
 		 domid);
-	r = xpt_wait(c, paths, fe ? 3 : 2, timeout_ms, 0, connected_pred, &w);
+	r = xpt_wait(c, paths, fe ? 3 : 2, timeout_ms, WAIT_LOOK_MS,
+		     connected_pred, &w);
 	/* Work under way that no state change shows: a frontend at
 	 * Initialised facing a Connected backend is scanning its roots (a
 	 * device probe can take long on a loaded host); a backend at
@@ -194,8 +213,8 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 			"the change (backend state %d %s): waiting up to %d s "
 			"more\n", domid, w.last_state,
 			state_name(w.last_state), XPT_SLOW_GUEST_MS / 1000);
-		r = xpt_wait(c, paths, fe ? 3 : 2, XPT_SLOW_GUEST_MS, 0,
-			     connected_pred, &w);
+		r = xpt_wait(c, paths, fe ? 3 : 2, XPT_SLOW_GUEST_MS,
+			     WAIT_LOOK_MS, connected_pred, &w);
 	}
 	if (ret_state)
 		*ret_state = w.last_state;
@@ -306,7 +325,13 @@ static int wait_failed(struct xpt_ctx *c, unsigned int domid, int r,
 				"backend reports \"%s\" (backend state %d %s)%s",
 				domid, what, err, state, state_name(state),
 				hint);
-	if (r == -ETIMEDOUT && !pciback_answers(c))
+	if (r == WAIT_GUEST_GONE)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s: its guest "
+				"kernel is not running (it died or was killed; "
+				"backend state %d %s): `xpt list` shows it "
+				"crashed, `xpt destroy %u` cleans up%s", domid,
+				what, state, state_name(state), domid, hint);
+	if ((r == -ETIMEDOUT || r == WAIT_PCIBACK_GONE) && !pciback_answers(c))
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s: "
 				"xpt-pciback does not answer (backend state %d "
 				"%s); check it with `xpt host status`%s",
