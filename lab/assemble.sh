@@ -219,6 +219,7 @@ mkdir -p "$u/bin" "$u/sbin" "$u/usr/local/bin"
 cp "$busybox" "$u/bin/busybox"
 cp "$here/guest/domU-init" "$u/init"
 cp "$here/guest/lab-reporter" "$u/usr/local/bin/lab-reporter"
+cp "$here/guest/lab-hostile" "$u/usr/local/bin/lab-hostile"
 cp "$here/guest/domU-shutdown" "$u/sbin/reboot"
 cp "$here/guest/domU-shutdown" "$u/sbin/poweroff"
 copy_mod "$u" xen-pcifront virtio_ring virtio virtio_pci_modern_dev \

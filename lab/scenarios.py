@@ -749,5 +749,8 @@ SCENARIOS.update(STUBDOM_SCENARIOS)
 # (scenarios_vpci.py; not in the default set).
 from scenarios_vpci import VPCI_SCENARIOS  # noqa: E402
 SCENARIOS.update(VPCI_SCENARIOS)
+# The hostile catalogue against Linux's pciback (scenarios_hostile.py).
+from scenarios_hostile import HOSTILE_SCENARIOS  # noqa: E402
+SCENARIOS.update(HOSTILE_SCENARIOS)
 # the speed scenarios and their operations, for the driver's table
 SPEED_TABLES = (("speed", SPEED_OPS), ("hvm-speed", HVM_SPEED_OPS))
