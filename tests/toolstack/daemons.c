@@ -426,6 +426,8 @@ DCASE(guest_destroy, GUEST, DESTROY, "destroy.before-deassign", "guest", true,
 DCASE(dm_create, DM, CREATE, "dm.spawned", "device model", false, NULL)
 DCASE(dm_attach, DM, ATTACH, "attach.before-txn", "device model", false, NULL)
 DCASE(dm_reboot, DM, REBOOT, "dm.spawned", "device model", false, NULL)
+/* destroy stops the device model first anyway */
+DCASE(dm_destroy, DM, DESTROY, "destroy.paused", "device model", true, NULL)
 
 const struct ocase daemon_cases[] = {
 	{ "store-create", "xenstored killed in create", store_create, false },
@@ -450,6 +452,7 @@ const struct ocase daemon_cases[] = {
 	{ "dm-create", "the device model killed in create", dm_create, false },
 	{ "dm-attach", "the device model killed in pci-attach", dm_attach, false },
 	{ "dm-reboot", "the device model killed in reboot", dm_reboot, false },
+	{ "dm-destroy", "the device model killed in destroy", dm_destroy, false },
 };
 const unsigned int ndaemon_cases = sizeof(daemon_cases) / sizeof(daemon_cases[0]);
 
