@@ -176,6 +176,28 @@ int xpt_hvm_pci_remove(struct xpt_ctx *c, unsigned int domid,
 	return 0;
 }
 
+bool xpt_hvm_pci_has(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf)
+{
+	struct xpt_qmp *q = NULL;
+	char id[40], *pci = NULL, err[128];
+	bool has;
+
+	if (xpt_dm_connect(c, domid, &q) < 0) {
+		c->err[0] = '\0';
+		c->exit_code = 0;
+		return false;
+	}
+	xpt_qmp_exec(q, "query-pci", NULL, xpt_bound_ms(c, 5000), &pci, err,
+		     sizeof(err));
+	xpt_qmp_close(q);
+	id[0] = '"';
+	qdev_id(sbdf, id + 1, sizeof(id) - 2);
+	strcat(id, "\"");
+	has = pci && strstr(pci, id);
+	free(pci);
+	return has;
+}
+
 /* With a stub domain, each device's state is its entry's in the stub
  * domain's backend (3: pciback exported it); one it lacks is named. */
 static void stub_states(struct xpt_ctx *c, unsigned int domid,

@@ -323,6 +323,8 @@ int xpt_hvm_pci_add(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
 int xpt_hvm_pci_remove(struct xpt_ctx *c, unsigned int domid,
 		       const uint32_t *sbdfs, size_t n, bool force);
 int xpt_hvm_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret);
+/* the device model lists sbdf (query-pci); false when it does not answer */
+bool xpt_hvm_pci_has(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf);
 
 /* pvh.c: PCI passthrough to a PVH guest (vPCI).  refuse_cfg: a create
  * of a PVH guest with devices (or passthrough) on a host without vPCI for

@@ -848,6 +848,35 @@ static void record_attached(struct xpt_ctx *c, unsigned int domid,
 	}
 }
 
+/* An HVM guest's device has no backend entry: that it is attached is its
+ * marker and IOMMU owner together with its device model's listing.  Such
+ * a device is refused as already attached; without this check it looked
+ * like the leftover of an interrupted attach and was released (reset
+ * under the guest's driver) and added again. */
+static int hvm_attached(struct xpt_ctx *c, unsigned int domid,
+			const struct xpt_dev *devs, size_t n)
+{
+	struct xpt_hold h;
+	char bdf[16];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (xpt_hold_survey(c, domid, &devs[i].sbdf, 1, &h) < 0) {
+			c->err[0] = '\0';	/* prepare says what is wrong */
+			c->exit_code = 0;
+			continue;
+		}
+		if (h.marker != (int)domid || h.hv != (int)domid ||
+		    !xpt_hvm_pci_has(c, domid, devs[i].sbdf))
+			continue;
+		xpt_format_bdf(devs[i].sbdf, bdf, sizeof(bdf));
+		return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "%s is already "
+				"attached to domain %u (see `xpt pci-list %u`)",
+				bdf, domid, domid);
+	}
+	return 0;
+}
+
 int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 		   const struct xpt_pci *spec)
 {
@@ -892,6 +921,11 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	hvm = xpt_domain_is_hvm(c, domid);
 	pvh = !hvm && xpt_domain_is_pvh(c, domid);
 	pv = !hvm && !pvh;
+	if (hvm) {
+		r = hvm_attached(c, domid, devs, n);
+		if (r < 0)
+			goto out;
+	}
 	if (pvh) {	/* vPCI: function 0 only, said before the hint below */
 		char who[32];
 

@@ -271,6 +271,61 @@ static bool killed_rerun(struct env *e)
 	       inv_check(e, "after the re-run of an attach killed early");
 }
 
+/* pciback's resets of sbdf so far */
+static int resets_of(struct env *e, uint32_t sbdf)
+{
+	char path[256], line[1024], needle[40];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/pciback.log", e->run.dir);
+	snprintf(needle, sizeof(needle), "%s: reset", bdf(sbdf));
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* 1. the same for an HVM guest, whose device has no backend entry: the
+ *    re-attach is refused and the device left alone.  Before, its marker
+ *    and IOMMU owner without a backend entry looked like the leftovers of
+ *    an interrupted attach: rc 0, the device reset twice under the
+ *    guest's driver, and removed from and added to its device model
+ *    again ("still had 0000:03:00.0 from a forced detach") */
+static bool reattach_same_hvm(struct env *e)
+{
+	uint32_t d[] = { DEV_A };
+	struct e2e_qstatus s;
+	struct layers l;
+	char reply[16384];
+	unsigned int h1;
+	int rc, before;
+
+	if (!seize(e, d, 1) || !create_hvm(e, "h1", "'03:00.0'", &h1))
+		return false;
+	before = resets_of(e, DEV_A);
+	rc = ATTACH(e, 30000, "h1", "03:00.0");
+	CHECK(e, rc != 0 && error_names(e->out, "already attached"),
+	      "pci-attach of a device HVM dom%u has: rc %d: %s", h1, rc,
+	      e->out);
+	CHECK(e, resets_of(e, DEV_A) == before, "%s was reset %d time(s) by "
+	      "a refused re-attach to HVM dom%u", bdf(DEV_A),
+	      resets_of(e, DEV_A) - before, h1);
+	layers_get(e, DEV_A, &l);
+	CHECK(e, l.marker == (int)h1 && l.owner == h1 && !l.nbe && l.pb == -1,
+	      "%s should still be HVM dom%u's: %s", bdf(DEV_A), h1,
+	      layers_str(&l));
+	if (!dm_qmp(e, h1, "query-pci", reply, sizeof(reply)))
+		return false;
+	CHECK(e, dm_has(reply, DEV_A), "%s left dom%u's device model after a "
+	      "refused re-attach", bdf(DEV_A), h1);
+	CHECK(e, e2e_guest_status(&e->run, h1, &s) && s.n == 1, "HVM dom%u's "
+	      "guest does not see its device after a refused re-attach", h1);
+	return true;
+}
+
 /* 2. create with a device of another running guest fails, and leaves
  *    that guest's device alone */
 static bool create_others(struct env *e)
@@ -1252,6 +1307,7 @@ const struct ocase ocases[] = {
 	{ "reattach-spelling", "1: re-attach spelled 3:0.0 / 0000:03:00.0", reattach_spelling, false },
 	{ "reattach-wildcard", "1: BB:DD.* with one function attached", reattach_wildcard, false },
 	{ "reattach-killed", "1: re-run of an attach killed at attach.before-wait", reattach_killed, false },
+	{ "reattach-same-hvm", "1: re-attach of a device an HVM guest has", reattach_same_hvm, false },
 	{ "create-others", "2: create with another running guest's device", create_others, false },
 	{ "attach-others", "2: pci-attach of another running guest's device", attach_others, false },
 	{ "destroy-corrupt", "3: destroy with garbage and an entry beyond num_devs", destroy_corrupt, false },
