@@ -746,6 +746,26 @@ static bool row_closing(struct env *e, struct hx *x)
 	return true;
 }
 
+/* h's backend unregistered: Closed, 04:00.0 exported to nobody */
+static bool h_unregistered(struct env *e, void *arg)
+{
+	unsigned int h = *(unsigned int *)arg;
+	struct layers l;
+
+	layers_get(e, HOSTILE, &l);
+	return be_state(e, h) == XenbusStateClosed && l.pb != (int)h;
+}
+
+/* h's backend left Connected, or 04:00.0 is no longer exported to h */
+static bool h_moved(struct env *e, void *arg)
+{
+	unsigned int h = *(unsigned int *)arg;
+	struct layers l;
+
+	layers_get(e, HOSTILE, &l);
+	return be_state(e, h) != XenbusStateConnected || l.pb != (int)h;
+}
+
 /* garbage in h's state node.  Linux reads it with xenbus_scanf("%d")
  * (xenbus_read_driver_state): no number is Unknown, and pciback
  * unregisters h's backend ("frontend is gone!"; xenbus core leaves it
@@ -781,19 +801,25 @@ static bool row_garbage_state(struct env *e, struct hx *x)
 		front_close(&f);
 		if (!ok || !pciback_settled(e))
 			return false;
-		st = be_state(e, x->h);
-		layers_get(e, HOSTILE, &l);
-		if (g[i].unregisters)
-			CHECK(e, st == XenbusStateClosed && l.pb != (int)x->h,
-			      "state=%s: Linux unregisters h's backend; the "
-			      "model's is at %d, 04:00.0: %s", g[i].show, st,
-			      layers_str(&l));
-		else
-			CHECK(e, st == XenbusStateConnected &&
-			      l.pb == (int)x->h, "state=%s: Linux ignores "
-			      "it (backend stays Connected); the model's is "
-			      "at %d, 04:00.0: %s", g[i].show, st,
-			      layers_str(&l));
+		if (g[i].unregisters && !wait_until(e, h_unregistered, &x->h,
+						    5000, NULL)) {
+			st = be_state(e, x->h);
+			layers_get(e, HOSTILE, &l);
+			return fail(e, "state=%s: Linux unregisters h's "
+				    "backend; the model's is at %d, 04:00.0: "
+				    "%s", g[i].show, st, layers_str(&l));
+		}
+		/* ignored: nothing changes within 500 ms (pciback takes
+		 * a watch event in a few ms) */
+		if (!g[i].unregisters && wait_until(e, h_moved, &x->h, 500,
+						    NULL)) {
+			st = be_state(e, x->h);
+			layers_get(e, HOSTILE, &l);
+			return fail(e, "state=%s: Linux ignores it (backend "
+				    "stays Connected); the model's is at %d, "
+				    "04:00.0: %s", g[i].show, st,
+				    layers_str(&l));
+		}
 		note("state=%s: %s", g[i].show, g[i].unregisters ?
 		     "Unknown, h's backend unregistered (h only)" :
 		     "ignored, backend stays 4");
@@ -835,10 +861,16 @@ static bool row_garbage_nodes(struct env *e, struct hx *x)
 	return true;
 }
 
+/* xenbus_dev_fatal done: the error node, then Closing (or Closed once
+ * h's pcifront answered it) */
 static bool has_error(struct env *e, void *arg)
 {
+	unsigned int h = *(unsigned int *)arg;
+	int st = be_state(e, h);
+
 	return xs_exists(e, "/local/domain/0/error/backend/pci/%u/0/error",
-			 *(unsigned int *)arg);
+			 h) &&
+	       (st == XenbusStateClosing || st == XenbusStateClosed);
 }
 
 /* h's pcifront publishes hostile values; pciback must fail h's backend
@@ -847,18 +879,16 @@ static bool attach_refused(struct env *e, struct hx *x, const char *args,
 			   const char *what, const char *want_msg)
 {
 	char *err;
-	int st;
 
 	if (!h_create(e, x, args, false))
 		return false;
 	x->h_gone = false;
 	if (!wait_until(e, has_error, &x->h, 8000, NULL))
-		return fail(e, "%s: pciback wrote no error for h (its backend "
-			    "is at %d)", what, be_state(e, x->h));
-	st = be_state(e, x->h);
-	CHECK(e, st == XenbusStateClosing || st == XenbusStateClosed,
-	      "%s: h's backend is at %d after its error, not Closing/Closed",
-	      what, st);
+		return fail(e, "%s: pciback did not fail h's backend (error "
+			    "node %s, backend at %d, not Closing/Closed)", what,
+			    xs_exists(e, "/local/domain/0/error/backend/pci/"
+				      "%u/0/error", x->h) ? "written" : "none",
+			    be_state(e, x->h));
 	err = xs_get(e, "/local/domain/0/error/backend/pci/%u/0/error", x->h);
 	CHECK(e, err && strstr(err, want_msg), "%s: pciback's error node "
 	      "says \"%s\", expected \"%s\"", what, err ? err : "(none)",
