@@ -10,10 +10,15 @@
  *
  * Names are unique host-wide: create checks a new name against every
  * domain the hypervisor lists and every /local/domain/<id>/name in
- * xenstore under the host lock (lock.c), and holds that lock until its
- * own name is in xenstore, so two creates of one name cannot both pass
- * the check.  The hypervisor's list is read page by page, whatever the
- * number of domains.
+ * xenstore (the scan; the hypervisor's list is read page by page,
+ * whatever the number of domains), then takes the host lock (lock.c),
+ * checks the name index below and holds the lock until its own name and
+ * entry are in xenstore.  The scan runs before the lock: it costs a round
+ * trip per domain, and held under the lock it made a boot storm of 200
+ * guests wait for it one create at a time (bench/README.md).  Another
+ * toolstack's create never took our lock, so the scan is as good outside
+ * it; two xpt creates of one name both pass the scan, but the second to
+ * get the lock finds the first's entry, checked, and refuses.
  *
  * Resolving a name reads one index node instead of every domain's name:
  * /xpt/names/<key> holds the id of the domain xpt created with that name
@@ -29,7 +34,8 @@
  * /local/domain/7/name ("web") and asks the hypervisor for domain 7:
  * three round trips with 1 or 1,000 domains.  xl destroy 7 leaves the
  * entry; the next lookup finds no domain 7 and scans.  Create's check
- * stays a scan: it must see names no index holds.
+ * is still the scan, as it must see names no index holds; the index
+ * only settles races between xpt creates.
  */
 #include <dirent.h>
 #include <ctype.h>
@@ -133,18 +139,23 @@ void xpt_name_index_write(struct xpt_ctx *c, struct xpt_txn *tx,
 	xpt_txn_write(c, tx, path, "%u", domid);
 }
 
-/* After the build: the entry, where the platform's build wrote the name
- * without it (libxl); a failure leaves it to the scan. */
-static void index_claim(struct xpt_ctx *c, const char *name,
-			unsigned int domid)
+/* After the build, still under the host lock: the entry, where the
+ * platform's build wrote the name without it (libxl).  A create that
+ * cannot write it fails: the next create of the name would not see it. */
+static int index_claim(struct xpt_ctx *c, const char *name,
+		       unsigned int domid)
 {
 	char path[XPT_NAME_INDEX_PATH];
-	int held;
+	int held, r = 0;
 
 	index_path(name, path, sizeof(path));
 	if (xpt_xs_read_int(c, XBT_NULL, path, &held) < 0 ||
 	    held != (int)domid)
-		xpt_xs_write(c, XBT_NULL, path, "%u", domid);
+		r = xpt_xs_write(c, XBT_NULL, path, "%u", domid);
+	if (r < 0)
+		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u (%s): writing "
+				"%s: %s", domid, name, path, strerror(-r));
+	return 0;
 }
 
 /* Before domid's name goes: its entry, if it is still domid's. */
@@ -575,7 +586,20 @@ static bool ever_started(struct xpt_ctx *c, unsigned int domid)
 	return started;
 }
 
-/* Refuse a name in use (under the host lock). */
+/* Refuse a name an xpt create took since our scan (under the host
+ * lock): its entry, checked. */
+static int name_unclaimed(struct xpt_ctx *c, const char *name)
+{
+	unsigned int domid;
+
+	if (!index_lookup(c, name, &domid))
+		return 0;
+	return xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "a domain named '%s' "
+			"already exists (domain %u; see `xpt list`)", name,
+			domid);
+}
+
+/* Refuse a name in use: the scan. */
 static int name_free(struct xpt_ctx *c, const char *name)
 {
 	unsigned int domid = 0;
@@ -613,7 +637,7 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	struct xpt_dev *devs = NULL;
 	uint32_t sbdfs[MAX_DEVS];
 	int devlock[MAX_DEVS];
-	char left[512];
+	char left[512], stubname[72];
 	size_t ndev = 0, i, n;
 	unsigned int domid = 0;
 	char why[256];
@@ -686,18 +710,20 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	pt = ndev || !strcmp(cfg->passthrough, "enabled") ||
 	     !strcmp(cfg->passthrough, "sync_pt") ||
 	     !strcmp(cfg->passthrough, "share_pt");
-	/* From the name check until the name is in xenstore. */
-	r = held_host >= 0 ? 0 : xpt_lock_host(c, &host);
-	if (r < 0)
-		goto out;
+	/* The scan, then under the host lock the index, until the name
+	 * and its entry are in xenstore (the head comment). */
 	r = name_free(c, cfg->name);
 	if (r == 0 && cfg->stubdomain) {
 		/* before the build: on Xen, libxl builds <name>-dm with it */
-		char stubname[72];
-
 		snprintf(stubname, sizeof(stubname), "%.60s-dm", cfg->name);
 		r = name_free(c, stubname);
 	}
+	if (r == 0)
+		r = held_host >= 0 ? 0 : xpt_lock_host(c, &host);
+	if (r == 0)
+		r = name_unclaimed(c, cfg->name);
+	if (r == 0 && cfg->stubdomain)
+		r = name_unclaimed(c, stubname);
 	if (r < 0)
 		goto out;
 	xpt_delay_point(c, "create.after-name-check");
@@ -711,13 +737,13 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 	}
 	made = true;
 	d->domid = domid;
-	index_claim(c, cfg->name, domid);
-	xpt_delay_point(c, "create.built");
-	if (cfg->stubdomain) {
+	r = index_claim(c, cfg->name, domid);
+	if (r == 0)
+		xpt_delay_point(c, "create.built");
+	if (r == 0 && cfg->stubdomain)
 		r = xpt_stubdom_build(c, cfg, domid);
-		if (r < 0)
-			goto out;
-	}
+	if (r < 0)
+		goto out;
 	r = xpt_lock_domain(c, domid, &lock);
 	if (r < 0)
 		goto out;
