@@ -150,6 +150,10 @@ static int remove_locked(struct xpt_ctx *c, uint32_t sbdf, bool rebind)
 	r = xpt_hold_survey(c, 0, &sbdf, 1, &h);
 	if (r < 0)
 		return r;
+	if (h.xs_err)
+		return xpt_fail(c, XPT_EXIT_FAIL, h.xs_err, "%s: xenstore "
+				"cannot show who holds it: %s; nothing was "
+				"changed, try again", bdf, strerror(-h.xs_err));
 	owner = xpt_hold_other(&h, 0, &layer);
 	if (owner >= 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, -EBUSY, "%s is in use: %s "

@@ -81,13 +81,23 @@ static int parse_key(const char *name, int *ret_idx)
 	return i == NKEYS ? (int)NKEYS : (int)i;	/* NKEYS: root-N */
 }
 
-static void read_str(struct xpt_ctx *c, xs_transaction_t t, const char *dir,
-		     const char *key, int idx, char *buf, size_t len)
+/* A store that fails a read says nothing of the node: 0 read or
+ * missing, else the error, which the whole read of the backend returns
+ * (a rebuild from a half-read backend would drop what it missed). */
+static int read_failed(void)
+{
+	return errno == ENOENT || errno == EACCES || !errno ? 0 : -errno;
+}
+
+static int read_str(struct xpt_ctx *c, xs_transaction_t t, const char *dir,
+		    const char *key, int idx, char *buf, size_t len)
 {
 	char path[256];
+	int r;
 
 	snprintf(path, sizeof(path), "%s/%s-%d", dir, key, idx);
-	xpt_xs_read_text(c, t, path, buf, len);
+	r = xpt_xs_read_text(c, t, path, buf, len);
+	return r == -ENOENT ? 0 : r;
 }
 
 static int parse_bdf(const char *s, uint32_t *ret)
@@ -103,15 +113,21 @@ static int parse_bdf(const char *s, uint32_t *ret)
 }
 
 /* The keys of entry idx beyond dev-N and state-N. */
-static void read_extra(struct xpt_ctx *c, xs_transaction_t t, const char *be,
-		       int idx, struct xpt_be_entry *e, struct xpt_be *ret)
+static int read_extra(struct xpt_ctx *c, xs_transaction_t t, const char *be,
+		      int idx, struct xpt_be_entry *e, struct xpt_be *ret)
 {
 	char val[64];
+	int r;
 
-	read_str(c, t, be, "vdev", idx, e->vdev, sizeof(e->vdev));
-	read_str(c, t, be, "opts", idx, e->opts, sizeof(e->opts));
-	read_str(c, t, be, "name", idx, e->name, sizeof(e->name));
-	read_str(c, t, be, "vdevfn", idx, val, sizeof(val));
+	r = read_str(c, t, be, "vdev", idx, e->vdev, sizeof(e->vdev));
+	if (r == 0)
+		r = read_str(c, t, be, "opts", idx, e->opts, sizeof(e->opts));
+	if (r == 0)
+		r = read_str(c, t, be, "name", idx, e->name, sizeof(e->name));
+	if (r == 0)
+		r = read_str(c, t, be, "vdevfn", idx, val, sizeof(val));
+	if (r < 0)
+		return r;
 	if (val[0]) {
 		char *end;
 		long v = strtol(val, &end, 16);
@@ -122,6 +138,7 @@ static void read_extra(struct xpt_ctx *c, xs_transaction_t t, const char *be,
 		else
 			e->vdevfn = (int)v;
 	}
+	return 0;
 }
 
 static int be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
@@ -138,18 +155,25 @@ static int be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
 	ret->num_devs = ret->state = ret->fe_state = -1;
 	xpt_be_paths(domid, be, sizeof(be), fe, sizeof(fe));
 	snprintf(path, sizeof(path), "%s/state", fe);
-	if (full && xpt_xs_read_int(c, t, path, &ret->fe_state) < 0)
+	if (full && (r = xpt_xs_read_int(c, t, path, &ret->fe_state)) < 0) {
+		if (r != -ENOENT && r != -EINVAL)
+			return r;
 		ret->fe_state = -1;
+	}
 	ents = xs_directory(c->xs, t, be, &nent);
 	if (!ents)
-		return errno == ENOENT || errno == EACCES ? 0 : -errno;
+		return read_failed();
 	ret->exists = true;
 	snprintf(path, sizeof(path), "%s/state", be);
 	r = xpt_xs_read_int(c, t, path, &ret->state);
 	if (r == -EINVAL)
 		be_warn(ret, "backend state is not a number");
+	else if (r < 0 && r != -ENOENT)
+		goto fail;
 	snprintf(path, sizeof(path), "%s/num_devs", be);
 	r = xpt_xs_read_int(c, t, path, &ret->num_devs);
+	if (r < 0 && r != -ENOENT && r != -EINVAL)
+		goto fail;
 	if (r == -ENOENT)
 		be_warn(ret, "the backend has no num_devs (pciback treats "
 			"that as fatal)");
@@ -199,14 +223,19 @@ static int be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
 		e->state = e->vdevfn = -1;
 		e->beyond = ret->num_devs >= 0 && idx >= ret->num_devs;
 		snprintf(path, sizeof(path), "%s/dev-%d", be, idx);
-		e->has_dev = xpt_xs_read_text(c, t, path, e->dev,
-					      sizeof(e->dev)) == 0;
+		r = xpt_xs_read_text(c, t, path, e->dev, sizeof(e->dev));
+		if (r < 0 && r != -ENOENT)
+			return r;
+		e->has_dev = r == 0;
 		e->valid = e->has_dev && parse_bdf(e->dev, &e->sbdf) == 0;
 		snprintf(path, sizeof(path), "%s/state-%d", be, idx);
-		if (xpt_xs_read_int(c, t, path, &e->state) < 0)
+		r = xpt_xs_read_int(c, t, path, &e->state);
+		if (r < 0 && r != -ENOENT && r != -EINVAL)
+			return r;
+		if (r < 0)
 			e->state = -1;
-		if (full)
-			read_extra(c, t, be, idx, e, ret);
+		if (full && (r = read_extra(c, t, be, idx, e, ret)) < 0)
+			return r;
 		if (!e->has_dev)
 			be_warn(ret, "entry %d has no dev-%d (left by a broken "
 				"toolstack)", idx, idx);
@@ -218,6 +247,9 @@ static int be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
 				ret->num_devs);
 	}
 	return 0;
+fail:
+	free(ents);
+	return r;
 }
 
 int xpt_be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,

@@ -32,16 +32,32 @@ static int marker_path(uint32_t sbdf, const char *key, char *buf, size_t len)
 	return 0;
 }
 
-/* -1 when the device has no marker */
+/* -1 when the device has no marker (or one that is not a domid) */
 static int marker_owner(struct xpt_ctx *c, xs_transaction_t t, uint32_t sbdf)
 {
 	char path[96];
 	int v;
 
 	marker_path(sbdf, "domid", path, sizeof(path));
-	if (xpt_xs_read_int(c, t, path, &v) < 0)
+	if (xpt_xs_read_int(c, t, path, &v) < 0 || v < 0)
 		return -1;
 	return v;
+}
+
+/* As marker_owner, but a store that fails the read is an error
+ * (-EIO), not "no marker": what claims and drops markers decides on it. */
+static int marker_read(struct xpt_ctx *c, xs_transaction_t t, uint32_t sbdf,
+		       int *ret_owner)
+{
+	char path[96];
+	int v, r;
+
+	marker_path(sbdf, "domid", path, sizeof(path));
+	r = xpt_xs_read_int(c, t, path, &v);
+	if (r < 0 && r != -ENOENT && r != -EINVAL)
+		return r;
+	*ret_owner = r < 0 || v < 0 ? -1 : v;
+	return 0;
 }
 
 static int marker_claim(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf)
@@ -56,7 +72,11 @@ static int marker_claim(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf)
 		r = xpt_txn_begin(c, &tx);
 		if (r < 0)
 			break;
-		owner = marker_owner(c, tx.t, sbdf);
+		r = marker_read(c, tx.t, sbdf, &owner);
+		if (r < 0) {
+			xpt_txn_abort(c, &tx);
+			break;
+		}
 		if (owner >= 0) {
 			xpt_txn_abort(c, &tx);
 			if (owner == (int)domid)
@@ -82,14 +102,19 @@ static int marker_drop(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf)
 {
 	struct xpt_txn tx = XPT_TXN_INIT;
 	char path[96];
-	int r;
+	int r, owner;
 
 	marker_path(sbdf, "domid", path, sizeof(path));
 	do {
 		r = xpt_txn_begin(c, &tx);
 		if (r < 0)
 			break;
-		if (marker_owner(c, tx.t, sbdf) == (int)domid)
+		r = marker_read(c, tx.t, sbdf, &owner);
+		if (r < 0) {
+			xpt_txn_abort(c, &tx);
+			break;
+		}
+		if (owner == (int)domid)
 			xpt_txn_rm(c, &tx, path);
 	} while ((r = xpt_txn_end(c, &tx)) == 1);
 	return r;
@@ -132,11 +157,17 @@ int xpt_dev_marked(struct xpt_ctx *c, unsigned int domid, uint32_t *ret,
 		return errno ? -errno : -EIO;
 	for (i = 0; ents && i < ne && n < max; i++) {
 		uint32_t sbdf;
+		int owner, r;
 
 		if (sscanf(ents[i], "%x-%x-%x-%x", &seg, &bus, &dev, &fn) != 4)
 			continue;
 		sbdf = XPT_PCI_SBDF(seg, bus, dev, fn);
-		if (marker_owner(c, XBT_NULL, sbdf) == (int)domid)
+		r = marker_read(c, XBT_NULL, sbdf, &owner);
+		if (r < 0) {
+			free(ents);
+			return r;
+		}
+		if (owner == (int)domid)
 			ret[n++] = sbdf;
 	}
 	free(ents);
@@ -426,6 +457,11 @@ static int prepare_check(struct xpt_ctx *c, unsigned int domid,
 
 	xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
 	*ret_leftover = false;
+	if (h->xs_err)
+		return xpt_fail(c, XPT_EXIT_FAIL, h->xs_err, "domain %u: "
+				"xenstore cannot show who holds %s: %s; nothing "
+				"was changed, try again", domid, bdf,
+				strerror(-h->xs_err));
 	if (h->bridge)
 		return xpt_fail(c, XPT_EXIT_FAIL, -EINVAL, "%s is a PCI bridge: "
 				"pciback does not pass bridges through (it "
@@ -510,9 +546,15 @@ int xpt_dev_prepare(struct xpt_ctx *c, unsigned int domid,
 		sbdfs[i] = devs[i].sbdf;
 	r = xpt_hold_survey(c, domid, sbdfs, n, h);
 	if (r < 0) {
-		r = c->err[0] ? r : xpt_fail(c, XPT_EXIT_FAIL, r, "cannot "
-					     "establish who holds the devices: "
-					     "%s", strerror(-r));
+		char bdf[16];
+
+		xpt_format_bdf(sbdfs[0], bdf, sizeof(bdf));
+		r = c->err[0] ? r : xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: "
+					     "cannot establish who holds %s%s: "
+					     "%s; nothing was changed, try "
+					     "again", domid, bdf, n > 1 ?
+					     " and the other devices" : "",
+					     strerror(-r));
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -609,15 +651,35 @@ int xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
 				d->assigned = false;
 			}
 		}
+		/* a guest that keeps a BAR or the interrupt of a device it
+		 * no longer owns can still reach it: not taken back is
+		 * stuck, and the retry that finds the marker revokes again */
 		if (d->pirq) {
-			c->pf->irq_permission(c, domid, d->pirq_nr, 0);
-			if (!gsi_shared(c, domid, d->info.gsi, devs, n))
-				c->pf->unmap_pirq(c, domid, d->pirq_nr);
-			d->pirq = false;
+			r = c->pf->irq_permission(c, domid, d->pirq_nr, 0);
+			if (r == 0 && !gsi_shared(c, domid, d->info.gsi, devs,
+						  n))
+				r = c->pf->unmap_pirq(c, domid, d->pirq_nr);
+			if (r < 0 && r != -ESRCH) {
+				xpt_warn(c, "%s: domain %u keeps its interrupt "
+					 "(pirq %d): %s", bdf, domid,
+					 d->pirq_nr, strerror(-r));
+				if (!d->stuck)
+					d->stuck = "its interrupt was not "
+						   "taken back";
+			} else {
+				d->pirq = false;
+			}
 		}
 		if (d->perms) {
-			perms_set(c, domid, &d->info, 0);
-			d->perms = false;
+			r = perms_set(c, domid, &d->info, 0);
+			if (r < 0 && r != -ESRCH) {
+				xpt_warn(c, "%s: domain %u keeps access to its "
+					 "BARs: %s", bdf, domid, strerror(-r));
+				if (!d->stuck)
+					d->stuck = "its BARs were not revoked";
+			} else {
+				d->perms = false;
+			}
 		}
 		any |= d->reset && !d->stuck;
 	}
@@ -635,6 +697,10 @@ int xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
 			d->stuck = d->reset_err == -ETIMEDOUT ? "not reset: "
 				   "xpt-pciback did not answer" : "not reset";
 		d->reset = false;
+		/* a marker that stays reserves the device: said so, and
+		 * the retry that finds it removes it */
+		if (!d->stuck && d->marker && marker_drop(c, domid, d->sbdf) < 0)
+			d->stuck = "its /libxl/pci marker could not be removed";
 		if (d->stuck) {
 			nleft++;
 			xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
@@ -645,11 +711,6 @@ int xpt_dev_release(struct xpt_ctx *c, unsigned int domid,
 							 ", " : "", bdf,
 							 d->stuck);
 			continue;	/* stays reserved */
-		}
-		if (d->marker && marker_drop(c, domid, d->sbdf) < 0) {
-			xpt_format_bdf(d->sbdf, bdf, sizeof(bdf));
-			xpt_warn(c, "%s: its /libxl/pci marker for domain %u "
-				 "could not be removed", bdf, domid);
 		}
 		d->marker = false;
 		if (d->seized)
@@ -721,6 +782,8 @@ int xpt_dev_teardown(struct xpt_ctx *c, unsigned int domid,
 		if (r == -ENODEV)
 			continue;	/* not a host device: nothing to undo */
 		if (r == 0)
+			r = h[i].xs_err;
+		if (r == 0)
 			r = flags_from_hold(c, domid, d, &h[i]);
 		if (r < 0) {
 			/* who owns it, or its interrupt, is unknown: it
@@ -728,8 +791,8 @@ int xpt_dev_teardown(struct xpt_ctx *c, unsigned int domid,
 			nunknown++;
 			if (used < sizeof(unknown))
 				used += (size_t)snprintf(unknown + used,
-					sizeof(unknown) - used, "%s%s (the "
-					"host could not describe it: %s)",
+					sizeof(unknown) - used, "%s%s (who "
+					"holds it is unknown: %s)",
 					used ? ", " : "", bdf, strerror(-r));
 			continue;
 		}

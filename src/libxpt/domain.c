@@ -234,19 +234,25 @@ static bool markers_name(struct xpt_ctx *c, unsigned int domid);
 
 /* What `xpt destroy` still cleans of a domain the hypervisor does not
  * have: xpt's record, its xenstore nodes, its backend, devices marked for
- * it. */
+ * it, and what a destroy that could not remove it named (/libxl/<id>,
+ * pciback's error node). */
 static bool leftovers(struct xpt_ctx *c, unsigned int domid)
 {
+	static const char *const nodes[] = {	/* + domid */
+		"/local/domain/", "/local/domain/0/backend/pci/", "/libxl/",
+		"/local/domain/0/error/backend/pci/",
+	};
 	char path[64];
 	struct xpt_domcfg *d = malloc(sizeof(*d));
 	bool known = d && xpt_domcfg_load(c, domid, d) == 0;
+	size_t i;
 
 	free(d);
-	snprintf(path, sizeof(path), "/local/domain/%u", domid);
-	known = known || xpt_xs_exists(c, XBT_NULL, path);
-	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u", domid);
-	known = known || xpt_xs_exists(c, XBT_NULL, path) ||
-		markers_name(c, domid);
+	for (i = 0; !known && i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(path, sizeof(path), "%s%u", nodes[i], domid);
+		known = xpt_xs_exists(c, XBT_NULL, path);
+	}
+	known = known || markers_name(c, domid);
 	c->err[0] = '\0';
 	return known;
 }
@@ -330,6 +336,17 @@ int xpt_domain_resolve(struct xpt_ctx *c, const char *dom,
 			found = (int)list[i].domid;
 		}
 		free(name);
+	}
+	if (found < 0) {
+		/* the xenstore leftovers of a domain the hypervisor no
+		 * longer has (a destroy or reboot cut short), which destroy
+		 * and reboot can still finish, by name as by id */
+		unsigned int left = 0;
+		bool leftover = false;
+
+		if (name_holder(c, dom, &left, &leftover) == 1 && leftover)
+			found = (int)left;
+		c->err[0] = '\0';
 	}
 	if (found < 0)
 		r = name_unknown(c, dom);
@@ -428,36 +445,76 @@ static bool markers_name(struct xpt_ctx *c, unsigned int domid)
 	return xpt_dev_marked(c, domid, &sbdf, 1, &n) == 0 && n;
 }
 
-/* /libxl/<domid>/type: written by xpt's domain build and by libxl's */
-bool xpt_domain_type_is(struct xpt_ctx *c, unsigned int domid,
-			const char *type)
+/* /libxl/<domid>/type: written by xpt's domain build and by libxl's;
+ * "" when there is none.  A store that fails the read is an error, not
+ * a PV domain: an operation that went on would take the wrong path. */
+int xpt_domain_type(struct xpt_ctx *c, unsigned int domid, char *buf,
+		    size_t len)
 {
 	char path[64], *v;
-	bool is;
 
 	snprintf(path, sizeof(path), "/libxl/%u/type", domid);
 	v = xpt_xs_read(c, XBT_NULL, path);
-	is = v && !strcmp(v, type);
+	if (!v && errno != ENOENT && errno != EACCES)
+		return xpt_fail(c, XPT_EXIT_FAIL, errno ? -errno : -EIO,
+				"domain %u: cannot read its type (%s): %s; "
+				"nothing was changed, try again", domid, path,
+				strerror(errno ? errno : EIO));
+	snprintf(buf, len, "%s", v ? v : "");
 	free(v);
+	return 0;
+}
+
+bool xpt_domain_type_is(struct xpt_ctx *c, unsigned int domid,
+			const char *type)
+{
+	char buf[16];
+	char saved[sizeof(c->err)];
+	int code = c->exit_code;
+	bool is;
+
+	memcpy(saved, c->err, sizeof(saved));
+	is = xpt_domain_type(c, domid, buf, sizeof(buf)) == 0 &&
+	     !strcmp(buf, type);
+	memcpy(c->err, saved, sizeof(saved));
+	c->exit_code = code;
 	return is;
 }
 
 void xpt_domain_forget(struct xpt_ctx *c, unsigned int domid)
 {
-	static const char *const nodes[] = {	/* + domid */
-		"/local/domain/", "/libxl/", "/local/domain/0/error/backend/pci/",
+	static const char *const nodes[] = {	/* + domid; its name last */
+		"/libxl/", "/local/domain/0/error/backend/pci/", "/local/domain/",
 	};
 	char path[160], *vm;
+	bool keep = false;	/* /local/domain/<id>: what finds it again */
 	size_t i;
 	int r;
 
 	index_forget(c, domid);
 	snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
 	vm = xpt_xs_read(c, XBT_NULL, path);
-	if (vm && !strncmp(vm, "/vm/", 4))
-		xpt_xs_rm(c, XBT_NULL, vm);
+	if (vm && !strncmp(vm, "/vm/", 4) &&
+	    (r = xpt_xs_rm(c, XBT_NULL, vm)) < 0) {
+		xpt_warn(c, "domain %u: cannot remove %s: %s; `xpt destroy %u` "
+			 "again removes it", domid, vm, strerror(-r), domid);
+		keep = true;
+	} else if (!vm && errno != ENOENT) {
+		xpt_warn(c, "domain %u: cannot read %s: %s; `xpt destroy %u` "
+			 "again removes its /vm node", domid, path,
+			 strerror(errno), domid);
+		keep = true;
+	}
 	free(vm);
-	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+	/* an introduced domain's connection stays in the store until
+	 * released: not done is said, and the next destroy does it */
+	if (!xs_release_domain(c->xs, domid) && errno != ENOENT) {
+		xpt_warn(c, "domain %u: xenstore did not release it: %s; `xpt "
+			 "destroy %u` again releases it", domid, strerror(errno),
+			 domid);
+		keep = true;
+	}
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]) - keep; i++) {
 		snprintf(path, sizeof(path), "%s%u", nodes[i], domid);
 		r = xpt_xs_rm(c, XBT_NULL, path);
 		if (r < 0)
@@ -465,7 +522,6 @@ void xpt_domain_forget(struct xpt_ctx *c, unsigned int domid)
 				 "destroy %u` again removes it", domid, path,
 				 strerror(-r), domid);
 	}
-	xs_release_domain(c->xs, domid);
 }
 
 /* Everything of a domain goes, whatever state it is in.  Caller holds
@@ -474,7 +530,7 @@ void xpt_domain_forget(struct xpt_ctx *c, unsigned int domid)
  * when there was none before. */
 static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 {
-	char saved[sizeof(c->err)], path[160];
+	char saved[sizeof(c->err)], path[160], type[16];
 	int saved_code = c->exit_code, r, ret = 0;
 	char left[512], fail[768] = "";
 
@@ -487,8 +543,11 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 	c->pf->dom_pause(c, domid);
 	xpt_delay_point(c, "destroy.paused");
 	/* an HVM guest's device model goes first: its devices are then
-	 * taken without asking it (a hung or dead one cannot stall us) */
-	if (xpt_domain_is_hvm(c, domid)) {
+	 * taken without asking it (a hung or dead one cannot stall us);
+	 * a type that cannot be read may be HVM's */
+	if (xpt_domain_type(c, domid, type, sizeof(type)) < 0 ||
+	    !strcmp(type, "hvm")) {
+		c->err[0] = '\0';
 		xpt_dm_kill(c, domid);
 		xpt_delay_point(c, "destroy.dm-killed");
 		xpt_stubdom_destroy(c, domid);
@@ -513,12 +572,15 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 			 "not destroy it: %s; run `xpt destroy %u` again",
 			 domid, strerror(-r), domid);
 	}
-	xpt_domain_forget(c, domid);
-	xpt_delay_point(c, "destroy.forgotten");
+	/* what finds the domain again goes last: its configuration and
+	 * lock file first, its name (/local/domain/<id>, forget's last) at
+	 * the end, so that a destroy cut short is finished by name too */
 	xpt_domcfg_remove(c, domid);
-	xpt_trace(c, "domain %u: destroyed", domid);
 	if (xpt_path(c, path, sizeof(path), "xpt/lock/%u", domid) == 0)
 		unlink(path);
+	xpt_domain_forget(c, domid);
+	xpt_delay_point(c, "destroy.forgotten");
+	xpt_trace(c, "domain %u: destroyed", domid);
 	memcpy(c->err, saved, sizeof(saved));
 	c->exit_code = saved_code;
 	if (ret < 0)	/* a warning when an earlier failure is the message */
@@ -833,6 +895,12 @@ int xpt_domain_destroy(struct xpt_ctx *c, unsigned int domid)
 		return r;
 	if (c->pf->dom_info(c, domid, &info) == -ESRCH &&
 	    !leftovers(c, domid)) {
+		char lockpath[PATH_MAX];
+
+		/* the lock file this call made goes with it */
+		if (xpt_path(c, lockpath, sizeof(lockpath), "xpt/lock/%u",
+			     domid) == 0)
+			unlink(lockpath);
 		xpt_unlock(lock);
 		return xpt_fail(c, XPT_EXIT_NOTFOUND, -ESRCH, "domain %u does "
 				"not exist (see `xpt list`)", domid);
@@ -935,7 +1003,9 @@ int xpt_domain_reboot(struct xpt_ctx *c, unsigned int domid,
 		if (r == -ENOENT)
 			r = xpt_fail(c, XPT_EXIT_NOTFOUND, r, "domain %u: no "
 				     "configuration recorded (not created by "
-				     "xpt, or gone): cannot reboot it", domid);
+				     "xpt, gone, or its creation was cut "
+				     "short): cannot reboot it; `xpt destroy "
+				     "%u` removes it", domid, domid);
 	}
 	if (r == 0 && xpt_cfg_check(&d->cfg, why, sizeof(why)) < 0)
 		r = xpt_fail(c, XPT_EXIT_FAIL, -EINVAL, "domain %u: its "

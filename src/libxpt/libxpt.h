@@ -171,6 +171,8 @@ struct xpt_hold {
 				 * first), -1 none */
 	int be_state;		/* its state-N there */
 	int be_count;		/* backends listing it */
+	int xs_err;		/* the store failed to show its marker or a
+				 * backend (-EIO): who holds it is unknown */
 	struct xpt_pdev info;	/* the host's description (hv_err == 0) */
 };
 int xpt_hold_survey(struct xpt_ctx *c, unsigned int domid,
@@ -312,7 +314,10 @@ void xpt_dm_kill(struct xpt_ctx *c, unsigned int domid);
  * and pciback's error node, then the store's release of it (after the
  * hypervisor destroyed it).  A node that stays is a warning. */
 void xpt_domain_forget(struct xpt_ctx *c, unsigned int domid);
-/* Whether /libxl/<domid>/type says type ("pv", "hvm", "pvh"). */
+/* /libxl/<domid>/type ("pv", "hvm", "pvh"; "" none), or the store's
+ * error as the context's; whether it says type (false when unread). */
+int xpt_domain_type(struct xpt_ctx *c, unsigned int domid, char *buf,
+		    size_t len);
 bool xpt_domain_type_is(struct xpt_ctx *c, unsigned int domid,
 			const char *type);
 

@@ -26,14 +26,18 @@
 
 #include "libxpt.h"
 
-static int marker_read(struct xpt_ctx *c, uint32_t sbdf)
+/* The marker's domid, -1 none; *err the store's failure to say. */
+static int marker_read(struct xpt_ctx *c, uint32_t sbdf, int *err)
 {
 	char m[16], path[96];
-	int v;
+	int v, r;
 
 	xpt_marker_bdf(sbdf, m, sizeof(m));
 	snprintf(path, sizeof(path), "/libxl/pci/%s/domid", m);
-	if (xpt_xs_read_int(c, XBT_NULL, path, &v) < 0 || v < 0)
+	r = xpt_xs_read_int(c, XBT_NULL, path, &v);
+	if (r < 0 && r != -ENOENT && r != -EINVAL)
+		*err = r;
+	if (r < 0 || v < 0)
 		return -1;
 	return v;
 }
@@ -46,7 +50,7 @@ int xpt_hold_survey(struct xpt_ctx *c, unsigned int domid,
 	unsigned int nd = 0, i;
 	char **doms = NULL;
 	size_t npb = 0, j, k;
-	int r = -ENOMEM, pbr;
+	int r = -ENOMEM, pbr, xs_err = 0;
 
 	if (!pb || !b)
 		goto out;
@@ -69,21 +73,29 @@ int xpt_hold_survey(struct xpt_ctx *c, unsigned int domid,
 				h->pb_bound = true;
 				h->pb_domid = pb[k].domid;
 			}
-		h->marker = marker_read(c, sbdfs[j]);
+		h->marker = marker_read(c, sbdfs[j], &h->xs_err);
 		h->be_domid = -1;
 		h->be_state = -1;
 	}
+	/* a backend the store does not let us read may list any of the
+	 * devices: each says so (xs_err) rather than that nobody has it */
 	doms = xs_directory(c->xs, XBT_NULL, "/local/domain/0/backend/pci",
 			    &nd);
+	if (!doms && errno != ENOENT)
+		xs_err = errno ? -errno : -EIO;
 	for (i = 0; doms && i < nd; i++) {
 		char *end;
 		long d = strtol(doms[i], &end, 10);
 
 		struct xpt_pdom info;
 
-		if (*end || d < 0 || d >= XPT_DOMID_FIRST_RESERVED ||
-		    xpt_be_read_ids(c, XBT_NULL, (unsigned int)d, b) < 0)
+		if (*end || d < 0 || d >= XPT_DOMID_FIRST_RESERVED)
 			continue;
+		r = xpt_be_read_ids(c, XBT_NULL, (unsigned int)d, b);
+		if (r < 0) {
+			xs_err = r;
+			continue;
+		}
 		/* the directory of a domain that is gone holds nothing: no
 		 * pciback serves it (xl 4.17 leaves one, state 6, when it
 		 * destroys a paused guest) */
@@ -111,6 +123,9 @@ int xpt_hold_survey(struct xpt_ctx *c, unsigned int domid,
 			}
 		}
 	}
+	for (j = 0; xs_err && j < n; j++)
+		if (!ret[j].xs_err)
+			ret[j].xs_err = xs_err;
 	r = pbr;
 out:
 	free(doms);

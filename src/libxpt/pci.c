@@ -525,15 +525,21 @@ static int rebuild_backend(struct xpt_ctx *c, unsigned int domid,
 			     "it with `xpt host status`" : "xpt-pciback did "
 			     "not release the devices of the removed "
 			     "backend in time");
-		/* the previous set, so nothing else changes */
-		for (i = 0, n = 0; i < old->n; i++)
-			if (old->e[i].valid)
-				e[n++] = old->e[i];
-		if (n)
-			write_backend(c, domid, name, e, n);
-		goto out;
+		goto restore;
 	}
 	r = n ? write_backend(c, domid, name, e, n) : 0;
+	if (r == 0)
+		goto out;
+restore:
+	/* the previous set, so nothing else changes */
+	for (i = 0, n = 0; i < old->n; i++)
+		if (old->e[i].valid)
+			e[n++] = old->e[i];
+	if (n && write_backend(c, domid, name, e, n) < 0)
+		xpt_fail_more(c, "its PCI backend could not be written back "
+			      "either, so the guest will find none of its "
+			      "devices: detach them with `xpt pci-detach -f "
+			      "%u ...` or destroy the domain", domid);
 out:
 	free(e);
 	return r;
@@ -598,8 +604,11 @@ static int rebuild_idle(struct xpt_ctx *c, unsigned int domid,
 	if (!all || !skip)
 		goto out;
 	r = xpt_be_read(c, XBT_NULL, domid, b);
-	if (r < 0)
+	if (r < 0) {
+		xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: reading its PCI "
+			 "backend: %s", domid, strerror(-r));
 		goto out;
+	}
 	for (i = 0; i < nadd; i++)
 		skip[i] = add[i].sbdf;
 	for (i = 0; i < ndrop; i++)
@@ -888,6 +897,7 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	size_t n = 0, i;
 	int r, lock = -1, state;
 	bool hvm = false, pvh = false, pv, slow = false;
+	char type[16];
 
 	for (i = 0; i < MAX_FN; i++)
 		devlock[i] = -1;
@@ -915,11 +925,20 @@ int xpt_pci_attach(struct xpt_ctx *c, unsigned int domid,
 	xpt_trace(c, "domain %u: attach of %zu functions, locks held", domid,
 		  n);
 	domstate_get(c, domid, s);
-	if (xpt_be_read_ids(c, XBT_NULL, domid, b) < 0)	/* in full: rebuild */
-		b->exists = false;
+	r = xpt_be_read_ids(c, XBT_NULL, domid, b);	/* in full: rebuild */
+	if (r < 0) {
+		/* not "no backend": a cold-plug would write over it */
+		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: reading its PCI "
+			     "backend: %s; nothing was changed, try again",
+			     domid, strerror(-r));
+		goto out;
+	}
 	xpt_trace(c, "domain %u: domain and backend read", domid);
-	hvm = xpt_domain_is_hvm(c, domid);
-	pvh = !hvm && xpt_domain_is_pvh(c, domid);
+	r = xpt_domain_type(c, domid, type, sizeof(type));
+	if (r < 0)
+		goto out;
+	hvm = !strcmp(type, "hvm");
+	pvh = !strcmp(type, "pvh");
 	pv = !hvm && !pvh;
 	if (hvm) {
 		r = hvm_attached(c, domid, devs, n);
@@ -1074,6 +1093,13 @@ static int detach_targets(struct xpt_ctx *c, unsigned int domid,
 		c->exit_code = 0;
 	}
 	for (i = 0; i < nc; i++) {
+		if (h[i].xs_err) {
+			xpt_format_bdf(cand[i], bdf, sizeof(bdf));
+			return xpt_fail(c, XPT_EXIT_FAIL, h[i].xs_err, "domain "
+					"%u: xenstore cannot show who holds %s: "
+					"%s; nothing was changed, try again",
+					domid, bdf, strerror(-h[i].xs_err));
+		}
 		/* held: the domain has it in a layer beyond the backend
 		 * entry; an entry alone may be stale (pciback never exported
 		 * it, or it names another domain's device) */
@@ -1228,15 +1254,20 @@ static int pv_release(struct xpt_ctx *c, unsigned int domid,
 	}
 	if (r < 0) {
 		uint32_t named = nours ? ours[0] : sbdfs[0];
+		bool held = !rel.silent && r == -ETIMEDOUT;
+		char why[96];
 
-		xpt_format_bdf(rel.silent ? named : rel.held, bdf, sizeof(bdf));
+		/* not pciback's doing when the store failed the wait */
+		snprintf(why, sizeof(why), "xenstore failed the wait for "
+			 "xpt-pciback to release (%s):", strerror(-r));
+		xpt_format_bdf(held ? rel.held : named, bdf, sizeof(bdf));
 		r = xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: %s %s; it is out "
 			     "of the guest's backend but stays reserved for the "
 			     "domain: retry `xpt pci-detach -f %u %s`, or "
 			     "destroy the domain", domid, rel.silent ?
 			     "xpt-pciback does not answer (`xpt host status`), "
-			     "so it may still hold" : "xpt-pciback still "
-			     "exports", bdf, domid, bdf);
+			     "so it may still hold" : held ? "xpt-pciback still "
+			     "exports" : why, bdf, domid, bdf);
 		return r;
 	}
 	return 0;
@@ -1355,7 +1386,7 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 	struct domstate *s = calloc(1, sizeof(*s));
 	uint32_t sbdfs[MAX_FN], ours[MAX_FN];
 	bool held[MAX_FN];
-	char bdf[16], left[512];
+	char bdf[16], left[512], type[16];
 	size_t n = 0, nours = 0, i;
 	int r, lock = -1;
 
@@ -1370,8 +1401,11 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 		r = xpt_lock_domain(c, domid, &lock);
 	if (r == 0)
 		r = domain_check(c, domid);
-	if (r == 0)	/* the entries in full only if rebuilt below */
-		r = xpt_be_read_ids(c, XBT_NULL, domid, b);
+	if (r == 0 &&	/* the entries in full only if rebuilt below */
+	    (r = xpt_be_read_ids(c, XBT_NULL, domid, b)) < 0)
+		xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: reading its PCI "
+			 "backend: %s; nothing was changed, try again", domid,
+			 strerror(-r));
 	if (r == 0)
 		r = detach_targets(c, domid, spec, sbdfs, held, &n);
 	if (r == -ENOENT)
@@ -1392,7 +1426,10 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 			 "removed, the device left as it is", domid, bdf);
 	}
 	domstate_get(c, domid, s);
-	if (xpt_domain_is_hvm(c, domid)) {
+	r = xpt_domain_type(c, domid, type, sizeof(type));
+	if (r < 0)
+		goto out;
+	if (!strcmp(type, "hvm")) {
 		/* through the device model; then the host side below */
 		r = xpt_hvm_pci_remove(c, domid, ours, nours, force);
 		if (r == 0)	/* then out of its stub domain, if any */
@@ -1402,11 +1439,18 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 			goto out;
 		goto teardown;
 	}
-	if (xpt_domain_is_pvh(c, domid))
+	if (!strcmp(type, "pvh"))
 		goto teardown;	/* the deassign takes it off its vPCI bus */
 	r = pv_release(c, domid, s, b, ours, nours, sbdfs, n, force);
-	if (r < 0)
+	if (r < 0) {
+		xpt_format_bdf(sbdfs[0], bdf, sizeof(bdf));
+		if (!c->err[0])
+			xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: detaching "
+				 "%s: its PCI backend: %s; retry `xpt "
+				 "pci-detach %u %s`", domid, bdf, strerror(-r),
+				 domid, bdf);
 		goto out;
+	}
 	xpt_delay_point(c, "detach.released");
 teardown:
 	if (xpt_dev_teardown(c, domid, sbdfs, n, left, sizeof(left))) {
@@ -1446,15 +1490,19 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, char *left,
 	unsigned int ne;
 	size_t n = 0, j, nlist = 0, nmarked = 0;
 	int64_t saved_deadline = c->deadline;
-	int r = -ENOMEM;
+	const char *miss = NULL;	/* where we could not look */
+	int r = -ENOMEM, e, miss_r = 0;
 
 	if (leftlen)
 		left[0] = '\0';
 	if (!b || !sbdfs || !list)
 		goto out;
 	c->deadline = xpt_now_ms() + XPT_DESTROY_MS;
-	if (xpt_be_read_ids(c, XBT_NULL, domid, b) < 0)
+	if ((e = xpt_be_read_ids(c, XBT_NULL, domid, b)) < 0) {
 		b->exists = false;
+		miss = "its PCI backend could not be read";
+		miss_r = e;
+	}
 	for (j = 0; j < b->n; j++)
 		if (b->e[j].valid && n < XPT_BE_MAX)
 			sbdfs[n++] = b->e[j].sbdf;
@@ -1463,15 +1511,26 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, char *left,
 	/* both directories in one transaction: pciback releases all */
 	xpt_trace(c, "domain %u: removing the PCI backend (%zu devices)",
 		  domid, n);
-	remove_backend(c, domid);
+	if ((e = remove_backend(c, domid)) < 0) {
+		miss = "its PCI backend could not be removed";
+		miss_r = e;
+	}
 	xpt_delay_point(c, "destroy.backend-removed");
 	if (b->exists)
 		wait_released(c, domid, NULL, 0, XPT_DESTROY_MS, &rel);
 	c->err[0] = '\0';
 	/* markers and IOMMU ownership catch what the backend lost */
-	if (xpt_dev_marked(c, domid, sbdfs + n, XPT_BE_MAX - n, &nmarked) == 0)
+	if ((e = xpt_dev_marked(c, domid, sbdfs + n, XPT_BE_MAX - n,
+				&nmarked)) == 0) {
 		n += nmarked;
-	if (c->pf->pci_list(c, list, XPT_PCI_MAX, &nlist) == 0) {
+	} else {
+		miss = "its /libxl/pci markers could not be read";
+		miss_r = e;
+	}
+	if ((e = c->pf->pci_list(c, list, XPT_PCI_MAX, &nlist)) < 0) {
+		miss = "the host's PCI devices could not be listed";
+		miss_r = e;
+	} else {
 		for (j = 0; j < nlist; j++) {
 			struct xpt_pdev info;
 
@@ -1492,6 +1551,14 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, char *left,
 	xpt_trace(c, "domain %u: releasing %u devices", domid, ne);
 	xpt_delay_point(c, "destroy.before-deassign");
 	r = xpt_dev_teardown(c, domid, sbdfs, ne, left, leftlen) ? -EBUSY : 0;
+	if (miss) {
+		/* some of it may be left where we could not look */
+		size_t used = strlen(left);
+
+		snprintf(left + used, leftlen - used, "%s%s (%s)", used ?
+			 "; " : "", miss, strerror(-miss_r));
+		r = miss_r;
+	}
 out:
 	c->deadline = saved_deadline;
 	free(b);

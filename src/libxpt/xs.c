@@ -15,7 +15,8 @@ char *xpt_xs_read(struct xpt_ctx *c, xs_transaction_t t, const char *path)
 	return xs_read(c->xs, t, path, &len);
 }
 
-/* -ENOENT missing, -EINVAL not a decimal integer. */
+/* -ENOENT missing (or hidden from us), -EINVAL not a decimal integer,
+ * else the store's error (-EIO, -EAGAIN): not the node's absence. */
 int xpt_xs_read_int(struct xpt_ctx *c, xs_transaction_t t, const char *path,
 		    int *ret)
 {
@@ -23,7 +24,8 @@ int xpt_xs_read_int(struct xpt_ctx *c, xs_transaction_t t, const char *path,
 	long v;
 
 	if (!s)
-		return errno == EAGAIN ? -EAGAIN : -ENOENT;
+		return errno == ENOENT || errno == EACCES || !errno ? -ENOENT :
+		       -errno;
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (!*s || *end || errno || v < INT32_MIN || v > INT32_MAX) {
@@ -46,8 +48,9 @@ int xpt_xs_read_text(struct xpt_ctx *c, xs_transaction_t t, const char *path,
 
 	if (len)
 		buf[0] = '\0';
-	if (!v)
-		return -ENOENT;
+	if (!v)	/* as xpt_xs_read_int: a failed read is not a missing node */
+		return errno == ENOENT || errno == EACCES || !errno ? -ENOENT :
+		       -errno;
 	snprintf(buf, len, "%s", v);
 	free(v);
 	for (p = buf; len && *p; p++)

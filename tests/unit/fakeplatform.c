@@ -8,6 +8,7 @@
  * so the tests drive domains that have not booted.
  */
 #include <errno.h>
+#include <execinfo.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,14 +70,31 @@ struct fake_dom *fake_dom(unsigned int domid)
 	return i < 0 ? NULL : &fake.dom[i];
 }
 
-/* Every op passes here first: the Nth fails. */
-static bool fault(void)
+bool fake_fault(const char *what, bool xs)
 {
+	if (fake.quiet)
+		return false;
+	if (xs)
+		fake.xs_calls++;
+	else
+		fake.pf_calls++;
 	if (++fake.calls != fake.fail_at)
 		return false;
 	fake.failed = true;
+	fake.failed_call = what;
+	if (getenv("FAKE_BACKTRACE")) {	/* where: addr2line -e TEST */
+		void *bt[16];
+
+		fprintf(stderr, "call %u, %s:\n", fake.calls, what);
+		backtrace_symbols_fd(bt, backtrace(bt, 16), 2);
+	}
+	if (fake.at_fault)
+		fake.at_fault();
 	return true;
 }
+
+/* Every op passes here first: the Nth fails. */
+#define fault() fake_fault(__func__, false)
 
 static int f_open(struct xpt_ctx *c)
 {

@@ -4,7 +4,9 @@
  * of the protocol code: domains, host PCI functions with their IOMMU
  * owner, pciback binding, BAR permissions and INTx pirqs, each visible to
  * the test; and a fault point: the Nth call of any op fails with -EIO.
- * xenstore is real (an xpt-xenstored the fixture starts).
+ * xenstore is real (an xpt-xenstored the fixture starts); a test that
+ * links fakexs.c with -Wl,--wrap (tests/unit/meson.build) has every
+ * libxenstore call count in the same countdown.
  */
 #ifndef XPT_TEST_FAKEPLATFORM_H
 #define XPT_TEST_FAKEPLATFORM_H
@@ -37,14 +39,25 @@ struct fake_host {
 	struct fake_dev dev[FAKE_NDEV];
 	struct fake_dom dom[FAKE_NDOM];
 	unsigned int next_domid;
-	unsigned int calls;		/* ops called so far */
+	unsigned int calls;		/* calls counted so far */
+	unsigned int pf_calls, xs_calls;	/* of which platform, xenstore */
 	unsigned int fail_at;		/* this call fails (1-based), 0 none */
+	int fail_errno;			/* how a xenstore call fails: EIO
+					 * (0), or EAGAIN */
 	bool failed;			/* the fault was hit */
+	const char *failed_call;	/* which call it was ("xs_read") */
+	bool quiet;			/* calls not counted (the test's
+					 * own reads) */
+	void (*at_fault)(void);		/* called when the fault is hit */
 	unsigned int unpauses;		/* dom_unpause calls that took */
 	unsigned int ran_deassigned;	/* deassigns from a running domain */
 };
 
 extern struct fake_host fake;
+
+/* Count a call (what: its name; xs: a xenstore one); true when it is
+ * the one to fail. */
+bool fake_fault(const char *what, bool xs);
 extern const struct xpt_platform fake_platform;
 
 /* Devices 03:00.0 .. 06:00.0, owned by dom0, not bound; domids from
