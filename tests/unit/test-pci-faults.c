@@ -34,20 +34,21 @@
  * layer agrees and nothing is left of what was undone.  A second guest,
  * created before the sweep with its own device, must be untouched.
  *
- * Figures (printed by the test; README "Faults"), platform + xenstore
- * calls of a round without a fault:
+ * Figures (printed by the test, which is where they stay true as libxpt
+ * changes; README "Faults"), platform + xenstore calls of a round
+ * without a fault:
  *
  *	        PV guest      PVH guest
- *	create  21 +  78      21 +  53
+ *	create  21 +  79      21 +  54
  *	attach  15 +  80      12 +  12
  *	detach  20 + 103      15 +  17
- *	reboot  47 + 125      46 +  89
+ *	reboot  47 + 126      46 +  90
  *	destroy 26 +  48      25 +  37
- *	all    129 + 434     119 + 208    (20 and 14 commits, also EAGAIN)
+ *	all    129 + 436     119 + 210    (20 and 14 commits, also EAGAIN)
  *
  * and kill points (the calls of each operation, the guest and a second
- * one on the host): PV create 106, attach 101, detach 118, reboot 188,
- * destroy 83 (596); PVH 75, 24, 32, 139, 65 (335).  The countdown and the
+ * one on the host): PV create 107, attach 101, detach 118, reboot 189,
+ * destroy 83 (598); PVH 76, 24, 32, 140, 65 (337).  The countdown and the
  * kill sweep are two meson tests (unit-pci-faults, unit-pci-kills) of
  * this executable, run side by side.  FAULTS_ONLY=N runs round N alone,
  * KILL_ONLY="OP N" one kill point, FAULTS_VERBOSE=1 says what each
