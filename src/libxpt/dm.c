@@ -17,7 +17,9 @@
  * config-space read finds the device model's ioreq server enabled
  * (docs/protocol.md §10, the stub-domain startup thread).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,10 +58,50 @@ static bool dm_alive(struct xpt_ctx *c, unsigned int domid, int pid)
 	       xpt_pid_alive(pid, qmp);
 }
 
+/* The device model of a domain whose store records went (xenstored was
+ * restarted): the process whose command line names the domain's QMP
+ * socket; -1 none.  Ours only: a platform's device model has its own. */
+static int dm_find(struct xpt_ctx *c, unsigned int domid)
+{
+	char qmp[PATH_MAX], needle[PATH_MAX + 8];
+	struct dirent *de;
+	int pid = -1;
+	DIR *dp;
+
+	if (c->pf->dm_qmp_dir || xpt_dm_qmp_path(c, domid, qmp, sizeof(qmp)) ||
+	    !(dp = opendir("/proc")))
+		return -1;
+	/* path=...,: not the socket of a domain whose id starts the same */
+	snprintf(needle, sizeof(needle), "path=%s,", qmp);
+	while (pid < 0 && (de = readdir(dp))) {
+		char *end;
+		long v = strtol(de->d_name, &end, 10);
+
+		if (!*end && v > 1 && v < INT_MAX && xpt_pid_alive((int)v, needle))
+			pid = (int)v;
+	}
+	closedir(dp);
+	return pid;
+}
+
+bool xpt_dm_lingers(struct xpt_ctx *c, unsigned int domid)
+{
+	struct xpt_domcfg *d = malloc(sizeof(*d));
+	bool hvm = d && xpt_domcfg_load(c, domid, d) == 0 &&
+		   !strcmp(d->cfg.type, "hvm");
+
+	free(d);
+	c->err[0] = '\0';
+	return hvm && dm_find(c, domid) > 0;
+}
+
 void xpt_dm_kill(struct xpt_ctx *c, unsigned int domid)
 {
 	char path[96], qmp[PATH_MAX];
 	int pid = dm_pid(c, domid);
+
+	if (pid <= 0)
+		pid = dm_find(c, domid);
 
 	if (pid > 0 && dm_alive(c, domid, pid))
 		xpt_pid_stop(pid, xpt_bound_ms(c, 2000));

@@ -544,9 +544,10 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 	xpt_delay_point(c, "destroy.paused");
 	/* an HVM guest's device model goes first: its devices are then
 	 * taken without asking it (a hung or dead one cannot stall us);
-	 * a type that cannot be read may be HVM's */
+	 * a type that cannot be read may be HVM's, and one whose record
+	 * the store lost is found by its device model still running */
 	if (xpt_domain_type(c, domid, type, sizeof(type)) < 0 ||
-	    !strcmp(type, "hvm")) {
+	    !strcmp(type, "hvm") || xpt_dm_lingers(c, domid)) {
 		c->err[0] = '\0';
 		xpt_dm_kill(c, domid);
 		xpt_delay_point(c, "destroy.dm-killed");

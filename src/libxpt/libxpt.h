@@ -309,6 +309,10 @@ int xpt_dm_start(struct xpt_ctx *c, unsigned int domid, const char *binary,
 int xpt_dm_connect(struct xpt_ctx *c, unsigned int domid,
 		   struct xpt_qmp **ret);
 void xpt_dm_kill(struct xpt_ctx *c, unsigned int domid);
+/* xpt's record says HVM and a device model of ours still runs for the
+ * domain (found by the QMP socket its command line names, when the store
+ * no longer records its pid) */
+bool xpt_dm_lingers(struct xpt_ctx *c, unsigned int domid);
 
 /* A domain's xenstore traces: its /vm path, /local/domain/<id>, /libxl/<id>
  * and pciback's error node, then the store's release of it (after the

@@ -48,6 +48,7 @@
  * destroy` of g1 gives 03:00.0 and 05:00.0 back, and every layer agrees
  * (g2's guest sees 04:00.0 again).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -80,6 +81,7 @@ struct dspec {
 	bool may_pass;		/* the op may also succeed */
 	const char *norecover;	/* the recovery does not work yet: why
 				 * (printed; the case checks the op only) */
+	bool hvm;		/* the op's guest is h1 (always for DM) */
 };
 
 /* the bound of every op here, after its hold: a backend wait notices a
@@ -179,6 +181,37 @@ static bool pb_exports_none(struct env *e, void *arg)
 	return true;
 }
 
+/* a device model of this run still runs (its command line names the
+ * run directory) */
+static bool dms_left(struct env *e)
+{
+	char path[300], cmd[4096];
+	struct dirent *de;
+	bool found = false;
+	DIR *dp = opendir("/proc");
+	ssize_t n, i;
+	int fd;
+
+	while (dp && !found && (de = readdir(dp))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, cmd, sizeof(cmd) - 1);
+		close(fd);
+		for (i = 0; i < n; i++)
+			if (!cmd[i])
+				cmd[i] = ' ';
+		cmd[n > 0 ? n : 0] = '\0';
+		found = strstr(cmd, "xpt-dm") && strstr(cmd, e->run.dir);
+	}
+	if (dp)
+		closedir(dp);
+	return found;
+}
+
 static bool destroy_ok(struct env *e, const char *dom)
 {
 	int rc = TS(e, 15000, "destroy", dom);
@@ -190,8 +223,9 @@ static bool destroy_ok(struct env *e, const char *dom)
 
 static bool run(struct env *e, const struct dspec *s)
 {
-	const char *dom = s->who == DM ? "h1" : "g1";
-	const uint32_t dev = s->who == DM ? DEV_D : DEV_A;
+	const bool hvm = s->who == DM || s->hvm;
+	const char *dom = hvm ? "h1" : "g1";
+	const uint32_t dev = hvm ? DEV_D : DEV_A;
 	unsigned int g2, g1 = 0;
 	char cfgpath[256], ids[2][16], spec[32];
 	const char *args[4] = { op_names[s->op], dom, NULL, NULL };
@@ -209,7 +243,7 @@ static bool run(struct env *e, const struct dspec *s)
 	    !create(e, "g2", "'04:00.0'", &g2))
 		return false;
 	snprintf(spec, sizeof(spec), "'%s'", bdf(dev));
-	if (s->who == DM) {
+	if (hvm) {
 		/* its configuration, for create and the recovery */
 		if (s->op != CREATE && !create_hvm(e, dom, spec, &g1))
 			return false;
@@ -353,6 +387,8 @@ static bool run(struct env *e, const struct dspec *s)
 				return false;
 		}
 	}
+	CHECK(e, !dms_left(e), "a device model of this run is still running "
+	      "after the recovery");
 	if (!inv_check(e, "after the recovery"))
 		return false;
 	/* the host is usable: the op's device goes to a new PV guest (made
@@ -387,59 +423,67 @@ static bool run_case(struct env *e, const struct dspec *s)
 		return run_case(e, &s);					\
 	}
 
-DCASE(store_create, STORE, CREATE, "coldplug.in-txn", "xenstored", false, NULL)
+DCASE(store_create, STORE, CREATE, "coldplug.in-txn", "xenstored", false, NULL, false)
 DCASE(store_attach, STORE, ATTACH, "attach.before-wait", "xenstored", false,
-      NULL)
+      NULL, false)
 DCASE(store_detach, STORE, DETACH, "detach.before-compact", "xenstored", false,
-      NULL)
-DCASE(store_reboot, STORE, REBOOT, "coldplug.in-txn", "xenstored", false, NULL)
+      NULL, false)
+DCASE(store_reboot, STORE, REBOOT, "coldplug.in-txn", "xenstored", false, NULL, false)
 /* destroy always completes: what it could not remove it names */
+/* an HVM guest's device model is found without the store's record; its
+ * attach needs the store no more after the delay point */
+DCASE(store_attach_hvm, STORE, ATTACH, "attach.before-txn", "xenstored",
+      true, NULL, true)
 DCASE(store_destroy, STORE, DESTROY, "destroy.before-deassign", "xenstored",
-      true, NULL)
-DCASE(hv_create, HV, CREATE, "coldplug.in-txn", "hypervisor", false, NULL)
+      true, NULL, false)
+DCASE(hv_create, HV, CREATE, "coldplug.in-txn", "hypervisor", false, NULL, false)
 /* the hypervisor's part of an attach (the assignment) is done before its
  * first delay point: the attach may succeed */
-DCASE(hv_attach, HV, ATTACH, "attach.before-txn", "hypervisor", true, NULL)
+DCASE(hv_attach, HV, ATTACH, "attach.before-txn", "hypervisor", true, NULL, false)
 DCASE(hv_detach, HV, DETACH, "detach.before-compact", "hypervisor", false,
-      NULL)
-DCASE(hv_reboot, HV, REBOOT, "coldplug.in-txn", "hypervisor", false, NULL)
+      NULL, false)
+DCASE(hv_reboot, HV, REBOOT, "coldplug.in-txn", "hypervisor", false, NULL, false)
 DCASE(hv_destroy, HV, DESTROY, "destroy.before-deassign", "hypervisor", false,
-      NULL)
+      NULL, false)
+DCASE(hv_destroy_hvm, HV, DESTROY, "destroy.paused", "hypervisor", false,
+      NULL, true)
 /* a create does not wait for the backend: it may succeed, and the guest
  * is left without its device (pci-list says so) */
-DCASE(pb_create, PCIBACK, CREATE, "coldplug.in-txn", "pciback", true, NULL)
-DCASE(pb_attach, PCIBACK, ATTACH, "attach.before-txn", "pciback", false, NULL)
+DCASE(pb_create, PCIBACK, CREATE, "coldplug.in-txn", "pciback", true, NULL, false)
+DCASE(pb_attach, PCIBACK, ATTACH, "attach.before-txn", "pciback", false, NULL, false)
 DCASE(pb_detach, PCIBACK, DETACH, "detach.before-compact", "pciback", false,
-      NULL)
+      NULL, false)
 DCASE(pb_reboot, PCIBACK, REBOOT, "destroy.before-deassign", "pciback", false,
-      NULL)
+      NULL, false)
 DCASE(pb_destroy, PCIBACK, DESTROY, "destroy.before-deassign", "pciback",
-      false, NULL)
-DCASE(guest_attach, GUEST, ATTACH, "attach.before-txn", "guest", false, NULL)
+      false, NULL, false)
+DCASE(guest_attach, GUEST, ATTACH, "attach.before-txn", "guest", false, NULL, false)
 DCASE(guest_detach, GUEST, DETACH, "detach.before-compact", "guest", true,
-      NULL)
+      NULL, false)
 /* a destroy, and the destroy half of a reboot, stop the guest anyway */
 DCASE(guest_reboot, GUEST, REBOOT, "destroy.before-deassign", "guest", true,
-      NULL)
+      NULL, false)
 DCASE(guest_destroy, GUEST, DESTROY, "destroy.before-deassign", "guest", true,
-      NULL)
-DCASE(dm_create, DM, CREATE, "dm.spawned", "device model", false, NULL)
-DCASE(dm_attach, DM, ATTACH, "attach.before-txn", "device model", false, NULL)
-DCASE(dm_reboot, DM, REBOOT, "dm.spawned", "device model", false, NULL)
+      NULL, false)
+DCASE(dm_create, DM, CREATE, "dm.spawned", "device model", false, NULL, false)
+DCASE(dm_attach, DM, ATTACH, "attach.before-txn", "device model", false, NULL, false)
+DCASE(dm_reboot, DM, REBOOT, "dm.spawned", "device model", false, NULL, false)
 /* destroy stops the device model first anyway */
-DCASE(dm_destroy, DM, DESTROY, "destroy.paused", "device model", true, NULL)
+DCASE(dm_destroy, DM, DESTROY, "destroy.paused", "device model", true, NULL, false)
 
 const struct ocase daemon_cases[] = {
 	{ "store-create", "xenstored killed in create", store_create, false },
 	{ "store-attach", "xenstored killed in pci-attach", store_attach, false },
 	{ "store-detach", "xenstored killed in pci-detach", store_detach, false },
 	{ "store-reboot", "xenstored killed in reboot", store_reboot, false },
+	{ "store-attach-hvm", "xenstored killed in pci-attach to an HVM guest", store_attach_hvm, false },
 	{ "store-destroy", "xenstored killed in destroy", store_destroy, false },
 	{ "hv-create", "xpt-hypervisor killed in create", hv_create, false },
 	{ "hv-attach", "xpt-hypervisor killed in pci-attach", hv_attach, false },
 	{ "hv-detach", "xpt-hypervisor killed in pci-detach", hv_detach, false },
 	{ "hv-reboot", "xpt-hypervisor killed in reboot", hv_reboot, false },
 	{ "hv-destroy", "xpt-hypervisor killed in destroy", hv_destroy, false },
+	{ "hv-destroy-hvm", "xpt-hypervisor killed in destroy of an HVM guest", hv_destroy_hvm, false },
 	{ "pciback-create", "xpt-pciback killed in create", pb_create, false },
 	{ "pciback-attach", "xpt-pciback killed in pci-attach", pb_attach, false },
 	{ "pciback-detach", "xpt-pciback killed in pci-detach", pb_detach, false },
