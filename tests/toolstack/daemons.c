@@ -10,7 +10,8 @@
  * which /proc/PID/syscall shows), the daemon is killed with SIGKILL and
  * the operation goes on.  It must end within its bound (OP_BOUND_MS after
  * the hold; measured and printed), not be killed by a
- * signal, and either fail with a message that names the dead party or,
+ * signal, leave every other host daemon and g2's guest kernel running,
+ * and either fail with a message that names the dead party or,
  * where the daemon's death does not matter (a guest killed during its own
  * destroy), succeed.  Then, per daemon, the recovery:
  *
@@ -58,6 +59,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -147,6 +149,35 @@ static bool kill_wait(struct env *e, pid_t pid, const char *what)
 	close(pidfd);
 	return ok || fail(e, "%s (pid %d) did not die on SIGKILL", what,
 			  (int)pid);
+}
+
+/* A daemon the harness started (its child) still runs: not exited, not
+ * a zombie waiting to be reaped. */
+static bool child_runs(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (pid <= 0 || waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT))
+		return false;
+	return si.si_pid != pid;
+}
+
+/* No daemon dies from another's death: the other host daemons and the
+ * bystander's guest kernel still run. */
+static bool others_run(struct env *e, const struct dspec *s, unsigned int g2)
+{
+	static const char *const names[] = { "xenstored", "hypervisor",
+					     "pciback" };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		CHECK(e, (enum who)i == s->who ||
+		      child_runs(daemon_pid(e, names[i])), "%s died with the "
+		      "%s", names[i], who_names[s->who]);
+	CHECK(e, guest_proc_state(e, g2) != 0, "g2's guest kernel died with "
+	      "the %s", who_names[s->who]);
+	return true;
 }
 
 /* the harness's own connections, after a store or hypervisor restart */
@@ -298,6 +329,8 @@ static bool run(struct env *e, const struct dspec *s)
 	      (OP_BOUND_MS + HOLD_MS) / 1000);
 	CHECK(e, rc != -2, "xpt was killed by a signal: %s", e->out);
 	CHECK(e, rc != 0 || s->may_pass, "the op succeeded: %s", e->out);
+	if (!others_run(e, s, g2))
+		return false;
 	/* a dead host daemon is named even after a success */
 	CHECK(e, (rc == 0 && (s->who == GUEST || s->who == DM)) ||
 	      strstr(e->out, s->says), "the op's message does not name the "
