@@ -613,7 +613,8 @@ static int rebuild_idle(struct xpt_ctx *c, unsigned int domid,
 		skip[i] = add[i].sbdf;
 	for (i = 0; i < ndrop; i++)
 		skip[nadd + i] = drop[i];
-	memcpy(all, add, nadd * sizeof(*all));
+	if (nadd)	/* a detach adds nothing: add is NULL */
+		memcpy(all, add, nadd * sizeof(*all));
 	n = nadd + orphans(c, domid, s, b, skip, nadd + ndrop, all + nadd,
 			   XPT_CFG_MAX_PCI);
 	if (b->exists)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -497,6 +498,9 @@ int fake_start_xenstored(const char *xenstored)
 		return -1;
 	xsd_pid = fork();
 	if (xsd_pid == 0) {
+		/* a test that dies (a sanitizer halting it) takes its store
+		 * along, which would otherwise hold the test's output open */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
 		close(pfd[0]);
 		execl(xenstored, xenstored, "--rundir", rundir, "--ready-fd",

@@ -7,8 +7,10 @@
  * countdown (the executable is linked with --wrap=xs_read,...).
  *
  * The countdown: a round creates a guest with two devices, attaches a
- * third, detaches the first, reboots it and destroys it, for a PV guest
- * and a PVH one (no backend: vPCI gets its devices at the assign).  For
+ * third, tries to attach a fourth that a second guest holds ("steal",
+ * refused at every call), detaches the first, reboots it and destroys
+ * it, for a PV guest and a PVH one (no backend: vPCI gets its devices at
+ * the assign); the second guest must be untouched throughout.  For
  * N = 1, 2, ... the Nth call of the round fails (EIO); each operation
  * must then either succeed, leaving every layer in agreement (the
  * hypervisor's owner, BAR permissions, pirq, pciback's binding, the
@@ -39,12 +41,13 @@
  * without a fault:
  *
  *	        PV guest      PVH guest
- *	create  21 +  79      21 +  54
- *	attach  15 +  80      12 +  12
- *	detach  20 + 103      15 +  17
- *	reboot  47 + 126      46 +  90
- *	destroy 26 +  48      25 +  37
- *	all    129 + 436     119 + 210    (20 and 14 commits, also EAGAIN)
+ *	create  22 +  85      21 +  55
+ *	attach  16 +  85      12 +  12
+ *	steal    6 +  30       5 +   8    (refused)
+ *	detach  22 + 114      15 +  18
+ *	reboot  49 + 140      46 +  94
+ *	destroy 27 +  56      25 +  40
+ *	all    142 + 510     124 + 227    (20 and 14 commits, also EAGAIN)
  *
  * and kill points (the calls of each operation, the guest and a second
  * one on the host): PV create 107, attach 101, detach 118, reboot 189,
@@ -87,10 +90,13 @@ static const char *xenstored;
 static unsigned int kill_n;	/* the kill sweep's point, for messages */
 static const char *kill_op = "";	/* and its operation */
 
-enum op { OP_CREATE, OP_ATTACH, OP_DETACH, OP_REBOOT, OP_DESTROY, NOPS };
+/* OP_STEAL: an attach of the other guest's device, always refused (the
+ * countdown's only; the kill sweep leaves it out) */
+enum op { OP_CREATE, OP_ATTACH, OP_DETACH, OP_REBOOT, OP_DESTROY, OP_STEAL,
+	  NOPS };
 
 static const char *const op_names[NOPS] = {
-	"create", "attach", "detach", "reboot", "destroy",
+	"create", "attach", "detach", "reboot", "destroy", "steal",
 };
 
 /* Calls made by each operation of a round without a fault. */
@@ -446,6 +452,64 @@ static void said_add(char *said, size_t len, struct xpt_ctx *c)
 		 xpt_ctx_warnings(c));
 }
 
+struct guest {
+	char name[64];
+	unsigned int domid;
+};
+
+/* Second guest B: its device, its nodes, its configuration, as before. */
+struct bview {
+	struct fake_dev dev;
+	struct fake_dom dom;
+	int marker, be;
+	char *cfg;
+};
+
+static void bview_take(struct xpt_ctx *c, const struct guest *b,
+		       struct bview *v)
+{
+	struct snap s;
+	char path[PATH_MAX];
+	FILE *f;
+	long len;
+
+	snap_take(c, &s);
+	v->dev = s.dev[3];
+	v->dom = *fake_dom(b->domid);
+	v->marker = s.marker[3];
+	v->be = s.be[3];
+	snprintf(path, sizeof(path), "%s/xpt/domains/%u.json", fake_rundir(),
+		 b->domid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	v->cfg = calloc(1, (size_t)len + 1);
+	assert_non_null(v->cfg);
+	assert_int_equal(fread(v->cfg, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+}
+
+static void b_untouched(struct xpt_ctx *c, const struct guest *b,
+			const struct bview *was, const char *op,
+			unsigned int n)
+{
+	struct bview now;
+
+	if (!fake_dom(b->domid))
+		fail_msg("%s at call %u: the other guest is gone", op, n);
+	bview_take(c, b, &now);
+	if (memcmp(&now.dev, &was->dev, sizeof(now.dev)) ||
+	    memcmp(&now.dom, &was->dom, sizeof(now.dom)) ||
+	    now.marker != was->marker || now.be != was->be ||
+	    strcmp(now.cfg, was->cfg))
+		fail_msg("%s at call %u: the other guest (domain %u) changed: "
+			 "owner %d marker %d backend %d", op, n, b->domid,
+			 now.dev.owner, now.marker, now.be);
+	free(now.cfg);
+}
+
 struct round {
 	unsigned int fail_at;
 	int fail_errno;		/* 0: EIO */
@@ -485,6 +549,8 @@ static void round_run(struct round *rd)
 	struct xpt_ctx *c = fake_ctx();
 	struct xpt_cfg *cfg = calloc(1, sizeof(*cfg));
 	struct snap before, after;
+	struct guest b = { .domid = 0 };
+	struct bview bv;
 	struct xpt_pci p;
 	unsigned int domid = 0, newid = 0, first, n = rd->fail_at, i;
 	static char said[16384];
@@ -494,6 +560,15 @@ static void round_run(struct round *rd)
 		rd->result[i] = 1;
 	said[0] = '\0';
 	fresh_host(c, cfg);
+	/* the other guest, with device 3: untouched by every operation */
+	cfg->pci[0] = spec_of(fake.dev[3].sbdf);
+	cfg->npci = 1;
+	snprintf(cfg->type, sizeof(cfg->type), "%s", rd->type);
+	snprintf(cfg->name, sizeof(cfg->name), "o%s%u%c", rd->type, n,
+		 rd->fail_errno ? 'a' : 'e');
+	assert_int_equal(xpt_domain_create(c, cfg, true, &b.domid), 0);
+	bview_take(c, &b, &bv);
+	cfg_init(cfg, rd->type);
 	first = fake.next_domid;
 	snprintf(cfg->name, sizeof(cfg->name), "g%s%u%c", rd->type, n,
 		 rd->fail_errno ? 'a' : 'e');
@@ -512,6 +587,7 @@ static void round_run(struct round *rd)
 		goto out;
 	}
 	layers_agree(c, "create");
+	b_untouched(c, &b, &bv, "create", n);
 
 	snap_take(c, &before);
 	p = spec_of(fake.dev[2].sbdf);
@@ -522,6 +598,18 @@ static void round_run(struct round *rd)
 		snap_equal(&before, &after, "attach", n);
 	}
 	layers_agree(c, "attach");
+	b_untouched(c, &b, &bv, "attach", n);
+
+	/* the other guest's device: refused whichever call fails */
+	snap_take(c, &before);
+	p = spec_of(fake.dev[3].sbdf);
+	ROUND_OP(rd, OP_STEAL, xpt_pci_attach(c, domid, &p));
+	if (r >= 0)
+		fail_msg("call %u: the other guest's device was attached", n);
+	failed_clearly(c, "attach of the other guest's device", n);
+	snap_take(c, &after);
+	snap_equal(&before, &after, "attach of the other guest's device", n);
+	b_untouched(c, &b, &bv, "steal", n);
 
 	snap_take(c, &before);
 	p = spec_of(fake.dev[0].sbdf);
@@ -547,6 +635,7 @@ static void round_run(struct round *rd)
 		}
 	}
 	layers_agree(c, "detach");
+	b_untouched(c, &b, &bv, "detach", n);
 
 	/* the same devices after as before: the configuration agrees
 	 * with the layers (checked above), and a reboot builds from it */
@@ -563,6 +652,7 @@ static void round_run(struct round *rd)
 		domid = newid;
 	}
 	layers_agree(c, "reboot");
+	b_untouched(c, &b, &bv, "reboot", n);
 	if (r < 0) {
 		/* the old domain, or a new one that kept its name */
 		failed_clearly(c, "reboot", n);
@@ -594,6 +684,13 @@ static void round_run(struct round *rd)
 out:
 	fake.fail_at = 0;
 	nothing_left(c, first, fake.next_domid, said, n);
+	b_untouched(c, &b, &bv, "destroy", n);
+	ctx_clear(c);
+	fake.quiet = true;
+	if (xpt_domain_destroy(c, b.domid) < 0)
+		fail_msg("call %u: the other guest: destroy: %s", n,
+			 xpt_ctx_error(c));
+	free(bv.cfg);
 	all_clean(c, n);
 	if (n && n <= fake.calls && !fake.failed)
 		fail_msg("call %u was never made to fail", n);
@@ -618,7 +715,7 @@ static void every_call_fails(const char *type)
 	}
 	round_run(&base);
 	for (i = 0; i < NOPS; i++) {
-		if (base.result[i] != 0)
+		if (base.result[i] != 0 && i != OP_STEAL)
 			fail_msg("%s guest: %s failed with no fault", type,
 				 op_names[i]);
 		pf += base.calls.pf[i];
@@ -640,7 +737,7 @@ static void every_call_fails(const char *type)
 			fail_msg("%s guest: call %u was a commit once, then "
 				 "%s", type, n, rd.hit ? rd.call : "none");
 		for (i = 0; i < NOPS; i++)
-			if (rd.result[i] != 0)
+			if (rd.result[i] != 0 && i != OP_STEAL)
 				fail_msg("%s guest: a conflict at the commit "
 					 "of call %u failed %s", type, n,
 					 op_names[i]);
@@ -681,11 +778,6 @@ static void killed_now(void)
 	memcpy(shared, &fake, sizeof(fake));
 	_exit(137);
 }
-
-struct guest {
-	char name[64];
-	unsigned int domid;
-};
 
 /* Run op on g (create: a guest of type named g->name, paused, with
  * devices 0 and 1; attach and detach: device dev); a create and a
@@ -780,60 +872,6 @@ static void rerun_said(struct xpt_ctx *c, enum op op, int r, unsigned int n)
 		return;
 	fail_msg("%s killed at call %u, run again: \"%s\" (%d) names no "
 		 "command that finishes it", op_names[op], n, e, r);
-}
-
-/* Second guest B: its device, its nodes, its configuration, as before. */
-struct bview {
-	struct fake_dev dev;
-	struct fake_dom dom;
-	int marker, be;
-	char *cfg;
-};
-
-static void bview_take(struct xpt_ctx *c, const struct guest *b,
-		       struct bview *v)
-{
-	struct snap s;
-	char path[PATH_MAX];
-	FILE *f;
-	long len;
-
-	snap_take(c, &s);
-	v->dev = s.dev[3];
-	v->dom = *fake_dom(b->domid);
-	v->marker = s.marker[3];
-	v->be = s.be[3];
-	snprintf(path, sizeof(path), "%s/xpt/domains/%u.json", fake_rundir(),
-		 b->domid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	v->cfg = calloc(1, (size_t)len + 1);
-	assert_non_null(v->cfg);
-	assert_int_equal(fread(v->cfg, 1, (size_t)len, f), (size_t)len);
-	fclose(f);
-}
-
-static void b_untouched(struct xpt_ctx *c, const struct guest *b,
-			const struct bview *was, const char *op,
-			unsigned int n)
-{
-	struct bview now;
-
-	if (!fake_dom(b->domid))
-		fail_msg("%s killed at call %u: the other guest is gone",
-			 op, n);
-	bview_take(c, b, &now);
-	if (memcmp(&now.dev, &was->dev, sizeof(now.dev)) ||
-	    memcmp(&now.dom, &was->dom, sizeof(now.dom)) ||
-	    now.marker != was->marker || now.be != was->be ||
-	    strcmp(now.cfg, was->cfg))
-		fail_msg("%s killed at call %u: the other guest (domain %u) "
-			 "changed: owner %d marker %d backend %d", op, n,
-			 b->domid, now.dev.owner, now.marker, now.be);
-	free(now.cfg);
 }
 
 /* The guest named g->name, if there is one. */
@@ -953,7 +991,7 @@ static void kill_sweep(const char *type)
 	assert_int_equal(xpt_domain_create(c, cfg, true, &b.domid), 0);
 	layers_agree(c, "the other guest");
 	bview_take(c, &b, &bv);
-	for (i = 0; i < NOPS; i++) {
+	for (i = 0; i < OP_STEAL; i++) {
 		const char *only = getenv("KILL_ONLY");	/* "OP N" */
 
 		if (only) {
