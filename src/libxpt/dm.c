@@ -68,7 +68,8 @@ static int dm_find(struct xpt_ctx *c, unsigned int domid)
 	int pid = -1;
 	DIR *dp;
 
-	if (c->pf->dm_qmp_dir || xpt_dm_qmp_path(c, domid, qmp, sizeof(qmp)) ||
+	if ((c->pf && c->pf->dm_qmp_dir) ||
+	    xpt_dm_qmp_path(c, domid, qmp, sizeof(qmp)) ||
 	    !(dp = opendir("/proc")))
 		return -1;
 	/* path=...,: not the socket of a domain whose id starts the same */
@@ -82,6 +83,14 @@ static int dm_find(struct xpt_ctx *c, unsigned int domid)
 	}
 	closedir(dp);
 	return pid;
+}
+
+void xpt_dm_stop_found(struct xpt_ctx *c, unsigned int domid)
+{
+	int pid = dm_find(c, domid);
+
+	if (pid > 0)
+		xpt_pid_stop(pid, xpt_bound_ms(c, 2000));
 }
 
 bool xpt_dm_lingers(struct xpt_ctx *c, unsigned int domid)

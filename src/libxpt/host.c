@@ -77,6 +77,7 @@ static void stop_guests(struct xpt_ctx *c)
 							    &d) < 0)
 			continue;
 		xpt_guest_kill(c, (unsigned int)domid);
+		xpt_dm_stop_found(c, (unsigned int)domid);
 		xpt_domcfg_remove(c, (unsigned int)domid);
 	}
 	closedir(dp);
@@ -139,8 +140,8 @@ int xpt_host_stop(struct xpt_ctx *c)
 	return 0;
 }
 
-/* Kill the guest kernels whose domains died with the hypervisor; their
- * records stay for `xpt destroy`. */
+/* Kill the guest kernels and device models whose domains died with the
+ * hypervisor; their records stay for `xpt destroy`. */
 static void kill_orphans(struct xpt_ctx *c)
 {
 	char dir[PATH_MAX];
@@ -153,8 +154,10 @@ static void kill_orphans(struct xpt_ctx *c)
 		char *end;
 		unsigned long domid = strtoul(de->d_name, &end, 10);
 
-		if (end != de->d_name && !strcmp(end, ".pid"))
+		if (end != de->d_name && !strcmp(end, ".pid")) {
 			xpt_guest_kill(c, (unsigned int)domid);
+			xpt_dm_stop_found(c, (unsigned int)domid);
+		}
 	}
 	closedir(dp);
 }

@@ -313,6 +313,9 @@ void xpt_dm_kill(struct xpt_ctx *c, unsigned int domid);
  * domain (found by the QMP socket its command line names, when the store
  * no longer records its pid) */
 bool xpt_dm_lingers(struct xpt_ctx *c, unsigned int domid);
+/* stop that device model, the store not asked (a host stopping, or a
+ * hypervisor restarted) */
+void xpt_dm_stop_found(struct xpt_ctx *c, unsigned int domid);
 
 /* A domain's xenstore traces: its /vm path, /local/domain/<id>, /libxl/<id>
  * and pciback's error node, then the store's release of it (after the

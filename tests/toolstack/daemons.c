@@ -504,6 +504,21 @@ DCASE(dm_reboot, DM, REBOOT, "dm.spawned", "device model", false, NULL, false)
 /* destroy stops the device model first anyway */
 DCASE(dm_destroy, DM, DESTROY, "destroy.paused", "device model", true, NULL, false)
 
+/* `xpt host stop` stops the device models with the guest kernels */
+static bool host_stop_hvm(struct env *e)
+{
+	unsigned int h1;
+	int rc;
+
+	if (!assignable(e, DEV_D) || !create_hvm(e, "h1", "'06:00.0'", &h1))
+		return false;
+	CHECK(e, dms_left(e), "no device model runs for h1");
+	rc = TS(e, 20000, "host", "stop");
+	CHECK(e, rc == 0, "host stop: rc %d: %s", rc, e->out);
+	CHECK(e, !dms_left(e), "xpt host stop left h1's device model running");
+	return true;
+}
+
 const struct ocase daemon_cases[] = {
 	{ "store-create", "xenstored killed in create", store_create, false },
 	{ "store-attach", "xenstored killed in pci-attach", store_attach, false },
@@ -530,6 +545,7 @@ const struct ocase daemon_cases[] = {
 	{ "dm-attach", "the device model killed in pci-attach", dm_attach, false },
 	{ "dm-reboot", "the device model killed in reboot", dm_reboot, false },
 	{ "dm-destroy", "the device model killed in destroy", dm_destroy, false },
+	{ "host-stop-hvm", "host stop with an HVM guest running", host_stop_hvm, false },
 };
 const unsigned int ndaemon_cases = sizeof(daemon_cases) / sizeof(daemon_cases[0]);
 
