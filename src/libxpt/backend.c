@@ -144,14 +144,13 @@ static int read_extra(struct xpt_ctx *c, xs_transaction_t t, const char *be,
 static int be_read(struct xpt_ctx *c, xs_transaction_t t, unsigned int domid,
 		   struct xpt_be *ret, bool full)
 {
-	static bool present[XPT_BE_MAX];
+	bool present[XPT_BE_MAX] = { false };
 	char be[128], fe[128], path[256];
 	unsigned int nent, i;
 	char **ents;
 	int idx, k, r, maxidx = -1;
 
 	memset(ret, 0, sizeof(*ret));
-	memset(present, 0, sizeof(present));
 	ret->num_devs = ret->state = ret->fe_state = -1;
 	xpt_be_paths(domid, be, sizeof(be), fe, sizeof(fe));
 	snprintf(path, sizeof(path), "%s/state", fe);
