@@ -257,6 +257,23 @@ static bool leftovers(struct xpt_ctx *c, unsigned int domid)
 	return known;
 }
 
+/* What only an earlier domain of this id can have left, not the domain
+ * build (which writes /local/domain/<id> and /libxl/<id>): xpt's record,
+ * a pciback backend, devices marked for it. */
+static bool earlier_records(struct xpt_ctx *c, unsigned int domid)
+{
+	char path[64];
+	struct xpt_domcfg *d = malloc(sizeof(*d));
+	bool known = d && xpt_domcfg_load(c, domid, d) == 0;
+
+	free(d);
+	snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u", domid);
+	known = known || xpt_xs_exists(c, XBT_NULL, path) ||
+		markers_name(c, domid);
+	c->err[0] = '\0';
+	return known;
+}
+
 /* No running domain has the name; the xenstore nodes of one that is gone
  * (a destroy cut short after the hypervisor's part) may still carry it:
  * then `xpt destroy <id>` is what finishes. */
@@ -796,6 +813,20 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		if (!c->err[0])
 			xpt_fail(c, XPT_EXIT_FAIL, r, "%s: cannot create the "
 				 "domain: %s", cfg->name, strerror(-r));
+		goto out;
+	}
+	if (earlier_records(c, domid)) {
+		/* A hypervisor that counts ids from the start again (it was
+		 * restarted) gave an id an earlier domain's records still
+		 * name: taking them over would give this guest its devices.
+		 * Only the new domain goes. */
+		c->pf->dom_destroy(c, domid);
+		r = xpt_fail(c, XPT_EXIT_FAIL, -EEXIST, "%s: the hypervisor "
+			     "gave domain id %u, but the store still holds "
+			     "what an earlier domain %u left (the hypervisor "
+			     "was restarted?): `xpt destroy %u` removes it; "
+			     "then create again", cfg->name, domid, domid,
+			     domid);
 		goto out;
 	}
 	made = true;

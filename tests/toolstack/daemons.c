@@ -519,6 +519,62 @@ static bool host_stop_hvm(struct env *e)
 	return true;
 }
 
+/* After a hypervisor restart the new hypervisor counts domain ids from the
+ * start again, while the store still holds the old domains' records.  A
+ * guest created before the user ran the `xpt destroy` that `xpt list`
+ * names must not take over what an old domain of the same id left: its
+ * device markers, backend and record.  The old g2's 04:00.0 stays marked
+ * for the old id and in no new guest's view until the old id is
+ * destroyed. */
+static bool hv_restart_create_first(struct env *e)
+{
+	unsigned int g2, g3 = 0, m = 0;
+	const char *p2;
+	char id[16];
+	int rc;
+
+	if (!assignable(e, DEV_A) || !assignable(e, DEV_B) ||
+	    !create(e, "g2", "'04:00.0'", &g2))
+		return false;
+	if (!kill_wait(e, daemon_pid(e, "hypervisor"), "hypervisor"))
+		return false;
+	rc = TS(e, 20000, "host", "start", "--host", bins.hostfile);
+	CHECK(e, rc == 0 && strstr(e->out, "restarted"), "host start should "
+	      "restart the hypervisor: rc %d: %s", rc, e->out);
+	if (!reconnect(e))
+		return false;
+	rc = TS(e, 30000, "create", cfg_file(e, "g3", ""));
+	printf("    create g3 before the old domain %u is destroyed: rc %d: "
+	       "%s\n", g2, rc, e->out);
+	if (rc == 0) {
+		CHECK(e, dom_by_name(e, "g3", &g3), "g3 was created but has no "
+		      "domain id");
+		CHECK(e, g3 != g2, "g3 took domain id %u, which the old g2's "
+		      "records still name", g2);
+	} else {
+		snprintf(id, sizeof(id), "`xpt destroy %u`", g2);
+		CHECK(e, strstr(e->out, id), "create refused without naming "
+		      "the clean-up %s: %s", id, e->out);
+	}
+	CHECK(e, marker(e, DEV_B, &m) && m == g2, "04:00.0 should still be "
+	      "marked for the old domain %u (it is %u)", g2, m);
+	/* the clean-up `xpt list` names, then the host creates again */
+	rc = TS(e, 10000, "list");
+	for (p2 = e->out; (p2 = strstr(p2, "`xpt destroy ")); p2++) {
+		snprintf(id, sizeof(id), "%lu", strtoul(p2 + 13, NULL, 10));
+		if (strtoul(id, NULL, 10) != g3 && !destroy_ok(e, id))
+			return false;
+	}
+	if (g3 && !destroy_ok(e, "g3"))
+		return false;
+	if (!inv_check(e, "after the clean-up"))
+		return false;
+	rc = TS(e, 30000, "create", cfg_file(e, "g4", ""));
+	CHECK(e, rc == 0, "create after the clean-up: rc %d: %s", rc, e->out);
+	TS(e, 20000, "host", "stop");
+	return true;
+}
+
 const struct ocase daemon_cases[] = {
 	{ "store-create", "xenstored killed in create", store_create, false },
 	{ "store-attach", "xenstored killed in pci-attach", store_attach, false },
@@ -532,6 +588,7 @@ const struct ocase daemon_cases[] = {
 	{ "hv-reboot", "xpt-hypervisor killed in reboot", hv_reboot, false },
 	{ "hv-destroy", "xpt-hypervisor killed in destroy", hv_destroy, false },
 	{ "hv-destroy-hvm", "xpt-hypervisor killed in destroy of an HVM guest", hv_destroy_hvm, false },
+	{ "hv-restart-create-first", "a create before the clean-up after a hypervisor restart", hv_restart_create_first, false },
 	{ "pciback-create", "xpt-pciback killed in create", pb_create, false },
 	{ "pciback-attach", "xpt-pciback killed in pci-attach", pb_attach, false },
 	{ "pciback-detach", "xpt-pciback killed in pci-detach", pb_detach, false },
