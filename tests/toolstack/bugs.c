@@ -637,21 +637,6 @@ static bool bug15(struct env *e)
 }
 
 /* the lines of a log in the run directory that contain needle */
-static int file_count(struct env *e, const char *file, const char *needle)
-{
-	char path[256], line[1024];
-	int n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", e->run.dir, file);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 /* a device given to an HVM guest: assigned to it in the IOMMU, marked for
  * it, and (in_dm) in its device model's own view (query-pci) */
 static bool hvm_owned(struct env *e, unsigned int domid, uint32_t sbdf,

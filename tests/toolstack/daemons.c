@@ -95,37 +95,15 @@ struct dspec {
 
 static int64_t worst_ms;
 
-/* The xpt process is asleep at its delay point: in poll() or ppoll()
- * with no fds (nothing else in libxpt sleeps so). */
-static bool at_delay_point(pid_t pid)
-{
-	char path[64], buf[256];
-	unsigned long nr, a0, a1;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	if (sscanf(buf, "%lu %lx %lx", &nr, &a0, &a1) != 3)
-		return false;
-	return (nr == SYS_poll || nr == SYS_ppoll) && a0 == 0 && a1 == 0;
-}
-
 static bool wait_held(struct env *e, struct e2e_proc *p, const char *point)
 {
 	int64_t deadline = e2e_now_ms() + 20000;
+	int pid = p->pid;
 
 	while (e2e_now_ms() < deadline) {
 		struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
 
-		if (at_delay_point(p->pid))
+		if (at_delay(e, &pid))
 			return true;
 		if (poll(&pfd, 1, 5) > 0) {
 			ts_wait(e, p, 0, false);

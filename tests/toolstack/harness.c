@@ -366,18 +366,49 @@ int ts_run(struct env *e, const char *delay, int ms, const char *const args[])
 /* poll(NULL, 0, ms) is what xpt_delay_point sleeps in */
 bool at_delay(struct env *e, void *arg)
 {
-	char path[64], buf[96] = "";
-	FILE *f;
+	char path[64], buf[256];
+	unsigned long nr, a0, a1;
+	ssize_t n;
+	int fd;
 
 	(void)e;
 	snprintf(path, sizeof(path), "/proc/%d/syscall", *(int *)arg);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* asleep in poll() or ppoll() with no fds: nothing else in libxpt
+	 * sleeps so */
+	if (sscanf(buf, "%lu %lx %lx", &nr, &a0, &a1) != 3)
+		return false;
+	return (nr == SYS_poll || nr == SYS_ppoll) && a0 == 0 && a1 == 0;
+}
+
+int file_count(struct env *e, const char *file, const char *needle)
+{
+	char path[256], line[1024];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", e->run.dir, file);
 	f = fopen(path, "re");
-	if (f) {
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = '\0';
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	if (f)
 		fclose(f);
-	}
-	return !strncmp(buf, "7 0x0 0x0 ", 10);
+	return n;
+}
+
+int pb_resets(struct env *e, uint32_t sbdf)
+{
+	char needle[40];
+
+	snprintf(needle, sizeof(needle), "%s: reset", bdf(sbdf));
+	return file_count(e, "pciback.log", needle);
 }
 
 bool named_command(const char *out, char *cmd, size_t len)

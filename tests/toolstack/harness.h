@@ -90,6 +90,10 @@ int ts_run(struct env *e, const char *delay, int ms, const char *const args[]);
 #define TS(e, ms, ...) ts_run(e, NULL, ms, (const char *const[]){ __VA_ARGS__, NULL })
 /* the toolstack process sleeps at an XPT_DELAY point (arg: its pid) */
 bool at_delay(struct env *e, void *arg);
+/* the lines of the run directory's file that contain needle */
+int file_count(struct env *e, const char *file, const char *needle);
+/* the resets pciback did of sbdf so far (pciback.log) */
+int pb_resets(struct env *e, uint32_t sbdf);
 /* a command the output names in backquotes, `xpt ...`, into cmd */
 bool named_command(const char *out, char *cmd, size_t len);
 /* run "xpt a b c" (such a named command) with the toolstack under test */

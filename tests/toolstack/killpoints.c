@@ -553,23 +553,6 @@ static bool state_check(struct env *e, const struct kst *k, const char *when)
 	return false;
 }
 
-/* the resets pciback did of sbdf so far (pciback.log) */
-static int resets(struct env *e, uint32_t sbdf)
-{
-	char path[256], line[1024], needle[40];
-	int n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/pciback.log", e->run.dir);
-	snprintf(needle, sizeof(needle), "%s: reset", bdf(sbdf));
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 /* g1 (PV, running, with 04:00.0) takes a hot-plug of 05:00.0 and gives it
  * back, 04:00.0 untouched (not reset, still interrupting g1): xpt treats
  * g1 as the running guest it is; a record that says otherwise has the
@@ -577,7 +560,7 @@ static int resets(struct env *e, uint32_t sbdf)
  * its driver */
 static bool takes_hotplug(struct env *e, unsigned int g1)
 {
-	int before = resets(e, DEV_B),
+	int before = pb_resets(e, DEV_B),
 	    rc = TS(e, 40000, "pci-attach", "g1", "05:00.0");
 
 	CHECK(e, rc == 0, "pci-attach g1 05:00.0 (a hot-plug, to see that g1 "
@@ -587,9 +570,9 @@ static bool takes_hotplug(struct env *e, unsigned int g1)
 		return false;
 	rc = TS(e, 40000, "pci-detach", "g1", "05:00.0");
 	CHECK(e, rc == 0, "pci-detach g1 05:00.0: rc %d: %s", rc, e->out);
-	CHECK(e, resets(e, DEV_B) == before, "%s, g1's, was reset %d time(s) "
+	CHECK(e, pb_resets(e, DEV_B) == before, "%s, g1's, was reset %d time(s) "
 	      "by a hot-plug and hot-unplug of 05:00.0 (its backend rebuilt "
-	      "under the running guest?)", bdf(DEV_B), resets(e, DEV_B) -
+	      "under the running guest?)", bdf(DEV_B), pb_resets(e, DEV_B) -
 	      before);
 	return wait_guest_devs(e, g1, 1, 5000) && dev_free(e, DEV_C) &&
 	       dev_owned(e, g1, DEV_B) && irq_counted(e, g1, DEV_B);

@@ -271,23 +271,6 @@ static bool killed_rerun(struct env *e)
 	       inv_check(e, "after the re-run of an attach killed early");
 }
 
-/* pciback's resets of sbdf so far */
-static int resets_of(struct env *e, uint32_t sbdf)
-{
-	char path[256], line[1024], needle[40];
-	int n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/pciback.log", e->run.dir);
-	snprintf(needle, sizeof(needle), "%s: reset", bdf(sbdf));
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 /* 1. the same for an HVM guest, whose device has no backend entry: the
  *    re-attach is refused and the device left alone.  Before, its marker
  *    and IOMMU owner without a backend entry looked like the leftovers of
@@ -305,14 +288,14 @@ static bool reattach_same_hvm(struct env *e)
 
 	if (!seize(e, d, 1) || !create_hvm(e, "h1", "'03:00.0'", &h1))
 		return false;
-	before = resets_of(e, DEV_A);
+	before = pb_resets(e, DEV_A);
 	rc = ATTACH(e, 30000, "h1", "03:00.0");
 	CHECK(e, rc != 0 && error_names(e->out, "already attached"),
 	      "pci-attach of a device HVM dom%u has: rc %d: %s", h1, rc,
 	      e->out);
-	CHECK(e, resets_of(e, DEV_A) == before, "%s was reset %d time(s) by "
+	CHECK(e, pb_resets(e, DEV_A) == before, "%s was reset %d time(s) by "
 	      "a refused re-attach to HVM dom%u", bdf(DEV_A),
-	      resets_of(e, DEV_A) - before, h1);
+	      pb_resets(e, DEV_A) - before, h1);
 	layers_get(e, DEV_A, &l);
 	CHECK(e, l.marker == (int)h1 && l.owner == h1 && !l.nbe && l.pb == -1,
 	      "%s should still be HVM dom%u's: %s", bdf(DEV_A), h1,
