@@ -194,28 +194,13 @@ static bool pb_exports_none(struct env *e, void *arg)
  * run directory) */
 static bool dms_left(struct env *e)
 {
-	char path[300], cmd[4096];
 	struct dirent *de;
 	bool found = false;
 	DIR *dp = opendir("/proc");
-	ssize_t n, i;
-	int fd;
 
-	while (dp && !found && (de = readdir(dp))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, cmd, sizeof(cmd) - 1);
-		close(fd);
-		for (i = 0; i < n; i++)
-			if (!cmd[i])
-				cmd[i] = ' ';
-		cmd[n > 0 ? n : 0] = '\0';
-		found = strstr(cmd, "xpt-dm") && strstr(cmd, e->run.dir);
-	}
+	while (dp && !found && (de = readdir(dp)))
+		found = de->d_name[0] >= '1' && de->d_name[0] <= '9' &&
+			dm_ours(e, (pid_t)atoi(de->d_name));
 	if (dp)
 		closedir(dp);
 	return found;

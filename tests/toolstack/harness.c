@@ -181,7 +181,7 @@ static void kill_guests(struct env *e)
 
 /* the pid is a device model of this run: its command line names the run
  * directory (a pid left in xenstore may have been recycled) */
-static bool dm_ours(struct env *e, pid_t pid)
+bool dm_ours(struct env *e, pid_t pid)
 {
 	char path[64], cmd[4096];
 	ssize_t n, i;

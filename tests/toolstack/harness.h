@@ -90,6 +90,9 @@ int ts_run(struct env *e, const char *delay, int ms, const char *const args[]);
 #define TS(e, ms, ...) ts_run(e, NULL, ms, (const char *const[]){ __VA_ARGS__, NULL })
 /* the toolstack process sleeps at an XPT_DELAY point (arg: its pid) */
 bool at_delay(struct env *e, void *arg);
+/* pid is a device model of this run: its command line names the run
+ * directory (a pid left in xenstore may have been recycled) */
+bool dm_ours(struct env *e, pid_t pid);
 /* the lines of the run directory's file that contain needle */
 int file_count(struct env *e, const char *file, const char *needle);
 /* the resets pciback did of sbdf so far (pciback.log) */
