@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xpt trace: the PCI protocol of one domain (or all) as a timeline, built
+ * from a store's access log (xpt-xenstored -T) or the trace log of C
+ * xenstored (-T).  trace-parse.c reads a log into a struct trace;
+ * trace-text.c, trace-json.c and trace-html.c write it out.
+ *
+ * Lanes are the parties; the store is lane 0.  Every event is an arrow
+ * between two lanes: a request from a party to the store (WRITE, RM,
+ * MKDIR, SET_PERMS, TRANSACTION_START/END, WATCH, ...), a watch event
+ * from the store to a party, an error reply from the store, or a
+ * hypervisor event where the model records one.  Reads are kept only
+ * with --reads (they are most of a log and say little).
+ */
+#ifndef XPT_TRACE_H
+#define XPT_TRACE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum trace_party {
+	TP_STORE,	/* the xenstore daemon: lane 0, always present */
+	TP_TOOLSTACK,	/* xl, xpt, libxl: dom0, a socket connection */
+	TP_PCIBACK,	/* dom0's backend (the kernel's ring, or xpt-pciback) */
+	TP_PCIFRONT,	/* the guest's frontend (a domU's ring) */
+	TP_DM,		/* the device model (QEMU, xpt-dm) in dom0 */
+	TP_STUBDOM,	/* a stub domain's device model */
+	TP_HYPERVISOR,	/* hypervisor events, where the model records them */
+	TP_OTHER,	/* any other client (xenstore-* tools, scripts) */
+};
+
+struct trace_lane {
+	enum trace_party party;
+	int domid;		/* the party's domain, -1 unknown */
+	char name[64];		/* shown: "toolstack (xl)", "pcifront d5" */
+};
+
+enum trace_kind {
+	TK_WRITE, TK_MKDIR, TK_RM, TK_SET_PERMS, TK_READ, TK_DIRECTORY,
+	TK_WATCH, TK_UNWATCH, TK_WATCH_EVENT,
+	TK_TX_START, TK_TX_COMMIT, TK_TX_ABORT,
+	TK_INTRODUCE, TK_RELEASE, TK_CONTROL,
+	TK_HV,			/* a hypervisor event (model only) */
+	TK_OTHER,
+};
+
+struct trace_event {
+	double t;		/* seconds since the trace's first line */
+	unsigned line;		/* line of the log it came from (1-based) */
+	int from, to;		/* lane indexes; the store is 0 */
+	enum trace_kind kind;
+	unsigned tx;		/* transaction id, 0 outside one */
+	int domid;		/* domain the path concerns, -1 none */
+	bool failed;		/* the store answered ERROR (errno in value) */
+	bool aborted;		/* in a transaction that ended aborted or EAGAIN */
+	char path[256];
+	char value[128];	/* written value, token, error name; printable */
+	/* A write of a xenbus "state" node (backend or frontend, or a
+	 * per-device state-N): the device, and the states before and after
+	 * (-1 unknown). */
+	int dev;		/* -1: the whole bus; else the device index N */
+	int state_from, state_to;
+};
+
+struct trace {
+	const char *source;	/* the log file's name */
+	const char *format;	/* "xpt-xenstored" or "c-xenstored" */
+	int filter_domid;	/* -1: all domains */
+	unsigned nlanes, nevents;
+	struct trace_lane *lanes;
+	struct trace_event *events;
+	double t0;		/* absolute time of the first line (epoch s) */
+	unsigned skipped;	/* lines that were not log records */
+};
+
+/* Read the log at path.  domid -1 keeps every domain's PCI protocol;
+ * reads only when with_reads.  0, or -errno with err saying what and
+ * where (file:line). */
+int trace_load(const char *path, int domid, bool with_reads,
+	       struct trace *t, char *err, size_t errlen);
+void trace_free(struct trace *t);
+
+int trace_write_text(FILE *out, const struct trace *t);
+int trace_write_json(FILE *out, const struct trace *t);
+int trace_write_html(FILE *out, const struct trace *t);
+
+#endif
