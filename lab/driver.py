@@ -21,7 +21,9 @@ driver prints the step, what was expected, what it got and the console lines
 around it, then kills its QEMU.  OUT/summary.json and a table close the run.
 """
 import argparse
+import base64
 import ctypes
+import gzip
 import json
 import os
 import re
@@ -72,6 +74,8 @@ XEN_CMDLINE_PVH = XEN_CMDLINE.replace(
     "dom0_max_vcpus=1", "dom0_max_vcpus=2") + " dom0=pvh"
 
 # Set while QEMU is being stopped: a second Ctrl-C must not cut that short.
+# dom0's store trace log (the store's -T), one per boot of a scenario
+TRACE_LOG = "/var/log/xen/xenstored-trace.log"
 STOPPING = [False]
 
 
@@ -302,6 +306,7 @@ class Lab:
         the next round must not inherit (why)."""
         self.facts.setdefault("host_restarts", []).append(
             {"before_round": (self.round or {}).get("round"), "why": why})
+        self.fetch_trace()
         self.qemu.kill()
         self.qemu = None
         self.boot()
@@ -478,8 +483,36 @@ class Lab:
             f.write(full["out"] + "\n")
         return step["out"]
 
+    def fetch_trace(self):
+        """Bring the store's trace log of this boot (TRACE_LOG) back to
+        RUNDIR/trace/boot-N.log, gzip and base64 over the console; best
+        effort: a log that does not come back whole is noted in the facts,
+        never a failed scenario."""
+        if not self.opts.trace or self.qemu is None:
+            return
+        d = os.path.join(self.rundir, "trace")
+        os.makedirs(d, exist_ok=True)
+        dest = os.path.join(d, "boot-%d.log" % self.boots)
+        try:
+            out = self.sh("[ -f %s ] && gzip -c %s | base64" % (
+                TRACE_LOG, TRACE_LOG), record=False, timeout=300,
+                expect_rc=None)["out"]
+            data = gzip.decompress(base64.b64decode(
+                "".join(ln.strip() for ln in out.splitlines()
+                        if re.fullmatch(r"[A-Za-z0-9+/=]+", ln.strip()))))
+        except (StepFailed, ValueError, OSError, EOFError) as e:
+            self.facts.setdefault("trace_missing", []).append(
+                "boot %d: %s" % (self.boots, str(e)[:200]))
+            return
+        with open(dest, "wb") as f:
+            f.write(data)
+        self.facts.setdefault("trace_logs", []).append(
+            {"boot": self.boots, "file": os.path.relpath(dest, self.rundir),
+             "bytes": len(data)})
+
     def collect(self):
         """Best-effort diagnostics after the scenario: guest logs and dmesg."""
+        self.fetch_trace()
         d = os.path.join(self.rundir, "dom0")
         os.makedirs(d, exist_ok=True)
         # dmesg and xl dmesg lines look like the console's own (Xen's
@@ -582,7 +615,14 @@ def build_initrd(opts, column, rundir, hvm=False, stubdom=False, extra=()):
                              shell_alive=False)
         parts.append(h)
     files = list(column.files) + list(extra)
-    if not files and not opts.xenstored:
+    xenstored = opts.xenstored
+    if not xenstored and opts.trace:
+        # Debian's C xenstored, as dom0-init starts it, with its trace log
+        # (every request and reply, connection created and destroyed):
+        # Lab.fetch_trace() brings it back, `xpt trace` draws it.
+        xenstored = ("xenstored --pid-file=/run/xenstored.pid -T %s"
+                     % TRACE_LOG)
+    if not files and not xenstored:
         if len(parts) == 1:
             return base
         out = os.path.join(rundir, "dom0.cpio.gz")
@@ -613,9 +653,9 @@ def build_initrd(opts, column, rundir, hvm=False, stubdom=False, extra=()):
             if os.path.basename(lib) not in have and \
                     not os.path.exists(tree + d):
                 _overlay_add(tree, lib, d)
-    if opts.xenstored:
+    if xenstored:
         with open(os.path.join(tree, "etc", "lab", "dom0.conf"), "w") as f:
-            f.write("XENSTORED=%s\n" % _shquote(opts.xenstored))
+            f.write("XENSTORED=%s\n" % _shquote(xenstored))
     extra = os.path.join(rundir, "overlay.cpio.gz")
     mkcpio.pack(tree, extra)
     out = os.path.join(rundir, "dom0.cpio.gz")
@@ -684,6 +724,40 @@ def helper_files(opts, func):
                              shell_alive=False)
         out.append("%s:/usr/local/bin/%s" % (src, h))
     return out
+
+
+def render_traces(opts, rundir, facts):
+    """Each boot's store trace log drawn by the host's `xpt trace`: the
+    PCI protocol of every domain as a page (trace/boot-N.html) and as text
+    (trace/boot-N.txt).  Best effort: what could not be drawn is noted in
+    the facts."""
+    logs = facts.get("trace_logs") or []
+    if not logs:
+        return
+    if not (opts.trace_xpt and os.access(opts.trace_xpt, os.X_OK)):
+        facts["trace_pages"] = "not drawn: no host xpt (--trace-xpt)"
+        return
+    pages = []
+    for t in logs:
+        log = os.path.join(rundir, t["file"])
+        base = log[:-len(".log")]
+        for fmt, ext in (("--html", ".html"), ("--text", ".txt")):
+            argv = [opts.trace_xpt, "trace", "-o", base + ext, log]
+            if fmt != "--text":
+                argv.insert(2, fmt)
+            try:
+                p = subprocess.run(argv, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, timeout=120)
+                ok, why = p.returncode == 0, p.stdout.decode(
+                    errors="replace")[-300:]
+            except (OSError, subprocess.TimeoutExpired) as e:
+                ok, why = False, str(e)
+            if ok:
+                pages.append(os.path.relpath(base + ext, rundir))
+            else:
+                facts.setdefault("trace_not_drawn", []).append(
+                    "%s %s: %s" % (t["file"], fmt, why.strip()))
+    facts["trace_pages"] = pages
 
 
 def run_scenario(opts, name, column, outdir):
@@ -761,6 +835,7 @@ def run_scenario(opts, name, column, outdir):
     if lab.round_results:
         result["counts"] = round_counts(lab)
         result["rounds"] = lab.round_results
+    render_traces(opts, rundir, lab.facts)
     result["facts"] = lab.facts
     result["steps"] = lab.steps
     with open(os.path.join(rundir, "result.json"), "w") as f:
@@ -971,6 +1046,11 @@ def main():
     ap.add_argument("--dom0-file", action="append", default=[],
                     metavar="SRC:DEST", help="add a file to dom0")
     ap.add_argument("--xenstored", help="dom0's xenstored command line")
+    ap.add_argument("--no-trace", dest="trace", action="store_false",
+                    help="no store trace log (C xenstored -T) per scenario")
+    ap.add_argument("--trace-xpt", metavar="BIN",
+                    help="the host's xpt that draws each scenario's trace "
+                    "(xpt trace: RUNDIR/trace/*.html and *.txt)")
     ap.add_argument("--helper", action="append", default=[],
                     metavar="NAME=PATH", help="a static dom0 helper a "
                     "scenario asks for (.dom0_helpers); lab.sh builds them")

@@ -23,7 +23,9 @@
 # scenarios' guest kernel loglevel, default hvm.cfg's 4), CC (builds
 # the static dom0 helper lab/lab-vpci.c for vpci-remove-race, default cc),
 # LAB_VPCI_SECONDS, LAB_VPCI_ROUNDS, LAB_VPCI_CYCLES, LAB_VPCI_MODE (that
-# scenario's race: lab/README.md).
+# scenario's race: lab/README.md), LAB_NO_TRACE (set: no store trace log;
+# by default each boot's log comes back as <scenario>/trace/boot-N.log,
+# drawn by LAB_TRACE_XPT, default build/src/xpt/xpt, as boot-N.html/.txt).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -135,7 +137,9 @@ store_args() {
 #!/bin/sh
 # dom0's store for LAB_STORE=xpt (written by lab.sh)
 exec /usr/sbin/xpt-xenstored --xen --rundir=/run/xenstored \
-	--pid-file=/run/xenstored.pid -v "$@" 2>>/var/log/xen/xpt-xenstored.log
+	--pid-file=/run/xenstored.pid -v \
+	--access-log=/var/log/xen/xenstored-trace.log \
+	"$@" 2>>/var/log/xen/xpt-xenstored.log
 EOS
 	chmod 755 "$w"
 	args+=(--dom0-file "$bin:/usr/sbin/xpt-xenstored"
@@ -184,6 +188,13 @@ driver_args() {
 		args+=(--dom0-file "$f")
 	done
 	[ -n "${LAB_XENSTORED:-}" ] && args+=(--xenstored "$LAB_XENSTORED")
+	# Each boot's store trace log comes back and is drawn by the host's
+	# xpt (xpt trace); LAB_NO_TRACE=1 leaves the store untraced.
+	if [ -n "${LAB_NO_TRACE:-}" ]; then
+		args+=(--no-trace)
+	else
+		args+=(--trace-xpt "${LAB_TRACE_XPT:-$repo/build/src/xpt/xpt}")
+	fi
 	store_args "$1"
 	return 0
 }
