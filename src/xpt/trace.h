@@ -82,6 +82,9 @@ void trace_free(struct trace *t);
 
 int trace_write_text(FILE *out, const struct trace *t);
 int trace_write_json(FILE *out, const struct trace *t);
+/* The page draws the first TRACE_HTML_MAX_EVENTS events and says how many
+ * it left out; its DOM contract is at the top of trace-html.c. */
+#define TRACE_HTML_MAX_EVENTS 5000
 int trace_write_html(FILE *out, const struct trace *t);
 
 #endif
