@@ -15,7 +15,9 @@ set -eu
 pkgs_build="gcc meson ninja-build pkg-config libxen-dev libyajl-dev"
 pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
 pkgs_lab="python3"
-pkgs_check="$pkgs_fuzz $pkgs_lab libcmocka-dev xenstore-utils python3-pyxs qemu-system-x86"
+# chromium and python3-pil: the trace page's test in a real browser
+# (tests/trace/browser.py), about 100 MB.
+pkgs_check="$pkgs_fuzz $pkgs_lab libcmocka-dev xenstore-utils python3-pyxs qemu-system-x86 chromium python3-pil"
 pkgs_demo="$pkgs_build"
 pkgs_demo_store="$pkgs_build xenstore-utils"
 pkgs_bench="$pkgs_build"

@@ -746,7 +746,7 @@ static void write_lanes(struct html *h, double bottom)
 			p->colour);
 		fprintf(out, "<text class=\"name\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">", x,
 			TOP + 19);
-		html_strn(out, l->name, strnlen(l->name, sizeof(l->name)), 30);
+		html_strn(out, l->name, strnlen(l->name, sizeof(l->name)), 26);
 		fprintf(out, "</text><text class=\"dom\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">",
 			x, TOP + 36);
 		if (l->domid >= 0)

@@ -1,0 +1,509 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""The trace page of `xpt trace --html` in a real browser: Debian's
+headless Chromium loads it, and the test checks what the browser made of
+it, the rendered DOM (--dump-dom) and a screenshot, against the DOM
+contract at the top of src/xpt/trace-html.c.
+
+Python rather than shell: the checks parse HTML, decode a PNG (python3-pil)
+and must kill Chromium's whole process group on a deadline.
+
+Pages:
+  fixture  a struct trace built by hand (tests/trace/html-fixture.c): every
+           party and kind, failures, aborted transactions, state changes on
+           both sides, hostile values; its expectations come from the struct.
+  cap      the fixture repeated to 6000 events: 5000 drawn, the rest named.
+  broken   the fixture page spoilt on purpose (arrows removed; a value
+           unescaped): the checks must fail, or they prove nothing.
+  xpt      (with --xpt) a page `xpt trace --html` made from a modelled host's
+           access log; see tests/trace/meson.build.
+
+usage: browser.py FIXTURE [--xpt XPT HOSTDIR DAEMON-DIRS...]
+Exit 77 (skipped) when Chromium or python3-pil is missing, naming the
+package to install.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from html.parser import HTMLParser
+
+CHROMIUM_TIMEOUT = 120   # a cold start on a loaded machine takes seconds
+RED = (0xd0, 0x00, 0x00)
+
+
+def skip(why):
+    print("SKIP: " + why)
+    sys.exit(77)
+
+
+class Element:
+    def __init__(self, tag, attrs, parent):
+        self.tag = tag
+        self.attrs = dict(attrs)
+        self.parent = parent
+        self.children = []
+        self.text = ""
+
+    def iter(self):
+        yield self
+        for c in self.children:
+            yield from c.iter()
+
+    def find_all(self, tag=None, cls=None):
+        return [e for e in self.iter()
+                if (tag is None or e.tag == tag)
+                and (cls is None or cls in e.attrs.get("class", "").split())]
+
+    def all_text(self):
+        return self.text + "".join(c.all_text() for c in self.children)
+
+
+VOID = {"meta", "link", "br", "hr", "img", "input", "area", "base", "col",
+        "embed", "source", "track", "wbr"}
+
+
+class Tree(HTMLParser):
+    """The serialised DOM back as a tree (Chromium closes every element)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Element("#root", [], None)
+        self.cur = self.root
+
+    def handle_starttag(self, tag, attrs):
+        e = Element(tag, attrs, self.cur)
+        self.cur.children.append(e)
+        if tag not in VOID:
+            self.cur = e
+
+    def handle_startendtag(self, tag, attrs):
+        self.cur.children.append(Element(tag, attrs, self.cur))
+
+    def handle_endtag(self, tag):
+        e = self.cur
+        while e is not self.root and e.tag != tag:
+            e = e.parent
+        if e is not self.root:
+            self.cur = e.parent
+
+    def handle_data(self, data):
+        self.cur.text += data
+
+
+def parse(html):
+    t = Tree()
+    t.feed(html)
+    t.close()
+    return t.root
+
+
+class Chromium:
+    def __init__(self, exe, tmp):
+        self.exe = exe
+        self.tmp = tmp
+        self.runs = 0
+
+    def run(self, url, extra):
+        """Chromium on url, its own profile, killed with its whole process
+        group when done or on the deadline.  Its stdout."""
+        self.runs += 1
+        profile = os.path.join(self.tmp, "profile-%d" % self.runs)
+        cmd = [self.exe, "--headless", "--no-sandbox", "--disable-gpu",
+               "--user-data-dir=" + profile, "--no-first-run",
+               "--disable-extensions", "--disable-background-networking",
+               "--disable-dev-shm-usage", "--force-device-scale-factor=1",
+               "--hide-scrollbars"] + extra + [url]
+        errf = open(os.path.join(self.tmp, "chromium-%d.err" % self.runs), "w+")
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf,
+                             start_new_session=True)
+        start = time.monotonic()
+        try:
+            out, _ = p.communicate(timeout=CHROMIUM_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            out = None
+        finally:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+        errf.seek(0)
+        err = errf.read()
+        errf.close()
+        took = time.monotonic() - start
+        if out is None:
+            raise RuntimeError("chromium did not finish %s within %d s; its stderr:\n%s"
+                               % (url, CHROMIUM_TIMEOUT, err[-3000:]))
+        if p.returncode != 0:
+            raise RuntimeError("chromium exited %d on %s; its stderr:\n%s"
+                               % (p.returncode, url, err[-3000:]))
+        print("  chromium %s: %.1f s" % (" ".join(a for a in extra if a.startswith("--")
+                                                    and "window" not in a), took))
+        return out.decode("utf-8", "replace")
+
+    def dom(self, path):
+        # A virtual-time budget lets the page's scripts, and any that should
+        # never have been there, run before the DOM is dumped.
+        return self.run("file://" + path, ["--virtual-time-budget=3000", "--dump-dom"])
+
+    def screenshot(self, path, png, width, height):
+        self.run("file://" + path, ["--screenshot=" + png,
+                                    "--window-size=%d,%d" % (width, height)])
+        if not os.path.exists(png):
+            raise RuntimeError("chromium wrote no screenshot " + png)
+
+
+def hexcolour(s):
+    s = s.lstrip("#")
+    return tuple(int(s[i:i + 2], 16) for i in (0, 2, 4))
+
+
+class Checks:
+    """Collects failures instead of stopping at the first: a broken page
+    must be seen to fail for the right reasons."""
+
+    def __init__(self, name):
+        self.name = name
+        self.failures = []
+        self.n = 0
+
+    def check(self, ok, what):
+        self.n += 1
+        if not ok:
+            self.failures.append(what)
+        return ok
+
+
+def check_dom(c, root, exp, title):
+    """The rendered DOM against the expectations (the fixture's struct, or
+    xpt trace --json)."""
+    titles = root.find_all("title")
+    page_title = titles[0].all_text() if titles else ""
+    c.check(page_title == title,
+            "the page's title is %r, not %r: a script from the log ran?" % (page_title, title))
+    svgs = [e for e in root.find_all("svg") if e.attrs.get("id") == "timeline"]
+    if not c.check(len(svgs) == 1, "%d <svg id=\"timeline\">, not 1" % len(svgs)):
+        return
+    svg = svgs[0]
+
+    lanes = svg.find_all("g", "lane")
+    c.check(len(lanes) == len(exp["lanes"]),
+            "%d lanes drawn, the trace has %d" % (len(lanes), len(exp["lanes"])))
+    for i, (g, want) in enumerate(zip(lanes, exp["lanes"])):
+        got = (g.attrs.get("data-party"), g.attrs.get("data-domid"), g.attrs.get("data-name"))
+        c.check(got == (want["party"], str(want["domid"]), want["name"]),
+                "lane %d is %r, not %r" % (i, got, (want["party"], str(want["domid"]),
+                                                   want["name"])))
+        c.check(any(r.attrs.get("class") == "head" for r in g.find_all("rect")),
+                "lane %d has no header" % i)
+
+    arrows = svg.find_all("g", "arrow")
+    c.check(len(arrows) == len(exp["arrows"]),
+            "%d arrows drawn, %d expected" % (len(arrows), len(exp["arrows"])))
+    kinds = {}
+    for g in arrows:
+        kinds[g.attrs.get("data-kind")] = kinds.get(g.attrs.get("data-kind"), 0) + 1
+    want_kinds = {k: n for k, n in exp["kinds"].items() if n}
+    c.check(kinds == want_kinds, "arrows per kind %r, expected %r" % (kinds, want_kinds))
+    bad = []
+    for g, want in zip(arrows, exp["arrows"]):
+        got = {"kind": g.attrs.get("data-kind"), "from": g.attrs.get("data-from"),
+               "to": g.attrs.get("data-to"), "line": g.attrs.get("data-line"),
+               "tx": g.attrs.get("data-tx"), "failed": g.attrs.get("data-failed") == "1",
+               "aborted": g.attrs.get("data-aborted") == "1"}
+        w = {k: (str(v) if not isinstance(v, bool) else v) for k, v in want.items()}
+        shapes = g.find_all("line") + g.find_all("path")
+        label = "".join(t.all_text() for t in g.find_all("text"))
+        if got != w or not shapes or not label.strip():
+            bad.append((got, w, len(shapes), label))
+            continue
+        colour = shapes[0].attrs.get("stroke", "").lower()
+        if w["failed"] and (colour != "#d00000" or "\u2717" not in label):
+            bad.append(("failed arrow not red and marked", colour, label))
+        if w["aborted"] and not shapes[0].attrs.get("stroke-dasharray"):
+            bad.append(("aborted arrow not dashed", label))
+    c.check(not bad, "arrows unlike the trace's events (first of %d): %r"
+            % (len(bad), bad[:1]))
+    nfailed = sum(1 for a in exp["arrows"] if a["failed"])
+    naborted = sum(1 for a in exp["arrows"] if a["aborted"])
+    c.check(len([g for g in arrows if g.attrs.get("data-failed") == "1"]) == nfailed,
+            "failed marks differ from the %d failed requests" % nfailed)
+    c.check(len([g for g in arrows if g.attrs.get("data-aborted") == "1"]) == naborted,
+            "aborted marks differ from the %d events of aborted transactions" % naborted)
+    aborted_tx = {(a["from"] or a["to"], a["tx"]) for a in exp["arrows"] if a["aborted"]}
+    spans = [g for g in svg.find_all("g", "txspan") if g.attrs.get("data-aborted") == "1"]
+    c.check(len(spans) == len(aborted_tx), "%d aborted transactions bracketed, expected %d"
+            % (len(spans), len(aborted_tx)))
+
+    states = svg.find_all("g", "state")
+    got = [{"lane": int(g.attrs.get("data-lane", -9)), "dev": int(g.attrs.get("data-dev", -9)),
+            "from": int(g.attrs.get("data-from", -9)), "to": int(g.attrs.get("data-to", -9))}
+           for g in states]
+    c.check(got == exp["states"], "state boxes %r, expected %r" % (got[:4], exp["states"][:4]))
+    names = ["Unknown", "Initialising", "InitWait", "Initialised", "Connected", "Closing",
+             "Closed", "Reconfiguring", "Reconfigured"]
+    for g, want in zip(states, exp["states"]):
+        text = "".join(t.all_text() for t in g.find_all("text"))
+        if not (g.find_all("rect") and 0 <= want["to"] <= 8 and names[want["to"]] in text):
+            c.check(False, "state box %r shows %r" % (want, text))
+            break
+    c.check(len(root.find_all("table")) >= 1 and
+            any(t.attrs.get("id") == "summary" for t in root.find_all("table")),
+            "no summary table")
+
+    # Nothing from a value became markup, and only the page's script is there.
+    scripts = root.find_all("script")
+    c.check(len(scripts) <= 1 and all("pwned" not in s.all_text() for s in scripts),
+            "%d <script> elements, one from a value: %r"
+            % (len(scripts), [s.all_text()[:60] for s in scripts]))
+    c.check(not root.find_all("img"), "an <img> element from a value")
+    handlers = [(e.tag, a) for e in root.iter() for a in e.attrs if a.startswith("on")]
+    c.check(not handlers, "event handler attributes from a value: %r" % handlers[:3])
+
+
+def check_hostile(c, root):
+    """The fixture's hostile strings are there, as text."""
+    text = root.all_text()
+    for s in ["<script>document.title='pwned'</script>",
+              "\"><img src=x onerror=\"document.title='pwned'\">",
+              "a\\x01b\\x1b[31mc\\x7fd\\xc2\\x85e \\xff"]:
+        c.check(s in text, "the value %r is not shown as text" % s)
+    c.check(any(e.attrs.get("data-name", "").startswith("other \"><script>")
+                for e in root.find_all("g", "lane")),
+            "the hostile lane name is not kept in data-name")
+
+
+def bands(mask_rows, minlen):
+    """Runs of consecutive qualifying rows: [(top, bottom)]."""
+    out, top = [], None
+    for y, ok in enumerate(mask_rows):
+        if ok and top is None:
+            top = y
+        if not ok and top is not None:
+            if y - top >= minlen:
+                out.append((top, y - 1))
+            top = None
+    if top is not None and len(mask_rows) - top >= minlen:
+        out.append((top, len(mask_rows) - 1))
+    return out
+
+
+def check_picture(c, png, root, exp):
+    """The screenshot: not blank, each lane's header in its colour where
+    the DOM puts it (one offset for all lanes), the failed requests' red
+    spanning their two lanes, the state boxes on their writers' lanes."""
+    from PIL import Image, ImageChops
+    img = Image.open(png).convert("RGB")
+    w, h = img.size
+    small = img.resize((w // 4, h // 4))
+    colours = small.getcolors(maxcolors=1 << 20) or []
+    nonwhite = sum(n for n, col in colours if sum(col) < 3 * 245)
+    c.check(nonwhite > 0.02 * (w // 4) * (h // 4) and len(colours) > 50,
+            "the screenshot is nearly blank (%d non-white of %d, %d colours)"
+            % (nonwhite, (w // 4) * (h // 4), len(colours)))
+
+    def mask(col, tol=10):
+        """255 where the picture has colour col (each channel within tol)."""
+        diff = ImageChops.difference(img, Image.new("RGB", img.size, col))
+        r, g, b = (band.point(lambda v: 255 if v <= tol else 0) for band in diff.split())
+        return ImageChops.multiply(ImageChops.multiply(r, g), b)
+
+    def row_cover(m):
+        """Per row, how many pixels the mask holds."""
+        return [v * w / 255.0 for v in m.resize((1, h), Image.BOX).getdata()]
+
+    svg = [e for e in root.find_all("svg") if e.attrs.get("id") == "timeline"]
+    if not svg:
+        c.check(False, "no timeline to look for in the picture")
+        return
+    centre = {}   # lane -> (x in the picture, x in the SVG)
+    head_top = None
+    for i, g in enumerate(svg[0].find_all("g", "lane")):
+        rect = [r for r in g.find_all("rect") if r.attrs.get("class") == "head"]
+        if not rect:
+            continue
+        r = rect[0]
+        rw, rh = float(r.attrs["width"]), float(r.attrs["height"])
+        m = mask(hexcolour(r.attrs["fill"]))
+        # The header is the first band of rows that are mostly its colour
+        # (its name in white takes part of each row it crosses).
+        runs = bands([n >= 0.3 * rw for n in row_cover(m)], 20)
+        if not c.check(runs, "lane %d's header colour %s is nowhere in the picture"
+                       % (i, r.attrs["fill"])):
+            continue
+        top, bottom = runs[0]
+        c.check(abs((bottom - top + 1) - rh) <= 4,
+                "lane %d's header is %d px high in the picture, %g in the SVG"
+                % (i, bottom - top + 1, rh))
+        # Its columns: the longest run mostly of its colour (the edges of
+        # white text on another header can blend into a near colour).
+        bh = bottom - top + 1
+        cols = [v * bh / 255.0 >= 0.5 * bh for v in
+                m.crop((0, top, w, bottom + 1)).resize((w, 1), Image.BOX).getdata()]
+        x0, x1 = max(bands(cols, 1), key=lambda r: r[1] - r[0])
+        x1 += 1
+        c.check(abs((x1 - x0) - rw) <= 4, "lane %d's header is %d px wide in the picture, "
+                "%g in the SVG" % (i, x1 - x0, rw))
+        centre[i] = ((x0 + x1 - 1) / 2, float(r.attrs["x"]) + rw / 2)
+        if head_top is None:
+            head_top = top
+        c.check(abs(top - head_top) <= 2, "lane %d's header at y %d, the first's at %d"
+                % (i, top, head_top))
+    if len(centre) < 2:
+        c.check(False, "fewer than two lane headers found in the picture")
+        return
+    offsets = [px_x - svg_x for px_x, svg_x in centre.values()]
+    c.check(max(offsets) - min(offsets) <= 4,
+            "the lane headers are not where the DOM puts them (offsets %r)" % offsets)
+    off = sum(offsets) / len(offsets)
+
+    # Failed requests: red rows, each spanning its arrow's two lanes.
+    failed = [a for a in exp["arrows"] if a["failed"]]
+    red = mask(RED)
+    red = [(t, b) for t, b in bands([n >= 60 for n in row_cover(red)], 1) if t > head_top] \
+        and [(t, b, red.crop((0, t, w, b + 1)).getbbox())
+             for t, b in bands([n >= 60 for n in row_cover(red)], 1) if t > head_top]
+    c.check(len(red) >= len(failed),
+            "%d red arrows in the picture, %d failed requests" % (len(red), len(failed)))
+    for a, (t, b, box) in zip(failed, red):
+        if a["from"] not in centre or a["to"] not in centre:
+            continue
+        lo, hi = sorted((centre[a["from"]][0], centre[a["to"]][0]))
+        c.check(abs(box[0] - lo) <= 15 and abs(box[2] - 1 - hi) <= 15,
+                "the red arrow of line %d spans x %d..%d, its lanes %d..%d"
+                % (a["line"], box[0], box[2] - 1, lo, hi))
+
+    # State boxes: their fill beside the writer's lane, below the headers.
+    fills = set()
+    for g in svg[0].find_all("g", "state"):
+        rect = g.find_all("rect")
+        if rect and g.attrs.get("opacity") is None:
+            fills.add((int(g.attrs["data-lane"]), rect[0].attrs["fill"]))
+    for lane, fill in sorted(fills):
+        if lane not in centre:
+            continue
+        cx = int(centre[lane][1] + off)
+        n = mask(hexcolour(fill), 4).crop((max(cx - 45, 0), head_top + 50,
+                                           min(cx + 45, w), h)).histogram()[255]
+        c.check(n >= 300, "no %s state box on lane %d in the picture (%d pixels)"
+                % (fill, lane, n))
+
+
+def svg_size(root):
+    svg = [e for e in root.find_all("svg") if e.attrs.get("id") == "timeline"]
+    if not svg:
+        return 1600, 1600
+    return int(float(svg[0].attrs.get("width", 1600))), int(float(svg[0].attrs.get("height", 1600)))
+
+
+def run_checks(name, chromium, page, exp, title, picture, hostile, tmp):
+    c = Checks(name)
+    root = parse(chromium.dom(page))
+    check_dom(c, root, exp, title)
+    if hostile:
+        check_hostile(c, root)
+    if picture:
+        sw, sh = svg_size(root)
+        png = os.path.join(tmp, name + ".png")
+        # Wide enough for every lane; tall enough for the header, the
+        # summary and the failed arrows (the fixture's are in its first
+        # 40 rows).
+        chromium.screenshot(page, png, sw + 60, min(sh + 700, 4000))
+        check_picture(c, png, root, exp)
+    return c
+
+
+def report(c):
+    for f in c.failures:
+        print("  FAIL %s: %s" % (c.name, f))
+    print("%s: %d checks, %d failed" % (c.name, c.n, len(c.failures)))
+
+
+def spoil(page, out, how):
+    html = open(page, encoding="utf-8").read()
+    if how == "no-arrows":
+        html, n = re.subn(r'<g class="arrow".*?</g>\n', "", html, flags=re.S)
+        assert n > 0
+    else:
+        # A writer that forgot to escape one value, on a page without the
+        # Content-Security-Policy that would stop its script.
+        html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+        html = html.replace("= &lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;",
+                            "= <script>document.title='pwned'</script>", 1)
+        html = html.replace("value &quot;&gt;&lt;img src=x onerror=&quot;document.title="
+                            "&#39;pwned&#39;&quot;&gt;",
+                            "value \"><img src=x onerror=\"document.title='pwned'\">", 1)
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(html)
+
+
+def main():
+    args = sys.argv[1:]
+    if not args:
+        print(__doc__)
+        return 2
+    fixture = args[0]
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        skip("Chromium is not installed: apt-get install chromium "
+             "(scripts/deps.sh check installs it as root)")
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        skip("python3-pil is not installed: apt-get install python3-pil "
+             "(scripts/deps.sh check installs it as root)")
+    tmp = tempfile.mkdtemp(prefix="trace-browser-")
+    chromium = Chromium(exe, tmp)
+    results = []
+    try:
+        page = os.path.join(tmp, "fixture.html")
+        expect = os.path.join(tmp, "fixture.json")
+        subprocess.run([fixture, page, expect], check=True, timeout=60)
+        exp = json.load(open(expect))
+        title = "xpt trace: fixture <b>bold</b>.log"
+        results.append(run_checks("fixture", chromium, page, exp, title, True, True, tmp))
+
+        big = os.path.join(tmp, "cap.html")
+        big_expect = os.path.join(tmp, "cap.json")
+        subprocess.run([fixture, big, big_expect, "big"], check=True, timeout=60)
+        bexp = json.load(open(big_expect))
+        c = run_checks("cap", chromium, big, bexp, title, False, False, tmp)
+        caps = [e for e in parse(open(big, encoding="utf-8").read()).find_all("p")
+                if e.attrs.get("id") == "cap"]
+        c.check(caps and "%d later events" % (bexp["nevents"] - bexp["drawn"]) in
+                caps[0].all_text() and "--domain" in caps[0].all_text(),
+                "the page does not say how many events it left out and how to narrow")
+        results.append(c)
+
+        # The checks must be able to fail.
+        for how, picture in (("no-arrows", True), ("unescaped", False)):
+            bad = os.path.join(tmp, "broken-%s.html" % how)
+            spoil(page, bad, how)
+            c = run_checks("broken-" + how, chromium, bad, exp, title, picture, True, tmp)
+            print("broken-%s (must fail): %d checks failed:" % (how, len(c.failures)))
+            for f in c.failures:
+                print("    " + f[:200])
+            d = Checks("spoilt-" + how)
+            d.check(c.failures, "a page spoilt with %s passed every check" % how)
+            results.append(d)
+    finally:
+        if os.environ.get("TRACE_BROWSER_KEEP"):
+            print("kept " + tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    failed = 0
+    for c in results:
+        report(c)
+        failed += len(c.failures)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
