@@ -264,6 +264,8 @@ void conn_close(struct conn *c)
 		return;
 	c->dead = true;
 	c->xsd->ndead++;
+	if (c->xsd->access_log)
+		io_access_log_close(c);
 	watch_remove_all(c);
 	txn_abort_all(c);
 	conn_drop_output(c);
@@ -450,6 +452,10 @@ void conn_send_event(struct conn *c, const char *path, const char *token)
 		return;
 	}
 	m->queued_ms = conn_unprivileged(c) ? xsd_now_ms() : 0;
+	if (c->xsd->access_log)
+		io_access_log(c, "OUT", &(struct xsd_sockmsg){
+			.type = XS_WATCH_EVENT, .len = len },
+			m->buf + XSD_HDR_LEN);
 	conn_queue(c, m);
 	if (path[0] != '@')
 		conn_ev_add(c, m, hash);

@@ -279,6 +279,8 @@ static void io_accept(struct xsd *xsd, int lfd, struct domain *d,
 			continue;
 		}
 		c->events_armed = EPOLLIN;
+		if (xsd->access_log)
+			io_access_log_connect(c);
 		log_debug("new connection %" PRIu64 " as domain %u",
 			  c->seq, d->domid);
 	}
@@ -533,16 +535,88 @@ void io_shutdown(struct xsd *xsd)
 		rmdir(xsd->domdir);
 }
 
+/* The client's command name, as /proc/PID/comm has it: letters, digits
+ * and "-_.+" kept, anything else (spaces, '=', control bytes) as '?', so
+ * the record stays one field that xpt trace can name a party by. */
+static void io_peer_comm(pid_t pid, char *out, size_t outlen)
+{
+	char path[32], buf[32];
+	ssize_t n;
+	size_t i, j = 0;
+	int fd;
+
+	snprintf(out, outlen, "?");
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	for (i = 0; n > 0 && i < (size_t)n && j + 1 < outlen; i++) {
+		unsigned char ch = buf[i];
+
+		if (ch == '\n')
+			break;
+		out[j++] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			   (ch >= '0' && ch <= '9') || strchr("-_.+", ch) ?
+			   ch : '?';
+	}
+	if (j)
+		out[j] = 0;
+}
+
+static void io_access_log_stamp(FILE *f, const struct conn *c)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(f, "%lld.%06ld conn=%" PRIu64 " dom=%u ",
+		(long long)ts.tv_sec, ts.tv_nsec / 1000, c->seq, c->id);
+}
+
+/*
+ * A connection starts: who it is, so that xpt trace names the parties
+ * exactly.  A socket client by its pid and command name (SO_PEERCRED),
+ * a domain's ring as "ring".
+ */
+void io_access_log_connect(struct conn *c)
+{
+	FILE *f = c->xsd->access_log;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char comm[32];
+
+	io_access_log_stamp(f, c);
+	if (c->fd < 0) {
+		fputs("CONNECT ring\n", f);
+	} else if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred,
+			      &len) == 0 && cred.pid > 0) {
+		io_peer_comm(cred.pid, comm, sizeof(comm));
+		fprintf(f, "CONNECT pid=%ld comm=%s\n", (long)cred.pid, comm);
+	} else {
+		fputs("CONNECT pid=0 comm=?\n", f);
+	}
+	fflush(f);
+}
+
+/* The connection goes (closed by either side). */
+void io_access_log_close(struct conn *c)
+{
+	FILE *f = c->xsd->access_log;
+
+	io_access_log_stamp(f, c);
+	fputs("CLOSE\n", f);
+	fflush(f);
+}
+
 void io_access_log(struct conn *c, const char *dir, const struct xsd_sockmsg *h,
 		   const char *payload)
 {
 	FILE *f = c->xsd->access_log;
-	struct timespec ts;
 	uint32_t i;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	fprintf(f, "%lld.%06ld conn=%" PRIu64 " dom=%u %s %s req=%u tx=%u len=%u ",
-		(long long)ts.tv_sec, ts.tv_nsec / 1000, c->seq, c->id, dir,
+	io_access_log_stamp(f, c);
+	fprintf(f, "%s %s req=%u tx=%u len=%u ", dir,
 		wire_type_name(h->type), h->req_id, h->tx_id, h->len);
 	for (i = 0; i < h->len && i < 256; i++) {
 		unsigned char ch = payload[i];

@@ -43,6 +43,8 @@ static int ring_attach(struct ring *r)
 		return -ENOMEM;
 	c->ring = r;
 	r->conn = c;
+	if (r->xsd->access_log)
+		io_access_log_connect(c);
 	return 0;
 }
 

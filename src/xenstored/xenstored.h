@@ -467,6 +467,8 @@ void io_update_events(struct conn *c);
 int io_hv_add(struct xsd *xsd, int fd);
 void io_access_log(struct conn *c, const char *dir, const struct xsd_sockmsg *h,
 		   const char *payload);
+void io_access_log_connect(struct conn *c);
+void io_access_log_close(struct conn *c);
 
 /* ring.c */
 int ring_init(struct ring *r, struct xsd *xsd, struct domain *d, void *page,
