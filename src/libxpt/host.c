@@ -162,6 +162,35 @@ static void kill_orphans(struct xpt_ctx *c)
 	closedir(dp);
 }
 
+/*
+ * The store's access log, by absolute path, in RUNDIR/access-log: `xpt
+ * trace` reads it when given no file.  A store started without one
+ * leaves no record, so an old log is not taken for this run's.
+ */
+static int record_access_log(struct xpt_ctx *c, const char *log)
+{
+	char rec[4096], cwd[2048];
+	FILE *f;
+	int r = 0;
+
+	if (xpt_path(c, rec, sizeof(rec), "access-log") < 0)
+		return -ENAMETOOLONG;
+	if (!log) {
+		unlink(rec);
+		return 0;
+	}
+	if (log[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	f = fopen(rec, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%s%s%s\n", log[0] == '/' ? "" : cwd,
+		log[0] == '/' ? "" : "/", log);
+	if (fclose(f))
+		r = -errno;
+	return r;
+}
+
 int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 {
 	char bin[PATH_MAX], log[PATH_MAX], pidpath[PATH_MAX], host[PATH_MAX];
@@ -232,6 +261,16 @@ int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 		if (i == 0 && o && o->access_log) {
 			argv[n++] = "--access-log";
 			argv[n++] = o->access_log;
+		}
+		if (i == 0) {
+			r = record_access_log(c, o ? o->access_log : NULL);
+			if (r < 0) {
+				r = xpt_fail(c, XPT_EXIT_FAIL, r, "cannot "
+					     "record the access log's path in "
+					     "%s/access-log: %s", c->rundir,
+					     strerror(-r));
+				goto fail;
+			}
 		}
 		if (o && o->verbose)
 			argv[n++] = "-v";

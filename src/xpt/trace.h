@@ -60,6 +60,9 @@ struct trace_event {
 	 * (-1 unknown). */
 	int dev;		/* -1: the whole bus; else the device index N */
 	int state_from, state_to;
+	/* Added after the first version (compatible): */
+	bool is_state;		/* a state write: dev, state_from/to are set */
+	bool truncated;		/* the log cut the payload (over 256 bytes) */
 };
 
 struct trace {
@@ -71,7 +74,36 @@ struct trace {
 	struct trace_event *events;
 	double t0;		/* absolute time of the first line (epoch s) */
 	unsigned skipped;	/* lines that were not log records */
+	/* Added after the first version (compatible): */
+	unsigned lines;		/* lines read */
+	unsigned ignored;	/* the daemon's own messages (C xenstored's
+				 * "wrl:", "CREATE watch", ...): not events */
+	unsigned records;	/* requests, replies, events, connects read */
+	char filter_name[64];	/* the domain's name, when the log has it */
+	bool reads, all_paths;	/* what was kept */
 };
+
+/* What trace_read keeps. */
+struct trace_opts {
+	int domid;		/* -1: every domain */
+	const char *domain_name; /* instead of domid: the domain whose
+				  * /local/domain/D/name the log writes */
+	bool reads;		/* keep READ and DIRECTORY */
+	bool all_paths;		/* every path, not only the PCI protocol */
+};
+
+/* Read the log at path (t->source points to path: keep it alive). */
+int trace_read(const char *path, const struct trace_opts *o,
+	       struct trace *t, char *err, size_t errlen);
+/* The same from an open stream (tests, the fuzz target). */
+int trace_parse(FILE *f, const char *source, const struct trace_opts *o,
+		struct trace *t, char *err, size_t errlen);
+
+/* Names for the writers: "Initialising".."Reconfigured" (NULL outside
+ * 0..8), "write", "watch_event", ..., "toolstack", "pcifront", ... */
+const char *trace_state_name(int state);
+const char *trace_kind_name(enum trace_kind k);
+const char *trace_party_name(enum trace_party p);
 
 /* Read the log at path.  domid -1 keeps every domain's PCI protocol;
  * reads only when with_reads.  0, or -errno with err saying what and
@@ -79,6 +111,12 @@ struct trace {
 int trace_load(const char *path, int domid, bool with_reads,
 	       struct trace *t, char *err, size_t errlen);
 void trace_free(struct trace *t);
+
+/* trace-cmd.c: `xpt trace`, one line of xpt.c's command table. */
+#define TRACE_USAGE "[--domain D|NAME] [--reads] [--all-paths] " \
+	"[--json|--html] [-o FILE] [LOG]"
+struct xpt_ctx;
+int trace_cmd(struct xpt_ctx *c, int argc, char **argv);
 
 int trace_write_text(FILE *out, const struct trace *t);
 int trace_write_json(FILE *out, const struct trace *t);

@@ -18,6 +18,7 @@
 #include "xpt/spec.h"
 #include "xpt/model.h"
 #include "xpt/xpt.h"
+#include "trace.h"
 
 struct cmd {
 	const char *name;
@@ -745,6 +746,10 @@ static const struct cmd cmds[] = {
 	  "List a domain's PCI devices as its backend records them." },
 	{ "guest-status", cmd_guest_status, "DOMAIN",
 	  "Show what the guest itself sees: devices, drivers, interrupts." },
+	{ "trace", trace_cmd, TRACE_USAGE,
+	  "The timeline of a domain's PCI protocol (or all domains') from a "
+	  "store's log: parties, writes, watch events, transactions, xenbus "
+	  "states; text, --json or --html." },
 	{ "help", cmd_help, "[COMMAND]", "Show help." },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

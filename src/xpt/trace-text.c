@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xpt trace: the timeline as text for a terminal.  A header naming the
+ * lanes, one line per event, then a summary: every state node's sequence
+ * of states, the failed requests and the aborted transactions.
+ *
+ *   +0.058244  pciback (xpt-pciback) -> store  write  /local/domain/0/
+ *              backend/pci/1/0/state = 2 InitWait (was 1 Initialising)  [tx 1]
+ *
+ * (one line each; cut here to fit).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+
+static const char *lane(const struct trace *t, int i)
+{
+	return i >= 0 && (unsigned)i < t->nlanes ? t->lanes[i].name : "?";
+}
+
+static void state_str(char *out, size_t outlen, int s)
+{
+	const char *n = trace_state_name(s);
+
+	if (n)
+		snprintf(out, outlen, "%d %s", s, n);
+	else
+		snprintf(out, outlen, "?");
+}
+
+static void write_event(FILE *out, const struct trace *t,
+			const struct trace_event *e)
+{
+	char arrow[160], from[32], to[32];
+
+	snprintf(arrow, sizeof(arrow), "%s -> %s", lane(t, e->from),
+		 lane(t, e->to));
+	fprintf(out, "%+11.6f  %-34s %-11s", e->t, arrow,
+		trace_kind_name(e->kind));
+	if (e->path[0])
+		fprintf(out, " %s", e->path);
+	if (e->is_state && e->failed && e->state_to < 0) {
+		/* the value was no state; the error is said below */
+	} else if (e->is_state) {
+		state_str(from, sizeof(from), e->state_from);
+		state_str(to, sizeof(to), e->state_to);
+		if (e->state_to < 0)
+			fprintf(out, " = \"%s\" (not a state)", e->value);
+		else
+			fprintf(out, " = %s (was %s)", to, from);
+	} else if (e->kind == TK_WATCH || e->kind == TK_UNWATCH ||
+		   e->kind == TK_WATCH_EVENT) {
+		if (e->value[0] && !e->failed)
+			fprintf(out, " token %s", e->value);
+	} else if (e->kind == TK_TX_START && e->value[0]) {
+		fprintf(out, " -> %s", e->value);
+	} else if (e->value[0] && !e->failed) {
+		fprintf(out, " = \"%s\"", e->value);
+	}
+	if (e->truncated)
+		fputs(" (cut)", out);
+	if (e->tx)
+		fprintf(out, "  [tx %u]", e->tx);
+	if (e->failed)
+		fprintf(out, "  FAILED %s", e->value[0] ? e->value : "");
+	if (e->aborted)
+		fputs("  aborted", out);
+	fputc('\n', out);
+}
+
+/* Each state node, in the order first written: its states as the log
+ * shows them, by the parties that wrote them. */
+static void write_states(FILE *out, const struct trace *t)
+{
+	bool *done = calloc(t->nevents ? t->nevents : 1, sizeof(*done));
+	unsigned i, k, n = 0;
+
+	if (!done)
+		return;
+	fputs("device states (node: states in order, aborted writes left "
+	      "out):\n", out);
+	for (i = 0; i < t->nevents; i++) {
+		const struct trace_event *e = &t->events[i];
+		const char *side;
+
+		if (!e->is_state || done[i])
+			continue;
+		side = strstr(e->path, "/backend/") ? "backend" : "frontend";
+		fprintf(out, "  %s %s", side, e->path);
+		if (e->dev >= 0)
+			fprintf(out, " (device %d)", e->dev);
+		fputs(":", out);
+		for (k = i; k < t->nevents; k++) {
+			const struct trace_event *x = &t->events[k];
+			const char *name;
+
+			if (!x->is_state || strcmp(x->path, e->path))
+				continue;
+			done[k] = true;
+			if (x->aborted || x->failed)
+				continue;
+			name = trace_state_name(x->state_to);
+			fprintf(out, " %s", name ? name : "?");
+		}
+		fputc('\n', out);
+		n++;
+	}
+	if (!n)
+		fputs("  none\n", out);
+	free(done);
+}
+
+int trace_write_text(FILE *out, const struct trace *t)
+{
+	unsigned i, n;
+
+	fprintf(out, "%s (%s): %u events", t->source, t->format, t->nevents);
+	if (t->filter_domid >= 0)
+		fprintf(out, " of domain %d%s%s%s", t->filter_domid,
+			t->filter_name[0] ? " (" : "", t->filter_name,
+			t->filter_name[0] ? ")" : "");
+	fprintf(out, ", %s%s; %u lines, %u skipped\n",
+		t->all_paths ? "every path" : "PCI protocol paths",
+		t->reads ? " with reads" : "", t->lines, t->skipped);
+	fputs("lanes:", out);
+	for (i = 0; i < t->nlanes; i++)
+		fprintf(out, "%s %u %s", i ? "," : "", i, t->lanes[i].name);
+	fputs("\n\n", out);
+	for (i = 0; i < t->nevents; i++)
+		write_event(out, t, &t->events[i]);
+	fputs("\n", out);
+	write_states(out, t);
+	fputs("failed requests:", out);
+	for (i = 0, n = 0; i < t->nevents; i++) {
+		const struct trace_event *e = &t->events[i];
+
+		if (!e->failed)
+			continue;
+		fprintf(out, "\n  line %u: %s %s%s%s: %s", e->line,
+			lane(t, e->from), trace_kind_name(e->kind),
+			e->path[0] ? " " : "", e->path, e->value);
+		n++;
+	}
+	fputs(n ? "\n" : " none\n", out);
+	fputs("aborted transactions:", out);
+	for (i = 0, n = 0; i < t->nevents; i++) {
+		const struct trace_event *e = &t->events[i];
+
+		if ((e->kind != TK_TX_COMMIT && e->kind != TK_TX_ABORT) ||
+		    !e->aborted)
+			continue;
+		fprintf(out, "\n  line %u: %s tx %u %s", e->line,
+			lane(t, e->from), e->tx,
+			e->kind == TK_TX_ABORT ? "given up (TRANSACTION_END F)" :
+			"commit failed");
+		if (e->kind == TK_TX_COMMIT && e->value[0])
+			fprintf(out, " %s", e->value);
+		n++;
+	}
+	fputs(n ? "\n" : " none\n", out);
+	return ferror(out) ? -EIO : 0;
+}

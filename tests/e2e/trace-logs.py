@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""xpt trace on saved logs (tests/data/trace/, README there):
+
+c-xenstored.log, the trace of Debian's C xenstored 4.17: its format found,
+each of its parties named by what it wrote, transactions followed without
+ids on the requests, the xenbus states, the failed commit (EAGAIN) and
+the given-up transaction.
+
+hostile.log, an access log of xpt-xenstored with garbage lines, a line of
+10000 bytes, a NUL, a payload cut at 256 bytes, control bytes and markup
+from a guest: garbage counted as skipped, every good line still read,
+every string printable ASCII.
+
+No host runs: xpt trace only reads the file.
+
+usage: trace-logs.py XPT DATADIR
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+    return cond
+
+
+def trace(xpt, *args):
+    env = dict(os.environ, XPT_RUNDIR=tempfile.mkdtemp(prefix="xpt-nohost."))
+    r = subprocess.run([xpt, "trace"] + list(args), env=env,
+                       capture_output=True, timeout=60)
+    os.rmdir(env["XPT_RUNDIR"])
+    return r
+
+
+def trace_json(xpt, *args):
+    r = trace(xpt, "--json", *args)
+    check(r.returncode == 0, "trace --json %s: %s" % (args, r.stderr))
+    return json.loads(r.stdout)
+
+
+def states(t, path):
+    return [e["state"]["to"] for e in t["events"] if "state" in e
+            and e["path"] == path and not e["aborted"] and not e["failed"]]
+
+
+def printable(s):
+    return all(32 <= ord(c) <= 126 for c in s)
+
+
+def c_xenstored(xpt, data):
+    log = os.path.join(data, "c-xenstored.log")
+    t = trace_json(xpt, log)
+    check(t["format"] == "c-xenstored", "format %s" % t["format"])
+    # 91 records: IN/OUT lines and CREATE/DESTROY connection; the other
+    # 144 lines are the daemon's own ("wrl:", "CREATE watch", ...)
+    check((t["lines"], t["records"], t["skipped"], t["ignored"]) ==
+          (235, 91, 0, 144), "counts %s" % {k: t[k] for k in
+                                             ("lines", "records", "skipped", "ignored")})
+    check(len(t["events"]) == 42, "%d events, want 42" % len(t["events"]))
+    check([l["name"] for l in t["lanes"]] ==
+          ["store", "toolstack", "pciback", "pcifront d5"],
+          "lanes %s" % [l["name"] for l in t["lanes"]])
+    be = "/local/domain/0/backend/pci/5/0"
+    check(states(t, be + "/state") == [1, 2, 4, 4],
+          "backend states %s" % states(t, be + "/state"))
+    froms = [e["state"]["from"] for e in t["events"] if "state" in e
+             and e["path"] == be + "/state"]
+    check(froms == [None, 1, 2, 4], "backend states before each write %s" % froms)
+    check(states(t, "/local/domain/5/device/pci/0/state") == [1, 3, 4],
+          "frontend states %s" % states(t, "/local/domain/5/device/pci/0/state"))
+    # state-0's Closing was in the transaction given up
+    check(states(t, be + "/state-0") == [1], "state-0 %s" % states(t, be + "/state-0"))
+    aborted_w = [e for e in t["events"] if e["aborted"] and e["kind"] == "write"]
+    check([(e["path"], e["tx"]) for e in aborted_w] ==
+          [(be + "/state-0", 2), (be + "/num_devs", 3)],
+          "aborted writes %s" % [(e["path"], e["tx"]) for e in aborted_w])
+    ends = [(e["kind"], e["tx"], e["failed"], e.get("error")) for e in t["events"]
+            if e["kind"] in ("tx_commit", "tx_abort")]
+    check(ends == [("tx_commit", 1, False, None), ("tx_abort", 2, False, None),
+                   ("tx_commit", 3, True, "EAGAIN")], "transaction ends %s" % ends)
+    # the 11 writes of the toolstack's first transaction carry its id
+    check(sum(1 for e in t["events"] if e["kind"] == "write" and e["tx"] == 1) == 11,
+          "writes in tx 1")
+    # reads only with --reads: the failed READ (ENOENT) appears
+    t2 = trace_json(xpt, "--reads", log)
+    failed = [(e["kind"], e["error"]) for e in t2["events"] if e["failed"]]
+    check(failed == [("read", "ENOENT"), ("tx_commit", "EAGAIN")],
+          "failed with --reads %s" % failed)
+    # the domain's name in the log selects it
+    t3 = trace_json(xpt, "--domain", "web01", log)
+    check(t3["domain"] == 5 and len(t3["events"]) > 0 and
+          all(e["domid"] in (5, None) for e in t3["events"]),
+          "--domain web01: domain %s" % t3["domain"])
+    r = trace(xpt, log)
+    out = r.stdout.decode()
+    check(r.returncode == 0 and "commit failed EAGAIN" in out and
+          "Initialising InitWait Connected" in out,
+          "text: %s" % out[-600:])
+
+
+def hostile(xpt, data):
+    log = os.path.join(data, "hostile.log")
+    t = trace_json(xpt, "--all-paths", "--reads", log)
+    check(t["format"] == "xpt-xenstored", "format %s" % t["format"])
+    # 36 lines: 24 records, 11 garbage (skipped), 1 empty (ignored)
+    check((t["lines"], t["records"], t["skipped"], t["ignored"]) ==
+          (36, 24, 11, 1), "counts %s" % {k: t[k] for k in
+                                          ("lines", "records", "skipped", "ignored")})
+    strings = [t["source"]] + [l["name"] for l in t["lanes"]]
+    for e in t["events"]:
+        strings += [e["path"], e["value"], e.get("error", "")]
+    bad = [s for s in strings if not printable(s)]
+    check(not bad, "strings not printable: %r" % bad)
+    vals = {e["path"]: e for e in t["events"] if e["kind"] == "write"}
+    x = vals.get("/local/domain/7/device/pci/0/x")
+    check(x is not None and x["truncated"] and x["value"].endswith("..."),
+          "the cut payload: %s" % x)
+    y = vals.get("/local/domain/7/device/pci/0/y")
+    check(y is not None and y["value"] == "\\x5cxZZ\\x5cq\\x5c",
+          "bad escapes kept as text: %s" % y)
+    fe = [e for e in t["events"] if e["path"] == "/local/domain/7/device/pci/0/state"]
+    check(len(fe) == 2 and fe[0]["failed"] and fe[0]["error"] == "EINVAL"
+          and fe[1]["state"]["to"] == 3, "frontend writes %s" % fe)
+    check(t["domain"] is None, "no filter")
+    # a guest's ring: its relative paths made absolute, named pcifront
+    lanes = {l["name"]: l for l in t["lanes"]}
+    check("pcifront d7 (ring)" in lanes, "lanes %s" % list(lanes))
+    # markup goes through as text (the HTML writer escapes it)
+    check(any("<script>" in e["value"] for e in t["events"]), "markup kept as text")
+    r = trace(xpt, "--all-paths", log)
+    check(r.returncode == 0 and all(b == 10 or 32 <= b <= 126 for b in r.stdout),
+          "text output printable")
+    # a domain given by a name the log writes (markup and all)
+    t4 = trace_json(xpt, "--domain", "<script>alert(1)</script>", "--all-paths", log)
+    check(t4["domain"] == 7, "domain by hostile name: %s" % t4["domain"])
+
+
+def main():
+    xpt, data = sys.argv[1], sys.argv[2]
+    c_xenstored(xpt, data)
+    hostile(xpt, data)
+    r = trace(xpt, os.path.join(data, "no-such.log"))
+    check(r.returncode == 3 and b"cannot open" in r.stderr,
+          "missing log: %d %s" % (r.returncode, r.stderr))
+    print("trace-logs: %s" % ("FAIL" if failures else "ok"))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

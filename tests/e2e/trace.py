@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""xpt trace on the modelled host: a host started with --access-log, a PV
+guest created with a device, a second attached and detached, a second
+guest with its own device, both destroyed; then `xpt trace --json
+--domain NAME` must name the parties from the log (toolstack, pciback,
+pcifront of that domain, the store), follow the backend's xenbus state
+from Initialising to Connected and through each reconfiguration
+(Reconfiguring, Reconfigured, Connected again), the second device's own
+state-1 from Initialising through Initialised to Closing at its detach,
+report no failed request but the removals of nodes not yet there, and
+leave the other guest out.  `xpt trace` with no file reads the log the
+host recorded, and needs no host running.
+
+usage: trace.py XPT HOSTFILE DIR...   (DIRs: where the daemons are)
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+    return cond
+
+
+def run(xpt, env, *args):
+    return subprocess.run([xpt] + list(args), env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def states(events, path):
+    """the committed states written to path, in order"""
+    return [e["state"]["to"] for e in events
+            if "state" in e and e["path"] == path and not e["aborted"]
+            and not e["failed"]]
+
+
+def subseq(want, seq):
+    """want appears in seq in this order (not necessarily adjacent)"""
+    it = iter(seq)
+    return all(any(x == w for x in it) for w in want)
+
+
+def main():
+    xpt, hostfile, dirs = sys.argv[1], sys.argv[2], sys.argv[3:]
+    d = tempfile.mkdtemp(prefix="xpt-e2e-trace.")
+    log = os.path.join(d, "access.log")
+    env = dict(os.environ, XPT_RUNDIR=os.path.join(d, "run"),
+               PATH=":".join(dirs + [os.environ.get("PATH", "/usr/bin:/bin")]))
+    env.pop("XPT_LIBEXEC", None)
+    started = False
+    try:
+        r = run(xpt, env, "host", "start", "--host", hostfile,
+                "--access-log", log)
+        if not check(r.returncode == 0, "host start: " + r.stderr):
+            return 1
+        started = True
+        for bdf in ("03:00.0", "04:00.0", "05:00.0"):
+            r = run(xpt, env, "pci-assignable-add", bdf)
+            check(r.returncode == 0, "pci-assignable-add %s: %s" % (bdf, r.stderr))
+        for name, dev in (("web01", "03:00.0"), ("db02", "05:00.0")):
+            cfg = os.path.join(d, name + ".cfg")
+            with open(cfg, "w") as f:
+                f.write('name = "%s"\ntype = "pv"\nmemory = 128\n'
+                        'pci = ["%s"]\n' % (name, dev))
+            r = run(xpt, env, "create", cfg)
+            check(r.returncode == 0, "create %s: %s" % (name, r.stderr))
+        for args in (("pci-attach", "web01", "04:00.0"),
+                     ("pci-detach", "web01", "04:00.0"),
+                     ("destroy", "web01"), ("destroy", "db02")):
+            r = run(xpt, env, *args)
+            check(r.returncode == 0, "%s: %s" % (" ".join(args), r.stderr))
+        r = run(xpt, env, "host", "stop")
+        started = False
+
+        # No file given: the log recorded at host start.  No host runs.
+        r = run(xpt, env, "trace", "--json", "--domain", "web01")
+        if not check(r.returncode == 0, "trace --json --domain web01: " +
+                     r.stderr):
+            return 1
+        t = json.loads(r.stdout)
+        check(t["format"] == "xpt-xenstored", "format %s" % t["format"])
+        check(t["skipped"] == 0, "%d lines skipped" % t["skipped"])
+        dom = t["domain"]
+        check(t["domain_name"] == "web01" and dom is not None,
+              "domain %s %s" % (dom, t["domain_name"]))
+        parties = sorted(l["party"] for l in t["lanes"])
+        check(parties == ["pciback", "pcifront", "store", "toolstack"],
+              "lanes: %s" % [l["name"] for l in t["lanes"]])
+        front = [l for l in t["lanes"] if l["party"] == "pcifront"]
+        check(front and front[0]["domid"] == dom,
+              "pcifront lane of domain %s: %s" % (dom, front))
+        ev = t["events"]
+        lane_party = {l["index"]: l["party"] for l in t["lanes"]}
+        be = "/local/domain/0/backend/pci/%d/0" % dom
+        fe = "/local/domain/%d/device/pci/0/state" % dom
+        bs = states(ev, be + "/state")
+        check(bs[:4] == [1, 2, 3, 4],
+              "backend state at create: %s (want 1 2 3 4 first)" % bs)
+        # attach, then detach: each a reconfiguration back to Connected
+        check(subseq([4, 7, 8, 4, 7, 8, 4], bs),
+              "backend state through attach and detach: %s" % bs)
+        s1 = states(ev, be + "/state-1")
+        check(subseq([1, 3, 5], s1),
+              "state-1 of the attached device: %s (want 1 3 5)" % s1)
+        fs = states(ev, fe)
+        check(subseq([1, 3, 4, 7, 4, 7, 4], fs), "frontend state: %s" % fs)
+        # who wrote what: the backend's state by pciback (after the
+        # toolstack's Initialising and Reconfiguring), the frontend's by
+        # pcifront
+        writers = {lane_party[e["from"]] for e in ev
+                   if "state" in e and e["path"] == be + "/state"
+                   and e["state"]["to"] in (2, 3, 4, 8)}
+        check(writers == {"pciback"}, "backend states 2/3/4/8 written by %s"
+              % writers)
+        check(all(e["state"]["from"] == p for e, p in zip(
+            [e for e in ev if "state" in e and e["path"] == be + "/state"
+             and not e["aborted"]][1:], bs)),
+              "a state write's 'from' is the state before it")
+        # Failures: only removals of nodes not there yet (xpt clears a
+        # leftover backend before writing one).
+        failed = [(e["kind"], e["path"], e["error"]) for e in ev if e["failed"]]
+        check(all(k == "rm" and err == "ENOENT" for k, _, err in failed),
+              "failed requests: %s" % failed)
+        check(not any(e["aborted"] for e in ev), "aborted events")
+        # The other guest is left out.
+        r2 = run(xpt, env, "trace", "--json", log)
+        all_ev = json.loads(r2.stdout)["events"]
+        other = [e for e in ev if e["domid"] not in (dom, None)]
+        check(not other, "events of other domains kept: %s" % other[:3])
+        check(any(e["domid"] not in (dom, None) for e in all_ev),
+              "the unfiltered trace has the other guest's events")
+        check(len(all_ev) > len(ev), "the filter dropped nothing")
+        # The text view says the same.
+        r = run(xpt, env, "trace", "--domain", "web01", log)
+        check(r.returncode == 0 and "Reconfigured" in r.stdout and
+              "pcifront d%d" % dom in r.stdout and
+              "aborted transactions: none" in r.stdout,
+              "text view: %s" % r.stdout[-400:])
+        r = run(xpt, env, "trace", "--domain", "nosuch", log)
+        check(r.returncode == 3 and "no domain named 'nosuch'" in r.stderr,
+              "unknown name: %d %s" % (r.returncode, r.stderr))
+        os.unlink(os.path.join(d, "run", "access-log"))
+        r = run(xpt, env, "trace")
+        check(r.returncode == 2 and "--access-log" in r.stderr,
+              "no log recorded: %d %s" % (r.returncode, r.stderr))
+    finally:
+        if started:
+            run(xpt, env, "host", "stop")
+        if not failures:
+            shutil.rmtree(d, ignore_errors=True)
+        else:
+            print("kept", d)
+    print("trace: %s" % ("FAIL" if failures else "ok"))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
