@@ -121,4 +121,28 @@ int xpt_assignable_remove(struct xpt_ctx *c, const struct xpt_pci *spec,
 int xpt_assignable_list(struct xpt_ctx *c, struct xpt_assignable *ret,
 			size_t max, size_t *ret_n);
 
+/* doctor.c: is the host ready for passthrough (xpt doctor).  One check
+ * per row; read only. */
+enum xpt_check_status {
+	XPT_CHECK_PASS,
+	XPT_CHECK_WARN,
+	XPT_CHECK_FAIL,
+	XPT_CHECK_SKIP,		/* could not be checked (detail says why) */
+};
+struct xpt_check {
+	char check[16];		/* hypervisor, store, iommu, intremap,
+				 * pciback, leftovers, device, reset, group,
+				 * msi, driver */
+	char object[64];	/* what: "Xen", "xenstore", "0000:03:00.0",
+				 * "domain 7", ... */
+	enum xpt_check_status status;
+	char detail[512];	/* what was found; why it matters */
+	char fix[512];		/* not PASS: the command or boot option */
+};
+const char *xpt_check_status_name(enum xpt_check_status s); /* "PASS" */
+/* specs: BDFs, BB:DD.* or name=NAME; none: every device pciback holds.
+ * *ret is malloc'ed (free it). */
+int xpt_doctor(struct xpt_ctx *c, const struct xpt_pci *specs, size_t nspecs,
+	       struct xpt_check **ret, size_t *ret_n);
+
 #endif

@@ -62,6 +62,7 @@ int hyp_new(struct hyp **ret)
 		return -ENOMEM;
 	h->epfd = h->sigfd = h->control_fd = -1;
 	h->quarantine = true;
+	h->iommu = h->intremap = true;
 	h->next_domid = 1;
 	pthread_mutex_init(&h->pcidevs_lock, NULL);
 	pthread_rwlock_init(&h->pci_list_lock, NULL);

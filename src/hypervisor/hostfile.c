@@ -358,6 +358,15 @@ static int parse_key(struct parse *ps, struct hyp_pcidev *p,
 			return perr(ps, "reset='%s': use flr, pm, bus or none",
 				    val);
 		x->reset_set = true;
+	} else if (!strcmp(key, "driver")) {
+		if (!*val || strlen(val) >= sizeof(p->info.driver) ||
+		    strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+		    strlen(val))
+			return perr(ps, "driver='%s': a Linux driver name "
+				    "(letters, digits, _ and -, at most %zu), "
+				    "e.g. driver=e1000e", val,
+				    sizeof(p->info.driver) - 1);
+		snprintf(p->info.driver, sizeof(p->info.driver), "%s", val);
 	} else if (!strcmp(key, "mmio-id")) {
 		if ((r = parse_uint_key(ps, key, val, 0, 0xffffffff, &v)) < 0)
 			return r;
@@ -375,7 +384,7 @@ static int parse_key(struct parse *ps, struct hyp_pcidev *p,
 		return perr(ps, "unknown key '%s' (keys: class, bar0..bar5, "
 			    "intx, gsi, msi, msix, msix-bar, msix-table, "
 			    "msix-pba, vfs, vf-device, vf-offset, vf-stride, "
-			    "reset, pcie, mmio-id)", key);
+			    "reset, driver, pcie, mmio-id)", key);
 	}
 	return 0;
 }
@@ -445,6 +454,45 @@ static int add_vfs(struct parse *ps, const struct hyp_pcidev *pf)
 	return 0;
 }
 
+/* on|off of a `xen` line's key */
+static int parse_onoff(struct parse *ps, const char *key, const char *val,
+		       bool *ret)
+{
+	if (val && !strcmp(val, "on"))
+		*ret = true;
+	else if (val && !strcmp(val, "off"))
+		*ret = false;
+	else
+		return perr(ps, "xen %s='%s': write %s=on or %s=off", key,
+			    val ? val : "", key, key);
+	return 0;
+}
+
+/* "xen iommu=on|off intremap=on|off": what Xen's boot options (iommu=0,
+ * iommu=no-intremap) or the firmware would leave the hypervisor with. */
+static int parse_xen_line(struct parse *ps, char *save)
+{
+	char *tok, *eq, *val;
+	int r;
+
+	while ((tok = strtok_r(NULL, " \t", &save))) {
+		eq = strchr(tok, '=');
+		val = eq ? eq + 1 : NULL;
+		if (eq)
+			*eq = '\0';
+		if (!strcmp(tok, "iommu"))
+			r = parse_onoff(ps, tok, val, &ps->h->iommu);
+		else if (!strcmp(tok, "intremap"))
+			r = parse_onoff(ps, tok, val, &ps->h->intremap);
+		else
+			r = perr(ps, "xen: unknown key '%s' (known: iommu, "
+				 "intremap)", tok);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int parse_line(struct parse *ps, char *s)
 {
 	struct hyp_pcidev *p = NULL;
@@ -457,6 +505,8 @@ static int parse_line(struct parse *ps, char *s)
 	tok = strtok_r(s, " \t", &save);
 	if (!tok)
 		return 0;
+	if (!strcmp(tok, "xen"))
+		return parse_xen_line(ps, save);
 	if (hv_parse_bdf(tok, &sbdf) < 0)
 		return perr(ps, "'%s' is not a PCI address (write "
 			    "SEGMENT:BUS:DEVICE.FUNCTION like 0000:03:00.0, "

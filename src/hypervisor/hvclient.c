@@ -632,6 +632,36 @@ out:
 	return r;
 }
 
+int hv_physinfo(struct hv_client *h, uint32_t *ret_caps)
+{
+	struct hv_physinfo p;
+	int r = hv_call(h, HV_OP_PHYSINFO, NULL, 0, -1, &p, sizeof(p), NULL);
+
+	if (r == 0)
+		*ret_caps = p.capabilities;
+	return r;
+}
+
+int hv_readconsole(struct hv_client *h, char *buf, size_t len)
+{
+	struct hv_console *con = malloc(sizeof(*con));
+	size_t n;
+	int r;
+
+	if (!con)
+		return -ENOMEM;
+	r = hv_call(h, HV_OP_READCONSOLE, NULL, 0, -1, con, sizeof(*con),
+		    NULL);
+	if (r == 0 && len) {
+		n = con->len < sizeof(con->text) ? con->len : sizeof(con->text);
+		n = n < len - 1 ? n : len - 1;
+		memcpy(buf, con->text, n);
+		buf[n] = '\0';
+	}
+	free(con);
+	return r;
+}
+
 int hv_pci_info(struct hv_client *h, uint32_t sbdf, struct hv_pci_dev *ret)
 {
 	struct hv_pci_sbdf s = { .sbdf = sbdf };

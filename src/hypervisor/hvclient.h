@@ -197,6 +197,11 @@ int hv_vpci_info(struct hv_client *h, unsigned int domid, uint32_t sbdf,
 
 /* "0000:03:00.1" <-> sbdf */
 int hv_parse_bdf(const char *s, uint32_t *ret_sbdf);
+
+/* the host: XEN_SYSCTL_physinfo's capabilities (HV_PHYSCAP_*), and the
+ * console's boot messages as NUL-terminated text */
+int hv_physinfo(struct hv_client *h, uint32_t *ret_caps);
+int hv_readconsole(struct hv_client *h, char *buf, size_t len);
 void hv_format_bdf(uint32_t sbdf, char *buf, size_t len);
 
 #endif

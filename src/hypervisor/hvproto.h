@@ -164,6 +164,27 @@ enum hv_op {
 					 * removed before is back (rescan) */
 	HV_OP_VPCI_INFO,		/* hv_vpci_info {domid, sbdf (host)} ->
 					 * hv_vpci_info (privileged) */
+
+	/* the host itself (privileged) */
+	HV_OP_PHYSINFO = 170,		/* -> hv_physinfo: XEN_SYSCTL_physinfo */
+	HV_OP_READCONSOLE,		/* -> hv_console: the boot messages
+					 * (XEN_SYSCTL_readconsole) */
+};
+
+/* XEN_SYSCTL_PHYSCAP_*: directio is `xl info`'s hvm_directio and
+ * pv_directio, set when Xen's IOMMU is enabled. */
+#define HV_PHYSCAP_HVM (1u << 0)
+#define HV_PHYSCAP_PV (1u << 1)
+#define HV_PHYSCAP_DIRECTIO (1u << 2)
+
+struct hv_physinfo {
+	uint32_t capabilities;	/* HV_PHYSCAP_* */
+};
+
+/* The console ring as `xl dmesg` prints it, lines "(XEN) ...". */
+struct hv_console {
+	uint32_t len;		/* bytes of text, no NUL */
+	char text[4096];
 };
 
 struct hv_msg {
@@ -304,6 +325,8 @@ struct hv_pci_dev {
 	uint32_t pf_sbdf;	/* for a VF: its PF; else UINT32_MAX */
 	uint32_t gsi;		/* INTx line */
 	struct hv_pci_bar bar[6];
+	char driver[32];	/* dom0's driver for it (host file driver=),
+				 * "" none; pciback's seizure not counted */
 };
 
 /*

@@ -268,6 +268,9 @@ struct hyp {
 	struct hyp_conn *conns;
 	bool stop;
 	bool quarantine;		/* iommu=quarantine (Xen 4.17: on) */
+	bool iommu;			/* host file `xen iommu=` (Xen's
+					 * iommu=): off, nothing is assigned */
+	bool intremap;			/* `xen intremap=` (iommu=no-intremap) */
 	uint32_t next_domid;
 	uint32_t ioreq_serial;		/* last server serial handed out */
 	struct hyp_domain *dom[HYP_DOMID_MAX];
@@ -413,6 +416,7 @@ int hyp_pci_mmio(struct hyp_pcidev *p, unsigned int bar, uint64_t offset,
 
 /* iommu.c */
 int hyp_test_assign(struct hyp *h, uint32_t sbdf);
+int hyp_console(struct hyp *h, char *buf, size_t len);
 int hyp_assign(struct hyp *h, uint32_t domid, uint32_t sbdf);
 int hyp_deassign(struct hyp *h, uint32_t domid, uint32_t sbdf);
 void hyp_iommu_release_devices(struct hyp *h, struct hyp_domain *d);

@@ -709,6 +709,28 @@ static int op_vpci_info(struct hyp_req *r)
 	return hyp_vpci_info(r->h, in->domid, in->sbdf, r->out);
 }
 
+static int op_physinfo(struct hyp_req *r)
+{
+	struct hv_physinfo *out = r->out;
+
+	out->capabilities = HV_PHYSCAP_HVM | HV_PHYSCAP_PV |
+			    (r->h->iommu ? HV_PHYSCAP_DIRECTIO : 0);
+	r->outlen = sizeof(*out);
+	return 0;
+}
+
+static int op_readconsole(struct hyp_req *r)
+{
+	struct hv_console *out = r->out;
+	int n = hyp_console(r->h, out->text, sizeof(out->text));
+
+	if (n < 0)
+		return n;
+	out->len = (uint32_t)n;
+	r->outlen = offsetof(struct hv_console, text) + (size_t)n;
+	return 0;
+}
+
 static const struct hyp_op {
 	uint32_t op;
 	const char *name;
@@ -834,6 +856,8 @@ static const struct hyp_op {
 	  sizeof(struct hv_pci_sbdf), OP_PRIV },
 	{ HV_OP_VPCI_INFO, "vpci_info", op_vpci_info,
 	  sizeof(struct hv_vpci_info), OP_PRIV },
+	{ HV_OP_PHYSINFO, "physinfo", op_physinfo, 0, OP_PRIV },
+	{ HV_OP_READCONSOLE, "readconsole", op_readconsole, 0, OP_PRIV },
 };
 
 static const struct hyp_op *op_find(uint32_t op)

@@ -20,6 +20,10 @@
  * and lose it before the device moves on, each under h->pcidevs_lock
  * and the domain's pci_lock, as Xen's assign_device/deassign_device.
  * The owner is stored atomically: vCPU threads compare it.
+ *
+ * With the IOMMU off (host file `xen iommu=off`, Xen booted with
+ * iommu=0) every IOMMU domctl fails -EOPNOTSUPP, as iommu_do_domctl's
+ * first check in Xen 4.17 and 4.20 (xen/drivers/passthrough/iommu.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +40,8 @@ int hyp_test_assign(struct hyp *h, uint32_t sbdf)
 {
 	struct hyp_pcidev *p = hyp_pci_get(h, sbdf);
 
+	if (!h->iommu)
+		return -EOPNOTSUPP;
 	if (!p || owned_by_domu(p))
 		return -EINVAL;	/* "already assigned, or non-existent" */
 	return 0;
@@ -52,6 +58,8 @@ int hyp_assign(struct hyp *h, uint32_t domid, uint32_t sbdf)
 {
 	int r;
 
+	if (!h->iommu)
+		return -EOPNOTSUPP;
 	hyp_vpci_hook(h, HYP_VP_TOOLSTACK, domid, 0, sbdf);
 	pthread_mutex_lock(&h->pcidevs_lock);
 	r = assign(h, domid, sbdf);
@@ -156,4 +164,24 @@ void hyp_iommu_release_devices(struct hyp *h, struct hyp_domain *d)
 		if (h->pci[i]->info.owner == d->domid)
 			deassign(h, h->pci[i]);
 	pthread_mutex_unlock(&h->pcidevs_lock);
+}
+
+/* The lines Xen prints about its IOMMU at boot, as `xl dmesg` shows
+ * them: iommu_setup() in xen/drivers/passthrough/iommu.c (4.17 and 4.20
+ * alike) prints "I/O virtualisation enabled|disabled" and, only when
+ * enabled, the dom0 mode and "Interrupt remapping enabled|disabled". */
+int hyp_console(struct hyp *h, char *buf, size_t len)
+{
+	int n;
+
+	n = snprintf(buf, len, "(XEN) Xen version 4.17 (xpt-hypervisor, "
+		     "the modelled host)\n"
+		     "(XEN) I/O virtualisation %sabled\n%s%s%s",
+		     h->iommu ? "en" : "dis",
+		     h->iommu ? "(XEN)  - Dom0 mode: Relaxed\n" : "",
+		     !h->iommu ? "" : h->intremap ?
+		     "(XEN) Interrupt remapping enabled\n" :
+		     "(XEN) Interrupt remapping disabled\n",
+		     "(XEN) Brought up 2 CPUs\n");
+	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }

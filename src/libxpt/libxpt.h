@@ -51,6 +51,28 @@ struct xpt_ctx {
 	struct xpt_platform pf_trace;
 };
 
+/* doctor.c: its parsers, on captured text */
+#define XPT_RMRR_MAX 64
+struct xpt_console_facts {
+	int iommu;		/* "I/O virtualisation enabled" 1, "disabled"
+				 * 0, not in the ring -1 */
+	int intremap;		/* "Interrupt remapping enabled|disabled" */
+	size_t nrmrr;		/* VT-d RMRR endpoints (iommu=verbose) */
+	struct {
+		uint32_t sbdf;
+		unsigned int rmrr;	/* which RMRR, in the order found */
+	} rmrr[XPT_RMRR_MAX];
+};
+void xpt_console_parse(const char *text, struct xpt_console_facts *ret);
+struct xpt_pci_caps {
+	bool msi, msix, pcie, flr;
+	unsigned int msi_vectors, msix_entries;
+};
+/* The capability list of len bytes of configuration space (>= 64):
+ * -ERANGE when it points past them, -EINVAL/-ELOOP when broken. */
+int xpt_pci_caps_parse(const uint8_t *conf, size_t len,
+		       struct xpt_pci_caps *ret);
+
 /* ctx.c */
 int xpt_fail(struct xpt_ctx *c, int code, int r, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

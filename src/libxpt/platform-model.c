@@ -276,6 +276,8 @@ static int m_pci_info(struct xpt_ctx *c, uint32_t sbdf, struct xpt_pdev *ret)
 		ret->bar[i].size = d.bar[i].size;
 		ret->bar[i].io = d.bar[i].flags & HV_BAR_IO;
 	}
+	snprintf(ret->driver, sizeof(ret->driver), "%.*s",
+		 (int)sizeof(d.driver) - 1, d.driver);
 	return 0;
 }
 
@@ -375,6 +377,53 @@ static int m_vpci_slot(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf,
 	return r;
 }
 
+static int m_host_caps(struct xpt_ctx *c, bool *ret_directio)
+{
+	uint32_t caps;
+	int r = hv_physinfo(xpt_model_hv(c), &caps);
+
+	if (r == 0)
+		*ret_directio = caps & HV_PHYSCAP_DIRECTIO;
+	return r;
+}
+
+static int m_console_read(struct xpt_ctx *c, char *buf, size_t len)
+{
+	return hv_readconsole(xpt_model_hv(c), buf, len);
+}
+
+/* xpt-pciback is "loaded" when it answers on its control socket; it has
+ * no module parameters (permissive is per device, by its control verb). */
+static int m_pb_module(struct xpt_ctx *c, struct xpt_pb_module *ret)
+{
+	char reply[256];
+
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->where, sizeof(ret->where), "xpt-pciback at "
+		 "%.100s/pciback/control", c->rundir);
+	ret->loaded = xpt_pb_request(c, "list", reply, sizeof(reply)) == 0 ||
+		      !strncmp(reply, "error", 5);
+	return 0;
+}
+
+static int m_pci_config(struct xpt_ctx *c, uint32_t sbdf, uint8_t *buf,
+			size_t len, size_t *ret_n)
+{
+	uint32_t v;
+	size_t off;
+	int r = 0;
+
+	for (off = 0; off + 4 <= len; off += 4) {
+		r = hv_pci_conf_read(xpt_model_hv(c), sbdf, (uint32_t)off, 4,
+				     &v);
+		if (r < 0)
+			break;
+		memcpy(buf + off, &v, 4);	/* little-endian, as sysfs */
+	}
+	*ret_n = off;
+	return off ? 0 : r;
+}
+
 const struct xpt_platform xpt_platform_model = {
 	.name = "model",
 	.open = m_open,
@@ -406,4 +455,8 @@ const struct xpt_platform xpt_platform_model = {
 	.map_pirq = m_map_pirq,
 	.unmap_pirq = m_unmap_pirq,
 	.vpci_slot = m_vpci_slot,
+	.host_caps = m_host_caps,
+	.console_read = m_console_read,
+	.pb_module = m_pb_module,
+	.pci_config = m_pci_config,
 };

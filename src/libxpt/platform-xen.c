@@ -56,6 +56,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -572,6 +573,9 @@ static int x_pci_info(struct xpt_ctx *c, uint32_t sbdf, struct xpt_pdev *ret)
 		return r;
 	r = dev_driver(sbdf, drv, sizeof(drv));
 	d.owner = owner_of(c, sbdf, r == 0 && !strcmp(drv, "pciback"));
+	if (r == 0)
+		snprintf(d.driver, sizeof(d.driver), "%.*s",
+			 (int)sizeof(d.driver) - 1, drv);
 	*ret = d;
 	return 0;
 }
@@ -1273,6 +1277,95 @@ static int x_dom_destroy(struct xpt_ctx *c, unsigned int domid)
 	return r;
 }
 
+/* ---- what xpt doctor reads ---- */
+
+/* `xl info`'s virt_caps: libxl sets both hvm_directio and pv_directio
+ * from XEN_SYSCTL_PHYSCAP_directio, which Xen sets when its IOMMU is on. */
+static int x_host_caps(struct xpt_ctx *c, bool *ret_directio)
+{
+	xc_physinfo_t info = { 0 };
+
+	if (!xch(c))
+		return -ENOTCONN;
+	if (xc_physinfo(xch(c), &info) < 0)
+		return xc_err();
+	*ret_directio = info.capabilities & XEN_SYSCTL_PHYSCAP_directio;
+	return 0;
+}
+
+/* `xl dmesg`: the whole ring, not cleared. */
+static int x_console_read(struct xpt_ctx *c, char *buf, size_t len)
+{
+	unsigned int n = len > 1 ? (unsigned int)(len - 1) : 0;
+
+	if (!xch(c))
+		return -ENOTCONN;
+	if (xc_readconsolering(xch(c), buf, &n, 0, 0, NULL) < 0)
+		return xc_err();
+	buf[n < len ? n : len - 1] = '\0';
+	return 0;
+}
+
+/* Linux's xen-pciback registers as driver "pciback"; its parameters
+ * are /sys/module/xen_pciback/parameters/{permissive,passthrough,hide}
+ * (drivers/xen/xen-pciback/{conf_space.c,xenbus.c,pci_stub.c}). */
+static int x_pb_module(struct xpt_ctx *c, struct xpt_pb_module *ret)
+{
+	static const struct {
+		const char *name;
+		size_t off, len;
+	} params[] = {
+		{ "permissive", offsetof(struct xpt_pb_module, permissive),
+		  sizeof(ret->permissive) },
+		{ "passthrough", offsetof(struct xpt_pb_module, passthrough),
+		  sizeof(ret->passthrough) },
+		{ "hide", offsetof(struct xpt_pb_module, hide),
+		  sizeof(ret->hide) },
+	};
+	char path[PATH_MAX];
+	size_t i;
+	int r;
+
+	(void)c;
+	memset(ret, 0, sizeof(*ret));
+	if ((r = sys_path(path, sizeof(path), "bus/pci/drivers/pciback")) < 0)
+		return r;
+	snprintf(ret->where, sizeof(ret->where), "%.150s", path);
+	ret->loaded = access(path, F_OK) == 0;
+	ret->has_params = true;
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		if (sys_path(path, sizeof(path), "module/xen_pciback/"
+			     "parameters/%s", params[i].name) < 0 ||
+		    sys_read(path, (char *)ret + params[i].off,
+			     params[i].len) < 0)
+			ret->has_params = false;
+	}
+	return 0;
+}
+
+/* The config file: 256 bytes (4 KiB with extended space) for root, the
+ * first 64 for anyone else. */
+static int x_pci_config(struct xpt_ctx *c, uint32_t sbdf, uint8_t *buf,
+			size_t len, size_t *ret_n)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, r;
+
+	(void)c;
+	if ((r = dev_path(path, sizeof(path), sbdf, "config")) < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, buf, len, 0);
+	r = n < 0 ? -errno : 0;
+	close(fd);
+	if (r == 0)
+		*ret_n = (size_t)n;
+	return r;
+}
+
 const struct xpt_platform xpt_platform_xen = {
 	.name = "xen",
 	.dm_qmp_dir = "/var/run/xen",
@@ -1299,6 +1392,10 @@ const struct xpt_platform xpt_platform_xen = {
 	.pb_seize = x_pb_seize,
 	.pb_release = x_pb_release,
 	.pb_reset = x_pb_reset,
+	.host_caps = x_host_caps,
+	.console_read = x_console_read,
+	.pb_module = x_pb_module,
+	.pci_config = x_pci_config,
 	.pb_permissive = x_pb_permissive,
 	.test_assign = x_test_assign,
 	.assign = x_assign,

@@ -72,6 +72,19 @@ struct xpt_pdev {
 	enum xpt_reset reset;
 	uint32_t pf_sbdf;	/* an SR-IOV VF's PF, else UINT32_MAX */
 	struct xpt_pbar bar[XPT_NBARS];
+	char driver[32];	/* dom0's driver bound to it, "" none (on the
+				 * model: the host file's, pciback not
+				 * counted) */
+};
+
+/* The dom0 backend driver as a whole (xpt doctor). */
+struct xpt_pb_module {
+	bool loaded;
+	bool has_params;	/* the three below were read */
+	char permissive[8];	/* "Y"/"N" (Linux module parameters) */
+	char passthrough[8];	/* "0"/"1" */
+	char hide[256];		/* "(BDF)(BDF)...", "" */
+	char where[160];	/* what was looked at */
 };
 
 /* A device bound to pciback, and the domain it exports it to (-1 none). */
@@ -174,6 +187,19 @@ struct xpt_platform {
 	 * there is no vPCI for domU guests. */
 	int (*vpci_slot)(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf,
 			 uint32_t *ret_gsbdf);
+
+	/* What `xpt doctor` reads (doctor.c); none has a side effect.
+	 * host_caps: XEN_SYSCTL_physinfo's directio (`xl info`'s
+	 * hvm_directio/pv_directio: the IOMMU is on); console_read: the
+	 * hypervisor's console ring (`xl dmesg`), NUL-terminated;
+	 * pb_module: the backend driver is loaded, and its parameters;
+	 * pci_config: up to len bytes of the device's configuration space
+	 * from offset 0 (*ret_n: how many could be read). */
+	int (*host_caps)(struct xpt_ctx *c, bool *ret_directio);
+	int (*console_read)(struct xpt_ctx *c, char *buf, size_t len);
+	int (*pb_module)(struct xpt_ctx *c, struct xpt_pb_module *ret);
+	int (*pci_config)(struct xpt_ctx *c, uint32_t sbdf, uint8_t *buf,
+			  size_t len, size_t *ret_n);
 };
 
 extern const struct xpt_platform xpt_platform_model;

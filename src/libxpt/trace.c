@@ -316,6 +316,11 @@ void xpt_trace_platform(struct xpt_ctx *c, const struct xpt_platform *pf)
 		.map_pirq = t_map_pirq,
 		.unmap_pirq = t_unmap_pirq,
 		.vpci_slot = pf->vpci_slot ? t_vpci_slot : NULL,
+		/* doctor's reads go straight through: no side effects */
+		.host_caps = pf->host_caps,
+		.console_read = pf->console_read,
+		.pb_module = pf->pb_module,
+		.pci_config = pf->pci_config,
 	};
 	c->pf = &c->pf_trace;
 }

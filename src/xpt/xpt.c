@@ -15,6 +15,7 @@
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
+#include "doctor.h"
 #include "xpt/spec.h"
 #include "xpt/model.h"
 #include "xpt/xpt.h"
@@ -713,6 +714,11 @@ static int cmd_pci_list(struct xpt_ctx *c, int argc, char **argv)
 
 static int cmd_help(struct xpt_ctx *c, int argc, char **argv);
 
+static int cmd_doctor(struct xpt_ctx *c, int argc, char **argv)
+{
+	return xpt_doctor_cmd(c, argc, argv, cur->usage);
+}
+
 static const struct cmd cmds[] = {
 	{ "host", cmd_host, "start [--host FILE] [--historic] [--access-log FILE] [-v] | stop | status | raise-irq BDF [ENTRY]",
 	  "Start, stop or show the modelled host (xenstored, hypervisor, "
@@ -750,6 +756,11 @@ static const struct cmd cmds[] = {
 	  "The timeline of a domain's PCI protocol (or all domains') from a "
 	  "store's log: parties, writes, watch events, transactions, xenbus "
 	  "states; text, --json or --html." },
+	{ "doctor", cmd_doctor, "[--json] [BDF|BB:DD.*|name=NAME...]",
+	  "Check the host's readiness for passthrough (IOMMU, interrupt "
+	  "remapping, pciback, the store, leftovers; each device's reset, "
+	  "group, MSI/MSI-X and driver) and name the fix for each failure; "
+	  "exit 1 if a check failed." },
 	{ "help", cmd_help, "[COMMAND]", "Show help." },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
