@@ -546,6 +546,151 @@ static void test_pvh_pci_refused(void **state)
 	free(cfg);
 }
 
+/* 256 bytes of config space for bdf: INTA, and a capability list of
+ * MSI-X (5 entries) at 0x40 and MSI (4 vectors) at 0x50. */
+static void config_caps(const char *bdf)
+{
+	unsigned char cfg[256] = { 0 };
+	char path[PATH_MAX];
+	FILE *f;
+
+	cfg[0] = 0x86; cfg[1] = 0x80;		/* vendor 8086 */
+	cfg[6] = 0x10;				/* status: capability list */
+	cfg[0x34] = 0x40;
+	cfg[0x3d] = 1;
+	cfg[0x40] = 0x11; cfg[0x41] = 0x50;	/* MSI-X, table size 5 */
+	cfg[0x42] = 4;
+	cfg[0x50] = 0x05; cfg[0x51] = 0x00;	/* MSI, MMC 2: 4 vectors */
+	cfg[0x52] = 2 << 1;
+	snprintf(path, sizeof(path), "%s/" DEV "%s/config", root, bdf);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(cfg, 1, sizeof(cfg), f), sizeof(cfg));
+	fclose(f);
+}
+
+static const char *got_path(const char *bdf)
+{
+	static char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/" DEV "%s/config", root, bdf);
+	return path;
+}
+
+static const struct xpt_check *row(const struct xpt_check *v, size_t n,
+				   const char *check, const char *object)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].check, check) && !strcmp(v[i].object, object))
+			return &v[i];
+	fail_msg("no %s row for %s", check, object);
+	return NULL;
+}
+
+/* xpt doctor on the xen platform: the sysfs facts (pciback and its
+ * module parameters, config space, reset files, drivers) read from the
+ * fake /sys; no Xen here, so the hypervisor's own checks fail or skip. */
+static void test_doctor(void **state)
+{
+	struct xpt_ctx *c = ctx_xs();
+	struct xpt_pb_module m;
+	struct xpt_check *v;
+	const struct xpt_check *k;
+	struct xpt_pci specs[3];
+	char err[128], empty[PATH_MAX];
+	uint8_t conf[256];
+	bool directio;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(xpt_ctx_set_platform(c, "xen"), 0);
+	/* the module's parameters, as Linux 6.1 shows them */
+	assert_int_equal(X->pb_module(c, &m), 0);
+	assert_true(m.loaded);
+	assert_false(m.has_params);
+	put("module/xen_pciback/parameters/permissive", "N\n");
+	put("module/xen_pciback/parameters/passthrough", "0\n");
+	put("module/xen_pciback/parameters/hide", "(0000:00:06.0)\n");
+	assert_int_equal(X->pb_module(c, &m), 0);
+	assert_true(m.loaded && m.has_params);
+	assert_string_equal(m.permissive, "N");
+	assert_string_equal(m.passthrough, "0");
+	assert_string_equal(m.hide, "(0000:00:06.0)");
+	/* pciback not loaded: no driver directory */
+	snprintf(empty, sizeof(empty), "%s/empty", root);
+	mkdirs(empty);
+	setenv("XPT_SYSFS", empty, 1);
+	assert_int_equal(X->pb_module(c, &m), 0);
+	assert_false(m.loaded);
+	setenv("XPT_SYSFS", root, 1);
+
+	/* config space: as root (256 bytes) and as anyone else (64, whose
+	 * capability pointer leads past them) */
+	config_caps("0000:00:05.0");
+	config_caps("0000:00:06.0");
+	assert_int_equal(truncate(got_path("0000:00:06.0"), 64), 0);
+	assert_int_equal(X->pci_config(c, E1000, conf, sizeof(conf), &n), 0);
+	assert_int_equal(n, 256);
+	assert_int_equal(conf[0x40], 0x11);
+	assert_int_equal(X->pci_config(c, EDU, conf, sizeof(conf), &n), 0);
+	assert_int_equal(n, 64);
+	assert_int_equal(X->pci_config(c, XPT_PCI_SBDF(0, 0, 9, 0), conf,
+					sizeof(conf), &n), -ENOENT);
+	/* no hypervisor: its facts say so */
+	assert_int_equal(X->host_caps(c, &directio), -ENOTCONN);
+	assert_int_equal(X->console_read(c, (char *)conf, sizeof(conf)),
+			 -ENOTCONN);
+
+	assert_int_equal(xpt_pci_spec_parse("00:05.0", &specs[0], err,
+					    sizeof(err)), 0);
+	assert_int_equal(xpt_pci_spec_parse("00:06.0", &specs[1], err,
+					    sizeof(err)), 0);
+	assert_int_equal(xpt_pci_spec_parse("00:07.0", &specs[2], err,
+					    sizeof(err)), 0);
+	assert_int_equal(xpt_doctor(c, specs, 3, &v, &n), 0);
+	k = row(v, n, "hypervisor", "Xen");
+	assert_int_equal(k->status, XPT_CHECK_FAIL);
+	assert_non_null(strstr(k->fix, "root"));
+	assert_int_equal(row(v, n, "store", "xenstore")->status,
+			 XPT_CHECK_PASS);
+	assert_int_equal(row(v, n, "iommu", "Xen")->status, XPT_CHECK_SKIP);
+	assert_int_equal(row(v, n, "intremap", "Xen")->status, XPT_CHECK_SKIP);
+	k = row(v, n, "pciback", "xen-pciback");
+	assert_int_equal(k->status, XPT_CHECK_PASS);
+	assert_non_null(strstr(k->detail, "permissive=N"));
+	assert_non_null(strstr(k->detail, "hide=(0000:00:06.0)"));
+	assert_int_equal(row(v, n, "leftovers", "domains")->status,
+			 XPT_CHECK_SKIP);
+	/* the e1000: FLR, MSI-X, but bound to its dom0 driver */
+	assert_int_equal(row(v, n, "reset", "0000:00:05.0")->status,
+			 XPT_CHECK_PASS);
+	k = row(v, n, "msi", "0000:00:05.0");
+	assert_int_equal(k->status, XPT_CHECK_PASS);
+	assert_string_equal(k->detail, "MSI (4 vectors) and MSI-X (5 entries)");
+	k = row(v, n, "driver", "0000:00:05.0");
+	assert_int_equal(k->status, XPT_CHECK_FAIL);
+	assert_non_null(strstr(k->detail, "e1000"));
+	assert_string_equal(k->fix, "`xpt pci-assignable-add 0000:00:05.0` "
+			    "(unbinds it from dom0's driver; `xpt "
+			    "pci-assignable-remove -r` gives it back)");
+	/* edu: no reset file, config space cut at 64 bytes, in pciback */
+	k = row(v, n, "reset", "0000:00:06.0");
+	assert_int_equal(k->status, XPT_CHECK_FAIL);
+	assert_non_null(strstr(k->detail, "no `reset` file"));
+	assert_int_equal(row(v, n, "msi", "0000:00:06.0")->status,
+			 XPT_CHECK_SKIP);
+	assert_int_equal(row(v, n, "driver", "0000:00:06.0")->status,
+			 XPT_CHECK_PASS);
+	/* the PF: bus reset; its VF shares the slot */
+	k = row(v, n, "group", "0000:00:07.0");
+	assert_int_equal(k->status, XPT_CHECK_WARN);
+	assert_non_null(strstr(k->detail, "0000:00:07.1 (same slot)"));
+	free(v);
+	xpt_ctx_close(c);
+}
+
 /* The fake /sys, and an xpt-xenstored (fakeplatform.c's fixture). */
 static int setup(void **state)
 {
@@ -579,6 +724,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_reset_permissive),
 		cmocka_unit_test(test_no_hypervisor),
 		cmocka_unit_test(test_pvh_pci_refused),
+		cmocka_unit_test(test_doctor),
 	};
 
 	if (argc < 2) {
