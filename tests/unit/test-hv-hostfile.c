@@ -134,6 +134,46 @@ static void test_errors(void **state)
 	}
 }
 
+/* The `xen` line (what the modelled Xen booted with) and driver=. */
+static void test_xen_line(void **state)
+{
+	struct hyp *h;
+	char con[512];
+
+	(void)state;
+	expect_error("xen iommu=maybe\n", 1, "write iommu=on or iommu=off");
+	expect_error("xen intremap\n", 1, "write intremap=on or intremap=off");
+	expect_error("xen quarantine=off\n", 1, "unknown key 'quarantine'");
+	expect_error("01:00.0 1234:0001 class=0 driver=E1000!\n", 1,
+		     "a Linux driver name");
+	h = hvh_model("01:00.0 1234:0001 class=0\n");
+	assert_true(h->iommu && h->intremap);
+	assert_string_equal(h->pci[0]->info.driver, "");
+	assert_true(hyp_console(h, con, sizeof(con)) > 0);
+	assert_non_null(strstr(con, "(XEN) I/O virtualisation enabled\n"));
+	assert_non_null(strstr(con, "(XEN) Interrupt remapping enabled\n"));
+	hyp_free(h);
+	h = hvh_model("xen intremap=off\n"
+		      "01:00.0 1234:0001 class=0 driver=e1000e\n");
+	assert_true(h->iommu && !h->intremap);
+	assert_string_equal(h->pci[0]->info.driver, "e1000e");
+	assert_true(hyp_console(h, con, sizeof(con)) > 0);
+	assert_non_null(strstr(con, "(XEN) Interrupt remapping disabled\n"));
+	hyp_free(h);
+	/* no IOMMU: Xen prints no remapping line, and assigns nothing */
+	h = hvh_model("xen iommu=off intremap=on\n01:00.0 1234:0001 "
+		      "class=0\n");
+	assert_false(h->iommu);
+	assert_true(hyp_console(h, con, sizeof(con)) > 0);
+	assert_non_null(strstr(con, "(XEN) I/O virtualisation disabled\n"));
+	assert_null(strstr(con, "remapping"));
+	assert_int_equal(hyp_test_assign(h, h->pci[0]->info.sbdf),
+			 -EOPNOTSUPP);
+	assert_int_equal(hyp_assign(h, HV_DOMID_IO, h->pci[0]->info.sbdf),
+			 -EOPNOTSUPP);
+	hyp_free(h);
+}
+
 static void test_missing_file(void **state)
 {
 	struct hyp *h;
@@ -245,6 +285,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_xen_line),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_sysfs_fake),
 		cmocka_unit_test(test_sysfs_real),
