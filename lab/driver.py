@@ -541,6 +541,36 @@ class Lab:
                 return
             with open(os.path.join(d, what), "w") as f:
                 f.write(out + "\n")
+        self.doctor(d)
+
+    def doctor(self, d):
+        """`xpt doctor --json` in dom0 after the scenario, whichever
+        toolstack ran it: the host's readiness and what the scenario left
+        behind (leftover markers, backends), into dom0/xpt-doctor.json and
+        the result's facts.  Best effort, and last: a doctor that hangs
+        costs only itself."""
+        if not self.xpt_cmd:
+            return
+        try:
+            step = self.sh("%s doctor --json" % self.xpt_cmd, record=False,
+                           timeout=60, expect_rc=None)
+        except StepFailed as e:
+            self.facts["doctor"] = {"error": str(e.got)[:200]}
+            return
+        with open(os.path.join(d, "xpt-doctor.json"), "w") as f:
+            f.write(step["out"] + "\n")
+        try:
+            r = json.loads(step["out"])
+            self.facts["doctor"] = {
+                "result": r["result"], "counts": r["counts"],
+                "not_passed": ["%s %s %s: %s" % (c["status"].upper(),
+                                                 c["check"], c["object"],
+                                                 c["detail"][:160])
+                               for c in r["checks"]
+                               if c["status"] != "pass"]}
+        except (ValueError, KeyError, TypeError) as e:
+            self.facts["doctor"] = {"error": "rc %s, not its JSON (%s)"
+                                    % (step["rc"], e)}
 
     def stop(self):
         if self.qemu is not None:
