@@ -1189,8 +1189,9 @@ static void orphan(struct xpt_ctx *c, struct orphans *o, unsigned long id)
 	if (o->n < 64)
 		o->id[o->n++] = id;
 	xpt_warn(c, "domain %lu is recorded but the hypervisor does not have "
-		 "it (the hypervisor was restarted?): `xpt destroy %lu` "
-		 "removes what is left of it", id, id);
+		 "it (the hypervisor was restarted, or a destroy was cut "
+		 "short?): `xpt destroy %lu` removes what is left of it", id,
+		 id);
 }
 
 static void list_orphans(struct xpt_ctx *c, const struct xpt_pdom *list,

@@ -3,7 +3,8 @@
 """xpt doctor on the modelled host: a clean host passes every check; then
 one host per failure (the IOMMU off, interrupt remapping off, pciback
 dead, a device with no reset, a device bound to a dom0 driver, leftovers
-of a domain that is gone, the store dead), where that check fails with a
+of a domain that is gone, written or left by an xpt destroy killed
+after the domain went, the store dead), where that check fails with a
 fix naming the object and every other check reads as on the clean host.
 Every run of doctor is checked to be read only: the store's tree, the
 assignable list (the hypervisor's owners) and the domain list are the
@@ -19,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 failures = []
 
@@ -195,6 +197,48 @@ def main():
         check(rc == 0 and rows_by_key(rows).get(("leftovers", "domains"),
                                                 {}).get("status") == "pass",
               "leftovers: still there after the named `xpt destroy`: %s"
+              % [r for r in rows if r["status"] != "pass"])
+
+        # 6b. leftovers of xpt killed in the middle of a destroy, after
+        # the hypervisor's domain went and before its records did
+        cfg = os.path.join(h.dir, "g.cfg")
+        with open(cfg, "w") as f:
+            f.write('name = "g"\ntype = "pv"\nmemory = 128\n'
+                    'pci = [ "03:00.0" ]\n')
+        r = h.run("create", cfg)
+        check(r.returncode == 0, "create g: %s" % r.stderr)
+        rc, rows = h.doctor()
+        row = rows_by_key(rows).get(("driver", "0000:03:00.0"))
+        check(row is not None and row["status"] == "pass" and
+              "given to domain" in row["detail"],
+              "a device given to a guest: %s" % row)
+        domid = json.loads(h.run("list", "--json").stdout)[-1]["domid"]
+        log = os.path.join(h.dir, "delay.log")
+        env = dict(h.env, XPT_DELAY="destroy.domain-gone=20000",
+                   XPT_DELAY_LOG=log)
+        p = subprocess.Popen([xpt, "destroy", "g"], env=env,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        fd = os.pidfd_open(p.pid)
+        end = time.monotonic() + 30
+        while not select.select([fd], [], [], 0.02)[0] and \
+                time.monotonic() < end:
+            if os.path.exists(log) and \
+                    "destroy.domain-gone" in open(log).read():
+                break
+        os.close(fd)
+        check(p.poll() is None, "xpt destroy ended before its delay point")
+        p.kill()
+        p.wait()
+        rc, rows = h.doctor()
+        check(rc == 1, "killed destroy: doctor exit %d" % rc)
+        obj = "domain %d" % domid
+        expect("killed destroy", rows, "leftovers", obj, "fail",
+               ["xpt destroy %d" % domid])
+        r = h.run("destroy", str(domid))
+        check(r.returncode == 0, "xpt destroy %d: %s" % (domid, r.stderr))
+        rc, rows = h.doctor()
+        check(rc == 0, "killed destroy, finished: %s"
               % [r for r in rows if r["status"] != "pass"])
 
         # 7. the store dead
