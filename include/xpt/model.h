@@ -30,6 +30,18 @@ int xpt_host_stop(struct xpt_ctx *c);
 /* The daemons whose pid file is left but whose process is gone (killed,
  * crashed), named in buf; their number. */
 int xpt_host_dead(const struct xpt_ctx *c, char *buf, size_t len);
+/* Each daemon of the host as `host status` shows it; 0 when all run,
+ * otherwise -ESRCH with the error saying what to do (ret filled all the
+ * same). */
+#define XPT_HOST_DAEMONS 3
+struct xpt_host_daemon {
+	const char *name;	/* "xpt-xenstored", ... */
+	const char *state;	/* "running", "stopped", "dead" */
+	int pid;		/* running: its pid; dead: the pid it had;
+				 * stopped: -1 */
+};
+int xpt_host_survey(struct xpt_ctx *c,
+		    struct xpt_host_daemon ret[XPT_HOST_DAEMONS]);
 /* Prints one line per daemon; 0 when all run, -ESRCH otherwise. */
 int xpt_host_status(struct xpt_ctx *c, FILE *out);
 /* Test hook: the device signals an interrupt (MSI-X entry / MSI vector,

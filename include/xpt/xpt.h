@@ -43,6 +43,28 @@ int xpt_ctx_exit_code(const struct xpt_ctx *c);
 /* Warnings collected by the last operation (one per line), or "". */
 const char *xpt_ctx_warnings(const struct xpt_ctx *c);
 
+/* A bounded wait that lasts (a backend's or frontend's state, pciback,
+ * a guest kernel, a device model, a stub domain, a domain's death, a lock
+ * another xpt holds): START once it has lasted 1 s, STILL every 5 s of
+ * it after, END when it ends (only if START was told).  A wait that ends
+ * within its first second is never told. */
+enum xpt_progress_kind {
+	XPT_PROGRESS_START,
+	XPT_PROGRESS_STILL,
+	XPT_PROGRESS_END,
+};
+struct xpt_progress_report {
+	enum xpt_progress_kind kind;
+	const char *what;	/* "domain 3's PCI backend to be Connected" */
+	int bound_ms;		/* the wait's bound */
+	int64_t elapsed_ms;	/* since the wait began */
+	int result;		/* END: 0, or the wait's -errno */
+};
+typedef void (*xpt_progress_fn)(void *arg,
+				const struct xpt_progress_report *r);
+/* NULL: nobody listens (the default). */
+void xpt_ctx_set_progress(struct xpt_ctx *c, xpt_progress_fn fn, void *arg);
+
 /* domain.c */
 struct xpt_domain_info {
 	unsigned int domid;

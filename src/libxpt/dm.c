@@ -203,7 +203,7 @@ static int ready_pred(struct xpt_ctx *c, void *arg)
 static int dm_adopt(struct xpt_ctx *c, unsigned int domid,
 		    struct readyarg *a, int timeout_ms)
 {
-	char dir[96];
+	char dir[96], what[96];
 	const char *paths[1] = { dir };
 	int r;
 
@@ -220,7 +220,9 @@ static int dm_adopt(struct xpt_ctx *c, unsigned int domid,
 		return r;
 	snprintf(dir, sizeof(dir), "/local/domain/0/device-model/%u", domid);
 	a->deadline = xpt_now_ms() + timeout_ms;
-	r = xpt_wait(c, paths, 1, timeout_ms, 20, ready_pred, a);
+	snprintf(what, sizeof(what), "domain %u's device model (pid %d) to "
+		 "answer on QMP", domid, a->pid);
+	r = xpt_wait(c, what, paths, 1, timeout_ms, 20, ready_pred, a);
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device "
 				"model (pid %d, QMP %s) %s%s", domid, a->pid,
@@ -233,7 +235,7 @@ int xpt_dm_start(struct xpt_ctx *c, unsigned int domid, const char *binary,
 		 int timeout_ms, struct xpt_qmp **ret)
 {
 	struct readyarg *a = calloc(1, sizeof(*a));
-	char dir[96], path[96];
+	char dir[96], path[96], what[96];
 	const char *paths[1] = { dir };
 	int r;
 
@@ -243,6 +245,8 @@ int xpt_dm_start(struct xpt_ctx *c, unsigned int domid, const char *binary,
 		r = dm_adopt(c, domid, a, timeout_ms);
 		if (r == 0) {
 			*ret = a->q;
+			xpt_qmp_set_progress(*ret, c, "domain %u's device "
+					     "model", domid);
 			a->q = NULL;
 		}
 		xpt_qmp_close(a->q);
@@ -275,7 +279,9 @@ int xpt_dm_start(struct xpt_ctx *c, unsigned int domid, const char *binary,
 	xpt_xs_write(c, XBT_NULL, path, "%d", a->pid);
 	xpt_delay_point(c, "dm.spawned");
 	a->deadline = xpt_now_ms() + timeout_ms;
-	r = xpt_wait(c, paths, 1, timeout_ms, 20, ready_pred, a);
+	snprintf(what, sizeof(what), "domain %u's device model (pid %d) to "
+		 "be ready", domid, a->pid);
+	r = xpt_wait(c, what, paths, 1, timeout_ms, 20, ready_pred, a);
 	if (r < 0) {
 		xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device model %s%s; "
 			 "see %s/log/dm-%u.log", domid, r == -ETIMEDOUT &&
@@ -284,6 +290,7 @@ int xpt_dm_start(struct xpt_ctx *c, unsigned int domid, const char *binary,
 		goto fail;
 	}
 	*ret = a->q;
+	xpt_qmp_set_progress(*ret, c, "domain %u's device model", domid);
 	a->q = NULL;
 	goto out;
 fail:
@@ -308,5 +315,6 @@ int xpt_dm_connect(struct xpt_ctx *c, unsigned int domid,
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device "
 				"model does not answer on %s: %s", domid, qmp,
 				err[0] ? err : strerror(-r));
+	xpt_qmp_set_progress(*ret, c, "domain %u's device model", domid);
 	return 0;
 }

@@ -25,6 +25,7 @@ int xpt_guest_start(struct xpt_ctx *c, unsigned int domid,
 {
 	bool hvm = kind == XPT_GUEST_HVM;
 	char bin[PATH_MAX], log[PATH_MAX], pidpath[PATH_MAX], dom[16];
+	char what[96];
 	char dm[PATH_MAX], target[64];
 	const char *argv[12];
 	int n = 0, r, pid;
@@ -66,7 +67,9 @@ int xpt_guest_start(struct xpt_ctx *c, unsigned int domid,
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: cannot start "
 				"its guest kernel: %s", domid, strerror(-r));
-	r = xpt_wait_file(pidpath, pid, XPT_START_WAIT_MS);
+	snprintf(what, sizeof(what), "domain %u's guest kernel (pid %d) to "
+		 "boot", domid, pid);
+	r = xpt_wait_file(c, what, pidpath, pid, XPT_START_WAIT_MS);
 	if (r < 0) {
 		if (xpt_pid_alive(pid, c->rundir))
 			xpt_pid_stop(pid, 2000);
@@ -128,6 +131,7 @@ int xpt_guest_query(struct xpt_ctx *c, unsigned int domid, const char *req,
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int64_t deadline = xpt_now_ms() + QUERY_WAIT_MS;
+	struct xpt_progress p;
 	size_t n = 0;
 	int fd, r;
 
@@ -159,6 +163,8 @@ int xpt_guest_query(struct xpt_ctx *c, unsigned int domid, const char *req,
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: query: %s",
 				domid, strerror(-r));
 	}
+	xpt_progress_begin(c, &p, QUERY_WAIT_MS, "domain %u's guest kernel "
+			   "to answer '%s'", domid, req);
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int64_t left = deadline - xpt_now_ms();
@@ -168,19 +174,23 @@ int xpt_guest_query(struct xpt_ctx *c, unsigned int domid, const char *req,
 		     (n == 4 || buf[n - 5] == '\n')) ||
 		    (!strncmp(buf, "error", 5) && n && buf[n - 1] == '\n'))
 			break;
-		if (n + 1 >= len || left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+		if (n + 1 >= len || left <= 0) {
 			close(fd);
+			xpt_progress_end(&p, -ETIMEDOUT);
 			return xpt_fail(c, XPT_EXIT_FAIL, -ETIMEDOUT, "domain "
 					"%u: the guest did not answer '%s' "
 					"within %d s", domid, req,
 					QUERY_WAIT_MS / 1000);
 		}
+		if (poll(&pfd, 1, xpt_progress_poll_ms(&p, left)) <= 0)
+			continue;
 		got = read(fd, buf + n, len - 1 - n);
 		if (got <= 0)
 			break;
 		n += (size_t)got;
 		buf[n] = '\0';
 	}
+	xpt_progress_end(&p, 0);
 	close(fd);
 	if (!strncmp(buf, "error", 5))
 		return xpt_fail(c, XPT_EXIT_FAIL, -EIO, "domain %u: the guest "

@@ -194,6 +194,7 @@ static int record_access_log(struct xpt_ctx *c, const char *log)
 int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 {
 	char bin[PATH_MAX], log[PATH_MAX], pidpath[PATH_MAX], host[PATH_MAX];
+	char what[96];
 	const char *hostfile = o ? o->hostfile : NULL;
 	const char *argv[12];
 	bool up[NDAEMONS], partial = false;
@@ -281,7 +282,9 @@ int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 				     d->bin, strerror(-r));
 			goto fail;
 		}
-		r = xpt_wait_file(pidpath, pid, XPT_START_WAIT_MS);
+		snprintf(what, sizeof(what), "%s (pid %d) to be ready",
+			 d->bin, pid);
+		r = xpt_wait_file(c, what, pidpath, pid, XPT_START_WAIT_MS);
 		if (r < 0) {
 			r = xpt_fail(c, XPT_EXIT_FAIL, r, "%s %s (no %s after "
 				     "%d s); see %s", d->bin, r == -ECHILD ?
@@ -327,7 +330,10 @@ int xpt_host_dead(const struct xpt_ctx *c, char *buf, size_t len)
 	return n;
 }
 
-int xpt_host_status(struct xpt_ctx *c, FILE *out)
+_Static_assert(NDAEMONS == XPT_HOST_DAEMONS, "xpt_host_daemon's count");
+
+int xpt_host_survey(struct xpt_ctx *c,
+		    struct xpt_host_daemon ret[XPT_HOST_DAEMONS])
 {
 	char dead[96] = "";
 	size_t i;
@@ -335,17 +341,13 @@ int xpt_host_status(struct xpt_ctx *c, FILE *out)
 
 	if (model_only(c) < 0)
 		return -EOPNOTSUPP;
-	fprintf(out, "run directory %s\n", c->rundir);
 	for (i = 0; i < NDAEMONS; i++) {
 		bool alive = daemon_alive(c, &daemons[i], &pid);
 
-		fprintf(out, "%-15s %s", daemons[i].bin,
-			alive ? "running" : pid > 0 ? "dead" : "stopped");
-		if (alive)
-			fprintf(out, "  pid %d", pid);
-		else if (pid > 0)
-			fprintf(out, "  (pid %d exited without stopping)", pid);
-		fprintf(out, "\n");
+		ret[i].name = daemons[i].bin;
+		ret[i].state = alive ? "running" : pid > 0 ? "dead" :
+			       "stopped";
+		ret[i].pid = alive || pid > 0 ? pid : -1;
 		up += alive;
 		if (!alive && pid > 0) {
 			size_t l = strlen(dead);
@@ -365,6 +367,27 @@ int xpt_host_status(struct xpt_ctx *c, FILE *out)
 			up ? "partly running" : "not running", c->rundir,
 			up ? ": `xpt host start` starts the rest" :
 			": start it with `xpt host start`");
+}
+
+int xpt_host_status(struct xpt_ctx *c, FILE *out)
+{
+	struct xpt_host_daemon d[XPT_HOST_DAEMONS];
+	int r = xpt_host_survey(c, d);
+	size_t i;
+
+	if (r == -EOPNOTSUPP)
+		return r;
+	fprintf(out, "run directory %s\n", c->rundir);
+	for (i = 0; i < XPT_HOST_DAEMONS; i++) {
+		fprintf(out, "%-15s %s", d[i].name, d[i].state);
+		if (!strcmp(d[i].state, "running"))
+			fprintf(out, "  pid %d", d[i].pid);
+		else if (d[i].pid > 0)
+			fprintf(out, "  (pid %d exited without stopping)",
+				d[i].pid);
+		fprintf(out, "\n");
+	}
+	return r;
 }
 
 int xpt_host_raise_irq(struct xpt_ctx *c, uint32_t sbdf, unsigned int entry,

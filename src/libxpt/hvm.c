@@ -15,6 +15,7 @@
  *           query-pci when the device model answers
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,19 +77,32 @@ static int device_add(struct xpt_ctx *c, unsigned int domid,
 {
 	bool stub = xpt_stubdom_of(c, domid) >= 0;
 	int tries = stub ? STUB_ADD_TRIES : 1, r;
+	struct xpt_progress p;
 
+	/* the retries' pauses: each device_add tells its own wait */
+	xpt_progress_begin(stub ? c : NULL, &p, STUB_ADD_TRIES *
+			   STUB_ADD_PAUSE_MS, "domain %u's stub domain to "
+			   "publish the device to its device model "
+			   "(device_add retried)", domid);
 	for (;;) {
+		int64_t until;
+
 		r = xpt_qmp_exec(q, "device_add", args,
 				 xpt_bound_ms(c, stub ? STUB_ADD_WAIT_MS :
 					      XPT_WAIT_MS), NULL, err, errlen);
 		if (r != -EIO || --tries == 0 || strstr(err, "Duplicate "
 							"device ID") ||
 		    xpt_bound_ms(c, STUB_ADD_PAUSE_MS) < STUB_ADD_PAUSE_MS)
-			return r;
+			break;
 		xpt_trace(c, "domain %u: device_add refused (%s): again in "
 			  "%d ms", domid, err, STUB_ADD_PAUSE_MS);
-		usleep(STUB_ADD_PAUSE_MS * 1000);
+		until = xpt_now_ms() + STUB_ADD_PAUSE_MS;
+		while (xpt_now_ms() < until)
+			poll(NULL, 0, xpt_progress_poll_ms(&p, until -
+							   xpt_now_ms()));
 	}
+	xpt_progress_end(&p, r);
+	return r;
 }
 
 int xpt_hvm_pci_add(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,

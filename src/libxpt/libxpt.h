@@ -49,6 +49,8 @@ struct xpt_ctx {
 	int64_t t0;				/* ms, the context's start */
 	const struct xpt_platform *pf_inner;	/* traced: the real one */
 	struct xpt_platform pf_trace;
+	xpt_progress_fn progress;		/* NULL: nobody listens */
+	void *progress_arg;
 };
 
 /* doctor.c: its parsers, on captured text */
@@ -105,16 +107,41 @@ void xpt_trace_platform(struct xpt_ctx *c, const struct xpt_platform *pf);
 int xpt_lock_domain(struct xpt_ctx *c, unsigned int domid, int *ret_fd);
 int xpt_lock_host(struct xpt_ctx *c, int *ret_fd);
 void xpt_unlock(int fd);
-/* flock(LOCK_EX) bounded by seconds: 0, -ETIMEDOUT or -errno */
-int xpt_flock_wait(int fd, unsigned int seconds);
+/* flock(LOCK_EX) bounded by seconds: 0, -ETIMEDOUT or -errno; what
+ * names the lock for the progress reports */
+int xpt_flock_wait(struct xpt_ctx *c, const char *what, int fd,
+		   unsigned int seconds);
+
+/* progress.c: a wait's progress, told to the context's listener */
+#define XPT_PROGRESS_FIRST_MS 1000
+#define XPT_PROGRESS_EVERY_MS 5000
+struct xpt_progress {
+	struct xpt_ctx *c;	/* NULL: nobody listens, or ended */
+	char what[224];
+	int bound_ms;
+	int64_t start, next;	/* ms: the wait's start, the next report */
+	bool told;
+};
+/* what: the object and the event, "domain 3's device model to be ready" */
+void xpt_progress_begin(struct xpt_ctx *c, struct xpt_progress *p,
+			int bound_ms, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Tells a report that is due; returns ms, at most ms, to sleep before
+ * calling again. */
+int xpt_progress_poll_ms(struct xpt_progress *p, int64_t ms);
+void xpt_progress_end(struct xpt_progress *p, int result);
 
 /* wait.c: bounded event-driven waits on xenstore */
-/* pred returns 1 done, 0 not yet, <0 failed (its error is the result). */
+/* pred returns 1 done, 0 not yet, <0 failed (its error is the result).
+ * what: what is waited for, for the progress reports. */
 typedef int (*xpt_pred_fn)(struct xpt_ctx *c, void *arg);
-int xpt_wait(struct xpt_ctx *c, const char *const *paths, size_t npaths,
-	     int timeout_ms, int recheck_ms, xpt_pred_fn pred, void *arg);
-/* Wait for a file to appear while process pid lives (inotify, pidfd). */
-int xpt_wait_file(const char *path, int pid, int timeout_ms);
+int xpt_wait(struct xpt_ctx *c, const char *what, const char *const *paths,
+	     size_t npaths, int timeout_ms, int recheck_ms, xpt_pred_fn pred,
+	     void *arg);
+/* Wait for a file to appear while process pid lives (inotify, pidfd);
+ * c (may be NULL) hears the progress, what names the party. */
+int xpt_wait_file(struct xpt_ctx *c, const char *what, const char *path,
+		  int pid, int timeout_ms);
 
 /* xs.c: small xenstore helpers */
 char *xpt_xs_read(struct xpt_ctx *c, xs_transaction_t t, const char *path);
@@ -315,6 +342,11 @@ void xpt_qmp_close(struct xpt_qmp *q);
  * "return" value as JSON text, malloc'ed. */
 int xpt_qmp_exec(struct xpt_qmp *q, const char *cmd, const char *args_json,
 		 int timeout_ms, char **ret_json, char *err, size_t errlen);
+/* The session's waits tell c's progress listener, naming the party as
+ * who ("domain 3's device model"). */
+void xpt_qmp_set_progress(struct xpt_qmp *q, struct xpt_ctx *c,
+			  const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* An event by name (and data.device), one already queued included. */
 int xpt_qmp_wait_event(struct xpt_qmp *q, const char *name,
 		       const char *device, int timeout_ms);

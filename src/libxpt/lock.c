@@ -4,7 +4,7 @@
  * processes: <domid> serialises PCI operations and configuration updates
  * of one domain; "host" serialises what must be unique host-wide (a new
  * domain's name, from the check until it is in xenstore).  Lock order:
- * host before a domain.  Waiting is bounded by an alarm; a lock file
+ * host before a domain.  Waiting is bounded by an interval timer; a lock file
  * replaced under us (destroy unlinks a domain's) is detected by comparing
  * inodes, and retried.
  */
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "libxpt.h"
@@ -24,22 +25,50 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
-int xpt_flock_wait(int fd, unsigned int seconds)
+/* The lock is taken in slices between progress reports: an interval
+ * timer (SIGALRM, no SA_RESTART) breaks flock with EINTR when the next
+ * report is due, and again every 200 ms should a signal come before flock
+ * sleeps. */
+int xpt_flock_wait(struct xpt_ctx *c, const char *what, int fd,
+		   unsigned int seconds)
 {
 	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	int64_t deadline = xpt_now_ms() + (int64_t)seconds * 1000;
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	struct xpt_progress p;
 	int r;
 
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
 	if (errno != EWOULDBLOCK)
 		return -errno;
+	xpt_progress_begin(c, &p, (int)seconds * 1000, "the lock of %s, which "
+			   "another xpt holds", what);
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, &old);	/* no SA_RESTART: flock gets EINTR */
-	alarm(seconds);
-	r = flock(fd, LOCK_EX) == 0 ? 0 : -errno;
-	alarm(0);
+	sigaction(SIGALRM, &sa, &old);
+	for (;;) {
+		int64_t left = deadline - xpt_now_ms();
+		int ms = xpt_progress_poll_ms(&p, left);
+		struct itimerval t = {
+			.it_value = { ms / 1000, (ms % 1000) * 1000 },
+			.it_interval = { 0, 200000 },
+		};
+
+		if (left <= 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		if (ms <= 0)
+			t.it_value.tv_usec = 1000;
+		setitimer(ITIMER_REAL, &t, NULL);
+		r = flock(fd, LOCK_EX) == 0 ? 0 : -errno;
+		setitimer(ITIMER_REAL, &off, NULL);
+		if (r != -EINTR)
+			break;
+	}
 	sigaction(SIGALRM, &old, NULL);
-	return r == -EINTR ? -ETIMEDOUT : r;
+	xpt_progress_end(&p, r);
+	return r;
 }
 
 /* Open and flock path (what: "domain 3", "the host") in the lock
@@ -64,7 +93,7 @@ static int lock_file(struct xpt_ctx *c, const char *name, const char *what,
 			return xpt_fail(c, XPT_EXIT_FAIL, -errno,
 					"cannot open the lock of %s (%s): %s",
 					what, path, strerror(errno));
-		r = xpt_flock_wait(fd, XPT_LOCK_WAIT_S);
+		r = xpt_flock_wait(c, what, fd, XPT_LOCK_WAIT_S);
 		if (r < 0) {
 			close(fd);
 			return xpt_fail(c, XPT_EXIT_FAIL, r, "%s: cannot take "

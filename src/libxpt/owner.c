@@ -180,7 +180,7 @@ int xpt_lock_devices(struct xpt_ctx *c, const uint32_t *sbdfs, size_t n,
 		     int *ret_fds)
 {
 	uint32_t *sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	char dir[PATH_MAX], path[PATH_MAX], m[16];
+	char dir[PATH_MAX], path[PATH_MAX], m[16], bdf[16], what[32];
 	size_t i, j;
 	int r = 0;
 
@@ -217,7 +217,9 @@ int xpt_lock_devices(struct xpt_ctx *c, const uint32_t *sbdfs, size_t n,
 			break;
 		}
 		ret_fds[i] = fd;
-		r = xpt_flock_wait(fd, XPT_LOCK_WAIT_S);
+		xpt_format_bdf(sorted[i], bdf, sizeof(bdf));
+		snprintf(what, sizeof(what), "device %s", bdf);
+		r = xpt_flock_wait(c, what, fd, XPT_LOCK_WAIT_S);
 	}
 	free(sorted);
 	if (r < 0) {

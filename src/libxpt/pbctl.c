@@ -47,6 +47,7 @@ int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int64_t deadline = xpt_now_ms() + xpt_bound_ms(c, PB_WAIT_MS);
+	struct xpt_progress p;
 	char *last;
 	size_t n = 0;
 	int fd, r;
@@ -68,6 +69,8 @@ int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
 		return r;
 	}
 	/* the final line starts with "ok" or "error" */
+	xpt_progress_begin(c, &p, xpt_bound_ms(c, PB_WAIT_MS), "xpt-pciback "
+			   "to answer '%s'", req);
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int64_t left = deadline - xpt_now_ms();
@@ -81,15 +84,19 @@ int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
 			if (!strncmp(last, "ok", 2) || !strncmp(last, "error", 5))
 				break;
 		}
-		if (n + 1 >= len || left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+		if (n + 1 >= len || left <= 0) {
 			close(fd);
+			xpt_progress_end(&p, -ETIMEDOUT);
 			snprintf(reply, len, "xpt-pciback did not answer '%s'",
 				 req);
 			return -ETIMEDOUT;
 		}
+		if (poll(&pfd, 1, xpt_progress_poll_ms(&p, left)) <= 0)
+			continue;
 		got = read(fd, reply + n, len - 1 - n);
 		if (got <= 0) {
 			close(fd);
+			xpt_progress_end(&p, -EIO);
 			snprintf(reply, len, "xpt-pciback closed the "
 				 "connection on '%s'", req);
 			return -EIO;
@@ -97,6 +104,7 @@ int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
 		n += (size_t)got;
 		reply[n] = '\0';
 	}
+	xpt_progress_end(&p, 0);
 	close(fd);
 	reply[n - 1] = '\0';
 	last = strrchr(reply, '\n');

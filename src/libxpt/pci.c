@@ -184,16 +184,28 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 			  const uint32_t *sbdfs, size_t n, bool fe,
 			  int timeout_ms, int *ret_state, int *ret_fe)
 {
-	char be[128], errdir[96], fep[160];
+	char be[128], errdir[96], fep[160], what[160], bdf[16];
 	const char *paths[3] = { be, errdir, fep };
 	struct waitarg w = { domid, sbdfs, n, fe, -1, -1, -2, -2, false, 0 };
 	int r;
+
+	if (n == 1)
+		xpt_format_bdf(sbdfs[0], bdf, sizeof(bdf));
+	if (n)
+		snprintf(what, sizeof(what), "domain %u's PCI backend "
+			 "(pciback) to export %s%s", domid, n == 1 ? bdf :
+			 "its new devices", fe ? " and the guest to connect" :
+			 "");
+	else
+		snprintf(what, sizeof(what), "domain %u's PCI backend "
+			 "(pciback)%s to be Connected", domid,
+			 fe ? " and the guest's frontend" : "");
 
 	xpt_be_paths(domid, be, sizeof(be), NULL, 0);
 	fe_state_path(domid, fep, sizeof(fep));
 	snprintf(errdir, sizeof(errdir), "/local/domain/0/error/backend/pci/%u",
 		 domid);
-	r = xpt_wait(c, paths, fe ? 3 : 2, timeout_ms, WAIT_LOOK_MS,
+	r = xpt_wait(c, what, paths, fe ? 3 : 2, timeout_ms, WAIT_LOOK_MS,
 		     connected_pred, &w);
 	/* Work under way that no state change shows: a frontend at
 	 * Initialised facing a Connected backend is scanning its roots (a
@@ -213,7 +225,10 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 			"the change (backend state %d %s): waiting up to %d s "
 			"more\n", domid, w.last_state,
 			state_name(w.last_state), XPT_SLOW_GUEST_MS / 1000);
-		r = xpt_wait(c, paths, fe ? 3 : 2, XPT_SLOW_GUEST_MS,
+		snprintf(what, sizeof(what), "domain %u's guest to take the "
+			 "change (its PCI backend is at %s)", domid,
+			 state_name(w.last_state));
+		r = xpt_wait(c, what, paths, fe ? 3 : 2, XPT_SLOW_GUEST_MS,
 			     WAIT_LOOK_MS, connected_pred, &w);
 	}
 	if (ret_state)
@@ -270,12 +285,21 @@ static int wait_released(struct xpt_ctx *c, unsigned int domid,
 			 const uint32_t *sbdfs, size_t n, int timeout_ms,
 			 struct relarg *ret)
 {
-	char be[128];
+	char be[128], what[128], bdf[16];
 	const char *paths[1] = { be };
 
 	xpt_be_paths(domid, be, sizeof(be), NULL, 0);
 	*ret = (struct relarg){ domid, sbdfs, n, 0, false };
-	return xpt_wait(c, paths, 1, timeout_ms, 20, released_pred, ret);
+	if (sbdfs && n == 1)
+		xpt_format_bdf(sbdfs[0], bdf, sizeof(bdf));
+	if (sbdfs && n == 1)
+		snprintf(what, sizeof(what), "pciback to let go of %s "
+			 "(domain %u's)", bdf, domid);
+	else
+		snprintf(what, sizeof(what), "pciback to let go of the "
+			 "devices of domain %u", domid);
+	return xpt_wait(c, what, paths, 1, timeout_ms, 20, released_pred,
+			ret);
 }
 
 /* Is pciback there to blame?  Its control socket answers `list`. */

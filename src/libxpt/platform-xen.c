@@ -53,6 +53,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -1243,10 +1244,15 @@ static void sweep_backends(struct xpt_ctx *c, unsigned int domid)
 static void wait_gone(struct xpt_ctx *c, unsigned int domid, int ms)
 {
 	int64_t deadline = xpt_now_ms() + xpt_bound_ms(c, ms);
+	struct xpt_progress p;
 	xc_domaininfo_t i;
 
+	xpt_progress_begin(c, &p, xpt_bound_ms(c, ms), "domain %u to be gone "
+			   "(Xen frees a destroyed domain's last resources)",
+			   domid);
 	while (getinfo(c, domid, &i) == 0 && xpt_now_ms() < deadline)
-		usleep(10000);
+		poll(NULL, 0, xpt_progress_poll_ms(&p, 10));
+	xpt_progress_end(&p, 0);
 }
 
 static int x_dom_destroy(struct xpt_ctx *c, unsigned int domid)

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,27 @@ struct xpt_qmp {
 	size_t start, len, cap;
 	char *events[XPT_QMP_MAX_EVENTS];	/* queued event lines */
 	size_t nevents;
+	struct xpt_ctx *c;	/* hears the progress of a long wait */
+	char who[96];
+	struct xpt_progress *p;	/* the wait under way, NULL none */
 };
+
+void xpt_qmp_set_progress(struct xpt_qmp *q, struct xpt_ctx *c,
+			  const char *fmt, ...)
+{
+	va_list ap;
+
+	q->c = c;
+	va_start(ap, fmt);
+	vsnprintf(q->who, sizeof(q->who), fmt, ap);
+	va_end(ap);
+}
+
+/* How long to poll: until the deadline, or the next progress report. */
+static int poll_ms(struct xpt_qmp *q, int64_t left)
+{
+	return q->p ? xpt_progress_poll_ms(q->p, left) : (int)left;
+}
 
 /* Split off one line (without its terminator) from the buffer, reading
  * more until the deadline; *ret malloc'ed.  The deadline holds even
@@ -88,7 +109,7 @@ static int read_line(struct xpt_qmp *q, int64_t deadline, char **ret)
 			q->buf = b;
 			q->cap = cap;
 		}
-		n = poll(&pfd, 1, (int)left);
+		n = poll(&pfd, 1, poll_ms(q, left));
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n <= 0)
@@ -103,18 +124,19 @@ static int read_line(struct xpt_qmp *q, int64_t deadline, char **ret)
 	}
 }
 
-static int write_all(int fd, const char *s, size_t n, int64_t deadline)
+static int write_all(struct xpt_qmp *q, const char *s, size_t n,
+		     int64_t deadline)
 {
 	while (n) {
-		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		struct pollfd pfd = { .fd = q->fd, .events = POLLOUT };
 		int64_t left = deadline - xpt_now_ms();
 		ssize_t w;
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		if (poll(&pfd, 1, (int)left) <= 0)
+		if (poll(&pfd, 1, poll_ms(q, left)) <= 0)
 			continue;
-		w = send(fd, s, n, MSG_NOSIGNAL);
+		w = send(q->fd, s, n, MSG_NOSIGNAL);
 		if (w < 0 && errno != EINTR && errno != EAGAIN)
 			return -errno;
 		if (w > 0) {
@@ -209,6 +231,7 @@ int xpt_qmp_exec(struct xpt_qmp *q, const char *cmd, const char *args_json,
 	int64_t deadline = xpt_now_ms() + timeout_ms;
 	const char *idp[] = { "id", NULL }, *retp[] = { "return", NULL };
 	unsigned int id = ++q->next_id;
+	struct xpt_progress p;
 	char *req;
 	yajl_val v = NULL, idv, rv;
 	int r, n;
@@ -220,7 +243,10 @@ int xpt_qmp_exec(struct xpt_qmp *q, const char *cmd, const char *args_json,
 		     args_json ? args_json : "", id);
 	if (n < 0)
 		return -ENOMEM;
-	r = write_all(q->fd, req, (size_t)n, deadline);
+	xpt_progress_begin(q->c, &p, timeout_ms, "%s to answer %s", q->who,
+			   cmd);
+	q->p = &p;
+	r = write_all(q, req, (size_t)n, deadline);
 	free(req);
 	while (r == 0) {
 		r = read_message(q, deadline, &v);
@@ -261,6 +287,8 @@ int xpt_qmp_exec(struct xpt_qmp *q, const char *cmd, const char *args_json,
 				 str_at(v, "error", "desc") ?: "(no text)");
 		break;
 	}
+	q->p = NULL;
+	xpt_progress_end(&p, r);
 	yajl_tree_free(v);
 	return r;
 }
@@ -333,10 +361,14 @@ int xpt_qmp_wait_event(struct xpt_qmp *q, const char *name,
 		       const char *device, int timeout_ms)
 {
 	int64_t deadline = xpt_now_ms() + timeout_ms;
+	struct xpt_progress p;
 	yajl_val v;
 	size_t i;
 	int r;
 
+	xpt_progress_begin(q->c, &p, timeout_ms, "%s to send %s%s%s", q->who,
+			   name, device ? " for " : "", device ? device : "");
+	q->p = &p;
 	for (;;) {
 		for (i = 0; i < q->nevents; i++) {
 			if (!event_is(q->events[i], name, device))
@@ -345,14 +377,20 @@ int xpt_qmp_wait_event(struct xpt_qmp *q, const char *name,
 			memmove(q->events + i, q->events + i + 1,
 				(q->nevents - i - 1) * sizeof(char *));
 			q->nevents--;
-			return 0;
+			r = 0;
+			goto out;
 		}
 		r = read_message(q, deadline, &v);
 		if (r < 0)
-			return r;
+			goto out;
 		if (v) {	/* a reply nobody waits for */
 			yajl_tree_free(v);
-			return -EPROTO;
+			r = -EPROTO;
+			goto out;
 		}
 	}
+out:
+	q->p = NULL;
+	xpt_progress_end(&p, r);
+	return r;
 }

@@ -219,7 +219,7 @@ int xpt_stubdom_start(struct xpt_ctx *c, unsigned int guest,
 	struct readyarg a = { .guest = guest };
 	const char *paths[1] = { a.path };
 	int stub = xpt_stubdom_of(c, guest), r;
-	char err[256], *st = NULL;
+	char err[256], what[96], *st = NULL;
 
 	if (stub < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, -ESRCH, "domain %u: its stub "
@@ -242,7 +242,9 @@ int xpt_stubdom_start(struct xpt_ctx *c, unsigned int guest,
 	snprintf(a.path, sizeof(a.path), "/local/domain/%d/device-model/%u/"
 		 "state", stub, guest);
 	xpt_delay_point(c, "stubdom.before-ready");
-	r = xpt_wait(c, paths, 1, xpt_bound_ms(c, STUBDOM_START_MS), 200,
+	snprintf(what, sizeof(what), "stub domain %d to start domain %u's "
+		 "device model", stub, guest);
+	r = xpt_wait(c, what, paths, 1, xpt_bound_ms(c, STUBDOM_START_MS), 200,
 		     ready_pred, &a);
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its stub "

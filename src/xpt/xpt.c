@@ -15,6 +15,7 @@
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
+#include "cli.h"
 #include "doctor.h"
 #include "xpt/spec.h"
 #include "xpt/model.h"
@@ -157,9 +158,11 @@ static int cmd_host(struct xpt_ctx *c, int argc, char **argv)
 		{ "historic", no_argument, NULL, 'O' },
 		{ "access-log", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct xpt_host_opts o = { 0 };
+	bool json = false;
 	int opt, r;
 
 	if (argc < 2)
@@ -167,8 +170,9 @@ static int cmd_host(struct xpt_ctx *c, int argc, char **argv)
 	if (!strcmp(argv[1], "raise-irq"))
 		return host_raise_irq(c, argc, argv);
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, "H:OT:v", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "H:OT:vj", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'j': json = true; break;
 		case 'H': o.hostfile = optarg; break;
 		case 'O': o.historic = true; break;
 		case 'T': o.access_log = optarg; break;
@@ -178,6 +182,8 @@ static int cmd_host(struct xpt_ctx *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_err("unexpected argument '%s'", argv[optind]);
+	if (json && strcmp(argv[1], "status"))
+		return usage_err("--json goes with status");
 	if (!strcmp(argv[1], "start")) {
 		r = xpt_host_start(c, &o);
 		if (r == 0 && o.ret_restarted[0])
@@ -193,6 +199,14 @@ static int cmd_host(struct xpt_ctx *c, int argc, char **argv)
 				 "start");
 	if (!strcmp(argv[1], "stop")) {
 		r = xpt_host_stop(c);
+		return done(c, r);
+	}
+	if (!strcmp(argv[1], "status") && json) {
+		struct xpt_host_daemon d[XPT_HOST_DAEMONS];
+
+		r = xpt_host_survey(c, d);
+		if (r != -EOPNOTSUPP)
+			cli_host_status_json(stdout, c, d, r == 0);
 		return done(c, r);
 	}
 	if (!strcmp(argv[1], "status"))
@@ -426,16 +440,40 @@ static int cmd_list(struct xpt_ctx *c, int argc, char **argv)
 
 static int cmd_guest_status(struct xpt_ctx *c, int argc, char **argv)
 {
-	static char buf[65536];
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 },
+	};
+	char *buf = NULL;
 	unsigned int domid;
-	int r = one_domain(c, argc, argv, &domid);
+	bool json = false;
+	int opt, r;
 
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+j", opts, NULL)) != -1) {
+		if (opt != 'j')
+			return usage_err("bad option");
+		json = true;
+	}
+	if (argc - optind != 1)
+		return usage_err("one DOMAIN (name or id) expected");
+	r = resolve(c, argv[optind], &domid);
 	if (r)
 		return r;
-	if (xpt_guest_query(c, domid, "status", buf, sizeof(buf)) < 0)
+	buf = malloc(65536);
+	if (!buf) {
+		fprintf(stderr, "xpt: out of memory\n");
+		return XPT_EXIT_FAIL;
+	}
+	if (xpt_guest_query(c, domid, "status", buf, 65536) < 0) {
+		free(buf);
 		return failed(c);
-	fputs(buf, stdout);
-	return 0;
+	}
+	if (json)
+		r = cli_guest_status_json(stdout, domid, buf);
+	else
+		fputs(buf, stdout);
+	free(buf);
+	return r;
 }
 
 /* PCI */
@@ -720,7 +758,7 @@ static int cmd_doctor(struct xpt_ctx *c, int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{ "host", cmd_host, "start [--host FILE] [--historic] [--access-log FILE] [-v] | stop | status | raise-irq BDF [ENTRY]",
+	{ "host", cmd_host, "start [--host FILE] [--historic] [--access-log FILE] [-v] | stop | status [--json] | raise-irq BDF [ENTRY]",
 	  "Start, stop or show the modelled host (xenstored, hypervisor, "
 	  "pciback) in $XPT_RUNDIR; raise-irq makes a device signal an "
 	  "interrupt (a test hook)." },
@@ -750,7 +788,7 @@ static const struct cmd cmds[] = {
 	  "answer." },
 	{ "pci-list", cmd_pci_list, "[--json] DOMAIN",
 	  "List a domain's PCI devices as its backend records them." },
-	{ "guest-status", cmd_guest_status, "DOMAIN",
+	{ "guest-status", cmd_guest_status, "[--json] DOMAIN",
 	  "Show what the guest itself sees: devices, drivers, interrupts." },
 	{ "trace", trace_cmd, TRACE_USAGE,
 	  "The timeline of a domain's PCI protocol (or all domains') from a "
@@ -769,7 +807,7 @@ static void main_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: xpt [-v] [-R DIR] [-P PLATFORM] COMMAND [ARGS...]\n"
+	fprintf(f, "usage: xpt [-v] [-q] [-R DIR] [-P PLATFORM] COMMAND [ARGS...]\n"
 		"The xpt toolstack: PCI passthrough to PV and HVM guests, on a Xen "
 		"host or the modelled one.\n\n"
 		"  -R, --rundir DIR  run directory (default $XPT_RUNDIR, "
@@ -780,8 +818,11 @@ static void main_usage(FILE *f)
 		"  -v, --verbose     trace each hypervisor, pciback and domain "
 		"call\n"
 		"                    and each wait, timed, on stderr\n"
+		"  -q, --quiet       say nothing of long waits (by default a "
+		"wait that\n"
+		"                    lasts says on stderr what it waits for)\n"
 		"  -h, --help        this help;  xpt COMMAND --help: a "
-		"command's\n"
+		"command's usage\n"
 		"  -V, --version     the version\n\nCommands:\n");
 	for (i = 0; i < NCMDS; i++)
 		fprintf(f, "  %-22s %s\n", cmds[i].name, cmds[i].usage);
@@ -823,18 +864,20 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rundir = NULL, *platform = NULL;
-	bool verbose = false;
+	bool verbose = false, quiet = false;
 	struct xpt_ctx *c;
 	size_t i;
 	int opt, r;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((opt = getopt_long(argc, argv, "+R:P:hVv", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+R:P:hVvq", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'v': verbose = true; break;
+		case 'q': quiet = true; break;
 		case 'R': rundir = optarg; break;
 		case 'P': platform = optarg; break;
 		case 'h': main_usage(stdout); return 0;
@@ -864,6 +907,8 @@ int main(int argc, char **argv)
 		return XPT_EXIT_FAIL;
 	}
 	xpt_ctx_set_verbose(c, verbose);
+	if (!quiet)
+		xpt_ctx_set_progress(c, cli_progress, stderr);
 	if (xpt_ctx_set_platform(c, platform) < 0)
 		r = failed(c);
 	else

@@ -761,7 +761,10 @@ static void first_error(const char *out, char *buf, size_t len)
 		end = strchr(l, '|');
 		if (!end)
 			end = l + strlen(l);
-		if (strncmp(l, "xpt: warning:", 13)) {
+		/* not a warning, nor a long wait's progress */
+		if (strncmp(l, "xpt: warning:", 13) &&
+		    strncmp(l, "xpt: waiting for ", 17) &&
+		    strncmp(l, "xpt: still waiting for ", 23)) {
 			snprintf(buf, len, "%.*s", (int)(end - l), l);
 			return;
 		}

@@ -110,6 +110,8 @@ static bool error_names(const char *out, const char *what)
 		if (!end)
 			end = l + strlen(l);
 		if (strncmp(l, "xpt: warning:", 13) &&
+		    strncmp(l, "xpt: waiting for ", 17) &&
+		    strncmp(l, "xpt: still waiting for ", 23) &&
 		    memmem(l, (size_t)(end - l), what, strlen(what)))
 			return true;
 	}

@@ -286,7 +286,7 @@ static void test_real_qemu(void **state)
 		       "-display", "none", "-S", "-qmp", arg, (char *)NULL);
 		_exit(127);
 	}
-	if (xpt_wait_file(sock, pid, 10000) < 0) {
+	if (xpt_wait_file(NULL, "", sock, pid, 10000) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		if (getenv("XPT_CI"))

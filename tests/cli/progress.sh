@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Progress of long waits (xpt(1), PROGRESS): a wait that lasts says on
+# stderr what it waits for and its bound after a second, then every five
+# seconds how long so far; a quick operation says nothing new; -q says
+# nothing; on a terminal the line is rewritten in place.  The long wait
+# here is the lock of a domain, held by flock(1) as another xpt would.
+#
+# usage: progress.sh XPT HOSTFILE
+set -u
+XPT=$1
+. "$(dirname "$0")/lib.sh"
+host_start "$2"
+cfg=$XPT_RUNDIR/p.cfg
+printf 'name = "p1"\ntype = "pv"\nmemory = 128\npassthrough = "enabled"\n' >"$cfg"
+"$XPT" pci-assignable-add 04:00.0 || fail "pci-assignable-add"
+out=$("$XPT" create "$cfg") || fail "create: $out"
+id=$("$XPT" list --json | python3 -c 'import json,sys; print([d["domid"] for d in json.load(sys.stdin) if d["name"] == "p1"][0])')
+lock=$XPT_RUNDIR/xpt/lock/$id
+
+# hold SECONDS: the domain's lock held by flock(1), as another xpt would
+# hold it, for SECONDS from now (returns once it is held)
+hold() {
+	rm -f "$XPT_RUNDIR/fifo"
+	mkfifo "$XPT_RUNDIR/fifo"
+	flock "$lock" sh -c "echo held; exec sleep $1" >"$XPT_RUNDIR/fifo" &
+	holder=$!
+	read -r _ <"$XPT_RUNDIR/fifo"
+}
+
+# quick: nothing on stderr
+if ! "$XPT" pci-attach p1 04:00.0 2>"$XPT_RUNDIR/err"; then
+	fail "pci-attach: $(cat "$XPT_RUNDIR/err")"
+fi
+[ -s "$XPT_RUNDIR/err" ] && fail "a quick attach said: $(cat "$XPT_RUNDIR/err")"
+
+# held for 2.5 s: one line naming the lock, the domain and the bound
+hold 2.5
+"$XPT" pci-detach p1 04:00.0 2>"$XPT_RUNDIR/err" || fail "pci-detach: $(cat "$XPT_RUNDIR/err")"
+wait "$holder"
+want="xpt: waiting for the lock of domain $id, which another xpt holds (at most 60 s)"
+[ "$(cat "$XPT_RUNDIR/err")" = "$want" ] ||
+	fail "held 2.5 s: stderr is '$(cat "$XPT_RUNDIR/err")', not '$want'"
+
+# held 6 s: the first line, then one saying 5 s so far
+"$XPT" pci-attach p1 04:00.0 || fail "pci-attach again"
+hold 6
+"$XPT" pci-detach p1 04:00.0 2>"$XPT_RUNDIR/err" || fail "pci-detach: $(cat "$XPT_RUNDIR/err")"
+wait "$holder"
+want2="xpt: still waiting for the lock of domain $id, which another xpt holds: 5 s so far (at most 60 s)"
+[ "$(cat "$XPT_RUNDIR/err")" = "$want"$'\n'"$want2" ] ||
+	fail "held 6 s: stderr is '$(cat "$XPT_RUNDIR/err")'"
+
+# -q: nothing
+"$XPT" pci-attach p1 04:00.0 || fail "pci-attach again"
+hold 2
+"$XPT" -q pci-detach p1 04:00.0 2>"$XPT_RUNDIR/err" || fail "pci-detach -q"
+wait "$holder"
+[ -s "$XPT_RUNDIR/err" ] && fail "-q said: $(cat "$XPT_RUNDIR/err")"
+
+# a terminal: the line ends without a newline and is erased (\r, ESC [K)
+# when the wait is over; script(1) gives xpt a terminal
+if command -v script >/dev/null; then
+	"$XPT" pci-attach p1 04:00.0 || fail "pci-attach again"
+	hold 2
+	script -qec "'$XPT' pci-detach p1 04:00.0" /dev/null >"$XPT_RUNDIR/tty" </dev/null
+	wait "$holder"
+	grep -q "waiting for the lock of domain $id, which another xpt holds (at most 60 s)"$'\r\033\\[K' "$XPT_RUNDIR/tty" ||
+		fail "on a terminal: $(od -c "$XPT_RUNDIR/tty" | head -20)"
+fi
+
+"$XPT" destroy p1 >/dev/null 2>&1 || fail "destroy"
+finish
