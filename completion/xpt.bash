@@ -155,8 +155,10 @@ _xpt()
 		return
 	fi
 	if [[ $cur == -* ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "$(grep -o -- '\[-[-a-zA-Z]*' \
-			<<<"$usage" | tr -d '[') -h --help" -- "$cur")
+		# [-x ...], [--xy|--yz]: every option in brackets
+		mapfile -t COMPREPLY < <(compgen -W "$(grep -oE -- \
+			'[[|]-{1,2}[a-zA-Z][-a-zA-Z]*' <<<"$usage" |
+			tr -d '[|') -h --help" -- "$cur")
 		return
 	fi
 

@@ -48,7 +48,8 @@ expect "commands" "$(sort <<<"$cmds")" ""
 for c in $cmds; do
 	has "command $c" "$c" "${c:0:3}"
 	usage=$("$XPT" --help | awk -v c="$c" '$1 == c {$1 = ""; print}')
-	for o in $(grep -o -- '\[-[-a-zA-Z]*' <<<"$usage" | tr -d '['); do
+	for o in $(grep -oE -- '(^|[[:space:][|])-{1,2}[a-zA-Z][-a-zA-Z]*' <<<"$usage" |
+		   tr -d '[| '); do
 		if [ "$c" = host ]; then
 			# host's options belong to a subcommand: start, status
 			case $o in --json) sub=status ;; *) sub=start ;; esac
@@ -68,6 +69,18 @@ mkdir -p "${TMPDIR:-/tmp}/xpt-comp.$$"
 touch "${TMPDIR:-/tmp}/xpt-comp.$$/a.cfg"
 expect "create CONFIG" "${TMPDIR:-/tmp}/xpt-comp.$$/a.cfg" create "${TMPDIR:-/tmp}/xpt-comp.$$/a"
 expect "host start --host FILE" "${TMPDIR:-/tmp}/xpt-comp.$$/a.cfg" host start --host "${TMPDIR:-/tmp}/xpt-comp.$$/a"
+# an option's FILE, and an optional LOG, of whichever command has them
+for c in $cmds; do
+	usage=$("$XPT" --help | awk -v c="$c" '$1 == c {$1 = ""; print}')
+	if [[ $c != host && $usage =~ \[(-[-a-zA-Z]+)\ (FILE|LOG)\] ]]; then
+		expect "$c ${BASH_REMATCH[1]} ${BASH_REMATCH[2]}" "${TMPDIR:-/tmp}/xpt-comp.$$/a.cfg" \
+			"$c" "${BASH_REMATCH[1]}" "${TMPDIR:-/tmp}/xpt-comp.$$/a"
+	fi
+	if [[ $c != host && $usage =~ \[(LOG|FILE)\]$ ]]; then
+		expect "$c [${BASH_REMATCH[1]}]" "${TMPDIR:-/tmp}/xpt-comp.$$/a.cfg" \
+			"$c" "${TMPDIR:-/tmp}/xpt-comp.$$/a"
+	fi
+done
 rm -rf "${TMPDIR:-/tmp}/xpt-comp.$$"
 
 # no host: quietly nothing
