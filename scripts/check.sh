@@ -135,6 +135,8 @@ fuzz_one fuzz-pbctl tests/fuzz/corpus-pbctl $((fuzz_seconds / 6 + 1))
 # machine against a hostile frontend, libxpt's readers of such nodes
 fuzz_one fuzz-xenbus tests/fuzz/corpus-xenbus $((fuzz_seconds / 6 + 1))
 fuzz_one fuzz-nodes tests/fuzz/corpus-nodes $((fuzz_seconds / 6 + 1))
+# xpt doctor's parsers of Xen's console ring and a capability list
+fuzz_one fuzz-doctor tests/fuzz/corpus-doctor $((fuzz_seconds / 6 + 1))
 
 echo "== the real-Xen lab's quick scenario"
 rc=0
