@@ -371,12 +371,14 @@ static void check_intremap(struct doc *d)
 {
 	struct xpt_check *k;
 
-	if (!d->con_ok || d->con.iommu == 0) {
+	if (!d->hv_ok || !d->con_ok || d->con.iommu == 0) {
 		k = add(d, "intremap", XPT_CHECK_SKIP, "Xen");
-		DETAIL(k, "%s", !d->con_ok ? "the hypervisor's console cannot "
-		       "be read" : "needs the IOMMU (see the iommu check)");
-		FIX(k, "%s", !d->con_ok ? "`xl dmesg | grep 'Interrupt "
-		    "remapping'`" : "enable the IOMMU first");
+		DETAIL(k, "%s", !d->hv_ok ? "the hypervisor does not answer" :
+		       !d->con_ok ? "the hypervisor's console cannot be read" :
+		       "needs the IOMMU (see the iommu check)");
+		FIX(k, "%s", !d->hv_ok ? "see the hypervisor check above" :
+		    !d->con_ok ? "`xl dmesg | grep 'Interrupt remapping'`" :
+		    "enable the IOMMU first");
 		return;
 	}
 	if (d->con.intremap == 1) {
@@ -486,7 +488,9 @@ static void check_leftovers(struct doc *d)
 	if (!d->hv_ok || !d->xs_ok) {
 		k = add(d, "leftovers", XPT_CHECK_SKIP, "domains");
 		DETAIL(k, "needs the hypervisor and the store");
-		FIX(k, "see the checks above");
+		FIX(k, "see the %s check%s above", !d->hv_ok && !d->xs_ok ?
+		    "hypervisor and store" : !d->hv_ok ? "hypervisor" :
+		    "store", !d->hv_ok && !d->xs_ok ? "s" : "");
 		return;
 	}
 	d->c->warnings[0] = '\0';

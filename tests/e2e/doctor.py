@@ -3,9 +3,10 @@
 """xpt doctor on the modelled host: a clean host passes every check; then
 one host per failure (the IOMMU off, interrupt remapping off, pciback
 dead, a device with no reset, a device bound to a dom0 driver, leftovers
-of a domain that is gone, written or left by an xpt destroy killed
-after the domain went, the store dead), where that check fails with a
-fix naming the object and every other check reads as on the clean host.
+of a domain that is gone, written or left by an xpt destroy killed after
+the domain went, the store dead, the hypervisor dead), where that check
+fails with a fix naming the object and every other check reads as on the
+clean host (or is skipped, naming the check it needs).
 Every run of doctor is checked to be read only: the store's tree, the
 assignable list (the hypervisor's owners) and the domain list are the
 same before and after.
@@ -348,6 +349,23 @@ def main():
                    ["xpt pci-assignable-add " + bdf])
             for c in ("reset", "group", "msi"):
                 expect("pciback dead", rows, c, bdf, "pass")
+    finally:
+        h.stop()
+
+    # 8. the hypervisor dead: what needs it is skipped, saying so
+    h = Host(xpt, dirs, CLEAN)
+    try:
+        h.kill("xpt-hypervisor")
+        rc, rows = h.doctor()
+        check(rc == 1, "hypervisor dead: doctor exit %d" % rc)
+        expect("hypervisor dead", rows, "hypervisor", "xpt-hypervisor",
+               "fail", ["xpt host start"])
+        for c, o in (("iommu", "Xen"), ("intremap", "Xen"),
+                     ("leftovers", "domains"), ("device", "devices")):
+            row = expect("hypervisor dead", rows, c, o, "skip",
+                         ["hypervisor check"])
+        expect("hypervisor dead", rows, "store", "xenstore", "pass")
+        expect("hypervisor dead", rows, "pciback", "xpt-pciback", "pass")
     finally:
         h.stop()
 
