@@ -130,12 +130,12 @@ struct parser {
 	struct trace *t;
 	const struct trace_opts *o;
 	struct tconn *conns;
-	unsigned nconns;
+	unsigned nconns, conncap;
 	struct trace_event *ev;
 	struct evx *evx;
 	unsigned nev, evcap;
 	struct statenode *states;
-	unsigned nstates;
+	unsigned nstates, statecap;
 	struct domname *names;
 	unsigned nnames;
 	bool have_t0;
@@ -444,6 +444,15 @@ static struct tconn *conn_find(struct parser *p, uint64_t key, bool fresh)
 				return &p->conns[i];
 	if (p->nconns == MAX_CONNS)
 		return &p->conns[MAX_CONNS - 1];	/* the overflow */
+	if (p->nconns == p->conncap) {
+		unsigned cap = p->conncap ? p->conncap * 2 : 16;
+		void *n = realloc(p->conns, cap * sizeof(*p->conns));
+
+		if (!n)
+			return NULL;
+		p->conns = n;
+		p->conncap = cap;
+	}
 	c = &p->conns[p->nconns++];
 	memset(c, 0, sizeof(*c));
 	c->key = key;
@@ -562,6 +571,15 @@ static struct statenode *state_find(struct parser *p, const char *path,
 			return &p->states[i];
 	if (!add || p->nstates == MAX_STATES)
 		return NULL;
+	if (p->nstates == p->statecap) {
+		unsigned cap = p->statecap ? p->statecap * 2 : 16;
+		void *n = realloc(p->states, cap * sizeof(*p->states));
+
+		if (!n)
+			return NULL;
+		p->states = n;
+		p->statecap = cap;
+	}
 	snprintf(p->states[p->nstates].path, sizeof(p->states[0].path), "%s",
 		 path);
 	p->states[p->nstates].value = -1;
@@ -930,6 +948,8 @@ static int on_record(struct parser *p, struct rec *r)
 		p->have_t0 = true;
 	}
 	c = conn_find(p, r->conn, r->dir == R_CONNECT);
+	if (!c)
+		return -ENOMEM;
 	if (r->dom >= 0)
 		c->dom = r->dom;
 	switch (r->dir) {
@@ -1257,10 +1277,8 @@ int trace_parse(FILE *f, const char *source, const struct trace_opts *o,
 	t->all_paths = o->all_paths;
 	line = malloc(LINE_MAX_LEN);
 	r = malloc(sizeof(*r));
-	p.conns = malloc(MAX_CONNS * sizeof(*p.conns));
-	p.states = malloc(MAX_STATES * sizeof(*p.states));
 	p.names = malloc(MAX_NAMES * sizeof(*p.names));
-	if (!line || !r || !p.conns || !p.states || !p.names) {
+	if (!line || !r || !p.names) {
 		snprintf(err, errlen, "%s: out of memory", source);
 		goto out;
 	}
@@ -1281,6 +1299,7 @@ int trace_parse(FILE *f, const char *source, const struct trace_opts *o,
 		memset(r, 0, offsetof(struct rec, raw));
 		r->raw[0] = 0;
 		r->rawlen = 0;
+		r->truncated = false;
 		r->nf = 0;
 		r->dom = -1;
 		r->tx = -1;
