@@ -140,6 +140,8 @@ struct parser {
 	unsigned nnames;
 	bool have_t0;
 	unsigned line;
+	int intro_dom;		/* C format: an INTRODUCE's domain, whose
+				 * ring's connection comes next */
 };
 
 static const char *const state_names[] = {
@@ -379,6 +381,7 @@ static bool parse_c(const char *s, struct rec *r, bool *ignored)
 		return true;
 	}
 	if (!strncmp(s, "wrl:", 4) || !strncmp(s, "CREATE ", 7) ||
+	    !strncmp(s, "CONN ", 5) ||
 	    !strncmp(s, "DESTROY ", 8) || !strncmp(s, "***", 3) ||
 	    !strncmp(s, "Checking store", 14) || !*s) {
 		*ignored = true;
@@ -713,6 +716,10 @@ static void behave(struct parser *p, struct tconn *c, struct trace_event *e)
 			c->behave |= B_BACK;
 		return;
 	}
+	if (!strncmp(e->path, "/libxl/", 7)) {
+		c->behave |= B_TOOL;	/* libxl's own records */
+		return;
+	}
 	home = path_home(e->path, &rest);
 	if (home >= 0 && lit(&rest, "/device/pci")) {
 		c->behave |= B_FRONT;
@@ -947,6 +954,28 @@ static int on_record(struct parser *p, struct rec *r)
 		p->t->t0 = r->t;
 		p->have_t0 = true;
 	}
+	if (p->fmt == FMT_C && r->dir == R_CONNECT) {
+		/*
+		 * C xenstored names no domain.  Its first connection is dom0's
+		 * ring (made at start), the one made while an INTRODUCE is
+		 * served is that domain's ring, and any other is a client of
+		 * its socket, which only dom0 can reach.
+		 */
+		r->dom = 0;
+		r->ring = p->nconns == 0;
+		if (p->intro_dom >= 0) {
+			r->dom = p->intro_dom;
+			r->ring = true;
+			p->intro_dom = -1;
+		}
+	}
+	if (p->fmt == FMT_C && r->dir == R_IN && !strcmp(r->type, "INTRODUCE")) {
+		uint64_t d;
+		const char *end;
+
+		p->intro_dom = r->nf && num(r->f[0], &end, &d) && !*end &&
+			       d <= 65535 ? (int)d : -1;
+	}
 	c = conn_find(p, r->conn, r->dir == R_CONNECT);
 	if (!c)
 		return -ENOMEM;
@@ -988,7 +1017,7 @@ static bool comm_is(const char *comm, const char *prefix, bool whole)
  * the kernel's xenbus, taken as pciback; a domU's is its pcifront, or its
  * stub domain's device model if it wrote device-model/.  Otherwise by
  * what it wrote, first match: backend entries (dev-N, key-N, num_devs,
- * frontend...) or INTRODUCE/RELEASE -> toolstack; only a backend's
+ * frontend...), /libxl/ or INTRODUCE/RELEASE -> toolstack; only a backend's
  * state, state-N, root-N, vdev-N -> pciback; device/pci -> pcifront of
  * that domain; device-model/D -> the device model of D (a stub domain if
  * the connection is a domU's); anything else -> other.
@@ -1263,7 +1292,7 @@ static bool read_line(FILE *f, char *buf, size_t cap, size_t *n, bool *cut)
 int trace_parse(FILE *f, const char *source, const struct trace_opts *o,
 		struct trace *t, char *err, size_t errlen)
 {
-	struct parser p = { .t = t, .o = o };
+	struct parser p = { .t = t, .o = o, .intro_dom = -1 };
 	struct rec *r = NULL;
 	char *line = NULL;
 	double last_t = 0;

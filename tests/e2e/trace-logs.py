@@ -7,6 +7,9 @@ each of its parties named by what it wrote, transactions followed without
 ids on the requests, the xenbus states, the failed commit (EAGAIN) and
 the given-up transaction.
 
+lab-concurrent-first-attach.log.gz, the same daemon's trace in the
+real-Xen lab: rings named, and xl 4.17's concurrent attaches.
+
 hostile.log, an access log of xpt-xenstored with garbage lines, a line of
 10000 bytes, a NUL, a payload cut at 256 bytes, control bytes and markup
 from a guest: garbage counted as skipped, every good line still read,
@@ -16,8 +19,10 @@ No host runs: xpt trace only reads the file.
 
 usage: trace-logs.py XPT DATADIR
 """
+import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -106,6 +111,38 @@ def c_xenstored(xpt, data):
           "text: %s" % out[-600:])
 
 
+def lab(xpt, data):
+    """Debian's C xenstored in dom0 on Xen 4.17 (the lab), xl 4.17 making
+    three pci-attach at once: the kernel's pciback and pcifront talk
+    through rings, named from the INTRODUCE before each; their relative
+    paths made absolute; xl's race shows as Initialising written over a
+    Connected backend."""
+    src = os.path.join(data, "lab-concurrent-first-attach.log.gz")
+    with tempfile.NamedTemporaryFile(suffix=".log") as f:
+        with gzip.open(src) as g:
+            shutil.copyfileobj(g, f)
+        f.flush()
+        t = trace_json(xpt, f.name)
+    check((t["format"], t["lines"], t["skipped"]) == ("c-xenstored", 6498, 0),
+          "lab log: %s" % {k: t[k] for k in ("format", "lines", "skipped")})
+    check([l["name"] for l in t["lanes"]] ==
+          ["store", "toolstack", "pciback (ring)", "pcifront d1 (ring)"],
+          "lab lanes %s" % [l["name"] for l in t["lanes"]])
+    be = "/local/domain/0/backend/pci/1/0"
+    bs = states(t, be + "/state")
+    check(bs == [1, 2, 3, 4, 1, 1, 6], "lab backend states %s" % bs)
+    lane = {l["index"]: l["name"] for l in t["lanes"]}
+    over = [lane[e["from"]] for e in t["events"] if "state" in e and
+            e["path"] == be + "/state" and e["state"]["from"] == 4 and
+            e["state"]["to"] == 1 and not e["aborted"]]
+    check(over == ["toolstack"], "Initialising over Connected by %s" % over)
+    fs = states(t, "/local/domain/1/device/pci/0/state")
+    check(fs[:3] == [1, 3, 4], "lab frontend states %s" % fs)
+    ends = [(e["kind"], e.get("error")) for e in t["events"] if e["failed"]
+            and e["kind"] == "tx_commit"]
+    check(ends == [("tx_commit", "EAGAIN")], "lab failed commits %s" % ends)
+
+
 def hostile(xpt, data):
     log = os.path.join(data, "hostile.log")
     t = trace_json(xpt, "--all-paths", "--reads", log)
@@ -146,6 +183,7 @@ def hostile(xpt, data):
 def main():
     xpt, data = sys.argv[1], sys.argv[2]
     c_xenstored(xpt, data)
+    lab(xpt, data)
     hostile(xpt, data)
     r = trace(xpt, os.path.join(data, "no-such.log"))
     check(r.returncode == 3 and b"cannot open" in r.stderr,
