@@ -45,7 +45,7 @@
 #include "libxpt.h"
 
 #define CONSOLE_MAX (64 * 1024)
-#define DOCTOR_MAX 512
+#define DOCTOR_ROWS 64		/* first allocation; it doubles */
 
 /* ---- parsers (unit-tested on captured text) ---- */
 
@@ -159,7 +159,8 @@ struct doc {
 	struct xpt_ctx *c;
 	bool model;
 	struct xpt_check *v;
-	size_t n;
+	size_t n, max;
+	bool oom;
 	bool hv_ok, xs_ok;
 	struct xpt_pb_dev *pb;		/* pciback's devices */
 	size_t npb;
@@ -175,8 +176,15 @@ static struct xpt_check *add(struct doc *d, const char *check,
 {
 	struct xpt_check *k;
 
-	if (d->n >= DOCTOR_MAX)
-		return NULL;
+	if (d->n == d->max) {
+		k = realloc(d->v, 2 * d->max * sizeof(*k));
+		if (!k) {
+			d->oom = true;	/* xpt_doctor fails: no row lost */
+			return NULL;
+		}
+		d->v = k;
+		d->max *= 2;
+	}
 	k = &d->v[d->n++];
 	memset(k, 0, sizeof(*k));
 	snprintf(k->check, sizeof(k->check), "%s", check);
@@ -833,7 +841,8 @@ int xpt_doctor(struct xpt_ctx *c, const struct xpt_pci *specs, size_t nspecs,
 	if (!c->pf && (r = xpt_ctx_set_platform(c, NULL)) < 0)
 		return r;
 	d.model = !strcmp(c->pf->name, "model");
-	d.v = calloc(DOCTOR_MAX, sizeof(*d.v));
+	d.max = DOCTOR_ROWS;
+	d.v = calloc(d.max, sizeof(*d.v));
 	d.pb = calloc(XPT_PB_MAX, sizeof(*d.pb));
 	d.all = calloc(XPT_PCI_MAX, sizeof(*d.all));
 	if (!d.v || !d.pb || !d.all) {
@@ -879,6 +888,11 @@ int xpt_doctor(struct xpt_ctx *c, const struct xpt_pci *specs, size_t nspecs,
 		}
 	}
 	c->err[0] = '\0';
+	if (d.oom) {
+		r = xpt_fail(c, XPT_EXIT_FAIL, -ENOMEM, "doctor: out of memory "
+			     "after %zu checks", d.n);
+		goto out;
+	}
 	*ret = d.v;
 	*ret_n = d.n;
 	d.v = NULL;

@@ -369,6 +369,24 @@ def main():
     finally:
         h.stop()
 
+    # 9. many devices: a row for each check of each, none lost
+    many = "".join("%02x:%02x.0 8086:1533 class=020000 bar0=128K "
+                   "msix=5 intx=a gsi=%d reset=flr\n"
+                   % (0x10 + i // 32, i % 32, 16 + i % 200)
+                   for i in range(400))
+    h = Host(xpt, dirs, many, [])
+    try:
+        bdfs = ["%02x:%02x.0" % (0x10 + i // 32, i % 32) for i in range(400)]
+        rc, rows = h.doctor(*bdfs)
+        check(rc == 1, "400 devices: doctor exit %d" % rc)
+        for c in ("reset", "group", "msi", "driver"):
+            n = sum(1 for r in rows if r["check"] == c)
+            check(n == 400, "400 devices: %d %s rows" % (n, c))
+        check(sum(1 for r in rows if r["status"] == "fail") == 400,
+              "400 devices: not one driver failure each")
+    finally:
+        h.stop()
+
     # usage errors
     r = subprocess.run([xpt, "doctor", "--nosuch"], capture_output=True,
                        text=True)
