@@ -392,17 +392,21 @@ static int m_console_read(struct xpt_ctx *c, char *buf, size_t len)
 	return hv_readconsole(xpt_model_hv(c), buf, len);
 }
 
-/* xpt-pciback is "loaded" when it answers on its control socket; it has
- * no module parameters (permissive is per device, by its control verb). */
+/* xpt-pciback is "loaded" when it answers its list request (whatever
+ * the number of devices it holds); it has no module parameters
+ * (permissive is per device, by its control verb). */
 static int m_pb_module(struct xpt_ctx *c, struct xpt_pb_module *ret)
 {
-	char reply[256];
+	struct xpt_pb_dev *pb = calloc(XPT_PB_MAX, sizeof(*pb));
+	size_t n;
 
+	if (!pb)
+		return -ENOMEM;
 	memset(ret, 0, sizeof(*ret));
 	snprintf(ret->where, sizeof(ret->where), "xpt-pciback at "
 		 "%.100s/pciback/control", c->rundir);
-	ret->loaded = xpt_pb_request(c, "list", reply, sizeof(reply)) == 0 ||
-		      !strncmp(reply, "error", 5);
+	ret->loaded = xpt_pb_list(c, pb, XPT_PB_MAX, &n) == 0;
+	free(pb);
 	return 0;
 }
 
