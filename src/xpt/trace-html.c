@@ -33,6 +33,8 @@
  *         states as numbers (-1 unknown).
  *     <g class="txspan" data-lane="N" data-tx="X" [data-aborted="1"]>
  *         a transaction's span, bracketed beside its party's lane.
+ *     <g class="gap">   a pause of TRACE_HTML_GAP_S or more before the next
+ *         arrow (a dotted line and its length).
  *   <p id="cap">        only when events were left out (more than
  *                       TRACE_HTML_MAX_EVENTS).
  *   <table id="summary"> a row per device: its state sequences.
@@ -62,6 +64,8 @@
 #define TOP 10
 #define ROW_H 30
 #define STATE_H 26
+#define GAP_H 20		/* a pause in the log (TRACE_HTML_GAP_S) */
+#define MARK_EVERY 40		/* rows between the lanes' names repeated */
 #define PATH_SHOWN 44		/* characters of a path in a label */
 #define VALUE_SHOWN 40
 
@@ -130,6 +134,8 @@ struct html {
 	struct txspan *tx;
 	unsigned ntx;
 	int *ev_tx;		/* event -> its txspan, -1 none */
+	double *row_y;		/* drawn event -> its arrow's y */
+	double height;
 	struct devside *dev;
 	unsigned ndev;
 	unsigned nfailed, naborted_tx;
@@ -248,8 +254,11 @@ static void html_path(FILE *out, const char *path)
 		errno = 0;
 		d = strtoul(p + 14, &end, 10);
 		if (errno == 0 && (*end == '/' || *end == '\0') && d < 0x10000) {
-			fprintf(out, "d%lu:", d);
-			p = *end ? end + 1 : end;
+			/* "d5:" alone would say less than the path. */
+			if (*end && end[1]) {
+				fprintf(out, "d%lu:", d);
+				p = end + 1;
+			}
 		}
 	}
 	n = strlen(p);
@@ -441,6 +450,8 @@ static const char style[] =
 	".state text{font:11px sans-serif;fill:#1b1f24}\n"
 	".txspan text{font:10px sans-serif}\n"
 	".gutter{fill:#8a8f96}\n"
+	".lane text.mark{font:10px sans-serif;opacity:.7}\n"
+	".gap text{font:11px sans-serif;fill:#8a8f96}\n"
 	".dim{opacity:.15}\n";
 
 /* Arrow colours by kind; a failed request is red, an aborted one grey. */
@@ -744,6 +755,13 @@ static void write_lanes(struct html *h, double bottom)
 		fprintf(out, "<rect class=\"head\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
 			"rx=\"5\" fill=\"%s\"/>", x - (LANE_W - 30) / 2, TOP, LANE_W - 30, HEAD_H,
 			p->colour);
+		/* The names again down a long diagram, the headers being far. */
+		for (unsigned r = MARK_EVERY; r < h->ndrawn; r += MARK_EVERY) {
+			fprintf(out, "<text class=\"mark\" x=\"%d\" y=\"%.0f\" fill=\"%s\">",
+				x + 4, h->row_y[r] - ROW_H + 13, p->colour);
+			html_strn(out, l->name, strnlen(l->name, sizeof(l->name)), 26);
+			fputs("</text>", out);
+		}
 		fprintf(out, "<text class=\"name\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">", x,
 			TOP + 19);
 		html_strn(out, l->name, strnlen(l->name, sizeof(l->name)), 26);
@@ -792,20 +810,27 @@ static void write_txspans(struct html *h)
 	}
 }
 
-static void write_timeline(struct html *h)
+/*
+ * Every drawn event's row: ROW_H each, STATE_H more after a state box,
+ * GAP_H more before a pause of TRACE_HTML_GAP_S or longer; and the transactions'
+ * spans over them.
+ */
+static int rows_place(struct html *h)
 {
-	const struct trace *t = h->t;
-	FILE *out = h->out;
 	const struct trace_event *e;
-	double y, height;
+	double y = TOP + HEAD_H + 8;
 	unsigned i;
 	int k;
 
-	/* The rows first: the height, and the transactions' spans. */
-	y = TOP + HEAD_H + 8;
+	h->row_y = calloc(h->ndrawn ? h->ndrawn : 1, sizeof(*h->row_y));
+	if (!h->row_y)
+		return -ENOMEM;
 	for (i = 0; i < h->ndrawn; i++) {
-		e = &t->events[i];
+		e = &h->t->events[i];
+		if (i > 0 && e->t - e[-1].t >= TRACE_HTML_GAP_S)
+			y += GAP_H;
 		y += ROW_H;
+		h->row_y[i] = y;
 		k = h->ev_tx[i];
 		if (k >= 0) {
 			if (h->tx[k].y1 < 0)
@@ -815,24 +840,43 @@ static void write_timeline(struct html *h)
 		if (e->state_to >= 0)
 			y += STATE_H;
 	}
-	height = y + 20;
+	h->height = y + 20;
+	return 0;
+}
+
+static void write_gap(struct html *h, unsigned i)
+{
+	const struct trace_event *e = &h->t->events[i];
+	int x0 = GUTTER, x1 = GUTTER + (int)h->t->nlanes * LANE_W;
+	double y = h->row_y[i] - ROW_H - GAP_H / 2 + 6;
+
+	fprintf(h->out, "<g class=\"gap\"><line x1=\"%d\" y1=\"%.0f\" x2=\"%d\" y2=\"%.0f\" "
+		"stroke=\"#c8ccd2\" stroke-dasharray=\"2 4\"/><text x=\"%d\" y=\"%.0f\">"
+		"%.3f s later</text></g>\n", x0, y, x1, y, x0 + 4, y - 3, e->t - e[-1].t);
+}
+
+static void write_timeline(struct html *h)
+{
+	const struct trace *t = h->t;
+	FILE *out = h->out;
+	const struct trace_event *e;
+	unsigned i, width = GUTTER + t->nlanes * LANE_W + 40;
+
 	fprintf(out, "<h2>Timeline</h2>\n<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" "
 		"width=\"%u\" height=\"%.0f\" viewBox=\"0 0 %u %.0f\">\n",
-		GUTTER + t->nlanes * LANE_W + 40, height, GUTTER + t->nlanes * LANE_W + 40, height);
+		width, h->height, width, h->height);
 	write_marker_defs(out);
 	fprintf(out, "<text class=\"gutter\" x=\"%d\" y=\"%d\" text-anchor=\"end\">line</text>\n",
 		GUTTER - 10, TOP + HEAD_H + 4);
-	write_lanes(h, height - 10);
+	write_lanes(h, h->height - 10);
 	write_txspans(h);
-	y = TOP + HEAD_H + 8;
 	for (i = 0; i < h->ndrawn; i++) {
 		e = &t->events[i];
-		y += ROW_H;
-		write_arrow(h, i, y);
-		if (e->state_to >= 0) {
-			write_state(h, e, y + 4);
-			y += STATE_H;
-		}
+		if (i > 0 && e->t - e[-1].t >= TRACE_HTML_GAP_S)
+			write_gap(h, i);
+		write_arrow(h, i, h->row_y[i]);
+		if (e->state_to >= 0)
+			write_state(h, e, h->row_y[i] + 4);
 	}
 	fputs("</svg>\n", out);
 }
@@ -872,6 +916,9 @@ int trace_write_html(FILE *out, const struct trace *t)
 	r = trace_scan(&h);
 	if (r < 0)
 		goto out;
+	r = rows_place(&h);
+	if (r < 0)
+		goto out;
 	write_header(&h);
 	write_legend(&h);
 	write_summary(&h);
@@ -883,6 +930,7 @@ int trace_write_html(FILE *out, const struct trace *t)
 out:
 	free(h.col);
 	free(h.ev_tx);
+	free(h.row_y);
 	free(h.tx);
 	free(h.dev);
 	return r;

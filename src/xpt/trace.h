@@ -123,6 +123,8 @@ int trace_write_json(FILE *out, const struct trace *t);
 /* The page draws the first TRACE_HTML_MAX_EVENTS events and says how many
  * it left out; its DOM contract is at the top of trace-html.c. */
 #define TRACE_HTML_MAX_EVENTS 5000
+/* A pause of this many seconds between two events is drawn as one. */
+#define TRACE_HTML_GAP_S 0.25
 int trace_write_html(FILE *out, const struct trace *t);
 
 #endif

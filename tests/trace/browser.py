@@ -242,6 +242,10 @@ def check_dom(c, root, exp, title):
     c.check(len(spans) == len(aborted_tx), "%d aborted transactions bracketed, expected %d"
             % (len(spans), len(aborted_tx)))
 
+    if "gaps" in exp:
+        gaps = svg.find_all("g", "gap")
+        c.check(len(gaps) == exp["gaps"], "%d pauses drawn, %d expected" % (len(gaps), exp["gaps"]))
+
     states = svg.find_all("g", "state")
     got = [{"lane": int(g.attrs.get("data-lane", -9)), "dev": int(g.attrs.get("data-dev", -9)),
             "from": int(g.attrs.get("data-from", -9)), "to": int(g.attrs.get("data-to", -9))}

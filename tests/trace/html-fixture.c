@@ -152,7 +152,9 @@ static void write_expect(FILE *f, const struct trace *t, unsigned drawn)
 		fprintf(f, "%s\n  {\"lane\": %d, \"dev\": %d, \"from\": %d, \"to\": %d}",
 			n++ ? "," : "", e->from, e->dev, e->state_from, e->state_to);
 	}
-	fputs("],\n \"kinds\": {", f);
+	for (i = 1, n = 0; i < drawn; i++)
+		n += t->events[i].t - t->events[i - 1].t >= TRACE_HTML_GAP_S;
+	fprintf(f, "],\n \"gaps\": %d,\n \"kinds\": {", n);
 	for (i = 0; i <= TK_OTHER; i++)
 		fprintf(f, "%s\"%s\": %u", i ? ", " : "", kinds[i], count[i]);
 	fputs("}}\n", f);
@@ -180,7 +182,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		struct trace_event *e = &t.events[i];
 		k = i % NSCRIPT;
-		e->t = 0.0015 * i;
+		/* A pause in each round, and between rounds. */
+		e->t = 0.0015 * i + 1.6 * (i / NSCRIPT) + (k >= 18 ? 0.8 : 0);
 		e->line = 3 + 2 * i;
 		e->from = script[k].from;
 		e->to = script[k].to;
