@@ -69,39 +69,24 @@
 #define PATH_SHOWN 44		/* characters of a path in a label */
 #define VALUE_SHOWN 40
 
-static const char *const kind_names[] = {
-	[TK_WRITE] = "write", [TK_MKDIR] = "mkdir", [TK_RM] = "rm",
-	[TK_SET_PERMS] = "set-perms", [TK_READ] = "read",
-	[TK_DIRECTORY] = "directory", [TK_WATCH] = "watch",
-	[TK_UNWATCH] = "unwatch", [TK_WATCH_EVENT] = "watch-event",
-	[TK_TX_START] = "tx-start", [TK_TX_COMMIT] = "tx-commit",
-	[TK_TX_ABORT] = "tx-abort", [TK_INTRODUCE] = "introduce",
-	[TK_RELEASE] = "release", [TK_CONTROL] = "control", [TK_HV] = "hv",
-	[TK_OTHER] = "other",
-};
-
 struct party_look {
-	const char *name;	/* data-party */
 	const char *colour;	/* the lane's header */
 	int rank;		/* left to right; the store sits between 3 and 4 */
 };
 
 static const struct party_look parties[] = {
-	[TP_STORE] = { "store", "#3c4a5e", 35 },
-	[TP_TOOLSTACK] = { "toolstack", "#1f5fbf", 0 },
-	[TP_PCIBACK] = { "pciback", "#1e7a46", 40 },
-	[TP_PCIFRONT] = { "pcifront", "#a86a00", 60 },
-	[TP_DM] = { "dm", "#6a3fc0", 10 },
-	[TP_STUBDOM] = { "stubdom", "#b0306e", 50 },
-	[TP_HYPERVISOR] = { "hypervisor", "#0f7f86", 20 },
-	[TP_OTHER] = { "other", "#6b6f76", 30 },
+	[TP_STORE] = { "#3c4a5e", 35 },
+	[TP_TOOLSTACK] = { "#1f5fbf", 0 },
+	[TP_PCIBACK] = { "#1e7a46", 40 },
+	[TP_PCIFRONT] = { "#a86a00", 60 },
+	[TP_DM] = { "#6a3fc0", 10 },
+	[TP_STUBDOM] = { "#b0306e", 50 },
+	[TP_HYPERVISOR] = { "#0f7f86", 20 },
+	[TP_OTHER] = { "#6b6f76", 30 },
 };
 
-/* Xen's xenbus states (xen/io/xenbus.h), 0 to 8, and their boxes' fill. */
-static const char *const state_names[] = {
-	"Unknown", "Initialising", "InitWait", "Initialised", "Connected",
-	"Closing", "Closed", "Reconfiguring", "Reconfigured",
-};
+/* The fill of a xenbus state's box: XenbusStateUnknown (0) to
+ * XenbusStateReconfigured (8), as trace_state_name() names them. */
 static const char *const state_fills[] = {
 	"#d5d8dc", "#fff3b0", "#ffe27a", "#ffd0a0", "#9fe3b0",
 	"#f9b98c", "#c8ccd2", "#a9d2f5", "#7fb8ee",
@@ -142,9 +127,13 @@ struct html {
 	char nonce[33];		/* our script's; empty: no script */
 };
 
-static const char *kind_name(enum trace_kind k)
+/* The DOM's kind: trace_kind_name()'s, hyphenated ("watch-event"). */
+static void put_kind(FILE *out, enum trace_kind k)
 {
-	return (unsigned)k <= TK_OTHER ? kind_names[k] : "other";
+	const char *s;
+
+	for (s = trace_kind_name(k); *s; s++)
+		fputc(*s == '_' ? '-' : *s, out);
 }
 
 static const struct party_look *party_of(enum trace_party p)
@@ -154,7 +143,9 @@ static const struct party_look *party_of(enum trace_party p)
 
 static const char *state_name(int s)
 {
-	return s >= 0 && s <= 8 ? state_names[s] : "?";
+	const char *name = trace_state_name(s);
+
+	return name ? name : "?";
 }
 
 static const char *state_fill(int s)
@@ -516,13 +507,28 @@ static void write_header(struct html *h)
 	fputs("</dd>\n<dt>format</dt><dd>", out);
 	html_str(out, t->format ? t->format : "unknown");
 	fputs("</dd>\n<dt>domain</dt><dd>", out);
-	if (t->filter_domid >= 0)
-		fprintf(out, "%d (the PCI protocol of this domain only)", t->filter_domid);
-	else
+	if (t->filter_domid >= 0) {
+		fprintf(out, "%d", t->filter_domid);
+		if (t->filter_name[0]) {
+			fputs(" (", out);
+			html_strn(out, t->filter_name, strnlen(t->filter_name,
+							      sizeof(t->filter_name)), 0);
+			fputc(')', out);
+		}
+		fputs(": the events that concern it only", out);
+	} else {
 		fputs("all", out);
+	}
+	if (!t->all_paths)
+		fputs("; the PCI protocol's paths only", out);
+	if (!t->reads)
+		fputs("; no reads", out);
 	fputs("</dd>\n", out);
 	if (when[0])
 		fprintf(out, "<dt>first line</dt><dd>%s</dd>\n", when);
+	if (t->lines)
+		fprintf(out, "<dt>log</dt><dd>%u lines, %u records, %u of the daemon's "
+			"own messages</dd>\n", t->lines, t->records, t->ignored);
 	fprintf(out, "<dt>lanes</dt><dd>%u</dd>\n"
 		"<dt>events</dt><dd id=\"nevents\">%u (%u drawn)</dd>\n"
 		"<dt>failed requests</dt><dd id=\"nfailed\">%u</dd>\n"
@@ -568,7 +574,7 @@ static void write_legend(struct html *h)
 	fputs("<span>xenbus states:", out);
 	for (i = 0; i < 9; i++)
 		fprintf(out, " <span class=\"sw\" style=\"background:%s\"></span>%d %s",
-			state_fills[i], (int)i, state_names[i]);
+			state_fills[i], (int)i, state_name((int)i));
 	fputs("</span>\n</div>\n", out);
 }
 
@@ -652,7 +658,7 @@ static void write_label(struct html *h, const struct trace_event *e)
 
 	if (e->failed)
 		fputs("\u2717 ", out);
-	fputs(kind_name(e->kind), out);
+	put_kind(out, e->kind);
 	if (e->path[0]) {
 		fputc(' ', out);
 		html_path(out, e->path);
@@ -677,17 +683,22 @@ static void write_arrow(struct html *h, unsigned i, double y)
 	int x1 = lane_x(h, e->from), x2 = lane_x(h, e->to);
 	int lx = x1 == x2 ? x1 + 30 : (x1 + x2) / 2;
 
-	fprintf(out, "<g class=\"arrow\" data-kind=\"%s\" data-from=\"%d\" data-to=\"%d\" "
+	fputs("<g class=\"arrow\" data-kind=\"", out);
+	put_kind(out, e->kind);
+	fprintf(out, "\" data-from=\"%d\" data-to=\"%d\" "
 		"data-line=\"%u\" data-tx=\"%u\"%s%s>",
-		kind_name(e->kind), e->from, e->to, e->line, e->tx,
+		e->from, e->to, e->line, e->tx,
 		e->failed ? " data-failed=\"1\"" : "", e->aborted ? " data-aborted=\"1\"" : "");
 	fputs("<title>", out);
-	fprintf(out, "line %u, +%.6f s: %s%s ", e->line, e->t, e->failed ? "FAILED " : "",
-		kind_name(e->kind));
+	fprintf(out, "line %u, +%.6f s: %s", e->line, e->t, e->failed ? "FAILED " : "");
+	put_kind(out, e->kind);
+	fputc(' ', out);
 	html_str(out, e->path);
 	if (e->value[0]) {
 		fputs(e->failed ? " error " : " value ", out);
 		html_str(out, e->value);
+		if (e->truncated)
+			fputs(" (the log cut it)", out);
 	}
 	if (e->tx)
 		fprintf(out, " (transaction %u%s)", e->tx, e->aborted ? ", aborted" : "");
@@ -746,7 +757,7 @@ static void write_lanes(struct html *h, double bottom)
 		p = party_of(l->party);
 		x = lane_x(h, (int)i);
 		fprintf(out, "<g class=\"lane\" data-party=\"%s\" data-domid=\"%d\" data-name=\"",
-			p->name, l->domid);
+			trace_party_name(l->party), l->domid);
 		html_strn(out, l->name, strnlen(l->name, sizeof(l->name)), 0);
 		fprintf(out, "\" data-lane=\"%u\">", i);
 		fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%.0f\" stroke=\"%s\" "
@@ -768,9 +779,9 @@ static void write_lanes(struct html *h, double bottom)
 		fprintf(out, "</text><text class=\"dom\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">",
 			x, TOP + 36);
 		if (l->domid >= 0)
-			fprintf(out, "%s \u00b7 domain %d", p->name, l->domid);
+			fprintf(out, "%s \u00b7 domain %d", trace_party_name(l->party), l->domid);
 		else
-			fprintf(out, "%s", p->name);
+			fprintf(out, "%s", trace_party_name(l->party));
 		fputs("</text></g>\n", out);
 	}
 }

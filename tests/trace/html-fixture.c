@@ -198,6 +198,7 @@ int main(int argc, char **argv)
 		e->dev = script[k].dev;
 		e->state_from = script[k].state_from;
 		e->state_to = script[k].state_to;
+		e->is_state = script[k].state_to >= 0;
 	}
 	t.nevents = n;
 	page = fopen(argv[1], "w");
