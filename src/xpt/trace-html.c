@@ -601,7 +601,7 @@ static void write_summary(struct html *h)
 	const struct trace *t = h->t;
 	FILE *out = h->out;
 	const struct devside *back, *front;
-	unsigned i, j, nf, na;
+	unsigned i, j, k, nf = 0, na = 0, nrows = 0;
 
 	fputs("<h2>Devices</h2>\n<table id=\"summary\">\n<tr><th>domain</th><th>device</th>"
 	      "<th>backend states</th><th>frontend states</th>"
@@ -609,6 +609,8 @@ static void write_summary(struct html *h)
 	if (h->ndev == 0)
 		fputs("<tr><td colspan=\"6\">no xenbus state changes in this trace</td></tr>\n", out);
 	for (i = 0; i < h->ndev; i = j) {
+		bool first = i == 0 || h->dev[i - 1].domid != h->dev[i].domid;
+
 		back = front = NULL;
 		for (j = i; j < h->ndev && h->dev[j].domid == h->dev[i].domid &&
 			    h->dev[j].dev == h->dev[i].dev; j++) {
@@ -617,15 +619,21 @@ static void write_summary(struct html *h)
 			else
 				back = &h->dev[j];
 		}
-		/* The counts are the domain's: a request names a path, not a
-		 * device. */
-		nf = na = 0;
-		for (unsigned k = 0; k < t->nevents; k++)
-			nf += t->events[k].failed && t->events[k].domid == h->dev[i].domid;
-		for (unsigned k = 0; k < h->ntx; k++)
-			na += h->tx[k].aborted && h->tx[k].domid == h->dev[i].domid;
-		fprintf(out, "<tr class=\"dev\" data-domid=\"%d\" data-dev=\"%d\"><td>%d</td><td>",
-			h->dev[i].domid, h->dev[i].dev, h->dev[i].domid);
+		fprintf(out, "<tr class=\"dev\" data-domid=\"%d\" data-dev=\"%d\">",
+			h->dev[i].domid, h->dev[i].dev);
+		/* The domain and its counts once, over its devices' rows: a
+		 * request names a path, not a device. */
+		if (first) {
+			nf = na = nrows = 0;
+			for (k = i; k < h->ndev && h->dev[k].domid == h->dev[i].domid; k++)
+				nrows += k == i || h->dev[k].dev != h->dev[k - 1].dev;
+			for (k = 0; k < t->nevents; k++)
+				nf += t->events[k].failed && t->events[k].domid == h->dev[i].domid;
+			for (k = 0; k < h->ntx; k++)
+				na += h->tx[k].aborted && h->tx[k].domid == h->dev[i].domid;
+			fprintf(out, "<td rowspan=\"%u\">%d</td>", nrows, h->dev[i].domid);
+		}
+		fputs("<td>", out);
 		if (h->dev[i].dev < 0)
 			fputs("bus", out);
 		else
@@ -633,7 +641,10 @@ static void write_summary(struct html *h)
 		fputs("</td>", out);
 		write_states(out, back);
 		write_states(out, front);
-		fprintf(out, "<td>%u</td><td>%u</td></tr>\n", nf, na);
+		if (first)
+			fprintf(out, "<td rowspan=\"%u\" class=\"nfailed\">%u</td>"
+				"<td rowspan=\"%u\" class=\"naborted\">%u</td>", nrows, nf, nrows, na);
+		fputs("</tr>\n", out);
 	}
 	fputs("</table>\n", out);
 }
@@ -652,10 +663,8 @@ static void write_marker_defs(FILE *out)
 	fputs("</defs>\n", out);
 }
 
-static void write_label(struct html *h, const struct trace_event *e)
+static void write_label(FILE *out, const struct trace_event *e)
 {
-	FILE *out = h->out;
-
 	if (e->failed)
 		fputs("\u2717 ", out);
 	put_kind(out, e->kind);
@@ -673,6 +682,24 @@ static void write_label(struct html *h, const struct trace_event *e)
 	fprintf(out, " \u00b7 +%.3f s", e->t);
 }
 
+/* The width of escaped label text in the timeline's monospace 11px: an
+ * entity or a UTF-8 sequence is one character. */
+static int label_width(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++) {
+		if (*s == '&') {
+			while (s[1] && *s != ';')
+				s++;
+		} else if ((*(const unsigned char *)s & 0xc0) == 0x80) {
+			continue;
+		}
+		n++;
+	}
+	return n * 7;
+}
+
 static void write_arrow(struct html *h, unsigned i, double y)
 {
 	const struct trace *t = h->t;
@@ -682,6 +709,10 @@ static void write_arrow(struct html *h, unsigned i, double y)
 	const char *dash = e->aborted ? " stroke-dasharray=\"6 4\"" : "";
 	int x1 = lane_x(h, e->from), x2 = lane_x(h, e->to);
 	int lx = x1 == x2 ? x1 + 30 : (x1 + x2) / 2;
+	const char *anchor = x1 == x2 ? "start" : "middle";
+	char *text = NULL;
+	size_t len = 0;
+	FILE *label;
 
 	fputs("<g class=\"arrow\" data-kind=\"", out);
 	put_kind(out, e->kind);
@@ -712,9 +743,26 @@ static void write_arrow(struct html *h, unsigned i, double y)
 			"stroke-width=\"%s\"%s marker-end=\"url(#ah%s)\"/>",
 			x1 + (x2 > x1 ? 3 : -3), y, x2 + (x2 > x1 ? -3 : 3), y, colour,
 			e->failed ? "2.5" : "1.5", dash, colour + 1);
-	fprintf(out, "<text x=\"%d\" y=\"%.0f\" text-anchor=\"%s\">", lx, y - 5,
-		x1 == x2 ? "start" : "middle");
-	write_label(h, e);
+	/* Centred over its arrow, but never out of the picture's left edge
+	 * (nor over the line numbers). */
+	label = open_memstream(&text, &len);
+	if (label) {
+		write_label(label, e);
+		if (fclose(label) != 0) {
+			free(text);
+			text = NULL;
+		}
+	}
+	if (x1 != x2 && text && lx - label_width(text) / 2 < GUTTER) {
+		lx = GUTTER;
+		anchor = "start";
+	}
+	fprintf(out, "<text x=\"%d\" y=\"%.0f\" text-anchor=\"%s\">", lx, y - 5, anchor);
+	if (text)
+		fputs(text, out);
+	else
+		write_label(out, e);
+	free(text);
 	fputs("</text></g>\n", out);
 	fprintf(out, "<text class=\"gutter\" x=\"%d\" y=\"%.0f\" text-anchor=\"end\">%u</text>\n",
 		GUTTER - 10, y + 4, e->line);

@@ -14,7 +14,9 @@ Pages:
            both sides, hostile values; its expectations come from the struct.
   cap      the fixture repeated to 6000 events: 5000 drawn, the rest named.
   broken   the fixture page spoilt on purpose (arrows removed; a value
-           unescaped): the checks must fail, or they prove nothing.
+           unescaped; the failed arrows painted black by a stylesheet, which
+           only the picture shows): the checks must fail, or they prove
+           nothing.
   xpt      (with --xpt) a page `xpt trace --html` made from a modelled host's
            access log; see tests/trace/meson.build.
 
@@ -313,8 +315,15 @@ def check_picture(c, png, root, exp):
             "the screenshot is nearly blank (%d non-white of %d, %d colours)"
             % (nonwhite, (w // 4) * (h // 4), len(colours)))
 
+    masks = {}
+
     def mask(col, tol=10):
         """255 where the picture has colour col (each channel within tol)."""
+        if (col, tol) not in masks:
+            masks[col, tol] = make_mask(col, tol)
+        return masks[col, tol]
+
+    def make_mask(col, tol):
         diff = ImageChops.difference(img, Image.new("RGB", img.size, col))
         r, g, b = (band.point(lambda v: 255 if v <= tol else 0) for band in diff.split())
         return ImageChops.multiply(ImageChops.multiply(r, g), b)
@@ -368,36 +377,67 @@ def check_picture(c, png, root, exp):
             "the lane headers are not where the DOM puts them (offsets %r)" % offsets)
     off = sum(offsets) / len(offsets)
 
-    # Failed requests: red rows, each spanning its arrow's two lanes.
-    failed = [a for a in exp["arrows"] if a["failed"]]
-    red = mask(RED)
-    red = [(t, b) for t, b in bands([n >= 60 for n in row_cover(red)], 1) if t > head_top] \
-        and [(t, b, red.crop((0, t, w, b + 1)).getbbox())
-             for t, b in bands([n >= 60 for n in row_cover(red)], 1) if t > head_top]
-    c.check(len(red) >= len(failed),
-            "%d red arrows in the picture, %d failed requests" % (len(red), len(failed)))
-    for a, (t, b, box) in zip(failed, red):
-        if a["from"] not in centre or a["to"] not in centre:
-            continue
-        lo, hi = sorted((centre[a["from"]][0], centre[a["to"]][0]))
-        c.check(abs(box[0] - lo) <= 15 and abs(box[2] - 1 - hi) <= 15,
-                "the red arrow of line %d spans x %d..%d, its lanes %d..%d"
-                % (a["line"], box[0], box[2] - 1, lo, hi))
+    # Where the DOM puts the SVG's origin in the picture.
+    heads = [r for g in svg[0].find_all("g", "lane") for r in g.find_all("rect")
+             if r.attrs.get("class") == "head"]
+    oy = head_top - float(heads[0].attrs["y"])
 
-    # State boxes: their fill beside the writer's lane, below the headers.
-    fills = set()
+    def share(col, box, tol=10):
+        """The share of the pixels of box (in SVG units) that have colour
+        col, or None when the box is not in the picture."""
+        x0, y0, x1, y1 = (int(round(v)) for v in (box[0] + off, box[1] + oy,
+                                                    box[2] + off, box[3] + oy))
+        if x0 < 0 or y0 < 0 or x1 > w or y1 > h or x1 <= x0 or y1 <= y0:
+            return None
+        return mask(col, tol).crop((x0, y0, x1, y1)).histogram()[255] / \
+            float((x1 - x0) * (y1 - y0))
+
+    # Failed requests red along their line, others not; the line's rows
+    # +-1 px, its ends (arrowheads, lanes) left out.
+    seen = {"failed": 0, "plain": 0}
+    for g in svg[0].find_all("g", "arrow"):
+        lines = g.find_all("line")
+        if not lines:
+            continue
+        ln = lines[0].attrs
+        x1, x2 = sorted((float(ln["x1"]), float(ln["x2"])))
+        y = float(ln["y1"])
+        if x2 - x1 < 60:
+            continue
+        f = share(RED, (x1 + 12, y - 1, x2 - 12, y + 2))
+        if f is None:
+            continue
+        if g.attrs.get("data-failed") == "1":
+            seen["failed"] += 1
+            # A dashed (aborted) line is red over 6 of each 10 px.
+            c.check(f >= 0.4 / 3, "the failed arrow of line %s is not red in the picture "
+                    "(%.0f%% red)" % (g.attrs.get("data-line"), 100 * f))
+        elif seen["plain"] < 20:
+            seen["plain"] += 1
+            c.check(f < 0.02, "the arrow of line %s, not failed, is red in the picture"
+                    % g.attrs.get("data-line"))
+    nfailed = sum(1 for a in exp["arrows"] if a["failed"])
+    c.check(seen["failed"] > 0 or nfailed == 0,
+            "none of the %d failed arrows is in the picture" % nfailed)
+    c.check(seen["plain"] > 0, "no arrow at all in the picture")
+
+    # State boxes: filled with their state's colour where the DOM puts them.
+    nbox = 0
     for g in svg[0].find_all("g", "state"):
         rect = g.find_all("rect")
-        if rect and g.attrs.get("opacity") is None:
-            fills.add((int(g.attrs["data-lane"]), rect[0].attrs["fill"]))
-    for lane, fill in sorted(fills):
-        if lane not in centre:
+        if not rect or g.attrs.get("opacity") is not None:
             continue
-        cx = int(centre[lane][1] + off)
-        n = mask(hexcolour(fill), 4).crop((max(cx - 45, 0), head_top + 50,
-                                           min(cx + 45, w), h)).histogram()[255]
-        c.check(n >= 300, "no %s state box on lane %d in the picture (%d pixels)"
-                % (fill, lane, n))
+        r = rect[0].attrs
+        x, y, rw, rh = (float(r[k]) for k in ("x", "y", "width", "height"))
+        f = share(hexcolour(r["fill"]), (x + 3, y + 3, x + rw - 3, y + rh - 3), 4)
+        if f is None:
+            continue
+        nbox += 1
+        c.check(f >= 0.4, "the state box of lane %s (%s) is %.0f%% its colour in the "
+                "picture" % (g.attrs.get("data-lane"), r["fill"], 100 * f))
+    c.check(nbox > 0 or not exp["states"], "no state box in the picture")
+    print("  picture %dx%d: %d lane headers, %d failed and %d other arrows, %d state "
+          "boxes checked" % (w, h, len(centre), seen["failed"], seen["plain"], nbox))
 
 
 def svg_size(root):
@@ -416,10 +456,9 @@ def run_checks(name, chromium, page, exp, title, picture, hostile, tmp):
     if picture:
         sw, sh = svg_size(root)
         png = os.path.join(tmp, name + ".png")
-        # Wide enough for every lane; tall enough for the header, the
-        # summary and the failed arrows (the fixture's are in its first
-        # 40 rows).
-        chromium.screenshot(page, png, sw + 60, min(sh + 700, 4000))
+        # Wide enough for every lane; the page's whole height up to 8000 px
+        # (the checks look at what the picture holds).
+        chromium.screenshot(page, png, sw + 60, min(sh + 800, 8000))
         check_picture(c, png, root, exp)
     return c
 
@@ -435,6 +474,12 @@ def spoil(page, out, how):
     if how == "no-arrows":
         html, n = re.subn(r'<g class="arrow".*?</g>\n', "", html, flags=re.S)
         assert n > 0
+    elif how == "unred":
+        # The DOM stays right; only the picture is wrong (a stylesheet
+        # paints the failed arrows black): the screenshot's checks must
+        # catch what the DOM's cannot.
+        html = html.replace("</style>", "#timeline .arrow[data-failed] line"
+                            "{stroke:#1b1f24 !important}\n</style>", 1)
     else:
         # A writer that forgot to escape one value, on a page without the
         # Content-Security-Policy that would stop its script.
@@ -448,12 +493,76 @@ def spoil(page, out, how):
         f.write(html)
 
 
+def xpt_run(xpt, env, *args):
+    r = subprocess.run([xpt] + list(args), env=env, capture_output=True, text=True,
+                       timeout=120)
+    if r.returncode != 0:
+        raise RuntimeError("xpt %s failed (%d): %s" % (" ".join(args), r.returncode,
+                                                       r.stderr.strip()))
+    return r
+
+
+def modelled_host_page(xpt, hostfile, dirs, tmp):
+    """A modelled host with --access-log: a PV guest created with a device,
+    a second attached and detached, an HVM guest with its device model,
+    both destroyed.  The page `xpt trace --html` makes of the log, and
+    the expectations from `xpt trace --json` (same log, same parser: the
+    page must draw what the parser found)."""
+    run = os.path.join(tmp, "host")
+    log = os.path.join(tmp, "access.log")
+    env = dict(os.environ, XPT_RUNDIR=run,
+               PATH=":".join(dirs + [os.environ.get("PATH", "/usr/bin:/bin")]))
+    env.pop("XPT_LIBEXEC", None)
+    xpt_run(xpt, env, "host", "start", "--host", hostfile, "--access-log", log)
+    try:
+        for bdf in ("03:00.0", "04:00.0", "05:00.0"):
+            xpt_run(xpt, env, "pci-assignable-add", bdf)
+        for name, typ, dev in (("web01", "pv", "03:00.0"), ("desk", "hvm", "05:00.0")):
+            cfg = os.path.join(tmp, name + ".cfg")
+            with open(cfg, "w") as f:
+                f.write('name = "%s"\ntype = "%s"\nmemory = 128\npci = ["%s"]\n'
+                        % (name, typ, dev))
+            xpt_run(xpt, env, "create", cfg)
+        xpt_run(xpt, env, "pci-attach", "web01", "04:00.0")
+        xpt_run(xpt, env, "pci-detach", "web01", "04:00.0")
+        xpt_run(xpt, env, "destroy", "web01")
+        xpt_run(xpt, env, "destroy", "desk")
+    finally:
+        subprocess.run([xpt, "host", "stop"], env=env, capture_output=True, timeout=120)
+    page = os.path.join(tmp, "xpt.html")
+    xpt_run(xpt, env, "trace", "--html", "-o", page, log)
+    t = json.loads(xpt_run(xpt, env, "trace", "--json", log).stdout)
+    dom = lambda v: -1 if v is None else v  # noqa: E731
+    ev = t["events"]
+    drawn = ev[:5000]
+    exp = {"nevents": len(ev), "drawn": len(drawn),
+           "lanes": [{"party": l["party"], "domid": dom(l["domid"]), "name": l["name"]}
+                     for l in sorted(t["lanes"], key=lambda l: l["index"])],
+           "arrows": [{"kind": e["kind"].replace("_", "-"), "from": e["from"], "to": e["to"],
+                       "line": e["line"], "tx": e["tx"], "failed": e["failed"],
+                       "aborted": e["aborted"]} for e in drawn],
+           "states": [{"lane": e["from"], "dev": e["state"]["dev"],
+                       "from": dom(e["state"]["from"]), "to": e["state"]["to"]}
+                      for e in drawn if "state" in e and e["state"]["to"] is not None],
+           "gaps": sum(1 for a, b in zip(drawn, drawn[1:]) if b["t"] - a["t"] >= 0.25),
+           "kinds": {}}
+    for a in exp["arrows"]:
+        exp["kinds"][a["kind"]] = exp["kinds"].get(a["kind"], 0) + 1
+    return page, exp, "xpt trace: " + log
+
+
 def main():
     args = sys.argv[1:]
     if not args:
         print(__doc__)
         return 2
     fixture = args[0]
+    host = None
+    if len(args) > 1:
+        if args[1] != "--xpt" or len(args) < 5:
+            print(__doc__)
+            return 2
+        host = args[2], args[3], args[4:]
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
     if not exe:
         skip("Chromium is not installed: apt-get install chromium "
@@ -487,7 +596,7 @@ def main():
         results.append(c)
 
         # The checks must be able to fail.
-        for how, picture in (("no-arrows", True), ("unescaped", False)):
+        for how, picture in (("no-arrows", True), ("unescaped", False), ("unred", True)):
             bad = os.path.join(tmp, "broken-%s.html" % how)
             spoil(page, bad, how)
             c = run_checks("broken-" + how, chromium, bad, exp, title, picture, True, tmp)
@@ -497,6 +606,20 @@ def main():
             d = Checks("spoilt-" + how)
             d.check(c.failures, "a page spoilt with %s passed every check" % how)
             results.append(d)
+
+        if host:
+            page, exp, title = modelled_host_page(*host, tmp)
+            c = run_checks("xpt", chromium, page, exp, title, True, False, tmp)
+            parties = {l["party"] for l in exp["lanes"]}
+            c.check({"store", "toolstack", "pciback", "pcifront", "dm"} <= parties,
+                    "the modelled host's trace lacks a party: %s" % sorted(parties))
+            c.check(any(a["failed"] for a in exp["arrows"]) and exp["states"],
+                    "the modelled host's trace has no failed request or no state "
+                    "change to draw")
+            print("xpt: %d lanes, %d arrows, %d state boxes, %d failed"
+                  % (len(exp["lanes"]), len(exp["arrows"]), len(exp["states"]),
+                     sum(a["failed"] for a in exp["arrows"])))
+            results.append(c)
     finally:
         if os.environ.get("TRACE_BROWSER_KEEP"):
             print("kept " + tmp)
