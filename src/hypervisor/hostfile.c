@@ -358,6 +358,13 @@ static int parse_key(struct parse *ps, struct hyp_pcidev *p,
 			return perr(ps, "reset='%s': use flr, pm, bus or none",
 				    val);
 		x->reset_set = true;
+	} else if (!strcmp(key, "rmrr")) {
+		if ((r = parse_uint_key(ps, key, val, 10, 255, &v)) < 0)
+			return r;
+		if (!v)
+			return perr(ps, "rmrr=0: name an RMRR 1..255 (devices "
+				    "with the same number share it)");
+		p->rmrr = (uint8_t)v;
 	} else if (!strcmp(key, "driver")) {
 		if (!*val || strlen(val) >= sizeof(p->info.driver) ||
 		    strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
@@ -384,7 +391,7 @@ static int parse_key(struct parse *ps, struct hyp_pcidev *p,
 		return perr(ps, "unknown key '%s' (keys: class, bar0..bar5, "
 			    "intx, gsi, msi, msix, msix-bar, msix-table, "
 			    "msix-pba, vfs, vf-device, vf-offset, vf-stride, "
-			    "reset, driver, pcie, mmio-id)", key);
+			    "reset, driver, rmrr, pcie, mmio-id)", key);
 	}
 	return 0;
 }

@@ -253,6 +253,9 @@ struct hyp_pcidev {
 	uint32_t mmio_scratch[6];	/* BARn offset 4: keeps a write */
 	bool has_mmio_id;		/* host file mmio-id= */
 	uint32_t mmio_id;		/* BARn offset 0 (default: the IDs) */
+	uint8_t rmrr;			/* host file rmrr=N: shares VT-d RMRR N
+					 * (1..255) with the others that name
+					 * it; 0 none */
 	struct vpci *vpci;		/* owner's pci_lock; NULL: none */
 };
 

@@ -27,6 +27,8 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "hypervisor.h"
 #include "log.h"
@@ -167,21 +169,59 @@ void hyp_iommu_release_devices(struct hyp *h, struct hyp_domain *d)
 }
 
 /* The lines Xen prints about its IOMMU at boot, as `xl dmesg` shows
- * them: iommu_setup() in xen/drivers/passthrough/iommu.c (4.17 and 4.20
- * alike) prints "I/O virtualisation enabled|disabled" and, only when
- * enabled, the dom0 mode and "Interrupt remapping enabled|disabled". */
+ * them.  acpi_parse_dmar() (xen/drivers/passthrough/vtd/dmar.c) prints
+ * "[VT-D]found ACPI_DMAR_RMRR:" per RMRR and, with iommu=verbose, each
+ * endpoint in its scope as " endpoint: SBDF" (the model prints them: it
+ * is verbose); iommu_setup() (xen/drivers/passthrough/iommu.c, 4.17 and
+ * 4.20 alike) prints "I/O virtualisation enabled|disabled" and, only
+ * when enabled, the dom0 mode and "Interrupt remapping enabled|
+ * disabled".  The text is the ring's end: when it does not fit, its
+ * oldest lines go first, as in Xen's console ring. */
 int hyp_console(struct hyp *h, char *buf, size_t len)
 {
-	int n;
+	size_t cap = 512 + (size_t)h->npci * 96, n = 0, i;
+	char *all = malloc(cap), bdf[16];
+	unsigned int id;
+	int w;
 
-	n = snprintf(buf, len, "(XEN) Xen version 4.17 (xpt-hypervisor, "
-		     "the modelled host)\n"
-		     "(XEN) I/O virtualisation %sabled\n%s%s%s",
-		     h->iommu ? "en" : "dis",
-		     h->iommu ? "(XEN)  - Dom0 mode: Relaxed\n" : "",
-		     !h->iommu ? "" : h->intremap ?
-		     "(XEN) Interrupt remapping enabled\n" :
-		     "(XEN) Interrupt remapping disabled\n",
-		     "(XEN) Brought up 2 CPUs\n");
-	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
+#define PUT(...) do { w = snprintf(all + n, cap - n, __VA_ARGS__); \
+		      if (w > 0) n += (size_t)w < cap - n ? (size_t)w : \
+					cap - n - 1; } while (0)
+	if (!all || !len)
+		return -ENOMEM;
+	PUT("(XEN) Xen version 4.17 (xpt-hypervisor, the modelled host)\n");
+	for (id = 1; h->iommu && id <= 255; id++) {
+		bool found = false;
+
+		for (i = 0; i < h->npci; i++) {
+			const struct hv_pci_dev *d = &h->pci[i]->info;
+
+			if (h->pci[i]->rmrr != id)
+				continue;
+			if (!found)
+				PUT("(XEN) [VT-D]found ACPI_DMAR_RMRR:\n");
+			found = true;
+			snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%u",
+				 d->sbdf >> 16, (d->sbdf >> 8) & 0xff,
+				 (d->sbdf >> 3) & 0x1f, d->sbdf & 7);
+			PUT("(XEN) [VT-D] endpoint: %s\n", bdf);
+		}
+	}
+	PUT("(XEN) I/O virtualisation %sabled\n", h->iommu ? "en" : "dis");
+	if (h->iommu)
+		PUT("(XEN)  - Dom0 mode: Relaxed\n(XEN) Interrupt remapping "
+		    "%sabled\n", h->intremap ? "en" : "dis");
+	PUT("(XEN) Brought up 2 CPUs\n");
+#undef PUT
+	/* the end that fits, from a line's start */
+	i = 0;
+	if (n >= len) {
+		i = n - (len - 1);
+		while (i < n && all[i - 1] != '\n')
+			i++;
+	}
+	memcpy(buf, all + i, n - i);
+	buf[n - i] = '\0';
+	free(all);
+	return (int)(n - i);
 }

@@ -4,9 +4,10 @@
 one host per failure (the IOMMU off, interrupt remapping off, pciback
 dead, a device with no reset, a device bound to a dom0 driver, leftovers
 of a domain that is gone, written or left by an xpt destroy killed after
-the domain went, the store dead, the hypervisor dead), where that check
-fails with a fix naming the object and every other check reads as on the
-clean host (or is skipped, naming the check it needs).
+the domain went, the store dead, the hypervisor dead; and functions that
+must go together: an RMRR, a bus reset), where that check fails with a
+fix naming the object and every other check reads as on the clean host
+(or is skipped, naming the check it needs).
 Every run of doctor is checked to be read only: the store's tree, the
 assignable list (the hypervisor's owners) and the domain list are the
 same before and after.
@@ -326,6 +327,53 @@ def main():
         expect("no such device", rows, "device", "0000:0a:00.0", "fail")
         expect("no such device", rows, "device", "nosuch", "fail",
                ["xpt pci-assignable-list"])
+    finally:
+        h.stop()
+
+    # 4b. functions that go together: two sharing an RMRR (as Xen prints
+    # with iommu=verbose), a GPU and its audio function under one bus
+    # reset, a device alone with its RMRR
+    h = Host(xpt, dirs, CLEAN.replace("04:00.0 1b36:0010 class=010802 "
+                                      "bar0=16K,mem64 msix=16 msix-bar=0 "
+                                      "intx=a reset=flr",
+                                      "04:00.0 1b36:0010 class=010802 "
+                                      "bar0=16K,mem64 msix=16 msix-bar=0 "
+                                      "intx=a reset=flr rmrr=1") +
+             "0a:00.0 8086:1533 class=020000 bar0=128K msix=5 intx=a "
+             "reset=flr rmrr=1\n"
+             "0b:00.0 8086:1533 class=020000 bar0=128K msix=5 intx=a "
+             "reset=flr rmrr=2\n"
+             "02:00.0 10de:1eb8 class=030000 bar0=16M intx=a msi=1 "
+             "reset=bus\n"
+             "02:00.1 10de:10f8 class=040300 bar0=16K intx=b msi=1 "
+             "reset=bus\n",
+             DEVS + ["0000:0b:00.0", "0000:02:00.0"])
+    try:
+        rc, rows = h.doctor()
+        check(rc == 1, "groups: doctor exit %d" % rc)
+        row = expect("groups", rows, "group", "0000:04:00.0", "fail",
+                     ["xpt pci-assignable-add 0000:0a:00.0"])
+        check(row is not None and "0000:0a:00.0 (RMRR)" in row["detail"],
+              "groups: the RMRR peer is not named: %s" % row)
+        row = expect("groups", rows, "group", "0000:0b:00.0", "warn",
+                     ["rdm=\"strategy=host,policy=strict\""])
+        row = expect("groups", rows, "group", "0000:02:00.0", "fail",
+                     ["xpt pci-assignable-add 0000:02:00.1", "02:00.*"])
+        check(row is not None and "0000:02:00.1 (same slot, bus reset)"
+              in row["detail"], "groups: the bus-reset peer: %s" % row)
+        same_except("groups", rows, clean,
+                    {("group", "0000:04:00.0")} |
+                    {(c, b) for c in ("reset", "group", "msi", "driver")
+                     for b in ("0000:0b:00.0", "0000:02:00.0")})
+        # with every peer assignable, they are to go to one guest: warnings
+        for bdf in ("0a:00.0", "02:00.1"):
+            r = h.run("pci-assignable-add", bdf)
+            check(r.returncode == 0, "assignable-add %s: %s" % (bdf, r.stderr))
+        rc, rows = h.doctor("04:00.0", "02:00.0")
+        check(rc == 0, "groups, all assignable: %s"
+              % [r for r in rows if r["status"] == "fail"])
+        expect("groups", rows, "group", "0000:04:00.0", "warn")
+        expect("groups", rows, "group", "0000:02:00.0", "warn", ["02:00.*"])
     finally:
         h.stop()
 

@@ -160,6 +160,23 @@ static void test_xen_line(void **state)
 	assert_true(hyp_console(h, con, sizeof(con)) > 0);
 	assert_non_null(strstr(con, "(XEN) Interrupt remapping disabled\n"));
 	hyp_free(h);
+	/* RMRRs, as Xen prints them with iommu=verbose; a console too
+	 * small keeps its end from a line's start, as a wrapped ring */
+	expect_error("01:00.0 1234:0001 class=0 rmrr=0\n", 1, "1..255");
+	h = hvh_model("01:00.0 1234:0001 class=0 rmrr=2\n"
+		      "02:00.0 1234:0001 class=0 rmrr=1\n"
+		      "03:00.0 1234:0001 class=0 rmrr=2\n");
+	assert_true(hyp_console(h, con, sizeof(con)) > 0);
+	assert_non_null(strstr(con, "(XEN) [VT-D]found ACPI_DMAR_RMRR:\n"
+			       "(XEN) [VT-D] endpoint: 0000:02:00.0\n"
+			       "(XEN) [VT-D]found ACPI_DMAR_RMRR:\n"
+			       "(XEN) [VT-D] endpoint: 0000:01:00.0\n"
+			       "(XEN) [VT-D] endpoint: 0000:03:00.0\n"));
+	assert_int_equal(hyp_console(h, con, 90), 86);
+	assert_string_equal(con, "(XEN)  - Dom0 mode: Relaxed\n"
+			    "(XEN) Interrupt remapping enabled\n"
+			    "(XEN) Brought up 2 CPUs\n");
+	hyp_free(h);
 	/* no IOMMU: Xen prints no remapping line, and assigns nothing */
 	h = hvh_model("xen iommu=off intremap=on\n01:00.0 1234:0001 "
 		      "class=0\n");
