@@ -5,6 +5,7 @@
  *
  *   { "source": "access.log", "format": "xpt-xenstored",
  *     "domain": 5 | null, "domain_name": "web01" | null,
+ *     "stub_domains": [ 6 ],
  *     "reads": false, "all_paths": false,
  *     "lines": 812, "records": 790, "skipped": 0, "ignored": 0,
  *     "t0": 1796505598.880602,
@@ -95,6 +96,11 @@ int trace_write_json(FILE *out, const struct trace *t)
 	GS(g, "format"); GS(g, t->format ? t->format : "unknown");
 	GS(g, "domain"); gen_int_or_null(g, t->filter_domid);
 	GS(g, "domain_name"); gen_str_or_null(g, t->filter_name);
+	GS(g, "stub_domains");
+	yajl_gen_array_open(g);
+	for (i = 0; i < t->nstubdoms; i++)
+		yajl_gen_integer(g, t->stubdoms[i]);
+	yajl_gen_array_close(g);
 	GS(g, "reads"); yajl_gen_bool(g, t->reads);
 	GS(g, "all_paths"); yajl_gen_bool(g, t->all_paths);
 	GS(g, "lines"); yajl_gen_integer(g, t->lines);

@@ -48,6 +48,7 @@
 #define MAX_STATES 4096		/* state nodes whose value is followed */
 #define MAX_NAMES 1024		/* domain names seen */
 #define MAX_LANES 64
+#define MAX_STUBS 256		/* stub domains seen (S/target = D) */
 
 enum fmt { FMT_NONE, FMT_XPT, FMT_C };
 enum dir { R_IN, R_OUT, R_CONNECT, R_CLOSE };
@@ -142,6 +143,8 @@ struct parser {
 	unsigned line;
 	int intro_dom;		/* C format: an INTRODUCE's domain, whose
 				 * ring's connection comes next */
+	struct { int stub, target; } stubs[MAX_STUBS];
+	unsigned nstubs;
 };
 
 static const char *const state_names[] = {
@@ -736,6 +739,20 @@ static void behave(struct parser *p, struct tconn *c, struct trace_event *e)
 	}
 }
 
+/* /local/domain/S/target = D: S is D's stub domain. */
+static void note_target(struct parser *p, const struct trace_event *e)
+{
+	const char *rest, *end;
+	uint64_t d;
+	int s = path_home(e->path, &rest);
+
+	if (s < 0 || strcmp(rest, "/target") || !num(e->value, &end, &d) ||
+	    *end || d > 65535 || (int)d == s || p->nstubs == MAX_STUBS)
+		return;
+	p->stubs[p->nstubs].stub = s;
+	p->stubs[p->nstubs++].target = (int)d;
+}
+
 static void note_name(struct parser *p, const struct rec *r)
 {
 	const char *rest;
@@ -868,6 +885,8 @@ static int on_request(struct parser *p, struct tconn *c, struct rec *r)
 		e->state_to = r->nf > 1 ? state_value(r->f[1], r->flen[1]) : -1;
 		e->state_from = s ? s->value : -1;
 	}
+	if (k == TK_WRITE)
+		note_target(p, e);
 	behave(p, c, e);
 	pd.ev = i;
 	if (c->npend == MAX_PEND) {
@@ -1126,6 +1145,19 @@ static bool kind_is_read(enum trace_kind k)
 	return k == TK_READ || k == TK_DIRECTORY;
 }
 
+/* The domain, or one of its stub domains. */
+static bool concerns(const struct trace *t, int evdom, int domid)
+{
+	unsigned i;
+
+	if (domid < 0 || evdom == domid)
+		return true;
+	for (i = 0; i < t->nstubdoms; i++)
+		if (evdom == t->stubdoms[i])
+			return true;
+	return false;
+}
+
 static bool keep_event(const struct parser *p, const struct trace_event *e,
 		       int domid)
 {
@@ -1137,10 +1169,10 @@ static bool keep_event(const struct parser *p, const struct trace_event *e,
 	    e->kind == TK_TX_ABORT)
 		return false;	/* decided by what is inside them */
 	if (e->kind == TK_INTRODUCE || e->kind == TK_RELEASE)
-		return domid < 0 || e->domid == domid;
+		return concerns(p->t, e->domid, domid);
 	if (!o->all_paths && !path_is_pci(e->path))
 		return false;
-	return domid < 0 || e->domid == domid;
+	return concerns(p->t, e->domid, domid);
 }
 
 static int resolve_domain(struct parser *p, int *domid, char *err,
@@ -1163,6 +1195,17 @@ static int resolve_domain(struct parser *p, int *domid, char *err,
 				 o->domain_name);
 			return -ENOENT;
 		}
+	}
+	for (i = 0; *domid >= 0 && i < p->nstubs; i++) {
+		unsigned k;
+
+		if (p->stubs[i].target != *domid)
+			continue;
+		for (k = 0; k < p->t->nstubdoms; k++)
+			if (p->t->stubdoms[k] == p->stubs[i].stub)
+				break;
+		if (k == p->t->nstubdoms && k < TRACE_MAX_STUBDOMS)
+			p->t->stubdoms[p->t->nstubdoms++] = p->stubs[i].stub;
 	}
 	if (*domid >= 0)
 		for (i = p->nnames; i-- > 0;)

@@ -71,17 +71,52 @@ static void write_event(FILE *out, const struct trace *t,
 	fputc('\n', out);
 }
 
+/* The device a backend's state-N is about: the value of its dev-N. */
+static const char *device_of(const struct trace *t, const char *state_path)
+{
+	char dev[sizeof(t->events[0].path)];
+	const char *leaf = strrchr(state_path, '/');
+	unsigned i;
+
+	if (!leaf || strncmp(leaf, "/state-", 7))
+		return NULL;
+	snprintf(dev, sizeof(dev), "%.*s/dev-%s", (int)(leaf - state_path),
+		 state_path, leaf + 7);
+	for (i = 0; i < t->nevents; i++)
+		if (t->events[i].kind == TK_WRITE && !t->events[i].failed &&
+		    !strcmp(t->events[i].path, dev))
+			return t->events[i].value;
+	return NULL;
+}
+
+/* Is the node (or a parent) removed after event i? */
+static bool removed_after(const struct trace *t, unsigned i, const char *path)
+{
+	for (i++; i < t->nevents; i++) {
+		const struct trace_event *e = &t->events[i];
+		size_t n = strlen(e->path);
+
+		if (e->kind == TK_RM && !e->failed && !e->aborted &&
+		    !strncmp(path, e->path, n) &&
+		    (path[n] == 0 || path[n] == '/'))
+			return true;
+		if (e->kind == TK_WRITE && !strcmp(e->path, path))
+			return false;
+	}
+	return false;
+}
+
 /* Each state node, in the order first written: its states as the log
- * shows them, by the parties that wrote them. */
+ * shows them, and "removed" if it then goes. */
 static void write_states(FILE *out, const struct trace *t)
 {
 	bool *done = calloc(t->nevents ? t->nevents : 1, sizeof(*done));
-	unsigned i, k, n = 0;
+	unsigned i, k, last, n = 0;
 
 	if (!done)
 		return;
-	fputs("device states (node: states in order, aborted writes left "
-	      "out):\n", out);
+	fputs("device states (node: states in order; aborted and failed "
+	      "writes left out):\n", out);
 	for (i = 0; i < t->nevents; i++) {
 		const struct trace_event *e = &t->events[i];
 		const char *side;
@@ -90,10 +125,14 @@ static void write_states(FILE *out, const struct trace *t)
 			continue;
 		side = strstr(e->path, "/backend/") ? "backend" : "frontend";
 		fprintf(out, "  %s %s", side, e->path);
-		if (e->dev >= 0)
-			fprintf(out, " (device %d)", e->dev);
+		if (e->dev >= 0) {
+			const char *bdf = device_of(t, e->path);
+
+			fprintf(out, " (device %d%s%s)", e->dev, bdf ? ", " : "",
+				bdf ? bdf : "");
+		}
 		fputs(":", out);
-		for (k = i; k < t->nevents; k++) {
+		for (k = i, last = i; k < t->nevents; k++) {
 			const struct trace_event *x = &t->events[k];
 			const char *name;
 
@@ -102,9 +141,12 @@ static void write_states(FILE *out, const struct trace *t)
 			done[k] = true;
 			if (x->aborted || x->failed)
 				continue;
+			last = k;
 			name = trace_state_name(x->state_to);
 			fprintf(out, " %s", name ? name : "?");
 		}
+		if (removed_after(t, last, e->path))
+			fputs(" (removed)", out);
 		fputc('\n', out);
 		n++;
 	}
@@ -122,6 +164,9 @@ int trace_write_text(FILE *out, const struct trace *t)
 		fprintf(out, " of domain %d%s%s%s", t->filter_domid,
 			t->filter_name[0] ? " (" : "", t->filter_name,
 			t->filter_name[0] ? ")" : "");
+	for (i = 0; i < t->nstubdoms; i++)
+		fprintf(out, "%s%d", i ? ", " : " and its stub domain ",
+			t->stubdoms[i]);
 	fprintf(out, ", %s%s; %u lines, %u skipped\n",
 		t->all_paths ? "every path" : "PCI protocol paths",
 		t->reads ? " with reads" : "", t->lines, t->skipped);

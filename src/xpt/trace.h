@@ -80,6 +80,11 @@ struct trace {
 				 * "wrl:", "CREATE watch", ...): not events */
 	unsigned records;	/* requests, replies, events, connects read */
 	char filter_name[64];	/* the domain's name, when the log has it */
+#define TRACE_MAX_STUBDOMS 8
+	int stubdoms[TRACE_MAX_STUBDOMS]; /* kept too: the filtered domain's stub
+				 * domains (a write of /local/domain/S/target
+				 * = D in the log) */
+	unsigned nstubdoms;
 	bool reads, all_paths;	/* what was kept */
 };
 

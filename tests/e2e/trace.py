@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """xpt trace on the modelled host: a host started with --access-log, a PV
 guest created with a device, a second attached and detached, a second
-guest with its own device, both destroyed; then `xpt trace --json
+guest with its own device, an HVM guest with a stub domain given a
+device, all destroyed; then `xpt trace --json
 --domain NAME` must name the parties from the log (toolstack, pciback,
 pcifront of that domain, the store), follow the backend's xenbus state
 from Initialising to Connected and through each reconfiguration
@@ -73,8 +74,15 @@ def main():
                         'pci = ["%s"]\n' % (name, dev))
             r = run(xpt, env, "create", cfg)
             check(r.returncode == 0, "create %s: %s" % (name, r.stderr))
+        cfg = os.path.join(d, "kiosk.cfg")
+        with open(cfg, "w") as f:
+            f.write('name = "kiosk"\ntype = "hvm"\nmemory = 128\n'
+                    'device_model_stubdomain_override = 1\n'
+                    'stubdomain_memory = 64\npassthrough = "enabled"\n')
         for args in (("pci-attach", "web01", "04:00.0"),
                      ("pci-detach", "web01", "04:00.0"),
+                     ("create", cfg), ("pci-attach", "kiosk", "04:00.0,permissive=1"),
+                     ("destroy", "kiosk"),
                      ("destroy", "web01"), ("destroy", "db02")):
             r = run(xpt, env, *args)
             check(r.returncode == 0, "%s: %s" % (" ".join(args), r.stderr))
@@ -148,6 +156,28 @@ def main():
         r = run(xpt, env, "trace", "--domain", "nosuch", log)
         check(r.returncode == 3 and "no domain named 'nosuch'" in r.stderr,
               "unknown name: %d %s" % (r.returncode, r.stderr))
+        # An HVM guest whose device model runs in a stub domain: its
+        # trace keeps the stub domain's own backend and pcifront, through
+        # which the device goes, and the device model in it.
+        k = json.loads(run(xpt, env, "trace", "--json", "--domain", "kiosk",
+                           log).stdout)
+        stubs = k["stub_domains"]
+        check(len(stubs) == 1 and stubs[0] != k["domain"],
+              "kiosk's stub domains: %s" % stubs)
+        names = [l["name"] for l in k["lanes"]]
+        if stubs:
+            s = stubs[0]
+            check(names == ["store", "toolstack (xpt)", "pciback (xpt-pciback)",
+                            "pcifront d%d (xpt-guest)" % s,
+                            "stubdom d%d (xpt-dm)" % s],
+                  "kiosk's lanes: %s" % names)
+            sb = states(k["events"], "/local/domain/0/backend/pci/%d/0/state" % s)
+            check(subseq([1, 2, 3, 4], sb), "stub's backend: %s" % sb)
+            check(any(e["path"].startswith("/local/domain/%d/device-model/%d/"
+                                           % (s, k["domain"]))
+                      for e in k["events"]), "the stub's device model's nodes")
+        check(not [e for e in k["events"] if e["domid"] not in stubs +
+                   [k["domain"], None]], "kiosk's trace keeps other domains")
         os.unlink(os.path.join(d, "run", "access-log"))
         r = run(xpt, env, "trace")
         check(r.returncode == 2 and "--access-log" in r.stderr,

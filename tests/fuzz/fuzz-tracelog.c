@@ -96,8 +96,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(e->state_from >= -1 && e->state_from <= 8);
 		CHECK(!e->is_state || e->kind == TK_WRITE);
 		if (t.filter_domid >= 0 && e->kind != TK_TX_START &&
-		    e->kind != TK_TX_COMMIT && e->kind != TK_TX_ABORT)
-			CHECK(e->domid == t.filter_domid);
+		    e->kind != TK_TX_COMMIT && e->kind != TK_TX_ABORT) {
+			unsigned k;
+			bool stub = false;
+
+			for (k = 0; k < t.nstubdoms; k++)
+				stub |= e->domid == t.stubdoms[k];
+			CHECK(e->domid == t.filter_domid || stub);
+		}
 		if (!o.reads)
 			CHECK(e->kind != TK_READ && e->kind != TK_DIRECTORY);
 	}
