@@ -418,6 +418,11 @@ static void check_intremap(struct doc *d)
 		    "`iommu=no-intremap`");
 }
 
+static bool param_on(const char *v)
+{
+	return v[0] == 'Y' || v[0] == 'y' || v[0] == '1';
+}
+
 static void check_pciback(struct doc *d)
 {
 	struct xpt_pb_module m;
@@ -443,8 +448,10 @@ static void check_pciback(struct doc *d)
 		    "`xen-pciback.hide=(BDF)(BDF)`)");
 		return;
 	}
-	permissive = m.has_params && (m.permissive[0] == 'Y' ||
-				      m.permissive[0] == '1');
+	/* Linux shows a bool parameter as Y or N, an unset charp as
+	 * (null): permissive and passthrough are bools, hide a charp
+	 * (drivers/xen/xen-pciback/conf_space.c, xenbus.c, pci_stub.c) */
+	permissive = m.has_params && param_on(m.permissive);
 	k = add(d, "pciback", permissive ? XPT_CHECK_WARN : XPT_CHECK_PASS,
 		d->model ? "xpt-pciback" : "xen-pciback");
 	if (!m.has_params)
@@ -456,10 +463,11 @@ static void check_pciback(struct doc *d)
 		       permissive ? "guests may write any config register "
 		       "of every device they get" : "guests write only the "
 		       "registers pciback emulates; pci=[...,permissive=1] "
-		       "per device", m.passthrough, m.passthrough[0] == '1' ?
+		       "per device", m.passthrough, param_on(m.passthrough) ?
 		       "guests see the host's PCI topology" : "guests see "
-		       "their devices on a virtual bus 0", m.hide[0] ?
-		       m.hide : "(none)", "devices seized at boot");
+		       "their devices on a virtual bus 0",
+		       m.hide[0] && strcmp(m.hide, "(null)") ? m.hide : "(none)",
+		       "devices seized at boot");
 	if (permissive)
 		FIX(k, "`echo N > /sys/module/xen_pciback/parameters/"
 		    "permissive`, and give permissive=1 only to the device "

@@ -611,13 +611,15 @@ static void test_doctor(void **state)
 	assert_true(m.loaded);
 	assert_false(m.has_params);
 	put("module/xen_pciback/parameters/permissive", "N\n");
-	put("module/xen_pciback/parameters/passthrough", "0\n");
-	put("module/xen_pciback/parameters/hide", "(0000:00:06.0)\n");
+	put("module/xen_pciback/parameters/passthrough", "N\n");
+	put("module/xen_pciback/parameters/hide", "(null)\n");
 	assert_int_equal(X->pb_module(c, &m), 0);
 	assert_true(m.loaded && m.has_params);
 	assert_string_equal(m.permissive, "N");
-	assert_string_equal(m.passthrough, "0");
-	assert_string_equal(m.hide, "(0000:00:06.0)");
+	assert_string_equal(m.passthrough, "N");
+	assert_string_equal(m.hide, "(null)");
+	put("module/xen_pciback/parameters/passthrough", "Y\n");
+	put("module/xen_pciback/parameters/hide", "(0000:00:06.0)\n");
 	/* pciback not loaded: no driver directory */
 	snprintf(empty, sizeof(empty), "%s/empty", root);
 	mkdirs(empty);
@@ -659,7 +661,9 @@ static void test_doctor(void **state)
 	assert_int_equal(row(v, n, "intremap", "Xen")->status, XPT_CHECK_SKIP);
 	k = row(v, n, "pciback", "xen-pciback");
 	assert_int_equal(k->status, XPT_CHECK_PASS);
-	assert_non_null(strstr(k->detail, "permissive=N"));
+	assert_non_null(strstr(k->detail, "permissive=N (guests write only"));
+	assert_non_null(strstr(k->detail, "passthrough=Y (guests see the "
+			       "host's PCI topology)"));
 	assert_non_null(strstr(k->detail, "hide=(0000:00:06.0)"));
 	assert_int_equal(row(v, n, "leftovers", "domains")->status,
 			 XPT_CHECK_SKIP);
@@ -687,6 +691,20 @@ static void test_doctor(void **state)
 	k = row(v, n, "group", "0000:00:07.0");
 	assert_int_equal(k->status, XPT_CHECK_WARN);
 	assert_non_null(strstr(k->detail, "0000:00:07.1 (same slot)"));
+	free(v);
+
+	/* Linux's defaults: both bools N, hide unset; then permissive on */
+	put("module/xen_pciback/parameters/passthrough", "N\n");
+	put("module/xen_pciback/parameters/hide", "(null)\n");
+	put("module/xen_pciback/parameters/permissive", "Y\n");
+	assert_int_equal(xpt_doctor(c, specs, 1, &v, &n), 0);
+	k = row(v, n, "pciback", "xen-pciback");
+	assert_int_equal(k->status, XPT_CHECK_WARN);
+	assert_non_null(strstr(k->detail, "passthrough=N (guests see their "
+			       "devices on a virtual bus 0)"));
+	assert_non_null(strstr(k->detail, "hide=(none)"));
+	assert_non_null(strstr(k->fix, "echo N > /sys/module/xen_pciback/"
+			       "parameters/permissive"));
 	free(v);
 	xpt_ctx_close(c);
 }
