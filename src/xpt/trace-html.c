@@ -96,7 +96,7 @@ static const char *const state_fills[] = {
 struct txspan {
 	int lane;
 	unsigned tx;
-	bool aborted, open;
+	bool aborted;
 	int domid;		/* the first domain its paths concern */
 	double y0, y1;		/* drawn rows; y1 < 0 while none */
 	int col;		/* bracket column beside the lane */
@@ -350,7 +350,8 @@ static int trace_scan(struct html *h)
 	const struct trace_event *e;
 	struct txspan *s;
 	struct devside *d;
-	unsigned i, j;
+	int *open = NULL;	/* indexes of the spans still open */
+	unsigned i, j, nopen = 0, capopen = 0;
 	int k;
 
 	h->ev_tx = calloc(t->nevents, sizeof(*h->ev_tx));
@@ -362,29 +363,40 @@ static int trace_scan(struct html *h)
 		if (e->failed)
 			h->nfailed++;
 		if (e->tx != 0) {
+			/* Open transactions are few (a store limits them per
+			 * connection); an id closes at its end and may be
+			 * used again. */
 			k = -1;
-			/* Open transactions are few; an id closes at its end. */
-			for (j = h->ntx; j-- > 0;) {
-				if (h->tx[j].open && h->tx[j].tx == e->tx &&
-				    h->tx[j].lane == party_lane(e)) {
-					k = (int)j;
+			for (j = 0; j < nopen; j++) {
+				if (h->tx[open[j]].tx == e->tx &&
+				    h->tx[open[j]].lane == party_lane(e)) {
+					k = open[j];
 					break;
 				}
 			}
 			if (k < 0) {
+				if (nopen == capopen) {
+					int *o = realloc(open, (capopen ? capopen * 2 : 8) *
+							 sizeof(*o));
+					if (!o)
+						goto nomem;
+					open = o;
+					capopen = capopen ? capopen * 2 : 8;
+				}
 				if ((h->ntx & (h->ntx - 1)) == 0 || h->ntx == 0) {
 					s = realloc(h->tx, (h->ntx ? h->ntx * 2 : 4) *
 						     sizeof(*s));
 					if (!s)
-						return -ENOMEM;
+						goto nomem;
 					h->tx = s;
 				}
 				k = (int)h->ntx++;
+				j = nopen;
+				open[nopen++] = k;
 				s = &h->tx[k];
 				memset(s, 0, sizeof(*s));
 				s->lane = party_lane(e);
 				s->tx = e->tx;
-				s->open = true;
 				s->domid = -1;
 				s->y1 = -1;
 			}
@@ -397,13 +409,13 @@ static int trace_scan(struct html *h)
 			if (s->domid < 0)
 				s->domid = e->domid;
 			if (e->kind == TK_TX_COMMIT || e->kind == TK_TX_ABORT)
-				s->open = false;
+				open[j] = open[--nopen];
 		}
 		if (e->state_to < 0 || e->failed || e->aborted)
 			continue;
 		d = devside_get(h, e->domid, e->dev, strstr(e->path, "/backend/") == NULL);
 		if (!d)
-			return -ENOMEM;
+			goto nomem;
 		if (d->n > 0 && d->states[d->n - 1] == e->state_to)
 			continue;
 		if (d->n < sizeof(d->states) / sizeof(d->states[0]))
@@ -411,9 +423,13 @@ static int trace_scan(struct html *h)
 		else
 			d->more = true;
 	}
+	free(open);
 	if (h->ndev > 1)
 		qsort(h->dev, h->ndev, sizeof(*h->dev), devside_cmp);
 	return 0;
+nomem:
+	free(open);
+	return -ENOMEM;
 }
 
 static const char style[] =

@@ -6,8 +6,8 @@
  * hostile guest writes.  Writes the page (trace_write_html) and what its
  * DOM must show, as JSON, from the struct itself.
  *
- * usage: trace-html-fixture PAGE.html EXPECT.json [big]
- *   big: 6000 events, more than a page draws (its cap).
+ * usage: trace-html-fixture PAGE.html EXPECT.json [big [N]]
+ *   big: 6000 events (or N), more than a page draws (its cap).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -167,14 +167,25 @@ int main(int argc, char **argv)
 		.filter_domid = -1, .nlanes = NLANES, .lanes = lanes, .t0 = 1764967000.5,
 		.skipped = 2,
 	};
-	bool big = argc == 4 && strcmp(argv[3], "big") == 0;
+	bool big = argc >= 4 && strcmp(argv[3], "big") == 0;
 	FILE *page = NULL, *expect = NULL;
-	unsigned i, n = big ? 6000 : NSCRIPT, k;
+	unsigned long n = big ? 6000 : NSCRIPT;
+	unsigned i, k;
+	char *end;
 	int r = 1;
 
-	if (argc < 3 || argc > 4 || (argc == 4 && !big)) {
-		fprintf(stderr, "usage: trace-html-fixture PAGE.html EXPECT.json [big]\n");
+	if (argc < 3 || argc > 5 || (argc >= 4 && !big)) {
+		fprintf(stderr, "usage: trace-html-fixture PAGE.html EXPECT.json [big [N]]\n");
 		return 2;
+	}
+	if (argc == 5) {
+		errno = 0;
+		n = strtoul(argv[4], &end, 10);
+		if (errno || *end || n == 0 || n > 10000000) {
+			fprintf(stderr, "trace-html-fixture: N is 1 to 10000000, not '%s'\n",
+				argv[4]);
+			return 2;
+		}
 	}
 	t.events = calloc(n, sizeof(*t.events));
 	if (!t.events)
@@ -200,7 +211,7 @@ int main(int argc, char **argv)
 		e->state_to = script[k].state_to;
 		e->is_state = script[k].state_to >= 0;
 	}
-	t.nevents = n;
+	t.nevents = (unsigned)n;
 	page = fopen(argv[1], "w");
 	expect = fopen(argv[2], "w");
 	if (!page || !expect) {
