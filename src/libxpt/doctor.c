@@ -245,18 +245,24 @@ static void check_hypervisor(struct doc *d)
 	d->c->err[0] = '\0';
 }
 
-/* The store's daemon: its pid file's process, by name. */
+/* The store's daemon: its pid file's process, by name.  Debian's
+ * /etc/init.d/xen writes /run/xenstore.pid; upstream's launch-xenstore
+ * /run/xenstored.pid. */
 static void store_daemon(struct doc *d, char *buf, size_t len)
 {
+	static const char *const xen_pidfiles[] = {
+		"/run/xenstore.pid", "/run/xenstored.pid",
+	};
 	char path[PATH_MAX], comm[64] = "";
-	FILE *f;
+	FILE *f = NULL;
 	long pid = -1;
+	size_t i;
 
-	if (d->model)
-		xpt_path(d->c, path, sizeof(path), "xenstored.pid");
-	else
-		snprintf(path, sizeof(path), "/run/xenstored.pid");
-	f = fopen(path, "re");
+	if (d->model && xpt_path(d->c, path, sizeof(path),
+				 "xenstored.pid") == 0)
+		f = fopen(path, "re");
+	for (i = 0; !d->model && !f && i < 2; i++)
+		f = fopen(xen_pidfiles[i], "re");
 	if (f) {
 		if (fscanf(f, "%ld", &pid) != 1)
 			pid = -1;
@@ -290,6 +296,7 @@ static void check_store(struct doc *d)
 	path = getenv("XENSTORED_PATH");
 
 	store_daemon(d, who, sizeof(who));
+	errno = 0;
 	if (!d->c->xs)
 		d->c->xs = xs_open(0);
 	if (!d->c->xs)
@@ -308,8 +315,9 @@ static void check_store(struct doc *d)
 	}
 	DETAIL(k, "%s does not answer at %s: %s", who, path && *path ? path :
 	       "libxenstore's default socket", strerror(err));
-	FIX(k, "%s", d->model ? restart_fix : "start the store: `systemctl "
-	    "start xenstored` (Debian: xen-utils-common's xenstored.service)");
+	FIX(k, "%s", d->model ? restart_fix : "start the store: "
+	    "`/etc/init.d/xen start` (Debian's xen-utils-common; upstream's "
+	    "units: `systemctl start xenstored`)");
 	if (d->c->xs)
 		xs_close(d->c->xs);
 	d->c->xs = NULL;
