@@ -63,6 +63,7 @@ struct rec {
 	unsigned req;
 	long tx;			/* -1: the log does not say */
 	bool ring;
+	long pid;
 	char comm[32];
 	char raw[RAW_MAX];		/* the payload, decoded */
 	size_t rawlen;
@@ -105,8 +106,12 @@ struct tconn {
 	unsigned npend;
 	struct txopen txs[MAX_TXS];
 	unsigned ntxs;
+	long pid;		/* the client's process, 0 unknown */
+	unsigned first, last;	/* its first and last line in the log */
+	bool used;		/* has a kept event */
 	enum trace_party party;
 	int pdom;
+	int slot;		/* toolstack lanes: which of those at once */
 	int lane;
 };
 
@@ -301,6 +306,7 @@ static bool parse_xpt(const char *s, struct rec *r)
 		}
 		if (!lit(&s, "pid=") || !num(s, &e, &v))
 			return false;
+		r->pid = v <= 0x7fffffff ? (long)v : 0;
 		s = e;
 		if (!lit(&s, " comm="))
 			return false;
@@ -998,11 +1004,15 @@ static int on_record(struct parser *p, struct rec *r)
 	c = conn_find(p, r->conn, r->dir == R_CONNECT);
 	if (!c)
 		return -ENOMEM;
+	if (!c->first)
+		c->first = p->line;
+	c->last = p->line;
 	if (r->dom >= 0)
 		c->dom = r->dom;
 	switch (r->dir) {
 	case R_CONNECT:
 		c->ring = r->ring;
+		c->pid = r->pid;
 		if (r->comm[0]) {
 			snprintf(c->comm, sizeof(c->comm), "%s", r->comm);
 			c->has_comm = true;
@@ -1090,6 +1100,9 @@ static void lane_name(const struct tconn *c, char *out, size_t outlen)
 		snprintf(out, outlen, "%s d%d", pn, c->pdom);
 	else
 		snprintf(out, outlen, "%s", pn);
+	if (c->slot > 0)
+		snprintf(out + strlen(out), outlen - strlen(out), " #%d",
+			 c->slot + 1);
 	if (c->has_comm && c->comm[0] && strcmp(c->comm, "?") &&
 	    strlen(out) + strlen(c->comm) + 4 < outlen)
 		snprintf(out + strlen(out), outlen - strlen(out), " (%s)",
@@ -1111,7 +1124,8 @@ static int lane_of(struct parser *p, struct tconn *c)
 	for (i = 1; i < t->nlanes; i++)
 		if (t->lanes[i].party == c->party &&
 		    t->lanes[i].domid == c->pdom &&
-		    (c->party != TP_OTHER || !strcmp(t->lanes[i].name, name)))
+		    ((c->party != TP_OTHER && c->party != TP_TOOLSTACK) ||
+		     !strcmp(t->lanes[i].name, name)))
 			return c->lane = (int)i;
 	if (t->nlanes == MAX_LANES)
 		return c->lane = (int)t->nlanes - 1;
@@ -1123,6 +1137,45 @@ static int lane_of(struct parser *p, struct tconn *c)
 	t->lanes[t->nlanes].domid = c->pdom;
 	snprintf(t->lanes[t->nlanes].name, sizeof(t->lanes[0].name), "%s", name);
 	return c->lane = (int)t->nlanes++;
+}
+
+/*
+ * Toolstack commands that run at the same time (three `xl pci-attach` at
+ * once) get a lane each, so a race shows as one: a connection takes the
+ * first toolstack lane free when it starts (every connection there ended
+ * before), or its process's, if the log names processes.  Commands one
+ * after another share the first lane.
+ */
+#define MAX_SLOTS 8
+
+static void toolstack_slots(struct parser *p)
+{
+	unsigned end[MAX_SLOTS] = { 0 }, i, k, n = 0;
+
+	for (i = 0; i < p->nconns; i++) {
+		struct tconn *c = &p->conns[i];
+
+		c->slot = 0;
+		if (c->party != TP_TOOLSTACK || !c->used)
+			continue;
+		for (k = 0; c->pid > 0 && k < i; k++)
+			if (p->conns[k].party == TP_TOOLSTACK &&
+			    p->conns[k].used && p->conns[k].pid == c->pid)
+				break;
+		if (c->pid > 0 && k < i) {
+			c->slot = p->conns[k].slot;
+		} else {
+			for (k = 0; k < n && end[k] >= c->first; k++)
+				;
+			if (k == MAX_SLOTS)
+				k = MAX_SLOTS - 1;
+			else if (k == n)
+				n++;
+			c->slot = (int)k;
+		}
+		if (end[c->slot] < c->last)
+			end[c->slot] = c->last;
+	}
 }
 
 /* Lanes in the order store, toolstack, pciback, pcifront, dm, stubdom,
@@ -1255,6 +1308,10 @@ static int build(struct parser *p, char *err, size_t errlen)
 	}
 	for (i = 0; i < p->nconns; i++)
 		party_of(&p->conns[i]);
+	for (i = 0; i < p->nev; i++)
+		if (p->evx[i].keep)
+			p->conns[p->evx[i].conn].used = true;
+	toolstack_slots(p);
 	t->lanes = calloc(1, sizeof(*t->lanes));
 	if (!t->lanes)
 		return -ENOMEM;
