@@ -122,6 +122,7 @@ int trace_cmd(struct xpt_ctx *c, int argc, char **argv)
 			return XPT_EXIT_FAIL;
 		}
 	}
+	errno = 0;
 	r = fmt == JSON ? trace_write_json(out, &t) :
 	    fmt == HTML ? trace_write_html(out, &t) :
 	    trace_write_text(out, &t);
@@ -130,6 +131,8 @@ int trace_cmd(struct xpt_ctx *c, int argc, char **argv)
 	else if (out == stdout && fflush(out) && r == 0)
 		r = -errno;
 	trace_free(&t);
+	if (r < 0 && !out_path && errno == EPIPE)
+		return XPT_EXIT_FAIL;	/* a reader that stopped (| head) */
 	if (r < 0) {
 		fprintf(stderr, "xpt: trace: cannot write %s: %s\n",
 			out_path ? out_path : "the output", strerror(-r));
