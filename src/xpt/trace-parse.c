@@ -22,9 +22,24 @@
  * log: a write outside a transaction counts once answered OK, one inside
  * at its commit.  Naming: each connection becomes a party, by its
  * command name where the log has it, else by what it wrote (the rules are
- * in party_of()).  Keeping: the events of the PCI protocol (or every
- * path), of one domain (or all), make the trace; only the parties with an
- * event get a lane.
+ * in party_of()); concurrent toolstack commands get a lane each
+ * (toolstack_slots()).  Keeping: the events of the PCI protocol (or every
+ * path), of one domain and its stub domains (or all), make the trace;
+ * only the parties with an event get a lane.
+ *
+ * Worked example, C xenstored, one connection A (pciback has written the
+ * backend's state 4, Connected, and it was answered OK):
+ *
+ *   IN  A TRANSACTION_START ( )          tx_start
+ *   OUT A TRANSACTION_START (3 )         A's requests are now in tx 3
+ *   IN  A WRITE (.../backend/pci/5/0/state 1)
+ *                                        write [tx 3], state 4 -> 1: the
+ *                                        before is 4, the map keeps 4
+ *   IN  A TRANSACTION_END (T )           tx_commit [tx 3]
+ *   OUT A ERROR (EAGAIN )                tx_commit failed EAGAIN; the write
+ *                                        is marked aborted, never applied:
+ *                                        the next write of state shows 4
+ *                                        before it, not 1
  *
  * A log line can come from a guest (a path or value it wrote): every copy
  * is bounded, every kept string printable (other bytes as \xNN), and a
