@@ -17,14 +17,19 @@ Pages:
            unescaped; the failed arrows painted black by a stylesheet, which
            only the picture shows): the checks must fail, or they prove
            nothing.
-  xpt      (with --xpt) a page `xpt trace --html` made from a modelled host's
-           access log; see tests/trace/meson.build.
+  xpt      (with --xpt) the page `xpt trace --html` makes of a modelled
+           host's access log; see tests/trace/meson.build.
+  logs     (with --xpt) its pages of the saved logs in tests/data/trace: a
+           hostile access log (markup and control bytes in paths, values
+           and a domain's name), Debian's C xenstored's trace, and the
+           real-Xen lab's trace of three concurrent xl pci-attach.
 
-usage: browser.py FIXTURE [--xpt XPT HOSTDIR DAEMON-DIRS...]
+usage: browser.py FIXTURE [--xpt XPT HOSTFILE DATADIR DAEMON-DIRS...]
 Exit 77 (skipped) when Chromium or python3-pil is missing, naming the
 package to install.
 """
 
+import gzip
 import json
 import os
 import re
@@ -529,9 +534,14 @@ def modelled_host_page(xpt, hostfile, dirs, tmp):
         xpt_run(xpt, env, "destroy", "desk")
     finally:
         subprocess.run([xpt, "host", "stop"], env=env, capture_output=True, timeout=120)
-    page = os.path.join(tmp, "xpt.html")
-    xpt_run(xpt, env, "trace", "--html", "-o", page, log)
-    t = json.loads(xpt_run(xpt, env, "trace", "--json", log).stdout)
+    return log_page(xpt, env, log, os.path.join(tmp, "xpt.html"), [])
+
+
+def log_page(xpt, env, log, page, opts):
+    """The page `xpt trace --html` makes of log, and what its DOM must
+    hold from `xpt trace --json` of the same log."""
+    xpt_run(xpt, env, "trace", "--html", "-o", page, *(opts + [log]))
+    t = json.loads(xpt_run(xpt, env, "trace", "--json", *(opts + [log])).stdout)
     dom = lambda v: -1 if v is None else v  # noqa: E731
     ev = t["events"]
     drawn = ev[:5000]
@@ -559,10 +569,11 @@ def main():
     fixture = args[0]
     host = None
     if len(args) > 1:
-        if args[1] != "--xpt" or len(args) < 5:
+        if args[1] != "--xpt" or len(args) < 6:
             print(__doc__)
             return 2
-        host = args[2], args[3], args[4:]
+        host = args[2], args[3], args[5:]
+        data = args[4]
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
     if not exe:
         skip("Chromium is not installed: apt-get install chromium "
@@ -620,6 +631,27 @@ def main():
                   % (len(exp["lanes"]), len(exp["arrows"]), len(exp["states"]),
                      sum(a["failed"] for a in exp["arrows"])))
             results.append(c)
+
+            xpt, env = host[0], dict(os.environ)
+            lab = os.path.join(tmp, "lab-concurrent-first-attach.log")
+            with gzip.open(os.path.join(data, "lab-concurrent-first-attach.log.gz")) as g, \
+                    open(lab, "wb") as f:
+                f.write(g.read())
+            for name, log, opts, picture in (
+                    ("hostile", os.path.join(data, "hostile.log"), [], False),
+                    ("hostile-d7", os.path.join(data, "hostile.log"),
+                     ["--domain", "7", "--reads", "--all-paths"], False),
+                    ("c-xenstored", os.path.join(data, "c-xenstored.log"), [], False),
+                    ("lab", lab, [], True)):
+                page, exp, title = log_page(xpt, env, log, os.path.join(tmp, name + ".html"),
+                                            opts)
+                c = run_checks(name, chromium, page, exp, title, picture, False, tmp)
+                c.check(exp["arrows"], "no event in %s to draw" % log)
+                print("%s: %d lanes, %d arrows, %d state boxes, %d failed, %d aborted"
+                      % (name, len(exp["lanes"]), len(exp["arrows"]), len(exp["states"]),
+                         sum(a["failed"] for a in exp["arrows"]),
+                         sum(a["aborted"] for a in exp["arrows"])))
+                results.append(c)
     finally:
         if os.environ.get("TRACE_BROWSER_KEEP"):
             print("kept " + tmp)
