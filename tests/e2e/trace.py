@@ -89,6 +89,24 @@ def main():
         r = run(xpt, env, "host", "stop")
         started = False
 
+        # The store's own records: who each connection is, when it goes,
+        # and the watch events it was sent.
+        with open(log, errors="replace") as f:
+            raw = [l.split() for l in f]
+        connects = {l[1]: l for l in raw if len(l) > 3 and l[3] == "CONNECT"}
+        closes = [l[1] for l in raw if len(l) > 3 and l[3] == "CLOSE"]
+        comms = sorted({l[5] for l in connects.values() if len(l) > 5})
+        check(comms == ["comm=xpt", "comm=xpt-dm", "comm=xpt-guest",
+                        "comm=xpt-pciback"], "CONNECT records: %s" % comms)
+        check(sorted(set(closes)) == sorted(closes) and
+              set(closes) <= set(connects),
+              "CLOSE records: one per connection, after its CONNECT")
+        check(set(connects) == set(closes),
+              "every connection closed by host stop: %s" %
+              (set(connects) - set(closes)))
+        check(any(l[3:5] == ["OUT", "WATCH_EVENT"] for l in raw if len(l) > 4),
+              "no watch event in the access log")
+
         # No file given: the log recorded at host start.  No host runs.
         r = run(xpt, env, "trace", "--json", "--domain", "web01")
         if not check(r.returncode == 0, "trace --json --domain web01: " +
