@@ -174,19 +174,25 @@ _xpt()
 	local -a metas
 	read -ra metas <<<"$(sed 's/\[[^]]*\]//g' <<<"$usage")"
 	local meta=${metas[${#pos[@]}]:-}
-	# [COMMAND] and [ENTRY]: optional positionals
-	[[ -z $meta && $usage =~ \[([A-Z][A-Z]*)\]$ ]] && ((${#pos[@]} == ${#metas[@]})) &&
-		meta=${BASH_REMATCH[1]}
+	# a trailing optional positional, [COMMAND], [LOG]; one ending in
+	# "..." repeats (doctor's [BDF|BB:DD.*|name=NAME...])
+	if [[ -z $meta && $usage =~ \[([A-Z][^]\ ]*)\]$ ]]; then
+		opt=${BASH_REMATCH[1]}
+		if ((${#pos[@]} == ${#metas[@]})) || [[ $opt == *... ]]; then
+			meta=$opt
+		fi
+	fi
 
 	case $meta in
 	DOMAIN)
 		reply=($(_xpt_domains)) ;;
-	SPEC | BDF | BDF\|name=NAME)
+	SPEC | BDF*)
 		case $cmd in
 		pci-detach) [[ ${pos[0]:-} ]] && reply=($(_xpt_domain_devices "${pos[0]}")) ;;
 		pci-assignable-add) ;;	# a host device: nothing to ask
 		host) reply=($(_xpt_assignable -a | grep -v '^name=')) ;;
-		*) reply=($(_xpt_assignable)) ;;
+		pci-attach | pci-assignable-remove) reply=($(_xpt_assignable)) ;;
+		*) reply=($(_xpt_assignable -a)) ;;	# doctor: any of pciback's
 		esac ;;
 	CONFIG | FILE | LOG)
 		compopt -o filenames 2>/dev/null

@@ -102,6 +102,10 @@ expect "assignable for pci-attach" "$(printf '%s\n' 0000:05:00.0 name=nvme)" pci
 expect "the domain's own for pci-detach" "0000:04:00.0" pci-detach -f c1 ""
 # bash splits 0000:04 at ':': the reply replaces what follows the last one
 expect "an address split at ':'" "04:00.0" pci-detach c1 0000 : 04
+# doctor takes any number of devices, those assigned included
+if grep -q '^  doctor ' <<<"$("$XPT" --help)"; then
+	expect "doctor BDF..." "$(printf '%s\n' 0000:04:00.0 0000:05:00.0 name=nvme)" doctor 0000:04:00.0 ""
+fi
 expect "assignable-remove" "$(printf '%s\n' 0000:05:00.0 name=nvme)" pci-assignable-remove ""
 # -R on the line: the xpt asked looks there
 rundir=$XPT_RUNDIR
