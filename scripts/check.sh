@@ -20,7 +20,7 @@ cd "$top" || exit 1
 ci_required="unit interop diff lab"
 # Every build runs a test of each of these suites (meson.build has no
 # optional suites; 'unit' without cmocka is one skipped test).
-suites="unit interop badinput diff e2e toolstack"
+suites="unit interop badinput diff e2e toolstack cli"
 passed=0 failed=0 skipped=0 failures=() skips=()
 
 fail() { # what
