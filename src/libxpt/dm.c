@@ -88,9 +88,11 @@ static int dm_find(struct xpt_ctx *c, unsigned int domid)
 void xpt_dm_stop_found(struct xpt_ctx *c, unsigned int domid)
 {
 	int pid = dm_find(c, domid);
+	char name[48];
 
+	snprintf(name, sizeof(name), "domain %u's device model", domid);
 	if (pid > 0)
-		xpt_pid_stop(pid, xpt_bound_ms(c, 2000));
+		xpt_pid_stop(c, name, pid, xpt_bound_ms(c, 2000));
 }
 
 bool xpt_dm_lingers(struct xpt_ctx *c, unsigned int domid)
@@ -106,14 +108,15 @@ bool xpt_dm_lingers(struct xpt_ctx *c, unsigned int domid)
 
 void xpt_dm_kill(struct xpt_ctx *c, unsigned int domid)
 {
-	char path[96], qmp[PATH_MAX];
+	char path[96], qmp[PATH_MAX], name[48];
 	int pid = dm_pid(c, domid);
 
 	if (pid <= 0)
 		pid = dm_find(c, domid);
 
+	snprintf(name, sizeof(name), "domain %u's device model", domid);
 	if (pid > 0 && dm_alive(c, domid, pid))
-		xpt_pid_stop(pid, xpt_bound_ms(c, 2000));
+		xpt_pid_stop(c, name, pid, xpt_bound_ms(c, 2000));
 	if (c->pf->dm_qmp_dir)
 		return;		/* the platform's nodes: its destroy reads them */
 	snprintf(path, sizeof(path), "/local/domain/0/device-model/%u", domid);

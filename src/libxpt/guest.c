@@ -72,7 +72,7 @@ int xpt_guest_start(struct xpt_ctx *c, unsigned int domid,
 	r = xpt_wait_file(c, what, pidpath, pid, XPT_START_WAIT_MS);
 	if (r < 0) {
 		if (xpt_pid_alive(pid, c->rundir))
-			xpt_pid_stop(pid, 2000);
+			xpt_pid_stop(c, "the guest kernel", pid, 2000);
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: the guest "
 				"kernel %s; see %s", domid, r == -ECHILD ?
 				"exited while booting" : "did not boot in time",
@@ -118,12 +118,14 @@ void xpt_guest_signal(struct xpt_ctx *c, unsigned int domid, int sig)
 void xpt_guest_kill(struct xpt_ctx *c, unsigned int domid)
 {
 	int pid = guest_pid(c, domid);
+	char name[48];
 
 	if (pid < 0)
 		return;
 	kill(pid, SIGCONT);	/* a paused domain's process is stopped */
 	kill(pid, SIGKILL);
-	xpt_pid_stop(pid, xpt_bound_ms(c, 2000));
+	snprintf(name, sizeof(name), "domain %u's guest kernel", domid);
+	xpt_pid_stop(c, name, pid, xpt_bound_ms(c, 2000));
 }
 
 int xpt_guest_query(struct xpt_ctx *c, unsigned int domid, const char *req,

@@ -116,7 +116,7 @@ int xpt_host_stop(struct xpt_ctx *c)
 		if (!daemon_alive(c, &daemons[i], &pid))
 			continue;
 		any = true;
-		if (xpt_pid_stop(pid, 5000) == -ETIMEDOUT)
+		if (xpt_pid_stop(c, daemons[i].bin, pid, 5000) == -ETIMEDOUT)
 			xpt_warn(c, "%s (pid %d) did not stop on SIGTERM "
 				 "within 5 s: killed", daemons[i].bin, pid);
 	}
@@ -222,7 +222,7 @@ int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 	/* pciback's devices and the guests belong to the hypervisor */
 	if (partial && !up[1]) {
 		if (up[2] && daemon_alive(c, &daemons[2], &pid))
-			xpt_pid_stop(pid, 3000);
+			xpt_pid_stop(c, daemons[2].bin, pid, 3000);
 		up[2] = false;
 		kill_orphans(c);
 	}
@@ -292,7 +292,7 @@ int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 				     "ready", pidpath, XPT_START_WAIT_MS / 1000,
 				     log);
 			if (r != -ECHILD && xpt_pid_alive(pid, c->rundir))
-				xpt_pid_stop(pid, 2000);
+				xpt_pid_stop(c, d->bin, pid, 2000);
 			goto fail;
 		}
 		if (o && partial) {
@@ -308,7 +308,7 @@ fail:
 	/* a partial restart leaves what ran before running */
 	for (; i > 0; i--)
 		if (!up[i - 1] && daemon_alive(c, &daemons[i - 1], &pid))
-			xpt_pid_stop(pid, 3000);
+			xpt_pid_stop(c, daemons[i - 1].bin, pid, 3000);
 	return r;
 }
 

@@ -440,6 +440,10 @@ bool xpt_pid_alive(int pid, const char *must_contain);
 /* The process exists and is not a zombie (its command line may be
  * empty for a moment while it execs). */
 bool xpt_pid_running(int pid);
-int xpt_pid_stop(int pid, int timeout_ms);
+/* SIGTERM, a bounded wait, then SIGKILL; c (may be NULL) hears the
+ * progress of the wait, name names the process ("xpt-pciback",
+ * "domain 3's guest kernel"). */
+int xpt_pid_stop(struct xpt_ctx *c, const char *name, int pid,
+		 int timeout_ms);
 
 #endif

@@ -185,22 +185,43 @@ bool xpt_pid_running(int pid)
 	return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
 }
 
+/* The process ends within ms (its pidfd is readable): 1, else 0. */
+static int pid_wait(struct xpt_progress *p, struct pollfd *pfd, int ms)
+{
+	int64_t deadline = xpt_now_ms() + ms, left;
+	int n;
+
+	while ((left = deadline - xpt_now_ms()) > 0) {
+		n = poll(pfd, 1, xpt_progress_poll_ms(p, left));
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return 0;
+	}
+	return 0;
+}
+
 /* SIGTERM, wait (pidfd) up to timeout_ms, then SIGKILL. */
-int xpt_pid_stop(int pid, int timeout_ms)
+int xpt_pid_stop(struct xpt_ctx *c, const char *name, int pid,
+		 int timeout_ms)
 {
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	struct xpt_progress p;
 	int r = 0;
 
 	if (pidfd < 0)
 		return errno == ESRCH ? 0 : -errno;
+	xpt_progress_begin(c, &p, timeout_ms + 2000, "%s (pid %d) to stop",
+			   name, pid);
 	if (kill(pid, SIGTERM) < 0 && errno != ESRCH) {
 		r = -errno;
-	} else if (poll(&pfd, 1, timeout_ms) <= 0) {
+	} else if (!pid_wait(&p, &pfd, timeout_ms)) {
 		kill(pid, SIGKILL);
-		poll(&pfd, 1, 2000);
+		pid_wait(&p, &pfd, 2000);
 		r = -ETIMEDOUT;
 	}
+	xpt_progress_end(&p, r);
 	close(pidfd);
 	return r;
 }

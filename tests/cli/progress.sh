@@ -3,8 +3,9 @@
 # Progress of long waits (xpt(1), PROGRESS): a wait that lasts says on
 # stderr what it waits for and its bound after a second, then every five
 # seconds how long so far; a quick operation says nothing new; -q says
-# nothing; on a terminal the line is rewritten in place.  The long wait
-# here is the lock of a domain, held by flock(1) as another xpt would.
+# nothing; on a terminal the line is rewritten in place.  The long waits
+# here are the lock of a domain, held by flock(1) as another xpt would,
+# and a daemon that does not stop on SIGTERM.
 #
 # usage: progress.sh XPT HOSTFILE
 set -u
@@ -70,4 +71,15 @@ if command -v script >/dev/null; then
 fi
 
 "$XPT" destroy p1 >/dev/null 2>&1 || fail "destroy"
+
+# a daemon that does not stop on SIGTERM (stopped with SIGSTOP): host stop
+# waits 5 s for it, saying so, then kills it
+pid=$(cat "$XPT_RUNDIR/pciback/pciback.pid")
+kill -STOP "$pid"
+"$XPT" host stop 2>"$XPT_RUNDIR/err" >/dev/null
+grep -qxF "xpt: waiting for xpt-pciback (pid $pid) to stop (at most 7 s)" "$XPT_RUNDIR/err" &&
+grep -qxF "xpt: still waiting for xpt-pciback (pid $pid) to stop: 5 s so far (at most 7 s)" "$XPT_RUNDIR/err" ||
+	fail "host stop of a daemon that ignores SIGTERM: $(cat "$XPT_RUNDIR/err")"
+grep -q "xpt-pciback (pid $pid) did not stop on SIGTERM within 5 s: killed" "$XPT_RUNDIR/err" ||
+	fail "host stop did not say it killed xpt-pciback: $(cat "$XPT_RUNDIR/err")"
 finish
