@@ -596,7 +596,10 @@ class Column:
         # tool_cmd only
         self.xpt_cmd = None
         if opts.xpt:
-            self.xpt_cmd = " ".join(["xpt"] + opts.xpt_arg)
+            # -q: dom0's shell is the serial console, a terminal, where
+            # xpt's progress of long waits (slow under TCG) would be
+            # rewritten lines in the steps' recorded output
+            self.xpt_cmd = " ".join(["xpt", "-q"] + opts.xpt_arg)
             bins = dict(v.split("=", 1) for v in opts.xpt_for)
             self.files.append("%s:/usr/local/bin/xpt" %
                               bins.get(self.xen, opts.xpt))
