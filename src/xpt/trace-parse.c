@@ -12,7 +12,9 @@
  *                      (NULs as spaces; no domain, no transaction id on a
  *                      request, whole seconds), "CREATE connection 0x..",
  *                      "DESTROY connection 0x..", and the daemon's own
- *                      messages ("wrl: ...", "CREATE watch ...").
+ *                      messages ("wrl: ...", "CREATE watch ...").  From
+ *                      Xen 4.18 "io: " and "obj: " come first, from 4.19
+ *                      the domain "(dN)" after the pointer.
  *
  * Three passes.  Reading: each request becomes an event; its reply
  * (matched in order per connection: both daemons answer a connection's
@@ -389,11 +391,13 @@ static bool parse_c(const char *s, struct rec *r, bool *ignored)
 	const char *close;
 	char *e;
 	size_t i, n;
-	bool write;
-
-	bool create;
+	uint64_t dom;
+	bool write, create;
 
 	*ignored = false;
+	/* Xen 4.18 and later: "io: " and "obj: " before the records */
+	if (!lit(&s, "io: "))
+		lit(&s, "obj: ");
 	create = lit(&s, "CREATE connection 0x");
 	if (create || lit(&s, "DESTROY connection 0x")) {
 		r->dir = create ? R_CONNECT : R_CLOSE;
@@ -411,16 +415,30 @@ static bool parse_c(const char *s, struct rec *r, bool *ignored)
 		*ignored = true;
 		return false;
 	}
-	if (lit(&s, "IN 0x"))
+	/* Xen 4.19 and later trace a reply written in parts at its start
+	 * (OUT(START)) and its end (OUT(END)), and one that failed to go
+	 * (OUT(ERR)): the end is the reply. */
+	if (lit(&s, "IN 0x")) {
 		r->dir = R_IN;
-	else if (lit(&s, "OUT 0x"))
+	} else if (lit(&s, "OUT 0x") || lit(&s, "OUT(END) 0x")) {
 		r->dir = R_OUT;
-	else
+	} else if (!strncmp(s, "OUT(START) 0x", 13) ||
+		   !strncmp(s, "OUT(ERR) 0x", 11)) {
+		*ignored = true;
 		return false;
+	} else {
+		return false;
+	}
 	r->conn = strtoull(s, &e, 16);
 	if (e == s || *e != ' ')
 		return false;
 	s = e + 1;
+	r->dom = -1;
+	if (lit(&s, "(d")) {	/* Xen 4.19 and later: the domain */
+		if (!num(s, &s, &dom) || dom > 65535 || !lit(&s, ") "))
+			return false;
+		r->dom = (int)dom;
+	}
 	if (sscanf(s, "%4u%2u%2u %2u:%2u:%2u", &y, &mo, &d, &h, &mi, &sec) != 6 ||
 	    strlen(s) < 18 || s[8] != ' ' || s[17] != ' ')
 		return false;
@@ -437,7 +455,6 @@ static bool parse_c(const char *s, struct rec *r, bool *ignored)
 	close = strrchr(s, ')');
 	if (!close || close[1])
 		return false;
-	r->dom = -1;
 	r->tx = -1;
 	/* NULs were written as spaces: a WRITE is "path value" (the value
 	 * may hold spaces), anything else ends with one. */

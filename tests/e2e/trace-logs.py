@@ -7,6 +7,8 @@ each of its parties named by what it wrote, transactions followed without
 ids on the requests, the xenbus states, the failed commit (EAGAIN) and
 the given-up transaction.
 
+c-xenstored-4.19.log, that log in the format of Xen 4.19 and later.
+
 lab-concurrent-first-attach.log.gz, the same daemon's trace in the
 real-Xen lab: rings named, and xl 4.17's concurrent attaches.
 
@@ -111,6 +113,31 @@ def c_xenstored(xpt, data):
           "text: %s" % out[-600:])
 
 
+def c_xenstored_419(xpt, data):
+    """The same log in the format of Xen 4.19 and later ("io: ",
+    "obj: ", the domain as (dN), a reply written in parts as OUT(START)
+    then OUT(END)): the same timeline; a domain's relative paths are made
+    absolute from its (dN)."""
+    old = trace_json(xpt, os.path.join(data, "c-xenstored.log"))
+    new = trace_json(xpt, os.path.join(data, "c-xenstored-4.19.log"))
+    strip = lambda t: [{k: v for k, v in e.items() if k != "line"}
+                       for e in t["events"]]
+    check(strip(old) == strip(new), "4.19 format: another timeline")
+    check(new["lanes"] == old["lanes"], "4.19 lanes %s" % new["lanes"])
+    check((new["skipped"], new["ignored"]) == (0, old["ignored"] + 1),
+          "4.19 counts %s" % {k: new[k] for k in ("skipped", "ignored")})
+    with tempfile.NamedTemporaryFile("w", suffix=".log") as f:
+        f.write("obj: CREATE connection 0x10\n"
+                "io: IN 0x20 (d7) 20261205 21:18:11 WRITE (device/pci/0/state 3)\n"
+                "io: OUT 0x20 (d7) 20261205 21:18:11 WRITE (OK )\n")
+        f.flush()
+        t = trace_json(xpt, f.name)
+    check([(e["path"], e["domid"]) for e in t["events"]] ==
+          [("/local/domain/7/device/pci/0/state", 7)] and
+          [l["name"] for l in t["lanes"]] == ["store", "pcifront d7"],
+          "(dN): %s %s" % ([e["path"] for e in t["events"]], t["lanes"]))
+
+
 def lab(xpt, data):
     """Debian's C xenstored in dom0 on Xen 4.17 (the lab), xl 4.17 making
     three pci-attach at once: the kernel's pciback and pcifront talk
@@ -191,6 +218,7 @@ def hostile(xpt, data):
 def main():
     xpt, data = sys.argv[1], sys.argv[2]
     c_xenstored(xpt, data)
+    c_xenstored_419(xpt, data)
     lab(xpt, data)
     hostile(xpt, data)
     r = trace(xpt, os.path.join(data, "no-such.log"))
