@@ -21,6 +21,13 @@ static const char *lane(const struct trace *t, int i)
 	return i >= 0 && (unsigned)i < t->nlanes ? t->lanes[i].name : "?";
 }
 
+/* A removal of a node that is not there: what the toolstacks do to start
+ * clean, no failure of the protocol. */
+static bool absent_rm(const struct trace_event *e)
+{
+	return e->failed && e->kind == TK_RM && !strcmp(e->value, "ENOENT");
+}
+
 static void state_str(char *out, size_t outlen, int s)
 {
 	const char *n = trace_state_name(s);
@@ -64,7 +71,9 @@ static void write_event(FILE *out, const struct trace *t,
 		fputs(" (cut)", out);
 	if (e->tx)
 		fprintf(out, "  [tx %u]", e->tx);
-	if (e->failed)
+	if (absent_rm(e))
+		fputs("  ENOENT (not there)", out);
+	else if (e->failed)
 		fprintf(out, "  FAILED %s", e->value[0] ? e->value : "");
 	if (e->aborted)
 		fputs("  aborted", out);
@@ -157,7 +166,7 @@ static void write_states(FILE *out, const struct trace *t)
 
 int trace_write_text(FILE *out, const struct trace *t)
 {
-	unsigned i, n;
+	unsigned i, n, absent;
 
 	fprintf(out, "%s (%s): %u events", t->source, t->format, t->nevents);
 	if (t->filter_domid >= 0)
@@ -179,10 +188,11 @@ int trace_write_text(FILE *out, const struct trace *t)
 	fputs("\n", out);
 	write_states(out, t);
 	fputs("failed requests:", out);
-	for (i = 0, n = 0; i < t->nevents; i++) {
+	for (i = 0, n = 0, absent = 0; i < t->nevents; i++) {
 		const struct trace_event *e = &t->events[i];
 
-		if (!e->failed)
+		absent += absent_rm(e);
+		if (!e->failed || absent_rm(e))
 			continue;
 		fprintf(out, "\n  line %u: %s %s%s%s: %s", e->line,
 			lane(t, e->from), trace_kind_name(e->kind),
@@ -190,6 +200,9 @@ int trace_write_text(FILE *out, const struct trace *t)
 		n++;
 	}
 	fputs(n ? "\n" : " none\n", out);
+	if (absent)
+		fprintf(out, "removals of nodes not there (ENOENT, not counted "
+			"as failed): %u\n", absent);
 	fputs("aborted transactions:", out);
 	for (i = 0, n = 0; i < t->nevents; i++) {
 		const struct trace_event *e = &t->events[i];

@@ -169,7 +169,8 @@ def main():
         r = run(xpt, env, "trace", "--domain", "web01", log)
         check(r.returncode == 0 and "Reconfigured" in r.stdout and
               "pcifront d%d" % dom in r.stdout and
-              "aborted transactions: none" in r.stdout,
+              "aborted transactions: none" in r.stdout and
+              "failed requests: none" in r.stdout,
               "text view: %s" % r.stdout[-400:])
         r = run(xpt, env, "trace", "--domain", "nosuch", log)
         check(r.returncode == 3 and "no domain named 'nosuch'" in r.stderr,
