@@ -269,6 +269,15 @@ def check_dom(c, root, exp, title):
             any(t.attrs.get("id") == "summary" for t in root.find_all("table")),
             "no summary table")
 
+    # Self-contained: nothing to fetch (no src or href, no <link>, no url()
+    # but the page's own #markers).
+    fetch = [(e.tag, a, v) for e in root.iter() for a, v in e.attrs.items()
+             if a in ("src", "href", "xlink:href", "srcset", "data", "poster")]
+    fetch += [("link", "", "")] * len(root.find_all("link"))
+    urls = [u for e in root.iter() for v in list(e.attrs.values()) + [e.text]
+            for u in re.findall(r"url\(([^)]*)\)", v or "") if not u.startswith("#")]
+    c.check(not fetch and not urls, "the page would fetch %r %r" % (fetch[:3], urls[:3]))
+
     # Nothing from a value became markup, and only the page's script is there.
     scripts = root.find_all("script")
     c.check(len(scripts) <= 1 and all("pwned" not in s.all_text() for s in scripts),
@@ -343,37 +352,47 @@ def check_picture(c, png, root, exp):
         return
     centre = {}   # lane -> (x in the picture, x in the SVG)
     head_top = None
+    # Lanes of one party share a colour: their headers are that colour's
+    # runs of columns, left to right as the DOM orders them.
+    by_fill = {}
     for i, g in enumerate(svg[0].find_all("g", "lane")):
         rect = [r for r in g.find_all("rect") if r.attrs.get("class") == "head"]
-        if not rect:
-            continue
-        r = rect[0]
+        if rect:
+            by_fill.setdefault(rect[0].attrs["fill"], []).append((float(rect[0].attrs["x"]),
+                                                                  i, rect[0]))
+    for fill, lanes in sorted(by_fill.items(), key=lambda kv: min(kv[1])):
+        lanes.sort()
+        r = lanes[0][2]
         rw, rh = float(r.attrs["width"]), float(r.attrs["height"])
-        m = mask(hexcolour(r.attrs["fill"]))
-        # The header is the first band of rows that are mostly its colour
-        # (its name in white takes part of each row it crosses).
+        m = mask(hexcolour(fill))
+        # The headers are the first band of rows that are mostly the
+        # colour (a name in white takes part of each row it crosses).
         runs = bands([n >= 0.3 * rw for n in row_cover(m)], 20)
         if not c.check(runs, "lane %d's header colour %s is nowhere in the picture"
-                       % (i, r.attrs["fill"])):
+                       % (lanes[0][1], fill)):
             continue
         top, bottom = runs[0]
         c.check(abs((bottom - top + 1) - rh) <= 4,
                 "lane %d's header is %d px high in the picture, %g in the SVG"
-                % (i, bottom - top + 1, rh))
-        # Its columns: the longest run mostly of its colour (the edges of
-        # white text on another header can blend into a near colour).
+                % (lanes[0][1], bottom - top + 1, rh))
+        # The columns mostly of the colour, in runs about a header wide
+        # (the edges of white text on another header can blend into a
+        # near colour, in thin runs).
         bh = bottom - top + 1
         cols = [v * bh / 255.0 >= 0.5 * bh for v in
                 m.crop((0, top, w, bottom + 1)).resize((w, 1), Image.BOX).getdata()]
-        x0, x1 = max(bands(cols, 1), key=lambda r: r[1] - r[0])
-        x1 += 1
-        c.check(abs((x1 - x0) - rw) <= 4, "lane %d's header is %d px wide in the picture, "
-                "%g in the SVG" % (i, x1 - x0, rw))
-        centre[i] = ((x0 + x1 - 1) / 2, float(r.attrs["x"]) + rw / 2)
+        heads = [(x0, x1 + 1) for x0, x1 in bands(cols, 1) if x1 + 1 - x0 >= 0.8 * rw]
+        if not c.check(len(heads) == len(lanes), "%d headers of colour %s in the picture, "
+                       "%d lanes in the DOM" % (len(heads), fill, len(lanes))):
+            continue
+        for (x0, x1), (svg_x, i, r) in zip(heads, lanes):
+            c.check(abs((x1 - x0) - rw) <= 4, "lane %d's header is %d px wide in the "
+                    "picture, %g in the SVG" % (i, x1 - x0, rw))
+            centre[i] = ((x0 + x1 - 1) / 2, svg_x + rw / 2)
         if head_top is None:
             head_top = top
         c.check(abs(top - head_top) <= 2, "lane %d's header at y %d, the first's at %d"
-                % (i, top, head_top))
+                % (lanes[0][1], top, head_top))
     if len(centre) < 2:
         c.check(False, "fewer than two lane headers found in the picture")
         return
