@@ -1359,7 +1359,7 @@ static int build(struct parser *p, char *err, size_t errlen)
 	{
 		struct trace_lane *sorted;
 
-		map = malloc(t->nlanes * sizeof(*map));
+		map = calloc(t->nlanes, sizeof(*map));
 		sorted = malloc(t->nlanes * sizeof(*sorted));
 		if (!map || !sorted) {
 			free(map);
