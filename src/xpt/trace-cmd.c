@@ -108,7 +108,11 @@ int trace_cmd(struct xpt_ctx *c, int argc, char **argv)
 		}
 		log = recorded;
 	}
-	r = trace_read(log, &o, &t, err, sizeof(err));
+	if (!strcmp(log, "-"))	/* zcat old.log.gz | xpt trace - */
+		r = trace_parse(stdin, "(standard input)", &o, &t, err,
+				sizeof(err));
+	else
+		r = trace_read(log, &o, &t, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "xpt: trace: %s\n", err);
 		return r == -ENOENT ? XPT_EXIT_NOTFOUND : XPT_EXIT_FAIL;

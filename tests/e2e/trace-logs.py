@@ -150,6 +150,14 @@ def lab(xpt, data):
             shutil.copyfileobj(g, f)
         f.flush()
         t = trace_json(xpt, f.name)
+        # the same from standard input ("-")
+        with open(f.name, "rb") as inp:
+            r = subprocess.run([xpt, "trace", "--json", "-"], stdin=inp,
+                               capture_output=True, timeout=60)
+        check(r.returncode == 0 and
+              json.loads(r.stdout)["events"] == t["events"] and
+              json.loads(r.stdout)["source"] == "(standard input)",
+              "trace - (standard input): %s" % r.stderr)
     check((t["format"], t["lines"], t["skipped"]) == ("c-xenstored", 6498, 0),
           "lab log: %s" % {k: t[k] for k in ("format", "lines", "skipped")})
     # xl create's connection stays (its child watches the domain); the
