@@ -25,6 +25,21 @@ import tempfile
 failures = []
 
 
+# Names itself "a b=<i>\x1b" (prctl PR_SET_NAME), then writes /hostile
+# through the store's socket in the wire protocol (header: type, req_id,
+# tx_id, len; XS_WRITE is 11) and reads the reply.
+HOSTILE_COMM = r"""
+import ctypes, socket, struct, sys
+ctypes.CDLL(None).prctl(15, b"a b=<i>\x1b", 0, 0, 0)
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+body = b"/hostile\0x"
+s.sendall(struct.pack("<IIII", 11, 7, 0, len(body)) + body)
+hdr = s.recv(16)
+assert struct.unpack("<IIII", hdr)[0] == 11, hdr
+"""
+
+
 def check(cond, what):
     if not cond:
         failures.append(what)
@@ -86,6 +101,13 @@ def main():
                      ("destroy", "web01"), ("destroy", "db02")):
             r = run(xpt, env, *args)
             check(r.returncode == 0, "%s: %s" % (" ".join(args), r.stderr))
+        # A client whose command name holds a space, '=', markup and an
+        # escape byte (a process can name itself anything): its CONNECT
+        # record stays one field, printable.
+        sock = os.path.join(d, "run", "socket")
+        r = subprocess.run([sys.executable, "-c", HOSTILE_COMM, sock],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 0, "hostile-comm client: %s" % r.stderr)
         r = run(xpt, env, "host", "stop")
         started = False
 
@@ -95,7 +117,8 @@ def main():
             raw = [l.split() for l in f]
         connects = {l[1]: l for l in raw if len(l) > 3 and l[3] == "CONNECT"}
         closes = [l[1] for l in raw if len(l) > 3 and l[3] == "CLOSE"]
-        comms = sorted({l[5] for l in connects.values() if len(l) > 5})
+        comms = sorted({l[5] for l in connects.values() if len(l) > 5
+                        and l[5] != "comm=a?b??i??"})
         check(comms == ["comm=xpt", "comm=xpt-dm", "comm=xpt-guest",
                         "comm=xpt-pciback"], "CONNECT records: %s" % comms)
         check(sorted(set(closes)) == sorted(closes) and
@@ -106,6 +129,15 @@ def main():
               (set(connects) - set(closes)))
         check(any(l[3:5] == ["OUT", "WATCH_EVENT"] for l in raw if len(l) > 4),
               "no watch event in the access log")
+        hostile = [l for l in raw if len(l) > 5 and l[3] == "CONNECT"
+                   and l[5].startswith("comm=a")]
+        check(len(hostile) == 1 and hostile[0][5] == "comm=a?b??i??"
+              and len(hostile[0]) == 6,
+              "a hostile command name in CONNECT: %s" % hostile)
+        ta = json.loads(run(xpt, env, "trace", "--json", "--all-paths",
+                            log).stdout)
+        check("other d0 (a?b??i??)" in [l["name"] for l in ta["lanes"]],
+              "the hostile client's lane: %s" % [l["name"] for l in ta["lanes"]])
 
         # No file given: the log recorded at host start.  No host runs.
         r = run(xpt, env, "trace", "--json", "--domain", "web01")
