@@ -20,10 +20,17 @@
  *                              "to_name": "Initialising" } }, ... ] }
  *
  * "state" is there only for a write of a xenbus state node; "error" (the
- * errno name) only for a failed request.
+ * errno name) only for a failed request.  After the events, "nodes": each
+ * state node with its states in order, the text view's summary:
+ *
+ *     "nodes": [ { "path": ".../backend/pci/5/0/state-1",
+ *                  "side": "backend", "dev": 1,
+ *                  "device": "0000:04:00.0", "states": [ 1, 3, 5 ],
+ *                  "removed": true }, ... ]
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
@@ -78,6 +85,54 @@ static void gen_event(yajl_gen g, const struct trace_event *e)
 	yajl_gen_map_close(g);
 }
 
+/*
+ * "nodes": each state node once, in the order first written, with the
+ * states that took effect in order (aborted and failed writes left out),
+ * as the text view's summary.
+ */
+static int gen_nodes(yajl_gen g, const struct trace *t)
+{
+	bool *done = calloc(t->nevents ? t->nevents : 1, sizeof(*done));
+	unsigned i, k, last;
+
+	if (!done)
+		return -ENOMEM;
+	yajl_gen_array_open(g);
+	for (i = 0; i < t->nevents; i++) {
+		const struct trace_event *e = &t->events[i];
+
+		if (!e->is_state || done[i])
+			continue;
+		yajl_gen_map_open(g);
+		GS(g, "path"); GS(g, e->path);
+		GS(g, "side");
+		GS(g, strstr(e->path, "/backend/") ? "backend" : "frontend");
+		GS(g, "dev"); yajl_gen_integer(g, e->dev);
+		GS(g, "device"); gen_str_or_null(g, e->dev >= 0 ?
+					 trace_device_of(t, e->path) : NULL);
+		GS(g, "states");
+		yajl_gen_array_open(g);
+		for (k = i, last = i; k < t->nevents; k++) {
+			const struct trace_event *x = &t->events[k];
+
+			if (!x->is_state || strcmp(x->path, e->path))
+				continue;
+			done[k] = true;
+			if (x->aborted || x->failed)
+				continue;
+			last = k;
+			gen_int_or_null(g, x->state_to);
+		}
+		yajl_gen_array_close(g);
+		GS(g, "removed");
+		yajl_gen_bool(g, trace_removed_after(t, last, e->path));
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	free(done);
+	return 0;
+}
+
 int trace_write_json(FILE *out, const struct trace *t)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
@@ -124,7 +179,10 @@ int trace_write_json(FILE *out, const struct trace *t)
 	for (i = 0; i < t->nevents; i++)
 		gen_event(g, &t->events[i]);
 	yajl_gen_array_close(g);
-	if (yajl_gen_map_close(g) != yajl_gen_status_ok ||
+	GS(g, "nodes");
+	if (gen_nodes(g, t) < 0)
+		r = -ENOMEM;
+	else if (yajl_gen_map_close(g) != yajl_gen_status_ok ||
 	    yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
 		r = -EINVAL;
 	else if (fwrite(buf, 1, len, out) != len || ferror(out))

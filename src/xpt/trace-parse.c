@@ -1512,6 +1512,44 @@ out:
 	return ret;
 }
 
+/* Summaries, for the writers */
+
+/* The device a backend's state-N is about: the value of its dev-N. */
+const char *trace_device_of(const struct trace *t, const char *state_path)
+{
+	char dev[sizeof(t->events[0].path)];
+	const char *leaf = strrchr(state_path, '/');
+	unsigned i;
+
+	if (!leaf || strncmp(leaf, "/state-", 7))
+		return NULL;
+	snprintf(dev, sizeof(dev), "%.*s/dev-%s", (int)(leaf - state_path),
+		 state_path, leaf + 7);
+	for (i = 0; i < t->nevents; i++)
+		if (t->events[i].kind == TK_WRITE && !t->events[i].failed &&
+		    !strcmp(t->events[i].path, dev))
+			return t->events[i].value;
+	return NULL;
+}
+
+/* Is the node (or a parent) removed after event i? */
+bool trace_removed_after(const struct trace *t, unsigned i, const char *path)
+{
+	for (i++; i < t->nevents; i++) {
+		const struct trace_event *e = &t->events[i];
+		size_t n = strlen(e->path);
+
+		if (e->kind == TK_RM && !e->failed && !e->aborted &&
+		    !strncmp(path, e->path, n) &&
+		    (path[n] == 0 || path[n] == '/'))
+			return true;
+		if (e->kind == TK_WRITE && !e->failed && !e->aborted &&
+		    !strcmp(e->path, path))
+			return false;
+	}
+	return false;
+}
+
 int trace_read(const char *path, const struct trace_opts *o,
 	       struct trace *t, char *err, size_t errlen)
 {

@@ -80,41 +80,6 @@ static void write_event(FILE *out, const struct trace *t,
 	fputc('\n', out);
 }
 
-/* The device a backend's state-N is about: the value of its dev-N. */
-static const char *device_of(const struct trace *t, const char *state_path)
-{
-	char dev[sizeof(t->events[0].path)];
-	const char *leaf = strrchr(state_path, '/');
-	unsigned i;
-
-	if (!leaf || strncmp(leaf, "/state-", 7))
-		return NULL;
-	snprintf(dev, sizeof(dev), "%.*s/dev-%s", (int)(leaf - state_path),
-		 state_path, leaf + 7);
-	for (i = 0; i < t->nevents; i++)
-		if (t->events[i].kind == TK_WRITE && !t->events[i].failed &&
-		    !strcmp(t->events[i].path, dev))
-			return t->events[i].value;
-	return NULL;
-}
-
-/* Is the node (or a parent) removed after event i? */
-static bool removed_after(const struct trace *t, unsigned i, const char *path)
-{
-	for (i++; i < t->nevents; i++) {
-		const struct trace_event *e = &t->events[i];
-		size_t n = strlen(e->path);
-
-		if (e->kind == TK_RM && !e->failed && !e->aborted &&
-		    !strncmp(path, e->path, n) &&
-		    (path[n] == 0 || path[n] == '/'))
-			return true;
-		if (e->kind == TK_WRITE && !strcmp(e->path, path))
-			return false;
-	}
-	return false;
-}
-
 /* Each state node, in the order first written: its states as the log
  * shows them, and "removed" if it then goes. */
 static void write_states(FILE *out, const struct trace *t)
@@ -135,7 +100,7 @@ static void write_states(FILE *out, const struct trace *t)
 		side = strstr(e->path, "/backend/") ? "backend" : "frontend";
 		fprintf(out, "  %s %s", side, e->path);
 		if (e->dev >= 0) {
-			const char *bdf = device_of(t, e->path);
+			const char *bdf = trace_device_of(t, e->path);
 
 			fprintf(out, " (device %d%s%s)", e->dev, bdf ? ", " : "",
 				bdf ? bdf : "");
@@ -154,7 +119,7 @@ static void write_states(FILE *out, const struct trace *t)
 			name = trace_state_name(x->state_to);
 			fprintf(out, " %s", name ? name : "?");
 		}
-		if (removed_after(t, last, e->path))
+		if (trace_removed_after(t, last, e->path))
 			fputs(" (removed)", out);
 		fputc('\n', out);
 		n++;

@@ -117,6 +117,12 @@ int trace_load(const char *path, int domid, bool with_reads,
 	       struct trace *t, char *err, size_t errlen);
 void trace_free(struct trace *t);
 
+/* For a summary: the device a backend's state-N is about (its dev-N's
+ * value, or NULL), and whether the node (or a parent) is removed after
+ * event i. */
+const char *trace_device_of(const struct trace *t, const char *state_path);
+bool trace_removed_after(const struct trace *t, unsigned i, const char *path);
+
 /* trace-cmd.c: `xpt trace`, one line of xpt.c's command table. */
 #define TRACE_USAGE "[--domain D|NAME] [--reads] [--all-paths] " \
 	"[--json|--html] [-o FILE] [LOG]"

@@ -93,6 +93,16 @@ def c_xenstored(xpt, data):
             if e["kind"] in ("tx_commit", "tx_abort")]
     check(ends == [("tx_commit", 1, False, None), ("tx_abort", 2, False, None),
                    ("tx_commit", 3, True, "EAGAIN")], "transaction ends %s" % ends)
+    # the summary: each node's states, state-0's device, its removal
+    nodes = {n["path"]: n for n in t["nodes"]}
+    check(nodes.get(be + "/state-0") == {
+        "path": be + "/state-0", "side": "backend", "dev": 0,
+        "device": "0000:03:02.0", "states": [1], "removed": True},
+        "state-0's node %s" % nodes.get(be + "/state-0"))
+    check([(n["side"], n["states"], n["removed"]) for n in t["nodes"]
+           if n["dev"] < 0] == [("backend", [1, 2, 4, 4], False),
+                                ("frontend", [1, 3, 4], False)],
+          "bus nodes %s" % t["nodes"])
     # the 11 writes of the toolstack's first transaction carry its id
     check(sum(1 for e in t["events"] if e["kind"] == "write" and e["tx"] == 1) == 11,
           "writes in tx 1")

@@ -166,6 +166,10 @@ def main():
         # attach, then detach: each a reconfiguration back to Connected
         check(subseq([4, 7, 8, 4, 7, 8, 4], bs),
               "backend state through attach and detach: %s" % bs)
+        node = [n for n in t["nodes"] if n["path"] == be + "/state-1"]
+        check(node and node[0]["device"] == "0000:04:00.0" and
+              node[0]["removed"] and subseq([1, 3, 5], node[0]["states"]),
+              "state-1's summary: %s" % node)
         s1 = states(ev, be + "/state-1")
         check(subseq([1, 3, 5], s1),
               "state-1 of the attached device: %s (want 1 3 5)" % s1)
