@@ -1025,6 +1025,46 @@ def op_table(columns, results):
     return "\n".join(lines) if any_op else ""
 
 
+def doctor_table(columns, results, names):
+    """What `xpt doctor` found in dom0 after each scenario (Lab.doctor):
+    a row per scenario, a column per Xen version and toolstack ("ok",
+    "warn N", "FAIL N", "-" not run); then every check that did not pass,
+    by scenario and column."""
+    def cell(d):
+        if not d:
+            return "-"
+        if "error" in d:
+            return "error"
+        n = d.get("counts", {})
+        if n.get("fail"):
+            return "FAIL %d" % n["fail"]
+        if n.get("warn"):
+            return "warn %d" % n["warn"]
+        return "ok"
+
+    docs = {k: r.get("facts", {}).get("doctor") for k, r in results.items()}
+    if not any(docs.values()):
+        return ""
+    w = 50
+    cw = max(16, max(len(c.label) for c in columns) + 2)
+    hdr = "%-*s" % (w, "xpt doctor after the scenario")
+    for c in columns:
+        hdr += " %-*s" % (cw, c.label)
+    lines = [hdr.rstrip()]
+    for n in names:
+        row = "%-*s" % (w, n)
+        for c in columns:
+            row += " %-*s" % (cw, cell(docs.get((n, c.label))))
+        lines.append(row.rstrip())
+    for n in names:
+        for c in columns:
+            d = docs.get((n, c.label)) or {}
+            for line in d.get("not_passed", []) + (
+                    [d["error"]] if "error" in d else []):
+                lines.append("  %s [%s]: %s" % (n, c.label, line))
+    return "\n".join(lines)
+
+
 def speed_table(columns, results):
     """The speed scenario's figures: per operation, xl's and xpt's median
     seconds (timed in dom0) on one host, and xpt/xl."""
@@ -1178,6 +1218,10 @@ def main():
     if sp:
         print()
         print(sp)
+    dt = doctor_table(columns, results, ran)
+    if dt:
+        print()
+        print(dt)
     if aborted:
         return 130
     # SKIP (a scenario for another Xen version) is neither a pass nor a
