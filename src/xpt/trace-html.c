@@ -19,14 +19,16 @@
  *         unknown.  Holds the header (<rect class="head">, <text>) and the
  *         lane's vertical <line>.
  *     <g class="arrow" data-kind="K" data-from="F" data-to="T" data-line="L"
- *        data-tx="X" [data-failed="1"] [data-aborted="1"]>
+ *        data-tx="X" [data-failed="1"] [data-absent="1"] [data-aborted="1"]>
  *         one per drawn event, in log order; K is write, mkdir, rm,
  *         set-perms, read, directory, watch, unwatch, watch-event, tx-start,
  *         tx-commit, tx-abort, introduce, release, control, hv or other; F
  *         and T are lane indexes (the store is 0), L the log's line, X the
- *         transaction (0 outside one).  Holds a <line> (a <path> when both
- *         ends are one lane), a <text> label and a <title> with the full
- *         path and value.
+ *         transaction (0 outside one); data-failed on every error reply,
+ *         data-absent too on a removal of a node not there (ENOENT, drawn
+ *         apart and not red: trace_absent_rm).  Holds a <line> (a <path>
+ *         when both ends are one lane), a <text> label and a <title> with
+ *         the full path and value.
  *     <g class="state" data-lane="N" data-dev="D" data-from="S" data-to="S">
  *         a xenbus state change on the writer's lane, right after its
  *         arrow; D is the device index (-1: the whole bus), S the xenbus
@@ -124,6 +126,7 @@ struct html {
 	struct devside *dev;
 	unsigned ndev;
 	unsigned nfailed, naborted_tx;
+	unsigned nabsent;	/* removals of nodes not there, apart */
 	char nonce[33];		/* our script's; empty: no script */
 };
 
@@ -360,7 +363,9 @@ static int trace_scan(struct html *h)
 	for (i = 0; i < t->nevents; i++) {
 		e = &t->events[i];
 		h->ev_tx[i] = -1;
-		if (e->failed)
+		if (trace_absent_rm(e))
+			h->nabsent++;
+		else if (e->failed)
 			h->nfailed++;
 		if (e->tx != 0) {
 			/* Open transactions are few (a store limits them per
@@ -451,6 +456,7 @@ static const char style[] =
 	/* A white halo keeps a label legible across the lanes it crosses. */
 	".arrow text{fill:#1b1f24;paint-order:stroke;stroke:#fff;stroke-width:3px}\n"
 	".arrow[data-failed] text{fill:#d00000;font-weight:bold}\n"
+	".arrow[data-absent] text{fill:#7d6a52;font-weight:normal}\n"
 	".arrow[data-aborted] text{fill:#8a8f96}\n"
 	".arrow:hover text,.arrow.hl text{font-weight:bold}\n"
 	".arrow:hover line,.arrow:hover path{stroke-width:3}\n"
@@ -463,6 +469,7 @@ static const char style[] =
 
 /* Arrow colours by kind; a failed request is red, an aborted one grey. */
 #define RED "#d00000"
+#define ABSENT "#a3927c"	/* a removal of a node not there */
 #define GREY "#9aa0a8"
 
 static const char *kind_colour(enum trace_kind k)
@@ -490,7 +497,7 @@ static const char *kind_colour(enum trace_kind k)
 /* One arrowhead marker per colour: their ids are the colour's digits. */
 static const char *const marker_colours[] = {
 	"#1b1f24", "#7d8590", "#2d5f9a", "#2f8fdf", "#7b4fc9", "#b85c00",
-	"#0f7f86", "#4d5560", RED, GREY,
+	"#0f7f86", "#4d5560", RED, GREY, ABSENT,
 };
 
 static void write_header(struct html *h)
@@ -547,11 +554,14 @@ static void write_header(struct html *h)
 			"own messages</dd>\n", t->lines, t->records, t->ignored);
 	fprintf(out, "<dt>lanes</dt><dd>%u</dd>\n"
 		"<dt>events</dt><dd id=\"nevents\">%u (%u drawn)</dd>\n"
-		"<dt>failed requests</dt><dd id=\"nfailed\">%u</dd>\n"
-		"<dt>aborted transactions</dt><dd id=\"naborted\">%u</dd>\n"
+		"<dt>failed requests</dt><dd id=\"nfailed\">%u",
+		t->nlanes, t->nevents, h->ndrawn, h->nfailed);
+	if (h->nabsent)
+		fprintf(out, " (and %u removals of nodes not there, ENOENT: "
+			"toolstacks start clean so, not counted)", h->nabsent);
+	fprintf(out, "</dd>\n<dt>aborted transactions</dt><dd id=\"naborted\">%u</dd>\n"
 		"<dt>skipped lines</dt><dd id=\"nskipped\">%u%s</dd>\n</dl>\n",
-		t->nlanes, t->nevents, h->ndrawn, h->nfailed, h->naborted_tx,
-		t->skipped, t->skipped ? " (not log records)" : "");
+		h->naborted_tx, t->skipped, t->skipped ? " (not log records)" : "");
 	if (h->ndrawn < t->nevents) {
 		fprintf(out, "<p id=\"cap\">Only the first %u events are drawn; "
 			"%u later events are left out (they are in the summary). ",
@@ -576,6 +586,7 @@ static void write_legend(struct html *h)
 		{ "#b85c00", "introduce, release, control", false },
 		{ "#0f7f86", "hypervisor event", false },
 		{ RED, "failed request (\u2717, the error)", false },
+		{ ABSENT, "removal of a node not there (ENOENT)", true },
 		{ GREY, "in an aborted transaction", true },
 	};
 	FILE *out = h->out;
@@ -644,7 +655,8 @@ static void write_summary(struct html *h)
 			for (k = i; k < h->ndev && h->dev[k].domid == h->dev[i].domid; k++)
 				nrows += k == i || h->dev[k].dev != h->dev[k - 1].dev;
 			for (k = 0; k < t->nevents; k++)
-				nf += t->events[k].failed && t->events[k].domid == h->dev[i].domid;
+				nf += t->events[k].failed && !trace_absent_rm(&t->events[k]) &&
+				      t->events[k].domid == h->dev[i].domid;
 			for (k = 0; k < h->ntx; k++)
 				na += h->tx[k].aborted && h->tx[k].domid == h->dev[i].domid;
 			fprintf(out, "<td rowspan=\"%u\">%d</td>", nrows, h->dev[i].domid);
@@ -681,14 +693,18 @@ static void write_marker_defs(FILE *out)
 
 static void write_label(FILE *out, const struct trace_event *e)
 {
-	if (e->failed)
+	bool absent = trace_absent_rm(e);
+
+	if (e->failed && !absent)
 		fputs("\u2717 ", out);
 	put_kind(out, e->kind);
 	if (e->path[0]) {
 		fputc(' ', out);
 		html_path(out, e->path);
 	}
-	if (e->value[0]) {
+	if (absent) {
+		fputs(": not there (ENOENT)", out);
+	} else if (e->value[0]) {
 		fputs(e->failed ? ": " : e->kind == TK_WATCH_EVENT ||
 		      e->kind == TK_WATCH || e->kind == TK_UNWATCH ? " token " : " = ", out);
 		html_strn(out, e->value, strlen(e->value), VALUE_SHOWN);
@@ -721,8 +737,11 @@ static void write_arrow(struct html *h, unsigned i, double y)
 	const struct trace *t = h->t;
 	const struct trace_event *e = &t->events[i];
 	FILE *out = h->out;
-	const char *colour = e->failed ? RED : e->aborted ? GREY : kind_colour(e->kind);
-	const char *dash = e->aborted ? " stroke-dasharray=\"6 4\"" : "";
+	bool absent = trace_absent_rm(e), failed = e->failed && !absent;
+	const char *colour = absent ? ABSENT : failed ? RED : e->aborted ? GREY :
+			     kind_colour(e->kind);
+	const char *dash = e->aborted ? " stroke-dasharray=\"6 4\"" :
+			   absent ? " stroke-dasharray=\"2 3\"" : "";
 	int x1 = lane_x(h, e->from), x2 = lane_x(h, e->to);
 	int lx = x1 == x2 ? x1 + 30 : (x1 + x2) / 2;
 	const char *anchor = x1 == x2 ? "start" : "middle";
@@ -733,11 +752,13 @@ static void write_arrow(struct html *h, unsigned i, double y)
 	fputs("<g class=\"arrow\" data-kind=\"", out);
 	put_kind(out, e->kind);
 	fprintf(out, "\" data-from=\"%d\" data-to=\"%d\" "
-		"data-line=\"%u\" data-tx=\"%u\"%s%s>",
+		"data-line=\"%u\" data-tx=\"%u\"%s%s%s>",
 		e->from, e->to, e->line, e->tx,
-		e->failed ? " data-failed=\"1\"" : "", e->aborted ? " data-aborted=\"1\"" : "");
+		e->failed ? " data-failed=\"1\"" : "", absent ? " data-absent=\"1\"" : "",
+		e->aborted ? " data-aborted=\"1\"" : "");
 	fputs("<title>", out);
-	fprintf(out, "line %u, +%.6f s: %s", e->line, e->t, e->failed ? "FAILED " : "");
+	fprintf(out, "line %u, +%.6f s: %s", e->line, e->t,
+		absent ? "(not there) " : e->failed ? "FAILED " : "");
 	put_kind(out, e->kind);
 	fputc(' ', out);
 	html_str(out, e->path);
@@ -753,12 +774,12 @@ static void write_arrow(struct html *h, unsigned i, double y)
 	if (x1 == x2)
 		fprintf(out, "<path d=\"M%d,%.0f h24 v10 h-22\" fill=\"none\" stroke=\"%s\" "
 			"stroke-width=\"%s\"%s marker-end=\"url(#ah%s)\"/>",
-			x1, y - 6, colour, e->failed ? "2.5" : "1.5", dash, colour + 1);
+			x1, y - 6, colour, failed ? "2.5" : "1.5", dash, colour + 1);
 	else
 		fprintf(out, "<line x1=\"%d\" y1=\"%.0f\" x2=\"%d\" y2=\"%.0f\" stroke=\"%s\" "
 			"stroke-width=\"%s\"%s marker-end=\"url(#ah%s)\"/>",
 			x1 + (x2 > x1 ? 3 : -3), y, x2 + (x2 > x1 ? -3 : 3), y, colour,
-			e->failed ? "2.5" : "1.5", dash, colour + 1);
+			failed ? "2.5" : "1.5", dash, colour + 1);
 	/* Centred over its arrow, but never out of the picture's left edge
 	 * (nor over the line numbers). */
 	label = open_memstream(&text, &len);

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 enum trace_party {
 	TP_STORE,	/* the xenstore daemon: lane 0, always present */
@@ -131,6 +132,14 @@ int trace_cmd(struct xpt_ctx *c, int argc, char **argv);
 
 int trace_write_text(FILE *out, const struct trace *t);
 int trace_write_json(FILE *out, const struct trace *t);
+/* A removal of a node that was not there (ENOENT): what toolstacks do to
+ * start clean, no failure of the protocol; the views show it apart from
+ * the failed requests. */
+static inline bool trace_absent_rm(const struct trace_event *e)
+{
+	return e->failed && e->kind == TK_RM && strcmp(e->value, "ENOENT") == 0;
+}
+
 /* The page draws the first TRACE_HTML_MAX_EVENTS events and says how many
  * it left out; its DOM contract is at the top of trace-html.c. */
 #define TRACE_HTML_MAX_EVENTS 5000

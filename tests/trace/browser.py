@@ -224,6 +224,7 @@ def check_dom(c, root, exp, title):
         got = {"kind": g.attrs.get("data-kind"), "from": g.attrs.get("data-from"),
                "to": g.attrs.get("data-to"), "line": g.attrs.get("data-line"),
                "tx": g.attrs.get("data-tx"), "failed": g.attrs.get("data-failed") == "1",
+               "absent": g.attrs.get("data-absent") == "1",
                "aborted": g.attrs.get("data-aborted") == "1"}
         w = {k: (str(v) if not isinstance(v, bool) else v) for k, v in want.items()}
         shapes = g.find_all("line") + g.find_all("path")
@@ -232,8 +233,10 @@ def check_dom(c, root, exp, title):
             bad.append((got, w, len(shapes), label))
             continue
         colour = shapes[0].attrs.get("stroke", "").lower()
-        if w["failed"] and (colour != "#d00000" or "\u2717" not in label):
+        if w["failed"] and not w["absent"] and (colour != "#d00000" or "\u2717" not in label):
             bad.append(("failed arrow not red and marked", colour, label))
+        if w["absent"] and (colour == "#d00000" or "not there" not in label):
+            bad.append(("a removal of a node not there drawn as a failure", colour, label))
         if w["aborted"] and not shapes[0].attrs.get("stroke-dasharray"):
             bad.append(("aborted arrow not dashed", label))
     c.check(not bad, "arrows unlike the trace's events (first of %d): %r"
@@ -242,6 +245,9 @@ def check_dom(c, root, exp, title):
     naborted = sum(1 for a in exp["arrows"] if a["aborted"])
     c.check(len([g for g in arrows if g.attrs.get("data-failed") == "1"]) == nfailed,
             "failed marks differ from the %d failed requests" % nfailed)
+    nabsent = sum(1 for a in exp["arrows"] if a.get("absent"))
+    c.check(len([g for g in arrows if g.attrs.get("data-absent") == "1"]) == nabsent,
+            "absent marks differ from the %d removals of nodes not there" % nabsent)
     c.check(len([g for g in arrows if g.attrs.get("data-aborted") == "1"]) == naborted,
             "aborted marks differ from the %d events of aborted transactions" % naborted)
     aborted_tx = {(a["from"] or a["to"], a["tx"]) for a in exp["arrows"] if a["aborted"]}
@@ -431,7 +437,7 @@ def check_picture(c, png, root, exp):
         f = share(RED, (x1 + 12, y - 1, x2 - 12, y + 2))
         if f is None:
             continue
-        if g.attrs.get("data-failed") == "1":
+        if g.attrs.get("data-failed") == "1" and g.attrs.get("data-absent") != "1":
             seen["failed"] += 1
             # A dashed (aborted) line is red over 6 of each 10 px.
             c.check(f >= 0.4 / 3, "the failed arrow of line %s is not red in the picture "
@@ -440,7 +446,7 @@ def check_picture(c, png, root, exp):
             seen["plain"] += 1
             c.check(f < 0.02, "the arrow of line %s, not failed, is red in the picture"
                     % g.attrs.get("data-line"))
-    nfailed = sum(1 for a in exp["arrows"] if a["failed"])
+    nfailed = sum(1 for a in exp["arrows"] if a["failed"] and not a["absent"])
     c.check(seen["failed"] > 0 or nfailed == 0,
             "none of the %d failed arrows is in the picture" % nfailed)
     c.check(seen["plain"] > 0, "no arrow at all in the picture")
@@ -569,6 +575,8 @@ def log_page(xpt, env, log, page, opts):
                      for l in sorted(t["lanes"], key=lambda l: l["index"])],
            "arrows": [{"kind": e["kind"].replace("_", "-"), "from": e["from"], "to": e["to"],
                        "line": e["line"], "tx": e["tx"], "failed": e["failed"],
+                       "absent": e["failed"] and e["kind"] == "rm" and
+                       e.get("error") == "ENOENT",
                        "aborted": e["aborted"]} for e in drawn],
            "states": [{"lane": e["from"], "dev": e["state"]["dev"],
                        "from": dom(e["state"]["from"]), "to": e["state"]["to"]}
@@ -646,9 +654,10 @@ def main():
             c.check(any(a["failed"] for a in exp["arrows"]) and exp["states"],
                     "the modelled host's trace has no failed request or no state "
                     "change to draw")
-            print("xpt: %d lanes, %d arrows, %d state boxes, %d failed"
+            print("xpt: %d lanes, %d arrows, %d state boxes, %d failed (%d not there)"
                   % (len(exp["lanes"]), len(exp["arrows"]), len(exp["states"]),
-                     sum(a["failed"] for a in exp["arrows"])))
+                     sum(a["failed"] for a in exp["arrows"]),
+                     sum(a["absent"] for a in exp["arrows"])))
             results.append(c)
 
             xpt, env = host[0], dict(os.environ)
@@ -666,9 +675,11 @@ def main():
                                             opts)
                 c = run_checks(name, chromium, page, exp, title, picture, False, tmp)
                 c.check(exp["arrows"], "no event in %s to draw" % log)
-                print("%s: %d lanes, %d arrows, %d state boxes, %d failed, %d aborted"
+                print("%s: %d lanes, %d arrows, %d state boxes, %d failed (%d not there), "
+                      "%d aborted"
                       % (name, len(exp["lanes"]), len(exp["arrows"]), len(exp["states"]),
                          sum(a["failed"] for a in exp["arrows"]),
+                         sum(a["absent"] for a in exp["arrows"]),
                          sum(a["aborted"] for a in exp["arrows"])))
                 results.append(c)
     finally:

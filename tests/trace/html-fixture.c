@@ -69,6 +69,8 @@ static const struct {
 	  "running", -1, -1, -1 },
 	{ L_STUB, L_STORE, TK_WRITE, 0, 8, 0, 0, "/local/domain/8/device/pci/0/state", "4",
 	  -1, 3, 4 },
+	/* A removal of a node not there, as toolstacks start clean: apart. */
+	{ L_XPT, L_STORE, TK_RM, 0, 5, 1, 0, BE "/vdev-1", "ENOENT", -1, -1, -1 },
 	/* A failed request: the frontend may not write the backend. */
 	{ L_FRONT, L_STORE, TK_WRITE, 0, 5, 1, 0, BE "/state", "EACCES", -1, -1, -1 },
 	/* A transaction whose commit fails with EAGAIN... */
@@ -140,9 +142,13 @@ static void write_expect(FILE *f, const struct trace *t, unsigned drawn)
 		const struct trace_event *e = &t->events[i];
 		count[e->kind]++;
 		fprintf(f, "%s\n  {\"kind\": \"%s\", \"from\": %d, \"to\": %d, \"line\": %u, "
-			"\"tx\": %u, \"failed\": %s, \"aborted\": %s}", i ? "," : "",
-			kinds[e->kind], e->from, e->to, e->line, e->tx,
-			e->failed ? "true" : "false", e->aborted ? "true" : "false");
+			"\"tx\": %u, \"failed\": %s, \"absent\": %s, \"aborted\": %s}",
+			i ? "," : "", kinds[e->kind], e->from, e->to, e->line, e->tx,
+			e->failed ? "true" : "false",
+			/* Spelt out here, not trace_absent_rm: the test's own
+			 * statement of what is drawn apart. */
+			e->failed && e->kind == TK_RM && !strcmp(e->value, "ENOENT") ?
+			"true" : "false", e->aborted ? "true" : "false");
 	}
 	fputs("],\n \"states\": [", f);
 	for (i = 0, n = 0; i < drawn; i++) {
