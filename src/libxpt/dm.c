@@ -142,7 +142,7 @@ struct readyarg {
 static int ready_pred(struct xpt_ctx *c, void *arg)
 {
 	struct readyarg *a = arg;
-	char err[256], *ret = NULL;
+	char err[256], who[64], *ret = NULL;
 	int r;
 
 	if (!xpt_pid_running(a->pid)) {
@@ -157,8 +157,10 @@ static int ready_pred(struct xpt_ctx *c, void *arg)
 			return 0;	/* not listening yet */
 		/* connected, its greeting is waited for to the end: QEMU
 		 * serves one client, a second try would queue behind */
-		r = xpt_qmp_open(a->qmp, left > 0 ? (int)left : 1, &a->q, err,
-				 sizeof(err));
+		snprintf(who, sizeof(who), "domain %u's device model (pid "
+			 "%d)", a->domid, a->pid);
+		r = xpt_qmp_open(c, who, a->qmp, left > 0 ? (int)left : 1,
+				 &a->q, err, sizeof(err));
 		if (r == -ECONNREFUSED || r == -ENOENT)
 			return 0;	/* not listening yet */
 		if (r < 0 && !xpt_pid_running(a->pid)) {
@@ -248,8 +250,6 @@ int xpt_dm_start(struct xpt_ctx *c, unsigned int domid, const char *binary,
 		r = dm_adopt(c, domid, a, timeout_ms);
 		if (r == 0) {
 			*ret = a->q;
-			xpt_qmp_set_progress(*ret, c, "domain %u's device "
-					     "model", domid);
 			a->q = NULL;
 		}
 		xpt_qmp_close(a->q);
@@ -293,7 +293,6 @@ int xpt_dm_start(struct xpt_ctx *c, unsigned int domid, const char *binary,
 		goto fail;
 	}
 	*ret = a->q;
-	xpt_qmp_set_progress(*ret, c, "domain %u's device model", domid);
 	a->q = NULL;
 	goto out;
 fail:
@@ -308,16 +307,16 @@ out:
 int xpt_dm_connect(struct xpt_ctx *c, unsigned int domid,
 		   struct xpt_qmp **ret)
 {
-	char qmp[PATH_MAX], err[256] = "";
+	char qmp[PATH_MAX], err[256] = "", who[48];
 	int r = xpt_dm_qmp_path(c, domid, qmp, sizeof(qmp));
 
+	snprintf(who, sizeof(who), "domain %u's device model", domid);
 	if (r == 0)
-		r = xpt_qmp_open(qmp, xpt_bound_ms(c, 5000), ret, err,
+		r = xpt_qmp_open(c, who, qmp, xpt_bound_ms(c, 5000), ret, err,
 				 sizeof(err));
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device "
 				"model does not answer on %s: %s", domid, qmp,
 				err[0] ? err : strerror(-r));
-	xpt_qmp_set_progress(*ret, c, "domain %u's device model", domid);
 	return 0;
 }

@@ -335,18 +335,16 @@ int xpt_dom_list_all(struct xpt_ctx *c, struct xpt_pdom **ret, size_t *ret_n);
  * -EOPNOTSUPP, DeviceNotFound -ENODEV, else -EIO) and "Class: desc" in
  * err; a session that breaks the protocol returns -EPROTO: close it. */
 struct xpt_qmp;
-int xpt_qmp_open(const char *path, int timeout_ms, struct xpt_qmp **ret,
-		 char *err, size_t errlen);
+/* c (NULL: nobody) hears the progress of this session's waits, its
+ * greeting's included; who names the party ("domain 3's device model"). */
+int xpt_qmp_open(struct xpt_ctx *c, const char *who, const char *path,
+		 int timeout_ms, struct xpt_qmp **ret, char *err,
+		 size_t errlen);
 void xpt_qmp_close(struct xpt_qmp *q);
 /* args_json: a JSON object's text, or NULL; *ret_json (if not NULL) the
  * "return" value as JSON text, malloc'ed. */
 int xpt_qmp_exec(struct xpt_qmp *q, const char *cmd, const char *args_json,
 		 int timeout_ms, char **ret_json, char *err, size_t errlen);
-/* The session's waits tell c's progress listener, naming the party as
- * who ("domain 3's device model"). */
-void xpt_qmp_set_progress(struct xpt_qmp *q, struct xpt_ctx *c,
-			  const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 /* An event by name (and data.device), one already queued included. */
 int xpt_qmp_wait_event(struct xpt_qmp *q, const char *name,
 		       const char *device, int timeout_ms);

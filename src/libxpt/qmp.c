@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,17 +47,6 @@ struct xpt_qmp {
 	char who[96];
 	struct xpt_progress *p;	/* the wait under way, NULL none */
 };
-
-void xpt_qmp_set_progress(struct xpt_qmp *q, struct xpt_ctx *c,
-			  const char *fmt, ...)
-{
-	va_list ap;
-
-	q->c = c;
-	va_start(ap, fmt);
-	vsnprintf(q->who, sizeof(q->who), fmt, ap);
-	va_end(ap);
-}
 
 /* How long to poll: until the deadline, or the next progress report. */
 static int poll_ms(struct xpt_qmp *q, int64_t left)
@@ -293,13 +281,15 @@ int xpt_qmp_exec(struct xpt_qmp *q, const char *cmd, const char *args_json,
 	return r;
 }
 
-int xpt_qmp_open(const char *path, int timeout_ms, struct xpt_qmp **ret,
-		 char *err, size_t errlen)
+int xpt_qmp_open(struct xpt_ctx *c, const char *who, const char *path,
+		 int timeout_ms, struct xpt_qmp **ret, char *err,
+		 size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int64_t deadline = xpt_now_ms() + timeout_ms;
 	struct xpt_qmp *q = calloc(1, sizeof(*q));
 	const char *greet[] = { "QMP", NULL };
+	struct xpt_progress p;
 	yajl_val v = NULL;
 	int r;
 
@@ -308,6 +298,8 @@ int xpt_qmp_open(const char *path, int timeout_ms, struct xpt_qmp **ret,
 	if (!q)
 		return -ENOMEM;
 	q->fd = -1;
+	q->c = c;
+	snprintf(q->who, sizeof(q->who), "%s", who ? who : path);
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		r = -ENAMETOOLONG;
 		goto fail;
@@ -320,9 +312,13 @@ int xpt_qmp_open(const char *path, int timeout_ms, struct xpt_qmp **ret,
 		goto fail;
 	}
 	/* the greeting comes first, unasked */
+	xpt_progress_begin(c, &p, timeout_ms, "%s to greet on QMP", q->who);
+	q->p = &p;
 	do
 		r = read_message(q, deadline, &v);
 	while (r == 0 && !v);
+	q->p = NULL;
+	xpt_progress_end(&p, r);
 	if (r == 0 && !yajl_tree_get(v, greet, yajl_t_object))
 		r = -EPROTO;
 	yajl_tree_free(v);

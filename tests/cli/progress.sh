@@ -4,12 +4,14 @@
 # stderr what it waits for and its bound after a second, then every five
 # seconds how long so far; a quick operation says nothing new; -q says
 # nothing; on a terminal the line is rewritten in place.  The long waits
-# here are the lock of a domain, held by flock(1) as another xpt would,
-# and a daemon that does not stop on SIGTERM.
+# here are the lock of a domain, held by flock(1) as another xpt would, a
+# device model slow to greet on QMP, and a daemon that does not stop on
+# SIGTERM.
 #
-# usage: progress.sh XPT HOSTFILE
+# usage: progress.sh XPT HOSTFILE FAKE-DM
 set -u
 XPT=$1
+FAKE_DM=$(realpath "$3")
 . "$(dirname "$0")/lib.sh"
 host_start "$2"
 cfg=$XPT_RUNDIR/p.cfg
@@ -71,6 +73,18 @@ if command -v script >/dev/null; then
 fi
 
 "$XPT" destroy p1 >/dev/null 2>&1 || fail "destroy"
+
+# a device model that greets on QMP 1.5 s after it was connected to
+# (tests/unit/fake-dm.py slow-greet): the wait names it, then it works
+mkdir -p "$XPT_RUNDIR/libexec"
+ln -s "$FAKE_DM" "$XPT_RUNDIR/libexec/xpt-dm"
+printf 'name = "h1"\ntype = "hvm"\nmemory = 128\n' >"$XPT_RUNDIR/h1.cfg"
+XPT_LIBEXEC=$XPT_RUNDIR/libexec XPT_FAKE_DM=slow-greet \
+	"$XPT" create -p "$XPT_RUNDIR/h1.cfg" >/dev/null 2>"$XPT_RUNDIR/err" ||
+	fail "create h1: $(cat "$XPT_RUNDIR/err")"
+grep -qE "^xpt: waiting for domain [0-9]+'s device model \(pid [0-9]+\) to greet on QMP \(at most 10 s\)$" "$XPT_RUNDIR/err" ||
+	fail "a device model slow to greet: stderr is '$(cat "$XPT_RUNDIR/err")'"
+XPT_LIBEXEC=$XPT_RUNDIR/libexec "$XPT" destroy h1 >/dev/null 2>&1 || fail "destroy h1"
 
 # a daemon that does not stop on SIGTERM (stopped with SIGSTOP): host stop
 # waits 5 s for it, saying so, then kills it

@@ -182,7 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	err[0] = '\0';
 	start = xpt_now_ms();
-	r = xpt_qmp_open(path, timeout, &q, err, sizeof(err));
+	r = xpt_qmp_open(NULL, NULL, path, timeout, &q, err, sizeof(err));
 	check_call(r, start, timeout, s.hold);
 	if (r < 0) {
 		CHECK(err[0]);

@@ -199,7 +199,7 @@ static void test_event_before_reply(void **state)
 
 	(void)state;
 	start(S_NORMAL);
-	assert_int_equal(xpt_qmp_open(sock, 2000, &q, err, sizeof(err)), 0);
+	assert_int_equal(xpt_qmp_open(NULL, NULL, sock, 2000, &q, err, sizeof(err)), 0);
 	assert_int_equal(xpt_qmp_exec(q, "device_del", "{\"id\": \"pt0\"}",
 				      2000, NULL, err, sizeof(err)), 0);
 	/* the event came before the reply: it waits in the queue */
@@ -240,7 +240,7 @@ static void test_broken_servers(void **state)
 		start(cases[i].s);
 		q = NULL;
 		t0 = xpt_now_ms();
-		assert_int_equal(xpt_qmp_open(sock, 300, &q, err, sizeof(err)),
+		assert_int_equal(xpt_qmp_open(NULL, NULL, sock, 300, &q, err, sizeof(err)),
 				 cases[i].open);
 		/* the 300 ms deadline, and slack for a loaded machine (the
 		 * flood took seconds before, 300 ms now) */
@@ -294,7 +294,7 @@ static void test_real_qemu(void **state)
 				 "installed?)", qemu);
 		skip();
 	}
-	assert_int_equal(xpt_qmp_open(sock, 5000, &q, err, sizeof(err)), 0);
+	assert_int_equal(xpt_qmp_open(NULL, NULL, sock, 5000, &q, err, sizeof(err)), 0);
 	assert_int_equal(xpt_qmp_exec(q, "query-status", NULL, 5000, &ret,
 				      err, sizeof(err)), 0);
 	assert_non_null(strstr(ret, "\"running\":false"));
