@@ -269,6 +269,8 @@ struct hyp {
 	char *control_path;
 	char *pid_path;
 	struct hyp_conn *conns;
+	unsigned int ndead;		/* conns killed, not yet swept */
+	unsigned int nwait;		/* conns holding an HVM_IO reply */
 	bool stop;
 	bool quarantine;		/* iommu=quarantine (Xen 4.17: on) */
 	bool iommu;			/* host file `xen iommu=` (Xen's

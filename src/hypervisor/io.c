@@ -1022,24 +1022,31 @@ static struct hyp_conn *conn_new(struct hyp *h, int fd, uint32_t domid,
 	return c;
 }
 
-static void conn_kill(struct hyp_conn *c)
+static void conn_kill(struct hyp *h, struct hyp_conn *c)
 {
 	if (c->dead)
 		return;
 	close(c->fd);		/* also leaves the epoll set */
 	c->fd = -1;
 	c->dead = true;
+	h->ndead++;
 }
 
+/* Free the dead connections.  Walks the list only when one died: with a
+ * thousand guests connected, a walk after every request cost more than
+ * the request (bench/README.md, "Listing"). */
 static void conns_sweep(struct hyp *h)
 {
 	struct hyp_conn **pp = &h->conns, *c;
 
-	while ((c = *pp)) {
+	while (h->ndead && (c = *pp)) {
 		if (c->dead) {
 			*pp = c->next;
+			if (c->wait)
+				h->nwait--;
 			free(c->wait);
 			free(c);
+			h->ndead--;
 		} else {
 			pp = &c->next;
 		}
@@ -1100,7 +1107,7 @@ void hyp_domain_socket_close(struct hyp *h, struct hyp_domain *d)
 
 	for (c = h->conns; c; c = c->next)
 		if (!c->privileged && c->domid == d->domid)
-			conn_kill(c);
+			conn_kill(h, c);
 	if (d->sock_path)
 		unlink(d->sock_path);
 	free(d->sock_path);
@@ -1178,7 +1185,7 @@ static void conn_listen(struct hyp *h, struct hyp_conn *c, bool in)
 
 	if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
 		log_warn("domain %u: epoll: %m: connection closed", c->domid);
-		conn_kill(c);
+		conn_kill(h, c);
 	}
 }
 
@@ -1191,11 +1198,12 @@ static void conn_wait(struct hyp *h, struct hyp_conn *c, const char *reply,
 		/* The vCPU's request stands; the guest sees a lost reply. */
 		log_warn("domain %u: out of memory: connection closed",
 			 c->domid);
-		conn_kill(c);
+		conn_kill(h, c);
 		return;
 	}
 	memcpy(c->wait, reply, len);
 	c->waitlen = len;
+	h->nwait++;
 	conn_listen(h, c, false);
 }
 
@@ -1208,7 +1216,8 @@ static void conns_collect(struct hyp *h)
 	uint64_t data;
 	int r;
 
-	for (c = h->conns; c; c = c->next) {
+	/* h->nwait: only a connection holding a reply is of interest */
+	for (c = h->nwait ? h->conns : NULL; c; c = c->next) {
 		if (!c->wait || c->dead)
 			continue;
 		memcpy(&m, c->wait, sizeof(m));
@@ -1229,11 +1238,12 @@ static void conns_collect(struct hyp *h)
 			 MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 			log_debug("domain %u: reply lost (%m): connection "
 				  "closed", c->domid);
-			conn_kill(c);
+			conn_kill(h, c);
 			continue;
 		}
 		free(c->wait);
 		c->wait = NULL;
+		h->nwait--;
 		conn_listen(h, c, true);
 	}
 }
@@ -1296,14 +1306,14 @@ static void conn_serve(struct hyp *h, struct hyp_conn *c)
 		if (errno == EAGAIN || errno == EINTR)
 			return;
 		log_debug("domain %u: %m: connection closed", c->domid);
-		conn_kill(c);
+		conn_kill(h, c);
 		return;
 	}
 	fd_in = take_fds(&mh);
 	if (n == 0) {
 		if (fd_in >= 0)
 			close(fd_in);
-		conn_kill(c);
+		conn_kill(h, c);
 		return;
 	}
 	len = (size_t)n;
@@ -1341,7 +1351,7 @@ static void conn_serve(struct hyp *h, struct hyp_conn *c)
 	    sendmsg(c->fd, &omh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		log_debug("domain %u: reply lost (%m): connection closed",
 			  c->domid);
-		conn_kill(c);
+		conn_kill(h, c);
 	}
 	if (fd_out >= 0)
 		close(fd_out);
@@ -1396,7 +1406,7 @@ static void vcpu_answers(struct hyp *h)
 		if (send(c->fd, buf.b, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 			log_debug("domain %u: reply lost (%m): connection "
 				  "closed", c->domid);
-			conn_kill(c);
+			conn_kill(h, c);
 			continue;
 		}
 		conn_listen(h, c, true);
@@ -1439,7 +1449,7 @@ int hyp_run(struct hyp *h)
 			else if (evs[i].events & EPOLLIN)
 				conn_serve(h, c);
 			else
-				conn_kill(c);	/* hang-up, error */
+				conn_kill(h, c);	/* hang-up, error */
 			/* Before any other request: an answer collected
 			 * later could be dropped by the vCPU's next access
 			 * on another connection. */
@@ -1456,7 +1466,7 @@ void hyp_unlisten(struct hyp *h)
 	uint32_t i;
 
 	for (c = h->conns; c; c = c->next)
-		conn_kill(c);
+		conn_kill(h, c);
 	conns_sweep(h);
 	for (i = 0; i < HYP_DOMID_MAX; i++)
 		if (h->dom[i] && h->dom[i]->sock_path) {

@@ -263,7 +263,8 @@ void conn_close(struct conn *c)
 	if (c->dead)
 		return;
 	c->dead = true;
-	c->xsd->ndead++;
+	c->dead_next = c->xsd->dead;
+	c->xsd->dead = c;
 	if (c->xsd->access_log)
 		io_access_log_close(c);
 	watch_remove_all(c);
@@ -294,6 +295,11 @@ void conn_free(struct conn *c)
 	struct conn **pp;
 
 	conn_close(c);
+	for (pp = &xsd->dead; *pp; pp = &(*pp)->dead_next)
+		if (*pp == c) {
+			*pp = c->dead_next;
+			break;
+		}
 	if (c->prev)
 		c->prev->next = c->next;
 	else

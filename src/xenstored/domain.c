@@ -21,7 +21,7 @@ struct domain *domain_find(const struct xsd *xsd, unsigned int domid)
 
 	if (domid == 0)
 		return xsd->dom0;
-	for (d = xsd->domains; d; d = d->next)
+	for (d = xsd->dom_hash[domid % XSD_DOM_HASH]; d; d = d->hnext)
 		if (d->domid == domid)
 			return d;
 	return NULL;
@@ -40,6 +40,8 @@ struct domain *domain_alloc(struct xsd *xsd, unsigned int domid)
 	snprintf(d->path, sizeof(d->path), "/local/domain/%u", domid);
 	d->next = xsd->domains;
 	xsd->domains = d;
+	d->hnext = xsd->dom_hash[domid % XSD_DOM_HASH];
+	xsd->dom_hash[domid % XSD_DOM_HASH] = d;
 	return d;
 }
 
@@ -95,6 +97,12 @@ static void domain_unlink(struct xsd *xsd, struct domain *d)
 	for (o = xsd->domains; o; o = o->next)
 		if (o->target == d->domid)
 			o->target = UINT32_MAX;
+	for (pp = &xsd->dom_hash[d->domid % XSD_DOM_HASH]; *pp;
+	     pp = &(*pp)->hnext)
+		if (*pp == d) {
+			*pp = d->hnext;
+			break;
+		}
 	for (pp = &xsd->domains; *pp; pp = &(*pp)->next)
 		if (*pp == d) {
 			*pp = d->next;
@@ -319,4 +327,5 @@ void domain_free_all(struct xsd *xsd)
 		free(d->sockpath);
 		free(d);
 	}
+	memset(xsd->dom_hash, 0, sizeof(xsd->dom_hash));
 }

@@ -434,12 +434,11 @@ static void io_flush_dirty(struct xsd *xsd)
 
 static void io_reap(struct xsd *xsd)
 {
-	struct conn *c, *next;
+	struct conn *c;
 
-	for (c = xsd->conns; c; c = next) {
-		next = c->next;
-		if (c->dead && c->fd < 0)
-			conn_free(c);
+	while ((c = xsd->dead)) {
+		xsd->dead = c->dead_next;
+		conn_free(c);
 	}
 }
 
@@ -506,9 +505,8 @@ int io_run(struct xsd *xsd)
 		}
 		io_flush_dirty(xsd);
 		/* Free closed connections only between batches. */
-		if (xsd->ndead) {
+		if (xsd->dead) {
 			io_reap(xsd);
-			xsd->ndead = 0;
 			/* fds were freed: try the backlog again */
 			if (xsd->accept_resume_ms)
 				io_accept_resume(xsd);

@@ -108,9 +108,13 @@ struct xsd_config {
 };
 
 /* A domain: dom0 always exists; others from XS_INTRODUCE to XS_RELEASE. */
+/* Buckets of the domain index (xsd->dom_hash); a power of 2. */
+#define XSD_DOM_HASH 1024u
+
 struct domain {
 	int io_kind;		/* first: epoll tag of its listening socket */
 	struct domain *next;
+	struct domain *hnext;	/* in xsd->dom_hash[domid % XSD_DOM_HASH] */
 	unsigned int domid;
 	uint64_t gen;		/* store generation when it came to exist */
 	bool introduced;
@@ -160,6 +164,7 @@ struct conn {
 	bool stalled;			/* reading paused: too much unsent output */
 	bool on_dirty;
 	struct conn *dirty_next;
+	struct conn *dead_next;		/* on xsd->dead while dead */
 	struct ring *ring;		/* a domain's ring (fd is -1), or NULL */
 	uint64_t seq;			/* creation order, orders watch events */
 	uint32_t events_armed;		/* epoll events currently registered */
@@ -263,12 +268,17 @@ struct xsd {
 	uint64_t gen;			/* global generation counter */
 	uint64_t seq;			/* creation counter for conns, watches */
 	struct domain *domains;
+	/* domain_find by id without walking every domain: a permission
+	 * check, a quota and each request from a domain look one up */
+	struct domain *dom_hash[XSD_DOM_HASH];
 	struct domain *dom0;
 	struct perms special_intro;	/* @introduceDomain */
 	struct perms special_release;	/* @releaseDomain */
 	struct conn *conns;		/* list head */
 	struct conn *dirty, *dirty_tail;	/* connections with new output */
-	unsigned int ndead;		/* closed, not yet freed */
+	/* closed, not yet freed: io_reap frees these without walking the
+	 * thousands of live connections a host with many domains has */
+	struct conn *dead;
 	struct windex watches;
 	uint64_t stamp;
 

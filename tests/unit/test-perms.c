@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The permission model: owner, default letter, entries, targets, secrecy. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -338,6 +339,45 @@ static void test_release_removes_nodes(void **state)
 	assert_int_equal(h_okv(c0, XS_RELEASE, 0, "0", NULL), -EINVAL);
 }
 
+/*
+ * Domains whose ids share a bucket of the store's domain index (ids
+ * XSD_DOM_HASH apart): each keeps its own rights, and releasing one
+ * leaves the others found, in whatever order they were introduced.
+ */
+static void test_domains_sharing_a_bucket(void **state)
+{
+	const unsigned int id[3] = { 7, 7 + XSD_DOM_HASH, 7 + 2 * XSD_DOM_HASH };
+	struct conn *c[3];
+	char path[32], perms[32];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		c[i] = h_dom(x, id[i]);
+		snprintf(path, sizeof(path), "/n%d", i);
+		snprintf(perms, sizeof(perms), "n0,r%u", id[i]);
+		assert_int_equal(h_write(c0, 0, path, "v"), 0);
+		assert_int_equal(h_setperms(c0, 0, path, perms), 0);
+	}
+	for (i = 0; i < 3; i++) {
+		assert_ptr_equal(domain_find(x, id[i]), c[i]->dom);
+		assert_string_equal(h_read(c[i], 0, i ? "/n0" : "/n1"),
+				    "!EACCES");
+	}
+	snprintf(path, sizeof(path), "%u", id[1]);
+	assert_int_equal(h_okv(c0, XS_RELEASE, 0, path, NULL), 0);
+	conn_free(c[1]);
+	assert_null(domain_find(x, id[1]));
+	assert_false(domain_exists(x, id[1]));
+	assert_string_equal(h_read(c[0], 0, "/n0"), "v");
+	assert_string_equal(h_read(c[2], 0, "/n2"), "v");
+	assert_ptr_equal(domain_find(x, id[0]), c[0]->dom);
+	assert_ptr_equal(domain_find(x, id[2]), c[2]->dom);
+	assert_null(domain_find(x, 7 + 3 * XSD_DOM_HASH));
+	c[1] = h_dom(x, id[1]);
+	assert_ptr_equal(domain_find(x, id[1]), c[1]->dom);
+	assert_string_equal(h_read(c[1], 0, "/n0"), "!EACCES");
+}
+
 /* Privileged-only types: EACCES, before the transaction id is looked at. */
 static void test_privileged_types(void **state)
 {
@@ -391,6 +431,7 @@ int main(void)
 		T(test_reused_domid),
 		T(test_reused_domid_same_generation),
 		T(test_release_removes_nodes),
+		T(test_domains_sharing_a_bucket),
 		T(test_privileged_types),
 		T(test_readonly_conn),
 	};
