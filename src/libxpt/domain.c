@@ -1160,14 +1160,13 @@ static void pci_health(struct xpt_ctx *c, struct xpt_domain_info *o)
 		o->pci_error[0] = '\0';
 }
 
+/* list is in id order (dom_list): a search, not a walk, as `xpt list`
+ * asks once per store entry, which made it quadratic in the domains */
 static bool in_list(const struct xpt_pdom *list, size_t n, unsigned long id)
 {
-	size_t i;
+	unsigned int key = (unsigned int)id;
 
-	for (i = 0; i < n; i++)
-		if (list[i].domid == id)
-			return true;
-	return false;
+	return id == key && bsearch(&key, list, n, sizeof(*list), cmp_domid);
 }
 
 /* What a restarted store or hypervisor left behind, as warnings: a

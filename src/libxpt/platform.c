@@ -46,6 +46,14 @@ int xpt_platform_select(const char *name, const struct xpt_platform **ret)
 	return -EINVAL;
 }
 
+static int cmp_pdom(const void *a, const void *b)
+{
+	unsigned int x = ((const struct xpt_pdom *)a)->domid;
+	unsigned int y = ((const struct xpt_pdom *)b)->domid;
+
+	return x < y ? -1 : x > y;
+}
+
 int xpt_dom_list_all(struct xpt_ctx *c, struct xpt_pdom **ret, size_t *ret_n)
 {
 	enum { PAGE = 64 };
@@ -76,6 +84,8 @@ int xpt_dom_list_all(struct xpt_ctx *c, struct xpt_pdom **ret, size_t *ret_n)
 		if (got < PAGE || first >= XPT_DOMID_FIRST_RESERVED)
 			break;
 	}
+	/* in id order whatever the platform's pages were: callers search it */
+	qsort(all, n, sizeof(*all), cmp_pdom);
 	*ret = all;
 	*ret_n = n;
 	return 0;

@@ -1073,6 +1073,60 @@ static void test_destroy_paused_guest(void **state)
 	destroy_connected(true);
 }
 
+/* `xpt list` warns of store records of a domain the hypervisor does not
+ * have, and of none it has: the check searches the hypervisor's list for
+ * every store entry (its node, backend, device markers). */
+static void test_list_orphans(void **state)
+{
+	struct xpt_ctx *c = fake_ctx();
+	struct xpt_cfg *cfg = calloc(1, sizeof(*cfg));
+	struct xpt_domain_info *info = NULL;
+	unsigned int domid[3], i;
+	char path[96], want[64];
+	size_t n = 0;
+
+	(void)state;
+	fresh_host(c, cfg);
+	cfg->npci = 0;
+	for (i = 0; i < 3; i++) {
+		snprintf(cfg->name, sizeof(cfg->name), "orph%u", i);
+		assert_int_equal(xpt_domain_create(c, cfg, false, &domid[i]),
+				 0);
+	}
+	assert_int_equal(xpt_xs_write(c, XBT_NULL,
+				      "/local/domain/0/backend/pci/7/0/num_devs",
+				      "0"), 0);
+	assert_int_equal(xpt_xs_write(c, XBT_NULL,
+				      "/libxl/pci/0000-00-1f-0/domid", "6"), 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%u/0/"
+			 "num_devs", domid[i]);
+		assert_int_equal(xpt_xs_write(c, XBT_NULL, path, "0"), 0);
+	}
+	ctx_clear(c);
+	assert_int_equal(xpt_domain_list(c, &info, &n), 0);
+	assert_int_equal(n, 4);		/* dom0 and ours */
+	for (i = 6; i <= 7; i++) {
+		snprintf(want, sizeof(want), "domain %u is recorded", i);
+		if (!strstr(xpt_ctx_warnings(c), want))
+			fail_msg("no warning '%s' in: %s", want,
+				 xpt_ctx_warnings(c));
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(want, sizeof(want), "domain %u is recorded", domid[i]);
+		if (strstr(xpt_ctx_warnings(c), want))
+			fail_msg("domain %u runs, yet: %s", domid[i],
+				 xpt_ctx_warnings(c));
+		assert_int_equal(xpt_domain_destroy(c, domid[i]), 0);
+	}
+	assert_int_equal(xpt_xs_rm(c, XBT_NULL,
+				   "/local/domain/0/backend/pci/7"), 0);
+	assert_int_equal(xpt_xs_rm(c, XBT_NULL, "/libxl/pci/0000-00-1f-0"), 0);
+	free(info);
+	xpt_ctx_close(c);
+	free(cfg);
+}
+
 static void test_destroy_running_guest(void **state)
 {
 	(void)state;
@@ -1175,6 +1229,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_every_call_fails),
 		cmocka_unit_test(test_every_call_fails_pvh),
 		cmocka_unit_test(test_destroy_paused_guest),
+		cmocka_unit_test(test_list_orphans),
 		cmocka_unit_test(test_destroy_running_guest),
 		cmocka_unit_test(test_rom_granted),
 		cmocka_unit_test(test_remove_keeps_driver_path),
