@@ -364,14 +364,19 @@ int xsd_check(struct xsd *xsd)
 	char path[XSD_PATH_BUF];
 	uint32_t off;
 	size_t i, plen, listed = 0;
-	int owned;
 
 	if (!ntab_get(t, "/", 1, path_hash("/", 1)))
 		return -EIO;
+	for (d = xsd->domains; d; d = d->next)
+		d->check_owned = 0;
 	for (i = 0; i < t->nbuckets; i++)
 		for (n = t->b[i]; n; n = n->hnext) {
 			if (!n->perms.num)
 				return -EIO;
+			/* one pass, whatever the number of domains */
+			d = domain_find(xsd, n->perms.p[0].id);
+			if (d)
+				d->check_owned++;
 			for (off = 0; off < n->childlen;
 			     off += strlen(n->children + off) + 1) {
 				snprintf(path, sizeof(path), "%s/%s",
@@ -392,13 +397,8 @@ int xsd_check(struct xsd *xsd)
 		}
 	if (listed != t->count - 1)
 		return -EIO;	/* a node not listed, or listed twice */
-	for (d = xsd->domains; d; d = d->next) {
-		owned = 0;
-		for (i = 0; i < t->nbuckets; i++)
-			for (n = t->b[i]; n; n = n->hnext)
-				owned += n->perms.p[0].id == d->domid;
-		if (owned != d->nnodes || xsd_check_usage(d) < 0)
+	for (d = xsd->domains; d; d = d->next)
+		if (d->check_owned != d->nnodes || xsd_check_usage(d) < 0)
 			return -EIO;
-	}
 	return 0;
 }

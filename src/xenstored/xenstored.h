@@ -121,6 +121,7 @@ struct domain {
 	bool shutdown;
 	unsigned int target;	/* SET_TARGET, or UINT32_MAX */
 	int nnodes;		/* nodes owned */
+	int check_owned;	/* xsd_check's own count of them */
 	unsigned int nwatches;
 	/* What its connections hold, all counted against its quotas. */
 	struct conn *conns;	/* live connections (conn->dnext) */
