@@ -68,7 +68,7 @@ int hyp_new(struct hyp **ret)
 	pthread_rwlock_init(&h->pci_list_lock, NULL);
 	pthread_mutex_init(&h->done_lock, NULL);
 	h->done_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	h->dom[0] = domain_alloc(0);
+	hyp_dom_set(h, 0, domain_alloc(0));
 	if (h->done_efd < 0 || !h->dom[0] || hyp_vpci_init(h) < 0) {
 		hyp_free(h);
 		return -ENOMEM;
@@ -111,7 +111,7 @@ void hyp_free(struct hyp *h)
 		return;
 	hyp_unlisten(h);
 	/* vCPU threads first: they may use any device. */
-	for (i = 0; i < HYP_DOMID_MAX; i++)
+	for (i = 0; i < h->dom_end; i++)
 		if (h->dom[i])
 			hyp_vcpus_stop(h, h->dom[i]);
 	for (i = 0; i < h->npci; i++) {
@@ -123,7 +123,7 @@ void hyp_free(struct hyp *h)
 		pthread_mutex_destroy(&h->unplugged[i]->hw_lock);
 		free(h->unplugged[i]);
 	}
-	for (i = 0; i < HYP_DOMID_MAX; i++)
+	for (i = 0; i < h->dom_end; i++)
 		if (h->dom[i])
 			domain_free(h, h->dom[i]);
 	while (h->vpci && hyp_vcpu_take_done(h, &done))
@@ -136,6 +136,15 @@ void hyp_free(struct hyp *h)
 	pthread_mutex_destroy(&h->pcidevs_lock);
 	free(h->rundir);
 	free(h);
+}
+
+void hyp_dom_set(struct hyp *h, uint32_t domid, struct hyp_domain *d)
+{
+	h->dom[domid] = d;
+	if (d && domid >= h->dom_end)
+		h->dom_end = domid + 1;
+	while (h->dom_end && !h->dom[h->dom_end - 1])
+		h->dom_end--;
 }
 
 struct hyp_domain *hyp_domain_get(struct hyp *h, uint32_t domid)
@@ -203,10 +212,10 @@ int hyp_domain_create(struct hyp *h, uint32_t flags, const char *name,
 	}
 	snprintf(d->name, sizeof(d->name), "%.*s", (int)sizeof(d->name) - 1,
 		 name ? name : "");
-	h->dom[domid] = d;
+	hyp_dom_set(h, domid, d);
 	r = hyp_domain_socket_open(h, d);
 	if (r < 0) {
-		h->dom[domid] = NULL;
+		hyp_dom_set(h, domid, NULL);
 		domain_free(h, d);
 		return r;
 	}
@@ -299,9 +308,9 @@ int hyp_domain_destroy(struct hyp *h, uint32_t domid)
 	hyp_iommu_release_devices(h, d);
 	hyp_irq_destroy(h, d);
 	hyp_gnttab_destroy(h, d);
-	h->dom[domid] = NULL;
+	hyp_dom_set(h, domid, NULL);
 	hyp_ioreq_emulator_gone(h, domid);
-	for (i = 0; i < HYP_DOMID_MAX; i++)
+	for (i = 0; i < h->dom_end; i++)
 		if (h->dom[i] && h->dom[i]->target == domid)
 			h->dom[i]->target = HYP_NO_DOMID;
 	domain_changed(h, d, "destroyed");
@@ -333,7 +342,7 @@ int hyp_domain_list(struct hyp *h, uint32_t first_domid, uint32_t max,
 	if (max == 0 || max > HV_DOMAIN_LIST_PAGE)
 		max = HV_DOMAIN_LIST_PAGE;
 	memset(ret, 0, sizeof(*ret));
-	for (i = first_domid; i < HYP_DOMID_MAX; i++) {
+	for (i = first_domid; i < h->dom_end; i++) {
 		if (!h->dom[i])
 			continue;
 		if (ret->count == max) {

@@ -154,7 +154,7 @@ void hyp_gnttab_destroy(struct hyp *h, struct hyp_domain *d)
 			close(d->grants[g].memfd);
 		d->grants[g] = (struct hyp_grant){ .memfd = -1 };
 	}
-	for (i = 0; i < HYP_DOMID_MAX; i++) {
+	for (i = 0; i < h->dom_end; i++) {
 		struct hyp_domain *o = h->dom[i];
 
 		if (!o || o == d)

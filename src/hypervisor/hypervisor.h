@@ -279,6 +279,9 @@ struct hyp {
 	uint32_t next_domid;
 	uint32_t ioreq_serial;		/* last server serial handed out */
 	struct hyp_domain *dom[HYP_DOMID_MAX];
+	/* dom[i] is NULL for every i >= dom_end: loops over the domains
+	 * stop there instead of at HYP_DOMID_MAX (hyp_dom_set keeps it) */
+	uint32_t dom_end;
 	struct hyp_pcidev *pci[HYP_PCI_MAX];
 	unsigned int npci;
 	/* What PCI_DEVICE_REMOVE took from Xen's view: the hardware, still
@@ -311,6 +314,7 @@ void hyp_domain_socket_close(struct hyp *h, struct hyp_domain *d);
 
 /* domain.c */
 struct hyp_domain *hyp_domain_get(struct hyp *h, uint32_t domid);
+void hyp_dom_set(struct hyp *h, uint32_t domid, struct hyp_domain *d);
 int hyp_domain_create(struct hyp *h, uint32_t flags, const char *name,
 		      uint64_t memory_kb, uint32_t vcpus,
 		      uint32_t *ret_domid);

@@ -1468,7 +1468,7 @@ void hyp_unlisten(struct hyp *h)
 	for (c = h->conns; c; c = c->next)
 		conn_kill(h, c);
 	conns_sweep(h);
-	for (i = 0; i < HYP_DOMID_MAX; i++)
+	for (i = 0; i < h->dom_end; i++)
 		if (h->dom[i] && h->dom[i]->sock_path) {
 			unlink(h->dom[i]->sock_path);
 			free(h->dom[i]->sock_path);

@@ -641,7 +641,7 @@ void hyp_ioreq_emulator_gone(struct hyp *h, uint32_t domid)
 	struct hyp_ioreq_server *s;
 	uint32_t i, k;
 
-	for (i = 0; i < HYP_DOMID_MAX; i++) {
+	for (i = 0; i < h->dom_end; i++) {
 		if (!h->dom[i] || !h->dom[i]->hvm)
 			continue;
 		for (k = 0; k < HV_IOREQ_MAX_SERVERS; k++) {

@@ -676,7 +676,7 @@ int hyp_pci_raise_irq(struct hyp *h, uint32_t sbdf, uint32_t type,
 		    MSIX_FLAGS_ENABLE)
 			break;
 		/* A level-triggered line: every domain that mapped the GSI. */
-		for (i = 0; i < HYP_DOMID_MAX; i++) {
+		for (i = 0; i < h->dom_end; i++) {
 			struct hyp_domain *d = h->dom[i];
 			uint32_t q;
 

@@ -288,7 +288,7 @@ void hyp_vcpu_service(struct hyp *h)
 
 	if (!__atomic_exchange_n(&h->vpci->crash_pending, 0, __ATOMIC_ACQ_REL))
 		return;
-	for (i = 1; i < HYP_DOMID_MAX; i++) {
+	for (i = 1; i < h->dom_end; i++) {
 		struct hyp_domain *d = h->dom[i];
 
 		if (d && __atomic_load_n(&d->crashed, __ATOMIC_ACQUIRE) == 1) {

@@ -1307,7 +1307,7 @@ void hyp_vpci_forget(struct hyp *h, struct hyp_pcidev *p)
 
 	if (!fixed(h))
 		return;
-	for (i = 0; i < HYP_DOMID_MAX; i++) {
+	for (i = 0; i < h->dom_end; i++) {
 		struct hyp_domain *d = h->dom[i];
 
 		if (!d || !d->vcpu)
@@ -1527,7 +1527,7 @@ int hyp_vpci_check(struct hyp *h, char *err, size_t errlen)
 			goto out;
 		}
 	}
-	for (i = 0; i < HYP_DOMID_MAX && r == 0; i++) {
+	for (i = 0; i < h->dom_end && r == 0; i++) {
 		struct hyp_domain *d = h->dom[i];
 
 		if (!d || !d->vcpu || __atomic_load_n(&d->crashed,

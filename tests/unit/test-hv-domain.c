@@ -86,6 +86,39 @@ static void test_domid_wrap_skips_live(void **state)
 	hyp_free(h);
 }
 
+/* The loops over the domains stop at dom_end, one past the highest live
+ * id: it grows with a create (to the top id, too) and shrinks when the
+ * highest goes, and every live domain stays listed and found. */
+static void test_dom_end_follows_the_highest(void **state)
+{
+	static struct hv_domain_list page;
+	struct hyp *h = hvh_model("");
+	uint32_t d, i;
+
+	for (i = 1; i <= 5; i++)
+		assert_int_equal(hyp_domain_create(h, 0, "d", 0, 1, &d), 0);
+	assert_int_equal(h->dom_end, 6);
+	assert_int_equal(hyp_domain_destroy(h, 5), 0);
+	assert_int_equal(hyp_domain_destroy(h, 3), 0);
+	assert_int_equal(h->dom_end, 5);
+	assert_int_equal(hyp_domain_destroy(h, 4), 0);
+	assert_int_equal(h->dom_end, 3);
+	assert_int_equal(hyp_domain_list(h, 0, 0, &page), 0);
+	assert_int_equal(page.count, 3);
+	assert_int_equal(page.d[2].domid, 2);
+	h->next_domid = HYP_DOMID_MAX - 1;
+	assert_int_equal(hyp_domain_create(h, 0, "top", 0, 1, &d), 0);
+	assert_int_equal(h->dom_end, HYP_DOMID_MAX);
+	assert_int_equal(hyp_domain_list(h, 3, 0, &page), 0);
+	assert_int_equal(page.count, 1);
+	assert_int_equal(page.d[0].domid, HYP_DOMID_MAX - 1);
+	assert_non_null(hyp_domain_get(h, HYP_DOMID_MAX - 1));
+	assert_int_equal(hyp_domain_destroy(h, HYP_DOMID_MAX - 1), 0);
+	assert_int_equal(h->dom_end, 3);
+	assert_non_null(hyp_domain_get(h, 2));
+	hyp_free(h);
+}
+
 /* More domains than a page: every one is listed once, in id order, with
  * holes; a short max pages early; a start past the last is empty. */
 static void test_list_pages(void **state)
@@ -363,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_lifecycle_inprocess),
 		cmocka_unit_test(test_domid_wrap_skips_live),
 		cmocka_unit_test(test_list_pages),
+		cmocka_unit_test(test_dom_end_follows_the_highest),
 		cmocka_unit_test(test_list_sockets),
 		cmocka_unit_test(test_virq_dom_exc_inprocess),
 		cmocka_unit_test(test_sockets),
