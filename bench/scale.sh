@@ -51,6 +51,7 @@ mkdir -p "$XPT_RUNDIR"
 cleanup() {
 	trap - EXIT INT TERM
 	xpt host stop >/dev/null 2>&1
+	[ -d "$work/twin" ] && XPT_RUNDIR=$work/twin xpt host stop >/dev/null 2>&1
 	if [ "${SCALE_KEEP:-0}" = 1 ]; then
 		echo "scale: kept $work (the host's logs are in $XPT_RUNDIR/log)" >&2
 	else
@@ -91,6 +92,27 @@ per_call() { # N CMD...
 	done
 	sort -n "$f" | awk '{ v[NR] = $1 } END {
 		printf "%.2f\n", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) / 1000 }'
+}
+
+# Two commands N times each, interleaved (A B B A A B ...); the median ms
+# per call of each: a load spike of the shared machine hits both alike.
+per_pair() { # N "VAR=value CMD..." "VAR=value CMD..."
+	local n=$1 i s e cmd f fa=$work/pair_a.us fb=$work/pair_b.us
+	: >"$fa"
+	: >"$fb"
+	for ((i = 0; i < 2 * n; i++)); do
+		# A B B A A B ...: neither always runs right after the other
+		if [ $(((i + i / 2) % 2)) = 0 ]; then cmd=$2 f=$fa; else cmd=$3 f=$fb; fi
+		s=$(now_us)
+		env $cmd >/dev/null || return 1
+		e=$(now_us)
+		echo $((e - s)) >>"$f"
+	done
+	for f in "$fa" "$fb"; do
+		sort -n "$f" | awk '{ v[NR] = $1 } END {
+			printf "%.2f ", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) / 1000 }'
+	done
+	echo
 }
 
 # --- the host ---------------------------------------------------------------------
@@ -289,6 +311,35 @@ list_item() {
 		"$(awk -v a="$l0" -v b="$l1" -v n="$have" 'BEGIN { if (n > 1) printf "%.3f", (b - a) / (n - 1) }')"
 	printf '   %-24s %7s ms %7s ms %7s\n' "xpt pci-list look" "$n0" "$n1" "$(ratio "$n1" "$n0")"
 	printf '   %-24s %7s ms %7s ms %7s\n' "xpt pci-list $look_id (by id)" "$i0" "$i1" "$(ratio "$i1" "$i0")"
+	# The same, interleaved with a twin host that has the one domain
+	# only (its own daemons, its own run directory): the figures before
+	# and after the creates were taken minutes apart, and on a shared
+	# machine the load moved them more than the domains did.
+	local twin=$work/twin p
+	mkdir -p "$twin"
+	if XPT_RUNDIR=$twin xpt host start --host "$hostfile" >/dev/null 2>&1 &&
+	   XPT_RUNDIR=$twin xpt create "$work/guest.cfg" 'name="look"' >/dev/null; then
+		echo "   interleaved with a twin host (the same host file) holding 'look' alone:"
+		for p in "list" "pci-list look" "pci-list-id"; do
+			local a b cmd=$p tid
+			if [ "$p" = pci-list-id ]; then
+				tid=$(XPT_RUNDIR=$twin xpt list | awk '$1 == "look" { print $2 }')
+				read -r a b < <(per_pair $reps "XPT_RUNDIR=$twin $xptbin pci-list $tid" \
+					"XPT_RUNDIR=$XPT_RUNDIR $xptbin pci-list $look_id")
+				cmd="pci-list ID (by id)"
+			else
+				read -r a b < <(per_pair $reps "XPT_RUNDIR=$twin $xptbin $p" \
+					"XPT_RUNDIR=$XPT_RUNDIR $xptbin $p")
+				cmd="xpt $p"
+			fi
+			printf '   %-24s %7s ms %7s ms %7s\n' "$cmd" "$a" "$b" "$(ratio "$b" "$a")"
+			[ "$p" = list ] && printf '   %-24s %10s %7s ms\n' "  per line (of $((have + 1)))" "" \
+				"$(awk -v a="$a" -v b="$b" -v n="$have" 'BEGIN { if (n > 1) printf "%.3f", (b - a) / (n - 1) }')"
+		done
+	else
+		echo "   (the twin host did not start: no interleaved figures)"
+	fi
+	XPT_RUNDIR=$twin xpt host stop >/dev/null 2>&1
 	# the scan every lookup made before /xpt/names (and still makes for
 	# a name without an entry): needs Debian's xenstore-utils
 	if command -v xenstore-rm >/dev/null &&
