@@ -16,8 +16,10 @@
  *     <g class="lane" data-party="P" data-domid="N" data-name="NAME">
  *         one per lane, in the struct's lane order; P is store, toolstack,
  *         pciback, pcifront, dm, stubdom, hypervisor or other; N is -1 when
- *         unknown.  Holds the header (<rect class="head">, <text>) and the
- *         lane's vertical <line>.
+ *         unknown.  Holds the header (<rect class="head">, <text>), the
+ *         lane's vertical <line> and a <title>.  Opened as PAGE#lane=N,
+ *         the page dims (class "dim") every arrow that does not touch lane
+ *         N, as a click on its header does: the one optional script.
  *     <g class="arrow" data-kind="K" data-from="F" data-to="T" data-line="L"
  *        data-tx="X" [data-failed="1"] [data-absent="1"] [data-aborted="1"]>
  *         one per drawn event, in log order; K is write, mkdir, rm,
@@ -844,7 +846,12 @@ static void write_lanes(struct html *h, double bottom)
 		fprintf(out, "<g class=\"lane\" data-party=\"%s\" data-domid=\"%d\" data-name=\"",
 			trace_party_name(l->party), l->domid);
 		html_strn(out, l->name, strnlen(l->name, sizeof(l->name)), 0);
-		fprintf(out, "\" data-lane=\"%u\">", i);
+		fprintf(out, "\" data-lane=\"%u\"><title>", i);
+		html_strn(out, l->name, strnlen(l->name, sizeof(l->name)), 0);
+		fprintf(out, " (%s", trace_party_name(l->party));
+		if (l->domid >= 0)
+			fprintf(out, ", domain %d", l->domid);
+		fputs("): click to keep only its arrows</title>", out);
 		fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%.0f\" stroke=\"%s\" "
 			"stroke-width=\"2\" stroke-opacity=\"0.35\"/>",
 			x, TOP + HEAD_H, x, bottom, p->colour);
@@ -959,8 +966,9 @@ static void write_timeline(struct html *h)
 	unsigned i, width = GUTTER + t->nlanes * LANE_W + 40;
 
 	fprintf(out, "<h2>Timeline</h2>\n<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" "
-		"width=\"%u\" height=\"%.0f\" viewBox=\"0 0 %u %.0f\">\n",
-		width, h->height, width, h->height);
+		"width=\"%u\" height=\"%.0f\" viewBox=\"0 0 %u %.0f\" role=\"img\" "
+		"aria-label=\"a sequence diagram of %u events between %u parties\">\n",
+		width, h->height, width, h->height, h->ndrawn, t->nlanes);
 	write_marker_defs(out);
 	fprintf(out, "<text class=\"gutter\" x=\"%d\" y=\"%d\" text-anchor=\"end\">line</text>\n",
 		GUTTER - 10, TOP + HEAD_H + 4);
@@ -977,16 +985,22 @@ static void write_timeline(struct html *h)
 	fputs("</svg>\n", out);
 }
 
-/* Optional: click a lane's header to keep only its arrows in view. */
+/*
+ * Optional: click a lane's header to keep only its arrows in view; the
+ * address then ends in #lane=N, which opens the page so filtered.
+ */
 static const char script[] =
-
 	"(function(){var on=null;\n"
+	"function show(n){on=n;\n"
+	" document.querySelectorAll('#timeline .arrow').forEach(function(a){\n"
+	"  var keep=on===null||a.getAttribute('data-from')===on||a.getAttribute('data-to')===on;\n"
+	"  a.classList.toggle('dim',!keep);});\n"
+	" try{history.replaceState(null,'',on===null?location.pathname:'#lane='+on);}catch(e){}}\n"
 	"document.querySelectorAll('#timeline .lane').forEach(function(l){\n"
 	" l.style.cursor='pointer';\n"
-	" l.addEventListener('click',function(){var n=l.getAttribute('data-lane');on=on===n?null:n;\n"
-	"  document.querySelectorAll('#timeline .arrow').forEach(function(a){\n"
-	"   var keep=on===null||a.getAttribute('data-from')===on||a.getAttribute('data-to')===on;\n"
-	"   a.classList.toggle('dim',!keep);});});});})();\n"
+	" l.addEventListener('click',function(){var n=l.getAttribute('data-lane');\n"
+	"  show(on===n?null:n);});});\n"
+	"var m=/^#lane=([0-9]+)$/.exec(location.hash);if(m)show(m[1]);})();\n"
 	"</script>\n";
 
 int trace_write_html(FILE *out, const struct trace *t)

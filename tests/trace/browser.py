@@ -155,10 +155,11 @@ class Chromium:
                                                     and "window" not in a), took))
         return out.decode("utf-8", "replace")
 
-    def dom(self, path):
+    def dom(self, path, fragment=""):
         # A virtual-time budget lets the page's scripts, and any that should
         # never have been there, run before the DOM is dumped.
-        return self.run("file://" + path, ["--virtual-time-budget=3000", "--dump-dom"])
+        return self.run("file://" + path + fragment,
+                        ["--virtual-time-budget=3000", "--dump-dom"])
 
     def screenshot(self, path, png, width, height):
         self.run("file://" + path, ["--screenshot=" + png,
@@ -620,6 +621,21 @@ def main():
         exp = json.load(open(expect))
         title = "xpt trace: fixture <b>bold</b>.log"
         results.append(run_checks("fixture", chromium, page, exp, title, True, True, tmp))
+
+        # The optional script: opened as #lane=N, only lane N's arrows
+        # stay undimmed (N: pcifront's lane, the fixture's third party).
+        c = Checks("lane-filter")
+        lane = [i for i, l in enumerate(exp["lanes"]) if l["party"] == "pcifront"][0]
+        root = parse(chromium.dom(page, "#lane=%d" % lane))
+        arrows = [g for s in root.find_all("svg") if s.attrs.get("id") == "timeline"
+                  for g in s.find_all("g", "arrow")]
+        dim = ["dim" in g.attrs.get("class", "").split() for g in arrows]
+        touch = [lane in (a["from"], a["to"]) for a in exp["arrows"]]
+        c.check(len(dim) == len(touch) and any(touch) and
+                all(d != t for d, t in zip(dim, touch)),
+                "#lane=%d dims %d arrows, %d do not touch the lane"
+                % (lane, sum(dim), touch.count(False)))
+        results.append(c)
 
         big = os.path.join(tmp, "cap.html")
         big_expect = os.path.join(tmp, "cap.json")
