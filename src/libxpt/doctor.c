@@ -611,7 +611,6 @@ static void check_group(struct doc *d, const struct xpt_pdev *p,
 {
 	char peers[384] = "", dom0[256] = "", b[16], why[64];
 	struct xpt_check *k;
-	struct xpt_pdev q;
 	bool rmrr_self = false, any = false;
 	size_t i, j, lp = 0, ld = 0;
 
@@ -620,16 +619,14 @@ static void check_group(struct doc *d, const struct xpt_pdev *p,
 			rmrr_self = true;
 	for (i = 0; i < d->nall; i++) {
 		uint32_t s = d->all[i];
-		bool slot, bus = false, rmrr = false;
+		bool slot, bus, rmrr = false;
 
 		if (s == p->sbdf)
 			continue;
 		slot = (s >> 3) == (p->sbdf >> 3);
-		if (p->reset == XPT_RESET_BUS &&
-		    (s >> 8) == (p->sbdf >> 8) &&
-		    d->c->pf->pci_info(d->c, s, &q) == 0 &&
-		    q.reset == XPT_RESET_BUS)
-			bus = true;
+		/* a secondary bus reset hits every function on the bus,
+		 * whatever their own reset methods */
+		bus = p->reset == XPT_RESET_BUS && (s >> 8) == (p->sbdf >> 8);
 		for (j = 0; j < d->con.nrmrr; j++)
 			if (d->con.rmrr[j].sbdf == s)
 				for (size_t m = 0; m < d->con.nrmrr; m++)

@@ -346,7 +346,9 @@ def main():
              "02:00.0 10de:1eb8 class=030000 bar0=16M intx=a msi=1 "
              "reset=bus\n"
              "02:00.1 10de:10f8 class=040300 bar0=16K intx=b msi=1 "
-             "reset=bus\n",
+             "reset=bus\n"
+             "02:05.0 8086:1533 class=020000 bar0=128K msix=5 intx=a "
+             "reset=flr\n",
              DEVS + ["0000:0b:00.0", "0000:02:00.0"])
     try:
         rc, rows = h.doctor()
@@ -358,15 +360,17 @@ def main():
         row = expect("groups", rows, "group", "0000:0b:00.0", "warn",
                      ["rdm=\"strategy=host,policy=strict\""])
         row = expect("groups", rows, "group", "0000:02:00.0", "fail",
-                     ["xpt pci-assignable-add 0000:02:00.1", "02:00.*"])
-        check(row is not None and "0000:02:00.1 (same slot, bus reset)"
-              in row["detail"], "groups: the bus-reset peer: %s" % row)
+                     ["xpt pci-assignable-add 0000:02:00.1",
+                      "xpt pci-assignable-add 0000:02:05.0", "02:00.*"])
+        check(row is not None and "0000:02:00.1 (same slot, bus reset), "
+              "0000:02:05.0 (bus reset)" in row["detail"],
+              "groups: the bus-reset peers: %s" % row)
         same_except("groups", rows, clean,
                     {("group", "0000:04:00.0")} |
                     {(c, b) for c in ("reset", "group", "msi", "driver")
                      for b in ("0000:0b:00.0", "0000:02:00.0")})
         # with every peer assignable, they are to go to one guest: warnings
-        for bdf in ("0a:00.0", "02:00.1"):
+        for bdf in ("0a:00.0", "02:00.1", "02:05.0"):
             r = h.run("pci-assignable-add", bdf)
             check(r.returncode == 0, "assignable-add %s: %s" % (bdf, r.stderr))
         rc, rows = h.doctor("04:00.0", "02:00.0")
