@@ -96,8 +96,16 @@ class Host:
         before = self.state()
         r = self.run("doctor", "--json", *args)
         after = self.state()
-        check(before == after, "doctor %s changed the host's state"
-              % " ".join(args))
+        for what, b, a in zip(("store tree rc", "store tree",
+                               "assignable list", "domain list"),
+                              before, after):
+            if b != a:
+                import difflib
+                diff = "\n".join(difflib.unified_diff(
+                    str(b).splitlines(), str(a).splitlines(), lineterm="",
+                    n=0))
+                check(False, "doctor %s changed the %s:\n%s"
+                      % (" ".join(args), what, diff[:2000]))
         try:
             out = json.loads(r.stdout)
         except ValueError:
@@ -209,6 +217,19 @@ def main():
                     'pci = [ "03:00.0" ]\n')
         r = h.run("create", cfg)
         check(r.returncode == 0, "create g: %s" % r.stderr)
+        # the guest's frontend and pciback finish connecting on their
+        # own: wait for both (bounded), so that only doctor could change
+        # the store between its before and after
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            pl = h.run("pci-list", "--json", "g")
+            pl = json.loads(pl.stdout) if pl.returncode == 0 else {}
+            if pl.get("backend_state") == 4 and \
+                    pl.get("frontend_state") == 4:
+                break
+            select.select([], [], [], 0.05)
+        check(pl.get("backend_state") == 4 and pl.get("frontend_state") == 4,
+              "g's backend never connected: %s" % pl)
         rc, rows = h.doctor()
         row = rows_by_key(rows).get(("driver", "0000:03:00.0"))
         check(row is not None and row["status"] == "pass" and
