@@ -10,6 +10,9 @@ command, option or variable added to a binary without its page fails here:
          is in EXIT STATUS.
   *.8    every option of the daemon's --help is in its page, and every
          option the page's OPTIONS section lists is in --help.
+  xpt.cfg.5      every key the configuration parser (src/libxpt/xlcfg.c)
+                 knows is in KEYS, and every key KEYS names is known.
+  xpt-pci-spec.5 every option of a PCI spec (pcispec.c's OPTION_NAMES).
 
 usage: manpages.py XPT SRCDIR NAME=BINARY...   (page SRCDIR/docs/NAME.8)
 """
@@ -134,9 +137,39 @@ def check_daemon(name, binary, src):
                   (name, o, name))
 
 
+def tag_keys(tag):
+    """the keys a KEYS tag names: its words outside quotes"""
+    body = tag.split(None, 1)[1] if " " in tag else ""
+    outside = body.split('"')[0::2]
+    return {w for part in outside for w in part.split()
+            if re.match(r"^[a-z][a-z0-9_]*$", w)}
+
+
+def check_formats(src):
+    cfg = plain(open(os.path.join(src, "docs", "xpt.cfg.5")).read())
+    keys_sec = sections(cfg).get("KEYS", "")
+    parser = open(os.path.join(src, "src", "libxpt", "xlcfg.c")).read()
+    known = set(re.findall(r'strcmp\(key, "([a-z0-9_]+)"\)', parser))
+    check(len(known) >= 10, "xlcfg.c: only %d keys found" % len(known))
+    for k in sorted(known):
+        check(re.search(r"\b%s\b" % k, keys_sec),
+              "xpt.cfg.5 KEYS: no %s (xlcfg.c reads it)" % k)
+    for t in tags(keys_sec):
+        for k in sorted(tag_keys(t)):
+            check(k in known, "xpt.cfg.5 KEYS: %s is no key xlcfg.c knows" % k)
+    spec = plain(open(os.path.join(src, "docs", "xpt-pci-spec.5")).read())
+    m = re.search(r'#define OPTION_NAMES "([^"]*)"',
+                  open(os.path.join(src, "src", "libxpt", "pcispec.c")).read())
+    if check(m, "pcispec.c: no OPTION_NAMES"):
+        for o in m.group(1).split(", "):
+            check(re.search(r"\b%s\b" % o, spec),
+                  "xpt-pci-spec.5: no %s (pcispec.c parses it)" % o)
+
+
 def main():
     xpt, src = sys.argv[1:3]
     check_xpt(xpt, src)
+    check_formats(src)
     pages = {os.path.basename(p)[:-2] for p in glob.glob(os.path.join(src, "docs", "*.8"))}
     given = dict(a.split("=", 1) for a in sys.argv[3:])
     check(pages == set(given), "the daemons' pages %s, binaries given %s" %
