@@ -10,6 +10,8 @@
  *   xpt: still waiting for the lock of domain 3, which another xpt holds: 5 s so far (at most 60 s)
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -22,7 +24,10 @@ static long secs(int64_t ms)
 void cli_progress(void *arg, const struct xpt_progress_report *r)
 {
 	FILE *f = arg;
-	bool tty = isatty(fileno(f));
+	const char *term = getenv("TERM");
+	/* a terminal that can erase a line (not TERM=dumb, as Emacs' shell
+	 * buffers set it) */
+	bool tty = isatty(fileno(f)) && term && *term && strcmp(term, "dumb");
 
 	switch (r->kind) {
 	case XPT_PROGRESS_START:

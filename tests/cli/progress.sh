@@ -66,10 +66,18 @@ wait "$holder"
 if command -v script >/dev/null; then
 	"$XPT" pci-attach p1 04:00.0 || fail "pci-attach again"
 	hold 2
-	script -qec "'$XPT' pci-detach p1 04:00.0" /dev/null >"$XPT_RUNDIR/tty" </dev/null
+	TERM=xterm script -qec "'$XPT' pci-detach p1 04:00.0" /dev/null >"$XPT_RUNDIR/tty" </dev/null
 	wait "$holder"
 	grep -q "waiting for the lock of domain $id, which another xpt holds (at most 60 s)"$'\r\033\\[K' "$XPT_RUNDIR/tty" ||
 		fail "on a terminal: $(od -c "$XPT_RUNDIR/tty" | head -20)"
+	# TERM=dumb: plain lines, no escape
+	"$XPT" pci-attach p1 04:00.0 || fail "pci-attach again"
+	hold 2
+	TERM=dumb script -qec "'$XPT' pci-detach p1 04:00.0" /dev/null >"$XPT_RUNDIR/tty" </dev/null
+	wait "$holder"
+	grep -q $'\033' "$XPT_RUNDIR/tty" && fail "TERM=dumb: $(od -c "$XPT_RUNDIR/tty" | head -20)"
+	grep -q "^xpt: waiting for the lock of domain $id, which another xpt holds (at most 60 s)"$'\r*$' "$XPT_RUNDIR/tty" ||
+		fail "TERM=dumb: no plain line: $(od -c "$XPT_RUNDIR/tty" | head -20)"
 fi
 
 "$XPT" destroy p1 >/dev/null 2>&1 || fail "destroy"
