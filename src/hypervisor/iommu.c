@@ -143,6 +143,8 @@ int hyp_deassign(struct hyp *h, uint32_t domid, uint32_t sbdf)
 	struct hyp_pcidev *p;
 	int r = 0;
 
+	if (!h->iommu)
+		return -EOPNOTSUPP;
 	if (domid != HV_DOMID_IO && !hyp_domain_get(h, domid))
 		return -ESRCH;
 	hyp_vpci_hook(h, HYP_VP_TOOLSTACK, domid, 0, sbdf);

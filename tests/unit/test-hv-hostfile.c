@@ -188,6 +188,8 @@ static void test_xen_line(void **state)
 			 -EOPNOTSUPP);
 	assert_int_equal(hyp_assign(h, HV_DOMID_IO, h->pci[0]->info.sbdf),
 			 -EOPNOTSUPP);
+	assert_int_equal(hyp_deassign(h, HV_DOMID_IO, h->pci[0]->info.sbdf),
+			 -EOPNOTSUPP);
 	hyp_free(h);
 }
 
