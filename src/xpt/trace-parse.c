@@ -59,7 +59,7 @@
 
 #define LINE_MAX_LEN 8192
 #define RAW_MAX 4200		/* a decoded payload: 4096 and a margin */
-#define MAX_CONNS 4096		/* beyond: one overflow connection */
+#define MAX_CONNS 65536		/* beyond: one overflow connection */
 #define MAX_PEND 32		/* requests awaiting a reply, per connection */
 #define MAX_TXS 8		/* open transactions remembered, per connection */
 #define MAX_STATES 4096		/* state nodes whose value is followed */
@@ -98,10 +98,12 @@ enum {
 	B_DM = 8,		/* device-model/D */
 };
 
+enum pend_type { P_OTHER, P_TX_START, P_TX_END };
+
 struct pend {
 	unsigned req;
 	int ev;			/* event index, -1 if not an event */
-	char type[32];
+	enum pend_type type;
 	bool end_commit;	/* TRANSACTION_END T */
 	unsigned tx;
 };
@@ -154,6 +156,7 @@ struct parser {
 	const struct trace_opts *o;
 	struct tconn *conns;
 	unsigned nconns, conncap;
+	unsigned *chash, chash_size;	/* conn_find()'s table */
 	struct trace_event *ev;
 	struct evx *evx;
 	unsigned nev, evcap;
@@ -477,15 +480,44 @@ static bool parse_c(const char *s, struct rec *r, bool *ignored)
 
 /* Connections */
 
+/* The connections by key (xpt-xenstored's number, C xenstored's
+ * pointer, which it reuses): an open-addressed table of index + 1, the
+ * latest connection of a key winning. */
+static unsigned *conn_slot(struct parser *p, uint64_t key)
+{
+	unsigned mask = p->chash_size - 1;
+	unsigned h = (unsigned)((key * 0x9e3779b97f4a7c15ull) >> 40) & mask;
+
+	while (p->chash[h] && p->conns[p->chash[h] - 1].key != key)
+		h = (h + 1) & mask;
+	return &p->chash[h];
+}
+
+static int conn_hash_grow(struct parser *p)
+{
+	unsigned size = p->chash_size ? p->chash_size * 2 : 64, i;
+	unsigned *n = calloc(size, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	free(p->chash);
+	p->chash = n;
+	p->chash_size = size;
+	for (i = 0; i < p->nconns; i++)
+		*conn_slot(p, p->conns[i].key) = i + 1;
+	return 0;
+}
+
 static struct tconn *conn_find(struct parser *p, uint64_t key, bool fresh)
 {
 	struct tconn *c;
-	unsigned i;
+	unsigned *slot;
 
-	if (!fresh)
-		for (i = p->nconns; i-- > 0;)
-			if (p->conns[i].key == key && !p->conns[i].closed)
-				return &p->conns[i];
+	if (!fresh && p->chash_size) {
+		slot = conn_slot(p, key);
+		if (*slot && !p->conns[*slot - 1].closed)
+			return &p->conns[*slot - 1];
+	}
 	if (p->nconns == MAX_CONNS)
 		return &p->conns[MAX_CONNS - 1];	/* the overflow */
 	if (p->nconns == p->conncap) {
@@ -497,6 +529,8 @@ static struct tconn *conn_find(struct parser *p, uint64_t key, bool fresh)
 		p->conns = n;
 		p->conncap = cap;
 	}
+	if ((p->nconns + 1) * 2 > p->chash_size && conn_hash_grow(p) < 0)
+		return NULL;
 	c = &p->conns[p->nconns++];
 	memset(c, 0, sizeof(*c));
 	c->key = key;
@@ -504,6 +538,7 @@ static struct tconn *conn_find(struct parser *p, uint64_t key, bool fresh)
 	c->front_dom = c->dm_dom = -1;
 	c->pdom = -1;
 	c->lane = -1;
+	*conn_slot(p, key) = p->nconns;
 	return c;
 }
 
@@ -875,7 +910,8 @@ static int on_request(struct parser *p, struct tconn *c, struct rec *r)
 	unsigned tx = r->tx >= 0 ? (unsigned)r->tx : c->cur_tx;
 	int i;
 
-	snprintf(pd.type, sizeof(pd.type), "%s", r->type);
+	pd.type = !strcmp(r->type, "TRANSACTION_START") ? P_TX_START :
+		  !strcmp(r->type, "TRANSACTION_END") ? P_TX_END : P_OTHER;
 	if (!strcmp(r->type, "WRITE"))
 		note_name(p, r);
 	i = ev_add(p, c);
@@ -966,7 +1002,7 @@ static int on_reply(struct parser *p, struct tconn *c, struct rec *r)
 			printable(e->value, sizeof(e->value), r->nf ? r->f[0] : "",
 				  r->nf ? r->flen[0] : 0);
 		}
-		if (!strcmp(pd.type, "TRANSACTION_END")) {
+		if (pd.type == P_TX_END) {
 			tx_ended(p, c, pd.tx, false);
 			if (e)
 				e->aborted = true;
@@ -975,7 +1011,7 @@ static int on_reply(struct parser *p, struct tconn *c, struct rec *r)
 		}
 		return 0;
 	}
-	if (!strcmp(pd.type, "TRANSACTION_START") && r->nf) {
+	if (pd.type == P_TX_START && r->nf) {
 		uint64_t id;
 		const char *end;
 		char v[24];
@@ -992,7 +1028,7 @@ static int on_reply(struct parser *p, struct tconn *c, struct rec *r)
 		}
 		return 0;
 	}
-	if (!strcmp(pd.type, "TRANSACTION_END")) {
+	if (pd.type == P_TX_END) {
 		tx_ended(p, c, pd.tx, pd.end_commit);
 		if (c->cur_tx == pd.tx)
 			c->cur_tx = 0;
@@ -1503,6 +1539,7 @@ out:
 	free(line);
 	free(r);
 	free(p.conns);
+	free(p.chash);
 	free(p.states);
 	free(p.names);
 	free(p.ev);

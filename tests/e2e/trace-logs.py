@@ -196,6 +196,33 @@ def lab(xpt, data):
     check(ends == [("tx_commit", "EAGAIN")], "lab failed commits %s" % ends)
 
 
+def many_connections(xpt):
+    """A long-running host's log: 20000 short toolstack connections
+    (every command is one), then pciback and a toolstack write.  Each
+    keeps its own name: none is lumped with another."""
+    with tempfile.NamedTemporaryFile("w", suffix=".log") as f:
+        t = 1796505598
+        for n in range(1, 20001):
+            f.write("%d.000001 conn=%d dom=0 CONNECT pid=%d comm=xpt\n"
+                    "%d.000002 conn=%d dom=0 IN  READ req=0 tx=0 len=2 /\\0\n"
+                    "%d.000003 conn=%d dom=0 OUT READ req=0 tx=0 len=1 \\0\n"
+                    "%d.000004 conn=%d dom=0 CLOSE\n" % ((t, n, n + 100) + (t, n) * 3))
+        f.write("%d.000005 conn=20001 dom=0 CONNECT pid=7 comm=xpt-pciback\n"
+                "%d.000006 conn=20001 dom=0 IN  WRITE req=0 tx=0 len=40 "
+                "/local/domain/0/backend/pci/5/0/state\\02\n"
+                "%d.000007 conn=20001 dom=0 OUT WRITE req=0 tx=0 len=3 OK\\0\n"
+                "%d.000008 conn=20002 dom=0 CONNECT pid=8 comm=xl\n"
+                "%d.000009 conn=20002 dom=0 IN  WRITE req=0 tx=0 len=40 "
+                "/local/domain/0/backend/pci/5/0/num_devs\\01\n" % ((t,) * 5))
+        f.flush()
+        tr = trace_json(xpt, f.name)
+    check([l["name"] for l in tr["lanes"]] ==
+          ["store", "toolstack (xl)", "pciback (xpt-pciback)"],
+          "after 20000 connections: lanes %s" % [l["name"] for l in tr["lanes"]])
+    check(tr["records"] == 80005 and tr["skipped"] == 0,
+          "records %d skipped %d" % (tr["records"], tr["skipped"]))
+
+
 def hostile(xpt, data):
     log = os.path.join(data, "hostile.log")
     t = trace_json(xpt, "--all-paths", "--reads", log)
@@ -238,6 +265,7 @@ def main():
     c_xenstored(xpt, data)
     c_xenstored_419(xpt, data)
     lab(xpt, data)
+    many_connections(xpt)
     hostile(xpt, data)
     r = trace(xpt, os.path.join(data, "no-such.log"))
     check(r.returncode == 3 and b"cannot open" in r.stderr,
