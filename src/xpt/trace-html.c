@@ -5,7 +5,7 @@
  * diagram with a lane per party.
  *
  * Every string of a trace comes from a log that guests write into (values,
- * paths, watch tokens), so every one goes through html_str(), which escapes
+ * paths, watch tokens), so every one goes through html_strn(), which escapes
  * it for HTML text and for attribute values alike and shows control bytes
  * and broken UTF-8 as \xNN.
  *
@@ -42,6 +42,8 @@
  *   <p id="cap">        only when events were left out (more than
  *                       TRACE_HTML_MAX_EVENTS).
  *   <table id="summary"> a row per device: its state sequences.
+ *   <dl id="meta">      the source and counts: <dd id="nevents">,
+ *                       "nfailed", "naborted", "nskipped".
  *
  * Layout, worked: lanes sorted dom0's tools (toolstack, device model,
  * hypervisor, others) left of the store, the backend and the guests' side
@@ -54,7 +56,6 @@
  * lane, a box "Initialising" in the colour of that state.
  */
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -75,7 +76,8 @@
 
 struct party_look {
 	const char *colour;	/* the lane's header */
-	int rank;		/* left to right; the store sits between 3 and 4 */
+	int rank;		/* left to right: dom0's tools, the store, the
+				 * backend and the guests' side */
 };
 
 static const struct party_look parties[] = {
@@ -121,12 +123,12 @@ struct html {
 	unsigned ndrawn;	/* events drawn: at most TRACE_HTML_MAX_EVENTS */
 	int *col;		/* lane -> column */
 	struct txspan *tx;
-	unsigned ntx;
+	unsigned ntx, captx;
 	int *ev_tx;		/* event -> its txspan, -1 none */
 	double *row_y;		/* drawn event -> its arrow's y */
 	double height;
 	struct devside *dev;
-	unsigned ndev;
+	unsigned ndev, capdev;
 	unsigned nfailed, naborted_tx;
 	unsigned nabsent;	/* removals of nodes not there, apart */
 	char nonce[33];		/* our script's; empty: no script */
@@ -319,12 +321,14 @@ static struct devside *devside_get(struct html *h, int domid, int dev, bool fron
 		if (d->domid == domid && d->dev == dev && d->front == front)
 			return d;
 	}
-	if ((h->ndev & (h->ndev - 1)) == 0 || h->ndev == 0) {
-		size_t cap = h->ndev ? h->ndev * 2 : 4;
+	if (h->ndev == h->capdev) {
+		unsigned cap = h->capdev ? h->capdev * 2 : 4;
+
 		d = realloc(h->dev, cap * sizeof(*d));
 		if (!d)
 			return NULL;
 		h->dev = d;
+		h->capdev = cap;
 	}
 	d = &h->dev[h->ndev++];
 	memset(d, 0, sizeof(*d));
@@ -390,12 +394,14 @@ static int trace_scan(struct html *h)
 					open = o;
 					capopen = capopen ? capopen * 2 : 8;
 				}
-				if ((h->ntx & (h->ntx - 1)) == 0 || h->ntx == 0) {
-					s = realloc(h->tx, (h->ntx ? h->ntx * 2 : 4) *
-						     sizeof(*s));
+				if (h->ntx == h->captx) {
+					unsigned cap = h->captx ? h->captx * 2 : 8;
+
+					s = realloc(h->tx, cap * sizeof(*s));
 					if (!s)
 						goto nomem;
 					h->tx = s;
+					h->captx = cap;
 				}
 				k = (int)h->ntx++;
 				j = nopen;
