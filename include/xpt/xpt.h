@@ -164,7 +164,7 @@ struct xpt_check {
 const char *xpt_check_status_name(enum xpt_check_status s); /* "PASS" */
 /* specs: BDFs, BB:DD.* or name=NAME; none: every device pciback holds.
  * *ret is malloc'ed (free it). */
-int xpt_doctor(struct xpt_ctx *c, const struct xpt_pci *specs, size_t nspecs,
-	       struct xpt_check **ret, size_t *ret_n);
+int xpt_doctor_run(struct xpt_ctx *c, const struct xpt_pci *specs,
+		   size_t nspecs, struct xpt_check **ret, size_t *ret_n);
 
 #endif

@@ -425,7 +425,7 @@ int hyp_pci_mmio(struct hyp_pcidev *p, unsigned int bar, uint64_t offset,
 
 /* iommu.c */
 int hyp_test_assign(struct hyp *h, uint32_t sbdf);
-int hyp_console(struct hyp *h, char *buf, size_t len);
+int hyp_console_read(struct hyp *h, char *buf, size_t len);
 int hyp_assign(struct hyp *h, uint32_t domid, uint32_t sbdf);
 int hyp_deassign(struct hyp *h, uint32_t domid, uint32_t sbdf);
 void hyp_iommu_release_devices(struct hyp *h, struct hyp_domain *d);

@@ -722,7 +722,7 @@ static int op_physinfo(struct hyp_req *r)
 static int op_readconsole(struct hyp_req *r)
 {
 	struct hv_console *out = r->out;
-	int n = hyp_console(r->h, out->text, sizeof(out->text));
+	int n = hyp_console_read(r->h, out->text, sizeof(out->text));
 
 	if (n < 0)
 		return n;

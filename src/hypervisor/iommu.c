@@ -179,7 +179,7 @@ void hyp_iommu_release_devices(struct hyp *h, struct hyp_domain *d)
  * when enabled, the dom0 mode and "Interrupt remapping enabled|
  * disabled".  The text is the ring's end: when it does not fit, its
  * oldest lines go first, as in Xen's console ring. */
-int hyp_console(struct hyp *h, char *buf, size_t len)
+int hyp_console_read(struct hyp *h, char *buf, size_t len)
 {
 	size_t cap = 512 + (size_t)h->npci * 96, n = 0, i;
 	char *all = malloc(cap), bdf[16];

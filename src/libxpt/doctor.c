@@ -179,7 +179,7 @@ static struct xpt_check *add(struct doc *d, const char *check,
 	if (d->n == d->max) {
 		k = realloc(d->v, 2 * d->max * sizeof(*k));
 		if (!k) {
-			d->oom = true;	/* xpt_doctor fails: no row lost */
+			d->oom = true;	/* xpt_doctor_run fails: no row lost */
 			return NULL;
 		}
 		d->v = k;
@@ -843,8 +843,8 @@ const char *xpt_check_status_name(enum xpt_check_status s)
 	return s <= XPT_CHECK_SKIP ? names[s] : "?";
 }
 
-int xpt_doctor(struct xpt_ctx *c, const struct xpt_pci *specs, size_t nspecs,
-	       struct xpt_check **ret, size_t *ret_n)
+int xpt_doctor_run(struct xpt_ctx *c, const struct xpt_pci *specs,
+		   size_t nspecs, struct xpt_check **ret, size_t *ret_n)
 {
 	struct doc d = { .c = c };
 	uint32_t *devs = NULL;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * xpt doctor: libxpt's readiness checks (xpt_doctor) as one line per
+ * xpt doctor: libxpt's readiness checks (xpt_doctor_run) as one line per
  * check, a "fix:" line under each that did not pass, or as JSON.
  *
  * JSON (stable; a new key may be added, none renamed):
@@ -110,7 +110,7 @@ int xpt_doctor_cmd(struct xpt_ctx *c, int argc, char **argv,
 		}
 		nspecs++;
 	}
-	r = xpt_doctor(c, specs, nspecs, &v, &n);
+	r = xpt_doctor_run(c, specs, nspecs, &v, &n);
 	free(specs);
 	if (r < 0) {
 		fprintf(stderr, "xpt: %s\n", xpt_ctx_error(c));

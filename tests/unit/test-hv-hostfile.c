@@ -149,7 +149,7 @@ static void test_xen_line(void **state)
 	h = hvh_model("01:00.0 1234:0001 class=0\n");
 	assert_true(h->iommu && h->intremap);
 	assert_string_equal(h->pci[0]->info.driver, "");
-	assert_true(hyp_console(h, con, sizeof(con)) > 0);
+	assert_true(hyp_console_read(h, con, sizeof(con)) > 0);
 	assert_non_null(strstr(con, "(XEN) I/O virtualisation enabled\n"));
 	assert_non_null(strstr(con, "(XEN) Interrupt remapping enabled\n"));
 	hyp_free(h);
@@ -157,7 +157,7 @@ static void test_xen_line(void **state)
 		      "01:00.0 1234:0001 class=0 driver=e1000e\n");
 	assert_true(h->iommu && !h->intremap);
 	assert_string_equal(h->pci[0]->info.driver, "e1000e");
-	assert_true(hyp_console(h, con, sizeof(con)) > 0);
+	assert_true(hyp_console_read(h, con, sizeof(con)) > 0);
 	assert_non_null(strstr(con, "(XEN) Interrupt remapping disabled\n"));
 	hyp_free(h);
 	/* RMRRs, as Xen prints them with iommu=verbose; a console too
@@ -166,13 +166,13 @@ static void test_xen_line(void **state)
 	h = hvh_model("01:00.0 1234:0001 class=0 rmrr=2\n"
 		      "02:00.0 1234:0001 class=0 rmrr=1\n"
 		      "03:00.0 1234:0001 class=0 rmrr=2\n");
-	assert_true(hyp_console(h, con, sizeof(con)) > 0);
+	assert_true(hyp_console_read(h, con, sizeof(con)) > 0);
 	assert_non_null(strstr(con, "(XEN) [VT-D]found ACPI_DMAR_RMRR:\n"
 			       "(XEN) [VT-D] endpoint: 0000:02:00.0\n"
 			       "(XEN) [VT-D]found ACPI_DMAR_RMRR:\n"
 			       "(XEN) [VT-D] endpoint: 0000:01:00.0\n"
 			       "(XEN) [VT-D] endpoint: 0000:03:00.0\n"));
-	assert_int_equal(hyp_console(h, con, 90), 86);
+	assert_int_equal(hyp_console_read(h, con, 90), 86);
 	assert_string_equal(con, "(XEN)  - Dom0 mode: Relaxed\n"
 			    "(XEN) Interrupt remapping enabled\n"
 			    "(XEN) Brought up 2 CPUs\n");
@@ -181,7 +181,7 @@ static void test_xen_line(void **state)
 	h = hvh_model("xen iommu=off intremap=on\n01:00.0 1234:0001 "
 		      "class=0\n");
 	assert_false(h->iommu);
-	assert_true(hyp_console(h, con, sizeof(con)) > 0);
+	assert_true(hyp_console_read(h, con, sizeof(con)) > 0);
 	assert_non_null(strstr(con, "(XEN) I/O virtualisation disabled\n"));
 	assert_null(strstr(con, "remapping"));
 	assert_int_equal(hyp_test_assign(h, h->pci[0]->info.sbdf),

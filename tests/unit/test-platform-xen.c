@@ -651,7 +651,7 @@ static void test_doctor(void **state)
 					    sizeof(err)), 0);
 	assert_int_equal(xpt_pci_spec_parse("00:07.0", &specs[2], err,
 					    sizeof(err)), 0);
-	assert_int_equal(xpt_doctor(c, specs, 3, &v, &n), 0);
+	assert_int_equal(xpt_doctor_run(c, specs, 3, &v, &n), 0);
 	k = row(v, n, "hypervisor", "Xen");
 	assert_int_equal(k->status, XPT_CHECK_FAIL);
 	assert_non_null(strstr(k->fix, "root"));
@@ -703,7 +703,7 @@ static void test_doctor(void **state)
 	put("module/xen_pciback/parameters/passthrough", "N\n");
 	put("module/xen_pciback/parameters/hide", "(null)\n");
 	put("module/xen_pciback/parameters/permissive", "Y\n");
-	assert_int_equal(xpt_doctor(c, specs, 1, &v, &n), 0);
+	assert_int_equal(xpt_doctor_run(c, specs, 1, &v, &n), 0);
 	k = row(v, n, "pciback", "xen-pciback");
 	assert_int_equal(k->status, XPT_CHECK_WARN);
 	assert_non_null(strstr(k->detail, "passthrough=N (guests see their "
