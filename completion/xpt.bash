@@ -73,7 +73,7 @@ _xpt()
 {
 	local cur prev help cmd="" usage="" w i n opt
 	local -a _xpt_words _xpt_globals=() pos=() cmds=() reply=()
-	local _xpt_bin=${COMP_WORDS[0]}
+	local _xpt_bin=${COMP_WORDS[0]/#\~/$HOME}	# ~/bin/xpt as typed
 
 	COMPREPLY=()
 	_xpt_join_words

@@ -60,6 +60,16 @@ for c in $cmds; do
 	done
 done
 has "global option" "--quiet" --q
+# xpt typed as ~/...: the completion runs the xpt the tilde names
+home_xpt=$(realpath "$XPT")
+(
+	HOME=$(dirname "$home_xpt")
+	COMP_WORDS=("~/$(basename "$home_xpt")" "pci-l")
+	COMP_CWORD=1
+	_xpt
+	[ "${COMPREPLY[*]}" = "pci-list" ] ||
+		{ echo "FAIL: xpt typed as ~/$(basename "$home_xpt"): '${COMPREPLY[*]}'"; exit 1; }
+) || fails=$((fails + 1))
 expect "help COMMAND" "$(sort <<<"$cmds")" help ""
 expect "host subcommands" "$(printf '%s\n' raise-irq start status stop)" host ""
 expect "-P" "$(printf '%s\n' model xen)" -P ""
