@@ -115,9 +115,10 @@ _xpt()
 
 	if [[ -z $cmd ]]; then
 		if [[ $cur == -* ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "-v -q -R -P -h -V
-				--verbose --quiet --rundir --platform --help
-				--version" -- "$cur")
+			# the global options: those of the help above its commands
+			mapfile -t COMPREPLY < <(compgen -W "$(sed '/^Commands:/q' \
+				<<<"$help" | grep -oE -- '(^|[[ ,])-{1,2}[a-zA-Z][-a-zA-Z]*' |
+				tr -d '[ ,' | sort -u)" -- "$cur")
 		else
 			mapfile -t COMPREPLY < <(compgen -W "${cmds[*]}" -- "$cur")
 		fi

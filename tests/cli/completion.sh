@@ -59,7 +59,10 @@ for c in $cmds; do
 		fi
 	done
 done
-has "global option" "--quiet" --q
+# every global option of `xpt --help` (those above its commands)
+for o in $("$XPT" --help | sed '/^Commands:/q' | grep -oE -- '^ +-[a-zA-Z], --[a-z][-a-z]*' | tr -d ','); do
+	has "global option $o" "$o" "${o:0:2}"
+done
 # xpt typed as ~/...: the completion runs the xpt the tilde names
 home_xpt=$(realpath "$XPT")
 (
