@@ -778,8 +778,9 @@ static const struct cmd cmds[] = {
 	  "Make a device assignable: bind it to pciback and quarantine it." },
 	{ "pci-assignable-remove", cmd_assignable_remove, "[-r] BDF|name=NAME",
 	  "Give an assignable device back to dom0." },
-	{ "pci-assignable-list", cmd_assignable_list, "[--json] [-a]",
-	  "List assignable devices (-a: also those assigned to domains)." },
+	{ "pci-assignable-list", cmd_assignable_list, "[--json] [-a] [-n]",
+	  "List assignable devices (-a: also those assigned to domains; -n, "
+	  "as xl's: names are always shown)." },
 	{ "pci-attach", cmd_pci_attach, "DOMAIN SPEC",
 	  "Hot-plug a device (SPEC: [DDDD:]BB:DD.F[@VSLOT][,KEY=VALUE...], "
 	  "BB:DD.*@VSLOT, or name=NAME)." },
