@@ -10,17 +10,17 @@
 # (Debian's Xen userspace could not be fetched, no QEMU, no cmocka).  With
 # XPT_CI=1 (.ci/run) everything is installed, so a skip of a suite listed in
 # ci_required is a failure: those are the comparisons with other people's
-# code, and the unit tests.
+# code, the unit tests, and the trace page in a real browser (Chromium).
 #
 # usage: scripts/check.sh BUILD ASAN_BUILD FUZZ_BUILD FUZZ_SECONDS [TSAN_BUILD]
 set -u
 build=$1 asan=$2 fuzz=$3 fuzz_seconds=$4 tsan=${5:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-ci_required="unit interop diff lab"
+ci_required="unit interop diff lab trace"
 # Every build runs a test of each of these suites (meson.build has no
 # optional suites; 'unit' without cmocka is one skipped test).
-suites="unit interop badinput diff e2e toolstack cli"
+suites="unit interop badinput diff e2e toolstack cli trace"
 passed=0 failed=0 skipped=0 failures=() skips=()
 
 fail() { # what

@@ -23,7 +23,7 @@ case $d in
 *broken) echo 'not json' >"$d/meson-logs/testlog.json"; exit 1 ;;
 esac
 {
-	for s in unit badinput diff e2e toolstack; do
+	for s in unit badinput diff e2e toolstack cli trace; do
 		printf '{"name": "xpt:%s / %s-ok", "stdout": "", "result": "OK"}\n' "$s" "$s"
 	done
 	printf '%s\n' '{"name": "xpt:unit+hv / unit-hv-x", "stdout": "", "result": "FAIL"}'
@@ -39,8 +39,8 @@ fuzzers=$(sed -n 's/^fuzz_one \(fuzz-[a-z0-9-]*\) .*/\1/p' "$top/scripts/check.s
 for t in $fuzzers; do
 	printf '#!/bin/sh\necho DONE\n' >"$tmp/fz/tests/fuzz/$t"
 done
-# two builds of five suites with one OK test each, and the fuzzers
-ok=$((10 + $(echo $fuzzers | wc -w)))
+# two builds of seven suites with one OK test each, and the fuzzers
+ok=$((14 + $(echo $fuzzers | wc -w)))
 chmod +x "$tmp/bin/meson" "$tmp/lab/lab.sh" "$tmp"/fz/tests/fuzz/*
 
 failed=0
