@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 10000000
 FUZZ_CORPUS_DIR ?= .cache/fuzz
 FUZZ_TARGETS ?= wire spec hv qmp stubdom query dmfront pciop domcfg \
-	qmpclient pbctl xenbus nodes doctor tracelog
+	qmpclient pbctl xenbus nodes doctor tracelog gstatus
 # Warnings are errors in CI (.ci/run passes WERROR=true), not for a user
 # whose compiler is newer than ours.
 WERROR ?= false

@@ -139,6 +139,8 @@ fuzz_one fuzz-nodes tests/fuzz/corpus-nodes $((fuzz_seconds / 6 + 1))
 fuzz_one fuzz-doctor tests/fuzz/corpus-doctor $((fuzz_seconds / 6 + 1))
 # a store's log read by xpt trace (lines carry what guests wrote)
 fuzz_one fuzz-tracelog tests/fuzz/corpus-tracelog $((fuzz_seconds / 6 + 1))
+# the guest's status reply read by xpt guest-status --json
+fuzz_one fuzz-gstatus tests/fuzz/corpus-gstatus $((fuzz_seconds / 6 + 1))
 
 echo "== the real-Xen lab's quick scenario"
 rc=0

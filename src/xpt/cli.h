@@ -19,7 +19,8 @@ void cli_progress(void *arg, const struct xpt_progress_report *r);
 
 /* listing.c: `host status --json` and `guest-status --json`.  Each
  * returns the exit code to use. */
-int cli_guest_status_json(FILE *out, unsigned int domid, const char *reply);
+int cli_guest_status_json(FILE *out, FILE *err, unsigned int domid,
+			  const char *reply);
 /* all: every daemon runs */
 int cli_host_status_json(FILE *out, struct xpt_ctx *c,
 			 const struct xpt_host_daemon *d, bool all);

@@ -166,6 +166,16 @@ static bool has_word(char *const *w, size_t n, const char *s)
 	return false;
 }
 
+/* Printable ASCII only: what a guest writes must neither make the JSON
+ * invalid (yajl copies bytes as they are) nor reach the terminal raw. */
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
 /* Split line into words in place; at most max. */
 static size_t split(char *line, char **w, size_t max)
 {
@@ -178,7 +188,8 @@ static size_t split(char *line, char **w, size_t max)
 	return n;
 }
 
-int cli_guest_status_json(FILE *out, unsigned int domid, const char *reply)
+int cli_guest_status_json(FILE *out, FILE *err, unsigned int domid,
+			  const char *reply)
 {
 	char *text = strdup(reply), *line, *save = NULL, *w[32], bad[128];
 	yajl_gen g = yajl_gen_alloc(NULL);
@@ -190,7 +201,7 @@ int cli_guest_status_json(FILE *out, unsigned int domid, const char *reply)
 		free(text);
 		if (g)
 			yajl_gen_free(g);
-		fprintf(stderr, "xpt: out of memory\n");
+		fprintf(err, "xpt: out of memory\n");
 		return XPT_EXIT_FAIL;
 	}
 	bad[0] = '\0';
@@ -200,6 +211,10 @@ int cli_guest_status_json(FILE *out, unsigned int domid, const char *reply)
 	for (line = strtok_r(text, "\n", &save); line && ok;
 	     line = strtok_r(NULL, "\n", &save)) {
 		snprintf(bad, sizeof(bad), "%s", line);
+		if (!printable(line)) {
+			ok = false;
+			break;
+		}
 		n = split(line, w, sizeof(w) / sizeof(w[0]));
 		if (n && !strcmp(w[0], "state") && !state) {
 			state = true;
@@ -228,7 +243,10 @@ int cli_guest_status_json(FILE *out, unsigned int domid, const char *reply)
 			fprintf(out, "%.*s%s", (int)len, buf,
 			len && buf[len - 1] == '\n' ? "" : "\n");
 	} else {
-		fprintf(stderr, "xpt: domain %u: the guest's status has a "
+		for (n = 0; bad[n]; n++)
+			if (bad[n] < 0x20 || bad[n] > 0x7e)
+				bad[n] = '?';
+		fprintf(err, "xpt: domain %u: the guest's status has a "
 			"line xpt does not understand: '%s'; `xpt "
 			"guest-status %u` shows it as it is\n", domid, bad,
 			domid);

@@ -469,7 +469,7 @@ static int cmd_guest_status(struct xpt_ctx *c, int argc, char **argv)
 		return failed(c);
 	}
 	if (json)
-		r = cli_guest_status_json(stdout, domid, buf);
+		r = cli_guest_status_json(stdout, stderr, domid, buf);
 	else
 		fputs(buf, stdout);
 	free(buf);

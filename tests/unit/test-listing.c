@@ -21,11 +21,13 @@ static int run(const char *reply, char **ret)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f = open_memstream(&buf, &len), *err = fopen("/dev/null", "we");
 	int r;
 
 	assert_non_null(f);
-	r = cli_guest_status_json(f, 7, reply);
+	assert_non_null(err);
+	r = cli_guest_status_json(f, err, 7, reply);
+	fclose(err);
 	fclose(f);
 	*ret = buf;
 	return r;
@@ -110,6 +112,12 @@ static void broken_replies(void **state)
 		"vendor=0x8086 device=1 class=1 driver=none irq=none "
 		"vectors=1 count=1 counts=1 mmio=0x10\n",
 		"state frontend=4 backend=4\nerror EIO nope\n",
+		/* bytes that are not printable ASCII (found by fuzz-gstatus:
+		 * they made the JSON invalid UTF-8) */
+		"state frontend=4 backend=4\ndev 0000:\xd0\xcf\xc5\xcf" "1.0 "
+		"host=? vendor=1 device=1 class=1 driver=none irq=none "
+		"vectors=0 count=0 counts=\n",
+		"state frontend=4 backend=4 \x1b[2J\n",
 	};
 	size_t i;
 	char *j;
