@@ -482,6 +482,13 @@ def run_checks(name, chromium, page, exp, title, picture, hostile, tmp):
     c = Checks(name)
     root = parse(chromium.dom(page))
     check_dom(c, root, exp, title)
+    # The picture needs no script: the page as written, before any script
+    # ran, holds every lane, arrow and state box the browser's DOM holds.
+    raw = parse(open(page, encoding="utf-8", errors="replace").read())
+    for cls in ("lane", "arrow", "state", "txspan"):
+        n, m = len(raw.find_all("g", cls)), len(root.find_all("g", cls))
+        c.check(n == m, "%d %s elements in the page as written, %d after its scripts"
+                % (n, cls, m))
     if hostile:
         check_hostile(c, root)
     if picture:
