@@ -1193,8 +1193,16 @@ static void orphan(struct xpt_ctx *c, struct orphans *o, unsigned long id)
 		 id);
 }
 
+/* What xpt_domain_list read of each domain's own record, so that the
+ * checks below need not load it again (a file and a JSON parse per
+ * domain, two thirds of `xpt list`'s instructions with 1,000 domains). */
+struct recorded {
+	bool started;		/* loaded, and says it was started */
+	char name[65];		/* its name, if so */
+};
+
 static void list_orphans(struct xpt_ctx *c, const struct xpt_pdom *list,
-			 size_t n, struct xpt_domcfg *d)
+			 size_t n, const struct recorded *rec)
 {
 	char dir[PATH_MAX], **ents;
 	struct orphans o = { .n = 0 };
@@ -1211,12 +1219,12 @@ static void list_orphans(struct xpt_ctx *c, const struct xpt_pdom *list,
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "/local/domain/%u",
 			 list[i].domid);
-		if (list[i].domid && xpt_domcfg_load(c, list[i].domid, d) == 0
-		    && d->started && !xpt_xs_exists(c, XBT_NULL, path))
+		if (list[i].domid && rec[i].started &&
+		    !xpt_xs_exists(c, XBT_NULL, path))
 			xpt_warn(c, "domain %u (%s) has no records in the store "
 				 "(xenstored was restarted?): its devices are "
 				 "lost to it; `xpt destroy %u` removes it and "
-				 "gives them back", list[i].domid, d->cfg.name,
+				 "gives them back", list[i].domid, rec[i].name,
 				 list[i].domid);
 	}
 	c->err[0] = '\0';
@@ -1275,15 +1283,29 @@ static void list_unheld(struct xpt_ctx *c, const struct xpt_pdom *list,
 {
 	struct xpt_pb_dev *pb = calloc(XPT_PB_MAX, sizeof(*pb));
 	struct xpt_be *b = malloc(sizeof(*b));
-	size_t npb = 0, i, j, k;
-	char bdf[16];
+	size_t npb = 0, j, k;
+	unsigned int ne = 0, i;
+	char bdf[16], **ents = NULL;
 
 	if (!pb || !b || c->pf->pb_list(c, pb, XPT_PB_MAX, &npb) < 0)
 		goto out;
-	for (i = 0; i < n; i++) {
-		unsigned int id = list[i].domid;
+	/* the domains with a backend, in one request: a read of each
+	 * domain's (and the clearing of a struct xpt_be) cost a quarter of
+	 * `xpt list` with 1,000 device-less guests */
+	ents = xs_directory(c->xs, XBT_NULL, "/local/domain/0/backend/pci",
+			    &ne);
+	for (i = 0; ents && i < ne; i++) {
+		unsigned long v;
+		unsigned int id;
+		char *end;
 
-		if (!id || xpt_be_read(c, XBT_NULL, id, b) < 0 || !b->exists)
+		errno = 0;
+		v = strtoul(ents[i], &end, 10);
+		if (errno || *end || end == ents[i] || !v ||
+		    !in_list(list, n, v))
+			continue;	/* list_orphans' business */
+		id = (unsigned int)v;
+		if (xpt_be_read(c, XBT_NULL, id, b) < 0 || !b->exists)
 			continue;
 		for (j = 0; j < b->n; j++) {
 			if (!b->e[j].valid || b->e[j].beyond)
@@ -1302,6 +1324,7 @@ static void list_unheld(struct xpt_ctx *c, const struct xpt_pdom *list,
 	}
 out:
 	c->err[0] = '\0';
+	free(ents);
 	free(pb);
 	free(b);
 }
@@ -1311,6 +1334,7 @@ int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 {
 	struct xpt_pdom *list = NULL;
 	struct xpt_domain_info *out = NULL;
+	struct recorded *rec = NULL;
 	struct xpt_domcfg *d = NULL;
 	size_t i, n = 0;
 	char *name;
@@ -1321,8 +1345,9 @@ int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 	if (r < 0)
 		return r;
 	out = calloc(n ? n : 1, sizeof(*out));
+	rec = calloc(n ? n : 1, sizeof(*rec));
 	d = malloc(sizeof(*d));
-	if (!out || !d) {
+	if (!out || !rec || !d) {
 		r = xpt_fail(c, XPT_EXIT_FAIL, -ENOMEM, "listing %zu domains: "
 			     "out of memory", n);
 		goto out;
@@ -1345,6 +1370,9 @@ int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 			o->vcpus = d->cfg.vcpus ? d->cfg.vcpus : 1;
 			o->ndevs = (unsigned int)d->cfg.npci;
 			started = d->started;
+			rec[i].started = d->started;
+			snprintf(rec[i].name, sizeof(rec[i].name), "%s",
+				 d->cfg.name);
 		} else if (o->domid && !o->memory_mb &&
 			   (guest = xpt_stubdom_target(c, o->domid)) > 0 &&
 			   xpt_domcfg_load(c, (unsigned int)guest, d) == 0) {
@@ -1358,13 +1386,14 @@ int xpt_domain_list(struct xpt_ctx *c, struct xpt_domain_info **ret,
 		list_state(&list[i], o, started, o->state, sizeof(o->state));
 		pci_health(c, o);
 	}
-	list_orphans(c, list, n, d);
+	list_orphans(c, list, n, rec);
 	list_unheld(c, list, n);
 	*ret = out;
 	*ret_n = n;
 	out = NULL;
 out:
 	free(out);
+	free(rec);
 	free(d);
 	free(list);
 	return r;
