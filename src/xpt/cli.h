@@ -21,6 +21,9 @@ void cli_progress(void *arg, const struct xpt_progress_report *r);
  * returns the exit code to use. */
 int cli_guest_status_json(FILE *out, FILE *err, unsigned int domid,
 			  const char *reply);
+/* The guest's reply as text, a byte that is not printable ASCII (nor a
+ * newline) shown as '?': a guest cannot send the terminal escapes. */
+void cli_guest_status_text(FILE *out, const char *reply);
 /* all: every daemon runs */
 int cli_host_status_json(FILE *out, struct xpt_ctx *c,
 			 const struct xpt_host_daemon *d, bool all);

@@ -256,6 +256,13 @@ int cli_guest_status_json(FILE *out, FILE *err, unsigned int domid,
 	return ok ? XPT_EXIT_OK : XPT_EXIT_FAIL;
 }
 
+void cli_guest_status_text(FILE *out, const char *reply)
+{
+	for (; *reply; reply++)
+		fputc(*reply == '\n' || (*reply >= 0x20 && *reply <= 0x7e) ?
+		      *reply : '?', out);
+}
+
 /* `host status --json`: {"rundir": ..., "running": all run, "daemons":
  * [{"name", "state", "pid"}]}; the exit code and error as without. */
 int cli_host_status_json(FILE *out, struct xpt_ctx *c,

@@ -471,7 +471,7 @@ static int cmd_guest_status(struct xpt_ctx *c, int argc, char **argv)
 	if (json)
 		r = cli_guest_status_json(stdout, stderr, domid, buf);
 	else
-		fputs(buf, stdout);
+		cli_guest_status_text(stdout, buf);
 	free(buf);
 	return r;
 }

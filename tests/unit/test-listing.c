@@ -155,9 +155,27 @@ static void oversized(void **state)
 	free(big);
 }
 
+/* The text: what a guest sends reaches the terminal printable. */
+static void text_is_printable(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(f);
+	cli_guest_status_text(f, "state frontend=4 backend=4\n"
+			      "dev \x1b]0;owned\x07 \xff\tx\n");
+	fclose(f);
+	assert_string_equal(buf, "state frontend=4 backend=4\n"
+			    "dev ?]0;owned? ??x\n");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(text_is_printable),
 		cmocka_unit_test(pv_guest),
 		cmocka_unit_test(hvm_pvh_and_stub),
 		cmocka_unit_test(broken_replies),
