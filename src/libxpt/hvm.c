@@ -170,6 +170,7 @@ int xpt_hvm_pci_remove(struct xpt_ctx *c, unsigned int domid,
 			 "device is taken from the guest without it", domid);
 		return 0;
 	}
+	xpt_delay_point(c, "detach.before-device-del");
 	for (i = 0, r = 0; i < n; i++) {
 		int e = del_one(c, domid, q, sbdfs[i], force ?
 				XPT_FORCE_WAIT_MS : XPT_WAIT_MS);
@@ -182,6 +183,15 @@ int xpt_hvm_pci_remove(struct xpt_ctx *c, unsigned int domid,
 		char bdf[16];
 
 		xpt_format_bdf(sbdfs[0], bdf, sizeof(bdf));
+		/* the session ended under us: the device model, not the
+		 * guest, is what failed */
+		if (r == -ECONNRESET || r == -EPIPE || r == -EPROTO)
+			return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its "
+					"device model went away while asked to "
+					"release %s (%s), so the guest cannot "
+					"be asked; force it with `xpt "
+					"pci-detach -f %u %s`", domid, bdf,
+					strerror(-r), domid, bdf);
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: the guest did "
 				"not release %s (no DEVICE_DELETED): force it "
 				"with `xpt pci-detach -f %u %s`", domid, bdf,

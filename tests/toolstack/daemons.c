@@ -464,6 +464,11 @@ DCASE(guest_destroy, GUEST, DESTROY, "destroy.before-deassign", "guest", true,
 DCASE(dm_create, DM, CREATE, "dm.spawned", "device model", false, NULL, false)
 DCASE(dm_attach, DM, ATTACH, "attach.before-txn", "device model", false, NULL, false)
 DCASE(dm_reboot, DM, REBOOT, "dm.spawned", "device model", false, NULL, false)
+/* held after the QMP session is open, before device_del: the detach
+ * fails within its bound naming the device model, which is gone */
+DCASE(dm_detach, DM, DETACH, "detach.before-device-del",
+      "its device model went away",
+      false, NULL, false)
 /* destroy stops the device model first anyway */
 DCASE(dm_destroy, DM, DESTROY, "destroy.paused", "device model", true, NULL, false)
 
@@ -564,6 +569,7 @@ const struct ocase daemon_cases[] = {
 	{ "dm-create", "the device model killed in create", dm_create, false },
 	{ "dm-attach", "the device model killed in pci-attach", dm_attach, false },
 	{ "dm-reboot", "the device model killed in reboot", dm_reboot, false },
+	{ "dm-detach", "the device model killed in pci-detach", dm_detach, false },
 	{ "dm-destroy", "the device model killed in destroy", dm_destroy, false },
 	{ "host-stop-hvm", "host stop with an HVM guest running", host_stop_hvm, false },
 };

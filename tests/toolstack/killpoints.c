@@ -2,7 +2,7 @@
 /*
  * kill -9 of xpt at every delay point of every operation (issue 14): for
  * each operation (create of a PV and of an HVM guest, pci-attach,
- * pci-detach, reboot, destroy) a first run with XPT_DELAY_LOG lists the
+ * pci-detach (of a PV and of an HVM guest), reboot, destroy) a first run with XPT_DELAY_LOG lists the
  * points it passes; then, for each of them, the operation is started
  * with a long pause there, killed (SIGKILL) once it sleeps at that
  * point, run again, and then the opposite operation is run (attach <->
@@ -83,6 +83,7 @@ static const struct kop kops[] = {
 	{ "attach-paused", false, true, G1_BARE, G1_WITH, "pci-attach", "pci-detach", G1_BARE, false },
 	{ "detach-paused", false, true, G1_WITH, G1_BARE, "pci-detach", "pci-attach", G1_WITH, false },
 	{ "reboot", false, false, G1_WITH, G1_WITH, "reboot", "destroy", G1_ABSENT, false },
+	{ "detach-hvm", true, false, G1_WITH, G1_BARE, "pci-detach", "pci-attach", G1_WITH, false },
 	{ "reboot-hvm", true, false, G1_WITH, G1_WITH, "reboot", "destroy", G1_ABSENT, false },
 	{ "destroy", false, false, G1_WITH, G1_ABSENT, "destroy", "create", G1_WITH, false },
 	{ "destroy-hvm", true, false, G1_WITH, G1_ABSENT, "destroy", "create", G1_WITH, false },
