@@ -268,6 +268,52 @@ hv:
 	return 0;
 }
 
+/*
+ * Take the watch events queued: false once the connection is gone
+ * (xenstored died: libxenstore closed it at the EOF, or at the first
+ * request that failed) and none is left.
+ */
+static bool guest_xs_events(struct guest *g, bool *ret_any)
+{
+	char **w;
+
+	*ret_any = false;
+	while ((w = xs_check_watch(g->xs))) {
+		free(w);
+		*ret_any = true;
+	}
+	return errno == EAGAIN;
+}
+
+/*
+ * pcifront looks at xenstore after the events queued are taken, and
+ * again while its own requests bring more (a few rounds; what is left
+ * keeps the watch pipe readable for the next poll).  A kernel whose
+ * xenstored died neither stops nor lets go of its devices: the guest
+ * runs on without xenstore, its devices and their pci_op ring as they
+ * are, until its domain is destroyed.  The dead connection is polled
+ * no more.
+ */
+static void guest_xs_step(struct guest *g)
+{
+	bool any;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (!guest_xs_events(g, &any)) {
+			log_err("lost the xenstore connection (xenstored "
+				"died?): running on without it, devices as "
+				"they are");
+			g->xs_lost = true;
+			g->rescan_due = 0;
+			return;
+		}
+		if (i > 0 && !any)
+			return;
+		pcifront_step(g);
+	}
+}
+
 enum { PFD_SIG, PFD_XS, PFD_LISTEN, PFD_PORT, PFD_SCI, PFD_DM, PFD_FIXED };
 #define PFD_MAX (PFD_FIXED + GUEST_MAX_CLIENTS + GUEST_MAX_DEVS * GUEST_MAX_VEC)
 
@@ -278,13 +324,13 @@ static void guest_loop(struct guest *g, int sigfd)
 	unsigned int i, j, n;
 	uint64_t cnt;
 	int poll_ms;
-	char **w;
 
 	while (!g->quit) {
 		memset(who, 0, sizeof(who));
 		pfd[PFD_SIG] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-		pfd[PFD_XS] = (struct pollfd){ .fd = g->xs ? xs_fileno(g->xs) :
-					       -1, .events = POLLIN };
+		pfd[PFD_XS] = (struct pollfd){ .fd = g->xs && !g->xs_lost ?
+					       xs_fileno(g->xs) : -1,
+					       .events = POLLIN };
 		pfd[PFD_LISTEN] = (struct pollfd){ .fd = g->listen_fd,
 						   .events = POLLIN };
 		/* stray notifications on the op port, outside a request */
@@ -351,17 +397,9 @@ static void guest_loop(struct guest *g, int sigfd)
 		for (i = 0; i < GUEST_MAX_DEVS; i++)
 			if (g->dev[i].used)
 				driver_poll_irqs(&g->dev[i]);
-		if (pfd[PFD_XS].fd >= 0 && pfd[PFD_XS].revents) {
-			while ((w = xs_check_watch(g->xs)))
-				free(w);
-			if (errno != EAGAIN) {
-				log_err("lost the xenstore connection: %m");
-				break;
-			}
-			pcifront_step(g);
-		}
-		if (g->rescan_due && guest_now_ms() >= g->rescan_due)
-			pcifront_step(g);
+		if ((pfd[PFD_XS].fd >= 0 && pfd[PFD_XS].revents) ||
+		    (g->rescan_due && guest_now_ms() >= g->rescan_due))
+			guest_xs_step(g);
 		if (g->pvh_scan_due && guest_now_ms() >= g->pvh_scan_due) {
 			hvm_scan(g);
 			pvh_schedule_rescan(g);

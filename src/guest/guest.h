@@ -132,6 +132,7 @@ struct guest {
 	struct stubdom_dm dm;
 
 	struct xs_handle *xs;
+	bool xs_lost;			/* xenstored died: no more xenstore */
 	struct hv_client *hv;
 
 	/* pcifront */

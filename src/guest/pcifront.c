@@ -127,6 +127,17 @@ int pcifront_watch(struct guest *g)
 
 /* xenstore helpers: values are peer input, parsed strictly */
 
+/*
+ * A read that failed because the store did not answer (the connection is
+ * gone: xenstored died), not because the node is absent or not ours to
+ * read.  Nothing is decided on it: a frontend whose store died is not a
+ * removed one, and keeps its devices.
+ */
+static bool pf_no_answer(int err)
+{
+	return err != ENOENT && err != EACCES;
+}
+
 static char *pf_read(struct guest *g, const char *dir, const char *key)
 {
 	char path[256];
@@ -144,7 +155,7 @@ static int pf_read_uint(struct guest *g, const char *dir, const char *key,
 	int r = 0;
 
 	if (!s)
-		return -ENOENT;
+		return pf_no_answer(errno) ? -EIO : -ENOENT;
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (!*s || *end || errno || v > max || s[0] == '-')
@@ -155,12 +166,14 @@ static int pf_read_uint(struct guest *g, const char *dir, const char *key,
 	return r;
 }
 
-/* xenbus_read_driver_state: anything unreadable is Unknown. */
+/* xenbus_read_driver_state: anything unreadable is Unknown (-1); -EIO
+ * when the store did not answer. */
 static int pf_read_state(struct guest *g, const char *dir)
 {
 	unsigned int v;
+	int r = pf_read_uint(g, dir, "state", 8, &v);
 
-	return pf_read_uint(g, dir, "state", 8, &v) == 0 ? (int)v : -1;
+	return r == 0 ? (int)v : r == -EIO ? -EIO : -1;
 }
 
 /* Switch our own state, without recreating a node the toolstack removed. */
@@ -372,6 +385,8 @@ static int pf_scan_roots(struct guest *g)
 	int n, r;
 
 	r = pf_read_uint(g, g->be_path, "root_num", GUEST_MAX_ROOTS, &num);
+	if (r == -EIO)
+		return r;
 	if (r == -ENOENT) {
 		log_info("pcifront: no PCI roots found, trying 0000:00");
 		return pf_scan_root(g, 0, 0);
@@ -411,6 +426,8 @@ static int pf_detach(struct guest *g)
 	int r;
 
 	r = pf_read_uint(g, g->be_path, "num_devs", MAX_NUM_DEVS, &num);
+	if (r == -EIO)
+		return r;
 	if (r < 0) {
 		pf_fatal(g, r, "Error reading number of PCI devices");
 		return r;
@@ -620,9 +637,13 @@ static bool pf_step_once(struct guest *g)
 	int fe, r;
 
 	fe = pf_read_state(g, g->fe_path);
+	if (fe == -EIO)
+		return false;
 	if (g->phase == PF_ABSENT)
 		return fe >= 0 && pf_probe(g) == 0;
 	ref = pf_read(g, g->fe_path, "pci-op-ref");
+	if (!ref && pf_no_answer(errno))
+		return false;
 	free(ref);
 	if (fe < 0 || fe == XenbusStateInitialising || !ref) {
 		/* removed, or removed and recreated by the toolstack */
@@ -631,9 +652,10 @@ static bool pf_step_once(struct guest *g)
 	}
 	if (g->hold)
 		return false;
-	g->backend_state = pf_read_state(g, g->be_path);
-	if (g->backend_state < 0)
-		g->backend_state = XenbusStateUnknown;
+	r = pf_read_state(g, g->be_path);
+	if (r == -EIO)
+		return false;
+	g->backend_state = r < 0 ? XenbusStateUnknown : r;
 	switch (pcifront_next(g->phase, g->backend_state)) {
 	case PFA_NONE:
 		break;

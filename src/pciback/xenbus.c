@@ -119,7 +119,9 @@ static int xs_read_uint(struct pciback *pb, const char *dir, const char *key,
  * it, Unknown when missing or when no number starts it.  Like Linux, a
  * number with junk after it ("4 ", "4abc") is that number, and a number
  * that is no state (-1, 9) is returned as is: pciback_step ignores it,
- * where Unknown would unregister the backend. */
+ * where Unknown would unregister the backend.  A read the store did not
+ * answer (it died while an event was handled) is -1 too: a dead store is
+ * no frontend gone, and the backend stays as it is. */
 static int read_state(struct pciback *pb, const char *dir)
 {
 	char path[PB_KEYPATH_MAX], *s;
@@ -129,7 +131,8 @@ static int read_state(struct pciback *pb, const char *dir)
 	snprintf(path, sizeof(path), "%s/state", dir);
 	s = xs_read(pb->xs, XBT_NULL, path, &len);
 	if (!s)
-		return XenbusStateUnknown;
+		return errno == ENOENT || errno == EACCES ?
+		       XenbusStateUnknown : -1;
 	if (sscanf(s, "%d", &v) != 1)
 		v = XenbusStateUnknown;
 	free(s);
@@ -615,13 +618,18 @@ void pciback_step(struct pciback *pb, struct pb_backend *be,
 	}
 }
 
+/* Only a store that answers ENOENT or EACCES says a node is gone; one
+ * that does not answer (it died) takes nothing away. */
 static bool node_exists(struct pciback *pb, const char *path)
 {
 	unsigned int len;
 	char *s = xs_read(pb->xs, XBT_NULL, path, &len);
 
-	free(s);
-	return s != NULL;
+	if (s) {
+		free(s);
+		return true;
+	}
+	return errno != ENOENT && errno != EACCES;
 }
 
 /* A new backend directory: the xenbus core probes it only while its state

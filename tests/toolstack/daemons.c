@@ -543,6 +543,114 @@ static bool hv_restart_create_first(struct env *e)
 	return true;
 }
 
+struct busyarg { unsigned int domid; char log[48]; };
+
+static bool busy_stopped(struct env *e, void *arg)
+{
+	struct busyarg *a = arg;
+
+	return guest_proc_state(e, a->domid) == 'T' &&
+	       proc_state(daemon_pid(e, "pciback")) == 'T';
+}
+
+/* both took the event and found the store gone (or the guest died) */
+static bool busy_saw_loss(struct env *e, void *arg)
+{
+	struct busyarg *a = arg;
+
+	return (file_count(e, a->log, "lost the xenstore connection") > 0 ||
+		guest_proc_state(e, a->domid) == 0) &&
+	       file_count(e, "pciback.log", "xenstore connection lost") > 0;
+}
+
+/*
+ * The store dies while the guest kernel and pciback have xenstore work in
+ * hand: both are stopped (SIGSTOP), g2's frontend state is written again
+ * with the same value (an event for each), the store is killed, and they
+ * go on: each takes the event and finds the connection gone (libxenstore
+ * closed it on the EOF behind the event).  The guest must run on with its
+ * device and its interrupts, as a kernel whose xenstored died does, and
+ * pciback keep exporting it, until the recovery destroys g2 as any domain
+ * the new store lost.  The guest used to exit on the lost connection (or,
+ * when it read the store before the library had seen the EOF, take the
+ * failed reads for a removed frontend and drop its device), and pciback
+ * took its failed read of the frontend's state for Unknown and released
+ * the backend; store-create met the first by chance, when the store was
+ * killed while g2's guest was still connecting.
+ */
+static bool store_guest_busy(struct env *e)
+{
+	struct busyarg a;
+	struct e2e_qstatus q;
+	char path[96], id[40], reply[16384];
+	unsigned int g2;
+	pid_t gp, pb;
+	int rc;
+
+	if (!assignable(e, DEV_B) || !create(e, "g2", "'04:00.0'", &g2) ||
+	    !wait_guest_devs(e, g2, 1, 10000))
+		return false;
+	a.domid = g2;
+	snprintf(a.log, sizeof(a.log), "log/guest-%u.log", g2);
+	gp = guest_pid(e, g2);
+	pb = daemon_pid(e, "pciback");
+	CHECK(e, gp > 1 && pb > 1 && kill(gp, SIGSTOP) == 0 &&
+	      kill(pb, SIGSTOP) == 0, "cannot stop g2's guest (pid %d) and "
+	      "pciback (pid %d)", (int)gp, (int)pb);
+	if (!wait_until(e, busy_stopped, &a, 5000, "the guest and pciback "
+			"to stop"))
+		return false;
+	/* the store sends the watchers' events before the writer's reply:
+	 * once this write returns, the events wait in their sockets */
+	snprintf(path, sizeof(path), "/local/domain/%u/device/pci/0/state", g2);
+	CHECK(e, xs_put(e, path, "4"), "cannot write %s", path);
+	if (!kill_wait(e, daemon_pid(e, "xenstored"), "xenstored"))
+		return false;
+	CHECK(e, kill(gp, SIGCONT) == 0 && kill(pb, SIGCONT) == 0,
+	      "cannot resume g2's guest and pciback");
+	if (!wait_until(e, busy_saw_loss, &a, 10000, "g2's guest and pciback "
+			"to take the event and find the store gone"))
+		return false;
+	CHECK(e, guest_proc_state(e, g2) != 0, "g2's guest kernel died with "
+	      "the xenstored");
+	CHECK(e, e2e_guest_status(&e->run, g2, &q) && qhas(&q, DEV_B),
+	      "g2's guest no longer sees %s after the store died", bdf(DEV_B));
+	snprintf(id, sizeof(id), "%s exported-to=%u", bdf(DEV_B), g2);
+	CHECK(e, e2e_pciback(&e->run, "list", reply, sizeof(reply)) &&
+	      strstr(reply, id), "pciback no longer exports %s to g2 after "
+	      "the store died: %s", bdf(DEV_B), reply);
+	if (!irq_counted(e, g2, DEV_B))
+		return false;
+
+	/* recovery: g2 is one of the domains the new store lost */
+	rc = TS(e, 20000, "host", "start", "--host", bins.hostfile);
+	CHECK(e, rc == 0 && strstr(e->out, "restarted"), "host start should "
+	      "restart the store: rc %d: %s", rc, e->out);
+	if (!reconnect(e))
+		return false;
+	rc = TS(e, 10000, "list");
+	snprintf(id, sizeof(id), "`xpt destroy %u`", g2);
+	CHECK(e, strstr(e->out, id), "xpt list should name domain %u (g2): "
+	      "rc %d: %s", g2, rc, e->out);
+	snprintf(id, sizeof(id), "%u", g2);
+	if (!destroy_ok(e, id) ||
+	    !wait_until(e, pb_exports_none, NULL, 5000, "pciback to release "
+			"the backend the restarted store lost"))
+		return false;
+	return inv_check(e, "after the recovery");
+}
+
+static bool store_guest_busy_case(struct env *e)
+{
+	bool ok = store_guest_busy(e);
+	char why[sizeof(e->run.why)];
+
+	memcpy(why, e->run.why, sizeof(why));
+	TS(e, 20000, "host", "stop");
+	memcpy(e->run.why, why, sizeof(why));
+	return ok;
+}
+
 const struct ocase daemon_cases[] = {
 	{ "store-create", "xenstored killed in create", store_create, false },
 	{ "store-attach", "xenstored killed in pci-attach", store_attach, false },
@@ -550,6 +658,7 @@ const struct ocase daemon_cases[] = {
 	{ "store-reboot", "xenstored killed in reboot", store_reboot, false },
 	{ "store-attach-hvm", "xenstored killed in pci-attach to an HVM guest", store_attach_hvm, false },
 	{ "store-destroy", "xenstored killed in destroy", store_destroy, false },
+	{ "store-guest-busy", "xenstored killed while a guest takes a watch event", store_guest_busy_case, false },
 	{ "hv-create", "xpt-hypervisor killed in create", hv_create, false },
 	{ "hv-attach", "xpt-hypervisor killed in pci-attach", hv_attach, false },
 	{ "hv-detach", "xpt-hypervisor killed in pci-detach", hv_detach, false },

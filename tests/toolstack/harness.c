@@ -823,7 +823,11 @@ bool file_has(struct env *e, const char *file, const char *needle)
 
 char guest_proc_state(struct env *e, unsigned int domid)
 {
-	pid_t pid = guest_pid(e, domid);
+	return proc_state(guest_pid(e, domid));
+}
+
+char proc_state(pid_t pid)
+{
 	char path[64], buf[512], *p;
 	ssize_t n;
 	int fd;

@@ -187,6 +187,8 @@ const char *layers_str(const struct layers *l);	/* one row, for messages */
 bool inv_check(struct env *e, const char *when);
 /* the guest process: 'R'unning/'S'leeping, 'T' stopped, 0 gone */
 char guest_proc_state(struct env *e, unsigned int domid);
+/* the same of any process */
+char proc_state(pid_t pid);
 /* the pid of a daemon of the host: "pciback", "hypervisor", "xenstored" */
 pid_t daemon_pid(struct env *e, const char *name);
 
