@@ -152,7 +152,14 @@ EOS
 toolstack_args() {
 	local ts=${LAB_TOOLSTACK:-xl} bin a b v
 	case $ts in
-	xl) return 0 ;;
+	xl)
+		# xl runs still get xpt in dom0, on Xen 4.17 (what it is built
+		# against), for `xpt doctor` after each scenario
+		bin=${LAB_XPT:-$repo/build/src/xpt/xpt}
+		if [ -x "$bin" ] && [ "$(xen_versions)" = 4.17 ]; then
+			args+=(--xpt "$bin")
+		fi
+		return 0 ;;
 	xpt | both | xl,xpt | xpt,xl) ;;
 	*) echo "lab: unknown toolstack '$ts' (xl, xpt or both)" >&2; exit 2 ;;
 	esac

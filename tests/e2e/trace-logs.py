@@ -10,7 +10,9 @@ the given-up transaction.
 c-xenstored-4.19.log, that log in the format of Xen 4.19 and later.
 
 lab-concurrent-first-attach.log.gz, the same daemon's trace in the
-real-Xen lab: rings named, and xl 4.17's concurrent attaches.
+real-Xen lab: rings named, and xl 4.17's concurrent attaches;
+lab-concurrent-first-attach-xpt.log.gz, the same scenario with xpt;
+lab-cold-plug-4.20-xl.log.gz, Debian 13's C xenstored 4.20 in the lab.
 
 hostile.log, an access log of xpt-xenstored with garbage lines, a line of
 10000 bytes, a NUL, a payload cut at 256 bytes, control bytes and markup
@@ -196,6 +198,68 @@ def lab(xpt, data):
     check(ends == [("tx_commit", "EAGAIN")], "lab failed commits %s" % ends)
 
 
+def lab_xpt(xpt, data):
+    """The same scenario with xpt as the toolstack (the real-Xen lab,
+    C xenstored 4.17 in dom0): the three attaches, a lane each, add a
+    device each in turn -- dev-0, dev-1, dev-2 and num_devs 1, 2, 3, each
+    written by a different attach -- with no aborted transaction and the
+    backend never put back to Initialising once Connected."""
+    src = os.path.join(data, "lab-concurrent-first-attach-xpt.log.gz")
+    with tempfile.NamedTemporaryFile(suffix=".log") as f:
+        with gzip.open(src) as g:
+            shutil.copyfileobj(g, f)
+        f.flush()
+        t = trace_json(xpt, "--domain", "g1", f.name)
+    check((t["format"], t["lines"], t["skipped"]) == ("c-xenstored", 12659, 0),
+          "xpt lab log: %s" % {k: t[k] for k in ("format", "lines", "skipped")})
+    lane = {l["index"]: l["name"] for l in t["lanes"]}
+    check(sorted(lane.values()) ==
+          sorted(["store", "toolstack", "toolstack #2", "toolstack #3",
+                  "pciback (ring)", "pcifront d1 (ring)"]),
+          "xpt lab lanes %s" % sorted(lane.values()))
+    be = "/local/domain/0/backend/pci/1/0"
+    adds = [(e["path"][len(be) + 1:], e["value"], lane[e["from"]])
+            for e in t["events"] if e["kind"] == "write" and
+            e["path"].startswith(be + "/dev-")]
+    check([a[0] for a in adds] == ["dev-0", "dev-1", "dev-2"] and
+          len({a[1] for a in adds}) == 3 and len({a[2] for a in adds}) == 3,
+          "xpt lab: one dev-N per attach, %s" % adds)
+    nd = [e["value"] for e in t["events"] if e["kind"] == "write" and
+          e["path"] == be + "/num_devs"]
+    check(nd[:3] == ["1", "2", "3"], "xpt lab num_devs %s" % nd)
+    check(not any(e["aborted"] for e in t["events"]),
+          "xpt lab: an aborted transaction")
+    bs = states(t, be + "/state")
+    check(bs[:4] == [1, 2, 3, 4] and 1 not in bs[4:],
+          "xpt lab backend states %s" % bs)
+    check(bs.count(8) == 5, "xpt lab: a Reconfigured per attach and detach "
+          "(%s)" % bs)
+
+
+def lab_420(xpt, data):
+    """Debian 13's C xenstored 4.20 in the lab's dom0 (xl, cold-plug of two
+    devices): the "io: ... (dN)" format of Xen 4.18 and later, read from
+    the real daemon; the rings named, the backend Connected with both
+    devices."""
+    src = os.path.join(data, "lab-cold-plug-4.20-xl.log.gz")
+    with tempfile.NamedTemporaryFile(suffix=".log") as f:
+        with gzip.open(src) as g:
+            shutil.copyfileobj(g, f)
+        f.flush()
+        t = trace_json(xpt, f.name)
+    check((t["format"], t["skipped"]) == ("c-xenstored", 0),
+          "4.20 lab log: %s" % {k: t[k] for k in ("format", "skipped")})
+    names = {l["name"] for l in t["lanes"]}
+    check({"pciback (ring)", "pcifront d1 (ring)", "toolstack"} <= names,
+          "4.20 lab lanes %s" % sorted(names))
+    be = "/local/domain/0/backend/pci/1/0"
+    bs = states(t, be + "/state")
+    check(bs[:4] == [1, 2, 3, 4], "4.20 lab backend states %s" % bs)
+    devs = sorted({e["value"] for e in t["events"] if e["kind"] == "write"
+                   and e["path"] in (be + "/dev-0", be + "/dev-1")})
+    check(devs == ["0000:00:05.0", "0000:00:06.0"], "4.20 lab devs %s" % devs)
+
+
 def many_connections(xpt):
     """A long-running host's log: 20000 short toolstack connections
     (every command is one), then pciback and a toolstack write.  Each
@@ -265,6 +329,8 @@ def main():
     c_xenstored(xpt, data)
     c_xenstored_419(xpt, data)
     lab(xpt, data)
+    lab_xpt(xpt, data)
+    lab_420(xpt, data)
     many_connections(xpt)
     hostile(xpt, data)
     r = trace(xpt, os.path.join(data, "no-such.log"))
