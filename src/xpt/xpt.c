@@ -438,25 +438,36 @@ static int cmd_list(struct xpt_ctx *c, int argc, char **argv)
 	return done(c, 0);	/* what a restarted daemon left behind */
 }
 
-static int cmd_guest_status(struct xpt_ctx *c, int argc, char **argv)
+/* The arguments of a command that shows one domain: [--json] DOMAIN
+ * (a name or an id).  0, or the exit code. */
+static int json_domain_args(struct xpt_ctx *c, int argc, char **argv,
+			    bool *json, unsigned int *domid)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 },
 	};
-	char *buf = NULL;
-	unsigned int domid;
-	bool json = false;
-	int opt, r;
+	int opt;
 
+	*json = false;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+j", opts, NULL)) != -1) {
 		if (opt != 'j')
 			return usage_err("bad option");
-		json = true;
+		*json = true;
 	}
 	if (argc - optind != 1)
 		return usage_err("one DOMAIN (name or id) expected");
-	r = resolve(c, argv[optind], &domid);
+	return resolve(c, argv[optind], domid);
+}
+
+static int cmd_guest_status(struct xpt_ctx *c, int argc, char **argv)
+{
+	char *buf = NULL;
+	unsigned int domid;
+	bool json;
+	int r;
+
+	r = json_domain_args(c, argc, argv, &json, &domid);
 	if (r)
 		return r;
 	buf = malloc(65536);
@@ -700,24 +711,13 @@ static void list_json(unsigned int domid, const struct xpt_be *b)
 
 static int cmd_pci_list(struct xpt_ctx *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 },
-	};
 	static struct xpt_be b;
 	unsigned int domid;
-	bool json = false;
+	bool json;
 	size_t i;
-	int opt, r;
+	int r;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+j", opts, NULL)) != -1) {
-		if (opt != 'j')
-			return usage_err("bad option");
-		json = true;
-	}
-	if (argc - optind != 1)
-		return usage_err("one DOMAIN expected");
-	r = resolve(c, argv[optind], &domid);
+	r = json_domain_args(c, argc, argv, &json, &domid);
 	if (r)
 		return r;
 	if (xpt_pci_list(c, domid, &b) < 0)
