@@ -512,6 +512,7 @@ static void write_header(struct html *h)
 {
 	const struct trace *t = h->t;
 	FILE *out = h->out;
+	unsigned i;
 	char when[64] = "";
 	time_t secs = (time_t)t->t0;
 	struct tm tm;
@@ -546,6 +547,9 @@ static void write_header(struct html *h)
 							      sizeof(t->filter_name)), 0);
 			fputc(')', out);
 		}
+		for (i = 0; i < t->nearlier; i++)
+			fprintf(out, "%s%d", i ? ", " : " and earlier ",
+				t->earlier[i]);
 		fputs(": the events that concern it only", out);
 	} else {
 		fputs("all", out);

@@ -151,6 +151,11 @@ int trace_write_json(FILE *out, const struct trace *t)
 	GS(g, "format"); GS(g, t->format ? t->format : "unknown");
 	GS(g, "domain"); gen_int_or_null(g, t->filter_domid);
 	GS(g, "domain_name"); gen_str_or_null(g, t->filter_name);
+	GS(g, "earlier_domains");
+	yajl_gen_array_open(g);
+	for (i = 0; i < t->nearlier; i++)
+		yajl_gen_integer(g, t->earlier[i]);
+	yajl_gen_array_close(g);
 	GS(g, "stub_domains");
 	yajl_gen_array_open(g);
 	for (i = 0; i < t->nstubdoms; i++)

@@ -1266,13 +1266,16 @@ static bool kind_is_read(enum trace_kind k)
 	return k == TK_READ || k == TK_DIRECTORY;
 }
 
-/* The domain, or one of its stub domains. */
+/* The domain, an earlier domain of its name, or a stub domain of them. */
 static bool concerns(const struct trace *t, int evdom, int domid)
 {
 	unsigned i;
 
 	if (domid < 0 || evdom == domid)
 		return true;
+	for (i = 0; i < t->nearlier; i++)
+		if (evdom == t->earlier[i])
+			return true;
 	for (i = 0; i < t->nstubdoms; i++)
 		if (evdom == t->stubdoms[i])
 			return true;
@@ -1296,11 +1299,31 @@ static bool keep_event(const struct parser *p, const struct trace_event *e,
 	return concerns(p->t, e->domid, domid);
 }
 
+/* Keep the stub domains of domain d. */
+static void add_stubdoms(struct parser *p, int d)
+{
+	unsigned i, k;
+
+	for (i = 0; i < p->nstubs; i++) {
+		if (p->stubs[i].target != d)
+			continue;
+		for (k = 0; k < p->t->nstubdoms; k++)
+			if (p->t->stubdoms[k] == p->stubs[i].stub)
+				break;
+		if (k == p->t->nstubdoms && k < TRACE_MAX_STUBDOMS)
+			p->t->stubdoms[p->t->nstubdoms++] = p->stubs[i].stub;
+	}
+}
+
+/* --domain NAME: the last domain given the name is the filter's domid;
+ * the earlier ones (a reboot's old id) are kept too, in the order the
+ * log named them. */
 static int resolve_domain(struct parser *p, int *domid, char *err,
 			  size_t errlen)
 {
 	const struct trace_opts *o = p->o;
-	unsigned i;
+	struct trace *t = p->t;
+	unsigned i, k;
 
 	*domid = o->domid;
 	if (o->domain_name) {
@@ -1312,27 +1335,32 @@ static int resolve_domain(struct parser *p, int *domid, char *err,
 		if (*domid < 0) {
 			snprintf(err, errlen, "%s: no domain named '%s' in this "
 				 "log (no write of /local/domain/D/name); give "
-				 "its id with --domain D", p->t->source,
+				 "its id with --domain D", t->source,
 				 o->domain_name);
 			return -ENOENT;
 		}
-	}
-	for (i = 0; *domid >= 0 && i < p->nstubs; i++) {
-		unsigned k;
+		for (i = 0; i < p->nnames; i++) {
+			int d = p->names[i].domid;
 
-		if (p->stubs[i].target != *domid)
-			continue;
-		for (k = 0; k < p->t->nstubdoms; k++)
-			if (p->t->stubdoms[k] == p->stubs[i].stub)
-				break;
-		if (k == p->t->nstubdoms && k < TRACE_MAX_STUBDOMS)
-			p->t->stubdoms[p->t->nstubdoms++] = p->stubs[i].stub;
+			if (d == *domid || strcmp(p->names[i].name,
+						  o->domain_name))
+				continue;
+			for (k = 0; k < t->nearlier; k++)
+				if (t->earlier[k] == d)
+					break;
+			if (k == t->nearlier && k < TRACE_MAX_EARLIER)
+				t->earlier[t->nearlier++] = d;
+		}
 	}
+	if (*domid >= 0)
+		add_stubdoms(p, *domid);
+	for (i = 0; i < t->nearlier; i++)
+		add_stubdoms(p, t->earlier[i]);
 	if (*domid >= 0)
 		for (i = p->nnames; i-- > 0;)
 			if (p->names[i].domid == *domid) {
-				snprintf(p->t->filter_name,
-					 sizeof(p->t->filter_name), "%s",
+				snprintf(t->filter_name,
+					 sizeof(t->filter_name), "%s",
 					 p->names[i].name);
 				break;
 			}

@@ -138,6 +138,8 @@ int trace_write_text(FILE *out, const struct trace *t)
 		fprintf(out, " of domain %d%s%s%s", t->filter_domid,
 			t->filter_name[0] ? " (" : "", t->filter_name,
 			t->filter_name[0] ? ")" : "");
+	for (i = 0; i < t->nearlier; i++)
+		fprintf(out, "%s%d", i ? ", " : " and earlier ", t->earlier[i]);
 	for (i = 0; i < t->nstubdoms; i++)
 		fprintf(out, "%s%d", i ? ", " : " and its stub domain ",
 			t->stubdoms[i]);

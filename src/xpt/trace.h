@@ -87,13 +87,18 @@ struct trace {
 				 * = D in the log) */
 	unsigned nstubdoms;
 	bool reads, all_paths;	/* what was kept */
+#define TRACE_MAX_EARLIER 16
+	int earlier[TRACE_MAX_EARLIER]; /* kept too, with --domain NAME: the
+				 * earlier domains given that name (a reboot
+				 * gives the domain a new id) */
+	unsigned nearlier;
 };
 
 /* What trace_read keeps. */
 struct trace_opts {
 	int domid;		/* -1: every domain */
-	const char *domain_name; /* instead of domid: the domain whose
-				  * /local/domain/D/name the log writes */
+	const char *domain_name; /* instead of domid: every domain whose
+				  * /local/domain/D/name the log writes so */
 	bool reads;		/* keep READ and DIRECTORY */
 	bool all_paths;		/* every path, not only the PCI protocol */
 };

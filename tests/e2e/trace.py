@@ -97,7 +97,7 @@ def main():
         for args in (("pci-attach", "web01", "04:00.0"),
                      ("pci-detach", "web01", "04:00.0"),
                      ("create", cfg), ("pci-attach", "kiosk", "04:00.0,permissive=1"),
-                     ("destroy", "kiosk"),
+                     ("destroy", "kiosk"), ("reboot", "db02"),
                      ("destroy", "web01"), ("destroy", "db02")):
             r = run(xpt, env, *args)
             check(r.returncode == 0, "%s: %s" % (" ".join(args), r.stderr))
@@ -233,6 +233,23 @@ def main():
                       for e in k["events"]), "the stub's device model's nodes")
         check(not [e for e in k["events"] if e["domid"] not in stubs +
                    [k["domain"], None]], "kiosk's trace keeps other domains")
+        # db02 was rebooted (a new domid, the same name): --domain db02
+        # keeps both ids' events, the old one's named as earlier.
+        b = json.loads(run(xpt, env, "trace", "--json", "--domain", "db02",
+                           log).stdout)
+        old = b["earlier_domains"]
+        check(len(old) == 1 and old[0] != b["domain"],
+              "db02's earlier domains: %s (now %s)" % (old, b["domain"]))
+        for dd in old + [b["domain"]]:
+            s = states(b["events"], "/local/domain/0/backend/pci/%d/0/state"
+                       % dd)
+            check(subseq([1, 2, 3, 4], s),
+                  "db02's backend as domain %d: %s" % (dd, s))
+        check(not [e for e in b["events"] if e["domid"] not in old +
+                   [b["domain"], None]], "db02's trace keeps other domains")
+        r = run(xpt, env, "trace", "--domain", "db02", log)
+        check(old and "and earlier %d," % old[0] in r.stdout.splitlines()[0],
+              "text view of db02: %s" % r.stdout.splitlines()[:1])
         os.unlink(os.path.join(d, "run", "access-log"))
         r = run(xpt, env, "trace")
         check(r.returncode == 2 and "--access-log" in r.stderr,
