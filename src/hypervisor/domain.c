@@ -60,7 +60,7 @@ int hyp_new(struct hyp **ret)
 
 	if (!h)
 		return -ENOMEM;
-	h->epfd = h->sigfd = h->control_fd = -1;
+	h->epfd = h->sigfd = h->control_fd = h->evlog_fd = -1;
 	h->quarantine = true;
 	h->iommu = h->intremap = true;
 	h->next_domid = 1;
@@ -134,6 +134,7 @@ void hyp_free(struct hyp *h)
 	pthread_mutex_destroy(&h->done_lock);
 	pthread_rwlock_destroy(&h->pci_list_lock);
 	pthread_mutex_destroy(&h->pcidevs_lock);
+	hyp_evlog_close(h);
 	free(h->rundir);
 	free(h);
 }

@@ -33,6 +33,10 @@ static const char usage_text[] =
 "      --sysfs-root DIR  read devices from DIR instead (implies --from-sysfs)\n"
 "      --no-quarantine   deassigned devices return to dom0, not DOMID_IO\n"
 "                        (Xen's iommu=no-quarantine; default: quarantine)\n"
+"      --event-log FILE  append a line per change a PCI passthrough reader\n"
+"                        cares about to FILE (domains, device assignment,\n"
+"                        pirqs, MSI-X, event channels, grant maps, ioreq\n"
+"                        servers), timestamped as xpt-xenstored's -T log\n"
 "      --vpci-profile=fixed|historic\n"
 "                        vPCI's locking: fixed (Xen 4.19's, with its two\n"
 "                        open races closed; the default) or historic\n"
@@ -75,13 +79,14 @@ int main(int argc, char **argv)
 		{ "sysfs-root", required_argument, NULL, 1 },
 		{ "no-quarantine", no_argument, NULL, 2 },
 		{ "vpci-profile", required_argument, NULL, 3 },
+		{ "event-log", required_argument, NULL, 4 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *rundir = getenv("XPT_RUNDIR"), *host = NULL;
-	const char *sysfs = NULL;
+	const char *sysfs = NULL, *evlog = NULL;
 	bool quarantine = true;
 	enum hyp_vpci_profile profile = HYP_VPCI_FIXED;
 	int verbose = 0, c, r;
@@ -112,6 +117,9 @@ int main(int argc, char **argv)
 					optarg, usage_text);
 				return 2;
 			}
+			break;
+		case 4:
+			evlog = optarg;
 			break;
 		case 'v':
 			verbose++;
@@ -148,6 +156,8 @@ int main(int argc, char **argv)
 		log_warn("vPCI profile %s: reproduces Xen's use-after-free of "
 			 "a device removed under a pending BAR mapping",
 			 hyp_vpci_profile_name(profile));
+	if (evlog && (r = hyp_evlog_open(h, evlog)) < 0)
+		fatal("--event-log %s: %s", evlog, strerror(-r));
 	err[0] = '\0';
 	r = host ? hyp_host_load(h, host, err, sizeof(err)) :
 		   hyp_host_from_sysfs(h, sysfs, err, sizeof(err));

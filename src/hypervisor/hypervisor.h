@@ -295,11 +295,20 @@ struct hyp {
 	pthread_mutex_t done_lock;
 	int done_efd;			/* eventfd: done is not empty */
 	uint64_t conn_serial;		/* io.c: last connection id */
+	int evlog_fd;			/* evlog.c: --event-log, -1 none */
 };
 
 /* hypervisor.c / lifecycle (domain.c) */
 int hyp_new(struct hyp **ret);
 void hyp_free(struct hyp *h);
+
+/* evlog.c: --event-log; dispatch calls hyp_evlog_before ahead of an op
+ * and hyp_evlog_op after one that succeeded */
+int hyp_evlog_open(struct hyp *h, const char *path);
+void hyp_evlog_close(struct hyp *h);
+uint32_t hyp_evlog_before(struct hyp *h, uint32_t op, const void *in);
+void hyp_evlog_op(struct hyp *h, uint32_t caller, uint32_t op,
+		  const void *in, const void *out, uint32_t before);
 
 /* io.c: sockets under rundir/hv, the epoll loop, message dispatch */
 int hyp_listen(struct hyp *h, const char *rundir);

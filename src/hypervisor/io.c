@@ -928,6 +928,7 @@ static int dispatch(struct hyp *h, uint64_t conn, uint32_t caller,
 		.in = in.b, .fd_in = fd_in, .out = out.b, .fd_out = -1,
 		.conn = conn,
 	};
+	uint32_t before;
 	int ret;
 
 	*ret_fd = -1;
@@ -967,7 +968,10 @@ static int dispatch(struct hyp *h, uint64_t conn, uint32_t caller,
 	}
 	r.op = m.op;
 	r.seq = m.seq;
+	before = hyp_evlog_before(h, m.op, in.b);
 	ret = op->fn(&r);
+	if (ret == 0)
+		hyp_evlog_op(h, caller, m.op, in.b, out.b, before);
 	if (!r.vcpu)
 		vpci_check(h, op->name);
 reply:

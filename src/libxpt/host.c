@@ -194,7 +194,7 @@ static int record_access_log(struct xpt_ctx *c, const char *log)
 int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 {
 	char bin[PATH_MAX], log[PATH_MAX], pidpath[PATH_MAX], host[PATH_MAX];
-	char what[96];
+	char hvlog[PATH_MAX], what[96];
 	const char *hostfile = o ? o->hostfile : NULL;
 	const char *argv[12];
 	bool up[NDAEMONS], partial = false;
@@ -256,6 +256,19 @@ int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 		if (i == 1) {
 			argv[n++] = "--host";
 			argv[n++] = host;
+		}
+		/* the hypervisor's events next to the store's, for `xpt
+		 * trace` to find and merge */
+		if (i == 1 && o && o->access_log) {
+			if ((size_t)snprintf(hvlog, sizeof(hvlog), "%s.hv",
+					     o->access_log) >= sizeof(hvlog)) {
+				r = xpt_fail(c, XPT_EXIT_USAGE, -ENAMETOOLONG,
+					     "access log name too long: %s",
+					     o->access_log);
+				goto fail;
+			}
+			argv[n++] = "--event-log";
+			argv[n++] = hvlog;
 		}
 		if (i == 2 && o && o->historic)
 			argv[n++] = "--historic";
