@@ -2,8 +2,10 @@
 /*
  * xpt trace: the command.  Reads a store's log (the file given, else the
  * modelled host's access log recorded at `xpt host start --access-log`)
- * and writes the timeline as text, JSON or an HTML page.  It reads a
- * file only: no host need run.
+ * and writes the timeline as text, JSON or an HTML page, with the
+ * modelled hypervisor's events merged in when LOG.hv (xpt-hypervisor
+ * --event-log, which `xpt host start --access-log LOG` writes) or
+ * --hv-log FILE is there.  It reads files only: no host need run.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -43,6 +45,34 @@ static int recorded_log(struct xpt_ctx *c, char *out, size_t outlen)
 	return n ? 0 : -ENOENT;
 }
 
+/* The hypervisor's events: hv_log given (it must be there), else LOG.hv
+ * when it is there. */
+static int merge_hv(struct trace *t, const char *log, const char *hv_log,
+		    char *buf, size_t buflen, char *err, size_t errlen)
+{
+	FILE *f;
+	int r;
+
+	if (!hv_log) {
+		if (!strcmp(log, "-") || (size_t)snprintf(buf, buflen, "%s.hv",
+							  log) >= buflen)
+			return 0;
+		hv_log = buf;
+	}
+	f = fopen(hv_log, "re");
+	if (!f) {
+		if (hv_log == buf && errno == ENOENT)
+			return 0;
+		r = -errno;
+		snprintf(err, errlen, "cannot open %.400s: %s", hv_log,
+			 strerror(-r));
+		return r;
+	}
+	r = trace_merge_hv(t, f, hv_log, err, errlen);
+	fclose(f);
+	return r;
+}
+
 /* D, or a name to find in the log. */
 static void parse_domain(const char *arg, struct trace_opts *o)
 {
@@ -69,12 +99,15 @@ int trace_cmd(struct xpt_ctx *c, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "html", no_argument, NULL, 'H' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "hv-log", required_argument, NULL, 'v' },
+		{ "no-hv-log", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct trace_opts o = { .domid = -1 };
 	struct trace t = { 0 };
-	const char *out_path = NULL, *log;
-	char recorded[4096], err[512];
+	const char *out_path = NULL, *log, *hv_log = NULL;
+	char recorded[4096], hv_path[4096], err[512];
+	bool no_hv = false;
 	enum { TEXT, JSON, HTML } fmt = TEXT;
 	FILE *out = stdout;
 	int opt, r;
@@ -88,6 +121,8 @@ int trace_cmd(struct xpt_ctx *c, int argc, char **argv)
 		case 'j': fmt = JSON; break;
 		case 'H': fmt = HTML; break;
 		case 'o': out_path = optarg; break;
+		case 'v': hv_log = optarg; no_hv = false; break;
+		case 'n': no_hv = true; hv_log = NULL; break;
 		default: return trace_usage_err("bad option", NULL);
 		}
 	}
@@ -113,6 +148,12 @@ int trace_cmd(struct xpt_ctx *c, int argc, char **argv)
 				sizeof(err));
 	else
 		r = trace_read(log, &o, &t, err, sizeof(err));
+	if (r == 0 && !no_hv) {
+		r = merge_hv(&t, log, hv_log, hv_path, sizeof(hv_path), err,
+			     sizeof(err));
+		if (r < 0)
+			trace_free(&t);
+	}
 	if (r < 0) {
 		fprintf(stderr, "xpt: trace: %s\n", err);
 		return r == -ENOENT ? XPT_EXIT_NOTFOUND : XPT_EXIT_FAIL;

@@ -161,6 +161,7 @@ int trace_write_json(FILE *out, const struct trace *t)
 	for (i = 0; i < t->nstubdoms; i++)
 		yajl_gen_integer(g, t->stubdoms[i]);
 	yajl_gen_array_close(g);
+	GS(g, "hv_log"); gen_str_or_null(g, t->hv_source);
 	GS(g, "reads"); yajl_gen_bool(g, t->reads);
 	GS(g, "all_paths"); yajl_gen_bool(g, t->all_paths);
 	GS(g, "lines"); yajl_gen_integer(g, t->lines);

@@ -1282,6 +1282,11 @@ static bool concerns(const struct trace *t, int evdom, int domid)
 	return false;
 }
 
+bool trace_concerns(const struct trace *t, int domid)
+{
+	return concerns(t, domid, t->filter_domid);
+}
+
 static bool keep_event(const struct parser *p, const struct trace_event *e,
 		       int domid)
 {
@@ -1646,5 +1651,6 @@ void trace_free(struct trace *t)
 	free(t->events);
 	t->lanes = NULL;
 	t->events = NULL;
+	t->hv_source = NULL;
 	t->nlanes = t->nevents = 0;
 }

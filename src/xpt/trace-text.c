@@ -62,6 +62,9 @@ static void write_event(FILE *out, const struct trace *t,
 		   e->kind == TK_WATCH_EVENT) {
 		if (e->value[0] && !e->failed)
 			fprintf(out, " token %s", e->value);
+	} else if (e->kind == TK_HV) {
+		if (e->value[0])
+			fprintf(out, " %s", e->value);
 	} else if (e->kind == TK_TX_START && e->value[0]) {
 		fprintf(out, " -> %s", e->value);
 	} else if (e->value[0] && !e->failed) {
@@ -146,6 +149,9 @@ int trace_write_text(FILE *out, const struct trace *t)
 	fprintf(out, ", %s%s; %u lines, %u skipped\n",
 		t->all_paths ? "every path" : "PCI protocol paths",
 		t->reads ? " with reads" : "", t->lines, t->skipped);
+	if (t->hv_source)
+		fprintf(out, "hypervisor events from %s: %u lines\n",
+			t->hv_source, t->hv_lines);
 	fputs("lanes:", out);
 	for (i = 0; i < t->nlanes; i++)
 		fprintf(out, "%s %u %s", i ? "," : "", i, t->lanes[i].name);

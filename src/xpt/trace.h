@@ -47,7 +47,8 @@ enum trace_kind {
 
 struct trace_event {
 	double t;		/* seconds since the trace's first line */
-	unsigned line;		/* line of the log it came from (1-based) */
+	unsigned line;		/* line of the log it came from (1-based;
+			 * a TK_HV event's: of the hypervisor's) */
 	int from, to;		/* lane indexes; the store is 0 */
 	enum trace_kind kind;
 	unsigned tx;		/* transaction id, 0 outside one */
@@ -92,6 +93,8 @@ struct trace {
 				 * earlier domains given that name (a reboot
 				 * gives the domain a new id) */
 	unsigned nearlier;
+	const char *hv_source;	/* the hypervisor's event log merged, or NULL */
+	unsigned hv_lines, hv_records; /* its lines, and those that were events */
 };
 
 /* What trace_read keeps. */
@@ -109,6 +112,15 @@ int trace_read(const char *path, const struct trace_opts *o,
 /* The same from an open stream (tests, the fuzz target). */
 int trace_parse(FILE *f, const char *source, const struct trace_opts *o,
 		struct trace *t, char *err, size_t errlen);
+
+/* trace-hv.c: merge the events of xpt-hypervisor --event-log read from f
+ * (source names it; keep it alive) into t, by time; those of t's domain
+ * only, if it has one.  Lines that are not events count in t->skipped. */
+int trace_merge_hv(struct trace *t, FILE *f, const char *source,
+		   char *err, size_t errlen);
+/* Does an event of domain domid belong in t (its domain, an earlier one
+ * of its name, a stub domain, or t has no domain)? */
+bool trace_concerns(const struct trace *t, int domid);
 
 /* Names for the writers: "Initialising".."Reconfigured" (NULL outside
  * 0..8), "write", "watch_event", ..., "toolstack", "pcifront", ... */
@@ -131,7 +143,7 @@ bool trace_removed_after(const struct trace *t, unsigned i, const char *path);
 
 /* trace-cmd.c: `xpt trace`, one line of xpt.c's command table. */
 #define TRACE_USAGE "[--domain D|NAME] [--reads] [--all-paths] " \
-	"[--json|--html] [-o FILE] [LOG]"
+	"[--hv-log FILE|--no-hv-log] [--json|--html] [-o FILE] [LOG]"
 struct xpt_ctx;
 int trace_cmd(struct xpt_ctx *c, int argc, char **argv);
 

@@ -65,6 +65,83 @@ def subseq(want, seq):
     return all(any(x == w for x in it) for w in want)
 
 
+def check_hv(t, dom, log):
+    """The hypervisor's lane (log.hv, merged by time): the devices assigned
+    to the guest and taken back, its MSI-X set up and torn down, in the
+    order the code makes them relative to the store's events."""
+    ev = t["events"]
+    check(t["hv_log"] == log + ".hv", "hv_log: %s" % t["hv_log"])
+    hv_lane = [l["index"] for l in t["lanes"] if l["party"] == "hypervisor"]
+    front = [l["index"] for l in t["lanes"] if l["party"] == "pcifront"]
+    if not check(len(hv_lane) == 1 and front, "lanes: %s" % t["lanes"]):
+        return
+    hv = [i for i, e in enumerate(ev) if e["kind"] == "hv"]
+    check(all(ev[i]["from"] == hv_lane[0] and ev[i]["to"] == front[0]
+              and ev[i]["domid"] == dom for i in hv),
+          "hv events of web01 go hypervisor -> its pcifront: %s" %
+          [ev[i] for i in hv if ev[i]["domid"] != dom][:3])
+    check(all(ev[i]["t"] <= ev[i + 1]["t"] for i in range(len(ev) - 1)),
+          "events out of time order")
+
+    def first(pred, after=-1):
+        return next((i for i, e in enumerate(ev) if i > after and pred(e)),
+                    None)
+
+    def hvev(name, *fields):
+        return lambda e: (e["kind"] == "hv" and e["path"] == name and
+                          all(f in e["value"].split() for f in fields))
+
+    def write(path, to, by=None):
+        return lambda e: (e["kind"] == "write" and e["path"] == path and
+                          "state" in e and e["state"]["to"] == to and
+                          not e["aborted"])
+    be = "/local/domain/0/backend/pci/%d/0" % dom
+    fe = "/local/domain/%d/device/pci/0/state" % dom
+    d0, d1 = "bdf=0000:03:00.0", "bdf=0000:04:00.0"
+    # create: the domain, then its device assigned out of quarantine,
+    # before the toolstack writes the backend (Initialising)
+    c = first(hvev("create", "name=web01"))
+    a0 = first(hvev("assign", d0, "from=32753", "to=%d" % dom))
+    b1 = first(write(be + "/state", 1))
+    check(None not in (c, a0, b1) and c < a0 < b1,
+          "create %s < assign 03:00.0 %s < backend Initialising %s" %
+          (c, a0, b1))
+    # the guest's driver sets up MSI-X (through pciback) once the backend
+    # is Connected, before pcifront says Connected
+    b4 = first(write(be + "/state", 4))
+    m0 = first(hvev("map_pirq", d0, "type=msix"))
+    f4 = first(write(fe, 4), m0 if m0 is not None else -1)
+    check(None not in (b4, m0, f4) and b4 < m0 < f4,
+          "backend Connected %s < MSI-X of 03:00.0 %s < frontend "
+          "Connected %s" % (b4, m0, f4))
+    # hot-plug: assigned before the toolstack writes state-1 Initialising;
+    # MSI-X once the backend is Reconfigured
+    a1 = first(hvev("assign", d1, "from=32753", "to=%d" % dom))
+    s1 = first(write(be + "/state-1", 1))
+    r8 = first(write(be + "/state", 8), s1 if s1 is not None else -1)
+    m1 = [i for i, e in enumerate(ev) if hvev("map_pirq", d1, "type=msix")(e)]
+    check(None not in (a1, s1, r8) and a1 < s1 < r8 and len(m1) >= 1 and
+          r8 < m1[0], "assign 04:00.0 %s < state-1 Initialising %s < "
+          "Reconfigured %s < its MSI-X %s" % (a1, s1, r8, m1))
+    pirqs = {f for i in m1 for f in ev[i]["value"].split()
+             if f.startswith("pirq=")}
+    # detach: the toolstack's Closing, the guest's driver gives its
+    # pirqs back, then the device goes back to quarantine
+    s5 = first(write(be + "/state-1", 5))
+    un = [i for i, e in enumerate(ev) if e["kind"] == "hv" and
+          e["path"] == "unmap_pirq" and set(e["value"].split()) & pirqs]
+    d = first(hvev("deassign", d1, "from=%d" % dom, "to=32753"))
+    check(None not in (s5, d) and len(un) == len(pirqs) and
+          all(s5 < i < d for i in un),
+          "state-1 Closing %s < unmaps of %s %s < deassign 04:00.0 %s" %
+          (s5, sorted(pirqs), un, d))
+    # destroy: 03:00.0 back to quarantine before the domain goes
+    dd = first(hvev("deassign", d0, "from=%d" % dom, "to=32753"))
+    x = first(hvev("destroy"))
+    check(None not in (dd, x) and d < dd < x,
+          "deassign 03:00.0 %s < destroy %s" % (dd, x))
+
+
 def main():
     xpt, hostfile, dirs = sys.argv[1], sys.argv[2], sys.argv[3:]
     d = tempfile.mkdtemp(prefix="xpt-e2e-trace.")
@@ -151,7 +228,8 @@ def main():
         check(t["domain_name"] == "web01" and dom is not None,
               "domain %s %s" % (dom, t["domain_name"]))
         parties = sorted(l["party"] for l in t["lanes"])
-        check(parties == ["pciback", "pcifront", "store", "toolstack"],
+        check(parties == ["hypervisor", "pciback", "pcifront", "store",
+                          "toolstack"],
               "lanes: %s" % [l["name"] for l in t["lanes"]])
         front = [l for l in t["lanes"] if l["party"] == "pcifront"]
         check(front and front[0]["domid"] == dom,
@@ -193,6 +271,7 @@ def main():
         check(all(k == "rm" and err == "ENOENT" for k, _, err in failed),
               "failed requests: %s" % failed)
         check(not any(e["aborted"] for e in ev), "aborted events")
+        check_hv(t, dom, log)
         # The other guest is left out.
         r2 = run(xpt, env, "trace", "--json", log)
         all_ev = json.loads(r2.stdout)["events"]
@@ -208,6 +287,22 @@ def main():
               "aborted transactions: none" in r.stdout and
               "failed requests: none" in r.stdout,
               "text view: %s" % r.stdout[-400:])
+        # A line of the hypervisor's log that is no event is skipped; the
+        # events stay.  --no-hv-log leaves them out; --hv-log not there is
+        # an error.
+        with open(log + ".hv", "a") as f:
+            f.write("12.5 dom=x assign\n\x01garbage\n")
+        g = json.loads(run(xpt, env, "trace", "--json", "--domain", "web01",
+                           log).stdout)
+        check(g["skipped"] == 2 and g["events"] == ev,
+              "garbage hv lines: %d skipped" % g["skipped"])
+        r = run(xpt, env, "trace", "--json", "--no-hv-log", log)
+        check(r.returncode == 0 and not any(
+            e["kind"] == "hv" for e in json.loads(r.stdout)["events"]),
+              "--no-hv-log: %d" % r.returncode)
+        r = run(xpt, env, "trace", "--hv-log", log + ".nosuch", log)
+        check(r.returncode == 3 and "nosuch" in r.stderr,
+              "--hv-log not there: %d %s" % (r.returncode, r.stderr))
         r = run(xpt, env, "trace", "--domain", "nosuch", log)
         check(r.returncode == 3 and "no domain named 'nosuch'" in r.stderr,
               "unknown name: %d %s" % (r.returncode, r.stderr))
@@ -224,7 +319,7 @@ def main():
             s = stubs[0]
             check(names == ["store", "toolstack (xpt)", "pciback (xpt-pciback)",
                             "pcifront d%d (xpt-guest)" % s,
-                            "stubdom d%d (xpt-dm)" % s],
+                            "stubdom d%d (xpt-dm)" % s, "hypervisor"],
                   "kiosk's lanes: %s" % names)
             sb = states(k["events"], "/local/domain/0/backend/pci/%d/0/state" % s)
             check(subseq([1, 2, 3, 4], sb), "stub's backend: %s" % sb)

@@ -2,8 +2,9 @@
 /*
  * libFuzzer target over xpt trace's reading of a store's log
  * (src/xpt/trace-parse.c): a log's lines come partly from guests.  The
- * first byte picks the options (domain filter, reads, every path), the
- * rest is the log.  Besides no crash, UB or leak: every line is counted
+ * first byte picks the options (domain filter, reads, every path, and
+ * whether the same bytes are merged again as a hypervisor's event log,
+ * trace-hv.c), the rest is the log.  Besides no crash, UB or leak: every line is counted
  * once (a record, skipped or ignored), every event's lanes exist, every
  * string a writer shows is printable ASCII, a state is -1 or 0..8, and
  * the text, JSON and HTML writers succeed, the JSON parsing back.
@@ -72,13 +73,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 1)
 		fgetc(f);
 	r = trace_parse(f, "fuzz.log", &o, &t, err, sizeof(err));
-	fclose(f);
 	if (r < 0) {
 		/* only a name the log does not have */
 		CHECK(o.domain_name && err[0]);
+		fclose(f);
 		return 0;
 	}
-	CHECK(t.records + t.skipped + t.ignored == t.lines);
+	if (data[0] & 0x80) {
+		rewind(f);
+		if (size == 1)
+			fgetc(f);
+		CHECK(trace_merge_hv(&t, f, "fuzz.log.hv", err,
+				     sizeof(err)) == 0);
+	}
+	fclose(f);
+	CHECK(t.records + t.hv_records + t.skipped + t.ignored ==
+	      t.lines + t.hv_lines);
 	CHECK(t.nlanes >= 1 && t.lanes[0].party == TP_STORE);
 	for (i = 0; i < t.nlanes; i++)
 		check_printable(t.lanes[i].name, sizeof(t.lanes[i].name));
@@ -87,8 +97,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		CHECK(e->from >= 0 && (unsigned)e->from < t.nlanes);
 		CHECK(e->to >= 0 && (unsigned)e->to < t.nlanes);
-		CHECK(e->from == 0 || e->to == 0);
-		CHECK(e->line >= 1 && e->line <= t.lines);
+		CHECK(e->from == 0 || e->to == 0 ||
+		      (e->kind == TK_HV &&
+		       t.lanes[e->from].party == TP_HYPERVISOR));
+		CHECK(e->line >= 1 &&
+		      e->line <= (e->kind == TK_HV ? t.hv_lines : t.lines));
+		CHECK(i == 0 || e->t >= t.events[i - 1].t ||
+		      (e->kind != TK_HV && t.events[i - 1].kind != TK_HV));
 		CHECK(e->t >= 0);
 		check_printable(e->path, sizeof(e->path));
 		check_printable(e->value, sizeof(e->value));
@@ -102,6 +117,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			for (k = 0; k < t.nstubdoms; k++)
 				stub |= e->domid == t.stubdoms[k];
+			for (k = 0; k < t.nearlier; k++)
+				stub |= e->domid == t.earlier[k];
 			CHECK(e->domid == t.filter_domid || stub);
 		}
 		if (!o.reads)
