@@ -21,13 +21,6 @@ static const char *lane(const struct trace *t, int i)
 	return i >= 0 && (unsigned)i < t->nlanes ? t->lanes[i].name : "?";
 }
 
-/* A removal of a node that is not there: what the toolstacks do to start
- * clean, no failure of the protocol. */
-static bool absent_rm(const struct trace_event *e)
-{
-	return e->failed && e->kind == TK_RM && !strcmp(e->value, "ENOENT");
-}
-
 static void state_str(char *out, size_t outlen, int s)
 {
 	const char *n = trace_state_name(s);
@@ -74,7 +67,7 @@ static void write_event(FILE *out, const struct trace *t,
 		fputs(" (cut)", out);
 	if (e->tx)
 		fprintf(out, "  [tx %u]", e->tx);
-	if (absent_rm(e))
+	if (trace_absent_rm(e))
 		fputs("  ENOENT (not there)", out);
 	else if (e->failed)
 		fprintf(out, "  FAILED %s", e->value[0] ? e->value : "");
@@ -164,8 +157,8 @@ int trace_write_text(FILE *out, const struct trace *t)
 	for (i = 0, n = 0, absent = 0; i < t->nevents; i++) {
 		const struct trace_event *e = &t->events[i];
 
-		absent += absent_rm(e);
-		if (!e->failed || absent_rm(e))
+		absent += trace_absent_rm(e);
+		if (!e->failed || trace_absent_rm(e))
 			continue;
 		fprintf(out, "\n  line %u: %s %s%s%s: %s", e->line,
 			lane(t, e->from), trace_kind_name(e->kind),
