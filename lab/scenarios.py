@@ -22,6 +22,7 @@ through xenconsoled's log, condensed by guest/lab-gstate into:
     DOMU-PCI seq=3 n=2 devices=0000:00:00.0,0000:00:01.0 up=...
     DOMU-PCIDEV 0000:00:00.0 vendor=0x8086 device=0x100e class=0x020000 driver=e1000
     DOMU-IRQ 0000:00:00.0 total=7 vectors=1 msix=0 kinds=xen-pirq_-pcifront_e1000 up=...
+    DOMU-DISK vda read-stuck since=31 up=41.5   (a read of a passed-through disk still waiting)
 
 Guest BDFs are pcifront's virtual ones, so devices are matched by vendor and
 device id.
