@@ -136,7 +136,8 @@ fuzz: fuzz-build
 # Every fuzz target for FUZZ_RUNS executions, one after the other (hours;
 # not part of check), on corpora kept in FUZZ_CORPUS_DIR/NAME and seeded
 # from tests/fuzz/corpus-NAME; prints each one's executions, time and
-# coverage.  FUZZ_MERGE=1 merges what added coverage into the seeds.
+# coverage.  FUZZ_MERGE=1 merges what added coverage into the seeds;
+# FUZZ_ARGS adds libFuzzer options (FUZZ_ARGS=-max_len=4096).
 fuzz-long: deps-fuzz $(FUZZ_LONG)/build.ninja
 	ninja -C $(FUZZ_LONG) $(FUZZ_TARGETS:%=tests/fuzz/fuzz-%)
 	@scripts/fuzz-long.sh $(FUZZ_LONG) $(FUZZ_CORPUS_DIR) $(FUZZ_RUNS) $(FUZZ_TARGETS)

@@ -8,8 +8,10 @@
 # committed corpus stays minimal).  A crash or a failed property is
 # written to CORPUS_DIR/NAME-crashes/.  Prints each target's executions,
 # time and final coverage, then a summary; exits 1 if any target failed.
+# FUZZ_ARGS adds libFuzzer options to every run (-max_len=4096, say, to
+# spend a campaign on short inputs where long ones are slow).
 #
-# usage: [FUZZ_MERGE=1] scripts/fuzz-long.sh FUZZ_BUILD CORPUS_DIR RUNS NAME...
+# usage: [FUZZ_MERGE=1] [FUZZ_ARGS=...] scripts/fuzz-long.sh FUZZ_BUILD CORPUS_DIR RUNS NAME...
 set -u
 
 fuzz=$1 dir=$2 runs=$3
@@ -38,9 +40,10 @@ for name in "$@"; do
 	fi
 	mkdir -p "$corpus" "$crashes"
 	cp -n "$(seeds "$name")"/* "$corpus/" 2>/dev/null
-	echo "== fuzz-$name: $runs executions, corpus $corpus"
+	echo "== fuzz-$name: $runs executions, corpus $corpus${FUZZ_ARGS:+, $FUZZ_ARGS}"
 	start=$(date +%s)
-	"$bin" -runs="$runs" -print_final_stats=1 \
+	# shellcheck disable=SC2086
+	"$bin" -runs="$runs" -print_final_stats=1 ${FUZZ_ARGS:-} \
 		-artifact_prefix="$crashes/" "$corpus" >"$log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - start))
