@@ -48,6 +48,7 @@ struct conn *conn_new(struct xsd *xsd, int fd, struct domain *dom,
 	c->id = dom->domid;
 	c->readonly = readonly;
 	c->next_txid = 1;
+	c->in = c->in_inline;
 	c->seq = ++xsd->seq;
 	c->stamp = 0;
 	c->next = xsd->conns;
@@ -60,6 +61,32 @@ struct conn *conn_new(struct xsd *xsd, int fd, struct domain *dom,
 	dom->conns = c;
 	dom->nconns++;
 	return c;
+}
+
+/*
+ * The header of a request is in: where its payload goes.  Without memory
+ * for a large one the payload is skipped and the request answered ENOMEM:
+ * the client stays served and its stream in step.
+ */
+static void conn_in_start(struct conn *c)
+{
+	if (c->hdr.len < XSD_IN_INLINE) {
+		c->in = c->in_inline;
+		return;
+	}
+	c->in = xmalloc(c->hdr.len + 1);
+	if (!c->in)
+		peerlog_msg(c->xsd, PEERLOG_NOMEM, LOG_LVL_ERR,
+			    "out of memory for a %u-byte request of domain "
+			    "%u; answering ENOMEM", c->hdr.len, c->id);
+}
+
+/* The request is answered (or the connection goes): free its payload. */
+static void conn_in_done(struct conn *c)
+{
+	if (c->in != c->in_inline)
+		free(c->in);
+	c->in = c->in_inline;
 }
 
 size_t conn_domain_memory(const struct domain *d)
@@ -317,6 +344,8 @@ void conn_free(struct conn *c)
 				break;
 			}
 	}
+	conn_in_done(c);
+	free(c->rbuf);
 	free(c->ev_index);
 	free(c);
 }
@@ -496,18 +525,25 @@ int conn_feed(struct conn *c, const void *buf, size_t len, size_t *used)
 				*used = off;
 				return -EPROTO;
 			}
+			conn_in_start(c);
 		} else {
 			take = XSD_HDR_LEN + c->hdr.len - c->in_used;
 			if (take > len - off)
 				take = len - off;
-			memcpy(c->in + (c->in_used - XSD_HDR_LEN), p + off,
-			       take);
+			if (c->in)
+				memcpy(c->in + (c->in_used - XSD_HDR_LEN),
+				       p + off, take);
 			c->in_used += take;
 			off += take;
 		}
 		if (c->in_used == XSD_HDR_LEN + c->hdr.len) {
-			c->in[c->hdr.len] = '\0';
-			wire_process(c);
+			if (c->in) {
+				c->in[c->hdr.len] = '\0';
+				wire_process(c);
+			} else {
+				conn_reply_error(c, ENOMEM);
+			}
+			conn_in_done(c);
 			c->in_used = 0;
 		}
 	}

@@ -91,7 +91,8 @@ int io_listen(struct xsd *xsd)
 	xsd->sockpath = io_path(dir, "socket");
 	xsd->ro_sockpath = io_path(dir, "socket_ro");
 	xsd->domdir = io_path(dir, "domain");
-	if (!xsd->sockpath || !xsd->ro_sockpath || !xsd->domdir)
+	xsd->rbuf = malloc(XSD_RBUF);
+	if (!xsd->sockpath || !xsd->ro_sockpath || !xsd->domdir || !xsd->rbuf)
 		fatal("out of memory");
 	if (mkdir(xsd->domdir, 0755) < 0 && errno != EEXIST)
 		fatal("cannot create %s: %m", xsd->domdir);
@@ -286,7 +287,7 @@ static void io_accept(struct xsd *xsd, int lfd, struct domain *d,
 	}
 }
 
-/* Process what has been read, as far as the connection may go on. */
+/* Process what is held in c->rbuf, as far as the connection may go on. */
 static void io_consume(struct conn *c)
 {
 	size_t used;
@@ -296,12 +297,49 @@ static void io_consume(struct conn *c)
 		return;
 	r = conn_feed(c, c->rbuf + c->roff, c->rlen - c->roff, &used);
 	c->roff += used;
-	if (c->roff == c->rlen)
+	if (c->roff == c->rlen) {
+		/* nothing held: an idle connection keeps no buffer */
+		free(c->rbuf);
+		c->rbuf = NULL;
 		c->roff = c->rlen = 0;
+	}
 	if (r < 0)
 		c->closing = true;
 	if (used || r < 0)
 		conn_mark_dirty(c);
+}
+
+/*
+ * n bytes read into xsd->rbuf: process them, and hold what the connection
+ * may not take yet (it stalled) in a buffer of its own until it may.
+ */
+static void io_feed(struct conn *c, size_t n)
+{
+	size_t used;
+	int r;
+
+	r = conn_feed(c, c->xsd->rbuf, n, &used);
+	if (used || r < 0)
+		conn_mark_dirty(c);
+	if (r < 0) {
+		c->closing = true;
+		return;
+	}
+	if (used == n || c->closing)
+		return;
+	c->rbuf = xmalloc(XSD_RBUF);
+	if (!c->rbuf) {
+		peerlog_msg(c->xsd, PEERLOG_NOMEM, LOG_LVL_ERR,
+			    "out of memory holding input of a connection of "
+			    "domain %u; dropping it", c->id);
+		c->closing = true;
+		conn_drop_output(c);
+		conn_mark_dirty(c);
+		return;
+	}
+	memcpy(c->rbuf, c->xsd->rbuf + used, n - used);
+	c->roff = 0;
+	c->rlen = n - used;
 }
 
 /* The socket is readable, or hung up (hup: EPOLLHUP or EPOLLERR). */
@@ -326,12 +364,16 @@ static void io_read(struct conn *c, bool hup)
 		}
 		return;
 	}
-	if (c->roff) {
+	if (c->rbuf && c->roff) {
 		memmove(c->rbuf, c->rbuf + c->roff, c->rlen - c->roff);
 		c->rlen -= c->roff;
 		c->roff = 0;
 	}
-	n = read(c->fd, c->rbuf + c->rlen, XSD_RBUF - c->rlen);
+	/* Held bytes come first: read behind them. */
+	if (c->rbuf)
+		n = read(c->fd, c->rbuf + c->rlen, XSD_RBUF - c->rlen);
+	else
+		n = read(c->fd, c->xsd->rbuf, XSD_RBUF);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		c->closing = true;
 		conn_drop_output(c);
@@ -340,6 +382,10 @@ static void io_read(struct conn *c, bool hup)
 	}
 	if (n < 0)
 		return;
+	if (!c->rbuf) {
+		io_feed(c, n);
+		return;
+	}
 	c->rlen += n;
 	io_consume(c);
 }

@@ -298,7 +298,9 @@ struct xsd *xsd_new(const struct xsd_config *cfg)
 	xsd->cfg = *cfg;
 	xsd->epfd = xsd->sock_fd = xsd->ro_fd = -1;
 	xsd->dom0 = domain_alloc(xsd, 0);
-	if (!xsd->dom0 || ntab_init(&xsd->nodes, 1024) < 0 ||
+	/* Small: ntab_put doubles it as the store grows, and a walk of the
+	 * table (xsd_check, xsd_free) costs its buckets, not its nodes. */
+	if (!xsd->dom0 || ntab_init(&xsd->nodes, 64) < 0 ||
 	    special_init(&xsd->special_intro) < 0 ||
 	    special_init(&xsd->special_release) < 0 ||
 	    tree_init(xsd) < 0) {
@@ -323,6 +325,7 @@ void xsd_free(struct xsd *xsd)
 	free(xsd->sockpath);
 	free(xsd->ro_sockpath);
 	free(xsd->domdir);
+	free(xsd->rbuf);
 	free(xsd);
 }
 

@@ -150,6 +150,14 @@ struct outmsg {
 };
 
 #define XSD_RBUF 8192
+/*
+ * A request's payload up to this size is assembled inside the connection;
+ * a larger one (up to XENSTORE_PAYLOAD_MAX) in a buffer of its own size,
+ * freed once answered.  Most requests are a path and a short value, and
+ * a host has a connection per client: a buffer of the largest payload
+ * and one of XSD_RBUF in each made an idle connection 12 KB.
+ */
+#define XSD_IN_INLINE 256
 
 struct conn {
 	int io_kind;			/* first: epoll tag */
@@ -173,11 +181,17 @@ struct conn {
 	/* input: header then payload, assembled across reads */
 	struct xsd_sockmsg hdr;
 	uint32_t in_used;		/* bytes of header+payload received */
-	char in[XENSTORE_PAYLOAD_MAX + 1];	/* +1: always nul-terminated */
+	/* the payload, always nul-terminated: in_inline or, for a larger
+	 * one, its own allocation; NULL while a payload that found no
+	 * memory is skipped (its request is answered ENOMEM) */
+	char *in;
+	char in_inline[XSD_IN_INLINE];
 
-	/* bytes read from the socket, not yet consumed */
+	/* bytes read from the socket that the connection could not take
+	 * yet (XSD_RBUF, NULL when there are none: io.c reads into
+	 * xsd->rbuf) */
 	uint32_t rlen, roff;
-	char rbuf[XSD_RBUF];
+	char *rbuf;
 
 	/* output queue; dom->nout and dom->out_bytes count it too */
 	struct outmsg *out_head, *out_tail;
@@ -292,6 +306,7 @@ struct xsd {
 	uint64_t accept_resume_ms;	/* listeners paused until (0: not) */
 	int epfd;
 	int sock_fd, ro_fd;
+	char *rbuf;			/* XSD_RBUF: every socket reads here */
 	FILE *access_log;
 	char *sockpath, *ro_sockpath, *domdir;
 	bool stop;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "harness.h"
 
 static struct xsd *x;
@@ -236,6 +237,75 @@ static void test_oversize_header(void **state)
 	assert_null(c0->out_head);
 }
 
+/* XS_WRITE of path "/big" and len bytes of value, fed in pieces of step. */
+static void feed_write(struct conn *c, const char *val, uint32_t len,
+		       size_t step)
+{
+	static char buf[XSD_HDR_LEN + XENSTORE_PAYLOAD_MAX];
+	struct xsd_sockmsg h = {
+		.type = XS_WRITE, .req_id = 9, .len = 5 + len,
+	};
+	size_t off, n, used;
+
+	memcpy(buf, &h, XSD_HDR_LEN);
+	memcpy(buf + XSD_HDR_LEN, "/big", 5);
+	memcpy(buf + XSD_HDR_LEN + 5, val, len);
+	for (off = 0; off < XSD_HDR_LEN + h.len; off += n) {
+		n = XSD_HDR_LEN + h.len - off < step ?
+		    XSD_HDR_LEN + h.len - off : step;
+		assert_int_equal(conn_feed(c, buf + off, n, &used), 0);
+		assert_int_equal(used, n);
+	}
+}
+
+/*
+ * A payload past XSD_IN_INLINE bytes is assembled in a buffer of its own,
+ * however its bytes arrive; without memory for that buffer the request is
+ * answered ENOMEM, and the connection goes on in step with its stream.
+ */
+static void test_large_payload(void **state)
+{
+	static const uint32_t sizes[] = {
+		1, XSD_IN_INLINE - 7, XSD_IN_INLINE - 6, XSD_IN_INLINE - 5,
+		XSD_IN_INLINE, 3000, XENSTORE_PAYLOAD_MAX - 5,
+	};
+	static const size_t steps[] = { 1, 7, XSD_HDR_LEN + 1, 4096 };
+	static char val[XENSTORE_PAYLOAD_MAX + 1], big[3000];
+	struct outmsg *out;
+	size_t i, j, k;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		for (j = 0; j < sizeof(steps) / sizeof(steps[0]); j++) {
+			for (k = 0; k < sizes[i]; k++)
+				val[k] = 'a' + (i * 7 + j + k) % 26;
+			val[sizes[i]] = '\0';
+			feed_write(c0, val, sizes[i], steps[j]);
+			assert_non_null(c0->out_head);
+			assert_null(c0->out_head->next);
+			assert_int_equal(((struct xsd_sockmsg *)
+					  c0->out_head->buf)->type, XS_WRITE);
+			conn_drop_output(c0);
+			assert_true(c0->in == c0->in_inline);
+			assert_string_equal(h_read(c0, 0, "/big"), val);
+		}
+
+	/* The large payload's buffer is the first allocation after its
+	 * header: without it, the request is answered ENOMEM. */
+	memset(big, 'z', sizeof(big));
+	fault_arm(1);
+	feed_write(c0, big, sizeof(big), 100);
+	fault_arm(0);
+	out = c0->out_head;
+	assert_non_null(out);
+	assert_null(out->next);
+	assert_int_equal(((struct xsd_sockmsg *)out->buf)->type, XS_ERROR);
+	assert_memory_equal(out->buf + XSD_HDR_LEN, "ENOMEM", 7);
+	conn_drop_output(c0);
+	assert_false(c0->closing);
+	assert_true(c0->in == c0->in_inline);
+	assert_string_equal(h_read(c0, 0, "/big"), val);
+}
+
 #define NCHILD 2000
 
 /* Reassemble a long child list from DIRECTORY_PART chunks. */
@@ -389,6 +459,7 @@ int main(void)
 		T(test_onearg),
 		T(test_unknown_types),
 		T(test_oversize_header),
+		T(test_large_payload),
 		T(test_directory_part),
 		T(test_directory_part_small),
 		T(test_directory_e2big),
