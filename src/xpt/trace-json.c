@@ -92,11 +92,16 @@ static void gen_event(yajl_gen g, const struct trace_event *e)
  */
 static int gen_nodes(yajl_gen g, const struct trace *t)
 {
-	bool *done = calloc(t->nevents ? t->nevents : 1, sizeof(*done));
-	unsigned i, k, last;
+	size_t n = t->nevents ? t->nevents : 1;
+	bool *done = calloc(n, sizeof(*done)), removed;
+	int *states = calloc(n, sizeof(*states));
+	unsigned i, k, ns;
+	int r = 0;
 
-	if (!done)
-		return -ENOMEM;
+	if (!done || !states) {
+		r = -ENOMEM;
+		goto out;
+	}
 	yajl_gen_array_open(g);
 	for (i = 0; i < t->nevents; i++) {
 		const struct trace_event *e = &t->events[i];
@@ -112,25 +117,18 @@ static int gen_nodes(yajl_gen g, const struct trace *t)
 					 trace_device_of(t, e->path) : NULL);
 		GS(g, "states");
 		yajl_gen_array_open(g);
-		for (k = i, last = i; k < t->nevents; k++) {
-			const struct trace_event *x = &t->events[k];
-
-			if (!x->is_state || strcmp(x->path, e->path))
-				continue;
-			done[k] = true;
-			if (x->aborted || x->failed)
-				continue;
-			last = k;
-			gen_int_or_null(g, x->state_to);
-		}
+		ns = trace_node_states(t, i, done, states, &removed);
+		for (k = 0; k < ns; k++)
+			gen_int_or_null(g, states[k]);
 		yajl_gen_array_close(g);
-		GS(g, "removed");
-		yajl_gen_bool(g, trace_removed_after(t, last, e->path));
+		GS(g, "removed"); yajl_gen_bool(g, removed);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
+out:
+	free(states);
 	free(done);
-	return 0;
+	return r;
 }
 
 int trace_write_json(FILE *out, const struct trace *t)

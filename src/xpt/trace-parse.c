@@ -1620,6 +1620,28 @@ bool trace_removed_after(const struct trace *t, unsigned i, const char *path)
 	return false;
 }
 
+/* One node's states for the summaries of the text and JSON views. */
+unsigned trace_node_states(const struct trace *t, unsigned i, bool *done,
+			   int *states, bool *ret_removed)
+{
+	const char *path = t->events[i].path;
+	unsigned k, last = i, n = 0;
+
+	for (k = i; k < t->nevents; k++) {
+		const struct trace_event *x = &t->events[k];
+
+		if (!x->is_state || strcmp(x->path, path))
+			continue;
+		done[k] = true;
+		if (x->aborted || x->failed)
+			continue;
+		last = k;
+		states[n++] = x->state_to;
+	}
+	*ret_removed = trace_removed_after(t, last, path);
+	return n;
+}
+
 int trace_read(const char *path, const struct trace_opts *o,
 	       struct trace *t, char *err, size_t errlen)
 {

@@ -80,11 +80,13 @@ static void write_event(FILE *out, const struct trace *t,
  * shows them, and "removed" if it then goes. */
 static void write_states(FILE *out, const struct trace *t)
 {
-	bool *done = calloc(t->nevents ? t->nevents : 1, sizeof(*done));
-	unsigned i, k, last, n = 0;
+	size_t n = t->nevents ? t->nevents : 1;
+	bool *done = calloc(n, sizeof(*done)), removed;
+	int *states = calloc(n, sizeof(*states));
+	unsigned i, k, ns, nodes = 0;
 
-	if (!done)
-		return;
+	if (!done || !states)
+		goto out;
 	fputs("device states (node: states in order; aborted and failed "
 	      "writes left out):\n", out);
 	for (i = 0; i < t->nevents; i++) {
@@ -102,26 +104,21 @@ static void write_states(FILE *out, const struct trace *t)
 				bdf ? bdf : "");
 		}
 		fputs(":", out);
-		for (k = i, last = i; k < t->nevents; k++) {
-			const struct trace_event *x = &t->events[k];
-			const char *name;
+		ns = trace_node_states(t, i, done, states, &removed);
+		for (k = 0; k < ns; k++) {
+			const char *name = trace_state_name(states[k]);
 
-			if (!x->is_state || strcmp(x->path, e->path))
-				continue;
-			done[k] = true;
-			if (x->aborted || x->failed)
-				continue;
-			last = k;
-			name = trace_state_name(x->state_to);
 			fprintf(out, " %s", name ? name : "?");
 		}
-		if (trace_removed_after(t, last, e->path))
+		if (removed)
 			fputs(" (removed)", out);
 		fputc('\n', out);
-		n++;
+		nodes++;
 	}
-	if (!n)
+	if (!nodes)
 		fputs("  none\n", out);
+out:
+	free(states);
 	free(done);
 }
 

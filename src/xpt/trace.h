@@ -140,6 +140,13 @@ void trace_free(struct trace *t);
  * event i. */
 const char *trace_device_of(const struct trace *t, const char *state_path);
 bool trace_removed_after(const struct trace *t, unsigned i, const char *path);
+/* The states of event i's node (a state write's) that took effect, in
+ * order, into states (room for t->nevents); every write of that node from
+ * i on is marked in done, so that a caller walking the events meets each
+ * node once.  Aborted and failed writes are left out.  Returns how many;
+ * *ret_removed: the node (or a parent) is removed after the last of them. */
+unsigned trace_node_states(const struct trace *t, unsigned i, bool *done,
+			   int *states, bool *ret_removed);
 
 /* trace-cmd.c: `xpt trace`, one line of xpt.c's command table. */
 #define TRACE_USAGE "[--domain D|NAME] [--reads] [--all-paths] " \
