@@ -45,20 +45,18 @@
 #include "guest.h"
 #include "hvclient.h"
 #include "log.h"
+#include "xenbus-state.h"
 
 #define PCI_VENDOR_ID 0x00
 #define PCI_CLASS_REVISION 0x08
 #define PCI_HEADER_TYPE 0x0e
 #define MAX_NUM_DEVS 256	/* num_devs beyond this is bad input */
 
-static const char *const xb_names[] = {
-	"Unknown", "Initialising", "InitWait", "Initialised", "Connected",
-	"Closing", "Closed", "Reconfiguring", "Reconfigured",
-};
-
 static const char *xb_name(int s)
 {
-	return s >= 0 && s <= 8 ? xb_names[s] : "?";
+	const char *name = xenbus_state_name(s);
+
+	return name ? name : "?";
 }
 
 int64_t guest_now_ms(void)

@@ -36,18 +36,16 @@
 #include <xen/io/xenbus.h>
 
 #include "libxpt.h"
+#include "xenbus-state.h"
 
 #define MAX_FN 8
 
+/* a state the toolstack could not read is reported as -1 */
 static const char *state_name(int s)
 {
-	static const char *const names[] = {
-		"Unknown", "Initialising", "InitWait", "Initialised",
-		"Connected", "Closing", "Closed", "Reconfiguring",
-		"Reconfigured",
-	};
+	const char *name = xenbus_state_name(s);
 
-	return s >= 0 && s <= 8 ? names[s] : "missing";
+	return name ? name : "missing";
 }
 
 static bool be_closed(int state)

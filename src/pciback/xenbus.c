@@ -50,17 +50,13 @@
 
 #include "log.h"
 #include "pciback.h"
-
-static const char *state_names[] = {
-	"Unknown", "Initialising", "InitWait", "Initialised", "Connected",
-	"Closing", "Closed", "Reconfiguring", "Reconfigured",
-};
+#include "xenbus-state.h"
 
 const char *pciback_state_name(int state)
 {
-	if (state < 0 || state > 8)
-		return "invalid";
-	return state_names[state];
+	const char *name = xenbus_state_name(state);
+
+	return name ? name : "invalid";
 }
 
 static int parse_int(const char *s, long min, long max, long *ret)

@@ -56,6 +56,7 @@
 #include <time.h>
 
 #include "trace.h"
+#include "xenbus-state.h"
 
 #define LINE_MAX_LEN 8192
 #define RAW_MAX 4200		/* a decoded payload: 4096 and a margin */
@@ -172,17 +173,9 @@ struct parser {
 	unsigned nstubs;
 };
 
-static const char *const state_names[] = {
-	"Unknown", "Initialising", "InitWait", "Initialised", "Connected",
-	"Closing", "Closed", "Reconfiguring", "Reconfigured",
-};
-
 const char *trace_state_name(int state)
 {
-	if (state < 0 || state >= (int)(sizeof(state_names) /
-					sizeof(state_names[0])))
-		return NULL;
-	return state_names[state];
+	return xenbus_state_name(state);
 }
 
 static const char *const kind_names[] = {
