@@ -47,11 +47,15 @@ const char *xpt_ctx_warnings(const struct xpt_ctx *c);
  * a guest kernel, a device model, a stub domain, a domain's death, a lock
  * another xpt holds): START once it has lasted 1 s, STILL every 5 s of
  * it after, END when it ends (only if START was told).  A wait that ends
- * within its first second is never told. */
+ * within its first second is never told.  NOTE: what a wait decided on
+ * its way, in what ("domain 3: the guest is slow to take the change ...:
+ * waiting up to 20 s more"); it is no error (errors are the operation's
+ * own), so a listener that is quiet may drop it. */
 enum xpt_progress_kind {
 	XPT_PROGRESS_START,
 	XPT_PROGRESS_STILL,
 	XPT_PROGRESS_END,
+	XPT_PROGRESS_NOTE,
 };
 struct xpt_progress_report {
 	enum xpt_progress_kind kind;

@@ -130,6 +130,10 @@ void xpt_progress_begin(struct xpt_ctx *c, struct xpt_progress *p,
  * calling again. */
 int xpt_progress_poll_ms(struct xpt_progress *p, int64_t ms);
 void xpt_progress_end(struct xpt_progress *p, int result);
+/* A note on a wait under way, to the listener (NOTE): nothing when nobody
+ * listens, as with xpt -q. */
+void xpt_progress_note(struct xpt_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* wait.c: bounded event-driven waits on xenstore */
 /* pred returns 1 done, 0 not yet, <0 failed (its error is the result).

@@ -219,10 +219,11 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 		/* a guest that answers, slowly (Linux 6.12's pcifront
 		 * took 3-4 s to rescan under TCG, more under load): more
 		 * time; one that never moved fails now */
-		fprintf(stderr, "xpt: domain %u: the guest is slow to take "
-			"the change (backend state %d %s): waiting up to %d s "
-			"more\n", domid, w.last_state,
-			state_name(w.last_state), XPT_SLOW_GUEST_MS / 1000);
+		xpt_progress_note(c, "domain %u: the guest is slow to take "
+				  "the change (backend state %d %s): waiting "
+				  "up to %d s more", domid, w.last_state,
+				  state_name(w.last_state),
+				  XPT_SLOW_GUEST_MS / 1000);
 		snprintf(what, sizeof(what), "domain %u's guest to take the "
 			 "change (its PCI backend is at %s)", domid,
 			 state_name(w.last_state));

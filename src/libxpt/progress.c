@@ -84,3 +84,18 @@ void xpt_progress_end(struct xpt_progress *p, int result)
 		tell(p, XPT_PROGRESS_END, xpt_now_ms(), result);
 	p->c = NULL;
 }
+
+void xpt_progress_note(struct xpt_ctx *c, const char *fmt, ...)
+{
+	struct xpt_progress_report r = { .kind = XPT_PROGRESS_NOTE };
+	char what[256];
+	va_list ap;
+
+	if (!c || !c->progress)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	r.what = what;
+	c->progress(c->progress_arg, &r);
+}

@@ -45,6 +45,9 @@ void cli_progress(void *arg, const struct xpt_progress_report *r)
 		if (tty)
 			fputs(r->result ? "\n" : "\r\033[K", f);
 		break;
+	case XPT_PROGRESS_NOTE:
+		fprintf(f, "xpt: %s\n", r->what);
+		break;
 	}
 	fflush(f);
 }

@@ -6,7 +6,7 @@
 # nothing; on a terminal the line is rewritten in place.  The long waits
 # here are the lock of a domain, held by flock(1) as another xpt would, a
 # device model slow to greet on QMP, and a daemon that does not stop on
-# SIGTERM.
+# SIGTERM; and a guest slow to take a hot-added device, with -q.
 #
 # usage: progress.sh XPT HOSTFILE FAKE-DM
 set -u
@@ -93,6 +93,23 @@ XPT_LIBEXEC=$XPT_RUNDIR/libexec XPT_FAKE_DM=slow-greet \
 grep -qE "^xpt: waiting for domain [0-9]+'s device model \(pid [0-9]+\) to greet on QMP \(at most 10 s\)$" "$XPT_RUNDIR/err" ||
 	fail "a device model slow to greet: stderr is '$(cat "$XPT_RUNDIR/err")'"
 XPT_LIBEXEC=$XPT_RUNDIR/libexec "$XPT" destroy h1 >/dev/null 2>&1 || fail "destroy h1"
+
+# a guest slow to take a hot-added device (its rescan takes 12 s, past the
+# 10 s wait for it): the attach waits longer, and with -q says nothing of
+# it.  Before, libxpt wrote "the guest is slow to take the change" to
+# stderr itself, past -q.
+mkdir -p "$XPT_RUNDIR/slow"
+printf '#!/bin/sh\nexec %s "$@" --rescan-delay-ms 12000\n' \
+	"'$(dirname "$(realpath "$XPT")")/../guest/xpt-guest'" >"$XPT_RUNDIR/slow/xpt-guest"
+chmod +x "$XPT_RUNDIR/slow/xpt-guest"
+printf 'name = "s1"\ntype = "pv"\nmemory = 128\npci = [ "04:00.0" ]\n' >"$XPT_RUNDIR/s1.cfg"
+"$XPT" pci-assignable-add 05:00.0 || fail "pci-assignable-add 05:00.0"
+XPT_LIBEXEC=$XPT_RUNDIR/slow "$XPT" create "$XPT_RUNDIR/s1.cfg" >/dev/null 2>"$XPT_RUNDIR/err" ||
+	fail "create s1: $(cat "$XPT_RUNDIR/err")"
+"$XPT" -q pci-attach s1 05:00.0 2>"$XPT_RUNDIR/err" ||
+	fail "-q pci-attach to a slow guest: $(cat "$XPT_RUNDIR/err")"
+[ -s "$XPT_RUNDIR/err" ] && fail "-q pci-attach to a slow guest said: $(cat "$XPT_RUNDIR/err")"
+"$XPT" destroy s1 >/dev/null 2>&1 || fail "destroy s1"
 
 # a daemon that does not stop on SIGTERM (stopped with SIGSTOP): host stop
 # waits 5 s for it, saying so, then kills it
