@@ -41,7 +41,10 @@ static int errname(const char *s)
 }
 
 /* The whole reply in reply (data lines included); returns 0 for "ok",
- * -errno for "error ..." (the message stays in reply). */
+ * -errno for "error ..." (the message stays in reply).  A reply that does
+ * not fit in len is -EMSGSIZE, with reply saying so, and no timeout: the
+ * connection is closed, so the rest of it is never taken for the answer
+ * to a later request. */
 int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
 		   size_t len)
 {
@@ -84,7 +87,17 @@ int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
 			if (!strncmp(last, "ok", 2) || !strncmp(last, "error", 5))
 				break;
 		}
-		if (n + 1 >= len || left <= 0) {
+		if (n + 1 >= len) {
+			/* the rest is not read: closing the connection is
+			 * what keeps the next request in step (one request
+			 * a connection) */
+			close(fd);
+			xpt_progress_end(&p, -EMSGSIZE);
+			snprintf(reply, len, "xpt-pciback's reply to '%s' is "
+				 "longer than %zu bytes", req, len - 1);
+			return -EMSGSIZE;
+		}
+		if (left <= 0) {
 			close(fd);
 			xpt_progress_end(&p, -ETIMEDOUT);
 			snprintf(reply, len, "xpt-pciback did not answer '%s'",

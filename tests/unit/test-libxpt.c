@@ -14,10 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "fakeplatform.h"
 #include "libxpt.h"
+#include "model.h"
 
 static const char *xenstored;
 
@@ -335,6 +340,73 @@ static void test_control_characters(void **state)
 	xpt_ctx_close(c);
 }
 
+/* A fake xpt-pciback control socket in dir that answers each of n
+ * connections with reply; the child's pid. */
+static pid_t pb_serve(const char *dir, const char *reply, int n)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	pid_t pid;
+
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/pciback/control", dir);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, n), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(10);	/* a failed test does not come back for it */
+		while (n-- > 0) {
+			int cfd = accept(fd, NULL, NULL);
+			char req[64];
+
+			if (cfd < 0 || read(cfd, req, sizeof(req)) <= 0 ||
+			    write(cfd, reply, strlen(reply)) < 0)
+				_exit(1);
+			close(cfd);
+		}
+		_exit(0);
+	}
+	close(fd);
+	return pid;
+}
+
+/* A reply longer than the caller's buffer is said to be so (EMSGSIZE),
+ * at once, and the next request on a new connection reads its own reply
+ * whole.  Before, it was -ETIMEDOUT, "xpt-pciback did not answer", for
+ * a daemon that had answered. */
+static void test_pb_reply_too_long(void **state)
+{
+	char dir[] = "/tmp/xpt-pbctl.XXXXXX", path[64], reply[64], big[1024];
+	char text[1024] = "";
+	struct xpt_ctx *c;
+	pid_t pid;
+	int i, status;
+
+	(void)state;
+	for (i = 0; i < 12; i++)
+		strcat(text, "0000:03:00.0 exported-to=-\n");
+	strcat(text, "ok\n");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pciback", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	pid = pb_serve(dir, text, 2);
+	assert_int_equal(xpt_ctx_open(dir, &c), 0);
+	assert_int_equal(xpt_pb_request(c, "list", reply, sizeof(reply)),
+			 -EMSGSIZE);
+	assert_non_null(strstr(reply, "longer than 63 bytes"));
+	assert_int_equal(xpt_pb_request(c, "list", big, sizeof(big)), 0);
+	assert_int_equal(strlen(big), strlen(text) - 1);
+	xpt_ctx_close(c);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	snprintf(path, sizeof(path), "%s/pciback/control", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/pciback", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 static int start_xenstored(void **state)
 {
 	(void)state;
@@ -392,6 +464,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_control_characters),
 		cmocka_unit_test(test_trace_keeps_table),
+		cmocka_unit_test(test_pb_reply_too_long),
 	};
 
 	if (argc < 2) {
