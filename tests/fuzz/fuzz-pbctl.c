@@ -2,8 +2,8 @@
 /*
  * libFuzzer target for xpt-pciback's control socket (src/pciback/ctl.c):
  * the input is what a client writes on $rundir/pciback/control, fed to
- * the daemon's own reader, pciback_ctl_input, over a socketpair (a
- * thread reads the replies, as a client does), with the unit tests' fake
+ * the daemon's own reader, pciback_ctl_input, over a socketpair (the
+ * replies read as a client does, see `drain`), with the unit tests' fake
  * hypervisor (tests/unit/fakehv.c) as the host: 03:00.0 seized and
  * exported to domain 7, 04:00.0 seized, 03:00.1 and 05:00.0 present but
  * not seized.
@@ -98,13 +98,39 @@ CHECKER static size_t requests(const uint8_t *data, size_t size)
 	return n;
 }
 
-/* The client reads its replies as they come (the daemon drops one that
- * does not, and a socket holds only a few hundred small replies). */
+/*
+ * The client reads its replies as they come: the daemon's send blocks
+ * when the socket is full, and a default socket holds only a few hundred
+ * small replies, fewer than the lines of one 512-byte read.  A thread
+ * reading them, woken for every reply, cost more than the daemon's own
+ * work; so where the socket's send buffer can be made large enough for
+ * the replies to a whole buffer of requests (2 MiB: 512 replies of at
+ * most about 1 KiB, plus the kernel's 1-2 KiB per message), the replies
+ * are read between the daemon's reads instead, and the thread is only
+ * the fallback (net.core.wmem_max below 1 MiB).
+ */
+#define SNDBUF_WANT (2 << 20)
+
 struct reader {
 	int fd;
 	char *buf;
 	size_t len;
 };
+
+/* What there is to read, without waiting. */
+CHECKER static void drain_now(struct reader *r)
+{
+	ssize_t got;
+
+	while ((got = recv(r->fd, r->buf + r->len, REPLIES_MAX - 1 - r->len,
+			   MSG_DONTWAIT)) > 0)
+		r->len += (size_t)got;
+	/* ECONNRESET: the daemon hung up on requests it had not read
+	 * (after a line too long), once its replies are read */
+	CHECK(got == 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
+	      errno == ECONNRESET);
+	r->buf[r->len] = '\0';
+}
 
 CHECKER static void *drain(void *arg)
 {
@@ -116,6 +142,19 @@ CHECKER static void *drain(void *arg)
 		r->len += (size_t)got;
 	r->buf[r->len] = '\0';
 	return NULL;
+}
+
+/* Can the daemon's end hold the replies to a whole buffer of requests? */
+CHECKER static bool big_sndbuf(int fd)
+{
+	int want = SNDBUF_WANT, got = 0;
+	socklen_t len = sizeof(got);
+
+	/* the kernel doubles what it grants, up to twice wmem_max */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want)) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) < 0)
+		return false;
+	return got >= SNDBUF_WANT;
 }
 
 /* Every line a reply or a list line; the number of replies. */
@@ -152,6 +191,7 @@ CHECKER int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pb_dev *exported;
 	struct reader rd;
 	pthread_t th;
+	bool threaded;
 	int sv[2];
 
 	if (size > 64 * 1024)
@@ -178,13 +218,20 @@ CHECKER int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c->src = (struct pb_src){ PB_SRC_CTL_CONN, c };
 	pb.conns[pb.nconns++] = c;
 	rd = (struct reader){ .fd = sv[1], .buf = out };
-	CHECK(pthread_create(&th, NULL, drain, &rd) == 0);
+	threaded = !big_sndbuf(sv[0]);
+	if (threaded)
+		CHECK(pthread_create(&th, NULL, drain, &rd) == 0);
 	/* the loop's readable events, until the daemon hangs up */
 	while (pb.nconns) {
 		pciback_ctl_input(&pb, c);
 		check_state(exported);
+		if (!threaded)
+			drain_now(&rd);
 	}
-	pthread_join(th, NULL);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		drain_now(&rd);	/* to the EOF of the daemon's hang-up */
 	CHECK(replies(out) == requests(data, size));
 	close(sv[1]);
 	pciback_fini(&pb);

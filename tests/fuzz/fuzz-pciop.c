@@ -183,7 +183,7 @@ CHECKER static void check_pirqs(const struct fuzz *f)
 		}
 	}
 	CHECK(f->dev[2]->msix_nvec == 0 && !f->dev[2]->msi_on);
-	for (int k = 0; k < FAKEHV_MAX_PIRQS; k++) {
+	for (int k = 0; k < fakehv.npirqs; k++) {
 		const struct fakehv_pirq *p = &fakehv.pirqs[k];
 		const struct pb_dev *d;
 		bool found = false;
@@ -204,22 +204,67 @@ CHECKER static void check_pirqs(const struct fuzz *f)
 	CHECK(used == held);
 }
 
+/*
+ * The config spaces and PIRQ table as they were before the request.
+ * Copying and comparing 3 x 4 KiB and 12 KB per request was most of the
+ * target's time, and most requests change neither: a copy is kept while
+ * the fake hypervisor's counts of writes to it (the only way pciback can
+ * change either) stay the same, and an unchanged count after the request
+ * means nothing changed; otherwise every byte is compared as before.
+ */
+static struct {
+	bool valid;		/* cleared per input */
+	uint8_t cfg[3][4096];
+	unsigned int cfg_writes[3];
+	struct fakehv_pirq pirqs[FAKEHV_MAX_PIRQS];
+	int npirqs;
+	unsigned int pirq_changes;
+} snap;
+
+CHECKER static void snap_take(const struct fuzz *f)
+{
+	for (int i = 0; i < 3; i++) {
+		if (snap.valid && snap.cfg_writes[i] == f->hw[i]->cfg_writes)
+			continue;
+		memcpy(snap.cfg[i], f->hw[i]->cfg, sizeof(snap.cfg[i]));
+		snap.cfg_writes[i] = f->hw[i]->cfg_writes;
+	}
+	if (!snap.valid || snap.pirq_changes != fakehv.pirq_changes) {
+		memcpy(snap.pirqs, fakehv.pirqs, sizeof(snap.pirqs));
+		snap.npirqs = fakehv.npirqs;
+		snap.pirq_changes = fakehv.pirq_changes;
+	}
+	snap.valid = true;
+}
+
+/* Device i's config space as it was before the request? */
+CHECKER static bool cfg_same(const struct fuzz *f, int i)
+{
+	return snap.cfg_writes[i] == f->hw[i]->cfg_writes ||
+	       !memcmp(snap.cfg[i], f->hw[i]->cfg, sizeof(snap.cfg[i]));
+}
+
+CHECKER static bool pirqs_same(void)
+{
+	int n = snap.npirqs > fakehv.npirqs ? snap.npirqs : fakehv.npirqs;
+
+	return snap.pirq_changes == fakehv.pirq_changes ||
+	       !memcmp(snap.pirqs, fakehv.pirqs, sizeof(snap.pirqs[0]) * n);
+}
+
 CHECKER static void one_op(struct fuzz *f)
 {
 	static struct xen_pci_sharedinfo pre;
-	static uint8_t cfg[3][4096];
 	static struct pb_dev dev[3];
-	static struct fakehv_pirq pirqs[FAKEHV_MAX_PIRQS];
+	const uint8_t (*cfg)[4096] = snap.cfg;
 	const struct xen_pci_op *op = &f->sh->op;
 	int sent = fakehv.bound[f->bound].sent, t, i;
 	bool active;
 
 	memcpy(&pre, f->sh, sizeof(pre));
-	for (i = 0; i < 3; i++) {
-		memcpy(cfg[i], f->hw[i]->cfg, sizeof(cfg[i]));
+	for (i = 0; i < 3; i++)
 		memcpy(&dev[i], f->dev[i], sizeof(dev[i]));
-	}
-	memcpy(pirqs, fakehv.pirqs, sizeof(pirqs));
+	snap_take(f);
 	active = pre.flags & XEN_PCIF_active;
 
 	pciback_op_service(&f->pb, &f->be);
@@ -228,7 +273,7 @@ CHECKER static void one_op(struct fuzz *f)
 		CHECK(!memcmp(&pre, f->sh, sizeof(pre)));
 		CHECK(fakehv.bound[f->bound].sent == sent);
 		for (i = 0; i < 3; i++)
-			CHECK(!memcmp(cfg[i], f->hw[i]->cfg, sizeof(cfg[i])));
+			CHECK(cfg_same(f, i));
 		return;
 	}
 	/* answered once, the request left as it was */
@@ -280,19 +325,19 @@ CHECKER static void one_op(struct fuzz *f)
 				    (uint32_t)f->hw[t]->info.device << 16));
 
 	/* domain 8's device: never touched */
-	CHECK(!memcmp(cfg[2], f->hw[2]->cfg, sizeof(cfg[2])));
+	CHECK(cfg_same(f, 2));
 	CHECK(!memcmp(&dev[2], f->dev[2], sizeof(dev[2])));
 	if (op->err) {
 		/* refused: nothing changed */
 		for (i = 0; i < 2; i++) {
-			CHECK(!memcmp(cfg[i], f->hw[i]->cfg, sizeof(cfg[i])));
+			CHECK(cfg_same(f, i));
 			CHECK(!memcmp(&dev[i], f->dev[i], sizeof(dev[i])));
 		}
-		CHECK(!memcmp(pirqs, fakehv.pirqs, sizeof(pirqs)));
+		CHECK(pirqs_same());
 	} else {
 		/* accepted: only what the filter allows, on its device */
 		for (i = 0; i < 2; i++) {
-			if (!memcmp(cfg[i], f->hw[i]->cfg, sizeof(cfg[i])))
+			if (cfg_same(f, i))
 				continue;
 			for (unsigned int off = 0; off < 4096; off++) {
 				uint8_t diff = cfg[i][off] ^ f->hw[i]->cfg[off];
@@ -335,6 +380,9 @@ CHECKER int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fuzz f;
 	static uint8_t at_export[2][4096];
+	/* the frontend's page, one for every input (a fresh aligned
+	 * allocation per input cost more than short inputs' requests) */
+	static struct xen_pci_sharedinfo *sh;
 	unsigned int port = 0;
 	int evfd = -1;
 
@@ -342,6 +390,7 @@ CHECKER int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	log_level = -1;
 	fakehv_reset();
+	snap.valid = false;
 	memset(&f, 0, sizeof(f));
 	f.pb.epfd = f.pb.ctlfd = -1;
 	f.pb.profile = data[0] & 4 ? PB_HISTORIC : 0;
@@ -357,8 +406,9 @@ CHECKER int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(at_export[1], f.hw[1]->cfg, 4096);
 
 	/* the frontend's page and event channel, connected */
-	f.sh = aligned_alloc(HV_PAGE_SIZE, HV_PAGE_SIZE);
-	CHECK(f.sh);
+	if (!sh)
+		CHECK(sh = aligned_alloc(HV_PAGE_SIZE, HV_PAGE_SIZE));
+	f.sh = sh;
 	memset(f.sh, 0, HV_PAGE_SIZE);
 	f.be.sh = f.sh;
 	fakehv_unbound_port(GUEST, 5);
@@ -393,14 +443,15 @@ CHECKER int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pciback_put(&f.pb, f.dev[i]);
 		if (permissive)
 			continue;
-		for (unsigned int off = 0; off < 4096; off++)
-			CHECK(!((at_export[i][off] ^ f.hw[i]->cfg[off]) &
-				(off == 0x0f ? ~0x40 : 0xff)));
+		/* every byte as at export but BIST's start bit (0x0f) */
+		CHECK(!memcmp(at_export[i], f.hw[i]->cfg, 0x0f));
+		CHECK(!((at_export[i][0x0f] ^ f.hw[i]->cfg[0x0f]) & ~0x40));
+		CHECK(!memcmp(at_export[i] + 0x10, f.hw[i]->cfg + 0x10,
+			      4096 - 0x10));
 	}
-	for (int k = 0; k < FAKEHV_MAX_PIRQS; k++)
+	for (int k = 0; k < fakehv.npirqs; k++)
 		CHECK(!fakehv.pirqs[k].used);
 	f.be.sh = NULL;
-	free(f.sh);
 	close(evfd);
 	hv_evtchn_close(NULL, port);
 	pciback_fini(&f.pb);

@@ -2,6 +2,7 @@
 /* The fake hypervisor of fakehv.h: hvclient's functions, in-process. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -19,7 +20,13 @@ void fakehv_reset(void)
 	for (int i = 0; i < 16; i++)
 		if (fakehv.bound[i].used)
 			close(fakehv.bound[i].fd);
-	memset(&fakehv, 0, sizeof(fakehv));
+	memset(fakehv.devs, 0, sizeof(fakehv.devs[0]) * fakehv.ndevs);
+	memset(fakehv.pirqs, 0, sizeof(fakehv.pirqs[0]) * fakehv.npirqs);
+	memset((char *)&fakehv + offsetof(struct fakehv, ndevs), 0,
+	       offsetof(struct fakehv, pirqs) -
+	       offsetof(struct fakehv, ndevs));
+	memset((char *)&fakehv + offsetof(struct fakehv, npirqs), 0,
+	       sizeof(fakehv) - offsetof(struct fakehv, npirqs));
 	fakehv.next_pirq = 100;
 	fakehv.next_port = 20;
 }
@@ -119,7 +126,7 @@ int fakehv_count_pirqs(unsigned int domid)
 {
 	int n = 0;
 
-	for (int i = 0; i < FAKEHV_MAX_PIRQS; i++)
+	for (int i = 0; i < fakehv.npirqs; i++)
 		n += fakehv.pirqs[i].used && fakehv.pirqs[i].domid == domid;
 	return n;
 }
@@ -190,6 +197,7 @@ int hv_pci_conf_write(struct hv_client *h, uint32_t sbdf, uint32_t offset,
 		return -ENODEV;
 	if (offset + size > 4096 || (size != 1 && size != 2 && size != 4))
 		return -EINVAL;
+	d->cfg_writes++;
 	for (uint32_t i = 0; i < size; i++) {
 		if (offset + i < 4 || (offset + i >= 8 && offset + i < 0x0c))
 			continue;	/* IDs, class: read-only */
@@ -207,6 +215,7 @@ int hv_pci_reset(struct hv_client *h, uint32_t sbdf)
 	if (!d->info.reset)
 		return -ENOTTY;
 	d->resets++;
+	d->cfg_writes++;
 	/* what a function reset clears */
 	put16(d->cfg, 4, 0);
 	memset(d->cfg + 0x10, 0, 0x18);
@@ -253,6 +262,9 @@ int hv_map_pirq(struct hv_client *h, unsigned int domid, uint32_t type,
 			continue;
 		*p = (struct fakehv_pirq){ true, domid, fakehv.next_pirq++,
 					   type, sbdf, entry };
+		if (i >= fakehv.npirqs)
+			fakehv.npirqs = i + 1;
+		fakehv.pirq_changes++;
 		*ret_pirq = p->pirq;
 		return 0;
 	}
@@ -261,11 +273,12 @@ int hv_map_pirq(struct hv_client *h, unsigned int domid, uint32_t type,
 
 int hv_unmap_pirq(struct hv_client *h, unsigned int domid, int pirq)
 {
-	for (int i = 0; i < FAKEHV_MAX_PIRQS; i++) {
+	for (int i = 0; i < fakehv.npirqs; i++) {
 		struct fakehv_pirq *p = &fakehv.pirqs[i];
 
 		if (p->used && p->domid == domid && p->pirq == pirq) {
 			p->used = false;
+			fakehv.pirq_changes++;
 			return 0;
 		}
 	}

@@ -21,6 +21,10 @@ struct fakehv_dev {
 	uint8_t cfg[4096];
 	int resets;
 	int prepared;		/* prepare_msix minus release_msix */
+	/* Bumped by every hypercall that may write cfg: a caller that saw
+	 * the same count before and after knows cfg is unchanged without
+	 * comparing 4 KiB (the fuzz targets, after every request). */
+	unsigned int cfg_writes;
 };
 
 struct fakehv_pirq {
@@ -34,6 +38,8 @@ struct fakehv {
 	struct fakehv_dev devs[FAKEHV_MAX_DEVS];
 	int ndevs;
 	struct fakehv_pirq pirqs[FAKEHV_MAX_PIRQS];
+	int npirqs;		/* pirqs[npirqs..] never used since reset */
+	unsigned int pirq_changes;	/* bumped by every map and unmap */
 	int next_pirq;
 	/* grants offered to dom0: (granter, gref) -> memfd */
 	struct { unsigned int domid; uint32_t gref; int fd; bool ro; } grants[16];
@@ -49,6 +55,9 @@ struct fakehv {
 
 extern struct fakehv fakehv;
 
+/* Forget every device, PIRQ, grant and port.  Only the devices added
+ * since the last reset are cleared (fakehv_add clears its own): the whole
+ * table is 260 KB, and the fuzz targets reset once per input. */
 void fakehv_reset(void);
 /* A device: mem BARs of the given sizes (0 = none; 64-bit if flag),
  * msi/msix capabilities, reset method (0 = none). */
