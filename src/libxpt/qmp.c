@@ -54,8 +54,8 @@ static int poll_ms(struct xpt_qmp *q, int64_t left)
 	return q->p ? xpt_progress_poll_ms(q->p, left) : (int)left;
 }
 
-/* Split off one line (without its terminator) from the buffer, reading
- * more until the deadline; *ret malloc'ed.  The deadline holds even
+/* Split off one non-empty line (without its terminator) from the buffer,
+ * reading more until the deadline; *ret malloc'ed.  The deadline holds even
  * while lines keep coming (a stream of events or empty lines), and a
  * line is taken off by moving `start`, so a megabyte of short lines costs
  * a megabyte of work, not a megabyte per line. */
@@ -74,10 +74,18 @@ static int read_line(struct xpt_qmp *q, int64_t deadline, char **ret)
 		if (nl) {
 			size_t l = (size_t)(nl - s);
 
-			*ret = strndup(s, l && s[l - 1] == '\r' ? l - 1 : l);
-			q->start += l + 1;
+			if (l && s[l - 1] == '\r')
+				l--;
+			q->start += (size_t)(nl - s) + 1;
 			if (q->start == q->len)
 				q->start = q->len = 0;
+			/* An empty line says nothing: skipped here, not
+			 * copied, so a megabyte of them is not a million
+			 * allocations (the deadline is still checked for
+			 * each). */
+			if (!l)
+				continue;
+			*ret = strndup(s, l);
 			return *ret ? 0 : -ENOMEM;
 		}
 		/* no whole line: its start goes to the front */
@@ -173,7 +181,7 @@ static int read_message(struct xpt_qmp *q, int64_t deadline, yajl_val *ret)
 	r = read_line(q, deadline, &line);
 	if (r < 0)
 		return r;
-	if (!*line) {
+	if (!*line) {	/* it started with a NUL */
 		free(line);
 		return 0;
 	}
