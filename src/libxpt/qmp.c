@@ -41,6 +41,7 @@ struct xpt_qmp {
 	unsigned int next_id;
 	char *buf;		/* received: buf[start, len) not yet parsed */
 	size_t start, len, cap;
+	size_t scanned;		/* buf[start, start + scanned): no newline */
 	char *events[XPT_QMP_MAX_EVENTS];	/* queued event lines */
 	size_t nevents;
 	struct xpt_ctx *c;	/* hears the progress of a long wait */
@@ -63,8 +64,11 @@ static int read_line(struct xpt_qmp *q, int64_t deadline, char **ret)
 {
 	for (;;) {
 		char *s = q->buf ? q->buf + q->start : NULL;
-		char *nl = q->len > q->start ?
-			   memchr(s, '\n', q->len - q->start) : NULL;
+		/* Not again over what was searched before: a line that
+		 * comes in small pieces would cost its length per piece. */
+		char *nl = q->len > q->start + q->scanned ?
+			   memchr(s + q->scanned, '\n',
+				  q->len - q->start - q->scanned) : NULL;
 		struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
 		int64_t left = deadline - xpt_now_ms();
 		ssize_t n;
@@ -77,6 +81,7 @@ static int read_line(struct xpt_qmp *q, int64_t deadline, char **ret)
 			if (l && s[l - 1] == '\r')
 				l--;
 			q->start += (size_t)(nl - s) + 1;
+			q->scanned = 0;
 			if (q->start == q->len)
 				q->start = q->len = 0;
 			/* An empty line says nothing: skipped here, not
@@ -89,6 +94,7 @@ static int read_line(struct xpt_qmp *q, int64_t deadline, char **ret)
 			return *ret ? 0 : -ENOMEM;
 		}
 		/* no whole line: its start goes to the front */
+		q->scanned = q->len - q->start;
 		if (q->start) {
 			memmove(q->buf, s, q->len - q->start);
 			q->len -= q->start;
