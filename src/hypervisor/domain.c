@@ -37,7 +37,6 @@ const char *hyp_domain_state_name(uint32_t state)
 static struct hyp_domain *domain_alloc(uint32_t domid)
 {
 	struct hyp_domain *d = calloc(1, sizeof(*d));
-	unsigned int i;
 
 	if (!d)
 		return NULL;
@@ -47,16 +46,15 @@ static struct hyp_domain *domain_alloc(uint32_t domid)
 	pthread_mutex_init(&d->perm_lock, NULL);
 	pthread_rwlock_init(&d->pci_lock, NULL);
 	pthread_mutex_init(&d->p2m.lock, NULL);
-	for (i = 0; i < HYP_NR_PORTS; i++)
-		d->ports[i].efd = -1;
-	for (i = 0; i < HYP_NR_GRANTS; i++)
-		d->grants[i].memfd = -1;
 	return d;
 }
+
+static void domain_free(struct hyp *h, struct hyp_domain *d);
 
 int hyp_new(struct hyp **ret)
 {
 	struct hyp *h = calloc(1, sizeof(*h));
+	struct hyp_domain *d0;
 
 	if (!h)
 		return -ENOMEM;
@@ -68,14 +66,18 @@ int hyp_new(struct hyp **ret)
 	pthread_rwlock_init(&h->pci_list_lock, NULL);
 	pthread_mutex_init(&h->done_lock, NULL);
 	h->done_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	hyp_dom_set(h, 0, domain_alloc(0));
-	if (h->done_efd < 0 || !h->dom[0] || hyp_vpci_init(h) < 0) {
+	d0 = domain_alloc(0);
+	if (d0 && hyp_dom_set(h, 0, d0) < 0) {
+		domain_free(h, d0);
+		d0 = NULL;
+	}
+	if (h->done_efd < 0 || !d0 || hyp_vpci_init(h) < 0) {
 		hyp_free(h);
 		return -ENOMEM;
 	}
-	h->dom[0]->state = HV_DOM_RUNNING;
-	h->dom[0]->flags = HV_DOMF_PASSTHROUGH;
-	snprintf(h->dom[0]->name, sizeof(h->dom[0]->name), "Domain-0");
+	d0->state = HV_DOM_RUNNING;
+	d0->flags = HV_DOMF_PASSTHROUGH;
+	snprintf(d0->name, sizeof(d0->name), "Domain-0");
 	*ret = h;
 	return 0;
 }
@@ -88,15 +90,18 @@ static void domain_free(struct hyp *h, struct hyp_domain *d)
 	hyp_p2m_free(&d->p2m);
 	pthread_mutex_destroy(&d->p2m.lock);
 	pthread_rwlock_destroy(&d->pci_lock);
-	for (i = 0; i < HYP_NR_PORTS; i++)
+	for (i = 0; i < d->nports; i++)
 		if (d->ports[i].efd >= 0)
 			close(d->ports[i].efd);
-	for (i = 0; i < HYP_NR_GRANTS; i++)
+	free(d->ports);
+	for (i = 0; i < d->ngrants; i++)
 		if (d->grants[i].memfd >= 0)
 			close(d->grants[i].memfd);
+	free(d->grants);
 	hyp_perm_clear(d);
 	pthread_mutex_destroy(&d->perm_lock);
 	hyp_ioreq_destroy_all(d);
+	free(d->pirqs);
 	free(d->sock_path);
 	free(d);
 }
@@ -135,22 +140,51 @@ void hyp_free(struct hyp *h)
 	pthread_rwlock_destroy(&h->pci_list_lock);
 	pthread_mutex_destroy(&h->pcidevs_lock);
 	hyp_evlog_close(h);
+	free(h->dom);
+	free(h->pci);
+	free(h->unplugged);
 	free(h->rundir);
 	free(h);
 }
 
-void hyp_dom_set(struct hyp *h, uint32_t domid, struct hyp_domain *d)
+/* Room in dom[] for domid (< HYP_DOMID_MAX): twice as much, or more. */
+static int dom_grow(struct hyp *h, uint32_t domid)
 {
+	uint32_t n = h->dom_size ? h->dom_size : 16;
+	struct hyp_domain **dom;
+
+	while (n <= domid)
+		n *= 2;
+	if (n > HYP_DOMID_MAX)
+		n = HYP_DOMID_MAX;
+	dom = realloc(h->dom, n * sizeof(*dom));
+	if (!dom)
+		return -ENOMEM;
+	memset(dom + h->dom_size, 0, (n - h->dom_size) * sizeof(*dom));
+	h->dom = dom;
+	h->dom_size = n;
+	return 0;
+}
+
+int hyp_dom_set(struct hyp *h, uint32_t domid, struct hyp_domain *d)
+{
+	if (domid >= h->dom_size) {
+		if (!d)
+			return 0;	/* none there */
+		if (dom_grow(h, domid) < 0)
+			return -ENOMEM;
+	}
 	h->dom[domid] = d;
 	if (d && domid >= h->dom_end)
 		h->dom_end = domid + 1;
 	while (h->dom_end && !h->dom[h->dom_end - 1])
 		h->dom_end--;
+	return 0;
 }
 
 struct hyp_domain *hyp_domain_get(struct hyp *h, uint32_t domid)
 {
-	return domid < HYP_DOMID_MAX ? h->dom[domid] : NULL;
+	return domid < h->dom_end ? h->dom[domid] : NULL;
 }
 
 /* VIRQ_DOM_EXC: every VIRQ port of dom0 fires. */
@@ -162,7 +196,7 @@ static void domain_changed(struct hyp *h, struct hyp_domain *d,
 
 	log_info("domain %u (%s): %s, now %s", d->domid, d->name, what,
 		 hyp_domain_state_name(d->state));
-	for (p = 1; p < HYP_NR_PORTS; p++)
+	for (p = 1; p < d0->nports; p++)
 		if (d0->ports[p].state == PORT_VIRQ)
 			hyp_evtchn_notify(d0, p);
 }
@@ -184,11 +218,11 @@ int hyp_domain_create(struct hyp *h, uint32_t flags, const char *name,
 	for (tries = 0; tries < HYP_DOMID_MAX; tries++) {
 		if (domid == 0 || domid >= HYP_DOMID_MAX)
 			domid = 1;
-		if (!h->dom[domid])
+		if (!hyp_domain_get(h, domid))
 			break;
 		domid++;
 	}
-	if (h->dom[domid] || domid == 0)
+	if (hyp_domain_get(h, domid) || domid == 0)
 		return -ENOSPC;
 	d = domain_alloc(domid);
 	if (!d)
@@ -213,7 +247,11 @@ int hyp_domain_create(struct hyp *h, uint32_t flags, const char *name,
 	}
 	snprintf(d->name, sizeof(d->name), "%.*s", (int)sizeof(d->name) - 1,
 		 name ? name : "");
-	hyp_dom_set(h, domid, d);
+	r = hyp_dom_set(h, domid, d);
+	if (r < 0) {
+		domain_free(h, d);
+		return r;
+	}
 	r = hyp_domain_socket_open(h, d);
 	if (r < 0) {
 		hyp_dom_set(h, domid, NULL);

@@ -8,22 +8,48 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "hypervisor.h"
 #include "log.h"
 
+/* Room for more ports: twice as many, free (d->ports may move). */
+static int ports_grow(struct hyp_domain *d)
+{
+	uint32_t n = d->nports ? d->nports * 2 : 8, i;
+	struct hyp_port *ports;
+
+	if (d->nports >= HYP_NR_PORTS)
+		return -ENOSPC;
+	if (n > HYP_NR_PORTS)
+		n = HYP_NR_PORTS;
+	ports = realloc(d->ports, n * sizeof(*ports));
+	if (!ports)
+		return -ENOMEM;
+	for (i = d->nports; i < n; i++)
+		ports[i] = (struct hyp_port){ .efd = -1, .pirq = -1 };
+	d->ports = ports;
+	d->nports = n;
+	return 0;
+}
+
+/* The lowest free port, as Xen's get_free_port.  It may move d->ports:
+ * a pointer into them is stale after it. */
 static int port_alloc(struct hyp_domain *d, uint32_t *ret_port)
 {
 	uint32_t p;
-	int efd;
+	int efd, r;
 
-	for (p = 1; p < HYP_NR_PORTS; p++)
+	for (p = 1; p < d->nports; p++)
 		if (d->ports[p].state == PORT_FREE)
 			break;
-	if (p == HYP_NR_PORTS)
-		return -ENOSPC;
+	if (p >= d->nports) {
+		r = ports_grow(d);
+		if (r < 0)
+			return r;
+	}
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (efd < 0)
 		return -errno;
@@ -36,17 +62,34 @@ static int port_alloc(struct hyp_domain *d, uint32_t *ret_port)
 
 static struct hyp_port *port_get(struct hyp_domain *d, uint32_t port)
 {
-	if (port == 0 || port >= HYP_NR_PORTS ||
+	if (port == 0 || port >= d->nports ||
 	    d->ports[port].state == PORT_FREE)
 		return NULL;
 	return &d->ports[port];
+}
+
+/* The other end of p (domain domid's port): rd's remote_port if it is
+ * still linked back, else NULL (rd may be a new domain with that id). */
+static struct hyp_port *peer_get(struct hyp_domain *rd,
+				 const struct hyp_port *p, uint32_t domid,
+				 uint32_t port)
+{
+	struct hyp_port *rp;
+
+	if (!rd)
+		return NULL;
+	rp = port_get(rd, p->remote_port);
+	if (!rp || rp->state != PORT_INTERDOMAIN ||
+	    rp->remote_domid != domid || rp->remote_port != port)
+		return NULL;
+	return rp;
 }
 
 void hyp_evtchn_notify(struct hyp_domain *d, uint32_t port)
 {
 	uint64_t one = 1;
 
-	if (port == 0 || port >= HYP_NR_PORTS || d->ports[port].efd < 0)
+	if (port == 0 || port >= d->nports || d->ports[port].efd < 0)
 		return;
 	/* A saturated counter (EAGAIN) is still pending: nothing lost. */
 	if (write(d->ports[port].efd, &one, sizeof(one)) < 0 &&
@@ -102,6 +145,7 @@ int hyp_evtchn_bind_interdomain(struct hyp *h, uint32_t domid,
 	r = port_alloc(d, &port);
 	if (r < 0)
 		return r;
+	rp = &rd->ports[remote_port];	/* moved if rd is d */
 	d->ports[port].state = PORT_INTERDOMAIN;
 	d->ports[port].remote_domid = remote_domid;
 	d->ports[port].remote_port = remote_port;
@@ -124,8 +168,7 @@ int hyp_evtchn_bind_pirq(struct hyp *h, uint32_t domid, int pirq,
 
 	if (!d)
 		return -ESRCH;
-	if (pirq < 0 || (uint32_t)pirq >= HYP_NR_PIRQS ||
-	    !d->pirqs[pirq].in_use)
+	if (!hyp_pirq_used(d, pirq))
 		return -EINVAL;	/* Xen: pirq_guest_bind finds no irq */
 	if (d->pirqs[pirq].port)
 		return -EEXIST;
@@ -186,9 +229,7 @@ int hyp_evtchn_send(struct hyp *h, uint32_t domid, uint32_t port)
 	switch (p->state) {
 	case PORT_INTERDOMAIN:
 		rd = hyp_domain_get(h, p->remote_domid);
-		if (rd && rd->ports[p->remote_port].state == PORT_INTERDOMAIN &&
-		    rd->ports[p->remote_port].remote_domid == domid &&
-		    rd->ports[p->remote_port].remote_port == port)
+		if (peer_get(rd, p, domid, port))
 			hyp_evtchn_notify(rd, p->remote_port);
 		return 0;
 	case PORT_UNBOUND:
@@ -201,17 +242,15 @@ int hyp_evtchn_send(struct hyp *h, uint32_t domid, uint32_t port)
 /* Close one port; its interdomain peer becomes unbound (for us again). */
 static void port_close(struct hyp *h, struct hyp_domain *d, uint32_t port)
 {
-	struct hyp_port *p = &d->ports[port];
-	struct hyp_domain *rd;
+	struct hyp_port *p = &d->ports[port], *rp;
 
 	switch (p->state) {
 	case PORT_INTERDOMAIN:
-		rd = hyp_domain_get(h, p->remote_domid);
-		if (rd && rd->ports[p->remote_port].state == PORT_INTERDOMAIN &&
-		    rd->ports[p->remote_port].remote_domid == d->domid &&
-		    rd->ports[p->remote_port].remote_port == port) {
-			rd->ports[p->remote_port].state = PORT_UNBOUND;
-			rd->ports[p->remote_port].remote_port = 0;
+		rp = peer_get(hyp_domain_get(h, p->remote_domid), p,
+			      d->domid, port);
+		if (rp) {
+			rp->state = PORT_UNBOUND;
+			rp->remote_port = 0;
 		}
 		break;
 	case PORT_PIRQ:
@@ -245,7 +284,7 @@ void hyp_evtchn_destroy(struct hyp *h, struct hyp_domain *d)
 {
 	uint32_t p;
 
-	for (p = 1; p < HYP_NR_PORTS; p++)
+	for (p = 1; p < d->nports; p++)
 		if (d->ports[p].state != PORT_FREE)
 			port_close(h, d, p);
 }

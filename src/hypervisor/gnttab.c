@@ -10,11 +10,32 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "hypervisor.h"
 #include "log.h"
+
+/* Room for more grants: twice as many, unused (d->grants may move). */
+static int grants_grow(struct hyp_domain *d)
+{
+	uint32_t n = d->ngrants ? d->ngrants * 2 : 2 * HYP_GREF_FIRST, i;
+	struct hyp_grant *grants;
+
+	if (d->ngrants >= HYP_NR_GRANTS)
+		return -ENOSPC;
+	if (n > HYP_NR_GRANTS)
+		n = HYP_NR_GRANTS;
+	grants = realloc(d->grants, n * sizeof(*grants));
+	if (!grants)
+		return -ENOMEM;
+	for (i = d->ngrants; i < n; i++)
+		grants[i] = (struct hyp_grant){ .memfd = -1 };
+	d->grants = grants;
+	d->ngrants = n;
+	return 0;
+}
 
 int hyp_gnttab_grant(struct hyp *h, uint32_t domid, uint32_t grantee,
 		     int memfd, bool readonly, uint32_t *ret_gref)
@@ -22,7 +43,7 @@ int hyp_gnttab_grant(struct hyp *h, uint32_t domid, uint32_t grantee,
 	struct hyp_domain *d = hyp_domain_get(h, domid);
 	struct stat st;
 	uint32_t g;
-	int fd;
+	int fd, r;
 
 	if (!d)
 		return -ESRCH;
@@ -33,11 +54,14 @@ int hyp_gnttab_grant(struct hyp *h, uint32_t domid, uint32_t grantee,
 	if (memfd < 0 || fstat(memfd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size < HV_PAGE_SIZE)
 		return -EINVAL;	/* not a page */
-	for (g = HYP_GREF_FIRST; g < HYP_NR_GRANTS; g++)
+	for (g = HYP_GREF_FIRST; g < d->ngrants; g++)
 		if (!d->grants[g].in_use)
 			break;
-	if (g == HYP_NR_GRANTS)
-		return -ENOSPC;
+	if (g >= d->ngrants) {
+		r = grants_grow(d);
+		if (r < 0)
+			return r;
+	}
 	fd = fcntl(memfd, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return -errno;
@@ -60,7 +84,7 @@ static int grant_lookup(struct hyp *h, uint32_t granter, uint32_t gref,
 
 	if (!gd)
 		return -ESRCH;
-	if (gref >= HYP_NR_GRANTS || !gd->grants[gref].in_use)
+	if (gref >= gd->ngrants || !gd->grants[gref].in_use)
 		return -ENOENT;
 	*ret = &gd->grants[gref];
 	return 0;
@@ -149,7 +173,7 @@ void hyp_gnttab_destroy(struct hyp *h, struct hyp_domain *d)
 {
 	uint32_t i, g;
 
-	for (g = 0; g < HYP_NR_GRANTS; g++) {
+	for (g = 0; g < d->ngrants; g++) {
 		if (d->grants[g].memfd >= 0)
 			close(d->grants[g].memfd);
 		d->grants[g] = (struct hyp_grant){ .memfd = -1 };
@@ -159,7 +183,7 @@ void hyp_gnttab_destroy(struct hyp *h, struct hyp_domain *d)
 
 		if (!o || o == d)
 			continue;
-		for (g = 0; g < HYP_NR_GRANTS; g++)
+		for (g = 0; g < o->ngrants; g++)
 			if (o->grants[g].in_use &&
 			    o->grants[g].grantee == d->domid)
 				o->grants[g].maps = 0;

@@ -191,9 +191,18 @@ struct hyp_domain {
 	uint64_t memory_kb;
 	uint32_t vcpus;
 	char name[64];
-	struct hyp_port ports[HYP_NR_PORTS];
-	struct hyp_grant grants[HYP_NR_GRANTS];
-	struct hyp_pirq pirqs[HYP_NR_PIRQS];
+	/* ports[0 .. nports - 1], grants[0 .. ngrants - 1]: grown (to at
+	 * most HYP_NR_PORTS, HYP_NR_GRANTS) when none below the end is free;
+	 * one at or past the end is free.  A domain holds what it used at
+	 * most at once, not Xen's limits, and the loops over them (its
+	 * destruction, VIRQ_DOM_EXC on every domain change) stop there. */
+	struct hyp_port *ports;
+	uint32_t nports;
+	struct hyp_grant *grants;
+	uint32_t ngrants;
+	/* [HYP_NR_PIRQS] from the first map (hyp_map_pirq); NULL: none
+	 * mapped yet (hyp_pirq_used) */
+	struct hyp_pirq *pirqs;
 	struct hyp_ranges perm[3];	/* enum hyp_perm_kind */
 	uint32_t target;	/* set_target: device model of; HYP_NO_DOMID */
 	struct hyp_hvm *hvm;	/* HV_DOMF_HVM only */
@@ -278,16 +287,22 @@ struct hyp {
 	bool intremap;			/* `xen intremap=` (iommu=no-intremap) */
 	uint32_t next_domid;
 	uint32_t ioreq_serial;		/* last server serial handed out */
-	struct hyp_domain *dom[HYP_DOMID_MAX];
-	/* dom[i] is NULL for every i >= dom_end: loops over the domains
-	 * stop there instead of at HYP_DOMID_MAX (hyp_dom_set keeps it) */
-	uint32_t dom_end;
-	struct hyp_pcidev *pci[HYP_PCI_MAX];
+	/* dom[0 .. dom_end - 1]: NULL where there is none; loops over the
+	 * domains stop at dom_end, one past the highest live domid
+	 * (hyp_dom_set keeps it).  Grown with the domids in use, to at
+	 * most HYP_DOMID_MAX; dom_size is its room. */
+	struct hyp_domain **dom;
+	uint32_t dom_end, dom_size;
+	/* pci[npci], unplugged[nunplugged]: grown (pci_list_lock held for
+	 * writing) to at most HYP_PCI_MAX; pci_size, unplugged_size their
+	 * room */
+	struct hyp_pcidev **pci;
+	unsigned int pci_size;
 	unsigned int npci;
 	/* What PCI_DEVICE_REMOVE took from Xen's view: the hardware, still
 	 * answering at its BARs, for PCI_DEVICE_ADD (pci_list_lock). */
-	struct hyp_pcidev *unplugged[HYP_PCI_MAX];
-	unsigned int nunplugged;
+	struct hyp_pcidev **unplugged;
+	unsigned int nunplugged, unplugged_size;
 	pthread_mutex_t pcidevs_lock;	/* device ownership (Xen's) */
 	pthread_rwlock_t pci_list_lock;	/* pci[], npci against vCPUs */
 	struct hyp_vpci_state *vpci;	/* vpci.c: profile, hooks, stats */
@@ -323,7 +338,8 @@ void hyp_domain_socket_close(struct hyp *h, struct hyp_domain *d);
 
 /* domain.c */
 struct hyp_domain *hyp_domain_get(struct hyp *h, uint32_t domid);
-void hyp_dom_set(struct hyp *h, uint32_t domid, struct hyp_domain *d);
+/* d at domid (NULL: none); -ENOMEM if dom[] cannot grow to domid */
+int hyp_dom_set(struct hyp *h, uint32_t domid, struct hyp_domain *d);
 int hyp_domain_create(struct hyp *h, uint32_t flags, const char *name,
 		      uint64_t memory_kb, uint32_t vcpus,
 		      uint32_t *ret_domid);
@@ -456,6 +472,8 @@ int hyp_unbind_pt_irq(struct hyp *h, uint32_t caller,
 		      const struct hv_pt_irq *b);
 int hyp_pt_irq_info(struct hyp *h, uint32_t domid, uint32_t pirq,
 		    struct hv_pt_irq *ret);
+/* pirq q of d is mapped (q may be any value) */
+bool hyp_pirq_used(const struct hyp_domain *d, int q);
 /* A device leaving d takes its pirqs' bindings with it. */
 void hyp_irq_pt_release_device(struct hyp *h, struct hyp_domain *d,
 			       uint32_t sbdf);

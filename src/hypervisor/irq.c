@@ -37,6 +37,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "hypervisor.h"
 #include "log.h"
@@ -111,6 +112,12 @@ void hyp_irq_guest_unbind(struct hyp *h, struct hyp_domain *d, int pirq)
 
 	if (p && pi->type == HV_IRQ_MSIX)
 		msix_mask(p, pi->entry, true);
+}
+
+bool hyp_pirq_used(const struct hyp_domain *d, int q)
+{
+	return d->pirqs && q >= 0 && (uint32_t)q < HYP_NR_PIRQS &&
+	       d->pirqs[q].in_use;
 }
 
 static int pirq_alloc(struct hyp_domain *d, uint32_t type, uint32_t gsi,
@@ -220,6 +227,12 @@ int hyp_map_pirq(struct hyp *h, uint32_t domid, uint32_t type, uint32_t sbdf,
 	p = hyp_pci_get(h, sbdf);
 	if (!p)
 		return -ENODEV;
+	/* Most domains never map one: the table comes with the first. */
+	if (!d->pirqs) {
+		d->pirqs = calloc(HYP_NR_PIRQS, sizeof(*d->pirqs));
+		if (!d->pirqs)
+			return -ENOMEM;
+	}
 	hv_format_bdf(sbdf, bdf, sizeof(bdf));
 	switch (type) {
 	case HV_IRQ_INTX:
@@ -347,8 +360,7 @@ int hyp_unmap_pirq(struct hyp *h, uint32_t domid, int pirq)
 	d = hyp_domain_get(h, domid);
 	if (!d)
 		return -ESRCH;
-	if (pirq < 0 || (uint32_t)pirq >= HYP_NR_PIRQS ||
-	    !d->pirqs[pirq].in_use)
+	if (!hyp_pirq_used(d, pirq))
 		return -EINVAL;
 	unmap_one(h, d, pirq, true);
 	log_info("domain %u: pirq %d unmapped", domid, pirq);
@@ -360,7 +372,7 @@ void hyp_irq_destroy(struct hyp *h, struct hyp_domain *d)
 {
 	uint32_t q;
 
-	for (q = 0; q < HYP_NR_PIRQS; q++)
+	for (q = 0; d->pirqs && q < HYP_NR_PIRQS; q++)
 		if (d->pirqs[q].in_use)
 			unmap_one(h, d, (int)q, false);
 }
@@ -441,7 +453,7 @@ static int pt_pirq(struct hyp *h, uint32_t caller, const struct hv_pt_irq *b,
 		return -ESRCH;
 	if (!(d->flags & HV_DOMF_HVM))
 		return -EINVAL;
-	if (q >= HYP_NR_PIRQS || !d->pirqs[q].in_use)
+	if (q >= HYP_NR_PIRQS || !hyp_pirq_used(d, (int)q))
 		return -EPERM;
 	if (caller != 0 && !hyp_perm_has(h, HYP_PERM_IRQ, caller, q, 1))
 		return -EPERM;
@@ -516,13 +528,14 @@ int hyp_pt_irq_info(struct hyp *h, uint32_t domid, uint32_t pirq,
 		    struct hv_pt_irq *ret)
 {
 	struct hyp_domain *d = hyp_domain_get(h, domid);
+	static const struct hyp_dpci none;
 	const struct hyp_dpci *pt;
 
 	if (!d)
 		return -ESRCH;
 	if (pirq >= HYP_NR_PIRQS)
 		return -EINVAL;
-	pt = &d->pirqs[pirq].pt;
+	pt = d->pirqs ? &d->pirqs[pirq].pt : &none;
 	*ret = (struct hv_pt_irq){
 		.domid = domid, .machine_irq = pirq, .irq_type = pt->type,
 		.bus = pt->bus, .device = pt->device, .intx = pt->intx,
@@ -537,7 +550,7 @@ void hyp_irq_pt_release_device(struct hyp *h, struct hyp_domain *d,
 {
 	uint32_t q;
 
-	for (q = 0; q < HYP_NR_PIRQS; q++)
+	for (q = 0; d->pirqs && q < HYP_NR_PIRQS; q++)
 		if (d->pirqs[q].in_use && d->pirqs[q].pt.bound &&
 		    d->pirqs[q].sbdf == sbdf)
 			pt_unbind(h, d, (int)q, "of a device leaving the domain");

@@ -252,12 +252,33 @@ void hyp_pci_free(struct hyp_pcidev *p)
 	free(p);
 }
 
+/* Room for one more in *list (pci[] or unplugged[], of *size; n in use):
+ * twice as much.  pci_list_lock held for writing: vCPUs read them. */
+static int list_grow(struct hyp_pcidev ***list, unsigned int *size,
+		     unsigned int n)
+{
+	unsigned int want = *size ? *size * 2 : 16;
+	struct hyp_pcidev **l;
+
+	if (n < *size)
+		return 0;
+	if (want > HYP_PCI_MAX)
+		want = HYP_PCI_MAX;
+	l = realloc(*list, want * sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	*list = l;
+	*size = want;
+	return 0;
+}
+
 int hyp_pci_add(struct hyp *h, const struct hyp_pcidev *desc,
 		char *err, size_t errlen)
 {
 	struct hyp_pcidev *p;
 	char bdf[16];
 	unsigned int i;
+	int r;
 
 	hv_format_bdf(desc->info.sbdf, bdf, sizeof(bdf));
 	if (hyp_pci_get(h, desc->info.sbdf)) {
@@ -295,8 +316,14 @@ int hyp_pci_add(struct hyp *h, const struct hyp_pcidev *desc,
 	memset(p->conf, 0, sizeof(p->conf));
 	hyp_pci_build_conf(p);
 	pthread_rwlock_wrlock(&h->pci_list_lock);
-	h->pci[h->npci++] = p;
+	r = list_grow(&h->pci, &h->pci_size, h->npci);
+	if (r == 0)
+		h->pci[h->npci++] = p;
 	pthread_rwlock_unlock(&h->pci_list_lock);
+	if (r < 0) {
+		hyp_pci_free(p);
+		return r;
+	}
 	/* Function 0 of a slot with several functions: multi-function. */
 	for (i = 0; i < h->npci; i++) {
 		struct hyp_pcidev *q = h->pci[i];
@@ -345,9 +372,13 @@ int hyp_pci_device_remove(struct hyp *h, uint32_t sbdf)
 			goto out;
 		}
 	keep = malloc(sizeof(*keep));
-	if (!keep || h->nunplugged >= HYP_PCI_MAX) {
+	pthread_rwlock_wrlock(&h->pci_list_lock);
+	r = keep && h->nunplugged < HYP_PCI_MAX ?
+	    list_grow(&h->unplugged, &h->unplugged_size, h->nunplugged) :
+	    -ENOMEM;
+	pthread_rwlock_unlock(&h->pci_list_lock);
+	if (r < 0) {
 		free(keep);
-		r = -ENOMEM;
 		goto out;
 	}
 	d = hyp_domain_get(h, p->info.owner);
@@ -616,10 +647,10 @@ static bool deliver(struct hyp *h, uint32_t domid, int pirq)
 	struct hyp_domain *d = hyp_domain_get(h, domid);
 	struct hyp_pirq *pi;
 
-	if (!d || pirq < 0 || (uint32_t)pirq >= HYP_NR_PIRQS)
+	if (!d || !hyp_pirq_used(d, pirq))
 		return false;
 	pi = &d->pirqs[pirq];
-	if (pi->in_use && pi->pt.bound) {
+	if (pi->pt.bound) {
 		pi->pt.fired++;		/* to the guest's vector or line */
 		if (pi->pt.type == HV_PT_IRQ_MSI)
 			hyp_hvm_vector_raise(d, pi->pt.gvec);
@@ -680,7 +711,7 @@ int hyp_pci_raise_irq(struct hyp *h, uint32_t sbdf, uint32_t type,
 			struct hyp_domain *d = h->dom[i];
 			uint32_t q;
 
-			if (!d)
+			if (!d || !d->pirqs)
 				continue;
 			for (q = 0; q < HYP_PIRQ_GSI_MAX; q++)
 				if (d->pirqs[q].in_use &&

@@ -88,6 +88,36 @@ static void test_port_exhaustion(void **state)
 	hyp_free(h);
 }
 
+/* A domain's port table grows as ports are taken: a loopback binding
+ * that grows it still links both ends (the table moved under the
+ * unbound end found before). */
+static void test_loopback_grows_the_table(void **state)
+{
+	struct hyp *h = hvh_model("");
+	uint32_t a, p, last = 0, bound, i;
+	int fd;
+
+	assert_int_equal(hyp_domain_create(h, 0, "a", 0, 1, &a), 0);
+	for (i = 0; i < 7; i++) {
+		assert_int_equal(hyp_evtchn_alloc_unbound(h, a, HV_DOMID_SELF,
+							  &p), 0);
+		last = p;
+	}
+	assert_int_equal(last, 7);
+	assert_int_equal(h->dom[a]->nports, 8);	/* full: the next grows it */
+	assert_int_equal(hyp_evtchn_bind_interdomain(h, a, HV_DOMID_SELF,
+						     last, &bound), 0);
+	assert_int_equal(bound, 8);
+	assert_true(h->dom[a]->nports > 8);
+	assert_int_equal(h->dom[a]->ports[last].state, PORT_INTERDOMAIN);
+	assert_int_equal(h->dom[a]->ports[last].remote_port, bound);
+	assert_int_equal(h->dom[a]->ports[bound].remote_port, last);
+	assert_int_equal(hyp_evtchn_send(h, a, bound), 0);
+	assert_int_equal(hyp_evtchn_fd(h, a, last, &fd), 0);
+	assert_int_equal(hvh_pending(fd), 1);
+	hyp_free(h);
+}
+
 /* Frontend/backend: a guest allocates for dom0, dom0 binds, both talk. */
 static void test_two_connections(void **state)
 {
@@ -136,6 +166,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_states_inprocess),
 		cmocka_unit_test(test_port_exhaustion),
+		cmocka_unit_test(test_loopback_grows_the_table),
 		cmocka_unit_test(test_two_connections),
 	};
 

@@ -1170,7 +1170,7 @@ static void check_ranges(struct hyp *h)
 	uint32_t i, k, t;
 	size_t j;
 
-	for (i = 0; i < HYP_DOMID_MAX; i++) {
+	for (i = 0; i < h->dom_end; i++) {
 		if (!h->dom[i] || !h->dom[i]->hvm)
 			continue;
 		for (k = 0; k < HV_IOREQ_MAX_SERVERS; k++) {
