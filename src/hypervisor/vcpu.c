@@ -9,6 +9,13 @@
  * a vCPU except when a domain dies (hyp_vcpus_stop joins the threads,
  * which stop at the next slice boundary).
  *
+ * The threads outlive their vCPUs: a stopped vCPU's thread is parked and
+ * the next vCPU started, of any domain or model, runs on it.  Domains
+ * come and go (a guest's reboot is one); a thread, its stack and the
+ * sanitizers' state of it are made once, not per domain.  At most
+ * VCPU_PARKED_MAX wait; more exit.  A child forked by a process with
+ * parked threads has none of them: it forgets the list (parked_atfork).
+ *
  * A vCPU never touches h->dom[]: a crash it causes is flagged
  * (d->crashed) and carried out by hyp_vcpu_service on the epoll thread.
  */
@@ -21,6 +28,52 @@
 #include "hypervisor.h"
 #include "log.h"
 #include "vpci.h"
+
+#define VCPU_PARKED_MAX 16u
+
+struct vcpu_thread {
+	pthread_t thread;
+	pthread_mutex_t lock;		/* v, done, exit */
+	pthread_cond_t cond;
+	struct hyp_vcpu *v;		/* to run; NULL: none yet */
+	bool done;			/* vcpu_main(v) returned */
+	bool exit;			/* not parked: end */
+	struct vcpu_thread *next;	/* parked */
+};
+
+static pthread_mutex_t parked_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vcpu_thread *parked;
+static unsigned int nparked;
+static pthread_once_t parked_once = PTHREAD_ONCE_INIT;
+
+static void parked_prepare(void)
+{
+	pthread_mutex_lock(&parked_lock);
+}
+
+static void parked_parent(void)
+{
+	pthread_mutex_unlock(&parked_lock);
+}
+
+/* The threads stayed in the parent: their structures are all that is
+ * here, and their locks may be held by threads that are not. */
+static void parked_child(void)
+{
+	struct vcpu_thread *t;
+
+	while ((t = parked)) {
+		parked = t->next;
+		free(t);
+	}
+	nparked = 0;
+	pthread_mutex_init(&parked_lock, NULL);
+}
+
+static void parked_atfork(void)
+{
+	pthread_atfork(parked_prepare, parked_parent, parked_child);
+}
 
 void hyp_vcpu_kick(struct hyp *h)
 {
@@ -132,6 +185,103 @@ static void *vcpu_main(void *arg)
 	return NULL;
 }
 
+/* One vCPU after another, until told to exit. */
+static void *thread_main(void *arg)
+{
+	struct vcpu_thread *t = arg;
+	struct hyp_vcpu *v;
+
+	pthread_mutex_lock(&t->lock);
+	for (;;) {
+		while (!t->v && !t->exit)
+			pthread_cond_wait(&t->cond, &t->lock);
+		if (!t->v)
+			break;
+		v = t->v;
+		pthread_mutex_unlock(&t->lock);
+		vcpu_main(v);
+		pthread_mutex_lock(&t->lock);
+		t->v = NULL;
+		t->done = true;
+		/* After the unlock, not before: the stopper would wake only to
+		 * wait for the lock.  t lives on (it is this thread's). */
+		pthread_mutex_unlock(&t->lock);
+		pthread_cond_broadcast(&t->cond);
+		pthread_mutex_lock(&t->lock);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+/* A thread to run v: a parked one, else a new one. */
+static int thread_start(struct hyp_vcpu *v)
+{
+	struct vcpu_thread *t;
+	int r;
+
+	pthread_mutex_lock(&parked_lock);
+	t = parked;
+	if (t) {
+		parked = t->next;
+		nparked--;
+	}
+	pthread_mutex_unlock(&parked_lock);
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return ENOMEM;
+		pthread_mutex_init(&t->lock, NULL);
+		pthread_cond_init(&t->cond, NULL);
+		r = pthread_create(&t->thread, NULL, thread_main, t);
+		if (r) {
+			pthread_mutex_destroy(&t->lock);
+			pthread_cond_destroy(&t->cond);
+			free(t);
+			return r;
+		}
+	}
+	pthread_mutex_lock(&t->lock);
+	t->v = v;
+	t->done = false;
+	pthread_mutex_unlock(&t->lock);
+	pthread_cond_broadcast(&t->cond);
+	v->thread = t;
+	return 0;
+}
+
+/* Wait until v's thread is done with it (as a join would), then park
+ * the thread, or end it when enough are parked. */
+static void thread_stop(struct hyp_vcpu *v)
+{
+	struct vcpu_thread *t = v->thread;
+	bool park;
+
+	pthread_mutex_lock(&t->lock);
+	while (!t->done)
+		pthread_cond_wait(&t->cond, &t->lock);
+	pthread_mutex_unlock(&t->lock);
+	v->thread = NULL;
+	pthread_once(&parked_once, parked_atfork);
+	pthread_mutex_lock(&parked_lock);
+	park = nparked < VCPU_PARKED_MAX;
+	if (park) {
+		t->next = parked;
+		parked = t;
+		nparked++;
+	}
+	pthread_mutex_unlock(&parked_lock);
+	if (park)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->exit = true;
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	pthread_join(t->thread, NULL);
+	pthread_mutex_destroy(&t->lock);
+	pthread_cond_destroy(&t->cond);
+	free(t);
+}
+
 int hyp_vcpus_start(struct hyp *h, struct hyp_domain *d)
 {
 	uint32_t i;
@@ -149,7 +299,7 @@ int hyp_vcpus_start(struct hyp *h, struct hyp_domain *d)
 		v->id = i;
 		pthread_mutex_init(&v->lock, NULL);
 		pthread_cond_init(&v->cond, NULL);
-		r = pthread_create(&v->thread, NULL, vcpu_main, v);
+		r = thread_start(v);
 		if (r) {
 			log_err("domain %u: vCPU %u thread: %s", d->domid, i,
 				strerror(r));
@@ -181,7 +331,7 @@ void hyp_vcpus_stop(struct hyp *h, struct hyp_domain *d)
 	}
 	hyp_vpci_hook(h, HYP_VP_VCPUS_STOPPING, d->domid, 0, 0);
 	for (i = 0; i < d->vcpus && d->vcpu[i].started; i++) {
-		pthread_join(d->vcpu[i].thread, NULL);
+		thread_stop(&d->vcpu[i]);
 		pthread_mutex_destroy(&d->vcpu[i].lock);
 		pthread_cond_destroy(&d->vcpu[i].cond);
 		d->vcpu[i].started = false;

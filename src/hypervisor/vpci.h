@@ -93,7 +93,7 @@ struct hyp_vcpu {
 	struct hyp *h;
 	struct hyp_domain *d;
 	uint32_t id;
-	pthread_t thread;
+	struct vcpu_thread *thread;	/* vcpu.c: running it */
 	bool started;
 	pthread_mutex_t lock;		/* state, io, tag, seq */
 	pthread_cond_t cond;
