@@ -1395,7 +1395,8 @@ static int check_device(struct hyp *h, struct hyp_domain *d,
 			size_t errlen)
 {
 	struct vpci *vpci = p->vpci;
-	uint64_t gfn, first, last, mfn;
+	uint64_t gfn, first[2], last[2], mfn;
+	bool has[2];
 	unsigned int i, k;
 	size_t j;
 	uint16_t hw;
@@ -1440,6 +1441,8 @@ static int check_device(struct hyp *h, struct hyp_domain *d,
 		VIOLATION("domain %u slot %u: hardware MEMORY %u, bars_mapped "
 			  "%u", d->domid, slot, !!(hw & PCI_CMD_MEM),
 			  vpci->bars_mapped);
+	for (k = 0; k < 2; k++)		/* the same for every page below */
+		has[k] = msix_frames(p, vpci, k, &first[k], &last[k]);
 	for (i = 0; i < 6; i++) {				/* the p2m */
 		const struct vpci_bar *b = &vpci->bars[i];
 		bool hole;
@@ -1451,8 +1454,8 @@ static int check_device(struct hyp *h, struct hyp_domain *d,
 			mfn = PFN(b->addr) + (gfn - PFN(b->guest_addr));
 			hole = false;
 			for (k = 0; k < 2; k++)
-				if (msix_frames(p, vpci, k, &first, &last) &&
-				    gfn >= first && gfn <= last)
+				if (has[k] && gfn >= first[k] &&
+				    gfn <= last[k])
 					hole = true;
 			if (hole) {
 				if (hyp_p2m_lookup(&d->p2m, gfn, &mfn))
