@@ -2,8 +2,8 @@
 # bash completion for xpt(1).  The commands and each command's options and
 # arguments come from `xpt --help` itself (its usage lines), so a new
 # command completes without a change here; what an argument is comes from
-# its name in the usage: DOMAIN (the host's domains, from `xpt list
-# --json`), BDF and SPEC (assignable devices, or for pci-detach the
+# its name in the usage: DOMAIN and an option's D|NAME (the host's
+# domains, from `xpt list --json`), BDF and SPEC (assignable devices, or for pci-detach the
 # domain's own, from `xpt pci-list --json`), CONFIG, FILE, LOG (files),
 # COMMAND (the commands).  The host is asked quietly (-q) and briefly: with
 # no host up, nothing is offered.  -R/-P given on the line go to the xpt
@@ -146,12 +146,16 @@ _xpt()
 		fi
 	fi
 
-	# an option's argument (-n NAME, --host FILE)
-	if [[ $prev == -* && $usage =~ \[$prev\ ([A-Z][A-Z_]*)\] ]]; then
+	# an option's argument (-n NAME, --host FILE, trace's --domain D|NAME
+	# and [--hv-log FILE|--no-hv-log])
+	local optarg="\\[$prev ([A-Z][A-Z_|]*)[]|]"
+	if [[ $prev == -* && $usage =~ $optarg ]]; then
 		case ${BASH_REMATCH[1]} in
 		FILE | CONFIG | LOG | DIR)
 			compopt -o filenames 2>/dev/null
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+		DOMAIN | D\|NAME)
+			mapfile -t COMPREPLY < <(compgen -W "$(_xpt_domains)" -- "$cur") ;;
 		esac
 		return
 	fi

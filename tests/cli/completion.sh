@@ -94,6 +94,8 @@ for c in $cmds; do
 			"$c" "${TMPDIR:-/tmp}/xpt-comp.$$/a"
 	fi
 done
+# an option's FILE before another alternative ([--hv-log FILE|--no-hv-log])
+expect "trace --hv-log FILE" "${TMPDIR:-/tmp}/xpt-comp.$$/a.cfg" trace --hv-log "${TMPDIR:-/tmp}/xpt-comp.$$/a"
 rm -rf "${TMPDIR:-/tmp}/xpt-comp.$$"
 
 # no host: quietly nothing
@@ -111,6 +113,10 @@ printf 'name = "c1"\ntype = "pv"\nmemory = 128\npci = [ "04:00.0" ]\n' >"$XPT_RU
 "$XPT" create "$XPT_RUNDIR/c1.cfg" >/dev/null || fail "create c1"
 expect "domains" "$(printf '%s\n' 0 1 Domain-0 c1 | sort)" pci-attach ""
 expect "domain by prefix" "c1" destroy c
+# an option's argument that is a domain (trace --domain D|NAME); before,
+# files were offered, as for trace's optional LOG
+expect "trace --domain D|NAME" "$(printf '%s\n' 0 1 Domain-0 c1 | sort)" trace --domain ""
+expect "trace --domain by prefix" "c1" trace --domain c
 expect "assignable for pci-attach" "$(printf '%s\n' 0000:05:00.0 name=nvme)" pci-attach c1 ""
 expect "the domain's own for pci-detach" "0000:04:00.0" pci-detach -f c1 ""
 # bash splits 0000:04 at ':': the reply replaces what follows the last one
