@@ -198,13 +198,12 @@ struct readyarg {
 static int ready_pred(struct xpt_ctx *c, void *arg)
 {
 	struct readyarg *a = arg;
-	char *v = xpt_xs_read(c, XBT_NULL, a->path);
-	bool running = v && !strcmp(v, "running");
 
-	if (v)
-		snprintf(a->last, sizeof(a->last), "%.31s", v);
-	free(v);
-	if (running)
+	/* The stub domain wrote it, and it goes to the user's terminal in
+	 * the error: cut, its control characters shown as '?'.  Only
+	 * "running" itself reads as "running" so. */
+	xpt_xs_read_text(c, XBT_NULL, a->path, a->last, sizeof(a->last));
+	if (!strcmp(a->last, "running"))
 		return 1;
 	if (c->pf->dom_kernel(c, a->stub) == 0) {
 		a->died = true;

@@ -340,6 +340,32 @@ static void test_control_characters(void **state)
 	xpt_ctx_close(c);
 }
 
+/* A stub domain is less trusted than dom0: the state its device model
+ * wrote reaches the user's terminal, in the error of a start that failed,
+ * cut and with its control characters shown as '?'.  Before, it went out
+ * raw (an escape sequence could rewrite the terminal's title). */
+static void test_stubdom_state_shown_safely(void **state)
+{
+	struct xpt_ctx *c = ctx_xs();
+	struct xpt_qmp *q = NULL;
+
+	(void)state;
+	c->pf = &fake_platform;	/* domain 8 has no kernel: it died */
+	w(c, "/local/domain/7/image/device-model-domid", "8");
+	w(c, "/local/domain/8/target", "7");
+	w(c, "/local/domain/8/device-model/7/state",
+	  "\033]0;pwned\007starting, and then a very long tail of text");
+	assert_true(xpt_stubdom_start(c, 7, &q) < 0);
+	assert_null(q);
+	assert_true(printable(c->err));
+	assert_non_null(strstr(c->err, "stopped before its device model"));
+	assert_non_null(strstr(c->err, "is \"?]0;pwned?starting, and then a \");"));
+	xpt_xs_rm(c, XBT_NULL, "/local/domain/7");
+	xpt_xs_rm(c, XBT_NULL, "/local/domain/8");
+	c->pf = NULL;
+	xpt_ctx_close(c);
+}
+
 /* A fake xpt-pciback control socket in dir that answers each of n
  * connections with reply; the child's pid. */
 static pid_t pb_serve(const char *dir, const char *reply, int n)
@@ -465,6 +491,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_control_characters),
 		cmocka_unit_test(test_trace_keeps_table),
 		cmocka_unit_test(test_pb_reply_too_long),
+		cmocka_unit_test(test_stubdom_state_shown_safely),
 	};
 
 	if (argc < 2) {
