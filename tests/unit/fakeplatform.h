@@ -50,6 +50,8 @@ struct fake_host {
 					 * own reads) */
 	void (*at_fault)(void);		/* called when the fault is hit */
 	unsigned int unpauses;		/* dom_unpause calls that took */
+	unsigned int releases;		/* xs_release_domain calls sent
+					 * (fakexs.c) */
 	unsigned int ran_deassigned;	/* deassigns from a running domain */
 };
 

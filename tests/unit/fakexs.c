@@ -51,6 +51,7 @@ bool __real_xs_transaction_end(struct xs_handle *h, xs_transaction_t t,
 bool __real_xs_introduce_domain(struct xs_handle *h, unsigned int domid,
 				unsigned long mfn, unsigned int eventchn);
 bool __real_xs_release_domain(struct xs_handle *h, unsigned int domid);
+bool __real_xs_is_domain_introduced(struct xs_handle *h, unsigned int domid);
 bool __real_xs_set_target(struct xs_handle *h, unsigned int domid,
 			  unsigned int target);
 
@@ -82,6 +83,7 @@ bool __wrap_xs_transaction_end(struct xs_handle *h, xs_transaction_t t,
 bool __wrap_xs_introduce_domain(struct xs_handle *h, unsigned int domid,
 				unsigned long mfn, unsigned int eventchn);
 bool __wrap_xs_release_domain(struct xs_handle *h, unsigned int domid);
+bool __wrap_xs_is_domain_introduced(struct xs_handle *h, unsigned int domid);
 bool __wrap_xs_set_target(struct xs_handle *h, unsigned int domid,
 			  unsigned int target);
 
@@ -191,8 +193,16 @@ bool __wrap_xs_introduce_domain(struct xs_handle *h, unsigned int domid,
 
 bool __wrap_xs_release_domain(struct xs_handle *h, unsigned int domid)
 {
-	return !xs_fails("xs_release_domain") &&
-	       __real_xs_release_domain(h, domid);
+	if (xs_fails("xs_release_domain"))
+		return false;
+	fake.releases++;
+	return __real_xs_release_domain(h, domid);
+}
+
+bool __wrap_xs_is_domain_introduced(struct xs_handle *h, unsigned int domid)
+{
+	return !xs_fails("xs_is_domain_introduced") &&
+	       __real_xs_is_domain_introduced(h, domid);
 }
 
 bool __wrap_xs_set_target(struct xs_handle *h, unsigned int domid,

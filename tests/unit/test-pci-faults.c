@@ -1073,6 +1073,37 @@ static void test_destroy_paused_guest(void **state)
 	destroy_connected(true);
 }
 
+/* C xenstored releases a dying domain itself: destroy then sends no
+ * RELEASE of its own, which would only be answered ENOENT (a failed
+ * request in every trace of a destroy on Xen); a domain the store still
+ * has is released, once.  Before, RELEASE was sent either way. */
+static void test_destroy_released_domain(void **state)
+{
+	struct xpt_ctx *c = fake_ctx();
+	struct xpt_cfg *cfg = calloc(1, sizeof(*cfg));
+	unsigned int domid = 0;
+	int gone;
+
+	(void)state;
+	fresh_host(c, cfg);
+	for (gone = 1; gone >= 0; gone--) {
+		snprintf(cfg->name, sizeof(cfg->name), "rel%d", gone);
+		assert_int_equal(xpt_domain_create(c, cfg, false, &domid), 0);
+		if (gone)	/* as C xenstored does at the domain's death */
+			assert_true(xs_release_domain(c->xs, domid));
+		fake.releases = 0;
+		assert_int_equal(xpt_domain_destroy(c, domid), 0);
+		if (fake.releases != (gone ? 0u : 1u))
+			fail_msg("destroy of a domain the store %s sent %u "
+				 "RELEASE", gone ? "had released" : "still had",
+				 fake.releases);
+		assert_false(xs_is_domain_introduced(c->xs, domid));
+	}
+	all_clean(c, 0);
+	xpt_ctx_close(c);
+	free(cfg);
+}
+
 /* `xpt list` warns of store records of a domain the hypervisor does not
  * have, and of none it has: the check searches the hypervisor's list for
  * every store entry (its node, backend, device markers). */
@@ -1245,6 +1276,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_every_call_fails),
 		cmocka_unit_test(test_every_call_fails_pvh),
 		cmocka_unit_test(test_destroy_paused_guest),
+		cmocka_unit_test(test_destroy_released_domain),
 		cmocka_unit_test(test_list_orphans),
 		cmocka_unit_test(test_destroy_running_guest),
 		cmocka_unit_test(test_rom_granted),
