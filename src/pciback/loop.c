@@ -132,12 +132,11 @@ static int xs_reconnect(struct pciback *pb)
 	 * from this store is released as a removed one is */
 	for (size_t i = 0; i < pb->nbes; i++) {
 		struct pb_backend *be = pb->bes[i];
-		char p[PB_KEYPATH_MAX];
 
-		snprintf(p, sizeof(p), "%s/state", be->fepath);
-		if (be->fe_watched && !xs_watch(xs, p, be->fetoken))
+		if (be->fe_watched &&
+		    !xs_watch(xs, be->festatepath, be->fetoken))
 			log_err("domain %u: cannot watch %s again: %m",
-				be->domid, p);
+				be->domid, be->festatepath);
 	}
 	log_info("xenstore is back: connected again, %zu backends to check",
 		 pb->nbes);

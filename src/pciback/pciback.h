@@ -124,6 +124,10 @@ struct pb_backend {
 	enum xenbus_state state;	/* own state, as last switched */
 	char path[PB_PATH_MAX];		/* /local/domain/0/backend/pci/N/0 */
 	char fepath[PB_PATH_MAX];	/* from the `frontend` node */
+	/* path/state and fepath/state, read at every event: formatted
+	 * once, at probe */
+	char statepath[PB_KEYPATH_MAX];
+	char festatepath[PB_KEYPATH_MAX];
 	char fetoken[64];
 	bool fe_watched;
 
@@ -213,17 +217,23 @@ void pciback_irq_teardown(struct pciback *pb, struct pb_dev *dev);
 /* xenbus.c */
 enum pb_event {
 	PB_EV_PROBE,		/* the backend directory appeared */
-	PB_EV_BACKEND,		/* a write under the backend directory */
-	PB_EV_FRONTEND,		/* the frontend's state changed */
+	PB_EV_BACKEND,		/* a write under the backend directory;
+				 * arg: the device index its node names */
+	PB_EV_FRONTEND,		/* the frontend's state changed; arg: it */
 	PB_EV_GONE,		/* the backend directory was removed */
 };
+/* PB_EV_BACKEND's arg besides an index: the backend as a whole (its
+ * state, num_devs, the directory itself), or a node no step reads
+ * (root-N, root_num, frontend, online, ...) */
+#define PB_ALL_DEVS (-1)
+#define PB_NO_DEV (-2)
 const char *pciback_state_name(int state);
 int pciback_be_write(struct pciback *pb, struct pb_backend *be,
 		     const char *key, const char *val);
 void pciback_xenbus_watch(struct pciback *pb, const char *path,
 			  const char *token);
 void pciback_step(struct pciback *pb, struct pb_backend *be,
-		  enum pb_event ev, int fe_state);
+		  enum pb_event ev, int arg);
 struct pb_backend *pciback_backend_find(struct pciback *pb,
 					unsigned int domid);
 void pciback_backend_free_all(struct pciback *pb);

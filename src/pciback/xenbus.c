@@ -25,7 +25,13 @@
  *
  * Everything is re-read from xenstore inside the handler and the state
  * node re-checked first ("reconfigure once"): the watch fires for every
- * write, our own included.  Errors are xenbus_dev_fatal()'s: an error node
+ * write, our own included.  A backend write at 3 re-scans only what the
+ * written node names: state-N, dev-N or vdev-N that device, state and
+ * num_devs (and the directory itself) every device, and any other node
+ * (root-N, root_num, frontend, online, ...) nothing, for no step reads
+ * it.  Each device's own write is an event of its own, so the scans add
+ * up to what a whole re-scan at every event found, at the cost of what
+ * changed rather than of the number of devices.  Errors are xenbus_dev_fatal()'s: an error node
  * "<errno> <message>" under /local/domain/0/error/backend/pci/<domid>/0
  * and Closing, for that guest only.
  *
@@ -39,6 +45,7 @@
  * xen-pciback interaction", Mar 2021: docs/protocol.md §10 item 2).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +64,25 @@ const char *pciback_state_name(int state)
 	const char *name = xenbus_state_name(state);
 
 	return name ? name : "invalid";
+}
+
+/* dir/key, as snprintf("%s/%s") writes it (cut to fit): a path is built
+ * for every xenstore access, and snprintf cost more than the access. */
+static const char *path_join(char *buf, size_t len, const char *dir,
+			     const char *key)
+{
+	size_t d = strlen(dir), k = strlen(key);
+
+	if (d > len - 1)
+		d = len - 1;
+	memcpy(buf, dir, d);
+	if (d < len - 1)
+		buf[d++] = '/';
+	if (k > len - 1 - d)
+		k = len - 1 - d;
+	memcpy(buf + d, key, k);
+	buf[d + k] = '\0';
+	return buf;
 }
 
 static int parse_int(const char *s, long min, long max, long *ret)
@@ -81,7 +107,7 @@ int pciback_xs_read_int(struct pciback *pb, const char *dir,
 	long v;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	path_join(path, sizeof(path), dir, key);
 	s = xs_read(pb->xs, XBT_NULL, path, &len);
 	if (!s)
 		return errno == ENOENT ? -ENOENT : -errno;
@@ -100,7 +126,7 @@ static int xs_read_uint(struct pciback *pb, const char *dir, const char *key,
 	long v;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	path_join(path, sizeof(path), dir, key);
 	s = xs_read(pb->xs, XBT_NULL, path, &len);
 	if (!s)
 		return errno == ENOENT ? -ENOENT : -errno;
@@ -117,14 +143,14 @@ static int xs_read_uint(struct pciback *pb, const char *dir, const char *key,
  * that is no state (-1, 9) is returned as is: pciback_step ignores it,
  * where Unknown would unregister the backend.  A read the store did not
  * answer (it died while an event was handled) is -1 too: a dead store is
- * no frontend gone, and the backend stays as it is. */
-static int read_state(struct pciback *pb, const char *dir)
+ * no frontend gone, and the backend stays as it is.  path: the state
+ * node's own. */
+static int read_state(struct pciback *pb, const char *path)
 {
-	char path[PB_KEYPATH_MAX], *s;
 	unsigned int len;
+	char *s;
 	int v;
 
-	snprintf(path, sizeof(path), "%s/state", dir);
 	s = xs_read(pb->xs, XBT_NULL, path, &len);
 	if (!s)
 		return errno == ENOENT || errno == EACCES ?
@@ -145,7 +171,7 @@ static int xs_printf(struct pciback *pb, const char *dir, const char *key,
 	char path[PB_KEYPATH_MAX], val[256];
 	va_list ap;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, key);
+	path_join(path, sizeof(path), dir, key);
 	va_start(ap, fmt);
 	vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
@@ -167,7 +193,7 @@ int pciback_be_write(struct pciback *pb, struct pb_backend *be,
 	unsigned int len;
 	int e;
 
-	snprintf(path, sizeof(path), "%s/%s", be->path, key);
+	path_join(path, sizeof(path), be->path, key);
 	for (;;) {
 		t = xs_transaction_start(pb->xs);
 		if (t == XBT_NULL)
@@ -197,14 +223,14 @@ int pciback_be_write(struct pciback *pb, struct pb_backend *be,
 static void switch_state(struct pciback *pb, struct pb_backend *be,
 			 enum xenbus_state s)
 {
-	char path[PB_KEYPATH_MAX], val[8], *cur;
+	const char *path = be->statepath;
+	char val[8], *cur;
 	xs_transaction_t t;
 	unsigned int len;
 	int old = be->state;
 
 	if (be->state == s)
 		return;
-	snprintf(path, sizeof(path), "%s/state", be->path);
 	snprintf(val, sizeof(val), "%d", s);
 	for (;;) {
 		t = xs_transaction_start(pb->xs);
@@ -276,7 +302,7 @@ static int read_bdf(struct pciback *pb, struct pb_backend *be,
 	unsigned int len;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", be->path, key);
+	path_join(path, sizeof(path), be->path, key);
 	s = xs_read(pb->xs, XBT_NULL, path, &len);
 	if (!s) {
 		r = -errno;
@@ -371,8 +397,8 @@ static void attach(struct pciback *pb, struct pb_backend *be)
 	void *map;
 	int r;
 
-	if (read_state(pb, be->path) != XenbusStateInitialised ||
-	    read_state(pb, be->fepath) != XenbusStateInitialised ||
+	if (read_state(pb, be->statepath) != XenbusStateInitialised ||
+	    read_state(pb, be->festatepath) != XenbusStateInitialised ||
 	    be->mapped)
 		return;
 	if ((r = xs_read_uint(pb, be->fepath, "pci-op-ref", &gref)) < 0 ||
@@ -382,7 +408,7 @@ static void attach(struct pciback *pb, struct pb_backend *be)
 			  "frontend");
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/magic", be->fepath);
+	path_join(path, sizeof(path), be->fepath, "magic");
 	magic = xs_read(pb->xs, XBT_NULL, path, &len);
 	if (!magic || strcmp(magic, XEN_PCI_MAGIC) != 0) {
 		dev_fatal(pb, be, -EFAULT, "version mismatch (%.16s/%s) with "
@@ -437,7 +463,7 @@ static void setup_backend(struct pciback *pb, struct pb_backend *be)
 {
 	int num, r;
 
-	if (read_state(pb, be->path) != XenbusStateInitWait)
+	if (read_state(pb, be->statepath) != XenbusStateInitWait)
 		return;
 	r = pciback_xs_read_int(pb, be->path, "num_devs", &num);
 	if (r < 0 || num < 0) {
@@ -460,14 +486,59 @@ static void setup_backend(struct pciback *pb, struct pb_backend *be)
 	attach(pb, be);
 }
 
-/* xen_pcibk_reconfigure: Initialised (re-scan after a backend write) or
- * Reconfiguring (hot-add/remove announced by the toolstack). */
-static void reconfigure(struct pciback *pb, struct pb_backend *be,
-			enum xenbus_state expect)
+/* Device i of a reconfigure: state-N 1 exports it, 5 releases it.  < 0
+ * when the backend failed (dev_fatal) and the scan must stop. */
+static int reconfigure_index(struct pciback *pb, struct pb_backend *be,
+			     int i, enum xenbus_state expect)
 {
-	int num, sub, r;
+	char key[32];
+	uint32_t vsbdf;
+	struct pb_dev *dev;
+	int sub, r;
 
-	if (read_state(pb, be->path) != (int)expect)
+	snprintf(key, sizeof(key), "state-%d", i);
+	if (pciback_xs_read_int(pb, be->path, key, &sub) < 0)
+		sub = XenbusStateUnknown;
+	switch (sub) {
+	case XenbusStateInitialising:
+		log_info("domain %u: attaching dev-%d (%s)", be->domid, i,
+			 pciback_state_name(expect));
+		if ((r = export_index(pb, be, i)) < 0)
+			return r;
+		r = pciback_publish_roots(pb, be);
+		if (r < 0) {
+			dev_fatal(pb, be, r, "Error while publish PCI root "
+				  "buses for frontend");
+			return r;
+		}
+		return set_substate(pb, be, i, XenbusStateInitialised);
+	case XenbusStateClosing:
+		snprintf(key, sizeof(key), "vdev-%d", i);
+		if ((r = read_bdf(pb, be, key, &vsbdf)) < 0)
+			return r;
+		dev = pciback_lookup_vdev(pb, be, vsbdf);
+		if (!dev) {
+			log_debug("domain %u: %s already removed", be->domid,
+				  key);
+			return 0;
+		}
+		log_info("domain %u: detaching dev-%d", be->domid, i);
+		pciback_put(pb, dev);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* xen_pcibk_reconfigure: Initialised (re-scan after a backend write) or
+ * Reconfiguring (hot-add/remove announced by the toolstack).  idx: the
+ * one device the write named, or PB_ALL_DEVS. */
+static void reconfigure(struct pciback *pb, struct pb_backend *be,
+			enum xenbus_state expect, int idx)
+{
+	int num, r;
+
+	if (read_state(pb, be->statepath) != (int)expect)
 		return;
 	r = pciback_xs_read_int(pb, be->path, "num_devs", &num);
 	if (r < 0 || num < 0) {
@@ -475,46 +546,13 @@ static void reconfigure(struct pciback *pb, struct pb_backend *be,
 			  "Error reading number of devices");
 		return;
 	}
-	for (int i = 0; i < num; i++) {
-		char key[32];
-		uint32_t vsbdf;
-		struct pb_dev *dev;
-
-		snprintf(key, sizeof(key), "state-%d", i);
-		if (pciback_xs_read_int(pb, be->path, key, &sub) < 0)
-			sub = XenbusStateUnknown;
-		switch (sub) {
-		case XenbusStateInitialising:
-			log_info("domain %u: attaching dev-%d (%s)", be->domid,
-				 i, pciback_state_name(expect));
-			if (export_index(pb, be, i) < 0)
+	if (idx != PB_ALL_DEVS) {
+		if (idx < num && reconfigure_index(pb, be, idx, expect) < 0)
+			return;
+	} else {
+		for (int i = 0; i < num; i++)
+			if (reconfigure_index(pb, be, i, expect) < 0)
 				return;
-			r = pciback_publish_roots(pb, be);
-			if (r < 0) {
-				dev_fatal(pb, be, r, "Error while publish PCI "
-					  "root buses for frontend");
-				return;
-			}
-			if (set_substate(pb, be, i,
-					 XenbusStateInitialised) < 0)
-				return;
-			break;
-		case XenbusStateClosing:
-			snprintf(key, sizeof(key), "vdev-%d", i);
-			if (read_bdf(pb, be, key, &vsbdf) < 0)
-				return;
-			dev = pciback_lookup_vdev(pb, be, vsbdf);
-			if (!dev) {
-				log_debug("domain %u: %s already removed",
-					  be->domid, key);
-				break;
-			}
-			log_info("domain %u: detaching dev-%d", be->domid, i);
-			pciback_put(pb, dev);
-			break;
-		default:
-			break;
-		}
 	}
 	if (expect == XenbusStateReconfiguring)
 		switch_state(pb, be, XenbusStateReconfigured);
@@ -522,12 +560,9 @@ static void reconfigure(struct pciback *pb, struct pb_backend *be,
 
 static void fe_unwatch(struct pciback *pb, struct pb_backend *be)
 {
-	char p[PB_KEYPATH_MAX];
-
 	if (!be->fe_watched)
 		return;
-	snprintf(p, sizeof(p), "%s/state", be->fepath);
-	xs_unwatch(pb->xs, p, be->fetoken);
+	xs_unwatch(pb->xs, be->festatepath, be->fetoken);
 	be->fe_watched = false;
 }
 
@@ -554,25 +589,27 @@ static void unregister(struct pciback *pb, struct pb_backend *be,
 }
 
 void pciback_step(struct pciback *pb, struct pb_backend *be,
-		  enum pb_event ev, int fe_state)
+		  enum pb_event ev, int arg)
 {
-	int online;
+	int fe_state = arg, online;
 
 	switch (ev) {
 	case PB_EV_PROBE:
 		switch_state(pb, be, XenbusStateInitWait);
-		pciback_step(pb, be, PB_EV_BACKEND, 0);
+		pciback_step(pb, be, PB_EV_BACKEND, PB_ALL_DEVS);
 		break;
 	case PB_EV_BACKEND:
 		if (be->state == XenbusStateInitWait) {
 			setup_backend(pb, be);
-		} else if (be->state == XenbusStateInitialised) {
+		} else if (be->state == XenbusStateInitialised &&
+			   arg != PB_NO_DEV) {
 			if (pb->profile & PB_HIST_NO_INIT_RESCAN)
 				log_debug("domain %u: historic profile: "
 					  "backend write while Initialised "
 					  "ignored", be->domid);
 			else
-				reconfigure(pb, be, XenbusStateInitialised);
+				reconfigure(pb, be, XenbusStateInitialised,
+					    arg);
 		}
 		break;
 	case PB_EV_FRONTEND:
@@ -584,7 +621,8 @@ void pciback_step(struct pciback *pb, struct pb_backend *be,
 			attach(pb, be);
 			break;
 		case XenbusStateReconfiguring:
-			reconfigure(pb, be, XenbusStateReconfiguring);
+			reconfigure(pb, be, XenbusStateReconfiguring,
+				    PB_ALL_DEVS);
 			break;
 		case XenbusStateConnected:
 			switch_state(pb, be, XenbusStateConnected);
@@ -632,14 +670,15 @@ static bool node_exists(struct pciback *pb, const char *path)
  * is Initialising and the other end's details are readable. */
 static void probe(struct pciback *pb, unsigned int domid)
 {
-	char path[PB_PATH_MAX];
+	char path[PB_PATH_MAX], p[PB_KEYPATH_MAX];
 	struct pb_backend *be, **bes;
 	char *fe = NULL;
 	unsigned int len;
 	int feid, r;
 
 	snprintf(path, sizeof(path), "%s/%u/0", PB_BACKEND_ROOT, domid);
-	if (read_state(pb, path) != XenbusStateInitialising)
+	path_join(p, sizeof(p), path, "state");
+	if (read_state(pb, p) != XenbusStateInitialising)
 		return;
 	be = calloc(1, sizeof(*be));
 	bes = realloc(pb->bes, (pb->nbes + 1) * sizeof(*bes));
@@ -657,12 +696,9 @@ static void probe(struct pciback *pb, unsigned int domid)
 	be->page_fd = be->evfd = -1;
 	be->src = (struct pb_src){ PB_SRC_EVTCHN, be };
 	memcpy(be->path, path, sizeof(be->path));
-	{
-		char p[PB_KEYPATH_MAX];
-
-		snprintf(p, sizeof(p), "%s/frontend", path);
-		fe = xs_read(pb->xs, XBT_NULL, p, &len);
-	}
+	memcpy(be->statepath, p, sizeof(be->statepath));
+	path_join(p, sizeof(p), path, "frontend");
+	fe = xs_read(pb->xs, XBT_NULL, p, &len);
 	r = pciback_xs_read_int(pb, path, "frontend-id", &feid);
 	if (!fe || !fe[0] || strlen(fe) >= sizeof(be->fepath) || r < 0 ||
 	    feid != (int)domid) {
@@ -677,35 +713,72 @@ static void probe(struct pciback *pb, unsigned int domid)
 	}
 	snprintf(be->fepath, sizeof(be->fepath), "%s", fe);
 	free(fe);
+	path_join(be->festatepath, sizeof(be->festatepath), be->fepath,
+		  "state");
 	snprintf(be->fetoken, sizeof(be->fetoken), "fe:%u:%u", domid,
 		 be->gen);
-	{
-		char p[PB_KEYPATH_MAX];
-
-		snprintf(p, sizeof(p), "%s/state", be->fepath);
-		if (xs_watch(pb->xs, p, be->fetoken))
-			be->fe_watched = true;
-		else
-			log_err("domain %u: cannot watch %s: %m", domid, p);
-	}
+	if (xs_watch(pb->xs, be->festatepath, be->fetoken))
+		be->fe_watched = true;
+	else
+		log_err("domain %u: cannot watch %s: %m", domid,
+			be->festatepath);
 	pb->bes[pb->nbes++] = be;
 	log_info("domain %u: probing backend %s (frontend %s)", domid, path,
 		 be->fepath);
 	pciback_step(pb, be, PB_EV_PROBE, 0);
 }
 
-static void domid_changed(struct pciback *pb, unsigned int domid)
+/* The device a write to the backend's node key (its path below the
+ * backend directory, NULL for the directory itself) concerns: what
+ * reconfigure() reads, and under the name it reads it by ("state-01" is
+ * not device 1's). */
+static int key_index(const char *key)
+{
+	static const char *const per_dev[] = { "state-", "dev-", "vdev-" };
+	size_t n, k;
+	long v;
+
+	if (!key)
+		return PB_ALL_DEVS;
+	n = strcspn(key, "/");
+	if ((n == 5 && strncmp(key, "state", 5) == 0) ||
+	    (n == 8 && strncmp(key, "num_devs", 8) == 0))
+		return PB_ALL_DEVS;
+	for (size_t i = 0; i < sizeof(per_dev) / sizeof(per_dev[0]); i++) {
+		k = strlen(per_dev[i]);
+		if (n <= k || strncmp(key, per_dev[i], k) != 0)
+			continue;
+		if (n - k > 10 || (key[k] == '0' && n - k > 1))
+			return PB_NO_DEV;
+		v = 0;
+		for (size_t j = k; j < n; j++) {
+			if (key[j] < '0' || key[j] > '9')
+				return PB_NO_DEV;
+			v = v * 10 + (key[j] - '0');
+		}
+		return v <= INT_MAX ? (int)v : PB_NO_DEV;
+	}
+	return PB_NO_DEV;
+}
+
+/* A watch event for backend/pci/<domid>/0/key (key NULL: the directory
+ * itself, or the whole backend on a re-scan). */
+static void domid_changed(struct pciback *pb, unsigned int domid,
+			  const char *key)
 {
 	struct pb_backend *be = pciback_backend_find(pb, domid);
-	char path[PB_KEYPATH_MAX];
+	char path[PB_PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%u/0", PB_BACKEND_ROOT, domid);
-	if (be && !node_exists(pb, path))
+	if (be && !node_exists(pb, be->path)) {
 		pciback_step(pb, be, PB_EV_GONE, 0);
-	else if (be)
-		pciback_step(pb, be, PB_EV_BACKEND, 0);
-	else if (node_exists(pb, path))
-		probe(pb, domid);
+	} else if (be) {
+		pciback_step(pb, be, PB_EV_BACKEND, key_index(key));
+	} else {
+		snprintf(path, sizeof(path), "%s/%u/0", PB_BACKEND_ROOT,
+			 domid);
+		if (node_exists(pb, path))
+			probe(pb, domid);
+	}
 }
 
 static void rescan_all(struct pciback *pb)
@@ -716,15 +789,11 @@ static void rescan_all(struct pciback *pb)
 
 	for (unsigned int i = 0; i < n; i++)
 		if (parse_int(ents[i], 0, 0x7fef, &v) == 0)
-			domid_changed(pb, (unsigned int)v);
+			domid_changed(pb, (unsigned int)v, NULL);
 	free(ents);
 	/* backends whose whole directory went away */
 	for (size_t i = 0; i < pb->nbes; i++) {
-		char path[PB_KEYPATH_MAX];
-
-		snprintf(path, sizeof(path), "%s/%u/0", PB_BACKEND_ROOT,
-			 pb->bes[i]->domid);
-		if (!node_exists(pb, path)) {
+		if (!node_exists(pb, pb->bes[i]->path)) {
 			pciback_step(pb, pb->bes[i], PB_EV_GONE, 0);
 			i--;
 		}
@@ -734,13 +803,17 @@ static void rescan_all(struct pciback *pb)
 void pciback_xenbus_watch(struct pciback *pb, const char *path,
 			  const char *token)
 {
-	size_t rootlen = strlen(PB_BACKEND_ROOT);
+	size_t rootlen = strlen(PB_BACKEND_ROOT), n = strlen(path);
 
-	snprintf(pb->last_watch, sizeof(pb->last_watch), "%s", path);
+	if (n > sizeof(pb->last_watch) - 1)
+		n = sizeof(pb->last_watch) - 1;
+	memcpy(pb->last_watch, path, n);
+	pb->last_watch[n] = '\0';
 	pb->watch_events++;
 	if (strcmp(token, "be") == 0) {
 		char id[16];
 		const char *p, *slash;
+		size_t idlen;
 		long v;
 
 		if (strncmp(path, PB_BACKEND_ROOT, rootlen) != 0 ||
@@ -750,10 +823,11 @@ void pciback_xenbus_watch(struct pciback *pb, const char *path,
 		}
 		p = path + rootlen + 1;
 		slash = strchr(p, '/');
-		if ((slash ? (size_t)(slash - p) : strlen(p)) >= sizeof(id))
+		idlen = slash ? (size_t)(slash - p) : strlen(p);
+		if (idlen >= sizeof(id))
 			return;
-		snprintf(id, sizeof(id), "%.*s",
-			 (int)(slash ? slash - p : (long)strlen(p)), p);
+		memcpy(id, p, idlen);
+		id[idlen] = '\0';
 		if (parse_int(id, 0, 0x7fef, &v) < 0)
 			return;
 		/* only devid 0: one PCI device per guest */
@@ -761,7 +835,8 @@ void pciback_xenbus_watch(struct pciback *pb, const char *path,
 			return;
 		if (slash && slash[2] != '\0' && slash[2] != '/')
 			return;
-		domid_changed(pb, (unsigned int)v);
+		domid_changed(pb, (unsigned int)v,
+			      slash && slash[2] == '/' ? slash + 3 : NULL);
 	} else if (strncmp(token, "fe:", 3) == 0) {
 		unsigned int domid, gen;
 		struct pb_backend *be;
@@ -772,7 +847,7 @@ void pciback_xenbus_watch(struct pciback *pb, const char *path,
 		if (!be || be->gen != gen)
 			return;		/* stale: an old backend's watch */
 		pciback_step(pb, be, PB_EV_FRONTEND,
-			     read_state(pb, be->fepath));
+			     read_state(pb, be->festatepath));
 	}
 }
 
