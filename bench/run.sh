@@ -3,7 +3,9 @@
 # Benchmark xpt-xenstored against Debian's C xenstored 4.17 and the floor (a
 # peer that answers at once without a store), all three started here, with
 # bench/xsbench alternating rounds between them; prints one table.  Then
-# bench/vpci: the hypervisor model's vPCI with 1, 2, 4 and 8 vCPUs.
+# bench/vpci: the hypervisor model's vPCI with 1, 2, 4 and 8 vCPUs; and
+# bench/pbwatch: xpt-pciback's cost per watch event for a guest with 8
+# devices.
 #
 # usage: bench/run.sh BUILD_DIR          (make bench: bench/run.sh build)
 # Environment knobs:
@@ -23,6 +25,7 @@
 #   BENCH_XPT_ARGS="..."   extra xpt-xenstored arguments
 #   BENCH_TIMEOUT=S        give up on one workload after S seconds (default 300)
 #   BENCH_VPCI_SECONDS=S   length of one bench/vpci figure (default 0.5; 0 skips it)
+#   BENCH_PBWATCH_ROUNDS=N rounds of bench/pbwatch (default 7; 0 skips it)
 set -uo pipefail
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
@@ -53,13 +56,15 @@ pin=${BENCH_PIN:-1}
 # is measured if it builds.  A build directory configured before
 # bench/meson.build existed lacks their targets: meson's own `reconfigure`
 # target adds them.
-if ! ninja -C "$build" -t query bench/vpci >/dev/null 2>&1; then
+if ! ninja -C "$build" -t query bench/pbwatch >/dev/null 2>&1; then
 	ninja -C "$build" reconfigure >/dev/null ||
 		{ echo "bench: 'ninja -C $build reconfigure' failed" >&2; exit 1; }
 fi
-if ! ninja -C "$build" bench/floor bench/xsbench bench/vpci >/dev/null; then
-	echo "bench: building bench/floor, bench/xsbench and bench/vpci failed:" >&2
-	ninja -C "$build" bench/floor bench/xsbench bench/vpci >&2
+if ! ninja -C "$build" bench/floor bench/xsbench bench/vpci bench/pbwatch \
+		>/dev/null; then
+	echo "bench: building bench/floor, bench/xsbench, bench/vpci and" \
+		"bench/pbwatch failed:" >&2
+	ninja -C "$build" bench/floor bench/xsbench bench/vpci bench/pbwatch >&2
 	exit 1
 fi
 xsbench=$build/bench/xsbench
@@ -265,4 +270,13 @@ if [ "$vpci_seconds" != 0 ]; then
 	echo
 	timeout "${BENCH_TIMEOUT:-300}" "$build/bench/vpci" "$vpci_seconds" ||
 		echo "bench: bench/vpci exited with status $?" >&2
+fi
+
+# --- xpt-pciback per watch event ----------------------------------------------
+pbwatch_rounds=${BENCH_PBWATCH_ROUNDS:-7}
+if [ "$pbwatch_rounds" != 0 ] && [ -n "$xpt" ]; then
+	echo
+	timeout "${BENCH_TIMEOUT:-300}" "$build/bench/pbwatch" "$xpt" \
+		"$pbwatch_rounds" ||
+		echo "bench: bench/pbwatch exited with status $?" >&2
 fi
