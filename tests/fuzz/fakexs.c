@@ -15,12 +15,16 @@
 			     apply_to = function)
 
 #define PATH_MAX_LEN 3072
+/* find()'s hash chains: the targets' stores hold tens of nodes, and
+ * every xs_rm clears the table */
+#define NBUCKETS 256
 
 struct node {
 	uint32_t hash;		/* of path: find() compares it first */
+	int next;		/* the next node in its hash chain + 1, or 0 */
 	char *path;
 	char *val;
-	unsigned int len;
+	unsigned int len, cap;	/* val holds cap + 1 bytes */
 };
 
 struct watch {
@@ -28,12 +32,22 @@ struct watch {
 	char *token;
 };
 
+/* A queued event: path and token in the event itself when they fit (a
+ * malloc and a free each cost more than the rest of a write) */
+struct event {
+	char *path;
+	char *token;
+	char pbuf[192];
+	char tbuf[32];
+};
+
 static struct {
 	struct node nodes[FAKEXS_MAX_NODES];
 	size_t n;
+	int bucket[NBUCKETS];			/* first node + 1, or 0 */
 	struct watch watches[64];
 	size_t nwatches;
-	struct watch events[FAKEXS_MAX_EVENTS];	/* a ring */
+	struct event events[FAKEXS_MAX_EVENTS];	/* a ring */
 	size_t head, nevents;
 	int handle;				/* what xs_handle points at */
 } xs;
@@ -101,10 +115,54 @@ static struct node *find(const char *path)
 {
 	uint32_t h = hash(path);
 
-	for (size_t i = 0; i < xs.n; i++)
-		if (xs.nodes[i].hash == h && eq(xs.nodes[i].path, path))
-			return &xs.nodes[i];
+	for (int i = xs.bucket[h % NBUCKETS]; i; i = xs.nodes[i - 1].next)
+		if (xs.nodes[i - 1].hash == h && eq(xs.nodes[i - 1].path, path))
+			return &xs.nodes[i - 1];
 	return NULL;
+}
+
+/* The chains again, after xs_rm moved nodes in the array. */
+static void rehash(void)
+{
+	memset(xs.bucket, 0, sizeof(xs.bucket));
+	for (size_t i = 0; i < xs.n; i++) {
+		struct node *nd = &xs.nodes[i];
+
+		nd->next = xs.bucket[nd->hash % NBUCKETS];
+		xs.bucket[nd->hash % NBUCKETS] = (int)i + 1;
+	}
+}
+
+static char *copy_in(char *buf, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= len)
+		return xstrdup(s);
+	return memcpy(buf, s, n + 1);
+}
+
+static void queue_event(const char *path, const char *token)
+{
+	struct event *e;
+
+	if (xs.nevents == FAKEXS_MAX_EVENTS)
+		abort();	/* the target forgot to drain */
+	e = &xs.events[(xs.head + xs.nevents++) % FAKEXS_MAX_EVENTS];
+	e->path = copy_in(e->pbuf, sizeof(e->pbuf), path);
+	e->token = copy_in(e->tbuf, sizeof(e->tbuf), token);
+}
+
+static void drop_event(void)
+{
+	struct event *e = &xs.events[xs.head];
+
+	if (e->path != e->pbuf)
+		free(e->path);
+	if (e->token != e->tbuf)
+		free(e->token);
+	xs.head = (xs.head + 1) % FAKEXS_MAX_EVENTS;
+	xs.nevents--;
 }
 
 /* A queued event per watch at or above path (or, when the subtree at path
@@ -112,33 +170,19 @@ static struct node *find(const char *path)
 static void fire(const char *path, bool subtree)
 {
 	for (size_t i = 0; i < xs.nwatches; i++) {
-		struct watch *w = &xs.watches[i], *e;
-		const char *p;
+		struct watch *w = &xs.watches[i];
 
 		if (at_or_under(path, w->path))
-			p = path;
+			queue_event(path, w->token);
 		else if (subtree && at_or_under(w->path, path))
-			p = w->path;
-		else
-			continue;
-		if (xs.nevents == FAKEXS_MAX_EVENTS)
-			abort();	/* the target forgot to drain */
-		e = &xs.events[(xs.head + xs.nevents++) % FAKEXS_MAX_EVENTS];
-		e->path = xstrdup(p);
-		e->token = xstrdup(w->token);
+			queue_event(w->path, w->token);
 	}
 }
 
 static void free_events(void)
 {
-	while (xs.nevents) {
-		struct watch *e = &xs.events[xs.head];
-
-		free(e->path);
-		free(e->token);
-		xs.head = (xs.head + 1) % FAKEXS_MAX_EVENTS;
-		xs.nevents--;
-	}
+	while (xs.nevents)
+		drop_event();
 	xs.head = 0;
 }
 
@@ -149,6 +193,7 @@ void fakexs_clear(void)
 		free(xs.nodes[i].val);
 	}
 	xs.n = 0;
+	rehash();
 	for (size_t i = 0; i < xs.nwatches; i++) {
 		free(xs.watches[i].path);
 		free(xs.watches[i].token);
@@ -163,19 +208,29 @@ struct xs_handle *fakexs_reset(void)
 	return (struct xs_handle *)&xs.handle;
 }
 
+/* s into buf, cut to fit as snprintf would */
+static void copy_out(char *buf, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!len)
+		return;
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
 bool fakexs_next_event(char *path, size_t plen, char *token, size_t tlen)
 {
-	struct watch *e;
+	struct event *e;
 
 	if (!xs.nevents)
 		return false;
 	e = &xs.events[xs.head];
-	snprintf(path, plen, "%s", e->path);
-	snprintf(token, tlen, "%s", e->token);
-	free(e->path);
-	free(e->token);
-	xs.head = (xs.head + 1) % FAKEXS_MAX_EVENTS;
-	xs.nevents--;
+	copy_out(path, plen, e->path);
+	copy_out(token, tlen, e->token);
+	drop_event();
 	return true;
 }
 
@@ -195,7 +250,7 @@ static int put(const char *path, const void *val, size_t len)
 	if (len > 4096)
 		return -E2BIG;
 	if (!(nd = find(path))) {
-		snprintf(parent, sizeof(parent), "%s", path);
+		memcpy(parent, path, strlen(path) + 1);	/* valid_path */
 		slash = strrchr(parent, '/');
 		*slash = '\0';
 		if (parent[0] && !find(parent)) {
@@ -206,13 +261,20 @@ static int put(const char *path, const void *val, size_t len)
 		}
 		if (xs.n == FAKEXS_MAX_NODES)
 			return -ENOSPC;
-		nd = &xs.nodes[xs.n++];
+		nd = &xs.nodes[xs.n];
 		nd->path = xstrdup(path);
 		nd->hash = hash(path);
+		nd->next = xs.bucket[nd->hash % NBUCKETS];
+		xs.bucket[nd->hash % NBUCKETS] = (int)++xs.n;
 		nd->val = NULL;
+		nd->cap = 0;
 	}
-	free(nd->val);
-	nd->val = xmalloc(len + 1);
+	/* most writes replace a short value with another */
+	if (!nd->val || len > nd->cap) {
+		free(nd->val);
+		nd->val = xmalloc(len + 1);
+		nd->cap = (unsigned int)len;
+	}
 	memcpy(nd->val, val, len);
 	nd->val[len] = '\0';
 	nd->len = (unsigned int)len;
@@ -302,16 +364,19 @@ bool xs_mkdir(struct xs_handle *h, xs_transaction_t t, const char *path)
 
 bool xs_rm(struct xs_handle *h, xs_transaction_t t, const char *path)
 {
-	size_t i, kept = 0;
+	size_t i, n, kept = 0;
 
 	(void)h;
 	(void)t;
-	if (!find(path)) {
+	if (eq(path, "/") || !find(path)) {
 		errno = ENOENT;
 		return false;
 	}
+	n = strlen(path);
 	for (i = 0; i < xs.n; i++) {
-		if (at_or_under(xs.nodes[i].path, path)) {
+		const char *p = xs.nodes[i].path;
+
+		if (prefix(p, path, n) && (p[n] == '\0' || p[n] == '/')) {
 			free(xs.nodes[i].path);
 			free(xs.nodes[i].val);
 			continue;
@@ -319,6 +384,7 @@ bool xs_rm(struct xs_handle *h, xs_transaction_t t, const char *path)
 		xs.nodes[kept++] = xs.nodes[i];
 	}
 	xs.n = kept;
+	rehash();
 	fire(path, true);
 	return true;
 }
@@ -379,10 +445,7 @@ bool xs_watch(struct xs_handle *h, const char *path, const char *token)
 	w->path = xstrdup(path);
 	w->token = xstrdup(token);
 	/* xenstored fires a new watch once at once */
-	if (xs.nevents == FAKEXS_MAX_EVENTS)
-		abort();
-	xs.events[(xs.head + xs.nevents++) % FAKEXS_MAX_EVENTS] =
-		(struct watch){ xstrdup(path), xstrdup(token) };
+	queue_event(path, token);
 	return true;
 }
 
