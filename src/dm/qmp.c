@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -39,15 +40,19 @@ struct req {
 
 #define GS(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 
-/* One line to the client; a client that cannot take it is dropped
- * (no QMP peer may block the device model). */
+/* One line to the client, in one call; a client that cannot take it is
+ * dropped (no QMP peer may block the device model). */
 static void send_line(struct dm *d, const unsigned char *buf, size_t len)
 {
+	struct iovec iov[2] = {
+		{ (void *)buf, len }, { (void *)"\r\n", 2 },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+
 	if (d->client_fd < 0)
 		return;
-	if (send(d->client_fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) !=
-	    (ssize_t)len || send(d->client_fd, "\r\n", 2,
-				 MSG_NOSIGNAL | MSG_DONTWAIT) != 2) {
+	if (sendmsg(d->client_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+	    (ssize_t)(len + 2)) {
 		log_warn("QMP client of domain %u does not read: dropped",
 			 d->domid);
 		close(d->client_fd);
