@@ -13,8 +13,9 @@
  * the next vCPU started, of any domain or model, runs on it.  Domains
  * come and go (a guest's reboot is one); a thread, its stack and the
  * sanitizers' state of it are made once, not per domain.  At most
- * VCPU_PARKED_MAX wait; more exit.  A child forked by a process with
- * parked threads has none of them: it forgets the list (parked_atfork).
+ * VCPU_PARKED_MAX wait; more exit.  A fork ends the parked ones first
+ * (parked_atfork): the child would have none of them, and a process
+ * that forks with threads is one ThreadSanitizer refuses to follow.
  *
  * A vCPU never touches h->dom[]: a crash it causes is flagged
  * (d->crashed) and carried out by hyp_vcpu_service on the epoll thread.
@@ -46,9 +47,30 @@ static struct vcpu_thread *parked;
 static unsigned int nparked;
 static pthread_once_t parked_once = PTHREAD_ONCE_INIT;
 
+static void thread_end(struct vcpu_thread *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->exit = true;
+	pthread_mutex_unlock(&t->lock);
+	pthread_cond_broadcast(&t->cond);
+	pthread_join(t->thread, NULL);
+	pthread_mutex_destroy(&t->lock);
+	pthread_cond_destroy(&t->cond);
+	free(t);
+}
+
+/* Before a fork: no parked thread is left (the lock is held until the
+ * fork is done, so none is parked meanwhile). */
 static void parked_prepare(void)
 {
+	struct vcpu_thread *t;
+
 	pthread_mutex_lock(&parked_lock);
+	while ((t = parked)) {
+		parked = t->next;
+		thread_end(t);
+	}
+	nparked = 0;
 }
 
 static void parked_parent(void)
@@ -56,17 +78,8 @@ static void parked_parent(void)
 	pthread_mutex_unlock(&parked_lock);
 }
 
-/* The threads stayed in the parent: their structures are all that is
- * here, and their locks may be held by threads that are not. */
 static void parked_child(void)
 {
-	struct vcpu_thread *t;
-
-	while ((t = parked)) {
-		parked = t->next;
-		free(t);
-	}
-	nparked = 0;
 	pthread_mutex_init(&parked_lock, NULL);
 }
 
@@ -270,16 +283,8 @@ static void thread_stop(struct hyp_vcpu *v)
 		nparked++;
 	}
 	pthread_mutex_unlock(&parked_lock);
-	if (park)
-		return;
-	pthread_mutex_lock(&t->lock);
-	t->exit = true;
-	pthread_cond_broadcast(&t->cond);
-	pthread_mutex_unlock(&t->lock);
-	pthread_join(t->thread, NULL);
-	pthread_mutex_destroy(&t->lock);
-	pthread_cond_destroy(&t->cond);
-	free(t);
+	if (!park)
+		thread_end(t);
 }
 
 int hyp_vcpus_start(struct hyp *h, struct hyp_domain *d)
