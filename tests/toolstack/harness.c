@@ -297,7 +297,10 @@ struct e2e_proc *ts_spawn(struct env *e, const char *delay,
 		 e->delay_log ? e->delay_log : "");
 	for (i = 0; i < 10; i++)
 		envp[i] = envbuf[i];
+	for (n = 0; n < 4 && e->extra_env[n]; n++)
+		envp[i++] = (char *)e->extra_env[n];
 	envp[i] = NULL;
+	n = 0;
 	argv[n++] = e->ts->path;
 	for (i = 0; args[i] && n < 15; i++)
 		argv[n++] = args[i];
@@ -1388,4 +1391,198 @@ bool irq_counted(struct env *e, unsigned int domid, uint32_t sbdf)
 	return wait_until(e, irq_grew, &a, 2000, NULL) ||
 	       fail(e, "dom%u did not count the interrupt of %s", domid,
 		    bdf(sbdf));
+}
+
+/* every layer says domid has it (a stopped or gone guest is not asked) */
+bool dev_owned(struct env *e, unsigned int domid, uint32_t sbdf)
+{
+	struct layers l;
+	char s;
+
+	layers_get(e, sbdf, &l);
+	s = guest_proc_state(e, domid);
+	CHECK(e, l.nbe == 1 && l.be_dom[0] == domid && l.marker == (int)domid
+	      && l.owner == domid && l.pb == (int)domid &&
+	      (s == 'T' || s == 0 || (l.nseen == 1 && l.seen_by[0] == domid)),
+	      "%s should be dom%u's on every layer: %s", bdf(sbdf), domid,
+	      layers_str(&l));
+	return true;
+}
+
+struct ndevs { unsigned int domid, n; };
+
+/* the guest answers, and sees n devices: an HVM guest on its bus (it
+ * cannot know their host addresses), a PV one through pcifront */
+static bool guest_sees_n(struct env *e, void *arg)
+{
+	struct ndevs *w = arg;
+	struct e2e_qstatus s;
+	char save[sizeof(e->run.why)];
+	bool ok;
+
+	memcpy(save, e->run.why, sizeof(save));
+	ok = e2e_guest_status(&e->run, w->domid, &s) && s.n == w->n;
+	memcpy(e->run.why, save, sizeof(save));
+	return ok;
+}
+
+bool guest_sees(struct env *e, unsigned int domid, unsigned int n)
+{
+	struct ndevs w = { domid, n };
+	struct e2e_qstatus s = { .n = 99 };
+
+	if (wait_until(e, guest_sees_n, &w, 10000, NULL))
+		return true;
+	e2e_guest_status(&e->run, domid, &s);
+	return fail(e, "dom%u's guest sees %u device(s), wanted %u", domid,
+		    s.n, n);
+}
+
+bool dev_free(struct env *e, uint32_t sbdf)
+{
+	struct layers l;
+
+	layers_get(e, sbdf, &l);
+	CHECK(e, !l.nbe && !l.nseen && l.marker < 0 && l.owner == HV_DOMID_IO
+	      && l.pb == -1, "%s should be assignable (in no backend, seen by "
+	      "no guest, no marker, quarantined, exported to nobody): %s",
+	      bdf(sbdf), layers_str(&l));
+	return true;
+}
+
+/* the domain ids the hypervisor has, the ids under a xenstore dir */
+static unsigned int hv_domains(struct env *e, unsigned int *ids,
+			       unsigned int max)
+{
+	struct hv_domain_list *hl = calloc(1, sizeof(*hl));
+	unsigned int n = 0, i;
+
+	if (hl && hv_call(e->hv, HV_OP_DOMAIN_LIST, NULL, 0, -1, hl,
+			  sizeof(*hl), NULL) >= 0)
+		for (i = 0; i < hl->count && i < 64 && n < max; i++)
+			if (hl->d[i].domid)
+				ids[n++] = hl->d[i].domid;
+	free(hl);
+	return n;
+}
+
+static bool in(const unsigned int *ids, unsigned int n, unsigned int id)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* the guest kernels and device models of this run directory, by the
+ * domain they serve (their --domid / -xen-domid) */
+static unsigned int run_procs(struct env *e, unsigned int *doms,
+			      const char **kinds, unsigned int max)
+{
+	char path[300], cmd[4096];
+	struct dirent *d;
+	unsigned int n = 0;
+	DIR *dir = opendir("/proc");
+
+	while (dir && (d = readdir(dir)) && n < max) {
+		const char *kind = NULL, *arg = NULL;
+		ssize_t len, i;
+		int fd;
+
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", d->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, cmd, sizeof(cmd) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		cmd[len] = '\0';
+		/* argv[0], then "--domid N" or "-xen-domid N" */
+		if (strstr(cmd, "xpt-guest"))
+			kind = "guest kernel";
+		else if (strstr(cmd, "xpt-dm"))
+			kind = "device model";
+		for (i = 0; kind && i < len; i += (ssize_t)strlen(cmd + i) + 1) {
+			if (!strcmp(cmd + i, "--rundir") && i + 9 < len &&
+			    strcmp(cmd + i + 9, e->run.dir))
+				kind = NULL;	/* another run's */
+			else if (!strcmp(cmd + i, "--domid") ||
+				 !strcmp(cmd + i, "-xen-domid"))
+				arg = cmd + i + strlen(cmd + i) + 1;
+		}
+		if (!kind || !arg || arg >= cmd + len)
+			continue;
+		doms[n] = (unsigned int)strtoul(arg, NULL, 10);
+		kinds[n++] = kind;
+	}
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+struct procwant { const unsigned int *want; unsigned int nwant, dom;
+		  const char *kind; };
+
+/* no guest kernel or device model of this run serves a domain not in
+ * want (the one that does in dom, kind) */
+static bool procs_only(struct env *e, void *arg)
+{
+	struct procwant *w = arg;
+	unsigned int procs[32], n, i;
+	const char *kinds[32];
+
+	n = run_procs(e, procs, kinds, 32);
+	for (i = 0; i < n; i++)
+		if (!in(w->want, w->nwant, procs[i])) {
+			w->dom = procs[i];
+			w->kind = kinds[i];
+			return false;
+		}
+	return true;
+}
+
+bool only_domains(struct env *e, const unsigned int *want, unsigned int nwant)
+{
+	static const char *const dirs[] = {
+		"/local/domain", "/libxl", "/local/domain/0/backend/pci",
+	};
+	unsigned int ids[64], n, i, j;
+	struct procwant pw;
+	char **ents;
+
+	n = hv_domains(e, ids, 64);
+	for (i = 0; i < n; i++)
+		CHECK(e, in(want, nwant, ids[i]), "the hypervisor still has "
+		      "dom%u (only dom0 and %u domain(s) of the test should "
+		      "be left, the first dom%u)", ids[i], nwant,
+		      nwant ? want[0] : 0);
+	for (i = 0; i < nwant; i++)
+		CHECK(e, in(ids, n, want[i]), "the hypervisor lost dom%u",
+		      want[i]);
+	for (j = 0; j < sizeof(dirs) / sizeof(dirs[0]); j++) {
+		ents = xs_directory(e->xs, XBT_NULL, dirs[j], &n);
+		for (i = 0; ents && i < n; i++) {
+			char *end;
+			unsigned long v = strtoul(ents[i], &end, 10);
+
+			if (*end || v == 0 || in(want, nwant, (unsigned int)v))
+				continue;
+			fail(e, "%s/%s is left over (the domain is gone)",
+			     dirs[j], ents[i]);
+			free(ents);
+			return false;
+		}
+		free(ents);
+	}
+	/* a stub domain's device model, its kernel's child, may take a
+	 * moment to go after its kernel */
+	pw = (struct procwant){ want, nwant, 0, NULL };
+	CHECK(e, wait_until(e, procs_only, &pw, 3000, NULL), "a %s of dom%u "
+	      "is left running (3 s after)", pw.kind, pw.dom);
+	return true;
 }

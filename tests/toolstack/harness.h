@@ -70,6 +70,8 @@ struct env {
 				 * words of DIR/hostile-args too (its
 				 * test-only options: xpt-guest(8)) */
 	const char *delay_log;	/* XPT_DELAY_LOG for the toolstack runs */
+	const char *extra_env[5];	/* more NAME=value for them, up to
+					 * 4, NULL-terminated */
 	const char *variant;	/* LIBXL417_FLOW for the peer */
 	int peer_wait_ms;	/* LIBXL417_WAIT_MS for the peer, 0 = 10 s */
 	char out[4096];		/* output of the last toolstack run */
@@ -191,6 +193,22 @@ char guest_proc_state(struct env *e, unsigned int domid);
 char proc_state(pid_t pid);
 /* the pid of a daemon of the host: "pciback", "hypervisor", "xenstored" */
 pid_t daemon_pid(struct env *e, const char *name);
+
+/* the device is dom's on every layer (a PV guest's: its backend, the
+ * marker, the IOMMU, pciback's export, the guest's view unless it is
+ * stopped or gone) */
+bool dev_owned(struct env *e, unsigned int domid, uint32_t sbdf);
+/* assignable: in no backend, seen by no guest, no marker, quarantined,
+ * exported to nobody */
+bool dev_free(struct env *e, uint32_t sbdf);
+/* the guest answers and sees n devices (within 10 s): an HVM guest on
+ * its bus, a PV one through pcifront */
+bool guest_sees(struct env *e, unsigned int domid, unsigned int n);
+/* nothing but dom0 and want[] on any layer: the hypervisor's domains
+ * (each of want[] there too), /local/domain, /libxl, pciback's backend
+ * directories, the guest kernels and device models of this run */
+bool only_domains(struct env *e, const unsigned int *want,
+		  unsigned int nwant);
 
 /* a hypervisor that refuses one operation: a proxy in front of
  * $dir/hv/control (new connections only; the harness's own, pciback's and

@@ -40,34 +40,6 @@ static bool seize(struct env *e, const uint32_t *d, unsigned int n)
 	return true;
 }
 
-/* every layer says domid has it (the guest only if it runs) */
-static bool dev_owned(struct env *e, unsigned int domid, uint32_t sbdf)
-{
-	struct layers l;
-
-	layers_get(e, sbdf, &l);
-	CHECK(e, l.nbe == 1 && l.be_dom[0] == domid && l.marker == (int)domid
-	      && l.owner == domid && l.pb == (int)domid &&
-	      (guest_proc_state(e, domid) == 'T' || guest_proc_state(e, domid) == 0 ||
-	       (l.nseen == 1 && l.seen_by[0] == domid)),
-	      "%s should be dom%u's on every layer: %s", bdf(sbdf), domid,
-	      layers_str(&l));
-	return true;
-}
-
-/* every layer says nobody has it: assignable again */
-static bool dev_free(struct env *e, uint32_t sbdf)
-{
-	struct layers l;
-
-	layers_get(e, sbdf, &l);
-	CHECK(e, !l.nbe && !l.nseen && l.marker < 0 && l.owner == HV_DOMID_IO
-	      && l.pb == -1, "%s should be assignable (in no backend, seen by "
-	      "no guest, no marker, quarantined, seized by pciback and "
-	      "exported to nobody): %s", bdf(sbdf), layers_str(&l));
-	return true;
-}
-
 /* a guest with its devices, all layers checked, interrupts flowing */
 static bool guest_with(struct env *e, const char *name, const char *pci,
 		       const uint32_t *d, unsigned int n, unsigned int *domid)

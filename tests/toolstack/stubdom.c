@@ -110,35 +110,6 @@ static bool front_has(struct env *e, unsigned int s, uint32_t sbdf)
 	return ok;
 }
 
-struct hvmn { unsigned int g, n; };
-
-static bool hvm_sees(struct env *e, void *arg)
-{
-	struct hvmn *w = arg;
-	struct e2e_qstatus q;
-	char save[sizeof(e->run.why)];
-	bool ok;
-
-	memcpy(save, e->run.why, sizeof(save));
-	ok = e2e_guest_status(&e->run, w->g, &q) && q.n == w->n;
-	memcpy(e->run.why, save, sizeof(save));
-	return ok;
-}
-
-/* the guest's own scan finds n devices */
-static bool guest_sees(struct env *e, unsigned int g, unsigned int n)
-{
-	struct hvmn w = { g, n };
-	struct e2e_qstatus q;
-
-	if (wait_until(e, hvm_sees, &w, 10000, NULL))
-		return true;
-	memset(&q, 0, sizeof(q));
-	e2e_guest_status(&e->run, g, &q);
-	return fail(e, "HVM dom%u's guest sees %u device(s), wanted %u", g,
-		    q.n, n);
-}
-
 struct exported { unsigned int s; uint32_t sbdf; };
 
 static bool is_exported(struct env *e, void *arg)
