@@ -158,11 +158,15 @@ int xpt_hvm_pci_remove(struct xpt_ctx *c, unsigned int domid,
 	int r;
 
 	r = xpt_dm_connect(c, domid, &q);
-	if (r < 0 && !force)
+	if (r < 0 && !force) {
+		char bdf[16];
+
+		xpt_format_bdf(sbdfs[0], bdf, sizeof(bdf));
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device "
 				"model does not answer, so the guest cannot be "
-				"asked to release the device; force it with "
-				"`xpt pci-detach -f`", domid);
+				"asked to release %s; force it with `xpt "
+				"pci-detach -f %u %s`", domid, bdf, domid, bdf);
+	}
 	if (r < 0) {	/* forced: the host side goes on without it */
 		c->err[0] = '\0';
 		c->exit_code = 0;

@@ -1478,10 +1478,12 @@ int xpt_pci_detach(struct xpt_ctx *c, unsigned int domid,
 	xpt_delay_point(c, "detach.released");
 teardown:
 	if (xpt_dev_teardown(c, domid, sbdfs, n, left, sizeof(left))) {
+		/* the command whole, so that it can be run as it stands */
+		xpt_format_bdf(sbdfs[0], bdf, sizeof(bdf));
 		r = xpt_fail(c, XPT_EXIT_FAIL, -EIO, "domain %u: detached, but "
 			     "not released: %s; these stay reserved for the "
-			     "domain: retry `xpt pci-detach -f`, or destroy "
-			     "the domain", domid, left);
+			     "domain: retry `xpt pci-detach -f %u %s`, or "
+			     "destroy the domain", domid, left, domid, bdf);
 		goto out;
 	}
 	xpt_delay_point(c, "detach.before-save");
