@@ -125,6 +125,18 @@ int xpt_spawn_detached(const char *const argv[], const char *logpath,
 	close(pfd[1]);
 	if (read(pfd[0], &pid, sizeof(pid)) != sizeof(pid))
 		pid = -1;
+	/* The grandchild holds the pipe open until its exec closes it
+	 * (O_CLOEXEC): once it is closed, pid runs the daemon, not a copy
+	 * of us.  A stop that follows at once (a create that failed just
+	 * after the spawn) recognises a daemon by its command line, and
+	 * would otherwise pass over one not yet exec'd, which then ran on. */
+	while (pid > 0) {
+		char byte;
+		ssize_t k = read(pfd[0], &byte, 1);
+
+		if (k == 0 || (k < 0 && errno != EINTR))
+			break;
+	}
 	close(pfd[0]);
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
