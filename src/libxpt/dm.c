@@ -202,6 +202,25 @@ static int ready_pred(struct xpt_ctx *c, void *arg)
 	return 0;	/* another status: keep waiting, bounded */
 }
 
+/* Why the wait for the device model ended, r its result: what
+ * ready_pred found, or the wait's own failure (a watch the store
+ * refused), which ready_pred never saw. */
+static const char *not_ready(struct readyarg *a, int r)
+{
+	char why[sizeof(a->why)];
+
+	if (a->why[0]) {
+		snprintf(why, sizeof(why), "%s", a->why);
+		snprintf(a->why, sizeof(a->why), "failed: %.300s", why);
+	} else if (r == -ETIMEDOUT) {
+		snprintf(a->why, sizeof(a->why), "was not ready in time");
+	} else {
+		snprintf(a->why, sizeof(a->why), "could not be waited for: %s",
+			 strerror(-r));
+	}
+	return a->why;
+}
+
 /* The device model the platform started with the domain (libxl's QEMU):
  * its pid from xenstore, ready when its QMP answers query-status; on a
  * failure it is left to the platform's destroy, which owns it. */
@@ -230,9 +249,8 @@ static int dm_adopt(struct xpt_ctx *c, unsigned int domid,
 	r = xpt_wait(c, what, paths, 1, timeout_ms, 20, ready_pred, a);
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device "
-				"model (pid %d, QMP %s) %s%s", domid, a->pid,
-				a->qmp, r == -ETIMEDOUT && !a->why[0] ?
-				"was not ready in time" : "failed: ", a->why);
+				"model (pid %d, QMP %s) %s", domid, a->pid,
+				a->qmp, not_ready(a, r));
 	return 0;
 }
 
@@ -286,10 +304,9 @@ int xpt_dm_start(struct xpt_ctx *c, unsigned int domid, const char *binary,
 		 "be ready", domid, a->pid);
 	r = xpt_wait(c, what, paths, 1, timeout_ms, 20, ready_pred, a);
 	if (r < 0) {
-		xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device model %s%s; "
-			 "see %s/log/dm-%u.log", domid, r == -ETIMEDOUT &&
-			 !a->why[0] ? "was not ready in time" : "failed: ",
-			 a->why, c->rundir, domid);
+		xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device model %s; "
+			 "see %s/log/dm-%u.log", domid, not_ready(a, r),
+			 c->rundir, domid);
 		goto fail;
 	}
 	*ret = a->q;
