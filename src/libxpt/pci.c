@@ -1517,46 +1517,60 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, char *left,
 	size_t n = 0, j, nlist = 0, nmarked = 0;
 	int64_t saved_deadline = c->deadline;
 	const char *miss = NULL;	/* where we could not look */
-	int r = -ENOMEM, e, miss_r = 0;
+	int r = -ENOMEM, e, miss_r = 0, pass;
 
 	if (leftlen)
 		left[0] = '\0';
 	if (!b || !sbdfs || !list)
 		goto out;
 	c->deadline = xpt_now_ms() + XPT_DESTROY_MS;
-	if ((e = xpt_be_read_ids(c, XBT_NULL, domid, b)) < 0) {
-		b->exists = false;
-		miss = "its PCI backend could not be read";
-		miss_r = e;
-	}
-	for (j = 0; j < b->n; j++)
-		if (b->e[j].valid && n < XPT_BE_MAX)
-			sbdfs[n++] = b->e[j].sbdf;
-	c->pf->dom_kill_kernel(c, domid);
-	xpt_delay_point(c, "destroy.kernel-killed");
-	/* both directories in one transaction: pciback releases all */
-	xpt_trace(c, "domain %u: removing the PCI backend (%zu devices)",
-		  domid, n);
-	if ((e = remove_backend(c, domid)) < 0) {
-		miss = "its PCI backend could not be removed";
-		miss_r = e;
-	}
-	xpt_delay_point(c, "destroy.backend-removed");
-	if (b->exists)
-		wait_released(c, domid, NULL, 0, XPT_DESTROY_MS, &rel);
-	c->err[0] = '\0';
-	/* markers and IOMMU ownership catch what the backend lost */
-	if ((e = xpt_dev_marked(c, domid, sbdfs + n, XPT_BE_MAX - n,
-				&nmarked)) == 0) {
-		n += nmarked;
-	} else {
-		miss = "its /libxl/pci markers could not be read";
-		miss_r = e;
-	}
-	if ((e = c->pf->pci_list(c, list, XPT_PCI_MAX, &nlist)) < 0) {
-		miss = "the host's PCI devices could not be listed";
-		miss_r = e;
-	} else {
+	/* A look that failed (the store or the hypervisor answered an
+	 * error) is made once more before what it would have seen is
+	 * reported left: after a passing error, all of it was released
+	 * after all, and the `xpt destroy` we would name finds nothing
+	 * and says the domain does not exist (an HVM guest, which has no
+	 * backend, at any failed look). */
+	for (pass = 0; pass < 2 && (!pass || miss); pass++) {
+		miss = NULL;
+		if ((e = xpt_be_read_ids(c, XBT_NULL, domid, b)) < 0) {
+			b->exists = false;
+			miss = "its PCI backend could not be read";
+			miss_r = e;
+		}
+		for (j = 0; j < b->n; j++)
+			if (b->e[j].valid && n < XPT_BE_MAX)
+				sbdfs[n++] = b->e[j].sbdf;
+		if (!pass) {
+			c->pf->dom_kill_kernel(c, domid);
+			xpt_delay_point(c, "destroy.kernel-killed");
+		}
+		/* both directories in one transaction: pciback releases
+		 * all */
+		xpt_trace(c, "domain %u: removing the PCI backend (%zu "
+			  "devices)", domid, n);
+		if ((e = remove_backend(c, domid)) < 0) {
+			miss = "its PCI backend could not be removed";
+			miss_r = e;
+		}
+		if (!pass)
+			xpt_delay_point(c, "destroy.backend-removed");
+		if (b->exists)
+			wait_released(c, domid, NULL, 0, XPT_DESTROY_MS, &rel);
+		c->err[0] = '\0';
+		/* markers and IOMMU ownership catch what the backend
+		 * lost */
+		if ((e = xpt_dev_marked(c, domid, sbdfs + n, XPT_BE_MAX - n,
+					&nmarked)) == 0) {
+			n += nmarked;
+		} else {
+			miss = "its /libxl/pci markers could not be read";
+			miss_r = e;
+		}
+		if ((e = c->pf->pci_list(c, list, XPT_PCI_MAX, &nlist)) < 0) {
+			miss = "the host's PCI devices could not be listed";
+			miss_r = e;
+			continue;
+		}
 		for (j = 0; j < nlist; j++) {
 			struct xpt_pdev info;
 
