@@ -15,7 +15,9 @@
  *   hostile.c; rows by name after XPT) | pvh (PVH guests with PCI devices, e2e-pvh;
  *   by name after XPT) | killpoints (kill -9 of xpt at every delay point,
  *   killpoints.c; the libxpt source directory after XPT, then operations
- *   by name).  XPT may be "" (not built yet): the peer
+ *   by name) | faults (every call of an HVM guest's operations failing
+ *   in turn, faults.c; XPT is then xpt-faulty; operations by name after
+ *   it).  XPT may be "" (not built yet): the peer
  *   side still runs (the HVM bugs need XPT: xpt creates their domains,
  *   with DM as the device model).  Prints one line per test and
  *   "toolstack: N passed, N failed".  XPT_TS_KEEP=1 keeps run
@@ -295,7 +297,7 @@ int main(int argc, char **argv)
 
 	if (argc < 10) {
 		fprintf(stderr, "usage: %s bugs|stubdom|race|race-mixed|"
-			"interop|ownership|daemons|hostile|pvh|killpoints XENSTORED HYPERVISOR PCIBACK GUEST DM "
+			"interop|ownership|daemons|hostile|pvh|killpoints|faults XENSTORED HYPERVISOR PCIBACK GUEST DM "
 			"HOSTFILE OUTDIR PEER [XPT] [BUG...|CASE...]\n",
 			argv[0]);
 		return 2;
@@ -341,6 +343,8 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "killpoints") && xpt.path && argc > 11)
 		killpoints_run(&xpt, argv[11], argc - 12, argv + 12, &passed,
 			       &failed);
+	else if (!strcmp(mode, "faults") && xpt.path)
+		faults_run(&xpt, argc - 11, argv + 11, &passed, &failed);
 	else if (!strcmp(mode, "killpoints")) {
 		printf("toolstack killpoints: xpt not built, or no source "
 		       "directory given\n");

@@ -59,6 +59,11 @@ void hostile_run(const struct ts *ts, int argc, char **argv, int first,
 void killpoints_run(const struct ts *xpt, const char *srcdir, int nops,
 		    char **ops, unsigned int *passed, unsigned int *failed);
 
+/* faults.c: every call of an HVM guest's operations failing in turn
+ * (xpt: xpt-faulty), or of ops[0..nops-1] by name */
+void faults_run(const struct ts *xpt, int nops, char **ops,
+		unsigned int *passed, unsigned int *failed);
+
 /* race.c: returns seeds run / with violations through the pointers */
 bool race_run(const struct ts *ts, bool mixed, unsigned int first_seed,
 	      int budget_ms, unsigned int *ret_seeds,

@@ -57,11 +57,13 @@
  * KILL_ONLY="OP N" one kill point, FAULTS_VERBOSE=1 says what each
  * operation answered, FAKE_BACKTRACE=1 where the failing call is made.
  *
- * HVM guests are not in the round: their devices go to a device model
+ * HVM guests are not in this round: their devices go to a device model
  * (xpt-dm), which asks the hypervisor (xpt-hypervisor's control socket)
  * at device_add who owns the device, and the fake host lives in this
- * process's memory, out of its reach; tests/toolstack drives HVM guests
- * on the modelled host.
+ * process's memory, out of its reach.  Their countdown runs on the
+ * modelled host instead (toolstack-hvm-faults, tests/toolstack/faults.c):
+ * xpt-faulty, xpt itself with its libxenstore calls, platform ops and
+ * QMP commands counted the way fakexs.c counts here.
  */
 #include <errno.h>
 #include <setjmp.h>
