@@ -40,21 +40,36 @@
 #define STUBDOM_START_MS 30000	/* libxl: LIBXL_STUBDOM_START_TIMEOUT */
 #define STUBDOM_MEMORY_MB 128	/* libxl: LIBXL_LINUX_STUBDOM_MEM */
 
-int xpt_stubdom_of(struct xpt_ctx *c, unsigned int domid)
+/* domid's stub domain in *ret_stub, -1 none; <0 when the store failed a
+ * read (then whether there is one is not known). */
+static int stub_lookup(struct xpt_ctx *c, unsigned int domid, int *ret_stub)
 {
 	char path[96];
-	int stub, target;
+	int stub, target, r;
 
+	*ret_stub = -1;
 	snprintf(path, sizeof(path), "/local/domain/%u/image/device-model-domid",
 		 domid);
-	if (xpt_xs_read_int(c, XBT_NULL, path, &stub) < 0 || stub <= 0 ||
-	    stub >= (int)XPT_DOMID_FIRST_RESERVED || stub == (int)domid)
-		return -1;
+	r = xpt_xs_read_int(c, XBT_NULL, path, &stub);
+	if (r < 0 && r != -ENOENT && r != -EINVAL)
+		return r;
+	if (r < 0 || stub <= 0 || stub >= (int)XPT_DOMID_FIRST_RESERVED ||
+	    stub == (int)domid)
+		return 0;
 	snprintf(path, sizeof(path), "/local/domain/%d/target", stub);
-	if (xpt_xs_read_int(c, XBT_NULL, path, &target) < 0 ||
-	    target != (int)domid)
-		return -1;
-	return stub;
+	r = xpt_xs_read_int(c, XBT_NULL, path, &target);
+	if (r < 0 && r != -ENOENT && r != -EINVAL)
+		return r;
+	if (r == 0 && target == (int)domid)
+		*ret_stub = stub;
+	return 0;
+}
+
+int xpt_stubdom_of(struct xpt_ctx *c, unsigned int domid)
+{
+	int stub;
+
+	return stub_lookup(c, domid, &stub) < 0 ? -1 : stub;
 }
 
 int xpt_stubdom_target(struct xpt_ctx *c, unsigned int stub)
@@ -376,8 +391,19 @@ static void stub_remove(struct xpt_ctx *c, unsigned int stub)
 
 void xpt_stubdom_destroy(struct xpt_ctx *c, unsigned int guest)
 {
-	int stub = xpt_stubdom_of(c, guest);
+	int stub = -1, r;
 
+	/* a read the store failed is not "no stub domain": that one would
+	 * run on with its guest gone, and nothing would find it again
+	 * through the guest; asked once more, then said */
+	r = stub_lookup(c, guest, &stub);
+	if (r < 0)
+		r = stub_lookup(c, guest, &stub);
+	if (r < 0)
+		xpt_warn(c, "domain %u: whether its device model runs in a stub "
+			 "domain could not be read: %s; if `xpt list` still "
+			 "shows a domain named after it with -dm, destroy that "
+			 "one too", guest, strerror(-r));
 	if (stub < 0)
 		return;
 	xpt_trace(c, "domain %u: destroying its stub domain %d", guest, stub);
