@@ -43,9 +43,15 @@
  * message would have to name `xpt pci-detach -f 2 04:00.0`, and after
  * it 04:00.0 must be assignable on every layer.
  *
- * XPT_FAULTS_STRIDE=k (the ASan build's default): every k-th N of each
- * operation, from an offset that differs per operation; all of them
- * otherwise.  XPT_FAULTS_ONLY=N runs call N alone ("commit": the EAGAIN
+ * The same for create and destroy of an HVM guest whose device model
+ * runs in a stub domain (g1-dm, which gets the devices through its own
+ * pciback backend first): there each device is in the stub domain's
+ * backend alone, exported to it, and marked for and owned by g1, and
+ * the stub domain is one of the domains expected.  Its 370 calls make it
+ * slow: by default every 4th N of these two operations, all the others'.
+ *
+ * XPT_FAULTS_STRIDE=k (the ASan build's: 5): every k-th N of every
+ * operation, from an offset that differs per operation; =1 all of them.  XPT_FAULTS_ONLY=N runs call N alone ("commit": the EAGAIN
  * cases), XPT_FAULTS_VERBOSE=1 prints every case.  Figures: calls per
  * operation by kind, cases and time (README "Faults").
  */
@@ -82,19 +88,29 @@ struct fop {
 	const char *args[4];	/* of xpt; "CFG" is g1's configuration */
 	bool refused;		/* fails at every N */
 	bool may_reserve;	/* a failure may leave what it names */
+	bool stub;		/* g1's device model runs in a stub domain,
+				 * g1-dm, whose backend has g1's devices */
+	unsigned int stride;	/* by default every stride-th call (the
+				 * stub domain's: a slow build, many calls) */
 };
 
 static const struct fop fops[] = {
-	{ "create", ABSENT, HAS_B | HAS_C, { "create", "CFG" }, false, false },
+	{ "create", ABSENT, HAS_B | HAS_C, { "create", "CFG" }, false, false,
+	  false, 1 },
 	{ "attach", HAS_B | HAS_C, HAS_B | HAS_C | HAS_D,
-	  { "pci-attach", "g1", "06:00.0" }, false, false },
+	  { "pci-attach", "g1", "06:00.0" }, false, false, false, 1 },
 	{ "steal", HAS_B | HAS_C, HAS_B | HAS_C,
-	  { "pci-attach", "g1", "03:00.0" }, true, false },
+	  { "pci-attach", "g1", "03:00.0" }, true, false, false, 1 },
 	{ "detach", HAS_B | HAS_C, HAS_C, { "pci-detach", "g1", "04:00.0" },
-	  false, true },
+	  false, true, false, 1 },
 	{ "reboot", HAS_B | HAS_C, HAS_B | HAS_C, { "reboot", "g1" },
-	  false, true },
-	{ "destroy", HAS_B | HAS_C, ABSENT, { "destroy", "g1" }, false, true },
+	  false, true, false, 1 },
+	{ "destroy", HAS_B | HAS_C, ABSENT, { "destroy", "g1" }, false, true,
+	  false, 1 },
+	{ "create-stub", ABSENT, HAS_B | HAS_C, { "create", "CFG" }, false,
+	  false, true, 4 },
+	{ "destroy-stub", HAS_B | HAS_C, ABSENT, { "destroy", "g1" }, false,
+	  true, true, 4 },
 };
 #define NFOPS (sizeof(fops) / sizeof(fops[0]))
 
@@ -198,8 +214,8 @@ static bool irq_grew(struct env *e, void *arg)
 /* g1's device i is g1's on every layer of an HVM guest, and its guest
  * (by the device's ids: it cannot know the host address) counts its
  * interrupt */
-static bool hvm_dev_owned(struct env *e, unsigned int g1, unsigned int i,
-			  const char *qpci)
+static bool hvm_dev_owned(struct env *e, unsigned int g1, unsigned int stub,
+			  unsigned int i, const char *qpci)
 {
 	struct irqwait w = { g1, g1dev[i].vendor, g1dev[i].device, 0 };
 	const struct e2e_qdev *d;
@@ -209,9 +225,15 @@ static bool hvm_dev_owned(struct env *e, unsigned int g1, unsigned int i,
 	int r, delivered = 0;
 
 	layers_get(e, g1dev[i].sbdf, &l);
-	CHECK(e, !l.nbe && l.pb == -1 && l.marker == (int)g1 && l.owner == g1,
-	      "%s should be HVM dom%u's (marked, owned, in no backend, "
-	      "exported to nobody): %s", g1dev[i].bdf, g1, layers_str(&l));
+	CHECK(e, stub || (!l.nbe && l.pb == -1 && l.marker == (int)g1 &&
+	      l.owner == g1), "%s should be HVM dom%u's (marked, owned, in no "
+	      "backend, exported to nobody): %s", g1dev[i].bdf, g1,
+	      layers_str(&l));
+	CHECK(e, !stub || (l.nbe == 1 && l.be_dom[0] == stub &&
+	      l.pb == (int)stub && l.marker == (int)g1 && l.owner == g1),
+	      "%s should be HVM dom%u's through its stub domain %u (marked "
+	      "and owned for dom%u, in the stub's backend alone, exported to "
+	      "it): %s", g1dev[i].bdf, g1, stub, g1, layers_str(&l));
 	CHECK(e, dm_has(qpci, g1dev[i].sbdf), "%s is not in dom%u's device "
 	      "model (query-pci: %.300s)", g1dev[i].bdf, g1, qpci);
 	CHECK(e, e2e_guest_status(&e->run, g1, &s) &&
@@ -268,7 +290,7 @@ static unsigned int g1_domid(struct env *e)
 /* every layer agrees that g1 is in state */
 static bool state_is(struct env *e, struct fst *k, int state)
 {
-	unsigned int want[2] = { k->g0, 0 }, g1 = g1_domid(e), i;
+	unsigned int want[3] = { k->g0, 0, 0 }, g1 = g1_domid(e), i, stub = 0;
 	char qpci[16384];
 	bool present = g1 != 0;
 	char s;
@@ -276,7 +298,12 @@ static bool state_is(struct env *e, struct fst *k, int state)
 	CHECK(e, present == (state != ABSENT), "g1 is %s",
 	      present ? "there" : "gone");
 	want[1] = g1;
-	if (!only_domains(e, want, present ? 2 : 1))
+	if (present && k->op->stub) {
+		stub = stub_domain_of(e, g1);
+		CHECK(e, stub, "g1 (dom%u) has no stub domain", g1);
+		want[2] = stub;
+	}
+	if (!only_domains(e, want, present ? 2 + !!stub : 1))
 		return false;
 	CHECK(e, guest_pid(e, k->g0) == k->g0pid, "g0's guest kernel changed "
 	      "(pid %d, was %d)", (int)guest_pid(e, k->g0), (int)k->g0pid);
@@ -308,7 +335,8 @@ static bool state_is(struct env *e, struct fst *k, int state)
 	if (!guest_sees(e, g1, ndevs(state)))
 		return false;
 	for (i = 0; i < 3; i++)
-		if ((state & (1 << i)) && !hvm_dev_owned(e, g1, i, qpci))
+		if ((state & (1 << i)) && !hvm_dev_owned(e, g1, stub, i,
+							 qpci))
 			return false;
 	return record_has(e, g1, state);
 }
@@ -574,8 +602,9 @@ static bool env_up(struct env *e, const struct ts *xpt, struct fst *k)
 		return false;
 	cfg = cfg_write(e, "g1", "# the HVM guest of the fault sweep\n"
 			"name = \"g1\"\ntype = \"hvm\"\nmemory = 128\n"
-			"vcpus = 1\npassthrough = \"enabled\"\n"
-			"pci = [ '04:00.0', '05:00.0' ]\n");
+			"vcpus = 1\npassthrough = \"enabled\"\n%s"
+			"pci = [ '04:00.0', '05:00.0' ]\n", k->op->stub ?
+			"device_model_stubdomain_override = 1\n" : "");
 	CHECK(e, cfg, "cannot write g1's configuration");
 	snprintf(k->cfg, sizeof(k->cfg), "%s", cfg);
 	cfg = cfg_file(e, "g0", "'03:00.0'");
@@ -676,9 +705,9 @@ static bool run_op(const struct ts *xpt, const struct fop *op,
 	if (live)
 		env_stop(&e, false);
 	printf("faults %s: %u calls (%u xenstore, %u platform, %u QMP; %u "
-	       "commits), %u cases, %u failed [%.1fs]\n",
+	       "commits), %u cases (of every %u call%s), %u failed [%.1fs]\n",
 	       op->name, clean.n, clean.xs, clean.pf, clean.qmp, clean.commits,
-	       cases, bad, (double)(e2e_now_ms() - t0) / 1000.0);
+	       cases, stride, stride == 1 ? "" : "s", bad, (double)(e2e_now_ms() - t0) / 1000.0);
 	fflush(stdout);
 	t->cases += cases;
 	t->failed += bad;
@@ -690,25 +719,24 @@ void faults_run(const struct ts *xpt, int nops, char **ops,
 		unsigned int *passed, unsigned int *failed)
 {
 	const char *s = getenv("XPT_FAULTS_STRIDE");
-	unsigned int stride = s && *s ? (unsigned int)strtoul(s, NULL, 10) : 1;
+	unsigned int stride = s && *s ? (unsigned int)strtoul(s, NULL, 10) : 0;
 	struct tally t = { 0 };
 	int64_t t0 = e2e_now_ms();
 	unsigned int i;
 	int a;
 
-	if (!stride)
-		stride = 1;
 	for (i = 0; i < NFOPS; i++) {
 		bool want = nops == 0;
 
 		for (a = 0; a < nops; a++)
 			want |= !strcmp(ops[a], fops[i].name);
 		if (want)
-			run_op(xpt, &fops[i], stride, i, &t);
+			run_op(xpt, &fops[i], stride ? stride : fops[i].stride,
+			       i, &t);
 	}
 	printf("faults: %u calls in all, %u cases%s, %u failed [%.1fs]\n",
-	       t.calls, t.cases, stride > 1 ? " (every one of a stride; "
-	       "XPT_FAULTS_STRIDE=1 runs all)" : "", t.failed,
+	       t.calls, t.cases, stride != 1 ? " (of some operations every "
+	       "k-th call; XPT_FAULTS_STRIDE=1 runs all)" : "", t.failed,
 	       (double)(e2e_now_ms() - t0) / 1000.0);
 	if (t.failed)
 		(*failed)++;

@@ -1586,3 +1586,11 @@ bool only_domains(struct env *e, const unsigned int *want, unsigned int nwant)
 	      "is left running (3 s after)", pw.kind, pw.dom);
 	return true;
 }
+
+unsigned int stub_domain_of(struct env *e, unsigned int domid)
+{
+	int s = xs_int(e, "/local/domain/%u/image/device-model-domid", domid);
+
+	return s > 0 && xs_int(e, "/local/domain/%d/target", s) == (int)domid ?
+	       (unsigned int)s : 0;
+}

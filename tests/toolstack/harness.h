@@ -210,6 +210,10 @@ bool guest_sees(struct env *e, unsigned int domid, unsigned int n);
 bool only_domains(struct env *e, const unsigned int *want,
 		  unsigned int nwant);
 
+/* an HVM guest's stub domain (its device-model-domid, which targets
+ * it), 0 none */
+unsigned int stub_domain_of(struct env *e, unsigned int domid);
+
 /* a hypervisor that refuses one operation: a proxy in front of
  * $dir/hv/control (new connections only; the harness's own, pciback's and
  * the guests' are not affected) that answers op (e.g. HV_OP_DEASSIGN) for

@@ -231,22 +231,13 @@ static bool paused_owned(struct env *e, unsigned int domid, uint32_t sbdf)
 	return true;
 }
 
-/* g1's stub domain (its device-model-domid, targeting it), 0 none */
-static unsigned int stub_of(struct env *e, unsigned int g1)
-{
-	int s = xs_int(e, "/local/domain/%u/image/device-model-domid", g1);
-
-	return s > 0 && xs_int(e, "/local/domain/%d/target", s) == (int)g1 ?
-	       (unsigned int)s : 0;
-}
-
 /* an HVM guest's: owner, marker, its device model, its guest; in no
  * backend and exported to nobody, or (stub) in its stub domain's backend
  * alone and exported to it */
 static bool hvm_owned(struct env *e, unsigned int domid, uint32_t sbdf,
 		      bool stub)
 {
-	unsigned int s = stub ? stub_of(e, domid) : 0;
+	unsigned int s = stub ? stub_domain_of(e, domid) : 0;
 	char reply[16384];
 	struct layers l;
 
@@ -277,9 +268,9 @@ static bool no_leftovers(struct env *e, const struct kst *k,
 		      state_names[k->state]);
 		want[nwant++] = g1;
 		if (k->op->stub) {
-			CHECK(e, stub_of(e, g1), "g1 (dom%u) has no stub "
+			CHECK(e, stub_domain_of(e, g1), "g1 (dom%u) has no stub "
 			      "domain", g1);
-			want[nwant++] = stub_of(e, g1);
+			want[nwant++] = stub_domain_of(e, g1);
 		}
 	}
 	if (!only_domains(e, want, nwant))
