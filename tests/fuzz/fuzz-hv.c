@@ -35,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hyp *h;
 	char err[256];
 	uint32_t d, pvh, v;
+	unsigned int i;
 	size_t replen;
 	uint64_t answer;
 
@@ -87,6 +88,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (hyp_vpci_check(h, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz-hv: vPCI invariant violated: %s\n", err);
 		abort();
+	}
+	/* A dead domain's devices went back to dom0 or DOMID_IO. */
+	for (i = 0; i < h->npci; i++) {
+		uint32_t owner = h->pci[i]->info.owner;
+
+		if (owner != HV_DOMID_IO && !hyp_domain_get(h, owner)) {
+			fprintf(stderr, "fuzz-hv: %#x owned by domain %u, which "
+				"does not exist\n", h->pci[i]->info.sbdf, owner);
+			abort();
+		}
 	}
 	hyp_free(h);
 	return 0;
