@@ -43,6 +43,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -559,6 +560,23 @@ void xpt_domain_forget(struct xpt_ctx *c, unsigned int domid)
 	}
 }
 
+/* fail gets one more failure, after "; " if it had one */
+static void fail_add(char *fail, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail_add(char *fail, size_t size, const char *fmt, ...)
+{
+	size_t n = strlen(fail);
+	va_list ap;
+
+	if (n && n + 2 < size) {
+		memcpy(fail + n, "; ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(fail + n, size - n, fmt, ap);
+	va_end(ap);
+}
+
 /* Everything of a domain goes, whatever state it is in.  Caller holds
  * the lock (or the domain is ours alone, during create).  Returns 0, or
  * <0 with what was left (and how to finish it) as the context's error
@@ -568,6 +586,7 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 	char saved[sizeof(c->err)], path[160], type[16];
 	int saved_code = c->exit_code, r, ret = 0;
 	char left[512], fail[768] = "";
+	int stub;
 
 	memcpy(saved, c->err, sizeof(saved));
 	c->err[0] = '\0';
@@ -586,13 +605,20 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 		c->err[0] = '\0';
 		xpt_dm_kill(c, domid);
 		xpt_delay_point(c, "destroy.dm-killed");
-		xpt_stubdom_destroy(c, domid);
+		r = xpt_stubdom_destroy(c, domid, &stub);
+		if (r < 0) {
+			ret = r;
+			fail_add(fail, sizeof(fail), "domain %u: its stub "
+				 "domain %d was not destroyed: %s; run `xpt "
+				 "destroy %d`", domid, stub, strerror(-r),
+				 stub);
+		}
 	}
 	xpt_trace(c, "domain %u: destroy", domid);
 	r = xpt_pci_destroy_all(c, domid, left, sizeof(left));
 	if (r < 0) {
 		ret = r;
-		snprintf(fail, sizeof(fail), "domain %u: destroyed, but its "
+		fail_add(fail, sizeof(fail), "domain %u: destroyed, but its "
 			 "devices were not all released: %s; they stay "
 			 "reserved for domain %u: run `xpt destroy %u` again "
 			 "once that is fixed", domid, left, domid, domid);
@@ -604,7 +630,7 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 	xpt_delay_point(c, "destroy.domain-gone");
 	if (r < 0 && r != -ESRCH) {
 		ret = r;
-		snprintf(fail, sizeof(fail), "domain %u: the hypervisor did "
+		fail_add(fail, sizeof(fail), "domain %u: the hypervisor did "
 			 "not destroy it: %s; run `xpt destroy %u` again",
 			 domid, strerror(-r), domid);
 	}

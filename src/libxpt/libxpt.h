@@ -432,7 +432,9 @@ int xpt_stubdom_pci_add(struct xpt_ctx *c, unsigned int guest,
 			struct xpt_qmp *q, struct xpt_dev *devs, size_t n);
 int xpt_stubdom_pci_remove(struct xpt_ctx *c, unsigned int guest,
 			   const uint32_t *sbdfs, size_t n, bool force);
-void xpt_stubdom_destroy(struct xpt_ctx *c, unsigned int guest);
+/* 0, or <0 when the hypervisor did not destroy the stub domain (its id
+ * in *ret_stub, -1 when the guest has none) */
+int xpt_stubdom_destroy(struct xpt_ctx *c, unsigned int guest, int *ret_stub);
 
 /* spawn.c: detached daemons */
 int xpt_find_binary(const char *name, char *buf, size_t len);

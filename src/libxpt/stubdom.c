@@ -159,7 +159,7 @@ static int write_chain(struct xpt_ctx *c, unsigned int guest,
 	return r;
 }
 
-static void stub_remove(struct xpt_ctx *c, unsigned int stub);
+static int stub_remove(struct xpt_ctx *c, unsigned int stub);
 
 int xpt_stubdom_build(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		      unsigned int guest)
@@ -196,7 +196,9 @@ int xpt_stubdom_build(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 		r = c->err[0] ? r : xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: "
 					    "making domain %u its stub domain: "
 					    "%s", guest, stub, strerror(-r));
-		stub_remove(c, stub);
+		if (stub_remove(c, stub) < 0)
+			xpt_fail_more(c, "(its stub domain %u is left: run "
+				      "`xpt destroy %u`)", stub, stub);
 	}
 out:
 	free(s);
@@ -382,14 +384,19 @@ int xpt_stubdom_pci_remove(struct xpt_ctx *c, unsigned int guest,
 }
 
 /* The stub domain and its nodes (its guest's image/device-model-domid
- * goes with the guest's home). */
-static void stub_remove(struct xpt_ctx *c, unsigned int stub)
+ * goes with the guest's home).  One the hypervisor did not destroy
+ * keeps its nodes: its name is how `xpt destroy` finds it again. */
+static int stub_remove(struct xpt_ctx *c, unsigned int stub)
 {
-	c->pf->dom_destroy(c, stub);
+	int r = c->pf->dom_destroy(c, stub);
+
+	if (r < 0 && r != -ESRCH)
+		return r;
 	xpt_domain_forget(c, stub);
+	return 0;
 }
 
-void xpt_stubdom_destroy(struct xpt_ctx *c, unsigned int guest)
+int xpt_stubdom_destroy(struct xpt_ctx *c, unsigned int guest, int *ret_stub)
 {
 	int stub = -1, r;
 
@@ -404,10 +411,12 @@ void xpt_stubdom_destroy(struct xpt_ctx *c, unsigned int guest)
 			 "domain could not be read: %s; if `xpt list` still "
 			 "shows a domain named after it with -dm, destroy that "
 			 "one too", guest, strerror(-r));
+	*ret_stub = stub;
 	if (stub < 0)
-		return;
+		return 0;
 	xpt_trace(c, "domain %u: destroying its stub domain %d", guest, stub);
 	xpt_pci_pv_remove_all(c, (unsigned int)stub);
-	if (c->pf->set_target)	/* else libxl's: its destroy of G takes it */
-		stub_remove(c, (unsigned int)stub);
+	if (!c->pf->set_target)	/* libxl's: its destroy of G takes it */
+		return 0;
+	return stub_remove(c, (unsigned int)stub);
 }
