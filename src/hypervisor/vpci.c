@@ -1199,12 +1199,24 @@ fail:
 }
 
 /* Every host frame of p's BARs out of d's p2m, but those an enabled BAR
- * of another device of d shares (pci_lock held for write). */
-static void purge_device(struct hyp_domain *d, struct hyp_pcidev *p)
+ * of another device of d shares (pci_lock held for write).  An op in
+ * flight on such a device is drained first: a map decided while p was
+ * on left the shared pages out of its set, and is not yet `enabled`. */
+static void purge_device(struct hyp *h, struct hyp_domain *d,
+			 struct hyp_pcidev *p)
 {
+	struct vpci_ctx c = { .h = h, .d = d };
 	struct hyp_ranges keep = { 0 };
 	unsigned int i, s;
 	size_t k;
+
+	for (s = 0; s < HYP_VPCI_SLOTS; s++) {
+		struct hyp_pcidev *q = d->vslot[s];
+
+		if (q && q != p && q->vpci && q->vpci->op_vcpu >= 0 &&
+		    share_pages(p->vpci, q->vpci))
+			drain(&c, q);
+	}
 
 	for (i = 0; i < 6; i++) {
 		const struct vpci_bar *b = &p->vpci->bars[i];
@@ -1245,7 +1257,7 @@ static void detach(struct hyp *h, struct hyp_domain *d, struct hyp_pcidev *p)
 	 * dropped op left half done (Xen leaves it to the dying guest),
 	 * except host pages another enabled BAR of the domain uses. */
 	if (fixed(h))
-		purge_device(d, p);
+		purge_device(h, d, p);
 	pthread_mutex_lock(&vpci->lock);
 	p->vpci = NULL;
 	pthread_mutex_unlock(&vpci->lock);

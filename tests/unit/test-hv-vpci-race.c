@@ -16,7 +16,9 @@
  * vCPUs toggle one device; R6 iomem permission revoked mid-map (the domU
  * is crashed); R7 BAR write during a pending unmap; R8 two
  * devices sharing a page unmapped from two vCPUs at once; R10 a config
- * read racing deassign; R11 domain destruction with a pending op.
+ * read racing deassign; R11 domain destruction with a pending op; R12
+ * a device leaves the domain while another's map relies on their shared
+ * page.
  * Every one passes in the fixed profile with the invariants intact.  The
  * historic profile (Xen before 4.19) shows what each did there; R3 is the
  * use-after-free of the 2021 xen-devel thread: run in a child, reported
@@ -24,7 +26,10 @@
  * in other builds.
  *
  * XPT_VPCI_SEEDS=N (schedules, default 8), XPT_VPCI_STRESS_MS (default
- * 2500) and XPT_VPCI_SEED (first seed, default 1) change the run.
+ * 2500) and XPT_VPCI_SEED (first seed, default 1) change the run.  A
+ * broken invariant in the stress names its seed and prints the seed's last
+ * events; XPT_VPCI_STRESS_CHECK=1 checks after every step, not only when
+ * the vCPUs are quiet.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -608,6 +613,48 @@ static void r8(uint32_t seed)
 	hyp_free(h);
 }
 
+/* R12: A is on, so B's map leaves their shared page to A (B's set is
+ * empty); before B's vCPU runs the op, A leaves the domain (seed: a
+ * deassign, a reset or a removal).  The page must stay for B: found by
+ * test_stress as "BAR0 enabled but gfn 0xe0000 not mapped". */
+static int do_r12_leave(struct hyp *h, uint32_t how, uint32_t d)
+{
+	switch (how) {
+	case 0:
+		return hyp_deassign(h, d, DEV_A);
+	case 1:
+		return hyp_pci_reset(h, DEV_A);
+	default:
+		return hyp_pci_device_remove(h, DEV_A);
+	}
+}
+
+static void r12(uint32_t seed)
+{
+	struct run R = run_of(seed);
+	struct hyp *h = model(HYP_VPCI_FIXED, R.slice);
+	uint32_t d = pvh(h, 4);
+	struct gate *g;
+
+	give(h, d, DEV_A);
+	give(h, d, DEV_B);
+	assert_int_equal(hyp_vpci_conf_write(h, d, 0, G0, PCI_CMD, 2,
+					     PCI_CMD_MEM), 0);
+	assert_true(p2m_has(h, d, 0xe0000000u));
+	g = arm(HYP_VP_DEFERRED, d, R.vcpu, 1, false);
+	post_write(h, d, R.vcpu, G1, PCI_CMD, 2, PCI_CMD_MEM);
+	reached(g);
+	assert_true(info(h, d, DEV_B).pending);
+	assert_int_equal(do_r12_leave(h, seed % 3, d), 0);
+	release(g);
+	assert_int_equal(answer(h, d, R.vcpu).ret, 0);
+	assert_true(info(h, d, DEV_B).bars_mapped);
+	hvh_vpci_invariants(h);
+	assert_true(p2m_has(h, d, 0xe0000000u));
+	assert_int_equal(mmio(h, d, 0xe0000100u), 0x0b0b1234u);
+	hyp_free(h);
+}
+
 /* R10: a config read holding the read lock while the toolstack deassigns
  * (odd seeds), or after it did: before or after, never in between. */
 static void r10(uint32_t seed)
@@ -737,6 +784,11 @@ static void test_r11(void **state)
 	SEEDS(r11);
 }
 
+static void test_r12(void **state)
+{
+	SEEDS(r12);
+}
+
 /*
  * The historic profile's R3 in a child: its stderr must show the use of
  * the freed device (ASan: heap-use-after-free; otherwise the quarantine's
@@ -811,9 +863,68 @@ struct stress {
 	uint64_t tag[SD][SV];
 	uint64_t next_tag;
 	uint64_t posted, answered, toolstack, hits;
+	unsigned int seed;		/* XPT_VPCI_SEED=seed to run it again */
 };
 
 static const uint32_t devs[] = { NIC, DEV_A, DEV_B, DEV_C };
+
+/* The last events of a seed (the vCPUs' hook points and the stress's own
+ * steps), printed when an invariant breaks. */
+#define RING 128
+static struct ring_ent {
+	char what[24];
+	uint32_t domid, vcpu, sbdf, value;
+} ring[RING];
+static unsigned long ring_n;
+static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool check_every;		/* XPT_VPCI_STRESS_CHECK=1 */
+
+static void note(const char *what, uint32_t domid, uint32_t vcpu,
+		 uint32_t sbdf, uint32_t value)
+{
+	struct ring_ent *e;
+
+	pthread_mutex_lock(&ring_lock);
+	e = &ring[ring_n++ % RING];
+	snprintf(e->what, sizeof(e->what), "%s", what);
+	e->domid = domid;
+	e->vcpu = vcpu;
+	e->sbdf = sbdf;
+	e->value = value;
+	pthread_mutex_unlock(&ring_lock);
+}
+
+static void ring_hook(void *arg, enum hyp_vpci_point pt, uint32_t domid,
+		      uint32_t vcpu, uint32_t sbdf)
+{
+	static const char *const name[] = {
+		[HYP_VP_DEFERRED] = "vcpu: deferred",
+		[HYP_VP_SLICE] = "vcpu: slice",
+		[HYP_VP_READ_LOCKED] = "vcpu: read",
+		[HYP_VP_DONE] = "vcpu: done",
+		[HYP_VP_TOOLSTACK] = "hv: toolstack op",
+		[HYP_VP_VCPUS_STOPPING] = "hv: vcpus stopping",
+	};
+
+	(void)arg;
+	note(name[pt] ? name[pt] : "?", domid, vcpu, sbdf, 0);
+}
+
+static void ring_print(void)
+{
+	unsigned long n, i;
+
+	pthread_mutex_lock(&ring_lock);
+	n = ring_n;
+	fprintf(stderr, "the last events of the seed:\n");
+	for (i = n > RING ? n - RING : 0; i < n; i++) {
+		const struct ring_ent *e = &ring[i % RING];
+
+		fprintf(stderr, "  %-22s dom %u vcpu %u %#x %#x\n", e->what,
+			e->domid, e->vcpu, e->sbdf, e->value);
+	}
+	pthread_mutex_unlock(&ring_lock);
+}
 
 /* Every BAR of the host, present or not (a removed device comes back at
  * the same addresses). */
@@ -859,6 +970,7 @@ static void collect(struct stress *x, int wait_ms)
 			continue;	/* a destroyed domain's */
 		x->busy[d][v] = false;
 		x->answered++;
+		note("answered", x->dom[d], v, io->sbdf, (uint32_t)io->ret);
 		if (io->ret == -ESHUTDOWN)
 			continue;
 		assert_int_equal(io->ret, 0);
@@ -867,6 +979,16 @@ static void collect(struct stress *x, int wait_ms)
 			assert_true(io->value == 0xffffffffu ||
 				    (io->value & 0xffff) == 0x8086 ||
 				    (io->value & 0xffff) == 0x1234);
+	}
+}
+
+static void stress_check(struct stress *x)
+{
+	char err[256] = "";
+
+	if (hyp_vpci_check(x->h, err, sizeof(err)) < 0) {
+		ring_print();
+		fail_msg("vPCI invariant, stress seed %u: %s", x->seed, err);
 	}
 }
 
@@ -884,7 +1006,7 @@ static void quiesce(struct stress *x)
 			collect(x, 100);
 		assert_true(++spins < 1000);
 	} while (any);
-	hvh_vpci_invariants(x->h);
+	stress_check(x);
 }
 
 static void s_post(struct stress *x)
@@ -921,6 +1043,12 @@ static void s_post(struct stress *x)
 		break;
 	}
 	r = hyp_vcpu_post(x->h, x->dom[d], &io, ++x->next_tag, 0);
+	note(io.op == HV_OP_VPCI_CONF_WRITE ? "post: cmd write" :
+	     io.op == HV_OP_VPCI_CONF_READ ? "post: conf read" :
+	     io.op == HV_OP_VPCI_MMIO_READ ? "post: mmio read" :
+					       "post: mmio write",
+	     x->dom[d], v, g, io.op == HV_OP_VPCI_CONF_WRITE ?
+	     (uint32_t)io.value : (uint32_t)(io.gaddr >> 12));
 	if (r == -ESHUTDOWN)
 		return;
 	assert_int_equal(r, 0);
@@ -961,16 +1089,23 @@ static void s_toolstack(struct stress *x)
 			break;
 		if (p->info.owner == x->dom[!d])
 			d = !d;
-		if (p->info.owner == x->dom[d])
+		if (p->info.owner == x->dom[d]) {
+			note("deassign", x->dom[d], 0, sbdf, 0);
 			assert_int_equal(hyp_deassign(h, x->dom[d], sbdf), 0);
-		else if (p->info.owner == 0 || p->info.owner == HV_DOMID_IO)
+		} else if (p->info.owner == 0 ||
+			   p->info.owner == HV_DOMID_IO) {
+			note("assign", x->dom[d], 0, sbdf, 0);
 			(void)hyp_assign(h, x->dom[d], sbdf);
+		}
 		break;
 	case 1:
-		if (p)
+		if (p) {
+			note("reset", p->info.owner, 0, sbdf, 0);
 			assert_int_equal(hyp_pci_reset(h, sbdf), 0);
+		}
 		break;
 	case 2:		/* hot-unplug, or back */
+		note(p ? "remove" : "add", p ? p->info.owner : 0, 0, sbdf, 0);
 		if (p)
 			assert_int_equal(hyp_pci_device_remove(h, sbdf), 0);
 		else
@@ -979,11 +1114,13 @@ static void s_toolstack(struct stress *x)
 	case 3:		/* the domain dies and a new one comes */
 		if (rnd(&x->s) % 4)
 			break;
+		note("destroy", x->dom[d], 0, 0, 0);
 		assert_int_equal(hyp_domain_destroy(h, x->dom[d]), 0);
 		for (v = 0; v < SV; v++)
 			x->busy[d][v] = false;
 		x->dom[d] = pvh(h, SV);
 		grant_all(h, x->dom[d]);
+		note("created", x->dom[d], 0, 0, 0);
 		break;
 	default:
 		break;
@@ -1000,11 +1137,15 @@ static void test_stress(void **state)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		struct stress x = { .s = (first_seed + seeds) * 2654435761u | 1 };
+		struct stress x = { .s = (first_seed + seeds) * 2654435761u | 1,
+				    .seed = first_seed + seeds };
 		unsigned int step;
 
 		x.h = model(HYP_VPCI_FIXED, 1 + rnd(&x.s) % 16);
-		hyp_vpci_set_hook(x.h, NULL, NULL);
+		pthread_mutex_lock(&ring_lock);
+		ring_n = 0;
+		pthread_mutex_unlock(&ring_lock);
+		hyp_vpci_set_hook(x.h, ring_hook, NULL);
 		for (d = 0; d < SD; d++) {
 			x.dom[d] = pvh(x.h, SV);
 			grant_all(x.h, x.dom[d]);
@@ -1015,6 +1156,8 @@ static void test_stress(void **state)
 			else
 				s_toolstack(&x);
 			collect(&x, 0);
+			if (check_every)
+				stress_check(&x);
 			if (step % 50 == 49)
 				quiesce(&x);
 		}
@@ -1084,12 +1227,14 @@ int main(void)
 		cmocka_unit_test(test_r8),
 		cmocka_unit_test(test_r10),
 		cmocka_unit_test(test_r11),
+		cmocka_unit_test(test_r12),
 		cmocka_unit_test(test_stress),
 	};
 
 	nseeds = env_uint("XPT_VPCI_SEEDS", nseeds);
 	first_seed = env_uint("XPT_VPCI_SEED", first_seed);
 	stress_ms = env_uint("XPT_VPCI_STRESS_MS", stress_ms);
+	check_every = env_uint("XPT_VPCI_STRESS_CHECK", 0);
 	printf("vPCI races: seeds %u..%u\n", first_seed,
 	       first_seed + nseeds - 1);
 	return cmocka_run_group_tests(tests, NULL, NULL);
