@@ -256,23 +256,19 @@ static bool hvm_dev_owned(struct env *e, unsigned int g1, unsigned int stub,
 /* xpt's record of g1 lists exactly its devices (what a reboot builds) */
 static bool record_has(struct env *e, unsigned int g1, int state)
 {
-	char path[512], text[8192];
 	unsigned int i;
-	size_t n;
-	FILE *f;
+	int has;
 
-	snprintf(path, sizeof(path), "%s/xpt/domains/%u.json", e->run.dir, g1);
-	f = fopen(path, "re");
-	CHECK(e, f, "g1 (dom%u) has no record %s", g1, path);
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	for (i = 0; i < 3; i++)
-		CHECK(e, (strstr(text, g1dev[i].bdf) != NULL) ==
-		      !!(state & (1 << i)), "g1's record %s %s, which g1 %s "
-		      "(%s)", state & (1 << i) ? "lacks" : "lists",
-		      g1dev[i].bdf, state & (1 << i) ? "has" : "does not have",
-		      path);
+	for (i = 0; i < 3; i++) {
+		has = record_lists(e, g1, g1dev[i].bdf);
+		if (has < 0)
+			return false;
+		CHECK(e, has == !!(state & (1 << i)), "g1's record %s %s, "
+		      "which g1 %s (%s/xpt/domains/%u.json)",
+		      state & (1 << i) ? "lacks" : "lists", g1dev[i].bdf,
+		      state & (1 << i) ? "has" : "does not have", e->run.dir,
+		      g1);
+	}
 	return true;
 }
 

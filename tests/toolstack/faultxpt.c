@@ -4,7 +4,8 @@
  * same libxpt) with a countdown over every call libxpt makes across its
  * three boundaries: libxenstore, the platform table and a device
  * model's QMP monitor.  tests/toolstack/meson.build links it with
- * -Wl,--wrap= for each libxenstore call, for xpt_platform_select (the
+ * -Wl,--wrap= for each libxenstore call (tests/lib/xswrap.c, which asks
+ * xswrap_fails() here), for xpt_platform_select (the
  * chosen platform is put behind a table whose every op counts) and for
  * xpt_qmp_open, xpt_qmp_exec and xpt_qmp_wait_event, so nothing in
  * libxpt knows of the countdown (the production xpt has none of it).
@@ -40,9 +41,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <xenstore.h>
-
 #include "libxpt.h"
+#include "xswrap.h"
 
 static unsigned long calls;
 
@@ -68,158 +68,26 @@ static bool fault(const char *kind, const char *what)
 	return hit;
 }
 
-/* libxenstore */
+/* libxenstore: tests/lib/xswrap.c asks these */
 
-#define XS_REAL(ret, name, ...) \
-	ret __real_##name(__VA_ARGS__); ret __wrap_##name(__VA_ARGS__)
-
-XS_REAL(struct xs_handle *, xs_open, unsigned long flags);
-XS_REAL(void *, xs_read, struct xs_handle *h, xs_transaction_t t,
-	const char *path, unsigned int *len);
-XS_REAL(bool, xs_write, struct xs_handle *h, xs_transaction_t t,
-	const char *path, const void *data, unsigned int len);
-XS_REAL(bool, xs_mkdir, struct xs_handle *h, xs_transaction_t t,
-	const char *path);
-XS_REAL(bool, xs_rm, struct xs_handle *h, xs_transaction_t t,
-	const char *path);
-XS_REAL(char **, xs_directory, struct xs_handle *h, xs_transaction_t t,
-	const char *path, unsigned int *num);
-XS_REAL(struct xs_permissions *, xs_get_permissions, struct xs_handle *h,
-	xs_transaction_t t, const char *path, unsigned int *num);
-XS_REAL(bool, xs_set_permissions, struct xs_handle *h, xs_transaction_t t,
-	const char *path, struct xs_permissions *perms,
-	unsigned int num_perms);
-XS_REAL(bool, xs_watch, struct xs_handle *h, const char *path,
-	const char *token);
-XS_REAL(bool, xs_unwatch, struct xs_handle *h, const char *path,
-	const char *token);
-XS_REAL(char **, xs_check_watch, struct xs_handle *h);
-XS_REAL(xs_transaction_t, xs_transaction_start, struct xs_handle *h);
-XS_REAL(bool, xs_transaction_end, struct xs_handle *h, xs_transaction_t t,
-	bool abort);
-XS_REAL(bool, xs_introduce_domain, struct xs_handle *h, unsigned int domid,
-	unsigned long mfn, unsigned int eventchn);
-XS_REAL(bool, xs_release_domain, struct xs_handle *h, unsigned int domid);
-XS_REAL(bool, xs_set_target, struct xs_handle *h, unsigned int domid,
-	unsigned int target);
-
-static bool xs_fails(const char *what)
+bool xswrap_fails(const char *what)
 {
-	if (!fault("xs", what))
-		return false;
-	errno = EIO;
-	return true;
+	return fault("xs", what);
 }
 
-struct xs_handle *__wrap_xs_open(unsigned long flags)
-{
-	return xs_fails("xs_open") ? NULL : __real_xs_open(flags);
-}
-
-void *__wrap_xs_read(struct xs_handle *h, xs_transaction_t t,
-		     const char *path, unsigned int *len)
-{
-	return xs_fails("xs_read") ? NULL : __real_xs_read(h, t, path, len);
-}
-
-bool __wrap_xs_write(struct xs_handle *h, xs_transaction_t t,
-		     const char *path, const void *data, unsigned int len)
-{
-	return !xs_fails("xs_write") && __real_xs_write(h, t, path, data, len);
-}
-
-bool __wrap_xs_mkdir(struct xs_handle *h, xs_transaction_t t,
-		     const char *path)
-{
-	return !xs_fails("xs_mkdir") && __real_xs_mkdir(h, t, path);
-}
-
-bool __wrap_xs_rm(struct xs_handle *h, xs_transaction_t t, const char *path)
-{
-	return !xs_fails("xs_rm") && __real_xs_rm(h, t, path);
-}
-
-char **__wrap_xs_directory(struct xs_handle *h, xs_transaction_t t,
-			   const char *path, unsigned int *num)
-{
-	return xs_fails("xs_directory") ? NULL :
-	       __real_xs_directory(h, t, path, num);
-}
-
-struct xs_permissions *__wrap_xs_get_permissions(struct xs_handle *h,
-						 xs_transaction_t t,
-						 const char *path,
-						 unsigned int *num)
-{
-	return xs_fails("xs_get_permissions") ? NULL :
-	       __real_xs_get_permissions(h, t, path, num);
-}
-
-bool __wrap_xs_set_permissions(struct xs_handle *h, xs_transaction_t t,
-			       const char *path, struct xs_permissions *perms,
-			       unsigned int num_perms)
-{
-	return !xs_fails("xs_set_permissions") &&
-	       __real_xs_set_permissions(h, t, path, perms, num_perms);
-}
-
-bool __wrap_xs_watch(struct xs_handle *h, const char *path,
-		     const char *token)
-{
-	return !xs_fails("xs_watch") && __real_xs_watch(h, path, token);
-}
-
-bool __wrap_xs_unwatch(struct xs_handle *h, const char *path,
-		       const char *token)
-{
-	return !xs_fails("xs_unwatch") && __real_xs_unwatch(h, path, token);
-}
-
-char **__wrap_xs_check_watch(struct xs_handle *h)
-{
-	return xs_fails("xs_check_watch") ? NULL : __real_xs_check_watch(h);
-}
-
-xs_transaction_t __wrap_xs_transaction_start(struct xs_handle *h)
-{
-	return xs_fails("xs_transaction_start") ? XBT_NULL :
-	       __real_xs_transaction_start(h);
-}
-
-bool __wrap_xs_transaction_end(struct xs_handle *h, xs_transaction_t t,
-			       bool abort)
+int xswrap_end_fails(bool abort)
 {
 	static unsigned long commits;
 	const char *k = getenv("XPT_FAULT_COMMIT");
 	bool conflict = !abort && k && ++commits == strtoul(k, NULL, 10);
 
-	if (!fault("xs", abort ? "xs_transaction_end(abort)" :
-		   conflict ? "xs_transaction_end EAGAIN" :
-		   "xs_transaction_end") && !conflict)
-		return __real_xs_transaction_end(h, t, abort);
-	__real_xs_transaction_end(h, t, true);
-	errno = conflict ? EAGAIN : EIO;
-	return false;
-}
+	bool hit = fault("xs", abort ? "xs_transaction_end(abort)" :
+			 conflict ? "xs_transaction_end EAGAIN" :
+			 "xs_transaction_end");
 
-bool __wrap_xs_introduce_domain(struct xs_handle *h, unsigned int domid,
-				unsigned long mfn, unsigned int eventchn)
-{
-	return !xs_fails("xs_introduce_domain") &&
-	       __real_xs_introduce_domain(h, domid, mfn, eventchn);
-}
-
-bool __wrap_xs_release_domain(struct xs_handle *h, unsigned int domid)
-{
-	return !xs_fails("xs_release_domain") &&
-	       __real_xs_release_domain(h, domid);
-}
-
-bool __wrap_xs_set_target(struct xs_handle *h, unsigned int domid,
-			  unsigned int target)
-{
-	return !xs_fails("xs_set_target") &&
-	       __real_xs_set_target(h, domid, target);
+	if (!hit && !conflict)
+		return 0;
+	return conflict ? EAGAIN : EIO;
 }
 
 /* QMP: a command answered with GenericError (QEMU's answer to a

@@ -822,6 +822,19 @@ bool file_has(struct env *e, const char *file, const char *needle)
 	return found;
 }
 
+int record_lists(struct env *e, unsigned int domid, const char *bdf)
+{
+	char file[64], path[320];
+
+	snprintf(file, sizeof(file), "xpt/domains/%u.json", domid);
+	snprintf(path, sizeof(path), "%s/%s", e->run.dir, file);
+	if (access(path, R_OK) != 0) {
+		fail(e, "dom%u has no record %s", domid, path);
+		return -1;
+	}
+	return file_has(e, file, bdf);
+}
+
 /* the all-layers invariant (harness.h) */
 
 char guest_proc_state(struct env *e, unsigned int domid)

@@ -155,6 +155,9 @@ bool dm_has(const char *reply, uint32_t sbdf);
 /* hypervisor */
 uint32_t owner(struct env *e, uint32_t sbdf);
 bool file_has(struct env *e, const char *file, const char *needle);
+/* xpt's record of domid (xpt/domains/<domid>.json, what a reboot builds
+ * again) names bdf: 1, 0; -1, failing the case, when there is none */
+int record_lists(struct env *e, unsigned int domid, const char *bdf);
 
 
 /*

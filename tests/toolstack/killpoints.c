@@ -293,21 +293,15 @@ static bool g0_intact(struct env *e, const struct kst *k)
  * exactly when g1 has it */
 static bool record_check(struct env *e, const struct kst *k, unsigned int g1)
 {
-	char path[512], text[4096];
-	size_t n;
-	FILE *f;
+	int has = record_lists(e, g1, "04:00.0");
 
-	snprintf(path, sizeof(path), "%s/xpt/domains/%u.json", e->run.dir, g1);
-	f = fopen(path, "re");
-	CHECK(e, f, "g1 (dom%u) has no record %s", g1, path);
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
-	CHECK(e, (strstr(text, "04:00.0") != NULL) == (k->state == G1_WITH),
-	      "g1's record %s 04:00.0, which g1 %s: a reboot would %s it "
-	      "(%s)", k->state == G1_WITH ? "lacks" : "lists",
+	if (has < 0)
+		return false;
+	CHECK(e, has == (k->state == G1_WITH), "g1's record %s 04:00.0, "
+	      "which g1 %s: a reboot would %s it (%s/xpt/domains/%u.json)",
+	      k->state == G1_WITH ? "lacks" : "lists",
 	      k->state == G1_WITH ? "has" : "does not have",
-	      k->state == G1_WITH ? "lose" : "attach", path);
+	      k->state == G1_WITH ? "lose" : "attach", e->run.dir, g1);
 	return true;
 }
 
