@@ -39,7 +39,7 @@ static bool parse_line(const char *line, double *t, int *dom, char *ev,
 	p = end + 1;
 	usec = strtoul(p, &end, 10);
 	if (errno || end - p != 6 || *end != ' ' || usec > 999999 ||
-	    sec > 1ULL << 40)
+	    sec > TRACE_SEC_MAX)
 		return false;
 	p = end + 1;
 	if (strncmp(p, "dom=", 4) || p[4] < '0' || p[4] > '9')

@@ -298,7 +298,7 @@ static bool parse_xpt(const char *s, struct rec *r)
 	if (!num(s, &e, &sec) || *e != '.')
 		return false;
 	s = e + 1;
-	if (!num(s, &e, &usec) || e - s != 6)
+	if (!num(s, &e, &usec) || e - s != 6 || sec > TRACE_SEC_MAX)
 		return false;
 	r->t = (double)sec + (double)usec / 1e6;
 	s = e;

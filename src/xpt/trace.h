@@ -67,6 +67,11 @@ struct trace_event {
 	bool truncated;		/* the log cut the payload (over 256 bytes) */
 };
 
+/* The largest timestamp (epoch seconds) a log line may carry: 2^40, some
+ * 34,000 years.  A line with a later one is not a record; its time would
+ * not fit the writers' time_t and double arithmetic. */
+#define TRACE_SEC_MAX (1ULL << 40)
+
 struct trace {
 	const char *source;	/* the log file's name */
 	const char *format;	/* "xpt-xenstored" or "c-xenstored" */
