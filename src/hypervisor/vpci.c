@@ -776,6 +776,22 @@ static bool share_pages(const struct vpci *a, const struct vpci *b)
 	return false;
 }
 
+/* Fixed profile, pci_lock held for write: the ops in flight on c->d's
+ * other devices that share a page with p are finished now, so that what
+ * follows judges those pages by an `enabled` that no longer changes. */
+static void drain_sharers(struct vpci_ctx *c, struct hyp_pcidev *p)
+{
+	unsigned int s;
+
+	for (s = 0; s < HYP_VPCI_SLOTS; s++) {
+		struct hyp_pcidev *q = c->d->vslot[s];
+
+		if (q && q != p && q->vpci && q->vpci->op_vcpu >= 0 &&
+		    share_pages(p->vpci, q->vpci))
+			drain(c, q);
+	}
+}
+
 /*
  * The guest frames of every BAR that is to change state go into that
  * BAR's set, less the MSI-X table and PBA pages and less every page an
@@ -825,13 +841,8 @@ static int modify_bars(struct vpci_ctx *c, struct hyp_pcidev *p,
 		if (msix_frames(p, vpci, i, &first, &last) &&
 		    (r = sets_remove(vpci, first, last)) < 0)
 			goto fail;
-	for (s = 0; fixed(h) && s < HYP_VPCI_SLOTS; s++) {
-		struct hyp_pcidev *q = c->d->vslot[s];
-
-		if (q && q != p && q->vpci && q->vpci->op_vcpu >= 0 &&
-		    share_pages(vpci, q->vpci))
-			drain(c, q);
-	}
+	if (fixed(h))
+		drain_sharers(c, p);
 	for (s = 0; s < HYP_VPCI_SLOTS; s++) {
 		struct hyp_pcidev *q = c->d->vslot[s];
 
@@ -1210,14 +1221,7 @@ static void purge_device(struct hyp *h, struct hyp_domain *d,
 	unsigned int i, s;
 	size_t k;
 
-	for (s = 0; s < HYP_VPCI_SLOTS; s++) {
-		struct hyp_pcidev *q = d->vslot[s];
-
-		if (q && q != p && q->vpci && q->vpci->op_vcpu >= 0 &&
-		    share_pages(p->vpci, q->vpci))
-			drain(&c, q);
-	}
-
+	drain_sharers(&c, p);
 	for (i = 0; i < 6; i++) {
 		const struct vpci_bar *b = &p->vpci->bars[i];
 
