@@ -151,19 +151,34 @@ int xpt_fail(struct xpt_ctx *c, int code, int r, const char *fmt, ...)
 	return r < 0 ? r : -EIO;
 }
 
-void xpt_fail_more(struct xpt_ctx *c, const char *fmt, ...)
+static void vappend(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	size_t used = strlen(c->err);
-	va_list ap;
+	size_t used = strlen(buf);
 
-	if (used + 3 >= sizeof(c->err))
+	if (used + 3 >= size)
 		return;
 	if (used) {
-		memcpy(c->err + used, "; ", 3);
+		memcpy(buf + used, "; ", 3);
 		used += 2;
 	}
+	vsnprintf(buf + used, size - used, fmt, ap);
+}
+
+void xpt_fail_append(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
 	va_start(ap, fmt);
-	vsnprintf(c->err + used, sizeof(c->err) - used, fmt, ap);
+	vappend(buf, size, fmt, ap);
+	va_end(ap);
+}
+
+void xpt_fail_more(struct xpt_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vappend(c->err, sizeof(c->err), fmt, ap);
 	va_end(ap);
 }
 

@@ -43,7 +43,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -560,23 +559,6 @@ void xpt_domain_forget(struct xpt_ctx *c, unsigned int domid)
 	}
 }
 
-/* fail gets one more failure, after "; " if it had one */
-static void fail_add(char *fail, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void fail_add(char *fail, size_t size, const char *fmt, ...)
-{
-	size_t n = strlen(fail);
-	va_list ap;
-
-	if (n && n + 2 < size) {
-		memcpy(fail + n, "; ", 3);
-		n += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(fail + n, size - n, fmt, ap);
-	va_end(ap);
-}
-
 /* Everything of a domain goes, whatever state it is in.  Caller holds
  * the lock (or the domain is ours alone, during create).  Returns 0, or
  * <0 with what was left (and how to finish it) as the context's error
@@ -608,20 +590,21 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 		r = xpt_stubdom_destroy(c, domid, &stub);
 		if (r < 0) {
 			ret = r;
-			fail_add(fail, sizeof(fail), "domain %u: its stub "
-				 "domain %d was not destroyed: %s; run `xpt "
-				 "destroy %d`", domid, stub, strerror(-r),
-				 stub);
+			xpt_fail_append(fail, sizeof(fail), "domain %u: its "
+					"stub domain %d was not destroyed: %s; "
+					"run `xpt destroy %d`", domid, stub,
+					strerror(-r), stub);
 		}
 	}
 	xpt_trace(c, "domain %u: destroy", domid);
 	r = xpt_pci_destroy_all(c, domid, left, sizeof(left));
 	if (r < 0) {
 		ret = r;
-		fail_add(fail, sizeof(fail), "domain %u: destroyed, but its "
-			 "devices were not all released: %s; they stay "
-			 "reserved for domain %u: run `xpt destroy %u` again "
-			 "once that is fixed", domid, left, domid, domid);
+		xpt_fail_append(fail, sizeof(fail), "domain %u: destroyed, "
+				"but its devices were not all released: %s; "
+				"they stay reserved for domain %u: run `xpt "
+				"destroy %u` again once that is fixed", domid,
+				left, domid, domid);
 	}
 	/* the domain first: its own toolstack's records (libxl's under
 	 * /libxl/<id>) are what its destroy reads */
@@ -630,9 +613,10 @@ static int destroy_locked(struct xpt_ctx *c, unsigned int domid)
 	xpt_delay_point(c, "destroy.domain-gone");
 	if (r < 0 && r != -ESRCH) {
 		ret = r;
-		fail_add(fail, sizeof(fail), "domain %u: the hypervisor did "
-			 "not destroy it: %s; run `xpt destroy %u` again",
-			 domid, strerror(-r), domid);
+		xpt_fail_append(fail, sizeof(fail), "domain %u: the "
+				"hypervisor did not destroy it: %s; run `xpt "
+				"destroy %u` again", domid, strerror(-r),
+				domid);
 	}
 	/* what finds the domain again goes last: its configuration and
 	 * lock file first, its name (/local/domain/<id>, forget's last) at

@@ -83,6 +83,9 @@ void xpt_warn(struct xpt_ctx *c, const char *fmt, ...)
 /* More of the same failure: "; text" appended to the error. */
 void xpt_fail_more(struct xpt_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same for a failure being put together in buf (nothing when full) */
+void xpt_fail_append(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 int xpt_connect(struct xpt_ctx *c);	/* xenstore + hypervisor */
 void xpt_delay_point(struct xpt_ctx *c, const char *point);
 int64_t xpt_now_ms(void);
