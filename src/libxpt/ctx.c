@@ -152,6 +152,9 @@ int xpt_fail(struct xpt_ctx *c, int code, int r, const char *fmt, ...)
 }
 
 static void vappend(char *buf, size_t size, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vappend(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	size_t used = strlen(buf);
 
