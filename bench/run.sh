@@ -5,7 +5,8 @@
 # bench/xsbench alternating rounds between them; prints one table.  Then
 # bench/vpci: the hypervisor model's vPCI with 1, 2, 4 and 8 vCPUs; and
 # bench/pbwatch: xpt-pciback's cost per watch event for a guest with 8
-# devices.
+# devices; and bench/qmpclient: libxpt's QMP client reading a reply after a
+# megabyte of empty lines, against the same megabyte in one line.
 #
 # usage: bench/run.sh BUILD_DIR          (make bench: bench/run.sh build)
 # Environment knobs:
@@ -26,6 +27,7 @@
 #   BENCH_TIMEOUT=S        give up on one workload after S seconds (default 300)
 #   BENCH_VPCI_SECONDS=S   length of one bench/vpci figure (default 0.5; 0 skips it)
 #   BENCH_PBWATCH_ROUNDS=N rounds of bench/pbwatch (default 7; 0 skips it)
+#   BENCH_QMP_ROUNDS=N     rounds of bench/qmpclient (default 15; 0 skips it)
 set -uo pipefail
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
@@ -56,15 +58,16 @@ pin=${BENCH_PIN:-1}
 # is measured if it builds.  A build directory configured before
 # bench/meson.build existed lacks their targets: meson's own `reconfigure`
 # target adds them.
-if ! ninja -C "$build" -t query bench/pbwatch >/dev/null 2>&1; then
+if ! ninja -C "$build" -t query bench/qmpclient >/dev/null 2>&1; then
 	ninja -C "$build" reconfigure >/dev/null ||
 		{ echo "bench: 'ninja -C $build reconfigure' failed" >&2; exit 1; }
 fi
-if ! ninja -C "$build" bench/floor bench/xsbench bench/vpci bench/pbwatch \
-		>/dev/null; then
-	echo "bench: building bench/floor, bench/xsbench, bench/vpci and" \
-		"bench/pbwatch failed:" >&2
-	ninja -C "$build" bench/floor bench/xsbench bench/vpci bench/pbwatch >&2
+progs="bench/floor bench/xsbench bench/vpci bench/pbwatch bench/qmpclient"
+# shellcheck disable=SC2086
+if ! ninja -C "$build" $progs >/dev/null; then
+	echo "bench: building $progs failed:" >&2
+	# shellcheck disable=SC2086
+	ninja -C "$build" $progs >&2
 	exit 1
 fi
 xsbench=$build/bench/xsbench
@@ -279,4 +282,12 @@ if [ "$pbwatch_rounds" != 0 ] && [ -n "$xpt" ]; then
 	timeout "${BENCH_TIMEOUT:-300}" "$build/bench/pbwatch" "$xpt" \
 		"$pbwatch_rounds" ||
 		echo "bench: bench/pbwatch exited with status $?" >&2
+fi
+
+# --- libxpt's QMP client --------------------------------------------------------
+qmp_rounds=${BENCH_QMP_ROUNDS:-15}
+if [ "$qmp_rounds" != 0 ]; then
+	echo
+	timeout "${BENCH_TIMEOUT:-300}" "$build/bench/qmpclient" "$qmp_rounds" ||
+		echo "bench: bench/qmpclient exited with status $?" >&2
 fi

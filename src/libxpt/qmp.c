@@ -55,41 +55,60 @@ static int poll_ms(struct xpt_qmp *q, int64_t left)
 	return q->p ? xpt_progress_poll_ms(q->p, left) : (int)left;
 }
 
+/* Take the empty lines ("\n" or "\r\n") off the front of the buffer:
+ * they say nothing, so a megabyte of them costs one pass over it, with
+ * no copy and no clock read per line. */
+static void skip_empty_lines(struct xpt_qmp *q)
+{
+	while (q->start < q->len) {
+		const char *s = q->buf + q->start;
+		size_t left = q->len - q->start;
+
+		if (s[0] == '\n')
+			q->start++;
+		else if (s[0] == '\r' && left > 1 && s[1] == '\n')
+			q->start += 2;
+		else
+			break;
+		q->scanned = 0;
+	}
+	if (q->start == q->len)
+		q->start = q->len = 0;
+}
+
 /* Split off one non-empty line (without its terminator) from the buffer,
  * reading more until the deadline; *ret malloc'ed.  The deadline holds even
- * while lines keep coming (a stream of events or empty lines), and a
- * line is taken off by moving `start`, so a megabyte of short lines costs
- * a megabyte of work, not a megabyte per line. */
+ * while lines keep coming (a stream of events or empty lines: what is
+ * buffered is at most twice the line limit, so the work between two
+ * clock reads is bounded), and a line is taken off by moving `start`, so
+ * a megabyte of short lines costs a megabyte of work, not a megabyte per
+ * line. */
 static int read_line(struct xpt_qmp *q, int64_t deadline, char **ret)
 {
 	for (;;) {
-		char *s = q->buf ? q->buf + q->start : NULL;
-		/* Not again over what was searched before: a line that
-		 * comes in small pieces would cost its length per piece. */
-		char *nl = q->len > q->start + q->scanned ?
-			   memchr(s + q->scanned, '\n',
-				  q->len - q->start - q->scanned) : NULL;
+		char *s, *nl;
 		struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
 		int64_t left = deadline - xpt_now_ms();
 		ssize_t n;
 
 		if (left <= 0)
 			return -ETIMEDOUT;
+		skip_empty_lines(q);
+		s = q->buf ? q->buf + q->start : NULL;
+		/* Not again over what was searched before: a line that
+		 * comes in small pieces would cost its length per piece. */
+		nl = q->len > q->start + q->scanned ?
+		     memchr(s + q->scanned, '\n',
+			    q->len - q->start - q->scanned) : NULL;
 		if (nl) {
 			size_t l = (size_t)(nl - s);
 
-			if (l && s[l - 1] == '\r')
+			if (s[l - 1] == '\r')	/* l > 0: skipped if empty */
 				l--;
 			q->start += (size_t)(nl - s) + 1;
 			q->scanned = 0;
 			if (q->start == q->len)
 				q->start = q->len = 0;
-			/* An empty line says nothing: skipped here, not
-			 * copied, so a megabyte of them is not a million
-			 * allocations (the deadline is still checked for
-			 * each). */
-			if (!l)
-				continue;
 			*ret = strndup(s, l);
 			return *ret ? 0 : -ENOMEM;
 		}
