@@ -42,6 +42,8 @@ enum script {
 	S_VERY_DEEP,	/* query-pci returns 400000 levels, in one line
 			 * under the 1 MiB limit (found by fuzz-qmpclient:
 			 * yajl_tree_free overflowed the stack) */
+	S_PIECES,	/* empty lines, then the greeting, in pieces that
+			 * split "\r\n" between reads; otherwise normal */
 };
 
 /* n times c, in pieces. */
@@ -100,10 +102,20 @@ static void serve(int lfd, enum script s)
 		for (;;)
 			say_many(fd, '\n', 1 << 20);
 	}
+	if (s == S_PIECES) {
+		say(fd, "\r");
+		usleep(20000);
+		say(fd, "\n\n\r");
+		usleep(20000);
+		say(fd, "\n\r\n");
+	}
 	say(fd, s == S_GARBAGE ? "{QMP: nonsense\r\n" :
 	    "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
 	    "\"major\": 7}, \"package\": \"\"}, \"capabilities\": "
-	    "[\"oob\"]}}\r\n");
+	    "[\"oob\"]}}\r");
+	if (s == S_PIECES)
+		usleep(20000);
+	say(fd, "\n");
 	for (;;) {
 		char *nl;
 
@@ -229,6 +241,7 @@ static void test_broken_servers(void **state)
 		{ S_DIES, 0, -ECONNRESET },
 		{ S_FLOOD, -ETIMEDOUT, 0 },
 		{ S_VERY_DEEP, 0, -EPROTO },
+		{ S_PIECES, 0, 0 },
 	};
 	struct xpt_qmp *q;
 	char err[256], *ret;
@@ -255,7 +268,11 @@ static void test_broken_servers(void **state)
 						      "{\"id\": \"pt0\"}", 1000,
 						      &ret, err, sizeof(err)),
 					 cases[i].exec);
-			assert_null(ret);
+			if (cases[i].exec)
+				assert_null(ret);
+			else
+				assert_non_null(ret);
+			free(ret);
 			xpt_qmp_close(q);
 		} else {
 			assert_null(q);
