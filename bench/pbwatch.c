@@ -29,11 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <xenstore.h>
 
+#include "clock.h"
 #include "fakehv.h"
 #include "log.h"
 #include "pciback.h"
@@ -49,14 +49,6 @@ static char rundir[] = "/tmp/xpt-pbwatch-XXXXXX";
 static pid_t xsd_pid = -1;
 static struct xs_handle *ts;
 static struct pciback pb;
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static void die(const char *what)
 {

@@ -25,9 +25,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "libxpt.h"
 
 #define MIB (1u << 20)
@@ -43,14 +43,6 @@ static const char *const names[NPREFIX] = {
 static char dir[] = "/tmp/xpt-bench-qmp-XXXXXX", path[96];
 static char *blob;		/* the bytes sent before a reply */
 static volatile enum prefix mode;
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static void die(const char *what)
 {
