@@ -785,8 +785,8 @@ static void behave(struct parser *p, struct tconn *c, struct trace_event *e)
 			c->behave |= B_BACK;
 		return;
 	}
-	if (!strncmp(e->path, "/libxl/", 7)) {
-		c->behave |= B_TOOL;	/* libxl's own records */
+	if (!strncmp(e->path, "/libxl/", 7) || !strncmp(e->path, "/xpt/", 5)) {
+		c->behave |= B_TOOL;	/* libxl's or xpt's own records */
 		return;
 	}
 	home = path_home(e->path, &rest);
@@ -1107,7 +1107,7 @@ static bool comm_is(const char *comm, const char *prefix, bool whole)
  * the kernel's xenbus, taken as pciback; a domU's is its pcifront, or its
  * stub domain's device model if it wrote device-model/.  Otherwise by
  * what it wrote, first match: backend entries (dev-N, key-N, num_devs,
- * frontend...), /libxl/ or INTRODUCE/RELEASE -> toolstack; only a backend's
+ * frontend...), /libxl/, /xpt/ or INTRODUCE/RELEASE -> toolstack; only a backend's
  * state, state-N, root-N, vdev-N -> pciback; device/pci -> pcifront of
  * that domain; device-model/D -> the device model of D (a stub domain if
  * the connection is a domU's); anything else -> other.

@@ -204,13 +204,20 @@ def lab_xpt(xpt, data):
     C xenstored 4.17 in dom0): the three attaches, a lane each, add a
     device each in turn -- dev-0, dev-1, dev-2 and num_devs 1, 2, 3, each
     written by a different attach -- with no aborted transaction and the
-    backend never put back to Initialising once Connected."""
+    backend never put back to Initialising once Connected; and no lane of
+    the whole log left without a party."""
     src = os.path.join(data, "lab-concurrent-first-attach-xpt.log.gz")
     with tempfile.NamedTemporaryFile(suffix=".log") as f:
         with gzip.open(src) as g:
             shutil.copyfileobj(g, f)
         f.flush()
         t = trace_json(xpt, "--domain", "g1", f.name)
+        everything = trace_json(xpt, f.name)
+    # every connection of the log has a name: xpt's own records under
+    # /xpt/ (its index of domain names) are the toolstack's, not "other"
+    others = [l["name"] for l in everything["lanes"]
+              if l["name"].startswith("other")]
+    check(not others, "xpt lab log: lanes without a party %s" % others)
     check((t["format"], t["lines"], t["skipped"]) == ("c-xenstored", 9112, 0),
           "xpt lab log: %s" % {k: t[k] for k in ("format", "lines", "skipped")})
     lane = {l["index"]: l["name"] for l in t["lanes"]}
