@@ -14,7 +14,10 @@
  *
  * Milliseconds per call (median over rounds), and each as a ratio to the
  * megabyte line: empty lines should cost no more than the same bytes in
- * one line.  No assertions: a benchmark prints (bench/README.md).
+ * one line.  Then a wait for DEVICE_DELETED (after a device_del), the
+ * event sent at once or after 10,000 other events (RTC_CHANGE): the
+ * client queues events it was not asked for, and each should be looked
+ * at once.  No assertions: a benchmark prints (bench/README.md).
  *
  * usage: qmpclient [ROUNDS]   (default 15)
  */
@@ -33,6 +36,7 @@
 #define MIB (1u << 20)
 #define MAXROUNDS 101
 #define TIMEOUT_MS 10000
+#define NOTHERS 10000		/* other events before DEVICE_DELETED */
 
 enum prefix { P_NONE, P_LONG_LINE, P_LF, P_CRLF, NPREFIX };
 
@@ -43,6 +47,7 @@ static const char *const names[NPREFIX] = {
 static char dir[] = "/tmp/xpt-bench-qmp-XXXXXX", path[96];
 static char *blob;		/* the bytes sent before a reply */
 static volatile enum prefix mode;
+static volatile int others;	/* events before the next DEVICE_DELETED */
 
 static void die(const char *what)
 {
@@ -115,6 +120,31 @@ static void capabilities(int fd, long id)
 	send_all(fd, out, (size_t)n);
 }
 
+/* device_del's reply, then `others` other events, then DEVICE_DELETED. */
+static void device_del(int fd, long id)
+{
+	static const char other[] = "{\"event\": \"RTC_CHANGE\", \"data\": "
+		"{\"offset\": 0}, \"timestamp\": {\"seconds\": 1, "
+		"\"microseconds\": 2}}\r\n";
+	static const char deleted[] = "{\"event\": \"DEVICE_DELETED\", "
+		"\"data\": {\"device\": \"pt0\", \"path\": "
+		"\"/machine/peripheral/pt0\"}, \"timestamp\": {\"seconds\": 1, "
+		"\"microseconds\": 3}}\r\n";
+	size_t n = 0;
+
+	capabilities(fd, id);	/* {"return": {}}, the same */
+	for (int i = 0; i < others; i++) {
+		if (n + sizeof(other) > MIB) {
+			send_all(fd, blob, n);
+			n = 0;
+		}
+		memcpy(blob + n, other, sizeof(other) - 1);
+		n += sizeof(other) - 1;
+	}
+	send_all(fd, blob, n);
+	send_all(fd, deleted, sizeof(deleted) - 1);
+}
+
 /* The device model: greets, then answers every request line. */
 static void *serve(void *arg)
 {
@@ -140,6 +170,8 @@ static void *serve(void *arg)
 			*nl = '\0';
 			if (strstr(line, "qmp_capabilities"))
 				capabilities(fd, id_of(line));
+			else if (strstr(line, "device_del"))
+				device_del(fd, id_of(line));
 			else
 				reply(fd, id_of(line));
 			n -= (size_t)(nl + 1 - line);
@@ -161,7 +193,7 @@ int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 15, lfd, r;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	double t[NPREFIX][MAXROUNDS], med[NPREFIX];
+	double t[NPREFIX][MAXROUNDS], med[NPREFIX], w[2][MAXROUNDS];
 	struct xpt_qmp *q = NULL;
 	char err[256];
 	pthread_t th;
@@ -199,6 +231,24 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		}
+	for (int i = 0; i < rounds; i++)
+		for (int k = 0; k < 2; k++) {
+			double t0;
+
+			others = k ? NOTHERS : 0;
+			r = xpt_qmp_exec(q, "device_del", "{\"id\": \"pt0\"}",
+					 TIMEOUT_MS, NULL, err, sizeof(err));
+			t0 = now();
+			if (r == 0)
+				r = xpt_qmp_wait_event(q, "DEVICE_DELETED",
+						       "pt0", TIMEOUT_MS);
+			w[k][i] = now() - t0;
+			if (r < 0) {
+				fprintf(stderr, "bench-qmpclient: device_del "
+					"and its event: %s\n", strerror(-r));
+				return 1;
+			}
+		}
 	xpt_qmp_close(q);
 	pthread_join(th, NULL);
 	close(lfd);
@@ -217,5 +267,13 @@ int main(int argc, char **argv)
 			printf("   %5.2fx the 1 MiB line", med[p] / med[P_LONG_LINE]);
 		printf("\n");
 	}
+	for (int k = 0; k < 2; k++)
+		qsort(w[k], (size_t)rounds, sizeof(double), cmp);
+	printf("QMP client: a wait for DEVICE_DELETED after ...   (median of "
+	       "%d)\n", rounds);
+	printf("  %-16s %9.3f ms\n", "nothing", w[0][rounds / 2] * 1e3);
+	printf("  %-16s %9.3f ms   %5.2f us per other event\n", "10000 others",
+	       w[1][rounds / 2] * 1e3,
+	       (w[1][rounds / 2] - w[0][rounds / 2]) * 1e6 / NOTHERS);
 	return 0;
 }

@@ -44,6 +44,7 @@ struct xpt_qmp {
 	size_t scanned;		/* buf[start, start + scanned): no newline */
 	char *events[XPT_QMP_MAX_EVENTS];	/* queued event lines */
 	size_t nevents;
+	size_t queued;		/* events ever queued */
 	struct xpt_ctx *c;	/* hears the progress of a long wait */
 	char who[96];
 	struct xpt_progress *p;	/* the wait under way, NULL none */
@@ -225,6 +226,7 @@ static int read_message(struct xpt_qmp *q, int64_t deadline, yajl_val *ret)
 			q->nevents--;
 		}
 		q->events[q->nevents++] = line;
+		q->queued++;
 		return 0;
 	}
 	free(line);
@@ -386,6 +388,19 @@ static bool event_is(const char *line, const char *name, const char *device)
 	return yes;
 }
 
+/* Takes the queued event i off the queue if it is the one waited for. */
+static bool take_event(struct xpt_qmp *q, size_t i, const char *name,
+		       const char *device)
+{
+	if (!event_is(q->events[i], name, device))
+		return false;
+	free(q->events[i]);
+	memmove(q->events + i, q->events + i + 1,
+		(q->nevents - i - 1) * sizeof(char *));
+	q->nevents--;
+	return true;
+}
+
 int xpt_qmp_wait_event(struct xpt_qmp *q, const char *name,
 		       const char *device, int timeout_ms)
 {
@@ -398,23 +413,28 @@ int xpt_qmp_wait_event(struct xpt_qmp *q, const char *name,
 	xpt_progress_begin(q->c, &p, timeout_ms, "%s to send %s%s%s", q->who,
 			   name, device ? " for " : "", device ? device : "");
 	q->p = &p;
-	for (;;) {
-		for (i = 0; i < q->nevents; i++) {
-			if (!event_is(q->events[i], name, device))
-				continue;
-			free(q->events[i]);
-			memmove(q->events + i, q->events + i + 1,
-				(q->nevents - i - 1) * sizeof(char *));
-			q->nevents--;
+	/* Those queued before: each looked at once.  Then each new one as
+	 * it comes, not the whole queue again: a device model that streams
+	 * other events costs one parse per event, not one per queued event. */
+	for (i = 0; i < q->nevents; i++)
+		if (take_event(q, i, name, device)) {
 			r = 0;
 			goto out;
 		}
+	for (;;) {
+		size_t queued = q->queued;
+
 		r = read_message(q, deadline, &v);
 		if (r < 0)
 			goto out;
 		if (v) {	/* a reply nobody waits for */
 			yajl_tree_free(v);
 			r = -EPROTO;
+			goto out;
+		}
+		if (q->queued != queued &&
+		    take_event(q, q->nevents - 1, name, device)) {
+			r = 0;
 			goto out;
 		}
 	}

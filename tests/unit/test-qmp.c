@@ -44,6 +44,9 @@ enum script {
 			 * yajl_tree_free overflowed the stack) */
 	S_PIECES,	/* empty lines, then the greeting, in pieces that
 			 * split "\r\n" between reads; otherwise normal */
+	S_EVENTS,	/* device_del: the reply, then 100 other events
+			 * (the 11th a DEVICE_DELETED for pt1), then pt0's: more
+			 * than the client queues */
 };
 
 /* n times c, in pieces. */
@@ -131,7 +134,20 @@ static void serve(int lfd, enum script s)
 			id = id_of(line);
 			if (s == S_DIES && strstr(line, "device_del"))
 				_exit(0);
-			if (strstr(line, "qmp_capabilities"))
+			if (s == S_EVENTS && strstr(line, "device_del")) {
+				snprintf(out, sizeof(out), "{\"return\": {}, "
+					 "\"id\": %ld}\r\n", id);
+				say(fd, out);
+				for (i = 0; i < 100; i++)
+					say(fd, i == 10 ?
+					    "{\"event\": \"DEVICE_DELETED\", "
+					    "\"data\": {\"device\": \"pt1\"}}\r\n" :
+					    "{\"event\": \"RTC_CHANGE\", "
+					    "\"data\": {\"offset\": 0}}\r\n");
+				snprintf(out, sizeof(out), "{\"event\": "
+					 "\"DEVICE_DELETED\", \"data\": "
+					 "{\"device\": \"pt0\"}}\r\n");
+			} else if (strstr(line, "qmp_capabilities"))
 				snprintf(out, sizeof(out), "{\"return\": {}, "
 					 "\"id\": %ld}\r\n", s == S_WRONG_ID ?
 					 id + 98 : id);
@@ -227,6 +243,29 @@ static void test_event_before_reply(void **state)
 	assert_int_equal(xpt_qmp_exec(q, "nope", NULL, 2000, NULL, err,
 				      sizeof(err)), -EOPNOTSUPP);
 	assert_non_null(strstr(err, "CommandNotFound: The command nope"));
+	xpt_qmp_close(q);
+	stop();
+}
+
+/* More events than the client queues, then the one waited for: found,
+ * and those still queued are found after. */
+static void test_event_flood(void **state)
+{
+	struct xpt_qmp *q = NULL;
+	char err[256];
+
+	(void)state;
+	start(S_EVENTS);
+	assert_int_equal(xpt_qmp_open(NULL, NULL, sock, 2000, &q, err,
+				      sizeof(err)), 0);
+	assert_int_equal(xpt_qmp_exec(q, "device_del", "{\"id\": \"pt0\"}",
+				      2000, NULL, err, sizeof(err)), 0);
+	assert_int_equal(xpt_qmp_wait_event(q, "DEVICE_DELETED", "pt0", 1000),
+			 0);
+	/* pt1's went out of the queue with the oldest; the newest stay */
+	assert_int_equal(xpt_qmp_wait_event(q, "DEVICE_DELETED", "pt1", 100),
+			 -ETIMEDOUT);
+	assert_int_equal(xpt_qmp_wait_event(q, "RTC_CHANGE", NULL, 100), 0);
 	xpt_qmp_close(q);
 	stop();
 }
@@ -359,6 +398,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_before_reply),
+		cmocka_unit_test(test_event_flood),
 		cmocka_unit_test(test_broken_servers),
 		cmocka_unit_test(test_real_qemu),
 	};
