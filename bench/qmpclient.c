@@ -82,12 +82,11 @@ static void reply(int fd, long id)
 	static const char head[] = "{\"return\": [{\"bus\": 0, "
 				   "\"devices\": []}]";
 	char tail[64];
-	size_t n;
+	size_t n = (size_t)snprintf(tail, sizeof(tail), ", \"id\": %ld}\r\n",
+				    id);
 
 	switch (mode) {
 	case P_LONG_LINE:	/* head, spaces, tail: one megabyte line */
-		n = (size_t)snprintf(tail, sizeof(tail),
-				     ", \"id\": %ld}\r\n", id);
 		memcpy(blob, head, sizeof(head) - 1);
 		memset(blob + sizeof(head) - 1, ' ',
 		       MIB - 64 - (sizeof(head) - 1));
@@ -99,19 +98,19 @@ static void reply(int fd, long id)
 		send_all(fd, blob, MIB);
 		break;
 	case P_CRLF:
-		for (n = 0; n < MIB; n += 2)
-			memcpy(blob + n, "\r\n", 2);
+		for (size_t i = 0; i < MIB; i += 2)
+			memcpy(blob + i, "\r\n", 2);
 		send_all(fd, blob, MIB);
 		break;
 	default:
 		break;
 	}
 	send_all(fd, head, sizeof(head) - 1);
-	n = (size_t)snprintf(tail, sizeof(tail), ", \"id\": %ld}\r\n", id);
 	send_all(fd, tail, n);
 }
 
-static void capabilities(int fd, long id)
+/* {"return": {}}: qmp_capabilities' reply, and device_del's */
+static void empty_reply(int fd, long id)
 {
 	char out[64];
 	int n = snprintf(out, sizeof(out), "{\"return\": {}, \"id\": %ld}\r\n",
@@ -132,7 +131,7 @@ static void device_del(int fd, long id)
 		"\"microseconds\": 3}}\r\n";
 	size_t n = 0;
 
-	capabilities(fd, id);	/* {"return": {}}, the same */
+	empty_reply(fd, id);
 	for (int i = 0; i < others; i++) {
 		if (n + sizeof(other) > MIB) {
 			send_all(fd, blob, n);
@@ -169,7 +168,7 @@ static void *serve(void *arg)
 		while ((nl = strchr(line, '\n'))) {
 			*nl = '\0';
 			if (strstr(line, "qmp_capabilities"))
-				capabilities(fd, id_of(line));
+				empty_reply(fd, id_of(line));
 			else if (strstr(line, "device_del"))
 				device_del(fd, id_of(line));
 			else
