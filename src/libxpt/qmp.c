@@ -61,12 +61,16 @@ static int poll_ms(struct xpt_qmp *q, int64_t left)
  * no copy and no clock read per line. */
 static void skip_empty_lines(struct xpt_qmp *q)
 {
+	static const char newlines[64] = { [0 ... 63] = '\n' };
+
 	while (q->start < q->len) {
 		const char *s = q->buf + q->start;
 		size_t left = q->len - q->start;
 
-		if (s[0] == '\n')
-			q->start++;
+		if (s[0] == '\n')	/* a block at a time where it can */
+			q->start += left >= sizeof(newlines) &&
+				    !memcmp(s, newlines, sizeof(newlines)) ?
+				    sizeof(newlines) : 1;
 		else if (s[0] == '\r' && left > 1 && s[1] == '\n')
 			q->start += 2;
 		else

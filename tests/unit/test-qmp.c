@@ -43,7 +43,8 @@ enum script {
 			 * under the 1 MiB limit (found by fuzz-qmpclient:
 			 * yajl_tree_free overflowed the stack) */
 	S_PIECES,	/* empty lines, then the greeting, in pieces that
-			 * split "\r\n" between reads; otherwise normal */
+			 * split "\r\n" between reads, the last piece 64
+			 * "\n" and the greeting; otherwise normal */
 	S_EVENTS,	/* device_del: the reply, then 100 other events
 			 * (the 11th a DEVICE_DELETED for pt1), then pt0's: more
 			 * than the client queues */
@@ -111,11 +112,16 @@ static void serve(int lfd, enum script s)
 		say(fd, "\n\n\r");
 		usleep(20000);
 		say(fd, "\n\r\n");
+		usleep(20000);
 	}
-	say(fd, s == S_GARBAGE ? "{QMP: nonsense\r\n" :
-	    "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
-	    "\"major\": 7}, \"package\": \"\"}, \"capabilities\": "
-	    "[\"oob\"]}}\r");
+	/* S_PIECES: 64 empty lines, one block, in the same write */
+	memset(out, '\n', 64);
+	out[s == S_PIECES ? 64 : 0] = '\0';
+	strcat(out, s == S_GARBAGE ? "{QMP: nonsense\r\n" :
+	       "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, "
+	       "\"minor\": 2, \"major\": 7}, \"package\": \"\"}, "
+	       "\"capabilities\": [\"oob\"]}}\r");
+	say(fd, out);
 	if (s == S_PIECES)
 		usleep(20000);
 	say(fd, "\n");
