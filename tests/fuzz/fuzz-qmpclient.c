@@ -7,16 +7,21 @@
  * client opens a session and runs device_add, a wait for DEVICE_DELETED
  * and query-pci as libxpt does.
  *
- * Input: one byte of mode ('H': the device model keeps the socket open
- * after its script instead of closing it, so every call that waits runs
- * into its deadline; anything else: it closes), then the script, where
+ * Input: one byte of mode, then the script.  The device model, after its
+ * script: 'H' keeps the socket open, so every call that waits runs into
+ * its deadline; 'C' closes it at once (the client's next request may then
+ * fail with EPIPE before it reads what was sent, as the timing falls);
+ * anything else shuts its side for writing and reads the client's
+ * requests until the client hangs up, so that the client reads every
+ * line of the script, whatever the timing, and then the end.  In the
+ * script
  * 0xff N C stands for (N + 1) * 4096 bytes C, so that lines up to and
  * past the client's 1 MiB limit are reached.
  *
  * Besides no crash, UB or leak: every call returns 0 or one of the
  * errors a session can end with, a failed open says why, and none takes
- * longer than its timeout (plus scheduling slack); when the device model
- * closes the socket, no call times out.  A result is JSON, no longer
+ * longer than its timeout (plus scheduling slack); unless the device
+ * model holds the socket, no call times out.  A result is JSON, no longer
  * than the script, and comes from a reply line the script had.
  */
 #include <errno.h>
@@ -47,6 +52,7 @@ struct server {
 	char *script;
 	size_t len;
 	bool hold;
+	bool close_now;
 };
 
 static char dir[64], path[128];
@@ -81,8 +87,8 @@ static void listen_once(void)
 	atexit(cleanup);
 }
 
-/* The device model: its script, then EOF, or silence until the client
- * hangs up. */
+/* The device model: its script, then the end of it (EOF, or the socket
+ * closed), or silence until the client hangs up. */
 static void serve(struct server *s)
 {
 	char sink[4096];
@@ -98,7 +104,9 @@ static void serve(struct server *s)
 			break;	/* the client gave up and closed */
 		off += (size_t)n;
 	}
-	if (s->hold || off < s->len)
+	if (!s->hold && !s->close_now && off == s->len)
+		shutdown(fd, SHUT_WR);
+	if (!s->close_now || off < s->len)
 		while (read(fd, sink, sizeof(sink)) > 0)
 			;	/* requests, until the client closes */
 	close(fd);
@@ -192,7 +200,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(pthread_detach(th) == 0);
 	}
 	s = (struct server){ .listen_fd = listen_fd, .script = script,
-			     .hold = data[0] == 'H' };
+			     .hold = data[0] == 'H',
+			     .close_now = data[0] == 'C' };
 	s.len = expand(data + 1, size - 1, script);
 	timeout = s.hold ? HOLD_MS : OPEN_MS;
 	sem_post(&go);
