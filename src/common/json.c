@@ -50,27 +50,34 @@ int json_gen_value(yajl_gen g, yajl_val v)
 }
 
 /* The deepest nesting of arrays and objects in text, outside strings;
- * stops counting past max. */
+ * stops counting past max.  strcspn takes the bytes between two that
+ * matter: a megabyte reply costs a pass of the C library's, not a loop
+ * turn per byte. */
 static int depth_of(const char *text, int max)
 {
-	bool in_str = false, esc = false;
+	const char *p = text;
 	int depth = 0, deepest = 0;
 
-	for (const char *p = text; *p && deepest <= max; p++) {
-		if (in_str) {
-			if (esc)
-				esc = false;
-			else if (*p == '\\')
-				esc = true;
-			else if (*p == '"')
-				in_str = false;
-		} else if (*p == '"') {
-			in_str = true;
-		} else if (*p == '[' || *p == '{') {
+	for (; deepest <= max; p++) {
+		p += strcspn(p, "\"[]{}");
+		if (!*p)
+			break;
+		if (*p == '[' || *p == '{') {
 			if (++depth > deepest)
 				deepest = depth;
-		} else if ((*p == ']' || *p == '}') && depth > 0) {
-			depth--;
+		} else if (*p == ']' || *p == '}') {
+			if (depth > 0)
+				depth--;
+		} else {	/* a string: to its closing quote */
+			for (p++;; p += 2) {
+				p += strcspn(p, "\"\\");
+				if (*p != '\\')
+					break;
+				if (!p[1])	/* a backslash, then the end */
+					return deepest;
+			}
+			if (!*p)
+				break;
 		}
 	}
 	return deepest;
