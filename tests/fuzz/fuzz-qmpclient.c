@@ -51,8 +51,7 @@ struct server {
 	int listen_fd;
 	char *script;
 	size_t len;
-	bool hold;
-	bool close_now;
+	enum { END_EOF, END_HOLD = 'H', END_CLOSE = 'C' } end;	/* mode */
 };
 
 static char dir[64], path[128];
@@ -104,9 +103,9 @@ static void serve(struct server *s)
 			break;	/* the client gave up and closed */
 		off += (size_t)n;
 	}
-	if (!s->hold && !s->close_now && off == s->len)
+	if (s->end == END_EOF && off == s->len)
 		shutdown(fd, SHUT_WR);
-	if (!s->close_now || off < s->len)
+	if (s->end != END_CLOSE || off < s->len)
 		while (read(fd, sink, sizeof(sink)) > 0)
 			;	/* requests, until the client closes */
 	close(fd);
@@ -185,14 +184,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char *script;
 	static struct server s;
 	struct xpt_qmp *q = NULL;
-	pthread_t th;
 	char err[256], *json = NULL;
 	int64_t start;
 	int timeout, r;
+	bool hold;
 
 	if (size < 1)
 		return 0;
 	if (listen_fd < 0) {
+		pthread_t th;
+
 		listen_once();
 		CHECK(script = malloc(SCRIPT_MAX));
 		CHECK(sem_init(&go, 0, 0) == 0 && sem_init(&done, 0, 0) == 0);
@@ -200,16 +201,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(pthread_detach(th) == 0);
 	}
 	s = (struct server){ .listen_fd = listen_fd, .script = script,
-			     .hold = data[0] == 'H',
-			     .close_now = data[0] == 'C' };
+			     .end = data[0] == END_HOLD || data[0] == END_CLOSE ?
+				    data[0] : END_EOF };
 	s.len = expand(data + 1, size - 1, script);
-	timeout = s.hold ? HOLD_MS : OPEN_MS;
+	hold = s.end == END_HOLD;
+	timeout = hold ? HOLD_MS : OPEN_MS;
 	sem_post(&go);
 
 	err[0] = '\0';
 	start = xpt_now_ms();
 	r = xpt_qmp_open(NULL, NULL, path, timeout, &q, err, sizeof(err));
-	check_call(r, start, timeout, s.hold);
+	check_call(r, start, timeout, hold);
 	if (r < 0) {
 		CHECK(err[0]);
 		CHECK(!q);
@@ -223,7 +225,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 "\"xen-pci-passthrough\", \"id\": \"pt0\", "
 			 "\"hostaddr\": \"0000:03:00.0\"}", timeout, &json,
 			 err, sizeof(err));
-	check_call(r, start, timeout, s.hold);
+	check_call(r, start, timeout, hold);
 	if (r == 0)
 		check_result(json, &s);
 	free(json);
@@ -233,7 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	start = xpt_now_ms();
 	r = xpt_qmp_wait_event(q, "DEVICE_DELETED", "pt0", timeout);
-	check_call(r, start, timeout, s.hold);
+	check_call(r, start, timeout, hold);
 	if (r == 0)
 		CHECK(memmem(script, s.len, "DEVICE_DELETED", 14));
 	if (session_over(r))
@@ -242,7 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	start = xpt_now_ms();
 	r = xpt_qmp_exec(q, "query-pci", NULL, timeout, &json, err,
 			 sizeof(err));
-	check_call(r, start, timeout, s.hold);
+	check_call(r, start, timeout, hold);
 	if (r == 0)
 		check_result(json, &s);
 	free(json);
