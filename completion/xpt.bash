@@ -90,6 +90,7 @@ _xpt()
 			_xpt_globals+=("$w" "${_xpt_words[i + 1]}")
 			((i++)) ;;
 		--rundir=* | --platform=* | -R?* | -P?*) _xpt_globals+=("$w") ;;
+		-W | --wait-factor) ((i++)) ;;
 		-*) ;;
 		*) cmd=$w; break ;;
 		esac
@@ -103,6 +104,8 @@ _xpt()
 		-P | --platform)
 			mapfile -t COMPREPLY < <(compgen -W "model xen" -- "$cur")
 			return ;;
+		-W | --wait-factor)
+			return ;;	# a number
 		esac
 	fi
 

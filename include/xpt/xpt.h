@@ -35,6 +35,11 @@ const char *xpt_ctx_rundir(const struct xpt_ctx *c);
  * built in. */
 int xpt_ctx_set_platform(struct xpt_ctx *c, const char *name);
 const char *xpt_ctx_platform(struct xpt_ctx *c);
+/* Multiply every bound on waiting for another party (backends, guests,
+ * device models, stub domains, daemons, another xpt's lock) by factor,
+ * a decimal from 0.1 to 100, for a loaded or emulated host; NULL:
+ * $XPT_WAIT_FACTOR, else 1.  Exit code 2 when malformed or out of range. */
+int xpt_ctx_set_wait_factor(struct xpt_ctx *c, const char *factor);
 /* Trace every hypervisor, pciback and domain call and each step of an
  * operation, timed, on stderr (xpt -v). */
 void xpt_ctx_set_verbose(struct xpt_ctx *c, bool verbose);

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +36,18 @@ int xpt_bound_ms(const struct xpt_ctx *c, int ms)
 	if (left < 0)
 		left = 0;
 	return left < ms ? (int)left : ms;
+}
+
+int xpt_scale_ms(const struct xpt_ctx *c, int base_ms)
+{
+	int64_t ms = (int64_t)base_ms * c->wait_permille / 1000;
+
+	return ms < 1 ? 1 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+int xpt_wait_ms(const struct xpt_ctx *c, int base_ms)
+{
+	return xpt_bound_ms(c, xpt_scale_ms(c, base_ms));
 }
 
 /* XPT_DELAY="point=ms[,point=ms...]"; malformed items are ignored with a
@@ -84,6 +97,7 @@ int xpt_ctx_open(const char *rundir, struct xpt_ctx **ret)
 	}
 	snprintf(c->rundir, sizeof(c->rundir), "%s", rundir);
 	c->t0 = xpt_now_ms();
+	c->wait_permille = 1000;
 	s = getenv("XPT_DELAY");
 	if (s && *s)
 		delay_parse(c, s);
@@ -223,6 +237,28 @@ int xpt_ctx_set_platform(struct xpt_ctx *c, const char *name)
 	c->pf_inner = NULL;
 	if (c->verbose)
 		xpt_trace_platform(c, pf);
+	return 0;
+}
+
+int xpt_ctx_set_wait_factor(struct xpt_ctx *c, const char *factor)
+{
+	const char *from = factor ? "--wait-factor" : "XPT_WAIT_FACTOR";
+	char *end;
+	double f;
+
+	if (!factor)
+		factor = getenv("XPT_WAIT_FACTOR");
+	if (!factor || !*factor)
+		return 0;
+	errno = 0;
+	f = strtod(factor, &end);
+	if (errno || end == factor || *end || !(f >= 0.1 && f <= 100))
+		return xpt_fail(c, XPT_EXIT_USAGE, -EINVAL, "%s '%s': not a "
+				"number from 0.1 to 100 (it multiplies every "
+				"bound on xpt's waits for backends, guests, "
+				"device models and daemons; see WAITS in "
+				"xpt(1))", from, factor);
+	c->wait_permille = (unsigned int)(f * 1000 + 0.5);
 	return 0;
 }
 

@@ -92,7 +92,7 @@ void xpt_dm_stop_found(struct xpt_ctx *c, unsigned int domid)
 
 	snprintf(name, sizeof(name), "domain %u's device model", domid);
 	if (pid > 0)
-		xpt_pid_stop(c, name, pid, xpt_bound_ms(c, 2000));
+		xpt_pid_stop(c, name, pid, xpt_wait_ms(c, 2000));
 }
 
 bool xpt_dm_lingers(struct xpt_ctx *c, unsigned int domid)
@@ -116,7 +116,7 @@ void xpt_dm_kill(struct xpt_ctx *c, unsigned int domid)
 
 	snprintf(name, sizeof(name), "domain %u's device model", domid);
 	if (pid > 0 && dm_alive(c, domid, pid))
-		xpt_pid_stop(c, name, pid, xpt_bound_ms(c, 2000));
+		xpt_pid_stop(c, name, pid, xpt_wait_ms(c, 2000));
 	if (c->pf->dm_qmp_dir)
 		return;		/* the platform's nodes: its destroy reads them */
 	snprintf(path, sizeof(path), "/local/domain/0/device-model/%u", domid);
@@ -174,8 +174,8 @@ static int ready_pred(struct xpt_ctx *c, void *arg)
 			return r;
 		}
 	}
-	r = xpt_qmp_exec(a->q, "query-status", NULL, 2000, &ret, err,
-			 sizeof(err));
+	r = xpt_qmp_exec(a->q, "query-status", NULL, xpt_wait_ms(c, 2000),
+			 &ret, err, sizeof(err));
 	if (r < 0) {
 		snprintf(a->why, sizeof(a->why), "QMP query-status: %s", err[0] ?
 			 err : strerror(-r));
@@ -329,7 +329,7 @@ int xpt_dm_connect(struct xpt_ctx *c, unsigned int domid,
 
 	snprintf(who, sizeof(who), "domain %u's device model", domid);
 	if (r == 0)
-		r = xpt_qmp_open(c, who, qmp, xpt_bound_ms(c, 5000), ret, err,
+		r = xpt_qmp_open(c, who, qmp, xpt_wait_ms(c, 5000), ret, err,
 				 sizeof(err));
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its device "

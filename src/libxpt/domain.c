@@ -645,7 +645,7 @@ static int dm_cont(struct xpt_ctx *c, unsigned int domid)
 
 	if (r < 0)
 		return r;
-	r = xpt_qmp_exec(q, "cont", NULL, xpt_bound_ms(c, XPT_WAIT_MS), NULL,
+	r = xpt_qmp_exec(q, "cont", NULL, xpt_wait_ms(c, XPT_WAIT_MS), NULL,
 			 err, sizeof(err));
 	xpt_qmp_close(q);
 	if (r < 0)
@@ -894,7 +894,8 @@ static int domain_create(struct xpt_ctx *c, const struct xpt_cfg *cfg,
 			r = xpt_stubdom_start(c, domid, &q);
 		else
 			r = !ndev && !c->pf->dm_spawn ? 0 :
-			    xpt_dm_start(c, domid, NULL, XPT_DM_START_MS, &q);
+			    xpt_dm_start(c, domid, NULL,
+					 xpt_wait_ms(c, XPT_DM_START_MS), &q);
 		if (r == 0 && ndev)
 			r = xpt_stubdom_pci_add(c, domid, q, devs, ndev);
 		xpt_qmp_close(q);

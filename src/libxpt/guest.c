@@ -69,10 +69,12 @@ int xpt_guest_start(struct xpt_ctx *c, unsigned int domid,
 				"its guest kernel: %s", domid, strerror(-r));
 	snprintf(what, sizeof(what), "domain %u's guest kernel (pid %d) to "
 		 "boot", domid, pid);
-	r = xpt_wait_file(c, what, pidpath, pid, XPT_START_WAIT_MS);
+	r = xpt_wait_file(c, what, pidpath, pid,
+			  xpt_wait_ms(c, XPT_START_WAIT_MS));
 	if (r < 0) {
 		if (xpt_pid_alive(pid, c->rundir))
-			xpt_pid_stop(c, "the guest kernel", pid, 2000);
+			xpt_pid_stop(c, "the guest kernel", pid,
+				     xpt_wait_ms(c, 2000));
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: the guest "
 				"kernel %s; see %s", domid, r == -ECHILD ?
 				"exited while booting" : "did not boot in time",
@@ -125,14 +127,15 @@ void xpt_guest_kill(struct xpt_ctx *c, unsigned int domid)
 	kill(pid, SIGCONT);	/* a paused domain's process is stopped */
 	kill(pid, SIGKILL);
 	snprintf(name, sizeof(name), "domain %u's guest kernel", domid);
-	xpt_pid_stop(c, name, pid, xpt_bound_ms(c, 2000));
+	xpt_pid_stop(c, name, pid, xpt_wait_ms(c, 2000));
 }
 
 int xpt_guest_query(struct xpt_ctx *c, unsigned int domid, const char *req,
 		    char *buf, size_t len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = xpt_now_ms() + QUERY_WAIT_MS;
+	int wait = xpt_wait_ms(c, QUERY_WAIT_MS);
+	int64_t deadline = xpt_now_ms() + wait;
 	struct xpt_progress p;
 	size_t n = 0;
 	int fd, r;
@@ -165,7 +168,7 @@ int xpt_guest_query(struct xpt_ctx *c, unsigned int domid, const char *req,
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: query: %s",
 				domid, strerror(-r));
 	}
-	xpt_progress_begin(c, &p, QUERY_WAIT_MS, "domain %u's guest kernel "
+	xpt_progress_begin(c, &p, wait, "domain %u's guest kernel "
 			   "to answer '%s'", domid, req);
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -182,7 +185,7 @@ int xpt_guest_query(struct xpt_ctx *c, unsigned int domid, const char *req,
 			return xpt_fail(c, XPT_EXIT_FAIL, -ETIMEDOUT, "domain "
 					"%u: the guest did not answer '%s' "
 					"within %d s", domid, req,
-					QUERY_WAIT_MS / 1000);
+					(wait + 999) / 1000);
 		}
 		if (poll(&pfd, 1, xpt_progress_poll_ms(&p, left)) <= 0)
 			continue;

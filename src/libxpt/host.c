@@ -113,12 +113,15 @@ int xpt_host_stop(struct xpt_ctx *c)
 		c->pf->close(c);
 	stop_guests(c);
 	for (i = (int)NDAEMONS - 1; i >= 0; i--) {
+		int ms = xpt_wait_ms(c, 5000);
+
 		if (!daemon_alive(c, &daemons[i], &pid))
 			continue;
 		any = true;
-		if (xpt_pid_stop(c, daemons[i].bin, pid, 5000) == -ETIMEDOUT)
+		if (xpt_pid_stop(c, daemons[i].bin, pid, ms) == -ETIMEDOUT)
 			xpt_warn(c, "%s (pid %d) did not stop on SIGTERM "
-				 "within 5 s: killed", daemons[i].bin, pid);
+				 "within %d s: killed", daemons[i].bin, pid,
+				 (ms + 999) / 1000);
 	}
 	if (xpt_path(c, path, sizeof(path), "xpt/lock") == 0) {
 		DIR *dp = opendir(path);
@@ -222,7 +225,8 @@ int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 	/* pciback's devices and the guests belong to the hypervisor */
 	if (partial && !up[1]) {
 		if (up[2] && daemon_alive(c, &daemons[2], &pid))
-			xpt_pid_stop(c, daemons[2].bin, pid, 3000);
+			xpt_pid_stop(c, daemons[2].bin, pid,
+				     xpt_wait_ms(c, 3000));
 		up[2] = false;
 		kill_orphans(c);
 	}
@@ -236,6 +240,7 @@ int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 				log, strerror(-r));
 	for (i = 0; i < NDAEMONS; i++) {
 		const struct daemon *d = &daemons[i];
+		int start_ms = xpt_wait_ms(c, XPT_START_WAIT_MS);
 
 		if (up[i])
 			continue;
@@ -297,15 +302,16 @@ int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 		}
 		snprintf(what, sizeof(what), "%s (pid %d) to be ready",
 			 d->bin, pid);
-		r = xpt_wait_file(c, what, pidpath, pid, XPT_START_WAIT_MS);
+		r = xpt_wait_file(c, what, pidpath, pid, start_ms);
 		if (r < 0) {
 			r = xpt_fail(c, XPT_EXIT_FAIL, r, "%s %s (no %s after "
 				     "%d s); see %s", d->bin, r == -ECHILD ?
 				     "exited while starting" : "did not become "
-				     "ready", pidpath, XPT_START_WAIT_MS / 1000,
+				     "ready", pidpath, (start_ms + 999) / 1000,
 				     log);
 			if (r != -ECHILD && xpt_pid_alive(pid, c->rundir))
-				xpt_pid_stop(c, d->bin, pid, 2000);
+				xpt_pid_stop(c, d->bin, pid,
+					     xpt_wait_ms(c, 2000));
 			goto fail;
 		}
 		if (o && partial) {
@@ -321,7 +327,8 @@ fail:
 	/* a partial restart leaves what ran before running */
 	for (; i > 0; i--)
 		if (!up[i - 1] && daemon_alive(c, &daemons[i - 1], &pid))
-			xpt_pid_stop(c, daemons[i - 1].bin, pid, 3000);
+			xpt_pid_stop(c, daemons[i - 1].bin, pid,
+				     xpt_wait_ms(c, 3000));
 	return r;
 }
 

@@ -38,20 +38,20 @@ static void qdev_id(uint32_t sbdf, char *buf, size_t len)
 }
 
 static int del_one(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
-		   uint32_t sbdf, int timeout_ms)
+		   uint32_t sbdf, int base_ms)
 {
 	char id[32], args[64], err[256];
 	int r;
 
 	qdev_id(sbdf, id, sizeof(id));
 	snprintf(args, sizeof(args), "{\"id\": \"%s\"}", id);
-	r = xpt_qmp_exec(q, "device_del", args, xpt_bound_ms(c, timeout_ms),
+	r = xpt_qmp_exec(q, "device_del", args, xpt_wait_ms(c, base_ms),
 			 NULL, err, sizeof(err));
 	if (r == -ENODEV)
 		return 0;	/* the device model does not have it */
 	if (r == 0)
 		r = xpt_qmp_wait_event(q, "DEVICE_DELETED", id,
-				       xpt_bound_ms(c, timeout_ms));
+				       xpt_wait_ms(c, base_ms));
 	if (r < 0)
 		xpt_warn(c, "domain %u: device model: device_del %s: %s", domid,
 			 id, err[0] ? err : strerror(-r));
@@ -88,8 +88,8 @@ static int device_add(struct xpt_ctx *c, unsigned int domid,
 		int64_t until;
 
 		r = xpt_qmp_exec(q, "device_add", args,
-				 xpt_bound_ms(c, stub ? STUB_ADD_WAIT_MS :
-					      XPT_WAIT_MS), NULL, err, errlen);
+				 xpt_wait_ms(c, stub ? STUB_ADD_WAIT_MS :
+					     XPT_WAIT_MS), NULL, err, errlen);
 		if (r != -EIO || --tries == 0 || strstr(err, "Duplicate "
 							"device ID") ||
 		    xpt_bound_ms(c, STUB_ADD_PAUSE_MS) < STUB_ADD_PAUSE_MS)
@@ -136,7 +136,7 @@ int xpt_hvm_pci_add(struct xpt_ctx *c, unsigned int domid, struct xpt_qmp *q,
 			r = del_one(c, domid, q, devs[i].sbdf, XPT_WAIT_MS);
 			if (r == 0)
 				r = xpt_qmp_exec(q, "device_add", args,
-						 xpt_bound_ms(c, XPT_WAIT_MS),
+						 xpt_wait_ms(c, XPT_WAIT_MS),
 						 NULL, err, sizeof(err));
 		}
 		if (r < 0)
@@ -215,7 +215,7 @@ bool xpt_hvm_pci_has(struct xpt_ctx *c, unsigned int domid, uint32_t sbdf)
 		c->exit_code = 0;
 		return false;
 	}
-	xpt_qmp_exec(q, "query-pci", NULL, xpt_bound_ms(c, 5000), &pci, err,
+	xpt_qmp_exec(q, "query-pci", NULL, xpt_wait_ms(c, 5000), &pci, err,
 		     sizeof(err));
 	xpt_qmp_close(q);
 	id[0] = '"';
@@ -272,7 +272,7 @@ int xpt_hvm_pci_list(struct xpt_ctx *c, unsigned int domid, struct xpt_be *ret)
 	memset(ret, 0, sizeof(*ret));
 	ret->num_devs = ret->state = ret->fe_state = -1;
 	if (xpt_dm_connect(c, domid, &q) == 0) {
-		xpt_qmp_exec(q, "query-pci", NULL, xpt_bound_ms(c, 5000), &pci,
+		xpt_qmp_exec(q, "query-pci", NULL, xpt_wait_ms(c, 5000), &pci,
 			     err, sizeof(err));
 		xpt_qmp_close(q);
 	} else {

@@ -21,7 +21,7 @@
 #define XPT_FORCE_WAIT_MS 2000		/* forced detach / destroy */
 #define XPT_SLOW_GUEST_MS 20000		/* more, for a guest that answers */
 #define XPT_START_WAIT_MS 10000		/* daemons and guests starting */
-#define XPT_LOCK_WAIT_S 60
+#define XPT_LOCK_WAIT_MS 60000
 #define XPT_DESTROY_MS 4000		/* the whole of a destroy's waits */
 #define XPT_MAX_DELAYS 16
 
@@ -45,6 +45,7 @@ struct xpt_ctx {
 	bool seeded;
 	char delay_log[256];			/* XPT_DELAY_LOG, "" none */
 	int64_t deadline;			/* ms (xpt_now_ms), 0 none */
+	unsigned int wait_permille;		/* xpt --wait-factor, x1000 */
 	bool verbose;				/* xpt -v: trace.c */
 	int64_t t0;				/* ms, the context's start */
 	const struct xpt_platform *pf_inner;	/* traced: the real one */
@@ -91,6 +92,12 @@ void xpt_delay_point(struct xpt_ctx *c, const char *point);
 int64_t xpt_now_ms(void);
 /* ms bounded by the operation's deadline (destroy bounds all its waits) */
 int xpt_bound_ms(const struct xpt_ctx *c, int ms);
+/* A bound on waiting for another party (a backend, guest, device model,
+ * stub domain, daemon or another xpt): the base ms times the wait factor
+ * (xpt --wait-factor, $XPT_WAIT_FACTOR), then bounded by the deadline.
+ * Every such constant goes through it where it is used, once. */
+int xpt_wait_ms(const struct xpt_ctx *c, int base_ms);
+int xpt_scale_ms(const struct xpt_ctx *c, int base_ms);	/* no deadline */
 int xpt_path(struct xpt_ctx *c, char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* root/fmt...: 0, or -ENAMETOOLONG when it does not fit */
@@ -110,10 +117,10 @@ void xpt_trace_platform(struct xpt_ctx *c, const struct xpt_platform *pf);
 int xpt_lock_domain(struct xpt_ctx *c, unsigned int domid, int *ret_fd);
 int xpt_lock_host(struct xpt_ctx *c, int *ret_fd);
 void xpt_unlock(int fd);
-/* flock(LOCK_EX) bounded by seconds: 0, -ETIMEDOUT or -errno; what
+/* flock(LOCK_EX) bounded by timeout_ms: 0, -ETIMEDOUT or -errno; what
  * names the lock for the progress reports */
 int xpt_flock_wait(struct xpt_ctx *c, const char *what, int fd,
-		   unsigned int seconds);
+		   int timeout_ms);
 
 /* progress.c: a wait's progress, told to the context's listener */
 #define XPT_PROGRESS_FIRST_MS 1000

@@ -30,10 +30,10 @@ static void on_alarm(int sig)
  * report is due, and again every 200 ms should a signal come before flock
  * sleeps. */
 int xpt_flock_wait(struct xpt_ctx *c, const char *what, int fd,
-		   unsigned int seconds)
+		   int timeout_ms)
 {
 	struct sigaction sa = { .sa_handler = on_alarm }, old;
-	int64_t deadline = xpt_now_ms() + (int64_t)seconds * 1000;
+	int64_t deadline = xpt_now_ms() + timeout_ms;
 	struct itimerval off = { { 0, 0 }, { 0, 0 } };
 	struct xpt_progress p;
 	int r;
@@ -42,7 +42,7 @@ int xpt_flock_wait(struct xpt_ctx *c, const char *what, int fd,
 		return 0;
 	if (errno != EWOULDBLOCK)
 		return -errno;
-	xpt_progress_begin(c, &p, (int)seconds * 1000, "the lock of %s, which "
+	xpt_progress_begin(c, &p, timeout_ms, "the lock of %s, which "
 			   "another xpt holds", what);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, &old);
@@ -93,7 +93,8 @@ static int lock_file(struct xpt_ctx *c, const char *name, const char *what,
 			return xpt_fail(c, XPT_EXIT_FAIL, -errno,
 					"cannot open the lock of %s (%s): %s",
 					what, path, strerror(errno));
-		r = xpt_flock_wait(c, what, fd, XPT_LOCK_WAIT_S);
+		r = xpt_flock_wait(c, what, fd,
+				   xpt_scale_ms(c, XPT_LOCK_WAIT_MS));
 		if (r < 0) {
 			close(fd);
 			return xpt_fail(c, XPT_EXIT_FAIL, r, "%s: cannot take "

@@ -219,7 +219,8 @@ int xpt_lock_devices(struct xpt_ctx *c, const uint32_t *sbdfs, size_t n,
 		ret_fds[i] = fd;
 		xpt_format_bdf(sorted[i], bdf, sizeof(bdf));
 		snprintf(what, sizeof(what), "device %s", bdf);
-		r = xpt_flock_wait(c, what, fd, XPT_LOCK_WAIT_S);
+		r = xpt_flock_wait(c, what, fd,
+				   xpt_scale_ms(c, XPT_LOCK_WAIT_MS));
 	}
 	free(sorted);
 	if (r < 0) {

@@ -49,7 +49,8 @@ int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
 		   size_t len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = xpt_now_ms() + xpt_bound_ms(c, PB_WAIT_MS);
+	int wait = xpt_wait_ms(c, PB_WAIT_MS);
+	int64_t deadline = xpt_now_ms() + wait;
 	struct xpt_progress p;
 	char *last;
 	size_t n = 0;
@@ -72,7 +73,7 @@ int xpt_pb_request(struct xpt_ctx *c, const char *req, char *reply,
 		return r;
 	}
 	/* the final line starts with "ok" or "error" */
-	xpt_progress_begin(c, &p, xpt_bound_ms(c, PB_WAIT_MS), "xpt-pciback "
+	xpt_progress_begin(c, &p, wait, "xpt-pciback "
 			   "to answer '%s'", req);
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };

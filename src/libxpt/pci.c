@@ -177,11 +177,13 @@ static int connected_pred(struct xpt_ctx *c, void *arg)
 
 /* Wait (bounded, watch-driven) for the backend to be Connected with the
  * given devices exported, and with fe for the frontend to be Connected
- * too (ret_fe: its last state). */
+ * too (ret_fe: its last state).  base_ms is a default bound, scaled
+ * here (xpt_wait_ms). */
 static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 			  const uint32_t *sbdfs, size_t n, bool fe,
-			  int timeout_ms, int *ret_state, int *ret_fe)
+			  int base_ms, int *ret_state, int *ret_fe)
 {
+	int slow_ms = xpt_scale_ms(c, XPT_SLOW_GUEST_MS);
 	char be[128], errdir[96], fep[160], what[160], bdf[16];
 	const char *paths[3] = { be, errdir, fep };
 	struct waitarg w = { domid, sbdfs, n, fe, -1, -1, -2, -2, false, 0 };
@@ -203,8 +205,8 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 	fe_state_path(domid, fep, sizeof(fep));
 	snprintf(errdir, sizeof(errdir), "/local/domain/0/error/backend/pci/%u",
 		 domid);
-	r = xpt_wait(c, what, paths, fe ? 3 : 2, timeout_ms, WAIT_LOOK_MS,
-		     connected_pred, &w);
+	r = xpt_wait(c, what, paths, fe ? 3 : 2, xpt_wait_ms(c, base_ms),
+		     WAIT_LOOK_MS, connected_pred, &w);
 	/* Work under way that no state change shows: a frontend at
 	 * Initialised facing a Connected backend is scanning its roots (a
 	 * device probe can take long on a loaded host); a backend at
@@ -214,8 +216,8 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 	     w.last_fe == XenbusStateInitialised) ||
 	    w.last_state == XenbusStateReconfigured)
 		w.moved = true;
-	if (r == -ETIMEDOUT && w.moved && timeout_ms == XPT_WAIT_MS &&
-	    xpt_bound_ms(c, XPT_SLOW_GUEST_MS) == XPT_SLOW_GUEST_MS) {
+	if (r == -ETIMEDOUT && w.moved && base_ms == XPT_WAIT_MS &&
+	    xpt_bound_ms(c, slow_ms) == slow_ms) {
 		/* a guest that answers, slowly (Linux 6.12's pcifront
 		 * took 3-4 s to rescan under TCG, more under load): more
 		 * time; one that never moved fails now */
@@ -223,11 +225,11 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 				  "the change (backend state %d %s): waiting "
 				  "up to %d s more", domid, w.last_state,
 				  state_name(w.last_state),
-				  XPT_SLOW_GUEST_MS / 1000);
+				  (slow_ms + 999) / 1000);
 		snprintf(what, sizeof(what), "domain %u's guest to take the "
 			 "change (its PCI backend is at %s)", domid,
 			 state_name(w.last_state));
-		r = xpt_wait(c, what, paths, fe ? 3 : 2, XPT_SLOW_GUEST_MS,
+		r = xpt_wait(c, what, paths, fe ? 3 : 2, slow_ms,
 			     WAIT_LOOK_MS, connected_pred, &w);
 	}
 	if (ret_state)
@@ -276,12 +278,12 @@ static int released_pred(struct xpt_ctx *c, void *arg)
 	return r;
 }
 
-/* Wait, bounded, until pciback exports none of sbdfs (all if NULL) to
- * domid.  pciback's view changes on its own xenstore writes (state-N,
- * its state), so the backend is watched, with a periodic re-check for a
- * backend that is already gone. */
+/* Wait, bounded (base_ms, scaled here), until pciback exports none of
+ * sbdfs (all if NULL) to domid.  pciback's view changes on its own
+ * xenstore writes (state-N, its state), so the backend is watched, with a
+ * periodic re-check for a backend that is already gone. */
 static int wait_released(struct xpt_ctx *c, unsigned int domid,
-			 const uint32_t *sbdfs, size_t n, int timeout_ms,
+			 const uint32_t *sbdfs, size_t n, int base_ms,
 			 struct relarg *ret)
 {
 	char be[128], what[128], bdf[16];
@@ -297,8 +299,8 @@ static int wait_released(struct xpt_ctx *c, unsigned int domid,
 	else
 		snprintf(what, sizeof(what), "pciback to let go of the "
 			 "devices of domain %u", domid);
-	return xpt_wait(c, what, paths, 1, timeout_ms, 20, released_pred,
-			ret);
+	return xpt_wait(c, what, paths, 1, xpt_wait_ms(c, base_ms), 20,
+			released_pred, ret);
 }
 
 /* Is pciback there to blame?  Its control socket answers `list`. */
@@ -1372,8 +1374,7 @@ void xpt_pci_pv_remove_all(struct xpt_ctx *c, unsigned int domid)
 
 	c->pf->dom_kill_kernel(c, domid);
 	remove_backend(c, domid);
-	wait_released(c, domid, NULL, 0, xpt_bound_ms(c, XPT_DESTROY_MS),
-		      &rel);
+	wait_released(c, domid, NULL, 0, XPT_DESTROY_MS, &rel);
 	c->err[0] = '\0';
 }
 
@@ -1523,7 +1524,7 @@ int xpt_pci_destroy_all(struct xpt_ctx *c, unsigned int domid, char *left,
 		left[0] = '\0';
 	if (!b || !sbdfs || !list)
 		goto out;
-	c->deadline = xpt_now_ms() + XPT_DESTROY_MS;
+	c->deadline = xpt_now_ms() + xpt_scale_ms(c, XPT_DESTROY_MS);
 	/* A look that failed (the store or the hypervisor answered an
 	 * error) is made once more before what it would have seen is
 	 * reported left: after a passing error, all of it was released

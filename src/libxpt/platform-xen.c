@@ -1241,13 +1241,14 @@ static void sweep_backends(struct xpt_ctx *c, unsigned int domid)
  * (seen in the lab: the rebooted guest's virtio-blk fell back to INTx,
  * once in three runs).  Wait, bounded, until it is gone; a domain
  * something else still holds stays a zombie, as xl leaves it. */
-static void wait_gone(struct xpt_ctx *c, unsigned int domid, int ms)
+static void wait_gone(struct xpt_ctx *c, unsigned int domid, int base_ms)
 {
-	int64_t deadline = xpt_now_ms() + xpt_bound_ms(c, ms);
+	int ms = xpt_wait_ms(c, base_ms);
+	int64_t deadline = xpt_now_ms() + ms;
 	struct xpt_progress p;
 	xc_domaininfo_t i;
 
-	xpt_progress_begin(c, &p, xpt_bound_ms(c, ms), "domain %u to be gone "
+	xpt_progress_begin(c, &p, ms, "domain %u to be gone "
 			   "(Xen frees a destroyed domain's last resources)",
 			   domid);
 	while (getinfo(c, domid, &i) == 0 && xpt_now_ms() < deadline)

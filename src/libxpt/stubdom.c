@@ -260,7 +260,7 @@ int xpt_stubdom_start(struct xpt_ctx *c, unsigned int guest,
 	xpt_delay_point(c, "stubdom.before-ready");
 	snprintf(what, sizeof(what), "stub domain %d to start domain %u's "
 		 "device model", stub, guest);
-	r = xpt_wait(c, what, paths, 1, xpt_bound_ms(c, STUBDOM_START_MS), 200,
+	r = xpt_wait(c, what, paths, 1, xpt_wait_ms(c, STUBDOM_START_MS), 200,
 		     ready_pred, &a);
 	if (r < 0)
 		return xpt_fail(c, XPT_EXIT_FAIL, r, "domain %u: its stub "
@@ -275,7 +275,7 @@ int xpt_stubdom_start(struct xpt_ctx *c, unsigned int guest,
 		return r;
 	/* a stub domain's device model runs (no -S); its guest's vCPUs
 	 * stay paused in the hypervisor until the guest is started */
-	r = xpt_qmp_exec(*ret, "query-status", NULL, xpt_bound_ms(c, 5000),
+	r = xpt_qmp_exec(*ret, "query-status", NULL, xpt_wait_ms(c, 5000),
 			 &st, err, sizeof(err));
 	if (r == 0 && !strstr(st, "\"status\":\"running\""))
 		r = -EPROTO;

@@ -808,7 +808,8 @@ static void main_usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: xpt [-v] [-q] [-R DIR] [-P PLATFORM] COMMAND [ARGS...]\n"
+	fprintf(f, "usage: xpt [-v] [-q] [-R DIR] [-P PLATFORM] [-W F] COMMAND "
+		"[ARGS...]\n"
 		"The xpt toolstack: PCI passthrough to PV and HVM guests, on a Xen "
 		"host or the modelled one.\n\n"
 		"  -R, --rundir DIR  run directory (default $XPT_RUNDIR, "
@@ -822,6 +823,13 @@ static void main_usage(FILE *f)
 		"  -q, --quiet       say nothing of long waits (by default a "
 		"wait that\n"
 		"                    lasts says on stderr what it waits for)\n"
+		"  -W, --wait-factor F\n"
+		"                    wait F times as long (0.1 to 100) for "
+		"backends,\n"
+		"                    guests, device models, stub domains and "
+		"daemons\n"
+		"                    on a slow host (default $XPT_WAIT_FACTOR, "
+		"else 1)\n"
 		"  -h, --help        this help;  xpt COMMAND --help: a "
 		"command's usage\n"
 		"  -V, --version     the version\n\nCommands:\n");
@@ -866,21 +874,23 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "wait-factor", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *rundir = NULL, *platform = NULL;
+	const char *rundir = NULL, *platform = NULL, *factor = NULL;
 	bool verbose = false, quiet = false;
 	struct xpt_ctx *c;
 	size_t i;
 	int opt, r;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((opt = getopt_long(argc, argv, "+R:P:hVvq", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+R:P:W:hVvq", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'v': verbose = true; break;
 		case 'q': quiet = true; break;
 		case 'R': rundir = optarg; break;
 		case 'P': platform = optarg; break;
+		case 'W': factor = optarg; break;
 		case 'h': main_usage(stdout); return 0;
 		case 'V': printf("xpt %s\n", XPT_VERSION); return 0;
 		default: main_usage(stderr); return XPT_EXIT_USAGE;
@@ -910,7 +920,8 @@ int main(int argc, char **argv)
 	xpt_ctx_set_verbose(c, verbose);
 	if (!quiet)
 		xpt_ctx_set_progress(c, cli_progress, stderr);
-	if (xpt_ctx_set_platform(c, platform) < 0)
+	if (xpt_ctx_set_wait_factor(c, factor) < 0 ||
+	    xpt_ctx_set_platform(c, platform) < 0)
 		r = failed(c);
 	else
 		r = cur->run(c, argc, argv);

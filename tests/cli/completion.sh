@@ -76,6 +76,10 @@ home_xpt=$(realpath "$XPT")
 expect "help COMMAND" "$(sort <<<"$cmds")" help ""
 expect "host subcommands" "$(printf '%s\n' raise-irq start status stop)" host ""
 expect "-P" "$(printf '%s\n' model xen)" -P ""
+# -W takes a number: nothing offered for it, and after it the command
+expect "-W" "" -W ""
+expect "-W F COMMAND" "pci-list" -W 2 pci-l
+expect "--wait-factor F COMMAND" "pci-list" --wait-factor 2 pci-l
 
 # files for create and host start --host
 mkdir -p "${TMPDIR:-/tmp}/xpt-comp.$$"
