@@ -27,6 +27,16 @@ host_stop() {
 	rm -rf "$XPT_RUNDIR"
 }
 
+# slow_guest MS: $XPT_RUNDIR/slow holds an xpt-guest whose rescan after a
+# hot-add takes MS milliseconds (create with XPT_LIBEXEC=$XPT_RUNDIR/slow)
+slow_guest() {
+	mkdir -p "$XPT_RUNDIR/slow"
+	printf '#!/bin/sh\nexec %s "$@" --rescan-delay-ms %s\n' \
+		"'$(dirname "$(realpath "$XPT")")/../guest/xpt-guest'" "$1" \
+		>"$XPT_RUNDIR/slow/xpt-guest"
+	chmod +x "$XPT_RUNDIR/slow/xpt-guest"
+}
+
 # finish: the exit status of the test
 finish() {
 	if [ "$fails" -ne 0 ]; then

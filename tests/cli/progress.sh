@@ -98,10 +98,7 @@ XPT_LIBEXEC=$XPT_RUNDIR/libexec "$XPT" destroy h1 >/dev/null 2>&1 || fail "destr
 # 10 s wait for it): the attach waits longer, and with -q says nothing of
 # it.  Before, libxpt wrote "the guest is slow to take the change" to
 # stderr itself, past -q.
-mkdir -p "$XPT_RUNDIR/slow"
-printf '#!/bin/sh\nexec %s "$@" --rescan-delay-ms 12000\n' \
-	"'$(dirname "$(realpath "$XPT")")/../guest/xpt-guest'" >"$XPT_RUNDIR/slow/xpt-guest"
-chmod +x "$XPT_RUNDIR/slow/xpt-guest"
+slow_guest 12000
 printf 'name = "s1"\ntype = "pv"\nmemory = 128\npci = [ "04:00.0" ]\n' >"$XPT_RUNDIR/s1.cfg"
 "$XPT" pci-assignable-add 05:00.0 || fail "pci-assignable-add 05:00.0"
 XPT_LIBEXEC=$XPT_RUNDIR/slow "$XPT" create "$XPT_RUNDIR/s1.cfg" >/dev/null 2>"$XPT_RUNDIR/err" ||

@@ -16,10 +16,7 @@ XPT=$1
 host_start "$2"
 
 # a guest kernel whose rescan after a hot-add takes 5 s
-mkdir -p "$XPT_RUNDIR/slow"
-printf '#!/bin/sh\nexec %s "$@" --rescan-delay-ms 5000\n' \
-	"'$(dirname "$(realpath "$XPT")")/../guest/xpt-guest'" >"$XPT_RUNDIR/slow/xpt-guest"
-chmod +x "$XPT_RUNDIR/slow/xpt-guest"
+slow_guest 5000
 printf 'name = "w1"\ntype = "pv"\nmemory = 128\npci = [ "05:00.0" ]\n' >"$XPT_RUNDIR/w1.cfg"
 "$XPT" pci-assignable-add 04:00.0 || fail "pci-assignable-add 04:00.0"
 "$XPT" pci-assignable-add 05:00.0 || fail "pci-assignable-add 05:00.0"
