@@ -185,7 +185,7 @@ int xpt_guest_query(struct xpt_ctx *c, unsigned int domid, const char *req,
 			return xpt_fail(c, XPT_EXIT_FAIL, -ETIMEDOUT, "domain "
 					"%u: the guest did not answer '%s' "
 					"within %d s", domid, req,
-					(wait + 999) / 1000);
+					xpt_secs(wait));
 		}
 		if (poll(&pfd, 1, xpt_progress_poll_ms(&p, left)) <= 0)
 			continue;

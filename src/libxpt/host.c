@@ -100,7 +100,7 @@ static int model_only(struct xpt_ctx *c)
 int xpt_host_stop(struct xpt_ctx *c)
 {
 	char path[PATH_MAX];
-	int i, pid;
+	int stop_ms = xpt_wait_ms(c, 5000), i, pid;
 	bool any = false;
 
 	if (model_only(c) < 0)
@@ -113,15 +113,14 @@ int xpt_host_stop(struct xpt_ctx *c)
 		c->pf->close(c);
 	stop_guests(c);
 	for (i = (int)NDAEMONS - 1; i >= 0; i--) {
-		int ms = xpt_wait_ms(c, 5000);
-
 		if (!daemon_alive(c, &daemons[i], &pid))
 			continue;
 		any = true;
-		if (xpt_pid_stop(c, daemons[i].bin, pid, ms) == -ETIMEDOUT)
+		if (xpt_pid_stop(c, daemons[i].bin, pid, stop_ms) ==
+		    -ETIMEDOUT)
 			xpt_warn(c, "%s (pid %d) did not stop on SIGTERM "
 				 "within %d s: killed", daemons[i].bin, pid,
-				 (ms + 999) / 1000);
+				 xpt_secs(stop_ms));
 	}
 	if (xpt_path(c, path, sizeof(path), "xpt/lock") == 0) {
 		DIR *dp = opendir(path);
@@ -202,7 +201,7 @@ int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 	const char *argv[12];
 	bool up[NDAEMONS], partial = false;
 	size_t i, nup = 0;
-	int n, r, pid;
+	int start_ms = xpt_wait_ms(c, XPT_START_WAIT_MS), n, r, pid;
 
 	if (model_only(c) < 0)
 		return -EOPNOTSUPP;
@@ -240,7 +239,6 @@ int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 				log, strerror(-r));
 	for (i = 0; i < NDAEMONS; i++) {
 		const struct daemon *d = &daemons[i];
-		int start_ms = xpt_wait_ms(c, XPT_START_WAIT_MS);
 
 		if (up[i])
 			continue;
@@ -307,7 +305,7 @@ int xpt_host_start(struct xpt_ctx *c, struct xpt_host_opts *o)
 			r = xpt_fail(c, XPT_EXIT_FAIL, r, "%s %s (no %s after "
 				     "%d s); see %s", d->bin, r == -ECHILD ?
 				     "exited while starting" : "did not become "
-				     "ready", pidpath, (start_ms + 999) / 1000,
+				     "ready", pidpath, xpt_secs(start_ms),
 				     log);
 			if (r != -ECHILD && xpt_pid_alive(pid, c->rundir))
 				xpt_pid_stop(c, d->bin, pid,

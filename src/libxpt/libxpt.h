@@ -98,6 +98,12 @@ int xpt_bound_ms(const struct xpt_ctx *c, int ms);
  * Every such constant goes through it where it is used, once. */
 int xpt_wait_ms(const struct xpt_ctx *c, int base_ms);
 int xpt_scale_ms(const struct xpt_ctx *c, int base_ms);	/* no deadline */
+/* A bound in whole seconds for a message, rounded up as the progress
+ * reports round it ("at most N s"), so 0.1 x 5000 ms reads 1 s, not 0 */
+static inline int xpt_secs(int ms)
+{
+	return (ms + 999) / 1000;
+}
 int xpt_path(struct xpt_ctx *c, char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* root/fmt...: 0, or -ENAMETOOLONG when it does not fit */

@@ -225,7 +225,7 @@ static int wait_connected(struct xpt_ctx *c, unsigned int domid,
 				  "the change (backend state %d %s): waiting "
 				  "up to %d s more", domid, w.last_state,
 				  state_name(w.last_state),
-				  (slow_ms + 999) / 1000);
+				  xpt_secs(slow_ms));
 		snprintf(what, sizeof(what), "domain %u's guest to take the "
 			 "change (its PCI backend is at %s)", domid,
 			 state_name(w.last_state));
